@@ -1,0 +1,125 @@
+import type { PackageContents } from '../model/package-contents.js'
+import type { EnvironmentSettings, GantryPackage } from '../model/source-model.js'
+import type { ItemId } from '../names.js'
+import { canonicalCompact, canonicalJson, sha256 } from './canonical-json.js'
+
+export const BUNDLE_FORMAT = 'gantry.bundle/v1'
+
+export interface BundleItem {
+  /** sha256 of the item's document in canonical compact JSON. */
+  digest: string
+  origin: 'declared' | 'included'
+  document: { kind: string; name: string; description?: string; spec: Record<string, unknown> }
+  /** Every reference in the document, so an environment can replace them without the kind schemas. */
+  references: { path: (string | number)[]; target: ItemId }[]
+}
+
+/** What a version holds, without its version number or delta: equal content means no new version. */
+export interface BundleContent {
+  package: string
+  description?: string
+  notes?: string
+  locked: boolean
+  install: 'merge' | 'overwrite'
+  includeReferences: boolean
+  dependencies: { package: string; version?: string }[]
+  instructions: { step: string; when: 'before' | 'after' }[]
+  environments: Record<string, EnvironmentSettings>
+  items: Record<ItemId, BundleItem>
+}
+
+export interface BundleDelta {
+  previous: string | null
+  added: ItemId[]
+  changed: ItemId[]
+  removed: ItemId[]
+}
+
+export interface Bundle extends BundleContent {
+  format: typeof BUNDLE_FORMAT
+  version: string
+  /** sha256 of the content alone (no version, no delta). */
+  contentDigest: string
+  debug: boolean
+  delta: BundleDelta
+}
+
+export function bundleContent(manifest: GantryPackage, contents: PackageContents): BundleContent {
+  const items: Record<ItemId, BundleItem> = {}
+  for (const id of [...contents.items.keys()].sort()) {
+    const { definition, origin } = contents.items.get(id)!
+    items[id] = {
+      digest: sha256(canonicalCompact(definition.document)),
+      origin,
+      document: definition.document,
+      references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+    }
+  }
+  return {
+    package: manifest.name,
+    ...(manifest.description !== undefined ? { description: manifest.description } : {}),
+    ...(manifest.notes !== undefined ? { notes: manifest.notes } : {}),
+    locked: manifest.locked ?? false,
+    install: manifest.install ?? 'merge',
+    includeReferences: manifest.includeReferences ?? false,
+    dependencies: manifest.dependencies ?? [],
+    instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before' })),
+    environments: manifest.environments ?? {},
+    items,
+  }
+}
+
+export function contentDigest(content: BundleContent): string {
+  return sha256(canonicalCompact(content))
+}
+
+export function deltaBetween(
+  previousVersion: string | null,
+  previous: Record<string, { digest: string }> | undefined,
+  next: Record<string, { digest: string }>,
+): BundleDelta {
+  const before = previous ?? {}
+  const added: ItemId[] = []
+  const changed: ItemId[] = []
+  for (const id of Object.keys(next).sort() as ItemId[]) {
+    if (!(id in before)) added.push(id)
+    else if (before[id]!.digest !== next[id]!.digest) changed.push(id)
+  }
+  const removed = (Object.keys(before).sort() as ItemId[]).filter((id) => !(id in next))
+  return { previous: previousVersion, added, changed, removed }
+}
+
+export interface SerializedBundle {
+  bundle: Bundle
+  bytes: string
+  digest: string
+  fileName: string
+}
+
+export function serializeBundle(
+  content: BundleContent,
+  version: string,
+  delta: BundleDelta,
+  debug = false,
+): SerializedBundle {
+  const bundle: Bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: contentDigest(content), debug, delta }
+  const bytes = canonicalJson(bundle)
+  return { bundle, bytes, digest: sha256(bytes), fileName: bundleFileName(content.package, version, debug) }
+}
+
+export function bundleFileName(pkg: string, version: string, debug = false): string {
+  return `${pkg}-${version}${debug ? '-debug' : ''}.gantry.json`
+}
+
+/** The annotated tag message: human first line, then machine-readable fields. */
+export function tagMessage(pkg: string, version: string, digest: string, content: string, notes?: string): string {
+  const lines = [`${pkg}@${version}`, '', `digest: ${digest}`, `content: ${content}`]
+  if (notes) lines.push('', notes.trim())
+  return `${lines.join('\n')}\n`
+}
+
+export function parseTagMessage(message: string): { digest?: string; content?: string } {
+  const digest = /^digest: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
+  const content = /^content: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
+  return { ...(digest ? { digest } : {}), ...(content ? { content } : {}) }
+}

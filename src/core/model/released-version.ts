@@ -1,0 +1,21 @@
+/** A version recorded by an annotated tag `<package>@<version>`, as read back from git. */
+export interface ReleasedVersion {
+  package: string
+  version: string
+  tag: string
+  /** The commit the tag points at. */
+  commit: string
+  /** The bundle digest and content digest carried in the tag message. */
+  digest?: string
+  contentDigest?: string
+}
+
+export function versionsOf(released: readonly ReleasedVersion[], pkg: string): ReleasedVersion[] {
+  return released.filter((r) => r.package === pkg)
+}
+
+export function parseTagName(tag: string): { package: string; version: string } | undefined {
+  const at = tag.lastIndexOf('@')
+  if (at <= 0) return undefined
+  return { package: tag.slice(0, at), version: tag.slice(at + 1) }
+}

@@ -1,0 +1,61 @@
+import type { Position } from '../diagnostics.js'
+import type { ItemId } from '../names.js'
+import type { SchemaRegistry } from '../schema/validator.js'
+import type { ParsedYaml } from '../yaml/read-yaml.js'
+import type { GantryConfig } from './generated/gantry.js'
+import type { GantryPackage } from './generated/package.js'
+
+export type { GantryConfig } from './generated/gantry.js'
+export type { GantryPackage, EnvironmentSettings } from './generated/package.js'
+export type { EnvironmentLedger } from './generated/ledger.js'
+
+/** One entry of a tree as an adapter read it: a file's bytes, or why it was not read. */
+export type SourceEntry =
+  | { type: 'file'; bytes: Uint8Array }
+  | { type: 'symlink' }
+  | { type: 'too-large'; size: number }
+  | { type: 'other' }
+
+/** A repository tree (working directory or a commit), keyed by POSIX path relative to its root. */
+export type SourceSnapshot = ReadonlyMap<string, SourceEntry>
+
+export interface DefinitionReference {
+  /** Path of the referring value in the document, e.g. ["spec", "successors", 0]. */
+  path: (string | number)[]
+  target: ItemId
+  position: Position
+}
+
+export interface Definition {
+  id: ItemId
+  kind: string
+  name: string
+  file: string
+  /** The whole document as data: kind, name, description, spec. */
+  document: { kind: string; name: string; description?: string; spec: Record<string, unknown> }
+  parsed: ParsedYaml
+  references: DefinitionReference[]
+}
+
+export interface PackageSource {
+  name: string
+  file: string
+  manifest: GantryPackage
+  parsed: ParsedYaml
+}
+
+export interface SourcePaths {
+  definitions: string
+  packages: string
+  kinds: string
+}
+
+export interface SourceModel {
+  config: GantryConfig
+  paths: SourcePaths
+  schemas: SchemaRegistry
+  definitions: Map<ItemId, Definition>
+  packages: Map<string, PackageSource>
+}
+
+export type Environment = GantryConfig['environments'][number]

@@ -1,0 +1,180 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+import configSchema from '../../../schemas/gantry.schema.json' with { type: 'json' }
+import definitionSchema from '../../../schemas/definition.schema.json' with { type: 'json' }
+import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'json' }
+import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
+import type { Diagnostic } from '../diagnostics.js'
+import type { DocumentPath, ParsedYaml } from '../yaml/read-yaml.js'
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
+type FormatsPlugin = (ajv: Ajv) => Ajv
+const formatsModule = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin }
+const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule
+
+/** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
+export const REF_KEYWORD = 'x-gantry-ref'
+
+function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true })
+  addFormats(ajv)
+  ajv.addKeyword({
+    keyword: REF_KEYWORD,
+    schemaType: 'string',
+    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+  })
+  return ajv
+}
+
+export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
+
+/** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
+export class SchemaRegistry {
+  private readonly ajv = createAjv()
+  private readonly builtIn: Record<BuiltInSchema, ValidateFunction>
+  private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction }>()
+
+  constructor() {
+    this.builtIn = {
+      config: this.ajv.compile(configSchema),
+      definition: this.ajv.compile(definitionSchema),
+      package: this.ajv.compile(packageSchema),
+      ledger: this.ajv.compile(ledgerSchema),
+    }
+  }
+
+  /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
+  addKind(kind: string, schema: unknown): string | undefined {
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return 'a kind schema must be a JSON object'
+    try {
+      // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
+      const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
+      const validate = this.ajv.compile(withoutId)
+      this.kinds.set(kind, { schema: withoutId, validate })
+      return undefined
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error)
+    }
+  }
+
+  hasKind(kind: string): boolean {
+    return this.kinds.has(kind)
+  }
+
+  kindNames(): string[] {
+    return [...this.kinds.keys()].sort()
+  }
+
+  kindSchema(kind: string): object | undefined {
+    return this.kinds.get(kind)?.schema
+  }
+
+  validateBuiltIn(which: BuiltInSchema, parsed: ParsedYaml, value: unknown = parsed.value): Diagnostic[] {
+    const validate = this.builtIn[which]
+    if (validate(value)) return []
+    return toDiagnostics(validate.errors ?? [], parsed, [])
+  }
+
+  /** Validates `spec` of a definition against its kind; paths in diagnostics are relative to the document. */
+  validateSpec(kind: string, parsed: ParsedYaml, spec: unknown): Diagnostic[] {
+    const entry = this.kinds.get(kind)
+    if (!entry) return []
+    if (entry.validate(spec)) return []
+    return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec'])
+  }
+
+  /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
+  isValid(which: BuiltInSchema, value: unknown): boolean {
+    return this.builtIn[which](value) === true
+  }
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s))
+}
+
+function displayPath(path: DocumentPath): string {
+  if (path.length === 0) return 'the document'
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('')
+}
+
+function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: DocumentPath): Diagnostic[] {
+  // One message per node: ajv's allErrors reports every failing branch of oneOf/anyOf; keep the first per path.
+  const seen = new Set<string>()
+  const out: Diagnostic[] = []
+  for (const error of errors) {
+    if (error.keyword === 'if') continue
+    const path = [...prefix, ...pointerToPath(error.instancePath)]
+    let message: string
+    let hint: string | undefined
+    let position = parsed.positionOf(path)
+    const where = displayPath(path)
+    switch (error.keyword) {
+      case 'required': {
+        const missing = String((error.params as { missingProperty: string }).missingProperty)
+        message = `${where} is missing the required field "${missing}"`
+        hint = `add "${missing}:"`
+        break
+      }
+      case 'additionalProperties': {
+        const extra = String((error.params as { additionalProperty: string }).additionalProperty)
+        const keyPath = [...path, extra]
+        position = parsed.positionOf(keyPath, { key: true })
+        message = `${displayPath(keyPath)} is not a known field`
+        hint = 'remove it or check its spelling'
+        break
+      }
+      case 'type': {
+        const expected = String((error.params as { type: string }).type)
+        const actual = valueAt(parsed.value, path)
+        message = `${where} must be ${article(expected)}, not ${describeValue(actual)}`
+        if (expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean'))
+          hint = `quote it: YAML reads ${JSON.stringify(actual)} unquoted as ${typeof actual}`
+        break
+      }
+      case 'enum': {
+        const allowed = (error.params as { allowedValues: unknown[] }).allowedValues
+        message = `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+        break
+      }
+      case 'pattern':
+        message = `${where} does not match ${String((error.params as { pattern: string }).pattern)}`
+        break
+      case 'propertyNames': {
+        continue
+      }
+      default:
+        message = `${where} ${error.message ?? 'is invalid'}`
+    }
+    const key = `${position.line}:${position.column}:${message}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push({ severity: 'error', code: 'schema', file: parsed.file, message, ...position, ...(hint ? { hint } : {}) })
+  }
+  return out
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'empty (null)'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a map'
+  return `${typeof value} ${JSON.stringify(value)}`
+}
+
+export function valueAt(root: unknown, path: DocumentPath): unknown {
+  let node = root
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') return undefined
+    node = (node as Record<string | number, unknown>)[segment]
+  }
+  return node
+}

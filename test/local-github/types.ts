@@ -1,0 +1,287 @@
+// Public types of the local GitHub: options, the records it keeps in memory (also what
+// `getState()` returns), the request log, validation violations and faults.
+
+export type Permission = 'admin' | 'write' | 'read'
+export type AccountType = 'User' | 'Bot'
+
+export interface LocalGitHubOptions {
+  /** Keep the temporary directory with the bare repositories after `stop()` (for debugging). */
+  keepFiles?: boolean
+  /** Check every /api/v3 request against GitHub's REST API description (default true). */
+  validateRequests?: boolean
+  /** Answer requests that fail validation anyway, after recording the violation (default false: refuse like GitHub). */
+  lenientValidation?: boolean
+}
+
+export interface AddUserOptions {
+  token: string
+  /** The user's permission on every repository unless `setPermission` says otherwise. */
+  permission: Permission
+  type?: AccountType
+  name?: string
+  email?: string
+}
+
+export interface CreateRepositoryOptions {
+  defaultBranch?: string
+  /** Seed the default branch with one commit holding the files of this directory. */
+  fromDirectory?: string
+  /** Seed the default branch with these files (path → content), merged over `fromDirectory`. */
+  files?: Record<string, string>
+  /** Leave the repository without any commit (no default branch yet). */
+  empty?: boolean
+  /** Branches to create at the seed commit: names, or name → start point (a ref or sha). */
+  branches?: string[] | Record<string, string>
+  description?: string
+  /** Commit message of the seed commit. */
+  message?: string
+}
+
+export interface RepositoryHandle {
+  owner: string
+  name: string
+  fullName: string
+  /** The bare repository on disk. */
+  gitDir: string
+  /** Clone URL carrying a token, as Actions builds it. */
+  cloneUrl(token: string): string
+}
+
+export interface BranchProtection {
+  /** Approving reviews required on the current head by reviewers with write access, not the author. */
+  requiredApprovals: number
+  /** Count only approvals given on the current head sha (default true). */
+  dismissStaleReviews: boolean
+}
+
+export interface UserRecord {
+  id: number
+  login: string
+  type: AccountType
+  permission: Permission
+  name: string
+  email: string
+}
+
+export interface LabelRecord {
+  id: number
+  name: string
+  color: string
+  description: string | null
+  default: boolean
+}
+
+export interface PullData {
+  headRef: string
+  /** Head sha, refreshed on every read and after every push or ref update. */
+  headSha: string
+  baseRef: string
+  draft: boolean
+  merged: boolean
+  mergedAt: string | null
+  mergedBy: string | null
+  mergeCommitSha: string | null
+  maintainerCanModify: boolean
+  requestedReviewers: string[]
+  requestedTeams: string[]
+}
+
+export interface IssueRecord {
+  id: number
+  number: number
+  title: string
+  body: string | null
+  state: 'open' | 'closed'
+  stateReason: 'completed' | 'not_planned' | 'reopened' | 'duplicate' | null
+  user: string
+  labels: string[]
+  assignees: string[]
+  locked: boolean
+  createdAt: string
+  updatedAt: string
+  closedAt: string | null
+  closedBy: string | null
+  /** Set when the issue is a pull request. */
+  pull: PullData | null
+}
+
+export interface CommentRecord {
+  id: number
+  issueNumber: number
+  body: string
+  user: string
+  createdAt: string
+  updatedAt: string
+}
+
+export type ReviewState = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING'
+
+export interface ReviewRecord {
+  id: number
+  pullNumber: number
+  user: string
+  body: string
+  state: ReviewState
+  commitId: string
+  submittedAt: string | null
+}
+
+export interface ReleaseRecord {
+  id: number
+  tagName: string
+  targetCommitish: string
+  name: string | null
+  body: string | null
+  draft: boolean
+  prerelease: boolean
+  author: string
+  createdAt: string
+  publishedAt: string | null
+}
+
+export interface AssetRecord {
+  id: number
+  releaseId: number
+  name: string
+  label: string | null
+  contentType: string
+  size: number
+  /** `sha256:<hex>` of the bytes, as GitHub reports it. */
+  digest: string
+  uploader: string
+  createdAt: string
+  updatedAt: string
+  data: Uint8Array
+}
+
+export interface CheckRunRecord {
+  id: number
+  name: string
+  headSha: string
+  status: 'queued' | 'in_progress' | 'completed' | 'waiting' | 'requested' | 'pending'
+  conclusion: string | null
+  startedAt: string
+  completedAt: string | null
+  externalId: string | null
+  detailsUrl: string | null
+  title: string | null
+  summary: string | null
+  text: string | null
+  annotations: unknown[]
+  creator: string
+}
+
+export interface StatusRecord {
+  id: number
+  sha: string
+  state: 'error' | 'failure' | 'pending' | 'success'
+  context: string
+  description: string | null
+  targetUrl: string | null
+  creator: string
+  createdAt: string
+}
+
+export interface RepositoryRecord {
+  id: number
+  owner: string
+  name: string
+  description: string | null
+  defaultBranch: string
+  gitDir: string
+  createdAt: string
+  /** Per-user permissions overriding the users' own. */
+  permissions: Record<string, Permission>
+  protection: Record<string, BranchProtection>
+  labels: LabelRecord[]
+  issues: IssueRecord[]
+  comments: CommentRecord[]
+  reviews: ReviewRecord[]
+  releases: ReleaseRecord[]
+  assets: AssetRecord[]
+  checkRuns: CheckRunRecord[]
+  statuses: StatusRecord[]
+}
+
+export interface TeamRecord {
+  org: string
+  slug: string
+  members: string[]
+}
+
+/** What `getState()` returns: a deep copy, safe to keep and compare. */
+export interface LocalGitHubState {
+  users: UserRecord[]
+  teams: TeamRecord[]
+  repositories: Record<string, RepositoryRecord>
+}
+
+export interface RequestLogEntry {
+  seq: number
+  method: string
+  /** Path without the query, e.g. /api/v3/repos/acme/defs/pulls. */
+  path: string
+  query: Record<string, string>
+  /** The matched operation, e.g. pulls/create; null for unknown routes. */
+  operationId: string | null
+  /** The matched path template, e.g. /repos/{owner}/{repo}/pulls. */
+  route: string | null
+  login: string | null
+  status: number
+  body: unknown
+  fault: FaultKind | null
+  durationMs: number
+}
+
+export interface GitRequestLogEntry {
+  method: string
+  path: string
+  login: string | null
+  service: 'upload-pack' | 'receive-pack' | null
+  status: number
+}
+
+export interface Violation {
+  kind: 'unknown-route' | 'not-implemented' | 'invalid-parameters' | 'invalid-body' | 'unparsable-body'
+  method: string
+  path: string
+  operationId: string | null
+  message: string
+  details: unknown[]
+}
+
+export type FaultKind =
+  | '5xx-after-write'
+  | '5xx-before-write'
+  | 'secondary-rate-limit'
+  | 'primary-rate-limit'
+  | 'mergeable-null'
+  | 'token-revoked'
+
+export interface FaultSpec {
+  kind: FaultKind
+  /** HTTP method to match (any when omitted). */
+  method?: string
+  /**
+   * Which requests: an operationId ('pulls/create'), a path template ('/repos/{owner}/{repo}/pulls'),
+   * or a RegExp tested against the request path below /api/v3 ('/repos/acme/defs/pulls/1').
+   * Any request when omitted.
+   */
+  route?: string | RegExp
+  /** How many matching requests the fault hits (default 1). */
+  times?: number
+  /** Only requests made with this user's token. */
+  login?: string
+  /** secondary-rate-limit: `retry-after` seconds (default 1). primary-rate-limit: seconds until reset (default 1). */
+  retryAfterSeconds?: number
+  /** 5xx faults: the status to answer (default 502). */
+  status?: number
+}
+
+export interface FaultHandle {
+  readonly spec: FaultSpec
+  /** How many requests the fault has hit so far. */
+  readonly hits: number
+  readonly remaining: number
+  remove(): void
+}
