@@ -27,7 +27,8 @@ export interface FindingLocation {
   key?: boolean
 }
 
-export type PlanDiagnostic = Diagnostic & { at?: FindingLocation }
+/** A finding with where it belongs in the source and, for references, the item referred to. */
+export type PlanDiagnostic = Diagnostic & { at?: FindingLocation; target?: ItemId }
 
 /** The environment branch as the planner needs it: read by an adapter, for the ids the planner asked for. */
 export interface EnvironmentView {
@@ -260,6 +261,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
         ...base,
         code: 'unresolved-in-environment',
         item: id,
+        target: ref.target,
         at: { item: id, path: refPath },
         message: `${id} refers to ${ref.target}${ref.replaced ? ` (replacing ${ref.replaced})` : ''}, which would not exist in ${envName}`,
         hint: `promote the package that has ${ref.target} to ${envName} first`,

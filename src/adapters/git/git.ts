@@ -1,0 +1,177 @@
+import { execFile, spawn } from 'node:child_process'
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options)
+    this.name = 'GitError'
+  }
+}
+
+/** Git that never prompts and always speaks C; identity comes from the caller, not the machine. */
+function gitEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', ...extra }
+}
+
+export interface RunOptions {
+  input?: string | Uint8Array
+  env?: Record<string, string>
+  /** Exit codes that are answers rather than failures (e.g. 1 for "not an ancestor"). */
+  okCodes?: number[]
+}
+
+export interface RunResult {
+  stdout: Buffer
+  code: number
+}
+
+/** A git repository driven through plumbing commands. */
+export class Git {
+  constructor(readonly dir: string) {}
+
+  async run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['-C', this.dir, ...args], { env: gitEnvironment(options.env), stdio: 'pipe' })
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      child.stdout.on('data', (b: Buffer) => out.push(b))
+      child.stderr.on('data', (b: Buffer) => err.push(b))
+      child.on('error', (error) => reject(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })))
+      child.on('close', (code) => {
+        const stderr = Buffer.concat(err).toString('utf8')
+        if (code === 0 || (code !== null && options.okCodes?.includes(code))) {
+          resolve({ stdout: Buffer.concat(out), code: code ?? 0 })
+        } else {
+          reject(new GitError(`git ${args.join(' ')} failed (${code}): ${stderr.trim()}`, args, code, stderr))
+        }
+      })
+      child.stdin.on('error', () => undefined)
+      if (options.input !== undefined) child.stdin.end(options.input)
+      else child.stdin.end()
+    })
+  }
+
+  async text(args: readonly string[], options: RunOptions = {}): Promise<string> {
+    return (await this.run(args, options)).stdout.toString('utf8')
+  }
+
+  async isRepository(): Promise<boolean> {
+    return new Promise((resolve) => {
+      execFile('git', ['-C', this.dir, 'rev-parse', '--git-dir'], { env: gitEnvironment() }, (error) => resolve(!error))
+    })
+  }
+
+  /** The commit a ref resolves to, or undefined. */
+  async resolve(ref: string): Promise<string | undefined> {
+    const result = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { okCodes: [1, 128] })
+    const sha = result.stdout.toString().trim()
+    return result.code === 0 && sha ? sha : undefined
+  }
+
+  /** An environment branch: the local branch, else the remote-tracking one from origin. */
+  async resolveBranch(branch: string): Promise<{ ref: string; head: string } | undefined> {
+    for (const ref of [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]) {
+      const head = await this.resolve(ref)
+      if (head) return { ref, head }
+    }
+    return undefined
+  }
+
+  /** Reads many objects in one process: each spec is `<rev>:<path>` or a sha. Missing ones are absent. */
+  async readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+    const result = new Map<string, Buffer>()
+    if (specs.length === 0) return result
+    const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n` })
+    let offset = 0
+    for (const spec of specs) {
+      const newline = stdout.indexOf(10, offset)
+      const header = stdout.subarray(offset, newline).toString('utf8')
+      offset = newline + 1
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue
+      const size = Number(header.split(' ')[2])
+      const type = header.split(' ')[1]
+      if (type === 'blob') result.set(spec, stdout.subarray(offset, offset + size))
+      offset += size + 1
+    }
+    return result
+  }
+
+  /** Entries of a tree (not recursive unless asked), with mode, type, object id, size and path. */
+  async listTree(treeish: string, options: { recursive?: boolean; paths?: readonly string[] } = {}): Promise<TreeEntry[]> {
+    const args = ['ls-tree', '-z', '--long']
+    if (options.recursive) args.push('-r')
+    args.push(treeish)
+    if (options.paths?.length) args.push('--', ...options.paths)
+    const result = await this.run(args, { okCodes: [128] })
+    if (result.code !== 0) return []
+    const entries: TreeEntry[] = []
+    for (const record of result.stdout.toString('utf8').split('\0')) {
+      if (!record) continue
+      const tab = record.indexOf('\t')
+      const [mode, type, sha, size] = record.slice(0, tab).split(/\s+/)
+      entries.push({ mode: mode!, type: type as TreeEntry['type'], sha: sha!, size: size === '-' ? 0 : Number(size), path: record.slice(tab + 1) })
+    }
+    return entries
+  }
+
+  async writeBlob(content: string | Uint8Array): Promise<string> {
+    return (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim()
+  }
+
+  async makeTree(entries: readonly TreeEntry[]): Promise<string> {
+    const input = entries.map((e) => `${e.mode} ${e.type} ${e.sha}\t${e.path}\0`).join('')
+    return (await this.text(['mktree', '-z'], { input })).trim()
+  }
+
+  async commitTree(tree: string, parents: readonly string[], message: string, identity: Identity): Promise<string> {
+    const args = ['commit-tree', tree]
+    for (const parent of parents) args.push('-p', parent)
+    const env = {
+      GIT_AUTHOR_NAME: identity.name,
+      GIT_AUTHOR_EMAIL: identity.email,
+      GIT_COMMITTER_NAME: identity.name,
+      GIT_COMMITTER_EMAIL: identity.email,
+      ...(identity.date ? { GIT_AUTHOR_DATE: identity.date, GIT_COMMITTER_DATE: identity.date } : {}),
+    }
+    return (await this.text(args, { input: message, env })).trim()
+  }
+
+  /**
+   * Moves a ref only if it still points where we read it (compare-and-swap); `expected` undefined means the
+   * ref must not exist yet. Returns false when someone else moved it first.
+   */
+  async updateRef(ref: string, next: string, expected: string | undefined): Promise<boolean> {
+    const result = await this.run(['update-ref', ref, next, expected ?? '0'.repeat(40)], { okCodes: [1, 128] })
+    return result.code === 0
+  }
+
+  async createAnnotatedTag(name: string, commit: string, message: string, identity: Identity): Promise<boolean> {
+    const result = await this.run(['tag', '-a', name, commit, '-F', '-'], {
+      input: message,
+      okCodes: [128],
+      env: { GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, ...(identity.date ? { GIT_COMMITTER_DATE: identity.date } : {}) },
+    })
+    return result.code === 0
+  }
+}
+
+export interface TreeEntry {
+  mode: string
+  type: 'blob' | 'tree' | 'commit'
+  sha: string
+  size: number
+  path: string
+}
+
+export interface Identity {
+  name: string
+  email: string
+  date?: string
+}
+
+export const GANTRY_IDENTITY: Identity = { name: 'Gantry', email: 'gantry@users.noreply.local' }

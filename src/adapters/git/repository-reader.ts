@@ -1,0 +1,104 @@
+import { parseTagMessage } from '../../core/bundle/bundle.js'
+import type { EnvironmentLedger, SourceEntry, SourcePaths } from '../../core/model/source-model.js'
+import { type ReleasedVersion, parseTagName } from '../../core/model/released-version.js'
+import type { ItemId } from '../../core/names.js'
+import { type EnvironmentView, itemPath, ledgerPath } from '../../core/promotion/plan-promotion.js'
+import type { SchemaRegistry } from '../../core/schema/validator.js'
+import { isVersion } from '../../core/versions/versions.js'
+import { readYaml } from '../../core/yaml/read-yaml.js'
+import type { Git } from './git.js'
+
+/** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
+export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
+  const format = '%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(contents)%00%00'
+  const out = await git.text(['for-each-ref', `--format=${format}`, 'refs/tags/'])
+  const versions: ReleasedVersion[] = []
+  for (const record of out.split('\0\0\n')) {
+    if (!record.trim()) continue
+    const [tag = '', type, peeled, object, message = ''] = record.split('\0')
+    const name = parseTagName(tag)
+    if (!name || !isVersion(name.version)) continue
+    const commit = type === 'tag' ? peeled! : object!
+    const fields = type === 'tag' ? parseTagMessage(message) : {}
+    versions.push({
+      package: name.package,
+      version: name.version,
+      tag,
+      commit,
+      ...(fields.digest ? { digest: fields.digest } : {}),
+      ...(fields.content ? { contentDigest: fields.content } : {}),
+    })
+  }
+  return versions
+}
+
+/** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
+export async function readCommitSnapshot(
+  git: Git,
+  commit: string,
+  roots: readonly string[],
+  maxBytes: number,
+): Promise<Map<string, SourceEntry>> {
+  const entries = await git.listTree(commit, { recursive: true, paths: roots })
+  const snapshot = new Map<string, SourceEntry>()
+  const wanted: string[] = []
+  for (const entry of entries) {
+    if (entry.mode === '120000') snapshot.set(entry.path, { type: 'symlink' })
+    else if (entry.type !== 'blob') snapshot.set(entry.path, { type: 'other' })
+    else if (entry.size > maxBytes) snapshot.set(entry.path, { type: 'too-large', size: entry.size })
+    else wanted.push(entry.sha)
+  }
+  const blobs = await git.readBlobs([...new Set(wanted)])
+  for (const entry of entries) {
+    const bytes = blobs.get(entry.sha)
+    if (bytes && !snapshot.has(entry.path)) snapshot.set(entry.path, { type: 'file', bytes })
+  }
+  return snapshot
+}
+
+export class LedgerError extends Error {
+  override name = 'LedgerError'
+}
+
+/** Every ledger on an environment branch, checked against the ledger schema. */
+export async function readLedgers(git: Git, head: string | undefined, schemas: SchemaRegistry): Promise<Map<string, EnvironmentLedger>> {
+  const ledgers = new Map<string, EnvironmentLedger>()
+  if (!head) return ledgers
+  const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'))
+  const blobs = await git.readBlobs(entries.map((e) => e.sha))
+  for (const entry of entries) {
+    const file = `.gantry/installed/${entry.path}`
+    const read = readYaml(file, blobs.get(entry.sha) ?? new Uint8Array())
+    const value = read.parsed?.value as EnvironmentLedger | undefined
+    if (!value || !schemas.isValid('ledger', value) || `${value.package}.yaml` !== entry.path) {
+      throw new LedgerError(`${file} at ${head.slice(0, 12)} is not a valid ledger; restore it from the branch history`)
+    }
+    ledgers.set(value.package, value)
+  }
+  return ledgers
+}
+
+/** The environment branch as the planner needs it: head, ledgers, and the bytes of the items asked for. */
+export async function readEnvironmentView(
+  git: Git,
+  branch: string,
+  paths: SourcePaths,
+  schemas: SchemaRegistry,
+  needed: (ledgers: ReadonlyMap<string, EnvironmentLedger>) => readonly ItemId[],
+): Promise<EnvironmentView & { ref?: string }> {
+  const resolved = await git.resolveBranch(branch)
+  const ledgers = await readLedgers(git, resolved?.head, schemas)
+  const files = new Map<ItemId, Uint8Array>()
+  if (resolved) {
+    const ids = needed(ledgers)
+    const specs = ids.map((id) => `${resolved.head}:${itemPath(paths, id)}`)
+    const blobs = await git.readBlobs(specs)
+    ids.forEach((id, index) => {
+      const bytes = blobs.get(specs[index]!)
+      if (bytes) files.set(id, bytes)
+    })
+  }
+  return { branch, ledgers, files, ...(resolved ? { head: resolved.head, ref: resolved.ref } : {}) }
+}
+
+export { ledgerPath }

@@ -1,0 +1,50 @@
+import { resolve } from 'node:path'
+import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
+import { Git } from '../adapters/git/git.js'
+import { readCommitSnapshot, readReleasedVersions } from '../adapters/git/repository-reader.js'
+import type { Diagnostic } from '../core/diagnostics.js'
+import type { ReleasedVersion } from '../core/model/released-version.js'
+import type { GantryConfig, SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
+import { SchemaRegistry } from '../core/schema/validator.js'
+import { CONFIG_FILE, loadConfig } from '../core/source/load-config.js'
+import { loadSource } from '../core/source/load-source.js'
+import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
+import { UsageError } from './errors.js'
+
+/** A source repository opened for a command: its working tree or one commit, plus what git knows. */
+export interface OpenRepository {
+  dir: string
+  git: Git
+  isGit: boolean
+  config: GantryConfig
+  paths: SourcePaths
+  model: SourceModel
+  /** Findings from loading the files (syntax, schema, names, paths). */
+  loadDiagnostics: Diagnostic[]
+  released: ReleasedVersion[]
+}
+
+/**
+ * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package. With
+ * `commit`, reads that commit instead of the working tree.
+ */
+export async function openRepository(dirArg: string, options: { commit?: string; config?: GantryConfig } = {}): Promise<OpenRepository> {
+  const dir = resolve(dirArg)
+  const git = new Git(dir)
+  const isGit = await git.isRepository()
+  const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
+  const read = async (roots: string[]): Promise<Map<string, SourceEntry>> =>
+    options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes)
+
+  const schemas = new SchemaRegistry()
+  const configSnapshot = await read([CONFIG_FILE])
+  const loaded = loadConfig(configSnapshot, schemas)
+  // Policy comes from the caller when given (the default branch), never from the tree being validated.
+  const config = options.config ?? loaded.config
+  if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
+  const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths
+  const snapshot = await read([paths.kinds, paths.definitions, paths.packages])
+  const { model, diagnostics } = loadSource(snapshot, config, paths, schemas)
+  const released = isGit ? await readReleasedVersions(git) : []
+  return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
+}

@@ -1,0 +1,93 @@
+import { readEnvironmentView } from '../adapters/git/repository-reader.js'
+import { bundleContent, serializeBundle } from '../core/bundle/bundle.js'
+import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
+import { type PackageContents, packageContents } from '../core/model/package-contents.js'
+import type { ItemId } from '../core/names.js'
+import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planPromotion } from '../core/promotion/plan-promotion.js'
+import { validatePackages } from '../core/validate/validate-local.js'
+import { UsageError } from './errors.js'
+import { type OpenRepository, openRepository } from './repository.js'
+
+export interface ValidateOptions {
+  repo: string
+  environments: string[]
+}
+
+export interface ValidateResult {
+  ok: boolean
+  errors: number
+  warnings: number
+  diagnostics: Diagnostic[]
+  /** Per environment and package: what applying the current content would change (remote validation). */
+  plans: PromotionPlan[]
+  repository: OpenRepository
+}
+
+/** Local validation of every file and package, then remote validation against each environment asked for. */
+export async function validateRepository(options: ValidateOptions): Promise<ValidateResult> {
+  const repository = await openRepository(options.repo)
+  const known = new Set(repository.config.environments.map((e) => e.name))
+  const unknown = options.environments.filter((e) => !known.has(e))
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown environment ${unknown.join(', ')}; gantry.yaml declares ${[...known].join(', ')}`, [
+      {
+        severity: 'error',
+        code: 'unknown-environment',
+        file: 'gantry.yaml',
+        message: `environment ${unknown.join(', ')} is not declared`,
+        hint: `use one of ${[...known].join(', ')}`,
+      },
+    ])
+  }
+  const diagnostics = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
+  const plans: PromotionPlan[] = []
+  for (const environment of options.environments) {
+    const result = await validateAgainstEnvironment(repository, environment, diagnostics)
+    plans.push(...result)
+  }
+  sortDiagnostics(diagnostics)
+  const { errors, warnings } = countBySeverity(diagnostics)
+  return { ok: errors === 0, errors, warnings, diagnostics, plans, repository }
+}
+
+/** Findings that promoting the package's dependencies first would clear are warnings here, errors at apply. */
+const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version'])
+
+async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[]): Promise<PromotionPlan[]> {
+  const { model, git, config, paths } = repository
+  const environment = config.environments.find((e) => e.name === envName)!
+  const cache = new Map<string, PackageContents>()
+  const plans: PromotionPlan[] = []
+  for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+    const contents = packageContents(model, pkg, cache)
+    if (contents.missing.length > 0) continue
+    const content = bundleContent(pkg.manifest, contents)
+    const { bundle, digest } = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
+    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
+      itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
+    )
+    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false })
+    plans.push(plan)
+    for (const finding of plan.diagnostics) {
+      const referred = finding.target ?? finding.item
+      const provided = referred !== undefined && contents.provided.has(referred as ItemId)
+      const orderDependent =
+        ORDER_DEPENDENT.has(finding.code) ||
+        ((finding.code === 'unresolved-in-environment' || finding.code === 'replacement-target-missing') && provided)
+      out.push(locate(repository, pkg.name, orderDependent ? { ...finding, severity: 'warning' } : finding))
+    }
+  }
+  return plans
+}
+
+/** Turns a plan finding's source location into file, line and column. */
+function locate(repository: OpenRepository, pkgName: string, finding: PlanDiagnostic): Diagnostic {
+  const { at, ...diagnostic } = finding
+  const pkg = repository.model.packages.get(pkgName)!
+  if (at?.item) {
+    const definition = repository.model.definitions.get(at.item)
+    if (definition) return { ...diagnostic, file: definition.file, ...definition.parsed.positionOf(at.path, { key: at.key ?? false }) }
+  }
+  if (at) return { ...diagnostic, file: pkg.file, ...pkg.parsed.positionOf(at.path, { key: at.key ?? false }) }
+  return { ...diagnostic, file: pkg.file, ...pkg.parsed.positionOf(['name']) }
+}
