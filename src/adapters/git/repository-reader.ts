@@ -27,6 +27,7 @@ export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]>
       commit,
       ...(fields.digest ? { digest: fields.digest } : {}),
       ...(fields.content ? { contentDigest: fields.content } : {}),
+      ...(fields.notes ? { notes: fields.notes } : {}),
     })
   }
   return versions

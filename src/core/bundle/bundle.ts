@@ -118,8 +118,9 @@ export function tagMessage(pkg: string, version: string, digest: string, content
   return `${lines.join('\n')}\n`
 }
 
-export function parseTagMessage(message: string): { digest?: string; content?: string } {
+export function parseTagMessage(message: string): { digest?: string; content?: string; notes?: string } {
   const digest = /^digest: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
   const content = /^content: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
-  return { ...(digest ? { digest } : {}), ...(content ? { content } : {}) }
+  const notes = /^content: .*\n\n([\s\S]*)$/m.exec(message)?.[1]?.trim()
+  return { ...(digest ? { digest } : {}), ...(content ? { content } : {}), ...(notes ? { notes } : {}) }
 }

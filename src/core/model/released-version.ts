@@ -8,6 +8,7 @@ export interface ReleasedVersion {
   /** The bundle digest and content digest carried in the tag message. */
   digest?: string
   contentDigest?: string
+  notes?: string
 }
 
 export function versionsOf(released: readonly ReleasedVersion[], pkg: string): ReleasedVersion[] {

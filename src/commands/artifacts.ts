@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  type SerializedBundle,
+  type Bundle,
+  bundleContent,
+  bundleFileName,
+  deltaBetween,
+  serializeBundle,
+} from '../core/bundle/bundle.js'
+import { sha256 } from '../core/bundle/canonical-json.js'
+import type { Diagnostic } from '../core/diagnostics.js'
+import { packageContents } from '../core/model/package-contents.js'
+import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
+import { compareVersions } from '../core/versions/versions.js'
+import { UsageError } from './errors.js'
+import { type OpenRepository, openRepository } from './repository.js'
+
+export const DEFAULT_OUT_DIR = '.gantry/build'
+
+/** The released version just below `version`, the one a bundle's delta is taken against. */
+export function previousRelease(released: readonly ReleasedVersion[], pkg: string, version: string): ReleasedVersion | undefined {
+  return versionsOf(released, pkg)
+    .filter((r) => compareVersions(r.version, version) < 0)
+    .sort((a, b) => compareVersions(b.version, a.version))[0]
+}
+
+/**
+ * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
+ * its delta to the previous release (rebuilt from that release's commit).
+ */
+export async function assembleBundle(
+  repository: OpenRepository,
+  pkgName: string,
+  version: string,
+  debug: boolean,
+  previousCache = new Map<string, Record<string, { digest: string }>>(),
+): Promise<{ bundle?: SerializedBundle; diagnostics: Diagnostic[] }> {
+  const pkg = repository.model.packages.get(pkgName)
+  if (!pkg) return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] }
+  const contents = packageContents(repository.model, pkg)
+  if (contents.missing.length > 0) {
+    return {
+      diagnostics: [
+        { severity: 'error', code: 'missing-item', file: pkg.file, package: pkgName, message: `package ${pkgName} lists ${contents.missing.join(', ')}, which do not exist` },
+      ],
+    }
+  }
+  const content = bundleContent(pkg.manifest, contents)
+  const previous = previousRelease(repository.released, pkgName, version)
+  let previousItems: Record<string, { digest: string }> | undefined
+  if (previous) {
+    const key = `${previous.commit}:${pkgName}`
+    previousItems = previousCache.get(key)
+    if (!previousItems) {
+      const then = await openRepository(repository.dir, { commit: previous.commit })
+      const thenPkg = then.model.packages.get(pkgName)
+      previousItems = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg)).items : {}
+      previousCache.set(key, previousItems)
+    }
+  }
+  const delta = deltaBetween(previous?.version ?? null, previousItems, content.items)
+  return { bundle: serializeBundle(content, version, delta, debug), diagnostics: [] }
+}
+
+export interface VerifiedBundle {
+  bundle: Bundle
+  digest: string
+  release: ReleasedVersion
+  /** Where the bytes came from: the build folder, or rebuilt from the tag's commit. */
+  source: 'file' | 'rebuilt'
+}
+
+/** The tagged version of a package: newest when `version` is undefined. */
+export function findRelease(repository: OpenRepository, pkg: string, version: string | undefined): ReleasedVersion {
+  const versions = versionsOf(repository.released, pkg).sort((a, b) => compareVersions(b.version, a.version))
+  const release = version === undefined ? versions[0] : versions.find((r) => r.version === version)
+  if (!release) {
+    const known = versions.map((r) => r.version).join(', ') || 'none'
+    throw new UsageError(
+      version === undefined
+        ? `${pkg} has no released version; run gantry build ${pkg} first`
+        : `${pkg}@${version} is not released (released versions: ${known})`,
+    )
+  }
+  return release
+}
+
+/**
+ * Loads a released version's bundle and checks its bytes against the digest in the tag: from the build
+ * folder when it is there, else rebuilt from the tag's commit. A mismatch is refused.
+ */
+export async function loadVerifiedBundle(
+  repository: OpenRepository,
+  release: ReleasedVersion,
+  outDir = DEFAULT_OUT_DIR,
+): Promise<{ verified?: VerifiedBundle; diagnostics: Diagnostic[] }> {
+  const file = join(repository.dir, outDir, bundleFileName(release.package, release.version))
+  let bytes: string | undefined
+  let source: VerifiedBundle['source'] = 'file'
+  try {
+    bytes = await readFile(file, 'utf8')
+  } catch {
+    source = 'rebuilt'
+    const then = await openRepository(repository.dir, { commit: release.commit })
+    const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false)
+    if (!bundle) return { diagnostics }
+    bytes = bundle.bytes
+  }
+  const actual = sha256(bytes)
+  if (!release.digest || actual !== release.digest) {
+    return {
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'digest-mismatch',
+          package: release.package,
+          file: source === 'file' ? join(outDir, bundleFileName(release.package, release.version)) : release.tag,
+          message: `digest mismatch for ${release.tag} (expected ${release.digest ?? 'a digest in the tag message'}, got ${actual})`,
+          hint:
+            source === 'file'
+              ? `the bundle file was changed after the build: delete it to rebuild it from the tag, then try again`
+              : 'the tag does not describe this content: it was not made by gantry build',
+        },
+      ],
+    }
+  }
+  return { verified: { bundle: JSON.parse(bytes) as Bundle, digest: actual, release, source }, diagnostics: [] }
+}

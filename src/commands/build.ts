@@ -1,0 +1,131 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { GANTRY_IDENTITY } from '../adapters/git/git.js'
+import { readReleasedVersions } from '../adapters/git/repository-reader.js'
+import { tagMessage } from '../core/bundle/bundle.js'
+import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
+import { versionsOf } from '../core/model/released-version.js'
+import { validatePackages } from '../core/validate/validate-local.js'
+import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion } from '../core/versions/versions.js'
+import { DEFAULT_OUT_DIR, assembleBundle } from './artifacts.js'
+import { UsageError } from './errors.js'
+import { openRepository } from './repository.js'
+
+export interface BuildOptions {
+  repo: string
+  packages: string[]
+  all: boolean
+  debug: boolean
+  out?: string
+}
+
+export interface BuiltArtifact {
+  package: string
+  version: string
+  digest: string
+  file: string
+  tag: string | null
+  created: boolean
+  debug: boolean
+  /** The bundle's bytes, for whoever uploads them. */
+  bytes: string
+  notes?: string
+  delta: { previous: string | null; added: string[]; changed: string[]; removed: string[] }
+}
+
+export interface BuildResult {
+  ok: boolean
+  artifacts: BuiltArtifact[]
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * Builds packages into bundles. A release build reads the HEAD commit (the one the tag will name), gives a
+ * new version only when the content changed, and tags it; a debug build reads the working tree and is never
+ * tagged.
+ */
+export async function buildPackages(options: BuildOptions): Promise<BuildResult> {
+  const repository = await openRepository(options.repo, options.debug ? {} : { commit: 'HEAD' })
+  if (!options.debug && !repository.isGit) throw new UsageError(`${repository.dir} is not a git repository; release builds tag a commit (use --debug to build without one)`)
+  const head = options.debug ? undefined : await repository.git.resolve('HEAD')
+  if (!options.debug && !head) throw new UsageError('the repository has no commit yet')
+  const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages
+  if (names.length === 0) throw new UsageError('name the packages to build, or pass --all')
+  for (const name of names) if (!repository.model.packages.has(name)) throw new UsageError(`package ${name} does not exist`)
+
+  // A package is built only when its files and references are sound.
+  const all = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
+  const diagnostics = all.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)))
+  if (diagnostics.length > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
+
+  const scheme = (repository.config.versioning ?? 'dot') as VersioningScheme
+  const outDir = join(repository.dir, options.out ?? DEFAULT_OUT_DIR)
+  const artifacts: BuiltArtifact[] = []
+  const previousCache = new Map<string, Record<string, { digest: string }>>()
+  for (const name of names) {
+    const pkg = repository.model.packages.get(name)!
+    const released = versionsOf(repository.released, name)
+    const latest = latestVersion(released.map((r) => r.version))
+    const probe = await assembleBundle(repository, name, pkg.manifest.version ?? latest ?? '0', options.debug, previousCache)
+    if (!probe.bundle) {
+      diagnostics.push(...probe.diagnostics)
+      continue
+    }
+    const digestOfContent = probe.bundle.bundle.contentDigest
+    const explicit = pkg.manifest.version
+    const existing = explicit
+      ? released.find((r) => r.version === explicit)
+      : released.find((r) => r.version === latest && r.contentDigest === digestOfContent)
+    if (existing && existing.contentDigest !== digestOfContent) {
+      diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' })
+      continue
+    }
+    const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
+    const { bundle } = await assembleBundle(repository, name, version, options.debug, previousCache)
+    const built = bundle!
+    const file = join(outDir, built.fileName)
+    await writeAtomically(file, built.bytes)
+    let created = false
+    let tag: string | null = null
+    if (!options.debug) {
+      tag = `${name}@${version}`
+      if (existing) {
+        if (existing.digest !== built.digest) {
+          diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' })
+          continue
+        }
+      } else {
+        created = await repository.git.createAnnotatedTag(tag, head!, tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes), GANTRY_IDENTITY)
+        if (!created) {
+          // Someone tagged it between our read and our write: adopt it only if it is the same content.
+          const again = versionsOf(await readReleasedVersions(repository.git), name).find((r) => r.version === version)
+          if (again?.digest !== built.digest) {
+            diagnostics.push({ severity: 'error', code: 'version-exists', package: name, message: `${tag} was created meanwhile with other content`, hint: 'build again' })
+            continue
+          }
+        }
+      }
+    }
+    artifacts.push({
+      package: name,
+      version,
+      digest: built.digest,
+      file: relative(process.cwd(), file) || file,
+      tag,
+      created,
+      debug: options.debug,
+      bytes: built.bytes,
+      ...(pkg.manifest.notes ? { notes: pkg.manifest.notes } : {}),
+      delta: built.bundle.delta,
+    })
+  }
+  return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
+}
+
+/** Write to a temporary name, then rename: a reader never sees half a bundle. */
+async function writeAtomically(file: string, content: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  const temporary = `${file}.${process.pid}.tmp`
+  await writeFile(temporary, content)
+  await rename(temporary, file)
+}

@@ -1,0 +1,144 @@
+import { userInfo } from 'node:os'
+import { GANTRY_IDENTITY } from '../adapters/git/git.js'
+import { readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
+import { editTree } from '../adapters/git/tree-editor.js'
+import type { Diagnostic } from '../core/diagnostics.js'
+import type { EnvironmentLedger } from '../core/model/source-model.js'
+import {
+  type EnvironmentView,
+  type PromotionPlan,
+  itemsNeededForPlan,
+  ledgerPath,
+  planPromotion,
+  renderLedger,
+} from '../core/promotion/plan-promotion.js'
+import { findRelease, loadVerifiedBundle } from './artifacts.js'
+import { UsageError } from './errors.js'
+import { type OpenRepository, openRepository } from './repository.js'
+
+export interface PromoteOptions {
+  repo: string
+  target: string
+  environment: string
+  out?: string
+  /** Apply-time facts recorded in the ledger. */
+  promotion?: number | null
+  approvers?: { login: string; sha: string }[]
+  appliedBy?: string
+  now?: () => Date
+}
+
+export interface PromoteResult {
+  ok: boolean
+  plan?: PromotionPlan
+  diagnostics: Diagnostic[]
+  commit?: string
+  /** How many times the branch moved under us and the plan was made again. */
+  replanned: number
+  /** The version was already applied with nothing to change: no commit was made. */
+  alreadyApplied?: boolean
+}
+
+export function parseTarget(target: string): { pkg: string; version?: string } {
+  const at = target.lastIndexOf('@')
+  if (at === 0 || target === '') throw new UsageError(`"${target}" is not <package>[@<version>]`)
+  return at < 0 ? { pkg: target } : { pkg: target.slice(0, at), version: target.slice(at + 1) }
+}
+
+async function preparePlan(
+  repository: OpenRepository,
+  options: PromoteOptions,
+): Promise<PromoteResult & { release?: ReturnType<typeof findRelease>; ref?: string; view?: EnvironmentView }> {
+  const { pkg, version } = parseTarget(options.target)
+  const environment = repository.config.environments.find((e) => e.name === options.environment)
+  if (!environment) {
+    throw new UsageError(`unknown environment ${options.environment}; gantry.yaml declares ${repository.config.environments.map((e) => e.name).join(', ')}`)
+  }
+  const release = findRelease(repository, pkg, version)
+  const { verified, diagnostics } = await loadVerifiedBundle(repository, release, options.out)
+  if (!verified) return { ok: false, diagnostics, replanned: 0 }
+  const { git, paths, model } = repository
+  const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
+    itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)),
+  )
+  const upstream = new Map<string, EnvironmentLedger | undefined>()
+  for (const before of environment.after ?? []) {
+    const branch = repository.config.environments.find((e) => e.name === before)?.branch
+    const head = branch ? (await git.resolveBranch(branch))?.head : undefined
+    upstream.set(before, (await readLedgers(git, head, model.schemas)).get(pkg))
+  }
+  const plan = planPromotion({
+    bundle: verified.bundle,
+    digest: verified.digest,
+    config: repository.config,
+    paths,
+    environment,
+    view,
+    upstream,
+    enforceOrder: true,
+  })
+  return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) }
+}
+
+/** What applying would change; writes nothing. */
+export async function planCommand(options: PromoteOptions): Promise<PromoteResult> {
+  const repository = await openRepository(options.repo)
+  return stripInternal(await preparePlan(repository, options))
+}
+
+/**
+ * Applies a released version to the local environment branch in one commit written with plumbing, then
+ * moves the branch by compare-and-swap. When another apply moved the branch first, plans again on the new
+ * head; it never overwrites.
+ */
+export async function applyCommand(options: PromoteOptions): Promise<PromoteResult> {
+  const repository = await openRepository(options.repo)
+  const now = options.now ?? (() => new Date())
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const prepared = await preparePlan(repository, options)
+    const { plan, release } = prepared
+    if (!plan || !release || !plan.ok) return { ...stripInternal(prepared), replanned: attempt }
+    const current = prepared.view?.ledgers.get(plan.package)
+    if (plan.writes.size === 0 && current?.version === plan.version && current.digest === plan.ledger.digest) {
+      // Already applied and nothing drifted: a re-run changes nothing.
+      return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true }
+    }
+    const head = prepared.view?.head
+    const ledger: EnvironmentLedger = {
+      ...plan.ledger,
+      sourceCommit: release.commit,
+      promotion: options.promotion ?? null,
+      approvers: options.approvers ?? [],
+      appliedAt: now().toISOString(),
+      appliedBy: options.appliedBy ?? safeUser(),
+    }
+    const writes = new Map(plan.writes)
+    writes.set(ledgerPath(plan.package), renderLedger(ledger))
+    const git = repository.git
+    const baseTree = head ? `${head}^{tree}` : undefined
+    const tree = await editTree(git, baseTree ? (await git.text(['rev-parse', baseTree])).trim() : undefined, writes)
+    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
+    const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
+    const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)
+    // The local branch moves; a branch known only from origin gets its local ref created here.
+    const localRef = `refs/heads/${plan.branch}`
+    const expected = prepared.ref === localRef ? head : undefined
+    if (await git.updateRef(localRef, commit, expected)) {
+      return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt }
+    }
+  }
+  throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`)
+}
+
+function stripInternal(result: PromoteResult & { release?: unknown; ref?: string; view?: unknown }): PromoteResult {
+  const { release: _r, ref: _ref, view: _v, ...rest } = result
+  return rest
+}
+
+function safeUser(): string {
+  try {
+    return process.env.GITHUB_ACTOR ?? userInfo().username
+  } catch {
+    return 'unknown'
+  }
+}

@@ -1,0 +1,124 @@
+import { readLedgers } from '../adapters/git/repository-reader.js'
+import { sha256 } from '../core/bundle/canonical-json.js'
+import type { Diagnostic } from '../core/diagnostics.js'
+import { versionsOf } from '../core/model/released-version.js'
+import type { EnvironmentLedger } from '../core/model/source-model.js'
+import { type ItemId, parseItemId } from '../core/names.js'
+import { itemPath } from '../core/promotion/plan-promotion.js'
+import { compareVersions } from '../core/versions/versions.js'
+import { type OpenRepository, openRepository } from './repository.js'
+
+export interface EnvironmentStatus {
+  status: 'APPLIED'
+  version: string
+  digest: string
+  appliedAt?: string
+  rollback?: boolean
+}
+
+export interface PackageStatus {
+  name: string
+  latest: string | null
+  versions: string[]
+  environments: Record<string, EnvironmentStatus>
+}
+
+export interface StatusResult {
+  ok: boolean
+  environments: { name: string; branch: string; head: string | null }[]
+  packages: PackageStatus[]
+  /** Drift on environment branches: locked items changed (error), local customizations, unowned items. */
+  drift: Diagnostic[]
+}
+
+/** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
+export async function statusCommand(options: { repo: string }): Promise<StatusResult> {
+  const repository = await openRepository(options.repo)
+  return deriveStatus(repository)
+}
+
+export async function deriveStatus(repository: OpenRepository): Promise<StatusResult> {
+  const { git, config, model, paths } = repository
+  const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
+  const environments: StatusResult['environments'] = []
+  const drift: Diagnostic[] = []
+  for (const env of config.environments) {
+    const resolved = await git.resolveBranch(env.branch)
+    environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
+    const ledgers = await readLedgers(git, resolved?.head, model.schemas)
+    ledgersByEnv.set(env.name, ledgers)
+    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
+  }
+  const names = new Set([...model.packages.keys(), ...repository.released.map((r) => r.package)])
+  for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
+  const packages: PackageStatus[] = [...names].sort().map((name) => {
+    const versions = versionsOf(repository.released, name)
+      .map((r) => r.version)
+      .sort((a, b) => compareVersions(b, a))
+    const envs: Record<string, EnvironmentStatus> = {}
+    for (const [env, ledgers] of ledgersByEnv) {
+      const ledger = ledgers.get(name)
+      if (ledger) {
+        envs[env] = {
+          status: 'APPLIED',
+          version: ledger.version,
+          digest: ledger.digest,
+          ...(ledger.appliedAt ? { appliedAt: ledger.appliedAt } : {}),
+          ...(ledger.rollback ? { rollback: true } : {}),
+        }
+      }
+    }
+    return { name, latest: versions[0] ?? null, versions, environments: envs }
+  })
+  return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift }
+}
+
+async function findDrift(
+  repository: OpenRepository,
+  env: string,
+  branch: string,
+  head: string,
+  ledgers: ReadonlyMap<string, EnvironmentLedger>,
+): Promise<Diagnostic[]> {
+  const { git, paths } = repository
+  const out: Diagnostic[] = []
+  const owned = new Map<ItemId, EnvironmentLedger>()
+  for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
+  const ids = [...owned.keys()].sort()
+  const blobs = await git.readBlobs(ids.map((id) => `${head}:${itemPath(paths, id)}`))
+  for (const id of ids) {
+    const ledger = owned.get(id)!
+    const bytes = blobs.get(`${head}:${itemPath(paths, id)}`)
+    const actual = bytes ? sha256(bytes) : undefined
+    if (actual === ledger.items[id]) continue
+    const locked = ledger.locked === true
+    out.push({
+      severity: locked ? 'error' : 'warning',
+      code: locked ? 'locked-item-modified' : 'local-customization',
+      file: itemPath(paths, id),
+      package: ledger.package,
+      item: id,
+      environment: env,
+      message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
+      hint: locked
+        ? `revert the change on ${branch}, or change it in the source and promote a new version`
+        : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
+    })
+  }
+  const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+  for (const entry of listed) {
+    const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
+    const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
+    if (!id || !parseItemId(id) || owned.has(id)) continue
+    out.push({
+      severity: 'warning',
+      code: 'unowned-item',
+      file: entry.path,
+      item: id,
+      environment: env,
+      message: `${id} on ${branch} belongs to no package (created by hand)`,
+      hint: 'add it to a package in the source repository, or delete it from the branch',
+    })
+  }
+  return out
+}
