@@ -73,9 +73,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     }
     const digestOfContent = probe.bundle.bundle.contentDigest
     const explicit = pkg.manifest.version
+    // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
+    // rebuild of an older release) keeps that version rather than tagging the old content again.
     const existing = explicit
       ? released.find((r) => r.version === explicit)
-      : released.find((r) => r.version === latest && r.contentDigest === digestOfContent)
+      : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
+        released.find((r) => r.commit === head && r.contentDigest === digestOfContent))
     if (existing && existing.contentDigest !== digestOfContent) {
       diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' })
       continue

@@ -48,3 +48,14 @@ export async function openRepository(dirArg: string, options: { commit?: string;
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }
+
+/** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
+export async function readConfigAt(dirArg: string, ref: string): Promise<GantryConfig> {
+  const git = new Git(resolve(dirArg))
+  const commit = await git.resolve(ref)
+  if (!commit) throw new UsageError(`cannot find ${ref} to read the policy from; fetch it first`)
+  const schemas = new SchemaRegistry()
+  const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas)
+  if (!loaded.config) throw new UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics)
+  return loaded.config
+}

@@ -2,6 +2,7 @@ import { readEnvironmentView } from '../adapters/git/repository-reader.js'
 import { bundleContent, serializeBundle } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
+import type { GantryConfig } from '../core/model/source-model.js'
 import type { ItemId } from '../core/names.js'
 import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planPromotion } from '../core/promotion/plan-promotion.js'
 import { validatePackages } from '../core/validate/validate-local.js'
@@ -11,6 +12,8 @@ import { type OpenRepository, openRepository } from './repository.js'
 export interface ValidateOptions {
   repo: string
   environments: string[]
+  /** Policy read from the default branch; the tree being validated never supplies its own. */
+  config?: GantryConfig
 }
 
 export interface ValidateResult {
@@ -25,7 +28,7 @@ export interface ValidateResult {
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 export async function validateRepository(options: ValidateOptions): Promise<ValidateResult> {
-  const repository = await openRepository(options.repo)
+  const repository = await openRepository(options.repo, options.config ? { config: options.config } : {})
   const known = new Set(repository.config.environments.map((e) => e.name))
   const unknown = options.environments.filter((e) => !known.has(e))
   if (unknown.length > 0) {

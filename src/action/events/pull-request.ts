@@ -1,0 +1,80 @@
+import * as core from '@actions/core'
+import type { RepositoryApi } from '../../adapters/github/repository-api.js'
+import { buildPackages } from '../../commands/build.js'
+import { readConfigAt } from '../../commands/repository.js'
+import { validateRepository } from '../../commands/validate.js'
+import type { Diagnostic } from '../../core/diagnostics.js'
+import { packageContents } from '../../core/model/package-contents.js'
+import type { SourceModel } from '../../core/model/source-model.js'
+import { VALIDATION_MARKER, renderValidationComment } from '../../core/render/validation-comment.js'
+
+export interface PullRequestRun {
+  api: RepositoryApi
+  workspace: string
+  number: number
+  headSha: string
+  defaultBranch: string
+  dryRun: boolean
+}
+
+export interface PullRequestOutcome {
+  errors: number
+  warnings: number
+  comment: string
+  touched: string[]
+}
+
+/**
+ * A pull request into the default branch: validate locally and against every environment branch with the
+ * default branch's policy, debug-build the packages it touches, and report in one sticky comment, in
+ * annotations and in the job summary.
+ */
+export async function validatePullRequest(run: PullRequestRun): Promise<PullRequestOutcome> {
+  const config = await readConfigAt(run.workspace, `refs/remotes/origin/${run.defaultBranch}`)
+  const environments = config.environments.map((e) => e.name)
+  const result = await core.group('Validate', () => validateRepository({ repo: run.workspace, environments, config }))
+  const changedFiles = await run.api.listPullRequestFiles(run.number)
+  const touched = touchedPackages(result.repository.model, changedFiles)
+  const debugBuilds = touched.length
+    ? await core.group('Debug builds', async () => {
+        const build = await buildPackages({ repo: run.workspace, packages: touched.filter((p) => result.repository.model.packages.has(p)), all: false, debug: true })
+        return build.artifacts
+      })
+    : []
+  const comment = renderValidationComment({ diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha })
+  annotate(result.diagnostics)
+  await core.summary.addRaw(comment).write()
+  if (!run.dryRun) await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment)
+  return { errors: result.errors, warnings: result.warnings, comment, touched }
+}
+
+/** Packages whose manifest changed, or that hold (declare or include) a changed definition. */
+export function touchedPackages(model: SourceModel, files: readonly string[]): string[] {
+  const changed = new Set(files)
+  const touched = new Set<string>()
+  const cache = new Map()
+  for (const pkg of model.packages.values()) {
+    if (changed.has(pkg.file)) touched.add(pkg.name)
+    for (const { definition } of packageContents(model, pkg, cache).items.values()) if (changed.has(definition.file)) touched.add(pkg.name)
+    for (const raw of pkg.manifest.items) if (changed.has(`${model.paths.definitions}/${raw}.yaml`)) touched.add(pkg.name)
+  }
+  for (const file of files) {
+    const match = new RegExp(`^${model.paths.packages}/([^/]+)\\.yaml$`).exec(file)
+    if (match && !model.packages.has(match[1]!)) touched.add(match[1]!)
+  }
+  return [...touched].sort()
+}
+
+function annotate(diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const properties = {
+      title: `gantry ${d.code}`,
+      ...(d.file ? { file: d.file } : {}),
+      ...(d.line ? { startLine: d.line } : {}),
+      ...(d.column ? { startColumn: d.column } : {}),
+    }
+    const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message
+    if (d.severity === 'error') core.error(message, properties)
+    else core.warning(message, properties)
+  }
+}

@@ -1,0 +1,71 @@
+import * as core from '@actions/core'
+import { fetchAll, pushTags, type RemoteAuth } from '../../adapters/git/remote.js'
+import { readReleasedVersions } from '../../adapters/git/repository-reader.js'
+import { Git } from '../../adapters/git/git.js'
+import type { RepositoryApi } from '../../adapters/github/repository-api.js'
+import { type BuiltArtifact, buildPackages } from '../../commands/build.js'
+import type { Diagnostic } from '../../core/diagnostics.js'
+import { bundleFileName } from '../../core/bundle/bundle.js'
+import { markdownTable, code } from '../../core/render/markdown.js'
+
+export interface ReleaseRun {
+  api: RepositoryApi
+  workspace: string
+  auth?: RemoteAuth
+  dryRun: boolean
+}
+
+export interface ReleaseOutcome {
+  artifacts: BuiltArtifact[]
+  released: { tag: string; releaseCreated: boolean; tagPushed: boolean }[]
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * A push to the default branch: build every package whose content changed, push the new tags, and make
+ * sure each version has its release with the bundle attached. A re-run finds the tags and releases it
+ * made and adopts them: one tag, one release, one asset.
+ */
+export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
+  const build = await core.group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }))
+  const released: ReleaseOutcome['released'] = []
+  const diagnostics = [...build.diagnostics]
+  if (run.dryRun) return { artifacts: build.artifacts, released, diagnostics }
+  const newTags = build.artifacts.filter((a) => a.created && a.tag).map((a) => a.tag!)
+  const refused = new Set(await pushTags(run.workspace, newTags, run.auth))
+  if (refused.size > 0) {
+    // Another run pushed the same tag first: keep it only if it names the same bundle.
+    await fetchAll(run.workspace, run.auth)
+    const remote = await readReleasedVersions(new Git(run.workspace))
+    for (const artifact of build.artifacts.filter((a) => a.tag && refused.has(a.tag))) {
+      const theirs = remote.find((r) => r.tag === artifact.tag)
+      if (theirs?.digest !== artifact.digest) {
+        diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: artifact.package, message: `${artifact.tag} exists on the remote with another bundle (expected ${artifact.digest}, got ${theirs?.digest ?? 'none'})`, hint: 'run the release again: it rebuilds from the tags that exist' })
+      }
+    }
+  }
+  for (const artifact of build.artifacts) {
+    if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error')) continue
+    const release = await run.api.ensureRelease({
+      tag: artifact.tag,
+      name: artifact.tag,
+      body: releaseBody(artifact),
+      assetName: bundleFileName(artifact.package, artifact.version),
+      asset: artifact.bytes,
+    })
+    released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) })
+  }
+  return { artifacts: build.artifacts, released, diagnostics }
+}
+
+function releaseBody(artifact: BuiltArtifact): string {
+  const lines = [artifact.notes?.trim() || '_No version notes._', '', `Digest: ${code(artifact.digest)}`]
+  const d = artifact.delta
+  const rows = [
+    ...d.added.map((i) => [code(i), 'added']),
+    ...d.changed.map((i) => [code(i), 'changed']),
+    ...d.removed.map((i) => [code(i), 'removed']),
+  ]
+  if (rows.length) lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows))
+  return lines.join('\n')
+}

@@ -1,0 +1,31 @@
+import * as core from '@actions/core'
+
+export type ActionCommand = 'validate' | 'release' | 'auto'
+
+/** Every input of action.yml, parsed and checked in one place. */
+export interface ActionInputs {
+  token: string
+  command: ActionCommand
+  workingDirectory: string | undefined
+  dryRun: boolean
+  package: string | undefined
+  version: string | undefined
+  environment: string | undefined
+}
+
+export function readInputs(): ActionInputs {
+  const command = (core.getInput('command') || 'auto') as ActionCommand
+  if (!['validate', 'release', 'auto'].includes(command)) {
+    throw new Error(`input command must be auto, validate or release, not "${command}"`)
+  }
+  const optional = (name: string) => core.getInput(name) || undefined
+  return {
+    token: core.getInput('token', { required: true }),
+    command,
+    workingDirectory: optional('working-directory'),
+    dryRun: ['true', 'True', 'TRUE'].includes(core.getInput('dry-run')),
+    package: optional('package'),
+    version: optional('version'),
+    environment: optional('environment'),
+  }
+}

@@ -1,0 +1,33 @@
+import { type SimpleGit, simpleGit } from 'simple-git'
+
+export interface RemoteAuth {
+  /** The server the token is for, e.g. https://github.com. */
+  serverUrl: string
+  token: string
+}
+
+/** simple-git on a checkout, with the token sent as a header for this server only and no prompts. */
+function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
+  const config = auth
+    ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
+    : []
+  return simpleGit({ baseDir: dir, config }).env({ ...process.env, GIT_TERMINAL_PROMPT: '0' })
+}
+
+/** Brings every branch (as origin/*) and every tag from origin, so state is derived from what is there now. */
+export async function fetchAll(dir: string, auth?: RemoteAuth): Promise<void> {
+  await remoteGit(dir, auth).fetch(['--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'])
+}
+
+/** Pushes tags one by one; returns the ones the remote refused (it already has a tag of that name). */
+export async function pushTags(dir: string, tags: readonly string[], auth?: RemoteAuth): Promise<string[]> {
+  const refused: string[] = []
+  for (const tag of tags) {
+    try {
+      await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`])
+    } catch {
+      refused.push(tag)
+    }
+  }
+  return refused
+}

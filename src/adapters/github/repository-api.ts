@@ -1,0 +1,101 @@
+import type { GitHubClient } from './octokit.js'
+
+export interface RepoRef {
+  owner: string
+  repo: string
+}
+
+export class GitHubApiError extends Error {
+  override name = 'GitHubApiError'
+}
+
+function status(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined
+}
+
+/** GitHub operations Gantry needs, each idempotent: a retry or a re-run adopts what already exists. */
+export class RepositoryApi {
+  constructor(
+    private readonly octokit: GitHubClient,
+    readonly ref: RepoRef,
+  ) {}
+
+  /** The pull request comment carrying `marker`, created once and then updated in place. */
+  async upsertComment(issueNumber: number, marker: string, body: string): Promise<{ id: number; created: boolean }> {
+    const existing = await this.findComment(issueNumber, marker)
+    if (existing) {
+      if (existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.ref, comment_id: existing.id, body })
+      return { id: existing.id, created: false }
+    }
+    try {
+      const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issueNumber, body })
+      return { id: data.id, created: true }
+    } catch (error) {
+      // A 5xx after the server wrote it: adopt the comment instead of writing a second one.
+      const adopted = await this.findComment(issueNumber, marker)
+      if (adopted) return { id: adopted.id, created: false }
+      throw new GitHubApiError(`could not comment on #${issueNumber}`, { cause: error })
+    }
+  }
+
+  async findComment(issueNumber: number, marker: string): Promise<{ id: number; body: string } | undefined> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issueNumber, per_page: 100 })
+    const found = comments.find((c) => (c.body ?? '').includes(marker))
+    return found ? { id: found.id, body: found.body ?? '' } : undefined
+  }
+
+  async listPullRequestFiles(pullNumber: number): Promise<string[]> {
+    const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { ...this.ref, pull_number: pullNumber, per_page: 100 })
+    return files.flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])])
+  }
+
+  async defaultBranch(): Promise<string> {
+    const { data } = await this.octokit.rest.repos.get({ owner: this.ref.owner, repo: this.ref.repo })
+    return data.default_branch
+  }
+
+  /** The release of a tag, created with the notes as its body if missing, with the bundle attached once. */
+  async ensureRelease(options: { tag: string; name: string; body: string; assetName: string; asset: string }): Promise<{ id: number; created: boolean; assetUploaded: boolean; url: string }> {
+    let release = await this.releaseByTag(options.tag)
+    let created = false
+    if (!release) {
+      try {
+        const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: options.tag, name: options.name, body: options.body })
+        release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url }
+        created = true
+      } catch (error) {
+        release = await this.releaseByTag(options.tag)
+        if (!release) throw new GitHubApiError(`could not create the release ${options.tag}`, { cause: error })
+      }
+    }
+    const assets = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 })
+    let assetUploaded = false
+    if (!assets.some((a) => a.name === options.assetName)) {
+      try {
+        await this.octokit.rest.repos.uploadReleaseAsset({
+          ...this.ref,
+          release_id: release.id,
+          name: options.assetName,
+          url: release.upload_url,
+          data: options.asset as unknown as string,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.asset) },
+        })
+        assetUploaded = true
+      } catch (error) {
+        const again = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 })
+        if (!again.some((a) => a.name === options.assetName)) throw new GitHubApiError(`could not attach ${options.assetName} to ${options.tag}`, { cause: error })
+      }
+    }
+    return { id: release.id, created, assetUploaded, url: release.html_url }
+  }
+
+  private async releaseByTag(tag: string): Promise<{ id: number; upload_url: string; html_url: string } | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.ref, tag })
+      return { id: data.id, upload_url: data.upload_url, html_url: data.html_url }
+    } catch (error) {
+      if (status(error) === 404) return undefined
+      throw new GitHubApiError(`could not read the release ${tag}`, { cause: error })
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Text from a pull request, a package or a definition rendered inert in GitHub markdown: no HTML, no
+ * mentions, no links or images, no breaking out of a table cell or code span, no workflow expressions.
+ */
+export function inert(text: string, maxLength = 500): string {
+  const clipped = text.length > maxLength ? `${text.slice(0, maxLength)}…` : text
+  return (
+    clipped
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/\|/g, '&#124;')
+      // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
+      .replace(/@/g, '@\u200d')
+      .replace(/#/g, '#\u200d')
+      .replace(/\$\{\{/g, '$\u200d{{')
+      .replace(/[`*_[\]()!~\\]/g, (c) => `\\${c}`)
+      .replace(/\r?\n/g, ' ')
+  )
+}
+
+/** A value in a code span: backticks removed so it cannot close the span early. */
+export function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``
+}
+
+export function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+/** A hidden marker later runs find their own comments and pull requests by. */
+export function hiddenMarker(kind: string, data: Record<string, string | number | boolean | null> = {}): string {
+  return `<!-- gantry:${kind} ${JSON.stringify(data).replace(/--/g, '\\u002d\\u002d')} -->`
+}
+
+export function readMarker(body: string | null | undefined, kind: string): Record<string, unknown> | undefined {
+  if (!body) return undefined
+  const match = new RegExp(`<!-- gantry:${kind} (\\{.*?\\}) -->`).exec(body)
+  if (!match) return undefined
+  try {
+    const value = JSON.parse(match[1]!) as unknown
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
