@@ -38,7 +38,7 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
 }
 
 export async function deriveStatus(repository: OpenRepository): Promise<StatusResult> {
-  const { git, config, model, paths } = repository
+  const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
   const environments: StatusResult['environments'] = []
   const drift: Diagnostic[] = []

@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js'
 import type { GantryConfig, SourcePaths, SourceSnapshot } from '../model/source-model.js'
 import type { SchemaRegistry } from '../schema/validator.js'
-import { type YamlLimits, DEFAULT_YAML_LIMITS, readYaml } from '../yaml/read-yaml.js'
+import { type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
 
 export const CONFIG_FILE = 'gantry.yaml'
