@@ -81,6 +81,8 @@ export interface PullData {
   mergedAt: string | null
   mergedBy: string | null
   mergeCommitSha: string | null
+  /** The base branch's sha just before the merge (keeps commits and files listable afterwards). */
+  baseShaAtMerge: string | null
   maintainerCanModify: boolean
   requestedReviewers: string[]
   requestedTeams: string[]

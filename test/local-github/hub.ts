@@ -1,0 +1,214 @@
+// The local GitHub's state: users, tokens, teams and repositories (git on disk, the rest in memory).
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { BareRepository, type Identity, type MergeTreeResult } from './git-plumbing.js'
+import type {
+  AddUserOptions,
+  CreateRepositoryOptions,
+  IssueRecord,
+  Permission,
+  RepositoryRecord,
+  TeamRecord,
+  UserRecord,
+} from './types.js'
+
+export const GITHUB_IDENTITY: Identity = { name: 'GitHub', email: 'noreply@github.com' }
+
+/** GitHub's timestamps: ISO 8601 without milliseconds. */
+export function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export class Hub {
+  webUrl = ''
+  apiUrl = ''
+  readonly users = new Map<string, UserRecord>()
+  readonly teams: TeamRecord[] = []
+  private readonly tokens = new Map<string, string>()
+  private readonly revoked = new Set<string>()
+  private readonly repositories = new Map<string, RepositoryRecord>()
+  private readonly bare = new Map<string, BareRepository>()
+  private readonly mergeCache = new Map<string, Promise<MergeTreeResult>>()
+  private readonly locks = new Map<string, Promise<unknown>>()
+  private lastId = 0
+
+  constructor(readonly root: string) {}
+
+  nextId(): number {
+    this.lastId += 1
+    return this.lastId
+  }
+
+  addUser(login: string, options: AddUserOptions): UserRecord {
+    const existing = this.users.get(login.toLowerCase())
+    const id = existing?.id ?? this.nextId()
+    const user: UserRecord = {
+      id,
+      login,
+      type: options.type ?? 'User',
+      permission: options.permission,
+      name: options.name ?? login,
+      email: options.email ?? `${id}+${login}@users.noreply.github.com`,
+    }
+    this.users.set(login.toLowerCase(), user)
+    this.tokens.set(options.token, login.toLowerCase())
+    this.revoked.delete(options.token)
+    return user
+  }
+
+  findUser(login: string): UserRecord | undefined {
+    return this.users.get(login.toLowerCase())
+  }
+
+  userForToken(token: string): UserRecord | null {
+    if (this.revoked.has(token)) return null
+    const login = this.tokens.get(token)
+    return login === undefined ? null : (this.users.get(login) ?? null)
+  }
+
+  revokeToken(token: string): void {
+    this.revoked.add(token)
+  }
+
+  restoreToken(token: string): void {
+    this.revoked.delete(token)
+  }
+
+  addTeam(org: string, slug: string, members: string[]): TeamRecord {
+    const existing = this.findTeam(org, slug)
+    if (existing) {
+      existing.members = [...members]
+      return existing
+    }
+    const team: TeamRecord = { org, slug, members: [...members] }
+    this.teams.push(team)
+    return team
+  }
+
+  findTeam(org: string, slug: string): TeamRecord | undefined {
+    return this.teams.find(
+      (t) => t.org.toLowerCase() === org.toLowerCase() && t.slug.toLowerCase() === slug.toLowerCase(),
+    )
+  }
+
+  /** The user's permission on the repository: a per-repository override, or the user's own. */
+  permissionOf(login: string, repo: RepositoryRecord): Permission | null {
+    const user = this.findUser(login)
+    if (!user) return null
+    return repo.permissions[user.login] ?? user.permission
+  }
+
+  identityOf(user: UserRecord): Identity {
+    return { name: user.name, email: user.email }
+  }
+
+  findRepository(owner: string, name: string): RepositoryRecord | undefined {
+    return this.repositories.get(`${owner}/${name}`.toLowerCase())
+  }
+
+  allRepositories(): RepositoryRecord[] {
+    return [...this.repositories.values()]
+  }
+
+  git(repo: RepositoryRecord): BareRepository {
+    let bare = this.bare.get(repo.gitDir)
+    if (!bare) {
+      bare = new BareRepository(repo.gitDir)
+      this.bare.set(repo.gitDir, bare)
+    }
+    return bare
+  }
+
+  async createRepository(
+    owner: string,
+    name: string,
+    options: CreateRepositoryOptions = {},
+  ): Promise<RepositoryRecord> {
+    if (this.findRepository(owner, name)) throw new Error(`repository ${owner}/${name} exists already`)
+    const defaultBranch = options.defaultBranch ?? 'main'
+    const gitDir = join(this.root, owner, `${name}.git`)
+    const bare = await BareRepository.init(gitDir, defaultBranch)
+    const repo: RepositoryRecord = {
+      id: this.nextId(),
+      owner,
+      name,
+      description: options.description ?? null,
+      defaultBranch,
+      gitDir,
+      createdAt: timestamp(),
+      permissions: {},
+      protection: {},
+      labels: [],
+      issues: [],
+      comments: [],
+      reviews: [],
+      releases: [],
+      assets: [],
+      checkRuns: [],
+      statuses: [],
+    }
+    this.repositories.set(`${owner}/${name}`.toLowerCase(), repo)
+    this.bare.set(gitDir, bare)
+    if (options.empty) return repo
+
+    const identity = { name: 'Local GitHub', email: 'local-github@example.invalid', date: repo.createdAt }
+    const commit = await bare.commitDirectory(
+      options.fromDirectory ?? null,
+      options.files ?? {},
+      [],
+      options.message ?? 'Initial commit',
+      identity,
+    )
+    await bare.updateRef(`refs/heads/${defaultBranch}`, commit, null)
+    const branches = Array.isArray(options.branches)
+      ? Object.fromEntries(options.branches.map((branch) => [branch, commit]))
+      : (options.branches ?? {})
+    for (const [branch, start] of Object.entries(branches)) {
+      const sha = (await bare.resolveCommitish(start)) ?? commit
+      await bare.updateRef(`refs/heads/${branch}`, sha, null)
+    }
+    return repo
+  }
+
+  /** Pull requests follow their head branches (GitHub's "synchronize"). */
+  async syncPullHeads(repo: RepositoryRecord): Promise<void> {
+    await Promise.all(repo.issues.map((issue) => this.refreshHead(repo, issue)))
+  }
+
+  async refreshHead(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {
+    const pull = issue.pull
+    if (!pull || pull.merged || issue.state === 'closed') return
+    const sha = await this.git(repo).readRef(`refs/heads/${pull.headRef}`)
+    if (sha && sha !== pull.headSha) {
+      pull.headSha = sha
+      issue.updatedAt = timestamp()
+    }
+  }
+
+  /** The test merge of `head` into `base`, computed once per pair of commits. */
+  testMerge(repo: RepositoryRecord, base: string, head: string): Promise<MergeTreeResult> {
+    const key = `${repo.gitDir}:${base}:${head}`
+    let result = this.mergeCache.get(key)
+    if (!result) {
+      result = this.git(repo).mergeTree(base, head)
+      this.mergeCache.set(key, result)
+      result.catch(() => this.mergeCache.delete(key))
+    }
+    return result
+  }
+
+  /** Runs `task` after every earlier task on the same repository has finished (merges, bookkeeping). */
+  exclusive<T>(repo: RepositoryRecord, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(repo.gitDir) ?? Promise.resolve()
+    const next = previous.then(task, task)
+    this.locks.set(
+      repo.gitDir,
+      next.catch(() => undefined),
+    )
+    return next
+  }
+
+  async dispose(keepFiles: boolean): Promise<void> {
+    if (!keepFiles) await rm(this.root, { recursive: true, force: true })
+  }
+}
