@@ -146,7 +146,8 @@ export class Git {
    * ref must not exist yet. Returns false when someone else moved it first.
    */
   async updateRef(ref: string, next: string, expected: string | undefined): Promise<boolean> {
-    const result = await this.run(['update-ref', ref, next, expected ?? '0'.repeat(40)], { okCodes: [1, 128] })
+    // An empty old value means "must not exist" whatever the object format (sha1 or sha256).
+    const result = await this.run(['update-ref', ref, next, expected ?? ''], { okCodes: [1, 128] })
     return result.code === 0
   }
 

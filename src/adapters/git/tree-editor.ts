@@ -5,10 +5,16 @@ import type { Git, TreeEntry } from './git.js'
  * folders on the changed paths: the cost follows the change, not the size of the tree.
  */
 export async function editTree(git: Git, base: string | undefined, writes: ReadonlyMap<string, string | null>): Promise<string> {
-  return editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))
+  return (await editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))).sha
 }
 
-async function editFolder(git: Git, tree: string | undefined, changes: { parts: string[]; content: string | null }[]): Promise<string> {
+/** A folder left without entries is dropped from its parent (git has no empty folders). The empty tree's id
+ * depends on the object format (sha1, sha256), so emptiness is judged by the entries, not by an id. */
+async function editFolder(
+  git: Git,
+  tree: string | undefined,
+  changes: { parts: string[]; content: string | null }[],
+): Promise<{ sha: string; empty: boolean }> {
   const entries = new Map<string, TreeEntry>()
   if (tree) for (const entry of await git.listTree(tree)) entries.set(entry.path, entry)
   const byChild = new Map<string, { parts: string[]; content: string | null }[]>()
@@ -26,11 +32,8 @@ async function editFolder(git: Git, tree: string | undefined, changes: { parts: 
   for (const [name, list] of byChild) {
     const existing = entries.get(name)
     const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list)
-    if (subtree === EMPTY_TREE) entries.delete(name)
-    else entries.set(name, { mode: '040000', type: 'tree', sha: subtree, size: 0, path: name })
+    if (subtree.empty) entries.delete(name)
+    else entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name })
   }
-  return git.makeTree([...entries.values()])
+  return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 }
 }
-
-/** The object id git gives the empty tree. */
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'

@@ -205,7 +205,10 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     }
     let doc: unknown = environmentDocument(item, settings, id)
     let note: string | undefined
-    if (onBranch && bundle.install === 'merge') {
+    // Merge only a file changed on the branch since this package applied it: an untouched file takes the
+    // package's document as is, so keys a newer version dropped do not linger.
+    const customized = onBranch !== undefined && sha256(onBranch) !== current?.items[id]
+    if (onBranch && customized && bundle.install === 'merge') {
       const existing = readYaml(file, onBranch).parsed?.value
       if (existing !== undefined) {
         const merged = mergeDocuments(existing, doc)

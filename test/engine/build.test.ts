@@ -1,0 +1,275 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { buildPackages } from '../../src/commands/build.js'
+import { sha256 } from '../../src/core/bundle/canonical-json.js'
+import { BASE, build, definition, expectExit, makeSourceRepo, packageFile, plan } from './fixture.js'
+import {
+  commitFiles,
+  git,
+  keysSortedEverywhere,
+  tagDigest,
+  tags,
+  tempDir,
+  workspaceState,
+} from './helpers.js'
+
+const temp = tempDir('gantry-build-')
+afterAll(() => temp.cleanup())
+
+const bundlePath = (repo: string, file: string) => join(repo, '.gantry/build', file)
+
+describe('a release build', () => {
+  const repo = join(temp.dir, 'release')
+  let first: Awaited<ReturnType<typeof build>>
+  beforeAll(async () => {
+    makeSourceRepo(repo)
+    first = await build(repo)
+  })
+
+  test('writes one canonical bundle per package and tags it', () => {
+    expectExit(first, 0)
+    expect(first.json.artifacts.map((a) => [a.package, a.version, a.tag, a.created, a.debug])).toEqual([
+      ['app', '1', 'app@1', true, false],
+      ['base', '1', 'base@1', true, false],
+      ['tools', '1', 'tools@1', true, false],
+    ])
+    expect(tags(repo)).toEqual(['app@1', 'base@1', 'tools@1'])
+    expect(readdirSync(join(repo, '.gantry/build')).sort()).toEqual([
+      'app-1.gantry.json',
+      'base-1.gantry.json',
+      'tools-1.gantry.json',
+    ])
+  })
+
+  test('the bundle is canonical JSON: sorted keys at every level, two-space indent, no timestamps or commit ids', () => {
+    const bytes = readFileSync(bundlePath(repo, 'base-1.gantry.json'), 'utf8')
+    const bundle = JSON.parse(bytes) as Record<string, unknown>
+    expect(keysSortedEverywhere(bundle)).toBe(true)
+    expect(bytes).toBe(`${JSON.stringify(bundle, null, 2)}\n`)
+    const head = git(repo, ['rev-parse', 'HEAD'])
+    expect(bytes).not.toContain(head)
+    expect(bytes).not.toContain(head.slice(0, 12))
+    expect(bytes).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/)
+    expect(bundle).toMatchObject({
+      package: 'base',
+      version: '1',
+      notes: BASE.notes,
+      locked: false,
+      install: 'merge',
+    })
+    const items = bundle.items as Record<
+      string,
+      { digest: string; document: { spec: Record<string, unknown> } }
+    >
+    expect(Object.keys(items)).toEqual(['cal/holidays', 'conn/db', 'cred/db', 'cred/db-qa'])
+    expect(items['conn/db']!.document.spec).toEqual({
+      host: 'db.dev.example.com',
+      port: 5432,
+      credential: 'db',
+    })
+    expect(items['conn/db']!.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(bundle.environments).toEqual(BASE.environments)
+  })
+
+  test('the digest is the sha256 of the bundle file and is carried by the annotated tag at HEAD', () => {
+    const artifact = first.json.artifacts.find((a) => a.package === 'base')!
+    const bytes = readFileSync(resolve(artifact.file))
+    expect(sha256(bytes)).toBe(artifact.digest)
+    expect(git(repo, ['cat-file', '-t', 'refs/tags/base@1'])).toBe('tag')
+    const tagObject = git(repo, ['cat-file', '-p', 'refs/tags/base@1'])
+    expect(tagObject).toContain(`object ${git(repo, ['rev-parse', 'HEAD'])}`)
+    expect(tagObject).toContain(`digest: ${artifact.digest}`)
+    expect(tagDigest(repo, 'base@1')).toBe(artifact.digest)
+    expect(tagObject).toContain(BASE.notes)
+  })
+
+  test('no new version when the content did not change, and the working tree stays clean', async () => {
+    const before = workspaceState(repo)
+    const again = await build(repo)
+    expectExit(again, 0)
+    expect(again.json.artifacts.map((a) => [a.package, a.version, a.created])).toEqual([
+      ['app', '1', false],
+      ['base', '1', false],
+      ['tools', '1', false],
+    ])
+    expect(again.json.artifacts.find((a) => a.package === 'base')!.digest).toBe(
+      first.json.artifacts.find((a) => a.package === 'base')!.digest,
+    )
+    expect(tags(repo)).toEqual(['app@1', 'base@1', 'tools@1'])
+    // A commit that changes nothing the package holds gives no version either.
+    commitFiles(repo, { 'README.md': 'docs only\n' })
+    const third = await build(repo, ['base'])
+    expect(third.json.artifacts[0]).toMatchObject({ version: '1', created: false })
+    expect(tags(repo)).toEqual(['app@1', 'base@1', 'tools@1'])
+    expect(workspaceState(repo).status).toBe(before.status)
+  })
+
+  test('an explicit version already released with other content is refused: version-exists, exit 1, no tag', async () => {
+    commitFiles(repo, {
+      ...packageFile({ ...BASE, version: '1' }),
+      ...definition('cred', 'db', { path: 'vault://kv/db-rotated' }),
+    })
+    const refused = await build(repo, ['base'])
+    expectExit(refused, 1)
+    expect(refused.json.ok).toBe(false)
+    expect(refused.json.diagnostics.map((d) => d.code)).toContain('version-exists')
+    expect(refused.json.artifacts).toEqual([])
+    expect(tagDigest(repo, 'base@1')).toBe(first.json.artifacts.find((a) => a.package === 'base')!.digest)
+    // An explicit version that is new is taken as written.
+    commitFiles(repo, packageFile({ ...BASE, version: '7.3' }))
+    const explicit = await build(repo, ['base'])
+    expectExit(explicit, 0)
+    expect(explicit.json.artifacts[0]).toMatchObject({ version: '7.3', tag: 'base@7.3', created: true })
+  })
+})
+
+describe('dot versioning', () => {
+  test('counts 1, 1.1 ... 1.9, 1.10 over ten changes, and 1.10 is the newest', async () => {
+    const repo = join(temp.dir, 'dot')
+    makeSourceRepo(repo)
+    const versions: string[] = []
+    for (let change = 0; change <= 10; change++) {
+      if (change > 0) commitFiles(repo, definition('cred', 'tools', { path: `vault://kv/tools-${change}` }))
+      const built = await build(repo, ['tools'])
+      expectExit(built, 0)
+      expect(built.json.artifacts[0]!.created).toBe(true)
+      versions.push(built.json.artifacts[0]!.version)
+    }
+    expect(versions).toEqual(['1', '1.1', '1.2', '1.3', '1.4', '1.5', '1.6', '1.7', '1.8', '1.9', '1.10'])
+    const again = await build(repo, ['tools'])
+    expect(again.json.artifacts[0]).toMatchObject({ version: '1.10', created: false })
+    // plan without @version takes the newest: 1.10, not 1.9.
+    expect((await plan(repo, 'tools', 'dev')).json.version).toBe('1.10')
+    commitFiles(repo, definition('cred', 'tools', { path: 'vault://kv/tools-11' }))
+    expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('1.11')
+  })
+})
+
+describe('semver versioning', () => {
+  test('starts at 1.0.0 and bumps the patch by default, the minor or major when the notes ask', async () => {
+    const repo = join(temp.dir, 'semver')
+    makeSourceRepo(repo, { versioning: 'semver' })
+    expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('1.0.0')
+    commitFiles(repo, definition('cred', 'tools', { path: 'vault://kv/tools-2' }))
+    expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('1.0.1')
+    commitFiles(repo, {
+      ...definition('cred', 'tools', { path: 'vault://kv/tools-3' }),
+      ...packageFile({ name: 'tools', notes: 'New option #minor', items: ['cred/tools', 'task/cleanup'] }),
+    })
+    expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('1.1.0')
+    commitFiles(repo, packageFile({ name: 'tools', notes: 'BREAKING: renamed', items: ['cred/tools'] }))
+    expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('2.0.0')
+    expect(tags(repo).filter((t) => t.startsWith('tools@'))).toEqual([
+      'tools@1.0.0',
+      'tools@1.0.1',
+      'tools@1.1.0',
+      'tools@2.0.0',
+    ])
+  })
+})
+
+describe('debug builds', () => {
+  test('read the working tree, write -debug.gantry.json and are never tagged', async () => {
+    const repo = join(temp.dir, 'debug')
+    makeSourceRepo(repo)
+    writeFileSync(
+      join(repo, 'definitions/cred/tools.yaml'),
+      'kind: cred\nname: tools\nspec:\n  path: vault://kv/uncommitted\n',
+    )
+    for (let i = 0; i < 2; i++) {
+      const built = await build(repo, ['tools', '--debug'])
+      expectExit(built, 0)
+      expect(built.json.artifacts[0]).toMatchObject({
+        package: 'tools',
+        version: '1',
+        tag: null,
+        created: false,
+        debug: true,
+      })
+      expect(built.json.artifacts[0]!.file).toMatch(/tools-1-debug\.gantry\.json$/)
+    }
+    expect(tags(repo)).toEqual([])
+    const bytes = readFileSync(bundlePath(repo, 'tools-1-debug.gantry.json'), 'utf8')
+    expect(JSON.parse(bytes)).toMatchObject({
+      debug: true,
+      items: { 'cred/tools': { document: { spec: { path: 'vault://kv/uncommitted' } } } },
+    })
+    expect(readdirSync(join(repo, '.gantry/build'))).toEqual(['tools-1-debug.gantry.json'])
+  })
+
+  test('after a release, a debug build shows the next version without tagging it', async () => {
+    const repo = join(temp.dir, 'debug-next')
+    makeSourceRepo(repo)
+    await build(repo, ['tools'])
+    writeFileSync(
+      join(repo, 'definitions/cred/tools.yaml'),
+      'kind: cred\nname: tools\nspec:\n  path: vault://kv/next\n',
+    )
+    const built = await build(repo, ['tools', '--debug'])
+    expect(built.json.artifacts[0]).toMatchObject({
+      version: '1.1',
+      debug: true,
+      tag: null,
+      delta: { previous: '1', changed: ['cred/tools'] },
+    })
+    expect(tags(repo)).toEqual(['tools@1'])
+  })
+})
+
+describe('delta and reproducibility', () => {
+  const repo = join(temp.dir, 'delta')
+  let v2: Awaited<ReturnType<typeof build>>
+  beforeAll(async () => {
+    makeSourceRepo(repo)
+    await build(repo)
+    // 1.1: conn/db changed, cred/db-qa removed, task/cleanup added (with its settings left alone).
+    commitFiles(repo, {
+      ...definition('conn', 'db', { host: 'db2.dev.example.com', port: 5432, credential: 'db' }),
+      ...packageFile({
+        ...BASE,
+        items: ['cred/db', 'conn/db', 'cal/holidays', 'task/cleanup'],
+        environments: { prod: BASE.environments.prod },
+      }),
+    })
+    v2 = await build(repo, ['base'])
+  })
+
+  test('each bundle lists the items added, changed and removed since the previous version', () => {
+    expectExit(v2, 0)
+    const artifact = v2.json.artifacts[0]!
+    const expected = { previous: '1', added: ['task/cleanup'], changed: ['conn/db'], removed: ['cred/db-qa'] }
+    expect(artifact).toMatchObject({ version: '1.1', created: true, delta: expected })
+    expect(JSON.parse(readFileSync(bundlePath(repo, 'base-1.1.gantry.json'), 'utf8')).delta).toEqual(expected)
+    expect(JSON.parse(readFileSync(bundlePath(repo, 'base-1.gantry.json'), 'utf8')).delta).toEqual({
+      previous: null,
+      added: ['cal/holidays', 'conn/db', 'cred/db', 'cred/db-qa'],
+      changed: [],
+      removed: [],
+    })
+  })
+
+  test('a fresh clone at the tag, with the same tags, builds the same bytes', async () => {
+    for (const tag of ['base@1.1', 'base@1']) {
+      const clone = join(temp.dir, `clone-${tag.replace('@', '-')}`)
+      git(temp.dir, ['clone', '-q', '--no-checkout', repo, clone])
+      git(clone, ['fetch', '-q', '--tags', 'origin'])
+      git(clone, ['checkout', '-q', '--detach', `${tag}^{commit}`])
+      expect(tags(clone)).toEqual(tags(repo))
+      const built = await build(clone, ['base'])
+      expectExit(built, 0)
+      const version = tag.split('@')[1]!
+      expect(built.json.artifacts[0]).toMatchObject({ version, created: false, digest: tagDigest(repo, tag) })
+      const file = `base-${version}.gantry.json`
+      expect(readFileSync(bundlePath(clone, file)).equals(readFileSync(bundlePath(repo, file)))).toBe(true)
+      expect(tags(clone)).toEqual(tags(repo))
+    }
+  })
+
+  test('the command function returns the bundle bytes it wrote', async () => {
+    const result = await buildPackages({ repo, packages: ['base'], all: false, debug: false })
+    expect(result.ok).toBe(true)
+    expect(result.artifacts[0]!.bytes).toBe(readFileSync(bundlePath(repo, 'base-1.1.gantry.json'), 'utf8'))
+    expect(sha256(result.artifacts[0]!.bytes)).toBe(tagDigest(repo, 'base@1.1'))
+  })
+})
