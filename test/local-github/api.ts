@@ -89,24 +89,11 @@ export async function handleApiRequest(
   }
 
   const result = await (async (): Promise<ApiResult> => {
-    // The body: JSON for the API, raw bytes for uploads.
-    const contentType = String(req.headers['content-type'] ?? '')
-    let body: unknown = undefined
-    const hasJsonBody = prefix === API_PREFIX && rawBody.length > 0
-    if (hasJsonBody) {
-      try {
-        body = JSON.parse(rawBody.toString('utf8'))
-      } catch {
-        violation('unparsable-body', `Problems parsing JSON (content-type ${contentType || 'none'})`)
-        return errorResult(new ApiError(400, 'Problems parsing JSON'))
-      }
-    }
-    entry.body = prefix === API_PREFIX ? body : { bytes: rawBody.length }
-
     let matched: MatchedOperation | null = table.match(method, path)
     // Uploads go to the uploads host only, and only uploads go there.
-    if (matched && (matched.operation.operationId === UPLOAD_OPERATION) !== (prefix === UPLOADS_PREFIX))
+    if (matched && (matched.operation.operationId === UPLOAD_OPERATION) !== (prefix === UPLOADS_PREFIX)) {
       matched = null
+    }
     if (!matched) {
       if (prefix === API_PREFIX && table.isOtherGitHubRoute(method, path)) {
         violation(
@@ -118,6 +105,20 @@ export async function handleApiRequest(
       violation('unknown-route', `GitHub has no route ${method} ${path}`)
       return errorResult(new ApiError(404, 'Not Found'))
     }
+
+    // The body: JSON for the API, raw bytes for uploads.
+    let body: unknown = undefined
+    const hasJsonBody = prefix === API_PREFIX && rawBody.length > 0
+    if (hasJsonBody) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8'))
+      } catch {
+        const contentType = String(req.headers['content-type'] ?? 'none')
+        violation('unparsable-body', `Problems parsing JSON (content-type ${contentType})`)
+        return errorResult(new ApiError(400, 'Problems parsing JSON'))
+      }
+    }
+    entry.body = prefix === API_PREFIX ? body : { bytes: rawBody.length }
     entry.operationId = matched.operation.operationId
     entry.route = matched.operation.path
 

@@ -147,9 +147,26 @@ function parseHeaders(text: string): { headers: [string, string][]; message: str
   return { headers, message }
 }
 
+const FULL_SHA = /^[0-9a-f]{40}$/
+
 /** A bare repository on disk. */
 export class BareRepository {
+  /** Results that only depend on immutable objects (named by full shas), computed once. */
+  private readonly memo = new Map<string, Promise<unknown>>()
+  private readonly types = new Map<string, string>()
+
   constructor(readonly gitDir: string) {}
+
+  private remember<T>(shas: string[], key: string, compute: () => Promise<T>): Promise<T> {
+    if (!shas.every((sha) => FULL_SHA.test(sha))) return compute()
+    let result = this.memo.get(key) as Promise<T> | undefined
+    if (!result) {
+      result = compute()
+      this.memo.set(key, result)
+      result.catch(() => this.memo.delete(key))
+    }
+    return result
+  }
 
   async git(
     args: string[],
@@ -207,8 +224,14 @@ export class BareRepository {
   }
 
   async objectType(sha: string): Promise<string | null> {
-    const result = await this.git(['cat-file', '-t', sha], { okExitCodes: [128] })
-    return result.exitCode === 0 ? result.stdout.toString().trim() : null
+    const known = this.types.get(sha)
+    if (known) return known
+    const result = await this.git(['cat-file', '-t', '--', sha], { okExitCodes: [128] })
+    if (result.exitCode !== 0) return null
+    const type = result.stdout.toString().trim()
+    // An object's type never changes; a missing object may appear later, so only hits are kept.
+    if (FULL_SHA.test(sha)) this.types.set(sha, type)
+    return type
   }
 
   async listRefs(): Promise<{ ref: string; sha: string; type: string }[]> {
@@ -239,17 +262,29 @@ export class BareRepository {
   }
 
   async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
-    const result = await this.git(['merge-base', '--is-ancestor', ancestor, descendant], { okExitCodes: [1] })
-    return result.exitCode === 0
+    return this.remember([ancestor, descendant], `is-ancestor ${ancestor} ${descendant}`, async () => {
+      const result = await this.git(['merge-base', '--is-ancestor', ancestor, descendant], {
+        okExitCodes: [1],
+      })
+      return result.exitCode === 0
+    })
   }
 
   async mergeBase(a: string, b: string): Promise<string | null> {
-    const result = await this.git(['merge-base', a, b], { okExitCodes: [1] })
-    return result.exitCode === 0 ? result.stdout.toString().trim() : null
+    return this.remember([a, b], `merge-base ${a} ${b}`, async () => {
+      const result = await this.git(['merge-base', a, b], { okExitCodes: [1] })
+      return result.exitCode === 0 ? result.stdout.toString().trim() : null
+    })
   }
 
   /** A real three-way merge without a working tree (`git merge-tree --write-tree`). */
-  async mergeTree(ours: string, theirs: string): Promise<MergeTreeResult> {
+  mergeTree(ours: string, theirs: string): Promise<MergeTreeResult> {
+    return this.remember([ours, theirs], `merge-tree ${ours} ${theirs}`, () =>
+      this.computeMergeTree(ours, theirs),
+    )
+  }
+
+  private async computeMergeTree(ours: string, theirs: string): Promise<MergeTreeResult> {
     const result = await this.git(
       ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs],
       {
@@ -304,7 +339,11 @@ export class BareRepository {
     return { type, content: result.stdout }
   }
 
-  async readCommit(sha: string): Promise<CommitObject | null> {
+  readCommit(sha: string): Promise<CommitObject | null> {
+    return this.remember([sha], `commit ${sha}`, () => this.computeReadCommit(sha))
+  }
+
+  private async computeReadCommit(sha: string): Promise<CommitObject | null> {
     const object = await this.readObject(sha)
     if (!object || object.type !== 'commit') return null
     const { headers, message } = parseHeaders(object.content.toString())
@@ -420,10 +459,19 @@ export class BareRepository {
   }
 
   /** Commits listed oldest first: reachable from `head` and not from any of `exclude`. */
-  async revList(
+  revList(
     head: string,
     exclude: string[] = [],
     options: { max?: number; path?: string } = {},
+  ): Promise<string[]> {
+    const key = `rev-list ${head} ${exclude.join(' ')} ${options.max ?? ''} ${options.path ?? ''}`
+    return this.remember([head, ...exclude], key, () => this.computeRevList(head, exclude, options))
+  }
+
+  private async computeRevList(
+    head: string,
+    exclude: string[],
+    options: { max?: number; path?: string },
   ): Promise<string[]> {
     const args = ['rev-list', '--topo-order', '--reverse']
     if (options.max !== undefined) args.splice(1, 0, `--max-count=${options.max}`)
@@ -434,7 +482,11 @@ export class BareRepository {
   }
 
   /** File-level differences between two commits (or trees), with line counts and patches. */
-  async diff(from: string, to: string): Promise<FileChange[]> {
+  diff(from: string, to: string): Promise<FileChange[]> {
+    return this.remember([from, to], `diff ${from} ${to}`, () => this.computeDiff(from, to))
+  }
+
+  private async computeDiff(from: string, to: string): Promise<FileChange[]> {
     const raw = (
       await this.git(['diff-tree', '-r', '-z', '-M', '--raw', '--numstat', from, to])
     ).stdout.toString()

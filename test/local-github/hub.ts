@@ -28,7 +28,6 @@ export class Hub {
   private readonly revoked = new Set<string>()
   private readonly repositories = new Map<string, RepositoryRecord>()
   private readonly bare = new Map<string, BareRepository>()
-  private readonly mergeCache = new Map<string, Promise<MergeTreeResult>>()
   private readonly locks = new Map<string, Promise<unknown>>()
   private lastId = 0
 
@@ -185,16 +184,9 @@ export class Hub {
     }
   }
 
-  /** The test merge of `head` into `base`, computed once per pair of commits. */
+  /** The test merge of `head` into `base` (computed once per pair of commits). */
   testMerge(repo: RepositoryRecord, base: string, head: string): Promise<MergeTreeResult> {
-    const key = `${repo.gitDir}:${base}:${head}`
-    let result = this.mergeCache.get(key)
-    if (!result) {
-      result = this.git(repo).mergeTree(base, head)
-      this.mergeCache.set(key, result)
-      result.catch(() => this.mergeCache.delete(key))
-    }
-    return result
+    return this.git(repo).mergeTree(base, head)
   }
 
   /** Runs `task` after every earlier task on the same repository has finished (merges, bookkeeping). */

@@ -224,12 +224,17 @@ async function baseShaOf(hub: Hub, repo: RepositoryRecord, record: IssueRecord):
 async function renderPull(hub: Hub, repo: RepositoryRecord, record: IssueRecord, mergeableNull = false) {
   const pull = record.pull
   if (!pull) throw notFound()
-  await hub.refreshHead(repo, record)
   const git = hub.git(repo)
-  const baseSha = await baseShaOf(hub, repo, record)
-  const commits = baseSha ? await git.revList(pull.headSha, [baseSha]) : []
-  const mergeBase = baseSha ? await git.mergeBase(baseSha, pull.headSha) : null
-  const files = mergeBase ? await git.diff(mergeBase, pull.headSha) : []
+  const [, baseSha] = await Promise.all([hub.refreshHead(repo, record), baseShaOf(hub, repo, record)])
+  const open = record.state === 'open' && !mergeableNull && baseSha !== ''
+  const [commits, files, test] = await Promise.all([
+    baseSha ? git.revList(pull.headSha, [baseSha]) : [],
+    (async () => {
+      const mergeBase = baseSha ? await git.mergeBase(baseSha, pull.headSha) : null
+      return mergeBase ? git.diff(mergeBase, pull.headSha) : []
+    })(),
+    open ? hub.testMerge(repo, baseSha, pull.headSha) : null,
+  ])
   const render: PullRender = {
     baseSha,
     mergeable: null,
@@ -239,8 +244,7 @@ async function renderPull(hub: Hub, repo: RepositoryRecord, record: IssueRecord,
     deletions: files.reduce((sum, f) => sum + f.deletions, 0),
     changedFiles: files.length,
   }
-  if (record.state === 'open' && !mergeableNull && baseSha) {
-    const test = await hub.testMerge(repo, baseSha, pull.headSha)
+  if (test) {
     if (!test.clean) {
       render.mergeable = false
       render.mergeableState = 'dirty'
