@@ -5,6 +5,7 @@ import { buildPackages } from '../../src/commands/build.js'
 import { sha256 } from '../../src/core/bundle/canonical-json.js'
 import { BASE, build, definition, expectExit, makeSourceRepo, packageFile, plan } from './fixture.js'
 import {
+  cliJson,
   commitFiles,
   git,
   keysSortedEverywhere,
@@ -105,6 +106,20 @@ describe('a release build', () => {
     expect(workspaceState(repo).status).toBe(before.status)
   })
 
+  test('reads the commit, not the working tree', async () => {
+    writeFileSync(
+      join(repo, 'definitions/cred/db.yaml'),
+      'kind: cred\nname: db\nspec:\n  path: vault://kv/uncommitted\n',
+    )
+    try {
+      const built = await build(repo, ['base'])
+      expect(built.json.artifacts[0]).toMatchObject({ version: '1', created: false })
+      expect(readFileSync(bundlePath(repo, 'base-1.gantry.json'), 'utf8')).not.toContain('uncommitted')
+    } finally {
+      git(repo, ['checkout', '--', 'definitions/cred/db.yaml'])
+    }
+  })
+
   test('an explicit version already released with other content is refused: version-exists, exit 1, no tag', async () => {
     commitFiles(repo, {
       ...packageFile({ ...BASE, version: '1' }),
@@ -139,8 +154,10 @@ describe('dot versioning', () => {
     expect(versions).toEqual(['1', '1.1', '1.2', '1.3', '1.4', '1.5', '1.6', '1.7', '1.8', '1.9', '1.10'])
     const again = await build(repo, ['tools'])
     expect(again.json.artifacts[0]).toMatchObject({ version: '1.10', created: false })
-    // plan without @version takes the newest: 1.10, not 1.9.
+    // plan without @version and status take the newest: 1.10, not 1.9.
     expect((await plan(repo, 'tools', 'dev')).json.version).toBe('1.10')
+    const status = await cliJson<{ packages: { name: string; latest: string }[] }>(repo, ['status'])
+    expect(status.json.packages.find((p) => p.name === 'tools')!.latest).toBe('1.10')
     commitFiles(repo, definition('cred', 'tools', { path: 'vault://kv/tools-11' }))
     expect((await build(repo, ['tools'])).json.artifacts[0]!.version).toBe('1.11')
   })

@@ -18,6 +18,7 @@ import {
 import {
   addBareOrigin,
   cli,
+  cliJson,
   commitFiles,
   commitToBranch,
   exampleRepo,
@@ -478,6 +479,14 @@ describe('refusals: nothing is written', () => {
     expect(ledgerOn(repo, 'env/dev', 'tools')!.digest).toBe(tagDigest(repo, 'tools@1'))
   })
 
+  test('digest-mismatch: a tag made by hand, whose message does not describe the content, is refused', async () => {
+    const forged = `tools@5\n\ndigest: sha256:${'0'.repeat(64)}\ncontent: sha256:${'0'.repeat(64)}\n`
+    git(repo, ['tag', '-a', 'tools@5', '-m', forged, 'HEAD'])
+    const json = await refusedWith('tools@5', 'dev', 'digest-mismatch')
+    expect(json.diagnostics[0]!.message).toContain('tools@5')
+    git(repo, ['tag', '-d', 'tools@5'])
+  })
+
   test('locked-item-modified: a hand edit of a locked package item refuses the next version', async () => {
     commitFiles(repo, packageFile({ ...TOOLS, locked: true }))
     expectExit(await build(repo, ['tools']), 0)
@@ -537,6 +546,13 @@ describe('rollback', () => {
     })
     expect(Object.keys(ledgerOn(repo, 'env/dev', 'base')!.items)).not.toContain('cred/extra')
     expect(git(repo, ['log', '-1', '--format=%s', 'env/dev'])).toContain('rollback')
+    const status = await cliJson<{
+      packages: { name: string; latest: string; environments: Record<string, unknown> }[]
+    }>(repo, ['status'])
+    expect(status.json.packages.find((p) => p.name === 'base')).toMatchObject({
+      latest: '1.1',
+      environments: { dev: { status: 'APPLIED', version: '1', rollback: true } },
+    })
   })
 
   test('a rollback is not held back by after:', async () => {
