@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   type SerializedBundle,
   type Bundle,
@@ -95,7 +95,7 @@ export async function loadVerifiedBundle(
   release: ReleasedVersion,
   outDir = DEFAULT_OUT_DIR,
 ): Promise<{ verified?: VerifiedBundle; diagnostics: Diagnostic[] }> {
-  const file = join(repository.dir, outDir, bundleFileName(release.package, release.version))
+  const file = resolve(repository.dir, outDir, bundleFileName(release.package, release.version))
   let bytes: string | undefined
   let source: VerifiedBundle['source'] = 'file'
   try {

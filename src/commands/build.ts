@@ -1,5 +1,5 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { dirname, join, relative } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { tagMessage } from '../core/bundle/bundle.js'
@@ -59,7 +59,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   if (diagnostics.length > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
 
   const scheme = (repository.config.versioning ?? 'dot') as VersioningScheme
-  const outDir = join(repository.dir, options.out ?? DEFAULT_OUT_DIR)
+  // Relative to the repository, like the default; an absolute folder as it is.
+  const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
   const artifacts: BuiltArtifact[] = []
   const previousCache = new Map<string, Record<string, { digest: string }>>()
   for (const name of names) {

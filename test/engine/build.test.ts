@@ -139,6 +139,36 @@ describe('a release build', () => {
   })
 })
 
+describe('--out', () => {
+  test('an absolute folder is taken as it is, and plan and apply read the bundle from it', async () => {
+    const repo = join(temp.dir, 'out')
+    const out = join(temp.dir, 'bundles-elsewhere')
+    makeSourceRepo(repo)
+    const built = await build(repo, ['tools', '--out', out])
+    expectExit(built, 0)
+    expect(resolve(built.json.artifacts[0]!.file)).toBe(join(out, 'tools-1.gantry.json'))
+    expect(readdirSync(out)).toEqual(['tools-1.gantry.json'])
+    const bytes = readFileSync(join(out, 'tools-1.gantry.json'), 'utf8')
+    writeFileSync(join(out, 'tools-1.gantry.json'), bytes.replace('vault://kv/tools', 'vault://kv/evil'))
+    // The tampered copy in --out is the one checked: refused.
+    const planned = await cliJson<{ diagnostics: { code: string }[] }>(repo, [
+      'plan',
+      'tools',
+      '--env',
+      'dev',
+      '--out',
+      out,
+    ])
+    expect(planned.code).toBe(1)
+    expect(planned.json.diagnostics.map((d) => d.code)).toEqual(['digest-mismatch'])
+    writeFileSync(join(out, 'tools-1.gantry.json'), bytes)
+    expectExit(await cliJson(repo, ['apply', 'tools', '--env', 'dev', '--out', out]), 0)
+    // A relative folder is inside the repository, like the default.
+    const relative = await build(repo, ['tools', '--out', 'dist/bundles'])
+    expect(resolve(relative.json.artifacts[0]!.file)).toBe(join(repo, 'dist/bundles/tools-1.gantry.json'))
+  })
+})
+
 describe('dot versioning', () => {
   test('counts 1, 1.1 ... 1.9, 1.10 over ten changes, and 1.10 is the newest', async () => {
     const repo = join(temp.dir, 'dot')
