@@ -10,8 +10,15 @@ export interface GitHttpAccess {
   userForToken(token: string): UserRecord | null
   permissionOf(login: string, owner: string, repo: string): Permission | null
   repositoryExists(owner: string, repo: string): boolean
-  /** Called after a push, so pull requests can follow their head branches. */
-  afterPush(owner: string, repo: string): Promise<void>
+  /**
+   * Called before a push is received: returns the environment for git's hooks (protected refs) and a
+   * callback for after it, to record the push and let pull requests follow their head branches.
+   */
+  startPush(
+    owner: string,
+    repo: string,
+    login: string,
+  ): Promise<{ env: Record<string, string>; finish(): Promise<void> }>
   log(entry: GitRequestLogEntry): void
 }
 
@@ -97,6 +104,11 @@ export async function handleGitRequest(
   const protocol = req.headers['git-protocol']
   if (typeof protocol === 'string') env.GIT_PROTOCOL = protocol
 
+  const push =
+    service === 'receive-pack' && rest === '/git-receive-pack'
+      ? await access.startPush(owner, repo, user.login)
+      : null
+  Object.assign(env, push?.env)
   const child = spawn('git', ['http-backend'], { env })
   req.pipe(child.stdin)
   child.stdin.on('error', () => undefined)
@@ -143,7 +155,7 @@ export async function handleGitRequest(
     return finish(status)
   }
   // Pull requests follow their heads before the client sees the push complete, as on GitHub.
-  if (service === 'receive-pack' && rest === '/git-receive-pack') await access.afterPush(owner, repo)
+  await push?.finish()
   res.end()
   finish(status)
 }

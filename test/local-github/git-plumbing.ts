@@ -1,12 +1,30 @@
 // Real git on bare repositories, through plumbing commands only (no working tree, except a
 // short-lived worktree to replay commits for rebase merges).
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
+/**
+ * Refuses pushes to the refs named in LOCAL_GITHUB_PROTECTED_REFS (set per push by the git HTTP handler),
+ * with GitHub's message.
+ */
+const PRE_RECEIVE_HOOK = `#!/bin/sh
+[ -z "$LOCAL_GITHUB_PROTECTED_REFS" ] && exit 0
+status=0
+while read old new ref; do
+  for protected in $LOCAL_GITHUB_PROTECTED_REFS; do
+    if [ "$ref" = "$protected" ]; then
+      echo "error: GH006: Protected branch update failed for $ref." >&2
+      status=1
+    fi
+  done
+done
+exit $status
+`
 
 export interface GitResult {
   exitCode: number
@@ -191,6 +209,8 @@ export class BareRepository {
     const result = await runGit(['init', '--bare', '--quiet', `--initial-branch=${defaultBranch}`, gitDir])
     if (result.exitCode !== 0) throw new GitCommandError(['init'], result)
     const repo = new BareRepository(gitDir)
+    await mkdir(join(gitDir, 'hooks'), { recursive: true })
+    await writeFile(join(gitDir, 'hooks', 'pre-receive'), PRE_RECEIVE_HOOK, { mode: 0o755 })
     await repo.git(['config', 'http.receivepack', 'true'])
     await repo.git(['config', 'uploadpack.allowAnySHA1InWant', 'true'])
     return repo

@@ -2,11 +2,13 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BareRepository, type Identity, type MergeTreeResult } from './git-plumbing.js'
+import { ApiError } from './http-util.js'
 import type {
   AddUserOptions,
   CreateRepositoryOptions,
   IssueRecord,
   Permission,
+  PushRecord,
   RepositoryRecord,
   TeamRecord,
   UserRecord,
@@ -145,6 +147,7 @@ export class Hub {
       assets: [],
       checkRuns: [],
       statuses: [],
+      pushes: [],
     }
     this.repositories.set(`${owner}/${name}`.toLowerCase(), repo)
     this.bare.set(gitDir, bare)
@@ -167,6 +170,48 @@ export class Hub {
       await bare.updateRef(`refs/heads/${branch}`, sha, null)
     }
     return repo
+  }
+
+  /** Branch refs the user may not update directly: protected branches that change only through pull requests. */
+  protectedRefsFor(login: string, repo: RepositoryRecord): string[] {
+    const admin = this.permissionOf(login, repo) === 'admin'
+    return Object.entries(repo.protection)
+      .filter(([, rule]) => !rule.allowDirectPushes && !(admin && !rule.enforceAdmins))
+      .map(([branch]) => `refs/heads/${branch}`)
+  }
+
+  /** Refuses an API ref update on a protected branch, as GitHub does. */
+  assertDirectUpdateAllowed(repo: RepositoryRecord, login: string, ref: string): void {
+    if (this.protectedRefsFor(login, repo).includes(ref)) {
+      throw new ApiError(422, `Protected branch update failed for ${ref}.`)
+    }
+  }
+
+  recordPush(repo: RepositoryRecord, push: Omit<PushRecord, 'at'>): void {
+    repo.pushes.push({ ...push, at: timestamp() })
+  }
+
+  async snapshotRefs(repo: RepositoryRecord): Promise<Map<string, string>> {
+    return new Map((await this.git(repo).listRefs()).map((r) => [r.ref, r.sha]))
+  }
+
+  /** Records every ref that changed since `before` (a git push). */
+  async recordRefChanges(repo: RepositoryRecord, before: Map<string, string>, login: string): Promise<void> {
+    const after = await this.snapshotRefs(repo)
+    for (const ref of new Set([...before.keys(), ...after.keys()])) {
+      const old = before.get(ref) ?? null
+      const now = after.get(ref) ?? null
+      if (old !== now) this.recordPush(repo, { ref, before: old, after: now, login, via: 'git' })
+    }
+  }
+
+  /** The login of the most recent push to a ref, or null. */
+  lastPusher(repo: RepositoryRecord, ref: string): string | null {
+    for (let i = repo.pushes.length - 1; i >= 0; i--) {
+      const push = repo.pushes[i]
+      if (push?.ref === ref) return push.login
+    }
+    return null
   }
 
   /** Pull requests follow their head branches (GitHub's "synchronize"). */

@@ -193,9 +193,16 @@ class LocalGitHubServer implements LocalGitHub {
           return record ? this.hub.permissionOf(login, record) : null
         },
         repositoryExists: (owner, repo) => this.hub.findRepository(owner, repo) !== undefined,
-        afterPush: async (owner, repo) => {
-          const record = this.hub.findRepository(owner, repo)
-          if (record) await this.hub.syncPullHeads(record)
+        startPush: async (owner, repo, login) => {
+          const record = this.repository(owner, repo)
+          const before = await this.hub.snapshotRefs(record)
+          return {
+            env: { LOCAL_GITHUB_PROTECTED_REFS: this.hub.protectedRefsFor(login, record).join(' ') },
+            finish: async () => {
+              await this.hub.recordRefChanges(record, before, login)
+              await this.hub.syncPullHeads(record)
+            },
+          }
         },
         log: (entry) => this.gitLog.push(entry),
       })
@@ -282,6 +289,9 @@ class LocalGitHubServer implements LocalGitHub {
     this.repository(owner, repo).protection[branch] = {
       requiredApprovals: protection.requiredApprovals ?? 1,
       dismissStaleReviews: protection.dismissStaleReviews ?? true,
+      requireLastPushApproval: protection.requireLastPushApproval ?? false,
+      allowDirectPushes: protection.allowDirectPushes ?? false,
+      enforceAdmins: protection.enforceAdmins ?? false,
     }
   }
 
@@ -310,6 +320,13 @@ class LocalGitHubServer implements LocalGitHub {
       : { name: 'Local GitHub', email: 'local-github@example.invalid' }
     const sha = await git.commitTree(tree, parent ? [parent] : [], input.message, author, author)
     if (!(await git.updateRef(ref, sha, current))) throw new Error(`${ref} moved while committing`)
+    this.hub.recordPush(record, {
+      ref,
+      before: current,
+      after: sha,
+      login: input.author ?? 'local-github',
+      via: 'git',
+    })
     await this.hub.syncPullHeads(record)
     return sha
   }

@@ -52,6 +52,25 @@ export interface BranchProtection {
   requiredApprovals: number
   /** Count only approvals given on the current head sha (default true). */
   dismissStaleReviews: boolean
+  /** The user who made the most recent push to the head branch cannot approve it (default false). */
+  requireLastPushApproval: boolean
+  /**
+   * Accept pushes and API ref updates to the branch from users with write access (default false: as on
+   * GitHub, a branch that requires reviews changes only through pull requests).
+   */
+  allowDirectPushes: boolean
+  /** Protection binds admins too (default false: admins may push directly). */
+  enforceAdmins: boolean
+}
+
+/** A ref change, by git push, by the API, or by a merge. */
+export interface PushRecord {
+  ref: string
+  before: string | null
+  after: string | null
+  login: string
+  via: 'git' | 'api' | 'merge'
+  at: string
 }
 
 export interface UserRecord {
@@ -203,6 +222,7 @@ export interface RepositoryRecord {
   assets: AssetRecord[]
   checkRuns: CheckRunRecord[]
   statuses: StatusRecord[]
+  pushes: PushRecord[]
 }
 
 export interface TeamRecord {

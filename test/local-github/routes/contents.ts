@@ -280,6 +280,7 @@ async function writeFile(
   const git = hub.git(repo)
   const branch = stringField(body, 'branch') ?? repo.defaultBranch
   const ref = `refs/heads/${branch}`
+  hub.assertDirectUpdateAllowed(repo, login, ref)
   const parent = await git.readRef(ref)
   if (!parent && branch !== repo.defaultBranch) throw new ApiError(404, `Branch ${branch} not found`)
   const current = parent ? await git.entryAt(parent, path) : null
@@ -306,6 +307,7 @@ async function writeFile(
   )
   if (!(await git.updateRef(ref, sha, parent)))
     throw new ApiError(409, `is at ${parent ?? 'nothing'} but expected it to be unchanged`)
+  hub.recordPush(repo, { ref, before: parent, after: sha, login, via: 'api' })
   await hub.syncPullHeads(repo)
   const record = await git.readCommit(sha)
   if (!record) throw new ApiError(500, 'commit was not written')

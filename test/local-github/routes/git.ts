@@ -46,10 +46,12 @@ function signature(body: Record<string, unknown>, key: string, fallback: UserRec
 export async function updateBranchRef(
   hub: Hub,
   repo: RepositoryRecord,
+  user: UserRecord,
   ref: string,
   sha: string,
   force: boolean,
 ): Promise<void> {
+  hub.assertDirectUpdateAllowed(repo, user.login, ref)
   const git = hub.git(repo)
   const current = await git.readRef(ref)
   if (!current) throw unprocessable('Reference does not exist')
@@ -60,6 +62,7 @@ export async function updateBranchRef(
     if (!from || !to || !(await git.isAncestor(from, to))) throw unprocessable('Update is not a fast forward')
   }
   if (!(await git.updateRef(ref, sha, current))) throw unprocessable('Reference cannot be updated')
+  hub.recordPush(repo, { ref, before: current, after: sha, login: user.login, via: 'api' })
   await hub.syncPullHeads(repo)
 }
 
@@ -81,7 +84,7 @@ export const gitRoutes: RouteTable = {
 
   'git/create-ref': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    const user = requirePermission(ctx, repo, 'write')
     const body = bodyOf(ctx)
     const ref = stringField(body, 'ref') ?? ''
     const sha = stringField(body, 'sha') ?? ''
@@ -89,31 +92,36 @@ export const gitRoutes: RouteTable = {
     if (!ref.startsWith('refs/') || ref.split('/').length < 3 || !(await git.isValidRefName(ref))) {
       throw unprocessable(`${ref} is not a valid ref name.`)
     }
-    if (!/^[0-9a-f]{40}$/.test(sha) || !(await git.objectType(sha)))
+    if (!/^[0-9a-f]{40}$/.test(sha) || !(await git.objectType(sha))) {
       throw unprocessable('Object does not exist')
+    }
+    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref)
     if (!(await git.updateRef(ref, sha, null))) throw unprocessable('Reference already exists')
+    ctx.hub.recordPush(repo, { ref, before: null, after: sha, login: user.login, via: 'api' })
     await ctx.hub.syncPullHeads(repo)
     return json(await refShape(ctx.hub, repo, ref, sha), 201)
   },
 
   'git/update-ref': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    const user = requirePermission(ctx, repo, 'write')
     const body = bodyOf(ctx)
     const ref = fullRef(ctx)
     const sha = stringField(body, 'sha') ?? ''
-    await updateBranchRef(ctx.hub, repo, ref, sha, body.force === true)
+    await updateBranchRef(ctx.hub, repo, user, ref, sha, body.force === true)
     return json(await refShape(ctx.hub, repo, ref, sha))
   },
 
   'git/delete-ref': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    const user = requirePermission(ctx, repo, 'write')
     const ref = fullRef(ctx)
     const git = ctx.hub.git(repo)
     const current = await git.readRef(ref)
     if (!current) throw unprocessable('Reference does not exist')
+    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref)
     if (!(await git.deleteRef(ref, current))) throw unprocessable('Reference cannot be deleted')
+    ctx.hub.recordPush(repo, { ref, before: current, after: null, login: user.login, via: 'api' })
     return noContent()
   },
 

@@ -193,7 +193,12 @@ export function approvalStatus(hub: Hub, repo: RepositoryRecord, record: IssueRe
       latest.set(r.user.toLowerCase(), r)
   }
   const canWrite = (login: string) => hasPermission(hub.permissionOf(login, repo), 'write')
-  const decisive = [...latest.values()].filter((r) => canWrite(r.user))
+  const lastPusher = protection?.requireLastPushApproval
+    ? hub.lastPusher(repo, `refs/heads/${pull.headRef}`)
+    : null
+  const decisive = [...latest.values()].filter(
+    (r) => canWrite(r.user) && r.user.toLowerCase() !== lastPusher?.toLowerCase(),
+  )
   const approvedBy = decisive
     .filter(
       (r) =>
@@ -382,6 +387,7 @@ export async function mergePull(
     if (!(await git.updateRef(baseRef, sha, baseSha))) {
       throw new ApiError(409, 'Base branch was modified. Review and try the merge again.')
     }
+    hub.recordPush(repo, { ref: baseRef, before: baseSha, after: sha, login: user.login, via: 'merge' })
     const now = timestamp()
     pull.merged = true
     pull.mergedAt = now
