@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Octokit } from '@octokit/rest'
 import { startLocalGitHub, type LocalGitHub } from './server.js'
@@ -60,6 +61,16 @@ describe('local GitHub: a pull request from push to release, over real HTTP and 
     await git(work, ['push', '--quiet', 'origin', 'feature/one'])
     expect(await gh.resolveRef(OWNER, REPO, 'refs/heads/feature/one')).toBe(firstHead)
     expect(gh.gitRequests.some((r) => r.service === 'receive-pack' && r.status === 200)).toBe(true)
+  })
+
+  it('takes a push larger than git’s post buffer (a chunked request body)', async () => {
+    const big = `${scratch.path}/big`
+    await git(scratch.path, ['clone', '--quiet', gh.gitUrl(OWNER, REPO, tokens.author), big])
+    await writeFiles(big, { 'big.txt': randomBytes(1_500_000).toString('base64') })
+    await git(big, ['add', '--all'])
+    await git(big, ['commit', '--quiet', '-m', 'Big file'])
+    await git(big, ['push', '--quiet', 'origin', 'HEAD:refs/heads/big'])
+    expect(await gh.resolveRef(OWNER, REPO, 'refs/heads/big')).toBe(await git(big, ['rev-parse', 'HEAD']))
   })
 
   it('refuses a push from a read-only user (403) and an unknown token (401)', async () => {

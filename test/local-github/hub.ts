@@ -216,7 +216,16 @@ export class Hub {
 
   /** Pull requests follow their head branches (GitHub's "synchronize"). */
   async syncPullHeads(repo: RepositoryRecord): Promise<void> {
-    await Promise.all(repo.issues.map((issue) => this.refreshHead(repo, issue)))
+    const open = repo.issues.filter((issue) => issue.pull && !issue.pull.merged && issue.state === 'open')
+    if (open.length === 0) return
+    const refs = await this.snapshotRefs(repo)
+    for (const issue of open) {
+      const sha = issue.pull ? refs.get(`refs/heads/${issue.pull.headRef}`) : undefined
+      if (issue.pull && sha && sha !== issue.pull.headSha) {
+        issue.pull.headSha = sha
+        issue.updatedAt = timestamp()
+      }
+    }
   }
 
   async refreshHead(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {

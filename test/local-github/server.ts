@@ -454,7 +454,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions = {}): Promis
   })
   instance = new LocalGitHubServer(server, hub, options)
   await instance.listen()
-  // Load the operation table now, so the first request does not pay for it.
-  if (options.validateRequests ?? true) operationTable()
+  // Load the operation table now (it also routes), so the first request does not pay for it.
+  operationTable()
   return instance
 }

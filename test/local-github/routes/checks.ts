@@ -197,10 +197,11 @@ export const checkRoutes: RouteTable = {
       latest.set(s.context, s)
     }
     const statuses = [...latest.values()]
+    const page = paginate(ctx, statuses)
     const api = `${ctx.hub.apiUrl}/repos/${repo.owner}/${repo.name}`
     const combined: Schemas['combined-commit-status'] = {
       state: combinedState(statuses),
-      statuses: statuses.map((s) => {
+      statuses: page.items.map((s) => {
         const shape = commitStatus(ctx.hub, repo, s)
         return {
           description: shape.description,
@@ -221,6 +222,6 @@ export const checkRoutes: RouteTable = {
       commit_url: `${api}/commits/${sha}`,
       url: `${api}/commits/${sha}/status`,
     }
-    return json(combined)
+    return { status: 200, body: combined, headers: page.headers }
   },
 }

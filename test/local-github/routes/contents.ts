@@ -153,7 +153,12 @@ export const contentRoutes: RouteTable = {
     const repo = repositoryOf(ctx)
     const ref = ctx.params.ref ?? ''
     const sha = await commitOrNotFound(ctx.hub, repo, ref, `No commit found for SHA: ${ref}`)
-    return json(await renderCommit(ctx.hub, repo, sha, true))
+    const shape = await renderCommit(ctx.hub, repo, sha, true)
+    // Files come 300 at a time, paginated when asked.
+    const files = shape.files ?? []
+    const paged = ctx.query.has('page') || ctx.query.has('per_page')
+    const listed = paged ? paginate(ctx, files) : { items: files.slice(0, 300), headers: {} }
+    return { status: 200, body: { ...shape, files: listed.items }, headers: listed.headers }
   },
 
   'repos/list-commits': async (ctx) => {
@@ -163,7 +168,23 @@ export const contentRoutes: RouteTable = {
     const sha = await git.resolveCommitish(start)
     if (!sha) throw new ApiError(404, 'Not Found')
     const path = ctx.query.get('path') ?? undefined
-    const shas = (await git.revList(sha, [], path ? { path } : {})).reverse()
+    let shas = (await git.revList(sha, [], path ? { path } : {})).reverse()
+    const author = ctx.query.get('author')?.toLowerCase()
+    const since = ctx.query.get('since')
+    const until = ctx.query.get('until')
+    if (author || since || until) {
+      const user = author ? ctx.hub.findUser(author) : undefined
+      const records = await Promise.all(shas.map((item) => git.readCommit(item)))
+      shas = records.flatMap((record) => {
+        if (!record) return []
+        const email = record.author.email.toLowerCase()
+        if (author && email !== author && email !== user?.email.toLowerCase()) return []
+        const date = Date.parse(record.committer.date)
+        if (since && date < Date.parse(since)) return []
+        if (until && date > Date.parse(until)) return []
+        return [record.sha]
+      })
+    }
     const page = paginate(ctx, shas)
     const body = await Promise.all(page.items.map((item) => renderCommit(ctx.hub, repo, item)))
     return { status: 200, body, headers: page.headers }

@@ -20,7 +20,7 @@ import {
 import { timestamp, type Hub } from '../hub.js'
 import { issue as issueShape, issueComment, issueLabels, label as labelShape } from '../shapes.js'
 import type { CommentRecord, IssueRecord, LabelRecord, RepositoryRecord, UserRecord } from '../types.js'
-import { nextIssueNumber } from './pulls.js'
+import { nextIssueNumber, refuseDuplicate } from './pulls.js'
 
 /** GitHub's default labels of a new repository are not modelled; labels appear when created or first used. */
 const DEFAULT_COLOR = 'ededed'
@@ -237,6 +237,7 @@ export const issueRoutes: RouteTable = {
           },
         ])
       }
+      if (record.pull) refuseDuplicate(repo, record.pull.headRef, record.pull.baseRef, record.number)
       record.state = 'open'
       record.closedAt = null
       record.closedBy = null

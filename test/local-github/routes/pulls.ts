@@ -97,7 +97,12 @@ function headBranch(repo: RepositoryRecord, head: string): string | null {
   return head.slice(0, colon).toLowerCase() === repo.owner.toLowerCase() ? head.slice(colon + 1) : null
 }
 
-function refuseDuplicate(repo: RepositoryRecord, headRef: string, baseRef: string, except?: number): void {
+export function refuseDuplicate(
+  repo: RepositoryRecord,
+  headRef: string,
+  baseRef: string,
+  except?: number,
+): void {
   const duplicate = repo.issues.find(
     (issue) =>
       issue.pull &&
@@ -512,7 +517,7 @@ export const pullRoutes: RouteTable = {
     if (headFilter !== undefined)
       items = items.filter((issue) => headFilter !== null && issue.pull?.headRef === headFilter)
     if (base) items = items.filter((issue) => issue.pull?.baseRef === base)
-    await Promise.all(items.map((issue) => ctx.hub.refreshHead(repo, issue)))
+    await ctx.hub.syncPullHeads(repo)
     const page = paginate(ctx, sortPulls(ctx, repo, items))
     const body = await Promise.all(
       page.items.map(async (issue) =>
