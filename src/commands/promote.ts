@@ -94,6 +94,10 @@ export async function planCommand(options: PromoteOptions): Promise<PromoteResul
 export async function applyCommand(options: PromoteOptions): Promise<PromoteResult> {
   const repository = await openRepository(options.repo)
   const now = options.now ?? (() => new Date())
+  // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
+  const environment = repository.config.environments.find((e) => e.name === options.environment)
+  const worktree = environment && (await repository.git.checkedOutBranches()).get(`refs/heads/${environment.branch}`)
+  if (worktree) throw new UsageError(`${environment.branch} is checked out in ${worktree}; switch that worktree to another branch, then apply`)
   for (let attempt = 0; attempt < 8; attempt++) {
     const prepared = await preparePlan(repository, options)
     const { plan, release } = prepared

@@ -568,6 +568,24 @@ describe('rollback', () => {
   })
 })
 
+describe('an environment branch that is checked out', () => {
+  test('is not moved under the working tree: the apply cannot run (exit 2) and nothing changes', async () => {
+    const repo = await builtRepo('checked-out')
+    const start = commitToBranch(repo, 'env/dev', { '.gantry/README.md': 'dev\n' }, 'start dev')
+    const worktree = join(temp.dir, 'checked-out-dev')
+    git(repo, ['worktree', 'add', '-q', worktree, 'env/dev'])
+    const run = await cli(repo, ['apply', 'base', '--env', 'dev'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('checked out')
+    expect(head(repo, 'refs/heads/env/dev')).toBe(start)
+    expect(git(worktree, ['status', '--porcelain'])).toBe('')
+    // plan still works: it writes nothing.
+    expect((await plan(repo, 'base', 'dev')).code).toBe(0)
+    git(repo, ['worktree', 'remove', worktree])
+    expectExit(await apply(repo, 'base', 'dev'), 0)
+  })
+})
+
 describe('repositories in the sha256 object format', () => {
   test('build, apply, re-apply and delete work the same', async () => {
     const repo = join(temp.dir, 'sha256')

@@ -151,6 +151,18 @@ export class Git {
     return result.code === 0
   }
 
+  /** Branches checked out in any worktree of the repository (refs/heads/...), with the worktree's path. */
+  async checkedOutBranches(): Promise<Map<string, string>> {
+    const out = await this.text(['worktree', 'list', '--porcelain'])
+    const branches = new Map<string, string>()
+    let path = ''
+    for (const line of out.split('\n')) {
+      if (line.startsWith('worktree ')) path = line.slice('worktree '.length)
+      else if (line.startsWith('branch ')) branches.set(line.slice('branch '.length), path)
+    }
+    return branches
+  }
+
   async createAnnotatedTag(name: string, commit: string, message: string, identity: Identity): Promise<boolean> {
     const result = await this.run(['tag', '-a', name, commit, '-F', '-'], {
       input: message,
