@@ -384,8 +384,7 @@ export async function mergePull(
         GITHUB_IDENTITY,
       )
     } else {
-      const linear = await git.revList(pull.headSha, [baseSha])
-      const replayed = await git.replayCommits(baseSha, linear, GITHUB_IDENTITY)
+      const replayed = await git.replayCommits(baseSha, commits, GITHUB_IDENTITY)
       if (!replayed) throw new ApiError(405, 'This branch can\u2019t be rebased')
       sha = replayed
     }
