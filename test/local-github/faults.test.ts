@@ -177,7 +177,10 @@ describe('local GitHub: faults on demand', () => {
     const token = 'ghs_short_lived'
     gh.addUser('gantry-bot', { token, permission: 'write', type: 'Bot' })
     const client = octokitFor(gh, token)
-    expect((await client.rest.users.getAuthenticated()).data.login).toBe('gantry-bot')
+    expect((await client.rest.repos.get({ owner: OWNER, repo: REPO })).status).toBe(200)
+    // Like Actions' GITHUB_TOKEN, a Bot's token is not a user token.
+    expect((await statusOf(client.rest.users.getAuthenticated())).status).toBe(403)
+    expect((await octokitFor(gh, AUTHOR).rest.users.getAuthenticated()).data.login).toBe('author')
     gh.injectFault({ kind: 'token-revoked', route: 'issues/create-comment', login: 'gantry-bot' })
     const revoked = await statusOf(
       client.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: issueNumber, body: 'x' }),

@@ -1,6 +1,14 @@
 // The authenticated user, repositories, collaborator permissions, teams and the rate limit.
 import type { components } from '@octokit/openapi-types'
-import { json, listResult, notFound, repositoryOf, requireUser, type RouteTable } from '../http-util.js'
+import {
+  ApiError,
+  json,
+  listResult,
+  notFound,
+  repositoryOf,
+  requireUser,
+  type RouteTable,
+} from '../http-util.js'
 import { collaboratorPermission, privateUser, repository, simpleUser } from '../shapes.js'
 
 type Schemas = components['schemas']
@@ -8,7 +16,12 @@ type Schemas = components['schemas']
 export const RATE_LIMIT = 5000
 
 export const repoRoutes: RouteTable = {
-  'users/get-authenticated': async (ctx) => json(privateUser(ctx.hub, requireUser(ctx))),
+  'users/get-authenticated': async (ctx) => {
+    const user = requireUser(ctx)
+    // An installation token (Actions' GITHUB_TOKEN) is not a user: GitHub refuses it here.
+    if (user.type === 'Bot') throw new ApiError(403, 'Resource not accessible by integration')
+    return json(privateUser(ctx.hub, user))
+  },
 
   'rate-limit/get': async () => {
     const reset = Math.floor(Date.now() / 1000) + 3600
