@@ -5,6 +5,7 @@ import { buildPackages } from '../../src/commands/build.js'
 import { sha256 } from '../../src/core/bundle/canonical-json.js'
 import { BASE, build, definition, expectExit, makeSourceRepo, packageFile, plan } from './fixture.js'
 import {
+  cli,
   cliJson,
   commitFiles,
   git,
@@ -104,6 +105,11 @@ describe('a release build', () => {
     expect(third.json.artifacts[0]).toMatchObject({ version: '1', created: false })
     expect(tags(repo)).toEqual(['app@1', 'base@1', 'tools@1'])
     expect(workspaceState(repo).status).toBe(before.status)
+    const text = await cli(repo, ['build', 'base'])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toMatch(
+      /^base\s+1\s+base@1 \(unchanged\)\s+sha256:[0-9a-f]{12}\s+\+4 ~0 -0\s+\S*base-1\.gantry\.json$/m,
+    )
   })
 
   test('reads the commit, not the working tree', async () => {

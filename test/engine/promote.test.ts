@@ -79,6 +79,12 @@ describe('a first apply to dev', () => {
       'cred/db-qa': 'add',
     })
     expect(planned.json.commit).toBeUndefined()
+    const text = await cli(repo2, ['plan', 'base', '--env', 'dev'])
+    expect(text.code).toBe(0)
+    const lines = text.stdout.split('\n')
+    expect(lines[0]).toBe('base@1 -> dev [env/dev]')
+    expect(lines).toContainEqual(expect.stringMatching(/^\+\s+conn\/db\s+add/))
+    expect(text.stdout).toContain('4 add, 0 update, 0 delete, 0 keep')
     expect(head(repo2, 'refs/heads/env/dev')).toBeUndefined()
   })
 
@@ -408,6 +414,10 @@ describe('refusals: nothing is written', () => {
     const json = await refusedWith('app', 'dev', 'missing-dependency')
     expect(json.diagnostics[0]!.message).toContain('base')
     expect(head(repo, 'refs/heads/env/dev')).toBeUndefined()
+    const text = await cli(repo, ['apply', 'app', '--env', 'dev'])
+    expect(text.code).toBe(1)
+    expect(text.stdout).toMatch(/error missing-dependency \[dev\]/)
+    expect(text.stdout).toContain('refused: nothing was applied')
   })
 
   test('name-conflict: an unowned file of the same name on the branch', async () => {
@@ -521,7 +531,12 @@ describe('rollback', () => {
     repo = await builtRepo('rollback')
     commitFiles(repo, {
       ...definition('cred', 'extra', { path: 'vault://extra' }),
-      ...definition('conn', 'db', { host: 'db.dev.example.com', port: 6000, credential: 'db' }),
+      ...definition('conn', 'db', {
+        host: 'db.dev.example.com',
+        port: 6000,
+        credential: 'db',
+        options: { pool: 9 },
+      }),
       ...packageFile({ ...BASE, items: [...BASE.items, 'cred/extra'] }),
     })
     expectExit(await build(repo, ['base']), 0)
@@ -537,7 +552,12 @@ describe('rollback', () => {
     const result = await apply(repo, 'base@1', 'dev')
     expectExit(result, 0)
     expect(show(repo, 'env/dev', 'definitions/cred/extra.yaml')).toBeUndefined()
-    expect(item(repo, 'env/dev', 'conn/db')!.spec.port).toBe(5432)
+    // Exactly the older document: a key the newer version added does not survive the (merge) rollback.
+    expect(item(repo, 'env/dev', 'conn/db')!.spec).toEqual({
+      host: 'db.dev.example.com',
+      port: 5432,
+      credential: 'db',
+    })
     expect(ledgerOn(repo, 'env/dev', 'base')).toMatchObject({
       version: '1',
       rollback: true,
