@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs'
+import { cpSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { Git } from '../../src/adapters/git/git.js'
@@ -91,6 +91,28 @@ describe('two processes applying to one environment branch at once', () => {
     expect(outputs.filter((o) => o.commit).length).toBe(1)
     expect(outputs.filter((o) => o.alreadyApplied).length).toBe(1)
     expect(git(repo, ['rev-list', '--count', 'env/dev'])).toBe('1')
+  })
+})
+
+describe('two builds at once', () => {
+  test('one tags the version, the other adopts the same tag; both exit 0', async () => {
+    const repo = join(temp.dir, 'builds')
+    makeSourceRepo(repo)
+    const runs = await Promise.all([
+      spawnCli(['build', 'tools', '--repo', repo, '--format', 'json']),
+      spawnCli(['build', 'tools', '--repo', repo, '--format', 'json']),
+    ])
+    for (const run of runs) expect(run.code, run.stdout + run.stderr).toBe(0)
+    const artifacts = runs.map(
+      (r) =>
+        (JSON.parse(r.stdout) as { artifacts: { version: string; digest: string; created: boolean }[] })
+          .artifacts[0]!,
+    )
+    expect(artifacts.map((a) => a.version)).toEqual(['1', '1'])
+    expect(artifacts[0]!.digest).toBe(artifacts[1]!.digest)
+    expect(artifacts.filter((a) => a.created).length).toBe(1)
+    expect(git(repo, ['tag', '--list'])).toBe('tools@1')
+    expect(sha256(readFileSync(join(repo, '.gantry/build/tools-1.gantry.json')))).toBe(artifacts[0]!.digest)
   })
 })
 
