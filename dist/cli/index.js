@@ -6486,8 +6486,22 @@ class git_Git {
      * ref must not exist yet. Returns false when someone else moved it first.
      */
     async updateRef(ref, next, expected) {
-        const result = await this.run(['update-ref', ref, next, expected ?? '0'.repeat(40)], { okCodes: [1, 128] });
+        // An empty old value means "must not exist" whatever the object format (sha1 or sha256).
+        const result = await this.run(['update-ref', ref, next, expected ?? ''], { okCodes: [1, 128] });
         return result.code === 0;
+    }
+    /** Branches checked out in any worktree of the repository (refs/heads/...), with the worktree's path. */
+    async checkedOutBranches() {
+        const out = await this.text(['worktree', 'list', '--porcelain']);
+        const branches = new Map();
+        let path = '';
+        for (const line of out.split('\n')) {
+            if (line.startsWith('worktree '))
+                path = line.slice('worktree '.length);
+            else if (line.startsWith('branch '))
+                branches.set(line.slice('branch '.length), path);
+        }
+        return branches;
     }
     async createAnnotatedTag(name, commit, message, identity) {
         const result = await this.run(['tag', '-a', name, commit, '-F', '-'], {
@@ -6717,6 +6731,9 @@ function satisfies(version, range) {
 ;// CONCATENATED MODULE: ./src/core/yaml/read-yaml.ts
 
 const read_yaml_DEFAULT_YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 };
+/** Characters YAML 1.2 does not allow in a stream (outside c-printable); escapes in double quotes are fine. */
+// eslint-disable-next-line no-control-regex
+const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 /** Keys that would reach an object's prototype in careless consumers: refused everywhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** A parsed YAML file that can point at any of its nodes by path. */
@@ -6735,28 +6752,34 @@ class ParsedYaml {
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
     positionOf(path, options = {}) {
+        return this.position(this.locate(path, options).offset);
+    }
+    /** The text a scalar at `path` was written as (`1.10` for the number 1.1), when the path exists. */
+    sourceOf(path) {
+        const { node, complete } = this.locate(path, {});
+        return complete && (0,dist/* isScalar */.jn)(node) && typeof node.source === 'string' ? node.source : undefined;
+    }
+    locate(path, options) {
         let node = this.document.contents;
         let found = rangeStart(node);
         for (const [index, segment] of path.entries()) {
             if ((0,dist/* isMap */.jh)(node)) {
                 const pair = node.items.find((p) => (0,dist/* isScalar */.jn)(p.key) && String(p.key.value) === String(segment));
                 if (!pair)
-                    break;
+                    return { offset: found?.offset ?? 0, node, complete: false };
                 const last = index === path.length - 1;
-                if (last && options.key) {
-                    found = rangeStart(pair.key) ?? found;
-                    break;
-                }
+                if (last && options.key)
+                    return { offset: (rangeStart(pair.key) ?? found)?.offset ?? 0, node: pair.key, complete: true };
                 node = pair.value;
             }
             else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
                 node = node.items[segment];
             }
             else
-                break;
+                return { offset: found?.offset ?? 0, node, complete: false };
             found = rangeStart(node) ?? found;
         }
-        return this.position(found?.offset ?? 0);
+        return { offset: found?.offset ?? 0, node, complete: true };
     }
     position(offset) {
         const { line, col } = this.lineCounter.linePos(offset);
@@ -6789,21 +6812,32 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'split the file; Gantry refuses oversized files before parsing them',
         });
     }
-    let text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-    const bad = text.indexOf('\uFFFD');
-    if (bad >= 0 && !isValidUtf8(bytes)) {
-        const pos = positionInText(text, bad);
+    const badByte = firstInvalidUtf8(bytes);
+    if (badByte >= 0) {
+        // The position of the first bad byte: the text before it is valid, so it decodes as written.
+        const before = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte));
         return fail({
             code: 'yaml-syntax',
             message: `${file} is not valid UTF-8`,
-            ...pos,
+            ...positionInText(before, before.length),
             hint: 'save the file as UTF-8',
         });
     }
+    let text = new TextDecoder('utf-8').decode(bytes);
     if (text.charCodeAt(0) === 0xfeff)
         text = text.slice(1);
     if (text.trim() === '') {
         return fail({ code: 'schema', message: `${file} is empty`, line: 1, column: 1, hint: 'write the document or delete the file' });
+    }
+    const control = text.search(NOT_PRINTABLE);
+    if (control >= 0) {
+        const char = text.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0');
+        return fail({
+            code: 'yaml-syntax',
+            message: `the control character U+${char} is not allowed in YAML`,
+            ...positionInText(text, control),
+            hint: 'remove it, or write it as an escape in a double-quoted string',
+        });
     }
     const flowDepth = maxFlowDepth(text);
     if (flowDepth.depth > limits.maxDepth) {
@@ -6819,9 +6853,14 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
         version: '1.2',
         schema: 'core',
         lineCounter,
-        uniqueKeys: true,
+        // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
+        // number of keys of a map, which a file under the size limit can turn into minutes.
+        uniqueKeys: false,
         prettyErrors: false,
         merge: false,
+        // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
+        // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
+        resolveKnownTags: false,
         strict: true,
     });
     const at = (offset) => {
@@ -6852,18 +6891,31 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             code: 'yaml-syntax',
             file,
             message: `%YAML ${yamlDirective.version} is not supported: Gantry reads YAML 1.2 (core schema), where "no" is a string and 1.10 a number`,
-            line: 1,
-            column: 1,
+            ...positionInText(text, Math.max(0, text.search(/^%YAML\b/m))),
             hint: 'remove the %YAML directive and quote values that must stay strings',
         });
     }
-    const problems = [...document.errors, ...document.warnings];
-    for (const problem of problems) {
+    // The parser catches a stack overflow wherever it happens (so under various codes) and reports it at every
+    // level it unwinds through: keep the first.
+    const exhausted = (p) => p.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(p.message);
+    let overflows = 0;
+    const problems = [...document.errors, ...document.warnings].filter((p) => !exhausted(p) || overflows++ === 0);
+    for (const problem of problems.slice(0, MAX_PROBLEMS_PER_FILE)) {
         const offset = problem.pos[0];
-        const code = problem.code === 'DUPLICATE_KEY' ? 'duplicate-key' : problem.code === 'RESOURCE_EXHAUSTION' ? 'input-too-large' : 'yaml-syntax';
+        if (exhausted(problem)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'input-too-large',
+                file,
+                message: 'nesting too deep to read',
+                ...at(offset),
+                hint: 'flatten the structure',
+            });
+            continue;
+        }
         diagnostics.push({
             severity: 'error',
-            code,
+            code: problem.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
             file,
             message: describeYamlProblem(problem),
             ...at(offset),
@@ -6874,9 +6926,12 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
                     : {}),
         });
     }
+    if (problems.length > MAX_PROBLEMS_PER_FILE)
+        diagnostics.push(moreProblems(file, problems.length));
     if (diagnostics.length > 0)
         return { diagnostics };
-    diagnostics.push(...inspectNodes(file, document.contents, limits, at));
+    const inspection = inspectNodes(file, document.contents, limits, at);
+    diagnostics.push(...inspection.diagnostics);
     if (diagnostics.length > 0)
         return { diagnostics };
     let value;
@@ -6889,58 +6944,90 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
         return fail({
             code: aliasBomb ? 'input-too-large' : 'yaml-syntax',
             message: aliasBomb ? `aliases expand past the limit of ${limits.maxAliasCount}` : message,
-            line: 1,
-            column: 1,
+            ...(inspection.firstAlias ?? { line: 1, column: 1 }),
             hint: aliasBomb ? 'write the values out instead of repeating aliases' : 'fix the alias',
         });
     }
     return { parsed: new ParsedYaml(file, value, document, lineCounter, text), diagnostics };
 }
+/** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
+const MAX_PROBLEMS_PER_FILE = 20;
+function moreProblems(file, total) {
+    return {
+        severity: 'error',
+        code: 'yaml-syntax',
+        file,
+        line: 1,
+        column: 1,
+        message: `${file} has ${total - MAX_PROBLEMS_PER_FILE} more problems than the ${MAX_PROBLEMS_PER_FILE} listed`,
+        hint: 'fix the first ones; later problems often follow from them',
+    };
+}
 function describeYamlProblem(problem) {
     const first = problem.message.split('\n')[0] ?? problem.message;
-    return first.replace(/ at line \d+, column \d+:?$/, '');
+    return first.replace(/ at line \d+, column \d+:?$/, '').replace('tag:yaml.org,2002:', '!!');
 }
-/** Walks the node tree without recursion: depth, forbidden keys, numbers JavaScript cannot hold. */
+/**
+ * Walks the node tree without recursion, in linear time: depth, forbidden keys, duplicate keys (as JavaScript
+ * sees them: `1` and `"1"` are one key), alias count, numbers JavaScript cannot hold.
+ */
 function inspectNodes(file, root, limits, at) {
     const diagnostics = [];
+    const report = (offset, d) => diagnostics.push({ severity: 'error', file, ...d, ...at(offset) });
+    let aliases = 0;
+    let firstAlias;
     const stack = [{ node: root, depth: 0 }];
-    while (stack.length > 0) {
+    while (stack.length > 0 && diagnostics.length < MAX_PROBLEMS_PER_FILE) {
         const { node, depth } = stack.pop();
-        if (!node || (0,dist/* isAlias */.Vj)(node))
+        if (!node)
             continue;
+        const offset = rangeStart(node)?.offset ?? 0;
+        if ((0,dist/* isAlias */.Vj)(node)) {
+            aliases++;
+            if (firstAlias === undefined || offset < firstAlias)
+                firstAlias = offset;
+            continue;
+        }
         if (depth > limits.maxDepth) {
-            diagnostics.push({
-                severity: 'error',
+            report(offset, {
                 code: 'input-too-large',
-                file,
                 message: `nesting deeper than ${limits.maxDepth} levels`,
-                ...at(rangeStart(node)?.offset ?? 0),
                 hint: 'flatten the structure',
             });
-            return diagnostics;
+            break;
         }
         if ((0,dist/* isMap */.jh)(node)) {
+            const seen = new Map();
             for (const pair of node.items) {
                 if (!(0,dist/* isPair */.tO)(pair))
                     continue;
-                if ((0,dist/* isScalar */.jn)(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
-                    diagnostics.push({
-                        severity: 'error',
-                        code: 'forbidden-key',
-                        file,
-                        message: `the key "${String(pair.key.value)}" is not allowed`,
-                        ...at(rangeStart(pair.key)?.offset ?? 0),
-                        hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
+                const keyOffset = rangeStart(pair.key)?.offset ?? offset;
+                if (pair.key !== null && !(0,dist/* isScalar */.jn)(pair.key)) {
+                    report(keyOffset, {
+                        code: 'yaml-syntax',
+                        message: 'a map key must be a plain value, not a map, a list or an alias',
                     });
                 }
-                else if (pair.key !== null && !(0,dist/* isScalar */.jn)(pair.key)) {
-                    diagnostics.push({
-                        severity: 'error',
-                        code: 'yaml-syntax',
-                        file,
-                        message: 'a map key must be a plain value, not a map or a list',
-                        ...at(rangeStart(pair.key)?.offset ?? 0),
-                    });
+                else {
+                    // The property name the key becomes in JavaScript (the yaml library turns a null key into "").
+                    const name = pair.key === null || pair.key.value === null ? '' : String(pair.key.value);
+                    const first = seen.get(name);
+                    if (FORBIDDEN_KEYS.has(name)) {
+                        report(keyOffset, {
+                            code: 'forbidden-key',
+                            message: `the key "${name}" is not allowed`,
+                            hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
+                        });
+                    }
+                    else if (first !== undefined) {
+                        report(keyOffset, {
+                            code: 'duplicate-key',
+                            message: `the key "${name}" appears twice in this map (first on line ${at(first).line})`,
+                            hint: 'keep one of the keys',
+                        });
+                    }
+                    else
+                        seen.set(name, keyOffset);
                 }
                 stack.push({ node: pair.value, depth: depth + 1 });
             }
@@ -6952,18 +7039,23 @@ function inspectNodes(file, root, limits, at) {
         else if ((0,dist/* isScalar */.jn)(node) && typeof node.value === 'number') {
             const n = node.value;
             if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) {
-                diagnostics.push({
-                    severity: 'error',
+                report(offset, {
                     code: 'schema',
-                    file,
                     message: `the number ${node.source ?? String(n)} cannot be held exactly (beyond 2^53 or infinite)`,
-                    ...at(rangeStart(node)?.offset ?? 0),
                     hint: 'quote it if it is an identifier, or use a smaller number',
                 });
             }
         }
     }
-    return diagnostics;
+    // Resolving an alias costs a walk of the document: many aliases are slow even when each expands little.
+    if (diagnostics.length === 0 && aliases > limits.maxAliasCount) {
+        report(firstAlias ?? 0, {
+            code: 'input-too-large',
+            message: `${aliases} aliases, over the limit of ${limits.maxAliasCount}`,
+            hint: 'write the values out instead of repeating aliases',
+        });
+    }
+    return { diagnostics, ...(firstAlias !== undefined ? { firstAlias: at(firstAlias) } : {}) };
 }
 /** Deepest [ { nesting outside quoted strings and comments, found in one linear pass. */
 function maxFlowDepth(text) {
@@ -7015,14 +7107,41 @@ function positionInText(text, offset) {
     }
     return { line, column: offset - lineStart + 1 };
 }
-function isValidUtf8(bytes) {
+/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
+function firstInvalidUtf8(bytes) {
     try {
         new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        return true;
+        return -1;
     }
     catch {
-        return false;
+        // Slow path only for bad files: find where.
     }
+    const continuation = (i, low = 0x80, high = 0xbf) => i < bytes.length && bytes[i] >= low && bytes[i] <= high;
+    let i = 0;
+    while (i < bytes.length) {
+        const b = bytes[i];
+        if (b < 0x80)
+            i += 1;
+        else if (b >= 0xc2 && b <= 0xdf && continuation(i + 1))
+            i += 2;
+        else if (b >= 0xe0 && b <= 0xef) {
+            const low = b === 0xe0 ? 0xa0 : 0x80;
+            const high = b === 0xed ? 0x9f : 0xbf;
+            if (!continuation(i + 1, low, high) || !continuation(i + 2))
+                return i;
+            i += 3;
+        }
+        else if (b >= 0xf0 && b <= 0xf4) {
+            const low = b === 0xf0 ? 0x90 : 0x80;
+            const high = b === 0xf4 ? 0x8f : 0xbf;
+            if (!continuation(i + 1, low, high) || !continuation(i + 2) || !continuation(i + 3))
+                return i;
+            i += 4;
+        }
+        else
+            return i;
+    }
+    return -1;
 }
 
 ;// CONCATENATED MODULE: ./src/core/promotion/environment-content.ts
@@ -7225,7 +7344,10 @@ function planPromotion(input) {
         }
         let doc = environmentDocument(item, settings, id);
         let note;
-        if (onBranch && bundle.install === 'merge') {
+        // Merge only a file changed on the branch since this package applied it: an untouched file takes the
+        // package's document as is, so keys a newer version dropped do not linger.
+        const customized = onBranch !== undefined && sha256(onBranch) !== current?.items[id];
+        if (onBranch && customized && bundle.install === 'merge') {
             const existing = readYaml(file, onBranch).parsed?.value;
             if (existing !== undefined) {
                 const merged = mergeDocuments(existing, doc);
@@ -7288,6 +7410,7 @@ function planPromotion(input) {
                 code: 'unresolved-in-environment',
                 item: id,
                 target: ref.target,
+                ...(ref.replaced ? { viaReplacement: true } : {}),
                 at: { item: id, path: refPath },
                 message: `${id} refers to ${ref.target}${ref.replaced ? ` (replacing ${ref.replaced})` : ''}, which would not exist in ${envName}`,
                 hint: `promote the package that has ${ref.target} to ${envName} first`,
@@ -7839,7 +7962,12 @@ function toDiagnostics(errors, parsed, prefix) {
         let message;
         let hint;
         let position = parsed.positionOf(path);
-        const where = displayPath(path);
+        let where = displayPath(path);
+        // An error about a key (under propertyNames) points at that key, not at the map holding it.
+        if (error.propertyName !== undefined) {
+            position = parsed.positionOf([...path, error.propertyName], { key: true });
+            where = `the key "${error.propertyName}" of ${where}`;
+        }
         switch (error.keyword) {
             case 'required': {
                 const missing = String(error.params.missingProperty);
@@ -7859,8 +7987,10 @@ function toDiagnostics(errors, parsed, prefix) {
                 const expected = String(error.params.type);
                 const actual = valueAt(parsed.value, path);
                 message = `${where} must be ${article(expected)}, not ${describeValue(actual)}`;
-                if (expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean'))
-                    hint = `quote it: YAML reads ${JSON.stringify(actual)} unquoted as ${typeof actual}`;
+                if (expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) {
+                    const written = parsed.sourceOf(path) ?? JSON.stringify(actual);
+                    hint = `quote it: "${written}" (unquoted, YAML reads ${written} as the ${typeof actual} ${JSON.stringify(actual)})`;
+                }
                 break;
             }
             case 'enum': {
@@ -7957,6 +8087,7 @@ function readEntry(snapshot, file, limits) {
 ;// CONCATENATED MODULE: ./src/core/source/load-config.ts
 
 
+
 const load_config_CONFIG_FILE = 'gantry.yaml';
 function resolvePaths(config) {
     return {
@@ -7987,9 +8118,40 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
     if (diagnostics.length > 0)
         return { paths: resolvePaths(undefined), diagnostics };
     const config = parsed.value;
+    for (const [key, folder] of Object.entries(config.paths ?? {})) {
+        // The schema's pattern allows "." and ".." segments, which would read outside the repository.
+        if (typeof folder === 'string' && folder.split('/').some((s) => s === '.' || s === '..')) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['paths', key]),
+                message: `paths.${key} "${folder}" leaves the repository folder`,
+                hint: 'name a folder inside the repository, without "." or ".." segments',
+            });
+        }
+    }
     const names = new Map();
     const branches = new Map();
     config.environments.forEach((env, index) => {
+        if (!isValidName(env.name)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'name']),
+                message: `environment name ${explainInvalidName(env.name)}`,
+            });
+        }
+        if (env.branch.split('/').some((part) => part.includes('..') || part.endsWith('.lock'))) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${env.branch}" is not a valid git branch name (".." or a part ending in ".lock")`,
+            });
+        }
         if (names.has(env.name)) {
             diagnostics.push({
                 severity: 'error',
@@ -8126,7 +8288,15 @@ function pathToString(path) {
  */
 function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS) {
     const diagnostics = [];
-    const files = [...snapshot.keys()].sort();
+    const files = [];
+    for (const file of [...snapshot.keys()].sort()) {
+        const type = snapshot.get(file)?.type;
+        if (type === 'file' || type === 'too-large')
+            files.push(file);
+        // A link or a special file is never read, whatever its name: a linked folder could hold anything.
+        else if ([paths.kinds, paths.definitions, paths.packages].some((root) => file === root || file.startsWith(`${root}/`)))
+            diagnostics.push(...readEntry(snapshot, file, limits).diagnostics);
+    }
     const under = (folder) => files.filter((f) => f.startsWith(`${folder}/`));
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
     const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics);
@@ -8170,6 +8340,19 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
             error(`${file} is not valid JSON: ${message}`, 'fix the JSON syntax', pos.line, pos.column);
             continue;
         }
+        const forbidden = findForbiddenKey(schema);
+        if (forbidden !== undefined) {
+            const offset = text.search(new RegExp(`"${forbidden}"\\s*:`));
+            diagnostics.push({
+                severity: 'error',
+                code: 'forbidden-key',
+                file,
+                ...load_source_positionInText(text, Math.max(0, offset)),
+                message: `the key "${forbidden}" is not allowed`,
+                hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
+            });
+            continue;
+        }
         const problem = schemas.addKind(kind, schema);
         if (problem)
             error(`${file} is not a usable JSON Schema: ${problem}`);
@@ -8177,6 +8360,7 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
 }
 function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
     const definitions = new Map();
+    const misplaced = [];
     for (const file of files) {
         if (!/\.ya?ml$/.test(file))
             continue;
@@ -8185,38 +8369,20 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
         const parsed = read.parsed;
         if (!parsed)
             continue;
-        const envelope = schemas.validateBuiltIn('definition', parsed);
         const doc = parsed.value;
+        const fields = isRecord(parsed.value) ? parsed.value : {};
+        const names = new NameChecks(parsed);
+        names.name(['kind'], fields.kind, 'kind');
+        names.name(['name'], fields.name, 'name');
+        const envelope = names.merge(schemas.validateBuiltIn('definition', parsed));
         if (envelope.length > 0) {
-            // Names get their own code: report them as invalid-name rather than as a pattern mismatch.
-            for (const d of envelope) {
-                const field = ['kind', 'name'].find((f) => d.message.startsWith(`${f} does not match`));
-                if (field && doc && typeof doc === 'object') {
-                    const value = String(doc[field]);
-                    diagnostics.push({
-                        ...d,
-                        code: 'invalid-name',
-                        message: `${field} ${explainInvalidName(value)}`,
-                        hint: `${field}s match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ (safe as file names and git refs)`,
-                    });
-                }
-                else
-                    diagnostics.push(d);
-            }
+            diagnostics.push(...envelope);
             continue;
         }
         const id = itemId(doc.kind, doc.name);
         const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`;
         if (file !== expected) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'path-mismatch',
-                file,
-                ...parsed.positionOf(['name']),
-                item: id,
-                message: `${printable(file)} declares ${id}, which belongs in ${expected}`,
-                hint: `move the file to ${expected}, or change kind and name to match its path`,
-            });
+            misplaced.push({ file, parsed, id, expected });
             continue;
         }
         if (!schemas.hasKind(doc.kind)) {
@@ -8236,24 +8402,35 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const previous = definitions.get(id);
-        if (previous) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'duplicate-definition',
-                file,
-                ...parsed.positionOf(['name']),
-                item: id,
-                message: `${id} is defined twice: here and in ${previous.file}`,
-                hint: 'keep one of them',
-            });
-            continue;
-        }
         const references = [];
         for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
             references.push({ path: found.path, target: itemId(found.kind, found.name), position: parsed.positionOf(found.path) });
         }
         definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
+    }
+    // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
+    // not renamed), else a file to move.
+    for (const { file, parsed, id, expected } of misplaced) {
+        const original = definitions.get(id);
+        diagnostics.push(original
+            ? {
+                severity: 'error',
+                code: 'duplicate-definition',
+                file,
+                ...parsed.positionOf(['name']),
+                item: id,
+                message: `${id} is defined twice: here and in ${original.file}`,
+                hint: `keep one of them: delete this file, or give it a name of its own and the path that goes with it`,
+            }
+            : {
+                severity: 'error',
+                code: 'path-mismatch',
+                file,
+                ...parsed.positionOf(['name']),
+                item: id,
+                message: `${printable(file)} declares ${id}, which belongs in ${expected}`,
+                hint: `move the file to ${expected}, or change kind and name to match its path`,
+            });
     }
     return definitions;
 }
@@ -8267,19 +8444,10 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         const parsed = read.parsed;
         if (!parsed)
             continue;
-        const problems = schemas.validateBuiltIn('package', parsed);
         const manifest = parsed.value;
+        const problems = checkPackageNames(parsed).merge(schemas.validateBuiltIn('package', parsed));
         if (problems.length > 0) {
-            for (const d of problems) {
-                if (d.message.startsWith('name does not match') && typeof manifest?.name === 'string') {
-                    diagnostics.push({ ...d, code: 'invalid-name', message: `package name ${explainInvalidName(manifest.name)}` });
-                }
-                else if (/^items\[\d+\] does not match/.test(d.message)) {
-                    diagnostics.push({ ...d, code: 'invalid-name', hint: 'items are written kind/name, e.g. task/extract-invoices' });
-                }
-                else
-                    diagnostics.push(d);
-            }
+            diagnostics.push(...problems);
             continue;
         }
         const expected = `${paths.packages}/${manifest.name}.yaml`;
@@ -8303,6 +8471,110 @@ function load_source_positionInText(text, offset) {
     const before = text.slice(0, offset);
     const line = before.split('\n').length;
     return { line, column: offset - before.lastIndexOf('\n') };
+}
+function isRecord(value) {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+const NAME_HINT = 'names match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ without ".." or a ".lock" ending (safe as file names and git refs)';
+const load_source_FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+function explainInvalidItemId(value) {
+    const slash = value.indexOf('/');
+    if (slash < 0)
+        return `"${printable(value)}" is not written kind/name`;
+    const kind = value.slice(0, slash);
+    const name = value.slice(slash + 1);
+    if (name.includes('/'))
+        return `"${printable(value)}" has more than one "/"`;
+    return isValidName(kind) ? `name ${explainInvalidName(name)}` : `kind ${explainInvalidName(kind)}`;
+}
+/**
+ * Checks names where they are written, with the full rule (the schemas' patterns let ".." and ".lock" through),
+ * and reports them as invalid-name in place of the schema's pattern error at the same spot.
+ */
+class NameChecks {
+    parsed;
+    found = [];
+    constructor(parsed) {
+        this.parsed = parsed;
+    }
+    push(path, key, code, message, hint) {
+        this.found.push({ severity: 'error', code, file: this.parsed.file, ...this.parsed.positionOf(path, { key }), message, hint });
+    }
+    name(path, value, what, key = false) {
+        if (typeof value === 'string' && !isValidName(value))
+            this.push(path, key, 'invalid-name', `${what} ${explainInvalidName(value)}`, NAME_HINT);
+    }
+    item(path, value, what, key = false) {
+        if (typeof value === 'string' && parseItemId(value) === undefined) {
+            this.push(path, key, 'invalid-name', `${what} ${explainInvalidItemId(value)}`, `items are written kind/name, e.g. task/extract-invoices; ${NAME_HINT}`);
+        }
+    }
+    /** A dotted field path of an override: no segment may reach an object's prototype. */
+    fieldPath(path, value) {
+        const segment = value.split('.').find((s) => load_source_FORBIDDEN_KEYS.has(s));
+        if (segment !== undefined) {
+            this.push(path, true, 'forbidden-key', `the field path "${value}" goes through "${segment}"`, 'rename the key; __proto__, constructor and prototype are refused everywhere');
+        }
+    }
+    /** These findings, plus the schema's that are not about the same spot. */
+    merge(schemaDiagnostics) {
+        const at = new Set(this.found.map((d) => `${d.line}:${d.column}`));
+        return [...this.found, ...schemaDiagnostics.filter((d) => !at.has(`${d.line}:${d.column}`))];
+    }
+}
+function checkPackageNames(parsed) {
+    const checks = new NameChecks(parsed);
+    const manifest = isRecord(parsed.value) ? parsed.value : {};
+    checks.name(['name'], manifest.name, 'package name');
+    if (Array.isArray(manifest.items))
+        manifest.items.forEach((id, i) => checks.item(['items', i], id, 'item'));
+    if (Array.isArray(manifest.dependencies)) {
+        manifest.dependencies.forEach((dep, i) => {
+            if (isRecord(dep))
+                checks.name(['dependencies', i, 'package'], dep.package, 'dependency');
+        });
+    }
+    if (isRecord(manifest.environments)) {
+        for (const [env, settings] of Object.entries(manifest.environments)) {
+            checks.name(['environments', env], env, 'environment', true);
+            if (!isRecord(settings))
+                continue;
+            if (isRecord(settings.replace)) {
+                for (const [from, to] of Object.entries(settings.replace)) {
+                    checks.item(['environments', env, 'replace', from], from, 'replaced item', true);
+                    checks.item(['environments', env, 'replace', from], to, 'replacement');
+                }
+            }
+            if (isRecord(settings.set)) {
+                for (const [id, fields] of Object.entries(settings.set)) {
+                    checks.item(['environments', env, 'set', id], id, 'item', true);
+                    if (!isRecord(fields))
+                        continue;
+                    for (const field of Object.keys(fields))
+                        checks.fieldPath(['environments', env, 'set', id, field], field);
+                }
+            }
+        }
+    }
+    return checks;
+}
+/** The first key that could reach a prototype, anywhere in parsed JSON (walked without recursion). */
+function findForbiddenKey(root) {
+    const stack = [root];
+    while (stack.length > 0) {
+        const node = stack.pop();
+        if (Array.isArray(node))
+            for (const element of node)
+                stack.push(element);
+        else if (node !== null && typeof node === 'object') {
+            for (const key of Object.keys(node)) {
+                if (load_source_FORBIDDEN_KEYS.has(key))
+                    return key;
+                stack.push(node[key]);
+            }
+        }
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/commands/repository.ts
@@ -8417,7 +8689,7 @@ function findRelease(repository, pkg, version) {
  * folder when it is there, else rebuilt from the tag's commit. A mismatch is refused.
  */
 async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR) {
-    const file = (0,external_node_path_namespaceObject.join)(repository.dir, outDir, bundleFileName(release.package, release.version));
+    const file = (0,external_node_path_namespaceObject.resolve)(repository.dir, outDir, bundleFileName(release.package, release.version));
     let bytes;
     let source = 'file';
     try {
@@ -8488,7 +8760,8 @@ async function buildPackages(options) {
     if (diagnostics.length > 0)
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
     const scheme = (repository.config.versioning ?? 'dot');
-    const outDir = (0,external_node_path_namespaceObject.join)(repository.dir, options.out ?? DEFAULT_OUT_DIR);
+    // Relative to the repository, like the default; an absolute folder as it is.
+    const outDir = (0,external_node_path_namespaceObject.resolve)(repository.dir, options.out ?? DEFAULT_OUT_DIR);
     const artifacts = [];
     const previousCache = new Map();
     for (const name of names) {
@@ -8576,7 +8849,7 @@ async function statusCommand(options) {
     return deriveStatus(repository);
 }
 async function deriveStatus(repository) {
-    const { git, config, model, paths } = repository;
+    const { git, config, model } = repository;
     const ledgersByEnv = new Map();
     const environments = [];
     const drift = [];
@@ -8669,8 +8942,10 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
  * folders on the changed paths: the cost follows the change, not the size of the tree.
  */
 async function editTree(git, base, writes) {
-    return editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })));
+    return (await editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))).sha;
 }
+/** A folder left without entries is dropped from its parent (git has no empty folders). The empty tree's id
+ * depends on the object format (sha1, sha256), so emptiness is judged by the entries, not by an id. */
 async function editFolder(git, tree, changes) {
     const entries = new Map();
     if (tree)
@@ -8694,15 +8969,13 @@ async function editFolder(git, tree, changes) {
     for (const [name, list] of byChild) {
         const existing = entries.get(name);
         const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list);
-        if (subtree === EMPTY_TREE)
+        if (subtree.empty)
             entries.delete(name);
         else
-            entries.set(name, { mode: '040000', type: 'tree', sha: subtree, size: 0, path: name });
+            entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name });
     }
-    return git.makeTree([...entries.values()]);
+    return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 };
 }
-/** The object id git gives the empty tree. */
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 ;// CONCATENATED MODULE: ./src/commands/promote.ts
 
@@ -8762,6 +9035,11 @@ async function planCommand(options) {
 async function applyCommand(options) {
     const repository = await openRepository(options.repo);
     const now = options.now ?? (() => new Date());
+    // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
+    const environment = repository.config.environments.find((e) => e.name === options.environment);
+    const worktree = environment && (await repository.git.checkedOutBranches()).get(`refs/heads/${environment.branch}`);
+    if (worktree)
+        throw new errors_UsageError(`${environment.branch} is checked out in ${worktree}; switch that worktree to another branch, then apply`);
     for (let attempt = 0; attempt < 8; attempt++) {
         const prepared = await preparePlan(repository, options);
         const { plan, release } = prepared;
@@ -8929,12 +9207,31 @@ async function validateAgainstEnvironment(repository, envName, out) {
         const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)));
         const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false });
         plans.push(plan);
+        // A branch that does not exist yet holds nothing to check against: its first apply creates it.
+        if (!view.head)
+            continue;
+        const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]));
         for (const finding of plan.diagnostics) {
-            const referred = finding.target ?? finding.item;
-            const provided = referred !== undefined && contents.provided.has(referred);
-            const orderDependent = ORDER_DEPENDENT.has(finding.code) ||
-                ((finding.code === 'unresolved-in-environment' || finding.code === 'replacement-target-missing') && provided);
-            out.push(locate(repository, pkg.name, orderDependent ? { ...finding, severity: 'warning' } : finding));
+            const located = locate(repository, pkg.name, finding);
+            if (ORDER_DEPENDENT.has(finding.code)) {
+                out.push({ ...located, severity: 'warning' });
+                continue;
+            }
+            if (finding.code !== 'unresolved-in-environment' && finding.code !== 'replacement-target-missing') {
+                out.push(located);
+                continue;
+            }
+            const referred = (finding.target ?? finding.item);
+            const provider = referred ? contents.provided.get(referred) : undefined;
+            if (provider) {
+                // Promoting the dependency first clears it; a missing dependency is already reported.
+                if (!missingDeps.has(provider))
+                    out.push({ ...located, severity: 'warning' });
+            }
+            else if (finding.code === 'replacement-target-missing' || finding.viaReplacement) {
+                out.push(located);
+            }
+            // Otherwise local validation already reports the reference as unresolved.
         }
     }
     return plans;

@@ -71,13 +71,28 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
     )
     const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false })
     plans.push(plan)
+    // A branch that does not exist yet holds nothing to check against: its first apply creates it.
+    if (!view.head) continue
+    const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]))
     for (const finding of plan.diagnostics) {
-      const referred = finding.target ?? finding.item
-      const provided = referred !== undefined && contents.provided.has(referred as ItemId)
-      const orderDependent =
-        ORDER_DEPENDENT.has(finding.code) ||
-        ((finding.code === 'unresolved-in-environment' || finding.code === 'replacement-target-missing') && provided)
-      out.push(locate(repository, pkg.name, orderDependent ? { ...finding, severity: 'warning' } : finding))
+      const located = locate(repository, pkg.name, finding)
+      if (ORDER_DEPENDENT.has(finding.code)) {
+        out.push({ ...located, severity: 'warning' })
+        continue
+      }
+      if (finding.code !== 'unresolved-in-environment' && finding.code !== 'replacement-target-missing') {
+        out.push(located)
+        continue
+      }
+      const referred = (finding.target ?? finding.item) as ItemId | undefined
+      const provider = referred ? contents.provided.get(referred) : undefined
+      if (provider) {
+        // Promoting the dependency first clears it; a missing dependency is already reported.
+        if (!missingDeps.has(provider)) out.push({ ...located, severity: 'warning' })
+      } else if (finding.code === 'replacement-target-missing' || finding.viaReplacement) {
+        out.push(located)
+      }
+      // Otherwise local validation already reports the reference as unresolved.
     }
   }
   return plans

@@ -30,7 +30,8 @@ export function isGitRequest(pathname: string): boolean {
 
 /** Token from `Authorization: Basic base64(user:token)`; the user name is ignored, as on GitHub. */
 export function basicAuthToken(header: string | undefined): string | null {
-  if (!header?.startsWith('Basic ')) return null
+  // The scheme is case-insensitive (HTTP): actions/checkout sends `AUTHORIZATION: basic ...`.
+  if (!header || !/^basic /i.test(header)) return null
   const decoded = Buffer.from(header.slice(6), 'base64').toString()
   const colon = decoded.indexOf(':')
   return colon === -1 ? decoded : decoded.slice(colon + 1)

@@ -11,7 +11,10 @@ function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
   const config = auth
     ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
     : []
-  return simpleGit({ baseDir: dir, config }).env({ ...process.env, GIT_TERMINAL_PROMPT: '0' })
+  // Fetch and push need no identity; simple-git refuses several GIT_* variables, so none are passed on.
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' }
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('GIT_')) env[key] = value
+  return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(env)
 }
 
 /** Brings every branch (as origin/*) and every tag from origin, so state is derived from what is there now. */

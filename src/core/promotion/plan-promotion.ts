@@ -28,7 +28,7 @@ export interface FindingLocation {
 }
 
 /** A finding with where it belongs in the source and, for references, the item referred to. */
-export type PlanDiagnostic = Diagnostic & { at?: FindingLocation; target?: ItemId }
+export type PlanDiagnostic = Diagnostic & { at?: FindingLocation; target?: ItemId; viaReplacement?: boolean }
 
 /** The environment branch as the planner needs it: read by an adapter, for the ids the planner asked for. */
 export interface EnvironmentView {
@@ -265,6 +265,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
         code: 'unresolved-in-environment',
         item: id,
         target: ref.target,
+        ...(ref.replaced ? { viaReplacement: true } : {}),
         at: { item: id, path: refPath },
         message: `${id} refers to ${ref.target}${ref.replaced ? ` (replacing ${ref.replaced})` : ''}, which would not exist in ${envName}`,
         hint: `promote the package that has ${ref.target} to ${envName} first`,

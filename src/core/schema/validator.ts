@@ -113,7 +113,12 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
     let message: string
     let hint: string | undefined
     let position = parsed.positionOf(path)
-    const where = displayPath(path)
+    let where = displayPath(path)
+    // An error about a key (under propertyNames) points at that key, not at the map holding it.
+    if (error.propertyName !== undefined) {
+      position = parsed.positionOf([...path, error.propertyName], { key: true })
+      where = `the key "${error.propertyName}" of ${where}`
+    }
     switch (error.keyword) {
       case 'required': {
         const missing = String((error.params as { missingProperty: string }).missingProperty)
@@ -133,8 +138,10 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
         const expected = String((error.params as { type: string }).type)
         const actual = valueAt(parsed.value, path)
         message = `${where} must be ${article(expected)}, not ${describeValue(actual)}`
-        if (expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean'))
-          hint = `quote it: YAML reads ${JSON.stringify(actual)} unquoted as ${typeof actual}`
+        if (expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) {
+          const written = parsed.sourceOf(path) ?? JSON.stringify(actual)
+          hint = `quote it: "${written}" (unquoted, YAML reads ${written} as the ${typeof actual} ${JSON.stringify(actual)})`
+        }
         break
       }
       case 'enum': {

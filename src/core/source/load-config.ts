@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics.js'
 import type { GantryConfig, SourcePaths, SourceSnapshot } from '../model/source-model.js'
+import { explainInvalidName, isValidName } from '../names.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import { type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
@@ -45,9 +46,40 @@ export function loadConfig(
   const diagnostics = schemas.validateBuiltIn('config', parsed)
   if (diagnostics.length > 0) return { paths: resolvePaths(undefined), diagnostics }
   const config = parsed.value as GantryConfig
+  for (const [key, folder] of Object.entries(config.paths ?? {})) {
+    // The schema's pattern allows "." and ".." segments, which would read outside the repository.
+    if (typeof folder === 'string' && folder.split('/').some((s) => s === '.' || s === '..')) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'unsafe-path',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['paths', key]),
+        message: `paths.${key} "${folder}" leaves the repository folder`,
+        hint: 'name a folder inside the repository, without "." or ".." segments',
+      })
+    }
+  }
   const names = new Map<string, number>()
   const branches = new Map<string, number>()
   config.environments.forEach((env, index) => {
+    if (!isValidName(env.name)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'name']),
+        message: `environment name ${explainInvalidName(env.name)}`,
+      })
+    }
+    if (env.branch.split('/').some((part) => part.includes('..') || part.endsWith('.lock'))) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'branch']),
+        message: `branch "${env.branch}" is not a valid git branch name (".." or a part ending in ".lock")`,
+      })
+    }
     if (names.has(env.name)) {
       diagnostics.push({
         severity: 'error',

@@ -9,10 +9,10 @@ import type {
   SourcePaths,
   SourceSnapshot,
 } from '../model/source-model.js'
-import { type ItemId, explainInvalidName, isValidName, itemId, printable } from '../names.js'
+import { type ItemId, explainInvalidName, isValidName, itemId, parseItemId, printable } from '../names.js'
 import { findReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
-import { type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
+import { type DocumentPath, type ParsedYaml, type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
 
 export interface LoadedSource {
@@ -32,7 +32,14 @@ export function loadSource(
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): LoadedSource {
   const diagnostics: Diagnostic[] = []
-  const files = [...snapshot.keys()].sort()
+  const files: string[] = []
+  for (const file of [...snapshot.keys()].sort()) {
+    const type = snapshot.get(file)?.type
+    if (type === 'file' || type === 'too-large') files.push(file)
+    // A link or a special file is never read, whatever its name: a linked folder could hold anything.
+    else if ([paths.kinds, paths.definitions, paths.packages].some((root) => file === root || file.startsWith(`${root}/`)))
+      diagnostics.push(...readEntry(snapshot, file, limits).diagnostics)
+  }
   const under = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
@@ -83,6 +90,19 @@ function loadKinds(
       error(`${file} is not valid JSON: ${message}`, 'fix the JSON syntax', pos.line, pos.column)
       continue
     }
+    const forbidden = findForbiddenKey(schema)
+    if (forbidden !== undefined) {
+      const offset = text.search(new RegExp(`"${forbidden}"\\s*:`))
+      diagnostics.push({
+        severity: 'error',
+        code: 'forbidden-key',
+        file,
+        ...positionInText(text, Math.max(0, offset)),
+        message: `the key "${forbidden}" is not allowed`,
+        hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
+      })
+      continue
+    }
     const problem = schemas.addKind(kind, schema)
     if (problem) error(`${file} is not a usable JSON Schema: ${problem}`)
   }
@@ -97,42 +117,27 @@ function loadDefinitions(
   diagnostics: Diagnostic[],
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
+  const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
     diagnostics.push(...read.diagnostics)
     const parsed = read.parsed
     if (!parsed) continue
-    const envelope = schemas.validateBuiltIn('definition', parsed)
     const doc = parsed.value as Definition['document']
+    const fields: Record<string, unknown> = isRecord(parsed.value) ? parsed.value : {}
+    const names = new NameChecks(parsed)
+    names.name(['kind'], fields.kind, 'kind')
+    names.name(['name'], fields.name, 'name')
+    const envelope = names.merge(schemas.validateBuiltIn('definition', parsed))
     if (envelope.length > 0) {
-      // Names get their own code: report them as invalid-name rather than as a pattern mismatch.
-      for (const d of envelope) {
-        const field = ['kind', 'name'].find((f) => d.message.startsWith(`${f} does not match`))
-        if (field && doc && typeof doc === 'object') {
-          const value = String((doc as Record<string, unknown>)[field])
-          diagnostics.push({
-            ...d,
-            code: 'invalid-name',
-            message: `${field} ${explainInvalidName(value)}`,
-            hint: `${field}s match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ (safe as file names and git refs)`,
-          })
-        } else diagnostics.push(d)
-      }
+      diagnostics.push(...envelope)
       continue
     }
     const id = itemId(doc.kind, doc.name)
     const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`
     if (file !== expected) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'path-mismatch',
-        file,
-        ...parsed.positionOf(['name']),
-        item: id,
-        message: `${printable(file)} declares ${id}, which belongs in ${expected}`,
-        hint: `move the file to ${expected}, or change kind and name to match its path`,
-      })
+      misplaced.push({ file, parsed, id, expected })
       continue
     }
     if (!schemas.hasKind(doc.kind)) {
@@ -152,24 +157,37 @@ function loadDefinitions(
       diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const previous = definitions.get(id)
-    if (previous) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'duplicate-definition',
-        file,
-        ...parsed.positionOf(['name']),
-        item: id,
-        message: `${id} is defined twice: here and in ${previous.file}`,
-        hint: 'keep one of them',
-      })
-      continue
-    }
     const references: DefinitionReference[] = []
     for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
       references.push({ path: found.path, target: itemId(found.kind, found.name), position: parsed.positionOf(found.path) })
     }
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
+  }
+  // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
+  // not renamed), else a file to move.
+  for (const { file, parsed, id, expected } of misplaced) {
+    const original = definitions.get(id)
+    diagnostics.push(
+      original
+        ? {
+            severity: 'error',
+            code: 'duplicate-definition',
+            file,
+            ...parsed.positionOf(['name']),
+            item: id,
+            message: `${id} is defined twice: here and in ${original.file}`,
+            hint: `keep one of them: delete this file, or give it a name of its own and the path that goes with it`,
+          }
+        : {
+            severity: 'error',
+            code: 'path-mismatch',
+            file,
+            ...parsed.positionOf(['name']),
+            item: id,
+            message: `${printable(file)} declares ${id}, which belongs in ${expected}`,
+            hint: `move the file to ${expected}, or change kind and name to match its path`,
+          },
+    )
   }
   return definitions
 }
@@ -189,16 +207,10 @@ function loadPackages(
     diagnostics.push(...read.diagnostics)
     const parsed = read.parsed
     if (!parsed) continue
-    const problems = schemas.validateBuiltIn('package', parsed)
     const manifest = parsed.value as GantryPackage
+    const problems = checkPackageNames(parsed).merge(schemas.validateBuiltIn('package', parsed))
     if (problems.length > 0) {
-      for (const d of problems) {
-        if (d.message.startsWith('name does not match') && typeof manifest?.name === 'string') {
-          diagnostics.push({ ...d, code: 'invalid-name', message: `package name ${explainInvalidName(manifest.name)}` })
-        } else if (/^items\[\d+\] does not match/.test(d.message)) {
-          diagnostics.push({ ...d, code: 'invalid-name', hint: 'items are written kind/name, e.g. task/extract-invoices' })
-        } else diagnostics.push(d)
-      }
+      diagnostics.push(...problems)
       continue
     }
     const expected = `${paths.packages}/${manifest.name}.yaml`
@@ -223,4 +235,106 @@ function positionInText(text: string, offset: number): { line: number; column: n
   const before = text.slice(0, offset)
   const line = before.split('\n').length
   return { line, column: offset - before.lastIndexOf('\n') }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+const NAME_HINT = 'names match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ without ".." or a ".lock" ending (safe as file names and git refs)'
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+function explainInvalidItemId(value: string): string {
+  const slash = value.indexOf('/')
+  if (slash < 0) return `"${printable(value)}" is not written kind/name`
+  const kind = value.slice(0, slash)
+  const name = value.slice(slash + 1)
+  if (name.includes('/')) return `"${printable(value)}" has more than one "/"`
+  return isValidName(kind) ? `name ${explainInvalidName(name)}` : `kind ${explainInvalidName(kind)}`
+}
+
+/**
+ * Checks names where they are written, with the full rule (the schemas' patterns let ".." and ".lock" through),
+ * and reports them as invalid-name in place of the schema's pattern error at the same spot.
+ */
+class NameChecks {
+  readonly found: Diagnostic[] = []
+
+  constructor(private readonly parsed: ParsedYaml) {}
+
+  private push(path: DocumentPath, key: boolean, code: 'invalid-name' | 'forbidden-key', message: string, hint: string) {
+    this.found.push({ severity: 'error', code, file: this.parsed.file, ...this.parsed.positionOf(path, { key }), message, hint })
+  }
+
+  name(path: DocumentPath, value: unknown, what: string, key = false): void {
+    if (typeof value === 'string' && !isValidName(value)) this.push(path, key, 'invalid-name', `${what} ${explainInvalidName(value)}`, NAME_HINT)
+  }
+
+  item(path: DocumentPath, value: unknown, what: string, key = false): void {
+    if (typeof value === 'string' && parseItemId(value) === undefined) {
+      this.push(path, key, 'invalid-name', `${what} ${explainInvalidItemId(value)}`, `items are written kind/name, e.g. task/extract-invoices; ${NAME_HINT}`)
+    }
+  }
+
+  /** A dotted field path of an override: no segment may reach an object's prototype. */
+  fieldPath(path: DocumentPath, value: string): void {
+    const segment = value.split('.').find((s) => FORBIDDEN_KEYS.has(s))
+    if (segment !== undefined) {
+      this.push(path, true, 'forbidden-key', `the field path "${value}" goes through "${segment}"`, 'rename the key; __proto__, constructor and prototype are refused everywhere')
+    }
+  }
+
+  /** These findings, plus the schema's that are not about the same spot. */
+  merge(schemaDiagnostics: Diagnostic[]): Diagnostic[] {
+    const at = new Set(this.found.map((d) => `${d.line}:${d.column}`))
+    return [...this.found, ...schemaDiagnostics.filter((d) => !at.has(`${d.line}:${d.column}`))]
+  }
+}
+
+function checkPackageNames(parsed: ParsedYaml): NameChecks {
+  const checks = new NameChecks(parsed)
+  const manifest = isRecord(parsed.value) ? parsed.value : {}
+  checks.name(['name'], manifest.name, 'package name')
+  if (Array.isArray(manifest.items)) manifest.items.forEach((id, i) => checks.item(['items', i], id, 'item'))
+  if (Array.isArray(manifest.dependencies)) {
+    manifest.dependencies.forEach((dep, i) => {
+      if (isRecord(dep)) checks.name(['dependencies', i, 'package'], dep.package, 'dependency')
+    })
+  }
+  if (isRecord(manifest.environments)) {
+    for (const [env, settings] of Object.entries(manifest.environments)) {
+      checks.name(['environments', env], env, 'environment', true)
+      if (!isRecord(settings)) continue
+      if (isRecord(settings.replace)) {
+        for (const [from, to] of Object.entries(settings.replace)) {
+          checks.item(['environments', env, 'replace', from], from, 'replaced item', true)
+          checks.item(['environments', env, 'replace', from], to, 'replacement')
+        }
+      }
+      if (isRecord(settings.set)) {
+        for (const [id, fields] of Object.entries(settings.set)) {
+          checks.item(['environments', env, 'set', id], id, 'item', true)
+          if (!isRecord(fields)) continue
+          for (const field of Object.keys(fields)) checks.fieldPath(['environments', env, 'set', id, field], field)
+        }
+      }
+    }
+  }
+  return checks
+}
+
+/** The first key that could reach a prototype, anywhere in parsed JSON (walked without recursion). */
+function findForbiddenKey(root: unknown): string | undefined {
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (Array.isArray(node)) for (const element of node) stack.push(element)
+    else if (node !== null && typeof node === 'object') {
+      for (const key of Object.keys(node)) {
+        if (FORBIDDEN_KEYS.has(key)) return key
+        stack.push((node as Record<string, unknown>)[key])
+      }
+    }
+  }
+  return undefined
 }

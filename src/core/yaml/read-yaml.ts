@@ -16,13 +16,17 @@ import type { Diagnostic, Position } from '../diagnostics.js'
 export interface YamlLimits {
   /** Files larger than this are refused before parsing. */
   maxBytes: number
-  /** Alias expansions allowed while building the value (alias bombs fail fast). */
+  /** Alias nodes in a file, and alias expansions while building the value (alias bombs fail fast). */
   maxAliasCount: number
   /** Nesting depth of maps and sequences. */
   maxDepth: number
 }
 
 export const DEFAULT_YAML_LIMITS: YamlLimits = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 }
+
+/** Characters YAML 1.2 does not allow in a stream (outside c-printable); escapes in double quotes are fine. */
+// eslint-disable-next-line no-control-regex
+const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/
 
 /** Keys that would reach an object's prototype in careless consumers: refused everywhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
@@ -41,24 +45,31 @@ export class ParsedYaml {
 
   /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
   positionOf(path: DocumentPath, options: { key?: boolean } = {}): Position {
+    return this.position(this.locate(path, options).offset)
+  }
+
+  /** The text a scalar at `path` was written as (`1.10` for the number 1.1), when the path exists. */
+  sourceOf(path: DocumentPath): string | undefined {
+    const { node, complete } = this.locate(path, {})
+    return complete && isScalar(node) && typeof node.source === 'string' ? node.source : undefined
+  }
+
+  private locate(path: DocumentPath, options: { key?: boolean }): { offset: number; node: unknown; complete: boolean } {
     let node: unknown = this.document.contents
     let found: { offset: number } | undefined = rangeStart(node)
     for (const [index, segment] of path.entries()) {
       if (isMap(node)) {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))
-        if (!pair) break
+        if (!pair) return { offset: found?.offset ?? 0, node, complete: false }
         const last = index === path.length - 1
-        if (last && options.key) {
-          found = rangeStart(pair.key) ?? found
-          break
-        }
+        if (last && options.key) return { offset: (rangeStart(pair.key) ?? found)?.offset ?? 0, node: pair.key, complete: true }
         node = pair.value
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment]
-      } else break
+      } else return { offset: found?.offset ?? 0, node, complete: false }
       found = rangeStart(node) ?? found
     }
-    return this.position(found?.offset ?? 0)
+    return { offset: found?.offset ?? 0, node, complete: true }
   }
 
   position(offset: number): Position {
@@ -98,20 +109,31 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
       hint: 'split the file; Gantry refuses oversized files before parsing them',
     })
   }
-  let text = new TextDecoder('utf-8', { fatal: false }).decode(bytes)
-  const bad = text.indexOf('\uFFFD')
-  if (bad >= 0 && !isValidUtf8(bytes)) {
-    const pos = positionInText(text, bad)
+  const badByte = firstInvalidUtf8(bytes)
+  if (badByte >= 0) {
+    // The position of the first bad byte: the text before it is valid, so it decodes as written.
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte))
     return fail({
       code: 'yaml-syntax',
       message: `${file} is not valid UTF-8`,
-      ...pos,
+      ...positionInText(before, before.length),
       hint: 'save the file as UTF-8',
     })
   }
+  let text = new TextDecoder('utf-8').decode(bytes)
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (text.trim() === '') {
     return fail({ code: 'schema', message: `${file} is empty`, line: 1, column: 1, hint: 'write the document or delete the file' })
+  }
+  const control = text.search(NOT_PRINTABLE)
+  if (control >= 0) {
+    const char = text.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0')
+    return fail({
+      code: 'yaml-syntax',
+      message: `the control character U+${char} is not allowed in YAML`,
+      ...positionInText(text, control),
+      hint: 'remove it, or write it as an escape in a double-quoted string',
+    })
   }
   const flowDepth = maxFlowDepth(text)
   if (flowDepth.depth > limits.maxDepth) {
@@ -128,9 +150,14 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
     version: '1.2',
     schema: 'core',
     lineCounter,
-    uniqueKeys: true,
+    // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
+    // number of keys of a map, which a file under the size limit can turn into minutes.
+    uniqueKeys: false,
     prettyErrors: false,
     merge: false,
+    // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
+    // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
+    resolveKnownTags: false,
     strict: true,
   })
   const at = (offset: number): Position => {
@@ -161,18 +188,31 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
       code: 'yaml-syntax',
       file,
       message: `%YAML ${yamlDirective.version} is not supported: Gantry reads YAML 1.2 (core schema), where "no" is a string and 1.10 a number`,
-      line: 1,
-      column: 1,
+      ...positionInText(text, Math.max(0, text.search(/^%YAML\b/m))),
       hint: 'remove the %YAML directive and quote values that must stay strings',
     })
   }
-  const problems: (YAMLError | YAMLWarning)[] = [...document.errors, ...document.warnings]
-  for (const problem of problems) {
+  // The parser catches a stack overflow wherever it happens (so under various codes) and reports it at every
+  // level it unwinds through: keep the first.
+  const exhausted = (p: YAMLError | YAMLWarning) => p.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(p.message)
+  let overflows = 0
+  const problems = [...document.errors, ...document.warnings].filter((p) => !exhausted(p) || overflows++ === 0)
+  for (const problem of problems.slice(0, MAX_PROBLEMS_PER_FILE)) {
     const offset = problem.pos[0]
-    const code = problem.code === 'DUPLICATE_KEY' ? 'duplicate-key' : problem.code === 'RESOURCE_EXHAUSTION' ? 'input-too-large' : 'yaml-syntax'
+    if (exhausted(problem)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'input-too-large',
+        file,
+        message: 'nesting too deep to read',
+        ...at(offset),
+        hint: 'flatten the structure',
+      })
+      continue
+    }
     diagnostics.push({
       severity: 'error',
-      code,
+      code: problem.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
       file,
       message: describeYamlProblem(problem),
       ...at(offset),
@@ -183,9 +223,11 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
           : {}),
     })
   }
+  if (problems.length > MAX_PROBLEMS_PER_FILE) diagnostics.push(moreProblems(file, problems.length))
   if (diagnostics.length > 0) return { diagnostics }
 
-  diagnostics.push(...inspectNodes(file, document.contents as YamlNode | null, limits, at))
+  const inspection = inspectNodes(file, document.contents as YamlNode | null, limits, at)
+  diagnostics.push(...inspection.diagnostics)
   if (diagnostics.length > 0) return { diagnostics }
 
   let value: unknown
@@ -197,62 +239,94 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
     return fail({
       code: aliasBomb ? 'input-too-large' : 'yaml-syntax',
       message: aliasBomb ? `aliases expand past the limit of ${limits.maxAliasCount}` : message,
-      line: 1,
-      column: 1,
+      ...(inspection.firstAlias ?? { line: 1, column: 1 }),
       hint: aliasBomb ? 'write the values out instead of repeating aliases' : 'fix the alias',
     })
   }
   return { parsed: new ParsedYaml(file, value, document, lineCounter, text), diagnostics }
 }
 
-function describeYamlProblem(problem: YAMLError | YAMLWarning): string {
-  const first = problem.message.split('\n')[0] ?? problem.message
-  return first.replace(/ at line \d+, column \d+:?$/, '')
+/** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
+const MAX_PROBLEMS_PER_FILE = 20
+
+function moreProblems(file: string, total: number): Diagnostic {
+  return {
+    severity: 'error',
+    code: 'yaml-syntax',
+    file,
+    line: 1,
+    column: 1,
+    message: `${file} has ${total - MAX_PROBLEMS_PER_FILE} more problems than the ${MAX_PROBLEMS_PER_FILE} listed`,
+    hint: 'fix the first ones; later problems often follow from them',
+  }
 }
 
-/** Walks the node tree without recursion: depth, forbidden keys, numbers JavaScript cannot hold. */
-function inspectNodes(
-  file: string,
-  root: YamlNode | null,
-  limits: YamlLimits,
-  at: (offset: number) => Position,
-): Diagnostic[] {
+function describeYamlProblem(problem: YAMLError | YAMLWarning): string {
+  const first = problem.message.split('\n')[0] ?? problem.message
+  return first.replace(/ at line \d+, column \d+:?$/, '').replace('tag:yaml.org,2002:', '!!')
+}
+
+interface Inspection {
+  diagnostics: Diagnostic[]
+  /** Where the first alias is, for a diagnostic about aliases as a whole. */
+  firstAlias?: Position
+}
+
+/**
+ * Walks the node tree without recursion, in linear time: depth, forbidden keys, duplicate keys (as JavaScript
+ * sees them: `1` and `"1"` are one key), alias count, numbers JavaScript cannot hold.
+ */
+function inspectNodes(file: string, root: YamlNode | null, limits: YamlLimits, at: (offset: number) => Position): Inspection {
   const diagnostics: Diagnostic[] = []
+  const report = (offset: number, d: Omit<Diagnostic, 'severity' | 'file' | 'line' | 'column'>) =>
+    diagnostics.push({ severity: 'error', file, ...d, ...at(offset) })
+  let aliases = 0
+  let firstAlias: number | undefined
   const stack: { node: unknown; depth: number }[] = [{ node: root, depth: 0 }]
-  while (stack.length > 0) {
+  while (stack.length > 0 && diagnostics.length < MAX_PROBLEMS_PER_FILE) {
     const { node, depth } = stack.pop()!
-    if (!node || isAlias(node)) continue
+    if (!node) continue
+    const offset = rangeStart(node)?.offset ?? 0
+    if (isAlias(node)) {
+      aliases++
+      if (firstAlias === undefined || offset < firstAlias) firstAlias = offset
+      continue
+    }
     if (depth > limits.maxDepth) {
-      diagnostics.push({
-        severity: 'error',
+      report(offset, {
         code: 'input-too-large',
-        file,
         message: `nesting deeper than ${limits.maxDepth} levels`,
-        ...at(rangeStart(node)?.offset ?? 0),
         hint: 'flatten the structure',
       })
-      return diagnostics
+      break
     }
     if (isMap(node)) {
+      const seen = new Map<string, number>()
       for (const pair of node.items) {
         if (!isPair(pair)) continue
-        if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
-          diagnostics.push({
-            severity: 'error',
-            code: 'forbidden-key',
-            file,
-            message: `the key "${String(pair.key.value)}" is not allowed`,
-            ...at(rangeStart(pair.key)?.offset ?? 0),
-            hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
-          })
-        } else if (pair.key !== null && !isScalar(pair.key)) {
-          diagnostics.push({
-            severity: 'error',
+        const keyOffset = rangeStart(pair.key)?.offset ?? offset
+        if (pair.key !== null && !isScalar(pair.key)) {
+          report(keyOffset, {
             code: 'yaml-syntax',
-            file,
-            message: 'a map key must be a plain value, not a map or a list',
-            ...at(rangeStart(pair.key)?.offset ?? 0),
+            message: 'a map key must be a plain value, not a map, a list or an alias',
           })
+        } else {
+          // The property name the key becomes in JavaScript (the yaml library turns a null key into "").
+          const name = pair.key === null || pair.key.value === null ? '' : String(pair.key.value)
+          const first = seen.get(name)
+          if (FORBIDDEN_KEYS.has(name)) {
+            report(keyOffset, {
+              code: 'forbidden-key',
+              message: `the key "${name}" is not allowed`,
+              hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
+            })
+          } else if (first !== undefined) {
+            report(keyOffset, {
+              code: 'duplicate-key',
+              message: `the key "${name}" appears twice in this map (first on line ${at(first).line})`,
+              hint: 'keep one of the keys',
+            })
+          } else seen.set(name, keyOffset)
         }
         stack.push({ node: pair.value, depth: depth + 1 })
       }
@@ -261,18 +335,23 @@ function inspectNodes(
     } else if (isScalar(node) && typeof node.value === 'number') {
       const n = node.value
       if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) {
-        diagnostics.push({
-          severity: 'error',
+        report(offset, {
           code: 'schema',
-          file,
           message: `the number ${node.source ?? String(n)} cannot be held exactly (beyond 2^53 or infinite)`,
-          ...at(rangeStart(node)?.offset ?? 0),
           hint: 'quote it if it is an identifier, or use a smaller number',
         })
       }
     }
   }
-  return diagnostics
+  // Resolving an alias costs a walk of the document: many aliases are slow even when each expands little.
+  if (diagnostics.length === 0 && aliases > limits.maxAliasCount) {
+    report(firstAlias ?? 0, {
+      code: 'input-too-large',
+      message: `${aliases} aliases, over the limit of ${limits.maxAliasCount}`,
+      hint: 'write the values out instead of repeating aliases',
+    })
+  }
+  return { diagnostics, ...(firstAlias !== undefined ? { firstAlias: at(firstAlias) } : {}) }
 }
 
 /** Deepest [ { nesting outside quoted strings and comments, found in one linear pass. */
@@ -319,11 +398,31 @@ function positionInText(text: string, offset: number): Position {
   return { line, column: offset - lineStart + 1 }
 }
 
-function isValidUtf8(bytes: Uint8Array): boolean {
+/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-    return true
+    return -1
   } catch {
-    return false
+    // Slow path only for bad files: find where.
   }
+  const continuation = (i: number, low = 0x80, high = 0xbf) => i < bytes.length && bytes[i]! >= low && bytes[i]! <= high
+  let i = 0
+  while (i < bytes.length) {
+    const b = bytes[i]!
+    if (b < 0x80) i += 1
+    else if (b >= 0xc2 && b <= 0xdf && continuation(i + 1)) i += 2
+    else if (b >= 0xe0 && b <= 0xef) {
+      const low = b === 0xe0 ? 0xa0 : 0x80
+      const high = b === 0xed ? 0x9f : 0xbf
+      if (!continuation(i + 1, low, high) || !continuation(i + 2)) return i
+      i += 3
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      const low = b === 0xf0 ? 0x90 : 0x80
+      const high = b === 0xf4 ? 0x8f : 0xbf
+      if (!continuation(i + 1, low, high) || !continuation(i + 2) || !continuation(i + 3)) return i
+      i += 4
+    } else return i
+  }
+  return -1
 }
