@@ -50480,12 +50480,15 @@ function validatePackages(model, released) {
     const reported = new Set();
     const environmentNames = new Set(model.config.environments.map((e) => e.name));
     const scheme = (model.config.versioning ?? 'dot');
+    const unloaded = model.unloaded ?? { definitions: new Set(), packages: new Set() };
     for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
         const contents = packageContents(model, pkg, cache);
         const at = (path, key = false) => pkg.parsed.positionOf(path, { key });
         const base = { severity: 'error', file: pkg.file, package: pkg.name };
+        // With a dependency that did not load, what the package is provided with is unknown.
+        const provisionKnown = !dependsOnUnloaded(model, pkg, unloaded.packages);
         pkg.manifest.items.forEach((raw, index) => {
-            if (contents.items.has(raw))
+            if (contents.items.has(raw) || unloaded.definitions.has(raw))
                 return;
             diagnostics.push({
                 ...base,
@@ -50496,10 +50499,12 @@ function validatePackages(model, released) {
                 hint: `create ${model.paths.definitions}/${raw}.yaml or remove it from items`,
             });
         });
-        checkDependencies(model, pkg, released, scheme, diagnostics);
+        checkDependencies(model, pkg, released, scheme, unloaded.packages, diagnostics);
         for (const [id, { definition }] of contents.items) {
             for (const ref of definition.references) {
                 if (contents.items.has(ref.target) || contents.provided.has(ref.target))
+                    continue;
+                if (unloaded.definitions.has(ref.target) || !provisionKnown)
                     continue;
                 const key = `${definition.file}:${ref.position.line}:${ref.position.column}`;
                 if (reported.has(key))
@@ -50538,7 +50543,7 @@ function validatePackages(model, released) {
                 });
             }
             for (const id of Object.keys(settings.set ?? {})) {
-                if (contents.items.has(id))
+                if (contents.items.has(id) || unloaded.definitions.has(id))
                     continue;
                 diagnostics.push({
                     ...base,
@@ -50571,11 +50576,13 @@ function validatePackages(model, released) {
     diagnostics.push(...findCycles(model));
     return diagnostics;
 }
-function checkDependencies(model, pkg, released, scheme, diagnostics) {
+function checkDependencies(model, pkg, released, scheme, unloaded, diagnostics) {
     ;
     (pkg.manifest.dependencies ?? []).forEach((dep, index) => {
         const base = { severity: 'error', file: pkg.file, package: pkg.name };
         const target = model.packages.get(dep.package);
+        if (!target && unloaded.has(dep.package))
+            return;
         if (!target) {
             diagnostics.push({
                 ...base,
@@ -50612,6 +50619,25 @@ function checkDependencies(model, pkg, released, scheme, diagnostics) {
             });
         }
     });
+}
+/** Whether a package depends, directly or through loaded packages, on one that did not load. */
+function dependsOnUnloaded(model, pkg, unloaded) {
+    if (unloaded.size === 0)
+        return false;
+    const seen = new Set();
+    const queue = [pkg];
+    while (queue.length > 0) {
+        for (const dep of queue.pop().manifest.dependencies ?? []) {
+            if (unloaded.has(dep.package))
+                return true;
+            const next = model.packages.get(dep.package);
+            if (next && !seen.has(next.name)) {
+                seen.add(next.name);
+                queue.push(next);
+            }
+        }
+    }
+    return false;
 }
 /** Reports each dependency cycle once, at the dependency that closes it. */
 function findCycles(model) {
@@ -51149,7 +51175,26 @@ function loadSource(snapshot, config, paths, schemas, limits = DEFAULT_YAML_LIMI
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
     const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics);
     const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics);
-    return { model: { config, paths, schemas, definitions, packages }, diagnostics };
+    const unloaded = { definitions: new Set(), packages: new Set() };
+    for (const d of diagnostics) {
+        if (!d.file)
+            continue;
+        // What a broken file was meant to hold: the item or package its path names, or the one it declares.
+        const inDefinitions = d.file.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.ya?ml$/);
+        const inPackages = d.file.slice(paths.packages.length + 1).match(/^([^/]+)\.ya?ml$/);
+        if (d.file.startsWith(`${paths.definitions}/`)) {
+            for (const id of [inDefinitions ? `${inDefinitions[1]}/${inDefinitions[2]}` : undefined, d.item]) {
+                if (id && !definitions.has(id))
+                    unloaded.definitions.add(id);
+            }
+        }
+        else if (d.file.startsWith(`${paths.packages}/`)) {
+            for (const name of [inPackages?.[1], d.package])
+                if (name && !packages.has(name))
+                    unloaded.packages.add(name);
+        }
+    }
+    return { model: { config, paths, schemas, definitions, packages, unloaded }, diagnostics };
 }
 function loadKinds(snapshot, files, paths, schemas, diagnostics) {
     for (const file of files) {
@@ -51835,7 +51880,10 @@ async function validateAgainstEnvironment(repository, envName, out) {
         if (contents.missing.length > 0)
             continue;
         const content = bundleContent(pkg.manifest, contents);
-        const { bundle, digest } = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true);
+        const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true);
+        // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
+        const bundle = JSON.parse(serialized.bytes);
+        const digest = serialized.digest;
         const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)));
         const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false });
         plans.push(plan);

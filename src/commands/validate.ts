@@ -1,5 +1,5 @@
 import { readEnvironmentView } from '../adapters/git/repository-reader.js'
-import { bundleContent, serializeBundle } from '../core/bundle/bundle.js'
+import { type Bundle, bundleContent, serializeBundle } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import type { GantryConfig } from '../core/model/source-model.js'
@@ -65,7 +65,10 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
     const contents = packageContents(model, pkg, cache)
     if (contents.missing.length > 0) continue
     const content = bundleContent(pkg.manifest, contents)
-    const { bundle, digest } = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
+    const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
+    // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
+    const bundle = JSON.parse(serialized.bytes) as Bundle
+    const digest = serialized.digest
     const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
       itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
     )
