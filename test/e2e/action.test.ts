@@ -58,7 +58,7 @@ describe('the action on GitHub events', () => {
     await git(work, 'clone', '--quiet', github.gitUrl(OWNER, REPO, 'alice-token'), author)
     await git(author, 'checkout', '--quiet', '-b', 'change')
     const scheduleFile = (await git(author, 'ls-files', 'definitions/schedule')).trim().split('\n')[0]!
-    const target = (await readFile(join(author, scheduleFile), 'utf8')).match(/^  process: (.+)$/m)
+    const target = (await readFile(join(author, scheduleFile), 'utf8')).match(/^ {2}process: (.+)$/m)
     expect(target, 'the example schedule refers to a process').not.toBeNull()
     const content = await readFile(join(author, scheduleFile), 'utf8')
     await writeFile(join(author, scheduleFile), content.replace(`process: ${target![1]}`, 'process: no-such-process'))
