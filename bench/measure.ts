@@ -1,0 +1,121 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** One run of a process: wall time seen by the parent, CPU time and peak RSS of the process and its children. */
+export interface Run {
+  wallMs: number
+  /** User + system time; with /usr/bin/time this includes the children it waited for (git). */
+  cpuMs: number
+  rssKb: number
+  code: number
+  stdout: string
+  stderr: string
+}
+
+const TIME = '/usr/bin/time'
+const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'usage-probe.mjs')
+
+/** How resource usage is measured on this machine. */
+export const usageSource: 'time' | 'probe' =
+  existsSync(TIME) && spawnSync(TIME, ['-f', '%M', 'true']).status === 0 ? 'time' : 'probe'
+
+const scratch = mkdtempSync(join(tmpdir(), 'gantry-bench-'))
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }))
+
+/**
+ * Runs `node <script> <args>` as its own process and measures it: under /usr/bin/time when it exists (peak
+ * RSS of the largest process, CPU including git children), else with a preloaded probe (the node process).
+ */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Run {
+  const usageFile = join(scratch, 'usage')
+  rmSync(usageFile, { force: true })
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, NO_COLOR: '1' }
+  const [command, argv] =
+    usageSource === 'time'
+      ? [TIME, ['-f', '%e %U %S %M', '-o', usageFile, process.execPath, script, ...args]]
+      : [process.execPath, ['--import', PROBE, script, ...args]]
+  if (usageSource === 'probe') env.BENCH_USAGE_FILE = usageFile
+  const started = performance.now()
+  const result = spawnSync(command, argv, { cwd: options.cwd, env, maxBuffer: 1 << 30 })
+  const wallMs = performance.now() - started
+  let cpuMs = Number.NaN
+  let rssKb = Number.NaN
+  try {
+    const text = readFileSync(usageFile, 'utf8').trim()
+    if (usageSource === 'time') {
+      // The last line: a command that exits non-zero gets a "Command exited with non-zero status" line first.
+      const [, user, system, rss] = (text.split('\n').pop() ?? '').split(' ').map(Number)
+      cpuMs = ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000
+      rssKb = rss ?? Number.NaN
+    } else {
+      const usage = JSON.parse(text) as { rssKb: number; cpuMs: number }
+      cpuMs = usage.cpuMs
+      rssKb = usage.rssKb
+    }
+  } catch {
+    // No usage written: the process died before exit handlers ran; the exit code tells.
+  }
+  return {
+    wallMs,
+    cpuMs,
+    rssKb,
+    code: result.status ?? -1,
+    stdout: result.stdout?.toString() ?? '',
+    stderr: result.stderr?.toString() ?? result.error?.message ?? '',
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+export function best(values: readonly number[]): number {
+  return Math.min(...values)
+}
+
+export interface Summary {
+  runs: number
+  bestWallMs: number
+  medianWallMs: number
+  bestCpuMs: number
+  medianCpuMs: number
+  /** Peak RSS over the runs. */
+  rssKb: number
+}
+
+export function summarize(runs: readonly Run[]): Summary {
+  return {
+    runs: runs.length,
+    bestWallMs: best(runs.map((r) => r.wallMs)),
+    medianWallMs: median(runs.map((r) => r.wallMs)),
+    bestCpuMs: best(runs.map((r) => r.cpuMs)),
+    medianCpuMs: median(runs.map((r) => r.cpuMs)),
+    rssKb: Math.max(...runs.map((r) => r.rssKb)),
+  }
+}
+
+/** Fails with the process's output when a run did not end as expected. */
+export function expectExit(run: Run, code: number, what: string): void {
+  if (run.code !== code) {
+    throw new Error(
+      `${what} exited with ${run.code}, expected ${code}\n${run.stderr.slice(0, 4000)}\n${run.stdout.slice(0, 4000)}`,
+    )
+  }
+}
+
+export const ms = (value: number): string => (Number.isFinite(value) ? `${Math.round(value)} ms` : 'n/a')
+export const seconds = (value: number): string =>
+  Number.isFinite(value) ? `${(value / 1000).toFixed(2)} s` : 'n/a'
+export const megabytes = (kb: number): string =>
+  Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : 'n/a'
+export const ratio = (a: number, b: number): string =>
+  Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a'
