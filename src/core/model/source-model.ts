@@ -56,6 +56,11 @@ export interface SourceModel {
   schemas: SchemaRegistry
   definitions: Map<ItemId, Definition>
   packages: Map<string, PackageSource>
+  /**
+   * Definitions and packages whose files exist but did not load (their own diagnostics say why): findings
+   * that would only follow from their absence are not reported again.
+   */
+  unloaded?: { definitions: ReadonlySet<ItemId>; packages: ReadonlySet<string> }
 }
 
 export type Environment = GantryConfig['environments'][number]

@@ -45,7 +45,8 @@ export class SchemaRegistry {
 
   /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
   addKind(kind: string, schema: unknown): string | undefined {
-    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return 'a kind schema must be a JSON object'
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema))
+      return 'a kind schema must be a JSON object'
     try {
       // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
       const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
@@ -161,7 +162,14 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
     const key = `${position.line}:${position.column}:${message}`
     if (seen.has(key)) continue
     seen.add(key)
-    out.push({ severity: 'error', code: 'schema', file: parsed.file, message, ...position, ...(hint ? { hint } : {}) })
+    out.push({
+      severity: 'error',
+      code: 'schema',
+      file: parsed.file,
+      message,
+      ...position,
+      ...(hint ? { hint } : {}),
+    })
   }
   return out
 }

@@ -12,7 +12,12 @@ import type {
 import { type ItemId, explainInvalidName, isValidName, itemId, parseItemId, printable } from '../names.js'
 import { findReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
-import { type DocumentPath, type ParsedYaml, type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
+import {
+  type DocumentPath,
+  type ParsedYaml,
+  type YamlLimits,
+  DEFAULT_YAML_LIMITS,
+} from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
 
 export interface LoadedSource {
@@ -37,7 +42,11 @@ export function loadSource(
     const type = snapshot.get(file)?.type
     if (type === 'file' || type === 'too-large') files.push(file)
     // A link or a special file is never read, whatever its name: a linked folder could hold anything.
-    else if ([paths.kinds, paths.definitions, paths.packages].some((root) => file === root || file.startsWith(`${root}/`)))
+    else if (
+      [paths.kinds, paths.definitions, paths.packages].some(
+        (root) => file === root || file.startsWith(`${root}/`),
+      )
+    )
       diagnostics.push(...readEntry(snapshot, file, limits).diagnostics)
   }
   const under = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`))
@@ -45,7 +54,22 @@ export function loadSource(
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
   const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics)
   const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
-  return { model: { config, paths, schemas, definitions, packages }, diagnostics }
+  const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
+  for (const d of diagnostics) {
+    if (!d.file) continue
+    // What a broken file was meant to hold: the item or package its path names, or the one it declares.
+    const inDefinitions = d.file.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.ya?ml$/)
+    const inPackages = d.file.slice(paths.packages.length + 1).match(/^([^/]+)\.ya?ml$/)
+    if (d.file.startsWith(`${paths.definitions}/`)) {
+      for (const id of [inDefinitions ? `${inDefinitions[1]}/${inDefinitions[2]}` : undefined, d.item]) {
+        if (id && !definitions.has(id as ItemId)) unloaded.definitions.add(id as ItemId)
+      }
+    } else if (d.file.startsWith(`${paths.packages}/`)) {
+      for (const name of [inPackages?.[1], d.package])
+        if (name && !packages.has(name)) unloaded.packages.add(name)
+    }
+  }
+  return { model: { config, paths, schemas, definitions, packages, unloaded }, diagnostics }
 }
 
 function loadKinds(
@@ -60,7 +84,15 @@ function loadKinds(
     if (!match) continue
     const kind = match[1]!
     const error = (message: string, hint?: string, line = 1, column = 1) =>
-      diagnostics.push({ severity: 'error', code: 'schema', file, line, column, message, ...(hint ? { hint } : {}) })
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema',
+        file,
+        line,
+        column,
+        message,
+        ...(hint ? { hint } : {}),
+      })
     if (!isValidName(kind)) {
       diagnostics.push({
         severity: 'error',
@@ -159,7 +191,11 @@ function loadDefinitions(
     }
     const references: DefinitionReference[] = []
     for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
-      references.push({ path: found.path, target: itemId(found.kind, found.name), position: parsed.positionOf(found.path) })
+      references.push({
+        path: found.path,
+        target: itemId(found.kind, found.name),
+        position: parsed.positionOf(found.path),
+      })
     }
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
@@ -241,7 +277,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-const NAME_HINT = 'names match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ without ".." or a ".lock" ending (safe as file names and git refs)'
+const NAME_HINT =
+  'names match ^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$ without ".." or a ".lock" ending (safe as file names and git refs)'
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 function explainInvalidItemId(value: string): string {
@@ -262,17 +299,37 @@ class NameChecks {
 
   constructor(private readonly parsed: ParsedYaml) {}
 
-  private push(path: DocumentPath, key: boolean, code: 'invalid-name' | 'forbidden-key', message: string, hint: string) {
-    this.found.push({ severity: 'error', code, file: this.parsed.file, ...this.parsed.positionOf(path, { key }), message, hint })
+  private push(
+    path: DocumentPath,
+    key: boolean,
+    code: 'invalid-name' | 'forbidden-key',
+    message: string,
+    hint: string,
+  ) {
+    this.found.push({
+      severity: 'error',
+      code,
+      file: this.parsed.file,
+      ...this.parsed.positionOf(path, { key }),
+      message,
+      hint,
+    })
   }
 
   name(path: DocumentPath, value: unknown, what: string, key = false): void {
-    if (typeof value === 'string' && !isValidName(value)) this.push(path, key, 'invalid-name', `${what} ${explainInvalidName(value)}`, NAME_HINT)
+    if (typeof value === 'string' && !isValidName(value))
+      this.push(path, key, 'invalid-name', `${what} ${explainInvalidName(value)}`, NAME_HINT)
   }
 
   item(path: DocumentPath, value: unknown, what: string, key = false): void {
     if (typeof value === 'string' && parseItemId(value) === undefined) {
-      this.push(path, key, 'invalid-name', `${what} ${explainInvalidItemId(value)}`, `items are written kind/name, e.g. task/extract-invoices; ${NAME_HINT}`)
+      this.push(
+        path,
+        key,
+        'invalid-name',
+        `${what} ${explainInvalidItemId(value)}`,
+        `items are written kind/name, e.g. task/extract-invoices; ${NAME_HINT}`,
+      )
     }
   }
 
@@ -280,7 +337,13 @@ class NameChecks {
   fieldPath(path: DocumentPath, value: string): void {
     const segment = value.split('.').find((s) => FORBIDDEN_KEYS.has(s))
     if (segment !== undefined) {
-      this.push(path, true, 'forbidden-key', `the field path "${value}" goes through "${segment}"`, 'rename the key; __proto__, constructor and prototype are refused everywhere')
+      this.push(
+        path,
+        true,
+        'forbidden-key',
+        `the field path "${value}" goes through "${segment}"`,
+        'rename the key; __proto__, constructor and prototype are refused everywhere',
+      )
     }
   }
 
@@ -315,7 +378,8 @@ function checkPackageNames(parsed: ParsedYaml): NameChecks {
         for (const [id, fields] of Object.entries(settings.set)) {
           checks.item(['environments', env, 'set', id], id, 'item', true)
           if (!isRecord(fields)) continue
-          for (const field of Object.keys(fields)) checks.fieldPath(['environments', env, 'set', id, field], field)
+          for (const field of Object.keys(fields))
+            checks.fieldPath(['environments', env, 'set', id, field], field)
         }
       }
     }

@@ -24,14 +24,17 @@ export function validatePackages(model: SourceModel, released: readonly Released
   const reported = new Set<string>()
   const environmentNames = new Set(model.config.environments.map((e) => e.name))
   const scheme = (model.config.versioning ?? 'dot') as VersioningScheme
+  const unloaded = model.unloaded ?? { definitions: new Set<ItemId>(), packages: new Set<string>() }
 
   for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const contents = packageContents(model, pkg, cache)
     const at = (path: (string | number)[], key = false) => pkg.parsed.positionOf(path, { key })
     const base = { severity: 'error' as const, file: pkg.file, package: pkg.name }
+    // With a dependency that did not load, what the package is provided with is unknown.
+    const provisionKnown = !dependsOnUnloaded(model, pkg, unloaded.packages)
 
     pkg.manifest.items.forEach((raw, index) => {
-      if (contents.items.has(raw as ItemId)) return
+      if (contents.items.has(raw as ItemId) || unloaded.definitions.has(raw as ItemId)) return
       diagnostics.push({
         ...base,
         code: 'missing-item',
@@ -42,11 +45,12 @@ export function validatePackages(model: SourceModel, released: readonly Released
       })
     })
 
-    checkDependencies(model, pkg, released, scheme, diagnostics)
+    checkDependencies(model, pkg, released, scheme, unloaded.packages, diagnostics)
 
     for (const [id, { definition }] of contents.items) {
       for (const ref of definition.references) {
         if (contents.items.has(ref.target) || contents.provided.has(ref.target)) continue
+        if (unloaded.definitions.has(ref.target) || !provisionKnown) continue
         const key = `${definition.file}:${ref.position.line}:${ref.position.column}`
         if (reported.has(key)) continue
         reported.add(key)
@@ -84,7 +88,7 @@ export function validatePackages(model: SourceModel, released: readonly Released
         })
       }
       for (const id of Object.keys(settings.set ?? {})) {
-        if (contents.items.has(id as ItemId)) continue
+        if (contents.items.has(id as ItemId) || unloaded.definitions.has(id as ItemId)) continue
         diagnostics.push({
           ...base,
           code: 'missing-item',
@@ -123,11 +127,13 @@ function checkDependencies(
   pkg: PackageSource,
   released: readonly ReleasedVersion[],
   scheme: VersioningScheme,
+  unloaded: ReadonlySet<string>,
   diagnostics: Diagnostic[],
 ): void {
   ;(pkg.manifest.dependencies ?? []).forEach((dep, index) => {
     const base = { severity: 'error' as const, file: pkg.file, package: pkg.name }
     const target = model.packages.get(dep.package)
+    if (!target && unloaded.has(dep.package)) return
     if (!target) {
       diagnostics.push({
         ...base,
@@ -152,7 +158,8 @@ function checkDependencies(
     }
     const tagged = versionsOf(released, dep.package).map((r) => r.version)
     const upcoming =
-      target.manifest.version ?? nextVersion(latestVersion(tagged), scheme, bumpFromNotes(target.manifest.notes))
+      target.manifest.version ??
+      nextVersion(latestVersion(tagged), scheme, bumpFromNotes(target.manifest.notes))
     const candidates = [...tagged, upcoming]
     if (!candidates.some((v) => satisfies(v, range))) {
       diagnostics.push({
@@ -164,6 +171,24 @@ function checkDependencies(
       })
     }
   })
+}
+
+/** Whether a package depends, directly or through loaded packages, on one that did not load. */
+function dependsOnUnloaded(model: SourceModel, pkg: PackageSource, unloaded: ReadonlySet<string>): boolean {
+  if (unloaded.size === 0) return false
+  const seen = new Set<string>()
+  const queue = [pkg]
+  while (queue.length > 0) {
+    for (const dep of queue.pop()!.manifest.dependencies ?? []) {
+      if (unloaded.has(dep.package)) return true
+      const next = model.packages.get(dep.package)
+      if (next && !seen.has(next.name)) {
+        seen.add(next.name)
+        queue.push(next)
+      }
+    }
+  }
+  return false
 }
 
 /** Reports each dependency cycle once, at the dependency that closes it. */

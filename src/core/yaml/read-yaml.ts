@@ -54,7 +54,10 @@ export class ParsedYaml {
     return complete && isScalar(node) && typeof node.source === 'string' ? node.source : undefined
   }
 
-  private locate(path: DocumentPath, options: { key?: boolean }): { offset: number; node: unknown; complete: boolean } {
+  private locate(
+    path: DocumentPath,
+    options: { key?: boolean },
+  ): { offset: number; node: unknown; complete: boolean } {
     let node: unknown = this.document.contents
     let found: { offset: number } | undefined = rangeStart(node)
     for (const [index, segment] of path.entries()) {
@@ -62,7 +65,8 @@ export class ParsedYaml {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))
         if (!pair) return { offset: found?.offset ?? 0, node, complete: false }
         const last = index === path.length - 1
-        if (last && options.key) return { offset: (rangeStart(pair.key) ?? found)?.offset ?? 0, node: pair.key, complete: true }
+        if (last && options.key)
+          return { offset: (rangeStart(pair.key) ?? found)?.offset ?? 0, node: pair.key, complete: true }
         node = pair.value
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment]
@@ -96,7 +100,11 @@ export interface ReadYamlResult {
  * decoding, encoding before parsing, flow nesting before the parser recurses, aliases while building the value.
  * Never throws for bad input: every problem is a diagnostic with the file's line and column.
  */
-export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = DEFAULT_YAML_LIMITS): ReadYamlResult {
+export function readYaml(
+  file: string,
+  bytes: Uint8Array,
+  limits: YamlLimits = DEFAULT_YAML_LIMITS,
+): ReadYamlResult {
   const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): ReadYamlResult => ({
     diagnostics: [{ severity: 'error', file, ...d }],
   })
@@ -123,7 +131,13 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
   let text = new TextDecoder('utf-8').decode(bytes)
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (text.trim() === '') {
-    return fail({ code: 'schema', message: `${file} is empty`, line: 1, column: 1, hint: 'write the document or delete the file' })
+    return fail({
+      code: 'schema',
+      message: `${file} is empty`,
+      line: 1,
+      column: 1,
+      hint: 'write the document or delete the file',
+    })
   }
   const control = text.search(NOT_PRINTABLE)
   if (control >= 0) {
@@ -194,9 +208,12 @@ export function readYaml(file: string, bytes: Uint8Array, limits: YamlLimits = D
   }
   // The parser catches a stack overflow wherever it happens (so under various codes) and reports it at every
   // level it unwinds through: keep the first.
-  const exhausted = (p: YAMLError | YAMLWarning) => p.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(p.message)
+  const exhausted = (p: YAMLError | YAMLWarning) =>
+    p.code === 'RESOURCE_EXHAUSTION' || /call stack/i.test(p.message)
   let overflows = 0
-  const problems = [...document.errors, ...document.warnings].filter((p) => !exhausted(p) || overflows++ === 0)
+  const problems = [...document.errors, ...document.warnings].filter(
+    (p) => !exhausted(p) || overflows++ === 0,
+  )
   for (const problem of problems.slice(0, MAX_PROBLEMS_PER_FILE)) {
     const offset = problem.pos[0]
     if (exhausted(problem)) {
@@ -276,7 +293,12 @@ interface Inspection {
  * Walks the node tree without recursion, in linear time: depth, forbidden keys, duplicate keys (as JavaScript
  * sees them: `1` and `"1"` are one key), alias count, numbers JavaScript cannot hold.
  */
-function inspectNodes(file: string, root: YamlNode | null, limits: YamlLimits, at: (offset: number) => Position): Inspection {
+function inspectNodes(
+  file: string,
+  root: YamlNode | null,
+  limits: YamlLimits,
+  at: (offset: number) => Position,
+): Inspection {
   const diagnostics: Diagnostic[] = []
   const report = (offset: number, d: Omit<Diagnostic, 'severity' | 'file' | 'line' | 'column'>) =>
     diagnostics.push({ severity: 'error', file, ...d, ...at(offset) })
@@ -406,7 +428,8 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   } catch {
     // Slow path only for bad files: find where.
   }
-  const continuation = (i: number, low = 0x80, high = 0xbf) => i < bytes.length && bytes[i]! >= low && bytes[i]! <= high
+  const continuation = (i: number, low = 0x80, high = 0xbf) =>
+    i < bytes.length && bytes[i]! >= low && bytes[i]! <= high
   let i = 0
   while (i < bytes.length) {
     const b = bytes[i]!
