@@ -220,6 +220,34 @@ describe('validate: diagnostic codes at their exact position', () => {
     expect(d.hint).toContain('definitions/task/publish.yaml')
   })
 
+  it('references are found by walking the kind schema ($ref, additionalProperties, anyOf), never from values', async () => {
+    const file = 'definitions/pipeline/p.yaml'
+    const taskRef = { type: 'string', 'x-gantry-ref': 'task' }
+    const { result } = await validate(
+      baseRepo({
+        'kinds/pipeline.schema.json': JSON.stringify({
+          type: 'object',
+          definitions: { taskRef },
+          properties: {
+            first: { $ref: '#/definitions/taskRef' },
+            steps: { type: 'object', additionalProperties: { $ref: '#/definitions/taskRef' } },
+            either: { anyOf: [taskRef, { type: 'integer' }] },
+            note: { type: 'string' },
+            odd: { $ref: '#/__proto__/constructor' },
+          },
+        }),
+        [file]:
+          'kind: pipeline\nname: p\nspec:\n  first: ghost-a\n  steps:\n    one: ghost-b\n  either: ghost-c\n  note: load\n  odd: ghost-d\n',
+        'packages/pl.yaml': 'name: pl\nitems:\n  - pipeline/p\n',
+      }),
+    )
+    expect(diagnosticsOf(result, file).map((d) => [d.code, d.line, d.column, d.message])).toEqual([
+      ['unresolved-reference', 4, 10, 'pipeline/p refers to task/ghost-a, which does not exist'],
+      ['unresolved-reference', 6, 10, 'pipeline/p refers to task/ghost-b, which does not exist'],
+      ['unresolved-reference', 7, 11, 'pipeline/p refers to task/ghost-c, which does not exist'],
+    ])
+  })
+
   it('missing-dependency: at the dependency name', async () => {
     const file = 'packages/etl.yaml'
     const { result } = await validate(

@@ -65,8 +65,10 @@ function resolveLocalRef(root: Schema, node: Schema): Schema {
     if (!ref.startsWith('#/')) return current
     let target: unknown = root
     for (const part of ref.slice(2).split('/')) {
-      if (!target || typeof target !== 'object') return current
-      target = (target as Schema)[part.replace(/~1/g, '/').replace(/~0/g, '~')]
+      const key = part.replace(/~1/g, '/').replace(/~0/g, '~')
+      // Own properties only: a pointer through "__proto__" must not lead into Object.prototype.
+      if (!target || typeof target !== 'object' || !Object.hasOwn(target, key)) return current
+      target = (target as Schema)[key]
     }
     if (!target || typeof target !== 'object') return current
     current = target as Schema
