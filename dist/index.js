@@ -49485,7 +49485,13 @@ function readYaml(file, bytes, limits = DEFAULT_YAML_LIMITS) {
     if (text.charCodeAt(0) === 0xfeff)
         text = text.slice(1);
     if (text.trim() === '') {
-        return fail({ code: 'schema', message: `${file} is empty`, line: 1, column: 1, hint: 'write the document or delete the file' });
+        return fail({
+            code: 'schema',
+            message: `${file} is empty`,
+            line: 1,
+            column: 1,
+            hint: 'write the document or delete the file',
+        });
     }
     const control = text.search(NOT_PRINTABLE);
     if (control >= 0) {
@@ -50607,7 +50613,8 @@ function checkDependencies(model, pkg, released, scheme, unloaded, diagnostics) 
             return;
         }
         const tagged = released_version_versionsOf(released, dep.package).map((r) => r.version);
-        const upcoming = target.manifest.version ?? nextVersion(latestVersion(tagged), scheme, bumpFromNotes(target.manifest.notes));
+        const upcoming = target.manifest.version ??
+            nextVersion(latestVersion(tagged), scheme, bumpFromNotes(target.manifest.notes));
         const candidates = [...tagged, upcoming];
         if (!candidates.some((v) => satisfies(v, range))) {
             diagnostics.push({
@@ -50885,7 +50892,14 @@ function toDiagnostics(errors, parsed, prefix) {
         if (seen.has(key))
             continue;
         seen.add(key);
-        out.push({ severity: 'error', code: 'schema', file: parsed.file, message, ...position, ...(hint ? { hint } : {}) });
+        out.push({
+            severity: 'error',
+            code: 'schema',
+            file: parsed.file,
+            message,
+            ...position,
+            ...(hint ? { hint } : {}),
+        });
     }
     return out;
 }
@@ -51137,9 +51151,11 @@ function resolveLocalRef(root, node) {
             return current;
         let target = root;
         for (const part of ref.slice(2).split('/')) {
-            if (!target || typeof target !== 'object')
+            const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
+            // Own properties only: a pointer through "__proto__" must not lead into Object.prototype.
+            if (!target || typeof target !== 'object' || !Object.hasOwn(target, key))
                 return current;
-            target = target[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+            target = target[key];
         }
         if (!target || typeof target !== 'object')
             return current;
@@ -51202,7 +51218,15 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         if (!match)
             continue;
         const kind = match[1];
-        const error = (message, hint, line = 1, column = 1) => diagnostics.push({ severity: 'error', code: 'schema', file, line, column, message, ...(hint ? { hint } : {}) });
+        const error = (message, hint, line = 1, column = 1) => diagnostics.push({
+            severity: 'error',
+            code: 'schema',
+            file,
+            line,
+            column,
+            message,
+            ...(hint ? { hint } : {}),
+        });
         if (!isValidName(kind)) {
             diagnostics.push({
                 severity: 'error',
@@ -51297,7 +51321,11 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
         }
         const references = [];
         for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
-            references.push({ path: found.path, target: itemId(found.kind, found.name), position: parsed.positionOf(found.path) });
+            references.push({
+                path: found.path,
+                target: itemId(found.kind, found.name),
+                position: parsed.positionOf(found.path),
+            });
         }
         definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
     }
@@ -51391,7 +51419,14 @@ class NameChecks {
         this.parsed = parsed;
     }
     push(path, key, code, message, hint) {
-        this.found.push({ severity: 'error', code, file: this.parsed.file, ...this.parsed.positionOf(path, { key }), message, hint });
+        this.found.push({
+            severity: 'error',
+            code,
+            file: this.parsed.file,
+            ...this.parsed.positionOf(path, { key }),
+            message,
+            hint,
+        });
     }
     name(path, value, what, key = false) {
         if (typeof value === 'string' && !isValidName(value))
@@ -51918,7 +51953,7 @@ async function validateAgainstEnvironment(repository, envName, out) {
 }
 /** Turns a plan finding's source location into file, line and column. */
 function locate(repository, pkgName, finding) {
-    const { at, ...diagnostic } = finding;
+    const { at, target: _target, viaReplacement: _via, ...diagnostic } = finding;
     const pkg = repository.model.packages.get(pkgName);
     if (at?.item) {
         const definition = repository.model.definitions.get(at.item);

@@ -103,7 +103,7 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
 
 /** Turns a plan finding's source location into file, line and column. */
 function locate(repository: OpenRepository, pkgName: string, finding: PlanDiagnostic): Diagnostic {
-  const { at, ...diagnostic } = finding
+  const { at, target: _target, viaReplacement: _via, ...diagnostic } = finding
   const pkg = repository.model.packages.get(pkgName)!
   if (at?.item) {
     const definition = repository.model.definitions.get(at.item)

@@ -146,7 +146,7 @@ describe('validate: output and exit codes', () => {
 
   // Remote validation passes plan-internal fields through (target, viaReplacement): they are not part of the
   // documented shape. This test flips to passing once they are dropped from validate's output.
-  it.fails('remote findings about references carry only the documented fields', async () => {
+  it('remote findings about references carry only the documented fields', async () => {
     const dir = baseRepo({
       'packages/etl.yaml':
         'name: etl\nitems:\n  - task/extract\n  - task/load\ndependencies:\n  - package: base\nenvironments:\n  dev:\n    replace:\n      agent/linux: agent/windows\n',
