@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os'
-import { GANTRY_IDENTITY } from '../adapters/git/git.js'
+import { GANTRY_IDENTITY, type Git } from '../adapters/git/git.js'
 import { readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
 import { editTree } from '../adapters/git/tree-editor.js'
 import type { Diagnostic } from '../core/diagnostics.js'
@@ -45,7 +45,7 @@ export function parseTarget(target: string): { pkg: string; version?: string } {
   return at < 0 ? { pkg: target } : { pkg: target.slice(0, at), version: target.slice(at + 1) }
 }
 
-async function preparePlan(
+export async function preparePlan(
   repository: OpenRepository,
   options: PromoteOptions,
 ): Promise<PromoteResult & { release?: ReturnType<typeof findRelease>; ref?: string; view?: EnvironmentView }> {
@@ -108,30 +108,43 @@ export async function applyCommand(options: PromoteOptions): Promise<PromoteResu
       return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true }
     }
     const head = prepared.view?.head
-    const ledger: EnvironmentLedger = {
-      ...plan.ledger,
+    const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
       sourceCommit: release.commit,
       promotion: options.promotion ?? null,
       approvers: options.approvers ?? [],
       appliedAt: now().toISOString(),
       appliedBy: options.appliedBy ?? safeUser(),
-    }
-    const writes = new Map(plan.writes)
-    writes.set(ledgerPath(plan.package), renderLedger(ledger))
-    const git = repository.git
-    const baseTree = head ? `${head}^{tree}` : undefined
-    const tree = await editTree(git, baseTree ? (await git.text(['rev-parse', baseTree])).trim() : undefined, writes)
-    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
-    const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
-    const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)
+    })
     // The local branch moves; a branch known only from origin gets its local ref created here.
     const localRef = `refs/heads/${plan.branch}`
     const expected = prepared.ref === localRef ? head : undefined
-    if (await git.updateRef(localRef, commit, expected)) {
+    if (await repository.git.updateRef(localRef, commit, expected)) {
       return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt }
     }
   }
   throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`)
+}
+
+/**
+ * Writes the commit that applies `plan` on top of `head` (the files and the ledger) without moving any ref:
+ * the CLI moves the environment branch to it, the action proposes it in a promotion pull request.
+ */
+export async function writeApplyCommit(
+  git: Git,
+  plan: PromotionPlan,
+  head: string | undefined,
+  fields: Pick<EnvironmentLedger, 'sourceCommit' | 'promotion' | 'approvers' | 'appliedAt' | 'appliedBy'>,
+): Promise<{ commit: string; tree: string; ledger: EnvironmentLedger }> {
+  const ledger: EnvironmentLedger = { ...plan.ledger, ...fields }
+  for (const key of Object.keys(ledger) as (keyof EnvironmentLedger)[]) if (ledger[key] === undefined) delete ledger[key]
+  const writes = new Map(plan.writes)
+  writes.set(ledgerPath(plan.package), renderLedger(ledger))
+  const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined
+  const tree = await editTree(git, baseTree, writes)
+  const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
+  const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
+  const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)
+  return { commit, tree, ledger }
 }
 
 function stripInternal(result: PromoteResult & { release?: unknown; ref?: string; view?: unknown }): PromoteResult {
