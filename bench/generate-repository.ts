@@ -190,7 +190,7 @@ export function generateRepository(input: Partial<GenerateOptions> = {}): Genera
       byKind[def.kind]++
       const targets = [...Object.values(def.ref), ...Object.values(def.refs).flat()]
       references += targets.length
-      includedReferences += targets.filter((t) => t.pkg !== pkg.index && !pkg.deps.includes(t.pkg)).length
+      includedReferences += targets.filter((t) => pkg.foreign.includes(t)).length
     }
     files.set(`packages/${pkg.name}.yaml`, renderPackage(rng, pkg, packages))
   }
@@ -319,9 +319,20 @@ function makeItems(rng: Random, pkg: Package, size: number): Definition[] {
 
 /** Packages with includeReferences may refer to a few leaf definitions of packages they do not depend on. */
 function chooseForeign(rng: Random, packages: Package[]): void {
+  // Dependencies come before their dependents, so one pass in order builds every transitive set.
+  const reach: Set<number>[] = []
+  for (const pkg of packages) {
+    const set = new Set<number>()
+    for (const dep of pkg.deps) {
+      set.add(dep)
+      for (const further of reach[dep]!) set.add(further)
+    }
+    reach.push(set)
+  }
   for (const pkg of packages) {
     if (!pkg.includeReferences) continue
-    const others = packages.filter((p) => p.index !== pkg.index && !pkg.deps.includes(p.index))
+    const provided = reach[pkg.index]!
+    const others = packages.filter((p) => p.index !== pkg.index && !provided.has(p.index))
     for (const other of rng.sample(others, 2)) {
       for (const kind of LEAF_KINDS)
         pkg.foreign.push(
