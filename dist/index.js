@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3528);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(107);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3528:
+/***/ 107:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43779,6 +43779,19 @@ async function pushTags(dir, tags, auth) {
     }
     return refused;
 }
+/**
+ * Points `branch` on origin at `commit` only if it is still at `expected` (null: must not exist). A person's
+ * push in between makes this fail instead of being overwritten.
+ */
+async function pushWithLease(dir, commit, branch, expected, auth) {
+    try {
+        await remoteGit(dir, auth).push(['--force-with-lease', `refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`]);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
@@ -49119,6 +49132,189 @@ class RepositoryApi {
     }
 }
 
+;// CONCATENATED MODULE: ./src/adapters/github/promotion-api.ts
+
+function promotion_api_status(error) {
+    return typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
+}
+function toFact(p) {
+    return {
+        number: p.number,
+        state: p.state === 'open' ? 'open' : 'closed',
+        merged: Boolean(p.merged_at),
+        mergedAt: p.merged_at ?? null,
+        mergeCommit: p.merge_commit_sha ?? null,
+        closedAt: p.closed_at ?? null,
+        headRef: p.head.ref,
+        headSha: p.head.sha,
+        baseRef: p.base.ref,
+        body: p.body ?? '',
+        author: p.user?.login ?? '',
+        title: p.title,
+    };
+}
+/** Pull requests, reviews and issues as promotions need them; lists are paginated, writes adopt on retry. */
+class PromotionApi {
+    octokit;
+    ref;
+    constructor(octokit, ref) {
+        this.octokit = octokit;
+        this.ref = ref;
+    }
+    get repo() {
+        return { owner: this.ref.owner, repo: this.ref.repo };
+    }
+    async listPullRequests(state, options = {}) {
+        const out = [];
+        let page = 0;
+        for await (const response of this.octokit.paginate.iterator(this.octokit.rest.pulls.list, {
+            ...this.repo,
+            state,
+            per_page: 100,
+            sort: 'updated',
+            direction: 'desc',
+            ...(options.head ? { head: `${this.ref.owner}:${options.head}` } : {}),
+        })) {
+            out.push(...response.data.map((p) => toFact(p)));
+            if (++page >= (options.maxPages ?? Infinity))
+                break;
+        }
+        return out;
+    }
+    async getPullRequest(number) {
+        const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: number });
+        return toFact(data);
+    }
+    /** Opens the pull request, or adopts the open one of that head when a retry or a race got there first. */
+    async createPullRequest(input) {
+        try {
+            const { data } = await this.octokit.rest.pulls.create({ ...this.repo, ...input });
+            return toFact(data);
+        }
+        catch (error) {
+            const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base);
+            if (open)
+                return open;
+            throw new GitHubApiError(`could not open a pull request from ${input.head} into ${input.base}`, { cause: error });
+        }
+    }
+    async updatePullRequest(number, fields) {
+        await this.octokit.rest.pulls.update({ ...this.repo, pull_number: number, ...fields });
+    }
+    async listReviews(number) {
+        const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.repo, pull_number: number, per_page: 100 });
+        return reviews.map((r) => ({
+            id: r.id,
+            reviewer: r.user?.login ?? '',
+            state: r.state,
+            commitId: r.commit_id ?? '',
+            submittedAt: r.submitted_at ?? '',
+            body: r.body ?? '',
+        }));
+    }
+    /** Logins (or e-mails when GitHub cannot map them) of everyone who authored or committed on the branch. */
+    async listCommitAuthors(number) {
+        const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, { ...this.repo, pull_number: number, per_page: 100 });
+        const people = new Set();
+        for (const c of commits) {
+            people.add(c.author?.login ?? c.commit.author?.email ?? '');
+            people.add(c.committer?.login ?? c.commit.committer?.email ?? '');
+        }
+        people.delete('');
+        return [...people];
+    }
+    async permission(login) {
+        try {
+            const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.repo, username: login });
+            const role = data.role_name;
+            return (role && ['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission);
+        }
+        catch (error) {
+            if (promotion_api_status(error) === 404)
+                return 'none';
+            throw new GitHubApiError(`could not read ${login}'s permission`, { cause: error });
+        }
+    }
+    /** Members of "@org/team". */
+    async teamMembers(team) {
+        const [org, slug] = team.replace(/^@/, '').split('/');
+        if (!org || !slug)
+            return [];
+        try {
+            const members = await this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 });
+            return members.map((m) => m.login);
+        }
+        catch (error) {
+            if (promotion_api_status(error) === 404)
+                return [];
+            throw new GitHubApiError(`could not list the members of ${team}`, { cause: error });
+        }
+    }
+    /** Squash-merges only if the head is still `sha`: a head that moved after the approval check applies nothing. */
+    async merge(number, sha, title, message) {
+        try {
+            const { data } = await this.octokit.rest.pulls.merge({ ...this.repo, pull_number: number, sha, merge_method: 'squash', commit_title: title, commit_message: message });
+            return { merged: true, sha: data.sha };
+        }
+        catch (error) {
+            const code = promotion_api_status(error);
+            const message = error instanceof Error ? error.message : String(error);
+            if (code === 409)
+                return { merged: false, reason: 'head-moved', message };
+            if (code === 405 || code === 422) {
+                // A 5xx retried after GitHub merged answers "not mergeable": adopt the merge that happened.
+                const now = await this.getPullRequest(number);
+                if (now.merged && now.mergeCommit)
+                    return { merged: true, sha: now.mergeCommit };
+                return { merged: false, reason: 'not-mergeable', message };
+            }
+            const now = await this.getPullRequest(number).catch(() => undefined);
+            if (now?.merged && now.mergeCommit)
+                return { merged: true, sha: now.mergeCommit };
+            throw new GitHubApiError(`could not merge #${number}`, { cause: error });
+        }
+    }
+    async comment(number, body) {
+        await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body });
+    }
+    /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */
+    async setStatusLabel(number, current, wanted) {
+        for (const label of current.filter((l) => l.startsWith('gantry:') && l !== wanted)) {
+            await this.octokit.rest.issues.removeLabel({ ...this.repo, issue_number: number, name: label }).catch(() => undefined);
+        }
+        if (wanted && !current.includes(wanted)) {
+            await this.octokit.rest.issues.addLabels({ ...this.repo, issue_number: number, labels: [wanted] }).catch(() => undefined);
+        }
+    }
+    async labels(number) {
+        const labels = await this.octokit.paginate(this.octokit.rest.issues.listLabelsOnIssue, { ...this.repo, issue_number: number, per_page: 100 });
+        return labels.map((l) => l.name);
+    }
+    /** The one issue carrying `marker`: updated in place, created once. */
+    async upsertIssue(marker, title, body) {
+        const find = async () => {
+            const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repo, state: 'open', per_page: 100 });
+            return issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker));
+        };
+        const existing = await find();
+        if (existing) {
+            if (existing.body !== body)
+                await this.octokit.rest.issues.update({ ...this.repo, issue_number: existing.number, body });
+            return existing.number;
+        }
+        try {
+            const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body });
+            return data.number;
+        }
+        catch (error) {
+            const adopted = await find();
+            if (adopted)
+                return adopted.number;
+            throw new GitHubApiError('could not create the dashboard issue', { cause: error });
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/commands/errors.ts
 /** The command could not run (bad usage, unreadable config): exit code 2, with the reasons. */
 class errors_UsageError extends Error {
@@ -49128,6 +49324,331 @@ class errors_UsageError extends Error {
         super(message, options);
         this.diagnostics = diagnostics;
     }
+}
+
+;// CONCATENATED MODULE: ./src/core/model/released-version.ts
+function versionsOf(released, pkg) {
+    return released.filter((r) => r.package === pkg);
+}
+function parseTagName(tag) {
+    const at = tag.lastIndexOf('@');
+    if (at <= 0)
+        return undefined;
+    return { package: tag.slice(0, at), version: tag.slice(at + 1) };
+}
+
+;// CONCATENATED MODULE: ./src/core/render/markdown.ts
+/**
+ * Text from a pull request, a package or a definition rendered inert in GitHub markdown: no HTML, no
+ * mentions, no links or images, no breaking out of a table cell or code span, no workflow expressions.
+ */
+function inert(text, maxLength = 500) {
+    const clipped = text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
+    // One pass, so no replacement's output is rewritten by another rule.
+    return clipped.replace(/\$\{\{|\r?\n|[&<>|@#`*_[\]()!~\\]/g, (c) => INERT[c] ?? `\\${c}`);
+}
+const INERT = {
+    '&': '&amp;',
+    '<': '&lt;',
+    '>': '&gt;',
+    '|': '&#124;',
+    // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
+    '@': '@\u200d',
+    '#': '#\u200d',
+    '${{': '$\u200d{{',
+    '\n': ' ',
+    '\r\n': ' ',
+};
+/** A value in a code span: backticks removed so it cannot close the span early. */
+function code(text) {
+    return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+}
+function markdownTable(header, rows) {
+    const line = (cells) => `| ${cells.join(' | ')} |`;
+    return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+/** A hidden marker later runs find their own comments and pull requests by. */
+function hiddenMarker(kind, data = {}) {
+    return `<!-- gantry:${kind} ${JSON.stringify(data).replace(/--/g, '\\u002d\\u002d')} -->`;
+}
+function readMarker(body, kind) {
+    if (!body)
+        return undefined;
+    const match = new RegExp(`<!-- gantry:${kind} (\\{.*?\\}) -->`).exec(body);
+    if (!match)
+        return undefined;
+    try {
+        const value = JSON.parse(match[1]);
+        return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/promotion/approvals.ts
+
+const DECISIVE = new Set(['APPROVED', 'CHANGES_REQUESTED', 'DISMISSED']);
+const MAY_APPROVE = new Set(['write', 'maintain', 'admin']);
+/** GitHub logins and team slugs are case-insensitive. */
+const key = (login) => login.trim().toLowerCase();
+/**
+ * Decides whether a promotion pull request is approved, from its reviews and the environment's policy.
+ * Every review that does not count is reported with the reason, so the pull request can say why it waits.
+ */
+function evaluateApprovals(input) {
+    const headSha = input.headSha.toLowerCase();
+    const permissions = new Map();
+    for (const [login, permission] of input.permissions)
+        permissions.set(key(login), permission);
+    const pushers = new Set(input.pushers.map(key));
+    const eligible = eligibleReviewers(input.reviewers, input.teamMembers);
+    const approvers = [];
+    const ignored = [];
+    const changesRequested = [];
+    // Sorted by login so the decision does not depend on the order the reviews were listed (or paged) in.
+    const latest = [...latestDecisiveReviews(input.reviews)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [reviewerKey, review] of latest) {
+        const login = review.reviewer;
+        const notEligible = whyNotEligible(reviewerKey, input, pushers, permissions, eligible);
+        if (notEligible) {
+            ignored.push({ login, reason: notEligible });
+            continue;
+        }
+        if (review.state === 'DISMISSED') {
+            ignored.push({ login, reason: 'review dismissed' });
+        }
+        else if (review.state === 'CHANGES_REQUESTED') {
+            // A request for changes stands across new pushes until the same reviewer approves again.
+            changesRequested.push({ login, body: review.body ?? '' });
+        }
+        else if (review.commitId.toLowerCase() !== headSha) {
+            ignored.push({ login, reason: 'approved an older head' });
+        }
+        else {
+            approvers.push({ login, sha: review.commitId });
+        }
+    }
+    const unticked = input.instructions.filter((instruction) => !instruction.ticked).map(({ step }) => step);
+    const required = Math.max(0, input.required);
+    return {
+        approved: approvers.length >= required && unticked.length === 0 && changesRequested.length === 0,
+        approvers,
+        ignored,
+        changesRequested,
+        missingApprovals: Math.max(0, required - approvers.length),
+        unticked,
+    };
+}
+/** Each reviewer's latest decisive review, by submission time and then id (ids grow with time on GitHub). */
+function latestDecisiveReviews(reviews) {
+    const latest = new Map();
+    for (const review of reviews) {
+        if (!DECISIVE.has(review.state))
+            continue;
+        const reviewerKey = key(review.reviewer);
+        const current = latest.get(reviewerKey);
+        if (!current || compareReviews(review, current) > 0)
+            latest.set(reviewerKey, review);
+    }
+    return latest;
+}
+function compareReviews(a, b) {
+    const at = Date.parse(a.submittedAt);
+    const bt = Date.parse(b.submittedAt);
+    if (!Number.isNaN(at) && !Number.isNaN(bt) && at !== bt)
+        return at - bt;
+    if (Number.isNaN(at) !== Number.isNaN(bt))
+        return Number.isNaN(at) ? -1 : 1;
+    return a.id - b.id;
+}
+/** Logins allowed by the environment's `reviewers`, lowercased; undefined when anyone with write access may. */
+function eligibleReviewers(reviewers, teamMembers) {
+    if (reviewers === undefined)
+        return undefined;
+    const teams = new Map();
+    for (const [team, members] of teamMembers)
+        teams.set(key(team).replace(/^@/, ''), members);
+    const eligible = new Set();
+    for (const entry of reviewers) {
+        const name = key(entry).replace(/^@/, '');
+        if (name.includes('/')) {
+            // A team nobody could read the members of grants no one: failing closed keeps approval a person's act.
+            for (const member of teams.get(name) ?? [])
+                eligible.add(key(member));
+        }
+        else {
+            eligible.add(name);
+        }
+    }
+    return eligible;
+}
+function whyNotEligible(reviewerKey, input, pushers, permissions, eligible) {
+    if (reviewerKey === '')
+        return 'unknown user';
+    if (reviewerKey === key(input.bot))
+        return 'the bot';
+    if (reviewerKey === key(input.author))
+        return 'the pull request author';
+    if (pushers.has(reviewerKey))
+        return 'pushed to the promotion branch';
+    const permission = permissions.get(reviewerKey) ?? 'none';
+    if (!MAY_APPROVE.has(permission))
+        return `no write access (${permission})`;
+    if (eligible && !eligible.has(reviewerKey))
+        return 'not an eligible reviewer';
+    return undefined;
+}
+const TASK_LINE = /^\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\[([ xX])\]\s+(.*)$/;
+const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
+/** The `before` instructions as an unticked markdown task list, each step rendered inert. */
+function renderInstructionChecklist(steps) {
+    return steps.map((step) => `- [ ] ${renderStep(step)}`).join('\n');
+}
+/**
+ * Reads which instruction steps are ticked in a pull request body. A step counts as ticked only when every
+ * task line showing it is ticked, and not at all when it is missing: an edited body never ticks a step by
+ * accident. Lines inside fenced code blocks are not task lines.
+ */
+function parseInstructionChecklist(body, steps) {
+    const tasks = [];
+    let fence;
+    for (const line of body.split(/\r\n|\r|\n/)) {
+        const opening = FENCE.exec(line)?.[1];
+        if (opening) {
+            if (fence === undefined)
+                fence = opening;
+            else if (opening[0] === fence[0] && opening.length >= fence.length)
+                fence = undefined;
+            continue;
+        }
+        if (fence !== undefined)
+            continue;
+        const match = TASK_LINE.exec(line);
+        if (match)
+            tasks.push({ ticked: match[1] !== ' ', text: match[2] });
+    }
+    return steps.map((step) => {
+        const lines = tasks.filter((task) => showsStep(task.text, step));
+        return { step, ticked: lines.length > 0 && lines.every((task) => task.ticked) };
+    });
+}
+function renderStep(step) {
+    return inert(step, Number.POSITIVE_INFINITY);
+}
+const collapse = (text) => text.replace(/\s+/g, ' ').trim();
+const unescapeMarkdown = (text) => text.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&#124;': '|' };
+/**
+ * Whether a task line's text shows the step: as written, backslash-escaped, or as `renderStep` made it
+ * (compared both exactly and by undoing its escapes, so bodies rendered by an earlier release still match).
+ */
+function showsStep(text, step) {
+    const want = collapse(step);
+    const line = collapse(text);
+    if (line === want || line === collapse(renderStep(step)) || collapse(unescapeMarkdown(line)) === want)
+        return true;
+    const undone = unescapeMarkdown(line)
+        .replace(/\u200d/g, '')
+        .replace(/&(?:amp|lt|gt|#124);/g, (entity) => ENTITIES[entity] ?? entity);
+    return collapse(undone) === want.replace(/\u200d/g, '');
+}
+
+;// CONCATENATED MODULE: ./src/core/render/promotion-body.ts
+
+
+const PROMOTION_MARKER = 'promotion';
+function promotionBranch(environment, pkg) {
+    return `gantry/promote/${environment}/${pkg}`;
+}
+function promotionTitle(marker) {
+    return `Promote ${marker.package}@${marker.version} to ${marker.environment}${marker.rollback ? ' (rollback)' : ''}`;
+}
+/**
+ * The promotion pull request's body: what, why, the before-instructions to tick, the item-by-item plan with
+ * replacements, the checks, when it may apply, and the hidden marker later runs read back.
+ */
+function renderPromotionBody(input) {
+    const { marker, bundle, plan, environment } = input;
+    const lines = [hiddenMarker(PROMOTION_MARKER, markerData(marker))];
+    const from = marker.from ? `${code(marker.from)} → ${code(marker.version)}` : `first version in ${inert(marker.environment)}: ${code(marker.version)}`;
+    lines.push(`## ${inert(marker.package)} ${code(marker.version)} → ${inert(marker.environment)}`, '', from);
+    if (marker.rollback)
+        lines.push('', `> ⚠️ **Rollback** from ${code(marker.from ?? '')}: items the newer version added are removed.`);
+    if (bundle.notes)
+        lines.push('', '### Version notes', '', ...bundle.notes.trim().split(/\r?\n/).map((l) => `> ${inert(l, 2000)}`));
+    const before = bundle.instructions.filter((i) => i.when === 'before');
+    const after = bundle.instructions.filter((i) => i.when === 'after');
+    if (before.length)
+        lines.push('', '### Before applying (tick each one; the promotion waits for all of them)', '', renderInstructionChecklist(before.map((i) => i.step)));
+    if (after.length)
+        lines.push('', '### After applying', '', ...after.map((i) => `- ${inert(i.step, 2000)}`));
+    lines.push('', '### Plan', '');
+    const rows = plan.changes.map((c) => {
+        const replaced = c.replaced ? Object.entries(c.replaced).map(([a, b]) => `${code(a)} → ${code(b)}`).join(', ') : '';
+        return [code(c.item), c.action, [c.note ? inert(c.note) : '', replaced].filter(Boolean).join('; ')];
+    });
+    lines.push(rows.length ? markdownTable(['item', 'action', 'note'], rows) : '_no items_');
+    lines.push('', '### Checks', '');
+    const deps = bundle.dependencies.map((d) => `${code(d.package)} ${d.version ? code(d.version) : ''}`.trim());
+    lines.push(`- ✅ dependencies applied in ${inert(environment.name)}${deps.length ? `: ${deps.join(', ')}` : ' (none)'}`);
+    lines.push(`- ✅ every reference resolves in ${inert(environment.name)} after the apply`);
+    lines.push(`- ✅ bundle verified against the digest in the tag: ${code(marker.digest)}`);
+    lines.push('', '### When it applies', '');
+    const approvals = environment.approvals ?? 0;
+    const who = environment.reviewers?.length ? ` from ${environment.reviewers.map((r) => code(r)).join(', ')}` : '';
+    lines.push(`- approvals: ${approvals}${who}, on the current head`);
+    if (marker.releaseAt)
+        lines.push(`- release date: ${code(marker.releaseAt)}`);
+    if (environment.windows?.length)
+        lines.push(`- windows: ${environment.windows.map(code).join(', ')} (${inert(environment.timezone ?? 'UTC')})`);
+    for (const f of environment.freezes ?? [])
+        lines.push(`- frozen ${code(f.from)} to ${code(f.to)}${f.reason ? `: ${inert(f.reason)}` : ''}`);
+    lines.push('', '---', '_Comment `/gantry reject <reason>` to reject, `/gantry cancel` to cancel a scheduled promotion, `/gantry retry` to ask again._');
+    return lines.join('\n');
+}
+function markerData(marker) {
+    const data = {
+        package: marker.package,
+        version: marker.version,
+        environment: marker.environment,
+        digest: marker.digest,
+        from: marker.from,
+        rollback: marker.rollback,
+        releaseAt: marker.releaseAt,
+        requestedBy: marker.requestedBy,
+    };
+    if (marker.status)
+        data.status = marker.status;
+    if (marker.reason)
+        data.reason = marker.reason;
+    return data;
+}
+/** The marker of a promotion body, or undefined when the body is not one of ours. */
+function readPromotionMarker(body) {
+    const data = readMarker(body, PROMOTION_MARKER);
+    if (!data || typeof data.package !== 'string' || typeof data.version !== 'string' || typeof data.environment !== 'string')
+        return undefined;
+    const str = (v) => (typeof v === 'string' ? v : null);
+    const status = data.status === 'REJECTED' || data.status === 'CANCELED' || data.status === 'SUPERSEDED' ? data.status : undefined;
+    return {
+        package: data.package,
+        version: data.version,
+        environment: data.environment,
+        digest: str(data.digest) ?? '',
+        from: str(data.from),
+        rollback: data.rollback === true,
+        releaseAt: str(data.releaseAt),
+        requestedBy: str(data.requestedBy) ?? 'unknown',
+        ...(status ? { status } : {}),
+        ...(typeof data.reason === 'string' ? { reason: data.reason } : {}),
+    };
+}
+/** Replaces the marker in a body, keeping everything else (ticked boxes included). */
+function withMarker(body, marker) {
+    const line = hiddenMarker(PROMOTION_MARKER, markerData(marker));
+    const re = new RegExp(`<!-- gantry:${PROMOTION_MARKER} \\{.*?\\} -->`);
+    return re.test(body) ? body.replace(re, () => line) : `${line}\n${body}`;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -49157,7 +49678,7 @@ function sortKeys(value) {
     }
     return value;
 }
-function canonical_json_sha256(data) {
+function sha256(data) {
     return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
 }
 
@@ -49169,7 +49690,7 @@ function bundleContent(manifest, contents) {
     for (const id of [...contents.items.keys()].sort()) {
         const { definition, origin } = contents.items.get(id);
         items[id] = {
-            digest: canonical_json_sha256(canonicalCompact(definition.document)),
+            digest: sha256(canonicalCompact(definition.document)),
             origin,
             document: definition.document,
             references: definition.references.map((r) => ({ path: r.path, target: r.target })),
@@ -49189,7 +49710,7 @@ function bundleContent(manifest, contents) {
     };
 }
 function contentDigest(content) {
-    return canonical_json_sha256(canonicalCompact(content));
+    return sha256(canonicalCompact(content));
 }
 function deltaBetween(previousVersion, previous, next) {
     const before = previous ?? {};
@@ -49207,9 +49728,9 @@ function deltaBetween(previousVersion, previous, next) {
 function serializeBundle(content, version, delta, debug = false) {
     const bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: contentDigest(content), debug, delta };
     const bytes = canonicalJson(bundle);
-    return { bundle, bytes, digest: canonical_json_sha256(bytes), fileName: bundle_bundleFileName(content.package, version, debug) };
+    return { bundle, bytes, digest: sha256(bytes), fileName: bundleFileName(content.package, version, debug) };
 }
-function bundle_bundleFileName(pkg, version, debug = false) {
+function bundleFileName(pkg, version, debug = false) {
     return `${pkg}-${version}${debug ? '-debug' : ''}.gantry.json`;
 }
 /** The annotated tag message: human first line, then machine-readable fields. */
@@ -49224,17 +49745,6 @@ function parseTagMessage(message) {
     const content = /^content: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1];
     const notes = /^content: .*\n\n([\s\S]*)$/m.exec(message)?.[1]?.trim();
     return { ...(digest ? { digest } : {}), ...(content ? { content } : {}), ...(notes ? { notes } : {}) };
-}
-
-;// CONCATENATED MODULE: ./src/core/model/released-version.ts
-function released_version_versionsOf(released, pkg) {
-    return released.filter((r) => r.package === pkg);
-}
-function parseTagName(tag) {
-    const at = tag.lastIndexOf('@');
-    if (at <= 0)
-        return undefined;
-    return { package: tag.slice(0, at), version: tag.slice(at + 1) };
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -49289,7 +49799,7 @@ function isVersion(value) {
 function segments(version) {
     return version.split('.').map(Number);
 }
-function versions_compareVersions(a, b) {
+function compareVersions(a, b) {
     const x = segments(a);
     const y = segments(b);
     for (let i = 0; i < Math.max(x.length, y.length); i++) {
@@ -49302,7 +49812,7 @@ function versions_compareVersions(a, b) {
 function latestVersion(versions) {
     let best;
     for (const v of versions)
-        if (best === undefined || versions_compareVersions(v, best) > 0)
+        if (best === undefined || compareVersions(v, best) > 0)
             best = v;
     return best;
 }
@@ -49370,7 +49880,7 @@ function parseRange(source) {
 }
 function satisfies(version, range) {
     return range.alternatives.some((set) => set.every(({ op, version: bound }) => {
-        const c = versions_compareVersions(version, bound);
+        const c = compareVersions(version, bound);
         switch (op) {
             case '>=':
                 return c >= 0;
@@ -49913,7 +50423,7 @@ function planPromotion(input) {
     const writes = new Map();
     const ledgerItems = {};
     const base = { severity: 'error', package: bundle.package, environment: envName };
-    const rollback = current !== undefined && versions_compareVersions(bundle.version, current.version) < 0;
+    const rollback = current !== undefined && compareVersions(bundle.version, current.version) < 0;
     const policy = (id) => config.kinds?.[id.slice(0, id.indexOf('/'))] ?? {};
     const owners = ownersByItem(view.ledgers);
     // Ordering: the same version must be APPLIED in every environment this one comes after.
@@ -49959,7 +50469,7 @@ function planPromotion(input) {
     if (current && (current.locked ?? bundle.locked)) {
         for (const [id, digest] of Object.entries(current.items)) {
             const bytes = view.files.get(id);
-            const actual = bytes ? canonical_json_sha256(bytes) : undefined;
+            const actual = bytes ? sha256(bytes) : undefined;
             if (actual !== digest) {
                 diagnostics.push({
                     ...base,
@@ -49998,7 +50508,7 @@ function planPromotion(input) {
         const replacedNote = Object.keys(replaced).length > 0 ? { replaced } : {};
         if (onBranch && policy(id).update === 'never') {
             changes.push({ item: id, action: 'keep', file, note: 'kind policy update: never', ...replacedNote });
-            ledgerItems[id] = canonical_json_sha256(onBranch);
+            ledgerItems[id] = sha256(onBranch);
             after.add(id);
             continue;
         }
@@ -50010,7 +50520,7 @@ function planPromotion(input) {
         let note;
         // Merge only a file changed on the branch since this package applied it: an untouched file takes the
         // package's document as is, so keys a newer version dropped do not linger.
-        const customized = onBranch !== undefined && canonical_json_sha256(onBranch) !== current?.items[id];
+        const customized = onBranch !== undefined && sha256(onBranch) !== current?.items[id];
         if (onBranch && customized && bundle.install === 'merge') {
             const existing = readYaml(file, onBranch).parsed?.value;
             if (existing !== undefined) {
@@ -50021,8 +50531,8 @@ function planPromotion(input) {
             }
         }
         const content = renderItemFile(doc);
-        const digest = canonical_json_sha256(content);
-        const action = !onBranch ? 'add' : canonical_json_sha256(onBranch) === digest ? 'keep' : 'update';
+        const digest = sha256(content);
+        const action = !onBranch ? 'add' : sha256(onBranch) === digest ? 'keep' : 'update';
         if (action !== 'keep')
             writes.set(file, content);
         changes.push({ item: id, action, file, ...(note ? { note } : {}), ...replacedNote });
@@ -50043,7 +50553,7 @@ function planPromotion(input) {
         }
         else if (onBranch) {
             changes.push({ item: id, action: 'keep', file, note: policy(id).delete === 'never' ? 'kind policy delete: never' : 'install: merge keeps dropped items' });
-            ledgerItems[id] = canonical_json_sha256(onBranch);
+            ledgerItems[id] = sha256(onBranch);
             after.add(id);
         }
     }
@@ -50122,7 +50632,7 @@ function sortRecord(record) {
 }
 /** The ledger file's text, with the apply-time fields. */
 function renderLedger(ledger) {
-    return stringify(ledger, { lineWidth: 0, version: '1.2' });
+    return (0,yaml_dist/* stringify */.As)(ledger, { lineWidth: 0, version: '1.2' });
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/git/repository-reader.ts
@@ -50202,8 +50712,9 @@ async function readLedgers(git, head, schemas) {
     return ledgers;
 }
 /** The environment branch as the planner needs it: head, ledgers, and the bytes of the items asked for. */
-async function readEnvironmentView(git, branch, paths, schemas, needed) {
-    const resolved = await git.resolveBranch(branch);
+async function readEnvironmentView(git, branch, paths, schemas, needed, at) {
+    // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
+    const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch);
     const ledgers = await readLedgers(git, resolved?.head, schemas);
     const files = new Map();
     if (resolved) {
@@ -50220,6 +50731,58 @@ async function readEnvironmentView(git, branch, paths, schemas, needed) {
 }
 
 
+;// CONCATENATED MODULE: ./src/action/events/environment-pull-request.ts
+
+
+
+/**
+ * A pull request into an environment branch that Gantry did not open: changes to a locked package's items
+ * or to any ledger fail the check; changes to an unlocked package's items are reported as customizations.
+ */
+async function checkEnvironmentPullRequest(input) {
+    const { repository, api } = input;
+    const head = await repository.git.resolve(`refs/remotes/origin/${input.baseBranch}`);
+    const ledgers = await readLedgers(repository.git, head, repository.model.schemas);
+    const owner = new Map();
+    for (const ledger of ledgers.values())
+        for (const id of Object.keys(ledger.items))
+            owner.set(id, { pkg: ledger.package, locked: ledger.locked === true });
+    const findings = [];
+    const definitions = repository.paths.definitions;
+    for (const file of await api.listPullRequestFiles(input.number)) {
+        if (file.startsWith('.gantry/installed/')) {
+            findings.push({ severity: 'error', code: 'locked-item-modified', file, environment: input.environment, message: `${file} is a ledger: it changes only through promotion`, hint: 'revert the change to the ledger' });
+            continue;
+        }
+        const match = new RegExp(`^${definitions}/([^/]+)/([^/]+)\\.yaml$`).exec(file);
+        if (!match)
+            continue;
+        const id = `${match[1]}/${match[2]}`;
+        const own = owner.get(id);
+        if (!own)
+            continue;
+        findings.push(own.locked
+            ? { severity: 'error', code: 'locked-item-modified', file, item: id, package: own.pkg, environment: input.environment, message: `${id} belongs to locked package ${own.pkg}: it changes on ${input.baseBranch} only through promotion`, hint: `change it in the source repository and promote a new version of ${own.pkg}` }
+            : { severity: 'warning', code: 'local-customization', file, item: id, package: own.pkg, environment: input.environment, message: `${id} of package ${own.pkg} is customized by hand in ${input.environment}`, hint: `the next promotion of ${own.pkg} merges or overwrites it` });
+    }
+    for (const d of findings) {
+        const properties = { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}) };
+        if (d.severity === 'error')
+            error(d.message, properties);
+        else
+            warning(d.message, properties);
+    }
+    const marker = hiddenMarker('drift');
+    const body = findings.length
+        ? `${marker}\n**Gantry: this pull request changes items that promotions own**\n\n${markdownTable(['', 'file', 'message'], findings.map((d) => [d.severity === 'error' ? '❌' : '⚠️', code(d.file ?? ''), inert(d.message)]))}`
+        : `${marker}\n✅ Gantry: no locked item or ledger is changed.`;
+    if (!input.dryRun)
+        await api.upsertComment(input.number, marker, body);
+    return findings;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/adapters/git/git.ts
 
 class GitError extends Error {
@@ -50386,8 +50949,6 @@ class Git {
 }
 const GANTRY_IDENTITY = { name: 'Gantry', email: 'gantry@users.noreply.local' };
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./src/core/diagnostics.ts
 /** Expected failures are data: a diagnostic says what is wrong, where, and what to do. */
 function countBySeverity(diagnostics) {
@@ -50564,7 +51125,7 @@ function validatePackages(model, released) {
         }
         const explicit = pkg.manifest.version;
         if (explicit !== undefined) {
-            const existing = released_version_versionsOf(released, pkg.name).find((r) => r.version === explicit);
+            const existing = versionsOf(released, pkg.name).find((r) => r.version === explicit);
             if (existing && existing.contentDigest !== undefined && contents.missing.length === 0) {
                 const digest = contentDigest(bundleContent(pkg.manifest, contents));
                 if (digest !== existing.contentDigest) {
@@ -50573,7 +51134,7 @@ function validatePackages(model, released) {
                         code: 'version-exists',
                         ...at(['version']),
                         message: `${pkg.name}@${explicit} is already released with other content`,
-                        hint: `released versions never change: remove version: to get ${nextVersion(latestVersion(released_version_versionsOf(released, pkg.name).map((r) => r.version)), scheme, bumpFromNotes(pkg.manifest.notes))}, or pick a new version`,
+                        hint: `released versions never change: remove version: to get ${nextVersion(latestVersion(versionsOf(released, pkg.name).map((r) => r.version)), scheme, bumpFromNotes(pkg.manifest.notes))}, or pick a new version`,
                     });
                 }
             }
@@ -50612,7 +51173,7 @@ function checkDependencies(model, pkg, released, scheme, unloaded, diagnostics) 
             });
             return;
         }
-        const tagged = released_version_versionsOf(released, dep.package).map((r) => r.version);
+        const tagged = versionsOf(released, dep.package).map((r) => r.version);
         const upcoming = target.manifest.version ??
             nextVersion(latestVersion(tagged), scheme, bumpFromNotes(target.manifest.notes));
         const candidates = [...tagged, upcoming];
@@ -51564,9 +52125,9 @@ async function readConfigAt(dirArg, ref) {
 const DEFAULT_OUT_DIR = '.gantry/build';
 /** The released version just below `version`, the one a bundle's delta is taken against. */
 function previousRelease(released, pkg, version) {
-    return released_version_versionsOf(released, pkg)
-        .filter((r) => versions_compareVersions(r.version, version) < 0)
-        .sort((a, b) => versions_compareVersions(b.version, a.version))[0];
+    return versionsOf(released, pkg)
+        .filter((r) => compareVersions(r.version, version) < 0)
+        .sort((a, b) => compareVersions(b.version, a.version))[0];
 }
 /**
  * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
@@ -51606,7 +52167,7 @@ function findRelease(repository, pkg, version) {
     const release = version === undefined ? versions[0] : versions.find((r) => r.version === version);
     if (!release) {
         const known = versions.map((r) => r.version).join(', ') || 'none';
-        throw new UsageError(version === undefined
+        throw new errors_UsageError(version === undefined
             ? `${pkg} has no released version; run gantry build ${pkg} first`
             : `${pkg}@${version} is not released (released versions: ${known})`);
     }
@@ -51617,15 +52178,15 @@ function findRelease(repository, pkg, version) {
  * folder when it is there, else rebuilt from the tag's commit. A mismatch is refused.
  */
 async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR) {
-    const file = resolve(repository.dir, outDir, bundleFileName(release.package, release.version));
+    const file = (0,external_node_path_namespaceObject.resolve)(repository.dir, outDir, bundleFileName(release.package, release.version));
     let bytes;
     let source = 'file';
     try {
-        bytes = await readFile(file, 'utf8');
+        bytes = await (0,promises_namespaceObject.readFile)(file, 'utf8');
     }
     catch {
         source = 'rebuilt';
-        const then = await openRepository(repository.dir, { commit: release.commit });
+        const then = await repository_openRepository(repository.dir, { commit: release.commit });
         const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false);
         if (!bundle)
             return { diagnostics };
@@ -51639,7 +52200,7 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
                     severity: 'error',
                     code: 'digest-mismatch',
                     package: release.package,
-                    file: source === 'file' ? join(outDir, bundleFileName(release.package, release.version)) : release.tag,
+                    file: source === 'file' ? (0,external_node_path_namespaceObject.join)(outDir, bundleFileName(release.package, release.version)) : release.tag,
                     message: `digest mismatch for ${release.tag} (expected ${release.digest ?? 'a digest in the tag message'}, got ${actual})`,
                     hint: source === 'file'
                         ? `the bundle file was changed after the build: delete it to rebuild it from the tag, then try again`
@@ -51694,7 +52255,7 @@ async function buildPackages(options) {
     const previousCache = new Map();
     for (const name of names) {
         const pkg = repository.model.packages.get(name);
-        const released = released_version_versionsOf(repository.released, name);
+        const released = versionsOf(repository.released, name);
         const latest = latestVersion(released.map((r) => r.version));
         const probe = await assembleBundle(repository, name, pkg.manifest.version ?? latest ?? '0', options.debug, previousCache);
         if (!probe.bundle) {
@@ -51732,7 +52293,7 @@ async function buildPackages(options) {
                 created = await repository.git.createAnnotatedTag(tag, head, tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes), GANTRY_IDENTITY);
                 if (!created) {
                     // Someone tagged it between our read and our write: adopt it only if it is the same content.
-                    const again = released_version_versionsOf(await readReleasedVersions(repository.git), name).find((r) => r.version === version);
+                    const again = versionsOf(await readReleasedVersions(repository.git), name).find((r) => r.version === version);
                     if (again?.digest !== built.digest) {
                         diagnostics.push({ severity: 'error', code: 'version-exists', package: name, message: `${tag} was created meanwhile with other content`, hint: 'build again' });
                         continue;
@@ -51761,111 +52322,6 @@ async function writeAtomically(file, content) {
     const temporary = `${file}.${process.pid}.tmp`;
     await (0,promises_namespaceObject.writeFile)(temporary, content);
     await (0,promises_namespaceObject.rename)(temporary, file);
-}
-
-;// CONCATENATED MODULE: ./src/core/render/markdown.ts
-/**
- * Text from a pull request, a package or a definition rendered inert in GitHub markdown: no HTML, no
- * mentions, no links or images, no breaking out of a table cell or code span, no workflow expressions.
- */
-function inert(text, maxLength = 500) {
-    const clipped = text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
-    return (clipped
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/\|/g, '&#124;')
-        // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
-        .replace(/@/g, '@\u200d')
-        .replace(/#/g, '#\u200d')
-        .replace(/\$\{\{/g, '$\u200d{{')
-        .replace(/[`*_[\]()!~\\]/g, (c) => `\\${c}`)
-        .replace(/\r?\n/g, ' '));
-}
-/** A value in a code span: backticks removed so it cannot close the span early. */
-function code(text) {
-    return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
-}
-function markdownTable(header, rows) {
-    const line = (cells) => `| ${cells.join(' | ')} |`;
-    return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-/** A hidden marker later runs find their own comments and pull requests by. */
-function hiddenMarker(kind, data = {}) {
-    return `<!-- gantry:${kind} ${JSON.stringify(data).replace(/--/g, '\\u002d\\u002d')} -->`;
-}
-function readMarker(body, kind) {
-    if (!body)
-        return undefined;
-    const match = new RegExp(`<!-- gantry:${kind} (\\{.*?\\}) -->`).exec(body);
-    if (!match)
-        return undefined;
-    try {
-        const value = JSON.parse(match[1]);
-        return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/events/push.ts
-
-
-
-
-
-
-
-/**
- * A push to the default branch: build every package whose content changed, push the new tags, and make
- * sure each version has its release with the bundle attached. A re-run finds the tags and releases it
- * made and adopts them: one tag, one release, one asset.
- */
-async function releaseOnPush(run) {
-    const build = await group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }));
-    const released = [];
-    const diagnostics = [...build.diagnostics];
-    if (run.dryRun)
-        return { artifacts: build.artifacts, released, diagnostics };
-    const newTags = build.artifacts.filter((a) => a.created && a.tag).map((a) => a.tag);
-    const refused = new Set(await pushTags(run.workspace, newTags, run.auth));
-    if (refused.size > 0) {
-        // Another run pushed the same tag first: keep it only if it names the same bundle.
-        await fetchAll(run.workspace, run.auth);
-        const remote = await readReleasedVersions(new Git(run.workspace));
-        for (const artifact of build.artifacts.filter((a) => a.tag && refused.has(a.tag))) {
-            const theirs = remote.find((r) => r.tag === artifact.tag);
-            if (theirs?.digest !== artifact.digest) {
-                diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: artifact.package, message: `${artifact.tag} exists on the remote with another bundle (expected ${artifact.digest}, got ${theirs?.digest ?? 'none'})`, hint: 'run the release again: it rebuilds from the tags that exist' });
-            }
-        }
-    }
-    for (const artifact of build.artifacts) {
-        if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error'))
-            continue;
-        const release = await run.api.ensureRelease({
-            tag: artifact.tag,
-            name: artifact.tag,
-            body: releaseBody(artifact),
-            assetName: bundle_bundleFileName(artifact.package, artifact.version),
-            asset: artifact.bytes,
-        });
-        released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) });
-    }
-    return { artifacts: build.artifacts, released, diagnostics };
-}
-function releaseBody(artifact) {
-    const lines = [artifact.notes?.trim() || '_No version notes._', '', `Digest: ${code(artifact.digest)}`];
-    const d = artifact.delta;
-    const rows = [
-        ...d.added.map((i) => [code(i), 'added']),
-        ...d.changed.map((i) => [code(i), 'changed']),
-        ...d.removed.map((i) => [code(i), 'removed']),
-    ];
-    if (rows.length)
-        lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows));
-    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/commands/validate.ts
@@ -52084,6 +52540,65 @@ function annotate(diagnostics) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/action/events/push.ts
+
+
+
+
+
+
+
+/**
+ * A push to the default branch: build every package whose content changed, push the new tags, and make
+ * sure each version has its release with the bundle attached. A re-run finds the tags and releases it
+ * made and adopts them: one tag, one release, one asset.
+ */
+async function releaseOnPush(run) {
+    const build = await group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }));
+    const released = [];
+    const diagnostics = [...build.diagnostics];
+    if (run.dryRun)
+        return { artifacts: build.artifacts, released, diagnostics };
+    const newTags = build.artifacts.filter((a) => a.created && a.tag).map((a) => a.tag);
+    const refused = new Set(await pushTags(run.workspace, newTags, run.auth));
+    if (refused.size > 0) {
+        // Another run pushed the same tag first: keep it only if it names the same bundle.
+        await fetchAll(run.workspace, run.auth);
+        const remote = await readReleasedVersions(new Git(run.workspace));
+        for (const artifact of build.artifacts.filter((a) => a.tag && refused.has(a.tag))) {
+            const theirs = remote.find((r) => r.tag === artifact.tag);
+            if (theirs?.digest !== artifact.digest) {
+                diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: artifact.package, message: `${artifact.tag} exists on the remote with another bundle (expected ${artifact.digest}, got ${theirs?.digest ?? 'none'})`, hint: 'run the release again: it rebuilds from the tags that exist' });
+            }
+        }
+    }
+    for (const artifact of build.artifacts) {
+        if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error'))
+            continue;
+        const release = await run.api.ensureRelease({
+            tag: artifact.tag,
+            name: artifact.tag,
+            body: releaseBody(artifact),
+            assetName: bundleFileName(artifact.package, artifact.version),
+            asset: artifact.bytes,
+        });
+        released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) });
+    }
+    return { artifacts: build.artifacts, released, diagnostics };
+}
+function releaseBody(artifact) {
+    const lines = [artifact.notes?.trim() || '_No version notes._', '', `Digest: ${code(artifact.digest)}`];
+    const d = artifact.delta;
+    const rows = [
+        ...d.added.map((i) => [code(i), 'added']),
+        ...d.changed.map((i) => [code(i), 'changed']),
+        ...d.removed.map((i) => [code(i), 'removed']),
+    ];
+    if (rows.length)
+        lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows));
+    return lines.join('\n');
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/action/github-context.ts
@@ -52118,11 +52633,11 @@ function readGitHubContext(env) {
 
 ;// CONCATENATED MODULE: ./src/action/inputs.ts
 
+const COMMANDS = ['auto', 'validate', 'release', 'promote', 'cancel', 'reconcile'];
 function readInputs() {
     const command = (getInput('command') || 'auto');
-    if (!['validate', 'release', 'auto'].includes(command)) {
-        throw new Error(`input command must be auto, validate or release, not "${command}"`);
-    }
+    if (!COMMANDS.includes(command))
+        throw new Error(`input command must be one of ${COMMANDS.join(', ')}, not "${command}"`);
     const optional = (name) => getInput(name) || undefined;
     return {
         token: getInput('token', { required: true }),
@@ -52135,7 +52650,1066 @@ function readInputs() {
     };
 }
 
+;// CONCATENATED MODULE: ./src/commands/status.ts
+
+
+
+
+
+
+
+/** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
+async function statusCommand(options) {
+    const repository = await openRepository(options.repo);
+    return deriveStatus(repository);
+}
+async function deriveStatus(repository) {
+    const { git, config, model } = repository;
+    const ledgersByEnv = new Map();
+    const environments = [];
+    const drift = [];
+    for (const env of config.environments) {
+        const resolved = await git.resolveBranch(env.branch);
+        environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null });
+        const ledgers = await readLedgers(git, resolved?.head, model.schemas);
+        ledgersByEnv.set(env.name, ledgers);
+        if (resolved)
+            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)));
+    }
+    const names = new Set([...model.packages.keys(), ...repository.released.map((r) => r.package)]);
+    for (const ledgers of ledgersByEnv.values())
+        for (const name of ledgers.keys())
+            names.add(name);
+    const packages = [...names].sort().map((name) => {
+        const versions = versionsOf(repository.released, name)
+            .map((r) => r.version)
+            .sort((a, b) => compareVersions(b, a));
+        const envs = {};
+        for (const [env, ledgers] of ledgersByEnv) {
+            const ledger = ledgers.get(name);
+            if (ledger) {
+                envs[env] = {
+                    status: 'APPLIED',
+                    version: ledger.version,
+                    digest: ledger.digest,
+                    ...(ledger.appliedAt ? { appliedAt: ledger.appliedAt } : {}),
+                    ...(ledger.rollback ? { rollback: true } : {}),
+                };
+            }
+        }
+        return { name, latest: versions[0] ?? null, versions, environments: envs };
+    });
+    return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
+}
+async function findDrift(repository, env, branch, head, ledgers) {
+    const { git, paths } = repository;
+    const out = [];
+    const owned = new Map();
+    for (const ledger of ledgers.values())
+        for (const id of Object.keys(ledger.items))
+            owned.set(id, ledger);
+    const ids = [...owned.keys()].sort();
+    const blobs = await git.readBlobs(ids.map((id) => `${head}:${itemPath(paths, id)}`));
+    for (const id of ids) {
+        const ledger = owned.get(id);
+        const bytes = blobs.get(`${head}:${itemPath(paths, id)}`);
+        const actual = bytes ? sha256(bytes) : undefined;
+        if (actual === ledger.items[id])
+            continue;
+        const locked = ledger.locked === true;
+        out.push({
+            severity: locked ? 'error' : 'warning',
+            code: locked ? 'locked-item-modified' : 'local-customization',
+            file: itemPath(paths, id),
+            package: ledger.package,
+            item: id,
+            environment: env,
+            message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
+            hint: locked
+                ? `revert the change on ${branch}, or change it in the source and promote a new version`
+                : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
+        });
+    }
+    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
+    for (const entry of listed) {
+        const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
+        const id = match ? `${match[1]}/${match[2]}` : undefined;
+        if (!id || !parseItemId(id) || owned.has(id))
+            continue;
+        out.push({
+            severity: 'warning',
+            code: 'unowned-item',
+            file: entry.path,
+            item: id,
+            environment: env,
+            message: `${id} on ${branch} belongs to no package (created by hand)`,
+            hint: 'add it to a package in the source repository, or delete it from the branch',
+        });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/core/render/dashboard.ts
+
+const DASHBOARD_MARKER = 'dashboard';
+const DASHBOARD_TITLE = 'Gantry dashboard';
+/** The dashboard issue: the matrix, what waits for whom, what is scheduled, what was refused, and a picture. */
+function renderDashboard(view) {
+    const lines = [hiddenMarker(DASHBOARD_MARKER), `_Kept current by Gantry on every run; last update ${code(view.updatedAt)}._`, ''];
+    lines.push('### Pipeline', '', '```mermaid', ...mermaid(view), '```', '');
+    lines.push('### Packages', '');
+    const header = ['package', 'latest', ...view.environments.map((e) => e.name)];
+    const rows = view.packages.map((p) => [
+        code(p.name),
+        p.latest ? code(p.latest) : '–',
+        ...view.environments.map((e) => {
+            const cell = p.cells[e.name];
+            const applied = cell?.applied ? `${code(cell.applied)} APPLIED` : '–';
+            const waiting = cell?.waiting ? `<br>${code(cell.waiting.version)} ${cell.waiting.status} (#${cell.waiting.number})` : '';
+            return applied + waiting;
+        }),
+    ]);
+    lines.push(markdownTable(header, rows), '');
+    lines.push('### Waiting for approval', '');
+    lines.push(view.pending.length
+        ? markdownTable(['promotion', 'package', 'environment', 'approvals', 'waiting for'], view.pending.map((p) => [`#${p.number}`, `${code(p.package)} ${code(p.version)}`, inert(p.environment), `${p.approvals}/${p.required}`, inert(p.waitingFor)]))
+        : '_nothing_', '');
+    lines.push('### Scheduled releases', '');
+    lines.push(view.scheduled.length
+        ? markdownTable(['promotion', 'package', 'environment', 'applies at', 'why not now'], view.scheduled.map((s) => [`#${s.number}`, `${code(s.package)} ${code(s.version)}`, inert(s.environment), s.next ? code(s.next) : '–', inert(s.reason)]))
+        : '_nothing_', '');
+    lines.push('### Recent rejections and cancellations', '');
+    lines.push(view.rejections.length
+        ? markdownTable(['promotion', 'package', 'environment', 'status', 'reason'], view.rejections.map((r) => [`#${r.number}`, `${code(r.package)} ${code(r.version)}`, inert(r.environment), r.status, inert(r.reason)]))
+        : '_none_');
+    if (view.drift.length) {
+        lines.push('', '### Drift on environment branches', '');
+        lines.push(markdownTable(['', 'environment', 'item', 'what'], view.drift.map((d) => [d.severity === 'error' ? '❌' : '⚠️', inert(d.environment), code(d.item), inert(d.message)])));
+    }
+    return lines.join('\n');
+}
+/** Environments left to right, each with the versions it runs; what waits at its door points into it. */
+function mermaid(view) {
+    const out = ['flowchart LR'];
+    const id = (s) => s.replace(/[^a-zA-Z0-9]/g, '_');
+    const label = (s) => s.replace(/"/g, '#quot;');
+    view.environments.forEach((env, index) => {
+        const running = view.packages.filter((p) => p.cells[env.name]?.applied).map((p) => `${p.name} ${p.cells[env.name].applied}`);
+        const body = [`<b>${env.name}</b>`, ...running.slice(0, 12), ...(running.length > 12 ? [`+${running.length - 12} more`] : [])];
+        out.push(`  ${id(`env_${env.name}`)}["${label(body.join('<br/>'))}"]`);
+        if (index > 0)
+            out.push(`  ${id(`env_${view.environments[index - 1].name}`)} --> ${id(`env_${env.name}`)}`);
+        for (const p of view.packages) {
+            const waiting = p.cells[env.name]?.waiting;
+            if (!waiting)
+                continue;
+            const node = id(`wait_${env.name}_${p.name}`);
+            out.push(`  ${node}(["${label(`${p.name} ${waiting.version}<br/>${waiting.status}`)}"]) -.-> ${id(`env_${env.name}`)}`);
+        }
+    });
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/action/promotion/dashboard.ts
+
+
+
+
+/** Derives the dashboard from ledgers, tags and promotion pull requests, and writes the one issue. */
+async function refreshDashboard(service, api, now, dryRun) {
+    const repository = await service.source();
+    const status = await deriveStatus(repository);
+    const view = {
+        environments: repository.config.environments.map((e) => ({ name: e.name, branch: e.branch, approvals: e.approvals ?? 0 })),
+        packages: status.packages.map((p) => ({
+            name: p.name,
+            latest: p.latest,
+            cells: Object.fromEntries(Object.entries(p.environments).map(([env, s]) => [env, { applied: s.version }])),
+        })),
+        pending: [],
+        scheduled: [],
+        rejections: [],
+        drift: status.drift.map((d) => ({ environment: d.environment ?? '', item: d.item ?? d.file ?? '', message: d.message, severity: d.severity })),
+        updatedAt: now.toISOString(),
+    };
+    for (const pr of await service.promotions('open')) {
+        const assessment = await service.assess(pr.number);
+        if (!assessment || (assessment.state !== 'ACCEPTED' && assessment.state !== 'SCHEDULED' && assessment.state !== 'APPLIED'))
+            continue;
+        const { marker, decision, schedule } = assessment;
+        const waitingState = assessment.state === 'SCHEDULED' ? 'SCHEDULED' : 'ACCEPTED';
+        let row = view.packages.find((p) => p.name === marker.package);
+        if (!row)
+            view.packages.push((row = { name: marker.package, latest: marker.version, cells: {} }));
+        row.cells[marker.environment] = { ...row.cells[marker.environment], waiting: { version: marker.version, status: waitingState, number: pr.number } };
+        if (assessment.state === 'SCHEDULED') {
+            view.scheduled.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, next: schedule?.next?.toISOString() ?? null, reason: schedule?.reason ?? '' });
+        }
+        else if (decision) {
+            const waitingFor = [
+                decision.missingApprovals > 0 ? `${decision.missingApprovals} more approval${decision.missingApprovals === 1 ? '' : 's'}` : '',
+                decision.unticked.length ? `${decision.unticked.length} instruction${decision.unticked.length === 1 ? '' : 's'} to tick` : '',
+            ].filter(Boolean).join(', ') || 'the next run';
+            view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: decision.approvers.length, required: assessment.environment.approvals ?? 0, waitingFor });
+        }
+    }
+    for (const pr of (await service.promotions('closed')).slice(0, 50)) {
+        const marker = readPromotionMarker(pr.body);
+        if (!marker || pr.merged || (marker.status !== 'REJECTED' && marker.status !== 'CANCELED'))
+            continue;
+        if (view.rejections.length < 10)
+            view.rejections.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, status: marker.status, reason: marker.reason ?? '' });
+    }
+    view.packages.sort((a, b) => a.name.localeCompare(b.name));
+    if (!dryRun)
+        await api.upsertIssue(hiddenMarker(DASHBOARD_MARKER), DASHBOARD_TITLE, renderDashboard(view));
+    return view;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/git/tree-editor.ts
+/**
+ * Writes a new tree from `base` with files added, replaced (content) or removed (null), touching only the
+ * folders on the changed paths: the cost follows the change, not the size of the tree.
+ */
+async function editTree(git, base, writes) {
+    return (await editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))).sha;
+}
+/** A folder left without entries is dropped from its parent (git has no empty folders). The empty tree's id
+ * depends on the object format (sha1, sha256), so emptiness is judged by the entries, not by an id. */
+async function editFolder(git, tree, changes) {
+    const entries = new Map();
+    if (tree)
+        for (const entry of await git.listTree(tree))
+            entries.set(entry.path, entry);
+    const byChild = new Map();
+    for (const change of changes) {
+        const [head, ...rest] = change.parts;
+        if (rest.length === 0) {
+            if (change.content === null)
+                entries.delete(head);
+            else
+                entries.set(head, { mode: '100644', type: 'blob', sha: await git.writeBlob(change.content), size: 0, path: head });
+        }
+        else {
+            const list = byChild.get(head) ?? [];
+            list.push({ parts: rest, content: change.content });
+            byChild.set(head, list);
+        }
+    }
+    for (const [name, list] of byChild) {
+        const existing = entries.get(name);
+        const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list);
+        if (subtree.empty)
+            entries.delete(name);
+        else
+            entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name });
+    }
+    return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 };
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/commands/promote.ts
+
+
+
+
+
+
+
+
+function parseTarget(target) {
+    const at = target.lastIndexOf('@');
+    if (at === 0 || target === '')
+        throw new errors_UsageError(`"${target}" is not <package>[@<version>]`);
+    return at < 0 ? { pkg: target } : { pkg: target.slice(0, at), version: target.slice(at + 1) };
+}
+async function preparePlan(repository, options) {
+    const { pkg, version } = parseTarget(options.target);
+    const environment = repository.config.environments.find((e) => e.name === options.environment);
+    if (!environment) {
+        throw new errors_UsageError(`unknown environment ${options.environment}; gantry.yaml declares ${repository.config.environments.map((e) => e.name).join(', ')}`);
+    }
+    const release = findRelease(repository, pkg, version);
+    const { verified, diagnostics } = await loadVerifiedBundle(repository, release, options.out);
+    if (!verified)
+        return { ok: false, diagnostics, replanned: 0 };
+    const { git, paths, model } = repository;
+    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)), options.environmentHead);
+    const upstream = new Map();
+    for (const before of environment.after ?? []) {
+        const branch = repository.config.environments.find((e) => e.name === before)?.branch;
+        const head = branch ? (await git.resolveBranch(branch))?.head : undefined;
+        upstream.set(before, (await readLedgers(git, head, model.schemas)).get(pkg));
+    }
+    const plan = planPromotion({
+        bundle: verified.bundle,
+        digest: verified.digest,
+        config: repository.config,
+        paths,
+        environment,
+        view,
+        upstream,
+        enforceOrder: true,
+    });
+    return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) };
+}
+/** What applying would change; writes nothing. */
+async function planCommand(options) {
+    const repository = await openRepository(options.repo);
+    return stripInternal(await preparePlan(repository, options));
+}
+/**
+ * Applies a released version to the local environment branch in one commit written with plumbing, then
+ * moves the branch by compare-and-swap. When another apply moved the branch first, plans again on the new
+ * head; it never overwrites.
+ */
+async function applyCommand(options) {
+    const repository = await openRepository(options.repo);
+    const now = options.now ?? (() => new Date());
+    // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
+    const environment = repository.config.environments.find((e) => e.name === options.environment);
+    const worktree = environment && (await repository.git.checkedOutBranches()).get(`refs/heads/${environment.branch}`);
+    if (worktree)
+        throw new UsageError(`${environment.branch} is checked out in ${worktree}; switch that worktree to another branch, then apply`);
+    for (let attempt = 0; attempt < 8; attempt++) {
+        const prepared = await preparePlan(repository, options);
+        const { plan, release } = prepared;
+        if (!plan || !release || !plan.ok)
+            return { ...stripInternal(prepared), replanned: attempt };
+        const current = prepared.view?.ledgers.get(plan.package);
+        if (plan.writes.size === 0 && current?.version === plan.version && current.digest === plan.ledger.digest) {
+            // Already applied and nothing drifted: a re-run changes nothing.
+            return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true };
+        }
+        const head = prepared.view?.head;
+        const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
+            sourceCommit: release.commit,
+            promotion: options.promotion ?? null,
+            approvers: options.approvers ?? [],
+            appliedAt: now().toISOString(),
+            appliedBy: options.appliedBy ?? safeUser(),
+        });
+        // The local branch moves; a branch known only from origin gets its local ref created here.
+        const localRef = `refs/heads/${plan.branch}`;
+        const expected = prepared.ref === localRef ? head : undefined;
+        if (await repository.git.updateRef(localRef, commit, expected)) {
+            return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt };
+        }
+    }
+    throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`);
+}
+/**
+ * Writes the commit that applies `plan` on top of `head` (the files and the ledger) without moving any ref:
+ * the CLI moves the environment branch to it, the action proposes it in a promotion pull request.
+ */
+async function writeApplyCommit(git, plan, head, fields) {
+    const ledger = { ...plan.ledger, ...fields };
+    for (const key of Object.keys(ledger))
+        if (ledger[key] === undefined)
+            delete ledger[key];
+    const writes = new Map(plan.writes);
+    writes.set(ledgerPath(plan.package), renderLedger(ledger));
+    const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined;
+    const tree = await editTree(git, baseTree, writes);
+    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
+    const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
+    const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
+    return { commit, tree, ledger };
+}
+function stripInternal(result) {
+    const { release: _r, ref: _ref, view: _v, ...rest } = result;
+    return rest;
+}
+function safeUser() {
+    try {
+        return process.env.GITHUB_ACTOR ?? userInfo().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** How far ahead `next` is searched for. */
+const HORIZON_DAYS = 400;
+const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
+function parseWindow(spec) {
+    const fail = (why) => {
+        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
+    };
+    const match = WINDOW.exec(spec.trim());
+    if (!match)
+        return fail('not a day or day range followed by HH:MM-HH:MM');
+    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
+    const day = (name) => {
+        const index = DAY_NAMES.indexOf(name);
+        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
+    };
+    const first = day(firstName);
+    const last = lastName === undefined ? first : day(lastName);
+    const days = [];
+    for (let d = first;; d = (d + 1) % 7) {
+        days.push(d);
+        if (d === last)
+            break;
+    }
+    const minutes = (hour, minute, mayBeMidnight) => {
+        const h = Number(hour);
+        const m = Number(minute);
+        if (m > 59)
+            return fail(`minute ${minute} is past 59`);
+        if (mayBeMidnight && h === 24 && m === 0)
+            return 1440;
+        if (h > 23)
+            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
+        return h * 60 + m;
+    };
+    const start = minutes(startHour, startMinute, false);
+    const end = minutes(endHour, endMinute, true);
+    if (end <= start) {
+        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
+        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
+    }
+    return { days: days.sort((a, b) => a - b), start, end };
+}
+/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
+function isInsideWindow(now, windows, timeZone = 'UTC') {
+    if (!windows || windows.length === 0)
+        return true;
+    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
+}
+/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
+function inFreeze(now, freezes, timeZone = 'UTC') {
+    if (!freezes || freezes.length === 0)
+        return undefined;
+    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
+}
+/**
+ * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
+ * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
+ */
+function releaseDecision(now, env, releaseAt) {
+    const timeZone = env.timezone ?? 'UTC';
+    const tz = zone(timeZone);
+    const windows = (env.windows ?? []).map(parseWindow);
+    const freezes = (env.freezes ?? []).map(parseFreeze);
+    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
+    const notDue = (reason) => {
+        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
+        const next = nextOpening(from, windows, freezes, tz);
+        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
+    };
+    if (releaseTime !== undefined && now.getTime() < releaseTime) {
+        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
+        return notDue(`release date ${releaseAt} not reached`);
+    }
+    const local = localTime(now.getTime(), tz);
+    const blockers = [];
+    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
+    if (freeze)
+        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
+    const window = windows.length === 0 ? undefined : windowAt(local, windows);
+    if (windows.length > 0 && window === undefined) {
+        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
+    }
+    if (blockers.length > 0)
+        return notDue(blockers.join('; '));
+    const facts = [];
+    if (releaseAt !== undefined)
+        facts.push(`release date ${releaseAt} reached`);
+    if (window !== undefined)
+        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
+    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
+    return { due: true, reason, next: new Date(now.getTime()) };
+}
+const zones = new Map();
+function zone(name) {
+    let found = zones.get(name);
+    if (!found) {
+        let format;
+        try {
+            format = new Intl.DateTimeFormat('en-US', {
+                timeZone: name,
+                hourCycle: 'h23',
+                year: 'numeric',
+                month: 'numeric',
+                day: 'numeric',
+                hour: 'numeric',
+                minute: 'numeric',
+                second: 'numeric',
+            });
+        }
+        catch (error) {
+            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
+                cause: error,
+            });
+        }
+        found = { format };
+        zones.set(name, found);
+    }
+    return found;
+}
+/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
+function offsetAt(t, tz) {
+    const parts = {};
+    for (const part of tz.format.formatToParts(new Date(t))) {
+        if (part.type !== 'literal')
+            parts[part.type] = Number(part.value);
+    }
+    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    return local - Math.floor(t / 1000) * 1000;
+}
+/**
+ * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
+ * time), for one instant.
+ */
+function localTime(t, tz) {
+    return t + offsetAt(t, tz);
+}
+function offsetSegments(from, to, tz) {
+    const starts = [-Infinity];
+    const offsets = [offsetAt(from, tz)];
+    let previousSecond = Math.floor(from / 1000);
+    let previousOffset = offsets[0];
+    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
+        const offset = offsetAt(second * 1000, tz);
+        if (offset !== previousOffset) {
+            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
+            let before = previousSecond;
+            let after = second;
+            while (after - before > 1) {
+                const middle = Math.floor((before + after) / 2);
+                if (offsetAt(middle * 1000, tz) === previousOffset)
+                    before = middle;
+                else
+                    after = middle;
+            }
+            starts.push(after * 1000);
+            offsets.push(offset);
+            previousOffset = offset;
+        }
+        previousSecond = second;
+    }
+    return { starts, offsets };
+}
+function segmentOffset(t, segments) {
+    let offset = segments.offsets[0];
+    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
+        offset = segments.offsets[i];
+    return offset;
+}
+/**
+ * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
+ * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
+ * the first moment the wall clock reads `wall` or later.
+ */
+function instantsAt(wall, segments) {
+    const { starts, offsets } = segments;
+    const found = [];
+    for (let i = 0; i < offsets.length; i++) {
+        const t = wall - offsets[i];
+        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
+            found.push(t);
+    }
+    if (found.length > 0)
+        return found.sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++) {
+        const change = starts[i];
+        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
+            return [change];
+    }
+    return [];
+}
+// ---- windows, freezes and release dates --------------------------------------------------------------------
+const dayNumber = (local) => Math.floor(local / DAY);
+const weekday = (day) => (((day + 4) % 7) + 7) % 7;
+/** Index of the window the local time falls in, if any. */
+function windowAt(local, windows) {
+    const day = dayNumber(local);
+    const minute = Math.floor((local - day * DAY) / MINUTE);
+    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
+    return index >= 0 ? index : undefined;
+}
+function parseFreeze(freeze) {
+    const from = parseDate(freeze.from, 'from');
+    const to = parseDate(freeze.to, 'to');
+    if (to < from)
+        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
+    return { freeze, from, to };
+    function parseDate(value, field) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
+        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
+        }
+        return time / DAY;
+    }
+}
+/** The freeze covering a local day; of overlapping ones, the one ending last. */
+function freezeOn(day, freezes) {
+    let found;
+    for (const freeze of freezes) {
+        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
+            found = freeze;
+    }
+    return found;
+}
+const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
+function parseReleaseDate(value) {
+    const match = RELEASE_DATE.exec(value.trim());
+    const fail = () => {
+        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
+    };
+    if (!match)
+        return fail();
+    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
+    const y = Number(year);
+    const mo = Number(month);
+    const d = Number(day);
+    const h = Number(hour);
+    const mi = Number(minute);
+    const s = Number(second ?? 0);
+    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
+    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
+    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    const valid = check.getUTCFullYear() === y &&
+        check.getUTCMonth() === mo - 1 &&
+        check.getUTCDate() === d &&
+        check.getUTCHours() === h &&
+        check.getUTCMinutes() === mi &&
+        check.getUTCSeconds() === s &&
+        Number(offsetHour ?? 0) <= 23 &&
+        Number(offsetMinute ?? 0) <= 59;
+    if (!valid)
+        return fail();
+    const offset = sign === undefined
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
+    return local - offset;
+}
+/**
+ * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
+ * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
+ * itself) are the only candidates: each is tested in time order, all without a formatter call.
+ */
+function nextOpening(from, windows, freezes, tz) {
+    const until = from + (HORIZON_DAYS + 1) * DAY;
+    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
+    const local = (t) => t + segmentOffset(t, segments);
+    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
+        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
+    const candidates = [from, ...segments.starts.slice(1)];
+    const firstDay = dayNumber(local(from)) - 1;
+    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
+        if (freezeOn(day, freezes))
+            continue;
+        for (const window of windows) {
+            if (window.days.includes(weekday(day)))
+                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
+        }
+    }
+    for (const freeze of freezes)
+        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
+    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
+    return inRange.find(isOpen);
+}
+
+;// CONCATENATED MODULE: ./src/action/promotion/promotion-service.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const PROMOTION_PREFIX = 'gantry/promote/';
+const LABELS = {
+    ACCEPTED: 'gantry:awaiting-approval',
+    SCHEDULED: 'gantry:scheduled',
+    REJECTED: 'gantry:rejected',
+    CANCELED: 'gantry:canceled',
+};
+/**
+ * Promotion pull requests, derived anew on every call from git (tags, ledgers, branches) and GitHub (pull
+ * requests, their markers, reviews): a dropped or repeated run converges instead of remembering anything.
+ */
+class PromotionService {
+    deps;
+    cached;
+    constructor(deps) {
+        this.deps = deps;
+    }
+    /** The default branch as it is on origin: policy, packages and tags. */
+    async source() {
+        if (!this.cached) {
+            const ref = `refs/remotes/origin/${this.deps.defaultBranch}`;
+            const config = await readConfigAt(this.deps.workspace, ref);
+            this.cached = await repository_openRepository(this.deps.workspace, { commit: ref, config });
+        }
+        return this.cached;
+    }
+    /** Fetch again after writing: state is what origin says now. */
+    async refresh() {
+        await fetchAll(this.deps.workspace, this.deps.auth);
+        this.cached = undefined;
+    }
+    environment(repository, name) {
+        const env = repository.config.environments.find((e) => e.name === name);
+        if (!env)
+            throw new Error(`unknown environment ${name}; gantry.yaml declares ${repository.config.environments.map((e) => e.name).join(', ')}`);
+        return env;
+    }
+    async ledgersOf(repository, env) {
+        const head = await repository.git.resolve(`refs/remotes/origin/${env.branch}`);
+        return readLedgers(repository.git, head, repository.model.schemas);
+    }
+    /**
+     * Environments a version should be promoted to now: not applied there, every `after` environment has it.
+     * A rollback holds: automation does not promote a newer version over it until someone asks.
+     */
+    async eligibleEnvironments(pkg, version, automatic) {
+        const repository = await this.source();
+        const applied = new Map();
+        for (const env of repository.config.environments)
+            applied.set(env.name, (await this.ledgersOf(repository, env)).get(pkg));
+        return repository.config.environments
+            .filter((env) => {
+            const ledger = applied.get(env.name);
+            if (ledger?.version === version)
+                return false;
+            if (automatic && ledger?.rollback && compareVersions(version, ledger.version) > 0)
+                return false;
+            return (env.after ?? []).every((before) => applied.get(before)?.version === version);
+        })
+            .map((env) => env.name);
+    }
+    /** A tag, a release, a dispatch or an upstream merge asks for a version: open or update its promotions. */
+    async request(pkg, version, environment, requestedBy) {
+        const repository = await this.source();
+        const release = findRelease(repository, pkg, version);
+        const targets = environment ? [environment] : await this.eligibleEnvironments(pkg, release.version, true);
+        const outcomes = [];
+        for (const env of targets)
+            outcomes.push(await this.openOrUpdate(pkg, release.version, env, requestedBy));
+        return outcomes;
+    }
+    async openOrUpdate(pkg, version, envName, requestedBy) {
+        let repository = await this.source();
+        const env = this.environment(repository, envName);
+        if (await this.ensureEnvironmentBranch(repository, env))
+            repository = await this.source();
+        const prepared = await preparePlan(repository, { repo: this.deps.workspace, target: `${pkg}@${version}`, environment: envName });
+        const plan = prepared.plan;
+        if (!plan || !prepared.release || !plan.ok)
+            return { environment: envName, status: 'blocked', diagnostics: prepared.diagnostics };
+        const current = prepared.view?.ledgers.get(pkg);
+        if (plan.writes.size === 0 && current?.version === version && current.digest === plan.ledger.digest) {
+            return { environment: envName, status: 'applied' };
+        }
+        const { bundle } = (await loadVerifiedBundle(repository, prepared.release)).verified;
+        const branch = promotionBranch(envName, pkg);
+        const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch);
+        const previous = open ? readPromotionMarker(open.body) : undefined;
+        if (open && previous?.version === version && previous.digest === plan.ledger.digest) {
+            return { environment: envName, status: 'unchanged', number: open.number };
+        }
+        if (this.deps.dryRun)
+            return { environment: envName, status: 'would-open' };
+        const marker = {
+            package: pkg,
+            version,
+            environment: envName,
+            digest: plan.ledger.digest,
+            from: current?.version ?? null,
+            rollback: plan.rollback,
+            releaseAt: bundle.environments[envName]?.release ?? null,
+            requestedBy,
+        };
+        const { commit } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit });
+        const remote = await repository.git.resolve(`refs/remotes/origin/${branch}`);
+        if (!(await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth))) {
+            return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` };
+        }
+        const body = renderPromotionBody({ marker, bundle, plan, environment: env });
+        let number;
+        if (open) {
+            await this.deps.api.updatePullRequest(open.number, { title: promotionTitle(marker), body });
+            if (previous && previous.version !== version) {
+                await this.deps.api.comment(open.number, `${code(`${pkg}@${previous.version}`)} is **SUPERSEDED** by ${code(version)}: earlier approvals no longer count.`);
+            }
+            number = open.number;
+        }
+        else {
+            number = (await this.deps.api.createPullRequest({ head: branch, base: env.branch, title: promotionTitle(marker), body })).number;
+        }
+        this.deps.log(`${pkg}@${version} -> ${envName}: promotion #${number} ${open ? 'updated' : 'opened'}`);
+        await this.refresh();
+        const decided = await this.decide(number);
+        const state = 'pr' in decided ? decided.state : 'ACCEPTED';
+        return { environment: envName, status: open ? 'updated' : 'opened', number, state };
+    }
+    /** An environment branch that does not exist yet starts as a commit holding only an explanation. */
+    async ensureEnvironmentBranch(repository, env) {
+        if (await repository.git.resolve(`refs/remotes/origin/${env.branch}`))
+            return false;
+        if (this.deps.dryRun)
+            return false;
+        const tree = await editTree(repository.git, undefined, new Map([['.gantry/README.md', `This branch holds the desired state of the ${env.name} environment, written by Gantry promotions.\n`]]));
+        const commit = await repository.git.commitTree(tree, [], `gantry: create ${env.branch}\n`, GANTRY_IDENTITY);
+        await pushWithLease(this.deps.workspace, commit, env.branch, null, this.deps.auth);
+        await this.refresh();
+        return true;
+    }
+    /** Where a promotion stands now, from its pull request, marker, reviews and the clock. Writes nothing. */
+    async assess(number) {
+        const pr = await this.deps.api.getPullRequest(number);
+        const marker = readPromotionMarker(pr.body);
+        if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX))
+            return undefined;
+        const repository = await this.source();
+        const environment = this.environment(repository, marker.environment);
+        if (pr.merged)
+            return { pr, marker, environment, state: 'APPLIED' };
+        if (pr.state === 'closed')
+            return { pr, marker, environment, state: marker.status ?? 'CLOSED' };
+        const decision = await this.approvals(pr, marker, environment);
+        if (decision.changesRequested.length > 0)
+            return { pr, marker, environment, state: 'REJECTED', decision };
+        if (!decision.approved)
+            return { pr, marker, environment, state: 'ACCEPTED', decision };
+        const schedule = releaseDecision(this.deps.now, environment, marker.releaseAt ?? undefined);
+        return { pr, marker, environment, state: schedule.due ? 'APPLIED' : 'SCHEDULED', decision, schedule };
+    }
+    async approvals(pr, marker, environment) {
+        const reviews = await this.deps.api.listReviews(pr.number);
+        const permissions = new Map();
+        for (const login of new Set(reviews.map((r) => r.reviewer.toLowerCase())))
+            permissions.set(login, await this.deps.api.permission(login));
+        const teamMembers = new Map();
+        for (const team of (environment.reviewers ?? []).filter((r) => r.includes('/')))
+            teamMembers.set(team, await this.deps.api.teamMembers(team));
+        const pushers = (await this.deps.api.listCommitAuthors(pr.number)).filter((p) => p !== pr.author && p !== GANTRY_IDENTITY.email);
+        const before = await this.beforeSteps(marker);
+        return evaluateApprovals({
+            reviews,
+            headSha: pr.headSha,
+            author: pr.author,
+            bot: pr.author,
+            pushers,
+            permissions,
+            ...(environment.reviewers ? { reviewers: environment.reviewers } : {}),
+            teamMembers,
+            required: environment.approvals ?? 0,
+            instructions: before.length ? parseInstructionChecklist(pr.body, before) : [],
+        });
+    }
+    async beforeSteps(marker) {
+        const bundle = await this.bundleOf(marker);
+        return bundle.instructions.filter((i) => i.when === 'before').map((i) => i.step);
+    }
+    async bundleOf(marker) {
+        const repository = await this.source();
+        const { verified, diagnostics } = await loadVerifiedBundle(repository, findRelease(repository, marker.package, marker.version));
+        if (!verified)
+            throw new Error(diagnostics.map((d) => d.message).join('; '));
+        return verified.bundle;
+    }
+    /** Assess, then act: reject, schedule, or merge (with the SHA that was approved), and record it. */
+    async decide(number) {
+        const assessment = await this.assess(number);
+        if (!assessment)
+            return { state: 'NOT_A_PROMOTION' };
+        const { pr, marker, state } = assessment;
+        if (this.deps.dryRun)
+            return assessment;
+        if (pr.merged) {
+            await this.record(pr, marker);
+            return assessment;
+        }
+        if (pr.state === 'closed')
+            return assessment;
+        if (state === 'REJECTED') {
+            const by = assessment.decision.changesRequested[0];
+            await this.close(pr, marker, 'REJECTED', by.body.trim() || `changes requested by ${by.login}`, by.login);
+            return assessment;
+        }
+        await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state]);
+        if (state === 'SCHEDULED') {
+            const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window';
+            await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule.reason)}). Comment ${code('/gantry cancel')} to cancel.`);
+            return assessment;
+        }
+        if (state !== 'APPLIED')
+            return assessment;
+        return this.merge(assessment);
+    }
+    async merge(assessment) {
+        const { pr, marker, decision } = assessment;
+        if (!(await this.isGantryCommit(pr, marker))) {
+            await this.stickyNote(pr.number, 'integrity', `❌ The promotion branch no longer holds what Gantry proposed for ${code(`${marker.package}@${marker.version}`)}: nothing applied. Comment ${code('/gantry retry')} to propose it again.`);
+            return { ...assessment, state: 'ACCEPTED' };
+        }
+        const approvers = decision?.approvers ?? [];
+        const message = [`Promotion #${pr.number}`, ...approvers.map((a) => `Approved-by: ${a.login} at ${a.sha}`)].join('\n');
+        const outcome = await this.deps.api.merge(pr.number, pr.headSha, promotionTitle(marker), message);
+        if (!outcome.merged) {
+            await this.stickyNote(pr.number, 'merge', `⚠️ Not applied: ${outcome.reason === 'head-moved' ? 'the head moved after the approvals were checked' : inert(outcome.message)}. The next run looks again.`);
+            return { ...assessment, state: 'ACCEPTED' };
+        }
+        this.deps.log(`${marker.package}@${marker.version} applied to ${marker.environment} (#${pr.number})`);
+        await this.refresh();
+        await this.record({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers);
+        await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), undefined);
+        await this.request(marker.package, marker.version, undefined, `${marker.environment} applied (#${pr.number})`);
+        return { ...assessment, state: 'APPLIED' };
+    }
+    /** The promotion branch must hold exactly the apply commit Gantry computes on its parent. */
+    async isGantryCommit(pr, marker) {
+        const repository = await this.source();
+        const git = repository.git;
+        const parents = (await git.text(['rev-list', '--parents', '-n', '1', pr.headSha]).catch(() => '')).trim().split(' ').slice(1);
+        if (parents.length !== 1)
+            return false;
+        const prepared = await preparePlan(repository, { repo: this.deps.workspace, target: `${marker.package}@${marker.version}`, environment: marker.environment, environmentHead: parents[0] });
+        if (!prepared.plan || !prepared.release)
+            return false;
+        const expected = await writeApplyCommit(git, prepared.plan, parents[0], { sourceCommit: prepared.release.commit });
+        const actual = (await git.text(['rev-parse', `${pr.headSha}^{tree}`])).trim();
+        return expected.tree === actual;
+    }
+    /**
+     * After the merge the ledger gets the bookkeeping: promotion number, approvers with the SHA they approved,
+     * when. Idempotent: a crash between the merge and this step is finished by the next run, never re-merged.
+     */
+    async record(pr, marker, approvers) {
+        for (let attempt = 0; attempt < 5; attempt++) {
+            const repository = await this.source();
+            const env = this.environment(repository, marker.environment);
+            const head = await repository.git.resolve(`refs/remotes/origin/${env.branch}`);
+            const ledger = (await readLedgers(repository.git, head, repository.model.schemas)).get(marker.package);
+            if (!head || !ledger || ledger.version !== marker.version || ledger.promotion === pr.number)
+                return;
+            const who = approvers ?? (await this.approvals(pr, marker, env)).approvers;
+            const recorded = { ...ledger, promotion: pr.number, approvers: who, appliedAt: pr.mergedAt ?? this.deps.now.toISOString(), appliedBy: 'gantry' };
+            const tree = await editTree(repository.git, (await repository.git.text(['rev-parse', `${head}^{tree}`])).trim(), new Map([[ledgerPath(marker.package), renderLedger(recorded)]]));
+            const commit = await repository.git.commitTree(tree, [head], `gantry: record promotion #${pr.number} of ${marker.package}@${marker.version} in ${env.name}\n`, GANTRY_IDENTITY);
+            if (await pushWithLease(this.deps.workspace, commit, env.branch, head, this.deps.auth)) {
+                await this.refresh();
+                return;
+            }
+            await this.refresh();
+        }
+        this.deps.log(`could not record promotion #${pr.number}: ${marker.environment} kept moving; the next run records it`);
+    }
+    /** REJECTED or CANCELED: the reason goes into the marker (status and the dashboard read it), the PR closes. */
+    async close(pr, marker, status, reason, by) {
+        const ended = { ...marker, status, reason };
+        await this.deps.api.updatePullRequest(pr.number, { body: withMarker(pr.body, ended), state: 'closed' });
+        await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[status]);
+        const verb = status === 'REJECTED' ? 'Rejected' : 'Canceled';
+        await this.deps.api.comment(pr.number, `${verb} by ${code(by)}: ${inert(reason, 2000)}\n\n${marker.package}@${marker.version} reaches ${inert(marker.environment)} only through a new request: comment ${code('/gantry retry')}.`);
+    }
+    /** `/gantry reject <reason>`, `/gantry cancel`, `/gantry retry` from someone with write access. */
+    async command(number, login, text) {
+        const match = /^\/gantry\s+(reject|cancel|retry)\b[ \t]*(.*)$/m.exec(text);
+        if (!match)
+            return 'not a command';
+        const permission = await this.deps.api.permission(login);
+        if (!['admin', 'maintain', 'write'].includes(permission))
+            return `${login} has no write access: ignored`;
+        const pr = await this.deps.api.getPullRequest(number);
+        const marker = readPromotionMarker(pr.body);
+        if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX))
+            return 'not a promotion pull request';
+        const verb = match[1];
+        if (verb === 'retry') {
+            if (pr.state === 'open')
+                return (await this.decide(number)).state;
+            if (pr.merged)
+                return 'already applied';
+            const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`);
+            return outcomes.map((o) => o.status).join(', ');
+        }
+        if (pr.merged) {
+            await this.deps.api.comment(number, `Already applied: to undo it, promote an older version (a rollback).`);
+            return 'already applied';
+        }
+        if (pr.state === 'closed')
+            return 'already closed';
+        if (verb === 'reject')
+            await this.close(pr, marker, 'REJECTED', match[2]?.trim() || 'no reason given', login);
+        else
+            await this.close(pr, marker, 'CANCELED', match[2]?.trim() || 'canceled', login);
+        return verb === 'reject' ? 'REJECTED' : 'CANCELED';
+    }
+    /** Promotion pull requests by state: the open ones, and the most recently closed ones (one page). */
+    async promotions(state) {
+        const prs = await this.deps.api.listPullRequests(state, state === 'closed' ? { maxPages: 1 } : {});
+        return prs.filter((p) => p.headRef.startsWith(PROMOTION_PREFIX) && readPromotionMarker(p.body));
+    }
+    /** One comment per kind of note on a pull request, updated rather than repeated on every run. */
+    async stickyNote(number, kind, text) {
+        const marker = hiddenMarker(`note-${kind}`);
+        await this.deps.comments.upsertComment(number, marker, `${marker}\n${text}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/promotion/reconcile.ts
+
+
+/**
+ * The scheduled run: decide every open promotion (due SCHEDULED ones apply), finish the bookkeeping of
+ * merged ones, and open the promotions that are due (the latest version of each package, where its `after`
+ * environments have it). Everything is derived from git and GitHub, so a dropped run is caught up here.
+ */
+async function reconcile(service) {
+    const outcome = { decided: [], requested: [], recorded: 0 };
+    for (const pr of await service.promotions('open')) {
+        const decided = await service.decide(pr.number);
+        outcome.decided.push({ number: pr.number, state: decided.state });
+    }
+    for (const pr of await service.promotions('closed')) {
+        if (!pr.merged)
+            continue;
+        const assessment = await service.assess(pr.number);
+        if (assessment) {
+            await service.record(pr, assessment.marker);
+            outcome.recorded++;
+        }
+    }
+    const repository = await service.source();
+    for (const pkg of [...new Set(repository.released.map((r) => r.package))].sort()) {
+        const latest = versionsOf(repository.released, pkg).sort((a, b) => compareVersions(b.version, a.version))[0];
+        if (!latest)
+            continue;
+        const outcomes = await service.request(pkg, latest.version, undefined, 'schedule');
+        if (outcomes.length)
+            outcome.requested.push({ package: pkg, version: latest.version, outcomes });
+    }
+    return outcome;
+}
+
 ;// CONCATENATED MODULE: ./src/action/main.ts
+
+
+
+
+
+
+
 
 
 
@@ -52152,42 +53726,70 @@ async function run() {
         const context = readGitHubContext(process.env);
         const workspace = inputs.workingDirectory ?? context.workspace;
         const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, log: (m) => info(m) });
-        const api = new RepositoryApi(octokit, { owner: context.owner, repo: context.repo });
+        const ref = { owner: context.owner, repo: context.repo };
+        const api = new RepositoryApi(octokit, ref);
+        const promotionApi = new PromotionApi(octokit, ref);
         const auth = { serverUrl: context.serverUrl, token: inputs.token };
         const repository = context.payload.repository;
         const defaultBranch = repository?.default_branch ?? (await api.defaultBranch());
-        const command = inputs.command === 'auto' ? commandFor(context.eventName) : inputs.command;
+        const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command;
         info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`);
         await group('Fetch branches and tags', () => fetchAll(workspace, auth));
-        if (command === 'validate') {
-            const pr = context.payload.pull_request;
-            if (!pr)
-                throw new errors_UsageError('validate runs on pull_request events (no pull_request in the payload)');
-            const outcome = await validatePullRequest({ api, workspace, number: pr.number, headSha: pr.head.sha, defaultBranch, dryRun: inputs.dryRun });
-            setOutput('errors', outcome.errors);
-            setOutput('warnings', outcome.warnings);
-            setOutput('packages', outcome.touched.join(' '));
-            if (outcome.errors > 0)
-                setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`);
-            return;
+        // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
+        const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date();
+        const service = new PromotionService({ api: promotionApi, comments: api, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => info(m) });
+        const pr = context.payload.pull_request;
+        switch (command) {
+            case 'validate': {
+                if (!pr)
+                    throw new errors_UsageError('validate runs on pull_request events (no pull_request in the payload)');
+                const outcome = await validatePullRequest({ api, workspace, number: pr.number, headSha: pr.head.sha, defaultBranch, dryRun: inputs.dryRun });
+                setOutput('errors', outcome.errors);
+                setOutput('warnings', outcome.warnings);
+                setOutput('packages', outcome.touched.join(' '));
+                if (outcome.errors > 0)
+                    setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`);
+                return;
+            }
+            case 'release': {
+                await release(service, api, workspace, auth, inputs);
+                break;
+            }
+            case 'promote': {
+                const target = await promotionTarget(context, inputs);
+                const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy);
+                for (const o of outcomes) {
+                    info(`${target.package} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
+                    if (o.status === 'blocked')
+                        for (const d of o.diagnostics)
+                            warning(d.message, { title: `gantry ${d.code}` });
+                    if (o.status === 'refused')
+                        warning(o.message);
+                }
+                setOutput('promotions', JSON.stringify(outcomes.map((o) => ({ environment: o.environment, status: o.status, ...('number' in o ? { number: o.number } : {}) }))));
+                break;
+            }
+            case 'cancel': {
+                if (!inputs.package || !inputs.environment)
+                    throw new errors_UsageError('cancel needs the package and environment inputs');
+                const open = (await promotionApi.listPullRequests('open', { head: promotionBranch(inputs.environment, inputs.package) }))[0];
+                if (!open)
+                    throw new errors_UsageError(`no open promotion of ${inputs.package} into ${inputs.environment}`);
+                const marker = readPromotionMarker(open.body);
+                if (marker && !inputs.dryRun)
+                    await service.close(open, marker, 'CANCELED', `canceled by a manual run of ${context.actor || 'someone'}`, context.actor || 'workflow_dispatch');
+                break;
+            }
+            case 'reconcile': {
+                const outcome = await group('Reconcile', () => reconcile(service));
+                for (const d of outcome.decided)
+                    info(`#${d.number}: ${d.state}`);
+                break;
+            }
+            default:
+                await handlePullRequestActivity(context, service, api, pr, inputs.dryRun);
         }
-        const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun });
-        for (const r of outcome.released)
-            info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`);
-        setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '));
-        setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '));
-        const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
-        for (const d of errors)
-            error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) });
-        await summary
-            .addHeading('Gantry release', 3)
-            .addTable([
-            [{ data: 'package', header: true }, { data: 'version', header: true }, { data: 'tag', header: true }, { data: 'new', header: true }],
-            ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
-        ])
-            .write();
-        if (errors.length > 0)
-            setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`);
+        await group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun));
     }
     catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -52195,10 +53797,117 @@ async function run() {
         setFailed(`${message}${cause}`);
     }
 }
-function commandFor(eventName) {
-    if (eventName === 'pull_request' || eventName === 'pull_request_target')
-        return 'validate';
-    return 'release';
+function commandFor(context, defaultBranch) {
+    const pr = context.payload.pull_request;
+    switch (context.eventName) {
+        case 'pull_request':
+        case 'pull_request_target':
+            return pr && pr.base.ref === defaultBranch ? 'validate' : 'activity';
+        case 'push':
+            return context.ref.startsWith('refs/tags/') ? 'promote' : 'release';
+        case 'release':
+        case 'create':
+            return 'promote';
+        case 'schedule':
+            return 'reconcile';
+        case 'workflow_dispatch':
+            return context.payload.inputs?.package || process.env['INPUT_PACKAGE'] ? 'promote' : 'reconcile';
+        default:
+            return 'activity';
+    }
+}
+async function release(service, api, workspace, auth, inputs) {
+    const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun });
+    for (const r of outcome.released)
+        info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`);
+    setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '));
+    setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '));
+    const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
+    for (const d of errors)
+        error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) });
+    await summary
+        .addHeading('Gantry release', 3)
+        .addTable([
+        [{ data: 'package', header: true }, { data: 'version', header: true }, { data: 'tag', header: true }, { data: 'new', header: true }],
+        ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
+    ])
+        .write();
+    if (errors.length > 0) {
+        setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`);
+        return;
+    }
+    // New versions go straight on to their first environments: no need to wait for a tag event.
+    await service.refresh();
+    const source = await service.source();
+    const created = dependencyOrder(outcome.artifacts.filter((a) => a.created), (name) => (source.model.packages.get(name)?.manifest.dependencies ?? []).map((d) => d.package));
+    for (const artifact of created) {
+        for (const o of await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`)) {
+            info(`${artifact.tag} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
+        }
+    }
+}
+async function promotionTarget(context, inputs) {
+    const tag = context.ref.startsWith('refs/tags/') ? context.ref.slice('refs/tags/'.length) : context.payload.release?.tag_name;
+    if (!inputs.package && tag) {
+        const parsed = parseTagName(tag);
+        if (!parsed)
+            throw new errors_UsageError(`${tag} is not a <package>@<version> tag`);
+        return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}` };
+    }
+    if (!inputs.package)
+        throw new errors_UsageError('promote needs the package input (and optionally version and environment)');
+    return {
+        package: inputs.package,
+        ...(inputs.version ? { version: inputs.version } : {}),
+        ...(inputs.environment ? { environment: inputs.environment } : {}),
+        requestedBy: `manual run by ${context.actor || 'someone'}`,
+    };
+}
+/** Reviews, comments and pull requests around promotions and environment branches. */
+async function handlePullRequestActivity(context, service, api, pr, dryRun) {
+    if (context.eventName === 'issue_comment') {
+        const issue = context.payload.issue;
+        const comment = context.payload.comment;
+        if (!issue?.pull_request || !comment?.body?.trimStart().startsWith('/gantry'))
+            return;
+        info(`#${issue.number}: ${await service.command(issue.number, comment.user?.login ?? '', comment.body)}`);
+        return;
+    }
+    if (!pr)
+        return;
+    if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
+        const decided = await service.decide(pr.number);
+        info(`#${pr.number}: ${decided.state}`);
+        return;
+    }
+    // A pull request into an environment branch that Gantry did not open: the lock and drift check.
+    const repository = await service.source();
+    const environment = repository.config.environments.find((e) => e.branch === pr.base.ref);
+    if (!environment)
+        return;
+    const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun });
+    const errors = findings.filter((d) => d.severity === 'error').length;
+    if (errors > 0)
+        setFailed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`);
+}
+/** Dependencies first, so that a package's dependencies are applied before it is planned. */
+function dependencyOrder(items, dependencies) {
+    const byName = new Map(items.map((i) => [i.package, i]));
+    const out = [];
+    const seen = new Set();
+    const visit = (name) => {
+        if (seen.has(name))
+            return;
+        seen.add(name);
+        for (const dep of dependencies(name))
+            visit(dep);
+        const item = byName.get(name);
+        if (item)
+            out.push(item);
+    };
+    for (const item of [...items].sort((a, b) => a.package.localeCompare(b.package)))
+        visit(item.package);
+    return out;
 }
 
 

@@ -7544,8 +7544,9 @@ async function readLedgers(git, head, schemas) {
     return ledgers;
 }
 /** The environment branch as the planner needs it: head, ledgers, and the bytes of the items asked for. */
-async function readEnvironmentView(git, branch, paths, schemas, needed) {
-    const resolved = await git.resolveBranch(branch);
+async function readEnvironmentView(git, branch, paths, schemas, needed, at) {
+    // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
+    const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch);
     const ledgers = await readLedgers(git, resolved?.head, schemas);
     const files = new Map();
     if (resolved) {
@@ -9083,7 +9084,7 @@ async function preparePlan(repository, options) {
     if (!verified)
         return { ok: false, diagnostics, replanned: 0 };
     const { git, paths, model } = repository;
-    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)));
+    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)), options.environmentHead);
     const upstream = new Map();
     for (const before of environment.after ?? []) {
         const branch = repository.config.environments.find((e) => e.name === before)?.branch;
@@ -9131,30 +9132,39 @@ async function applyCommand(options) {
             return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true };
         }
         const head = prepared.view?.head;
-        const ledger = {
-            ...plan.ledger,
+        const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
             sourceCommit: release.commit,
             promotion: options.promotion ?? null,
             approvers: options.approvers ?? [],
             appliedAt: now().toISOString(),
             appliedBy: options.appliedBy ?? safeUser(),
-        };
-        const writes = new Map(plan.writes);
-        writes.set(ledgerPath(plan.package), renderLedger(ledger));
-        const git = repository.git;
-        const baseTree = head ? `${head}^{tree}` : undefined;
-        const tree = await editTree(git, baseTree ? (await git.text(['rev-parse', baseTree])).trim() : undefined, writes);
-        const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
-        const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
-        const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
+        });
         // The local branch moves; a branch known only from origin gets its local ref created here.
         const localRef = `refs/heads/${plan.branch}`;
         const expected = prepared.ref === localRef ? head : undefined;
-        if (await git.updateRef(localRef, commit, expected)) {
+        if (await repository.git.updateRef(localRef, commit, expected)) {
             return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt };
         }
     }
     throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`);
+}
+/**
+ * Writes the commit that applies `plan` on top of `head` (the files and the ledger) without moving any ref:
+ * the CLI moves the environment branch to it, the action proposes it in a promotion pull request.
+ */
+async function writeApplyCommit(git, plan, head, fields) {
+    const ledger = { ...plan.ledger, ...fields };
+    for (const key of Object.keys(ledger))
+        if (ledger[key] === undefined)
+            delete ledger[key];
+    const writes = new Map(plan.writes);
+    writes.set(ledgerPath(plan.package), renderLedger(ledger));
+    const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined;
+    const tree = await editTree(git, baseTree, writes);
+    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
+    const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
+    const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
+    return { commit, tree, ledger };
 }
 function stripInternal(result) {
     const { release: _r, ref: _ref, view: _v, ...rest } = result;

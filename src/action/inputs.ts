@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 
-export type ActionCommand = 'validate' | 'release' | 'auto'
+export type ActionCommand = 'auto' | 'validate' | 'release' | 'promote' | 'cancel' | 'reconcile'
+const COMMANDS: readonly ActionCommand[] = ['auto', 'validate', 'release', 'promote', 'cancel', 'reconcile']
 
 /** Every input of action.yml, parsed and checked in one place. */
 export interface ActionInputs {
@@ -15,9 +16,7 @@ export interface ActionInputs {
 
 export function readInputs(): ActionInputs {
   const command = (core.getInput('command') || 'auto') as ActionCommand
-  if (!['validate', 'release', 'auto'].includes(command)) {
-    throw new Error(`input command must be auto, validate or release, not "${command}"`)
-  }
+  if (!COMMANDS.includes(command)) throw new Error(`input command must be one of ${COMMANDS.join(', ')}, not "${command}"`)
   const optional = (name: string) => core.getInput(name) || undefined
   return {
     token: core.getInput('token', { required: true }),

@@ -1,12 +1,26 @@
 import * as core from '@actions/core'
 import { fetchAll } from '../adapters/git/remote.js'
 import { createOctokit } from '../adapters/github/octokit.js'
+import { PromotionApi } from '../adapters/github/promotion-api.js'
 import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
-import { releaseOnPush } from './events/push.js'
+import { parseTagName } from '../core/model/released-version.js'
+import { promotionBranch, readPromotionMarker } from '../core/render/promotion-body.js'
+import { checkEnvironmentPullRequest } from './events/environment-pull-request.js'
 import { validatePullRequest } from './events/pull-request.js'
-import { readGitHubContext } from './github-context.js'
-import { readInputs } from './inputs.js'
+import { releaseOnPush } from './events/push.js'
+import { type GitHubContext, readGitHubContext } from './github-context.js'
+import { type ActionCommand, type ActionInputs, readInputs } from './inputs.js'
+import { refreshDashboard } from './promotion/dashboard.js'
+import { PROMOTION_PREFIX, PromotionService } from './promotion/promotion-service.js'
+import { reconcile } from './promotion/reconcile.js'
+
+interface PullRequestPayload {
+  number: number
+  merged?: boolean
+  head: { sha: string; ref: string }
+  base: { ref: string }
+}
 
 /** The action: reads inputs and context, picks the job from the event, and fails the step on errors. */
 export async function run(): Promise<void> {
@@ -15,38 +29,62 @@ export async function run(): Promise<void> {
     const context = readGitHubContext(process.env)
     const workspace = inputs.workingDirectory ?? context.workspace
     const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, log: (m) => core.info(m) })
-    const api = new RepositoryApi(octokit, { owner: context.owner, repo: context.repo })
+    const ref = { owner: context.owner, repo: context.repo }
+    const api = new RepositoryApi(octokit, ref)
+    const promotionApi = new PromotionApi(octokit, ref)
     const auth = { serverUrl: context.serverUrl, token: inputs.token }
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
-    const command = inputs.command === 'auto' ? commandFor(context.eventName) : inputs.command
+    const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command
     core.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
+    // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
+    const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date()
+    const service = new PromotionService({ api: promotionApi, comments: api, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
+    const pr = context.payload.pull_request as PullRequestPayload | undefined
 
-    if (command === 'validate') {
-      const pr = context.payload.pull_request as { number: number; head: { sha: string } } | undefined
-      if (!pr) throw new UsageError('validate runs on pull_request events (no pull_request in the payload)')
-      const outcome = await validatePullRequest({ api, workspace, number: pr.number, headSha: pr.head.sha, defaultBranch, dryRun: inputs.dryRun })
-      core.setOutput('errors', outcome.errors)
-      core.setOutput('warnings', outcome.warnings)
-      core.setOutput('packages', outcome.touched.join(' '))
-      if (outcome.errors > 0) core.setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`)
-      return
+    switch (command) {
+      case 'validate': {
+        if (!pr) throw new UsageError('validate runs on pull_request events (no pull_request in the payload)')
+        const outcome = await validatePullRequest({ api, workspace, number: pr.number, headSha: pr.head.sha, defaultBranch, dryRun: inputs.dryRun })
+        core.setOutput('errors', outcome.errors)
+        core.setOutput('warnings', outcome.warnings)
+        core.setOutput('packages', outcome.touched.join(' '))
+        if (outcome.errors > 0) core.setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`)
+        return
+      }
+      case 'release': {
+        await release(service, api, workspace, auth, inputs)
+        break
+      }
+      case 'promote': {
+        const target = await promotionTarget(context, inputs)
+        const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy)
+        for (const o of outcomes) {
+          core.info(`${target.package} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
+          if (o.status === 'blocked') for (const d of o.diagnostics) core.warning(d.message, { title: `gantry ${d.code}` })
+          if (o.status === 'refused') core.warning(o.message)
+        }
+        core.setOutput('promotions', JSON.stringify(outcomes.map((o) => ({ environment: o.environment, status: o.status, ...('number' in o ? { number: o.number } : {}) }))))
+        break
+      }
+      case 'cancel': {
+        if (!inputs.package || !inputs.environment) throw new UsageError('cancel needs the package and environment inputs')
+        const open = (await promotionApi.listPullRequests('open', { head: promotionBranch(inputs.environment, inputs.package) }))[0]
+        if (!open) throw new UsageError(`no open promotion of ${inputs.package} into ${inputs.environment}`)
+        const marker = readPromotionMarker(open.body)
+        if (marker && !inputs.dryRun) await service.close(open, marker, 'CANCELED', `canceled by a manual run of ${context.actor || 'someone'}`, context.actor || 'workflow_dispatch')
+        break
+      }
+      case 'reconcile': {
+        const outcome = await core.group('Reconcile', () => reconcile(service))
+        for (const d of outcome.decided) core.info(`#${d.number}: ${d.state}`)
+        break
+      }
+      default:
+        await handlePullRequestActivity(context, service, api, pr, inputs.dryRun)
     }
-    const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun })
-    for (const r of outcome.released) core.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`)
-    core.setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '))
-    core.setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '))
-    const errors = outcome.diagnostics.filter((d) => d.severity === 'error')
-    for (const d of errors) core.error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) })
-    await core.summary
-      .addHeading('Gantry release', 3)
-      .addTable([
-        [{ data: 'package', header: true }, { data: 'version', header: true }, { data: 'tag', header: true }, { data: 'new', header: true }],
-        ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
-      ])
-      .write()
-    if (errors.length > 0) core.setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`)
+    await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
@@ -54,7 +92,109 @@ export async function run(): Promise<void> {
   }
 }
 
-function commandFor(eventName: string): 'validate' | 'release' {
-  if (eventName === 'pull_request' || eventName === 'pull_request_target') return 'validate'
-  return 'release'
+type Command = Exclude<ActionCommand, 'auto'> | 'activity'
+
+function commandFor(context: GitHubContext, defaultBranch: string): Command {
+  const pr = context.payload.pull_request as PullRequestPayload | undefined
+  switch (context.eventName) {
+    case 'pull_request':
+    case 'pull_request_target':
+      return pr && pr.base.ref === defaultBranch ? 'validate' : 'activity'
+    case 'push':
+      return context.ref.startsWith('refs/tags/') ? 'promote' : 'release'
+    case 'release':
+    case 'create':
+      return 'promote'
+    case 'schedule':
+      return 'reconcile'
+    case 'workflow_dispatch':
+      return (context.payload.inputs as { package?: string } | undefined)?.package || process.env['INPUT_PACKAGE'] ? 'promote' : 'reconcile'
+    default:
+      return 'activity'
+  }
+}
+
+async function release(service: PromotionService, api: RepositoryApi, workspace: string, auth: { serverUrl: string; token: string }, inputs: ActionInputs): Promise<void> {
+  const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun })
+  for (const r of outcome.released) core.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`)
+  core.setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '))
+  core.setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '))
+  const errors = outcome.diagnostics.filter((d) => d.severity === 'error')
+  for (const d of errors) core.error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) })
+  await core.summary
+    .addHeading('Gantry release', 3)
+    .addTable([
+      [{ data: 'package', header: true }, { data: 'version', header: true }, { data: 'tag', header: true }, { data: 'new', header: true }],
+      ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
+    ])
+    .write()
+  if (errors.length > 0) {
+    core.setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`)
+    return
+  }
+  // New versions go straight on to their first environments: no need to wait for a tag event.
+  await service.refresh()
+  const source = await service.source()
+  const created = dependencyOrder(outcome.artifacts.filter((a) => a.created), (name) => (source.model.packages.get(name)?.manifest.dependencies ?? []).map((d) => d.package))
+  for (const artifact of created) {
+    for (const o of await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`)) {
+      core.info(`${artifact.tag} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
+    }
+  }
+}
+
+async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Promise<{ package: string; version?: string; environment?: string; requestedBy: string }> {
+  const tag = context.ref.startsWith('refs/tags/') ? context.ref.slice('refs/tags/'.length) : (context.payload.release as { tag_name?: string } | undefined)?.tag_name
+  if (!inputs.package && tag) {
+    const parsed = parseTagName(tag)
+    if (!parsed) throw new UsageError(`${tag} is not a <package>@<version> tag`)
+    return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}` }
+  }
+  if (!inputs.package) throw new UsageError('promote needs the package input (and optionally version and environment)')
+  return {
+    package: inputs.package,
+    ...(inputs.version ? { version: inputs.version } : {}),
+    ...(inputs.environment ? { environment: inputs.environment } : {}),
+    requestedBy: `manual run by ${context.actor || 'someone'}`,
+  }
+}
+
+/** Reviews, comments and pull requests around promotions and environment branches. */
+async function handlePullRequestActivity(context: GitHubContext, service: PromotionService, api: RepositoryApi, pr: PullRequestPayload | undefined, dryRun: boolean): Promise<void> {
+  if (context.eventName === 'issue_comment') {
+    const issue = context.payload.issue as { number: number; pull_request?: unknown } | undefined
+    const comment = context.payload.comment as { body?: string; user?: { login: string } } | undefined
+    if (!issue?.pull_request || !comment?.body?.trimStart().startsWith('/gantry')) return
+    core.info(`#${issue.number}: ${await service.command(issue.number, comment.user?.login ?? '', comment.body)}`)
+    return
+  }
+  if (!pr) return
+  if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
+    const decided = await service.decide(pr.number)
+    core.info(`#${pr.number}: ${decided.state}`)
+    return
+  }
+  // A pull request into an environment branch that Gantry did not open: the lock and drift check.
+  const repository = await service.source()
+  const environment = repository.config.environments.find((e) => e.branch === pr.base.ref)
+  if (!environment) return
+  const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun })
+  const errors = findings.filter((d) => d.severity === 'error').length
+  if (errors > 0) core.setFailed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`)
+}
+
+/** Dependencies first, so that a package's dependencies are applied before it is planned. */
+function dependencyOrder<T extends { package: string }>(items: T[], dependencies: (name: string) => string[]): T[] {
+  const byName = new Map(items.map((i) => [i.package, i]))
+  const out: T[] = []
+  const seen = new Set<string>()
+  const visit = (name: string) => {
+    if (seen.has(name)) return
+    seen.add(name)
+    for (const dep of dependencies(name)) visit(dep)
+    const item = byName.get(name)
+    if (item) out.push(item)
+  }
+  for (const item of [...items].sort((a, b) => a.package.localeCompare(b.package))) visit(item.package)
+  return out
 }

@@ -26,6 +26,8 @@ export interface PromoteOptions {
   approvers?: { login: string; sha: string }[]
   appliedBy?: string
   now?: () => Date
+  /** Plan against this commit of the environment branch instead of its tip. */
+  environmentHead?: string
 }
 
 export interface PromoteResult {
@@ -58,8 +60,13 @@ export async function preparePlan(
   const { verified, diagnostics } = await loadVerifiedBundle(repository, release, options.out)
   if (!verified) return { ok: false, diagnostics, replanned: 0 }
   const { git, paths, model } = repository
-  const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
-    itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)),
+  const view = await readEnvironmentView(
+    git,
+    environment.branch,
+    paths,
+    model.schemas,
+    (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)),
+    options.environmentHead,
   )
   const upstream = new Map<string, EnvironmentLedger | undefined>()
   for (const before of environment.after ?? []) {

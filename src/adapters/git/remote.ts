@@ -34,3 +34,16 @@ export async function pushTags(dir: string, tags: readonly string[], auth?: Remo
   }
   return refused
 }
+
+/**
+ * Points `branch` on origin at `commit` only if it is still at `expected` (null: must not exist). A person's
+ * push in between makes this fail instead of being overwritten.
+ */
+export async function pushWithLease(dir: string, commit: string, branch: string, expected: string | null, auth?: RemoteAuth): Promise<boolean> {
+  try {
+    await remoteGit(dir, auth).push(['--force-with-lease', `refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`])
+    return true
+  } catch {
+    return false
+  }
+}

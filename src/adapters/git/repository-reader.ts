@@ -86,8 +86,10 @@ export async function readEnvironmentView(
   paths: SourcePaths,
   schemas: SchemaRegistry,
   needed: (ledgers: ReadonlyMap<string, EnvironmentLedger>) => readonly ItemId[],
+  at?: string,
 ): Promise<EnvironmentView & { ref?: string }> {
-  const resolved = await git.resolveBranch(branch)
+  // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
+  const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
   const ledgers = await readLedgers(git, resolved?.head, schemas)
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {

@@ -4,19 +4,21 @@
  */
 export function inert(text: string, maxLength = 500): string {
   const clipped = text.length > maxLength ? `${text.slice(0, maxLength)}…` : text
-  return (
-    clipped
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
-      .replace(/\|/g, '&#124;')
-      // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
-      .replace(/@/g, '@\u200d')
-      .replace(/#/g, '#\u200d')
-      .replace(/\$\{\{/g, '$\u200d{{')
-      .replace(/[`*_[\]()!~\\]/g, (c) => `\\${c}`)
-      .replace(/\r?\n/g, ' ')
-  )
+  // One pass, so no replacement's output is rewritten by another rule.
+  return clipped.replace(/\$\{\{|\r?\n|[&<>|@#`*_[\]()!~\\]/g, (c) => INERT[c] ?? `\\${c}`)
+}
+
+const INERT: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '|': '&#124;',
+  // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
+  '@': '@\u200d',
+  '#': '#\u200d',
+  '${{': '$\u200d{{',
+  '\n': ' ',
+  '\r\n': ' ',
 }
 
 /** A value in a code span: backticks removed so it cannot close the span early. */

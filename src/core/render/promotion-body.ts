@@ -1,6 +1,7 @@
 import type { Bundle } from '../bundle/bundle.js'
 import type { Environment } from '../model/source-model.js'
 import type { PromotionPlan } from '../promotion/plan-promotion.js'
+import { renderInstructionChecklist } from '../promotion/approvals.js'
 import type { PromotionMarker } from '../promotion/promotion-request.js'
 import { code, hiddenMarker, inert, markdownTable, readMarker } from './markdown.js'
 
@@ -12,22 +13,6 @@ export function promotionBranch(environment: string, pkg: string): string {
 
 export function promotionTitle(marker: PromotionMarker): string {
   return `Promote ${marker.package}@${marker.version} to ${marker.environment}${marker.rollback ? ' (rollback)' : ''}`
-}
-
-/** The checklist line of a `before` instruction; reviewers tick it in the body. */
-export function checklistLine(step: string, ticked = false): string {
-  return `- [${ticked ? 'x' : ' '}] ${inert(step, 2000)}`
-}
-
-/** Reads back which `before` instructions are ticked in a promotion body. */
-export function tickedInstructions(body: string, steps: readonly string[]): { step: string; ticked: boolean }[] {
-  const lines = body.split(/\r?\n/)
-  return steps.map((step) => {
-    const unticked = checklistLine(step, false)
-    const ticked = checklistLine(step, true)
-    const line = lines.find((l) => l.trim() === ticked || l.trim() === unticked || l.trim() === ticked.replace('[x]', '[X]'))
-    return { step, ticked: line !== undefined && line.trim() !== unticked }
-  })
 }
 
 /**
@@ -48,7 +33,7 @@ export function renderPromotionBody(input: {
   if (bundle.notes) lines.push('', '### Version notes', '', ...bundle.notes.trim().split(/\r?\n/).map((l) => `> ${inert(l, 2000)}`))
   const before = bundle.instructions.filter((i) => i.when === 'before')
   const after = bundle.instructions.filter((i) => i.when === 'after')
-  if (before.length) lines.push('', '### Before applying (tick each one; the promotion waits for all of them)', '', ...before.map((i) => checklistLine(i.step)))
+  if (before.length) lines.push('', '### Before applying (tick each one; the promotion waits for all of them)', '', renderInstructionChecklist(before.map((i) => i.step)))
   if (after.length) lines.push('', '### After applying', '', ...after.map((i) => `- ${inert(i.step, 2000)}`))
   lines.push('', '### Plan', '')
   const rows = plan.changes.map((c) => {

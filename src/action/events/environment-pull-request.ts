@@ -1,0 +1,55 @@
+import * as core from '@actions/core'
+import { readLedgers } from '../../adapters/git/repository-reader.js'
+import type { RepositoryApi } from '../../adapters/github/repository-api.js'
+import type { OpenRepository } from '../../commands/repository.js'
+import type { Diagnostic } from '../../core/diagnostics.js'
+import type { ItemId } from '../../core/names.js'
+import { hiddenMarker, code, inert, markdownTable } from '../../core/render/markdown.js'
+
+/**
+ * A pull request into an environment branch that Gantry did not open: changes to a locked package's items
+ * or to any ledger fail the check; changes to an unlocked package's items are reported as customizations.
+ */
+export async function checkEnvironmentPullRequest(input: {
+  repository: OpenRepository
+  api: RepositoryApi
+  number: number
+  baseBranch: string
+  environment: string
+  dryRun: boolean
+}): Promise<Diagnostic[]> {
+  const { repository, api } = input
+  const head = await repository.git.resolve(`refs/remotes/origin/${input.baseBranch}`)
+  const ledgers = await readLedgers(repository.git, head, repository.model.schemas)
+  const owner = new Map<ItemId, { pkg: string; locked: boolean }>()
+  for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owner.set(id as ItemId, { pkg: ledger.package, locked: ledger.locked === true })
+  const findings: Diagnostic[] = []
+  const definitions = repository.paths.definitions
+  for (const file of await api.listPullRequestFiles(input.number)) {
+    if (file.startsWith('.gantry/installed/')) {
+      findings.push({ severity: 'error', code: 'locked-item-modified', file, environment: input.environment, message: `${file} is a ledger: it changes only through promotion`, hint: 'revert the change to the ledger' })
+      continue
+    }
+    const match = new RegExp(`^${definitions}/([^/]+)/([^/]+)\\.yaml$`).exec(file)
+    if (!match) continue
+    const id = `${match[1]}/${match[2]}` as ItemId
+    const own = owner.get(id)
+    if (!own) continue
+    findings.push(
+      own.locked
+        ? { severity: 'error', code: 'locked-item-modified', file, item: id, package: own.pkg, environment: input.environment, message: `${id} belongs to locked package ${own.pkg}: it changes on ${input.baseBranch} only through promotion`, hint: `change it in the source repository and promote a new version of ${own.pkg}` }
+        : { severity: 'warning', code: 'local-customization', file, item: id, package: own.pkg, environment: input.environment, message: `${id} of package ${own.pkg} is customized by hand in ${input.environment}`, hint: `the next promotion of ${own.pkg} merges or overwrites it` },
+    )
+  }
+  for (const d of findings) {
+    const properties = { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}) }
+    if (d.severity === 'error') core.error(d.message, properties)
+    else core.warning(d.message, properties)
+  }
+  const marker = hiddenMarker('drift')
+  const body = findings.length
+    ? `${marker}\n**Gantry: this pull request changes items that promotions own**\n\n${markdownTable(['', 'file', 'message'], findings.map((d) => [d.severity === 'error' ? '❌' : '⚠️', code(d.file ?? ''), inert(d.message)]))}`
+    : `${marker}\n✅ Gantry: no locked item or ledger is changed.`
+  if (!input.dryRun) await api.upsertComment(input.number, marker, body)
+  return findings
+}

@@ -1,0 +1,213 @@
+import type { Permission, ReviewFact } from '../../core/promotion/promotion-request.js'
+import type { GitHubClient } from './octokit.js'
+import { GitHubApiError, type RepoRef } from './repository-api.js'
+
+export interface PullRequestFact {
+  number: number
+  state: 'open' | 'closed'
+  merged: boolean
+  mergedAt: string | null
+  mergeCommit: string | null
+  closedAt: string | null
+  headRef: string
+  headSha: string
+  baseRef: string
+  body: string
+  author: string
+  title: string
+}
+
+function status(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined
+}
+
+export type MergeOutcome = { merged: true; sha: string } | { merged: false; reason: 'head-moved' | 'not-mergeable'; message: string }
+
+type PullData = {
+  number: number
+  state: string
+  merged_at?: string | null
+  merge_commit_sha?: string | null
+  closed_at?: string | null
+  head: { ref: string; sha: string }
+  base: { ref: string }
+  body?: string | null
+  user?: { login: string } | null
+  title: string
+}
+
+function toFact(p: PullData): PullRequestFact {
+  return {
+    number: p.number,
+    state: p.state === 'open' ? 'open' : 'closed',
+    merged: Boolean(p.merged_at),
+    mergedAt: p.merged_at ?? null,
+    mergeCommit: p.merge_commit_sha ?? null,
+    closedAt: p.closed_at ?? null,
+    headRef: p.head.ref,
+    headSha: p.head.sha,
+    baseRef: p.base.ref,
+    body: p.body ?? '',
+    author: p.user?.login ?? '',
+    title: p.title,
+  }
+}
+
+/** Pull requests, reviews and issues as promotions need them; lists are paginated, writes adopt on retry. */
+export class PromotionApi {
+  constructor(
+    private readonly octokit: GitHubClient,
+    readonly ref: RepoRef,
+  ) {}
+
+  private get repo() {
+    return { owner: this.ref.owner, repo: this.ref.repo }
+  }
+
+  async listPullRequests(state: 'open' | 'closed' | 'all', options: { head?: string; maxPages?: number } = {}): Promise<PullRequestFact[]> {
+    const out: PullRequestFact[] = []
+    let page = 0
+    for await (const response of this.octokit.paginate.iterator(this.octokit.rest.pulls.list, {
+      ...this.repo,
+      state,
+      per_page: 100,
+      sort: 'updated',
+      direction: 'desc',
+      ...(options.head ? { head: `${this.ref.owner}:${options.head}` } : {}),
+    })) {
+      out.push(...response.data.map((p) => toFact(p as PullData)))
+      if (++page >= (options.maxPages ?? Infinity)) break
+    }
+    return out
+  }
+
+  async getPullRequest(number: number): Promise<PullRequestFact> {
+    const { data } = await this.octokit.rest.pulls.get({ ...this.repo, pull_number: number })
+    return toFact(data as PullData)
+  }
+
+  /** Opens the pull request, or adopts the open one of that head when a retry or a race got there first. */
+  async createPullRequest(input: { head: string; base: string; title: string; body: string }): Promise<PullRequestFact> {
+    try {
+      const { data } = await this.octokit.rest.pulls.create({ ...this.repo, ...input })
+      return toFact(data as PullData)
+    } catch (error) {
+      const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base)
+      if (open) return open
+      throw new GitHubApiError(`could not open a pull request from ${input.head} into ${input.base}`, { cause: error })
+    }
+  }
+
+  async updatePullRequest(number: number, fields: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void> {
+    await this.octokit.rest.pulls.update({ ...this.repo, pull_number: number, ...fields })
+  }
+
+  async listReviews(number: number): Promise<ReviewFact[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...this.repo, pull_number: number, per_page: 100 })
+    return reviews.map((r) => ({
+      id: r.id,
+      reviewer: r.user?.login ?? '',
+      state: r.state as ReviewFact['state'],
+      commitId: r.commit_id ?? '',
+      submittedAt: r.submitted_at ?? '',
+      body: r.body ?? '',
+    }))
+  }
+
+  /** Logins (or e-mails when GitHub cannot map them) of everyone who authored or committed on the branch. */
+  async listCommitAuthors(number: number): Promise<string[]> {
+    const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, { ...this.repo, pull_number: number, per_page: 100 })
+    const people = new Set<string>()
+    for (const c of commits) {
+      people.add(c.author?.login ?? c.commit.author?.email ?? '')
+      people.add(c.committer?.login ?? c.commit.committer?.email ?? '')
+    }
+    people.delete('')
+    return [...people]
+  }
+
+  async permission(login: string): Promise<Permission> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.repo, username: login })
+      const role = (data as { role_name?: string }).role_name
+      return (role && ['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission) as Permission
+    } catch (error) {
+      if (status(error) === 404) return 'none'
+      throw new GitHubApiError(`could not read ${login}'s permission`, { cause: error })
+    }
+  }
+
+  /** Members of "@org/team". */
+  async teamMembers(team: string): Promise<string[]> {
+    const [org, slug] = team.replace(/^@/, '').split('/')
+    if (!org || !slug) return []
+    try {
+      const members = await this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 })
+      return members.map((m) => m.login)
+    } catch (error) {
+      if (status(error) === 404) return []
+      throw new GitHubApiError(`could not list the members of ${team}`, { cause: error })
+    }
+  }
+
+  /** Squash-merges only if the head is still `sha`: a head that moved after the approval check applies nothing. */
+  async merge(number: number, sha: string, title: string, message: string): Promise<MergeOutcome> {
+    try {
+      const { data } = await this.octokit.rest.pulls.merge({ ...this.repo, pull_number: number, sha, merge_method: 'squash', commit_title: title, commit_message: message })
+      return { merged: true, sha: data.sha }
+    } catch (error) {
+      const code = status(error)
+      const message = error instanceof Error ? error.message : String(error)
+      if (code === 409) return { merged: false, reason: 'head-moved', message }
+      if (code === 405 || code === 422) {
+        // A 5xx retried after GitHub merged answers "not mergeable": adopt the merge that happened.
+        const now = await this.getPullRequest(number)
+        if (now.merged && now.mergeCommit) return { merged: true, sha: now.mergeCommit }
+        return { merged: false, reason: 'not-mergeable', message }
+      }
+      const now = await this.getPullRequest(number).catch(() => undefined)
+      if (now?.merged && now.mergeCommit) return { merged: true, sha: now.mergeCommit }
+      throw new GitHubApiError(`could not merge #${number}`, { cause: error })
+    }
+  }
+
+  async comment(number: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body })
+  }
+
+  /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */
+  async setStatusLabel(number: number, current: string[], wanted: string | undefined): Promise<void> {
+    for (const label of current.filter((l) => l.startsWith('gantry:') && l !== wanted)) {
+      await this.octokit.rest.issues.removeLabel({ ...this.repo, issue_number: number, name: label }).catch(() => undefined)
+    }
+    if (wanted && !current.includes(wanted)) {
+      await this.octokit.rest.issues.addLabels({ ...this.repo, issue_number: number, labels: [wanted] }).catch(() => undefined)
+    }
+  }
+
+  async labels(number: number): Promise<string[]> {
+    const labels = await this.octokit.paginate(this.octokit.rest.issues.listLabelsOnIssue, { ...this.repo, issue_number: number, per_page: 100 })
+    return labels.map((l) => l.name)
+  }
+
+  /** The one issue carrying `marker`: updated in place, created once. */
+  async upsertIssue(marker: string, title: string, body: string): Promise<number> {
+    const find = async () => {
+      const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repo, state: 'open', per_page: 100 })
+      return issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker))
+    }
+    const existing = await find()
+    if (existing) {
+      if (existing.body !== body) await this.octokit.rest.issues.update({ ...this.repo, issue_number: existing.number, body })
+      return existing.number
+    }
+    try {
+      const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body })
+      return data.number
+    } catch (error) {
+      const adopted = await find()
+      if (adopted) return adopted.number
+      throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+    }
+  }
+}
