@@ -43785,11 +43785,15 @@ async function pushTags(dir, tags, auth) {
  */
 async function pushWithLease(dir, commit, branch, expected, auth) {
     try {
-        await remoteGit(dir, auth).push(['--force-with-lease', `refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`]);
+        await remoteGit(dir, auth).push([`--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`]);
         return true;
     }
-    catch {
-        return false;
+    catch (error) {
+        // A stale lease is an answer (someone else moved the branch); anything else is a failure to report.
+        const message = error instanceof Error ? error.message : String(error);
+        if (/stale info|rejected|fetch first|non-fast-forward/i.test(message))
+            return false;
+        throw new Error(`cannot push ${branch}: ${message.trim()}`, { cause: error });
     }
 }
 
@@ -53574,6 +53578,12 @@ class PromotionService {
         await this.record({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers);
         await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), undefined);
         await this.request(marker.package, marker.version, undefined, `${marker.environment} applied (#${pr.number})`);
+        // Packages that were waiting for this one may be promotable now.
+        const source = await this.source();
+        for (const dependent of [...source.model.packages.values()].filter((p) => (p.manifest.dependencies ?? []).some((d) => d.package === marker.package))) {
+            if (source.released.some((r) => r.package === dependent.name))
+                await this.request(dependent.name, undefined, undefined, `${marker.package} applied in ${marker.environment}`);
+        }
         return { ...assessment, state: 'APPLIED' };
     }
     /** The promotion branch must hold exactly the apply commit Gantry computes on its parent. */

@@ -18,14 +18,22 @@ export interface ActionRun {
 }
 
 export interface ActionEvent {
-  name: 'pull_request' | 'push' | 'workflow_dispatch'
+  name: 'pull_request' | 'push' | 'workflow_dispatch' | 'pull_request_review' | 'issue_comment' | 'schedule' | 'release'
   payload: Record<string, unknown>
 }
 
 /** Runs the built action (dist/index.js) as the Actions runner would, against the local GitHub. */
 export async function runAction(
   github: LocalGitHub,
-  options: { owner: string; repo: string; token: string; workspace: string; event: ActionEvent; inputs?: Record<string, string> },
+  options: {
+    owner: string
+    repo: string
+    token: string
+    workspace: string
+    event: ActionEvent
+    inputs?: Record<string, string>
+    env?: Record<string, string>
+  },
 ): Promise<ActionRun> {
   const dir = await mkdtemp(join(tmpdir(), 'gantry-run-'))
   const eventPath = join(dir, 'event.json')
@@ -52,6 +60,7 @@ export async function runAction(
     GIT_AUTHOR_EMAIL: 'gantry@users.noreply.local',
     GIT_COMMITTER_NAME: 'Gantry',
     GIT_COMMITTER_EMAIL: 'gantry@users.noreply.local',
+    ...options.env,
   }
   for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {

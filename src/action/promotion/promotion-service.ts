@@ -276,6 +276,11 @@ export class PromotionService {
     await this.record({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers)
     await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), undefined)
     await this.request(marker.package, marker.version, undefined, `${marker.environment} applied (#${pr.number})`)
+    // Packages that were waiting for this one may be promotable now.
+    const source = await this.source()
+    for (const dependent of [...source.model.packages.values()].filter((p) => (p.manifest.dependencies ?? []).some((d) => d.package === marker.package))) {
+      if (source.released.some((r) => r.package === dependent.name)) await this.request(dependent.name, undefined, undefined, `${marker.package} applied in ${marker.environment}`)
+    }
     return { ...assessment, state: 'APPLIED' }
   }
 

@@ -41,9 +41,12 @@ export async function pushTags(dir: string, tags: readonly string[], auth?: Remo
  */
 export async function pushWithLease(dir: string, commit: string, branch: string, expected: string | null, auth?: RemoteAuth): Promise<boolean> {
   try {
-    await remoteGit(dir, auth).push(['--force-with-lease', `refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`])
+    await remoteGit(dir, auth).push([`--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`])
     return true
-  } catch {
-    return false
+  } catch (error) {
+    // A stale lease is an answer (someone else moved the branch); anything else is a failure to report.
+    const message = error instanceof Error ? error.message : String(error)
+    if (/stale info|rejected|fetch first|non-fast-forward/i.test(message)) return false
+    throw new Error(`cannot push ${branch}: ${message.trim()}`, { cause: error })
   }
 }
