@@ -44,15 +44,22 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
       }
     }
   }
+  const known = await run.api.listReleases()
   for (const artifact of build.artifacts) {
     if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error')) continue
+    const assetName = bundleFileName(artifact.package, artifact.version)
+    // Versions that already have their release and bundle cost nothing more.
+    if (known.get(artifact.tag)?.assets.includes(assetName)) {
+      released.push({ tag: artifact.tag, releaseCreated: false, tagPushed: false })
+      continue
+    }
     const release = await run.api.ensureRelease({
       tag: artifact.tag,
       name: artifact.tag,
       body: releaseBody(artifact),
-      assetName: bundleFileName(artifact.package, artifact.version),
+      assetName,
       asset: artifact.bytes,
-    })
+    }, known)
     released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) })
   }
   return { artifacts: build.artifacts, released, diagnostics }

@@ -22,17 +22,26 @@ export async function fetchAll(dir: string, auth?: RemoteAuth): Promise<void> {
   await remoteGit(dir, auth).fetch(['--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*'])
 }
 
-/** Pushes tags one by one; returns the ones the remote refused (it already has a tag of that name). */
+/**
+ * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
+ * by pushing them one by one. Returns the refused ones.
+ */
 export async function pushTags(dir: string, tags: readonly string[], auth?: RemoteAuth): Promise<string[]> {
-  const refused: string[] = []
-  for (const tag of tags) {
-    try {
-      await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`])
-    } catch {
-      refused.push(tag)
+  if (tags.length === 0) return []
+  try {
+    await remoteGit(dir, auth).push(['origin', ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)])
+    return []
+  } catch {
+    const refused: string[] = []
+    for (const tag of tags) {
+      try {
+        await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`])
+      } catch {
+        refused.push(tag)
+      }
     }
+    return refused
   }
-  return refused
 }
 
 /**

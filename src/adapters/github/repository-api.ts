@@ -5,6 +5,13 @@ export interface RepoRef {
   repo: string
 }
 
+export interface KnownRelease {
+  id: number
+  upload_url: string
+  html_url: string
+  assets: string[]
+}
+
 export class GitHubApiError extends Error {
   override name = 'GitHubApiError'
 }
@@ -54,23 +61,35 @@ export class RepositoryApi {
     return data.default_branch
   }
 
-  /** The release of a tag, created with the notes as its body if missing, with the bundle attached once. */
-  async ensureRelease(options: { tag: string; name: string; body: string; assetName: string; asset: string }): Promise<{ id: number; created: boolean; assetUploaded: boolean; url: string }> {
-    let release = await this.releaseByTag(options.tag)
+  /** Every release with its asset names, in one paginated listing: a run looks up releases once, not per tag. */
+  async listReleases(): Promise<Map<string, KnownRelease>> {
+    const releases = await this.octokit.paginate(this.octokit.rest.repos.listReleases, { owner: this.ref.owner, repo: this.ref.repo, per_page: 100 })
+    return new Map(releases.map((r) => [r.tag_name, { id: r.id, upload_url: r.upload_url, html_url: r.html_url, assets: r.assets.map((a) => a.name) }]))
+  }
+
+  /**
+   * The release of a tag, created with the notes as its body if missing, with the bundle attached once.
+   * `known` is what `listReleases` saw at the start of the run; a 5xx after a write is adopted by reading again.
+   */
+  async ensureRelease(
+    options: { tag: string; name: string; body: string; assetName: string; asset: string },
+    known: ReadonlyMap<string, KnownRelease>,
+  ): Promise<{ id: number; created: boolean; assetUploaded: boolean; url: string }> {
+    let release = known.get(options.tag)
     let created = false
     if (!release) {
       try {
         const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: options.tag, name: options.name, body: options.body })
-        release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url }
+        release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: [] }
         created = true
       } catch (error) {
-        release = await this.releaseByTag(options.tag)
-        if (!release) throw new GitHubApiError(`could not create the release ${options.tag}`, { cause: error })
+        const adopted = await this.releaseByTag(options.tag)
+        if (!adopted) throw new GitHubApiError(`could not create the release ${options.tag}`, { cause: error })
+        release = adopted
       }
     }
-    const assets = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 })
     let assetUploaded = false
-    if (!assets.some((a) => a.name === options.assetName)) {
+    if (!release.assets.includes(options.assetName)) {
       try {
         await this.octokit.rest.repos.uploadReleaseAsset({
           ...this.ref,
@@ -82,17 +101,17 @@ export class RepositoryApi {
         })
         assetUploaded = true
       } catch (error) {
-        const again = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 })
-        if (!again.some((a) => a.name === options.assetName)) throw new GitHubApiError(`could not attach ${options.assetName} to ${options.tag}`, { cause: error })
+        const again = await this.releaseByTag(options.tag)
+        if (!again?.assets.includes(options.assetName)) throw new GitHubApiError(`could not attach ${options.assetName} to ${options.tag}`, { cause: error })
       }
     }
     return { id: release.id, created, assetUploaded, url: release.html_url }
   }
 
-  private async releaseByTag(tag: string): Promise<{ id: number; upload_url: string; html_url: string } | undefined> {
+  private async releaseByTag(tag: string): Promise<KnownRelease | undefined> {
     try {
       const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.ref, tag })
-      return { id: data.id, upload_url: data.upload_url, html_url: data.html_url }
+      return { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: data.assets.map((a) => a.name) }
     } catch (error) {
       if (status(error) === 404) return undefined
       throw new GitHubApiError(`could not read the release ${tag}`, { cause: error })
