@@ -35,7 +35,8 @@ export class RepositoryApi {
       return { id: existing.id, created: false }
     }
     try {
-      const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issueNumber, body })
+      // No blind retry: a 5xx may come after GitHub wrote the comment, so a failure is answered by looking.
+      const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issueNumber, body, request: { retries: 0 } })
       return { id: data.id, created: true }
     } catch (error) {
       // A 5xx after the server wrote it: adopt the comment instead of writing a second one.
