@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics.js'
+import type { Diagnostic, Position } from '../diagnostics.js'
 import type {
   Definition,
   DefinitionReference,
@@ -189,14 +189,9 @@ function loadDefinitions(
       diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const references: DefinitionReference[] = []
-    for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
-      references.push({
-        path: found.path,
-        target: itemId(found.kind, found.name),
-        position: parsed.positionOf(found.path),
-      })
-    }
+    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) =>
+      reference(parsed, found.path, itemId(found.kind, found.name)),
+    )
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -265,6 +260,22 @@ function loadPackages(
     packages.set(manifest.name, { name: manifest.name, file, manifest, parsed })
   }
   return packages
+}
+
+/**
+ * A reference whose position is found when first asked for: only a reference that is reported needs one,
+ * and finding it means walking the file's node tree.
+ */
+function reference(parsed: ParsedYaml, path: (string | number)[], target: ItemId): DefinitionReference {
+  let position: Position | undefined
+  return {
+    path,
+    target,
+    get position(): Position {
+      position ??= parsed.positionOf(path)
+      return position
+    },
+  }
 }
 
 function positionInText(text: string, offset: number): { line: number; column: number } {

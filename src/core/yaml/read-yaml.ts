@@ -33,13 +33,19 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 export type DocumentPath = readonly (string | number)[]
 
-/** A parsed YAML file that can point at any of its nodes by path. */
+/**
+ * A parsed YAML file that can point at any of its nodes by path.
+ *
+ * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
+ * valid files never asks for a position. The first question about a position parses the text again, with the
+ * same options, into the same tree, and keeps it for the next ones.
+ */
 export class ParsedYaml {
+  private tree: { document: Document; lineCounter: LineCounter } | undefined
+
   constructor(
     readonly file: string,
     readonly value: unknown,
-    private readonly document: Document,
-    private readonly lineCounter: LineCounter,
     readonly text: string,
   ) {}
 
@@ -54,11 +60,20 @@ export class ParsedYaml {
     return complete && isScalar(node) && typeof node.source === 'string' ? node.source : undefined
   }
 
+  private nodes(): { document: Document; lineCounter: LineCounter } {
+    if (!this.tree) {
+      const { documents, lineCounter } = parseDocuments(this.text)
+      // readYaml makes a ParsedYaml only from a text it parsed into one document without errors.
+      this.tree = { document: documents[0]!, lineCounter }
+    }
+    return this.tree
+  }
+
   private locate(
     path: DocumentPath,
     options: { key?: boolean },
   ): { offset: number; node: unknown; complete: boolean } {
-    let node: unknown = this.document.contents
+    let node: unknown = this.nodes().document.contents
     let found: { offset: number } | undefined = rangeStart(node)
     for (const [index, segment] of path.entries()) {
       if (isMap(node)) {
@@ -77,9 +92,29 @@ export class ParsedYaml {
   }
 
   position(offset: number): Position {
-    const { line, col } = this.lineCounter.linePos(offset)
+    const { line, col } = this.nodes().lineCounter.linePos(offset)
     return { line, column: col }
   }
+}
+
+/** Parses every document of a text: one set of options for the first read and for the positions asked later. */
+function parseDocuments(text: string): { documents: Document.Parsed[]; lineCounter: LineCounter } {
+  const lineCounter = new LineCounter()
+  const documents = parseAllDocuments(text, {
+    version: '1.2',
+    schema: 'core',
+    lineCounter,
+    // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
+    // number of keys of a map, which a file under the size limit can turn into minutes.
+    uniqueKeys: false,
+    prettyErrors: false,
+    merge: false,
+    // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
+    // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
+    resolveKnownTags: false,
+    strict: true,
+  })
+  return { documents: Array.isArray(documents) ? documents : [], lineCounter }
 }
 
 function rangeStart(node: unknown): { offset: number } | undefined {
@@ -159,27 +194,12 @@ export function readYaml(
     })
   }
 
-  const lineCounter = new LineCounter()
-  const documents = parseAllDocuments(text, {
-    version: '1.2',
-    schema: 'core',
-    lineCounter,
-    // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
-    // number of keys of a map, which a file under the size limit can turn into minutes.
-    uniqueKeys: false,
-    prettyErrors: false,
-    merge: false,
-    // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
-    // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
-    resolveKnownTags: false,
-    strict: true,
-  })
+  const { documents: list, lineCounter } = parseDocuments(text)
   const at = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset)
     return { line, column: col }
   }
   const diagnostics: Diagnostic[] = []
-  const list = Array.isArray(documents) ? documents : []
   if (list.length === 0) {
     return fail({ code: 'schema', message: `${file} holds no YAML document`, line: 1, column: 1 })
   }
@@ -260,7 +280,7 @@ export function readYaml(
       hint: aliasBomb ? 'write the values out instead of repeating aliases' : 'fix the alias',
     })
   }
-  return { parsed: new ParsedYaml(file, value, document, lineCounter, text), diagnostics }
+  return { parsed: new ParsedYaml(file, value, text), diagnostics }
 }
 
 /** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
