@@ -18,35 +18,56 @@ export const REF_KEYWORD = 'x-gantry-ref'
 function createAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true })
   addFormats(ajv)
-  ajv.addKeyword({
-    keyword: REF_KEYWORD,
-    schemaType: 'string',
-    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-  })
   return ajv
 }
 
 export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
 
+const BUILT_IN: Record<BuiltInSchema, { $id: string }> = {
+  config: configSchema,
+  definition: definitionSchema,
+  package: packageSchema,
+  ledger: ledgerSchema,
+}
+
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 export class SchemaRegistry {
   private readonly ajv = createAjv()
-  private readonly builtIn: Record<BuiltInSchema, ValidateFunction>
+  private readonly builtIn = new Map<BuiltInSchema, ValidateFunction>()
   private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction }>()
+  private refKeyword = false
 
   constructor() {
-    this.builtIn = {
-      config: this.ajv.compile(configSchema),
-      definition: this.ajv.compile(definitionSchema),
-      package: this.ajv.compile(packageSchema),
-      ledger: this.ajv.compile(ledgerSchema),
+    // Registered under their $id now, compiled when first used: a command pays only for the formats it
+    // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
+    // schema still is, when it is compiled.
+    for (const schema of Object.values(BUILT_IN)) this.ajv.addSchema(schema, undefined, undefined, false)
+  }
+
+  private builtInValidator(which: BuiltInSchema): ValidateFunction {
+    let validate = this.builtIn.get(which)
+    if (!validate) {
+      validate = this.ajv.getSchema(BUILT_IN[which].$id)
+      if (!validate) throw new Error(`the built-in schema ${which} is not registered`)
+      this.builtIn.set(which, validate)
     }
+    return validate
   }
 
   /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
   addKind(kind: string, schema: unknown): string | undefined {
     if (!schema || typeof schema !== 'object' || Array.isArray(schema))
       return 'a kind schema must be a JSON object'
+    // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
+    // the JSON Schema meta-schema: left until a kind needs it.
+    if (!this.refKeyword) {
+      this.ajv.addKeyword({
+        keyword: REF_KEYWORD,
+        schemaType: 'string',
+        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+      })
+      this.refKeyword = true
+    }
     try {
       // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
       const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
@@ -71,7 +92,7 @@ export class SchemaRegistry {
   }
 
   validateBuiltIn(which: BuiltInSchema, parsed: ParsedYaml, value: unknown = parsed.value): Diagnostic[] {
-    const validate = this.builtIn[which]
+    const validate = this.builtInValidator(which)
     if (validate(value)) return []
     return toDiagnostics(validate.errors ?? [], parsed, [])
   }
@@ -86,7 +107,7 @@ export class SchemaRegistry {
 
   /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
   isValid(which: BuiltInSchema, value: unknown): boolean {
-    return this.builtIn[which](value) === true
+    return this.builtInValidator(which)(value) === true
   }
 }
 
