@@ -89,7 +89,7 @@ export async function preparePlan(
 
 /** What applying would change; writes nothing. */
 export async function planCommand(options: PromoteOptions): Promise<PromoteResult> {
-  const repository = await openRepository(options.repo)
+  const repository = await openRepository(options.repo, { sources: false })
   return stripInternal(await preparePlan(repository, options))
 }
 
@@ -99,7 +99,8 @@ export async function planCommand(options: PromoteOptions): Promise<PromoteResul
  * head; it never overwrites.
  */
 export async function applyCommand(options: PromoteOptions): Promise<PromoteResult> {
-  const repository = await openRepository(options.repo)
+  // The verified bundle carries what is applied: the source's definitions are not read.
+  const repository = await openRepository(options.repo, { sources: false })
   const now = options.now ?? (() => new Date())
   // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
   const environment = repository.config.environments.find((e) => e.name === options.environment)

@@ -24,11 +24,24 @@ export interface OpenRepository {
   released: ReleasedVersion[]
 }
 
+export interface OpenOptions {
+  /** Read this commit instead of the working tree. */
+  commit?: string
+  /** Policy from the caller (the default branch) instead of the tree's own gantry.yaml. */
+  config?: GantryConfig
+  /**
+   * False: read gantry.yaml and the tags only; the model holds no kinds, definitions or packages (and
+   * loadDiagnostics is empty). For commands that work from a released bundle, which the tag's digest
+   * verifies and which carries everything they need: the size of the source then costs them nothing.
+   */
+  sources?: boolean
+}
+
 /**
- * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package. With
- * `commit`, reads that commit instead of the working tree.
+ * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package unless
+ * `sources` is false. With `commit`, reads that commit instead of the working tree.
  */
-export async function openRepository(dirArg: string, options: { commit?: string; config?: GantryConfig } = {}): Promise<OpenRepository> {
+export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<OpenRepository> {
   const dir = resolve(dirArg)
   const git = new Git(dir)
   const isGit = await git.isRepository()
@@ -43,8 +56,10 @@ export async function openRepository(dirArg: string, options: { commit?: string;
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
   const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths
-  const snapshot = await read([paths.kinds, paths.definitions, paths.packages])
-  const { model, diagnostics } = loadSource(snapshot, config, paths, schemas)
+  const { model, diagnostics } =
+    options.sources === false
+      ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
+      : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas)
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }
