@@ -101,9 +101,16 @@ export class Git {
     return result
   }
 
-  /** Entries of a tree (not recursive unless asked), with mode, type, object id, size and path. */
-  async listTree(treeish: string, options: { recursive?: boolean; paths?: readonly string[] } = {}): Promise<TreeEntry[]> {
-    const args = ['ls-tree', '-z', '--long']
+  /**
+   * Entries of a tree (not recursive unless asked), with mode, type, object id and path; with `sizes`, the
+   * size of each blob too, which costs git a lookup of every object listed.
+   */
+  async listTree(
+    treeish: string,
+    options: { recursive?: boolean; paths?: readonly string[]; sizes?: boolean } = {},
+  ): Promise<TreeEntry[]> {
+    const args = ['ls-tree', '-z']
+    if (options.sizes) args.push('--long')
     if (options.recursive) args.push('-r')
     args.push(treeish)
     if (options.paths?.length) args.push('--', ...options.paths)
@@ -114,7 +121,9 @@ export class Git {
       if (!record) continue
       const tab = record.indexOf('\t')
       const [mode, type, sha, size] = record.slice(0, tab).split(/\s+/)
-      entries.push({ mode: mode!, type: type as TreeEntry['type'], sha: sha!, size: size === '-' ? 0 : Number(size), path: record.slice(tab + 1) })
+      const entry: TreeEntry = { mode: mode!, type: type as TreeEntry['type'], sha: sha!, path: record.slice(tab + 1) }
+      if (options.sizes) entry.size = size === '-' ? 0 : Number(size)
+      entries.push(entry)
     }
     return entries
   }
@@ -177,7 +186,8 @@ export interface TreeEntry {
   mode: string
   type: 'blob' | 'tree' | 'commit'
   sha: string
-  size: number
+  /** Bytes of a blob (0 for a tree or a commit), when listed with `sizes`. */
+  size?: number
   path: string
 }
 

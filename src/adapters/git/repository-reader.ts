@@ -40,13 +40,13 @@ export async function readCommitSnapshot(
   roots: readonly string[],
   maxBytes: number,
 ): Promise<Map<string, SourceEntry>> {
-  const entries = await git.listTree(commit, { recursive: true, paths: roots })
+  const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true })
   const snapshot = new Map<string, SourceEntry>()
   const wanted: string[] = []
   for (const entry of entries) {
     if (entry.mode === '120000') snapshot.set(entry.path, { type: 'symlink' })
     else if (entry.type !== 'blob') snapshot.set(entry.path, { type: 'other' })
-    else if (entry.size > maxBytes) snapshot.set(entry.path, { type: 'too-large', size: entry.size })
+    else if ((entry.size ?? 0) > maxBytes) snapshot.set(entry.path, { type: 'too-large', size: entry.size ?? 0 })
     else wanted.push(entry.sha)
   }
   const blobs = await git.readBlobs([...new Set(wanted)])

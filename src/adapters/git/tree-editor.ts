@@ -22,7 +22,7 @@ async function editFolder(
     const [head, ...rest] = change.parts
     if (rest.length === 0) {
       if (change.content === null) entries.delete(head!)
-      else entries.set(head!, { mode: '100644', type: 'blob', sha: await git.writeBlob(change.content), size: 0, path: head! })
+      else entries.set(head!, { mode: '100644', type: 'blob', sha: await git.writeBlob(change.content), path: head! })
     } else {
       const list = byChild.get(head!) ?? []
       list.push({ parts: rest, content: change.content })
@@ -33,7 +33,7 @@ async function editFolder(
     const existing = entries.get(name)
     const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list)
     if (subtree.empty) entries.delete(name)
-    else entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name })
+    else entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, path: name })
   }
   return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 }
 }
