@@ -147,8 +147,7 @@ export async function writeApplyCommit(
   for (const key of Object.keys(ledger) as (keyof EnvironmentLedger)[]) if (ledger[key] === undefined) delete ledger[key]
   const writes = new Map(plan.writes)
   writes.set(ledgerPath(plan.package), renderLedger(ledger))
-  const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined
-  const tree = await editTree(git, baseTree, writes)
+  const tree = await editTree(git, head, writes)
   const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
   const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
   const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)

@@ -1,4 +1,7 @@
-import { execFile, spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 export class GitError extends Error {
   constructor(
@@ -132,6 +135,39 @@ export class Git {
     return (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim()
   }
 
+  /**
+   * Writes many blobs in one process, returning their ids in order. hash-object reads one blob from stdin
+   * per process, so the contents go through files of a private temporary folder, hashed as they are
+   * (--no-filters: no attributes or line-end conversion, as with --stdin).
+   */
+  async writeBlobs(contents: readonly (string | Uint8Array)[]): Promise<string[]> {
+    if (contents.length === 0) return []
+    const folder = await mkdtemp(join(tmpdir(), 'gantry-blobs-'))
+    try {
+      const files = contents.map((_, index) => join(folder, String(index)))
+      await Promise.all(contents.map((content, index) => writeFile(files[index]!, content)))
+      const out = await this.text(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
+        input: `${files.join('\n')}\n`,
+      })
+      const ids = out.split('\n').filter(Boolean)
+      if (ids.length !== contents.length)
+        throw new GitError(`git hash-object wrote ${ids.length} of ${contents.length} blobs`, ['hash-object'], 0, '')
+      return ids
+    } finally {
+      await rm(folder, { recursive: true, force: true })
+    }
+  }
+
+  /**
+   * A long-lived git process answering requests one at a time (cat-file --batch, mktree --batch): one
+   * process for a whole tree edit instead of one per folder. Close it when done; a failure of the process
+   * rejects the pending read with its stderr.
+   */
+  session(args: readonly string[]): GitSession {
+    const child = spawn('git', ['-C', this.dir, ...args], { env: gitEnvironment(), stdio: 'pipe' })
+    return new GitSession(child, args)
+  }
+
   async makeTree(entries: readonly TreeEntry[]): Promise<string> {
     const input = entries.map((e) => `${e.mode} ${e.type} ${e.sha}\t${e.path}\0`).join('')
     return (await this.text(['mktree', '-z'], { input })).trim()
@@ -179,6 +215,106 @@ export class Git {
       env: { GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, ...(identity.date ? { GIT_COMMITTER_DATE: identity.date } : {}) },
     })
     return result.code === 0
+  }
+}
+
+/** The reading and writing ends of a git process started by Git.session. */
+export class GitSession {
+  private readonly chunks: Buffer[] = []
+  private buffered = 0
+  private wake: (() => void) | undefined
+  private ended = false
+  private readonly exited: Promise<void>
+
+  constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly args: readonly string[],
+  ) {
+    const err: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => {
+      this.chunks.push(b)
+      this.buffered += b.length
+      this.wake?.()
+    })
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    child.stdin.on('error', () => undefined)
+    this.exited = new Promise((resolve, reject) => {
+      const fail = (error: GitError) => {
+        this.ended = true
+        this.wake?.()
+        reject(error)
+      }
+      child.on('error', (error) =>
+        fail(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })),
+      )
+      child.on('close', (code) => {
+        const stderr = Buffer.concat(err).toString('utf8')
+        if (code === 0) {
+          this.ended = true
+          this.wake?.()
+          resolve()
+        } else fail(new GitError(`git ${args.join(' ')} failed (${code}): ${stderr.trim()}`, args, code, stderr))
+      })
+    })
+    // Seen by read() and close(); this keeps an early failure from being reported as unhandled.
+    this.exited.catch(() => undefined)
+  }
+
+  write(data: string | Uint8Array): void {
+    this.child.stdin.write(data)
+  }
+
+  /** The next line of output, without its newline. */
+  async readLine(): Promise<string> {
+    let scanned = 0
+    for (;;) {
+      for (let i = scanned; i < this.chunks.length; i++) {
+        if (this.chunks[i]!.indexOf(10) >= 0) {
+          const all = this.take(this.buffered)
+          const newline = all.indexOf(10)
+          this.unshift(all.subarray(newline + 1))
+          return all.subarray(0, newline).toString('utf8')
+        }
+      }
+      scanned = this.chunks.length
+      await this.more()
+    }
+  }
+
+  /** The next `length` bytes of output. */
+  async readBytes(length: number): Promise<Buffer> {
+    while (this.buffered < length) await this.more()
+    const all = this.take(this.buffered)
+    this.unshift(all.subarray(length))
+    return all.subarray(0, length)
+  }
+
+  /** Ends the input and waits for the process to exit; rejects when it failed. */
+  async close(): Promise<void> {
+    this.child.stdin.end()
+    await this.exited
+  }
+
+  private take(length: number): Buffer {
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered)
+    this.chunks.length = 0
+    this.buffered = 0
+    return all.subarray(0, length)
+  }
+
+  private unshift(rest: Buffer): void {
+    if (rest.length === 0) return
+    this.chunks.unshift(rest)
+    this.buffered += rest.length
+  }
+
+  private async more(): Promise<void> {
+    if (this.ended) {
+      await this.exited
+      throw new GitError(`git ${this.args.join(' ')} ended before answering`, this.args, 0, '')
+    }
+    await new Promise<void>((resolve) => (this.wake = resolve))
+    this.wake = undefined
   }
 }
 
