@@ -136,22 +136,24 @@ export class Git {
   }
 
   /**
-   * Writes many blobs in one process, returning their ids in order. hash-object reads one blob from stdin
-   * per process, so the contents go through files of a private temporary folder, hashed as they are
-   * (--no-filters: no attributes or line-end conversion, as with --stdin).
+   * Writes many objects of one type in one process, returning their ids in order. hash-object reads one
+   * object from stdin per process, so the contents go through files of a private temporary folder, hashed
+   * as they are (--no-filters: no attributes or line-end conversion, as with --stdin).
    */
-  async writeBlobs(contents: readonly (string | Uint8Array)[]): Promise<string[]> {
+  async writeObjects(
+    contents: readonly (string | Uint8Array)[],
+    type: 'blob' | 'tree' = 'blob',
+  ): Promise<string[]> {
     if (contents.length === 0) return []
-    const folder = await mkdtemp(join(tmpdir(), 'gantry-blobs-'))
+    const folder = await mkdtemp(join(tmpdir(), 'gantry-objects-'))
     try {
       const files = contents.map((_, index) => join(folder, String(index)))
       await Promise.all(contents.map((content, index) => writeFile(files[index]!, content)))
-      const out = await this.text(['hash-object', '-w', '--no-filters', '--stdin-paths'], {
-        input: `${files.join('\n')}\n`,
-      })
+      const args = ['hash-object', '-t', type, '-w', '--no-filters', '--stdin-paths']
+      const out = await this.text(args, { input: `${files.join('\n')}\n` })
       const ids = out.split('\n').filter(Boolean)
       if (ids.length !== contents.length)
-        throw new GitError(`git hash-object wrote ${ids.length} of ${contents.length} blobs`, ['hash-object'], 0, '')
+        throw new GitError(`git hash-object wrote ${ids.length} of ${contents.length} objects`, args, 0, '')
       return ids
     } finally {
       await rm(folder, { recursive: true, force: true })

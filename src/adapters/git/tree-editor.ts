@@ -1,11 +1,15 @@
-import type { Git, GitSession } from './git.js'
+import { createHash } from 'node:crypto'
+import { GitError, type Git, type GitSession } from './git.js'
 
 /**
  * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
  * touching only the folders on the changed paths: the cost follows the change, not the size of the tree.
  *
- * Three git processes whatever the number of files and folders: one hash-object for every blob, one
- * cat-file reading the base's folders, one mktree writing the new ones.
+ * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
+ * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
+ * with the changed entries spliced in at their place in git's order, the untouched entries copied as they
+ * are: a folder of 50,000 files costs a copy of its bytes, not 50,000 entries parsed, printed and parsed
+ * again. The ids git returns for the new folders are checked against the ids their parents were given.
  */
 export async function editTree(
   git: Git,
@@ -13,98 +17,236 @@ export async function editTree(
   writes: ReadonlyMap<string, string | null>,
 ): Promise<string> {
   const contents = [...new Set([...writes.values()].filter((c): c is string => c !== null))]
-  const ids = await git.writeBlobs(contents)
+  const ids = await git.writeObjects(contents)
   const blobs = new Map(contents.map((content, index) => [content, ids[index]!]))
-  const changes = [...writes].map(([path, content]) => ({
-    parts: path.split('/').map(bytes),
-    blob: content === null ? null : blobs.get(content)!,
-  }))
+  const root: Folder = { files: new Map(), folders: new Map() }
+  for (const [path, content] of writes) {
+    const parts = path.split('/').map((part) => Buffer.from(part, 'utf8'))
+    let folder = root
+    for (const part of parts.slice(0, -1)) {
+      const key = part.toString('latin1')
+      let child = folder.folders.get(key)
+      if (!child) {
+        child = { name: part, files: new Map(), folders: new Map() }
+        folder.folders.set(key, child)
+      }
+      folder = child
+    }
+    const name = parts[parts.length - 1]!
+    folder.files.set(name.toString('latin1'), { name, blob: content === null ? null : blobs.get(content)! })
+  }
+
+  const written: { body: Buffer; id: string }[] = []
   const reader = base ? git.session(['cat-file', '--batch']) : undefined
-  // Every entry is read from the base tree or written by this edit: the existence check mktree makes
-  // without --missing would look up each of them, which costs as much as the folders are large.
-  const writer = git.session(['mktree', '-z', '--missing', '--batch'])
+  let format = ids[0] ? formatOf(ids[0]) : undefined
   try {
-    const root = await editFolder(reader, writer, base ? `${base}^{tree}` : undefined, changes, true)
-    return root.sha
+    const edit = async (
+      folder: Folder,
+      spec: string | undefined,
+      isRoot: boolean,
+    ): Promise<string | null> => {
+      const tree = reader && spec ? await readTree(reader, spec) : undefined
+      if (tree) format ??= formatOf(tree.id)
+      const body = tree?.body ?? Buffer.alloc(0)
+      // One change per name. A name both written or removed as a file and written into as a folder becomes
+      // a folder holding only what is written into it, as it always has.
+      const changes = new Map<string, Change>()
+      for (const [key, { name, blob }] of folder.files)
+        changes.set(key, { name, entry: blob === null ? null : { mode: '100644', id: blob } })
+      for (const [key, child] of folder.folders) {
+        const existing = folder.files.has(key) ? undefined : findEntry(body, child.name!, format)
+        const id = await edit(child, existing?.tree ? existing.id : undefined, false)
+        changes.set(key, { name: child.name!, entry: id === null ? null : { mode: '40000', id } })
+      }
+      const next = splice(body, [...changes.values()], format)
+      // A folder left without entries is dropped from its parent (git has no empty folders); the empty
+      // tree's id depends on the object format, so emptiness is judged by the bytes.
+      if (next.length === 0 && !isRoot) return null
+      format ??= await objectFormat(git)
+      const id = hashTree(next, format)
+      written.push({ body: next, id })
+      return id
+    }
+    const rootId = (await edit(root, base ? `${base}^{tree}` : undefined, true))!
+    const actual = await git.writeObjects(
+      written.map((w) => w.body),
+      'tree',
+    )
+    written.forEach((w, index) => {
+      if (actual[index] !== w.id)
+        throw new GitError(
+          `git wrote a tree as ${actual[index]}, expected ${w.id}`,
+          ['hash-object', '-t', 'tree'],
+          0,
+          '',
+        )
+    })
+    return rootId
   } finally {
-    await Promise.all([reader?.close(), writer.close()])
+    await reader?.close()
   }
 }
 
-interface Entry {
-  mode: string
-  type: 'blob' | 'tree' | 'commit'
-  sha: string
+interface Folder {
+  name?: Buffer
+  files: Map<string, { name: Buffer; blob: string | null }>
+  folders: Map<string, Folder>
+}
+
+interface Change {
+  name: Buffer
+  /** null: remove whatever the folder holds under this name. */
+  entry: { mode: string; id: string } | null
+}
+
+type ObjectFormat = 'sha1' | 'sha256'
+
+const formatOf = (id: string): ObjectFormat => (id.length === 64 ? 'sha256' : 'sha1')
+const idBytes = (format: ObjectFormat | undefined): number => (format === 'sha256' ? 32 : 20)
+
+async function objectFormat(git: Git): Promise<ObjectFormat> {
+  const out = (await git.text(['rev-parse', '--show-object-format'])).trim()
+  return out === 'sha256' ? 'sha256' : 'sha1'
+}
+
+function hashTree(body: Buffer, format: ObjectFormat): string {
+  return createHash(format).update(`tree ${body.length}\0`).update(body).digest('hex')
+}
+
+/** A tree object read through cat-file --batch; undefined when missing or not a tree. */
+async function readTree(reader: GitSession, spec: string): Promise<{ id: string; body: Buffer } | undefined> {
+  reader.write(`${spec}\n`)
+  const header = (await reader.readLine()).split(' ')
+  if (header.length !== 3) return undefined
+  const [id, type, size] = header as [string, string, string]
+  const body = await reader.readBytes(Number(size) + 1)
+  return type === 'tree' ? { id, body: body.subarray(0, body.length - 1) } : undefined
 }
 
 /**
- * Names are handled as byte strings (one character per byte) so that a name that is not UTF-8 is written
- * back exactly as it was read.
+ * Entries of a tree object are "<octal mode> <name>\0<raw id>", sorted by name with a folder's name read
+ * as if it ended in "/": an entry's sort key is its name followed by "/" (folder) or "\0" (anything else).
+ * A folder's mode is 40000 (040000 from some old tools); every other mode has six digits.
  */
-const bytes = (name: string): string => Buffer.from(name, 'utf8').toString('latin1')
+const nameStartOf = (body: Buffer, start: number): number =>
+  body[start + 5] === 0x20 ? start + 6 : start + 7
+const isFolder = (body: Buffer, start: number): boolean =>
+  body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34)
 
-/** A folder left without entries is dropped from its parent (git has no empty folders). */
-async function editFolder(
-  reader: GitSession | undefined,
-  writer: GitSession,
-  tree: string | undefined,
-  changes: { parts: string[]; blob: string | null }[],
-  root: boolean,
-): Promise<{ sha: string; empty: boolean }> {
-  const entries = reader && tree ? await readTree(reader, tree) : new Map<string, Entry>()
-  const byChild = new Map<string, { parts: string[]; blob: string | null }[]>()
-  for (const change of changes) {
-    const [head, ...rest] = change.parts
-    if (rest.length === 0) {
-      if (change.blob === null) entries.delete(head!)
-      else entries.set(head!, { mode: '100644', type: 'blob', sha: change.blob })
-    } else {
-      const list = byChild.get(head!) ?? []
-      list.push({ parts: rest, blob: change.blob })
-      byChild.set(head!, list)
-    }
-  }
-  for (const [name, list] of byChild) {
-    const existing = entries.get(name)
-    const subtree = await editFolder(
-      reader,
-      writer,
-      existing?.type === 'tree' ? existing.sha : undefined,
-      list,
-      false,
-    )
-    if (subtree.empty) entries.delete(name)
-    else entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha })
-  }
-  // The empty tree's id depends on the object format (sha1, sha256): emptiness is judged by the entries.
-  if (entries.size === 0 && !root) return { sha: '', empty: true }
-  let input = ''
-  for (const [name, e] of entries) input += `${e.mode} ${e.type} ${e.sha}\t${name}\0`
-  writer.write(Buffer.from(`${input}\0`, 'latin1'))
-  return { sha: (await writer.readLine()).trim(), empty: entries.size === 0 }
+function nameEndOf(body: Buffer, nameStart: number): number {
+  const nameEnd = body.indexOf(0, nameStart)
+  if (nameEnd < 0) throw new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '')
+  return nameEnd
 }
 
-/** The entries of a tree read through cat-file --batch; a missing object, or one that is not a tree, is empty. */
-async function readTree(reader: GitSession, spec: string): Promise<Map<string, Entry>> {
-  reader.write(`${spec}\n`)
-  const header = (await reader.readLine()).split(' ')
-  const entries = new Map<string, Entry>()
-  if (header.length !== 3) return entries
-  const [id, type, size] = header as [string, string, string]
-  const body = await reader.readBytes(Number(size) + 1)
-  if (type !== 'tree') return entries
-  // Tree entries: "<octal mode> <name>\0" and the raw object id, as long as the id's hex form halves.
-  const idLength = id.length / 2
-  let offset = 0
-  const end = body.length - 1
-  while (offset < end) {
-    const space = body.indexOf(0x20, offset)
-    const nul = body.indexOf(0, space + 1)
-    const mode = body.toString('latin1', offset, space).padStart(6, '0')
-    const name = body.toString('latin1', space + 1, nul)
-    const sha = body.toString('hex', nul + 1, nul + 1 + idLength)
-    entries.set(name, { mode, type: mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob', sha })
-    offset = nul + 1 + idLength
+/** Compares the key of the entry whose name spans [start, end) with the key of `name` as a file or a folder. */
+function compareKey(
+  body: Buffer,
+  start: number,
+  end: number,
+  entryTree: boolean,
+  name: Buffer,
+  tree: boolean,
+): number {
+  const length = end - start
+  const common = length < name.length ? length : name.length
+  for (let k = 0; k < common; k++) {
+    const difference = body[start + k]! - name[k]!
+    if (difference !== 0) return difference
   }
-  return entries
+  const a = length > common ? body[start + common]! : entryTree ? 0x2f : 0
+  const b = name.length > common ? name[common]! : tree ? 0x2f : 0
+  return a - b
+}
+
+function findEntry(
+  body: Buffer,
+  name: Buffer,
+  format: ObjectFormat | undefined,
+): { id: string; tree: boolean } | undefined {
+  for (let offset = 0; offset < body.length;) {
+    const nameStart = nameStartOf(body, offset)
+    const nameEnd = nameEndOf(body, nameStart)
+    const tree = isFolder(body, offset)
+    const end = nameEnd + 1 + idBytes(format)
+    if (compareKey(body, nameStart, nameEnd, tree, name, tree) === 0)
+      return { id: body.toString('hex', nameEnd + 1, end), tree }
+    // Past both places the name could sort to: it is not there.
+    if (
+      compareKey(body, nameStart, nameEnd, tree, name, false) > 0 &&
+      compareKey(body, nameStart, nameEnd, tree, name, true) > 0
+    )
+      return undefined
+    offset = end
+  }
+  return undefined
+}
+
+/**
+ * The tree with `changes` applied: every entry named by a change is removed (whatever its type), the
+ * changes that write something are inserted at their place in git's order, and the runs of entries in
+ * between are copied as they are. Each entry before the last change is compared once, with the next change.
+ */
+function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefined): Buffer {
+  if (changes.length === 0) return body
+  const idLength = idBytes(format)
+  // Both keys a changed name may have in the base are removed; a removal sorts before an insertion of the
+  // same key, so that the new entry takes the old one's place.
+  const operations = changes
+    .flatMap((c) => [
+      { name: c.name, tree: false, insert: undefined as Buffer | undefined },
+      { name: c.name, tree: true, insert: undefined as Buffer | undefined },
+      ...(c.entry
+        ? [
+            {
+              name: c.name,
+              tree: c.entry.mode === '40000',
+              insert: Buffer.concat([
+                Buffer.from(`${c.entry.mode} `),
+                c.name,
+                Buffer.from([0]),
+                Buffer.from(c.entry.id, 'hex'),
+              ]),
+            },
+          ]
+        : []),
+    ])
+    .sort((x, y) => compareKeys(x.name, x.tree, y.name, y.tree) || (x.insert ? 1 : 0) - (y.insert ? 1 : 0))
+  const chunks: Buffer[] = []
+  let copyFrom = 0
+  let cursor = 0
+  for (const operation of operations) {
+    // Skip the entries that sort before this change; stop at the first that does not.
+    while (cursor < body.length) {
+      const nameStart = nameStartOf(body, cursor)
+      const nameEnd = nameEndOf(body, nameStart)
+      const order = compareKey(
+        body,
+        nameStart,
+        nameEnd,
+        isFolder(body, cursor),
+        operation.name,
+        operation.tree,
+      )
+      if (order >= 0) {
+        if (order === 0 && !operation.insert) {
+          chunks.push(body.subarray(copyFrom, cursor))
+          cursor = nameEnd + 1 + idLength
+          copyFrom = cursor
+        }
+        break
+      }
+      cursor = nameEnd + 1 + idLength
+    }
+    if (operation.insert) {
+      chunks.push(body.subarray(copyFrom, cursor), operation.insert)
+      copyFrom = cursor
+    }
+  }
+  chunks.push(body.subarray(copyFrom))
+  return Buffer.concat(chunks)
+}
+
+function compareKeys(a: Buffer, aTree: boolean, b: Buffer, bTree: boolean): number {
+  return compareKey(a, 0, a.length, aTree, b, bTree)
 }
