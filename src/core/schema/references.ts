@@ -19,33 +19,88 @@ type Schema = Record<string, unknown>
 export function findReferences(kindSchema: object, spec: unknown): FoundReference[] {
   const found: FoundReference[] = []
   const root = kindSchema as Schema
-  const visit = (schema: unknown, value: unknown, path: (string | number)[], depth: number): void => {
+  const refers = referringNodes(root)
+  // One path, extended and shortened as the walk goes: copied only for a reference found.
+  const path: (string | number)[] = ['spec']
+  const visit = (schema: unknown, value: unknown, depth: number): void => {
     if (!schema || typeof schema !== 'object' || depth > 64) return
     const node = resolveLocalRef(root, schema as Schema)
+    // Most of a definition is plain data: a schema node from which no reference can be reached is not
+    // walked alongside its value.
+    if (!refers(node)) return
     const refKind = node[REF_KEYWORD]
     if (typeof refKind === 'string' && typeof value === 'string') {
       found.push({ path: [...path], kind: refKind, name: value })
     }
-    for (const combinator of ['allOf', 'anyOf', 'oneOf'] as const) {
+    for (const combinator of COMBINATORS) {
       const list = node[combinator]
-      if (Array.isArray(list)) for (const sub of list) visit(sub, value, path, depth + 1)
+      if (Array.isArray(list)) for (const sub of list) visit(sub, value, depth + 1)
     }
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const properties = (node.properties ?? {}) as Schema
       const record = value as Record<string, unknown>
       for (const key of Object.keys(record)) {
         const sub = Object.hasOwn(properties, key) ? properties[key] : node.additionalProperties
-        if (sub && typeof sub === 'object') visit(sub, record[key], [...path, key], depth + 1)
+        if (sub && typeof sub === 'object') {
+          path.push(key)
+          visit(sub, record[key], depth + 1)
+          path.pop()
+        }
       }
     } else if (Array.isArray(value)) {
       const items = node.items
       if (items && typeof items === 'object' && !Array.isArray(items)) {
-        value.forEach((element, index) => visit(items, element, [...path, index], depth + 1))
+        value.forEach((element, index) => {
+          path.push(index)
+          visit(items, element, depth + 1)
+          path.pop()
+        })
       }
     }
   }
-  visit(root, spec, ['spec'], 0)
-  return dedupe(found)
+  visit(root, spec, 0)
+  return found.length > 1 ? dedupe(found) : found
+}
+
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const
+
+/** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
+const referring = new WeakMap<Schema, (node: Schema) => boolean>()
+
+function referringNodes(root: Schema): (node: Schema) => boolean {
+  let refers = referring.get(root)
+  if (refers) return refers
+  const known = new Map<Schema, boolean>()
+  const inProgress = new Set<Schema>()
+  const leads = (schema: unknown): boolean => {
+    if (!schema || typeof schema !== 'object') return false
+    return check(resolveLocalRef(root, schema as Schema))
+  }
+  // The nodes findReferences walks into from `node`: combinators, properties, additionalProperties, items.
+  const check = (node: Schema): boolean => {
+    const remembered = known.get(node)
+    if (remembered !== undefined) return remembered
+    // A node met again through a $ref cycle is taken to lead to a reference: never wrongly skipped.
+    if (inProgress.has(node)) return true
+    inProgress.add(node)
+    let result = typeof node[REF_KEYWORD] === 'string'
+    for (const combinator of COMBINATORS) {
+      const list = node[combinator]
+      if (!result && Array.isArray(list)) result = list.some(leads)
+    }
+    const properties = node.properties
+    if (!result && properties && typeof properties === 'object')
+      result = Object.values(properties as Schema).some(leads)
+    if (!result) result = leads(node.additionalProperties)
+    const items = node.items
+    if (!result && items && typeof items === 'object' && !Array.isArray(items)) result = leads(items)
+    inProgress.delete(node)
+    known.set(node, result)
+    return result
+  }
+  refers = check
+  referring.set(root, refers)
+  return refers
 }
 
 function dedupe(list: FoundReference[]): FoundReference[] {
