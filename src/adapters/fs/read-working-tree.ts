@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readdirSync } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SourceEntry } from '../../core/model/source-model.js'
 
@@ -35,7 +35,7 @@ export async function readWorkingTree(
       const stat = fstatSync(fd)
       if (!stat.isFile()) snapshot.set(relative, { type: 'other' })
       else if (stat.size > maxBytes) snapshot.set(relative, { type: 'too-large', size: stat.size })
-      else snapshot.set(relative, { type: 'file', bytes: readFileSync(fd) })
+      else snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) })
     } finally {
       closeSync(fd)
     }
@@ -65,4 +65,16 @@ export async function readWorkingTree(
     else snapshot.set(relative, { type: 'other' })
   }
   return snapshot
+}
+
+/** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
+function readOpen(fd: number, size: number): Buffer {
+  const bytes = Buffer.allocUnsafe(size)
+  let read = 0
+  while (read < size) {
+    const n = readSync(fd, bytes, read, size - read, read)
+    if (n === 0) break
+    read += n
+  }
+  return read < size ? bytes.subarray(0, read) : bytes
 }

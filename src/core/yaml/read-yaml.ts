@@ -152,8 +152,9 @@ export function readYaml(
       hint: 'split the file; Gantry refuses oversized files before parsing them',
     })
   }
-  const badByte = firstInvalidUtf8(bytes)
-  if (badByte >= 0) {
+  const decoded = decodeUtf8(bytes)
+  if (typeof decoded === 'number') {
+    const badByte = decoded
     // The position of the first bad byte: the text before it is valid, so it decodes as written.
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte))
     return fail({
@@ -163,7 +164,7 @@ export function readYaml(
       hint: 'save the file as UTF-8',
     })
   }
-  let text = new TextDecoder('utf-8').decode(bytes)
+  let text = decoded
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (text.trim() === '') {
     return fail({
@@ -440,14 +441,24 @@ function positionInText(text: string, offset: number): Position {
   return { line, column: offset - lineStart + 1 }
 }
 
-/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
-function firstInvalidUtf8(bytes: Uint8Array): number {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
+ * byte that is not well-formed UTF-8. Decoded once: the check is the decoding.
+ */
+function decodeUtf8(bytes: Uint8Array): string | number {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-    return -1
+    return STRICT_UTF8.decode(bytes)
   } catch {
     // Slow path only for bad files: find where.
+    const bad = firstInvalidUtf8(bytes)
+    return bad >= 0 ? bad : new TextDecoder('utf-8').decode(bytes)
   }
+}
+
+/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
   const continuation = (i: number, low = 0x80, high = 0xbf) =>
     i < bytes.length && bytes[i]! >= low && bytes[i]! <= high
   let i = 0
