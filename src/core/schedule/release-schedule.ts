@@ -356,3 +356,22 @@ function nextOpening(
   const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b)
   return inRange.find(isOpen)
 }
+
+/**
+ * Problems in an environment's schedule policy, found when gantry.yaml is read rather than when a
+ * promotion is first evaluated: each with the path of the offending value in the environment.
+ */
+export function schedulePolicyProblems(env: Environment): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = []
+  const attempt = (path: (string | number)[], check: () => unknown) => {
+    try {
+      check()
+    } catch (error) {
+      problems.push({ path, message: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  if (env.timezone !== undefined) attempt(['timezone'], () => zone(env.timezone!))
+  ;(env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)))
+  ;(env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)))
+  return problems
+}

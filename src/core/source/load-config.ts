@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js'
 import type { GantryConfig, SourcePaths, SourceSnapshot } from '../model/source-model.js'
 import { explainInvalidName, isValidName } from '../names.js'
+import { schedulePolicyProblems } from '../schedule/release-schedule.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import { type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
@@ -123,6 +124,16 @@ export function loadConfig(
         })
       }
     })
+    for (const problem of schedulePolicyProblems(env)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'schema',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, ...problem.path]),
+        message: `environment "${env.name}": ${problem.message}`,
+        hint: 'fix the time zone, window or freeze: promotions into this environment are evaluated with it',
+      })
+    }
   })
   if (diagnostics.length > 0) return { paths: resolvePaths(undefined), diagnostics }
   return { config, paths: resolvePaths(config), diagnostics }
