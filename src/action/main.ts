@@ -12,7 +12,7 @@ import { releaseOnPush } from './events/push.js'
 import { type GitHubContext, readGitHubContext } from './github-context.js'
 import { type ActionCommand, type ActionInputs, readInputs } from './inputs.js'
 import { refreshDashboard } from './promotion/dashboard.js'
-import { PROMOTION_PREFIX, PromotionService } from './promotion/promotion-service.js'
+import { PROMOTION_PREFIX, PromotionService, type RequestOutcome } from './promotion/promotion-service.js'
 import { reconcile } from './promotion/reconcile.js'
 
 interface PullRequestPayload {
@@ -28,7 +28,9 @@ export async function run(): Promise<void> {
     const inputs = readInputs()
     const context = readGitHubContext(process.env)
     const workspace = inputs.workingDirectory ?? context.workspace
-    const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, log: (m) => core.info(m) })
+    // GANTRY_SPACE_WRITES=false: for servers without secondary rate limits (a local GitHub in tests).
+    const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false'
+    const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
     const ref = { owner: context.owner, repo: context.repo }
     const api = new RepositoryApi(octokit, ref)
     const promotionApi = new PromotionApi(octokit, ref)
@@ -40,8 +42,10 @@ export async function run(): Promise<void> {
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
     // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
     const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date()
-    const service = new PromotionService({ api: promotionApi, comments: api, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
+    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
     const pr = context.payload.pull_request as PullRequestPayload | undefined
+    // What could not be done: reported as it happens, failing the step once the dashboard is current.
+    const failures: string[] = []
 
     switch (command) {
       case 'validate': {
@@ -54,17 +58,13 @@ export async function run(): Promise<void> {
         return
       }
       case 'release': {
-        await release(service, api, workspace, auth, inputs)
+        failures.push(...(await release(service, api, workspace, auth, inputs)))
         break
       }
       case 'promote': {
         const target = await promotionTarget(context, inputs)
-        const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy)
-        for (const o of outcomes) {
-          core.info(`${target.package} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
-          if (o.status === 'blocked') for (const d of o.diagnostics) core.warning(d.message, { title: `gantry ${d.code}` })
-          if (o.status === 'refused') core.warning(o.message)
-        }
+        const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy, { explicit: target.explicit })
+        failures.push(...reportRequest(target.package, outcomes, target.explicit))
         core.setOutput('promotions', JSON.stringify(outcomes.map((o) => ({ environment: o.environment, status: o.status, ...('number' in o ? { number: o.number } : {}) }))))
         break
       }
@@ -79,12 +79,16 @@ export async function run(): Promise<void> {
       case 'reconcile': {
         const outcome = await core.group('Reconcile', () => reconcile(service))
         for (const d of outcome.decided) core.info(`#${d.number}: ${d.state}`)
+        for (const r of outcome.requested) failures.push(...reportRequest(`${r.package}@${r.version}`, r.outcomes, false))
+        for (const e of outcome.errors) core.error(e)
+        failures.push(...outcome.errors)
         break
       }
       default:
         await handlePullRequestActivity(context, service, api, pr, inputs.dryRun)
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
+    if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
@@ -114,7 +118,29 @@ function commandFor(context: GitHubContext, defaultBranch: string): Command {
   }
 }
 
-async function release(service: PromotionService, api: RepositoryApi, workspace: string, auth: { serverUrl: string; token: string }, inputs: ActionInputs): Promise<void> {
+/**
+ * Logs what became of a request, and returns what must fail the run: a digest mismatch always (the bundle is
+ * not what was released), anything else blocked only when a person asked explicitly.
+ */
+function reportRequest(what: string, outcomes: RequestOutcome[], explicit: boolean): string[] {
+  const failures: string[] = []
+  for (const o of outcomes) {
+    core.info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
+    if (o.status === 'refused' || o.status === 'held') core.warning(o.message)
+    if (o.status !== 'blocked') continue
+    for (const d of o.diagnostics) {
+      if (d.severity === 'error' && (explicit || d.code === 'digest-mismatch')) {
+        core.error(d.message, { title: `gantry ${d.code}` })
+        failures.push(d.message)
+      } else {
+        core.warning(d.message, { title: `gantry ${d.code}` })
+      }
+    }
+  }
+  return failures
+}
+
+async function release(service: PromotionService, api: RepositoryApi, workspace: string, auth: { serverUrl: string; token: string }, inputs: ActionInputs): Promise<string[]> {
   const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun })
   for (const r of outcome.released) core.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`)
   core.setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '))
@@ -128,27 +154,24 @@ async function release(service: PromotionService, api: RepositoryApi, workspace:
       ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
     ])
     .write()
-  if (errors.length > 0) {
-    core.setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`)
-    return
-  }
+  if (errors.length > 0) return [`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`]
   // New versions go straight on to their first environments: no need to wait for a tag event.
   await service.refresh()
   const source = await service.source()
   const created = dependencyOrder(outcome.artifacts.filter((a) => a.created), (name) => (source.model.packages.get(name)?.manifest.dependencies ?? []).map((d) => d.package))
+  const failures: string[] = []
   for (const artifact of created) {
-    for (const o of await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`)) {
-      core.info(`${artifact.tag} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
-    }
+    failures.push(...reportRequest(artifact.tag ?? artifact.package, await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`), false))
   }
+  return failures
 }
 
-async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Promise<{ package: string; version?: string; environment?: string; requestedBy: string }> {
+async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Promise<{ package: string; version?: string; environment?: string; requestedBy: string; explicit: boolean }> {
   const tag = context.ref.startsWith('refs/tags/') ? context.ref.slice('refs/tags/'.length) : (context.payload.release as { tag_name?: string } | undefined)?.tag_name
   if (!inputs.package && tag) {
     const parsed = parseTagName(tag)
     if (!parsed) throw new UsageError(`${tag} is not a <package>@<version> tag`)
-    return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}` }
+    return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}`, explicit: false }
   }
   if (!inputs.package) throw new UsageError('promote needs the package input (and optionally version and environment)')
   return {
@@ -156,6 +179,7 @@ async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Pr
     ...(inputs.version ? { version: inputs.version } : {}),
     ...(inputs.environment ? { environment: inputs.environment } : {}),
     requestedBy: `manual run by ${context.actor || 'someone'}`,
+    explicit: true,
   }
 }
 
@@ -172,9 +196,10 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
   if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
     const decided = await service.decide(pr.number)
     core.info(`#${pr.number}: ${decided.state}`)
-    return
+    if (decided.state !== 'NOT_A_PROMOTION') return
   }
-  // A pull request into an environment branch that Gantry did not open: the lock and drift check.
+  // A pull request into an environment branch that Gantry did not open (or that only looks like a promotion):
+  // the lock and drift check.
   const repository = await service.source()
   const environment = repository.config.environments.find((e) => e.branch === pr.base.ref)
   if (!environment) return

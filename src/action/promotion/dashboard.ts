@@ -23,7 +23,15 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
     updatedAt: now.toISOString(),
   }
   for (const pr of await service.promotions('open')) {
-    const assessment = await service.assess(pr.number)
+    const assessment = await service.assess(pr.number).catch((error: unknown) => {
+      // One promotion that cannot be assessed (a bundle failing its digest, say) is shown, not fatal.
+      const marker = readPromotionMarker(pr.body)
+      if (marker) {
+        const waitingFor = `cannot be assessed: ${error instanceof Error ? error.message : String(error)}`
+        view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required: 0, waitingFor })
+      }
+      return undefined
+    })
     if (!assessment || (assessment.state !== 'ACCEPTED' && assessment.state !== 'SCHEDULED' && assessment.state !== 'APPLIED')) continue
     const { marker, decision, schedule } = assessment
     const waitingState = assessment.state === 'SCHEDULED' ? 'SCHEDULED' : 'ACCEPTED'

@@ -1,14 +1,15 @@
-import { GANTRY_IDENTITY } from '../../adapters/git/git.js'
+import { randomUUID } from 'node:crypto'
+import { GANTRY_IDENTITY, type Git } from '../../adapters/git/git.js'
 import { type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/remote.js'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import { editTree } from '../../adapters/git/tree-editor.js'
 import type { PromotionApi, PullRequestFact } from '../../adapters/github/promotion-api.js'
-import type { RepositoryApi } from '../../adapters/github/repository-api.js'
 import { findRelease, loadVerifiedBundle } from '../../commands/artifacts.js'
 import { preparePlan, writeApplyCommit } from '../../commands/promote.js'
 import { type OpenRepository, openRepository, readConfigAt } from '../../commands/repository.js'
 import type { Bundle } from '../../core/bundle/bundle.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
+import type { ReleasedVersion } from '../../core/model/released-version.js'
 import type { Environment, EnvironmentLedger } from '../../core/model/source-model.js'
 import { evaluateApprovals, parseInstructionChecklist } from '../../core/promotion/approvals.js'
 import { ledgerPath, renderLedger } from '../../core/promotion/plan-promotion.js'
@@ -22,7 +23,6 @@ export const PROMOTION_PREFIX = 'gantry/promote/'
 
 export interface PromotionDeps {
   api: PromotionApi
-  comments: RepositoryApi
   workspace: string
   auth?: RemoteAuth
   defaultBranch: string
@@ -36,6 +36,8 @@ export type RequestOutcome =
   | { environment: string; status: 'opened' | 'updated'; number: number; state: PromotionState }
   | { environment: string; status: 'blocked'; diagnostics: Diagnostic[] }
   | { environment: string; status: 'refused'; message: string }
+  /** This version's last request into the environment ended REJECTED or CANCELED: automation does not ask again. */
+  | { environment: string; status: 'held'; number: number; message: string }
 
 export type PromotionState = 'ACCEPTED' | 'SCHEDULED' | 'APPLIED' | 'REJECTED' | 'CANCELED' | 'SUPERSEDED' | 'CLOSED'
 
@@ -60,7 +62,10 @@ const LABELS: Partial<Record<PromotionState, string>> = {
  * requests, their markers, reviews): a dropped or repeated run converges instead of remembering anything.
  */
 export class PromotionService {
-  private cached?: OpenRepository
+  /** The opened default branch, and the refs it was opened from (the branch and every tag). */
+  private cached?: { repository: OpenRepository; refs: string }
+  /** Bundles that passed their digest check in this run, by tag, commit and digest. */
+  private readonly verified = new Map<string, Bundle>()
 
   constructor(private readonly deps: PromotionDeps) {}
 
@@ -69,15 +74,23 @@ export class PromotionService {
     if (!this.cached) {
       const ref = `refs/remotes/origin/${this.deps.defaultBranch}`
       const config = await readConfigAt(this.deps.workspace, ref)
-      this.cached = await openRepository(this.deps.workspace, { commit: ref, config })
+      const repository = await openRepository(this.deps.workspace, { commit: ref, config })
+      this.cached = { repository, refs: await this.sourceRefs(repository.git) }
     }
-    return this.cached
+    return this.cached.repository
   }
 
-  /** Fetch again after writing: state is what origin says now. */
+  /**
+   * Fetch again after writing: state is what origin says now. Environment and promotion branches are read
+   * live from git; the default branch is opened again only when it or a tag moved.
+   */
   async refresh(): Promise<void> {
     await fetchAll(this.deps.workspace, this.deps.auth)
-    this.cached = undefined
+    if (this.cached && (await this.sourceRefs(this.cached.repository.git)) !== this.cached.refs) this.cached = undefined
+  }
+
+  private sourceRefs(git: Git): Promise<string> {
+    return git.text(['for-each-ref', '--format=%(refname) %(objectname)', `refs/remotes/origin/${this.deps.defaultBranch}`, 'refs/tags'])
   }
 
   environment(repository: OpenRepository, name: string): Environment {
@@ -109,17 +122,34 @@ export class PromotionService {
       .map((env) => env.name)
   }
 
-  /** A tag, a release, a dispatch or an upstream merge asks for a version: open or update its promotions. */
-  async request(pkg: string, version: string | undefined, environment: string | undefined, requestedBy: string): Promise<RequestOutcome[]> {
+  /**
+   * A tag, a release, a dispatch or an upstream merge asks for a version: open or update its promotions.
+   * `explicit`: a person asked (a manual run, `/gantry retry`), which is what a REJECTED or CANCELED version
+   * needs to be proposed again; automation does not re-open those.
+   */
+  async request(pkg: string, version: string | undefined, environment: string | undefined, requestedBy: string, options: { explicit?: boolean } = {}): Promise<RequestOutcome[]> {
     const repository = await this.source()
     const release = findRelease(repository, pkg, version)
     const targets = environment ? [environment] : await this.eligibleEnvironments(pkg, release.version, true)
     const outcomes: RequestOutcome[] = []
-    for (const env of targets) outcomes.push(await this.openOrUpdate(pkg, release.version, env, requestedBy))
+    for (const env of targets) {
+      const outcome = await this.openOrUpdate(pkg, release.version, env, requestedBy, options.explicit ?? false)
+      if (outcome.status === 'refused' || outcome.status === 'held') this.deps.log(`${pkg}@${release.version} -> ${env}: ${outcome.message}`)
+      if (outcome.status === 'blocked') for (const d of outcome.diagnostics) this.deps.log(`${pkg}@${release.version} -> ${env}: ${d.message}`)
+      outcomes.push(outcome)
+    }
     return outcomes
   }
 
-  private async openOrUpdate(pkg: string, version: string, envName: string, requestedBy: string): Promise<RequestOutcome> {
+  /** The last request of `version` through `branch` into `base`, when it ended without being applied. */
+  private async endedRequest(branch: string, base: string, version: string): Promise<{ number: number; status: string } | undefined> {
+    const last = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.baseRef === base && readPromotionMarker(p.body))
+    const marker = last && readPromotionMarker(last.body)
+    if (!last || !marker || last.merged || marker.version !== version) return undefined
+    return { number: last.number, status: marker.status ?? 'CLOSED' }
+  }
+
+  private async openOrUpdate(pkg: string, version: string, envName: string, requestedBy: string, explicit: boolean): Promise<RequestOutcome> {
     let repository = await this.source()
     const env = this.environment(repository, envName)
     if (await this.ensureEnvironmentBranch(repository, env)) repository = await this.source()
@@ -130,12 +160,19 @@ export class PromotionService {
     if (plan.writes.size === 0 && current?.version === version && current.digest === plan.ledger.digest) {
       return { environment: envName, status: 'applied' }
     }
-    const { bundle } = (await loadVerifiedBundle(repository, prepared.release)).verified!
+    const bundle = await this.verifiedBundle(repository, prepared.release)
     const branch = promotionBranch(envName, pkg)
     const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch)
     const previous = open ? readPromotionMarker(open.body) : undefined
     if (open && previous?.version === version && previous.digest === plan.ledger.digest) {
       return { environment: envName, status: 'unchanged', number: open.number }
+    }
+    if (!open && !explicit) {
+      const ended = await this.endedRequest(branch, env.branch, version)
+      if (ended) {
+        const message = `${pkg}@${version} was ${ended.status} in ${envName} (#${ended.number}): it is proposed again only when someone asks (/gantry retry or a manual run)`
+        return { environment: envName, status: 'held', number: ended.number, message }
+      }
     }
     if (this.deps.dryRun) return { environment: envName, status: 'would-open' }
     const marker: PromotionMarker = {
@@ -148,7 +185,12 @@ export class PromotionService {
       releaseAt: bundle.environments[envName]?.release ?? null,
       requestedBy,
     }
-    const { commit } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit })
+    const { tree } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit })
+    // Each request proposes its own commit (the tree is what counts): of two runs proposing the same thing at
+    // once, exactly one wins the lease below, instead of both "pushing" one identical commit.
+    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
+    const message = `${promotionTitle(marker)}\n\n${summary.join('\n') || 'no item changes'}\n\nGantry-Request: ${randomUUID()}\n`
+    const commit = await repository.git.commitTree(tree, prepared.view?.head ? [prepared.view.head] : [], message, GANTRY_IDENTITY)
     const remote = await repository.git.resolve(`refs/remotes/origin/${branch}`)
     if (!(await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth))) {
       return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` }
@@ -188,7 +230,10 @@ export class PromotionService {
     const marker = readPromotionMarker(pr.body)
     if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX)) return undefined
     const repository = await this.source()
-    const environment = this.environment(repository, marker.environment)
+    const environment = repository.config.environments.find((e) => e.name === marker.environment)
+    // The marker is only a claim: a promotion comes from its own branch into its environment's branch. Anything
+    // else (say, a dev marker on a pull request into qa) would borrow another environment's policy.
+    if (!environment || pr.baseRef !== environment.branch || pr.headRef !== promotionBranch(marker.environment, marker.package)) return undefined
     if (pr.merged) return { pr, marker, environment, state: 'APPLIED' }
     if (pr.state === 'closed') return { pr, marker, environment, state: marker.status ?? 'CLOSED' }
     const decision = await this.approvals(pr, marker, environment)
@@ -227,8 +272,17 @@ export class PromotionService {
 
   private async bundleOf(marker: PromotionMarker): Promise<Bundle> {
     const repository = await this.source()
-    const { verified, diagnostics } = await loadVerifiedBundle(repository, findRelease(repository, marker.package, marker.version))
+    return this.verifiedBundle(repository, findRelease(repository, marker.package, marker.version))
+  }
+
+  /** A released version's bundle, checked against the digest in its tag once per run. */
+  private async verifiedBundle(repository: OpenRepository, release: ReleasedVersion): Promise<Bundle> {
+    const key = `${release.tag} ${release.commit} ${release.digest ?? ''}`
+    const known = this.verified.get(key)
+    if (known) return known
+    const { verified, diagnostics } = await loadVerifiedBundle(repository, release)
     if (!verified) throw new Error(diagnostics.map((d) => d.message).join('; '))
+    this.verified.set(key, verified.bundle)
     return verified.bundle
   }
 
@@ -239,7 +293,7 @@ export class PromotionService {
     const { pr, marker, state } = assessment
     if (this.deps.dryRun) return assessment
     if (pr.merged) {
-      await this.record(pr, marker)
+      await this.applied(pr, marker)
       return assessment
     }
     if (pr.state === 'closed') return assessment
@@ -248,7 +302,8 @@ export class PromotionService {
       await this.close(pr, marker, 'REJECTED', by.body.trim() || `changes requested by ${by.login}`, by.login)
       return assessment
     }
-    await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state])
+    // An approved promotion gets its label from the merge's outcome.
+    if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state])
     if (state === 'SCHEDULED') {
       const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window'
       await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule!.reason)}). Comment ${code('/gantry cancel')} to cancel.`)
@@ -262,6 +317,7 @@ export class PromotionService {
     const { pr, marker, decision } = assessment
     if (!(await this.isGantryCommit(pr, marker))) {
       await this.stickyNote(pr.number, 'integrity', `❌ The promotion branch no longer holds what Gantry proposed for ${code(`${marker.package}@${marker.version}`)}: nothing applied. Comment ${code('/gantry retry')} to propose it again.`)
+      await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS.ACCEPTED)
       return { ...assessment, state: 'ACCEPTED' }
     }
     const approvers = decision?.approvers ?? []
@@ -269,19 +325,33 @@ export class PromotionService {
     const outcome = await this.deps.api.merge(pr.number, pr.headSha, promotionTitle(marker), message)
     if (!outcome.merged) {
       await this.stickyNote(pr.number, 'merge', `⚠️ Not applied: ${outcome.reason === 'head-moved' ? 'the head moved after the approvals were checked' : inert(outcome.message)}. The next run looks again.`)
+      await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS.ACCEPTED)
       return { ...assessment, state: 'ACCEPTED' }
     }
     this.deps.log(`${marker.package}@${marker.version} applied to ${marker.environment} (#${pr.number})`)
     await this.refresh()
-    await this.record({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers)
-    await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), undefined)
+    await this.applied({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers)
+    return { ...assessment, state: 'APPLIED' }
+  }
+
+  /**
+   * What follows a merge, whoever made it and however often it is asked: the record in the ledger, the label
+   * gone, and the promotions that may follow (the next environments; packages waiting for this one). Each
+   * step is idempotent, so a run that stopped half-way is finished by the next event or scheduled run.
+   */
+  private async applied(pr: PullRequestFact, marker: PromotionMarker, approvers?: { login: string; sha: string }[]): Promise<void> {
+    await this.record(pr, marker, approvers)
+    const labels = await this.deps.api.labels(pr.number)
+    if (labels.some((l) => l.startsWith('gantry:'))) await this.deps.api.setStatusLabel(pr.number, labels, undefined)
+    const source = await this.source()
+    // Only while the environment still runs this version: an old merged promotion asks for nothing.
+    const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package)
+    if (ledger?.version !== marker.version) return
     await this.request(marker.package, marker.version, undefined, `${marker.environment} applied (#${pr.number})`)
     // Packages that were waiting for this one may be promotable now.
-    const source = await this.source()
     for (const dependent of [...source.model.packages.values()].filter((p) => (p.manifest.dependencies ?? []).some((d) => d.package === marker.package))) {
       if (source.released.some((r) => r.package === dependent.name)) await this.request(dependent.name, undefined, undefined, `${marker.package} applied in ${marker.environment}`)
     }
-    return { ...assessment, state: 'APPLIED' }
   }
 
   /** The promotion branch must hold exactly the apply commit Gantry computes on its parent. */
@@ -343,7 +413,7 @@ export class PromotionService {
     if (verb === 'retry') {
       if (pr.state === 'open') return (await this.decide(number)).state
       if (pr.merged) return 'already applied'
-      const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`)
+      const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`, { explicit: true })
       return outcomes.map((o) => o.status).join(', ')
     }
     if (pr.merged) {
@@ -365,7 +435,7 @@ export class PromotionService {
   /** One comment per kind of note on a pull request, updated rather than repeated on every run. */
   private async stickyNote(number: number, kind: string, text: string): Promise<void> {
     const marker = hiddenMarker(`note-${kind}`)
-    await this.deps.comments.upsertComment(number, marker, `${marker}\n${text}`)
+    await this.deps.api.upsertComment(number, marker, `${marker}\n${text}`)
   }
 }
 

@@ -171,8 +171,40 @@ export class PromotionApi {
     }
   }
 
+  /** A comment, written once: a retry first looks whether the failed attempt was written after all. */
   async comment(number: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body })
+    await this.createCommentOnce(number, body, (c) => c.body === body)
+  }
+
+  /** The comment carrying `marker`, created once and then updated in place. */
+  async upsertComment(number: number, marker: string, body: string): Promise<void> {
+    const existing = await this.findComment(number, (c) => c.body.includes(marker))
+    if (existing) {
+      if (existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body })
+      return
+    }
+    await this.createCommentOnce(number, body, (c) => c.body.includes(marker))
+  }
+
+  /**
+   * Creating a comment is not idempotent: GitHub may answer 5xx after it wrote one, and the client's own retry
+   * would write a second. So it is retried here, and only after looking for the one the failed attempt made.
+   */
+  private async createCommentOnce(number: number, body: string, isIt: (c: { body: string }) => boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } })
+        return
+      } catch (error) {
+        if (await this.findComment(number, isIt)) return
+        if (attempt >= 3 || (status(error) ?? 0) < 500) throw new GitHubApiError(`could not comment on #${number}`, { cause: error })
+      }
+    }
+  }
+
+  private async findComment(number: number, isIt: (c: { body: string }) => boolean): Promise<{ id: number; body: string } | undefined> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: number, per_page: 100 })
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '' })).find(isIt)
   }
 
   /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */

@@ -31,9 +31,16 @@ export function markdownTable(header: string[], rows: string[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
 }
 
-/** A hidden marker later runs find their own comments and pull requests by. */
+/**
+ * A hidden marker later runs find their own comments and pull requests by. Its JSON spells `--` (which would
+ * end the comment), HTML, mentions and workflow expressions as \u escapes: the data reads back the same, and
+ * the body carries nothing live even where the comment is shown or copied as text.
+ */
 export function hiddenMarker(kind: string, data: Record<string, string | number | boolean | null> = {}): string {
-  return `<!-- gantry:${kind} ${JSON.stringify(data).replace(/--/g, '\\u002d\\u002d')} -->`
+  const json = JSON.stringify(data)
+    .replace(/--/g, '\\u002d\\u002d')
+    .replace(/[<>&@$[\]]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return `<!-- gantry:${kind} ${json} -->`
 }
 
 export function readMarker(body: string | null | undefined, kind: string): Record<string, unknown> | undefined {
