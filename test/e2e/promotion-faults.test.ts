@@ -45,8 +45,16 @@ describe('GitHub faults', () => {
     expect(hub.github.violations).toEqual([])
   })
 
-  it('5xx after the write on merge, pull request and comment: the retries adopt what exists', async () => {
+  it('5xx after the write on merge, pull request, comment and issue: the retries adopt what exists', async () => {
+    const dashboard = hub.github.injectFault({ kind: '5xx-after-write', route: 'issues/create', times: 1 })
     const repo = await hub.repository(['jobs', 'reports'])
+    expect(dashboard.hits).toBe(1)
+    expect(
+      repo
+        .state()
+        .issues.filter((i) => !i.pull)
+        .map((i) => i.title),
+    ).toEqual(['Gantry dashboard'])
     const qa = repo.openPromotion('qa', 'jobs').number
     const merge = hub.github.injectFault({ kind: '5xx-after-write', route: 'pulls/merge', times: 1 })
     const create = hub.github.injectFault({ kind: '5xx-after-write', route: 'pulls/create', times: 1 })

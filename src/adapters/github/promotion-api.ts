@@ -233,13 +233,16 @@ export class PromotionApi {
       if (existing.body !== body) await this.octokit.rest.issues.update({ ...this.repo, issue_number: existing.number, body })
       return existing.number
     }
-    try {
-      const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body })
-      return data.number
-    } catch (error) {
-      const adopted = await find()
-      if (adopted) return adopted.number
-      throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+    // As with comments: not the client's retry, which would open a second issue after a 5xx that wrote one.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } })
+        return data.number
+      } catch (error) {
+        const adopted = await find()
+        if (adopted) return adopted.number
+        if (attempt >= 3 || (status(error) ?? 0) < 500) throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+      }
     }
   }
 }
