@@ -43766,18 +43766,29 @@ function remoteGit(dir, auth) {
 async function fetchAll(dir, auth) {
     await remoteGit(dir, auth).fetch(['--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
 }
-/** Pushes tags one by one; returns the ones the remote refused (it already has a tag of that name). */
+/**
+ * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
+ * by pushing them one by one. Returns the refused ones.
+ */
 async function pushTags(dir, tags, auth) {
-    const refused = [];
-    for (const tag of tags) {
-        try {
-            await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`]);
-        }
-        catch {
-            refused.push(tag);
-        }
+    if (tags.length === 0)
+        return [];
+    try {
+        await remoteGit(dir, auth).push(['origin', ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)]);
+        return [];
     }
-    return refused;
+    catch {
+        const refused = [];
+        for (const tag of tags) {
+            try {
+                await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`]);
+            }
+            catch {
+                refused.push(tag);
+            }
+        }
+        return refused;
+    }
 }
 /**
  * Points `branch` on origin at `commit` only if it is still at `expected` (null: must not exist). A person's
@@ -49012,6 +49023,10 @@ const dist_src_Octokit = Octokit.plugin(requestLog, legacyRestEndpointMethods, p
 
 
 const GantryOctokit = dist_src_Octokit.plugin(retry, throttling);
+/** A limiter group that lets every job through at once, in place of the throttling plugin's spacing. */
+const UNSPACED = {
+    key: () => ({ schedule: (_options, task, ...args) => Promise.resolve(task(...args)) }),
+};
 /**
  * The one place Octokit is built: retry for transient failures, throttling that waits on primary and
  * secondary rate limits when the wait fits, and gives up cleanly when it does not.
@@ -49033,6 +49048,7 @@ function createOctokit(options) {
                 log(`secondary rate limit on ${request.method} ${request.url}: retry after ${retryAfter}s`);
                 return retryAfter <= maxWait && retryCount < 2;
             },
+            ...(options.spaceWrites === false ? { write: UNSPACED, notifications: UNSPACED } : {}),
         },
     });
 }
@@ -49061,7 +49077,8 @@ class RepositoryApi {
             return { id: existing.id, created: false };
         }
         try {
-            const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issueNumber, body });
+            // No blind retry: a 5xx may come after GitHub wrote the comment, so a failure is answered by looking.
+            const { data } = await this.octokit.rest.issues.createComment({ ...this.ref, issue_number: issueNumber, body, request: { retries: 0 } });
             return { id: data.id, created: true };
         }
         catch (error) {
@@ -49085,25 +49102,33 @@ class RepositoryApi {
         const { data } = await this.octokit.rest.repos.get({ owner: this.ref.owner, repo: this.ref.repo });
         return data.default_branch;
     }
-    /** The release of a tag, created with the notes as its body if missing, with the bundle attached once. */
-    async ensureRelease(options) {
-        let release = await this.releaseByTag(options.tag);
+    /** Every release with its asset names, in one paginated listing: a run looks up releases once, not per tag. */
+    async listReleases() {
+        const releases = await this.octokit.paginate(this.octokit.rest.repos.listReleases, { owner: this.ref.owner, repo: this.ref.repo, per_page: 100 });
+        return new Map(releases.map((r) => [r.tag_name, { id: r.id, upload_url: r.upload_url, html_url: r.html_url, assets: r.assets.map((a) => a.name) }]));
+    }
+    /**
+     * The release of a tag, created with the notes as its body if missing, with the bundle attached once.
+     * `known` is what `listReleases` saw at the start of the run; a 5xx after a write is adopted by reading again.
+     */
+    async ensureRelease(options, known) {
+        let release = known.get(options.tag);
         let created = false;
         if (!release) {
             try {
                 const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: options.tag, name: options.name, body: options.body });
-                release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url };
+                release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: [] };
                 created = true;
             }
             catch (error) {
-                release = await this.releaseByTag(options.tag);
-                if (!release)
+                const adopted = await this.releaseByTag(options.tag);
+                if (!adopted)
                     throw new GitHubApiError(`could not create the release ${options.tag}`, { cause: error });
+                release = adopted;
             }
         }
-        const assets = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 });
         let assetUploaded = false;
-        if (!assets.some((a) => a.name === options.assetName)) {
+        if (!release.assets.includes(options.assetName)) {
             try {
                 await this.octokit.rest.repos.uploadReleaseAsset({
                     ...this.ref,
@@ -49116,8 +49141,8 @@ class RepositoryApi {
                 assetUploaded = true;
             }
             catch (error) {
-                const again = await this.octokit.paginate(this.octokit.rest.repos.listReleaseAssets, { ...this.ref, release_id: release.id, per_page: 100 });
-                if (!again.some((a) => a.name === options.assetName))
+                const again = await this.releaseByTag(options.tag);
+                if (!again?.assets.includes(options.assetName))
                     throw new GitHubApiError(`could not attach ${options.assetName} to ${options.tag}`, { cause: error });
             }
         }
@@ -49126,7 +49151,7 @@ class RepositoryApi {
     async releaseByTag(tag) {
         try {
             const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.ref, tag });
-            return { id: data.id, upload_url: data.upload_url, html_url: data.html_url };
+            return { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: data.assets.map((a) => a.name) };
         }
         catch (error) {
             if (repository_api_status(error) === 404)
@@ -49278,8 +49303,41 @@ class PromotionApi {
             throw new GitHubApiError(`could not merge #${number}`, { cause: error });
         }
     }
+    /** A comment, written once: a retry first looks whether the failed attempt was written after all. */
     async comment(number, body) {
-        await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body });
+        await this.createCommentOnce(number, body, (c) => c.body === body);
+    }
+    /** The comment carrying `marker`, created once and then updated in place. */
+    async upsertComment(number, marker, body) {
+        const existing = await this.findComment(number, (c) => c.body.includes(marker));
+        if (existing) {
+            if (existing.body !== body)
+                await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body });
+            return;
+        }
+        await this.createCommentOnce(number, body, (c) => c.body.includes(marker));
+    }
+    /**
+     * Creating a comment is not idempotent: GitHub may answer 5xx after it wrote one, and the client's own retry
+     * would write a second. So it is retried here, and only after looking for the one the failed attempt made.
+     */
+    async createCommentOnce(number, body, isIt) {
+        for (let attempt = 1;; attempt++) {
+            try {
+                await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } });
+                return;
+            }
+            catch (error) {
+                if (await this.findComment(number, isIt))
+                    return;
+                if (attempt >= 3 || (promotion_api_status(error) ?? 0) < 500)
+                    throw new GitHubApiError(`could not comment on #${number}`, { cause: error });
+            }
+        }
+    }
+    async findComment(number, isIt) {
+        const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: number, per_page: 100 });
+        return comments.map((c) => ({ id: c.id, body: c.body ?? '' })).find(isIt);
     }
     /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */
     async setStatusLabel(number, current, wanted) {
@@ -49306,15 +49364,19 @@ class PromotionApi {
                 await this.octokit.rest.issues.update({ ...this.repo, issue_number: existing.number, body });
             return existing.number;
         }
-        try {
-            const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body });
-            return data.number;
-        }
-        catch (error) {
-            const adopted = await find();
-            if (adopted)
-                return adopted.number;
-            throw new GitHubApiError('could not create the dashboard issue', { cause: error });
+        // As with comments: not the client's retry, which would open a second issue after a 5xx that wrote one.
+        for (let attempt = 1;; attempt++) {
+            try {
+                const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } });
+                return data.number;
+            }
+            catch (error) {
+                const adopted = await find();
+                if (adopted)
+                    return adopted.number;
+                if (attempt >= 3 || (promotion_api_status(error) ?? 0) < 500)
+                    throw new GitHubApiError('could not create the dashboard issue', { cause: error });
+            }
         }
     }
 }
@@ -49371,9 +49433,16 @@ function markdownTable(header, rows) {
     const line = (cells) => `| ${cells.join(' | ')} |`;
     return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
-/** A hidden marker later runs find their own comments and pull requests by. */
+/**
+ * A hidden marker later runs find their own comments and pull requests by. Its JSON spells `--` (which would
+ * end the comment), HTML, mentions and workflow expressions as \u escapes: the data reads back the same, and
+ * the body carries nothing live even where the comment is shown or copied as text.
+ */
 function hiddenMarker(kind, data = {}) {
-    return `<!-- gantry:${kind} ${JSON.stringify(data).replace(/--/g, '\\u002d\\u002d')} -->`;
+    const json = JSON.stringify(data)
+        .replace(/--/g, '\\u002d\\u002d')
+        .replace(/[<>&@$[\]]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    return `<!-- gantry:${kind} ${json} -->`;
 }
 function readMarker(body, kind) {
     if (!body)
@@ -49908,18 +49977,21 @@ const DEFAULT_YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDept
 const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 /** Keys that would reach an object's prototype in careless consumers: refused everywhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-/** A parsed YAML file that can point at any of its nodes by path. */
+/**
+ * A parsed YAML file that can point at any of its nodes by path.
+ *
+ * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
+ * valid files never asks for a position. The first question about a position parses the text again, with the
+ * same options, into the same tree, and keeps it for the next ones.
+ */
 class ParsedYaml {
     file;
     value;
-    document;
-    lineCounter;
     text;
-    constructor(file, value, document, lineCounter, text) {
+    tree;
+    constructor(file, value, text) {
         this.file = file;
         this.value = value;
-        this.document = document;
-        this.lineCounter = lineCounter;
         this.text = text;
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
@@ -49931,8 +50003,16 @@ class ParsedYaml {
         const { node, complete } = this.locate(path, {});
         return complete && (0,yaml_dist/* isScalar */.jn)(node) && typeof node.source === 'string' ? node.source : undefined;
     }
+    nodes() {
+        if (!this.tree) {
+            const { documents, lineCounter } = parseDocuments(this.text);
+            // readYaml makes a ParsedYaml only from a text it parsed into one document without errors.
+            this.tree = { document: documents[0], lineCounter };
+        }
+        return this.tree;
+    }
     locate(path, options) {
-        let node = this.document.contents;
+        let node = this.nodes().document.contents;
         let found = rangeStart(node);
         for (const [index, segment] of path.entries()) {
             if ((0,yaml_dist/* isMap */.jh)(node)) {
@@ -49954,9 +50034,28 @@ class ParsedYaml {
         return { offset: found?.offset ?? 0, node, complete: true };
     }
     position(offset) {
-        const { line, col } = this.lineCounter.linePos(offset);
+        const { line, col } = this.nodes().lineCounter.linePos(offset);
         return { line, column: col };
     }
+}
+/** Parses every document of a text: one set of options for the first read and for the positions asked later. */
+function parseDocuments(text) {
+    const lineCounter = new yaml_dist/* LineCounter */.HN();
+    const documents = (0,yaml_dist/* parseAllDocuments */.hR)(text, {
+        version: '1.2',
+        schema: 'core',
+        lineCounter,
+        // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
+        // number of keys of a map, which a file under the size limit can turn into minutes.
+        uniqueKeys: false,
+        prettyErrors: false,
+        merge: false,
+        // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
+        // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
+        resolveKnownTags: false,
+        strict: true,
+    });
+    return { documents: Array.isArray(documents) ? documents : [], lineCounter };
 }
 function rangeStart(node) {
     if (node && typeof node === 'object' && 'range' in node) {
@@ -49984,8 +50083,9 @@ function readYaml(file, bytes, limits = DEFAULT_YAML_LIMITS) {
             hint: 'split the file; Gantry refuses oversized files before parsing them',
         });
     }
-    const badByte = firstInvalidUtf8(bytes);
-    if (badByte >= 0) {
+    const decoded = decodeUtf8(bytes);
+    if (typeof decoded === 'number') {
+        const badByte = decoded;
         // The position of the first bad byte: the text before it is valid, so it decodes as written.
         const before = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte));
         return fail({
@@ -49995,7 +50095,7 @@ function readYaml(file, bytes, limits = DEFAULT_YAML_LIMITS) {
             hint: 'save the file as UTF-8',
         });
     }
-    let text = new TextDecoder('utf-8').decode(bytes);
+    let text = decoded;
     if (text.charCodeAt(0) === 0xfeff)
         text = text.slice(1);
     if (text.trim() === '') {
@@ -50026,27 +50126,12 @@ function readYaml(file, bytes, limits = DEFAULT_YAML_LIMITS) {
             hint: 'flatten the structure',
         });
     }
-    const lineCounter = new yaml_dist/* LineCounter */.HN();
-    const documents = (0,yaml_dist/* parseAllDocuments */.hR)(text, {
-        version: '1.2',
-        schema: 'core',
-        lineCounter,
-        // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
-        // number of keys of a map, which a file under the size limit can turn into minutes.
-        uniqueKeys: false,
-        prettyErrors: false,
-        merge: false,
-        // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
-        // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
-        resolveKnownTags: false,
-        strict: true,
-    });
+    const { documents: list, lineCounter } = parseDocuments(text);
     const at = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return { line, column: col };
     };
     const diagnostics = [];
-    const list = Array.isArray(documents) ? documents : [];
     if (list.length === 0) {
         return fail({ code: 'schema', message: `${file} holds no YAML document`, line: 1, column: 1 });
     }
@@ -50126,7 +50211,7 @@ function readYaml(file, bytes, limits = DEFAULT_YAML_LIMITS) {
             hint: aliasBomb ? 'write the values out instead of repeating aliases' : 'fix the alias',
         });
     }
-    return { parsed: new ParsedYaml(file, value, document, lineCounter, text), diagnostics };
+    return { parsed: new ParsedYaml(file, value, text), diagnostics };
 }
 /** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
 const MAX_PROBLEMS_PER_FILE = 20;
@@ -50285,15 +50370,23 @@ function positionInText(text, offset) {
     }
     return { line, column: offset - lineStart + 1 };
 }
-/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
-function firstInvalidUtf8(bytes) {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
+ * byte that is not well-formed UTF-8. Decoded once: the check is the decoding.
+ */
+function decodeUtf8(bytes) {
     try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        return -1;
+        return STRICT_UTF8.decode(bytes);
     }
     catch {
         // Slow path only for bad files: find where.
+        const bad = firstInvalidUtf8(bytes);
+        return bad >= 0 ? bad : new TextDecoder('utf-8').decode(bytes);
     }
+}
+/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
+function firstInvalidUtf8(bytes) {
     const continuation = (i, low = 0x80, high = 0xbf) => i < bytes.length && bytes[i] >= low && bytes[i] <= high;
     let i = 0;
     while (i < bytes.length) {
@@ -50673,7 +50766,7 @@ async function readReleasedVersions(git) {
 }
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
 async function readCommitSnapshot(git, commit, roots, maxBytes) {
-    const entries = await git.listTree(commit, { recursive: true, paths: roots });
+    const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true });
     const snapshot = new Map();
     const wanted = [];
     for (const entry of entries) {
@@ -50681,8 +50774,8 @@ async function readCommitSnapshot(git, commit, roots, maxBytes) {
             snapshot.set(entry.path, { type: 'symlink' });
         else if (entry.type !== 'blob')
             snapshot.set(entry.path, { type: 'other' });
-        else if (entry.size > maxBytes)
-            snapshot.set(entry.path, { type: 'too-large', size: entry.size });
+        else if ((entry.size ?? 0) > maxBytes)
+            snapshot.set(entry.path, { type: 'too-large', size: entry.size ?? 0 });
         else
             wanted.push(entry.sha);
     }
@@ -50787,7 +50880,12 @@ async function checkEnvironmentPullRequest(input) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/adapters/git/git.ts
+
+
+
 
 class GitError extends Error {
     args;
@@ -50879,9 +50977,14 @@ class Git {
         }
         return result;
     }
-    /** Entries of a tree (not recursive unless asked), with mode, type, object id, size and path. */
+    /**
+     * Entries of a tree (not recursive unless asked), with mode, type, object id and path; with `sizes`, the
+     * size of each blob too, which costs git a lookup of every object listed.
+     */
     async listTree(treeish, options = {}) {
-        const args = ['ls-tree', '-z', '--long'];
+        const args = ['ls-tree', '-z'];
+        if (options.sizes)
+            args.push('--long');
         if (options.recursive)
             args.push('-r');
         args.push(treeish);
@@ -50896,12 +50999,47 @@ class Git {
                 continue;
             const tab = record.indexOf('\t');
             const [mode, type, sha, size] = record.slice(0, tab).split(/\s+/);
-            entries.push({ mode: mode, type: type, sha: sha, size: size === '-' ? 0 : Number(size), path: record.slice(tab + 1) });
+            const entry = { mode: mode, type: type, sha: sha, path: record.slice(tab + 1) };
+            if (options.sizes)
+                entry.size = size === '-' ? 0 : Number(size);
+            entries.push(entry);
         }
         return entries;
     }
     async writeBlob(content) {
         return (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim();
+    }
+    /**
+     * Writes many objects of one type in one process, returning their ids in order. hash-object reads one
+     * object from stdin per process, so the contents go through files of a private temporary folder, hashed
+     * as they are (--no-filters: no attributes or line-end conversion, as with --stdin).
+     */
+    async writeObjects(contents, type = 'blob') {
+        if (contents.length === 0)
+            return [];
+        const folder = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-objects-'));
+        try {
+            const files = contents.map((_, index) => (0,external_node_path_namespaceObject.join)(folder, String(index)));
+            await Promise.all(contents.map((content, index) => (0,promises_namespaceObject.writeFile)(files[index], content)));
+            const args = ['hash-object', '-t', type, '-w', '--no-filters', '--stdin-paths'];
+            const out = await this.text(args, { input: `${files.join('\n')}\n` });
+            const ids = out.split('\n').filter(Boolean);
+            if (ids.length !== contents.length)
+                throw new GitError(`git hash-object wrote ${ids.length} of ${contents.length} objects`, args, 0, '');
+            return ids;
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(folder, { recursive: true, force: true });
+        }
+    }
+    /**
+     * A long-lived git process answering requests one at a time (cat-file --batch, mktree --batch): one
+     * process for a whole tree edit instead of one per folder. Close it when done; a failure of the process
+     * rejects the pending read with its stderr.
+     */
+    session(args) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-C', this.dir, ...args], { env: gitEnvironment(), stdio: 'pipe' });
+        return new GitSession(child, args);
     }
     async makeTree(entries) {
         const input = entries.map((e) => `${e.mode} ${e.type} ${e.sha}\t${e.path}\0`).join('');
@@ -50949,6 +51087,100 @@ class Git {
             env: { GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, ...(identity.date ? { GIT_COMMITTER_DATE: identity.date } : {}) },
         });
         return result.code === 0;
+    }
+}
+/** The reading and writing ends of a git process started by Git.session. */
+class GitSession {
+    child;
+    args;
+    chunks = [];
+    buffered = 0;
+    wake;
+    ended = false;
+    exited;
+    constructor(child, args) {
+        this.child = child;
+        this.args = args;
+        const err = [];
+        child.stdout.on('data', (b) => {
+            this.chunks.push(b);
+            this.buffered += b.length;
+            this.wake?.();
+        });
+        child.stderr.on('data', (b) => err.push(b));
+        child.stdin.on('error', () => undefined);
+        this.exited = new Promise((resolve, reject) => {
+            const fail = (error) => {
+                this.ended = true;
+                this.wake?.();
+                reject(error);
+            };
+            child.on('error', (error) => fail(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })));
+            child.on('close', (code) => {
+                const stderr = Buffer.concat(err).toString('utf8');
+                if (code === 0) {
+                    this.ended = true;
+                    this.wake?.();
+                    resolve();
+                }
+                else
+                    fail(new GitError(`git ${args.join(' ')} failed (${code}): ${stderr.trim()}`, args, code, stderr));
+            });
+        });
+        // Seen by read() and close(); this keeps an early failure from being reported as unhandled.
+        this.exited.catch(() => undefined);
+    }
+    write(data) {
+        this.child.stdin.write(data);
+    }
+    /** The next line of output, without its newline. */
+    async readLine() {
+        let scanned = 0;
+        for (;;) {
+            for (let i = scanned; i < this.chunks.length; i++) {
+                if (this.chunks[i].indexOf(10) >= 0) {
+                    const all = this.take(this.buffered);
+                    const newline = all.indexOf(10);
+                    this.unshift(all.subarray(newline + 1));
+                    return all.subarray(0, newline).toString('utf8');
+                }
+            }
+            scanned = this.chunks.length;
+            await this.more();
+        }
+    }
+    /** The next `length` bytes of output. */
+    async readBytes(length) {
+        while (this.buffered < length)
+            await this.more();
+        const all = this.take(this.buffered);
+        this.unshift(all.subarray(length));
+        return all.subarray(0, length);
+    }
+    /** Ends the input and waits for the process to exit; rejects when it failed. */
+    async close() {
+        this.child.stdin.end();
+        await this.exited;
+    }
+    take(length) {
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+        this.chunks.length = 0;
+        this.buffered = 0;
+        return all.subarray(0, length);
+    }
+    unshift(rest) {
+        if (rest.length === 0)
+            return;
+        this.chunks.unshift(rest);
+        this.buffered += rest.length;
+    }
+    async more() {
+        if (this.ended) {
+            await this.exited;
+            throw new GitError(`git ${this.args.join(' ')} ended before answering`, this.args, 0, '');
+        }
+        await new Promise((resolve) => (this.wake = resolve));
+        this.wake = undefined;
     }
 }
 const GANTRY_IDENTITY = { name: 'Gantry', email: 'gantry@users.noreply.local' };
@@ -51253,43 +51485,98 @@ function findCycles(model) {
     return diagnostics;
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/adapters/fs/read-working-tree.ts
 
 
+// A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
+// its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
+const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
 /**
  * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
  * followed; files over `maxBytes` are recorded with their size, never read.
+ *
+ * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
+ * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
  */
 async function readWorkingTree(root, roots, maxBytes) {
     const snapshot = new Map();
-    const visit = async (relative) => {
-        const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
+    const readFile = (relative) => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(root, relative), OPEN_FLAGS);
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return;
+            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
+            if (code !== 'ELOOP' && code !== 'EMLINK')
+                throw error;
+            snapshot.set(relative, { type: 'symlink' });
+            return;
+        }
+        try {
+            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!stat.isFile())
+                snapshot.set(relative, { type: 'other' });
+            else if (stat.size > maxBytes)
+                snapshot.set(relative, { type: 'too-large', size: stat.size });
+            else
+                snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) });
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    };
+    const visitFolder = (relative) => {
+        const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const entry of entries) {
+            const path = `${relative}/${entry.name}`;
+            if (entry.isSymbolicLink())
+                snapshot.set(path, { type: 'symlink' });
+            else if (entry.isDirectory())
+                visitFolder(path);
+            else if (entry.isFile())
+                readFile(path);
+            else
+                snapshot.set(path, { type: 'other' });
+        }
+    };
+    for (const relative of roots) {
         let stat;
         try {
-            stat = await (0,promises_namespaceObject.lstat)(absolute);
+            stat = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, relative));
         }
         catch (error) {
             if (error.code === 'ENOENT')
-                return;
+                continue;
             throw error;
         }
         if (stat.isSymbolicLink())
             snapshot.set(relative, { type: 'symlink' });
-        else if (stat.isDirectory()) {
-            const names = (await (0,promises_namespaceObject.readdir)(absolute)).sort();
-            for (const name of names)
-                await visit(`${relative}/${name}`);
-        }
-        else if (!stat.isFile())
-            snapshot.set(relative, { type: 'other' });
-        else if (stat.size > maxBytes)
-            snapshot.set(relative, { type: 'too-large', size: stat.size });
+        else if (stat.isDirectory())
+            visitFolder(relative);
+        else if (stat.isFile())
+            readFile(relative);
         else
-            snapshot.set(relative, { type: 'file', bytes: await (0,promises_namespaceObject.readFile)(absolute) });
-    };
-    for (const entry of roots)
-        await visit(entry);
+            snapshot.set(relative, { type: 'other' });
+    }
     return snapshot;
+}
+/** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
+function readOpen(fd, size) {
+    const bytes = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+        const n = (0,external_node_fs_namespaceObject.readSync)(fd, bytes, read, size - read, read);
+        if (n === 0)
+            break;
+        read += n;
+    }
+    return read < size ? bytes.subarray(0, read) : bytes;
 }
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
@@ -51319,30 +51606,51 @@ const REF_KEYWORD = 'x-gantry-ref';
 function createAjv() {
     const ajv = new dist_ajv.Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
     addFormats(ajv);
-    ajv.addKeyword({
-        keyword: REF_KEYWORD,
-        schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-    });
     return ajv;
 }
+const BUILT_IN = {
+    config: gantry_schema_namespaceObject,
+    definition: definition_schema_namespaceObject,
+    package: package_schema_namespaceObject,
+    ledger: ledger_schema_namespaceObject,
+};
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 class SchemaRegistry {
     ajv = createAjv();
-    builtIn;
+    builtIn = new Map();
     kinds = new Map();
+    refKeyword = false;
     constructor() {
-        this.builtIn = {
-            config: this.ajv.compile(gantry_schema_namespaceObject),
-            definition: this.ajv.compile(definition_schema_namespaceObject),
-            package: this.ajv.compile(package_schema_namespaceObject),
-            ledger: this.ajv.compile(ledger_schema_namespaceObject),
-        };
+        // Registered under their $id now, compiled when first used: a command pays only for the formats it
+        // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
+        // schema still is, when it is compiled.
+        for (const schema of Object.values(BUILT_IN))
+            this.ajv.addSchema(schema, undefined, undefined, false);
+    }
+    builtInValidator(which) {
+        let validate = this.builtIn.get(which);
+        if (!validate) {
+            validate = this.ajv.getSchema(BUILT_IN[which].$id);
+            if (!validate)
+                throw new Error(`the built-in schema ${which} is not registered`);
+            this.builtIn.set(which, validate);
+        }
+        return validate;
     }
     /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
             return 'a kind schema must be a JSON object';
+        // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
+        // the JSON Schema meta-schema: left until a kind needs it.
+        if (!this.refKeyword) {
+            this.ajv.addKeyword({
+                keyword: REF_KEYWORD,
+                schemaType: 'string',
+                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+            });
+            this.refKeyword = true;
+        }
         try {
             // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
             const { $id: _ignored, ...withoutId } = schema;
@@ -51364,7 +51672,7 @@ class SchemaRegistry {
         return this.kinds.get(kind)?.schema;
     }
     validateBuiltIn(which, parsed, value = parsed.value) {
-        const validate = this.builtIn[which];
+        const validate = this.builtInValidator(which);
         if (validate(value))
             return [];
         return toDiagnostics(validate.errors ?? [], parsed, []);
@@ -51380,7 +51688,7 @@ class SchemaRegistry {
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
-        return this.builtIn[which](value) === true;
+        return this.builtInValidator(which)(value) === true;
     }
 }
 function pointerToPath(pointer) {
@@ -51490,6 +51798,317 @@ function valueAt(root, path) {
     return node;
 }
 
+;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** How far ahead `next` is searched for. */
+const HORIZON_DAYS = 400;
+const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
+function parseWindow(spec) {
+    const fail = (why) => {
+        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
+    };
+    const match = WINDOW.exec(spec.trim());
+    if (!match)
+        return fail('not a day or day range followed by HH:MM-HH:MM');
+    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
+    const day = (name) => {
+        const index = DAY_NAMES.indexOf(name);
+        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
+    };
+    const first = day(firstName);
+    const last = lastName === undefined ? first : day(lastName);
+    const days = [];
+    for (let d = first;; d = (d + 1) % 7) {
+        days.push(d);
+        if (d === last)
+            break;
+    }
+    const minutes = (hour, minute, mayBeMidnight) => {
+        const h = Number(hour);
+        const m = Number(minute);
+        if (m > 59)
+            return fail(`minute ${minute} is past 59`);
+        if (mayBeMidnight && h === 24 && m === 0)
+            return 1440;
+        if (h > 23)
+            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
+        return h * 60 + m;
+    };
+    const start = minutes(startHour, startMinute, false);
+    const end = minutes(endHour, endMinute, true);
+    if (end <= start) {
+        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
+        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
+    }
+    return { days: days.sort((a, b) => a - b), start, end };
+}
+/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
+function isInsideWindow(now, windows, timeZone = 'UTC') {
+    if (!windows || windows.length === 0)
+        return true;
+    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
+}
+/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
+function inFreeze(now, freezes, timeZone = 'UTC') {
+    if (!freezes || freezes.length === 0)
+        return undefined;
+    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
+}
+/**
+ * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
+ * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
+ */
+function releaseDecision(now, env, releaseAt) {
+    const timeZone = env.timezone ?? 'UTC';
+    const tz = zone(timeZone);
+    const windows = (env.windows ?? []).map(parseWindow);
+    const freezes = (env.freezes ?? []).map(parseFreeze);
+    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
+    const notDue = (reason) => {
+        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
+        const next = nextOpening(from, windows, freezes, tz);
+        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
+    };
+    if (releaseTime !== undefined && now.getTime() < releaseTime) {
+        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
+        return notDue(`release date ${releaseAt} not reached`);
+    }
+    const local = localTime(now.getTime(), tz);
+    const blockers = [];
+    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
+    if (freeze)
+        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
+    const window = windows.length === 0 ? undefined : windowAt(local, windows);
+    if (windows.length > 0 && window === undefined) {
+        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
+    }
+    if (blockers.length > 0)
+        return notDue(blockers.join('; '));
+    const facts = [];
+    if (releaseAt !== undefined)
+        facts.push(`release date ${releaseAt} reached`);
+    if (window !== undefined)
+        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
+    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
+    return { due: true, reason, next: new Date(now.getTime()) };
+}
+const zones = new Map();
+function zone(name) {
+    let found = zones.get(name);
+    if (!found) {
+        let format;
+        try {
+            format = new Intl.DateTimeFormat('en-US', {
+                timeZone: name,
+                hourCycle: 'h23',
+                year: 'numeric',
+                month: 'numeric',
+                day: 'numeric',
+                hour: 'numeric',
+                minute: 'numeric',
+                second: 'numeric',
+            });
+        }
+        catch (error) {
+            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
+                cause: error,
+            });
+        }
+        found = { format };
+        zones.set(name, found);
+    }
+    return found;
+}
+/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
+function offsetAt(t, tz) {
+    const parts = {};
+    for (const part of tz.format.formatToParts(new Date(t))) {
+        if (part.type !== 'literal')
+            parts[part.type] = Number(part.value);
+    }
+    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    return local - Math.floor(t / 1000) * 1000;
+}
+/**
+ * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
+ * time), for one instant.
+ */
+function localTime(t, tz) {
+    return t + offsetAt(t, tz);
+}
+function offsetSegments(from, to, tz) {
+    const starts = [-Infinity];
+    const offsets = [offsetAt(from, tz)];
+    let previousSecond = Math.floor(from / 1000);
+    let previousOffset = offsets[0];
+    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
+        const offset = offsetAt(second * 1000, tz);
+        if (offset !== previousOffset) {
+            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
+            let before = previousSecond;
+            let after = second;
+            while (after - before > 1) {
+                const middle = Math.floor((before + after) / 2);
+                if (offsetAt(middle * 1000, tz) === previousOffset)
+                    before = middle;
+                else
+                    after = middle;
+            }
+            starts.push(after * 1000);
+            offsets.push(offset);
+            previousOffset = offset;
+        }
+        previousSecond = second;
+    }
+    return { starts, offsets };
+}
+function segmentOffset(t, segments) {
+    let offset = segments.offsets[0];
+    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
+        offset = segments.offsets[i];
+    return offset;
+}
+/**
+ * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
+ * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
+ * the first moment the wall clock reads `wall` or later.
+ */
+function instantsAt(wall, segments) {
+    const { starts, offsets } = segments;
+    const found = [];
+    for (let i = 0; i < offsets.length; i++) {
+        const t = wall - offsets[i];
+        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
+            found.push(t);
+    }
+    if (found.length > 0)
+        return found.sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++) {
+        const change = starts[i];
+        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
+            return [change];
+    }
+    return [];
+}
+// ---- windows, freezes and release dates --------------------------------------------------------------------
+const dayNumber = (local) => Math.floor(local / DAY);
+const weekday = (day) => (((day + 4) % 7) + 7) % 7;
+/** Index of the window the local time falls in, if any. */
+function windowAt(local, windows) {
+    const day = dayNumber(local);
+    const minute = Math.floor((local - day * DAY) / MINUTE);
+    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
+    return index >= 0 ? index : undefined;
+}
+function parseFreeze(freeze) {
+    const from = parseDate(freeze.from, 'from');
+    const to = parseDate(freeze.to, 'to');
+    if (to < from)
+        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
+    return { freeze, from, to };
+    function parseDate(value, field) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
+        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
+        }
+        return time / DAY;
+    }
+}
+/** The freeze covering a local day; of overlapping ones, the one ending last. */
+function freezeOn(day, freezes) {
+    let found;
+    for (const freeze of freezes) {
+        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
+            found = freeze;
+    }
+    return found;
+}
+const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
+function parseReleaseDate(value) {
+    const match = RELEASE_DATE.exec(value.trim());
+    const fail = () => {
+        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
+    };
+    if (!match)
+        return fail();
+    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
+    const y = Number(year);
+    const mo = Number(month);
+    const d = Number(day);
+    const h = Number(hour);
+    const mi = Number(minute);
+    const s = Number(second ?? 0);
+    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
+    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
+    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    const valid = check.getUTCFullYear() === y &&
+        check.getUTCMonth() === mo - 1 &&
+        check.getUTCDate() === d &&
+        check.getUTCHours() === h &&
+        check.getUTCMinutes() === mi &&
+        check.getUTCSeconds() === s &&
+        Number(offsetHour ?? 0) <= 23 &&
+        Number(offsetMinute ?? 0) <= 59;
+    if (!valid)
+        return fail();
+    const offset = sign === undefined
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
+    return local - offset;
+}
+/**
+ * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
+ * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
+ * itself) are the only candidates: each is tested in time order, all without a formatter call.
+ */
+function nextOpening(from, windows, freezes, tz) {
+    const until = from + (HORIZON_DAYS + 1) * DAY;
+    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
+    const local = (t) => t + segmentOffset(t, segments);
+    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
+        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
+    const candidates = [from, ...segments.starts.slice(1)];
+    const firstDay = dayNumber(local(from)) - 1;
+    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
+        if (freezeOn(day, freezes))
+            continue;
+        for (const window of windows) {
+            if (window.days.includes(weekday(day)))
+                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
+        }
+    }
+    for (const freeze of freezes)
+        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
+    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
+    return inRange.find(isOpen);
+}
+/**
+ * Problems in an environment's schedule policy, found when gantry.yaml is read rather than when a
+ * promotion is first evaluated: each with the path of the offending value in the environment.
+ */
+function schedulePolicyProblems(env) {
+    const problems = [];
+    const attempt = (path, check) => {
+        try {
+            check();
+        }
+        catch (error) {
+            problems.push({ path, message: error instanceof Error ? error.message : String(error) });
+        }
+    };
+    if (env.timezone !== undefined)
+        attempt(['timezone'], () => zone(env.timezone));
+    (env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)));
+    (env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)));
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/core/source/read-entry.ts
 
 /** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
@@ -51538,6 +52157,7 @@ function readEntry(snapshot, file, limits) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/source/load-config.ts
+
 
 
 
@@ -51650,6 +52270,16 @@ function loadConfig(snapshot, schemas, limits = DEFAULT_YAML_LIMITS) {
                 });
             }
         });
+        for (const problem of schedulePolicyProblems(env)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'schema',
+                file: CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, ...problem.path]),
+                message: `environment "${env.name}": ${problem.message}`,
+                hint: 'fix the time zone, window or freeze: promotions into this environment are evaluated with it',
+            });
+        }
     });
     if (diagnostics.length > 0)
         return { paths: resolvePaths(undefined), diagnostics };
@@ -51665,38 +52295,97 @@ function loadConfig(snapshot, schemas, limits = DEFAULT_YAML_LIMITS) {
 function findReferences(kindSchema, spec) {
     const found = [];
     const root = kindSchema;
-    const visit = (schema, value, path, depth) => {
+    const refers = referringNodes(root);
+    // One path, extended and shortened as the walk goes: copied only for a reference found.
+    const path = ['spec'];
+    const visit = (schema, value, depth) => {
         if (!schema || typeof schema !== 'object' || depth > 64)
             return;
         const node = resolveLocalRef(root, schema);
+        // Most of a definition is plain data: a schema node from which no reference can be reached is not
+        // walked alongside its value.
+        if (!refers(node))
+            return;
         const refKind = node[REF_KEYWORD];
         if (typeof refKind === 'string' && typeof value === 'string') {
             found.push({ path: [...path], kind: refKind, name: value });
         }
-        for (const combinator of ['allOf', 'anyOf', 'oneOf']) {
+        for (const combinator of COMBINATORS) {
             const list = node[combinator];
             if (Array.isArray(list))
                 for (const sub of list)
-                    visit(sub, value, path, depth + 1);
+                    visit(sub, value, depth + 1);
         }
         if (value && typeof value === 'object' && !Array.isArray(value)) {
             const properties = (node.properties ?? {});
             const record = value;
             for (const key of Object.keys(record)) {
                 const sub = Object.hasOwn(properties, key) ? properties[key] : node.additionalProperties;
-                if (sub && typeof sub === 'object')
-                    visit(sub, record[key], [...path, key], depth + 1);
+                if (sub && typeof sub === 'object') {
+                    path.push(key);
+                    visit(sub, record[key], depth + 1);
+                    path.pop();
+                }
             }
         }
         else if (Array.isArray(value)) {
             const items = node.items;
             if (items && typeof items === 'object' && !Array.isArray(items)) {
-                value.forEach((element, index) => visit(items, element, [...path, index], depth + 1));
+                value.forEach((element, index) => {
+                    path.push(index);
+                    visit(items, element, depth + 1);
+                    path.pop();
+                });
             }
         }
     };
-    visit(root, spec, ['spec'], 0);
-    return dedupe(found);
+    visit(root, spec, 0);
+    return found.length > 1 ? dedupe(found) : found;
+}
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf'];
+/** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
+const referring = new WeakMap();
+function referringNodes(root) {
+    let refers = referring.get(root);
+    if (refers)
+        return refers;
+    const known = new Map();
+    const inProgress = new Set();
+    const leads = (schema) => {
+        if (!schema || typeof schema !== 'object')
+            return false;
+        return check(resolveLocalRef(root, schema));
+    };
+    // The nodes findReferences walks into from `node`: combinators, properties, additionalProperties, items.
+    const check = (node) => {
+        const remembered = known.get(node);
+        if (remembered !== undefined)
+            return remembered;
+        // A node met again through a $ref cycle is taken to lead to a reference: never wrongly skipped.
+        if (inProgress.has(node))
+            return true;
+        inProgress.add(node);
+        let result = typeof node[REF_KEYWORD] === 'string';
+        for (const combinator of COMBINATORS) {
+            const list = node[combinator];
+            if (!result && Array.isArray(list))
+                result = list.some(leads);
+        }
+        const properties = node.properties;
+        if (!result && properties && typeof properties === 'object')
+            result = Object.values(properties).some(leads);
+        if (!result)
+            result = leads(node.additionalProperties);
+        const items = node.items;
+        if (!result && items && typeof items === 'object' && !Array.isArray(items))
+            result = leads(items);
+        inProgress.delete(node);
+        known.set(node, result);
+        return result;
+    };
+    refers = check;
+    referring.set(root, refers);
+    return refers;
 }
 function dedupe(list) {
     const seen = new Set();
@@ -51884,14 +52573,7 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const references = [];
-        for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
-            references.push({
-                path: found.path,
-                target: itemId(found.kind, found.name),
-                position: parsed.positionOf(found.path),
-            });
-        }
+        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => reference(parsed, found.path, itemId(found.kind, found.name)));
         definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -51952,6 +52634,21 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         packages.set(manifest.name, { name: manifest.name, file, manifest, parsed });
     }
     return packages;
+}
+/**
+ * A reference whose position is found when first asked for: only a reference that is reported needs one,
+ * and finding it means walking the file's node tree.
+ */
+function reference(parsed, path, target) {
+    let position;
+    return {
+        path,
+        target,
+        get position() {
+            position ??= parsed.positionOf(path);
+            return position;
+        },
+    };
 }
 function load_source_positionInText(text, offset) {
     const before = text.slice(0, offset);
@@ -52081,8 +52778,8 @@ function findForbiddenKey(root) {
 
 
 /**
- * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package. With
- * `commit`, reads that commit instead of the working tree.
+ * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package unless
+ * `sources` is false. With `commit`, reads that commit instead of the working tree.
  */
 async function repository_openRepository(dirArg, options = {}) {
     const dir = (0,external_node_path_namespaceObject.resolve)(dirArg);
@@ -52098,8 +52795,9 @@ async function repository_openRepository(dirArg, options = {}) {
     if (!config)
         throw new errors_UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics);
     const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths;
-    const snapshot = await read([paths.kinds, paths.definitions, paths.packages]);
-    const { model, diagnostics } = loadSource(snapshot, config, paths, schemas);
+    const { model, diagnostics } = options.sources === false
+        ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
+        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -52576,16 +53274,23 @@ async function releaseOnPush(run) {
             }
         }
     }
+    const known = await run.api.listReleases();
     for (const artifact of build.artifacts) {
         if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error'))
             continue;
+        const assetName = bundleFileName(artifact.package, artifact.version);
+        // Versions that already have their release and bundle cost nothing more.
+        if (known.get(artifact.tag)?.assets.includes(assetName)) {
+            released.push({ tag: artifact.tag, releaseCreated: false, tagPushed: false });
+            continue;
+        }
         const release = await run.api.ensureRelease({
             tag: artifact.tag,
             name: artifact.tag,
             body: releaseBody(artifact),
-            assetName: bundleFileName(artifact.package, artifact.version),
+            assetName,
             asset: artifact.bytes,
-        });
+        }, known);
         released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) });
     }
     return { artifacts: build.artifacts, released, diagnostics };
@@ -52603,8 +53308,6 @@ function releaseBody(artifact) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/action/github-context.ts
 
 function readGitHubContext(env) {
@@ -52837,7 +53540,15 @@ async function refreshDashboard(service, api, now, dryRun) {
         updatedAt: now.toISOString(),
     };
     for (const pr of await service.promotions('open')) {
-        const assessment = await service.assess(pr.number);
+        const assessment = await service.assess(pr.number).catch((error) => {
+            // One promotion that cannot be assessed (a bundle failing its digest, say) is shown, not fatal.
+            const marker = readPromotionMarker(pr.body);
+            if (marker) {
+                const waitingFor = `cannot be assessed: ${error instanceof Error ? error.message : String(error)}`;
+                view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required: 0, waitingFor });
+            }
+            return undefined;
+        });
         if (!assessment || (assessment.state !== 'ACCEPTED' && assessment.state !== 'SCHEDULED' && assessment.state !== 'APPLIED'))
             continue;
         const { marker, decision, schedule } = assessment;
@@ -52871,48 +53582,202 @@ async function refreshDashboard(service, api, now, dryRun) {
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/git/tree-editor.ts
+
+
 /**
- * Writes a new tree from `base` with files added, replaced (content) or removed (null), touching only the
- * folders on the changed paths: the cost follows the change, not the size of the tree.
+ * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
+ * touching only the folders on the changed paths: the cost follows the change, not the size of the tree.
+ *
+ * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
+ * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
+ * with the changed entries spliced in at their place in git's order, the untouched entries copied as they
+ * are: a folder of 50,000 files costs a copy of its bytes, not 50,000 entries parsed, printed and parsed
+ * again. The ids git returns for the new folders are checked against the ids their parents were given.
  */
 async function editTree(git, base, writes) {
-    return (await editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))).sha;
+    const contents = [...new Set([...writes.values()].filter((c) => c !== null))];
+    const ids = await git.writeObjects(contents);
+    const blobs = new Map(contents.map((content, index) => [content, ids[index]]));
+    const root = { files: new Map(), folders: new Map() };
+    for (const [path, content] of writes) {
+        const parts = path.split('/').map((part) => Buffer.from(part, 'utf8'));
+        let folder = root;
+        for (const part of parts.slice(0, -1)) {
+            const key = part.toString('latin1');
+            let child = folder.folders.get(key);
+            if (!child) {
+                child = { name: part, files: new Map(), folders: new Map() };
+                folder.folders.set(key, child);
+            }
+            folder = child;
+        }
+        const name = parts[parts.length - 1];
+        folder.files.set(name.toString('latin1'), { name, blob: content === null ? null : blobs.get(content) });
+    }
+    const written = [];
+    const reader = base ? git.session(['cat-file', '--batch']) : undefined;
+    let format = ids[0] ? formatOf(ids[0]) : undefined;
+    try {
+        const edit = async (folder, spec, isRoot) => {
+            const tree = reader && spec ? await readTree(reader, spec) : undefined;
+            if (tree)
+                format ??= formatOf(tree.id);
+            const body = tree?.body ?? Buffer.alloc(0);
+            // One change per name. A name both written or removed as a file and written into as a folder becomes
+            // a folder holding only what is written into it, as it always has.
+            const changes = new Map();
+            for (const [key, { name, blob }] of folder.files)
+                changes.set(key, { name, entry: blob === null ? null : { mode: '100644', id: blob } });
+            for (const [key, child] of folder.folders) {
+                const existing = folder.files.has(key) ? undefined : findEntry(body, child.name, format);
+                const id = await edit(child, existing?.tree ? existing.id : undefined, false);
+                changes.set(key, { name: child.name, entry: id === null ? null : { mode: '40000', id } });
+            }
+            const next = splice(body, [...changes.values()], format);
+            // A folder left without entries is dropped from its parent (git has no empty folders); the empty
+            // tree's id depends on the object format, so emptiness is judged by the bytes.
+            if (next.length === 0 && !isRoot)
+                return null;
+            format ??= await objectFormat(git);
+            const id = hashTree(next, format);
+            written.push({ body: next, id });
+            return id;
+        };
+        const rootId = (await edit(root, base ? `${base}^{tree}` : undefined, true));
+        const actual = await git.writeObjects(written.map((w) => w.body), 'tree');
+        written.forEach((w, index) => {
+            if (actual[index] !== w.id)
+                throw new GitError(`git wrote a tree as ${actual[index]}, expected ${w.id}`, ['hash-object', '-t', 'tree'], 0, '');
+        });
+        return rootId;
+    }
+    finally {
+        await reader?.close();
+    }
 }
-/** A folder left without entries is dropped from its parent (git has no empty folders). The empty tree's id
- * depends on the object format (sha1, sha256), so emptiness is judged by the entries, not by an id. */
-async function editFolder(git, tree, changes) {
-    const entries = new Map();
-    if (tree)
-        for (const entry of await git.listTree(tree))
-            entries.set(entry.path, entry);
-    const byChild = new Map();
-    for (const change of changes) {
-        const [head, ...rest] = change.parts;
-        if (rest.length === 0) {
-            if (change.content === null)
-                entries.delete(head);
-            else
-                entries.set(head, { mode: '100644', type: 'blob', sha: await git.writeBlob(change.content), size: 0, path: head });
+const formatOf = (id) => (id.length === 64 ? 'sha256' : 'sha1');
+const idBytes = (format) => (format === 'sha256' ? 32 : 20);
+async function objectFormat(git) {
+    const out = (await git.text(['rev-parse', '--show-object-format'])).trim();
+    return out === 'sha256' ? 'sha256' : 'sha1';
+}
+function hashTree(body, format) {
+    return (0,external_node_crypto_.createHash)(format).update(`tree ${body.length}\0`).update(body).digest('hex');
+}
+/** A tree object read through cat-file --batch; undefined when missing or not a tree. */
+async function readTree(reader, spec) {
+    reader.write(`${spec}\n`);
+    const header = (await reader.readLine()).split(' ');
+    if (header.length !== 3)
+        return undefined;
+    const [id, type, size] = header;
+    const body = await reader.readBytes(Number(size) + 1);
+    return type === 'tree' ? { id, body: body.subarray(0, body.length - 1) } : undefined;
+}
+/**
+ * Entries of a tree object are "<octal mode> <name>\0<raw id>", sorted by name with a folder's name read
+ * as if it ended in "/": an entry's sort key is its name followed by "/" (folder) or "\0" (anything else).
+ * A folder's mode is 40000 (040000 from some old tools); every other mode has six digits.
+ */
+const nameStartOf = (body, start) => body[start + 5] === 0x20 ? start + 6 : start + 7;
+const isFolder = (body, start) => body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34);
+function nameEndOf(body, nameStart) {
+    const nameEnd = body.indexOf(0, nameStart);
+    if (nameEnd < 0)
+        throw new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '');
+    return nameEnd;
+}
+/** Compares the key of the entry whose name spans [start, end) with the key of `name` as a file or a folder. */
+function compareKey(body, start, end, entryTree, name, tree) {
+    const length = end - start;
+    const common = length < name.length ? length : name.length;
+    for (let k = 0; k < common; k++) {
+        const difference = body[start + k] - name[k];
+        if (difference !== 0)
+            return difference;
+    }
+    const a = length > common ? body[start + common] : entryTree ? 0x2f : 0;
+    const b = name.length > common ? name[common] : tree ? 0x2f : 0;
+    return a - b;
+}
+function findEntry(body, name, format) {
+    for (let offset = 0; offset < body.length;) {
+        const nameStart = nameStartOf(body, offset);
+        const nameEnd = nameEndOf(body, nameStart);
+        const tree = isFolder(body, offset);
+        const end = nameEnd + 1 + idBytes(format);
+        if (compareKey(body, nameStart, nameEnd, tree, name, tree) === 0)
+            return { id: body.toString('hex', nameEnd + 1, end), tree };
+        // Past both places the name could sort to: it is not there.
+        if (compareKey(body, nameStart, nameEnd, tree, name, false) > 0 &&
+            compareKey(body, nameStart, nameEnd, tree, name, true) > 0)
+            return undefined;
+        offset = end;
+    }
+    return undefined;
+}
+/**
+ * The tree with `changes` applied: every entry named by a change is removed (whatever its type), the
+ * changes that write something are inserted at their place in git's order, and the runs of entries in
+ * between are copied as they are. Each entry before the last change is compared once, with the next change.
+ */
+function splice(body, changes, format) {
+    if (changes.length === 0)
+        return body;
+    const idLength = idBytes(format);
+    // Both keys a changed name may have in the base are removed; a removal sorts before an insertion of the
+    // same key, so that the new entry takes the old one's place.
+    const operations = changes
+        .flatMap((c) => [
+        { name: c.name, tree: false, insert: undefined },
+        { name: c.name, tree: true, insert: undefined },
+        ...(c.entry
+            ? [
+                {
+                    name: c.name,
+                    tree: c.entry.mode === '40000',
+                    insert: Buffer.concat([
+                        Buffer.from(`${c.entry.mode} `),
+                        c.name,
+                        Buffer.from([0]),
+                        Buffer.from(c.entry.id, 'hex'),
+                    ]),
+                },
+            ]
+            : []),
+    ])
+        .sort((x, y) => compareKeys(x.name, x.tree, y.name, y.tree) || (x.insert ? 1 : 0) - (y.insert ? 1 : 0));
+    const chunks = [];
+    let copyFrom = 0;
+    let cursor = 0;
+    for (const operation of operations) {
+        // Skip the entries that sort before this change; stop at the first that does not.
+        while (cursor < body.length) {
+            const nameStart = nameStartOf(body, cursor);
+            const nameEnd = nameEndOf(body, nameStart);
+            const order = compareKey(body, nameStart, nameEnd, isFolder(body, cursor), operation.name, operation.tree);
+            if (order >= 0) {
+                if (order === 0 && !operation.insert) {
+                    chunks.push(body.subarray(copyFrom, cursor));
+                    cursor = nameEnd + 1 + idLength;
+                    copyFrom = cursor;
+                }
+                break;
+            }
+            cursor = nameEnd + 1 + idLength;
         }
-        else {
-            const list = byChild.get(head) ?? [];
-            list.push({ parts: rest, content: change.content });
-            byChild.set(head, list);
+        if (operation.insert) {
+            chunks.push(body.subarray(copyFrom, cursor), operation.insert);
+            copyFrom = cursor;
         }
     }
-    for (const [name, list] of byChild) {
-        const existing = entries.get(name);
-        const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list);
-        if (subtree.empty)
-            entries.delete(name);
-        else
-            entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name });
-    }
-    return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 };
+    chunks.push(body.subarray(copyFrom));
+    return Buffer.concat(chunks);
+}
+function compareKeys(a, aTree, b, bTree) {
+    return compareKey(a, 0, a.length, aTree, b, bTree);
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/commands/promote.ts
 
 
@@ -52960,7 +53825,7 @@ async function preparePlan(repository, options) {
 }
 /** What applying would change; writes nothing. */
 async function planCommand(options) {
-    const repository = await openRepository(options.repo);
+    const repository = await openRepository(options.repo, { sources: false });
     return stripInternal(await preparePlan(repository, options));
 }
 /**
@@ -52969,7 +53834,8 @@ async function planCommand(options) {
  * head; it never overwrites.
  */
 async function applyCommand(options) {
-    const repository = await openRepository(options.repo);
+    // The verified bundle carries what is applied: the source's definitions are not read.
+    const repository = await openRepository(options.repo, { sources: false });
     const now = options.now ?? (() => new Date());
     // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
     const environment = repository.config.environments.find((e) => e.name === options.environment);
@@ -53014,8 +53880,7 @@ async function writeApplyCommit(git, plan, head, fields) {
             delete ledger[key];
     const writes = new Map(plan.writes);
     writes.set(ledgerPath(plan.package), renderLedger(ledger));
-    const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined;
-    const tree = await editTree(git, baseTree, writes);
+    const tree = await editTree(git, head, writes);
     const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
     const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
     const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
@@ -53034,298 +53899,8 @@ function safeUser() {
     }
 }
 
-;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
-const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-/** How far ahead `next` is searched for. */
-const HORIZON_DAYS = 400;
-const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
-/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
-function parseWindow(spec) {
-    const fail = (why) => {
-        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
-    };
-    const match = WINDOW.exec(spec.trim());
-    if (!match)
-        return fail('not a day or day range followed by HH:MM-HH:MM');
-    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
-    const day = (name) => {
-        const index = DAY_NAMES.indexOf(name);
-        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
-    };
-    const first = day(firstName);
-    const last = lastName === undefined ? first : day(lastName);
-    const days = [];
-    for (let d = first;; d = (d + 1) % 7) {
-        days.push(d);
-        if (d === last)
-            break;
-    }
-    const minutes = (hour, minute, mayBeMidnight) => {
-        const h = Number(hour);
-        const m = Number(minute);
-        if (m > 59)
-            return fail(`minute ${minute} is past 59`);
-        if (mayBeMidnight && h === 24 && m === 0)
-            return 1440;
-        if (h > 23)
-            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
-        return h * 60 + m;
-    };
-    const start = minutes(startHour, startMinute, false);
-    const end = minutes(endHour, endMinute, true);
-    if (end <= start) {
-        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
-        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
-    }
-    return { days: days.sort((a, b) => a - b), start, end };
-}
-/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
-function isInsideWindow(now, windows, timeZone = 'UTC') {
-    if (!windows || windows.length === 0)
-        return true;
-    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
-}
-/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
-function inFreeze(now, freezes, timeZone = 'UTC') {
-    if (!freezes || freezes.length === 0)
-        return undefined;
-    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
-}
-/**
- * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
- * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
- */
-function releaseDecision(now, env, releaseAt) {
-    const timeZone = env.timezone ?? 'UTC';
-    const tz = zone(timeZone);
-    const windows = (env.windows ?? []).map(parseWindow);
-    const freezes = (env.freezes ?? []).map(parseFreeze);
-    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
-    const notDue = (reason) => {
-        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
-        const next = nextOpening(from, windows, freezes, tz);
-        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
-    };
-    if (releaseTime !== undefined && now.getTime() < releaseTime) {
-        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
-        return notDue(`release date ${releaseAt} not reached`);
-    }
-    const local = localTime(now.getTime(), tz);
-    const blockers = [];
-    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
-    if (freeze)
-        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
-    const window = windows.length === 0 ? undefined : windowAt(local, windows);
-    if (windows.length > 0 && window === undefined) {
-        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
-    }
-    if (blockers.length > 0)
-        return notDue(blockers.join('; '));
-    const facts = [];
-    if (releaseAt !== undefined)
-        facts.push(`release date ${releaseAt} reached`);
-    if (window !== undefined)
-        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
-    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
-    return { due: true, reason, next: new Date(now.getTime()) };
-}
-const zones = new Map();
-function zone(name) {
-    let found = zones.get(name);
-    if (!found) {
-        let format;
-        try {
-            format = new Intl.DateTimeFormat('en-US', {
-                timeZone: name,
-                hourCycle: 'h23',
-                year: 'numeric',
-                month: 'numeric',
-                day: 'numeric',
-                hour: 'numeric',
-                minute: 'numeric',
-                second: 'numeric',
-            });
-        }
-        catch (error) {
-            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
-                cause: error,
-            });
-        }
-        found = { format };
-        zones.set(name, found);
-    }
-    return found;
-}
-/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
-function offsetAt(t, tz) {
-    const parts = {};
-    for (const part of tz.format.formatToParts(new Date(t))) {
-        if (part.type !== 'literal')
-            parts[part.type] = Number(part.value);
-    }
-    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-    return local - Math.floor(t / 1000) * 1000;
-}
-/**
- * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
- * time), for one instant.
- */
-function localTime(t, tz) {
-    return t + offsetAt(t, tz);
-}
-function offsetSegments(from, to, tz) {
-    const starts = [-Infinity];
-    const offsets = [offsetAt(from, tz)];
-    let previousSecond = Math.floor(from / 1000);
-    let previousOffset = offsets[0];
-    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
-        const offset = offsetAt(second * 1000, tz);
-        if (offset !== previousOffset) {
-            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
-            let before = previousSecond;
-            let after = second;
-            while (after - before > 1) {
-                const middle = Math.floor((before + after) / 2);
-                if (offsetAt(middle * 1000, tz) === previousOffset)
-                    before = middle;
-                else
-                    after = middle;
-            }
-            starts.push(after * 1000);
-            offsets.push(offset);
-            previousOffset = offset;
-        }
-        previousSecond = second;
-    }
-    return { starts, offsets };
-}
-function segmentOffset(t, segments) {
-    let offset = segments.offsets[0];
-    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
-        offset = segments.offsets[i];
-    return offset;
-}
-/**
- * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
- * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
- * the first moment the wall clock reads `wall` or later.
- */
-function instantsAt(wall, segments) {
-    const { starts, offsets } = segments;
-    const found = [];
-    for (let i = 0; i < offsets.length; i++) {
-        const t = wall - offsets[i];
-        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
-            found.push(t);
-    }
-    if (found.length > 0)
-        return found.sort((a, b) => a - b);
-    for (let i = 1; i < starts.length; i++) {
-        const change = starts[i];
-        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
-            return [change];
-    }
-    return [];
-}
-// ---- windows, freezes and release dates --------------------------------------------------------------------
-const dayNumber = (local) => Math.floor(local / DAY);
-const weekday = (day) => (((day + 4) % 7) + 7) % 7;
-/** Index of the window the local time falls in, if any. */
-function windowAt(local, windows) {
-    const day = dayNumber(local);
-    const minute = Math.floor((local - day * DAY) / MINUTE);
-    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
-    return index >= 0 ? index : undefined;
-}
-function parseFreeze(freeze) {
-    const from = parseDate(freeze.from, 'from');
-    const to = parseDate(freeze.to, 'to');
-    if (to < from)
-        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
-    return { freeze, from, to };
-    function parseDate(value, field) {
-        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
-        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
-            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
-        }
-        return time / DAY;
-    }
-}
-/** The freeze covering a local day; of overlapping ones, the one ending last. */
-function freezeOn(day, freezes) {
-    let found;
-    for (const freeze of freezes) {
-        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
-            found = freeze;
-    }
-    return found;
-}
-const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
-/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
-function parseReleaseDate(value) {
-    const match = RELEASE_DATE.exec(value.trim());
-    const fail = () => {
-        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
-    };
-    if (!match)
-        return fail();
-    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
-    const y = Number(year);
-    const mo = Number(month);
-    const d = Number(day);
-    const h = Number(hour);
-    const mi = Number(minute);
-    const s = Number(second ?? 0);
-    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
-    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
-    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-    const valid = check.getUTCFullYear() === y &&
-        check.getUTCMonth() === mo - 1 &&
-        check.getUTCDate() === d &&
-        check.getUTCHours() === h &&
-        check.getUTCMinutes() === mi &&
-        check.getUTCSeconds() === s &&
-        Number(offsetHour ?? 0) <= 23 &&
-        Number(offsetMinute ?? 0) <= 59;
-    if (!valid)
-        return fail();
-    const offset = sign === undefined
-        ? 0
-        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
-    return local - offset;
-}
-/**
- * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
- * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
- * itself) are the only candidates: each is tested in time order, all without a formatter call.
- */
-function nextOpening(from, windows, freezes, tz) {
-    const until = from + (HORIZON_DAYS + 1) * DAY;
-    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
-    const local = (t) => t + segmentOffset(t, segments);
-    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
-        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
-    const candidates = [from, ...segments.starts.slice(1)];
-    const firstDay = dayNumber(local(from)) - 1;
-    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
-        if (freezeOn(day, freezes))
-            continue;
-        for (const window of windows) {
-            if (window.days.includes(weekday(day)))
-                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
-        }
-    }
-    for (const freeze of freezes)
-        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
-    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
-    return inRange.find(isOpen);
-}
-
 ;// CONCATENATED MODULE: ./src/action/promotion/promotion-service.ts
+
 
 
 
@@ -53352,7 +53927,10 @@ const LABELS = {
  */
 class PromotionService {
     deps;
+    /** The opened default branch, and the refs it was opened from (the branch and every tag). */
     cached;
+    /** Bundles that passed their digest check in this run, by tag, commit and digest. */
+    verified = new Map();
     constructor(deps) {
         this.deps = deps;
     }
@@ -53361,14 +53939,22 @@ class PromotionService {
         if (!this.cached) {
             const ref = `refs/remotes/origin/${this.deps.defaultBranch}`;
             const config = await readConfigAt(this.deps.workspace, ref);
-            this.cached = await repository_openRepository(this.deps.workspace, { commit: ref, config });
+            const repository = await repository_openRepository(this.deps.workspace, { commit: ref, config });
+            this.cached = { repository, refs: await this.sourceRefs(repository.git) };
         }
-        return this.cached;
+        return this.cached.repository;
     }
-    /** Fetch again after writing: state is what origin says now. */
+    /**
+     * Fetch again after writing: state is what origin says now. Environment and promotion branches are read
+     * live from git; the default branch is opened again only when it or a tag moved.
+     */
     async refresh() {
         await fetchAll(this.deps.workspace, this.deps.auth);
-        this.cached = undefined;
+        if (this.cached && (await this.sourceRefs(this.cached.repository.git)) !== this.cached.refs)
+            this.cached = undefined;
+    }
+    sourceRefs(git) {
+        return git.text(['for-each-ref', '--format=%(refname) %(objectname)', `refs/remotes/origin/${this.deps.defaultBranch}`, 'refs/tags']);
     }
     environment(repository, name) {
         const env = repository.config.environments.find((e) => e.name === name);
@@ -53400,17 +53986,36 @@ class PromotionService {
         })
             .map((env) => env.name);
     }
-    /** A tag, a release, a dispatch or an upstream merge asks for a version: open or update its promotions. */
-    async request(pkg, version, environment, requestedBy) {
+    /**
+     * A tag, a release, a dispatch or an upstream merge asks for a version: open or update its promotions.
+     * `explicit`: a person asked (a manual run, `/gantry retry`), which is what a REJECTED or CANCELED version
+     * needs to be proposed again; automation does not re-open those.
+     */
+    async request(pkg, version, environment, requestedBy, options = {}) {
         const repository = await this.source();
         const release = findRelease(repository, pkg, version);
         const targets = environment ? [environment] : await this.eligibleEnvironments(pkg, release.version, true);
         const outcomes = [];
-        for (const env of targets)
-            outcomes.push(await this.openOrUpdate(pkg, release.version, env, requestedBy));
+        for (const env of targets) {
+            const outcome = await this.openOrUpdate(pkg, release.version, env, requestedBy, options.explicit ?? false);
+            if (outcome.status === 'refused' || outcome.status === 'held')
+                this.deps.log(`${pkg}@${release.version} -> ${env}: ${outcome.message}`);
+            if (outcome.status === 'blocked')
+                for (const d of outcome.diagnostics)
+                    this.deps.log(`${pkg}@${release.version} -> ${env}: ${d.message}`);
+            outcomes.push(outcome);
+        }
         return outcomes;
     }
-    async openOrUpdate(pkg, version, envName, requestedBy) {
+    /** The last request of `version` through `branch` into `base`, when it ended without being applied. */
+    async endedRequest(branch, base, version) {
+        const last = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.baseRef === base && readPromotionMarker(p.body));
+        const marker = last && readPromotionMarker(last.body);
+        if (!last || !marker || last.merged || marker.version !== version)
+            return undefined;
+        return { number: last.number, status: marker.status ?? 'CLOSED' };
+    }
+    async openOrUpdate(pkg, version, envName, requestedBy, explicit) {
         let repository = await this.source();
         const env = this.environment(repository, envName);
         if (await this.ensureEnvironmentBranch(repository, env))
@@ -53423,12 +54028,19 @@ class PromotionService {
         if (plan.writes.size === 0 && current?.version === version && current.digest === plan.ledger.digest) {
             return { environment: envName, status: 'applied' };
         }
-        const { bundle } = (await loadVerifiedBundle(repository, prepared.release)).verified;
+        const bundle = await this.verifiedBundle(repository, prepared.release);
         const branch = promotionBranch(envName, pkg);
         const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch);
         const previous = open ? readPromotionMarker(open.body) : undefined;
         if (open && previous?.version === version && previous.digest === plan.ledger.digest) {
             return { environment: envName, status: 'unchanged', number: open.number };
+        }
+        if (!open && !explicit) {
+            const ended = await this.endedRequest(branch, env.branch, version);
+            if (ended) {
+                const message = `${pkg}@${version} was ${ended.status} in ${envName} (#${ended.number}): it is proposed again only when someone asks (/gantry retry or a manual run)`;
+                return { environment: envName, status: 'held', number: ended.number, message };
+            }
         }
         if (this.deps.dryRun)
             return { environment: envName, status: 'would-open' };
@@ -53442,7 +54054,12 @@ class PromotionService {
             releaseAt: bundle.environments[envName]?.release ?? null,
             requestedBy,
         };
-        const { commit } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit });
+        const { tree } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit });
+        // Each request proposes its own commit (the tree is what counts): of two runs proposing the same thing at
+        // once, exactly one wins the lease below, instead of both "pushing" one identical commit.
+        const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
+        const message = `${promotionTitle(marker)}\n\n${summary.join('\n') || 'no item changes'}\n\nGantry-Request: ${(0,external_node_crypto_.randomUUID)()}\n`;
+        const commit = await repository.git.commitTree(tree, prepared.view?.head ? [prepared.view.head] : [], message, GANTRY_IDENTITY);
         const remote = await repository.git.resolve(`refs/remotes/origin/${branch}`);
         if (!(await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth))) {
             return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` };
@@ -53484,7 +54101,11 @@ class PromotionService {
         if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX))
             return undefined;
         const repository = await this.source();
-        const environment = this.environment(repository, marker.environment);
+        const environment = repository.config.environments.find((e) => e.name === marker.environment);
+        // The marker is only a claim: a promotion comes from its own branch into its environment's branch. Anything
+        // else (say, a dev marker on a pull request into qa) would borrow another environment's policy.
+        if (!environment || pr.baseRef !== environment.branch || pr.headRef !== promotionBranch(marker.environment, marker.package))
+            return undefined;
         if (pr.merged)
             return { pr, marker, environment, state: 'APPLIED' };
         if (pr.state === 'closed')
@@ -53526,9 +54147,18 @@ class PromotionService {
     }
     async bundleOf(marker) {
         const repository = await this.source();
-        const { verified, diagnostics } = await loadVerifiedBundle(repository, findRelease(repository, marker.package, marker.version));
+        return this.verifiedBundle(repository, findRelease(repository, marker.package, marker.version));
+    }
+    /** A released version's bundle, checked against the digest in its tag once per run. */
+    async verifiedBundle(repository, release) {
+        const key = `${release.tag} ${release.commit} ${release.digest ?? ''}`;
+        const known = this.verified.get(key);
+        if (known)
+            return known;
+        const { verified, diagnostics } = await loadVerifiedBundle(repository, release);
         if (!verified)
             throw new Error(diagnostics.map((d) => d.message).join('; '));
+        this.verified.set(key, verified.bundle);
         return verified.bundle;
     }
     /** Assess, then act: reject, schedule, or merge (with the SHA that was approved), and record it. */
@@ -53540,7 +54170,7 @@ class PromotionService {
         if (this.deps.dryRun)
             return assessment;
         if (pr.merged) {
-            await this.record(pr, marker);
+            await this.applied(pr, marker);
             return assessment;
         }
         if (pr.state === 'closed')
@@ -53550,7 +54180,9 @@ class PromotionService {
             await this.close(pr, marker, 'REJECTED', by.body.trim() || `changes requested by ${by.login}`, by.login);
             return assessment;
         }
-        await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state]);
+        // An approved promotion gets its label from the merge's outcome.
+        if (state !== 'APPLIED')
+            await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state]);
         if (state === 'SCHEDULED') {
             const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window';
             await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule.reason)}). Comment ${code('/gantry cancel')} to cancel.`);
@@ -53564,6 +54196,7 @@ class PromotionService {
         const { pr, marker, decision } = assessment;
         if (!(await this.isGantryCommit(pr, marker))) {
             await this.stickyNote(pr.number, 'integrity', `❌ The promotion branch no longer holds what Gantry proposed for ${code(`${marker.package}@${marker.version}`)}: nothing applied. Comment ${code('/gantry retry')} to propose it again.`);
+            await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS.ACCEPTED);
             return { ...assessment, state: 'ACCEPTED' };
         }
         const approvers = decision?.approvers ?? [];
@@ -53571,20 +54204,35 @@ class PromotionService {
         const outcome = await this.deps.api.merge(pr.number, pr.headSha, promotionTitle(marker), message);
         if (!outcome.merged) {
             await this.stickyNote(pr.number, 'merge', `⚠️ Not applied: ${outcome.reason === 'head-moved' ? 'the head moved after the approvals were checked' : inert(outcome.message)}. The next run looks again.`);
+            await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS.ACCEPTED);
             return { ...assessment, state: 'ACCEPTED' };
         }
         this.deps.log(`${marker.package}@${marker.version} applied to ${marker.environment} (#${pr.number})`);
         await this.refresh();
-        await this.record({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers);
-        await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), undefined);
+        await this.applied({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers);
+        return { ...assessment, state: 'APPLIED' };
+    }
+    /**
+     * What follows a merge, whoever made it and however often it is asked: the record in the ledger, the label
+     * gone, and the promotions that may follow (the next environments; packages waiting for this one). Each
+     * step is idempotent, so a run that stopped half-way is finished by the next event or scheduled run.
+     */
+    async applied(pr, marker, approvers) {
+        await this.record(pr, marker, approvers);
+        const labels = await this.deps.api.labels(pr.number);
+        if (labels.some((l) => l.startsWith('gantry:')))
+            await this.deps.api.setStatusLabel(pr.number, labels, undefined);
+        const source = await this.source();
+        // Only while the environment still runs this version: an old merged promotion asks for nothing.
+        const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package);
+        if (ledger?.version !== marker.version)
+            return;
         await this.request(marker.package, marker.version, undefined, `${marker.environment} applied (#${pr.number})`);
         // Packages that were waiting for this one may be promotable now.
-        const source = await this.source();
         for (const dependent of [...source.model.packages.values()].filter((p) => (p.manifest.dependencies ?? []).some((d) => d.package === marker.package))) {
             if (source.released.some((r) => r.package === dependent.name))
                 await this.request(dependent.name, undefined, undefined, `${marker.package} applied in ${marker.environment}`);
         }
-        return { ...assessment, state: 'APPLIED' };
     }
     /** The promotion branch must hold exactly the apply commit Gantry computes on its parent. */
     async isGantryCommit(pr, marker) {
@@ -53650,7 +54298,7 @@ class PromotionService {
                 return (await this.decide(number)).state;
             if (pr.merged)
                 return 'already applied';
-            const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`);
+            const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`, { explicit: true });
             return outcomes.map((o) => o.status).join(', ');
         }
         if (pr.merged) {
@@ -53673,7 +54321,7 @@ class PromotionService {
     /** One comment per kind of note on a pull request, updated rather than repeated on every run. */
     async stickyNote(number, kind, text) {
         const marker = hiddenMarker(`note-${kind}`);
-        await this.deps.comments.upsertComment(number, marker, `${marker}\n${text}`);
+        await this.deps.api.upsertComment(number, marker, `${marker}\n${text}`);
     }
 }
 
@@ -53686,30 +54334,54 @@ class PromotionService {
  * environments have it). Everything is derived from git and GitHub, so a dropped run is caught up here.
  */
 async function reconcile(service) {
-    const outcome = { decided: [], requested: [], recorded: 0 };
+    const outcome = { decided: [], requested: [], recorded: 0, errors: [] };
+    const attempt = async (what, step) => {
+        try {
+            await step();
+        }
+        catch (error) {
+            // Without credentials nothing else can succeed: stop here, the next run finishes.
+            if (unauthorized(error))
+                throw error;
+            outcome.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    };
     for (const pr of await service.promotions('open')) {
-        const decided = await service.decide(pr.number);
-        outcome.decided.push({ number: pr.number, state: decided.state });
+        await attempt(`#${pr.number}`, async () => {
+            const decided = await service.decide(pr.number);
+            outcome.decided.push({ number: pr.number, state: decided.state });
+        });
     }
     for (const pr of await service.promotions('closed')) {
         if (!pr.merged)
             continue;
-        const assessment = await service.assess(pr.number);
-        if (assessment) {
-            await service.record(pr, assessment.marker);
-            outcome.recorded++;
-        }
+        await attempt(`#${pr.number}`, async () => {
+            const assessment = await service.assess(pr.number);
+            if (assessment) {
+                await service.record(pr, assessment.marker);
+                outcome.recorded++;
+            }
+        });
     }
     const repository = await service.source();
     for (const pkg of [...new Set(repository.released.map((r) => r.package))].sort()) {
         const latest = versionsOf(repository.released, pkg).sort((a, b) => compareVersions(b.version, a.version))[0];
         if (!latest)
             continue;
-        const outcomes = await service.request(pkg, latest.version, undefined, 'schedule');
-        if (outcomes.length)
-            outcome.requested.push({ package: pkg, version: latest.version, outcomes });
+        await attempt(`${pkg}@${latest.version}`, async () => {
+            const outcomes = await service.request(pkg, latest.version, undefined, 'schedule');
+            if (outcomes.length)
+                outcome.requested.push({ package: pkg, version: latest.version, outcomes });
+        });
     }
     return outcome;
+}
+function unauthorized(error) {
+    for (let e = error; e && typeof e === 'object'; e = e.cause) {
+        if ('status' in e && e.status === 401)
+            return true;
+    }
+    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/action/main.ts
@@ -53735,7 +54407,9 @@ async function run() {
         const inputs = readInputs();
         const context = readGitHubContext(process.env);
         const workspace = inputs.workingDirectory ?? context.workspace;
-        const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, log: (m) => info(m) });
+        // GANTRY_SPACE_WRITES=false: for servers without secondary rate limits (a local GitHub in tests).
+        const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false';
+        const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => info(m) });
         const ref = { owner: context.owner, repo: context.repo };
         const api = new RepositoryApi(octokit, ref);
         const promotionApi = new PromotionApi(octokit, ref);
@@ -53747,8 +54421,10 @@ async function run() {
         await group('Fetch branches and tags', () => fetchAll(workspace, auth));
         // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
         const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date();
-        const service = new PromotionService({ api: promotionApi, comments: api, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => info(m) });
+        const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => info(m) });
         const pr = context.payload.pull_request;
+        // What could not be done: reported as it happens, failing the step once the dashboard is current.
+        const failures = [];
         switch (command) {
             case 'validate': {
                 if (!pr)
@@ -53762,20 +54438,13 @@ async function run() {
                 return;
             }
             case 'release': {
-                await release(service, api, workspace, auth, inputs);
+                failures.push(...(await release(service, api, workspace, auth, inputs)));
                 break;
             }
             case 'promote': {
                 const target = await promotionTarget(context, inputs);
-                const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy);
-                for (const o of outcomes) {
-                    info(`${target.package} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
-                    if (o.status === 'blocked')
-                        for (const d of o.diagnostics)
-                            warning(d.message, { title: `gantry ${d.code}` });
-                    if (o.status === 'refused')
-                        warning(o.message);
-                }
+                const outcomes = await service.request(target.package, target.version, target.environment, target.requestedBy, { explicit: target.explicit });
+                failures.push(...reportRequest(target.package, outcomes, target.explicit));
                 setOutput('promotions', JSON.stringify(outcomes.map((o) => ({ environment: o.environment, status: o.status, ...('number' in o ? { number: o.number } : {}) }))));
                 break;
             }
@@ -53794,12 +54463,19 @@ async function run() {
                 const outcome = await group('Reconcile', () => reconcile(service));
                 for (const d of outcome.decided)
                     info(`#${d.number}: ${d.state}`);
+                for (const r of outcome.requested)
+                    failures.push(...reportRequest(`${r.package}@${r.version}`, r.outcomes, false));
+                for (const e of outcome.errors)
+                    error(e);
+                failures.push(...outcome.errors);
                 break;
             }
             default:
                 await handlePullRequestActivity(context, service, api, pr, inputs.dryRun);
         }
         await group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun));
+        if (failures.length > 0)
+            setFailed(failures.length === 1 ? failures[0] : `${failures.length} promotions could not proceed: ${failures.join('; ')}`);
     }
     catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -53826,6 +54502,30 @@ function commandFor(context, defaultBranch) {
             return 'activity';
     }
 }
+/**
+ * Logs what became of a request, and returns what must fail the run: a digest mismatch always (the bundle is
+ * not what was released), anything else blocked only when a person asked explicitly.
+ */
+function reportRequest(what, outcomes, explicit) {
+    const failures = [];
+    for (const o of outcomes) {
+        info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
+        if (o.status === 'refused' || o.status === 'held')
+            warning(o.message);
+        if (o.status !== 'blocked')
+            continue;
+        for (const d of o.diagnostics) {
+            if (d.severity === 'error' && (explicit || d.code === 'digest-mismatch')) {
+                error(d.message, { title: `gantry ${d.code}` });
+                failures.push(d.message);
+            }
+            else {
+                warning(d.message, { title: `gantry ${d.code}` });
+            }
+        }
+    }
+    return failures;
+}
 async function release(service, api, workspace, auth, inputs) {
     const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun });
     for (const r of outcome.released)
@@ -53842,19 +54542,17 @@ async function release(service, api, workspace, auth, inputs) {
         ...outcome.artifacts.map((a) => [a.package, a.version, a.tag ?? '', a.created ? 'yes' : 'no']),
     ])
         .write();
-    if (errors.length > 0) {
-        setFailed(`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`);
-        return;
-    }
+    if (errors.length > 0)
+        return [`Gantry could not release ${errors.length} package${errors.length === 1 ? '' : 's'}`];
     // New versions go straight on to their first environments: no need to wait for a tag event.
     await service.refresh();
     const source = await service.source();
     const created = dependencyOrder(outcome.artifacts.filter((a) => a.created), (name) => (source.model.packages.get(name)?.manifest.dependencies ?? []).map((d) => d.package));
+    const failures = [];
     for (const artifact of created) {
-        for (const o of await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`)) {
-            info(`${artifact.tag} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
-        }
+        failures.push(...reportRequest(artifact.tag ?? artifact.package, await service.request(artifact.package, artifact.version, undefined, `release of ${artifact.tag}`), false));
     }
+    return failures;
 }
 async function promotionTarget(context, inputs) {
     const tag = context.ref.startsWith('refs/tags/') ? context.ref.slice('refs/tags/'.length) : context.payload.release?.tag_name;
@@ -53862,7 +54560,7 @@ async function promotionTarget(context, inputs) {
         const parsed = parseTagName(tag);
         if (!parsed)
             throw new errors_UsageError(`${tag} is not a <package>@<version> tag`);
-        return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}` };
+        return { package: parsed.package, version: parsed.version, requestedBy: `tag ${tag}`, explicit: false };
     }
     if (!inputs.package)
         throw new errors_UsageError('promote needs the package input (and optionally version and environment)');
@@ -53871,6 +54569,7 @@ async function promotionTarget(context, inputs) {
         ...(inputs.version ? { version: inputs.version } : {}),
         ...(inputs.environment ? { environment: inputs.environment } : {}),
         requestedBy: `manual run by ${context.actor || 'someone'}`,
+        explicit: true,
     };
 }
 /** Reviews, comments and pull requests around promotions and environment branches. */
@@ -53888,9 +54587,11 @@ async function handlePullRequestActivity(context, service, api, pr, dryRun) {
     if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
         const decided = await service.decide(pr.number);
         info(`#${pr.number}: ${decided.state}`);
-        return;
+        if (decided.state !== 'NOT_A_PROMOTION')
+            return;
     }
-    // A pull request into an environment branch that Gantry did not open: the lock and drift check.
+    // A pull request into an environment branch that Gantry did not open (or that only looks like a promotion):
+    // the lock and drift check.
     const repository = await service.source();
     const environment = repository.config.environments.find((e) => e.branch === pr.base.ref);
     if (!environment)

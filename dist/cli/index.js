@@ -6140,7 +6140,7 @@ function escapeJsonPtr(str) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(807);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4224);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 
@@ -6149,7 +6149,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 807:
+/***/ 4224:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -6348,7 +6348,12 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/adapters/git/git.ts
+
+
+
 
 class GitError extends Error {
     args;
@@ -6440,9 +6445,14 @@ class git_Git {
         }
         return result;
     }
-    /** Entries of a tree (not recursive unless asked), with mode, type, object id, size and path. */
+    /**
+     * Entries of a tree (not recursive unless asked), with mode, type, object id and path; with `sizes`, the
+     * size of each blob too, which costs git a lookup of every object listed.
+     */
     async listTree(treeish, options = {}) {
-        const args = ['ls-tree', '-z', '--long'];
+        const args = ['ls-tree', '-z'];
+        if (options.sizes)
+            args.push('--long');
         if (options.recursive)
             args.push('-r');
         args.push(treeish);
@@ -6457,12 +6467,47 @@ class git_Git {
                 continue;
             const tab = record.indexOf('\t');
             const [mode, type, sha, size] = record.slice(0, tab).split(/\s+/);
-            entries.push({ mode: mode, type: type, sha: sha, size: size === '-' ? 0 : Number(size), path: record.slice(tab + 1) });
+            const entry = { mode: mode, type: type, sha: sha, path: record.slice(tab + 1) };
+            if (options.sizes)
+                entry.size = size === '-' ? 0 : Number(size);
+            entries.push(entry);
         }
         return entries;
     }
     async writeBlob(content) {
         return (await this.text(['hash-object', '-w', '--stdin'], { input: content })).trim();
+    }
+    /**
+     * Writes many objects of one type in one process, returning their ids in order. hash-object reads one
+     * object from stdin per process, so the contents go through files of a private temporary folder, hashed
+     * as they are (--no-filters: no attributes or line-end conversion, as with --stdin).
+     */
+    async writeObjects(contents, type = 'blob') {
+        if (contents.length === 0)
+            return [];
+        const folder = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-objects-'));
+        try {
+            const files = contents.map((_, index) => (0,external_node_path_namespaceObject.join)(folder, String(index)));
+            await Promise.all(contents.map((content, index) => (0,promises_namespaceObject.writeFile)(files[index], content)));
+            const args = ['hash-object', '-t', type, '-w', '--no-filters', '--stdin-paths'];
+            const out = await this.text(args, { input: `${files.join('\n')}\n` });
+            const ids = out.split('\n').filter(Boolean);
+            if (ids.length !== contents.length)
+                throw new GitError(`git hash-object wrote ${ids.length} of ${contents.length} objects`, args, 0, '');
+            return ids;
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(folder, { recursive: true, force: true });
+        }
+    }
+    /**
+     * A long-lived git process answering requests one at a time (cat-file --batch, mktree --batch): one
+     * process for a whole tree edit instead of one per folder. Close it when done; a failure of the process
+     * rejects the pending read with its stderr.
+     */
+    session(args) {
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-C', this.dir, ...args], { env: gitEnvironment(), stdio: 'pipe' });
+        return new GitSession(child, args);
     }
     async makeTree(entries) {
         const input = entries.map((e) => `${e.mode} ${e.type} ${e.sha}\t${e.path}\0`).join('');
@@ -6510,6 +6555,100 @@ class git_Git {
             env: { GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email, ...(identity.date ? { GIT_COMMITTER_DATE: identity.date } : {}) },
         });
         return result.code === 0;
+    }
+}
+/** The reading and writing ends of a git process started by Git.session. */
+class GitSession {
+    child;
+    args;
+    chunks = [];
+    buffered = 0;
+    wake;
+    ended = false;
+    exited;
+    constructor(child, args) {
+        this.child = child;
+        this.args = args;
+        const err = [];
+        child.stdout.on('data', (b) => {
+            this.chunks.push(b);
+            this.buffered += b.length;
+            this.wake?.();
+        });
+        child.stderr.on('data', (b) => err.push(b));
+        child.stdin.on('error', () => undefined);
+        this.exited = new Promise((resolve, reject) => {
+            const fail = (error) => {
+                this.ended = true;
+                this.wake?.();
+                reject(error);
+            };
+            child.on('error', (error) => fail(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })));
+            child.on('close', (code) => {
+                const stderr = Buffer.concat(err).toString('utf8');
+                if (code === 0) {
+                    this.ended = true;
+                    this.wake?.();
+                    resolve();
+                }
+                else
+                    fail(new GitError(`git ${args.join(' ')} failed (${code}): ${stderr.trim()}`, args, code, stderr));
+            });
+        });
+        // Seen by read() and close(); this keeps an early failure from being reported as unhandled.
+        this.exited.catch(() => undefined);
+    }
+    write(data) {
+        this.child.stdin.write(data);
+    }
+    /** The next line of output, without its newline. */
+    async readLine() {
+        let scanned = 0;
+        for (;;) {
+            for (let i = scanned; i < this.chunks.length; i++) {
+                if (this.chunks[i].indexOf(10) >= 0) {
+                    const all = this.take(this.buffered);
+                    const newline = all.indexOf(10);
+                    this.unshift(all.subarray(newline + 1));
+                    return all.subarray(0, newline).toString('utf8');
+                }
+            }
+            scanned = this.chunks.length;
+            await this.more();
+        }
+    }
+    /** The next `length` bytes of output. */
+    async readBytes(length) {
+        while (this.buffered < length)
+            await this.more();
+        const all = this.take(this.buffered);
+        this.unshift(all.subarray(length));
+        return all.subarray(0, length);
+    }
+    /** Ends the input and waits for the process to exit; rejects when it failed. */
+    async close() {
+        this.child.stdin.end();
+        await this.exited;
+    }
+    take(length) {
+        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
+        this.chunks.length = 0;
+        this.buffered = 0;
+        return all.subarray(0, length);
+    }
+    unshift(rest) {
+        if (rest.length === 0)
+            return;
+        this.chunks.unshift(rest);
+        this.buffered += rest.length;
+    }
+    async more() {
+        if (this.ended) {
+            await this.exited;
+            throw new GitError(`git ${this.args.join(' ')} ended before answering`, this.args, 0, '');
+        }
+        await new Promise((resolve) => (this.wake = resolve));
+        this.wake = undefined;
     }
 }
 const GANTRY_IDENTITY = { name: 'Gantry', email: 'gantry@users.noreply.local' };
@@ -6736,18 +6875,21 @@ const read_yaml_DEFAULT_YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 10
 const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 /** Keys that would reach an object's prototype in careless consumers: refused everywhere. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-/** A parsed YAML file that can point at any of its nodes by path. */
+/**
+ * A parsed YAML file that can point at any of its nodes by path.
+ *
+ * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
+ * valid files never asks for a position. The first question about a position parses the text again, with the
+ * same options, into the same tree, and keeps it for the next ones.
+ */
 class ParsedYaml {
     file;
     value;
-    document;
-    lineCounter;
     text;
-    constructor(file, value, document, lineCounter, text) {
+    tree;
+    constructor(file, value, text) {
         this.file = file;
         this.value = value;
-        this.document = document;
-        this.lineCounter = lineCounter;
         this.text = text;
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
@@ -6759,8 +6901,16 @@ class ParsedYaml {
         const { node, complete } = this.locate(path, {});
         return complete && (0,dist/* isScalar */.jn)(node) && typeof node.source === 'string' ? node.source : undefined;
     }
+    nodes() {
+        if (!this.tree) {
+            const { documents, lineCounter } = parseDocuments(this.text);
+            // readYaml makes a ParsedYaml only from a text it parsed into one document without errors.
+            this.tree = { document: documents[0], lineCounter };
+        }
+        return this.tree;
+    }
     locate(path, options) {
-        let node = this.document.contents;
+        let node = this.nodes().document.contents;
         let found = rangeStart(node);
         for (const [index, segment] of path.entries()) {
             if ((0,dist/* isMap */.jh)(node)) {
@@ -6782,9 +6932,28 @@ class ParsedYaml {
         return { offset: found?.offset ?? 0, node, complete: true };
     }
     position(offset) {
-        const { line, col } = this.lineCounter.linePos(offset);
+        const { line, col } = this.nodes().lineCounter.linePos(offset);
         return { line, column: col };
     }
+}
+/** Parses every document of a text: one set of options for the first read and for the positions asked later. */
+function parseDocuments(text) {
+    const lineCounter = new dist/* LineCounter */.HN();
+    const documents = (0,dist/* parseAllDocuments */.hR)(text, {
+        version: '1.2',
+        schema: 'core',
+        lineCounter,
+        // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
+        // number of keys of a map, which a file under the size limit can turn into minutes.
+        uniqueKeys: false,
+        prettyErrors: false,
+        merge: false,
+        // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
+        // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
+        resolveKnownTags: false,
+        strict: true,
+    });
+    return { documents: Array.isArray(documents) ? documents : [], lineCounter };
 }
 function rangeStart(node) {
     if (node && typeof node === 'object' && 'range' in node) {
@@ -6812,8 +6981,9 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'split the file; Gantry refuses oversized files before parsing them',
         });
     }
-    const badByte = firstInvalidUtf8(bytes);
-    if (badByte >= 0) {
+    const decoded = decodeUtf8(bytes);
+    if (typeof decoded === 'number') {
+        const badByte = decoded;
         // The position of the first bad byte: the text before it is valid, so it decodes as written.
         const before = new TextDecoder('utf-8').decode(bytes.subarray(0, badByte));
         return fail({
@@ -6823,7 +6993,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'save the file as UTF-8',
         });
     }
-    let text = new TextDecoder('utf-8').decode(bytes);
+    let text = decoded;
     if (text.charCodeAt(0) === 0xfeff)
         text = text.slice(1);
     if (text.trim() === '') {
@@ -6854,27 +7024,12 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'flatten the structure',
         });
     }
-    const lineCounter = new dist/* LineCounter */.HN();
-    const documents = (0,dist/* parseAllDocuments */.hR)(text, {
-        version: '1.2',
-        schema: 'core',
-        lineCounter,
-        // Duplicate keys are found in inspectNodes, in linear time: the parser's own check is quadratic in the
-        // number of keys of a map, which a file under the size limit can turn into minutes.
-        uniqueKeys: false,
-        prettyErrors: false,
-        merge: false,
-        // !!binary, !!set, !!omap, !!pairs and !!timestamp are YAML 1.1 types outside the core schema: they would
-        // load as Buffer, Set, Map and Date, which are not JSON. Unresolved, they are reported as unknown tags.
-        resolveKnownTags: false,
-        strict: true,
-    });
+    const { documents: list, lineCounter } = parseDocuments(text);
     const at = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return { line, column: col };
     };
     const diagnostics = [];
-    const list = Array.isArray(documents) ? documents : [];
     if (list.length === 0) {
         return fail({ code: 'schema', message: `${file} holds no YAML document`, line: 1, column: 1 });
     }
@@ -6954,7 +7109,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: aliasBomb ? 'write the values out instead of repeating aliases' : 'fix the alias',
         });
     }
-    return { parsed: new ParsedYaml(file, value, document, lineCounter, text), diagnostics };
+    return { parsed: new ParsedYaml(file, value, text), diagnostics };
 }
 /** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
 const MAX_PROBLEMS_PER_FILE = 20;
@@ -7113,15 +7268,23 @@ function positionInText(text, offset) {
     }
     return { line, column: offset - lineStart + 1 };
 }
-/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
-function firstInvalidUtf8(bytes) {
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
+ * byte that is not well-formed UTF-8. Decoded once: the check is the decoding.
+ */
+function decodeUtf8(bytes) {
     try {
-        new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        return -1;
+        return STRICT_UTF8.decode(bytes);
     }
     catch {
         // Slow path only for bad files: find where.
+        const bad = firstInvalidUtf8(bytes);
+        return bad >= 0 ? bad : new TextDecoder('utf-8').decode(bytes);
     }
+}
+/** Byte offset of the first byte that is not well-formed UTF-8 (RFC 3629), or -1 when all are. */
+function firstInvalidUtf8(bytes) {
     const continuation = (i, low = 0x80, high = 0xbf) => i < bytes.length && bytes[i] >= low && bytes[i] <= high;
     let i = 0;
     while (i < bytes.length) {
@@ -7501,7 +7664,7 @@ async function readReleasedVersions(git) {
 }
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
 async function repository_reader_readCommitSnapshot(git, commit, roots, maxBytes) {
-    const entries = await git.listTree(commit, { recursive: true, paths: roots });
+    const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true });
     const snapshot = new Map();
     const wanted = [];
     for (const entry of entries) {
@@ -7509,8 +7672,8 @@ async function repository_reader_readCommitSnapshot(git, commit, roots, maxBytes
             snapshot.set(entry.path, { type: 'symlink' });
         else if (entry.type !== 'blob')
             snapshot.set(entry.path, { type: 'other' });
-        else if (entry.size > maxBytes)
-            snapshot.set(entry.path, { type: 'too-large', size: entry.size });
+        else if ((entry.size ?? 0) > maxBytes)
+            snapshot.set(entry.path, { type: 'too-large', size: entry.size ?? 0 });
         else
             wanted.push(entry.sha);
     }
@@ -7841,43 +8004,98 @@ function findCycles(model) {
     return diagnostics;
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/adapters/fs/read-working-tree.ts
 
 
+// A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
+// its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
+const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
 /**
  * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
  * followed; files over `maxBytes` are recorded with their size, never read.
+ *
+ * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
+ * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
  */
 async function readWorkingTree(root, roots, maxBytes) {
     const snapshot = new Map();
-    const visit = async (relative) => {
-        const absolute = (0,external_node_path_namespaceObject.join)(root, relative);
+    const readFile = (relative) => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(root, relative), OPEN_FLAGS);
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return;
+            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
+            if (code !== 'ELOOP' && code !== 'EMLINK')
+                throw error;
+            snapshot.set(relative, { type: 'symlink' });
+            return;
+        }
+        try {
+            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!stat.isFile())
+                snapshot.set(relative, { type: 'other' });
+            else if (stat.size > maxBytes)
+                snapshot.set(relative, { type: 'too-large', size: stat.size });
+            else
+                snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) });
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    };
+    const visitFolder = (relative) => {
+        const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const entry of entries) {
+            const path = `${relative}/${entry.name}`;
+            if (entry.isSymbolicLink())
+                snapshot.set(path, { type: 'symlink' });
+            else if (entry.isDirectory())
+                visitFolder(path);
+            else if (entry.isFile())
+                readFile(path);
+            else
+                snapshot.set(path, { type: 'other' });
+        }
+    };
+    for (const relative of roots) {
         let stat;
         try {
-            stat = await (0,promises_namespaceObject.lstat)(absolute);
+            stat = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, relative));
         }
         catch (error) {
             if (error.code === 'ENOENT')
-                return;
+                continue;
             throw error;
         }
         if (stat.isSymbolicLink())
             snapshot.set(relative, { type: 'symlink' });
-        else if (stat.isDirectory()) {
-            const names = (await (0,promises_namespaceObject.readdir)(absolute)).sort();
-            for (const name of names)
-                await visit(`${relative}/${name}`);
-        }
-        else if (!stat.isFile())
-            snapshot.set(relative, { type: 'other' });
-        else if (stat.size > maxBytes)
-            snapshot.set(relative, { type: 'too-large', size: stat.size });
+        else if (stat.isDirectory())
+            visitFolder(relative);
+        else if (stat.isFile())
+            readFile(relative);
         else
-            snapshot.set(relative, { type: 'file', bytes: await (0,promises_namespaceObject.readFile)(absolute) });
-    };
-    for (const entry of roots)
-        await visit(entry);
+            snapshot.set(relative, { type: 'other' });
+    }
     return snapshot;
+}
+/** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
+function readOpen(fd, size) {
+    const bytes = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+        const n = (0,external_node_fs_namespaceObject.readSync)(fd, bytes, read, size - read, read);
+        if (n === 0)
+            break;
+        read += n;
+    }
+    return read < size ? bytes.subarray(0, read) : bytes;
 }
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
@@ -7907,30 +8125,51 @@ const REF_KEYWORD = 'x-gantry-ref';
 function createAjv() {
     const ajv = new dist_ajv.Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
     addFormats(ajv);
-    ajv.addKeyword({
-        keyword: REF_KEYWORD,
-        schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-    });
     return ajv;
 }
+const BUILT_IN = {
+    config: gantry_schema_namespaceObject,
+    definition: definition_schema_namespaceObject,
+    package: package_schema_namespaceObject,
+    ledger: ledger_schema_namespaceObject,
+};
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 class validator_SchemaRegistry {
     ajv = createAjv();
-    builtIn;
+    builtIn = new Map();
     kinds = new Map();
+    refKeyword = false;
     constructor() {
-        this.builtIn = {
-            config: this.ajv.compile(gantry_schema_namespaceObject),
-            definition: this.ajv.compile(definition_schema_namespaceObject),
-            package: this.ajv.compile(package_schema_namespaceObject),
-            ledger: this.ajv.compile(ledger_schema_namespaceObject),
-        };
+        // Registered under their $id now, compiled when first used: a command pays only for the formats it
+        // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
+        // schema still is, when it is compiled.
+        for (const schema of Object.values(BUILT_IN))
+            this.ajv.addSchema(schema, undefined, undefined, false);
+    }
+    builtInValidator(which) {
+        let validate = this.builtIn.get(which);
+        if (!validate) {
+            validate = this.ajv.getSchema(BUILT_IN[which].$id);
+            if (!validate)
+                throw new Error(`the built-in schema ${which} is not registered`);
+            this.builtIn.set(which, validate);
+        }
+        return validate;
     }
     /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
             return 'a kind schema must be a JSON object';
+        // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
+        // the JSON Schema meta-schema: left until a kind needs it.
+        if (!this.refKeyword) {
+            this.ajv.addKeyword({
+                keyword: REF_KEYWORD,
+                schemaType: 'string',
+                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+            });
+            this.refKeyword = true;
+        }
         try {
             // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
             const { $id: _ignored, ...withoutId } = schema;
@@ -7952,7 +8191,7 @@ class validator_SchemaRegistry {
         return this.kinds.get(kind)?.schema;
     }
     validateBuiltIn(which, parsed, value = parsed.value) {
-        const validate = this.builtIn[which];
+        const validate = this.builtInValidator(which);
         if (validate(value))
             return [];
         return toDiagnostics(validate.errors ?? [], parsed, []);
@@ -7968,7 +8207,7 @@ class validator_SchemaRegistry {
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
-        return this.builtIn[which](value) === true;
+        return this.builtInValidator(which)(value) === true;
     }
 }
 function pointerToPath(pointer) {
@@ -8078,6 +8317,317 @@ function valueAt(root, path) {
     return node;
 }
 
+;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** How far ahead `next` is searched for. */
+const HORIZON_DAYS = 400;
+const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
+function parseWindow(spec) {
+    const fail = (why) => {
+        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
+    };
+    const match = WINDOW.exec(spec.trim());
+    if (!match)
+        return fail('not a day or day range followed by HH:MM-HH:MM');
+    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
+    const day = (name) => {
+        const index = DAY_NAMES.indexOf(name);
+        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
+    };
+    const first = day(firstName);
+    const last = lastName === undefined ? first : day(lastName);
+    const days = [];
+    for (let d = first;; d = (d + 1) % 7) {
+        days.push(d);
+        if (d === last)
+            break;
+    }
+    const minutes = (hour, minute, mayBeMidnight) => {
+        const h = Number(hour);
+        const m = Number(minute);
+        if (m > 59)
+            return fail(`minute ${minute} is past 59`);
+        if (mayBeMidnight && h === 24 && m === 0)
+            return 1440;
+        if (h > 23)
+            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
+        return h * 60 + m;
+    };
+    const start = minutes(startHour, startMinute, false);
+    const end = minutes(endHour, endMinute, true);
+    if (end <= start) {
+        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
+        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
+    }
+    return { days: days.sort((a, b) => a - b), start, end };
+}
+/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
+function isInsideWindow(now, windows, timeZone = 'UTC') {
+    if (!windows || windows.length === 0)
+        return true;
+    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
+}
+/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
+function inFreeze(now, freezes, timeZone = 'UTC') {
+    if (!freezes || freezes.length === 0)
+        return undefined;
+    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
+}
+/**
+ * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
+ * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
+ */
+function releaseDecision(now, env, releaseAt) {
+    const timeZone = env.timezone ?? 'UTC';
+    const tz = zone(timeZone);
+    const windows = (env.windows ?? []).map(parseWindow);
+    const freezes = (env.freezes ?? []).map(parseFreeze);
+    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
+    const notDue = (reason) => {
+        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
+        const next = nextOpening(from, windows, freezes, tz);
+        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
+    };
+    if (releaseTime !== undefined && now.getTime() < releaseTime) {
+        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
+        return notDue(`release date ${releaseAt} not reached`);
+    }
+    const local = localTime(now.getTime(), tz);
+    const blockers = [];
+    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
+    if (freeze)
+        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
+    const window = windows.length === 0 ? undefined : windowAt(local, windows);
+    if (windows.length > 0 && window === undefined) {
+        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
+    }
+    if (blockers.length > 0)
+        return notDue(blockers.join('; '));
+    const facts = [];
+    if (releaseAt !== undefined)
+        facts.push(`release date ${releaseAt} reached`);
+    if (window !== undefined)
+        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
+    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
+    return { due: true, reason, next: new Date(now.getTime()) };
+}
+const zones = new Map();
+function zone(name) {
+    let found = zones.get(name);
+    if (!found) {
+        let format;
+        try {
+            format = new Intl.DateTimeFormat('en-US', {
+                timeZone: name,
+                hourCycle: 'h23',
+                year: 'numeric',
+                month: 'numeric',
+                day: 'numeric',
+                hour: 'numeric',
+                minute: 'numeric',
+                second: 'numeric',
+            });
+        }
+        catch (error) {
+            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
+                cause: error,
+            });
+        }
+        found = { format };
+        zones.set(name, found);
+    }
+    return found;
+}
+/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
+function offsetAt(t, tz) {
+    const parts = {};
+    for (const part of tz.format.formatToParts(new Date(t))) {
+        if (part.type !== 'literal')
+            parts[part.type] = Number(part.value);
+    }
+    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    return local - Math.floor(t / 1000) * 1000;
+}
+/**
+ * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
+ * time), for one instant.
+ */
+function localTime(t, tz) {
+    return t + offsetAt(t, tz);
+}
+function offsetSegments(from, to, tz) {
+    const starts = [-Infinity];
+    const offsets = [offsetAt(from, tz)];
+    let previousSecond = Math.floor(from / 1000);
+    let previousOffset = offsets[0];
+    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
+        const offset = offsetAt(second * 1000, tz);
+        if (offset !== previousOffset) {
+            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
+            let before = previousSecond;
+            let after = second;
+            while (after - before > 1) {
+                const middle = Math.floor((before + after) / 2);
+                if (offsetAt(middle * 1000, tz) === previousOffset)
+                    before = middle;
+                else
+                    after = middle;
+            }
+            starts.push(after * 1000);
+            offsets.push(offset);
+            previousOffset = offset;
+        }
+        previousSecond = second;
+    }
+    return { starts, offsets };
+}
+function segmentOffset(t, segments) {
+    let offset = segments.offsets[0];
+    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
+        offset = segments.offsets[i];
+    return offset;
+}
+/**
+ * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
+ * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
+ * the first moment the wall clock reads `wall` or later.
+ */
+function instantsAt(wall, segments) {
+    const { starts, offsets } = segments;
+    const found = [];
+    for (let i = 0; i < offsets.length; i++) {
+        const t = wall - offsets[i];
+        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
+            found.push(t);
+    }
+    if (found.length > 0)
+        return found.sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++) {
+        const change = starts[i];
+        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
+            return [change];
+    }
+    return [];
+}
+// ---- windows, freezes and release dates --------------------------------------------------------------------
+const dayNumber = (local) => Math.floor(local / DAY);
+const weekday = (day) => (((day + 4) % 7) + 7) % 7;
+/** Index of the window the local time falls in, if any. */
+function windowAt(local, windows) {
+    const day = dayNumber(local);
+    const minute = Math.floor((local - day * DAY) / MINUTE);
+    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
+    return index >= 0 ? index : undefined;
+}
+function parseFreeze(freeze) {
+    const from = parseDate(freeze.from, 'from');
+    const to = parseDate(freeze.to, 'to');
+    if (to < from)
+        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
+    return { freeze, from, to };
+    function parseDate(value, field) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
+        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
+        }
+        return time / DAY;
+    }
+}
+/** The freeze covering a local day; of overlapping ones, the one ending last. */
+function freezeOn(day, freezes) {
+    let found;
+    for (const freeze of freezes) {
+        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
+            found = freeze;
+    }
+    return found;
+}
+const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
+function parseReleaseDate(value) {
+    const match = RELEASE_DATE.exec(value.trim());
+    const fail = () => {
+        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
+    };
+    if (!match)
+        return fail();
+    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
+    const y = Number(year);
+    const mo = Number(month);
+    const d = Number(day);
+    const h = Number(hour);
+    const mi = Number(minute);
+    const s = Number(second ?? 0);
+    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
+    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
+    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    const valid = check.getUTCFullYear() === y &&
+        check.getUTCMonth() === mo - 1 &&
+        check.getUTCDate() === d &&
+        check.getUTCHours() === h &&
+        check.getUTCMinutes() === mi &&
+        check.getUTCSeconds() === s &&
+        Number(offsetHour ?? 0) <= 23 &&
+        Number(offsetMinute ?? 0) <= 59;
+    if (!valid)
+        return fail();
+    const offset = sign === undefined
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
+    return local - offset;
+}
+/**
+ * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
+ * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
+ * itself) are the only candidates: each is tested in time order, all without a formatter call.
+ */
+function nextOpening(from, windows, freezes, tz) {
+    const until = from + (HORIZON_DAYS + 1) * DAY;
+    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
+    const local = (t) => t + segmentOffset(t, segments);
+    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
+        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
+    const candidates = [from, ...segments.starts.slice(1)];
+    const firstDay = dayNumber(local(from)) - 1;
+    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
+        if (freezeOn(day, freezes))
+            continue;
+        for (const window of windows) {
+            if (window.days.includes(weekday(day)))
+                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
+        }
+    }
+    for (const freeze of freezes)
+        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
+    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
+    return inRange.find(isOpen);
+}
+/**
+ * Problems in an environment's schedule policy, found when gantry.yaml is read rather than when a
+ * promotion is first evaluated: each with the path of the offending value in the environment.
+ */
+function schedulePolicyProblems(env) {
+    const problems = [];
+    const attempt = (path, check) => {
+        try {
+            check();
+        }
+        catch (error) {
+            problems.push({ path, message: error instanceof Error ? error.message : String(error) });
+        }
+    };
+    if (env.timezone !== undefined)
+        attempt(['timezone'], () => zone(env.timezone));
+    (env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)));
+    (env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)));
+    return problems;
+}
+
 ;// CONCATENATED MODULE: ./src/core/source/read-entry.ts
 
 /** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
@@ -8126,6 +8676,7 @@ function readEntry(snapshot, file, limits) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/source/load-config.ts
+
 
 
 
@@ -8238,6 +8789,16 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
                 });
             }
         });
+        for (const problem of schedulePolicyProblems(env)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'schema',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, ...problem.path]),
+                message: `environment "${env.name}": ${problem.message}`,
+                hint: 'fix the time zone, window or freeze: promotions into this environment are evaluated with it',
+            });
+        }
     });
     if (diagnostics.length > 0)
         return { paths: resolvePaths(undefined), diagnostics };
@@ -8253,38 +8814,97 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
 function findReferences(kindSchema, spec) {
     const found = [];
     const root = kindSchema;
-    const visit = (schema, value, path, depth) => {
+    const refers = referringNodes(root);
+    // One path, extended and shortened as the walk goes: copied only for a reference found.
+    const path = ['spec'];
+    const visit = (schema, value, depth) => {
         if (!schema || typeof schema !== 'object' || depth > 64)
             return;
         const node = resolveLocalRef(root, schema);
+        // Most of a definition is plain data: a schema node from which no reference can be reached is not
+        // walked alongside its value.
+        if (!refers(node))
+            return;
         const refKind = node[REF_KEYWORD];
         if (typeof refKind === 'string' && typeof value === 'string') {
             found.push({ path: [...path], kind: refKind, name: value });
         }
-        for (const combinator of ['allOf', 'anyOf', 'oneOf']) {
+        for (const combinator of COMBINATORS) {
             const list = node[combinator];
             if (Array.isArray(list))
                 for (const sub of list)
-                    visit(sub, value, path, depth + 1);
+                    visit(sub, value, depth + 1);
         }
         if (value && typeof value === 'object' && !Array.isArray(value)) {
             const properties = (node.properties ?? {});
             const record = value;
             for (const key of Object.keys(record)) {
                 const sub = Object.hasOwn(properties, key) ? properties[key] : node.additionalProperties;
-                if (sub && typeof sub === 'object')
-                    visit(sub, record[key], [...path, key], depth + 1);
+                if (sub && typeof sub === 'object') {
+                    path.push(key);
+                    visit(sub, record[key], depth + 1);
+                    path.pop();
+                }
             }
         }
         else if (Array.isArray(value)) {
             const items = node.items;
             if (items && typeof items === 'object' && !Array.isArray(items)) {
-                value.forEach((element, index) => visit(items, element, [...path, index], depth + 1));
+                value.forEach((element, index) => {
+                    path.push(index);
+                    visit(items, element, depth + 1);
+                    path.pop();
+                });
             }
         }
     };
-    visit(root, spec, ['spec'], 0);
-    return dedupe(found);
+    visit(root, spec, 0);
+    return found.length > 1 ? dedupe(found) : found;
+}
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf'];
+/** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
+const referring = new WeakMap();
+function referringNodes(root) {
+    let refers = referring.get(root);
+    if (refers)
+        return refers;
+    const known = new Map();
+    const inProgress = new Set();
+    const leads = (schema) => {
+        if (!schema || typeof schema !== 'object')
+            return false;
+        return check(resolveLocalRef(root, schema));
+    };
+    // The nodes findReferences walks into from `node`: combinators, properties, additionalProperties, items.
+    const check = (node) => {
+        const remembered = known.get(node);
+        if (remembered !== undefined)
+            return remembered;
+        // A node met again through a $ref cycle is taken to lead to a reference: never wrongly skipped.
+        if (inProgress.has(node))
+            return true;
+        inProgress.add(node);
+        let result = typeof node[REF_KEYWORD] === 'string';
+        for (const combinator of COMBINATORS) {
+            const list = node[combinator];
+            if (!result && Array.isArray(list))
+                result = list.some(leads);
+        }
+        const properties = node.properties;
+        if (!result && properties && typeof properties === 'object')
+            result = Object.values(properties).some(leads);
+        if (!result)
+            result = leads(node.additionalProperties);
+        const items = node.items;
+        if (!result && items && typeof items === 'object' && !Array.isArray(items))
+            result = leads(items);
+        inProgress.delete(node);
+        known.set(node, result);
+        return result;
+    };
+    refers = check;
+    referring.set(root, refers);
+    return refers;
 }
 function dedupe(list) {
     const seen = new Set();
@@ -8472,14 +9092,7 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const references = [];
-        for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec)) {
-            references.push({
-                path: found.path,
-                target: itemId(found.kind, found.name),
-                position: parsed.positionOf(found.path),
-            });
-        }
+        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => reference(parsed, found.path, itemId(found.kind, found.name)));
         definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -8540,6 +9153,21 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         packages.set(manifest.name, { name: manifest.name, file, manifest, parsed });
     }
     return packages;
+}
+/**
+ * A reference whose position is found when first asked for: only a reference that is reported needs one,
+ * and finding it means walking the file's node tree.
+ */
+function reference(parsed, path, target) {
+    let position;
+    return {
+        path,
+        target,
+        get position() {
+            position ??= parsed.positionOf(path);
+            return position;
+        },
+    };
 }
 function load_source_positionInText(text, offset) {
     const before = text.slice(0, offset);
@@ -8669,8 +9297,8 @@ function findForbiddenKey(root) {
 
 
 /**
- * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package. With
- * `commit`, reads that commit instead of the working tree.
+ * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package unless
+ * `sources` is false. With `commit`, reads that commit instead of the working tree.
  */
 async function openRepository(dirArg, options = {}) {
     const dir = (0,external_node_path_namespaceObject.resolve)(dirArg);
@@ -8686,8 +9314,9 @@ async function openRepository(dirArg, options = {}) {
     if (!config)
         throw new errors_UsageError(`cannot read ${load_config_CONFIG_FILE} in ${dir}`, loaded.diagnostics);
     const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths;
-    const snapshot = await read([paths.kinds, paths.definitions, paths.packages]);
-    const { model, diagnostics } = loadSource(snapshot, config, paths, schemas);
+    const { model, diagnostics } = options.sources === false
+        ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
+        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -9015,47 +9644,201 @@ async function findDrift(repository, env, branch, head, ledgers) {
     return out;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/adapters/git/tree-editor.ts
+
+
 /**
- * Writes a new tree from `base` with files added, replaced (content) or removed (null), touching only the
- * folders on the changed paths: the cost follows the change, not the size of the tree.
+ * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
+ * touching only the folders on the changed paths: the cost follows the change, not the size of the tree.
+ *
+ * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
+ * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
+ * with the changed entries spliced in at their place in git's order, the untouched entries copied as they
+ * are: a folder of 50,000 files costs a copy of its bytes, not 50,000 entries parsed, printed and parsed
+ * again. The ids git returns for the new folders are checked against the ids their parents were given.
  */
 async function editTree(git, base, writes) {
-    return (await editFolder(git, base, [...writes.entries()].map(([path, content]) => ({ parts: path.split('/'), content })))).sha;
+    const contents = [...new Set([...writes.values()].filter((c) => c !== null))];
+    const ids = await git.writeObjects(contents);
+    const blobs = new Map(contents.map((content, index) => [content, ids[index]]));
+    const root = { files: new Map(), folders: new Map() };
+    for (const [path, content] of writes) {
+        const parts = path.split('/').map((part) => Buffer.from(part, 'utf8'));
+        let folder = root;
+        for (const part of parts.slice(0, -1)) {
+            const key = part.toString('latin1');
+            let child = folder.folders.get(key);
+            if (!child) {
+                child = { name: part, files: new Map(), folders: new Map() };
+                folder.folders.set(key, child);
+            }
+            folder = child;
+        }
+        const name = parts[parts.length - 1];
+        folder.files.set(name.toString('latin1'), { name, blob: content === null ? null : blobs.get(content) });
+    }
+    const written = [];
+    const reader = base ? git.session(['cat-file', '--batch']) : undefined;
+    let format = ids[0] ? formatOf(ids[0]) : undefined;
+    try {
+        const edit = async (folder, spec, isRoot) => {
+            const tree = reader && spec ? await readTree(reader, spec) : undefined;
+            if (tree)
+                format ??= formatOf(tree.id);
+            const body = tree?.body ?? Buffer.alloc(0);
+            // One change per name. A name both written or removed as a file and written into as a folder becomes
+            // a folder holding only what is written into it, as it always has.
+            const changes = new Map();
+            for (const [key, { name, blob }] of folder.files)
+                changes.set(key, { name, entry: blob === null ? null : { mode: '100644', id: blob } });
+            for (const [key, child] of folder.folders) {
+                const existing = folder.files.has(key) ? undefined : findEntry(body, child.name, format);
+                const id = await edit(child, existing?.tree ? existing.id : undefined, false);
+                changes.set(key, { name: child.name, entry: id === null ? null : { mode: '40000', id } });
+            }
+            const next = splice(body, [...changes.values()], format);
+            // A folder left without entries is dropped from its parent (git has no empty folders); the empty
+            // tree's id depends on the object format, so emptiness is judged by the bytes.
+            if (next.length === 0 && !isRoot)
+                return null;
+            format ??= await objectFormat(git);
+            const id = hashTree(next, format);
+            written.push({ body: next, id });
+            return id;
+        };
+        const rootId = (await edit(root, base ? `${base}^{tree}` : undefined, true));
+        const actual = await git.writeObjects(written.map((w) => w.body), 'tree');
+        written.forEach((w, index) => {
+            if (actual[index] !== w.id)
+                throw new GitError(`git wrote a tree as ${actual[index]}, expected ${w.id}`, ['hash-object', '-t', 'tree'], 0, '');
+        });
+        return rootId;
+    }
+    finally {
+        await reader?.close();
+    }
 }
-/** A folder left without entries is dropped from its parent (git has no empty folders). The empty tree's id
- * depends on the object format (sha1, sha256), so emptiness is judged by the entries, not by an id. */
-async function editFolder(git, tree, changes) {
-    const entries = new Map();
-    if (tree)
-        for (const entry of await git.listTree(tree))
-            entries.set(entry.path, entry);
-    const byChild = new Map();
-    for (const change of changes) {
-        const [head, ...rest] = change.parts;
-        if (rest.length === 0) {
-            if (change.content === null)
-                entries.delete(head);
-            else
-                entries.set(head, { mode: '100644', type: 'blob', sha: await git.writeBlob(change.content), size: 0, path: head });
+const formatOf = (id) => (id.length === 64 ? 'sha256' : 'sha1');
+const idBytes = (format) => (format === 'sha256' ? 32 : 20);
+async function objectFormat(git) {
+    const out = (await git.text(['rev-parse', '--show-object-format'])).trim();
+    return out === 'sha256' ? 'sha256' : 'sha1';
+}
+function hashTree(body, format) {
+    return (0,external_node_crypto_namespaceObject.createHash)(format).update(`tree ${body.length}\0`).update(body).digest('hex');
+}
+/** A tree object read through cat-file --batch; undefined when missing or not a tree. */
+async function readTree(reader, spec) {
+    reader.write(`${spec}\n`);
+    const header = (await reader.readLine()).split(' ');
+    if (header.length !== 3)
+        return undefined;
+    const [id, type, size] = header;
+    const body = await reader.readBytes(Number(size) + 1);
+    return type === 'tree' ? { id, body: body.subarray(0, body.length - 1) } : undefined;
+}
+/**
+ * Entries of a tree object are "<octal mode> <name>\0<raw id>", sorted by name with a folder's name read
+ * as if it ended in "/": an entry's sort key is its name followed by "/" (folder) or "\0" (anything else).
+ * A folder's mode is 40000 (040000 from some old tools); every other mode has six digits.
+ */
+const nameStartOf = (body, start) => body[start + 5] === 0x20 ? start + 6 : start + 7;
+const isFolder = (body, start) => body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34);
+function nameEndOf(body, nameStart) {
+    const nameEnd = body.indexOf(0, nameStart);
+    if (nameEnd < 0)
+        throw new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '');
+    return nameEnd;
+}
+/** Compares the key of the entry whose name spans [start, end) with the key of `name` as a file or a folder. */
+function compareKey(body, start, end, entryTree, name, tree) {
+    const length = end - start;
+    const common = length < name.length ? length : name.length;
+    for (let k = 0; k < common; k++) {
+        const difference = body[start + k] - name[k];
+        if (difference !== 0)
+            return difference;
+    }
+    const a = length > common ? body[start + common] : entryTree ? 0x2f : 0;
+    const b = name.length > common ? name[common] : tree ? 0x2f : 0;
+    return a - b;
+}
+function findEntry(body, name, format) {
+    for (let offset = 0; offset < body.length;) {
+        const nameStart = nameStartOf(body, offset);
+        const nameEnd = nameEndOf(body, nameStart);
+        const tree = isFolder(body, offset);
+        const end = nameEnd + 1 + idBytes(format);
+        if (compareKey(body, nameStart, nameEnd, tree, name, tree) === 0)
+            return { id: body.toString('hex', nameEnd + 1, end), tree };
+        // Past both places the name could sort to: it is not there.
+        if (compareKey(body, nameStart, nameEnd, tree, name, false) > 0 &&
+            compareKey(body, nameStart, nameEnd, tree, name, true) > 0)
+            return undefined;
+        offset = end;
+    }
+    return undefined;
+}
+/**
+ * The tree with `changes` applied: every entry named by a change is removed (whatever its type), the
+ * changes that write something are inserted at their place in git's order, and the runs of entries in
+ * between are copied as they are. Each entry before the last change is compared once, with the next change.
+ */
+function splice(body, changes, format) {
+    if (changes.length === 0)
+        return body;
+    const idLength = idBytes(format);
+    // Both keys a changed name may have in the base are removed; a removal sorts before an insertion of the
+    // same key, so that the new entry takes the old one's place.
+    const operations = changes
+        .flatMap((c) => [
+        { name: c.name, tree: false, insert: undefined },
+        { name: c.name, tree: true, insert: undefined },
+        ...(c.entry
+            ? [
+                {
+                    name: c.name,
+                    tree: c.entry.mode === '40000',
+                    insert: Buffer.concat([
+                        Buffer.from(`${c.entry.mode} `),
+                        c.name,
+                        Buffer.from([0]),
+                        Buffer.from(c.entry.id, 'hex'),
+                    ]),
+                },
+            ]
+            : []),
+    ])
+        .sort((x, y) => compareKeys(x.name, x.tree, y.name, y.tree) || (x.insert ? 1 : 0) - (y.insert ? 1 : 0));
+    const chunks = [];
+    let copyFrom = 0;
+    let cursor = 0;
+    for (const operation of operations) {
+        // Skip the entries that sort before this change; stop at the first that does not.
+        while (cursor < body.length) {
+            const nameStart = nameStartOf(body, cursor);
+            const nameEnd = nameEndOf(body, nameStart);
+            const order = compareKey(body, nameStart, nameEnd, isFolder(body, cursor), operation.name, operation.tree);
+            if (order >= 0) {
+                if (order === 0 && !operation.insert) {
+                    chunks.push(body.subarray(copyFrom, cursor));
+                    cursor = nameEnd + 1 + idLength;
+                    copyFrom = cursor;
+                }
+                break;
+            }
+            cursor = nameEnd + 1 + idLength;
         }
-        else {
-            const list = byChild.get(head) ?? [];
-            list.push({ parts: rest, content: change.content });
-            byChild.set(head, list);
+        if (operation.insert) {
+            chunks.push(body.subarray(copyFrom, cursor), operation.insert);
+            copyFrom = cursor;
         }
     }
-    for (const [name, list] of byChild) {
-        const existing = entries.get(name);
-        const subtree = await editFolder(git, existing?.type === 'tree' ? existing.sha : undefined, list);
-        if (subtree.empty)
-            entries.delete(name);
-        else
-            entries.set(name, { mode: '040000', type: 'tree', sha: subtree.sha, size: 0, path: name });
-    }
-    return { sha: await git.makeTree([...entries.values()]), empty: entries.size === 0 };
+    chunks.push(body.subarray(copyFrom));
+    return Buffer.concat(chunks);
+}
+function compareKeys(a, aTree, b, bTree) {
+    return compareKey(a, 0, a.length, aTree, b, bTree);
 }
 
 ;// CONCATENATED MODULE: ./src/commands/promote.ts
@@ -9105,7 +9888,7 @@ async function preparePlan(repository, options) {
 }
 /** What applying would change; writes nothing. */
 async function planCommand(options) {
-    const repository = await openRepository(options.repo);
+    const repository = await openRepository(options.repo, { sources: false });
     return stripInternal(await preparePlan(repository, options));
 }
 /**
@@ -9114,7 +9897,8 @@ async function planCommand(options) {
  * head; it never overwrites.
  */
 async function applyCommand(options) {
-    const repository = await openRepository(options.repo);
+    // The verified bundle carries what is applied: the source's definitions are not read.
+    const repository = await openRepository(options.repo, { sources: false });
     const now = options.now ?? (() => new Date());
     // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
     const environment = repository.config.environments.find((e) => e.name === options.environment);
@@ -9159,8 +9943,7 @@ async function writeApplyCommit(git, plan, head, fields) {
             delete ledger[key];
     const writes = new Map(plan.writes);
     writes.set(ledgerPath(plan.package), renderLedger(ledger));
-    const baseTree = head ? (await git.text(['rev-parse', `${head}^{tree}`])).trim() : undefined;
-    const tree = await editTree(git, baseTree, writes);
+    const tree = await editTree(git, head, writes);
     const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
     const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
     const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
