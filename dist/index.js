@@ -54492,8 +54492,10 @@ function commandFor(context, defaultBranch) {
         case 'push':
             return context.ref.startsWith('refs/tags/') ? 'promote' : 'release';
         case 'release':
-        case 'create':
             return 'promote';
+        case 'create':
+            // A created tag asks for its version; a created branch is nothing to act on.
+            return context.payload.ref_type === 'tag' ? 'promote' : 'activity';
         case 'schedule':
             return 'reconcile';
         case 'workflow_dispatch':

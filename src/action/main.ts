@@ -107,8 +107,10 @@ function commandFor(context: GitHubContext, defaultBranch: string): Command {
     case 'push':
       return context.ref.startsWith('refs/tags/') ? 'promote' : 'release'
     case 'release':
-    case 'create':
       return 'promote'
+    case 'create':
+      // A created tag asks for its version; a created branch is nothing to act on.
+      return (context.payload as { ref_type?: string }).ref_type === 'tag' ? 'promote' : 'activity'
     case 'schedule':
       return 'reconcile'
     case 'workflow_dispatch':
