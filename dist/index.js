@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(107);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5570);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 107:
+/***/ 5570:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -49057,7 +49057,8 @@ function createOctokit(options) {
 class GitHubApiError extends Error {
     name = 'GitHubApiError';
 }
-function repository_api_status(error) {
+/** The HTTP status of an Octokit error, if it has one. */
+function httpStatus(error) {
     return typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
 }
 /** GitHub operations Gantry needs, each idempotent: a retry or a re-run adopts what already exists. */
@@ -49154,7 +49155,7 @@ class RepositoryApi {
             return { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: data.assets.map((a) => a.name) };
         }
         catch (error) {
-            if (repository_api_status(error) === 404)
+            if (httpStatus(error) === 404)
                 return undefined;
             throw new GitHubApiError(`could not read the release ${tag}`, { cause: error });
         }
@@ -49163,9 +49164,6 @@ class RepositoryApi {
 
 ;// CONCATENATED MODULE: ./src/adapters/github/promotion-api.ts
 
-function promotion_api_status(error) {
-    return typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
-}
 function toFact(p) {
     return {
         number: p.number,
@@ -49259,7 +49257,7 @@ class PromotionApi {
             return (role && ['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission);
         }
         catch (error) {
-            if (promotion_api_status(error) === 404)
+            if (httpStatus(error) === 404)
                 return 'none';
             throw new GitHubApiError(`could not read ${login}'s permission`, { cause: error });
         }
@@ -49274,7 +49272,7 @@ class PromotionApi {
             return members.map((m) => m.login);
         }
         catch (error) {
-            if (promotion_api_status(error) === 404)
+            if (httpStatus(error) === 404)
                 return [];
             throw new GitHubApiError(`could not list the members of ${team}`, { cause: error });
         }
@@ -49286,7 +49284,7 @@ class PromotionApi {
             return { merged: true, sha: data.sha };
         }
         catch (error) {
-            const code = promotion_api_status(error);
+            const code = httpStatus(error);
             const message = error instanceof Error ? error.message : String(error);
             if (code === 409)
                 return { merged: false, reason: 'head-moved', message };
@@ -49330,7 +49328,7 @@ class PromotionApi {
             catch (error) {
                 if (await this.findComment(number, isIt))
                     return;
-                if (attempt >= 3 || (promotion_api_status(error) ?? 0) < 500)
+                if (attempt >= 3 || (httpStatus(error) ?? 0) < 500)
                     throw new GitHubApiError(`could not comment on #${number}`, { cause: error });
             }
         }
@@ -49374,7 +49372,7 @@ class PromotionApi {
                 const adopted = await find();
                 if (adopted)
                     return adopted.number;
-                if (attempt >= 3 || (promotion_api_status(error) ?? 0) < 500)
+                if (attempt >= 3 || (httpStatus(error) ?? 0) < 500)
                     throw new GitHubApiError('could not create the dashboard issue', { cause: error });
             }
         }
@@ -49722,6 +49720,25 @@ function withMarker(body, marker) {
     const line = hiddenMarker(PROMOTION_MARKER, markerData(marker));
     const re = new RegExp(`<!-- gantry:${PROMOTION_MARKER} \\{.*?\\} -->`);
     return re.test(body) ? body.replace(re, () => line) : `${line}\n${body}`;
+}
+
+;// CONCATENATED MODULE: ./src/action/annotations.ts
+
+/** Diagnostics as workflow annotations: at their file, line and column, with the hint below the message. */
+function annotate(diagnostics) {
+    for (const d of diagnostics) {
+        const properties = {
+            title: `gantry ${d.code}`,
+            ...(d.file ? { file: d.file } : {}),
+            ...(d.line ? { startLine: d.line } : {}),
+            ...(d.column ? { startColumn: d.column } : {}),
+        };
+        const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message;
+        if (d.severity === 'error')
+            error(message, properties);
+        else
+            warning(message, properties);
+    }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -50359,6 +50376,7 @@ function maxFlowDepth(text) {
     }
     return { depth: max, offset };
 }
+/** 1-based line and column of an offset in a text. */
 function positionInText(text, offset) {
     let line = 1;
     let lineStart = 0;
@@ -50862,13 +50880,7 @@ async function checkEnvironmentPullRequest(input) {
             ? { severity: 'error', code: 'locked-item-modified', file, item: id, package: own.pkg, environment: input.environment, message: `${id} belongs to locked package ${own.pkg}: it changes on ${input.baseBranch} only through promotion`, hint: `change it in the source repository and promote a new version of ${own.pkg}` }
             : { severity: 'warning', code: 'local-customization', file, item: id, package: own.pkg, environment: input.environment, message: `${id} of package ${own.pkg} is customized by hand in ${input.environment}`, hint: `the next promotion of ${own.pkg} merges or overwrites it` });
     }
-    for (const d of findings) {
-        const properties = { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}) };
-        if (d.severity === 'error')
-            error(d.message, properties);
-        else
-            warning(d.message, properties);
-    }
+    annotate(findings);
     const marker = hiddenMarker('drift');
     const body = findings.length
         ? `${marker}\n**Gantry: this pull request changes items that promotions own**\n\n${markdownTable(['', 'file', 'message'], findings.map((d) => [d.severity === 'error' ? '❌' : '⚠️', code(d.file ?? ''), inert(d.message)]))}`
@@ -52507,7 +52519,7 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         catch (e) {
             const message = e instanceof Error ? e.message : String(e);
             const at = /position (\d+)/.exec(message);
-            const pos = at ? load_source_positionInText(text, Number(at[1])) : { line: 1, column: 1 };
+            const pos = at ? positionInText(text, Number(at[1])) : { line: 1, column: 1 };
             error(`${file} is not valid JSON: ${message}`, 'fix the JSON syntax', pos.line, pos.column);
             continue;
         }
@@ -52518,7 +52530,7 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
                 severity: 'error',
                 code: 'forbidden-key',
                 file,
-                ...load_source_positionInText(text, Math.max(0, offset)),
+                ...positionInText(text, Math.max(0, offset)),
                 message: `the key "${forbidden}" is not allowed`,
                 hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
             });
@@ -52649,11 +52661,6 @@ function reference(parsed, path, target) {
             return position;
         },
     };
-}
-function load_source_positionInText(text, offset) {
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    return { line, column: offset - before.lastIndexOf('\n') };
 }
 function isRecord(value) {
     return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -52794,7 +52801,7 @@ async function repository_openRepository(dirArg, options = {}) {
     const config = options.config ?? loaded.config;
     if (!config)
         throw new errors_UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics);
-    const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths;
+    const paths = options.config ? resolvePaths(config) : loaded.paths;
     const { model, diagnostics } = options.sources === false
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
@@ -53180,6 +53187,7 @@ function renderValidationComment(report) {
 
 
 
+
 /**
  * A pull request into the default branch: validate locally and against every environment branch with the
  * default branch's policy, debug-build the packages it touches, and report in one sticky comment, in
@@ -53225,21 +53233,6 @@ function touchedPackages(model, files) {
             touched.add(match[1]);
     }
     return [...touched].sort();
-}
-function annotate(diagnostics) {
-    for (const d of diagnostics) {
-        const properties = {
-            title: `gantry ${d.code}`,
-            ...(d.file ? { file: d.file } : {}),
-            ...(d.line ? { startLine: d.line } : {}),
-            ...(d.column ? { startColumn: d.column } : {}),
-        };
-        const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message;
-        if (d.severity === 'error')
-            error(message, properties);
-        else
-            warning(message, properties);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/events/push.ts
@@ -54401,6 +54394,7 @@ function unauthorized(error) {
 
 
 
+
 /** The action: reads inputs and context, picks the job from the event, and fails the step on errors. */
 async function run() {
     try {
@@ -54517,13 +54511,10 @@ function reportRequest(what, outcomes, explicit) {
         if (o.status !== 'blocked')
             continue;
         for (const d of o.diagnostics) {
-            if (d.severity === 'error' && (explicit || d.code === 'digest-mismatch')) {
-                error(d.message, { title: `gantry ${d.code}` });
+            const fails = d.severity === 'error' && (explicit || d.code === 'digest-mismatch');
+            if (fails)
                 failures.push(d.message);
-            }
-            else {
-                warning(d.message, { title: `gantry ${d.code}` });
-            }
+            annotate([fails ? d : { ...d, severity: 'warning' }]);
         }
     }
     return failures;
@@ -54535,8 +54526,7 @@ async function release(service, api, workspace, auth, inputs) {
     setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '));
     setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '));
     const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
-    for (const d of errors)
-        error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) });
+    annotate(errors);
     await summary
         .addHeading('Gantry release', 3)
         .addTable([

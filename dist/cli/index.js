@@ -7257,6 +7257,7 @@ function maxFlowDepth(text) {
     }
     return { depth: max, offset };
 }
+/** 1-based line and column of an offset in a text. */
 function positionInText(text, offset) {
     let line = 1;
     let lineStart = 0;
@@ -9026,7 +9027,7 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         catch (e) {
             const message = e instanceof Error ? e.message : String(e);
             const at = /position (\d+)/.exec(message);
-            const pos = at ? load_source_positionInText(text, Number(at[1])) : { line: 1, column: 1 };
+            const pos = at ? positionInText(text, Number(at[1])) : { line: 1, column: 1 };
             error(`${file} is not valid JSON: ${message}`, 'fix the JSON syntax', pos.line, pos.column);
             continue;
         }
@@ -9037,7 +9038,7 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
                 severity: 'error',
                 code: 'forbidden-key',
                 file,
-                ...load_source_positionInText(text, Math.max(0, offset)),
+                ...positionInText(text, Math.max(0, offset)),
                 message: `the key "${forbidden}" is not allowed`,
                 hint: 'rename the key; __proto__, constructor and prototype are refused everywhere',
             });
@@ -9168,11 +9169,6 @@ function reference(parsed, path, target) {
             return position;
         },
     };
-}
-function load_source_positionInText(text, offset) {
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    return { line, column: offset - before.lastIndexOf('\n') };
 }
 function isRecord(value) {
     return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -9313,7 +9309,7 @@ async function openRepository(dirArg, options = {}) {
     const config = options.config ?? loaded.config;
     if (!config)
         throw new errors_UsageError(`cannot read ${load_config_CONFIG_FILE} in ${dir}`, loaded.diagnostics);
-    const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths;
+    const paths = options.config ? resolvePaths(config) : loaded.paths;
     const { model, diagnostics } = options.sources === false
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);

@@ -6,6 +6,7 @@ import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
 import { parseTagName } from '../core/model/released-version.js'
 import { promotionBranch, readPromotionMarker } from '../core/render/promotion-body.js'
+import { annotate } from './annotations.js'
 import { checkEnvironmentPullRequest } from './events/environment-pull-request.js'
 import { validatePullRequest } from './events/pull-request.js'
 import { releaseOnPush } from './events/push.js'
@@ -131,12 +132,9 @@ function reportRequest(what: string, outcomes: RequestOutcome[], explicit: boole
     if (o.status === 'refused' || o.status === 'held') core.warning(o.message)
     if (o.status !== 'blocked') continue
     for (const d of o.diagnostics) {
-      if (d.severity === 'error' && (explicit || d.code === 'digest-mismatch')) {
-        core.error(d.message, { title: `gantry ${d.code}` })
-        failures.push(d.message)
-      } else {
-        core.warning(d.message, { title: `gantry ${d.code}` })
-      }
+      const fails = d.severity === 'error' && (explicit || d.code === 'digest-mismatch')
+      if (fails) failures.push(d.message)
+      annotate([fails ? d : { ...d, severity: 'warning' }])
     }
   }
   return failures
@@ -148,7 +146,7 @@ async function release(service: PromotionService, api: RepositoryApi, workspace:
   core.setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '))
   core.setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '))
   const errors = outcome.diagnostics.filter((d) => d.severity === 'error')
-  for (const d of errors) core.error(d.message, { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}), ...(d.line ? { startLine: d.line } : {}) })
+  annotate(errors)
   await core.summary
     .addHeading('Gantry release', 3)
     .addTable([

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { GantryConfig, SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
 import { SchemaRegistry } from '../core/schema/validator.js'
-import { CONFIG_FILE, loadConfig } from '../core/source/load-config.js'
+import { CONFIG_FILE, loadConfig, resolvePaths } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { UsageError } from './errors.js'
@@ -55,7 +55,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
-  const paths = options.config ? { definitions: config.paths?.definitions ?? 'definitions', packages: config.paths?.packages ?? 'packages', kinds: config.paths?.kinds ?? 'kinds' } : loaded.paths
+  const paths = options.config ? resolvePaths(config) : loaded.paths
   const { model, diagnostics } =
     options.sources === false
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }

@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import type { RepositoryApi } from '../../adapters/github/repository-api.js'
+import { annotate } from '../annotations.js'
 import type { OpenRepository } from '../../commands/repository.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
 import type { ItemId } from '../../core/names.js'
@@ -41,11 +41,7 @@ export async function checkEnvironmentPullRequest(input: {
         : { severity: 'warning', code: 'local-customization', file, item: id, package: own.pkg, environment: input.environment, message: `${id} of package ${own.pkg} is customized by hand in ${input.environment}`, hint: `the next promotion of ${own.pkg} merges or overwrites it` },
     )
   }
-  for (const d of findings) {
-    const properties = { title: `gantry ${d.code}`, ...(d.file ? { file: d.file } : {}) }
-    if (d.severity === 'error') core.error(d.message, properties)
-    else core.warning(d.message, properties)
-  }
+  annotate(findings)
   const marker = hiddenMarker('drift')
   const body = findings.length
     ? `${marker}\n**Gantry: this pull request changes items that promotions own**\n\n${markdownTable(['', 'file', 'message'], findings.map((d) => [d.severity === 'error' ? '❌' : '⚠️', code(d.file ?? ''), inert(d.message)]))}`

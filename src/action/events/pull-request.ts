@@ -3,10 +3,10 @@ import type { RepositoryApi } from '../../adapters/github/repository-api.js'
 import { buildPackages } from '../../commands/build.js'
 import { readConfigAt } from '../../commands/repository.js'
 import { validateRepository } from '../../commands/validate.js'
-import type { Diagnostic } from '../../core/diagnostics.js'
 import { packageContents } from '../../core/model/package-contents.js'
 import type { SourceModel } from '../../core/model/source-model.js'
 import { VALIDATION_MARKER, renderValidationComment } from '../../core/render/validation-comment.js'
+import { annotate } from '../annotations.js'
 
 export interface PullRequestRun {
   api: RepositoryApi
@@ -63,18 +63,4 @@ export function touchedPackages(model: SourceModel, files: readonly string[]): s
     if (match && !model.packages.has(match[1]!)) touched.add(match[1]!)
   }
   return [...touched].sort()
-}
-
-function annotate(diagnostics: readonly Diagnostic[]): void {
-  for (const d of diagnostics) {
-    const properties = {
-      title: `gantry ${d.code}`,
-      ...(d.file ? { file: d.file } : {}),
-      ...(d.line ? { startLine: d.line } : {}),
-      ...(d.column ? { startColumn: d.column } : {}),
-    }
-    const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message
-    if (d.severity === 'error') core.error(message, properties)
-    else core.warning(message, properties)
-  }
 }

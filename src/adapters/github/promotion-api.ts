@@ -1,6 +1,6 @@
 import type { Permission, ReviewFact } from '../../core/promotion/promotion-request.js'
 import type { GitHubClient } from './octokit.js'
-import { GitHubApiError, type RepoRef } from './repository-api.js'
+import { GitHubApiError, type RepoRef, httpStatus } from './repository-api.js'
 
 export interface PullRequestFact {
   number: number
@@ -15,10 +15,6 @@ export interface PullRequestFact {
   body: string
   author: string
   title: string
-}
-
-function status(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; reason: 'head-moved' | 'not-mergeable'; message: string }
@@ -132,7 +128,7 @@ export class PromotionApi {
       const role = (data as { role_name?: string }).role_name
       return (role && ['admin', 'maintain', 'write', 'triage', 'read'].includes(role) ? role : data.permission) as Permission
     } catch (error) {
-      if (status(error) === 404) return 'none'
+      if (httpStatus(error) === 404) return 'none'
       throw new GitHubApiError(`could not read ${login}'s permission`, { cause: error })
     }
   }
@@ -145,7 +141,7 @@ export class PromotionApi {
       const members = await this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 })
       return members.map((m) => m.login)
     } catch (error) {
-      if (status(error) === 404) return []
+      if (httpStatus(error) === 404) return []
       throw new GitHubApiError(`could not list the members of ${team}`, { cause: error })
     }
   }
@@ -156,7 +152,7 @@ export class PromotionApi {
       const { data } = await this.octokit.rest.pulls.merge({ ...this.repo, pull_number: number, sha, merge_method: 'squash', commit_title: title, commit_message: message })
       return { merged: true, sha: data.sha }
     } catch (error) {
-      const code = status(error)
+      const code = httpStatus(error)
       const message = error instanceof Error ? error.message : String(error)
       if (code === 409) return { merged: false, reason: 'head-moved', message }
       if (code === 405 || code === 422) {
@@ -197,7 +193,7 @@ export class PromotionApi {
         return
       } catch (error) {
         if (await this.findComment(number, isIt)) return
-        if (attempt >= 3 || (status(error) ?? 0) < 500) throw new GitHubApiError(`could not comment on #${number}`, { cause: error })
+        if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError(`could not comment on #${number}`, { cause: error })
       }
     }
   }
@@ -241,7 +237,7 @@ export class PromotionApi {
       } catch (error) {
         const adopted = await find()
         if (adopted) return adopted.number
-        if (attempt >= 3 || (status(error) ?? 0) < 500) throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+        if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError('could not create the dashboard issue', { cause: error })
       }
     }
   }

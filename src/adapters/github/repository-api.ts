@@ -16,7 +16,8 @@ export class GitHubApiError extends Error {
   override name = 'GitHubApiError'
 }
 
-function status(error: unknown): number | undefined {
+/** The HTTP status of an Octokit error, if it has one. */
+export function httpStatus(error: unknown): number | undefined {
   return typeof error === 'object' && error !== null && 'status' in error ? Number((error as { status: unknown }).status) : undefined
 }
 
@@ -114,7 +115,7 @@ export class RepositoryApi {
       const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.ref, tag })
       return { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: data.assets.map((a) => a.name) }
     } catch (error) {
-      if (status(error) === 404) return undefined
+      if (httpStatus(error) === 404) return undefined
       throw new GitHubApiError(`could not read the release ${tag}`, { cause: error })
     }
   }

@@ -17,6 +17,7 @@ import {
   type ParsedYaml,
   type YamlLimits,
   DEFAULT_YAML_LIMITS,
+  positionInText,
 } from '../yaml/read-yaml.js'
 import { readEntry } from './read-entry.js'
 
@@ -276,12 +277,6 @@ function reference(parsed: ParsedYaml, path: (string | number)[], target: ItemId
       return position
     },
   }
-}
-
-function positionInText(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset)
-  const line = before.split('\n').length
-  return { line, column: offset - before.lastIndexOf('\n') }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -429,7 +429,8 @@ function maxFlowDepth(text: string): { depth: number; offset: number } {
   return { depth: max, offset }
 }
 
-function positionInText(text: string, offset: number): Position {
+/** 1-based line and column of an offset in a text. */
+export function positionInText(text: string, offset: number): Position {
   let line = 1
   let lineStart = 0
   for (let i = 0; i < offset && i < text.length; i++) {

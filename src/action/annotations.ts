@@ -1,0 +1,17 @@
+import * as core from '@actions/core'
+import type { Diagnostic } from '../core/diagnostics.js'
+
+/** Diagnostics as workflow annotations: at their file, line and column, with the hint below the message. */
+export function annotate(diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) {
+    const properties = {
+      title: `gantry ${d.code}`,
+      ...(d.file ? { file: d.file } : {}),
+      ...(d.line ? { startLine: d.line } : {}),
+      ...(d.column ? { startColumn: d.column } : {}),
+    }
+    const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message
+    if (d.severity === 'error') core.error(message, properties)
+    else core.warning(message, properties)
+  }
+}
