@@ -49,6 +49,8 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 
 async function main(): Promise<void> {
   if (!existsSync(ACTION_BUNDLE)) throw new Error('dist/index.js is missing: run npm run build (npm run demo does)')
+  // The demo runs the built bundle, as a workflow would; the tests run the sources.
+  process.env.GANTRY_ACTION = 'dist'
   const github = await startLocalGitHub()
   const work = await mkdtemp(join(tmpdir(), 'gantry-demo-'))
   try {

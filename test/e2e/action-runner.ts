@@ -5,6 +5,17 @@ import { join, resolve } from 'node:path'
 import type { LocalGitHub } from '../local-github/server.js'
 
 export const ACTION_BUNDLE = resolve(import.meta.dirname, '../../dist/index.js')
+export const ACTION_SOURCE = resolve(import.meta.dirname, '../../src/action/index.ts')
+/** tsx's loader by its full address: the action runs with the workspace as its working directory. */
+export const TSX = import.meta.resolve('tsx')
+
+/**
+ * How the action is started. Tests run the sources (through tsx), so a bug in src/ fails `npm test` without a
+ * rebuild; the demo and CI run the committed bundle (GANTRY_ACTION=dist), which CI rebuilds and compares.
+ */
+export function actionCommand(which: 'source' | 'dist' = process.env.GANTRY_ACTION === 'dist' ? 'dist' : 'source'): string[] {
+  return which === 'dist' ? [ACTION_BUNDLE] : ['--import', TSX, ACTION_SOURCE]
+}
 
 export interface ActionRun {
   code: number
@@ -22,7 +33,7 @@ export interface ActionEvent {
   payload: Record<string, unknown>
 }
 
-/** Runs the built action (dist/index.js) as the Actions runner would, against the local GitHub. */
+/** Runs the action (its sources, or the bundle: see actionCommand) as the Actions runner would, against the local GitHub. */
 export async function runAction(
   github: LocalGitHub,
   options: {
@@ -64,7 +75,7 @@ export async function runAction(
   }
   for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, [ACTION_BUNDLE], { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, actionCommand(), { cwd: options.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (b: Buffer) => (out += b.toString()))

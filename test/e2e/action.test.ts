@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalGitHub, startLocalGitHub } from '../local-github/server.js'
 import { runAction } from './action-runner.js'
 
-// The built action (dist/index.js) against the local GitHub: real HTTP, real git, every request checked
+// The action (from its sources) against the local GitHub: real HTTP, real git, every request checked
 // against GitHub's REST API description.
 const OWNER = 'acme'
 const REPO = 'pipelines'

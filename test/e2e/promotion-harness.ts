@@ -11,7 +11,7 @@ import type { PromotionMarker } from '../../src/core/promotion/promotion-request
 import { readPromotionMarker } from '../../src/core/render/promotion-body.js'
 import { type ActionEvent, type ActionRun, runAction } from './action-runner.js'
 
-// Promotions end to end: the built action (dist/index.js) against the local GitHub, one small source
+// Promotions end to end: the action (from its sources) against the local GitHub, one small source
 // repository per test. Shared by the promotion-*.test.ts files.
 
 export const OWNER = 'acme'

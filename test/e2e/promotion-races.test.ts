@@ -14,7 +14,7 @@ afterAll(async () => {
   await hub?.stop()
 })
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli/index.js')
+const CLI = resolve(import.meta.dirname, '../../src/cli/index.ts')
 const nightly11 = { 'definitions/task/nightly.yaml': task('nightly', 'run-nightly --all', 'jobs-db') }
 
 /** The version each promotion pull request of (env, pkg) proposes, by number. */
@@ -33,7 +33,7 @@ describe('races and repeats', () => {
       author: 'alice',
     })
     const builder = await repo.clone()
-    await promisify(execFile)(process.execPath, [CLI, 'build', 'jobs', '--repo', builder])
+    await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'build', 'jobs', '--repo', builder])
     await repo.git(builder, 'push', '--quiet', 'origin', 'refs/tags/jobs@1.1')
     const tagEvent = () =>
       repo.run('push', { ref: 'refs/tags/jobs@1.1' }, { env: { GITHUB_REF: 'refs/tags/jobs@1.1' } })
