@@ -377,6 +377,17 @@ describe('releaseDecision', () => {
     expect(releaseDecision(at('2026-10-25T00:45:00Z'), berlinEnv).next).toEqual(at('2026-10-25T01:00:00Z')) // CET
   })
 
+  test('asked between the two passes of the repeated hour: next is the second pass', () => {
+    // Sun 01:15-01:45 New York: the first pass (EDT) is 05:15Z-05:45Z, the second (EST) 06:15Z-06:45Z.
+    const nyEnv = env({ timezone: NY, windows: ['Sun 01:15-01:45'] })
+    expect(releaseDecision(at('2026-11-01T05:50:00Z'), nyEnv)).toMatchObject({
+      due: false,
+      next: at('2026-11-01T06:15:00Z'),
+    })
+    expect(releaseDecision(at('2026-11-01T06:20:00Z'), nyEnv).due).toBe(true)
+    expect(releaseDecision(at('2026-11-01T06:45:00Z'), nyEnv).next).toEqual(at('2026-11-08T06:15:00Z'))
+  })
+
   test('when the clocks go back into a window, it opens again at the change', () => {
     // 00:30-01:30: left at 01:30 EDT (05:30Z); at 06:00Z the clock reads 01:00 EST, inside again.
     const decision = releaseDecision(
@@ -430,15 +441,52 @@ describe('releaseDecision', () => {
 })
 
 describe('next agrees with a minute-by-minute search', () => {
-  // An independent answer: step a minute at a time, asking isInsideWindow and inFreeze (which read the
-  // zone through Intl directly, without the offset segments `next` is computed from).
+  // An independent answer, sharing no code with the module: step a minute at a time, read the local wall
+  // clock through Intl.DateTimeFormat, and match windows and freezes written out naively here.
+  const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
+  function wallClock(instant: Date, zone: string): { date: string; weekday: number; minutes: number } {
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        weekday: 'short',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(instant)
+        .map((p) => [p.type, p.value]),
+    )
+    return {
+      date: `${parts.year}-${parts.month}-${parts.day}`,
+      weekday: WEEKDAYS.indexOf(parts.weekday!),
+      minutes: Number(parts.hour) * 60 + Number(parts.minute),
+    }
+  }
+  function naiveInside(clock: ReturnType<typeof wallClock>, window: string): boolean {
+    const [days, times] = window.split(' ') as [string, string]
+    const [first, last = first] = days.split('-').map((d) => WEEKDAYS.indexOf(d))
+    const onDay =
+      first! <= last!
+        ? clock.weekday >= first! && clock.weekday <= last!
+        : clock.weekday >= first! || clock.weekday <= last!
+    const [start, end] = times.split('-').map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3))) as [
+      number,
+      number,
+    ]
+    return onDay && clock.minutes >= start && clock.minutes < end
+  }
   function firstOpenMinute(from: Date, environment: Environment, days: number): Date | undefined {
     const zone = environment.timezone ?? 'UTC'
     const start = Math.ceil(from.getTime() / 60_000) * 60_000
     for (let t = start; t < start + days * 86_400_000; t += 60_000) {
-      const now = new Date(t)
-      if (isInsideWindow(now, environment.windows, zone) && !inFreeze(now, environment.freezes, zone))
-        return now
+      const clock = wallClock(new Date(t), zone)
+      const windows = environment.windows ?? []
+      const open = windows.length === 0 || windows.some((w) => naiveInside(clock, w))
+      const frozen = (environment.freezes ?? []).some((f) => f.from <= clock.date && clock.date <= f.to)
+      if (open && !frozen) return new Date(t)
     }
     return undefined
   }
@@ -459,6 +507,11 @@ describe('next agrees with a minute-by-minute search', () => {
       'Berlin spring',
       '2026-03-27T00:00:00Z',
       { timezone: BERLIN, windows: ['Sun 02:10-02:20', 'Sun 02:50-03:10'] },
+    ],
+    [
+      'New York autumn, the second pass of the repeated hour',
+      '2026-11-01T05:50:00Z',
+      { timezone: NY, windows: ['Sun 01:15-01:45'] },
     ],
     ['Berlin autumn', '2026-10-25T00:31:00Z', { timezone: BERLIN, windows: ['Sun 02:00-02:30'] }],
     [
