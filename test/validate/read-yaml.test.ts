@@ -87,3 +87,24 @@ describe('readYaml: YAML 1.2 core schema values', () => {
     })
   })
 })
+
+describe('readYaml: keys that become the same JavaScript property', () => {
+  // 1, 1.0, 0x1 and "1" are different YAML scalars but one property name once the map is an object: the
+  // later one would silently replace the earlier.
+  it.each([
+    ['1 and 1.0', 'spec:\n  1: a\n  1.0: b\n', 3],
+    ['1 and 0x1', 'spec:\n  1: a\n  0x1: b\n', 3],
+    ['1 and "1"', 'spec:\n  1: a\n  "1": b\n', 3],
+    ['0o1 and 1', 'spec:\n  0o1: a\n  1: b\n', 3],
+    ['null and ""', '? \n: a\n"": b\n', 3],
+  ])('%s: duplicate-key at the second key', (_name, text, line) => {
+    const { diagnostics } = read(text)
+    expect(diagnostics.map((d) => [d.code, d.line])).toEqual([['duplicate-key', line]])
+    expect(diagnostics[0]!.message).toMatch(/appears twice in this map \(first on line \d\)$/)
+  })
+
+  it('1.5 and 1.50 are one key; 1 and 1.5 are two', () => {
+    expect(read('1.5: a\n1.50: b\n').diagnostics.map((d) => d.code)).toEqual(['duplicate-key'])
+    expect(read('1: a\n1.5: b\n').diagnostics).toEqual([])
+  })
+})
