@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { stringify } from 'yaml'
 import { buildPackages } from '../../src/commands/build.js'
 import { sha256 } from '../../src/core/bundle/canonical-json.js'
 import { BASE, build, definition, expectExit, makeSourceRepo, packageFile, plan } from './fixture.js'
@@ -324,5 +325,90 @@ describe('delta and reproducibility', () => {
     expect(result.ok).toBe(true)
     expect(result.artifacts[0]!.bytes).toBe(readFileSync(bundlePath(repo, 'base-1.1.gantry.json'), 'utf8'))
     expect(sha256(result.artifacts[0]!.bytes)).toBe(tagDigest(repo, 'base@1.1'))
+  })
+
+  test('a change to a definition’s description alone is a changed item', async () => {
+    commitFiles(repo, {
+      'definitions/cred/db.yaml': stringify({
+        kind: 'cred',
+        name: 'db',
+        description: 'The database password.',
+        spec: { path: 'vault://kv/db' },
+      }),
+    })
+    const v3 = await build(repo, ['base'])
+    expectExit(v3, 0)
+    expect(v3.json.artifacts[0]).toMatchObject({
+      version: '1.2',
+      created: true,
+      delta: { previous: '1.1', added: [], changed: ['cred/db'], removed: [] },
+    })
+  })
+})
+
+describe('includeReferences', () => {
+  const repo = join(temp.dir, 'include')
+  const bundleItems = (file: string) =>
+    Object.fromEntries(
+      Object.entries(
+        (
+          JSON.parse(readFileSync(bundlePath(repo, file), 'utf8')) as {
+            items: Record<string, { origin: string }>
+          }
+        ).items,
+      ).map(([id, item]) => [id, item.origin]),
+    )
+  let built: Awaited<ReturnType<typeof build>>
+  beforeAll(async () => {
+    makeSourceRepo(repo)
+    // task/a -> task/b -> task/c -> conn/db -> cred/db: only task/a is declared.
+    commitFiles(repo, {
+      ...definition('task', 'a', { command: 'a.sh', successors: ['b'] }),
+      ...definition('task', 'b', { command: 'b.sh', successors: ['c'] }),
+      ...definition('task', 'c', { command: 'c.sh', conn: 'db' }),
+      ...definition('task', 'x', { command: 'x.sh', conn: 'db' }),
+      ...packageFile({ name: 'chain', items: ['task/a'], includeReferences: true }),
+      // The same chain, but base (a dependency) already provides conn/db and cred/db.
+      ...packageFile({
+        name: 'chain-on-base',
+        items: ['task/a'],
+        includeReferences: true,
+        dependencies: [{ package: 'base' }],
+      }),
+      // A dependency of a dependency provides, too.
+      ...packageFile({ name: 'mid', items: ['task/c'], dependencies: [{ package: 'base' }] }),
+      ...packageFile({
+        name: 'chain-on-mid',
+        items: ['task/a', 'task/x'],
+        includeReferences: true,
+        dependencies: [{ package: 'mid' }],
+      }),
+    })
+    built = await build(repo, ['base', 'mid', 'chain', 'chain-on-base', 'chain-on-mid'])
+  })
+
+  test('pulls in the whole chain of references, each marked included', () => {
+    expectExit(built, 0)
+    expect(bundleItems('chain-1.gantry.json')).toEqual({
+      'conn/db': 'included',
+      'cred/db': 'included',
+      'task/a': 'declared',
+      'task/b': 'included',
+      'task/c': 'included',
+    })
+  })
+
+  test('never includes an item a declared dependency provides, directly or through its own dependencies', () => {
+    expect(bundleItems('chain-on-base-1.gantry.json')).toEqual({
+      'task/a': 'declared',
+      'task/b': 'included',
+      'task/c': 'included',
+    })
+    // task/x refers to conn/db, which base provides to mid, and mid to chain-on-mid.
+    expect(bundleItems('chain-on-mid-1.gantry.json')).toEqual({
+      'task/a': 'declared',
+      'task/b': 'included',
+      'task/x': 'declared',
+    })
   })
 })
