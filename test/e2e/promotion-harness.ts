@@ -377,21 +377,33 @@ export class PromotionRepo {
     return this.github.resolveRef(OWNER, this.name, `refs/heads/${branch}`)
   }
 
-  /** The ledger of `pkg` on env/<env> in the bare repository, or undefined. */
+  /**
+   * The ledger of `pkg` on env/<env> in the bare repository; undefined only when the branch or the file is
+   * not there (any other failure throws, so "not applied" is never a failed lookup).
+   */
   async ledger(env: string, pkg: string): Promise<string | undefined> {
     const head = await this.head(`env/${env}`)
     if (!head) return undefined
-    return this.git(
-      this.hub.work,
-      '--git-dir',
-      this.gitDir,
-      'show',
-      `${head}:.gantry/installed/${pkg}.yaml`,
-    ).catch(() => undefined)
+    return this.file(head, `.gantry/installed/${pkg}.yaml`)
   }
 
+  /** A file at a revision; undefined only when the revision or the path does not exist, else git's error. */
   async file(ref: string, path: string): Promise<string | undefined> {
-    return this.git(this.hub.work, '--git-dir', this.gitDir, 'show', `${ref}:${path}`).catch(() => undefined)
+    const bare = ['--git-dir', this.gitDir]
+    let commit: string
+    try {
+      commit = (
+        await this.git(this.hub.work, ...bare, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`)
+      ).trim()
+    } catch (error) {
+      // --verify --quiet: exit 1 and nothing on stderr means "no such revision"; anything else is a failure.
+      const failed = error as { code?: unknown; stderr?: string }
+      if (failed.code === 1 && !failed.stderr) return undefined
+      throw error
+    }
+    const entry = await this.git(this.hub.work, ...bare, 'ls-tree', '--full-tree', commit, '--', path)
+    if (entry === '') return undefined
+    return this.git(this.hub.work, ...bare, 'cat-file', 'blob', `${commit}:${path}`)
   }
 
   /** Commits on a branch, newest first (subject lines). */
