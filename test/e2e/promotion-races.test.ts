@@ -2,7 +2,16 @@ import { execFile } from 'node:child_process'
 import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { BOT, OWNER, PromotionHub, type PromotionRepo, ledgerFields, task } from './promotion-harness.js'
+import { parse } from 'yaml'
+import {
+  BOT,
+  OWNER,
+  PromotionHub,
+  type PromotionRepo,
+  SOURCE_FILES,
+  ledgerFields,
+  task,
+} from './promotion-harness.js'
 
 // Runs that overlap, repeat or meet a person's push, and a rejected promotion asked for again.
 let hub: PromotionHub
@@ -33,7 +42,15 @@ describe('races and repeats', () => {
       author: 'alice',
     })
     const builder = await repo.clone()
-    await promisify(execFile)(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, 'build', 'jobs', '--repo', builder])
+    await promisify(execFile)(process.execPath, [
+      '--import',
+      import.meta.resolve('tsx'),
+      CLI,
+      'build',
+      'jobs',
+      '--repo',
+      builder,
+    ])
     await repo.git(builder, 'push', '--quiet', 'origin', 'refs/tags/jobs@1.1')
     const tagEvent = () =>
       repo.run('push', { ref: 'refs/tags/jobs@1.1' }, { env: { GITHUB_REF: 'refs/tags/jobs@1.1' } })
@@ -92,8 +109,9 @@ describe('races and repeats', () => {
       promotion: String(reports),
       approvers: ['rita'],
     })
+    // Both packages' items are on env/qa as version 1 has them.
     for (const file of ['definitions/task/nightly.yaml', 'definitions/task/weekly-report.yaml'])
-      expect(await repo.file('env/qa', file)).toBeDefined()
+      expect(parse((await repo.file('env/qa', file)) ?? 'missing'), file).toEqual(parse(SOURCE_FILES[file]!))
     expect(
       repo
         .promotions('prod')

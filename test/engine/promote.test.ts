@@ -333,7 +333,12 @@ describe('install modes', () => {
       'cred/d': 'add',
       'task/ovr-only': 'delete',
     })
-    expect(show(repo, 'env/dev', 'definitions/task/ovr-only.yaml')).toBeDefined()
+    expect(item(repo, 'env/dev', 'task/ovr-only')).toEqual({
+      kind: 'task',
+      name: 'ovr-only',
+      spec: { command: 'only.sh' },
+    })
+    const otherPackage = showBytes(repo, 'env/dev', 'definitions/conn/m.yaml')
     const result = await apply(repo, 'ovr', 'dev')
     expectExit(result, 0)
     expect(show(repo, 'env/dev', 'definitions/cred/c.yaml')).toBeUndefined()
@@ -346,7 +351,8 @@ describe('install modes', () => {
     expect(item(repo, 'env/dev', 'cred/b')!.spec.path).toBe('vault://b2')
     expect(Object.keys(ledgerOn(repo, 'env/dev', 'ovr')!.items)).toEqual(['cred/a', 'cred/b', 'cred/d'])
     // Another package's items are not touched.
-    expect(item(repo, 'env/dev', 'conn/m')).toBeDefined()
+    expect(showBytes(repo, 'env/dev', 'definitions/conn/m.yaml')).toEqual(otherPackage)
+    expect(otherPackage).toBeDefined()
   })
 
   test('merge: a key the package itself dropped is not kept when nobody changed the file on the branch', async () => {
@@ -375,6 +381,12 @@ describe('install modes', () => {
       ...packageFile({ name: 'mrg', items: ['conn/m'] }),
     })
     expectExit(await build(repo, ['mrg']), 0)
+    const droppedBefore = showBytes(repo, 'env/dev', 'definitions/cred/m2.yaml')
+    expect(item(repo, 'env/dev', 'cred/m2')).toEqual({
+      kind: 'cred',
+      name: 'm2',
+      spec: { path: 'vault://m2' },
+    })
     const planned = await plan(repo, 'mrg', 'dev')
     expect(actions(planned.json)).toEqual({ 'conn/m': 'update', 'cred/m2': 'keep' })
     expect(planned.json.changes.find((c) => c.item === 'conn/m')!.note).toMatch(/merged/)
@@ -385,7 +397,7 @@ describe('install modes', () => {
       options: { pool: 3 },
       tuned: true,
     })
-    expect(item(repo, 'env/dev', 'cred/m2')).toBeDefined()
+    expect(showBytes(repo, 'env/dev', 'definitions/cred/m2.yaml')).toEqual(droppedBefore)
     const ledger = ledgerOn(repo, 'env/dev', 'mrg')!
     expect(Object.keys(ledger.items)).toEqual(['conn/m', 'cred/m2'])
     expect(ledger.items['conn/m']).toBe(sha256(showBytes(repo, 'env/dev', 'definitions/conn/m.yaml')!))
@@ -545,7 +557,11 @@ describe('rollback', () => {
   })
 
   test('apply of an older version removes what the newer one added and records rollback: true', async () => {
-    expect(item(repo, 'env/dev', 'cred/extra')).toBeDefined()
+    expect(item(repo, 'env/dev', 'cred/extra')).toEqual({
+      kind: 'cred',
+      name: 'extra',
+      spec: { path: 'vault://extra' },
+    })
     const planned = await plan(repo, 'base@1', 'dev')
     expect(planned.json).toMatchObject({ rollback: true, previousVersion: '1.1', version: '1' })
     expect(actions(planned.json)).toMatchObject({ 'cred/extra': 'delete', 'conn/db': 'update' })
