@@ -139,7 +139,7 @@ describe('races and repeats', () => {
       retryAfterSeconds: 5,
     })
     const running = repo.reviewRun('quinn', qa)
-    await vi.waitFor(() => expect(pause.hits).toBe(1), { timeout: 60_000, interval: 10 })
+    await vi.waitFor(() => expect(pause.hits).toBe(1), { timeout: 600_000, interval: 10 })
     const pushed = await hub.github.commitFiles(OWNER, repo.name, {
       branch: 'gantry/promote/prod/jobs',
       files: { 'notes.txt': 'checked by olga\n' },

@@ -183,7 +183,7 @@ describe('policy, content and the merge', () => {
       retryAfterSeconds: 5,
     })
     const running = repo.reviewRun('quinn', qa)
-    await vi.waitFor(() => expect(pause.hits).toBe(1), { timeout: 60_000, interval: 10 })
+    await vi.waitFor(() => expect(pause.hits).toBe(1), { timeout: 600_000, interval: 10 })
     await hub.github.commitFiles(OWNER, repo.name, {
       branch: 'gantry/promote/qa/jobs',
       files: { 'notes.txt': 'late change\n' },
