@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { applyCommand, planCommand } from '../../src/commands/promote.js'
@@ -43,11 +43,20 @@ const actions = (json: { changes: { item: string; action: string }[] }) =>
   Object.fromEntries(json.changes.map((c) => [c.item, c.action]))
 const codes = (json: { diagnostics: { code: string }[] }) => json.diagnostics.map((d) => d.code)
 
-/** Makes a source repository with every package built at version 1. */
-async function builtRepo(name: string, options: Parameters<typeof makeSourceRepo>[1] = {}): Promise<string> {
+/**
+ * A source repository with every package built at version 1: built once, then copied whole (working tree,
+ * .git with its tags, the built bundles) for each test group, which is the same repository without the cost.
+ */
+let template: Promise<string> | undefined
+async function builtRepo(name: string): Promise<string> {
+  template ??= (async () => {
+    const dir = join(temp.dir, 'template')
+    makeSourceRepo(dir)
+    expectExit(await build(dir), 0)
+    return dir
+  })()
   const repo = join(temp.dir, name)
-  makeSourceRepo(repo, options)
-  expectExit(await build(repo), 0)
+  cpSync(await template, repo, { recursive: true })
   return repo
 }
 
