@@ -24,6 +24,11 @@ export function compareVersions(a: string, b: string): number {
   return 0
 }
 
+/** `1`, `1.0` and `1.0.0` are one version: a missing segment is 0. Tags and explicit versions compare so. */
+export function sameVersion(a: string, b: string): boolean {
+  return compareVersions(a, b) === 0
+}
+
 export function latestVersion(versions: Iterable<string>): string | undefined {
   let best: string | undefined
   for (const v of versions) if (best === undefined || compareVersions(v, best) > 0) best = v
