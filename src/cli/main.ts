@@ -88,8 +88,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Anything else is a failure of the command itself (a file system error such as ENOTDIR, a stack overflow,
     // git failing): exit 2, and in JSON mode still the one object docs/cli.md promises.
     const message = describeFailure(error)
-    if (json) return fail(message)
+    // Failures found in data (a corrupt ledger) carry diagnostics too, without being usage errors.
+    const found = error instanceof Error && 'diagnostics' in error && Array.isArray(error.diagnostics) ? (error.diagnostics as Diagnostic[]) : []
+    if (json) return fail(message, found)
     io.stderr.write(`gantry ${verb}: ${printableText(message)}\n`)
+    if (found.length) io.stderr.write(`${renderDiagnostics(found, context.style)}\n`)
     if (error instanceof Error && error.cause) io.stderr.write(`  cause: ${printableText(String(error.cause))}\n`)
     return 2
   }

@@ -13,6 +13,8 @@ export const KIND_SCHEMA_LIMITS = {
   maxEnum: 1_000,
   /** Characters of one `pattern` or `patternProperties` key. */
   maxPatternLength: 1_000,
+  /** Nesting of objects and arrays, as for YAML files. */
+  maxDepth: 64,
 }
 
 export interface SchemaProblem {
@@ -56,18 +58,24 @@ export function patternProblem(pattern: string): string | undefined {
  */
 export function kindSchemaProblems(schema: unknown, knownFormats: (name: string) => boolean): SchemaProblem[] {
   const problems: SchemaProblem[] = []
+  // Counted without recursion: a 1 MB schema can nest 500,000 levels deep, past any call stack.
   let nodes = 0
-  const count = (value: unknown): void => {
+  let deepest = 0
+  const stack: [unknown, number][] = [[schema, 1]]
+  while (stack.length > 0 && nodes <= KIND_SCHEMA_LIMITS.maxNodes) {
+    const [value, depth] = stack.pop()!
     nodes++
-    if (Array.isArray(value)) for (const v of value) count(v)
-    else if (value && typeof value === 'object') for (const v of Object.values(value)) count(v)
+    deepest = Math.max(deepest, depth)
+    if (value && typeof value === 'object') for (const v of Object.values(value)) stack.push([v, depth + 1])
   }
-  count(schema)
-  if (nodes > KIND_SCHEMA_LIMITS.maxNodes) {
+  if (nodes > KIND_SCHEMA_LIMITS.maxNodes || deepest > KIND_SCHEMA_LIMITS.maxDepth) {
     return [
       {
         path: [],
-        message: `the schema has ${nodes} values, over the limit of ${KIND_SCHEMA_LIMITS.maxNodes}`,
+        message:
+          nodes > KIND_SCHEMA_LIMITS.maxNodes
+            ? `the schema has more than ${KIND_SCHEMA_LIMITS.maxNodes} values`
+            : `the schema nests deeper than ${KIND_SCHEMA_LIMITS.maxDepth} levels`,
         hint: 'split the kind, or describe values with a pattern instead of listing them',
       },
     ]
