@@ -128,9 +128,16 @@ describe('hostile kind schemas are refused at their line', () => {
     expect(found[0]!.message).toMatch(/unknown format "hostname-ish"/)
   })
 
-  it('known formats and plain patterns still work', async () => {
+  it('known formats and plain patterns still work, each pattern on its own', async () => {
     const { code } = await validate(baseRepo({ [AGENT]: kind({ properties: { host: { type: 'string', format: 'hostname', pattern: '^[a-z0-9-]+$' } } }) }))
     expect(code).toBe(0)
+    const { result } = await validate(
+      baseRepo({
+        [AGENT]: kind({ properties: { host: { type: 'string', pattern: '^[a-z0-9-]+$' }, mode: { type: 'string', pattern: '^(on|off)$' } } }),
+        'definitions/agent/linux.yaml': 'kind: agent\nname: linux\nspec:\n  host: linux-01\n  mode: auto\n',
+      }),
+    )
+    expect(diagnosticsOf(result, 'definitions/agent/linux.yaml').map((d) => [d.line, d.message])).toEqual([[5, 'spec.mode does not match ^(on|off)$']])
   })
 })
 

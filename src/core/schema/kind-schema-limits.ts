@@ -30,9 +30,10 @@ export interface SchemaProblem {
  * ajv's `code.regExp` engine. Lookaround and backreferences do not exist there; such a pattern is refused
  * by `kindSchemaProblems` before compiling.
  */
-export function linearRegExp(pattern: string): { test: (s: string) => boolean } {
+export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
   const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
-  return { test: (s: string) => compiled.test(s) }
+  // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
+  return { test: (s: string) => compiled.test(s), toString: () => `/${pattern}/u` }
 }
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp'
