@@ -349,6 +349,15 @@ describe('control, bidirectional and zero-width characters from files are escape
     expect(text.stdout).not.toContain('\u202e')
   })
 
+  it('Markdown for comments and pull request bodies escapes them too', async () => {
+    const { code, inert } = await import('../../src/core/render/markdown.js')
+    for (const rendered of [inert(HOSTILE), code(HOSTILE)]) {
+      // eslint-disable-next-line no-control-regex
+      expect(rendered).not.toMatch(/[\u0000-\u001f\u007f\u200b\u202a-\u202e\u2066-\u2069]/)
+      expect(rendered).toContain('u202e')
+    }
+  })
+
   it('colour stays on a terminal while file text is escaped', async () => {
     const { terminalText } = await import('../../src/cli/main.js')
     expect(terminalText('\u001b[31merror\u001b[39m \u001b[2Jx', true)).toBe('\u001b[31merror\u001b[39m \\u001b[2Jx')
