@@ -6,9 +6,10 @@ import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagn
 import { versionsOf } from '../core/model/released-version.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, assembleBundle, writeBundleFile } from './artifacts.js'
+import { DEFAULT_OUT_DIR, assembleBundle } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { openRepository } from './repository.js'
+import { writeBundleFile } from './safe-files.js'
 
 export interface BuildOptions {
   repo: string

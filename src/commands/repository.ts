@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { Git } from '../adapters/git/git.js'
 import { readCommitSnapshot, readReleasedVersions } from '../adapters/git/repository-reader.js'
@@ -9,6 +9,7 @@ import { SchemaRegistry } from '../core/schema/validator.js'
 import { CONFIG_FILE, loadConfig, resolvePaths } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
+import { checkFolders } from './safe-files.js'
 import { UsageError } from './errors.js'
 
 /** A source repository opened for a command: its working tree or one commit, plus what git knows. */
@@ -58,6 +59,11 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
   if (isGit) await refuseLinkedBranches(git, config, options.config ? undefined : loaded.positionOf)
   const paths = options.config ? resolvePaths(config) : loaded.paths
+  // The working-tree reader never follows a link it meets, but the folders above a configured root
+  // (`src` of `paths.definitions: src/defs`) are reached by path: check them first.
+  if (!options.commit && options.sources !== false) {
+    for (const root of [paths.kinds, paths.definitions, paths.packages]) await checkFolders(dir, join(dir, root), false)
+  }
   const { model, diagnostics } =
     options.sources === false
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }

@@ -64,6 +64,18 @@ describe('nothing is read or written through a symbolic link', () => {
     })
   }
 
+  it('a linked folder above a configured source folder is not read through', async () => {
+    const outside = tempDir('gantry-outside-')
+    writeFiles(outside, { 'defs/agent/linux.yaml': 'kind: agent\nname: linux\nspec:\n  host: outside\n' })
+    const dir = baseRepo({
+      'gantry.yaml': 'environments:\n  - name: dev\n    branch: env/dev\npaths:\n  definitions: src/defs\n',
+      src: { symlink: outside },
+    })
+    const run = await runCli(['validate', '--repo', dir, '--format', 'json'])
+    expect(run.code).toBe(2)
+    expect(run.json<FailureJson>().diagnostics.map((d) => [d.code, d.file])).toEqual([['unsafe-path', 'src']])
+  })
+
   it('a build folder that is a link is refused by plan too', async () => {
     const dir = engineRepo()
     expect((await cliIn(dir, ['build', 'base', '--format', 'json'])).code).toBe(0)
