@@ -60,14 +60,23 @@ export async function checkFolders(dir: string, path: string, create: boolean): 
       await mkdir(folder)
       continue
     }
-    if (stat.isSymbolicLink()) throw unsafePath(dir, folder, `${relative(dir, folder)} is a symbolic link: Gantry does not read or write through it`)
+    if (stat.isSymbolicLink())
+      throw unsafePath(
+        dir,
+        folder,
+        `${relative(dir, folder)} is a symbolic link: Gantry does not read or write through it`,
+      )
     if (!stat.isDirectory()) throw unsafePath(dir, folder, `${relative(dir, folder)} is not a folder`)
   }
   return true
 }
 
 /** The bytes of a bundle file, or undefined when there is none; a link or an oversized file is refused. */
-export async function readBundleFile(dir: string, file: string, maxBytes = MAX_BUNDLE_BYTES): Promise<string | undefined> {
+export async function readBundleFile(
+  dir: string,
+  file: string,
+  maxBytes = MAX_BUNDLE_BYTES,
+): Promise<string | undefined> {
   if (!(await checkFolders(dir, file, false))) return undefined
   let handle
   try {
@@ -76,13 +85,23 @@ export async function readBundleFile(dir: string, file: string, maxBytes = MAX_B
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') return undefined
     // O_NOFOLLOW answers ELOOP for a link (EMLINK on some BSDs).
-    if (code === 'ELOOP' || code === 'EMLINK') throw unsafePath(dir, file, `${relative(dir, file) || file} is a symbolic link: Gantry does not read through it`)
+    if (code === 'ELOOP' || code === 'EMLINK')
+      throw unsafePath(
+        dir,
+        file,
+        `${relative(dir, file) || file} is a symbolic link: Gantry does not read through it`,
+      )
     throw error
   }
   try {
     const stat = await handle.stat()
     if (!stat.isFile()) throw unsafePath(dir, file, `${relative(dir, file) || file} is not a regular file`)
-    if (stat.size > maxBytes) throw unsafePath(dir, file, `${relative(dir, file) || file} is ${stat.size} bytes, over the ${maxBytes}-byte limit for a bundle`)
+    if (stat.size > maxBytes)
+      throw unsafePath(
+        dir,
+        file,
+        `${relative(dir, file) || file} is ${stat.size} bytes, over the ${maxBytes}-byte limit for a bundle`,
+      )
     return await handle.readFile('utf8')
   } finally {
     await handle.close()
@@ -99,7 +118,11 @@ export async function writeBundleFile(dir: string, file: string, content: string
   await mkdir(dirname(file), { recursive: true })
   const temporary = `${file}.${process.pid}.tmp`
   await unlink(temporary).catch(() => undefined)
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o644)
+  const handle = await open(
+    temporary,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW,
+    0o644,
+  )
   try {
     await handle.writeFile(content)
   } finally {
@@ -107,4 +130,3 @@ export async function writeBundleFile(dir: string, file: string, content: string
   }
   await rename(temporary, file)
 }
-

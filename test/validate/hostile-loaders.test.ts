@@ -58,7 +58,9 @@ describe('nothing is read or written through a symbolic link', () => {
       const run = await cliIn(dir, ['plan', 'base', '--env', 'dev', '--format', 'json'])
       expect(run.code).toBe(1)
       const result = run.json<{ ok: boolean; diagnostics: JsonDiagnostic[] }>()
-      expect(result.diagnostics.map((d) => [d.code, d.file])).toEqual([['unsafe-path', '.gantry/build/base-1.gantry.json']])
+      expect(result.diagnostics.map((d) => [d.code, d.file])).toEqual([
+        ['unsafe-path', '.gantry/build/base-1.gantry.json'],
+      ])
       // The digest of what the link points at is never computed, so never printed.
       expect(run.stdout).not.toMatch(/got sha256/)
     })
@@ -83,12 +85,15 @@ describe('nothing is read or written through a symbolic link', () => {
     rmSync(join(dir, '.gantry/build'), { recursive: true })
     symlinkSync(elsewhere, join(dir, '.gantry/build'))
     const run = await cliIn(dir, ['plan', 'base', '--env', 'dev', '--format', 'json'])
-    expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['unsafe-path'])
+    expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual([
+      'unsafe-path',
+    ])
   })
 })
 
 describe('hostile kind schemas are refused at their line', () => {
-  const kind = (schema: object) => `${JSON.stringify({ type: 'object', properties: { host: { type: 'string' } }, ...schema }, null, 2)}\n`
+  const kind = (schema: object) =>
+    `${JSON.stringify({ type: 'object', properties: { host: { type: 'string' } }, ...schema }, null, 2)}\n`
   const AGENT = 'kinds/agent.schema.json'
 
   async function refused(schema: string, extra: Record<string, string> = {}): Promise<JsonDiagnostic[]> {
@@ -99,7 +104,9 @@ describe('hostile kind schemas are refused at their line', () => {
 
   it('a pattern with catastrophic backtracking is refused or runs in linear time', async () => {
     // Lookahead cannot run on RE2: refused at the pattern's line.
-    const lookahead = await refused(kind({ properties: { host: { type: 'string', pattern: '^(?=a)(a+)+$' } } }))
+    const lookahead = await refused(
+      kind({ properties: { host: { type: 'string', pattern: '^(?=a)(a+)+$' } } }),
+    )
     expect(lookahead.map((d) => [d.code, d.line])).toEqual([['unsafe-schema', 6]])
     // Nested quantifiers are fine on RE2: the hostile value is checked at once instead of hanging.
     const { code, result } = await validate(
@@ -109,7 +116,9 @@ describe('hostile kind schemas are refused at their line', () => {
       }),
     )
     expect(code).toBe(1)
-    expect(diagnosticsOf(result, 'definitions/agent/linux.yaml').map((d) => [d.code, d.line])).toEqual([['schema', 4]])
+    expect(diagnosticsOf(result, 'definitions/agent/linux.yaml').map((d) => [d.code, d.line])).toEqual([
+      ['schema', 4],
+    ])
   })
 
   it('a patternProperties key with a backreference is refused at the key', async () => {
@@ -126,11 +135,15 @@ describe('hostile kind schemas are refused at their line', () => {
   it('a huge enum is refused', async () => {
     // 140,000 values (cost 48 s of validation before): past the size limit of a whole schema.
     const huge = Array.from({ length: 140_000 }, (_, i) => i)
-    const all = await refused(`{"type": "object",\n "properties": {"mode": {"enum": ${JSON.stringify(huge)}}}}\n`)
+    const all = await refused(
+      `{"type": "object",\n "properties": {"mode": {"enum": ${JSON.stringify(huge)}}}}\n`,
+    )
     expect(all.map((d) => [d.code, d.line])).toEqual([['unsafe-schema', 1]])
     // A shorter one past the enum limit: at the enum.
     const long = Array.from({ length: 5_000 }, (_, i) => `v${i}`)
-    const found = await refused(`{"type": "object",\n "properties": {"mode": {"enum": ${JSON.stringify(long)}}}}\n`)
+    const found = await refused(
+      `{"type": "object",\n "properties": {"mode": {"enum": ${JSON.stringify(long)}}}}\n`,
+    )
     expect(found.map((d) => [d.code, d.line])).toEqual([['unsafe-schema', 2]])
   })
 
@@ -141,20 +154,34 @@ describe('hostile kind schemas are refused at their line', () => {
   })
 
   it('known formats and plain patterns still work, each pattern on its own', async () => {
-    const { code } = await validate(baseRepo({ [AGENT]: kind({ properties: { host: { type: 'string', format: 'hostname', pattern: '^[a-z0-9-]+$' } } }) }))
+    const { code } = await validate(
+      baseRepo({
+        [AGENT]: kind({
+          properties: { host: { type: 'string', format: 'hostname', pattern: '^[a-z0-9-]+$' } },
+        }),
+      }),
+    )
     expect(code).toBe(0)
     const { result } = await validate(
       baseRepo({
-        [AGENT]: kind({ properties: { host: { type: 'string', pattern: '^[a-z0-9-]+$' }, mode: { type: 'string', pattern: '^(on|off)$' } } }),
+        [AGENT]: kind({
+          properties: {
+            host: { type: 'string', pattern: '^[a-z0-9-]+$' },
+            mode: { type: 'string', pattern: '^(on|off)$' },
+          },
+        }),
         'definitions/agent/linux.yaml': 'kind: agent\nname: linux\nspec:\n  host: linux-01\n  mode: auto\n',
       }),
     )
-    expect(diagnosticsOf(result, 'definitions/agent/linux.yaml').map((d) => [d.line, d.message])).toEqual([[5, 'spec.mode does not match ^(on|off)$']])
+    expect(diagnosticsOf(result, 'definitions/agent/linux.yaml').map((d) => [d.line, d.message])).toEqual([
+      [5, 'spec.mode does not match ^(on|off)$'],
+    ])
   })
 })
 
 describe('configuration refused at its line', () => {
-  const config = (environments: object[], extra: object = {}) => stringify({ versioning: 'dot', environments, ...extra })
+  const config = (environments: object[], extra: object = {}) =>
+    stringify({ versioning: 'dot', environments, ...extra })
 
   async function refusedConfig(dir: string): Promise<FailureJson> {
     const run = await runCli(['validate', '--repo', dir, '--format', 'json'])
@@ -163,21 +190,33 @@ describe('configuration refused at its line', () => {
   }
 
   it('an environment on the default branch', async () => {
-    const dir = baseRepo({ 'gantry.yaml': config([{ name: 'dev', branch: 'env/dev' }, { name: 'prod', branch: 'main' }]) })
+    const dir = baseRepo({
+      'gantry.yaml': config([
+        { name: 'dev', branch: 'env/dev' },
+        { name: 'prod', branch: 'main' },
+      ]),
+    })
     makeGitRepo(dir)
     const failure = await refusedConfig(dir)
     expect(failure.diagnostics.map((d) => [d.code, d.line])).toEqual([['invalid-name', 6]])
   })
 
   it('branches that nest', async () => {
-    const dir = baseRepo({ 'gantry.yaml': config([{ name: 'dev', branch: 'env/dev' }, { name: 'hotfix', branch: 'env/dev/hotfix' }]) })
+    const dir = baseRepo({
+      'gantry.yaml': config([
+        { name: 'dev', branch: 'env/dev' },
+        { name: 'hotfix', branch: 'env/dev/hotfix' },
+      ]),
+    })
     const failure = await refusedConfig(dir)
     expect(failure.diagnostics.map((d) => [d.code, d.line])).toEqual([['invalid-name', 6]])
   })
 
   for (const folder of ['.git/objects', '.gantry/defs', 'src/.git']) {
     it(`paths into ${folder}`, async () => {
-      const dir = baseRepo({ 'gantry.yaml': config([{ name: 'dev', branch: 'env/dev' }], { paths: { definitions: folder } }) })
+      const dir = baseRepo({
+        'gantry.yaml': config([{ name: 'dev', branch: 'env/dev' }], { paths: { definitions: folder } }),
+      })
       const failure = await refusedConfig(dir)
       expect(failure.diagnostics.map((d) => [d.code, d.line])).toEqual([['unsafe-path', 6]])
     })
@@ -192,15 +231,23 @@ describe('configuration refused at its line', () => {
   }
 
   it('a device name as a definition name and as a branch part', async () => {
-    const { result } = await validate(baseRepo({ 'definitions/agent/aux.yaml': 'kind: agent\nname: aux\nspec:\n  host: x\n' }))
+    const { result } = await validate(
+      baseRepo({ 'definitions/agent/aux.yaml': 'kind: agent\nname: aux\nspec:\n  host: x\n' }),
+    )
     expect(diagnosticsOf(result, 'definitions/agent/aux.yaml', 'invalid-name').length).toBeGreaterThan(0)
-    const failure = await refusedConfig(baseRepo({ 'gantry.yaml': config([{ name: 'dev', branch: 'env/com1' }]) }))
+    const failure = await refusedConfig(
+      baseRepo({ 'gantry.yaml': config([{ name: 'dev', branch: 'env/com1' }]) }),
+    )
     expect(failure.diagnostics.map((d) => [d.code, d.line])).toEqual([['invalid-name', 4]])
   })
 
   it('.YAML and .Yml files next to definitions are reported', async () => {
     const { code, result } = await validate(
-      baseRepo({ 'definitions/agent/windows.YAML': 'kind: agent\nname: windows\nspec:\n  host: w\n', 'packages/extra.Yml': 'name: extra\nitems: []\n', 'kinds/x.Schema.JSON': '{}' }),
+      baseRepo({
+        'definitions/agent/windows.YAML': 'kind: agent\nname: windows\nspec:\n  host: w\n',
+        'packages/extra.Yml': 'name: extra\nitems: []\n',
+        'kinds/x.Schema.JSON': '{}',
+      }),
     )
     expect(code).toBe(1)
     expect(result.diagnostics.filter((d) => d.code === 'ignored-file').map((d) => d.file)).toEqual([
@@ -215,7 +262,9 @@ describe('configuration refused at its line', () => {
     makeGitRepo(dir, { branches: ['env/dev'] })
     git(dir, ['symbolic-ref', 'refs/heads/env/prod', 'refs/heads/main'])
     const failure = await refusedConfig(dir)
-    expect(failure.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['invalid-name', 'gantry.yaml', 6]])
+    expect(failure.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['invalid-name', 'gantry.yaml', 6],
+    ])
     expect(failure.diagnostics[0]!.message).toMatch(/symbolic ref to refs\/heads\/main/)
   })
 })
@@ -225,14 +274,23 @@ describe('versions', () => {
     const dir = engineRepo()
     expect((await cliIn(dir, ['build', 'tools', '--format', 'json'])).code).toBe(0)
     writeFiles(dir, {
-      'packages/tools.yaml': stringify({ name: 'tools', version: '1.0', notes: 'Other content.', items: ['cred/tools'] }),
+      'packages/tools.yaml': stringify({
+        name: 'tools',
+        version: '1.0',
+        notes: 'Other content.',
+        items: ['cred/tools'],
+      }),
     })
     git(dir, ['commit', '-qam', 'tools 1.0'])
     const validated = await runCli(['validate', '--repo', dir, '--format', 'json'])
-    expect(validated.json<ValidateJson>().diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['version-exists', 'packages/tools.yaml', 2]])
+    expect(validated.json<ValidateJson>().diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+      ['version-exists', 'packages/tools.yaml', 2],
+    ])
     const built = await cliIn(dir, ['build', 'tools', '--format', 'json'])
     expect(built.code).toBe(1)
-    expect(built.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['version-exists'])
+    expect(built.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual([
+      'version-exists',
+    ])
     expect(git(dir, ['tag', '--list'])).toBe('tools@1')
     // Asking for 1.0.0 finds 1.
     const planned = await cliIn(dir, ['plan', 'tools@1.0.0', '--env', 'dev', '--format', 'json'])
@@ -240,7 +298,12 @@ describe('versions', () => {
   })
 
   it('a segment past the safe integer range is refused at its line', async () => {
-    const { result } = await validate(baseRepo({ 'packages/base.yaml': 'name: base\nversion: "9007199254740993"\nitems:\n  - agent/linux\n  - credential/db\n' }))
+    const { result } = await validate(
+      baseRepo({
+        'packages/base.yaml':
+          'name: base\nversion: "9007199254740993"\nitems:\n  - agent/linux\n  - credential/db\n',
+      }),
+    )
     expect(diagnosticsOf(result, 'packages/base.yaml').map((d) => [d.code, d.line])).toEqual([['schema', 2]])
   })
 })
@@ -248,7 +311,11 @@ describe('versions', () => {
 describe('ledgers read from branches are validated', () => {
   const digest = `sha256:${'a'.repeat(64)}`
   for (const [what, ledger, line] of [
-    ['an item id that leaves the folder', { package: 'base', version: '1', digest, items: { '../../etc/passwd': digest } }, 5],
+    [
+      'an item id that leaves the folder',
+      { package: 'base', version: '1', digest, items: { '../../etc/passwd': digest } },
+      5,
+    ],
     ['a version that is not one', { package: 'base', version: '1e400', digest, items: {} }, 2],
     ['a digest that is not one', { package: 'base', version: '1', digest: 'md5:00', items: {} }, 3],
   ] as const) {
@@ -259,7 +326,9 @@ describe('ledgers read from branches are validated', () => {
       expect(run.code).toBe(2)
       const failure = run.json<FailureJson>()
       expect(failure.ok).toBe(false)
-      expect(failure.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['invalid-ledger', '.gantry/installed/base.yaml', line]])
+      expect(failure.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([
+        ['invalid-ledger', '.gantry/installed/base.yaml', line],
+      ])
       expect(failure.diagnostics[0]!.message).toMatch(/ledger on env\/dev/)
     })
   }
@@ -269,7 +338,9 @@ describe('ledgers read from branches are validated', () => {
     commitFiles(dir, 'env/dev', { '.gantry/installed/base.yaml': 'package: [' })
     const run = await cliIn(dir, ['status'])
     expect(run.code).toBe(2)
-    expect(run.stderr).toMatch(/\.gantry\/installed\/base\.yaml:1:\d+: error invalid-ledger: ledger on env\/dev/)
+    expect(run.stderr).toMatch(
+      /\.gantry\/installed\/base\.yaml:1:\d+: error invalid-ledger: ledger on env\/dev/,
+    )
   })
 })
 
@@ -282,7 +353,10 @@ describe('--format json prints one JSON object for every exit-2 failure', () => 
   })
 
   it('an unknown option and an unknown command', async () => {
-    for (const args of [['validate', '--nope', '--format', 'json'], ['frobnicate', '--format=json']]) {
+    for (const args of [
+      ['validate', '--nope', '--format', 'json'],
+      ['frobnicate', '--format=json'],
+    ]) {
       const run = await runCli(args)
       expect(run.code).toBe(2)
       expect(run.json<FailureJson>().error).toBeTruthy()
@@ -300,7 +374,9 @@ describe('--format json prints one JSON object for every exit-2 failure', () => 
 
   it('a kind schema nested past the call stack is a diagnostic, not a stack overflow', async () => {
     const depth = 300_000
-    const { code, result } = await validate(baseRepo({ 'kinds/agent.schema.json': `${'['.repeat(depth)}${']'.repeat(depth)}` }))
+    const { code, result } = await validate(
+      baseRepo({ 'kinds/agent.schema.json': `${'['.repeat(depth)}${']'.repeat(depth)}` }),
+    )
     expect(code).toBe(1)
     expect(diagnosticsOf(result, 'kinds/agent.schema.json').map((d) => d.code)).toEqual(['unsafe-schema'])
   })
@@ -311,10 +387,18 @@ describe('--format json prints one JSON object for every exit-2 failure', () => 
     const { COMMANDS } = await import('../../src/cli/commands.js')
     const { main } = await import('../../src/cli/main.js')
     const { MemoryStream } = await import('../support/cli.js')
-    COMMANDS['overflow-probe'] = { usage: 'probe', options: { format: { type: 'string' } }, run: () => Promise.reject(new RangeError('Maximum call stack size exceeded')) }
+    COMMANDS['overflow-probe'] = {
+      usage: 'probe',
+      options: { format: { type: 'string' } },
+      run: () => Promise.reject(new RangeError('Maximum call stack size exceeded')),
+    }
     try {
       const stdout = new MemoryStream()
-      const code = await main(['overflow-probe', '--format', 'json'], { stdout, stderr: new MemoryStream(), env: {} })
+      const code = await main(['overflow-probe', '--format', 'json'], {
+        stdout,
+        stderr: new MemoryStream(),
+        env: {},
+      })
       expect(code).toBe(2)
       expect((JSON.parse(stdout.text()) as FailureJson).error).toMatch(/nested too deeply/)
     } finally {
@@ -338,7 +422,9 @@ describe('control, bidirectional and zero-width characters from files are escape
   const HOSTILE = 'clear\u001b[2J\u001b[Hscreen \u202eevil\u202c zero\u200bwidth bell\u0007 cr\rend'
 
   it('gantry log: notes with escape sequences do not reach the terminal raw', async () => {
-    const dir = engineRepo({ 'packages/tools.yaml': stringify({ name: 'tools', notes: HOSTILE, items: ['cred/tools'] }) })
+    const dir = engineRepo({
+      'packages/tools.yaml': stringify({ name: 'tools', notes: HOSTILE, items: ['cred/tools'] }),
+    })
     expect((await cliIn(dir, ['build', 'tools', '--format', 'json'])).code).toBe(0)
     const run = await cliIn(dir, ['log', 'tools'])
     expect(run.code).toBe(0)
@@ -353,11 +439,17 @@ describe('control, bidirectional and zero-width characters from files are escape
   })
 
   it('messages built from file names and values escape them', async () => {
-    const { result } = await validate(baseRepo({ 'definitions/agent/linux.yaml': `kind: agent\nname: "li\\u202enux"\nspec:\n  host: x\n` }))
+    const { result } = await validate(
+      baseRepo({ 'definitions/agent/linux.yaml': `kind: agent\nname: "li\\u202enux"\nspec:\n  host: x\n` }),
+    )
     const messages = result.diagnostics.map((d) => d.message).join('\n')
     expect(messages).toContain('\\u202e')
     expect(messages).not.toContain('\u202e')
-    const text = await runCli(['validate', '--repo', baseRepo({ 'definitions/agent/linux.yaml': `kind: agent\nname: "li\\u202enux"\nspec:\n  host: x\n` })])
+    const text = await runCli([
+      'validate',
+      '--repo',
+      baseRepo({ 'definitions/agent/linux.yaml': `kind: agent\nname: "li\\u202enux"\nspec:\n  host: x\n` }),
+    ])
     expect(text.stdout).not.toContain('\u202e')
   })
 
@@ -372,6 +464,8 @@ describe('control, bidirectional and zero-width characters from files are escape
 
   it('colour stays on a terminal while file text is escaped', async () => {
     const { terminalText } = await import('../../src/cli/main.js')
-    expect(terminalText('\u001b[31merror\u001b[39m \u001b[2Jx', true)).toBe('\u001b[31merror\u001b[39m \\u001b[2Jx')
+    expect(terminalText('\u001b[31merror\u001b[39m \u001b[2Jx', true)).toBe(
+      '\u001b[31merror\u001b[39m \\u001b[2Jx',
+    )
   })
 })

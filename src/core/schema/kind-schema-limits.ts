@@ -46,7 +46,8 @@ export function patternProblem(pattern: string): string | undefined {
     linearRegExp(pattern)
     return undefined
   } catch (error) {
-    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error)
+    const reason =
+      error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error)
     return `cannot be matched in linear time (${reason}); lookahead, lookbehind and backreferences are not supported`
   }
 }
@@ -57,7 +58,10 @@ export function patternProblem(pattern: string): string | undefined {
  * whole schema past the limits. Walks values only where they are schemas, so a `default` or `examples` value
  * that happens to hold a key `pattern` is not mistaken for one.
  */
-export function kindSchemaProblems(schema: unknown, knownFormats: (name: string) => boolean): SchemaProblem[] {
+export function kindSchemaProblems(
+  schema: unknown,
+  knownFormats: (name: string) => boolean,
+): SchemaProblem[] {
   const problems: SchemaProblem[] = []
   // Counted without recursion: a 1 MB schema can nest 500,000 levels deep, past any call stack.
   let nodes = 0
@@ -85,17 +89,35 @@ export function kindSchemaProblems(schema: unknown, knownFormats: (name: string)
     if (!node || typeof node !== 'object' || Array.isArray(node)) return
     const s = node as Record<string, unknown>
     if ('$async' in s) {
-      problems.push({ path: [...path, '$async'], key: true, message: '"$async" is not supported in kind schemas', hint: 'remove "$async": kinds are validated synchronously' })
+      problems.push({
+        path: [...path, '$async'],
+        key: true,
+        message: '"$async" is not supported in kind schemas',
+        hint: 'remove "$async": kinds are validated synchronously',
+      })
     }
     if (typeof s.format === 'string' && !knownFormats(s.format)) {
-      problems.push({ path: [...path, 'format'], message: `unknown format "${s.format}"`, hint: 'use a format of JSON Schema (date, date-time, email, uri, uuid, ...) or a pattern' })
+      problems.push({
+        path: [...path, 'format'],
+        message: `unknown format "${s.format}"`,
+        hint: 'use a format of JSON Schema (date, date-time, email, uri, uuid, ...) or a pattern',
+      })
     }
     if (typeof s.pattern === 'string') {
       const problem = patternProblem(s.pattern)
-      if (problem) problems.push({ path: [...path, 'pattern'], message: `the pattern ${problem}`, hint: 'rewrite the pattern without lookaround or backreferences' })
+      if (problem)
+        problems.push({
+          path: [...path, 'pattern'],
+          message: `the pattern ${problem}`,
+          hint: 'rewrite the pattern without lookaround or backreferences',
+        })
     }
     if (Array.isArray(s.enum) && s.enum.length > KIND_SCHEMA_LIMITS.maxEnum) {
-      problems.push({ path: [...path, 'enum'], message: `the enum lists ${s.enum.length} values, over the limit of ${KIND_SCHEMA_LIMITS.maxEnum}`, hint: 'describe the values with a pattern, or keep the list in a definition of its own kind' })
+      problems.push({
+        path: [...path, 'enum'],
+        message: `the enum lists ${s.enum.length} values, over the limit of ${KIND_SCHEMA_LIMITS.maxEnum}`,
+        hint: 'describe the values with a pattern, or keep the list in a definition of its own kind',
+      })
     }
     for (const keyword of ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas']) {
       const map = s[keyword]
@@ -103,12 +125,30 @@ export function kindSchemaProblems(schema: unknown, knownFormats: (name: string)
       for (const [key, sub] of Object.entries(map as Record<string, unknown>)) {
         if (keyword === 'patternProperties') {
           const problem = patternProblem(key)
-          if (problem) problems.push({ path: [...path, keyword, key], key: true, message: `the patternProperties key ${problem}`, hint: 'rewrite the pattern without lookaround or backreferences' })
+          if (problem)
+            problems.push({
+              path: [...path, keyword, key],
+              key: true,
+              message: `the patternProperties key ${problem}`,
+              hint: 'rewrite the pattern without lookaround or backreferences',
+            })
         }
         visit(sub, [...path, keyword, key])
       }
     }
-    for (const keyword of ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']) {
+    for (const keyword of [
+      'items',
+      'additionalItems',
+      'additionalProperties',
+      'propertyNames',
+      'contains',
+      'not',
+      'if',
+      'then',
+      'else',
+      'unevaluatedItems',
+      'unevaluatedProperties',
+    ]) {
       const sub = s[keyword]
       if (Array.isArray(sub)) sub.forEach((v, i) => visit(v, [...path, keyword, i]))
       else visit(sub, [...path, keyword])
@@ -119,7 +159,8 @@ export function kindSchemaProblems(schema: unknown, knownFormats: (name: string)
     }
     const dependencies = s.dependencies
     if (dependencies && typeof dependencies === 'object' && !Array.isArray(dependencies)) {
-      for (const [key, sub] of Object.entries(dependencies as Record<string, unknown>)) visit(sub, [...path, 'dependencies', key])
+      for (const [key, sub] of Object.entries(dependencies as Record<string, unknown>))
+        visit(sub, [...path, 'dependencies', key])
     }
   }
   visit(schema, [])
@@ -142,7 +183,9 @@ export function positionInJson(text: string, path: readonly (string | number)[],
   offset = at(node) ?? 0
   for (const [index, segment] of path.entries()) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment))
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+      )
       if (!pair) break
       const last = index === path.length - 1
       offset = (last && key ? at(pair.key) : at(pair.value)) ?? at(pair.key) ?? offset
