@@ -78,7 +78,9 @@ export async function readConfigAt(dirArg: string, ref: string): Promise<GantryC
   const commit = await git.resolve(ref)
   if (!commit) throw new UsageError(`cannot find ${ref} to read the policy from; fetch it first`)
   const schemas = new SchemaRegistry()
-  const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas)
+  // The policy's own branch is the default branch: no environment may use it.
+  const defaultName = ref.replace(/^refs\/remotes\/origin\/|^refs\/heads\/|^origin\//, '')
+  const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas, DEFAULT_YAML_LIMITS, { defaultBranch: defaultName })
   if (!loaded.config) throw new UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics)
   await refuseLinkedBranches(git, loaded.config, loaded.positionOf)
   return loaded.config
@@ -86,7 +88,7 @@ export async function readConfigAt(dirArg: string, ref: string): Promise<GantryC
 
 /** A tag can point at any object (a blob, a tree): say what it is rather than "gantry.yaml not found". */
 async function expectCommit(git: Git, object: string): Promise<void> {
-  const result = await git.run(['cat-file', '-t', object], { okCodes: [1, 128] })
+  const result = await git.run(['cat-file', '-t', `${object}^{}`], { okCodes: [1, 128] })
   const type = result.stdout.toString().trim()
   if (result.code !== 0) throw new UsageError(`${object} is not an object in this repository`)
   if (type !== 'commit') {
