@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js'
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml'
+import { canonicalCompact } from '../bundle/canonical-json.js'
 import type { Position } from '../diagnostics.js'
 
 /**
@@ -165,6 +166,34 @@ export function kindSchemaProblems(
   }
   visit(schema, [])
   return problems
+}
+
+/**
+ * `uniqueItems` in linear time. Ajv's own keyword compares every pair of items unless `items` declares only
+ * scalar types (20,000 objects: 27 s); here each item is keyed by its canonical JSON (keys sorted, so equal
+ * values in the sense of JSON Schema give equal keys) and looked up in a map.
+ */
+export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown): boolean {
+  const self = uniqueItemsLinear as typeof uniqueItemsLinear & { errors?: object[] | null }
+  self.errors = null
+  if (schema !== true || !Array.isArray(data)) return true
+  const seen = new Map<string, number>()
+  for (let j = 0; j < data.length; j++) {
+    const key = canonicalCompact(data[j])
+    const i = seen.get(key)
+    if (i !== undefined) {
+      self.errors = [
+        {
+          keyword: 'uniqueItems',
+          message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+          params: { i, j },
+        },
+      ]
+      return false
+    }
+    seen.set(key, j)
+  }
+  return true
 }
 
 /**

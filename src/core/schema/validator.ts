@@ -6,7 +6,7 @@ import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'jso
 import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { kindSchemaProblems, linearRegExp, positionInJson } from './kind-schema-limits.js'
+import { kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
 import type { DocumentPath, ParsedYaml } from '../yaml/read-yaml.js'
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
@@ -22,6 +22,10 @@ function createAjv(options: { linear?: boolean } = {}): Ajv {
   // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) })
   addFormats(ajv)
+  if (options.linear) {
+    ajv.removeKeyword('uniqueItems')
+    ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear })
+  }
   return ajv
 }
 
