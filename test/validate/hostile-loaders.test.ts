@@ -492,3 +492,12 @@ describe('control, bidirectional and zero-width characters from files are escape
     )
   })
 })
+
+describe('the next version', () => {
+  it('is never one that could not be read back', async () => {
+    const { nextVersion } = await import('../../src/core/versions/versions.js')
+    expect(nextVersion('1.999999998', 'dot')).toBe('1.999999999')
+    expect(() => nextVersion('1.999999999', 'dot')).toThrow(/over 9 digits/)
+    expect(() => nextVersion('1.2.999999999', 'semver')).toThrow(/over 9 digits/)
+  })
+})
