@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { Diagnostic } from '../core/diagnostics.js'
+import { printable } from '../core/names.js'
 
 /** Diagnostics as workflow annotations: at their file, line and column, with the hint below the message. */
 export function annotate(diagnostics: readonly Diagnostic[]): void {
@@ -10,7 +11,8 @@ export function annotate(diagnostics: readonly Diagnostic[]): void {
       ...(d.line ? { startLine: d.line } : {}),
       ...(d.column ? { startColumn: d.column } : {}),
     }
-    const message = d.hint ? `${d.message}\nhint: ${d.hint}` : d.message
+    // Text from files never reaches the log raw (escape sequences, bidirectional controls).
+    const message = d.hint ? `${printable(d.message)}\nhint: ${printable(d.hint)}` : printable(d.message)
     if (d.severity === 'error') core.error(message, properties)
     else core.warning(message, properties)
   }

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import { renderDiagnostics } from '../core/render/diagnostics-text.js'
 import { COLOR, PLAIN, type Style } from '../core/render/style.js'
 import { UsageError } from '../commands/errors.js'
+import { printable, printableJson, printableText } from '../core/names.js'
 import { COMMANDS, USAGE } from './commands.js'
 
 export interface CliIo {
@@ -22,6 +23,16 @@ export interface CliContext {
 /** Exit codes: 0 success, 1 the work was done and found errors, 2 the command could not run. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = argv
+  // Before the options are parsed (or when they cannot be), `--format json` is still honoured for the failure.
+  const asksJson = rest.some((arg, i) => arg === '--format=json' || (arg === '--format' && rest[i + 1] === 'json'))
+  const fail = (message: string, diagnostics: readonly Diagnostic[] = []): number => {
+    if (asksJson) io.stdout.write(`${printableJson(JSON.stringify({ ok: false, error: message, diagnostics }))}\n`)
+    else {
+      io.stderr.write(`gantry${verb ? ` ${printable(verb)}` : ''}: ${printableText(message)}\n`)
+      if (diagnostics.length) io.stderr.write(`${renderDiagnostics(diagnostics)}\n`)
+    }
+    return 2
+  }
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     io.stdout.write(USAGE)
     return verb ? 0 : 2
@@ -32,14 +43,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS[verb]
   if (!command) {
-    io.stderr.write(`gantry: unknown command "${verb}"\n\n${USAGE}`)
+    if (asksJson) return fail(`unknown command "${verb}"`)
+    io.stderr.write(`gantry: unknown command "${printable(verb)}"\n\n${USAGE}`)
     return 2
   }
   let parsed
   try {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true })
   } catch (error) {
-    io.stderr.write(`gantry ${verb}: ${error instanceof Error ? error.message : String(error)}\n\n${command.usage}\n`)
+    const message = error instanceof Error ? error.message : String(error)
+    if (asksJson) return fail(message)
+    io.stderr.write(`gantry ${verb}: ${printableText(message)}\n\n${command.usage}\n`)
     return 2
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>
@@ -53,7 +67,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io,
     json,
     style: colour ? COLOR : PLAIN,
-    print: (text) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    // Everything printed passes through here: text from files never reaches the terminal raw (see terminalText).
+    print: (text) => {
+      const safe = json ? printableJson(text) : terminalText(text, colour)
+      io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`)
+    },
     progress: (text) => {
       if (io.stderr.isTTY && !json) io.stderr.write(`\r\u001b[2K${text}`)
     },
@@ -62,16 +80,41 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(parsed.positionals, values, context)
   } catch (error) {
     if (error instanceof UsageError) {
-      if (json) context.print(JSON.stringify({ ok: false, error: error.message, diagnostics: error.diagnostics }))
-      else {
-        io.stderr.write(`gantry ${verb}: ${error.message}\n`)
-        if (error.diagnostics.length) io.stderr.write(`${renderDiagnostics(error.diagnostics as Diagnostic[], context.style)}\n`)
-      }
+      if (json) return fail(error.message, error.diagnostics)
+      io.stderr.write(`gantry ${verb}: ${printableText(error.message)}\n`)
+      if (error.diagnostics.length) io.stderr.write(`${renderDiagnostics(error.diagnostics, context.style)}\n`)
       return 2
     }
-    const message = error instanceof Error ? error.message : String(error)
-    io.stderr.write(`gantry ${verb}: ${message}\n`)
-    if (error instanceof Error && error.cause) io.stderr.write(`  cause: ${String(error.cause)}\n`)
+    // Anything else is a failure of the command itself (a file system error such as ENOTDIR, a stack overflow,
+    // git failing): exit 2, and in JSON mode still the one object docs/cli.md promises.
+    const message = describeFailure(error)
+    // Failures found in data (a corrupt ledger) carry diagnostics too, without being usage errors.
+    const found = error instanceof Error && 'diagnostics' in error && Array.isArray(error.diagnostics) ? (error.diagnostics as Diagnostic[]) : []
+    if (json) return fail(message, found)
+    io.stderr.write(`gantry ${verb}: ${printableText(message)}\n`)
+    if (found.length) io.stderr.write(`${renderDiagnostics(found, context.style)}\n`)
+    if (error instanceof Error && error.cause) io.stderr.write(`  cause: ${printableText(String(error.cause))}\n`)
     return 2
   }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof RangeError && /call stack/i.test(error.message))
+    return `the input is nested too deeply to process (${error.message})`
+  if (!(error instanceof Error)) return String(error)
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : ''
+  return `${error.message}${cause}`
+}
+
+/** Gantry's own colour codes (src/core/render/style.ts); every other escape sequence is shown escaped. */
+// eslint-disable-next-line no-control-regex
+const OWN_SGR = /(\u001b\[(?:1|2|22|31|32|33|36|39)m)/
+
+/** Output for a terminal: text from files is escaped; with colour on, Gantry's own colour codes are kept. */
+export function terminalText(text: string, colour: boolean): string {
+  if (!colour) return printableText(text)
+  return text
+    .split(OWN_SGR)
+    .map((part, i) => (i % 2 === 1 ? part : printableText(part)))
+    .join('')
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   type SerializedBundle,
@@ -12,9 +11,10 @@ import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
-import { compareVersions } from '../core/versions/versions.js'
+import { compareVersions, sameVersion } from '../core/versions/versions.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
+import { UnsafePathError, readBundleFile } from './safe-files.js'
 
 export const DEFAULT_OUT_DIR = '.gantry/build'
 
@@ -74,7 +74,7 @@ export interface VerifiedBundle {
 /** The tagged version of a package: newest when `version` is undefined. */
 export function findRelease(repository: OpenRepository, pkg: string, version: string | undefined): ReleasedVersion {
   const versions = versionsOf(repository.released, pkg).sort((a, b) => compareVersions(b.version, a.version))
-  const release = version === undefined ? versions[0] : versions.find((r) => r.version === version)
+  const release = version === undefined ? versions[0] : versions.find((r) => sameVersion(r.version, version))
   if (!release) {
     const known = versions.map((r) => r.version).join(', ') || 'none'
     throw new UsageError(
@@ -96,11 +96,15 @@ export async function loadVerifiedBundle(
   outDir = DEFAULT_OUT_DIR,
 ): Promise<{ verified?: VerifiedBundle; diagnostics: Diagnostic[] }> {
   const file = resolve(repository.dir, outDir, bundleFileName(release.package, release.version))
-  let bytes: string | undefined
   let source: VerifiedBundle['source'] = 'file'
+  let bytes: string | undefined
   try {
-    bytes = await readFile(file, 'utf8')
-  } catch {
+    bytes = await readBundleFile(repository.dir, file)
+  } catch (error) {
+    if (error instanceof UnsafePathError) return { diagnostics: error.diagnostics }
+    throw error
+  }
+  if (bytes === undefined) {
     source = 'rebuilt'
     const then = await openRepository(repository.dir, { commit: release.commit })
     const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false)

@@ -1,15 +1,15 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises'
-import { dirname, join, relative, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
 import { validatePackages } from '../core/validate/validate-local.js'
-import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion } from '../core/versions/versions.js'
+import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
 import { DEFAULT_OUT_DIR, assembleBundle } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { openRepository } from './repository.js'
+import { writeBundleFile } from './safe-files.js'
 
 export interface BuildOptions {
   repo: string
@@ -77,7 +77,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
     // rebuild of an older release) keeps that version rather than tagging the old content again.
     const existing = explicit
-      ? released.find((r) => r.version === explicit)
+      ? released.find((r) => sameVersion(r.version, explicit))
       : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
         released.find((r) => r.commit === head && r.contentDigest === digestOfContent))
     if (existing && existing.contentDigest !== digestOfContent) {
@@ -88,7 +88,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     const { bundle } = await assembleBundle(repository, name, version, options.debug, previousCache)
     const built = bundle!
     const file = join(outDir, built.fileName)
-    await writeAtomically(file, built.bytes)
+    await writeBundleFile(repository.dir, file, built.bytes)
     let created = false
     let tag: string | null = null
     if (!options.debug) {
@@ -124,12 +124,4 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     })
   }
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
-}
-
-/** Write to a temporary name, then rename: a reader never sees half a bundle. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true })
-  const temporary = `${file}.${process.pid}.tmp`
-  await writeFile(temporary, content)
-  await rename(temporary, file)
 }

@@ -72,7 +72,7 @@ export async function preparePlan(
   for (const before of environment.after ?? []) {
     const branch = repository.config.environments.find((e) => e.name === before)?.branch
     const head = branch ? (await git.resolveBranch(branch))?.head : undefined
-    upstream.set(before, (await readLedgers(git, head, model.schemas)).get(pkg))
+    upstream.set(before, (await readLedgers(git, head, model.schemas, branch)).get(pkg))
   }
   const plan = planPromotion({
     bundle: verified.bundle,

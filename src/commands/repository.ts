@@ -1,4 +1,4 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { Git } from '../adapters/git/git.js'
 import { readCommitSnapshot, readReleasedVersions } from '../adapters/git/repository-reader.js'
@@ -9,6 +9,7 @@ import { SchemaRegistry } from '../core/schema/validator.js'
 import { CONFIG_FILE, loadConfig, resolvePaths } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
+import { checkFolders } from './safe-files.js'
 import { UsageError } from './errors.js'
 
 /** A source repository opened for a command: its working tree or one commit, plus what git knows. */
@@ -49,13 +50,20 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const read = async (roots: string[]): Promise<Map<string, SourceEntry>> =>
     options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes)
 
+  if (options.commit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()
   const configSnapshot = await read([CONFIG_FILE])
-  const loaded = loadConfig(configSnapshot, schemas)
+  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, isGit ? { defaultBranch: await defaultBranch(git) } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
+  if (isGit) await refuseLinkedBranches(git, config, options.config ? undefined : loaded.positionOf)
   const paths = options.config ? resolvePaths(config) : loaded.paths
+  // The working-tree reader never follows a link it meets, but the folders above a configured root
+  // (`src` of `paths.definitions: src/defs`) are reached by path: check them first.
+  if (!options.commit && options.sources !== false) {
+    for (const root of [paths.kinds, paths.definitions, paths.packages]) await checkFolders(dir, join(dir, root), false)
+  }
   const { model, diagnostics } =
     options.sources === false
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
@@ -70,7 +78,66 @@ export async function readConfigAt(dirArg: string, ref: string): Promise<GantryC
   const commit = await git.resolve(ref)
   if (!commit) throw new UsageError(`cannot find ${ref} to read the policy from; fetch it first`)
   const schemas = new SchemaRegistry()
-  const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas)
+  // The policy's own branch is the default branch: no environment may use it.
+  const defaultName = ref.replace(/^refs\/remotes\/origin\/|^refs\/heads\/|^origin\//, '')
+  const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas, DEFAULT_YAML_LIMITS, { defaultBranch: defaultName })
   if (!loaded.config) throw new UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics)
+  await refuseLinkedBranches(git, loaded.config, loaded.positionOf)
   return loaded.config
+}
+
+/** A tag can point at any object (a blob, a tree): say what it is rather than "gantry.yaml not found". */
+async function expectCommit(git: Git, object: string): Promise<void> {
+  const result = await git.run(['cat-file', '-t', `${object}^{}`], { okCodes: [1, 128] })
+  const type = result.stdout.toString().trim()
+  if (result.code !== 0) throw new UsageError(`${object} is not an object in this repository`)
+  if (type !== 'commit') {
+    throw new UsageError(`${object.slice(0, 12)} is a ${type}, not a commit: a tag pointing at it was not made by gantry build`)
+  }
+}
+
+/** The default branch: origin's HEAD when it is known, else the branch checked out. */
+async function defaultBranch(git: Git): Promise<string | undefined> {
+  for (const ref of ['refs/remotes/origin/HEAD', 'HEAD']) {
+    const result = await git.run(['symbolic-ref', '-q', ref], { okCodes: [1, 128] })
+    const target = result.stdout.toString().trim()
+    if (result.code !== 0 || !target) continue
+    return target.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '')
+  }
+  return undefined
+}
+
+/**
+ * An environment branch that is a symbolic ref would read and write another branch (`env/prod` -> `main`):
+ * refused, at the environment's line of gantry.yaml when it is known.
+ */
+async function refuseLinkedBranches(
+  git: Git,
+  config: GantryConfig,
+  positionOf: ((path: readonly (string | number)[]) => { line: number; column: number }) | undefined,
+): Promise<void> {
+  const out = await git.text(['for-each-ref', '--format=%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'])
+  const linked = new Map<string, string>()
+  for (const line of out.split('\n')) {
+    const [ref = '', target = ''] = line.split('\0')
+    if (target) linked.set(ref, target)
+  }
+  const diagnostics: Diagnostic[] = []
+  config.environments.forEach((env, index) => {
+    for (const ref of [`refs/heads/${env.branch}`, `refs/remotes/origin/${env.branch}`]) {
+      const target = linked.get(ref)
+      if (!target) continue
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...(positionOf ? positionOf(['environments', index, 'branch']) : {}),
+        environment: env.name,
+        message: `branch ${env.branch} of environment "${env.name}" is a symbolic ref to ${target}`,
+        hint: `delete the symbolic ref (git symbolic-ref --delete ${ref}); an environment branch must be a branch of its own`,
+      })
+      break
+    }
+  })
+  if (diagnostics.length > 0) throw new UsageError(`an environment branch is a symbolic ref`, diagnostics)
 }

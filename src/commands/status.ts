@@ -45,7 +45,7 @@ export async function deriveStatus(repository: OpenRepository): Promise<StatusRe
   for (const env of config.environments) {
     const resolved = await git.resolveBranch(env.branch)
     environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
-    const ledgers = await readLedgers(git, resolved?.head, model.schemas)
+    const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch)
     ledgersByEnv.set(env.name, ledgers)
     if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
   }

@@ -30,6 +30,9 @@ export type DiagnosticCode =
   | 'unknown-version'
   | 'local-customization'
   | 'unowned-item'
+  | 'ignored-file'
+  | 'unsafe-schema'
+  | 'invalid-ledger'
 
 export interface Diagnostic {
   severity: Severity

@@ -1,8 +1,10 @@
 import { parseTagMessage } from '../../core/bundle/bundle.js'
+import type { Diagnostic } from '../../core/diagnostics.js'
 import type { EnvironmentLedger, SourceEntry, SourcePaths } from '../../core/model/source-model.js'
 import { type ReleasedVersion, parseTagName } from '../../core/model/released-version.js'
 import type { ItemId } from '../../core/names.js'
 import { type EnvironmentView, itemPath, ledgerPath } from '../../core/promotion/plan-promotion.js'
+import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
@@ -57,24 +59,34 @@ export async function readCommitSnapshot(
   return snapshot
 }
 
+/** A ledger on an environment branch that is not one: the command cannot run (exit 2), with diagnostics. */
 export class LedgerError extends Error {
   override name = 'LedgerError'
+  constructor(
+    message: string,
+    readonly diagnostics: Diagnostic[] = [],
+  ) {
+    super(message)
+  }
 }
 
-/** Every ledger on an environment branch, checked against the ledger schema. */
-export async function readLedgers(git: Git, head: string | undefined, schemas: SchemaRegistry): Promise<Map<string, EnvironmentLedger>> {
+/** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
+export async function readLedgers(
+  git: Git,
+  head: string | undefined,
+  schemas: SchemaRegistry,
+  branch?: string,
+): Promise<Map<string, EnvironmentLedger>> {
   const ledgers = new Map<string, EnvironmentLedger>()
   if (!head) return ledgers
   const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'))
   const blobs = await git.readBlobs(entries.map((e) => e.sha))
   for (const entry of entries) {
     const file = `.gantry/installed/${entry.path}`
-    const read = readYaml(file, blobs.get(entry.sha) ?? new Uint8Array())
-    const value = read.parsed?.value as EnvironmentLedger | undefined
-    if (!value || !schemas.isValid('ledger', value) || `${value.package}.yaml` !== entry.path) {
-      throw new LedgerError(`${file} at ${head.slice(0, 12)} is not a valid ledger; restore it from the branch history`)
-    }
-    ledgers.set(value.package, value)
+    const where = branch ?? head.slice(0, 12)
+    const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
+    if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
+    ledgers.set(ledger.package, ledger)
   }
   return ledgers
 }
@@ -90,7 +102,7 @@ export async function readEnvironmentView(
 ): Promise<EnvironmentView & { ref?: string }> {
   // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
   const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
-  const ledgers = await readLedgers(git, resolved?.head, schemas)
+  const ledgers = await readLedgers(git, resolved?.head, schemas, branch)
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {
     const ids = needed(ledgers)

@@ -1,9 +1,12 @@
+import { printable } from '../names.js'
+
 /**
  * Text from a pull request, a package or a definition rendered inert in GitHub markdown: no HTML, no
  * mentions, no links or images, no breaking out of a table cell or code span, no workflow expressions.
  */
 export function inert(text: string, maxLength = 500): string {
-  const clipped = text.length > maxLength ? `${text.slice(0, maxLength)}…` : text
+  // Control, bidirectional and zero-width characters shown escaped (line breaks become spaces, as before).
+  const clipped = printable((text.length > maxLength ? `${text.slice(0, maxLength)}…` : text).replace(/\r?\n/g, ' '))
   // One pass, so no replacement's output is rewritten by another rule.
   return clipped.replace(/\$\{\{|\r?\n|[&<>|@#`*_[\]()!~\\]/g, (c) => INERT[c] ?? `\\${c}`)
 }
@@ -23,7 +26,7 @@ const INERT: Record<string, string> = {
 
 /** A value in a code span: backticks removed so it cannot close the span early. */
 export function code(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``
+  return `\`${printable(text.replace(/`/g, "'").replace(/\r?\n/g, ' '))}\``
 }
 
 export function markdownTable(header: string[], rows: string[][]): string {

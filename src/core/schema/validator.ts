@@ -5,6 +5,8 @@ import definitionSchema from '../../../schemas/definition.schema.json' with { ty
 import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'json' }
 import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
 import type { Diagnostic } from '../diagnostics.js'
+import { printable } from '../names.js'
+import { kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
 import type { DocumentPath, ParsedYaml } from '../yaml/read-yaml.js'
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
@@ -15,9 +17,15 @@ const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule
 /** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
 export const REF_KEYWORD = 'x-gantry-ref'
 
-function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true })
+function createAjv(options: { linear?: boolean } = {}): Ajv {
+  // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
+  // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
+  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) })
   addFormats(ajv)
+  if (options.linear) {
+    ajv.removeKeyword('uniqueItems')
+    ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear })
+  }
   return ajv
 }
 
@@ -33,6 +41,7 @@ const BUILT_IN: Record<BuiltInSchema, { $id: string }> = {
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 export class SchemaRegistry {
   private readonly ajv = createAjv()
+  private kindAjv: Ajv | undefined
   private readonly builtIn = new Map<BuiltInSchema, ValidateFunction>()
   private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction }>()
   private refKeyword = false
@@ -60,8 +69,10 @@ export class SchemaRegistry {
       return 'a kind schema must be a JSON object'
     // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
     // the JSON Schema meta-schema: left until a kind needs it.
+    if (!this.kindAjv) this.kindAjv = createAjv({ linear: true })
+    const ajv = this.kindAjv
     if (!this.refKeyword) {
-      this.ajv.addKeyword({
+      ajv.addKeyword({
         keyword: REF_KEYWORD,
         schemaType: 'string',
         metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
@@ -71,12 +82,35 @@ export class SchemaRegistry {
     try {
       // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
       const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
-      const validate = this.ajv.compile(withoutId)
+      const validate = ajv.compile(withoutId)
       this.kinds.set(kind, { schema: withoutId, validate })
       return undefined
     } catch (error) {
       return error instanceof Error ? error.message : String(error)
     }
+  }
+
+  /**
+   * Checks a kind schema read from `file` (its JSON `text`, parsed as `schema`) for what cannot be validated
+   * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
+   */
+  loadKind(file: string, text: string, kind: string, schema: unknown): Diagnostic[] {
+    if (!this.kindAjv) this.kindAjv = createAjv({ linear: true })
+    const formats = this.kindAjv.formats
+    const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name))
+    if (problems.length > 0) {
+      return problems.map((problem) => ({
+        severity: 'error' as const,
+        code: 'unsafe-schema' as const,
+        file,
+        ...positionInJson(text, problem.path, problem.key),
+        message: `${printable(file)}: ${printable(problem.message)}`,
+        hint: problem.hint,
+      }))
+    }
+    const problem = this.addKind(kind, schema)
+    if (!problem) return []
+    return [{ severity: 'error', code: 'schema', file, line: 1, column: 1, message: `${printable(file)} is not a usable JSON Schema: ${printable(problem)}` }]
   }
 
   hasKind(kind: string): boolean {

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../diagnostics.js'
 import type { GantryConfig, SourcePaths, SourceSnapshot } from '../model/source-model.js'
-import { explainInvalidName, isValidName } from '../names.js'
+import type { Position } from '../diagnostics.js'
+import { explainInvalidName, isValidName, isWindowsDeviceName, printable } from '../names.js'
 import { schedulePolicyProblems } from '../schedule/release-schedule.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import { type YamlLimits, DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
@@ -12,7 +13,12 @@ export interface LoadedConfig {
   config?: GantryConfig
   paths: SourcePaths
   diagnostics: Diagnostic[]
+  /** Where a value of gantry.yaml is written, for checks made later against git (a branch that is a link). */
+  positionOf?: (path: readonly (string | number)[]) => Position
 }
+
+/** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
+const RESERVED_FOLDERS = ['.git', '.gantry']
 
 export function resolvePaths(config: GantryConfig | undefined): SourcePaths {
   return {
@@ -27,6 +33,7 @@ export function loadConfig(
   snapshot: SourceSnapshot,
   schemas: SchemaRegistry,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
+  options: { defaultBranch?: string } = {},
 ): LoadedConfig {
   const read = readEntry(snapshot, CONFIG_FILE, limits)
   if (!read.parsed) {
@@ -49,7 +56,19 @@ export function loadConfig(
   const config = parsed.value as GantryConfig
   for (const [key, folder] of Object.entries(config.paths ?? {})) {
     // The schema's pattern allows "." and ".." segments, which would read outside the repository.
-    if (typeof folder === 'string' && folder.split('/').some((s) => s === '.' || s === '..')) {
+    if (typeof folder !== 'string') continue
+    const reserved = folder.split('/').find((s) => RESERVED_FOLDERS.includes(s.toLowerCase()))
+    if (reserved !== undefined) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'unsafe-path',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['paths', key]),
+        message: `paths.${key} "${printable(folder)}" is inside ${reserved}, which ${reserved === '.git' ? 'git' : 'Gantry'} owns`,
+        hint: 'keep sources in their own folder, outside .git and .gantry',
+      })
+    }
+    if (folder.split('/').some((s) => s === '.' || s === '..')) {
       diagnostics.push({
         severity: 'error',
         code: 'unsafe-path',
@@ -70,6 +89,26 @@ export function loadConfig(
         file: CONFIG_FILE,
         ...parsed.positionOf(['environments', index, 'name']),
         message: `environment name ${explainInvalidName(env.name)}`,
+      })
+    }
+    if (env.branch.split('/').some((part) => isWindowsDeviceName(part))) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'branch']),
+        message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
+        hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
+      })
+    }
+    if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'branch']),
+        message: `environment "${env.name}" uses the default branch ${printable(env.branch)}: an apply would commit onto the sources`,
+        hint: 'give each environment a branch of its own, such as env/<environment>',
       })
     }
     if (env.branch.split('/').some((part) => part.includes('..') || part.endsWith('.lock'))) {
@@ -101,6 +140,20 @@ export function loadConfig(
       })
     }
     branches.set(env.branch, index)
+  })
+  // git keeps refs as files and folders: refs/heads/env/dev cannot be a file and the folder of env/dev/hotfix.
+  config.environments.forEach((env, index) => {
+    const outer = config.environments.find((other) => env.branch.startsWith(`${other.branch}/`))
+    if (outer) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'branch']),
+        message: `branch "${printable(env.branch)}" is inside branch "${printable(outer.branch)}" of environment "${outer.name}": git cannot hold both`,
+        hint: 'name environment branches side by side, such as env/dev and env/dev-hotfix',
+      })
+    }
   })
   config.environments.forEach((env, index) => {
     ;(env.after ?? []).forEach((before, j) => {
@@ -136,5 +189,31 @@ export function loadConfig(
     }
   })
   if (diagnostics.length > 0) return { paths: resolvePaths(undefined), diagnostics }
-  return { config, paths: resolvePaths(config), diagnostics }
+  return { config, paths: resolvePaths(config), diagnostics, positionOf: (path) => parsed.positionOf(path) }
+}
+
+/**
+ * Files in the source folders that look meant as sources but are not read: `.YAML`, `.Yml` or
+ * `.Schema.JSON` (file names are case-sensitive in git, so they would be skipped without a word).
+ */
+export function ignoredSourceFiles(files: readonly string[], paths: SourcePaths): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
+  for (const file of files) {
+    const yamlFolder = file.startsWith(`${paths.definitions}/`) || file.startsWith(`${paths.packages}/`)
+    const kindFolder = file.startsWith(`${paths.kinds}/`)
+    const misnamed =
+      (yamlFolder && /\.ya?ml$/i.test(file) && !/\.ya?ml$/.test(file)) ||
+      (kindFolder && /\.schema\.json$/i.test(file) && !/\.schema\.json$/.test(file))
+    if (!misnamed) continue
+    diagnostics.push({
+      severity: 'error',
+      code: 'ignored-file',
+      file,
+      line: 1,
+      column: 1,
+      message: `${printable(file)} is not read: its extension is not lower case`,
+      hint: kindFolder ? 'rename it to <kind>.schema.json' : 'rename it to end in .yaml',
+    })
+  }
+  return diagnostics
 }

@@ -19,6 +19,7 @@ import {
   DEFAULT_YAML_LIMITS,
   positionInText,
 } from '../yaml/read-yaml.js'
+import { ignoredSourceFiles } from './load-config.js'
 import { readEntry } from './read-entry.js'
 
 export interface LoadedSource {
@@ -51,6 +52,7 @@ export function loadSource(
       diagnostics.push(...readEntry(snapshot, file, limits).diagnostics)
   }
   const under = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`))
+  diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
   const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics)
@@ -136,8 +138,7 @@ function loadKinds(
       })
       continue
     }
-    const problem = schemas.addKind(kind, schema)
-    if (problem) error(`${file} is not a usable JSON Schema: ${problem}`)
+    diagnostics.push(...schemas.loadKind(file, text, kind, schema))
   }
 }
 

@@ -10,6 +10,7 @@ import {
   latestVersion,
   nextVersion,
   parseRange,
+  sameVersion,
   satisfies,
 } from '../versions/versions.js'
 
@@ -103,7 +104,7 @@ export function validatePackages(model: SourceModel, released: readonly Released
 
     const explicit = pkg.manifest.version
     if (explicit !== undefined) {
-      const existing = versionsOf(released, pkg.name).find((r) => r.version === explicit)
+      const existing = versionsOf(released, pkg.name).find((r) => sameVersion(r.version, explicit))
       if (existing && existing.contentDigest !== undefined && contents.missing.length === 0) {
         const digest = contentDigest(bundleContent(pkg.manifest, contents))
         if (digest !== existing.contentDigest) {

@@ -24,6 +24,11 @@ export function compareVersions(a: string, b: string): number {
   return 0
 }
 
+/** `1`, `1.0` and `1.0.0` are one version: a missing segment is 0. Tags and explicit versions compare so. */
+export function sameVersion(a: string, b: string): boolean {
+  return compareVersions(a, b) === 0
+}
+
 export function latestVersion(versions: Iterable<string>): string | undefined {
   let best: string | undefined
   for (const v of versions) if (best === undefined || compareVersions(v, best) > 0) best = v
@@ -42,6 +47,13 @@ export function bumpFromNotes(notes: string | undefined): SemverBump {
 
 /** The version after `latest` (or the first version when there is none). */
 export function nextVersion(latest: string | undefined, scheme: VersioningScheme, bump: SemverBump = 'patch'): string {
+  const next = countUp(latest, scheme, bump)
+  // Segments have at most 9 digits (well inside Number.MAX_SAFE_INTEGER): a tag past that could not be read back.
+  if (!isVersion(next)) throw new RangeError(`${latest ?? 'no version'} has no next version: ${next} has a segment over 9 digits; set version: explicitly`)
+  return next
+}
+
+function countUp(latest: string | undefined, scheme: VersioningScheme, bump: SemverBump): string {
   if (scheme === 'dot') {
     if (latest === undefined) return '1'
     const [major = 0, minor = 0] = segments(latest)
