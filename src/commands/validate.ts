@@ -7,6 +7,7 @@ import type { ItemId } from '../core/names.js'
 import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planPromotion } from '../core/promotion/plan-promotion.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { UsageError } from './errors.js'
+import { specChecker } from './promote.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface ValidateOptions {
@@ -72,10 +73,9 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
     const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
       itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
     )
-    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false })
+    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec: specChecker(model.schemas) })
     plans.push(plan)
-    // A branch that does not exist yet holds nothing to check against: its first apply creates it.
-    if (!view.head) continue
+    // A branch that does not exist yet is checked as an empty one: its first apply creates it.
     const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]))
     for (const finding of plan.diagnostics) {
       const located = locate(repository, pkg.name, finding)
