@@ -263,10 +263,11 @@ describe('the planner, without git', () => {
       view([ledger], { 'cred/old': credFile }),
     )
     expect(result.ok).toBe(true)
+    // Rows in reading order: adds before keeps.
     expect(result.changes.map((c) => [c.item, c.action, c.note])).toEqual([
+      ['task/t', 'add', undefined],
       ['cred/old', 'keep', 'kind policy delete: never'],
       ['flag/f', 'keep', 'kind policy add: never: not added'],
-      ['task/t', 'add', undefined],
     ])
     expect([...result.writes.keys()]).toEqual(['definitions/task/t.yaml'])
     expect(result.ledger.items).toEqual({

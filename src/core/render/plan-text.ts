@@ -38,7 +38,7 @@ export function renderPlanText(
   lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
   if (plan.release) lines.push(`release date in ${plan.environment}: ${plan.release}`)
   for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
-  const shown = plan.changes.filter((c) => c.action !== 'keep' || c.overrides)
+  const shown = plan.changes.filter((c) => c.action !== 'keep')
   if (shown.length > 0) {
     const rows = [['', 'item', 'action', 'note']]
     for (const change of shown) {
