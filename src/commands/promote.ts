@@ -5,7 +5,7 @@ import { editTree } from '../adapters/git/tree-editor.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import type { EnvironmentLedger, SourcePaths } from '../core/model/source-model.js'
 import type { ItemId } from '../core/names.js'
-import { renderItemFile } from '../core/promotion/environment-content.js'
+import { specChecker } from '../core/promotion/environment-content.js'
 import {
   type EnvironmentView,
   type PromotionPlan,
@@ -20,6 +20,8 @@ import { findReferences } from '../core/schema/references.js'
 import { SchemaRegistry } from '../core/schema/validator.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
+
+export { specChecker }
 import { findRelease, loadVerifiedBundle } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
@@ -180,15 +182,6 @@ export async function writeApplyCommit(
   const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
   const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)
   return { commit, tree, ledger }
-}
-
-/** Checks a spec against its kind schema; messages, empty when valid or when the kind is unknown. */
-export function specChecker(schemas: SchemaRegistry): (kind: string, spec: unknown) => string[] {
-  return (kind, spec) => {
-    const parsed = readYaml(`${kind}.yaml`, Buffer.from(renderItemFile({ spec }))).parsed
-    if (!parsed) return []
-    return schemas.validateSpec(kind, parsed, spec).map((d) => d.message)
-  }
 }
 
 /**

@@ -175,11 +175,12 @@ describe('environment overrides are checked against the kind schema before any w
       const lines = show(repo, 'HEAD', 'packages/lst.yaml')!.split('\n')
       expect(lines[finding!.line! - 1]).toMatch(/task\/list|spec|kind|name/)
       expect(validated.code).toBe(1)
-      // A release made before the check existed is refused at apply, before anything is written.
-      expectExit(await build(repo, ['lst']), 0)
-      const applied = await apply(repo, 'lst', 'dev')
-      expectExit(applied, 1)
-      expect(codes(applied.json)).toContain('invalid-override')
+      // Reported once (local validation), and build refuses to release it: no tag, no branch.
+      expect(validated.json.diagnostics.filter((d) => d.code === 'invalid-override')).toHaveLength(1)
+      const built = await build(repo, ['lst'])
+      expectExit(built, 1)
+      expect(codes(built.json)).toContain('invalid-override')
+      expect(git(repo, ['tag', '--list'])).not.toContain('lst@')
       expect(head(repo, 'refs/heads/env/dev')).toBeUndefined()
     })
   }

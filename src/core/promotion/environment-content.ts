@@ -2,11 +2,15 @@ import { stringify } from 'yaml'
 import type { BundleItem } from '../bundle/bundle.js'
 import type { EnvironmentSettings } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
+import type { SchemaRegistry } from '../schema/validator.js'
+import { readYaml } from '../yaml/read-yaml.js'
 
 export type ItemDocument = BundleItem['document']
+/** What an environment's settings apply to: an item's document and its references (a bundle item or a definition). */
+export type ItemSource = Pick<BundleItem, 'document' | 'references'>
 
 /** The item as the environment sees it: references replaced, then fields overridden. */
-export function environmentDocument(item: BundleItem, settings: EnvironmentSettings | undefined, id: ItemId): ItemDocument {
+export function environmentDocument(item: ItemSource, settings: EnvironmentSettings | undefined, id: ItemId): ItemDocument {
   const doc = structuredClone(item.document)
   const replace = settings?.replace ?? {}
   for (const ref of item.references) {
@@ -72,7 +76,7 @@ export function valueAtDotted(doc: unknown, dotted: string): unknown {
 }
 
 /** References of the item after the environment's replacements. */
-export function environmentReferences(item: BundleItem, settings: EnvironmentSettings | undefined): { target: ItemId; replaced?: ItemId }[] {
+export function environmentReferences(item: ItemSource, settings: EnvironmentSettings | undefined): { target: ItemId; replaced?: ItemId }[] {
   const replace = settings?.replace ?? {}
   return item.references.map((r) => {
     const replacement = replace[r.target] as ItemId | undefined
@@ -106,6 +110,15 @@ export function mergeDocuments(onBranch: unknown, fromPackage: unknown): unknown
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** Checks a spec against its kind schema: messages, empty when valid or when the kind is unknown. */
+export function specChecker(schemas: SchemaRegistry): (kind: string, spec: unknown) => string[] {
+  return (kind, spec) => {
+    const parsed = readYaml(`${kind}.yaml`, new TextEncoder().encode(renderItemFile({ spec }))).parsed
+    if (!parsed) return []
+    return schemas.validateSpec(kind, parsed, spec).map((d) => d.message)
+  }
 }
 
 /** The file written on the environment branch. */

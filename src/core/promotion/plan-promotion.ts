@@ -2,7 +2,7 @@ import { stringify } from 'yaml'
 import type { Bundle } from '../bundle/bundle.js'
 import { sha256 } from '../bundle/canonical-json.js'
 import type { Diagnostic } from '../diagnostics.js'
-import type { Environment, EnvironmentLedger, GantryConfig, SourcePaths } from '../model/source-model.js'
+import type { Environment, EnvironmentLedger, EnvironmentSettings, GantryConfig, SourcePaths } from '../model/source-model.js'
 import { type ItemId, parseItemId } from '../names.js'
 import { compareVersions, parseRange, satisfies } from '../versions/versions.js'
 import { readYaml } from '../yaml/read-yaml.js'
@@ -12,6 +12,7 @@ import {
   environmentReferences,
   mergeDocuments,
   overrideProblem,
+  type ItemSource,
   renderItemFile,
   valueAtDotted,
 } from './environment-content.js'
@@ -208,7 +209,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     }
   }
 
-  diagnostics.push(...checkEnvironmentSettings(input))
+  diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, bundle.items, input.checkSpec))
 
   const after = new Set<ItemId>()
   const deliveredItems: Record<string, string> = {}
@@ -426,11 +427,14 @@ function environmentOverrides(
  * The environment's `set` overrides and `replace`ments checked before anything is written: a path must be
  * settable, the result must satisfy the kind schema, and a replacement names an item of the same kind.
  */
-function checkEnvironmentSettings(input: PlanInput): PlanDiagnostic[] {
-  const { bundle, environment } = input
-  const envName = environment.name
-  const settings = bundle.environments[envName]
-  const base = { severity: 'error' as const, package: bundle.package, environment: envName }
+export function checkEnvironmentSettings(
+  pkg: string,
+  envName: string,
+  settings: EnvironmentSettings | undefined,
+  items: Readonly<Record<string, ItemSource | undefined>>,
+  checkSpec?: (kind: string, spec: unknown) => string[],
+): PlanDiagnostic[] {
+  const base = { severity: 'error' as const, package: pkg, environment: envName }
   const out: PlanDiagnostic[] = []
   for (const [source, target] of Object.entries(settings?.replace ?? {})) {
     const kindOf = (id: string) => id.slice(0, id.indexOf('/'))
@@ -445,7 +449,7 @@ function checkEnvironmentSettings(input: PlanInput): PlanDiagnostic[] {
     })
   }
   for (const [id, set] of Object.entries(settings?.set ?? {}) as [ItemId, Record<string, unknown>][]) {
-    const item = bundle.items[id]
+    const item = items[id]
     if (!item) continue
     let bad = false
     for (const [dotted, value] of Object.entries(set ?? {})) {
@@ -461,9 +465,9 @@ function checkEnvironmentSettings(input: PlanInput): PlanDiagnostic[] {
         hint: 'set a field under spec that the kind schema allows, inside the lists that exist',
       })
     }
-    if (bad || !input.checkSpec) continue
+    if (bad || !checkSpec) continue
     const doc = environmentDocument(item, settings, id)
-    const problems = input.checkSpec(doc.kind, doc.spec)
+    const problems = checkSpec(doc.kind, doc.spec)
     if (problems.length === 0) continue
     out.push({
       ...base,
