@@ -1,6 +1,6 @@
-import { canonicalCompact } from '../core/bundle/canonical-json.js'
 import type { Bundle } from '../core/bundle/bundle.js'
 import type { Diagnostic } from '../core/diagnostics.js'
+import { type FieldChange, fieldChanges } from '../core/diff/field-changes.js'
 import { versionsOf } from '../core/model/released-version.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { findRelease, loadVerifiedBundle } from './artifacts.js'
@@ -37,11 +37,7 @@ export async function logCommand(options: { repo: string; pkg: string; limit?: n
   return { package: options.pkg, versions }
 }
 
-export interface FieldChange {
-  path: string
-  from?: unknown
-  to?: unknown
-}
+export type { FieldChange }
 
 export interface DiffResult {
   ok: boolean
@@ -79,14 +75,4 @@ export async function diffCommand(options: { repo: string; from: string; to: str
     return rest
   }
   return { ok: true, ...base, added, removed, changed, manifest: fieldChanges(manifestOf(x), manifestOf(y)), diagnostics }
-}
-
-function fieldChanges(a: unknown, b: unknown, prefix = ''): FieldChange[] {
-  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-  if (isObject(a) && isObject(b)) {
-    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
-    return keys.flatMap((k) => fieldChanges(a[k], b[k], prefix ? `${prefix}.${k}` : k))
-  }
-  if (canonicalCompact(a) === canonicalCompact(b)) return []
-  return [{ path: prefix, ...(a !== undefined ? { from: a } : {}), ...(b !== undefined ? { to: b } : {}) }]
 }

@@ -1,17 +1,27 @@
 import { userInfo } from 'node:os'
 import { GANTRY_IDENTITY, type Git } from '../adapters/git/git.js'
-import { readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
+import { readCommitSnapshot, readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
 import { editTree } from '../adapters/git/tree-editor.js'
 import type { Diagnostic } from '../core/diagnostics.js'
-import type { EnvironmentLedger } from '../core/model/source-model.js'
+import type { EnvironmentLedger, SourcePaths } from '../core/model/source-model.js'
+import type { ItemId } from '../core/names.js'
+import { specChecker } from '../core/promotion/environment-content.js'
 import {
   type EnvironmentView,
   type PromotionPlan,
+  type Referrer,
+  itemPath,
   itemsNeededForPlan,
   ledgerPath,
   planPromotion,
   renderLedger,
 } from '../core/promotion/plan-promotion.js'
+import { findReferences } from '../core/schema/references.js'
+import { SchemaRegistry } from '../core/schema/validator.js'
+import { loadSource } from '../core/source/load-source.js'
+import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
+
+export { specChecker }
 import { findRelease, loadVerifiedBundle } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
@@ -74,7 +84,20 @@ export async function preparePlan(
     const head = branch ? (await git.resolveBranch(branch))?.head : undefined
     upstream.set(before, (await readLedgers(git, head, model.schemas, branch)).get(pkg))
   }
-  const plan = planPromotion({
+  // The kind schemas the version was built with, from its source commit: overrides are checked against them
+  // and other packages' references found with them. Read only when needed.
+  let kinds: SchemaRegistry | undefined
+  const kindSchemas = async () => {
+    if (!kinds) {
+      kinds = new SchemaRegistry()
+      const snapshot = await readCommitSnapshot(git, release.commit, [paths.kinds], DEFAULT_YAML_LIMITS.maxBytes)
+      loadSource(snapshot, repository.config, paths, kinds)
+    }
+    return kinds
+  }
+  const hasOverrides = Object.keys(verified.bundle.environments[environment.name]?.set ?? {}).length > 0
+  const checkSpec = hasOverrides ? specChecker(await kindSchemas()) : undefined
+  const input = {
     bundle: verified.bundle,
     digest: verified.digest,
     config: repository.config,
@@ -83,7 +106,14 @@ export async function preparePlan(
     view,
     upstream,
     enforceOrder: true,
-  })
+    ...(checkSpec ? { checkSpec } : {}),
+  }
+  let plan = planPromotion(input)
+  const deleted = plan.changes.filter((c) => c.action === 'delete').map((c) => c.item)
+  if (deleted.length > 0) {
+    const referrers = await findReferrers(git, view, paths, await kindSchemas(), pkg, new Set(deleted))
+    if (referrers.size > 0) plan = planPromotion({ ...input, view: { ...view, referrers } })
+  }
   return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) }
 }
 
@@ -152,6 +182,42 @@ export async function writeApplyCommit(
   const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
   const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)
   return { commit, tree, ledger }
+}
+
+/**
+ * The items of other installed packages on the branch that refer to any of `targets`, found with the kind
+ * schemas as a build finds them. Read in one batch.
+ */
+export async function findReferrers(
+  git: Git,
+  view: EnvironmentView,
+  paths: SourcePaths,
+  schemas: SchemaRegistry,
+  pkg: string,
+  targets: ReadonlySet<ItemId>,
+): Promise<Map<ItemId, Referrer[]>> {
+  const found = new Map<ItemId, Referrer[]>()
+  if (!view.head) return found
+  const owned: { id: ItemId; package: string; spec: string }[] = []
+  for (const [name, ledger] of view.ledgers) {
+    if (name === pkg) continue
+    for (const id of Object.keys(ledger.items) as ItemId[]) {
+      if (!targets.has(id)) owned.push({ id, package: name, spec: `${view.head}:${itemPath(paths, id)}` })
+    }
+  }
+  const blobs = await git.readBlobs(owned.map((o) => o.spec))
+  for (const { id, package: owner, spec } of owned) {
+    const bytes = blobs.get(spec)
+    const kindSchema = schemas.kindSchema(id.slice(0, id.indexOf('/')))
+    if (!bytes || !kindSchema) continue
+    const doc = readYaml(itemPath(paths, id), bytes).parsed?.value as { spec?: unknown } | undefined
+    for (const ref of findReferences(kindSchema, doc?.spec)) {
+      const target = `${ref.kind}/${ref.name}` as ItemId
+      if (!targets.has(target)) continue
+      found.set(target, [...(found.get(target) ?? []), { package: owner, item: id }])
+    }
+  }
+  return found
 }
 
 function stripInternal(result: PromoteResult & { release?: unknown; ref?: string; view?: unknown }): PromoteResult {

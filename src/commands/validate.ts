@@ -7,6 +7,7 @@ import type { ItemId } from '../core/names.js'
 import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planPromotion } from '../core/promotion/plan-promotion.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { UsageError } from './errors.js'
+import { specChecker } from '../core/promotion/environment-content.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface ValidateOptions {
@@ -55,6 +56,7 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
 
 /** Findings that promoting the package's dependencies first would clear are warnings here, errors at apply. */
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version'])
+const LOCAL_CODES = new Set(['invalid-override', 'replacement-kind-mismatch'])
 
 async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[]): Promise<PromotionPlan[]> {
   const { model, git, config, paths } = repository
@@ -72,12 +74,13 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
     const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
       itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
     )
-    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false })
+    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec: specChecker(model.schemas) })
     plans.push(plan)
-    // A branch that does not exist yet holds nothing to check against: its first apply creates it.
-    if (!view.head) continue
+    // A branch that does not exist yet is checked as an empty one: its first apply creates it.
     const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]))
     for (const finding of plan.diagnostics) {
+      // Local validation reports these once, for every environment.
+      if (LOCAL_CODES.has(finding.code)) continue
       const located = locate(repository, pkg.name, finding)
       if (ORDER_DEPENDENT.has(finding.code)) {
         out.push({ ...located, severity: 'warning' })

@@ -24,6 +24,8 @@ export type DiagnosticCode =
   | 'name-conflict'
   | 'locked-item-modified'
   | 'replacement-target-missing'
+  | 'replacement-kind-mismatch'
+  | 'invalid-override'
   | 'unresolved-in-environment'
   | 'digest-mismatch'
   | 'environment-order'

@@ -270,10 +270,11 @@ describe('the planner, without git', () => {
       view([ledger], { 'cred/old': credFile }),
     )
     expect(result.ok).toBe(true)
+    // Rows in reading order: adds before keeps.
     expect(result.changes.map((c) => [c.item, c.action, c.note])).toEqual([
+      ['task/t', 'add', undefined],
       ['cred/old', 'keep', 'kind policy delete: never'],
       ['flag/f', 'keep', 'kind policy add: never: not added'],
-      ['task/t', 'add', undefined],
     ])
     expect([...result.writes.keys()]).toEqual(['definitions/task/t.yaml'])
     expect(result.ledger.items).toEqual({
@@ -313,5 +314,21 @@ describe('the planner, without git', () => {
       ['unresolved-in-environment', 'task/t', 'conn/db'],
     ])
     expect(missing.diagnostics[0]!.at).toEqual({ item: 'task/t', path: ['spec', 'conn'] })
+  })
+
+  test('a released version whose overrides cannot be applied is refused before any write (invalid-override)', () => {
+    const bundle = bundleOf(
+      '1',
+      { 'task/t': itemOf('task/t', { command: 'x', successors: ['a'] }) },
+      { environments: { dev: { set: { 'task/t': { 'spec.successors.length': 100000000, kind: 'conn' } } } } },
+    )
+    const result = plan(bundle, view([], {}))
+    expect(result.ok).toBe(false)
+    // The apply writes nothing for a plan that is not ok; the planned file never grows the list.
+    expect(result.writes.get('definitions/task/t.yaml')).toBe('kind: task\nname: t\nspec:\n  command: x\n  successors:\n    - a\n')
+    expect(result.diagnostics.map((d) => [d.code, d.at?.path])).toEqual([
+      ['invalid-override', ['environments', 'dev', 'set', 'task/t', 'spec.successors.length']],
+      ['invalid-override', ['environments', 'dev', 'set', 'task/t', 'kind']],
+    ])
   })
 })

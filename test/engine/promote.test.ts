@@ -93,7 +93,8 @@ describe('a first apply to dev', () => {
     const lines = text.stdout.split('\n')
     expect(lines[0]).toBe('base@1 -> dev [env/dev]')
     expect(lines).toContainEqual(expect.stringMatching(/^\+\s+conn\/db\s+add/))
-    expect(text.stdout).toContain('4 add, 0 update, 0 delete, 0 keep')
+    // Counts on top, under the header.
+    expect(lines[1]).toBe('4 to add, 0 to update, 0 to delete, 0 kept')
     expect(head(repo2, 'refs/heads/env/dev')).toBeUndefined()
   })
 

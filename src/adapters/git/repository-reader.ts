@@ -112,8 +112,37 @@ export async function readEnvironmentView(
       const bytes = blobs.get(specs[index]!)
       if (bytes) files.set(id, bytes)
     })
+    const obstructed = await findObstructions(git, resolved.head, ids.filter((id) => !files.has(id)).map((id) => [id, itemPath(paths, id)]))
+    if (obstructed.size > 0) {
+      return { branch, ledgers, files, obstructed, head: resolved.head, ref: resolved.ref }
+    }
   }
   return { branch, ledgers, files, ...(resolved ? { head: resolved.head, ref: resolved.ref } : {}) }
+}
+
+/**
+ * For item files not on the branch as files: what is in the way of writing them, if anything (a folder at
+ * the file's path, a file or link where one of its folders is needed, a link at the path). One git process.
+ */
+async function findObstructions(git: Git, head: string, wanted: readonly [ItemId, string][]): Promise<Map<ItemId, string>> {
+  const found = new Map<ItemId, string>()
+  if (wanted.length === 0) return found
+  const queries: { id: ItemId; path: string; folder: boolean }[] = []
+  for (const [id, path] of wanted) {
+    queries.push({ id, path, folder: false })
+    const parts = path.split('/')
+    for (let i = 1; i < parts.length; i++) queries.push({ id, path: parts.slice(0, i).join('/'), folder: true })
+  }
+  const { stdout } = await git.run(['cat-file', '--batch-check=%(objecttype)'], { input: `${queries.map((q) => `${head}:${q.path}`).join('\n')}\n` })
+  const types = stdout.toString('utf8').split('\n')
+  queries.forEach((query, index) => {
+    if (found.has(query.id)) return
+    const type = types[index]?.trim() ?? ''
+    if (type.endsWith('missing') || type === '') return
+    if (!query.folder && type !== 'blob') found.set(query.id, `a folder is at ${query.path}`)
+    else if (query.folder && type !== 'tree') found.set(query.id, `a file is at ${query.path}, where a folder is needed`)
+  })
+  return found
 }
 
 export { ledgerPath }

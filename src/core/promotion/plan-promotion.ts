@@ -2,11 +2,20 @@ import { stringify } from 'yaml'
 import type { Bundle } from '../bundle/bundle.js'
 import { sha256 } from '../bundle/canonical-json.js'
 import type { Diagnostic } from '../diagnostics.js'
-import type { Environment, EnvironmentLedger, GantryConfig, SourcePaths } from '../model/source-model.js'
+import type { Environment, EnvironmentLedger, EnvironmentSettings, GantryConfig, SourcePaths } from '../model/source-model.js'
 import { type ItemId, parseItemId } from '../names.js'
 import { compareVersions, parseRange, satisfies } from '../versions/versions.js'
 import { readYaml } from '../yaml/read-yaml.js'
-import { environmentDocument, environmentReferences, mergeDocuments, renderItemFile } from './environment-content.js'
+import { fieldChanges } from '../diff/field-changes.js'
+import {
+  environmentDocument,
+  environmentReferences,
+  mergeDocuments,
+  overrideProblem,
+  type ItemSource,
+  renderItemFile,
+  valueAtDotted,
+} from './environment-content.js'
 
 export type ChangeAction = 'add' | 'update' | 'delete' | 'keep'
 
@@ -18,6 +27,16 @@ export interface PlannedChange {
   note?: string
   /** The references replaced in this environment, source -> target. */
   replaced?: Record<string, string>
+  /** Values that differ from the source because of this environment: `set` overrides and `replace`ments. */
+  overrides?: { path: string; kind: 'set' | 'replace'; from?: unknown; to: unknown }[]
+  /** For `update`: the fields that change on the branch, old -> new (dotted paths). */
+  fields?: { path: string; from?: unknown; to?: unknown }[]
+}
+
+/** An item on the branch that refers to another: who would break if the other went away. */
+export interface Referrer {
+  package: string
+  item: ItemId
 }
 
 /** Where in the source a finding belongs, so validation can point at a line. */
@@ -38,6 +57,16 @@ export interface EnvironmentView {
   ledgers: ReadonlyMap<string, EnvironmentLedger>
   /** Bytes of items on the branch, for every id in `itemsNeededForPlan`; absent ids are not on the branch. */
   files: ReadonlyMap<ItemId, Uint8Array>
+  /**
+   * Ids whose file cannot be written because hand-made content is in the way (a folder at the file's path,
+   * a file where a folder is needed), with what is there.
+   */
+  obstructed?: ReadonlyMap<ItemId, string>
+  /**
+   * For items the plan may delete: the items of other installed packages on the branch that refer to them.
+   * Read by the adapter once a first plan shows deletions.
+   */
+  referrers?: ReadonlyMap<ItemId, readonly Referrer[]>
 }
 
 export interface PlanInput {
@@ -51,6 +80,11 @@ export interface PlanInput {
   upstream?: ReadonlyMap<string, EnvironmentLedger | undefined>
   /** Check `after:` ordering; off for pull-request validation of unreleased content. */
   enforceOrder: boolean
+  /**
+   * Checks an item's spec against its kind schema: messages, empty when valid. Absent when the kind schemas
+   * are not at hand; the override paths are still checked.
+   */
+  checkSpec?: (kind: string, spec: unknown) => string[]
 }
 
 export interface PromotionPlan {
@@ -61,7 +95,13 @@ export interface PromotionPlan {
   branch: string
   rollback: boolean
   previousVersion: string | null
+  /** Rows sorted: deletions first, then adds, updates, keeps; each by item id. */
   changes: PlannedChange[]
+  counts: { add: number; update: number; delete: number; keep: number }
+  /** The package's instructions, for the people who apply or approve. */
+  instructions?: { step: string; when: 'before' | 'after' }[]
+  /** The release date the package sets for this environment, as written (ISO 8601 with offset). */
+  release?: string
   diagnostics: PlanDiagnostic[]
   /** The files to write (content) or delete (null), relative to the branch root. */
   writes: Map<string, string | null>
@@ -169,12 +209,27 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     }
   }
 
+  diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, bundle.items, input.checkSpec))
+
   const after = new Set<ItemId>()
+  const deliveredItems: Record<string, string> = {}
   for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
     const file = itemPath(paths, id)
     const onBranch = view.files.get(id)
     const owned = current !== undefined && id in current.items
     const otherOwner = owners.get(id)
+    const obstruction = view.obstructed?.get(id)
+    if (obstruction !== undefined) {
+      diagnostics.push({
+        ...base,
+        code: 'name-conflict',
+        item: id,
+        at: { item: id, path: ['name'] },
+        message: `${id} cannot be written in ${envName}: ${obstruction} on ${view.branch}, made by hand`,
+        hint: `move or delete it on ${view.branch} (nothing was deleted), or rename the item`,
+      })
+      continue
+    }
     if (onBranch && !owned) {
       const owner = otherOwner && otherOwner !== bundle.package ? `package ${otherOwner}` : 'nobody (it was created by hand)'
       diagnostics.push({
@@ -192,10 +247,15 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     }
     const replaced: Record<string, string> = {}
     for (const ref of environmentReferences(item, settings)) if (ref.replaced) replaced[ref.replaced] = ref.target
-    const replacedNote = Object.keys(replaced).length > 0 ? { replaced } : {}
+    const overrides = environmentOverrides(item, settings, id)
+    const extra = {
+      ...(Object.keys(replaced).length > 0 ? { replaced } : {}),
+      ...(overrides.length > 0 ? { overrides } : {}),
+    }
     if (onBranch && policy(id).update === 'never') {
-      changes.push({ item: id, action: 'keep', file, note: 'kind policy update: never', ...replacedNote })
+      changes.push({ item: id, action: 'keep', file, note: 'kind policy update: never', ...extra })
       ledgerItems[id] = sha256(onBranch)
+      if (current?.delivered?.[id]) deliveredItems[id] = current.delivered[id]
       after.add(id)
       continue
     }
@@ -203,24 +263,41 @@ export function planPromotion(input: PlanInput): PromotionPlan {
       changes.push({ item: id, action: 'keep', file, note: 'kind policy add: never: not added' })
       continue
     }
-    let doc: unknown = environmentDocument(item, settings, id)
-    let note: string | undefined
-    // Merge only a file changed on the branch since this package applied it: an untouched file takes the
-    // package's document as is, so keys a newer version dropped do not linger.
-    const customized = onBranch !== undefined && sha256(onBranch) !== current?.items[id]
-    if (onBranch && customized && bundle.install === 'merge') {
-      const existing = readYaml(file, onBranch).parsed?.value
-      if (existing !== undefined) {
-        const merged = mergeDocuments(existing, doc)
-        if (JSON.stringify(merged) !== JSON.stringify(doc)) note = 'merged: keys added on the branch are kept'
-        doc = merged
-      }
+    const packageDoc = environmentDocument(item, settings, id)
+    const packageContent = renderItemFile(packageDoc)
+    const delivered = sha256(packageContent)
+    deliveredItems[id] = delivered
+    // What this package delivered last time: the ledger's record, or for a ledger written before it kept
+    // one, the file as applied (the same unless that apply merged).
+    const previous = current?.delivered?.[id]
+    const merge = bundle.install === 'merge' && onBranch !== undefined && owned
+    if (merge && previous === delivered) {
+      // The version does not change this item: what is on the branch, edits included, stays as it is.
+      const edited = sha256(onBranch) !== current?.items[id]
+      changes.push({ item: id, action: 'keep', file, ...(edited ? { note: 'unchanged by this version; edits on the branch are kept' } : {}), ...extra })
+      ledgerItems[id] = sha256(onBranch)
+      after.add(id)
+      continue
     }
-    const content = renderItemFile(doc)
+    let doc: unknown = packageDoc
+    let content = packageContent
+    let note: string | undefined
+    const existing = onBranch ? readYaml(file, onBranch).parsed?.value : undefined
+    // Merge a file that differs from what this package delivered: keys added on the branch survive. A file
+    // exactly as delivered takes the new document as is, so keys a newer version dropped do not linger.
+    // Without a record (an older ledger), every owned file is merged: keys added on the branch survive.
+    const customized = onBranch !== undefined && (previous === undefined || sha256(onBranch) !== previous)
+    if (merge && customized && existing !== undefined) {
+      const merged = mergeDocuments(existing, packageDoc)
+      if (JSON.stringify(merged) !== JSON.stringify(packageDoc)) note = 'merged: keys added on the branch are kept'
+      doc = merged
+      content = renderItemFile(doc)
+    }
     const digest = sha256(content)
     const action: ChangeAction = !onBranch ? 'add' : sha256(onBranch) === digest ? 'keep' : 'update'
     if (action !== 'keep') writes.set(file, content)
-    changes.push({ item: id, action, file, ...(note ? { note } : {}), ...replacedNote })
+    const fields = action === 'update' ? fieldChanges(existing, doc) : []
+    changes.push({ item: id, action, file, ...(note ? { note } : {}), ...extra, ...(fields.length > 0 ? { fields } : {}) })
     ledgerItems[id] = digest
     after.add(id)
   }
@@ -237,6 +314,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     } else if (onBranch) {
       changes.push({ item: id, action: 'keep', file, note: policy(id).delete === 'never' ? 'kind policy delete: never' : 'install: merge keeps dropped items' })
       ledgerItems[id] = sha256(onBranch)
+      if (current?.delivered?.[id]) deliveredItems[id] = current.delivered[id]
       after.add(id)
     }
   }
@@ -254,6 +332,22 @@ export function planPromotion(input: PlanInput): PromotionPlan {
       message: `${envName} replaces ${source} with ${target}, which does not exist in ${envName}`,
       hint: `promote the package that has ${target} to ${envName} first, or add it to this package`,
     })
+  }
+  // Every installed package's references must still resolve: an item deleted here may be referred to by
+  // another package's item on the branch.
+  for (const change of changes) {
+    if (change.action !== 'delete') continue
+    for (const referrer of view.referrers?.get(change.item) ?? []) {
+      if (referrer.package === bundle.package) continue
+      diagnostics.push({
+        ...base,
+        code: 'unresolved-in-environment',
+        item: change.item,
+        target: change.item,
+        message: `${bundle.package}@${bundle.version} would delete ${change.item}, which ${referrer.item} of package ${referrer.package} refers to in ${envName}`,
+        hint: `change ${referrer.item} in package ${referrer.package} and promote it first, or keep ${change.item} in this version`,
+      })
+    }
   }
   for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
     if (!after.has(id)) continue
@@ -280,11 +374,14 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     environment: envName,
     locked: bundle.locked,
     items: sortRecord(ledgerItems),
+    ...(Object.keys(deliveredItems).length > 0 ? { delivered: sortRecord(deliveredItems) } : {}),
     rollback,
     previousVersion: current?.version ?? null,
   }
   const ok = diagnostics.every((d) => d.severity !== 'error')
-  changes.sort((a, b) => a.item.localeCompare(b.item))
+  changes.sort((a, b) => ORDER[a.action] - ORDER[b.action] || a.item.localeCompare(b.item))
+  const counts = { add: 0, update: 0, delete: 0, keep: 0 }
+  for (const change of changes) counts[change.action]++
   return {
     ok,
     package: bundle.package,
@@ -294,10 +391,94 @@ export function planPromotion(input: PlanInput): PromotionPlan {
     rollback,
     previousVersion: current?.version ?? null,
     changes,
+    counts,
+    ...(bundle.instructions.length > 0 ? { instructions: bundle.instructions } : {}),
+    ...(settings?.release ? { release: settings.release } : {}),
     diagnostics,
     writes,
     ledger,
   }
+}
+
+/** Rows read top down: what goes away first, then what arrives, what changes, what stays. */
+const ORDER: Record<ChangeAction, number> = { delete: 0, add: 1, update: 2, keep: 3 }
+
+/** The values this environment gives the item instead of the source's: replacements, then `set` overrides. */
+function environmentOverrides(
+  item: Bundle['items'][ItemId],
+  settings: Bundle['environments'][string] | undefined,
+  id: ItemId,
+): NonNullable<PlannedChange['overrides']> {
+  const out: NonNullable<PlannedChange['overrides']> = []
+  const replace = settings?.replace ?? {}
+  for (const ref of item.references) {
+    const target = replace[ref.target]
+    if (target !== undefined) out.push({ path: ref.path.join('.'), kind: 'replace', from: ref.target, to: target })
+  }
+  const set = (settings?.set ?? {})[id] as Record<string, unknown> | undefined
+  for (const [dotted, value] of Object.entries(set ?? {})) {
+    const from = valueAtDotted(item.document, dotted)
+    out.push({ path: dotted, kind: 'set', ...(from !== undefined ? { from } : {}), to: value })
+  }
+  return out
+}
+
+/**
+ * The environment's `set` overrides and `replace`ments checked before anything is written: a path must be
+ * settable, the result must satisfy the kind schema, and a replacement names an item of the same kind.
+ */
+export function checkEnvironmentSettings(
+  pkg: string,
+  envName: string,
+  settings: EnvironmentSettings | undefined,
+  items: Readonly<Record<string, ItemSource | undefined>>,
+  checkSpec?: (kind: string, spec: unknown) => string[],
+): PlanDiagnostic[] {
+  const base = { severity: 'error' as const, package: pkg, environment: envName }
+  const out: PlanDiagnostic[] = []
+  for (const [source, target] of Object.entries(settings?.replace ?? {})) {
+    const kindOf = (id: string) => id.slice(0, id.indexOf('/'))
+    if (kindOf(source) === kindOf(target)) continue
+    out.push({
+      ...base,
+      code: 'replacement-kind-mismatch',
+      item: source as ItemId,
+      at: { path: ['environments', envName, 'replace', source] },
+      message: `${envName} replaces ${source} with ${target}, an item of another kind`,
+      hint: `replace ${source} with a ${kindOf(source)} item`,
+    })
+  }
+  for (const [id, set] of Object.entries(settings?.set ?? {}) as [ItemId, Record<string, unknown>][]) {
+    const item = items[id]
+    if (!item) continue
+    let bad = false
+    for (const [dotted, value] of Object.entries(set ?? {})) {
+      const problem = overrideProblem(item.document, dotted, value)
+      if (problem === undefined) continue
+      bad = true
+      out.push({
+        ...base,
+        code: 'invalid-override',
+        item: id,
+        at: { path: ['environments', envName, 'set', id, dotted], key: true },
+        message: `${envName} cannot set ${dotted} of ${id}: ${problem}`,
+        hint: 'set a field under spec that the kind schema allows, inside the lists that exist',
+      })
+    }
+    if (bad || !checkSpec) continue
+    const doc = environmentDocument(item, settings, id)
+    const problems = checkSpec(doc.kind, doc.spec)
+    if (problems.length === 0) continue
+    out.push({
+      ...base,
+      code: 'invalid-override',
+      item: id,
+      at: { path: ['environments', envName, 'set', id] },
+      message: `${id} in ${envName} does not satisfy the ${doc.kind} kind schema after its overrides: ${problems.slice(0, 3).join('; ')}`,
+      hint: `change the values set for ${id} so that they satisfy kinds/${doc.kind}.schema.json`,
+    })
+  }
+  return out
 }
 
 function ownersByItem(ledgers: ReadonlyMap<string, EnvironmentLedger>): Map<ItemId, string> {

@@ -4,8 +4,25 @@ import { renderDiagnostics } from './diagnostics-text.js'
 import { PLAIN, type Style, table } from './style.js'
 
 const SIGN: Record<string, string> = { add: '+', update: '~', delete: '-', keep: '=' }
+/** Longer values are folded to this many characters, with the rest counted. */
+const FOLD = 60
 
-/** A plan as a person reads it: header, item table, findings. */
+/** A value on one line, folded when long, control characters escaped. */
+export function foldValue(value: unknown, width = FOLD): string {
+  if (value === undefined) return '(none)'
+  const text = (typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value))).replace(
+    // JSON.stringify already escapes C0 controls in strings; this covers the rest (C1, bidi, zero-width).
+    /[\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+  return text.length > width ? `${text.slice(0, width)}… (${text.length - width} more characters)` : text
+}
+
+/**
+ * A plan as a person reads it: header, counts, the release date and instructions, then the changed items
+ * (deletions first) with the fields that change and the values this environment sets; kept items are
+ * counted, not listed.
+ */
 export function renderPlanText(
   plan: PromotionPlan,
   diagnostics: readonly Diagnostic[],
@@ -17,14 +34,28 @@ export function renderPlanText(
   const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : ''
   const from = plan.previousVersion && !plan.rollback ? ` (now ${plan.previousVersion})` : ''
   lines.push(style.bold(`${plan.package}@${plan.version} -> ${plan.environment} [${plan.branch}]`) + rollback + from)
-  const rows = [['', 'item', 'action', 'note']]
-  for (const change of plan.changes) {
-    const replaced = change.replaced ? Object.entries(change.replaced).map(([a, b]) => `${a} -> ${b}`).join(', ') : ''
-    rows.push([SIGN[change.action] ?? ' ', change.item, change.action, [change.note, replaced].filter(Boolean).join('; ')])
+  const { counts } = plan
+  lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
+  if (plan.release) lines.push(`release date in ${plan.environment}: ${plan.release}`)
+  for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
+  const shown = plan.changes.filter((c) => c.action !== 'keep')
+  if (shown.length > 0) {
+    const rows = [['', 'item', 'action', 'note']]
+    for (const change of shown) {
+      rows.push([SIGN[change.action] ?? ' ', change.item, change.action, change.note ?? ''])
+      for (const field of change.fields ?? []) {
+        rows.push(['', `  ${field.path}`, '', `${foldValue(field.from)} -> ${foldValue(field.to)}`])
+      }
+      for (const override of change.overrides ?? []) {
+        const label = override.kind === 'replace' ? `replaced in ${plan.environment}` : `set in ${plan.environment}`
+        const was = override.from === undefined ? '' : ` (source: ${foldValue(override.from)})`
+        rows.push(['', `  ${override.path}`, '', `${label}: ${foldValue(override.to)}${was}`])
+      }
+    }
+    lines.push(table(rows, style))
   }
-  lines.push(table(rows, style))
-  const counts = ['add', 'update', 'delete', 'keep'].map((a) => `${plan.changes.filter((c) => c.action === a).length} ${a}`)
-  lines.push(style.dim(counts.join(', ')))
+  const keptQuietly = plan.changes.length - shown.length
+  if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly} item${keptQuietly === 1 ? '' : 's'} kept as they are (not listed)`))
   if (diagnostics.length > 0) lines.push('', renderDiagnostics(diagnostics, style))
   if (commit) lines.push(style.green(`applied: ${plan.branch} is now at ${commit.slice(0, 12)}`))
   else if (alreadyApplied) lines.push(style.green(`already applied: ${plan.branch} has ${plan.package}@${plan.version}, nothing to change`))

@@ -13,6 +13,8 @@ import {
   sameVersion,
   satisfies,
 } from '../versions/versions.js'
+import { specChecker } from '../promotion/environment-content.js'
+import { checkEnvironmentSettings } from '../promotion/plan-promotion.js'
 
 /**
  * Local validation of every package: items exist, references resolve inside the package, through
@@ -26,6 +28,7 @@ export function validatePackages(model: SourceModel, released: readonly Released
   const environmentNames = new Set(model.config.environments.map((e) => e.name))
   const scheme = (model.config.versioning ?? 'dot') as VersioningScheme
   const unloaded = model.unloaded ?? { definitions: new Set<ItemId>(), packages: new Set<string>() }
+  const checkSpec = specChecker(model.schemas)
 
   for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const contents = packageContents(model, pkg, cache)
@@ -99,6 +102,11 @@ export function validatePackages(model: SourceModel, released: readonly Released
           message: `environment ${env} sets fields of ${id}, which is not in package ${pkg.name}`,
           hint: 'override only items of this package',
         })
+      }
+      // Overrides and replacements must be applicable and keep every item valid for its kind.
+      const items = Object.fromEntries([...contents.items].map(([id, { definition }]) => [id, definition]))
+      for (const { at: where, target: _t, viaReplacement: _v, ...finding } of checkEnvironmentSettings(pkg.name, env, settings, items, checkSpec)) {
+        diagnostics.push({ ...finding, file: pkg.file, ...at(where?.path ?? ['environments', env], where?.key ?? false) })
       }
     }
 

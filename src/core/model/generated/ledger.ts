@@ -13,6 +13,12 @@ export interface EnvironmentLedger {
   items: {
     [k: string]: string
   }
+  /**
+   * Every item as this package delivered it here (after replacements and overrides, before merging with the branch): the sha256 of that file. An item whose delivered digest does not change is kept under install: merge.
+   */
+  delivered?: {
+    [k: string]: string
+  }
   locked?: boolean
   environment?: string
   sourceCommit?: string | null
