@@ -4,6 +4,7 @@ import { renderDiagnostics } from '../core/render/diagnostics-text.js'
 import { COLOR, PLAIN, type Style } from '../core/render/style.js'
 import { UsageError } from '../commands/errors.js'
 import { COMMANDS, USAGE } from './commands.js'
+import { type Progress, terminalProgress } from './progress.js'
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean }
@@ -16,7 +17,8 @@ export interface CliContext {
   style: Style
   json: boolean
   print(text: string): void
-  progress(text: string): void
+  /** Progress of long work, drawn on stderr at a terminal only. */
+  progress: Progress
 }
 
 /** Exit codes: 0 success, 1 the work was done and found errors, 2 the command could not run. */
@@ -54,13 +56,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     json,
     style: colour ? COLOR : PLAIN,
     print: (text) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    progress: (text) => {
-      if (io.stderr.isTTY && !json) io.stderr.write(`\r\u001b[2K${text}`)
-    },
+    progress: terminalProgress(io.stderr, !json),
   }
   try {
     return await command.run(parsed.positionals, values, context)
   } catch (error) {
+    context.progress.done()
     if (error instanceof UsageError) {
       if (json) context.print(JSON.stringify({ ok: false, error: error.message, diagnostics: error.diagnostics }))
       else {

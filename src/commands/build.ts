@@ -17,6 +17,8 @@ export interface BuildOptions {
   all: boolean
   debug: boolean
   out?: string
+  /** Called as packages are built: (phase, done, total). */
+  onProgress?: (phase: string, done: number, total: number) => void
 }
 
 export interface BuiltArtifact {
@@ -63,7 +65,9 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
   const artifacts: BuiltArtifact[] = []
   const previousCache = new Map<string, Record<string, { digest: string }>>()
-  for (const name of names) {
+  const progress = options.onProgress ?? (() => {})
+  for (const [index, name] of names.entries()) {
+    progress(`building ${name}`, index, names.length)
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
@@ -123,6 +127,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       delta: built.bundle.delta,
     })
   }
+  progress('built', names.length, names.length)
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }
 

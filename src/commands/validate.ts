@@ -14,6 +14,8 @@ export interface ValidateOptions {
   environments: string[]
   /** Policy read from the default branch; the tree being validated never supplies its own. */
   config?: GantryConfig
+  /** Called as packages are checked against environments: (phase, done, total). */
+  onProgress?: (phase: string, done: number, total: number) => void
 }
 
 export interface ValidateResult {
@@ -44,8 +46,12 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
   }
   const diagnostics = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
   const plans: PromotionPlan[] = []
-  for (const environment of options.environments) {
-    const result = await validateAgainstEnvironment(repository, environment, diagnostics)
+  const progress = options.onProgress ?? (() => {})
+  const steps = options.environments.length * repository.model.packages.size
+  for (const [index, environment] of options.environments.entries()) {
+    const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) =>
+      progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps),
+    )
     plans.push(...result)
   }
   sortDiagnostics(diagnostics)
@@ -56,12 +62,13 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
 /** Findings that promoting the package's dependencies first would clear are warnings here, errors at apply. */
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version'])
 
-async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[]): Promise<PromotionPlan[]> {
+async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[], onPackage: (done: number) => void = () => {}): Promise<PromotionPlan[]> {
   const { model, git, config, paths } = repository
   const environment = config.environments.find((e) => e.name === envName)!
   const cache = new Map<string, PackageContents>()
   const plans: PromotionPlan[] = []
-  for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const [index, pkg] of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name)).entries()) {
+    onPackage(index)
     const contents = packageContents(model, pkg, cache)
     if (contents.missing.length > 0) continue
     const content = bundleContent(pkg.manifest, contents)
