@@ -3,9 +3,11 @@ import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
-import { type ItemId, parseItemId } from '../core/names.js'
+import { type ItemId, itemId, parseItemId } from '../core/names.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
+import { findReferences } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
+import { readYaml } from '../core/yaml/read-yaml.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface EnvironmentStatus {
@@ -27,7 +29,10 @@ export interface StatusResult {
   ok: boolean
   environments: { name: string; branch: string; head: string | null }[]
   packages: PackageStatus[]
-  /** Drift on environment branches: locked items changed (error), local customizations, unowned items. */
+  /**
+   * Drift on environment branches: locked items changed (error), local customizations, unowned items, and
+   * references of installed items to items that are not on the branch (error).
+   */
   drift: Diagnostic[]
 }
 
@@ -106,6 +111,35 @@ async function findDrift(
     })
   }
   const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+  const present = new Set(listed.map((entry) => entry.path))
+  // References of installed items must resolve on the branch. Only the items already read above are parsed,
+  // and only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref).
+  for (const id of ids) {
+    const bytes = blobs.get(`${head}:${itemPath(paths, id)}`)
+    const parsedId = parseItemId(id)
+    const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined
+    if (!bytes || !schema) continue
+    const file = itemPath(paths, id)
+    const read = readYaml(file, bytes)
+    if (!read.parsed) continue
+    const spec = (read.parsed.value as { spec?: unknown } | null)?.spec
+    for (const ref of findReferences(schema, spec)) {
+      const target = itemId(ref.kind, ref.name)
+      if (present.has(itemPath(paths, target))) continue
+      const ledger = owned.get(id)!
+      out.push({
+        severity: 'error',
+        code: 'unresolved-in-environment',
+        file,
+        ...read.parsed.positionOf(ref.path),
+        package: ledger.package,
+        item: id,
+        environment: env,
+        message: `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
+        hint: `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
+      })
+    }
+  }
   for (const entry of listed) {
     const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
     const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
