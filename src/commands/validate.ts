@@ -67,18 +67,24 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
   const environment = config.environments.find((e) => e.name === envName)!
   const cache = new Map<string, PackageContents>()
   const plans: PromotionPlan[] = []
-  for (const [index, pkg] of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name)).entries()) {
-    onPackage(index)
+  // Every package's bundle first, then the branch read once for all of them: its head, its ledgers and the
+  // items any package's plan needs, in one batch, instead of once per package.
+  const prepared: { pkg: (typeof model.packages extends Map<string, infer P> ? P : never); contents: PackageContents; bundle: Bundle; digest: string }[] = []
+  for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const contents = packageContents(model, pkg, cache)
     if (contents.missing.length > 0) continue
     const content = bundleContent(pkg.manifest, contents)
     const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
     // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
-    const bundle = JSON.parse(serialized.bytes) as Bundle
-    const digest = serialized.digest
-    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
-      itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
-    )
+    prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes) as Bundle, digest: serialized.digest })
+  }
+  const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => {
+    const ids = new Set<ItemId>()
+    for (const { pkg, bundle } of prepared) for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name))) ids.add(id)
+    return [...ids]
+  })
+  for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
+    onPackage(index)
     const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false })
     plans.push(plan)
     // A branch that does not exist yet holds nothing to check against: its first apply creates it.
