@@ -253,7 +253,7 @@ export function readYaml(
     (p) => !exhausted(p) || overflows++ === 0,
   )
   for (const problem of problems.slice(0, MAX_PROBLEMS_PER_FILE)) {
-    let offset = problem.pos[0]
+    const offset = problem.pos[0]
     if (problem.code === 'MISSING_CHAR' && /^Missing closing .quote/.test(problem.message)) {
       // The parser notices a quote left open where the text ends (often the end of the file): point at the
       // quote that opens it, which is where the author has to look.
