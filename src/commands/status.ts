@@ -1,13 +1,15 @@
+import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { readLedgers } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
-import { type ItemId, itemId, parseItemId } from '../core/names.js'
+import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { findReferences } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
-import { readYaml } from '../core/yaml/read-yaml.js'
+import { loadKindSchemas } from '../core/source/load-source.js'
+import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface EnvironmentStatus {
@@ -38,11 +40,25 @@ export interface StatusResult {
 
 /** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
 export async function statusCommand(options: { repo: string }): Promise<StatusResult> {
-  const repository = await openRepository(options.repo)
-  return deriveStatus(repository)
+  // Status shows tags, ledgers and branches: it reads gantry.yaml, the kind schemas (what refers to what) and
+  // the names of the package files, and parses no definition or package of the source.
+  const repository = await openRepository(options.repo, { sources: false })
+  const { paths } = repository
+  const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes)
+  loadKindSchemas(snapshot, paths, repository.model.schemas)
+  const names: string[] = []
+  for (const file of snapshot.keys()) {
+    const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
+    if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
+  }
+  return deriveStatus(repository, names)
 }
 
-export async function deriveStatus(repository: OpenRepository): Promise<StatusResult> {
+/** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
+export async function deriveStatus(
+  repository: OpenRepository,
+  packageNames: readonly string[] = [...repository.model.packages.keys()],
+): Promise<StatusResult> {
   const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
   const environments: StatusResult['environments'] = []
@@ -54,7 +70,7 @@ export async function deriveStatus(repository: OpenRepository): Promise<StatusRe
     ledgersByEnv.set(env.name, ledgers)
     if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
   }
-  const names = new Set([...model.packages.keys(), ...repository.released.map((r) => r.package)])
+  const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
   const packages: PackageStatus[] = [...names].sort().map((name) => {
     const versions = versionsOf(repository.released, name)

@@ -77,6 +77,17 @@ export function loadSource(
   }
 }
 
+/**
+ * Only the kind schemas of a snapshot, for commands that need to know what refers to what and nothing of the
+ * definitions or packages (status): the diagnostics of the kinds that did not load.
+ */
+export function loadKindSchemas(snapshot: SourceSnapshot, paths: SourcePaths, schemas: SchemaRegistry): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
+  const files = [...snapshot.keys()].filter((f) => f.startsWith(`${paths.kinds}/`) && snapshot.get(f)?.type === 'file').sort()
+  loadKinds(snapshot, files, paths, schemas, diagnostics)
+  return diagnostics
+}
+
 function loadKinds(
   snapshot: SourceSnapshot,
   files: string[],
