@@ -1,12 +1,13 @@
 /**
- * Whole-repository validation against its floor: `gantry validate --format json` on a generated repository
- * vs. a bare script that only reads and YAML-parses the same files, each its own process, alternated.
+ * Whole-repository validation against its floors: `gantry validate --format json` on a generated repository
+ * vs. bare scripts that only read and YAML-parse the same files, one with the `yaml` package Gantry uses, one
+ * with js-yaml (the fastest well-kept YAML parser on npm), each its own process, alternated in every round.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type GenerateOptions, generateRepository, writeRepository } from './generate-repository.js'
-import { type Run, type Summary, expectExit, runNode, summarize } from './measure.js'
-import { CLI, DATA_DIR, FLOOR_PARSE, generatorKey } from './paths.js'
+import { type Run, type Summary, expectExit, median, runNode, summarize } from './measure.js'
+import { CLI, DATA_DIR, FLOOR_PARSE, FLOOR_PARSE_JS_YAML, generatorKey } from './paths.js'
 
 export interface ValidateBenchOptions {
   repository: GenerateOptions
@@ -18,9 +19,17 @@ export interface ValidateBenchResult {
   repository: GenerateOptions & { files: number; bytes: number; references: number }
   gantry: Summary
   floor: Summary
+  /** The js-yaml floor. */
+  floorJsYaml: Summary
   /** Best gantry wall time over best floor wall time. */
   ratio: number
   cpuRatio: number
+  /** Median over the rounds of gantry's CPU time over the js-yaml floor's in the same round. */
+  cpuRatioJsYaml: number
+  /** Median over the rounds of gantry's CPU time over the `yaml` floor's in the same round. */
+  cpuRatioYaml: number
+  /** Peak RSS of gantry over that of the js-yaml floor. */
+  memoryRatioJsYaml: number
 }
 
 /** Generates (or reuses) the repository for `options`, committed in git. */
@@ -70,9 +79,9 @@ export function runValidateBench(options: ValidateBenchOptions): ValidateBenchRe
     }
     return run
   }
-  const floor = (): Run => {
-    const run = runNode(FLOOR_PARSE, [repository.dir])
-    expectExit(run, 0, 'floor-parse')
+  const floor = (script = FLOOR_PARSE): Run => {
+    const run = runNode(script, [repository.dir])
+    expectExit(run, 0, script)
     const { files } = JSON.parse(run.stdout) as { files: number }
     if (files < repository.files - 3)
       throw new Error(`floor-parse read ${files} files, expected about ${repository.files}`)
@@ -81,17 +90,22 @@ export function runValidateBench(options: ValidateBenchOptions): ValidateBenchRe
   // One untimed run of each warms the page cache and the compile caches alike.
   gantry()
   floor()
+  floor(FLOOR_PARSE_JS_YAML)
   const gantryRuns: Run[] = []
   const floorRuns: Run[] = []
+  const fastRuns: Run[] = []
   for (let i = 0; i < options.runs; i++) {
     gantryRuns.push(gantry())
     floorRuns.push(floor())
+    fastRuns.push(floor(FLOOR_PARSE_JS_YAML))
     log(
-      `  run ${i + 1}/${options.runs}: gantry ${Math.round(gantryRuns[i]!.wallMs)} ms, floor ${Math.round(floorRuns[i]!.wallMs)} ms`,
+      `  run ${i + 1}/${options.runs}: gantry ${Math.round(gantryRuns[i]!.cpuMs)} ms cpu, yaml floor ${Math.round(floorRuns[i]!.cpuMs)} ms, js-yaml floor ${Math.round(fastRuns[i]!.cpuMs)} ms`,
     )
   }
   const g = summarize(gantryRuns)
   const f = summarize(floorRuns)
+  const fast = summarize(fastRuns)
+  const paired = (floors: Run[]) => median(gantryRuns.map((run, i) => run.cpuMs / floors[i]!.cpuMs))
   return {
     repository: {
       ...options.repository,
@@ -101,7 +115,11 @@ export function runValidateBench(options: ValidateBenchOptions): ValidateBenchRe
     },
     gantry: g,
     floor: f,
+    floorJsYaml: fast,
     ratio: g.bestWallMs / f.bestWallMs,
     cpuRatio: g.bestCpuMs / f.bestCpuMs,
+    cpuRatioJsYaml: paired(fastRuns),
+    cpuRatioYaml: paired(floorRuns),
+    memoryRatioJsYaml: g.rssKb / fast.rssKb,
   }
 }

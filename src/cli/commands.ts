@@ -77,7 +77,8 @@ export const COMMANDS: Record<string, CliCommand> = {
     async run(positionals, values, context) {
       expectPositionals(positionals, 0, this.usage)
       const environments = values.env as string[]
-      const result = await validateRepository({ repo: values.repo as string, environments })
+      const result = await validateRepository({ repo: values.repo as string, environments, onProgress: context.progress.report })
+      context.progress.done()
       if (context.json) {
         context.print(JSON.stringify({ ok: result.ok, errors: result.errors, warnings: result.warnings, diagnostics: result.diagnostics }))
       } else {
@@ -94,15 +95,15 @@ export const COMMANDS: Record<string, CliCommand> = {
     options: { repo, format, all: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false }, out: { type: 'string' } },
     async run(positionals, values, context) {
       if (positionals.length > 0 && values.all) throw new UsageError('name packages or pass --all, not both')
-      context.progress('building...')
       const result = await buildPackages({
         repo: values.repo as string,
         packages: positionals,
         all: values.all === true,
         debug: values.debug === true,
         ...(typeof values.out === 'string' ? { out: values.out } : {}),
+        onProgress: context.progress.report,
       })
-      context.progress('')
+      context.progress.done()
       if (context.json) {
         context.print(
           JSON.stringify({

@@ -5,6 +5,7 @@ import { COLOR, PLAIN, type Style } from '../core/render/style.js'
 import { UsageError } from '../commands/errors.js'
 import { printable, printableJson, printableText } from '../core/names.js'
 import { COMMANDS, USAGE } from './commands.js'
+import { type Progress, terminalProgress } from './progress.js'
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean }
@@ -17,7 +18,8 @@ export interface CliContext {
   style: Style
   json: boolean
   print(text: string): void
-  progress(text: string): void
+  /** Progress of long work, drawn on stderr at a terminal only. */
+  progress: Progress
 }
 
 /** Exit codes: 0 success, 1 the work was done and found errors, 2 the command could not run. */
@@ -72,13 +74,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       const safe = json ? printableJson(text) : terminalText(text, colour)
       io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`)
     },
-    progress: (text) => {
-      if (io.stderr.isTTY && !json) io.stderr.write(`\r\u001b[2K${text}`)
-    },
+    progress: terminalProgress(io.stderr, !json),
   }
   try {
     return await command.run(parsed.positionals, values, context)
   } catch (error) {
+    context.progress.done()
     if (error instanceof UsageError) {
       if (json) return fail(error.message, error.diagnostics)
       io.stderr.write(`gantry ${verb}: ${printableText(error.message)}\n`)

@@ -9,7 +9,7 @@ import {
 } from '../core/bundle/bundle.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
-import { packageContents } from '../core/model/package-contents.js'
+import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { compareVersions, sameVersion } from '../core/versions/versions.js'
 import { UsageError } from './errors.js'
@@ -53,9 +53,15 @@ export async function assembleBundle(
     const key = `${previous.commit}:${pkgName}`
     previousItems = previousCache.get(key)
     if (!previousItems) {
+      // Each earlier commit is opened once per build: the items of every package there are kept (digests
+      // only), for the other packages released at the same commit.
       const then = await openRepository(repository.dir, { commit: previous.commit })
-      const thenPkg = then.model.packages.get(pkgName)
-      previousItems = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg)).items : {}
+      const contentsCache = new Map<string, PackageContents>()
+      for (const thenPkg of then.model.packages.values()) {
+        const items = bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items
+        previousCache.set(`${previous.commit}:${thenPkg.name}`, items)
+      }
+      previousItems = previousCache.get(key) ?? {}
       previousCache.set(key, previousItems)
     }
   }

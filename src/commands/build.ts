@@ -17,6 +17,8 @@ export interface BuildOptions {
   all: boolean
   debug: boolean
   out?: string
+  /** Called as packages are built: (phase, done, total). */
+  onProgress?: (phase: string, done: number, total: number) => void
 }
 
 export interface BuiltArtifact {
@@ -61,9 +63,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const scheme = (repository.config.versioning ?? 'dot') as VersioningScheme
   // Relative to the repository, like the default; an absolute folder as it is.
   const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
-  const artifacts: BuiltArtifact[] = []
+  let artifacts: BuiltArtifact[] = []
+  const pending: { index: number; name: string; commit: string; message: string }[] = []
   const previousCache = new Map<string, Record<string, { digest: string }>>()
-  for (const name of names) {
+  const progress = options.onProgress ?? (() => {})
+  for (const [index, name] of names.entries()) {
+    progress(`building ${name}`, index, names.length)
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
@@ -99,15 +104,9 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
           continue
         }
       } else {
-        created = await repository.git.createAnnotatedTag(tag, head!, tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes), GANTRY_IDENTITY)
-        if (!created) {
-          // Someone tagged it between our read and our write: adopt it only if it is the same content.
-          const again = versionsOf(await readReleasedVersions(repository.git), name).find((r) => r.version === version)
-          if (again?.digest !== built.digest) {
-            diagnostics.push({ severity: 'error', code: 'version-exists', package: name, message: `${tag} was created meanwhile with other content`, hint: 'build again' })
-            continue
-          }
-        }
+        // Written with the others after the loop, in one batch.
+        pending.push({ index: artifacts.length, name: tag, commit: head!, message: tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes) })
+        created = true
       }
     }
     artifacts.push({
@@ -123,5 +122,22 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       delta: built.bundle.delta,
     })
   }
+  progress('built', names.length, names.length)
+  const results = await repository.git.createAnnotatedTags(pending, GANTRY_IDENTITY)
+  const lost = new Set<number>()
+  let current: Awaited<ReturnType<typeof readReleasedVersions>> | undefined
+  for (const [i, t] of pending.entries()) {
+    if (results[i]) continue
+    // Someone tagged it between our read and our write: adopt it only if it is the same content.
+    const artifact = artifacts[t.index]!
+    current ??= await readReleasedVersions(repository.git)
+    const again = versionsOf(current, artifact.package).find((r) => r.version === artifact.version)
+    artifact.created = false
+    if (again?.digest !== artifact.digest) {
+      lost.add(t.index)
+      diagnostics.push({ severity: 'error', code: 'version-exists', package: artifact.package, message: `${t.name} was created meanwhile with other content`, hint: 'build again' })
+    }
+  }
+  if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }

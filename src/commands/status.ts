@@ -1,11 +1,15 @@
+import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { readLedgers } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
-import { type ItemId, parseItemId } from '../core/names.js'
+import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
+import { findReferences } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
+import { loadKindSchemas } from '../core/source/load-source.js'
+import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface EnvironmentStatus {
@@ -27,17 +31,34 @@ export interface StatusResult {
   ok: boolean
   environments: { name: string; branch: string; head: string | null }[]
   packages: PackageStatus[]
-  /** Drift on environment branches: locked items changed (error), local customizations, unowned items. */
+  /**
+   * Drift on environment branches: locked items changed (error), local customizations, unowned items, and
+   * references of installed items to items that are not on the branch (error).
+   */
   drift: Diagnostic[]
 }
 
 /** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
 export async function statusCommand(options: { repo: string }): Promise<StatusResult> {
-  const repository = await openRepository(options.repo)
-  return deriveStatus(repository)
+  // Status shows tags, ledgers and branches: it reads gantry.yaml, the kind schemas (what refers to what) and
+  // the names of the package files, and parses no definition or package of the source.
+  const repository = await openRepository(options.repo, { sources: false })
+  const { paths } = repository
+  const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes)
+  loadKindSchemas(snapshot, paths, repository.model.schemas)
+  const names: string[] = []
+  for (const file of snapshot.keys()) {
+    const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
+    if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
+  }
+  return deriveStatus(repository, names)
 }
 
-export async function deriveStatus(repository: OpenRepository): Promise<StatusResult> {
+/** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
+export async function deriveStatus(
+  repository: OpenRepository,
+  packageNames: readonly string[] = [...repository.model.packages.keys()],
+): Promise<StatusResult> {
   const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
   const environments: StatusResult['environments'] = []
@@ -49,7 +70,7 @@ export async function deriveStatus(repository: OpenRepository): Promise<StatusRe
     ledgersByEnv.set(env.name, ledgers)
     if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
   }
-  const names = new Set([...model.packages.keys(), ...repository.released.map((r) => r.package)])
+  const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
   const packages: PackageStatus[] = [...names].sort().map((name) => {
     const versions = versionsOf(repository.released, name)
@@ -106,6 +127,35 @@ async function findDrift(
     })
   }
   const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+  const present = new Set(listed.map((entry) => entry.path))
+  // References of installed items must resolve on the branch. Only the items already read above are parsed,
+  // and only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref).
+  for (const id of ids) {
+    const bytes = blobs.get(`${head}:${itemPath(paths, id)}`)
+    const parsedId = parseItemId(id)
+    const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined
+    if (!bytes || !schema) continue
+    const file = itemPath(paths, id)
+    const read = readYaml(file, bytes)
+    if (!read.parsed) continue
+    const spec = (read.parsed.value as { spec?: unknown } | null)?.spec
+    for (const ref of findReferences(schema, spec)) {
+      const target = itemId(ref.kind, ref.name)
+      if (present.has(itemPath(paths, target))) continue
+      const ledger = owned.get(id)!
+      out.push({
+        severity: 'error',
+        code: 'unresolved-in-environment',
+        file,
+        ...read.parsed.positionOf(ref.path),
+        package: ledger.package,
+        item: id,
+        environment: env,
+        message: `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
+        hint: `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
+      })
+    }
+  }
   for (const entry of listed) {
     const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
     const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined

@@ -15,6 +15,8 @@ export interface ValidateOptions {
   environments: string[]
   /** Policy read from the default branch; the tree being validated never supplies its own. */
   config?: GantryConfig
+  /** Called as packages are checked against environments: (phase, done, total). */
+  onProgress?: (phase: string, done: number, total: number) => void
 }
 
 export interface ValidateResult {
@@ -45,8 +47,12 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
   }
   const diagnostics = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
   const plans: PromotionPlan[] = []
-  for (const environment of options.environments) {
-    const result = await validateAgainstEnvironment(repository, environment, diagnostics)
+  const progress = options.onProgress ?? (() => {})
+  const steps = options.environments.length * repository.model.packages.size
+  for (const [index, environment] of options.environments.entries()) {
+    const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) =>
+      progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps),
+    )
     plans.push(...result)
   }
   sortDiagnostics(diagnostics)
@@ -58,22 +64,29 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version'])
 const LOCAL_CODES = new Set(['invalid-override', 'replacement-kind-mismatch'])
 
-async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[]): Promise<PromotionPlan[]> {
+async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[], onPackage: (done: number) => void = () => {}): Promise<PromotionPlan[]> {
   const { model, git, config, paths } = repository
   const environment = config.environments.find((e) => e.name === envName)!
   const cache = new Map<string, PackageContents>()
   const plans: PromotionPlan[] = []
+  // Every package's bundle first, then the branch read once for all of them: its head, its ledgers and the
+  // items any package's plan needs, in one batch, instead of once per package.
+  const prepared: { pkg: (typeof model.packages extends Map<string, infer P> ? P : never); contents: PackageContents; bundle: Bundle; digest: string }[] = []
   for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const contents = packageContents(model, pkg, cache)
     if (contents.missing.length > 0) continue
     const content = bundleContent(pkg.manifest, contents)
     const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
     // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
-    const bundle = JSON.parse(serialized.bytes) as Bundle
-    const digest = serialized.digest
-    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) =>
-      itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)),
-    )
+    prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes) as Bundle, digest: serialized.digest })
+  }
+  const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => {
+    const ids = new Set<ItemId>()
+    for (const { pkg, bundle } of prepared) for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name))) ids.add(id)
+    return [...ids]
+  })
+  for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
+    onPackage(index)
     const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec: specChecker(model.schemas) })
     plans.push(plan)
     // A branch that does not exist yet is checked as an empty one: its first apply creates it.

@@ -35,6 +35,7 @@ export type DiagnosticCode =
   | 'ignored-file'
   | 'unsafe-schema'
   | 'invalid-ledger'
+  | 'more-findings'
 
 export interface Diagnostic {
   severity: Severity

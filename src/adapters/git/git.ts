@@ -142,7 +142,7 @@ export class Git {
    */
   async writeObjects(
     contents: readonly (string | Uint8Array)[],
-    type: 'blob' | 'tree' = 'blob',
+    type: 'blob' | 'tree' | 'tag' = 'blob',
   ): Promise<string[]> {
     if (contents.length === 0) return []
     const folder = await mkdtemp(join(tmpdir(), 'gantry-objects-'))
@@ -208,6 +208,33 @@ export class Git {
       else if (line.startsWith('branch ')) branches.set(line.slice('branch '.length), path)
     }
     return branches
+  }
+
+  /**
+   * Creates many annotated tags with two processes whatever their number: the tag objects written in one
+   * hash-object (which checks their format), the refs created in one update-ref transaction. Returns, per
+   * tag, whether it was created; a tag that already exists is left as it is (false). The message is stored
+   * as given, ending with a newline.
+   */
+  async createAnnotatedTags(
+    tags: readonly { name: string; commit: string; message: string }[],
+    identity: Identity,
+  ): Promise<boolean[]> {
+    if (tags.length === 0) return []
+    const tagger = `${identity.name} <${identity.email}> ${gitDate(identity.date)}`
+    const objects = tags.map(
+      (t) =>
+        `object ${t.commit}\ntype commit\ntag ${t.name}\ntagger ${tagger}\n\n${t.message.endsWith('\n') ? t.message : `${t.message}\n`}`,
+    )
+    const ids = await this.writeObjects(objects, 'tag')
+    // One transaction: "create" fails when the ref exists, and then nothing of the transaction is written.
+    const input = tags.map((t, i) => `create refs/tags/${t.name} ${ids[i]}\n`).join('')
+    const all = await this.run(['update-ref', '--stdin'], { input, okCodes: [1, 128] })
+    if (all.code === 0) return tags.map(() => true)
+    // Someone created one of them meanwhile (rare): each on its own, so the others are still created.
+    const created: boolean[] = []
+    for (const [i, t] of tags.entries()) created.push(await this.updateRef(`refs/tags/${t.name}`, ids[i]!, undefined))
+    return created
   }
 
   async createAnnotatedTag(name: string, commit: string, message: string, identity: Identity): Promise<boolean> {
@@ -333,6 +360,14 @@ export interface Identity {
   name: string
   email: string
   date?: string
+}
+
+/** A date as git writes it in an object (`<seconds> <zone>`), from an identity's date or now. */
+function gitDate(date: string | undefined): string {
+  const raw = date ? /^@?(\d+)(?: ([+-]\d{4}))?$/.exec(date.trim()) : null
+  if (raw) return `${raw[1]} ${raw[2] ?? '+0000'}`
+  const ms = date ? Date.parse(date) : Date.now()
+  return `${Math.floor((Number.isNaN(ms) ? Date.now() : ms) / 1000)} +0000`
 }
 
 export const GANTRY_IDENTITY: Identity = { name: 'Gantry', email: 'gantry@users.noreply.local' }

@@ -20,6 +20,7 @@ import {
   positionInText,
 } from '../yaml/read-yaml.js'
 import { ignoredSourceFiles } from './load-config.js'
+import { append, boundFindings } from './bound-findings.js'
 import { readEntry } from './read-entry.js'
 
 export interface LoadedSource {
@@ -49,7 +50,7 @@ export function loadSource(
         (root) => file === root || file.startsWith(`${root}/`),
       )
     )
-      diagnostics.push(...readEntry(snapshot, file, limits).diagnostics)
+      append(diagnostics, readEntry(snapshot, file, limits).diagnostics)
   }
   const under = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`))
   diagnostics.push(...ignoredSourceFiles(files, paths))
@@ -72,7 +73,21 @@ export function loadSource(
         if (name && !packages.has(name)) unloaded.packages.add(name)
     }
   }
-  return { model: { config, paths, schemas, definitions, packages, unloaded }, diagnostics }
+  return {
+    model: { config, paths, schemas, definitions, packages, unloaded },
+    diagnostics: boundFindings(diagnostics),
+  }
+}
+
+/**
+ * Only the kind schemas of a snapshot, for commands that need to know what refers to what and nothing of the
+ * definitions or packages (status): the diagnostics of the kinds that did not load.
+ */
+export function loadKindSchemas(snapshot: SourceSnapshot, paths: SourcePaths, schemas: SchemaRegistry): Diagnostic[] {
+  const diagnostics: Diagnostic[] = []
+  const files = [...snapshot.keys()].filter((f) => f.startsWith(`${paths.kinds}/`) && snapshot.get(f)?.type === 'file').sort()
+  loadKinds(snapshot, files, paths, schemas, diagnostics)
+  return diagnostics
 }
 
 function loadKinds(
@@ -111,7 +126,7 @@ function loadKinds(
     const entry = snapshot.get(file)
     if (entry?.type !== 'file') {
       const read = readEntry(snapshot, file, DEFAULT_YAML_LIMITS)
-      diagnostics.push(...read.diagnostics)
+      append(diagnostics, read.diagnostics)
       continue
     }
     const text = new TextDecoder().decode(entry.bytes)
@@ -155,7 +170,7 @@ function loadDefinitions(
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
-    diagnostics.push(...read.diagnostics)
+    append(diagnostics, read.diagnostics)
     const parsed = read.parsed
     if (!parsed) continue
     const doc = parsed.value as Definition['document']
@@ -165,7 +180,7 @@ function loadDefinitions(
     names.name(['name'], fields.name, 'name')
     const envelope = names.merge(schemas.validateBuiltIn('definition', parsed))
     if (envelope.length > 0) {
-      diagnostics.push(...envelope)
+      append(diagnostics, envelope)
       continue
     }
     const id = itemId(doc.kind, doc.name)
@@ -188,7 +203,7 @@ function loadDefinitions(
     }
     const specDiagnostics = schemas.validateSpec(doc.kind, parsed, doc.spec)
     if (specDiagnostics.length > 0) {
-      diagnostics.push(...specDiagnostics.map((d) => ({ ...d, item: id })))
+      append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
     const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) =>
@@ -237,13 +252,13 @@ function loadPackages(
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
-    diagnostics.push(...read.diagnostics)
+    append(diagnostics, read.diagnostics)
     const parsed = read.parsed
     if (!parsed) continue
     const manifest = parsed.value as GantryPackage
     const problems = checkPackageNames(parsed).merge(schemas.validateBuiltIn('package', parsed))
     if (problems.length > 0) {
-      diagnostics.push(...problems)
+      append(diagnostics, problems)
       continue
     }
     const expected = `${paths.packages}/${manifest.name}.yaml`

@@ -1,5 +1,6 @@
 import { bundleContent, contentDigest } from '../bundle/bundle.js'
 import type { Diagnostic } from '../diagnostics.js'
+import { boundFindings } from '../source/bound-findings.js'
 import { type PackageContents, packageContents, packagesHolding } from '../model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../model/released-version.js'
 import type { PackageSource, SourceModel } from '../model/source-model.js'
@@ -127,8 +128,8 @@ export function validatePackages(model: SourceModel, released: readonly Released
       }
     }
   }
-  diagnostics.push(...findCycles(model))
-  return diagnostics
+  for (const d of findCycles(model)) diagnostics.push(d)
+  return boundFindings(diagnostics)
 }
 
 function checkDependencies(

@@ -8,6 +8,9 @@ import {
   isSeq,
   parseAllDocuments,
   type Node as YamlNode,
+  type Pair,
+  Parser,
+  type YAMLMap,
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
@@ -42,6 +45,8 @@ export type DocumentPath = readonly (string | number)[]
  */
 export class ParsedYaml {
   private tree: { document: Document; lineCounter: LineCounter } | undefined
+  /** Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays O(1). */
+  private readonly keyIndex = new WeakMap<object, Map<string, Pair>>()
 
   constructor(
     readonly file: string,
@@ -77,7 +82,7 @@ export class ParsedYaml {
     let found: { offset: number } | undefined = rangeStart(node)
     for (const [index, segment] of path.entries()) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment))
+        const pair = this.pairs(node).get(String(segment))
         if (!pair) return { offset: found?.offset ?? 0, node, complete: false }
         const last = index === path.length - 1
         if (last && options.key)
@@ -89,6 +94,18 @@ export class ParsedYaml {
       found = rangeStart(node) ?? found
     }
     return { offset: found?.offset ?? 0, node, complete: true }
+  }
+
+  private pairs(map: YAMLMap): Map<string, Pair> {
+    let index = this.keyIndex.get(map)
+    if (!index) {
+      index = new Map()
+      // The first pair with a key wins, as a search from the start would find it.
+      for (const p of map.items)
+        if (isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p)
+      this.keyIndex.set(map, index)
+    }
+    return index
   }
 
   position(offset: number): Position {
@@ -237,6 +254,22 @@ export function readYaml(
   )
   for (const problem of problems.slice(0, MAX_PROBLEMS_PER_FILE)) {
     const offset = problem.pos[0]
+    if (problem.code === 'MISSING_CHAR' && /^Missing closing .quote/.test(problem.message)) {
+      // The parser notices a quote left open where the text ends (often the end of the file): point at the
+      // quote that opens it, which is where the author has to look.
+      const opening = unclosedQuoteBefore(text, offset)
+      if (opening !== undefined) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'yaml-syntax',
+          file,
+          message: `this ${text[opening]} quote is never closed`,
+          ...at(opening),
+          hint: `close the quote where the value ends, or remove it`,
+        })
+        continue
+      }
+    }
     if (exhausted(problem)) {
       diagnostics.push({
         severity: 'error',
@@ -297,6 +330,31 @@ function moreProblems(file: string, total: number): Diagnostic {
     message: `${file} has ${total - MAX_PROBLEMS_PER_FILE} more problems than the ${MAX_PROBLEMS_PER_FILE} listed`,
     hint: 'fix the first ones; later problems often follow from them',
   }
+}
+
+/**
+ * Offset of the opening quote of the quoted scalar that runs to `end` without its closing quote, found in the
+ * parser's concrete syntax tree (walked without recursion), or undefined when there is none.
+ */
+function unclosedQuoteBefore(text: string, end: number): number | undefined {
+  let best: number | undefined
+  const stack: unknown[] = [...new Parser().parse(text)]
+  while (stack.length > 0) {
+    const token = stack.pop()
+    if (!token || typeof token !== 'object') continue
+    const { type, offset, source } = token as { type?: unknown; offset?: unknown; source?: unknown }
+    if (
+      (type === 'double-quoted-scalar' || type === 'single-quoted-scalar') &&
+      typeof offset === 'number' &&
+      typeof source === 'string' &&
+      offset + source.length >= end &&
+      offset <= end &&
+      (best === undefined || offset < best)
+    )
+      best = offset
+    for (const value of Object.values(token)) if (value && typeof value === 'object') stack.push(value)
+  }
+  return best
 }
 
 function describeYamlProblem(problem: YAMLError | YAMLWarning): string {

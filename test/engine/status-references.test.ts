@@ -1,0 +1,47 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { apply, build, expectExit, makeSourceRepo } from './fixture.js'
+import { cli, cliJson, commitToBranch, show, tempDir } from './helpers.js'
+
+const temp = tempDir('gantry-status-refs-')
+afterAll(() => temp.cleanup())
+
+interface StatusJson {
+  ok: boolean
+  drift: { severity: string; code: string; item?: string; environment?: string; file?: string; package?: string; line?: number; column?: number; message: string }[]
+}
+
+let repo: string
+beforeAll(async () => {
+  repo = join(temp.dir, 'repo')
+  makeSourceRepo(repo)
+  expectExit(await build(repo), 0)
+  expectExit(await apply(repo, 'base', 'dev'), 0)
+  expectExit(await apply(repo, 'app', 'dev'), 0)
+})
+
+test('status reports a reference of an installed item to an item that is not on the branch (exit 1)', async () => {
+  const clean = await cliJson<StatusJson>(repo, ['status'])
+  expect(clean.json.drift.filter((d) => d.code === 'unresolved-in-environment')).toEqual([])
+  // The connection app's task uses is deleted by hand on env/dev.
+  commitToBranch(repo, 'env/dev', { 'definitions/conn/db.yaml': null })
+  const { code, json } = await cliJson<StatusJson>(repo, ['status'])
+  expect(code).toBe(1)
+  expect(json.ok).toBe(false)
+  const broken = json.drift.filter((d) => d.code === 'unresolved-in-environment')
+  const line = show(repo, 'env/dev', 'definitions/task/extract.yaml')!.split('\n').findIndex((l) => l.includes('conn: db')) + 1
+  expect(broken).toEqual([
+    expect.objectContaining({
+      severity: 'error',
+      environment: 'dev',
+      package: 'app',
+      item: 'task/extract',
+      file: 'definitions/task/extract.yaml',
+      line,
+      column: 9,
+      message: 'task/extract of package app refers to conn/db, which is not on env/dev',
+    }),
+  ])
+  const text = await cli(repo, ['status'])
+  expect(text.stdout).toMatch(/definitions\/task\/extract\.yaml:\d+:9: error unresolved-in-environment \[dev\]/)
+})
