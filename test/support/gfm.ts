@@ -40,7 +40,9 @@ let mermaidReady: Promise<typeof import('mermaid').default> | undefined
  */
 export async function parseMermaidFlowchart(text: string): Promise<{ vertices: string[]; edges: number; subgraphs: number }> {
   mermaidReady ??= (async () => {
-    const { JSDOM } = await import('jsdom')
+    // jsdom ships no type declarations; only its window is used.
+    const jsdom = 'jsdom'
+    const { JSDOM } = (await import(jsdom)) as { JSDOM: new (html: string) => { window: { document: unknown } } }
     const dom = new JSDOM('<!doctype html><html><body></body></html>')
     const g = globalThis as unknown as Record<string, unknown>
     g.window = dom.window

@@ -18,6 +18,10 @@ export interface PlannedChange {
   note?: string
   /** The references replaced in this environment, source -> target. */
   replaced?: Record<string, string>
+  /** Values that differ from the source because of this environment: `set` overrides and `replace`ments. */
+  overrides?: { path: string; kind: 'set' | 'replace'; from?: unknown; to: unknown }[]
+  /** For `update`: the fields that change on the branch, old -> new (dotted paths). */
+  fields?: { path: string; from?: unknown; to?: unknown }[]
 }
 
 /** Where in the source a finding belongs, so validation can point at a line. */
