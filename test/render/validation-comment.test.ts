@@ -5,7 +5,7 @@ import { renderValidationComment, renderValidationSummary, type ValidationReport
 import { liveMentions, renderGfm, visibleText } from '../support/gfm.js'
 import { plan } from './fixtures.js'
 
-const warning = (pkg: string, i: number): Diagnostic => ({ severity: 'warning', code: 'unused-definition', message: `warning ${i} about @ops in ${pkg}`, package: pkg, file: `packages/${pkg}.yaml`, line: 1, column: 1 })
+const warning = (pkg: string, i: number): Diagnostic => ({ severity: 'warning', code: 'unowned-item', message: `warning ${i} about @ops in ${pkg}`, package: pkg, file: `packages/${pkg}.yaml`, line: 1, column: 1 })
 
 /** The demo's case: one error among 16 warnings, 12 about packages the PR does not touch; 18 adds in each of 3 environments, 1 from this PR. */
 function report(): ValidationReport {
