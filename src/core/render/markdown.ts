@@ -77,9 +77,13 @@ export function code(text: string): string {
  * escaped (GFM splits cells at unescaped pipes even inside code spans, and `\|` shows as `|` there too).
  */
 export function markdownTable(header: string[], rows: string[][]): string {
+  return [markdownRow(header), markdownRow(header.map(() => '---')), ...rows.map(markdownRow)].join('\n')
+}
+
+/** One row of a GFM table, its cells kept one cell each (see `markdownTable`). */
+export function markdownRow(cells: string[]): string {
   const cell = (text: string) => text.replace(/\r\n|\r|\n/g, ' ').replace(/(\\*)\|/g, (m, slashes: string) => (slashes.length % 2 ? m : `${slashes}\\|`))
-  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+  return `| ${cells.map(cell).join(' | ')} |`
 }
 
 function clip(text: string, maxLength: number): string {
