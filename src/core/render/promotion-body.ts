@@ -36,7 +36,7 @@ const BODY_BUDGET = BODY_LIMIT - 4_096
  * asked them: it asks again only the steps whose author marked them `rollback: true`.
  */
 export function instructionsToTick(bundle: Bundle, rollback: boolean): string[] {
-  return bundle.instructions.filter((i) => i.when === 'before' && (!rollback || (i as { rollback?: boolean }).rollback === true)).map((i) => i.step)
+  return bundle.instructions.filter((i) => i.when === 'before' && (!rollback || i.rollback === true)).map((i) => i.step)
 }
 
 /**
@@ -86,7 +86,8 @@ export function renderPromotionBody(input: {
     tail.push(`- release date: ${formatTime(marker.releaseAt, zone)}${passed}`)
   }
   if (environment.windows?.length) tail.push(`- windows: ${environment.windows.map((w) => code(w)).join(', ')} (${inert(zone)})`)
-  for (const f of environment.freezes ?? []) tail.push(`- frozen ${formatTime(f.from, zone)} to ${formatTime(f.to, zone)}${f.reason ? `: ${inert(f.reason)}` : ''}`)
+  // Freezes are whole days in the environment's zone, first to last day included.
+  for (const f of environment.freezes ?? []) tail.push(`- frozen ${inert(f.from)} to ${inert(f.to)} (${inert(zone)})${f.reason ? `: ${inert(f.reason)}` : ''}`)
   tail.push('', '---', '_Comment `/gantry reject <reason>` to reject, `/gantry cancel` to cancel a scheduled promotion, `/gantry retry` to ask again._')
 
   const budget = Math.min(input.budget ?? BODY_BUDGET, BODY_BUDGET)
