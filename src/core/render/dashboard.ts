@@ -44,6 +44,7 @@ export interface DashboardView {
 
 const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back · ⏳ waiting for approval · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied'
 const MAX_ATTENTION = 100
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 const MAX_HISTORY = 15
 const MAX_LIST = 50
 
@@ -79,7 +80,7 @@ export function renderDashboard(view: DashboardView): string {
   }
   const lines = [hiddenMarker(DASHBOARD_MARKER), `_Kept current by Gantry on every run; last update ${formatTime(view.updatedAt)}._`, '']
   lines.push(
-    `**${view.packages.length} packages × ${view.environments.length} environments** · ⏳ ${tally.waiting} waiting for approval · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
+    `**${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
     '',
   )
   lines.push('### Pipeline', '', '```mermaid', ...mermaid(view), '```', '')
@@ -103,7 +104,7 @@ export function renderDashboard(view: DashboardView): string {
     size += line.length + 1
     matrix.push(line)
   }
-  lines.push(`<details><summary>All ${view.packages.length} packages × ${view.environments.length} environments</summary>`, '', LEGEND, '')
+  lines.push(`<details><summary>All ${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}</summary>`, '', LEGEND, '')
   lines.push(matrix.length ? [markdownTable(header, []), ...matrix].join('\n') : '_no packages_')
   if (matrix.length < view.packages.length) lines.push('', `…and ${view.packages.length - matrix.length} more packages: run \`gantry status\` for all of them.`)
   lines.push('', '</details>', '')
