@@ -11,7 +11,7 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
   const repository = await service.source()
   const status = await deriveStatus(repository)
   const view: DashboardView = {
-    environments: repository.config.environments.map((e) => ({ name: e.name, branch: e.branch, approvals: e.approvals ?? 0 })),
+    environments: repository.config.environments.map((e) => ({ name: e.name, branch: e.branch, approvals: e.approvals ?? 0, ...(e.timezone ? { timezone: e.timezone } : {}) })),
     packages: status.packages.map((p) => ({
       name: p.name,
       latest: p.latest,

@@ -31,7 +31,8 @@ export interface DashboardHistoryEntry {
 }
 
 export interface DashboardView {
-  environments: { name: string; branch: string; approvals: number }[]
+  /** `timezone`: scheduled and historic times of the environment are shown in it (default UTC). */
+  environments: { name: string; branch: string; approvals: number; timezone?: string }[]
   packages: { name: string; latest: string | null; cells: Record<string, DashboardCell> }[]
   pending: { package: string; version: string; environment: string; number: number; approvals: number; required: number; waitingFor: string }[]
   scheduled: { package: string; version: string; environment: string; number: number; next: string | null; reason: string }[]
@@ -113,6 +114,7 @@ export function renderDashboard(view: DashboardView): string {
 
 function sections(view: DashboardView): string[] {
   const out: string[] = []
+  const zone = (env: string) => view.environments.find((e) => e.name === env)?.timezone ?? 'UTC'
   const list = <T>(title: string, items: readonly T[], header: string[], row: (t: T) => string[], empty = '_nothing_') => {
     out.push(`### ${title}${items.length ? ` (${items.length})` : ''}`, '')
     out.push(items.length ? markdownTable(header, items.slice(0, MAX_LIST).map(row)) : empty)
@@ -120,10 +122,10 @@ function sections(view: DashboardView): string[] {
     out.push('')
   }
   list('Waiting for approval', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, `${code(p.package)} ${code(p.version)}`, inert(p.environment), `${p.approvals}/${p.required}`, inert(p.waitingFor)])
-  list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, `${code(s.package)} ${code(s.version)}`, inert(s.environment), s.next ? formatTime(s.next) : '–', inert(s.reason)])
+  list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, `${code(s.package)} ${code(s.version)}`, inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)])
   const blocked = view.packages.flatMap((p) => Object.entries(p.cells).filter(([, c]) => c.blocked).map(([env, c]) => ({ pkg: p.name, env, blocked: c.blocked! })))
   if (blocked.length) list('Blocked', blocked, ['package', 'environment', 'waits for'], (b) => [`${code(b.pkg)} ${code(b.blocked.version)}`, inert(b.env), b.blocked.missing.map((m) => code(m)).join(', ')])
-  list('Recent history', (view.history ?? []).slice(0, MAX_HISTORY), ['when', 'package', 'environment', 'what', 'promotion'], (h) => [formatTime(h.at), `${code(h.package)} ${code(h.version)}`, inert(h.environment), h.event === 'ROLLED BACK' ? '↩️ ROLLED BACK' : h.event, h.number ? `#${h.number}` : '–'], '_none yet_')
+  list('Recent history', (view.history ?? []).slice(0, MAX_HISTORY), ['when', 'package', 'environment', 'what', 'promotion'], (h) => [formatTime(h.at, zone(h.environment)), `${code(h.package)} ${code(h.version)}`, inert(h.environment), h.event === 'ROLLED BACK' ? '↩️ ROLLED BACK' : h.event, h.number ? `#${h.number}` : '–'], '_none yet_')
   list('Recent rejections and cancellations', view.rejections, ['promotion', 'package', 'environment', 'status', 'reason'], (r) => [`#${r.number}`, `${code(r.package)} ${code(r.version)}`, inert(r.environment), r.status, inert(r.reason)], '_none_')
   if (view.drift.length) list('Drift on environment branches', view.drift, ['', 'environment', 'item', 'what'], (d) => [d.severity === 'error' ? '❌' : '⚠️', inert(d.environment), code(d.item), inert(d.message)])
   return out
