@@ -100,7 +100,7 @@ function safeTarget(target: string): boolean {
   const bare = target.startsWith('<') ? target.slice(1) : target
   if (/^https?:\/\//i.test(bare)) return true
   const head = /^[^/?#]*/.exec(bare)![0]
-  return !/[:&\\]/.test(head) && !/[\u0000-\u0020]/.test(head)
+  return !/[:&\\]/.test(head) && ![...head].some((c) => c <= ' ')
 }
 
 const PUNCTUATION = /[!-/:-@[-`{-~]/
@@ -261,7 +261,8 @@ function linkTail(text: string, start: number): { target: string; end: number } 
   } else {
     let depth = 0
     const from = i
-    while (i < text.length && !/[\s\u0000-\u001f]/.test(text[i]!)) {
+    // CommonMark ends a bare destination at whitespace or a control character.
+    while (i < text.length && text[i]! > ' ' && !/\s/.test(text[i]!)) {
       const c = text[i]!
       if (c === '\\') i++
       else if (c === '(') depth++
