@@ -86,7 +86,7 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
  * before it has it, or it is the first) but a dependency the manifest names is not applied there: the
  * promotion cannot be requested until it is. Derived from the default branch's manifests and the ledgers.
  */
-function markBlocked(view: DashboardView, repository: Awaited<ReturnType<PromotionService['source']>>): void {
+export function markBlocked(view: DashboardView, repository: { model: { packages: ReadonlyMap<string, { manifest: { dependencies?: { package: string; version?: string }[] } }> } }): void {
   const applied = (pkg: string, env: string) => view.packages.find((p) => p.name === pkg)?.cells[env]?.applied
   for (const row of view.packages) {
     const manifest = repository.model.packages.get(row.name)?.manifest
