@@ -93,12 +93,22 @@ export function renderPromotionBody(input: {
   const budget = Math.min(input.budget ?? BODY_BUDGET, BODY_BUDGET)
   const planHead = ['', '### Plan', '']
   const fixed = [...head, ...planHead, ...tail].join('\n').length + 400
-  const rendered = renderPlanMarkdown(plan.changes, environment.name, Math.max(0, budget - fixed))
-  const planLines = [rendered.markdown]
-  if (rendered.shown < rendered.total) {
-    planLines.push('', `> [!NOTE]`, `> This body shows ${rendered.shown} of ${rendered.total} changes (GitHub limits a pull request body to ${BODY_LIMIT.toLocaleString('en-US')} characters). ${input.fullPlanUrl ? `The full plan is in [the job summary of the run that wrote this body](${input.fullPlanUrl}); ` : ''}the **Files changed** tab shows every item's exact change.`)
+  const compose = (planBudget: number): string => {
+    const rendered = renderPlanMarkdown(plan.changes, environment.name, Math.max(0, planBudget))
+    const planLines = [rendered.markdown]
+    if (rendered.shown < rendered.total) {
+      planLines.push('', `> [!NOTE]`, `> This body shows ${rendered.shown} of ${rendered.total} changes (GitHub limits a pull request body to ${BODY_LIMIT.toLocaleString('en-US')} characters). ${input.fullPlanUrl ? `The full plan is in [the job summary of the run that wrote this body](${input.fullPlanUrl}); ` : ''}the **Files changed** tab shows every item's exact change.`)
+    }
+    return [...head, ...planHead, ...planLines, ...tail].join('\n')
   }
-  return [...head, ...planHead, ...planLines, ...tail].join('\n')
+  // The plan's budget is an estimate (escapes, the note): shrink it by any overshoot until the body fits.
+  let planBudget = budget - fixed
+  let body = compose(planBudget)
+  for (let tries = 0; body.length > budget && tries < 5; tries++) {
+    planBudget -= body.length - budget + 200
+    body = compose(planBudget)
+  }
+  return body
 }
 
 function provenanceLines(marker: PromotionMarker, provenance: PromotionProvenance | undefined): string[] {
