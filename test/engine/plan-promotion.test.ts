@@ -144,6 +144,8 @@ describe('add, update, delete, keep', () => {
       environment: 'dev',
       locked: false,
       items: { 'task/t': sha256(text) },
+      // What the package delivered, before any merge with the branch: here the same file.
+      delivered: { 'task/t': sha256(text) },
       rollback: false,
       previousVersion: null,
     })
@@ -304,7 +306,7 @@ describe('merge and overwrite of a file changed on the branch', () => {
   test('install: merge of a file untouched since the last apply takes the package’s document: dropped keys go', () => {
     const result = plan(
       bundleOf('2', [itemOf('conn/x', { host: 'a' })]),
-      viewOf([ledgerOf('1', { 'conn/x': fileOf(applied) })], { 'conn/x': fileOf(applied) }),
+      viewOf([ledgerOf('1', { 'conn/x': fileOf(applied) }, { delivered: { 'conn/x': sha256(fileOf(applied)) } })], { 'conn/x': fileOf(applied) }),
     )
     expect(rows(result)).toEqual([['conn/x', 'update', undefined]])
     expect(written(result, 'conn/x')).toEqual({ kind: 'conn', name: 'x', spec: { host: 'a' } })

@@ -5,7 +5,9 @@ import { readConfigAt } from '../../commands/repository.js'
 import { validateRepository } from '../../commands/validate.js'
 import { packageContents } from '../../core/model/package-contents.js'
 import type { SourceModel } from '../../core/model/source-model.js'
-import { VALIDATION_MARKER, renderValidationComment } from '../../core/render/validation-comment.js'
+import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary } from '../../core/render/validation-comment.js'
+import { Git } from '../../adapters/git/git.js'
+import { parse } from 'yaml'
 import { annotate } from '../annotations.js'
 
 export interface PullRequestRun {
@@ -41,9 +43,11 @@ export async function validatePullRequest(run: PullRequestRun): Promise<PullRequ
         return build.artifacts
       })
     : []
-  const comment = renderValidationComment({ diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha })
+  const changedItems = await itemsChangedBy(run.workspace, `refs/remotes/origin/${run.defaultBranch}`, result.repository.model, changedFiles)
+  const report = { diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha, changedFiles, changedItems }
+  const comment = renderValidationComment(report)
   annotate(result.diagnostics)
-  await core.summary.addRaw(comment).write()
+  await core.summary.addRaw(renderValidationSummary(report)).write()
   if (!run.dryRun) await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment)
   return { errors: result.errors, warnings: result.warnings, comment, touched }
 }
@@ -64,3 +68,43 @@ export function touchedPackages(model: SourceModel, files: readonly string[]): s
   }
   return [...touched].sort()
 }
+
+/**
+ * The items this pull request changes: definitions whose file it edits, adds or removes, and items a changed
+ * manifest names or no longer names (against the base branch's manifest). Each environment's section of the
+ * comment shows only their rows, not every change still waiting from earlier versions.
+ */
+export async function itemsChangedBy(workspace: string, baseRef: string, model: SourceModel, files: readonly string[]): Promise<string[]> {
+  const items = new Set<string>()
+  const definitionFile = new RegExp(`^${escapeRegExp(model.paths.definitions)}/([^/]+)/([^/]+)\\.ya?ml$`)
+  const manifestFile = new RegExp(`^${escapeRegExp(model.paths.packages)}/([^/]+)\\.ya?ml$`)
+  const manifests: { name: string; file: string }[] = []
+  for (const file of files) {
+    const definition = definitionFile.exec(file)
+    if (definition) items.add(`${definition[1]}/${definition[2]}`)
+    const manifest = manifestFile.exec(file)
+    if (manifest) manifests.push({ name: manifest[1]!, file })
+  }
+  if (manifests.length) {
+    const base = await new Git(workspace).readBlobs(manifests.map((m) => `${baseRef}:${m.file}`))
+    for (const m of manifests) {
+      const before = new Set(manifestItems(base.get(`${baseRef}:${m.file}`)?.toString('utf8')))
+      const after = new Set(model.packages.get(m.name)?.manifest.items ?? [])
+      for (const id of after) if (!before.has(id)) items.add(id)
+      for (const id of before) if (!after.has(id)) items.add(id)
+    }
+  }
+  return [...items].sort()
+}
+
+function manifestItems(text: string | undefined): string[] {
+  if (!text) return []
+  try {
+    const data = parse(text) as { items?: unknown } | null
+    return Array.isArray(data?.items) ? data.items.filter((i): i is string => typeof i === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

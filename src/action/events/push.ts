@@ -6,7 +6,7 @@ import type { RepositoryApi } from '../../adapters/github/repository-api.js'
 import { type BuiltArtifact, buildPackages } from '../../commands/build.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
 import { bundleFileName } from '../../core/bundle/bundle.js'
-import { markdownTable, code } from '../../core/render/markdown.js'
+import { markdownTable, code, inertBlock } from '../../core/render/markdown.js'
 
 export interface ReleaseRun {
   api: RepositoryApi
@@ -66,7 +66,7 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
 }
 
 function releaseBody(artifact: BuiltArtifact): string {
-  const lines = [artifact.notes?.trim() || '_No version notes._', '', `Digest: ${code(artifact.digest)}`]
+  const lines = [artifact.notes?.trim() ? inertBlock(artifact.notes.trim()) : '_No version notes._', '', `Digest: ${code(artifact.digest)}`]
   const d = artifact.delta
   const rows = [
     ...d.added.map((i) => [code(i), 'added']),

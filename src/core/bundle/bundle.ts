@@ -23,7 +23,8 @@ export interface BundleContent {
   install: 'merge' | 'overwrite'
   includeReferences: boolean
   dependencies: { package: string; version?: string }[]
-  instructions: { step: string; when: 'before' | 'after' }[]
+  /** `rollback`: also asked when this version is promoted as a rollback (absent: not asked again). */
+  instructions: { step: string; when: 'before' | 'after'; rollback?: true }[]
   environments: Record<string, EnvironmentSettings>
   items: Record<ItemId, BundleItem>
 }
@@ -63,7 +64,8 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     install: manifest.install ?? 'merge',
     includeReferences: manifest.includeReferences ?? false,
     dependencies: manifest.dependencies ?? [],
-    instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before' })),
+    // `rollback` only when set: bundles of existing versions keep their bytes and digests.
+    instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true as const } : {}) })),
     environments: manifest.environments ?? {},
     items,
   }

@@ -1,37 +1,293 @@
-import { printable } from '../names.js'
+import { printable, printableText } from '../names.js'
 
 /**
- * Text from a pull request, a package or a definition rendered inert in GitHub markdown: no HTML, no
- * mentions, no links or images, no breaking out of a table cell or code span, no workflow expressions.
+ * Authors' text (notes, instructions, reasons, messages) rendered into GitHub Markdown as they wrote it: code
+ * spans, emphasis, links and URLs stay as they are. Only what would act on someone is neutralised:
+ * - @user and @org/team mentions (a zero-width joiner after the @: GitHub links and notifies only an @ directly
+ *   followed by the name),
+ * - raw HTML, and with it look-alikes of our hidden `<!-- gantry:` markers (`<` becomes `&lt;`),
+ * - links, images and link definitions whose target is not http(s) or relative (javascript:, data:, ...):
+ *   the `(` or `:` that would make them links is backslash-escaped, so they show as written,
+ * - `${{` and a `::` that opens a line (workflow expressions and commands, should the text reach a log).
+ * The scanner follows CommonMark's precedence (backslash escapes, code spans, autolinks, then links): every
+ * backtick it does not pair into a code span is escaped, so GitHub pairs backticks exactly as it did.
  */
+
+const ZWJ = '\u200d'
+
+/** One line of an author's Markdown (newlines become spaces), for list items, headings and table cells. */
 export function inert(text: string, maxLength = 500): string {
-  // Control, bidirectional and zero-width characters shown escaped (line breaks become spaces, as before).
-  const clipped = printable((text.length > maxLength ? `${text.slice(0, maxLength)}…` : text).replace(/\r?\n/g, ' '))
-  // One pass, so no replacement's output is rewritten by another rule.
-  return clipped.replace(/\$\{\{|\r?\n|[&<>|@#`*_[\]()!~\\]/g, (c) => INERT[c] ?? `\\${c}`)
+  // Control, bidirectional and zero-width characters shown escaped (see printable).
+  return renderSpan(printable(clip(text, maxLength).replace(/\r\n|\r|\n/g, ' ')))
 }
 
-const INERT: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '|': '&#124;',
-  // A zero-width joiner after @ and # keeps mentions and issue links from resolving.
-  '@': '@\u200d',
-  '#': '#\u200d',
-  '${{': '$\u200d{{',
-  '\n': ' ',
-  '\r\n': ' ',
+/**
+ * An author's Markdown as blocks (several paragraphs, lists, fenced code). A fence left open is closed, so
+ * nothing after the text is swallowed into it; inside fences only marker look-alikes are broken.
+ */
+export function inertBlock(text: string, maxLength = 20_000): string {
+  const out: string[] = []
+  let paragraph: string[] = []
+  let fence: string | undefined
+  const flush = () => {
+    if (paragraph.length) out.push(renderSpan(paragraph.join('\n')))
+    paragraph = []
+  }
+  for (const line of clip(printableText(text), maxLength).split(/\r\n|\r|\n/)) {
+    const opening = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1]
+    if (fence !== undefined) {
+      out.push(breakMarkers(line))
+      if (opening && opening[0] === fence[0] && opening.length >= fence.length && /^ {0,3}[`~]+\s*$/.test(line)) fence = undefined
+      continue
+    }
+    if (opening && !(opening[0] === '`' && line.slice(line.indexOf(opening) + opening.length).includes('`'))) {
+      flush()
+      fence = opening
+      out.push(breakMarkers(line))
+      continue
+    }
+    // Paragraphs are scanned whole (a code span may cross a line break) but never across a blank line.
+    if (line.trim() === '') {
+      flush()
+      out.push(line)
+    } else paragraph.push(line)
+  }
+  flush()
+  if (fence !== undefined) out.push(fence)
+  return out.join('\n')
 }
 
-/** A value in a code span: backticks removed so it cannot close the span early. */
+/** Text placed inside HTML (a `<summary>`): HTML-escaped, not Markdown, and no mention. */
+export function htmlText(text: string): string {
+  return printable(text)
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+    .replace(/(^|[^A-Za-z0-9_`])@(?=[A-Za-z0-9])/g, `$1@${ZWJ}`)
+}
+
+/** A value shown exactly in a code span, whatever backticks it holds (the fence is longer than any run inside). */
 export function code(text: string): string {
-  return `\`${printable(text.replace(/`/g, "'").replace(/\r?\n/g, ' '))}\``
+  const flat = breakMarkers(printable(text.replace(/\r\n|\r|\n/g, ' ')))
+  if (flat === '') return '` `'
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length))
+  const fence = '`'.repeat(longest + 1)
+  const pad = /^[` ]|[` ]$/.test(flat) ? ' ' : ''
+  return `${fence}${pad}${flat}${pad}${fence}`
 }
 
+/**
+ * A GFM table. Each cell stays one cell: line breaks become spaces and every `|` not already escaped is
+ * escaped (GFM splits cells at unescaped pipes even inside code spans, and `\|` shows as `|` there too).
+ */
 export function markdownTable(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+  return [markdownRow(header), markdownRow(header.map(() => '---')), ...rows.map(markdownRow)].join('\n')
+}
+
+/** One row of a GFM table, its cells kept one cell each (see `markdownTable`). */
+export function markdownRow(cells: string[]): string {
+  const cell = (text: string) => text.replace(/\r\n|\r|\n/g, ' ').replace(/(\\*)\|/g, (m, slashes: string) => (slashes.length % 2 ? m : `${slashes}\\|`))
+  return `| ${cells.map(cell).join(' | ')} |`
+}
+
+function clip(text: string, maxLength: number): string {
+  return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text
+}
+
+/** `<!--` can open an HTML comment, and so fake one of our markers: broken wherever it appears, even in code. */
+function breakMarkers(text: string): string {
+  return text.replace(/<!--/g, `<!${ZWJ}--`)
+}
+
+/** Targets a link or image may keep: http(s), or relative (no scheme, no entity or escape that could hide one). */
+function safeTarget(target: string): boolean {
+  const bare = target.startsWith('<') ? target.slice(1) : target
+  if (/^https?:\/\//i.test(bare)) return true
+  const head = /^[^/?#]*/.exec(bare)![0]
+  return !/[:&\\]/.test(head) && ![...head].some((c) => c <= ' ')
+}
+
+const PUNCTUATION = /[!-/:-@[-`{-~]/
+
+/** Inline Markdown with its dangerous parts neutralised (see the file comment). */
+function renderSpan(text: string): string {
+  let out = ''
+  let i = 0
+  const n = text.length
+  while (i < n) {
+    const c = text[i]!
+    const previous = i > 0 ? text[i - 1]! : '\n'
+    if (c === '\\' && i + 1 < n && PUNCTUATION.test(text[i + 1]!)) {
+      // An escaped @ still shows as @: the mention rule below applies to it.
+      const next = text[i + 1]!
+      out += `\\${next}`
+      i += 2
+      if (next === '@' && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      continue
+    }
+    if (c === '`') {
+      const span = codeSpanAt(text, i)
+      if (span) {
+        out += breakMarkers(text.slice(i, span))
+        i = span
+      } else {
+        const run = /^`+/.exec(text.slice(i))![0]
+        out += '\\`'.repeat(run.length)
+        i += run.length
+      }
+      continue
+    }
+    if (c === '<') {
+      const autolink = /^<https?:\/\/[^\s<>`]*>/i.exec(text.slice(i))
+      if (autolink) {
+        out += autolink[0]
+        i += autolink[0].length
+      } else {
+        out += '&lt;'
+        i += 1
+      }
+      continue
+    }
+    if (c === '[' || (c === '!' && text[i + 1] === '[')) {
+      const open = c === '!' ? i + 1 : i
+      const close = closingBracket(text, open)
+      if (close !== undefined) {
+        const prefix = c === '!' ? '!' : ''
+        const label = renderSpan(text.slice(open + 1, close))
+        const tail = text[close + 1] === '(' ? linkTail(text, close + 1) : undefined
+        const definition = text[close + 1] === ':' ? /^:[ \t]*(\S+)/.exec(text.slice(close + 1)) : null
+        if (tail && safeTarget(tail.target)) {
+          out += `${prefix}[${label}]${breakMarkers(text.slice(close + 1, tail.end))}`
+          i = tail.end
+        } else if (definition && safeTarget(definition[1]!)) {
+          out += `${prefix}[${label}]`
+          i = close + 1
+        } else {
+          // Not a link we keep: `\(` and `\:` make sure GitHub does not make one of it either.
+          out += `${prefix}[${label}]`
+          i = close + 1
+          if (text[i] === '(') out += '\\('
+          else if (text[i] === ':') out += '\\:'
+          else continue
+          i += 1
+        }
+        continue
+      }
+    }
+    if (/[hHwW]/.test(c) && /[\s*_~(]/.test(previous)) {
+      const url = /^(?:https?:\/\/|www\.)[^\s<>[\]`]+/i.exec(text.slice(i))
+      if (url) {
+        out += url[0]
+        i += url[0].length
+        continue
+      }
+    }
+    if (c === '@' && !/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i + 1] ?? '')) {
+      out += `@${ZWJ}`
+      i += 1
+      continue
+    }
+    // An @ written as a character reference shows as @ and would mention all the same.
+    const entity = c === '&' ? /^&(?:#0*64|#[xX]0*40|commat);/.exec(text.slice(i)) : null
+    if (entity) {
+      out += entity[0]
+      i += entity[0].length
+      if (!/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      continue
+    }
+    if (c === '$' && text.startsWith('{{', i + 1)) {
+      out += `$${ZWJ}`
+      i += 1
+      continue
+    }
+    if (c === ':' && text[i + 1] === ':' && previous === '\n') {
+      out += `:${ZWJ}`
+      i += 1
+      continue
+    }
+    out += c
+    i += 1
+  }
+  return out
+}
+
+/** The end of the code span opening at `start`: the next backtick run of the same length on the same line. */
+function codeSpanAt(text: string, start: number): number | undefined {
+  const run = /^`+/.exec(text.slice(start))![0].length
+  const re = /`+/g
+  re.lastIndex = start + run
+  const lineEnd = text.indexOf('\n', start)
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    // Pairing only within one line keeps this scanner and GitHub's in agreement: unpaired runs are escaped.
+    if (lineEnd !== -1 && m.index > lineEnd) return undefined
+    if (m[0].length === run) return m.index + run
+  }
+  return undefined
+}
+
+/** The index of the `]` closing the `[` at `open`, skipping escapes, code spans and autolinks. */
+function closingBracket(text: string, open: number): number | undefined {
+  let depth = 0
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]!
+    if (c === '\\') i += 1
+    else if (c === '`') {
+      const span = codeSpanAt(text, i)
+      if (span) i = span - 1
+      else i += /^`+/.exec(text.slice(i))![0].length - 1
+    } else if (c === '<') {
+      const autolink = /^<https?:\/\/[^\s<>`]*>/i.exec(text.slice(i))
+      if (autolink) i += autolink[0].length - 1
+    } else if (c === '[') depth += 1
+    else if (c === ']') {
+      depth -= 1
+      if (depth === 0) return i
+    }
+  }
+  return undefined
+}
+
+/** An inline link's `(target "title")` starting at `start`: its target and where it ends, or undefined. */
+function linkTail(text: string, start: number): { target: string; end: number } | undefined {
+  let i = start + 1
+  const skip = () => {
+    while (i < text.length && /[ \t]/.test(text[i]!)) i++
+    if (text[i] === '\n') i++
+    while (i < text.length && /[ \t]/.test(text[i]!)) i++
+  }
+  skip()
+  let target = ''
+  if (text[i] === '<') {
+    const end = text.indexOf('>', i)
+    if (end === -1 || text.slice(i, end).includes('\n')) return undefined
+    target = text.slice(i, end + 1)
+    i = end + 1
+  } else {
+    let depth = 0
+    const from = i
+    // CommonMark ends a bare destination at whitespace or a control character.
+    while (i < text.length && text[i]! > ' ' && !/\s/.test(text[i]!)) {
+      const c = text[i]!
+      if (c === '\\') i++
+      else if (c === '(') depth++
+      else if (c === ')') {
+        if (depth === 0) break
+        depth--
+      }
+      i++
+    }
+    target = text.slice(from, i)
+  }
+  skip()
+  const quote = text[i]
+  if (quote === '"' || quote === "'" || quote === '(') {
+    const closer = quote === '(' ? ')' : quote
+    i++
+    while (i < text.length && text[i] !== closer) i += text[i] === '\\' ? 2 : 1
+    if (i >= text.length) return undefined
+    i++
+    skip()
+  }
+  return text[i] === ')' ? { target, end: i + 1 } : undefined
 }
 
 /**

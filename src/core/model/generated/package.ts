@@ -40,6 +40,10 @@ export interface GantryPackage {
   instructions?: {
     step: string
     when?: 'before' | 'after'
+    /**
+     * Ask this before-step again when an older version is promoted as a rollback (by default a rollback does not repeat the original rollout's steps).
+     */
+    rollback?: boolean
   }[]
   environments?: {
     [k: string]: EnvironmentSettings
