@@ -1,5 +1,6 @@
 // Pull requests: in-memory records over real branches; mergeability by a real test merge; merges by
 // `git merge-tree --write-tree` + `commit-tree` (or cherry-picks for rebase) and a compare-and-swap ref update.
+import { assertBodyLength, mergeRefusal } from '../rules.js'
 import {
   ApiError,
   bodyOf,
@@ -349,6 +350,9 @@ export async function mergePull(
     if (!baseSha) throw new ApiError(405, 'Base branch does not exist')
     const approval = approvalStatus(hub, repo, record)
     if (!approval.satisfied) throw new ApiError(405, approval.reason ?? 'Pull Request is not mergeable')
+    // Rulesets ("Restrict updates" unless a bypass actor merges) and required status checks: 405, as GitHub.
+    const ruled = mergeRefusal(repo, user.login, pull.baseRef, pull.headSha, approval.approvedBy.length)
+    if (ruled) throw new ApiError(405, ruled)
     const test = await hub.testMerge(repo, baseSha, pull.headSha)
     if (!test.clean) throw new ApiError(405, 'Pull Request is not mergeable')
 
@@ -389,7 +393,8 @@ export async function mergePull(
       sha = replayed
     }
     if (!(await git.updateRef(baseRef, sha, baseSha))) {
-      throw new ApiError(409, 'Base branch was modified. Review and try the merge again.')
+      // "Merge a pull request": 405 when the merge cannot be performed; a base that moved meanwhile is one case.
+      throw new ApiError(405, 'Base branch was modified. Review and try the merge again.')
     }
     hub.recordPush(repo, { ref: baseRef, before: baseSha, after: sha, login: user.login, via: 'merge' })
     const now = timestamp()
@@ -532,6 +537,7 @@ export const pullRoutes: RouteTable = {
     const body = bodyOf(ctx)
     if (body.issue !== undefined)
       throw unprocessable('Converting issues to pull requests is not supported by the local GitHub')
+    assertBodyLength('PullRequest', nullableStringField(body, 'body'))
     const record = await createPull(ctx.hub, repo, user, {
       title: stringField(body, 'title') ?? '',
       head: stringField(body, 'head') ?? '',
@@ -552,6 +558,7 @@ export const pullRoutes: RouteTable = {
   'pulls/update': async (ctx) => {
     const repo = repositoryOf(ctx)
     const user = requireUser(ctx)
+    assertBodyLength('PullRequest', nullableStringField(bodyOf(ctx), 'body'))
     const record = await updatePull(ctx.hub, repo, user, integerParam(ctx, 'pull_number'), bodyOf(ctx))
     return json(await renderPull(ctx.hub, repo, record))
   },
