@@ -19,6 +19,8 @@ export interface ApiContext {
   url: URL
   /** A mergeable-null fault hit this request. */
   mergeableNull: boolean
+  /** A base-moved fault hit this merge request. */
+  baseMoved?: boolean
 }
 
 export interface ApiResult {

@@ -333,6 +333,7 @@ export type FaultKind =
   | 'primary-rate-limit'
   | 'mergeable-null'
   | 'token-revoked'
+  | 'base-moved'
 
 export interface FaultSpec {
   kind: FaultKind

@@ -60,6 +60,8 @@ export interface MergeInput {
   mergeMethod?: 'merge' | 'squash' | 'rebase'
   commitTitle?: string
   commitMessage?: string
+  /** The `base-moved` fault: a commit lands on the base after the test merge, before the ref update. */
+  moveBaseFirst?: boolean
 }
 
 export interface ApprovalStatus {
@@ -392,6 +394,7 @@ export async function mergePull(
       if (!replayed) throw new ApiError(405, 'This branch can\u2019t be rebased')
       sha = replayed
     }
+    if (input.moveBaseFirst) await moveBase(hub, repo, baseRef, baseSha)
     if (!(await git.updateRef(baseRef, sha, baseSha))) {
       // "Merge a pull request": 405 when the merge cannot be performed; a base that moved meanwhile is one case.
       throw new ApiError(405, 'Base branch was modified. Review and try the merge again.')
@@ -410,6 +413,17 @@ export async function mergePull(
     await hub.syncPullHeads(repo)
     return { sha }
   })
+}
+
+/** Someone else's commit on the base (an empty one), as if pushed while a merge was being computed. */
+async function moveBase(hub: Hub, repo: RepositoryRecord, baseRef: string, baseSha: string): Promise<void> {
+  const git = hub.git(repo)
+  const tree = (await git.readCommit(baseSha))?.tree
+  if (!tree) return
+  const identity = { name: 'Local GitHub', email: 'local-github@example.invalid' }
+  const moved = await git.commitTree(tree, [baseSha], 'Meanwhile on the base branch\n', identity, identity)
+  await git.updateRef(baseRef, moved, baseSha)
+  hub.recordPush(repo, { ref: baseRef, before: baseSha, after: moved, login: 'local-github', via: 'git' })
 }
 
 async function updatePull(
@@ -614,6 +628,7 @@ export const pullRoutes: RouteTable = {
     if (title !== undefined) input.commitTitle = title
     const message = stringField(body, 'commit_message')
     if (message !== undefined) input.commitMessage = message
+    if (ctx.baseMoved) input.moveBaseFirst = true
     const result = await mergePull(ctx.hub, repo, user, integerParam(ctx, 'pull_number'), input)
     return json({ sha: result.sha, merged: true, message: 'Pull Request successfully merged' })
   },
