@@ -234,7 +234,20 @@ export class Hub {
         issue.pull.headSha = sha
         issue.updatedAt = timestamp()
       }
+      await this.syncPullRef(repo, issue)
     }
+  }
+
+  /**
+   * GitHub keeps `refs/pull/<number>/head` at each pull request's head ("Checking out pull requests locally"),
+   * fetchable by anyone who can read the repository, also for pull requests from forks.
+   */
+  async syncPullRef(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {
+    if (!issue.pull?.headSha) return
+    const ref = `refs/pull/${issue.number}/head`
+    const git = this.git(repo)
+    const current = await git.readRef(ref)
+    if (current !== issue.pull.headSha) await git.updateRef(ref, issue.pull.headSha, current)
   }
 
   async refreshHead(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {
@@ -244,6 +257,7 @@ export class Hub {
     if (sha && sha !== pull.headSha) {
       pull.headSha = sha
       issue.updatedAt = timestamp()
+      await this.syncPullRef(repo, issue)
     }
   }
 

@@ -258,6 +258,11 @@ class LocalGitHubServer implements LocalGitHub {
         if (!ref) continue
         const change = changeKind(before, after)
         const forced = fastForward === 'forced'
+        // refs/pull/* belong to GitHub: pushes to them are refused.
+        if (ref.startsWith('refs/pull/')) {
+          answer = `error: deny updating a hidden ref ${ref}`
+          break
+        }
         const refusal = directChangeRefusal(this.hub, push.record, push.login, ref, change, forced)
         if (refusal) {
           answer = pushRefusalText(push.record, this.hub.webUrl, refusal)

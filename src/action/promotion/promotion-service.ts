@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { GANTRY_IDENTITY, type Git } from '../../adapters/git/git.js'
+import { releasedOnBranch } from '../../adapters/git/released-on-branch.js'
 import { ProtectedBranchError, type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/remote.js'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import { editTree } from '../../adapters/git/tree-editor.js'
@@ -75,6 +76,8 @@ export class PromotionService {
       const ref = `refs/remotes/origin/${this.deps.defaultBranch}`
       const config = await readConfigAt(this.deps.workspace, ref)
       const repository = await openRepository(this.deps.workspace, { commit: ref, config })
+      // Only versions tagged on the default branch's history are promotable: a tag from any other branch is not.
+      repository.released = await releasedOnBranch(repository.git, repository.released, ref)
       this.cached = { repository, refs: await this.sourceRefs(repository.git) }
     }
     return this.cached.repository

@@ -23,6 +23,16 @@ export async function fetchAll(dir: string, auth?: RemoteAuth): Promise<void> {
 }
 
 /**
+ * Fetches a pull request's head as GitHub keeps it (`refs/pull/<n>/head`, there also for pull requests from
+ * forks) and returns its commit.
+ */
+export async function fetchPullRequestHead(dir: string, number: number, auth?: RemoteAuth): Promise<string> {
+  const local = `refs/gantry/pull/${number}/head`
+  await remoteGit(dir, auth).fetch(['--no-tags', '--force', 'origin', `+refs/pull/${number}/head:${local}`])
+  return (await remoteGit(dir, undefined).revparse([`${local}^{commit}`])).trim()
+}
+
+/**
  * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
  * by pushing them one by one. Returns the refused ones.
  */

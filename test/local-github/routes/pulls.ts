@@ -184,6 +184,7 @@ export async function createPull(
       },
     }
     repo.issues.push(record)
+    await hub.syncPullRef(repo, record)
     return record
   })
 }
