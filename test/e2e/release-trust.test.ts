@@ -65,9 +65,9 @@ describe('re-running an old release run', () => {
       env: { GANTRY_NOW: repo.now, GANTRY_SPACE_WRITES: 'false', GITHUB_SHA: old },
     })
     expect(rerun.code, rerun.stderr).toBe(0)
-    expect(`${rerun.stdout}${rerun.stderr}`).toContain('releases are made only from the tip of main')
     expect(await repo.tags()).toEqual(['jobs@1', 'jobs@1.1'])
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    expect(`${rerun.stdout}${rerun.stderr}`).toContain('releases are made only from the tip of main')
     expect(hub.github.violations).toEqual([])
   })
 })
