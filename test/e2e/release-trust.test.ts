@@ -35,9 +35,11 @@ describe('tags from anywhere', () => {
     await gitIn(work, 'push', '--quiet', 'origin', 'unreviewed', 'refs/tags/jobs@1.1')
     expect(await repo.tags()).toEqual(['jobs@1', 'jobs@1.1'])
 
-    // The tag's push event, then the schedule: neither takes jobs@1.1.
-    await repo.run('push', { ref: 'refs/tags/jobs@1.1' }, { expectSuccess: false })
+    // The schedule, then a manual run asking for it by name: neither takes jobs@1.1.
     await repo.reconcile()
+    const asked = await repo.dispatch({ package: 'jobs', version: '1.1', environment: 'dev' }, { expectSuccess: false })
+    expect(asked.code).not.toBe(0)
+    expect(asked.stdout).toContain('jobs@1.1 is not released')
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1')
     expect(repo.openPromotion('qa', 'jobs').number).toBe(proposed)
     expect(repo.marker(proposed).version).toBe('1')
