@@ -275,6 +275,20 @@ describe('merges and limits', () => {
   })
 })
 
+describe('pull request refs', () => {
+  it('keeps refs/pull/<n>/head at the head, fetchable, and refuses pushes to it', async () => {
+    const { name, work } = await repository()
+    const number = await pullInto(name, 'env/dev', 'fetched')
+    await git(work, ['fetch', '--quiet', 'origin', `+refs/pull/${number}/head:refs/remotes/pr/${number}`])
+    expect(await git(work, ['rev-parse', `refs/remotes/pr/${number}`])).toBe(await gh.resolveRef(OWNER, name, 'fetched'))
+    const moved = await gh.commitFiles(OWNER, name, { branch: 'fetched', files: { 'more.txt': 'more\n' }, message: 'more', author: 'alice' })
+    expect(await gh.resolveRef(OWNER, name, `refs/pull/${number}/head`)).toBe(moved)
+    const pushed = await tryGit(work, ['push', '--force', 'origin', `HEAD:refs/pull/${number}/head`])
+    expect(pushed.exitCode).not.toBe(0)
+    expect(pushed.stderr).toContain('deny updating a hidden ref')
+  })
+})
+
 describe('releases: drafts and immutable releases', () => {
   it('hides drafts from readers, takes uploads on a draft and refuses them once an immutable release is published', async () => {
     const { name } = await repository()
