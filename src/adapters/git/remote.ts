@@ -79,7 +79,7 @@ export class ProtectedBranchError extends Error {
 
 /** The refusal lines GitHub prints for protection (GH006) and rulesets (GH013), or undefined for any other failure. */
 export function protectionRefusal(message: string): string | undefined {
-  if (!/GH006|GH013|Protected branch update failed|Repository rule violations|pre-receive hook declined/i.test(message)) return undefined
+  if (!/GH006|GH013|Protected branch update failed|Repository rule violations|protected branch hook declined|pre-receive hook declined/i.test(message)) return undefined
   const lines = message.split('\n').map((l) => l.replace(/^remote:\s*/, '').trim())
   const named = lines.filter((l) => /GH00?\d+|^- |^error: (?!failed to push)/i.test(l))
   return (named.length ? named : ['pre-receive hook declined']).join(' ').slice(0, 500)
