@@ -32,7 +32,25 @@ process.stdin.on('end', async () => {
 `
 const PRE_RECEIVE_HOOK = `#!/bin/sh
 [ -z "$LOCAL_GITHUB_PUSH_CHECK_URL" ] && exit 0
-exec "$LOCAL_GITHUB_NODE" -e "$LOCAL_GITHUB_PUSH_CHECK_SCRIPT"
+# curl starts in milliseconds; node (always there, since the server runs in it) when curl is missing.
+command -v curl >/dev/null 2>&1 || exec "$LOCAL_GITHUB_NODE" -e "$LOCAL_GITHUB_PUSH_CHECK_SCRIPT"
+zero=0000000000000000000000000000000000000000
+lines=""
+while read old new ref; do
+  ff=ff
+  if [ "$old" != "$zero" ] && [ "$new" != "$zero" ]; then
+    git merge-base --is-ancestor "$old" "$new" 2>/dev/null || ff=forced
+  fi
+  lines="$lines$old $new $ref $ff
+"
+done
+answer=$(printf '%s' "$lines" | curl -sS --data-binary @- "$LOCAL_GITHUB_PUSH_CHECK_URL") || {
+  echo "error: the local GitHub did not answer the push check" >&2
+  exit 1
+}
+[ -z "$answer" ] && exit 0
+printf '%s\\n' "$answer" >&2
+exit 1
 `
 
 /** The environment git's pre-receive hook needs to ask `url` about a push. */
