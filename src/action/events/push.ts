@@ -79,7 +79,7 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
  * environments). Answers why nothing is released, or undefined at the tip.
  */
 async function notAtDefaultTip(run: ReleaseRun): Promise<string | undefined> {
-  await fetchAll(run.workspace, run.auth)
+  // origin/<default> as the run fetched it when it started (main.ts fetches every branch and tag first).
   const branch = run.defaultBranch ?? (await run.api.defaultBranch())
   const git = new Git(run.workspace)
   const [head, tip] = await Promise.all([git.resolve('HEAD'), git.resolve(`refs/remotes/origin/${branch}`)])
