@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 }
 
 async function runDemo(github: LocalGitHub, work: string): Promise<void> {
-  github.addUser(BOT, { token: tokens.bot, permission: 'write', type: 'Bot' })
+  github.addUser(BOT, { token: tokens.bot, permission: 'write', type: 'Bot', readsOrgMembers: true })
   github.addUser('alice', { token: tokens.alice, permission: 'write' })
   await github.createRepository(OWNER, REPO, { fromDirectory: join(root, 'examples/scheduler'), message: 'Initial definitions' })
   say(`Local GitHub at ${github.webUrl}, repository ${OWNER}/${REPO} seeded from examples/scheduler.`)

@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { fetchAll } from '../adapters/git/remote.js'
+import { type RemoteAuth, fetchAll } from '../adapters/git/remote.js'
 import { createOctokit } from '../adapters/github/octokit.js'
 import { PromotionApi } from '../adapters/github/promotion-api.js'
 import { RepositoryApi } from '../adapters/github/repository-api.js'
@@ -86,7 +86,7 @@ export async function run(): Promise<void> {
         break
       }
       default:
-        await handlePullRequestActivity(context, service, api, pr, inputs.dryRun)
+        await handlePullRequestActivity(context, service, api, pr, inputs.dryRun, auth)
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
     if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
@@ -184,7 +184,7 @@ async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Pr
 }
 
 /** Reviews, comments and pull requests around promotions and environment branches. */
-async function handlePullRequestActivity(context: GitHubContext, service: PromotionService, api: RepositoryApi, pr: PullRequestPayload | undefined, dryRun: boolean): Promise<void> {
+async function handlePullRequestActivity(context: GitHubContext, service: PromotionService, api: RepositoryApi, pr: PullRequestPayload | undefined, dryRun: boolean, auth?: RemoteAuth): Promise<void> {
   if (context.eventName === 'issue_comment') {
     const issue = context.payload.issue as { number: number; pull_request?: unknown } | undefined
     const comment = context.payload.comment as { body?: string; user?: { login: string } } | undefined
@@ -203,7 +203,7 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
   const repository = await service.source()
   const environment = repository.config.environments.find((e) => e.branch === pr.base.ref)
   if (!environment) return
-  const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun })
+  const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun, ...(auth ? { auth } : {}) })
   const errors = findings.filter((d) => d.severity === 'error').length
   if (errors > 0) core.setFailed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`)
 }

@@ -137,7 +137,7 @@ export class PromotionHub {
   static async start(): Promise<PromotionHub> {
     const github = await startLocalGitHub()
     const work = await mkdtemp(join(tmpdir(), 'gantry-promotion-'))
-    github.addUser(BOT, { token: tokenOf(BOT), permission: 'write', type: 'Bot' })
+    github.addUser(BOT, { token: tokenOf(BOT), permission: 'write', type: 'Bot', readsOrgMembers: true })
     for (const [login, permission] of Object.entries(PEOPLE))
       github.addUser(login, { token: tokenOf(login), permission })
     github.addTeam(OWNER, 'release-managers', ['ravi'])

@@ -300,7 +300,9 @@ describe('policy, content and the merge', () => {
       '-m',
       message.trim(),
     )
-    await repo.git(tamperer, 'push', '--quiet', '--force', 'origin', 'refs/tags/jobs@1')
+    // The commit goes onto main too: a tag off the default branch's history is not a release at all, so only a
+    // tag moved along main reaches the digest check.
+    await repo.git(tamperer, 'push', '--quiet', '--force', 'origin', 'refs/tags/jobs@1', 'HEAD:main')
     const qaBefore = await repo.head('env/qa')
 
     const mismatch = new RegExp(

@@ -169,6 +169,10 @@ export async function handleApiRequest(
         deps.faults.take(target, ['mergeable-null']) !== null,
     }
     if (ctx.mergeableNull) entry.fault = 'mergeable-null'
+    if (matched.operation.operationId === 'pulls/merge' && deps.faults.take(target, ['base-moved'])) {
+      ctx.baseMoved = true
+      entry.fault = 'base-moved'
+    }
     let handled: ApiResult
     try {
       handled = await handler(ctx)

@@ -84,7 +84,7 @@ export async function handleGitRequest(
     return finish(404)
   }
   const permission = access.permissionOf(user.login, owner, repo)
-  if (service === 'receive-pack' && permission !== 'write' && permission !== 'admin') {
+  if (service === 'receive-pack' && permission !== 'write' && permission !== 'maintain' && permission !== 'admin') {
     req.resume()
     deny(res, 403, `Permission to ${owner}/${repo}.git denied to ${user.login}.`, false)
     return finish(403)

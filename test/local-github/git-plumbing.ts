@@ -9,22 +9,58 @@ export const ZERO_SHA = '0000000000000000000000000000000000000000'
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
 
 /**
- * Refuses pushes to the refs named in LOCAL_GITHUB_PROTECTED_REFS (set per push by the git HTTP handler),
- * with GitHub's message.
+ * Asks the local GitHub whether it accepts the pushed ref changes (branch protection, rulesets): posts git's
+ * "old new ref" lines to LOCAL_GITHUB_PUSH_CHECK_URL (set per push by the git HTTP handler) and prints the
+ * refusal it answers, which git shows after `remote: `. An empty answer accepts the push.
  */
-const PRE_RECEIVE_HOOK = `#!/bin/sh
-[ -z "$LOCAL_GITHUB_PROTECTED_REFS" ] && exit 0
-status=0
-while read old new ref; do
-  for protected in $LOCAL_GITHUB_PROTECTED_REFS; do
-    if [ "$ref" = "$protected" ]; then
-      echo "error: GH006: Protected branch update failed for $ref." >&2
-      status=1
-    fi
-  done
-done
-exit $status
+const PUSH_CHECK_SCRIPT = `
+const { execFileSync } = require('node:child_process')
+const ZERO = '0'.repeat(40)
+let input = ''
+process.stdin.on('data', (chunk) => { input += chunk })
+process.stdin.on('end', async () => {
+  // Fast-forward or not is answered here, where git's quarantined new objects are visible.
+  const lines = input.split('\\n').filter(Boolean).map((line) => {
+    const [before, after] = line.split(' ')
+    if (before === ZERO || after === ZERO) return line + ' ff'
+    try { execFileSync('git', ['merge-base', '--is-ancestor', before, after]); return line + ' ff' } catch { return line + ' forced' }
+  })
+  const answer = await (await fetch(process.env.LOCAL_GITHUB_PUSH_CHECK_URL, { method: 'POST', body: lines.join('\\n') })).text()
+  if (answer) process.stderr.write(answer.endsWith('\\n') ? answer : answer + '\\n')
+  process.exit(answer ? 1 : 0)
+})
 `
+const PRE_RECEIVE_HOOK = `#!/bin/sh
+[ -z "$LOCAL_GITHUB_PUSH_CHECK_URL" ] && exit 0
+# curl starts in milliseconds; node (always there, since the server runs in it) when curl is missing.
+command -v curl >/dev/null 2>&1 || exec "$LOCAL_GITHUB_NODE" -e "$LOCAL_GITHUB_PUSH_CHECK_SCRIPT"
+zero=0000000000000000000000000000000000000000
+lines=""
+while read old new ref; do
+  ff=ff
+  if [ "$old" != "$zero" ] && [ "$new" != "$zero" ]; then
+    git merge-base --is-ancestor "$old" "$new" 2>/dev/null || ff=forced
+  fi
+  lines="$lines$old $new $ref $ff
+"
+done
+answer=$(printf '%s' "$lines" | curl -sS --data-binary @- "$LOCAL_GITHUB_PUSH_CHECK_URL") || {
+  echo "error: the local GitHub did not answer the push check" >&2
+  exit 1
+}
+[ -z "$answer" ] && exit 0
+printf '%s\\n' "$answer" >&2
+exit 1
+`
+
+/** The environment git's pre-receive hook needs to ask `url` about a push. */
+export function pushCheckEnv(url: string): Record<string, string> {
+  return {
+    LOCAL_GITHUB_PUSH_CHECK_URL: url,
+    LOCAL_GITHUB_NODE: process.execPath,
+    LOCAL_GITHUB_PUSH_CHECK_SCRIPT: PUSH_CHECK_SCRIPT,
+  }
+}
 
 export interface GitResult {
   exitCode: number

@@ -19,6 +19,8 @@ export interface ApiContext {
   url: URL
   /** A mergeable-null fault hit this request. */
   mergeableNull: boolean
+  /** A base-moved fault hit this merge request. */
+  baseMoved?: boolean
 }
 
 export interface ApiResult {
@@ -81,7 +83,7 @@ export function requireUser(ctx: ApiContext): UserRecord {
   return ctx.user
 }
 
-const RANK: Record<Permission, number> = { read: 1, write: 2, admin: 3 }
+const RANK: Record<Permission, number> = { read: 1, triage: 2, write: 3, maintain: 4, admin: 5 }
 
 export function hasPermission(actual: Permission | null, needed: Permission): boolean {
   return actual !== null && RANK[actual] >= RANK[needed]

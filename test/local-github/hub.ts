@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BareRepository, type Identity, type MergeTreeResult } from './git-plumbing.js'
 import { ApiError } from './http-util.js'
+import { apiRefusalMessage, directChangeRefusal, type RefChange } from './rules.js'
 import type {
   AddUserOptions,
   CreateRepositoryOptions,
@@ -50,6 +51,7 @@ export class Hub {
       permission: options.permission,
       name: options.name ?? login,
       email: options.email ?? `${id}+${login}@users.noreply.github.com`,
+      readsOrgMembers: options.readsOrgMembers ?? false,
     }
     this.users.set(login.toLowerCase(), user)
     this.tokens.set(options.token, login.toLowerCase())
@@ -139,6 +141,8 @@ export class Hub {
       createdAt: timestamp(),
       permissions: {},
       protection: {},
+      rulesets: [],
+      immutableReleases: false,
       labels: [],
       issues: [],
       comments: [],
@@ -180,11 +184,16 @@ export class Hub {
       .map(([branch]) => `refs/heads/${branch}`)
   }
 
-  /** Refuses an API ref update on a protected branch, as GitHub does. */
-  assertDirectUpdateAllowed(repo: RepositoryRecord, login: string, ref: string): void {
-    if (this.protectedRefsFor(login, repo).includes(ref)) {
-      throw new ApiError(422, `Protected branch update failed for ${ref}.`)
-    }
+  /** Refuses an API ref change that branch protection or a ruleset forbids, with 422 as GitHub does. */
+  assertDirectUpdateAllowed(
+    repo: RepositoryRecord,
+    login: string,
+    ref: string,
+    change: RefChange = 'update',
+    forced = false,
+  ): void {
+    const refusal = directChangeRefusal(this, repo, login, ref, change, forced)
+    if (refusal) throw new ApiError(422, apiRefusalMessage(refusal))
   }
 
   recordPush(repo: RepositoryRecord, push: Omit<PushRecord, 'at'>): void {
@@ -225,7 +234,20 @@ export class Hub {
         issue.pull.headSha = sha
         issue.updatedAt = timestamp()
       }
+      await this.syncPullRef(repo, issue)
     }
+  }
+
+  /**
+   * GitHub keeps `refs/pull/<number>/head` at each pull request's head ("Checking out pull requests locally"),
+   * fetchable by anyone who can read the repository, also for pull requests from forks.
+   */
+  async syncPullRef(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {
+    if (!issue.pull?.headSha) return
+    const ref = `refs/pull/${issue.number}/head`
+    const git = this.git(repo)
+    const current = await git.readRef(ref)
+    if (current !== issue.pull.headSha) await git.updateRef(ref, issue.pull.headSha, current)
   }
 
   async refreshHead(repo: RepositoryRecord, issue: IssueRecord): Promise<void> {
@@ -235,6 +257,7 @@ export class Hub {
     if (sha && sha !== pull.headSha) {
       pull.headSha = sha
       issue.updatedAt = timestamp()
+      await this.syncPullRef(repo, issue)
     }
   }
 

@@ -20,7 +20,7 @@ describe('local GitHub: merge methods, conflicts and review rules', () => {
 
   beforeAll(async () => {
     gh = await startLocalGitHub()
-    gh.addUser('gantry-bot', { token: tokens.bot, permission: 'write', type: 'Bot' })
+    gh.addUser('gantry-bot', { token: tokens.bot, permission: 'write', type: 'Bot', readsOrgMembers: true })
     gh.addUser('author', {
       token: tokens.author,
       permission: 'write',

@@ -1,5 +1,6 @@
 // The local GitHub: one loopback HTTP server for git (smart HTTP over real bare repositories) and
 // the REST API (/api/v3, uploads under /api/uploads), plus a test API to arrange scenarios and faults.
+import { randomUUID } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -8,10 +9,11 @@ import { join } from 'node:path'
 import { API_PREFIX, handleApiRequest, UPLOADS_PREFIX, type ApiDependencies } from './api.js'
 import { FaultRegistry } from './faults.js'
 import { handleGitRequest, isGitRequest } from './git-http.js'
-import type { TreeChange } from './git-plumbing.js'
+import { pushCheckEnv, type TreeChange } from './git-plumbing.js'
 import { Hub } from './hub.js'
 import { operationTable } from './openapi-validator.js'
 import { createComment } from './routes/issues.js'
+import { changeKind, directChangeRefusal, pushRefusalText } from './rules.js'
 import {
   approvalStatus,
   createPull,
@@ -40,11 +42,15 @@ import type {
   RepositoryRecord,
   RequestLogEntry,
   ReviewRecord,
+  Ruleset,
   UserRecord,
   Violation,
 } from './types.js'
 
 export type * from './types.js'
+/** Where git's pre-receive hook asks whether a push is accepted (not a GitHub route). */
+const PUSH_CHECK_PREFIX = '/_local/push-check/'
+
 export type { ApprovalStatus, MergeInput, OpenPullRequestInput, ReviewEvent } from './routes/pulls.js'
 
 export interface CommitFilesInput {
@@ -80,6 +86,11 @@ export interface LocalGitHub {
   createRepository(owner: string, repo: string, options?: CreateRepositoryOptions): Promise<RepositoryHandle>
   protectBranch(owner: string, repo: string, branch: string, protection: Partial<BranchProtection>): void
   unprotectBranch(owner: string, repo: string, branch: string): void
+  /** A repository ruleset (restrict creations/updates/deletions, reviews, status checks) with its bypass actors. */
+  addRuleset(owner: string, repo: string, ruleset: Omit<Ruleset, 'id'>): Ruleset
+  removeRuleset(owner: string, repo: string, id: number): void
+  /** The repository's "immutable releases" setting: published releases refuse asset changes. */
+  setImmutableReleases(owner: string, repo: string, enabled: boolean): void
   /** Commits files to a branch directly (a push without a clone); returns the new commit sha. */
   commitFiles(owner: string, repo: string, input: CommitFilesInput): Promise<string>
   /** The sha a ref (refs/heads/x, a branch or tag name, or a sha) resolves to, or null. */
@@ -138,6 +149,7 @@ class LocalGitHubServer implements LocalGitHub {
   private readonly gitLog: GitRequestLogEntry[] = []
   private readonly violationLog: Violation[] = []
   private readonly faults = new FaultRegistry()
+  private readonly pushChecks = new Map<string, { record: RepositoryRecord; login: string }>()
   private seq = 0
   port = 0
 
@@ -184,6 +196,9 @@ class LocalGitHubServer implements LocalGitHub {
     if (url.pathname.startsWith(`${UPLOADS_PREFIX}/`)) {
       return handleApiRequest(req, res, url, UPLOADS_PREFIX, this.apiDependencies())
     }
+    if (url.pathname.startsWith(PUSH_CHECK_PREFIX) && req.method === 'POST') {
+      return this.answerPushCheck(req, res, url.pathname.slice(PUSH_CHECK_PREFIX.length))
+    }
     if (isGitRequest(url.pathname)) {
       return handleGitRequest(req, res, url, {
         projectRoot: this.hub.root,
@@ -196,9 +211,12 @@ class LocalGitHubServer implements LocalGitHub {
         startPush: async (owner, repo, login) => {
           const record = this.repository(owner, repo)
           const before = await this.hub.snapshotRefs(record)
+          const nonce = randomUUID()
+          this.pushChecks.set(nonce, { record, login })
           return {
-            env: { LOCAL_GITHUB_PROTECTED_REFS: this.hub.protectedRefsFor(login, record).join(' ') },
+            env: pushCheckEnv(`${this.hub.webUrl}${PUSH_CHECK_PREFIX}${nonce}`),
             finish: async () => {
+              this.pushChecks.delete(nonce)
               await this.hub.recordRefChanges(record, before, login)
               await this.hub.syncPullHeads(record)
             },
@@ -223,6 +241,37 @@ class LocalGitHubServer implements LocalGitHub {
     }
     res.writeHead(404, { 'content-type': 'text/plain' })
     res.end('Not Found\n')
+  }
+
+  /**
+   * The pre-receive hook's question for one push: the refusal text for the first ref change that branch
+   * protection or a ruleset forbids (GitHub refuses the whole push), or an empty answer.
+   */
+  private async answerPushCheck(req: IncomingMessage, res: ServerResponse, nonce: string): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const push = this.pushChecks.get(nonce)
+    let answer = push ? '' : 'error: unknown push\n'
+    if (push) {
+      for (const line of Buffer.concat(chunks).toString().split('\n')) {
+        const [before = '', after = '', ref = '', fastForward = 'ff'] = line.trim().split(' ')
+        if (!ref) continue
+        const change = changeKind(before, after)
+        const forced = fastForward === 'forced'
+        // refs/pull/* belong to GitHub: pushes to them are refused.
+        if (ref.startsWith('refs/pull/')) {
+          answer = `error: deny updating a hidden ref ${ref}`
+          break
+        }
+        const refusal = directChangeRefusal(this.hub, push.record, push.login, ref, change, forced)
+        if (refusal) {
+          answer = pushRefusalText(push.record, this.hub.webUrl, refusal)
+          break
+        }
+      }
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+    res.end(answer)
   }
 
   private apiDependencies(): ApiDependencies {
@@ -292,7 +341,23 @@ class LocalGitHubServer implements LocalGitHub {
       requireLastPushApproval: protection.requireLastPushApproval ?? false,
       allowDirectPushes: protection.allowDirectPushes ?? false,
       enforceAdmins: protection.enforceAdmins ?? false,
+      requiredStatusChecks: protection.requiredStatusChecks ?? [],
     }
+  }
+
+  addRuleset(owner: string, repo: string, ruleset: Omit<Ruleset, 'id'>): Ruleset {
+    const record: Ruleset = { ...structuredClone(ruleset), id: this.hub.nextId() }
+    this.repository(owner, repo).rulesets.push(record)
+    return record
+  }
+
+  removeRuleset(owner: string, repo: string, id: number): void {
+    const record = this.repository(owner, repo)
+    record.rulesets = record.rulesets.filter((set) => set.id !== id)
+  }
+
+  setImmutableReleases(owner: string, repo: string, enabled: boolean): void {
+    this.repository(owner, repo).immutableReleases = enabled
   }
 
   unprotectBranch(owner: string, repo: string, branch: string): void {

@@ -1,6 +1,7 @@
 // Renders records and git objects in GitHub's response shapes, typed by GitHub's own description.
 import type { components } from '@octokit/openapi-types'
 import type { CommitObject, FileChange } from './git-plumbing.js'
+import { hasPermission } from './http-util.js'
 import type { Hub } from './hub.js'
 import type {
   AssetRecord,
@@ -82,10 +83,10 @@ export function privateUser(hub: Hub, user: UserRecord): Schemas['private-user']
 
 function permissionFlags(permission: Permission | null) {
   return {
-    admin: permission === 'admin',
-    maintain: permission === 'admin',
-    push: permission === 'admin' || permission === 'write',
-    triage: permission !== null,
+    admin: hasPermission(permission, 'admin'),
+    maintain: hasPermission(permission, 'maintain'),
+    push: hasPermission(permission, 'write'),
+    triage: hasPermission(permission, 'triage'),
     pull: permission !== null,
   }
 }
@@ -642,7 +643,7 @@ export function release(hub: Hub, repo: RepositoryRecord, record: ReleaseRecord)
     body: record.body,
     draft: record.draft,
     prerelease: record.prerelease,
-    immutable: false,
+    immutable: record.immutable,
     created_at: record.createdAt,
     published_at: record.publishedAt,
     updated_at: record.publishedAt ?? record.createdAt,

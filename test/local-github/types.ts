@@ -1,7 +1,12 @@
 // Public types of the local GitHub: options, the records it keeps in memory (also what
 // `getState()` returns), the request log, validation violations and faults.
 
-export type Permission = 'admin' | 'write' | 'read'
+/**
+ * GitHub's repository roles, lowest first ("Repository roles for an organization"): read, triage (manage issues
+ * and pull requests: labels, close, reopen; no push, no merge), write (push, merge), maintain (write and
+ * repository settings short of destructive ones), admin.
+ */
+export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read'
 export type AccountType = 'User' | 'Bot'
 
 export interface LocalGitHubOptions {
@@ -20,6 +25,11 @@ export interface AddUserOptions {
   type?: AccountType
   name?: string
   email?: string
+  /**
+   * For a Bot (an App installation token): the organization permission "Members: read", without which team
+   * memberships are not readable (403). People read the teams of organizations they belong to.
+   */
+  readsOrgMembers?: boolean
 }
 
 export interface CreateRepositoryOptions {
@@ -61,6 +71,44 @@ export interface BranchProtection {
   allowDirectPushes: boolean
   /** Protection binds admins too (default false: admins may push directly). */
   enforceAdmins: boolean
+  /** Checks that must have succeeded on the head commit before a merge (default none). */
+  requiredStatusChecks: RequiredStatusCheck[]
+}
+
+/**
+ * A required status check (branch protection's "Require status checks to pass" or a ruleset's
+ * `required_status_checks` rule): a check run or commit status named `context`; with `app`, only a check run
+ * created by that App (here: the Bot account standing for it) satisfies it, as with `integration_id`.
+ */
+export interface RequiredStatusCheck {
+  context: string
+  app?: string
+}
+
+/**
+ * A repository ruleset ("About rulesets", "Available rules for rulesets"): rules applied to the branches or
+ * tags whose names match `include` (fnmatch: `*` stops at `/`, `**` crosses it), except for its bypass actors.
+ */
+export interface Ruleset {
+  id: number
+  name: string
+  target: 'branch' | 'tag'
+  /** Ref name patterns without `refs/heads/` or `refs/tags/`, e.g. `env/**`, `*@*`; `~ALL` matches all. */
+  include: string[]
+  /** Logins that bypass every rule of the set (an App's bot login, or people). */
+  bypass: string[]
+  /** "Restrict creations": only bypass actors may create matching refs. */
+  restrictCreations?: boolean
+  /** "Restrict updates": only bypass actors may update matching refs, by push or by merge. */
+  restrictUpdates?: boolean
+  /** "Restrict deletions". */
+  restrictDeletions?: boolean
+  /** "Block force pushes". */
+  blockForcePushes?: boolean
+  /** "Require a pull request before merging", with this many approvals. */
+  requiredApprovals?: number
+  /** "Require status checks to pass". */
+  requiredStatusChecks?: RequiredStatusCheck[]
 }
 
 /** A ref change, by git push, by the API, or by a merge. */
@@ -80,6 +128,7 @@ export interface UserRecord {
   permission: Permission
   name: string
   email: string
+  readsOrgMembers: boolean
 }
 
 export interface LabelRecord {
@@ -158,6 +207,8 @@ export interface ReleaseRecord {
   author: string
   createdAt: string
   publishedAt: string | null
+  /** Published while the repository had immutable releases on: its assets and tag are fixed. */
+  immutable: boolean
 }
 
 export interface AssetRecord {
@@ -214,6 +265,9 @@ export interface RepositoryRecord {
   /** Per-user permissions overriding the users' own. */
   permissions: Record<string, Permission>
   protection: Record<string, BranchProtection>
+  rulesets: Ruleset[]
+  /** "Immutable releases": once published, a release's assets and tag cannot change. */
+  immutableReleases: boolean
   labels: LabelRecord[]
   issues: IssueRecord[]
   comments: CommentRecord[]
@@ -279,6 +333,7 @@ export type FaultKind =
   | 'primary-rate-limit'
   | 'mergeable-null'
   | 'token-revoked'
+  | 'base-moved'
 
 export interface FaultSpec {
   kind: FaultKind

@@ -1,3 +1,4 @@
+import { type RemoteAuth, fetchPullRequestHead } from '../../adapters/git/remote.js'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import type { RepositoryApi } from '../../adapters/github/repository-api.js'
 import { annotate } from '../annotations.js'
@@ -17,15 +18,17 @@ export async function checkEnvironmentPullRequest(input: {
   baseBranch: string
   environment: string
   dryRun: boolean
+  auth?: RemoteAuth
 }): Promise<Diagnostic[]> {
   const { repository, api } = input
   const head = await repository.git.resolve(`refs/remotes/origin/${input.baseBranch}`)
+  if (!head) throw new Error(`cannot find ${input.baseBranch} on origin`)
   const ledgers = await readLedgers(repository.git, head, repository.model.schemas)
   const owner = new Map<ItemId, { pkg: string; locked: boolean }>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owner.set(id as ItemId, { pkg: ledger.package, locked: ledger.locked === true })
   const findings: Diagnostic[] = []
   const definitions = repository.paths.definitions
-  for (const file of await api.listPullRequestFiles(input.number)) {
+  for (const file of await changedFiles(repository, input.number, head, input.auth)) {
     if (file.startsWith('.gantry/installed/')) {
       findings.push({ severity: 'error', code: 'locked-item-modified', file, environment: input.environment, message: `${file} is a ledger: it changes only through promotion`, hint: 'revert the change to the ledger' })
       continue
@@ -48,4 +51,15 @@ export async function checkEnvironmentPullRequest(input: {
     : `${marker}\n✅ Gantry: no locked item or ledger is changed.`
   if (!input.dryRun) await api.upsertComment(input.number, marker, body)
   return findings
+}
+
+/**
+ * The paths a pull request changes, as GitHub's "Files changed" counts them (the merge base of the base branch and
+ * the head, against the head), computed with git: GitHub's file listing stops at 3,000 files, so a ledger change
+ * can hide behind 3,000 others there. Renames count as both paths.
+ */
+async function changedFiles(repository: OpenRepository, number: number, base: string, auth: RemoteAuth | undefined): Promise<string[]> {
+  const head = await fetchPullRequestHead(repository.dir, number, auth)
+  const out = await repository.git.text(['diff', '--no-renames', '--name-only', '-z', `${base}...${head}`])
+  return out.split('\0').filter(Boolean)
 }

@@ -13,6 +13,8 @@ export interface ReleaseRun {
   workspace: string
   auth?: RemoteAuth
   dryRun: boolean
+  /** The repository's default branch (asked of GitHub when not given). */
+  defaultBranch?: string
 }
 
 export interface ReleaseOutcome {
@@ -27,6 +29,11 @@ export interface ReleaseOutcome {
  * made and adopts them: one tag, one release, one asset.
  */
 export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
+  const stale = await notAtDefaultTip(run)
+  if (stale) {
+    core.warning(stale)
+    return { artifacts: [], released: [], diagnostics: [] }
+  }
   const build = await core.group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }))
   const released: ReleaseOutcome['released'] = []
   const diagnostics = [...build.diagnostics]
@@ -48,8 +55,9 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
   for (const artifact of build.artifacts) {
     if (!artifact.tag || diagnostics.some((d) => d.package === artifact.package && d.severity === 'error')) continue
     const assetName = bundleFileName(artifact.package, artifact.version)
-    // Versions that already have their release and bundle cost nothing more.
-    if (known.get(artifact.tag)?.assets.includes(assetName)) {
+    // Versions that already have their published release and bundle cost nothing more.
+    const existing = known.get(artifact.tag)
+    if (existing?.draft === false && existing.assets.includes(assetName)) {
       released.push({ tag: artifact.tag, releaseCreated: false, tagPushed: false })
       continue
     }
@@ -63,6 +71,20 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
     released.push({ tag: artifact.tag, releaseCreated: release.created, tagPushed: newTags.includes(artifact.tag) && !refused.has(artifact.tag) })
   }
   return { artifacts: build.artifacts, released, diagnostics }
+}
+
+/**
+ * Releases are made only from the tip of the default branch. A re-run of an old release run checks out an
+ * older commit: building it would tag older content as the newest version (and apply it to the first
+ * environments). Answers why nothing is released, or undefined at the tip.
+ */
+async function notAtDefaultTip(run: ReleaseRun): Promise<string | undefined> {
+  // origin/<default> as the run fetched it when it started (main.ts fetches every branch and tag first).
+  const branch = run.defaultBranch ?? (await run.api.defaultBranch())
+  const git = new Git(run.workspace)
+  const [head, tip] = await Promise.all([git.resolve('HEAD'), git.resolve(`refs/remotes/origin/${branch}`)])
+  if (head && head === tip) return undefined
+  return `not released: this run checked out ${head?.slice(0, 12) ?? 'nothing'}, but ${branch} is at ${tip?.slice(0, 12) ?? 'nothing'}; releases are made only from the tip of ${branch} (the run for its newest commit releases it)`
 }
 
 function releaseBody(artifact: BuiltArtifact): string {

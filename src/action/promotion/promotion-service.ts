@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { GANTRY_IDENTITY, type Git } from '../../adapters/git/git.js'
-import { type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/remote.js'
+import { releasedOnBranch } from '../../adapters/git/released-on-branch.js'
+import { ProtectedBranchError, type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/remote.js'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import { editTree } from '../../adapters/git/tree-editor.js'
 import type { PromotionApi, PullRequestFact } from '../../adapters/github/promotion-api.js'
@@ -75,6 +76,8 @@ export class PromotionService {
       const ref = `refs/remotes/origin/${this.deps.defaultBranch}`
       const config = await readConfigAt(this.deps.workspace, ref)
       const repository = await openRepository(this.deps.workspace, { commit: ref, config })
+      // Only versions tagged on the default branch's history are promotable: a tag from any other branch is not.
+      repository.released = await releasedOnBranch(repository.git, repository.released, ref)
       this.cached = { repository, refs: await this.sourceRefs(repository.git) }
     }
     return this.cached.repository
@@ -192,7 +195,9 @@ export class PromotionService {
     const message = `${promotionTitle(marker)}\n\n${summary.join('\n') || 'no item changes'}\n\nGantry-Request: ${randomUUID()}\n`
     const commit = await repository.git.commitTree(tree, prepared.view?.head ? [prepared.view.head] : [], message, GANTRY_IDENTITY)
     const remote = await repository.git.resolve(`refs/remotes/origin/${branch}`)
-    if (!(await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth))) {
+    const proposed = await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth)
+    if (proposed.status === 'protected') throw new ProtectedBranchError(branch, proposed.detail, `cannot propose ${pkg}@${version} for ${envName}`)
+    if (proposed.status === 'moved') {
       return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` }
     }
     const body = renderPromotionBody({ marker, bundle, plan, environment: env })
@@ -219,7 +224,8 @@ export class PromotionService {
     if (this.deps.dryRun) return false
     const tree = await editTree(repository.git, undefined, new Map([['.gantry/README.md', `This branch holds the desired state of the ${env.name} environment, written by Gantry promotions.\n`]]))
     const commit = await repository.git.commitTree(tree, [], `gantry: create ${env.branch}\n`, GANTRY_IDENTITY)
-    await pushWithLease(this.deps.workspace, commit, env.branch, null, this.deps.auth)
+    const created = await pushWithLease(this.deps.workspace, commit, env.branch, null, this.deps.auth)
+    if (created.status === 'protected') throw new ProtectedBranchError(env.branch, created.detail, `cannot create ${env.branch}`)
     await this.refresh()
     return true
   }
@@ -382,7 +388,10 @@ export class PromotionService {
       const recorded: EnvironmentLedger = { ...ledger, promotion: pr.number, approvers: who, appliedAt: pr.mergedAt ?? this.deps.now.toISOString(), appliedBy: 'gantry' }
       const tree = await editTree(repository.git, (await repository.git.text(['rev-parse', `${head}^{tree}`])).trim(), new Map([[ledgerPath(marker.package), renderLedger(recorded)]]))
       const commit = await repository.git.commitTree(tree, [head], `gantry: record promotion #${pr.number} of ${marker.package}@${marker.version} in ${env.name}\n`, GANTRY_IDENTITY)
-      if (await pushWithLease(this.deps.workspace, commit, env.branch, head, this.deps.auth)) {
+      const pushed = await pushWithLease(this.deps.workspace, commit, env.branch, head, this.deps.auth)
+      // A refusal by GitHub's rules is not a lost lease: fail the run saying what to configure; later runs retry.
+      if (pushed.status === 'protected') throw new ProtectedBranchError(env.branch, pushed.detail, `could not record promotion #${pr.number} of ${marker.package}@${marker.version} in ${env.name}`)
+      if (pushed.status === 'pushed') {
         await this.refresh()
         return
       }

@@ -23,6 +23,16 @@ export async function fetchAll(dir: string, auth?: RemoteAuth): Promise<void> {
 }
 
 /**
+ * Fetches a pull request's head as GitHub keeps it (`refs/pull/<n>/head`, there also for pull requests from
+ * forks) and returns its commit.
+ */
+export async function fetchPullRequestHead(dir: string, number: number, auth?: RemoteAuth): Promise<string> {
+  const local = `refs/gantry/pull/${number}/head`
+  await remoteGit(dir, auth).fetch(['--no-tags', '--force', 'origin', `+refs/pull/${number}/head:${local}`])
+  return (await remoteGit(dir, undefined).revparse([`${local}^{commit}`])).trim()
+}
+
+/**
  * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
  * by pushing them one by one. Returns the refused ones.
  */
@@ -44,18 +54,52 @@ export async function pushTags(dir: string, tags: readonly string[], auth?: Remo
   }
 }
 
+/** What became of a push with a lease. */
+export type LeaseOutcome =
+  | { status: 'pushed' }
+  /** Someone else moved the branch since it was read: an answer, not a failure; read again and retry. */
+  | { status: 'moved' }
+  /** GitHub's branch protection (GH006) or a ruleset (GH013) refused the push: retrying cannot help. */
+  | { status: 'protected'; branch: string; detail: string }
+
+/**
+ * A push that GitHub's rules refused. The fix is in the repository's settings: Gantry's identity must be allowed
+ * to update the branch (a bypass actor of the ruleset, or allowed to push past the branch protection).
+ */
+export class ProtectedBranchError extends Error {
+  override name = 'ProtectedBranchError'
+  constructor(
+    readonly branch: string,
+    readonly detail: string,
+    what: string,
+  ) {
+    super(`${what}: GitHub refused the push to ${branch} (${detail}). Add the identity Gantry runs as (its GitHub App) as a bypass actor of the ruleset or branch protection on ${branch}; the next run finishes it.`)
+  }
+}
+
+/** The refusal lines GitHub prints for protection (GH006) and rulesets (GH013), or undefined for any other failure. */
+export function protectionRefusal(message: string): string | undefined {
+  if (!/GH006|GH013|Protected branch update failed|Repository rule violations|protected branch hook declined|pre-receive hook declined/i.test(message)) return undefined
+  const lines = message.split('\n').map((l) => l.replace(/^remote:\s*/, '').trim())
+  const named = lines.filter((l) => /GH00?\d+|^- |^error: (?!failed to push)/i.test(l))
+  return (named.length ? named : ['pre-receive hook declined']).join(' ').slice(0, 500)
+}
+
 /**
  * Points `branch` on origin at `commit` only if it is still at `expected` (null: must not exist). A person's
- * push in between makes this fail instead of being overwritten.
+ * push in between makes this answer `moved` instead of being overwritten; a push GitHub's rules refuse
+ * answers `protected`, which no retry fixes.
  */
-export async function pushWithLease(dir: string, commit: string, branch: string, expected: string | null, auth?: RemoteAuth): Promise<boolean> {
+export async function pushWithLease(dir: string, commit: string, branch: string, expected: string | null, auth?: RemoteAuth): Promise<LeaseOutcome> {
   try {
     await remoteGit(dir, auth).push([`--force-with-lease=refs/heads/${branch}:${expected ?? ''}`, 'origin', `${commit}:refs/heads/${branch}`])
-    return true
+    return { status: 'pushed' }
   } catch (error) {
-    // A stale lease is an answer (someone else moved the branch); anything else is a failure to report.
     const message = error instanceof Error ? error.message : String(error)
-    if (/stale info|rejected|fetch first|non-fast-forward/i.test(message)) return false
+    // Protection first: its "[remote rejected]" line would otherwise read as a lost lease.
+    const refusal = protectionRefusal(message)
+    if (refusal) return { status: 'protected', branch, detail: refusal }
+    if (/stale info|rejected|fetch first|non-fast-forward/i.test(message)) return { status: 'moved' }
     throw new Error(`cannot push ${branch}: ${message.trim()}`, { cause: error })
   }
 }

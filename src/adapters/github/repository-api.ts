@@ -10,6 +10,10 @@ export interface KnownRelease {
   upload_url: string
   html_url: string
   assets: string[]
+  /** Not published yet: uploads are still possible whatever the repository's settings. */
+  draft?: boolean
+  /** Published while immutable releases were on: its assets can no longer change. */
+  immutable?: boolean
 }
 
 export class GitHubApiError extends Error {
@@ -66,12 +70,16 @@ export class RepositoryApi {
   /** Every release with its asset names, in one paginated listing: a run looks up releases once, not per tag. */
   async listReleases(): Promise<Map<string, KnownRelease>> {
     const releases = await this.octokit.paginate(this.octokit.rest.repos.listReleases, { owner: this.ref.owner, repo: this.ref.repo, per_page: 100 })
-    return new Map(releases.map((r) => [r.tag_name, { id: r.id, upload_url: r.upload_url, html_url: r.html_url, assets: r.assets.map((a) => a.name) }]))
+    // A published release wins over a draft of the same tag (a draft is what an interrupted run leaves).
+    const ordered = [...releases].sort((a, b) => Number(b.draft) - Number(a.draft))
+    return new Map(ordered.map((r) => [r.tag_name, knownRelease(r)]))
   }
 
   /**
-   * The release of a tag, created with the notes as its body if missing, with the bundle attached once.
-   * `known` is what `listReleases` saw at the start of the run; a 5xx after a write is adopted by reading again.
+   * The release of a tag with the bundle attached once, made as GitHub's immutable releases require: created as
+   * a draft, the bundle uploaded, then published (a published immutable release refuses uploads). `known` is
+   * what `listReleases` saw at the start of the run (drafts included); a 5xx after a write is adopted by reading
+   * again, and a draft left by an interrupted run is finished.
    */
   async ensureRelease(
     options: { tag: string; name: string; body: string; assetName: string; asset: string },
@@ -81,8 +89,9 @@ export class RepositoryApi {
     let created = false
     if (!release) {
       try {
-        const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: options.tag, name: options.name, body: options.body })
-        release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: [] }
+        // No blind retry: GitHub takes any number of drafts per tag, so a 5xx is answered by looking.
+        const { data } = await this.octokit.rest.repos.createRelease({ ...this.ref, tag_name: options.tag, name: options.name, body: options.body, draft: true, request: { retries: 0 } })
+        release = { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: [], draft: true }
         created = true
       } catch (error) {
         const adopted = await this.releaseByTag(options.tag)
@@ -92,6 +101,9 @@ export class RepositoryApi {
     }
     let assetUploaded = false
     if (!release.assets.includes(options.assetName)) {
+      if (release.draft === false && release.immutable) {
+        throw new GitHubApiError(`${options.tag} is published as an immutable release without ${options.assetName}: it can no longer be attached; delete the release and its tag, then run the release again`)
+      }
       try {
         await this.octokit.rest.repos.uploadReleaseAsset({
           ...this.ref,
@@ -107,16 +119,34 @@ export class RepositoryApi {
         if (!again?.assets.includes(options.assetName)) throw new GitHubApiError(`could not attach ${options.assetName} to ${options.tag}`, { cause: error })
       }
     }
+    if (release.draft !== false) {
+      try {
+        const { data } = await this.octokit.rest.repos.updateRelease({ ...this.ref, release_id: release.id, draft: false })
+        release = { ...release, html_url: data.html_url, draft: false }
+      } catch (error) {
+        // Another run published its own release of this tag first: adopt it if it carries the bundle.
+        const published = await this.releaseByTag(options.tag)
+        if (published?.draft !== false || !published.assets.includes(options.assetName)) throw new GitHubApiError(`could not publish the release ${options.tag}`, { cause: error })
+        await this.octokit.rest.repos.deleteRelease({ ...this.ref, release_id: release.id }).catch(() => undefined)
+        release = published
+        created = false
+      }
+    }
     return { id: release.id, created, assetUploaded, url: release.html_url }
   }
 
+  /** The release of a tag, a published one before a draft (drafts are found only by listing). */
   private async releaseByTag(tag: string): Promise<KnownRelease | undefined> {
     try {
-      const { data } = await this.octokit.rest.repos.getReleaseByTag({ ...this.ref, tag })
-      return { id: data.id, upload_url: data.upload_url, html_url: data.html_url, assets: data.assets.map((a) => a.name) }
+      const releases = await this.octokit.paginate(this.octokit.rest.repos.listReleases, { owner: this.ref.owner, repo: this.ref.repo, per_page: 100 })
+      const mine = releases.filter((r) => r.tag_name === tag).sort((a, b) => Number(a.draft) - Number(b.draft))
+      return mine[0] ? knownRelease(mine[0]) : undefined
     } catch (error) {
-      if (httpStatus(error) === 404) return undefined
       throw new GitHubApiError(`could not read the release ${tag}`, { cause: error })
     }
   }
+}
+
+function knownRelease(r: { id: number; upload_url: string; html_url: string; draft: boolean; immutable?: boolean; assets: { name: string }[] }): KnownRelease {
+  return { id: r.id, upload_url: r.upload_url, html_url: r.html_url, assets: r.assets.map((a) => a.name), draft: r.draft, immutable: r.immutable === true }
 }

@@ -20,3 +20,12 @@ export function parseTagName(tag: string): { package: string; version: string } 
   if (at <= 0) return undefined
   return { package: tag.slice(0, at), version: tag.slice(at + 1) }
 }
+
+/**
+ * The versions that count as released: only tags whose commit is on the default branch's history. A tag pushed
+ * from an unreviewed branch (anyone with write access can push one) names content nobody reviewed, so it is
+ * never promotable. `onDefaultBranch` holds the tag names whose commit the default branch contains.
+ */
+export function releasedOnDefaultBranch(released: readonly ReleasedVersion[], onDefaultBranch: ReadonlySet<string>): ReleasedVersion[] {
+  return released.filter((r) => onDefaultBranch.has(r.tag))
+}

@@ -51,7 +51,7 @@ export async function updateBranchRef(
   sha: string,
   force: boolean,
 ): Promise<void> {
-  hub.assertDirectUpdateAllowed(repo, user.login, ref)
+  hub.assertDirectUpdateAllowed(repo, user.login, ref, 'update', force)
   const git = hub.git(repo)
   const current = await git.readRef(ref)
   if (!current) throw unprocessable('Reference does not exist')
@@ -95,7 +95,7 @@ export const gitRoutes: RouteTable = {
     if (!/^[0-9a-f]{40}$/.test(sha) || !(await git.objectType(sha))) {
       throw unprocessable('Object does not exist')
     }
-    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref)
+    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref, 'create')
     if (!(await git.updateRef(ref, sha, null))) throw unprocessable('Reference already exists')
     ctx.hub.recordPush(repo, { ref, before: null, after: sha, login: user.login, via: 'api' })
     await ctx.hub.syncPullHeads(repo)
@@ -119,7 +119,7 @@ export const gitRoutes: RouteTable = {
     const git = ctx.hub.git(repo)
     const current = await git.readRef(ref)
     if (!current) throw unprocessable('Reference does not exist')
-    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref)
+    ctx.hub.assertDirectUpdateAllowed(repo, user.login, ref, 'delete')
     if (!(await git.deleteRef(ref, current))) throw unprocessable('Reference cannot be deleted')
     ctx.hub.recordPush(repo, { ref, before: current, after: null, login: user.login, via: 'api' })
     return noContent()

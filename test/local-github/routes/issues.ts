@@ -1,4 +1,5 @@
 // Issues (pull requests are issues too), their comments, and labels.
+import { assertBodyLength } from '../rules.js'
 import {
   ApiError,
   bodyOf,
@@ -78,8 +79,19 @@ function setLabels(hub: Hub, repo: RepositoryRecord, record: IssueRecord, names:
   record.updatedAt = timestamp()
 }
 
+/** The triage role and above manage issues and pull requests: labels, assignees, close and reopen. */
 function canTriage(hub: Hub, repo: RepositoryRecord, user: UserRecord): boolean {
-  return hasPermission(hub.permissionOf(user.login, repo), 'write')
+  return hasPermission(hub.permissionOf(user.login, repo), 'triage')
+}
+
+/** Editing someone else's title or body takes write access; triage may not ("Repository roles"). */
+function refuseTriageEdit(ctx: ApiContext, repo: RepositoryRecord, record: IssueRecord, user: UserRecord): void {
+  const body = bodyOf(ctx)
+  const edits = body.title !== undefined || body.body !== undefined
+  const author = record.user.toLowerCase() === user.login.toLowerCase()
+  if (edits && !author && !hasPermission(ctx.hub.permissionOf(user.login, repo), 'write')) {
+    throw new ApiError(403, 'Must have push access to repository')
+  }
 }
 
 export function createComment(
@@ -172,6 +184,7 @@ export const issueRoutes: RouteTable = {
     const title = stringField(body, 'title') ?? ''
     if (title.trim() === '')
       throw validationFailed([{ resource: 'Issue', field: 'title', code: 'missing_field' }])
+    assertBodyLength('Issue', nullableStringField(body, 'body'))
     const now = timestamp()
     const record: IssueRecord = {
       id: ctx.hub.nextId(),
@@ -210,7 +223,9 @@ export const issueRoutes: RouteTable = {
     const repo = repositoryOf(ctx)
     const record = findIssue(repo, integerParam(ctx, 'issue_number'))
     const user = requireAuthorOrWriter(ctx, repo, record.user)
+    refuseTriageEdit(ctx, repo, record, user)
     const body = bodyOf(ctx)
+    assertBodyLength(record.pull ? 'PullRequest' : 'Issue', nullableStringField(body, 'body'))
     const title = stringField(body, 'title')
     if (title !== undefined) record.title = title
     const text = nullableStringField(body, 'body')
@@ -269,6 +284,7 @@ export const issueRoutes: RouteTable = {
   'issues/create-comment': async (ctx) => {
     const repo = repositoryOf(ctx)
     const user = requireUser(ctx)
+    assertBodyLength('IssueComment', stringField(bodyOf(ctx), 'body'))
     const comment = createComment(
       ctx.hub,
       repo,
@@ -288,6 +304,7 @@ export const issueRoutes: RouteTable = {
     const repo = repositoryOf(ctx)
     const comment = findComment(ctx, repo)
     requireAuthorOrWriter(ctx, repo, comment.user)
+    assertBodyLength('IssueComment', stringField(bodyOf(ctx), 'body'))
     comment.body = stringField(bodyOf(ctx), 'body') ?? comment.body
     comment.updatedAt = timestamp()
     return json(issueComment(ctx.hub, repo, comment))
@@ -309,7 +326,7 @@ export const issueRoutes: RouteTable = {
 
   'issues/add-labels': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    requirePermission(ctx, repo, 'triage')
     const record = findIssue(repo, integerParam(ctx, 'issue_number'))
     setLabels(ctx.hub, repo, record, [...record.labels, ...labelNames(ctx.body)])
     return json(issueLabels(ctx.hub, repo, record))
@@ -317,7 +334,7 @@ export const issueRoutes: RouteTable = {
 
   'issues/set-labels': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    requirePermission(ctx, repo, 'triage')
     const record = findIssue(repo, integerParam(ctx, 'issue_number'))
     setLabels(ctx.hub, repo, record, labelNames(ctx.body))
     return json(issueLabels(ctx.hub, repo, record))
@@ -325,7 +342,7 @@ export const issueRoutes: RouteTable = {
 
   'issues/remove-label': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    requirePermission(ctx, repo, 'triage')
     const record = findIssue(repo, integerParam(ctx, 'issue_number'))
     const name = (ctx.params.name ?? '').toLowerCase()
     if (!record.labels.some((l) => l.toLowerCase() === name)) throw new ApiError(404, 'Label does not exist')
@@ -336,7 +353,7 @@ export const issueRoutes: RouteTable = {
 
   'issues/remove-all-labels': async (ctx) => {
     const repo = repositoryOf(ctx)
-    requirePermission(ctx, repo, 'write')
+    requirePermission(ctx, repo, 'triage')
     const record = findIssue(repo, integerParam(ctx, 'issue_number'))
     record.labels = []
     record.updatedAt = timestamp()

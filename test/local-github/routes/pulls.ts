@@ -1,5 +1,6 @@
 // Pull requests: in-memory records over real branches; mergeability by a real test merge; merges by
 // `git merge-tree --write-tree` + `commit-tree` (or cherry-picks for rebase) and a compare-and-swap ref update.
+import { assertBodyLength, mergeRefusal } from '../rules.js'
 import {
   ApiError,
   bodyOf,
@@ -59,6 +60,8 @@ export interface MergeInput {
   mergeMethod?: 'merge' | 'squash' | 'rebase'
   commitTitle?: string
   commitMessage?: string
+  /** The `base-moved` fault: a commit lands on the base after the test merge, before the ref update. */
+  moveBaseFirst?: boolean
 }
 
 export interface ApprovalStatus {
@@ -181,6 +184,7 @@ export async function createPull(
       },
     }
     repo.issues.push(record)
+    await hub.syncPullRef(repo, record)
     return record
   })
 }
@@ -349,6 +353,9 @@ export async function mergePull(
     if (!baseSha) throw new ApiError(405, 'Base branch does not exist')
     const approval = approvalStatus(hub, repo, record)
     if (!approval.satisfied) throw new ApiError(405, approval.reason ?? 'Pull Request is not mergeable')
+    // Rulesets ("Restrict updates" unless a bypass actor merges) and required status checks: 405, as GitHub.
+    const ruled = mergeRefusal(repo, user.login, pull.baseRef, pull.headSha, approval.approvedBy.length)
+    if (ruled) throw new ApiError(405, ruled)
     const test = await hub.testMerge(repo, baseSha, pull.headSha)
     if (!test.clean) throw new ApiError(405, 'Pull Request is not mergeable')
 
@@ -388,8 +395,10 @@ export async function mergePull(
       if (!replayed) throw new ApiError(405, 'This branch can\u2019t be rebased')
       sha = replayed
     }
+    if (input.moveBaseFirst) await moveBase(hub, repo, baseRef, baseSha)
     if (!(await git.updateRef(baseRef, sha, baseSha))) {
-      throw new ApiError(409, 'Base branch was modified. Review and try the merge again.')
+      // "Merge a pull request": 405 when the merge cannot be performed; a base that moved meanwhile is one case.
+      throw new ApiError(405, 'Base branch was modified. Review and try the merge again.')
     }
     hub.recordPush(repo, { ref: baseRef, before: baseSha, after: sha, login: user.login, via: 'merge' })
     const now = timestamp()
@@ -405,6 +414,17 @@ export async function mergePull(
     await hub.syncPullHeads(repo)
     return { sha }
   })
+}
+
+/** Someone else's commit on the base (an empty one), as if pushed while a merge was being computed. */
+async function moveBase(hub: Hub, repo: RepositoryRecord, baseRef: string, baseSha: string): Promise<void> {
+  const git = hub.git(repo)
+  const tree = (await git.readCommit(baseSha))?.tree
+  if (!tree) return
+  const identity = { name: 'Local GitHub', email: 'local-github@example.invalid' }
+  const moved = await git.commitTree(tree, [baseSha], 'Meanwhile on the base branch\n', identity, identity)
+  await git.updateRef(baseRef, moved, baseSha)
+  hub.recordPush(repo, { ref: baseRef, before: baseSha, after: moved, login: 'local-github', via: 'git' })
 }
 
 async function updatePull(
@@ -532,6 +552,7 @@ export const pullRoutes: RouteTable = {
     const body = bodyOf(ctx)
     if (body.issue !== undefined)
       throw unprocessable('Converting issues to pull requests is not supported by the local GitHub')
+    assertBodyLength('PullRequest', nullableStringField(body, 'body'))
     const record = await createPull(ctx.hub, repo, user, {
       title: stringField(body, 'title') ?? '',
       head: stringField(body, 'head') ?? '',
@@ -552,6 +573,7 @@ export const pullRoutes: RouteTable = {
   'pulls/update': async (ctx) => {
     const repo = repositoryOf(ctx)
     const user = requireUser(ctx)
+    assertBodyLength('PullRequest', nullableStringField(bodyOf(ctx), 'body'))
     const record = await updatePull(ctx.hub, repo, user, integerParam(ctx, 'pull_number'), bodyOf(ctx))
     return json(await renderPull(ctx.hub, repo, record))
   },
@@ -607,6 +629,7 @@ export const pullRoutes: RouteTable = {
     if (title !== undefined) input.commitTitle = title
     const message = stringField(body, 'commit_message')
     if (message !== undefined) input.commitMessage = message
+    if (ctx.baseMoved) input.moveBaseFirst = true
     const result = await mergePull(ctx.hub, repo, user, integerParam(ctx, 'pull_number'), input)
     return json({ sha: result.sha, merged: true, message: 'Pull Request successfully merged' })
   },

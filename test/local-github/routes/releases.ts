@@ -13,6 +13,7 @@ import {
   repositoryOf,
   requirePermission,
   stringField,
+  unprocessable,
   validationFailed,
   type ApiContext,
   type RouteTable,
@@ -49,6 +50,15 @@ async function ensureTag(hub: Hub, repo: RepositoryRecord, record: ReleaseRecord
   if (!(await git.isValidRefName(ref)))
     throw validationFailed([{ resource: 'Release', code: 'invalid', field: 'tag_name' }])
   await git.updateRef(ref, target, null)
+}
+
+/**
+ * "Immutable releases": once a release is published with the setting on, its assets can no longer be added,
+ * changed or deleted; GitHub answers 422 "Cannot upload assets to an immutable release". Hence: create a
+ * draft, upload, then publish.
+ */
+function refuseImmutable(record: ReleaseRecord): void {
+  if (record.immutable) throw unprocessable('Cannot upload assets to an immutable release.')
 }
 
 function refuseDuplicateTag(repo: RepositoryRecord, tagName: string, except?: ReleaseRecord): void {
@@ -89,6 +99,7 @@ export const releaseRoutes: RouteTable = {
         author: user.login,
         createdAt: now,
         publishedAt: draft ? null : now,
+        immutable: !draft && repo.immutableReleases,
       }
       if (!draft) await ensureTag(ctx.hub, repo, record)
       repo.releases.push(record)
@@ -141,6 +152,7 @@ export const releaseRoutes: RouteTable = {
       if (!record.draft) {
         await ensureTag(ctx.hub, repo, record)
         record.publishedAt ??= timestamp()
+        record.immutable ||= repo.immutableReleases
       }
       return json(releaseShape(ctx.hub, repo, record))
     })
@@ -166,6 +178,7 @@ export const releaseRoutes: RouteTable = {
     const repo = repositoryOf(ctx)
     const user = requirePermission(ctx, repo, 'write')
     const record = findRelease(ctx, repo)
+    refuseImmutable(record)
     const name = ctx.query.get('name') ?? ''
     if (repo.assets.some((a) => a.releaseId === record.id && a.name === name)) {
       throw validationFailed([{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }])
@@ -207,6 +220,8 @@ export const releaseRoutes: RouteTable = {
     const repo = repositoryOf(ctx)
     requirePermission(ctx, repo, 'write')
     const asset = findAsset(ctx, repo)
+    const owner = repo.releases.find((r) => r.id === asset.releaseId)
+    if (owner) refuseImmutable(owner)
     repo.assets = repo.assets.filter((a) => a !== asset)
     return noContent()
   },

@@ -7,6 +7,7 @@ import {
   notFound,
   repositoryOf,
   requireUser,
+  type ApiContext,
   type RouteTable,
 } from '../http-util.js'
 import { collaboratorPermission, privateUser, repository, simpleUser } from '../shapes.js'
@@ -14,6 +15,24 @@ import { collaboratorPermission, privateUser, repository, simpleUser } from '../
 type Schemas = components['schemas']
 
 export const RATE_LIMIT = 5000
+
+/**
+ * Team membership is readable only by the organization's members, or by an App granted the organization
+ * permission "Members: read" ("Permissions required for GitHub Apps": Teams endpoints need Members). Actions'
+ * GITHUB_TOKEN has no organization permissions: 403. Someone outside the organization does not see its teams: 404.
+ */
+function requireTeamReader(ctx: ApiContext): void {
+  const user = requireUser(ctx)
+  const org = (ctx.params.org ?? '').toLowerCase()
+  if (user.type === 'Bot') {
+    if (!user.readsOrgMembers) throw new ApiError(403, 'Resource not accessible by integration')
+    return
+  }
+  const member = ctx.hub.teams.some(
+    (team) => team.org.toLowerCase() === org && team.members.some((m) => m.toLowerCase() === user.login.toLowerCase()),
+  )
+  if (!member && user.login.toLowerCase() !== org) throw notFound()
+}
 
 export const repoRoutes: RouteTable = {
   'users/get-authenticated': async (ctx) => {
@@ -41,6 +60,7 @@ export const repoRoutes: RouteTable = {
   },
 
   'teams/get-membership-for-user-in-org': async (ctx) => {
+    requireTeamReader(ctx)
     const team = ctx.hub.findTeam(ctx.params.org ?? '', ctx.params.team_slug ?? '')
     const login = (ctx.params.username ?? '').toLowerCase()
     if (!team || !team.members.some((member) => member.toLowerCase() === login)) throw notFound()
@@ -53,6 +73,7 @@ export const repoRoutes: RouteTable = {
   },
 
   'teams/list-members-in-org': async (ctx) => {
+    requireTeamReader(ctx)
     const team = ctx.hub.findTeam(ctx.params.org ?? '', ctx.params.team_slug ?? '')
     if (!team) throw notFound()
     return listResult(ctx, team.members, (login) => simpleUser(ctx.hub, login))
