@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { fetchAll } from '../adapters/git/remote.js'
 import { createOctokit } from '../adapters/github/octokit.js'
-import { PromotionApi } from '../adapters/github/promotion-api.js'
+import { PromotionApi, authenticatedLogin } from '../adapters/github/promotion-api.js'
 import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
 import { parseTagName } from '../core/model/released-version.js'
@@ -34,7 +34,7 @@ export async function run(): Promise<void> {
     const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
     const ref = { owner: context.owner, repo: context.repo }
     const api = new RepositoryApi(octokit, ref)
-    const promotionApi = new PromotionApi(octokit, ref)
+    const promotionApi = new PromotionApi(octokit, ref, inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]')
     const auth = { serverUrl: context.serverUrl, token: inputs.token }
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
@@ -189,7 +189,8 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
     const issue = context.payload.issue as { number: number; pull_request?: unknown } | undefined
     const comment = context.payload.comment as { body?: string; user?: { login: string } } | undefined
     if (!issue?.pull_request || !comment?.body?.trimStart().startsWith('/gantry')) return
-    core.info(`#${issue.number}: ${await service.command(issue.number, comment.user?.login ?? '', comment.body)}`)
+    // Every unanswered command on the pull request, not only this one: a run dropped by concurrency is caught up.
+    for (const handled of await service.handleCommands(issue.number)) core.info(`#${issue.number}: ${handled}`)
     return
   }
   if (!pr) return

@@ -247,7 +247,8 @@ export class PromotionRepo {
       workspace,
       event: { name, payload: { repository: this.repository, ...payload } },
       env: { GANTRY_NOW: this.now, GANTRY_SPACE_WRITES: 'false', ...options.env },
-      ...(options.inputs ? { inputs: options.inputs } : {}),
+      // The bot is an installation-like user (GET /user refuses it): runs name it, as workflows with an App do.
+      inputs: { 'bot-login': BOT, ...options.inputs },
     })
     if (options.expectSuccess !== false)
       expect(result.code, `${name} run failed:\n${result.stdout}\n${result.stderr}`).toBe(0)

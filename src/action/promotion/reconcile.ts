@@ -28,6 +28,8 @@ export async function reconcile(service: PromotionService): Promise<ReconcileOut
   }
   for (const pr of await service.promotions('open')) {
     await attempt(`#${pr.number}`, async () => {
+      // Commands whose runs were dropped first: a rejection must win over an approval waiting to merge.
+      await service.handleCommands(pr.number)
       const decided = await service.decide(pr.number)
       outcome.decided.push({ number: pr.number, state: decided.state })
     })
