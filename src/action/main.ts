@@ -41,8 +41,7 @@ export async function run(): Promise<void> {
     const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command
     core.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
-    // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
-    const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date()
+    const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
     const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
     const pr = context.payload.pull_request as PullRequestPayload | undefined
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
@@ -95,6 +94,22 @@ export async function run(): Promise<void> {
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
     core.setFailed(`${message}${cause}`)
   }
+}
+
+/**
+ * The real time, except in a rehearsal: GANTRY_NOW sets the clock only with dry-run, which writes nothing.
+ * Anywhere else it would let a changed workflow move the clock into a release window or past a freeze.
+ */
+function clock(rehearsal: string | undefined, dryRun: boolean): Date {
+  if (!rehearsal) return new Date()
+  if (!dryRun) {
+    core.warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing')
+    return new Date()
+  }
+  const at = new Date(rehearsal)
+  if (Number.isNaN(at.getTime())) throw new UsageError(`GANTRY_NOW=${rehearsal} is not an ISO 8601 instant (e.g. 2026-12-01T05:30:00Z)`)
+  core.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`)
+  return at
 }
 
 type Command = Exclude<ActionCommand, 'auto'> | 'activity'

@@ -30,6 +30,7 @@ export type DiagnosticCode =
   | 'unknown-version'
   | 'local-customization'
   | 'unowned-item'
+  | 'merged-outside-gantry'
 
 export interface Diagnostic {
   severity: Severity

@@ -573,6 +573,26 @@ export class PromotionService {
     return { outcome: status, text: `Done: ${what} is ${status}.` }
   }
 
+  /**
+   * Merged promotions whose bookkeeping is still missing, derived from git rather than from a page of recent
+   * pull requests: an environment's ledger without a promotion number, where a promotion branch of that
+   * package exists, is looked up through that branch's closed pull requests.
+   */
+  async unrecorded(): Promise<{ pr: PullRequestFact; marker: PromotionMarker }[]> {
+    const repository = await this.source()
+    const branches = new Set((await repository.git.text(['for-each-ref', '--format=%(refname)', `refs/remotes/origin/${PROMOTION_PREFIX}`])).split('\n').filter(Boolean).map((r) => r.slice('refs/remotes/origin/'.length)))
+    const out: { pr: PullRequestFact; marker: PromotionMarker }[] = []
+    for (const env of repository.config.environments) {
+      for (const [pkg, ledger] of await this.ledgersOf(repository, env)) {
+        const branch = promotionBranch(env.name, pkg)
+        if (ledger.promotion !== undefined || !branches.has(branch)) continue
+        const merged = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.merged && p.baseRef === env.branch && this.deps.api.isBot(p.author) && readPromotionMarker(p.body)?.version === ledger.version)
+        if (merged) out.push({ pr: merged, marker: readPromotionMarker(merged.body)! })
+      }
+    }
+    return out
+  }
+
   /** Promotion pull requests by state: the open ones, and the most recently closed ones (one page). */
   async promotions(state: 'open' | 'closed'): Promise<PullRequestFact[]> {
     const prs = await this.deps.api.listPullRequests(state, state === 'closed' ? { maxPages: 1 } : {})

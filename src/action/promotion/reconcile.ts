@@ -34,14 +34,10 @@ export async function reconcile(service: PromotionService): Promise<ReconcileOut
       outcome.decided.push({ number: pr.number, state: decided.state })
     })
   }
-  for (const pr of await service.promotions('closed')) {
-    if (!pr.merged) continue
+  for (const { pr, marker } of await service.unrecorded()) {
     await attempt(`#${pr.number}`, async () => {
-      const assessment = await service.assess(pr.number)
-      if (assessment) {
-        await service.record(pr, assessment.marker)
-        outcome.recorded++
-      }
+      await service.record(pr, marker)
+      outcome.recorded++
     })
   }
   const repository = await service.source()
