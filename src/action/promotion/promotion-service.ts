@@ -3,6 +3,7 @@ import { type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/rem
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import { editTree } from '../../adapters/git/tree-editor.js'
 import type { PromotionApi, PullRequestFact } from '../../adapters/github/promotion-api.js'
+import { httpStatus } from '../../adapters/github/repository-api.js'
 import { findRelease, loadVerifiedBundle } from '../../commands/artifacts.js'
 import { preparePlan, writeApplyCommit } from '../../commands/promote.js'
 import { type OpenRepository, openRepository, readConfigAt } from '../../commands/repository.js'
@@ -542,6 +543,11 @@ export class PromotionService {
     return out
   }
 
+  /** Pull requests with `/gantry` comments from the last `days` days (answered or not: handleCommands tells). */
+  commandTargets(days: number): Promise<number[]> {
+    return this.deps.api.commandTargets(new Date(this.deps.now.getTime() - days * 86_400_000))
+  }
+
   /** One `/gantry` command: carried out when allowed, and the reply that says what happened or why not. */
   async command(number: number, login: string, text: string): Promise<{ outcome: string; text: string }> {
     const match = /^\s*\/gantry(?:\s+(\S+))?[ \t]*(.*)$/m.exec(text)
@@ -552,7 +558,11 @@ export class PromotionService {
     if (!['admin', 'maintain', 'write'].includes(permission)) {
       return { outcome: `${login} has no write access: ignored`, text: `Nothing done: ${code(login)} has ${permission === 'none' ? 'no' : code(permission)} access to this repository, and ${code(`/gantry ${verb}`)} needs write access (write, maintain or admin).` }
     }
-    const assessment = await this.assess(number)
+    // An issue (not a pull request) answers 404 here: it is no promotion either.
+    const assessment = await this.assess(number).catch((error: unknown) => {
+      if (httpStatus(error) === 404) return undefined
+      throw error
+    })
     if (!assessment) return { outcome: 'not a promotion pull request', text: 'Nothing done: this is not a promotion pull request opened by Gantry.' }
     const { pr, marker } = assessment
     const what = code(`${marker.package}@${marker.version}`)

@@ -243,6 +243,16 @@ export class PromotionApi {
     return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at }))
   }
 
+  /** Issues and pull requests with a `/gantry` comment by someone other than the bot since `since`. */
+  async commandTargets(since: Date): Promise<number[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listCommentsForRepo, { ...this.repo, since: since.toISOString(), per_page: 100 })
+    const numbers = comments
+      .filter((c) => !this.isBot(c.user?.login) && (c.body ?? '').trimStart().startsWith('/gantry'))
+      .map((c) => Number(/\/(\d+)$/.exec(c.issue_url)?.[1]))
+      .filter((n) => Number.isInteger(n) && n > 0)
+    return [...new Set(numbers)]
+  }
+
   /** The comments GitHub records as the bot's: the only ones Gantry reads state from. */
   async botComments(number: number): Promise<CommentFact[]> {
     return (await this.listComments(number)).filter((c) => this.isBot(c.author))
