@@ -5,6 +5,7 @@ import { PromotionApi, authenticatedLogin } from '../adapters/github/promotion-a
 import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
 import { parseTagName } from '../core/model/released-version.js'
+import { inert } from '../core/render/markdown.js'
 import { promotionBranch, readPromotionMarker } from '../core/render/promotion-body.js'
 import { annotate } from './annotations.js'
 import { checkEnvironmentPullRequest } from './events/environment-pull-request.js'
@@ -34,7 +35,7 @@ export async function run(): Promise<void> {
     const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
     const ref = { owner: context.owner, repo: context.repo }
     const api = new RepositoryApi(octokit, ref)
-    const promotionApi = new PromotionApi(octokit, ref, inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]')
+    const promotionApi = new PromotionApi(octokit, ref, inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]', context.serverUrl)
     const auth = { serverUrl: context.serverUrl, token: inputs.token }
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
@@ -88,6 +89,7 @@ export async function run(): Promise<void> {
         await handlePullRequestActivity(context, service, api, pr, inputs.dryRun)
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
+    await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures)
     if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
@@ -110,6 +112,13 @@ function clock(rehearsal: string | undefined, dryRun: boolean): Date {
   if (Number.isNaN(at.getTime())) throw new UsageError(`GANTRY_NOW=${rehearsal} is not an ISO 8601 instant (e.g. 2026-12-01T05:30:00Z)`)
   core.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`)
   return at
+}
+
+/** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
+async function writeSummary(what: string, journal: readonly string[], failures: readonly string[]): Promise<void> {
+  const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : ['Nothing to do: every promotion is where it should be.'])]
+  if (failures.length) lines.push('', '**Could not proceed:**', ...failures.map((f) => `- ${inert(f, 500)}`))
+  await core.summary.addRaw(`${lines.join('\n')}\n`, true).write()
 }
 
 type Command = Exclude<ActionCommand, 'auto'> | 'activity'

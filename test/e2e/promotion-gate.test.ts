@@ -216,3 +216,24 @@ describe('records that must not be lost or faked', () => {
     expect(acks()).toHaveLength(4)
   })
 })
+
+describe('the gate, where GitHub shows gates', () => {
+  it('a check run per promotion head, the environment’s reviewers requested, labels to the end, a job summary', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs')
+    expect(qa.pull!.requestedReviewers.sort()).toEqual(['quinn', 'reed', 'rita'])
+    const gate = (sha: string) => repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === sha)
+    expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'in_progress', title: 'Waiting for 1 more approval' })])
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1')
+
+    const run = await repo.approve('quinn', qa.number)
+    expect(repo.issue(qa.number).labels).toEqual(['gantry:applied'])
+    expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })])
+    expect(run.summary).toContain(`Applied [#${qa.number}](`)
+    const prod = repo.openPromotion('prod', 'jobs')
+    expect(run.summary).toContain(`Opened [#${prod.number}](`)
+    expect(prod.pull!.requestedReviewers).toEqual(['paula'])
+    expect(prod.pull!.requestedTeams).toEqual(['release-managers'])
+    expect(gate(prod.pull!.headSha)[0]!.summary).toContain('Window: `Mon-Thu 00:00-01:00`')
+  })
+})

@@ -65,6 +65,15 @@ export interface EndedRecord {
   by: string
 }
 
+/** The check run on each promotion's head that shows what it waits for. */
+export const GATE_CHECK = 'Gantry promotion'
+
+/** ACCEPTED reads "awaiting approval" only while approvals are missing; otherwise it waits for instructions. */
+function labelOf(a: Assessment): string | undefined {
+  if (a.state !== 'ACCEPTED') return LABELS[a.state]
+  return !a.decision || a.decision.missingApprovals > 0 || a.void ? LABELS.ACCEPTED : 'gantry:awaiting-instructions'
+}
+
 /** The hidden marker of the bot's reply that acknowledges a command (by the command comment's id). */
 const ACK_MARKER = 'ack'
 
@@ -83,6 +92,7 @@ const ENDED_MARKER = 'ended'
 
 const LABELS: Partial<Record<PromotionState, string>> = {
   ACCEPTED: 'gantry:awaiting-approval',
+  APPLIED: 'gantry:applied',
   SCHEDULED: 'gantry:scheduled',
   REJECTED: 'gantry:rejected',
   CANCELED: 'gantry:canceled',
@@ -95,6 +105,8 @@ const LABELS: Partial<Record<PromotionState, string>> = {
 export class PromotionService {
   /** The opened default branch, and the refs it was opened from (the branch and every tag). */
   private cached?: { repository: OpenRepository; refs: string }
+  /** What this run did, for the job summary: Markdown lines with links. */
+  readonly journal: string[] = []
   /** Bundles that passed their digest check in this run, by tag, commit and digest. */
   private readonly verified = new Map<string, Bundle>()
 
@@ -251,7 +263,10 @@ export class PromotionService {
       number = open.number
     } else {
       number = (await this.deps.api.createPullRequest({ head: branch, base: env.branch, title: promotionTitle(marker), body })).number
+      // The environment's reviewers (users and teams) are asked: GitHub notifies them and lists the request.
+      if ((env.approvals ?? 0) > 0 && env.reviewers?.length) await this.deps.api.requestReviewers(number, env.reviewers)
     }
+    this.journal.push(`${open ? 'Updated' : 'Opened'} [#${number}](${this.deps.api.url(number)}): ${code(`${pkg}@${version}`)} → ${inert(envName)}`)
     this.deps.log(`${pkg}@${version} -> ${envName}: promotion #${number} ${open ? 'updated' : 'opened'}`)
     await this.refresh()
     const decided = await this.decide(number)
@@ -371,7 +386,8 @@ export class PromotionService {
     }
     if (assessment.void) return this.proposeAgain(assessment)
     // An approved promotion gets its label from the merge's outcome.
-    if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state])
+    if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), labelOf(assessment))
+    await this.publishGate(assessment)
     if (state === 'SCHEDULED') {
       const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window'
       await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule!.reason)}). Comment ${code('/gantry cancel')} to cancel.`)
@@ -404,6 +420,8 @@ export class PromotionService {
       return { ...assessment, state: 'ACCEPTED' }
     }
     this.deps.log(`${marker.package}@${marker.version} applied to ${marker.environment} (#${pr.number})`)
+    this.journal.push(`Applied [#${pr.number}](${this.deps.api.url(pr.number)}): ${code(`${marker.package}@${marker.version}`)} → ${inert(marker.environment)}`)
+    await this.publishGate({ ...assessment, state: 'APPLIED' })
     await this.refresh()
     await this.applied({ ...pr, merged: true, mergedAt: this.deps.now.toISOString(), mergedBy: this.deps.api.bot }, marker, approvers)
     return { ...assessment, state: 'APPLIED' }
@@ -416,8 +434,13 @@ export class PromotionService {
    */
   private async applied(pr: PullRequestFact, marker: PromotionMarker, approvers?: { login: string; sha: string }[]): Promise<void> {
     await this.record(pr, marker, approvers)
+    // Labels follow the state to the end; a SCHEDULED note says that it applied.
     const labels = await this.deps.api.labels(pr.number)
-    if (labels.some((l) => l.startsWith('gantry:'))) await this.deps.api.setStatusLabel(pr.number, labels, undefined)
+    if (!labels.includes(LABELS.APPLIED!)) {
+      await this.deps.api.setStatusLabel(pr.number, labels, LABELS.APPLIED)
+      const note = hiddenMarker('note-schedule')
+      await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(pr.mergedAt ?? this.deps.now.toISOString())}.`)
+    }
     const source = await this.source()
     // Only while the environment still runs this version: an old merged promotion asks for nothing.
     const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package)
@@ -519,6 +542,9 @@ export class PromotionService {
     await this.deps.api.comment(pr.number, `${verb} by ${code(by)}: ${inert(reason, 2000)}\n\n${marker.package}@${marker.version} reaches ${inert(marker.environment)} only through a new request: comment ${code('/gantry retry')}.\n${record}`)
     await this.deps.api.updatePullRequest(pr.number, { body: withMarker(pr.body, { ...marker, status, reason }), state: 'closed' })
     await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[status])
+    this.journal.push(`${verb} [#${pr.number}](${this.deps.api.url(pr.number)}): ${code(`${marker.package}@${marker.version}`)} → ${inert(marker.environment)}`)
+    const environment = this.environment(await this.source(), marker.environment)
+    await this.publishGate({ pr, marker, environment, state: status, ended: { status, version: marker.version, reason, by } })
   }
 
   /**
@@ -535,6 +561,7 @@ export class PromotionService {
       if (this.deps.api.isBot(c.author) || !c.body.trimStart().startsWith('/gantry') || acknowledged.has(c.id)) continue
       const reply = this.deps.dryRun ? { outcome: 'dry run', text: '' } : await this.command(number, c.author, c.body)
       out.push(`${c.author}: ${reply.outcome}`)
+      this.journal.push(`[#${number}](${this.deps.api.url(number)}): ${code(c.body.trim().split('\n')[0]!.slice(0, 100))} by ${code(c.author)}: ${inert(reply.outcome)}`)
       if (this.deps.dryRun) continue
       const first = c.body.trim().split('\n')[0]!
       const ack = hiddenMarker(ACK_MARKER, { comment: c.id })
@@ -607,6 +634,43 @@ export class PromotionService {
   async promotions(state: 'open' | 'closed'): Promise<PullRequestFact[]> {
     const prs = await this.deps.api.listPullRequests(state, state === 'closed' ? { maxPages: 1 } : {})
     return prs.filter((p) => p.headRef.startsWith(PROMOTION_PREFIX) && this.deps.api.isBot(p.author) && readPromotionMarker(p.body))
+  }
+
+  /**
+   * The check run "Gantry promotion" on the head: what the promotion waits for (approvals x of y,
+   * instructions, release date, window), where GitHub shows gates, in the merge box. A token that may not
+   * write checks (only Apps may) loses only this display.
+   */
+  private async publishGate(a: Assessment): Promise<void> {
+    try {
+      const required = a.environment.approvals ?? 0
+      const approved = a.decision?.approvers.length ?? 0
+      const bundle = await this.bundleOf(a.marker).catch(() => undefined)
+      const before = bundle?.instructions.filter((i) => i.when === 'before') ?? []
+      const unticked = a.decision?.unticked.length ?? before.length
+      const windows = a.environment.windows ?? []
+      const rows = [
+        `- Approvals: ${approved} of ${required}${a.environment.reviewers?.length ? ` (from ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`,
+        `- Instructions: ${before.length ? `${before.length - unticked} of ${before.length} ticked` : 'none'}`,
+        `- Release date: ${a.marker.releaseAt ? code(a.marker.releaseAt) : 'none'}`,
+        `- Window: ${windows.length ? windows.map((w) => code(w)).join(', ') : 'any time'}${a.environment.timezone ? ` (${inert(a.environment.timezone)})` : ''}`,
+      ]
+      const waiting = [
+        a.decision && a.decision.missingApprovals > 0 ? `${a.decision.missingApprovals} more approval${a.decision.missingApprovals === 1 ? '' : 's'}` : '',
+        unticked > 0 ? `${unticked} instruction${unticked === 1 ? '' : 's'} to tick` : '',
+      ].filter(Boolean)
+      const title =
+        a.state === 'APPLIED' ? 'Applied by Gantry'
+        : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${a.schedule.next.toISOString()}` : ''}`
+        : a.state === 'REJECTED' || a.state === 'CANCELED' ? `${a.state}: ${a.ended?.reason ?? ''}`
+        : a.void ? `Proposed again: ${a.void}`
+        : `Waiting for ${waiting.join(' and ') || 'the next run'}`
+      const status = a.state === 'APPLIED' || a.state === 'REJECTED' || a.state === 'CANCELED' ? 'completed' : 'in_progress'
+      const conclusion = a.state === 'APPLIED' ? 'success' : a.state === 'REJECTED' ? 'failure' : a.state === 'CANCELED' ? 'cancelled' : undefined
+      await this.deps.api.upsertCheckRun(a.pr.headSha, GATE_CHECK, { status, ...(conclusion ? { conclusion } : {}), title, summary: [`**${a.state}**: ${inert(title)}`, '', ...rows].join('\n'), detailsUrl: this.deps.api.url(a.pr.number) })
+    } catch (error) {
+      this.deps.log(`#${a.pr.number}: the check run was not written (${error instanceof Error ? error.message : String(error)})`)
+    }
   }
 
   /** One comment per kind of note on a pull request, updated rather than repeated on every run. */

@@ -83,6 +83,8 @@ export class PromotionApi {
     private readonly octokit: GitHubClient,
     readonly ref: RepoRef,
     readonly bot: string,
+    /** The web server (GITHUB_SERVER_URL), for links in summaries. */
+    readonly webUrl = 'https://github.com',
   ) {}
 
   isBot(login: string | null | undefined): boolean {
@@ -256,6 +258,42 @@ export class PromotionApi {
   /** The comments GitHub records as the bot's: the only ones Gantry reads state from. */
   async botComments(number: number): Promise<CommentFact[]> {
     return (await this.listComments(number)).filter((c) => this.isBot(c.author))
+  }
+
+  /**
+   * The check run `name` on `sha`, created or updated. Only the App that created a check run may update it
+   * (GitHub's rule for check runs), so an update refused is answered by creating Gantry's own.
+   */
+  async upsertCheckRun(sha: string, name: string, run: { status: 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'neutral'; title: string; summary: string; detailsUrl?: string }): Promise<void> {
+    const fields = {
+      status: run.status,
+      ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+      ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
+      output: { title: run.title.slice(0, 1000), summary: run.summary.slice(0, 60_000) },
+    }
+    const { data } = await this.octokit.rest.checks.listForRef({ ...this.repo, ref: sha, check_name: name, filter: 'latest', per_page: 100 })
+    const existing = data.check_runs[0]
+    if (existing) {
+      if (existing.status === run.status && existing.conclusion === (run.conclusion ?? null) && existing.output.title === fields.output.title && existing.output.summary === fields.output.summary) return
+      try {
+        await this.octokit.rest.checks.update({ ...this.repo, check_run_id: existing.id, ...fields })
+        return
+      } catch (error) {
+        if (![403, 404].includes(httpStatus(error) ?? 0)) throw error
+      }
+    }
+    await this.octokit.rest.checks.create({ ...this.repo, head_sha: sha, name, ...fields })
+  }
+
+  /** Updates the bot's comment carrying `marker`, if there is one; creates nothing. */
+  async updateCommentIfAny(number: number, marker: string, body: string): Promise<void> {
+    const existing = (await this.botComments(number)).find((c) => c.body.includes(marker))
+    if (existing && existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body })
+  }
+
+  /** The web address of an issue or pull request. */
+  url(number: number, kind: 'pull' | 'issues' = 'pull'): string {
+    return `${this.webUrl}/${this.ref.owner}/${this.ref.repo}/${kind}/${number}`
   }
 
   /** Requests reviews from the environment's reviewers (logins and "@org/team"); those GitHub refuses are skipped. */
