@@ -34,8 +34,9 @@ export async function run(): Promise<void> {
     const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false'
     const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
     const ref = { owner: context.owner, repo: context.repo }
-    const api = new RepositoryApi(octokit, ref)
-    const promotionApi = new PromotionApi(octokit, ref, inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]', context.serverUrl)
+    const bot = inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]'
+    const api = new RepositoryApi(octokit, ref, bot)
+    const promotionApi = new PromotionApi(octokit, ref, bot, context.serverUrl)
     const auth = { serverUrl: context.serverUrl, token: inputs.token }
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
