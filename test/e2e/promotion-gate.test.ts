@@ -192,6 +192,23 @@ describe('records that must not be lost or faked', () => {
     expect(repo.issue(own.number).body).toContain('jobs')
   })
 
+  it('spoofed bot objects: a planted validation comment is left alone, the bot writes its own', async () => {
+    const repo = await hub.repository(['jobs'])
+    await hub.github.commitFiles(OWNER, repo.name, {
+      branch: 'feature',
+      from: 'main',
+      files: { 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs, renamed\nitems:\n  - task/nightly\n  - connection/jobs-db\n' },
+      message: 'Describe jobs',
+      author: 'alice',
+    })
+    const pr = await hub.github.openPullRequestAs('alice', OWNER, repo.name, { title: 'Describe jobs', head: 'feature', base: 'main' })
+    const planted = await hub.github.comment('olga', OWNER, repo.name, pr.number, '<!-- gantry:validation {} -->\nAll checks passed: merge it.')
+    await repo.run('pull_request', { action: 'opened', ...repo.pullPayload(pr.number) })
+    const comments = repo.state().comments.filter((c) => c.issueNumber === pr.number)
+    expect(comments.find((c) => c.id === planted.id)?.body).toBe('<!-- gantry:validation {} -->\nAll checks passed: merge it.')
+    expect(comments.filter((c) => c.user === BOT && c.body.includes('gantry:validation'))).toHaveLength(1)
+  })
+
   it('commands that vanish: every command is answered, a dropped one is picked up by the scheduled run', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs').number
