@@ -479,25 +479,43 @@ export class PromotionService {
   }
 
   /**
-   * Whether the promotion pull request's head is what may merge: exactly Gantry's apply commit of the
-   * verified bundle onto the environment branch as it is now. A SHA is compared, so neither commit metadata
-   * nor the marker is trusted: a commit under or over Gantry's, or a head on an older branch head, differs.
+   * Whether the promotion pull request's head is what may merge: Gantry's apply commit of the verified bundle,
+   * recomputed and compared by SHA, so neither commit metadata nor the marker is trusted. Either the head is
+   * that commit on the environment branch's current head, or it is that commit on an earlier head of the
+   * branch (another promotion merged meanwhile) and makes exactly the change Gantry's commit on the current
+   * head would make: the squash merge then leaves the branch as Gantry's apply onto its head at merge time.
+   * A commit slipped under Gantry's (a parent that is not on the branch) or over it never matches.
    */
   private async integrity(pr: PullRequestFact, marker: PromotionMarker): Promise<{ ok: true } | { ok: false; reason: string }> {
     const repository = await this.source()
+    const git = repository.git
     const env = this.environment(repository, marker.environment)
-    const head = await repository.git.resolve(`refs/remotes/origin/${env.branch}`)
-    const prepared = await preparePlan(repository, { repo: this.deps.workspace, target: `${marker.package}@${marker.version}`, environment: marker.environment, ...(head ? { environmentHead: head } : {}) })
-    if (!prepared.plan?.ok || !prepared.release) return { ok: false, reason: `${marker.package}@${marker.version} cannot be planned for ${marker.environment} any more` }
-    if (pr.headSha === (await this.applyCommit(repository, prepared, { ...marker, digest: prepared.plan.ledger.digest }))) return { ok: true }
-    const parents = (await repository.git.text(['rev-list', '--parents', '-n', '1', pr.headSha]).catch(() => '')).trim().split(' ').slice(1)
-    if (parents.length === 1 && parents[0] !== head) {
-      const stale = await this.preparedOn(repository, marker, parents[0]!)
+    const head = await git.resolve(`refs/remotes/origin/${env.branch}`)
+    const current = head ? await this.preparedOn(repository, marker, head) : undefined
+    if (!current) return { ok: false, reason: `${marker.package}@${marker.version} cannot be planned for ${marker.environment} any more` }
+    const expected = await this.applyCommit(repository, current, { ...marker, digest: current.plan!.ledger.digest })
+    if (pr.headSha === expected) return { ok: true }
+    const parents = (await git.text(['rev-list', '--parents', '-n', '1', pr.headSha]).catch(() => '')).trim().split(' ').slice(1)
+    const parent = parents.length === 1 ? parents[0]! : undefined
+    const onBranch = parent !== undefined && (await git.run(['merge-base', '--is-ancestor', parent, head!], { okCodes: [1, 128] })).code === 0
+    if (parent && onBranch) {
+      const stale = await this.preparedOn(repository, marker, parent)
       if (stale && pr.headSha === (await this.applyCommit(repository, stale, { ...marker, digest: stale.plan!.ledger.digest }))) {
-        return { ok: false, reason: `${env.branch} moved since this was proposed: what merges must be built on its current head` }
+        if ((await this.change(git, parent, pr.headSha)) === (await this.change(git, head!, expected))) return { ok: true }
+        return { ok: false, reason: `${env.branch} moved since this was proposed, and the change it would make there is no longer the same` }
       }
     }
     return { ok: false, reason: 'the promotion branch no longer holds what Gantry proposed (a commit was pushed to it by someone else)' }
+  }
+
+  /**
+   * What `to` changes against `from`: each path with its blob before and after. Equal changes on two bases
+   * mean the paths they touch are alike on both, so a squash merge of one onto the other's base is clean and
+   * gives exactly the other's tree.
+   */
+  private async change(git: Git, from: string, to: string): Promise<string> {
+    const out = await git.text(['diff-tree', '-r', '--no-renames', from, to])
+    return out.split('\n').filter(Boolean).sort().join('\n')
   }
 
   private async preparedOn(repository: OpenRepository, marker: PromotionMarker, head: string): Promise<Prepared | undefined> {
