@@ -229,13 +229,26 @@ export class PromotionApi {
    */
   private async createCommentOnce(number: number, body: string, isIt: (c: CommentFact) => boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      let author: string | undefined
       try {
-        await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } })
-        return
+        author = (await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } })).data.user?.login
       } catch (error) {
         if ((await this.botComments(number)).some(isIt)) return
         if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError(`could not comment on #${number}`, { cause: error })
+        continue
       }
+      this.checkAuthor(author)
+      return
+    }
+  }
+
+  /**
+   * What Gantry writes must be recognisable as its own on the next run: a token that writes as someone other
+   * than `bot-login` would make every run write again, so it stops here with what to set.
+   */
+  private checkAuthor(author: string | undefined): void {
+    if (author && !this.isBot(author)) {
+      throw new GitHubApiError(`GitHub records Gantry's writes as ${author}, but the bot-login input is ${this.bot}: set bot-login: ${author} (with an App token, ${'`<app-slug>[bot]`'})`)
     }
   }
 
@@ -343,13 +356,16 @@ export class PromotionApi {
   private async createIssueOnce(title: string, body: string, exists: () => Promise<boolean>): Promise<void> {
     // As with comments: not the client's retry, which would open a second issue after a 5xx that wrote one.
     for (let attempt = 1; ; attempt++) {
+      let author: string | undefined
       try {
-        await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } })
-        return
+        author = (await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } })).data.user?.login
       } catch (error) {
         if (await exists()) return
         if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+        continue
       }
+      this.checkAuthor(author)
+      return
     }
   }
 }
