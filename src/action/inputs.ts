@@ -12,6 +12,8 @@ export interface ActionInputs {
   package: string | undefined
   version: string | undefined
   environment: string | undefined
+  /** The login GitHub records for Gantry's writes; undefined: ask GitHub who the token is. */
+  botLogin: string | undefined
 }
 
 export function readInputs(): ActionInputs {
@@ -26,5 +28,6 @@ export function readInputs(): ActionInputs {
     package: optional('package'),
     version: optional('version'),
     environment: optional('environment'),
+    botLogin: optional('bot-login'),
   }
 }

@@ -1,10 +1,11 @@
 import * as core from '@actions/core'
 import { type RemoteAuth, fetchAll } from '../adapters/git/remote.js'
 import { createOctokit } from '../adapters/github/octokit.js'
-import { PromotionApi } from '../adapters/github/promotion-api.js'
+import { PromotionApi, authenticatedLogin } from '../adapters/github/promotion-api.js'
 import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
 import { parseTagName } from '../core/model/released-version.js'
+import { inert } from '../core/render/markdown.js'
 import { promotionBranch, readPromotionMarker } from '../core/render/promotion-body.js'
 import { annotate } from './annotations.js'
 import { checkEnvironmentPullRequest } from './events/environment-pull-request.js'
@@ -33,16 +34,16 @@ export async function run(): Promise<void> {
     const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false'
     const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
     const ref = { owner: context.owner, repo: context.repo }
-    const api = new RepositoryApi(octokit, ref)
-    const promotionApi = new PromotionApi(octokit, ref)
+    const bot = inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]'
+    const api = new RepositoryApi(octokit, ref, bot)
+    const promotionApi = new PromotionApi(octokit, ref, bot, context.serverUrl)
     const auth = { serverUrl: context.serverUrl, token: inputs.token }
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
     const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command
     core.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
-    // The clock can be set for rehearsals and tests of scheduled releases; otherwise it is the real time.
-    const now = process.env.GANTRY_NOW ? new Date(process.env.GANTRY_NOW) : new Date()
+    const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
     const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
     const pr = context.payload.pull_request as PullRequestPayload | undefined
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
@@ -89,12 +90,36 @@ export async function run(): Promise<void> {
         await handlePullRequestActivity(context, service, api, pr, inputs.dryRun, auth)
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
+    await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures)
     if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
     core.setFailed(`${message}${cause}`)
   }
+}
+
+/**
+ * The real time, except in a rehearsal: GANTRY_NOW sets the clock only with dry-run, which writes nothing.
+ * Anywhere else it would let a changed workflow move the clock into a release window or past a freeze.
+ */
+function clock(rehearsal: string | undefined, dryRun: boolean): Date {
+  if (!rehearsal) return new Date()
+  if (!dryRun) {
+    core.warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing')
+    return new Date()
+  }
+  const at = new Date(rehearsal)
+  if (Number.isNaN(at.getTime())) throw new UsageError(`GANTRY_NOW=${rehearsal} is not an ISO 8601 instant (e.g. 2026-12-01T05:30:00Z)`)
+  core.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`)
+  return at
+}
+
+/** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
+async function writeSummary(what: string, journal: readonly string[], failures: readonly string[]): Promise<void> {
+  const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : ['Nothing to do: every promotion is where it should be.'])]
+  if (failures.length) lines.push('', '**Could not proceed:**', ...failures.map((f) => `- ${inert(f, 500)}`))
+  await core.summary.addRaw(`${lines.join('\n')}\n`, true).write()
 }
 
 type Command = Exclude<ActionCommand, 'auto'> | 'activity'
@@ -189,7 +214,8 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
     const issue = context.payload.issue as { number: number; pull_request?: unknown } | undefined
     const comment = context.payload.comment as { body?: string; user?: { login: string } } | undefined
     if (!issue?.pull_request || !comment?.body?.trimStart().startsWith('/gantry')) return
-    core.info(`#${issue.number}: ${await service.command(issue.number, comment.user?.login ?? '', comment.body)}`)
+    // Every unanswered command on the pull request, not only this one: a run dropped by concurrency is caught up.
+    for (const handled of await service.handleCommands(issue.number)) core.info(`#${issue.number}: ${handled}`)
     return
   }
   if (!pr) return

@@ -69,6 +69,19 @@ export async function deriveStatus(
     const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch)
     ledgersByEnv.set(env.name, ledgers)
     if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
+    // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
+    for (const [pkg, ledger] of ledgers) {
+      if (ledger.promotion === undefined || !ledger.appliedBy || ledger.appliedBy === 'gantry') continue
+      drift.push({
+        severity: 'warning',
+        code: 'merged-outside-gantry',
+        message: `${pkg}@${ledger.version} (promotion #${ledger.promotion}) was merged by ${ledger.appliedBy}, not by Gantry: its approvals, release date and window were not checked by Gantry`,
+        package: pkg,
+        item: `.gantry/installed/${pkg}.yaml`,
+        environment: env.name,
+        hint: `restrict updates on ${env.branch} so that only Gantry's App can merge (docs/action.md, permissions and protection)`,
+      })
+    }
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)

@@ -36,6 +36,7 @@ export type DiagnosticCode =
   | 'unsafe-schema'
   | 'invalid-ledger'
   | 'more-findings'
+  | 'merged-outside-gantry'
 
 export interface Diagnostic {
   severity: Severity

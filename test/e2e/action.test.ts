@@ -39,11 +39,11 @@ describe('the action on GitHub events', () => {
 
   it('releases every package on the first push, and a re-run after a 5xx on create adopts the release', async () => {
     const fault = github.injectFault({ kind: '5xx-after-write', route: 'repos/create-release', times: 1 })
-    const first = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', workspace: await checkout('push-1', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
+    const first = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('push-1', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
     expect(first.code, first.stdout).toBe(0)
     expect(fault.hits).toBe(1)
     expect(first.outputs.created?.split(' ').sort()).toEqual(['customer-sync@1', 'integration-connections@1', 'order-export@1'])
-    const again = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', workspace: await checkout('push-2', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
+    const again = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('push-2', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
     expect(again.code, again.stdout).toBe(0)
     expect(again.outputs.created ?? '').toBe('')
     expect(state().releases.map((r) => r.tagName).sort()).toEqual(['customer-sync@1', 'integration-connections@1', 'order-export@1'])
@@ -67,7 +67,7 @@ describe('the action on GitHub events', () => {
     const pr = await github.openPullRequestAs('alice', OWNER, REPO, { title: '<img src=x> @everyone ${{ github.token }}', head: 'change', base: 'main' })
     const payload = async () => ({ number: pr.number, pull_request: { number: pr.number, head: { sha: await github.resolveRef(OWNER, REPO, 'refs/heads/change'), ref: 'change' }, base: { ref: 'main' } }, repository })
 
-    const broken = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', workspace: await checkout('pr-1', 'change'), event: { name: 'pull_request', payload: await payload() } })
+    const broken = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('pr-1', 'change'), event: { name: 'pull_request', payload: await payload() } })
     expect(broken.code).toBe(1)
     const line = content.split('\n').findIndex((l) => l.startsWith('  process: ')) + 1
     expect(broken.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: scheduleFile, line }))
@@ -80,7 +80,7 @@ describe('the action on GitHub events', () => {
     await writeFile(join(author, scheduleFile), content)
     await git(author, '-c', 'user.name=Alice', '-c', 'user.email=a@example.com', 'commit', '--quiet', '-am', 'Fix the reference')
     await git(author, 'push', '--quiet', 'origin', 'change')
-    const fixed = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', workspace: await checkout('pr-2', 'change'), event: { name: 'pull_request', payload: await payload() } })
+    const fixed = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('pr-2', 'change'), event: { name: 'pull_request', payload: await payload() } })
     expect(fixed.code, fixed.stdout).toBe(0)
     expect(comments()).toHaveLength(1)
     expect(comments()[0]!.body).toContain('no errors')

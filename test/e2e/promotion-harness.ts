@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { Octokit } from '@octokit/rest'
 import { expect } from 'vitest'
@@ -13,6 +14,9 @@ import { type ActionEvent, type ActionRun, runAction } from './action-runner.js'
 
 // Promotions end to end: the action (from its sources) against the local GitHub, one small source
 // repository per test. Shared by the promotion-*.test.ts files.
+
+/** Preloaded into the action's process: sets its clock (GANTRY_TEST_CLOCK). */
+const TEST_CLOCK = pathToFileURL(join(import.meta.dirname, 'test-clock.mjs')).href
 
 export const OWNER = 'acme'
 export const BOT = 'gantry-bot'
@@ -178,7 +182,7 @@ export class PromotionHub {
 
 /** One source repository on the local GitHub, with the steps of the promotion flow as methods. */
 export class PromotionRepo {
-  /** The clock of the action's runs (GANTRY_NOW). */
+  /** The clock of the action's runs (the process's clock, through test-clock.mjs). */
   now = OUTSIDE_WINDOW
   readonly repository: Record<string, unknown>
 
@@ -246,8 +250,10 @@ export class PromotionRepo {
       token: options.token ?? tokenOf(BOT),
       workspace,
       event: { name, payload: { repository: this.repository, ...payload } },
-      env: { GANTRY_NOW: this.now, GANTRY_SPACE_WRITES: 'false', ...options.env },
-      ...(options.inputs ? { inputs: options.inputs } : {}),
+      // The process's clock (GANTRY_NOW is honoured only in dry run): see test-clock.mjs.
+      env: { GANTRY_TEST_CLOCK: this.now, NODE_OPTIONS: `--import=${TEST_CLOCK}`, GANTRY_SPACE_WRITES: 'false', ...options.env },
+      // The bot is an installation-like user (GET /user refuses it): runs name it, as workflows with an App do.
+      inputs: { 'bot-login': BOT, ...options.inputs },
     })
     if (options.expectSuccess !== false)
       expect(result.code, `${name} run failed:\n${result.stdout}\n${result.stderr}`).toBe(0)

@@ -54,7 +54,10 @@ describe('scheduled promotions', () => {
     repo.now = INSIDE_WINDOW
     await repo.reconcile()
     expect(repo.issue(prod).pull?.merged).toBe(true)
-    expect(repo.issue(prod).labels).toEqual([])
+    expect(repo.issue(prod).labels).toEqual(['gantry:applied'])
+    // The SCHEDULED note says that it applied.
+    expect(scheduleNote(repo, prod)).toHaveLength(1)
+    expect(scheduleNote(repo, prod)[0]).toContain('**APPLIED**')
     const ledger = ledgerFields(await repo.ledger('prod', 'jobs'))
     expect(ledger).toMatchObject({
       version: '1',

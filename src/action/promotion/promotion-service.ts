@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import { GANTRY_IDENTITY, type Git } from '../../adapters/git/git.js'
 import { releasedOnBranch } from '../../adapters/git/released-on-branch.js'
 import { ProtectedBranchError, type RemoteAuth, fetchAll, pushWithLease } from '../../adapters/git/remote.js'
 import { readLedgers } from '../../adapters/git/repository-reader.js'
 import { editTree } from '../../adapters/git/tree-editor.js'
 import type { PromotionApi, PullRequestFact } from '../../adapters/github/promotion-api.js'
+import { httpStatus } from '../../adapters/github/repository-api.js'
 import { findRelease, loadVerifiedBundle } from '../../commands/artifacts.js'
 import { preparePlan, writeApplyCommit } from '../../commands/promote.js'
 import { type OpenRepository, openRepository, readConfigAt } from '../../commands/repository.js'
@@ -15,12 +15,14 @@ import type { Environment, EnvironmentLedger } from '../../core/model/source-mod
 import { evaluateApprovals, parseInstructionChecklist } from '../../core/promotion/approvals.js'
 import { ledgerPath, renderLedger } from '../../core/promotion/plan-promotion.js'
 import type { ApprovalDecision, Permission, PromotionMarker } from '../../core/promotion/promotion-request.js'
-import { code, hiddenMarker, inert } from '../../core/render/markdown.js'
+import { code, hiddenMarker, inert, readMarker } from '../../core/render/markdown.js'
 import { promotionBranch, promotionTitle, readPromotionMarker, renderPromotionBody, withMarker } from '../../core/render/promotion-body.js'
 import { releaseDecision } from '../../core/schedule/release-schedule.js'
 import { compareVersions } from '../../core/versions/versions.js'
 
 export const PROMOTION_PREFIX = 'gantry/promote/'
+
+type Prepared = Awaited<ReturnType<typeof preparePlan>>
 
 export interface PromotionDeps {
   api: PromotionApi
@@ -49,10 +51,49 @@ export interface Assessment {
   state: PromotionState
   decision?: ApprovalDecision
   schedule?: { due: boolean; reason: string; next?: Date }
+  /** How it ended, from the bot's own comment. */
+  ended?: EndedRecord
+  /** Open again after it ended: closed again, never merged. */
+  reopened?: boolean
+  /** Approved, but the head is not Gantry's apply commit on the current branch head: why the approvals are void. */
+  void?: string
 }
+
+export interface EndedRecord {
+  status: 'REJECTED' | 'CANCELED'
+  version: string
+  reason: string
+  by: string
+}
+
+/** The check run on each promotion's head that shows what it waits for. */
+export const GATE_CHECK = 'Gantry promotion'
+
+/** ACCEPTED reads "awaiting approval" only while approvals are missing; otherwise it waits for instructions. */
+function labelOf(a: Assessment): string | undefined {
+  if (a.state !== 'ACCEPTED') return LABELS[a.state]
+  return !a.decision || a.decision.missingApprovals > 0 || a.void ? LABELS.ACCEPTED : 'gantry:awaiting-instructions'
+}
+
+/** The hidden marker of the bot's reply that acknowledges a command (by the command comment's id). */
+const ACK_MARKER = 'ack'
+
+const COMMAND_HELP = [
+  'Gantry commands on a promotion pull request (write access needed):',
+  '',
+  '- `/gantry reject <reason>`: end this promotion as REJECTED.',
+  '- `/gantry cancel`: end this promotion as CANCELED.',
+  '- `/gantry retry`: look again now, or propose an ended promotion again as a new request.',
+  '- `/gantry help`: this list.',
+].join('\n')
+
+/** The hidden marker of the bot's comment that records how a promotion ended. */
+const ENDED_MARKER = 'ended'
+
 
 const LABELS: Partial<Record<PromotionState, string>> = {
   ACCEPTED: 'gantry:awaiting-approval',
+  APPLIED: 'gantry:applied',
   SCHEDULED: 'gantry:scheduled',
   REJECTED: 'gantry:rejected',
   CANCELED: 'gantry:canceled',
@@ -65,6 +106,8 @@ const LABELS: Partial<Record<PromotionState, string>> = {
 export class PromotionService {
   /** The opened default branch, and the refs it was opened from (the branch and every tag). */
   private cached?: { repository: OpenRepository; refs: string }
+  /** What this run did, for the job summary: Markdown lines with links. */
+  readonly journal: string[] = []
   /** Bundles that passed their digest check in this run, by tag, commit and digest. */
   private readonly verified = new Map<string, Bundle>()
 
@@ -146,10 +189,25 @@ export class PromotionService {
 
   /** The last request of `version` through `branch` into `base`, when it ended without being applied. */
   private async endedRequest(branch: string, base: string, version: string): Promise<{ number: number; status: string } | undefined> {
-    const last = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.baseRef === base && readPromotionMarker(p.body))
-    const marker = last && readPromotionMarker(last.body)
-    if (!last || !marker || last.merged || marker.version !== version) return undefined
-    return { number: last.number, status: marker.status ?? 'CLOSED' }
+    const last = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.baseRef === base && this.deps.api.isBot(p.author) && readPromotionMarker(p.body))
+    if (!last || last.merged) return undefined
+    const ended = await this.ended(last.number)
+    if (!ended || ended.version !== version) return undefined
+    return { number: last.number, status: ended.status }
+  }
+
+  /**
+   * How a promotion ended (REJECTED or CANCELED, why, by whom), read only from the bot's own comment: the
+   * body's marker is a cache anyone with write access can edit.
+   */
+  async ended(number: number): Promise<EndedRecord | undefined> {
+    for (const comment of (await this.deps.api.botComments(number)).reverse()) {
+      const data = readMarker(comment.body, ENDED_MARKER)
+      if (data && (data.status === 'REJECTED' || data.status === 'CANCELED') && typeof data.version === 'string') {
+        return { status: data.status, version: data.version, reason: typeof data.reason === 'string' ? data.reason : '', by: typeof data.by === 'string' ? data.by : '' }
+      }
+    }
+    return undefined
   }
 
   private async openOrUpdate(pkg: string, version: string, envName: string, requestedBy: string, explicit: boolean): Promise<RequestOutcome> {
@@ -165,9 +223,10 @@ export class PromotionService {
     }
     const bundle = await this.verifiedBundle(repository, prepared.release)
     const branch = promotionBranch(envName, pkg)
-    const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch)
+    const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch && this.deps.api.isBot(p.author))
     const previous = open ? readPromotionMarker(open.body) : undefined
-    if (open && previous?.version === version && previous.digest === plan.ledger.digest) {
+    // Unchanged only when the branch holds exactly the commit Gantry would push now (see applyCommit).
+    if (open && previous?.version === version && previous.digest === plan.ledger.digest && open.headSha === (await this.applyCommit(repository, prepared, previous))) {
       return { environment: envName, status: 'unchanged', number: open.number }
     }
     if (!open && !explicit) {
@@ -188,17 +247,16 @@ export class PromotionService {
       releaseAt: bundle.environments[envName]?.release ?? null,
       requestedBy,
     }
-    const { tree } = await writeApplyCommit(repository.git, plan, prepared.view?.head, { sourceCommit: prepared.release.commit })
-    // Each request proposes its own commit (the tree is what counts): of two runs proposing the same thing at
-    // once, exactly one wins the lease below, instead of both "pushing" one identical commit.
-    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
-    const message = `${promotionTitle(marker)}\n\n${summary.join('\n') || 'no item changes'}\n\nGantry-Request: ${randomUUID()}\n`
-    const commit = await repository.git.commitTree(tree, prepared.view?.head ? [prepared.view.head] : [], message, GANTRY_IDENTITY)
+    const commit = await this.applyCommit(repository, prepared, marker)
     const remote = await repository.git.resolve(`refs/remotes/origin/${branch}`)
-    const proposed = await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth)
+    // The apply commit is deterministic: a concurrent run proposing the same thing may have pushed this very commit.
+    const proposed = remote === commit ? { status: 'pushed' as const } : await pushWithLease(this.deps.workspace, commit, branch, remote ?? null, this.deps.auth)
     if (proposed.status === 'protected') throw new ProtectedBranchError(branch, proposed.detail, `cannot propose ${pkg}@${version} for ${envName}`)
     if (proposed.status === 'moved') {
-      return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` }
+      await this.refresh()
+      if ((await repository.git.resolve(`refs/remotes/origin/${branch}`)) !== commit) {
+        return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` }
+      }
     }
     const body = renderPromotionBody({ marker, bundle, plan, environment: env })
     let number: number
@@ -210,7 +268,10 @@ export class PromotionService {
       number = open.number
     } else {
       number = (await this.deps.api.createPullRequest({ head: branch, base: env.branch, title: promotionTitle(marker), body })).number
+      // The environment's reviewers (users and teams) are asked: GitHub notifies them and lists the request.
+      if ((env.approvals ?? 0) > 0 && env.reviewers?.length) await this.deps.api.requestReviewers(number, env.reviewers)
     }
+    this.journal.push(`${open ? 'Updated' : 'Opened'} [#${number}](${this.deps.api.url(number)}): ${code(`${pkg}@${version}`)} → ${inert(envName)}`)
     this.deps.log(`${pkg}@${version} -> ${envName}: promotion #${number} ${open ? 'updated' : 'opened'}`)
     await this.refresh()
     const decided = await this.decide(number)
@@ -230,21 +291,35 @@ export class PromotionService {
     return true
   }
 
-  /** Where a promotion stands now, from its pull request, marker, reviews and the clock. Writes nothing. */
+  /**
+   * Where a promotion stands now, from its pull request, reviews, the verified bundle and the clock. Writes
+   * nothing. Package and environment come from the branch name, policy from the default branch, release date
+   * and instructions from the verified bundle; the marker only names the version, which the head commit must
+   * then bind (see integrity()).
+   */
   async assess(number: number): Promise<Assessment | undefined> {
     const pr = await this.deps.api.getPullRequest(number)
-    const marker = readPromotionMarker(pr.body)
-    if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX)) return undefined
+    const cached = readPromotionMarker(pr.body)
+    // Only pull requests the bot opened are promotions: anyone can open one from a look-alike branch.
+    if (!cached || !pr.headRef.startsWith(PROMOTION_PREFIX) || !this.deps.api.isBot(pr.author)) return undefined
     const repository = await this.source()
-    const environment = repository.config.environments.find((e) => e.name === marker.environment)
-    // The marker is only a claim: a promotion comes from its own branch into its environment's branch. Anything
-    // else (say, a dev marker on a pull request into qa) would borrow another environment's policy.
-    if (!environment || pr.baseRef !== environment.branch || pr.headRef !== promotionBranch(marker.environment, marker.package)) return undefined
+    const [envName, ...rest] = pr.headRef.slice(PROMOTION_PREFIX.length).split('/')
+    const environment = repository.config.environments.find((e) => e.name === envName)
+    // A promotion comes from its own branch into its environment's branch; a marker claiming anything else
+    // (say, a dev marker on a pull request into qa) would borrow another environment's policy.
+    if (!environment || pr.baseRef !== environment.branch || cached.environment !== envName || cached.package !== rest.join('/')) return undefined
+    const bundle = await this.bundleOf(cached).catch(() => undefined)
+    const marker: PromotionMarker = { ...cached, releaseAt: bundle?.environments[environment.name]?.release ?? null }
     if (pr.merged) return { pr, marker, environment, state: 'APPLIED' }
-    if (pr.state === 'closed') return { pr, marker, environment, state: marker.status ?? 'CLOSED' }
+    const ended = await this.ended(pr.number)
+    if (pr.state === 'closed') return { pr, marker, environment, state: ended?.status ?? 'CLOSED', ...(ended ? { ended } : {}) }
+    // Reopened after it ended: an ended promotion stays ended (a new request starts from zero).
+    if (ended) return { pr, marker, environment, state: ended.status, ended, reopened: true }
     const decision = await this.approvals(pr, marker, environment)
     if (decision.changesRequested.length > 0) return { pr, marker, environment, state: 'REJECTED', decision }
     if (!decision.approved) return { pr, marker, environment, state: 'ACCEPTED', decision }
+    const integrity = await this.integrity(pr, marker)
+    if (!integrity.ok) return { pr, marker, environment, state: 'ACCEPTED', decision, void: integrity.reason }
     const schedule = releaseDecision(this.deps.now, environment, marker.releaseAt ?? undefined)
     return { pr, marker, environment, state: schedule.due ? 'APPLIED' : 'SCHEDULED', decision, schedule }
   }
@@ -303,13 +378,22 @@ export class PromotionService {
       return assessment
     }
     if (pr.state === 'closed') return assessment
+    if (assessment.reopened) {
+      const ended = assessment.ended!
+      await this.deps.api.updatePullRequest(pr.number, { state: 'closed' })
+      await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[ended.status])
+      await this.deps.api.comment(pr.number, `Reopened, but this promotion ended ${ended.status} and stays ended: closed again. Its approvals do not carry over. To propose ${code(`${marker.package}@${marker.version}`)} again, comment ${code('/gantry retry')}: a new request, approved from zero.`)
+      return assessment
+    }
     if (state === 'REJECTED') {
       const by = assessment.decision!.changesRequested[0]!
       await this.close(pr, marker, 'REJECTED', by.body.trim() || `changes requested by ${by.login}`, by.login)
       return assessment
     }
+    if (assessment.void) return this.proposeAgain(assessment)
     // An approved promotion gets its label from the merge's outcome.
-    if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[state])
+    if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), labelOf(assessment))
+    await this.publishGate(assessment)
     if (state === 'SCHEDULED') {
       const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window'
       await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule!.reason)}). Comment ${code('/gantry cancel')} to cancel.`)
@@ -319,15 +403,22 @@ export class PromotionService {
     return this.merge(assessment)
   }
 
+  /**
+   * The head is not Gantry's apply commit on the current branch head: the approvals were given to something
+   * else, so they are void. Gantry pushes its own commit again (approvals start from zero) and says why.
+   */
+  private async proposeAgain(assessment: Assessment): Promise<Assessment> {
+    const { pr, marker } = assessment
+    await this.stickyNote(pr.number, 'integrity', `❌ Not applied: ${inert(assessment.void!)}. The approvals given so far are void: Gantry proposed ${code(`${marker.package}@${marker.version}`)} again on the current ${code(assessment.environment.branch)}; approve the new head.`)
+    await this.openOrUpdate(marker.package, marker.version, marker.environment, marker.requestedBy, true)
+    return { ...assessment, state: 'ACCEPTED' }
+  }
+
   private async merge(assessment: Assessment): Promise<Assessment> {
     const { pr, marker, decision } = assessment
-    if (!(await this.isGantryCommit(pr, marker))) {
-      await this.stickyNote(pr.number, 'integrity', `❌ The promotion branch no longer holds what Gantry proposed for ${code(`${marker.package}@${marker.version}`)}: nothing applied. Comment ${code('/gantry retry')} to propose it again.`)
-      await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS.ACCEPTED)
-      return { ...assessment, state: 'ACCEPTED' }
-    }
     const approvers = decision?.approvers ?? []
     const message = [`Promotion #${pr.number}`, ...approvers.map((a) => `Approved-by: ${a.login} at ${a.sha}`)].join('\n')
+    // The SHA checked above is the one merged: a head that moves in between makes GitHub refuse.
     const outcome = await this.deps.api.merge(pr.number, pr.headSha, promotionTitle(marker), message)
     if (!outcome.merged) {
       await this.stickyNote(pr.number, 'merge', `⚠️ Not applied: ${outcome.reason === 'head-moved' ? 'the head moved after the approvals were checked' : inert(outcome.message)}. The next run looks again.`)
@@ -335,8 +426,10 @@ export class PromotionService {
       return { ...assessment, state: 'ACCEPTED' }
     }
     this.deps.log(`${marker.package}@${marker.version} applied to ${marker.environment} (#${pr.number})`)
+    this.journal.push(`Applied [#${pr.number}](${this.deps.api.url(pr.number)}): ${code(`${marker.package}@${marker.version}`)} → ${inert(marker.environment)}`)
+    await this.publishGate({ ...assessment, state: 'APPLIED' })
     await this.refresh()
-    await this.applied({ ...pr, merged: true, mergedAt: this.deps.now.toISOString() }, marker, approvers)
+    await this.applied({ ...pr, merged: true, mergedAt: this.deps.now.toISOString(), mergedBy: this.deps.api.bot }, marker, approvers)
     return { ...assessment, state: 'APPLIED' }
   }
 
@@ -347,8 +440,13 @@ export class PromotionService {
    */
   private async applied(pr: PullRequestFact, marker: PromotionMarker, approvers?: { login: string; sha: string }[]): Promise<void> {
     await this.record(pr, marker, approvers)
+    // Labels follow the state to the end; a SCHEDULED note says that it applied.
     const labels = await this.deps.api.labels(pr.number)
-    if (labels.some((l) => l.startsWith('gantry:'))) await this.deps.api.setStatusLabel(pr.number, labels, undefined)
+    if (!labels.includes(LABELS.APPLIED!)) {
+      await this.deps.api.setStatusLabel(pr.number, labels, LABELS.APPLIED)
+      const note = hiddenMarker('note-schedule')
+      await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(pr.mergedAt ?? this.deps.now.toISOString())}.`)
+    }
     const source = await this.source()
     // Only while the environment still runs this version: an old merged promotion asks for nothing.
     const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package)
@@ -360,17 +458,75 @@ export class PromotionService {
     }
   }
 
-  /** The promotion branch must hold exactly the apply commit Gantry computes on its parent. */
-  private async isGantryCommit(pr: PullRequestFact, marker: PromotionMarker): Promise<boolean> {
+  /**
+   * The one commit Gantry proposes for a promotion: the verified bundle's plan applied onto the environment
+   * branch's head, with a fixed identity, a date taken from the released commit and a message made of package,
+   * version, environment and digest. Nothing in it is random, so Gantry can compute it again at any time and
+   * two runs proposing the same thing push the same commit.
+   */
+  private async applyCommit(repository: OpenRepository, prepared: Prepared, marker: Pick<PromotionMarker, 'package' | 'version' | 'environment' | 'digest' | 'rollback'>): Promise<string> {
+    const plan = prepared.plan!
+    const head = prepared.view?.head
+    const { tree } = await writeApplyCommit(repository.git, plan, head, { sourceCommit: prepared.release!.commit })
+    const date = (await repository.git.text(['show', '-s', '--format=%ct', prepared.release!.commit])).trim()
+    const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
+    const message = [
+      promotionTitle({ ...marker, rollback: plan.rollback, from: null, releaseAt: null, requestedBy: '' }),
+      '',
+      summary.join('\n') || 'no item changes',
+      '',
+      `Gantry-Package: ${plan.package}`,
+      `Gantry-Version: ${plan.version}`,
+      `Gantry-Environment: ${plan.environment}`,
+      `Gantry-Digest: ${plan.ledger.digest}`,
+      '',
+    ].join('\n')
+    return repository.git.commitTree(tree, head ? [head] : [], message, { ...GANTRY_IDENTITY, date: `${date} +0000` })
+  }
+
+  /**
+   * Whether the promotion pull request's head is what may merge: Gantry's apply commit of the verified bundle,
+   * recomputed and compared by SHA, so neither commit metadata nor the marker is trusted. Either the head is
+   * that commit on the environment branch's current head, or it is that commit on an earlier head of the
+   * branch (another promotion merged meanwhile) and makes exactly the change Gantry's commit on the current
+   * head would make: the squash merge then leaves the branch as Gantry's apply onto its head at merge time.
+   * A commit slipped under Gantry's (a parent that is not on the branch) or over it never matches.
+   */
+  private async integrity(pr: PullRequestFact, marker: PromotionMarker): Promise<{ ok: true } | { ok: false; reason: string }> {
     const repository = await this.source()
     const git = repository.git
+    const env = this.environment(repository, marker.environment)
+    const head = await git.resolve(`refs/remotes/origin/${env.branch}`)
+    const current = head ? await this.preparedOn(repository, marker, head) : undefined
+    if (!current) return { ok: false, reason: `${marker.package}@${marker.version} cannot be planned for ${marker.environment} any more` }
+    const expected = await this.applyCommit(repository, current, { ...marker, digest: current.plan!.ledger.digest })
+    if (pr.headSha === expected) return { ok: true }
     const parents = (await git.text(['rev-list', '--parents', '-n', '1', pr.headSha]).catch(() => '')).trim().split(' ').slice(1)
-    if (parents.length !== 1) return false
-    const prepared = await preparePlan(repository, { repo: this.deps.workspace, target: `${marker.package}@${marker.version}`, environment: marker.environment, environmentHead: parents[0]! })
-    if (!prepared.plan || !prepared.release) return false
-    const expected = await writeApplyCommit(git, prepared.plan, parents[0], { sourceCommit: prepared.release.commit })
-    const actual = (await git.text(['rev-parse', `${pr.headSha}^{tree}`])).trim()
-    return expected.tree === actual
+    const parent = parents.length === 1 ? parents[0]! : undefined
+    const onBranch = parent !== undefined && (await git.run(['merge-base', '--is-ancestor', parent, head!], { okCodes: [1, 128] })).code === 0
+    if (parent && onBranch) {
+      const stale = await this.preparedOn(repository, marker, parent)
+      if (stale && pr.headSha === (await this.applyCommit(repository, stale, { ...marker, digest: stale.plan!.ledger.digest }))) {
+        if ((await this.change(git, parent, pr.headSha)) === (await this.change(git, head!, expected))) return { ok: true }
+        return { ok: false, reason: `${env.branch} moved since this was proposed, and the change it would make there is no longer the same` }
+      }
+    }
+    return { ok: false, reason: 'the promotion branch no longer holds what Gantry proposed (a commit was pushed to it by someone else)' }
+  }
+
+  /**
+   * What `to` changes against `from`: each path with its blob before and after. Equal changes on two bases
+   * mean the paths they touch are alike on both, so a squash merge of one onto the other's base is clean and
+   * gives exactly the other's tree.
+   */
+  private async change(git: Git, from: string, to: string): Promise<string> {
+    const out = await git.text(['diff-tree', '-r', '--no-renames', from, to])
+    return out.split('\n').filter(Boolean).sort().join('\n')
+  }
+
+  private async preparedOn(repository: OpenRepository, marker: PromotionMarker, head: string): Promise<Prepared | undefined> {
+    const prepared = await preparePlan(repository, { repo: this.deps.workspace, target: `${marker.package}@${marker.version}`, environment: marker.environment, environmentHead: head }).catch(() => undefined)
+    return prepared?.plan?.ok && prepared.release ? prepared : undefined
   }
 
   /**
@@ -385,7 +541,9 @@ export class PromotionService {
       const ledger = (await readLedgers(repository.git, head, repository.model.schemas)).get(marker.package)
       if (!head || !ledger || ledger.version !== marker.version || ledger.promotion === pr.number) return
       const who = approvers ?? (await this.approvals(pr, marker, env)).approvers
-      const recorded: EnvironmentLedger = { ...ledger, promotion: pr.number, approvers: who, appliedAt: pr.mergedAt ?? this.deps.now.toISOString(), appliedBy: 'gantry' }
+      // pulls.list leaves merged_by out: ask for the pull request itself when it is not known.
+      const merger = pr.mergedBy ? pr : await this.deps.api.getPullRequest(pr.number)
+      const recorded: EnvironmentLedger = { ...ledger, promotion: pr.number, approvers: who, appliedAt: pr.mergedAt ?? this.deps.now.toISOString(), appliedBy: mergedBy(merger, this.deps.api) }
       const tree = await editTree(repository.git, (await repository.git.text(['rev-parse', `${head}^{tree}`])).trim(), new Map([[ledgerPath(marker.package), renderLedger(recorded)]]))
       const commit = await repository.git.commitTree(tree, [head], `gantry: record promotion #${pr.number} of ${marker.package}@${marker.version} in ${env.name}\n`, GANTRY_IDENTITY)
       const pushed = await pushWithLease(this.deps.workspace, commit, env.branch, head, this.deps.auth)
@@ -400,45 +558,146 @@ export class PromotionService {
     this.deps.log(`could not record promotion #${pr.number}: ${marker.environment} kept moving; the next run records it`)
   }
 
-  /** REJECTED or CANCELED: the reason goes into the marker (status and the dashboard read it), the PR closes. */
+  /**
+   * REJECTED or CANCELED: the PR closes, and the bot's comment records the end (status, version, reason) in a
+   * hidden marker: that comment, which only the bot can write, is where later runs read it. The body's marker
+   * gets the same for readers of the body, as a cache.
+   */
   async close(pr: PullRequestFact, marker: PromotionMarker, status: 'REJECTED' | 'CANCELED', reason: string, by: string): Promise<void> {
-    const ended: PromotionMarker = { ...marker, status, reason }
-    await this.deps.api.updatePullRequest(pr.number, { body: withMarker(pr.body, ended), state: 'closed' })
-    await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[status])
+    const record = hiddenMarker(ENDED_MARKER, { status, version: marker.version, reason: reason.slice(0, 2000), by })
     const verb = status === 'REJECTED' ? 'Rejected' : 'Canceled'
-    await this.deps.api.comment(pr.number, `${verb} by ${code(by)}: ${inert(reason, 2000)}\n\n${marker.package}@${marker.version} reaches ${inert(marker.environment)} only through a new request: comment ${code('/gantry retry')}.`)
+    await this.deps.api.comment(pr.number, `${verb} by ${code(by)}: ${inert(reason, 2000)}\n\n${marker.package}@${marker.version} reaches ${inert(marker.environment)} only through a new request: comment ${code('/gantry retry')}.\n${record}`)
+    await this.deps.api.updatePullRequest(pr.number, { body: withMarker(pr.body, { ...marker, status, reason }), state: 'closed' })
+    await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), LABELS[status])
+    this.journal.push(`${verb} [#${pr.number}](${this.deps.api.url(pr.number)}): ${code(`${marker.package}@${marker.version}`)} → ${inert(marker.environment)}`)
+    const environment = this.environment(await this.source(), marker.environment)
+    await this.publishGate({ pr, marker, environment, state: status, ended: { status, version: marker.version, reason, by } })
   }
 
-  /** `/gantry reject <reason>`, `/gantry cancel`, `/gantry retry` from someone with write access. */
-  async command(number: number, login: string, text: string): Promise<string> {
-    const match = /^\/gantry\s+(reject|cancel|retry)\b[ \t]*(.*)$/m.exec(text)
-    if (!match) return 'not a command'
+  /**
+   * Every `/gantry` command on a pull request that has no acknowledgement yet, oldest first: each is carried
+   * out (or refused) and answered by a bot reply carrying the command's id. A command whose run was dropped
+   * (workflow concurrency replaces pending runs) is picked up by the next event on the pull request or by the
+   * scheduled run. Returns what each command became.
+   */
+  async handleCommands(number: number): Promise<string[]> {
+    const comments = await this.deps.api.listComments(number)
+    const acknowledged = new Set(comments.filter((c) => this.deps.api.isBot(c.author)).map((c) => readMarker(c.body, ACK_MARKER)?.comment))
+    const out: string[] = []
+    for (const c of comments) {
+      if (this.deps.api.isBot(c.author) || !c.body.trimStart().startsWith('/gantry') || acknowledged.has(c.id)) continue
+      const reply = this.deps.dryRun ? { outcome: 'dry run', text: '' } : await this.command(number, c.author, c.body)
+      out.push(`${c.author}: ${reply.outcome}`)
+      this.journal.push(`[#${number}](${this.deps.api.url(number)}): ${code(c.body.trim().split('\n')[0]!.slice(0, 100))} by ${code(c.author)}: ${inert(reply.outcome)}`)
+      if (this.deps.dryRun) continue
+      const first = c.body.trim().split('\n')[0]!
+      const ack = hiddenMarker(ACK_MARKER, { comment: c.id })
+      await this.deps.api.upsertComment(number, ack, `${ack}\n> ${inert(first, 200)}\n\n${reply.text}`)
+    }
+    return out
+  }
+
+  /** Pull requests with `/gantry` comments from the last `days` days (answered or not: handleCommands tells). */
+  commandTargets(days: number): Promise<number[]> {
+    return this.deps.api.commandTargets(new Date(this.deps.now.getTime() - days * 86_400_000))
+  }
+
+  /** One `/gantry` command: carried out when allowed, and the reply that says what happened or why not. */
+  async command(number: number, login: string, text: string): Promise<{ outcome: string; text: string }> {
+    const match = /^\s*\/gantry(?:\s+(\S+))?[ \t]*(.*)$/m.exec(text)
+    const verb = match?.[1]?.toLowerCase() ?? 'help'
+    if (verb === 'help') return { outcome: 'help', text: COMMAND_HELP }
+    if (!['reject', 'cancel', 'retry'].includes(verb)) return { outcome: 'unknown command', text: `${code(`/gantry ${verb}`)} is not a Gantry command: nothing done.\n\n${COMMAND_HELP}` }
     const permission = await this.deps.api.permission(login)
-    if (!['admin', 'maintain', 'write'].includes(permission)) return `${login} has no write access: ignored`
-    const pr = await this.deps.api.getPullRequest(number)
-    const marker = readPromotionMarker(pr.body)
-    if (!marker || !pr.headRef.startsWith(PROMOTION_PREFIX)) return 'not a promotion pull request'
-    const verb = match[1]!
+    if (!['admin', 'maintain', 'write'].includes(permission)) {
+      return { outcome: `${login} has no write access: ignored`, text: `Nothing done: ${code(login)} has ${permission === 'none' ? 'no' : code(permission)} access to this repository, and ${code(`/gantry ${verb}`)} needs write access (write, maintain or admin).` }
+    }
+    // An issue (not a pull request) answers 404 here: it is no promotion either.
+    const assessment = await this.assess(number).catch((error: unknown) => {
+      if (httpStatus(error) === 404) return undefined
+      throw error
+    })
+    if (!assessment) return { outcome: 'not a promotion pull request', text: 'Nothing done: this is not a promotion pull request opened by Gantry.' }
+    const { pr, marker } = assessment
+    const what = code(`${marker.package}@${marker.version}`)
     if (verb === 'retry') {
-      if (pr.state === 'open') return (await this.decide(number)).state
-      if (pr.merged) return 'already applied'
+      if (pr.merged) return { outcome: 'already applied', text: `Nothing to retry: ${what} is already applied.` }
+      if (pr.state === 'open' && !assessment.reopened) {
+        const state = (await this.decide(number)).state
+        return { outcome: state, text: `Looked again: ${what} is ${state}.` }
+      }
       const outcomes = await this.request(marker.package, marker.version, marker.environment, `retry by ${login}`, { explicit: true })
-      return outcomes.map((o) => o.status).join(', ')
+      const opened = outcomes.map((o) => ('number' in o && o.number ? `${o.status} (#${o.number})` : o.status)).join(', ')
+      return { outcome: opened, text: `Proposed again as a new request, approvals from zero: ${opened}.` }
     }
-    if (pr.merged) {
-      await this.deps.api.comment(number, `Already applied: to undo it, promote an older version (a rollback).`)
-      return 'already applied'
+    if (pr.merged) return { outcome: 'already applied', text: `Already applied: to undo it, promote an older version (a rollback).` }
+    if (pr.state === 'closed' || assessment.reopened) return { outcome: 'already closed', text: `Nothing done: this promotion already ended (${assessment.ended?.status ?? 'closed'}).` }
+    const status = verb === 'reject' ? 'REJECTED' : 'CANCELED'
+    await this.close(pr, marker, status, match?.[2]?.trim() || (verb === 'reject' ? 'no reason given' : 'canceled'), login)
+    return { outcome: status, text: `Done: ${what} is ${status}.` }
+  }
+
+  /**
+   * Merged promotions whose bookkeeping is still missing, derived from git rather than from a page of recent
+   * pull requests: an environment's ledger without a promotion number, where a promotion branch of that
+   * package exists, is looked up through that branch's closed pull requests.
+   */
+  async unrecorded(): Promise<{ pr: PullRequestFact; marker: PromotionMarker }[]> {
+    const repository = await this.source()
+    const branches = new Set((await repository.git.text(['for-each-ref', '--format=%(refname)', `refs/remotes/origin/${PROMOTION_PREFIX}`])).split('\n').filter(Boolean).map((r) => r.slice('refs/remotes/origin/'.length)))
+    const out: { pr: PullRequestFact; marker: PromotionMarker }[] = []
+    for (const env of repository.config.environments) {
+      for (const [pkg, ledger] of await this.ledgersOf(repository, env)) {
+        const branch = promotionBranch(env.name, pkg)
+        if (ledger.promotion !== undefined || !branches.has(branch)) continue
+        const merged = (await this.deps.api.listPullRequests('closed', { head: branch, maxPages: 1 })).find((p) => p.merged && p.baseRef === env.branch && this.deps.api.isBot(p.author) && readPromotionMarker(p.body)?.version === ledger.version)
+        if (merged) out.push({ pr: merged, marker: readPromotionMarker(merged.body)! })
+      }
     }
-    if (pr.state === 'closed') return 'already closed'
-    if (verb === 'reject') await this.close(pr, marker, 'REJECTED', match[2]?.trim() || 'no reason given', login)
-    else await this.close(pr, marker, 'CANCELED', match[2]?.trim() || 'canceled', login)
-    return verb === 'reject' ? 'REJECTED' : 'CANCELED'
+    return out
   }
 
   /** Promotion pull requests by state: the open ones, and the most recently closed ones (one page). */
   async promotions(state: 'open' | 'closed'): Promise<PullRequestFact[]> {
     const prs = await this.deps.api.listPullRequests(state, state === 'closed' ? { maxPages: 1 } : {})
-    return prs.filter((p) => p.headRef.startsWith(PROMOTION_PREFIX) && readPromotionMarker(p.body))
+    return prs.filter((p) => p.headRef.startsWith(PROMOTION_PREFIX) && this.deps.api.isBot(p.author) && readPromotionMarker(p.body))
+  }
+
+  /**
+   * The check run "Gantry promotion" on the head: what the promotion waits for (approvals x of y,
+   * instructions, release date, window), where GitHub shows gates, in the merge box. A token that may not
+   * write checks (only Apps may) loses only this display.
+   */
+  private async publishGate(a: Assessment): Promise<void> {
+    try {
+      const required = a.environment.approvals ?? 0
+      const approved = a.decision?.approvers.length ?? 0
+      const bundle = await this.bundleOf(a.marker).catch(() => undefined)
+      const before = bundle?.instructions.filter((i) => i.when === 'before') ?? []
+      const unticked = a.decision?.unticked.length ?? before.length
+      const windows = a.environment.windows ?? []
+      const rows = [
+        `- Approvals: ${approved} of ${required}${a.environment.reviewers?.length ? ` (from ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`,
+        `- Instructions: ${before.length ? `${before.length - unticked} of ${before.length} ticked` : 'none'}`,
+        `- Release date: ${a.marker.releaseAt ? code(a.marker.releaseAt) : 'none'}`,
+        `- Window: ${windows.length ? windows.map((w) => code(w)).join(', ') : 'any time'}${a.environment.timezone ? ` (${inert(a.environment.timezone)})` : ''}`,
+      ]
+      const waiting = [
+        a.decision && a.decision.missingApprovals > 0 ? `${a.decision.missingApprovals} more approval${a.decision.missingApprovals === 1 ? '' : 's'}` : '',
+        unticked > 0 ? `${unticked} instruction${unticked === 1 ? '' : 's'} to tick` : '',
+      ].filter(Boolean)
+      const title =
+        a.state === 'APPLIED' ? 'Applied by Gantry'
+        : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${a.schedule.next.toISOString()}` : ''}`
+        : a.state === 'REJECTED' || a.state === 'CANCELED' ? `${a.state}: ${a.ended?.reason ?? ''}`
+        : a.void ? `Proposed again: ${a.void}`
+        : `Waiting for ${waiting.join(' and ') || 'the next run'}`
+      const status = a.state === 'APPLIED' || a.state === 'REJECTED' || a.state === 'CANCELED' ? 'completed' : 'in_progress'
+      const conclusion = a.state === 'APPLIED' ? 'success' : a.state === 'REJECTED' ? 'failure' : a.state === 'CANCELED' ? 'cancelled' : undefined
+      await this.deps.api.upsertCheckRun(a.pr.headSha, GATE_CHECK, { status, ...(conclusion ? { conclusion } : {}), title, summary: [`**${a.state}**: ${inert(title)}`, '', ...rows].join('\n'), detailsUrl: this.deps.api.url(a.pr.number) })
+    } catch (error) {
+      this.deps.log(`#${a.pr.number}: the check run was not written (${error instanceof Error ? error.message : String(error)})`)
+    }
   }
 
   /** One comment per kind of note on a pull request, updated rather than repeated on every run. */
@@ -448,3 +707,10 @@ export class PromotionService {
   }
 }
 
+/**
+ * Who applied a merged promotion, for the ledger: `gantry` when GitHub records the bot as the one who merged,
+ * otherwise the login of the person who pressed Merge (which status and the dashboard show as drift).
+ */
+export function mergedBy(pr: Pick<PullRequestFact, 'mergedBy'>, api: Pick<PromotionApi, 'isBot'>): string {
+  return !pr.mergedBy || api.isBot(pr.mergedBy) ? 'gantry' : pr.mergedBy
+}

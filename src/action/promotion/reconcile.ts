@@ -2,6 +2,8 @@ import { versionsOf } from '../../core/model/released-version.js'
 import { compareVersions } from '../../core/versions/versions.js'
 import type { PromotionService, RequestOutcome } from './promotion-service.js'
 
+const COMMAND_LOOKBACK_DAYS = 7
+
 export interface ReconcileOutcome {
   decided: { number: number; state: string }[]
   requested: { package: string; version: string; outcomes: RequestOutcome[] }[]
@@ -26,20 +28,23 @@ export async function reconcile(service: PromotionService): Promise<ReconcileOut
       outcome.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
+  // Commands whose runs were dropped (workflow concurrency replaces pending runs), first: a rejection must win
+  // over an approval waiting to merge. Commands older than a week are left unanswered.
+  for (const number of await service.commandTargets(COMMAND_LOOKBACK_DAYS)) {
+    await attempt(`#${number}`, async () => {
+      await service.handleCommands(number)
+    })
+  }
   for (const pr of await service.promotions('open')) {
     await attempt(`#${pr.number}`, async () => {
       const decided = await service.decide(pr.number)
       outcome.decided.push({ number: pr.number, state: decided.state })
     })
   }
-  for (const pr of await service.promotions('closed')) {
-    if (!pr.merged) continue
+  for (const { pr, marker } of await service.unrecorded()) {
     await attempt(`#${pr.number}`, async () => {
-      const assessment = await service.assess(pr.number)
-      if (assessment) {
-        await service.record(pr, assessment.marker)
-        outcome.recorded++
-      }
+      await service.record(pr, marker)
+      outcome.recorded++
     })
   }
   const repository = await service.source()

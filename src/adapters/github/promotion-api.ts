@@ -15,6 +15,16 @@ export interface PullRequestFact {
   body: string
   author: string
   title: string
+  /** Who pressed merge (GitHub's `merged_by`); null when not merged or not told. */
+  mergedBy: string | null
+}
+
+/** A comment as Gantry reads it: only the author GitHub records can be trusted. */
+export interface CommentFact {
+  id: number
+  body: string
+  author: string
+  createdAt: string
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; reason: 'head-moved' | 'not-mergeable'; message: string }
@@ -29,6 +39,7 @@ type PullData = {
   base: { ref: string }
   body?: string | null
   user?: { login: string } | null
+  merged_by?: { login: string } | null
   title: string
 }
 
@@ -46,15 +57,39 @@ function toFact(p: PullData): PullRequestFact {
     body: p.body ?? '',
     author: p.user?.login ?? '',
     title: p.title,
+    mergedBy: p.merged_by?.login ?? null,
+  }
+}
+
+/**
+ * The login the token acts as, when GitHub says (a personal or fine-grained token); undefined for the
+ * workflow's GITHUB_TOKEN and App installation tokens, which `GET /user` refuses.
+ */
+export async function authenticatedLogin(octokit: GitHubClient): Promise<string | undefined> {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login
+  } catch {
+    return undefined
   }
 }
 
 /** Pull requests, reviews and issues as promotions need them; lists are paginated, writes adopt on retry. */
 export class PromotionApi {
+  /**
+   * `bot`: the login GitHub records for Gantry's own writes. Comments and issues are adopted only when GitHub
+   * says the bot wrote them: anyone can paste a marker into a comment or an issue of their own.
+   */
   constructor(
     private readonly octokit: GitHubClient,
     readonly ref: RepoRef,
+    readonly bot: string,
+    /** The web server (GITHUB_SERVER_URL), for links in summaries. */
+    readonly webUrl = 'https://github.com',
   ) {}
+
+  isBot(login: string | null | undefined): boolean {
+    return Boolean(login) && login!.toLowerCase() === this.bot.toLowerCase()
+  }
 
   private get repo() {
     return { owner: this.ref.owner, repo: this.ref.repo }
@@ -172,35 +207,114 @@ export class PromotionApi {
     await this.createCommentOnce(number, body, (c) => c.body === body)
   }
 
-  /** The comment carrying `marker`, created once and then updated in place. */
+  /**
+   * The bot's comment carrying `marker`, created once and then updated in place. Two runs creating it at once
+   * converge: each looks again after creating, and every copy but the oldest is deleted.
+   */
   async upsertComment(number: number, marker: string, body: string): Promise<void> {
-    const existing = await this.findComment(number, (c) => c.body.includes(marker))
-    if (existing) {
-      if (existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body })
-      return
+    const isIt = (c: CommentFact) => c.body.includes(marker)
+    let existing = (await this.botComments(number)).filter(isIt)
+    if (existing.length === 0) {
+      await this.createCommentOnce(number, body, isIt)
+      existing = (await this.botComments(number)).filter(isIt)
     }
-    await this.createCommentOnce(number, body, (c) => c.body.includes(marker))
+    const [first, ...copies] = existing.sort((a, b) => a.id - b.id)
+    for (const copy of copies) await this.octokit.rest.issues.deleteComment({ ...this.repo, comment_id: copy.id }).catch(() => undefined)
+    if (first && first.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: first.id, body })
   }
 
   /**
    * Creating a comment is not idempotent: GitHub may answer 5xx after it wrote one, and the client's own retry
    * would write a second. So it is retried here, and only after looking for the one the failed attempt made.
    */
-  private async createCommentOnce(number: number, body: string, isIt: (c: { body: string }) => boolean): Promise<void> {
+  private async createCommentOnce(number: number, body: string, isIt: (c: CommentFact) => boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      let author: string | undefined
       try {
-        await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } })
-        return
+        author = (await this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body, request: { retries: 0 } })).data.user?.login
       } catch (error) {
-        if (await this.findComment(number, isIt)) return
+        if ((await this.botComments(number)).some(isIt)) return
         if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError(`could not comment on #${number}`, { cause: error })
+        continue
       }
+      this.checkAuthor(author)
+      return
     }
   }
 
-  private async findComment(number: number, isIt: (c: { body: string }) => boolean): Promise<{ id: number; body: string } | undefined> {
+  /**
+   * What Gantry writes must be recognisable as its own on the next run: a token that writes as someone other
+   * than `bot-login` would make every run write again, so it stops here with what to set.
+   */
+  private checkAuthor(author: string | undefined): void {
+    if (author && !this.isBot(author)) {
+      throw new GitHubApiError(`GitHub records Gantry's writes as ${author}, but the bot-login input is ${this.bot}: set bot-login: ${author} (with an App token, ${'`<app-slug>[bot]`'})`)
+    }
+  }
+
+  /** Every comment on an issue or pull request, oldest first. */
+  async listComments(number: number): Promise<CommentFact[]> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: number, per_page: 100 })
-    return comments.map((c) => ({ id: c.id, body: c.body ?? '' })).find(isIt)
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at }))
+  }
+
+  /** Issues and pull requests with a `/gantry` comment by someone other than the bot since `since`. */
+  async commandTargets(since: Date): Promise<number[]> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listCommentsForRepo, { ...this.repo, since: since.toISOString(), per_page: 100 })
+    const numbers = comments
+      .filter((c) => !this.isBot(c.user?.login) && (c.body ?? '').trimStart().startsWith('/gantry'))
+      .map((c) => Number(/\/(\d+)$/.exec(c.issue_url)?.[1]))
+      .filter((n) => Number.isInteger(n) && n > 0)
+    return [...new Set(numbers)]
+  }
+
+  /** The comments GitHub records as the bot's: the only ones Gantry reads state from. */
+  async botComments(number: number): Promise<CommentFact[]> {
+    return (await this.listComments(number)).filter((c) => this.isBot(c.author))
+  }
+
+  /**
+   * The check run `name` on `sha`, created or updated. Only the App that created a check run may update it
+   * (GitHub's rule for check runs), so an update refused is answered by creating Gantry's own.
+   */
+  async upsertCheckRun(sha: string, name: string, run: { status: 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'cancelled' | 'neutral'; title: string; summary: string; detailsUrl?: string }): Promise<void> {
+    const fields = {
+      status: run.status,
+      ...(run.conclusion ? { conclusion: run.conclusion } : {}),
+      ...(run.detailsUrl ? { details_url: run.detailsUrl } : {}),
+      output: { title: run.title.slice(0, 1000), summary: run.summary.slice(0, 60_000) },
+    }
+    const { data } = await this.octokit.rest.checks.listForRef({ ...this.repo, ref: sha, check_name: name, filter: 'latest', per_page: 100 })
+    const existing = data.check_runs[0]
+    if (existing) {
+      if (existing.status === run.status && existing.conclusion === (run.conclusion ?? null) && existing.output.title === fields.output.title && existing.output.summary === fields.output.summary) return
+      try {
+        await this.octokit.rest.checks.update({ ...this.repo, check_run_id: existing.id, ...fields })
+        return
+      } catch (error) {
+        if (![403, 404].includes(httpStatus(error) ?? 0)) throw error
+      }
+    }
+    await this.octokit.rest.checks.create({ ...this.repo, head_sha: sha, name, ...fields })
+  }
+
+  /** Updates the bot's comment carrying `marker`, if there is one; creates nothing. */
+  async updateCommentIfAny(number: number, marker: string, body: string): Promise<void> {
+    const existing = (await this.botComments(number)).find((c) => c.body.includes(marker))
+    if (existing && existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body })
+  }
+
+  /** The web address of an issue or pull request. */
+  url(number: number, kind: 'pull' | 'issues' = 'pull'): string {
+    return `${this.webUrl}/${this.ref.owner}/${this.ref.repo}/${kind}/${number}`
+  }
+
+  /** Requests reviews from the environment's reviewers (logins and "@org/team"); those GitHub refuses are skipped. */
+  async requestReviewers(number: number, reviewers: readonly string[]): Promise<void> {
+    const users = reviewers.filter((r) => !r.includes('/') && !this.isBot(r))
+    const teams = reviewers.filter((r) => r.includes('/')).map((r) => r.replace(/^@/, '').split('/')[1]!)
+    if (users.length === 0 && teams.length === 0) return
+    await this.octokit.rest.pulls.requestReviewers({ ...this.repo, pull_number: number, reviewers: users, team_reviewers: teams }).catch(() => undefined)
   }
 
   /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */
@@ -218,27 +332,40 @@ export class PromotionApi {
     return labels.map((l) => l.name)
   }
 
-  /** The one issue carrying `marker`: updated in place, created once. */
+  /**
+   * The one issue carrying `marker` that the bot opened: updated in place, created once. Two runs creating it
+   * at once converge on the oldest; the other is closed as a duplicate.
+   */
   async upsertIssue(marker: string, title: string, body: string): Promise<number> {
     const find = async () => {
-      const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repo, state: 'open', per_page: 100 })
-      return issues.find((i) => !i.pull_request && (i.body ?? '').includes(marker))
+      const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repo, state: 'open', creator: this.bot, per_page: 100 })
+      return issues.filter((i) => !i.pull_request && this.isBot(i.user?.login) && (i.body ?? '').includes(marker)).sort((a, b) => a.number - b.number)
     }
-    const existing = await find()
-    if (existing) {
-      if (existing.body !== body) await this.octokit.rest.issues.update({ ...this.repo, issue_number: existing.number, body })
-      return existing.number
+    let found = await find()
+    if (found.length === 0) {
+      await this.createIssueOnce(title, body, async () => (await find()).length > 0)
+      found = await find()
     }
+    const [first, ...copies] = found
+    for (const copy of copies) await this.octokit.rest.issues.update({ ...this.repo, issue_number: copy.number, state: 'closed', state_reason: 'duplicate' }).catch(() => undefined)
+    if (!first) throw new GitHubApiError('could not find the dashboard issue just created')
+    if (first.body !== body) await this.octokit.rest.issues.update({ ...this.repo, issue_number: first.number, body })
+    return first.number
+  }
+
+  private async createIssueOnce(title: string, body: string, exists: () => Promise<boolean>): Promise<void> {
     // As with comments: not the client's retry, which would open a second issue after a 5xx that wrote one.
     for (let attempt = 1; ; attempt++) {
+      let author: string | undefined
       try {
-        const { data } = await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } })
-        return data.number
+        author = (await this.octokit.rest.issues.create({ ...this.repo, title, body, request: { retries: 0 } })).data.user?.login
       } catch (error) {
-        const adopted = await find()
-        if (adopted) return adopted.number
+        if (await exists()) return
         if (attempt >= 3 || (httpStatus(error) ?? 0) < 500) throw new GitHubApiError('could not create the dashboard issue', { cause: error })
+        continue
       }
+      this.checkAuthor(author)
+      return
     }
   }
 }

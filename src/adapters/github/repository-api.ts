@@ -27,9 +27,11 @@ export function httpStatus(error: unknown): number | undefined {
 
 /** GitHub operations Gantry needs, each idempotent: a retry or a re-run adopts what already exists. */
 export class RepositoryApi {
+  /** `bot`: when given, only comments GitHub records as the bot's are adopted (anyone can paste a marker). */
   constructor(
     private readonly octokit: GitHubClient,
     readonly ref: RepoRef,
+    readonly bot?: string,
   ) {}
 
   /** The pull request comment carrying `marker`, created once and then updated in place. */
@@ -53,7 +55,8 @@ export class RepositoryApi {
 
   async findComment(issueNumber: number, marker: string): Promise<{ id: number; body: string } | undefined> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.ref, issue_number: issueNumber, per_page: 100 })
-    const found = comments.find((c) => (c.body ?? '').includes(marker))
+    const ours = (login: string | undefined) => !this.bot || login?.toLowerCase() === this.bot.toLowerCase()
+    const found = comments.find((c) => ours(c.user?.login) && (c.body ?? '').includes(marker))
     return found ? { id: found.id, body: found.body ?? '' } : undefined
   }
 

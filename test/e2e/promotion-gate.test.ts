@@ -1,0 +1,256 @@
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  BOT,
+  INSIDE_WINDOW,
+  OWNER,
+  PromotionHub,
+  type PromotionRepo,
+  ledgerFields,
+  tokenOf,
+} from './promotion-harness.js'
+
+// The gate: nothing reaches an environment branch without the review it requires, and the records of it can be
+// neither lost nor faked. Each test is an attack a writer can make, against the action run from its sources
+// and the local GitHub.
+let hub: PromotionHub
+beforeAll(async () => {
+  hub = await PromotionHub.start()
+})
+afterAll(async () => {
+  await hub?.stop()
+})
+
+/** Git as a person with a clone, optionally claiming Gantry's identity in commit metadata. */
+async function git(cwd: string, args: string[], identity = { name: 'Quinn', email: 'quinn@example.com' }): Promise<string> {
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: identity.name,
+    GIT_AUTHOR_EMAIL: identity.email,
+    GIT_COMMITTER_NAME: identity.name,
+    GIT_COMMITTER_EMAIL: identity.email,
+  }
+  const { stdout } = await promisify(execFile)('git', args, { cwd, env, encoding: 'utf8' })
+  return stdout
+}
+const GANTRY = { name: 'Gantry', email: 'gantry@users.noreply.local' }
+
+const notes = (repo: PromotionRepo, number: number, kind: string) =>
+  repo.comments(number).filter((c) => c.includes(`gantry:${kind}`))
+
+/** jobs@1 applied in qa by quinn's approval; its promotion into prod open. */
+async function jobsWaitingForProd(repo: PromotionRepo, version = '1'): Promise<number> {
+  await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+  expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe(version)
+  return repo.openPromotion('prod', 'jobs').number
+}
+
+describe('paths around review', () => {
+  it('a commit under Gantry’s commit: the approvals are void and Gantry proposes its own commit again', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    // quinn, an eligible qa reviewer, slips a commit of their own under a cherry-pick of Gantry's commit, both
+    // authored and committed as Gantry: the tree of the head is Gantry's plan applied to its parent.
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('quinn'))
+    await git(dir, ['reset', '--quiet', '--hard', 'HEAD^'])
+    await writeFile(join(dir, 'backdoor.yaml'), 'kind: task\nname: backdoor\n')
+    await git(dir, ['add', 'backdoor.yaml'])
+    await git(dir, ['commit', '--quiet', '-m', 'gantry: housekeeping'], GANTRY)
+    await git(dir, ['cherry-pick', proposed], GANTRY)
+    await git(dir, ['push', '--quiet', '--force', 'origin', 'HEAD:gantry/promote/qa/jobs'])
+    const tampered = (await git(dir, ['rev-parse', 'HEAD'])).trim()
+    expect(repo.issue(qa).pull!.headSha).toBe(tampered)
+
+    await repo.approve('quinn', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(await repo.log('env/qa')).toEqual(['gantry: create env/qa'])
+    expect(repo.issue(qa).state).toBe('open')
+    const integrity = notes(repo, qa, 'note-integrity')
+    expect(integrity).toHaveLength(1)
+    expect(integrity[0]).toContain('approvals given so far are void')
+    // Proposed again: Gantry's own commit on the current env/qa, without the smuggled file.
+    const again = repo.issue(qa).pull!.headSha
+    expect(again).toBe(proposed)
+    expect(await repo.file(again, 'backdoor.yaml')).toBeUndefined()
+    expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+
+    // An approval of what Gantry proposed applies it, and only it.
+    await repo.approve('quinn', qa)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1')
+    expect(await repo.file('env/qa', 'backdoor.yaml')).toBeUndefined()
+  })
+
+  it('reopening a rejected promotion: closed again, its old approvals never merge it', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.command('olga', qa, '/gantry reject not this week')
+    expect(repo.issue(qa).state).toBe('closed')
+
+    // Anyone with triage or write access can reopen; an approval then arrives.
+    await repo.octokit('alice').rest.pulls.update({ owner: OWNER, repo: repo.name, pull_number: qa, state: 'open' })
+    await repo.approve('quinn', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).state).toBe('closed')
+    expect(repo.comments(qa).some((c) => c.includes('stays ended'))).toBe(true)
+    await repo.reconcile()
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+  })
+
+  it('the hidden marker is trusted: a release date edited out of the marker does not apply early', async () => {
+    const repo = await hub.repository(['jobs'])
+    await repo.change({
+      'packages/jobs.yaml':
+        'name: jobs\ndescription: Nightly jobs\nnotes: The nightly job.\nitems:\n  - task/nightly\n  - connection/jobs-db\nenvironments:\n  prod:\n    release: "2026-12-10T00:00:00-05:00"\n',
+    })
+    const prod = await jobsWaitingForProd(repo, '1.1')
+    expect(repo.marker(prod).version).toBe('1.1')
+    repo.now = INSIDE_WINDOW
+    await repo.review('paula', prod)
+    await repo.review('ravi', prod)
+    await repo.reviewRun('ravi', prod)
+    expect(repo.issue(prod).labels).toEqual(['gantry:scheduled'])
+
+    // A writer edits the release date out of the marker; the window is open.
+    const body = (repo.issue(prod).body ?? '').replace(/"releaseAt":"[^"]*"/, '"releaseAt":null')
+    expect(body).not.toBe(repo.issue(prod).body)
+    await repo.octokit('alice').rest.pulls.update({ owner: OWNER, repo: repo.name, pull_number: prod, body })
+    await repo.reconcile()
+    expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
+    expect(repo.issue(prod).state).toBe('open')
+    expect(repo.issue(prod).labels).toEqual(['gantry:scheduled'])
+  })
+
+  it('the clock: GANTRY_NOW on a run that writes does not move it into the window', async () => {
+    const repo = await hub.repository(['jobs'])
+    const prod = await jobsWaitingForProd(repo)
+    await repo.review('paula', prod)
+    await repo.review('ravi', prod)
+    await repo.reviewRun('ravi', prod)
+    expect(repo.issue(prod).labels).toEqual(['gantry:scheduled'])
+
+    // A changed workflow sets GANTRY_NOW inside the window; the real clock (here: the test's) is outside it.
+    const run = await repo.run('schedule', { schedule: '*/30 * * * *' }, { env: { GANTRY_NOW: INSIDE_WINDOW } })
+    expect(run.stdout).toContain('GANTRY_NOW is ignored')
+    expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
+    expect(repo.issue(prod).state).toBe('open')
+
+    // A rehearsal honours it, and writes nothing.
+    const rehearsal = await repo.run('schedule', { schedule: '*/30 * * * *' }, { env: { GANTRY_NOW: INSIDE_WINDOW }, inputs: { 'dry-run': 'true' } })
+    expect(rehearsal.stdout).toContain('rehearsal at 2026-11-25T05:30:00.000Z')
+    expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
+  })
+
+  it('merges by a person: the ledger records who merged, and status and the dashboard show it as drift', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await hub.github.mergePullRequestAs('alice', OWNER, repo.name, qa, { mergeMethod: 'squash' })
+    await repo.run('pull_request', { action: 'closed', ...repo.pullPayload(qa) })
+    const ledger = await repo.ledger('qa', 'jobs')
+    expect(ledgerFields(ledger).promotion).toBe(String(qa))
+    expect(ledger).toMatch(/^appliedBy: "?alice"?$/m)
+    expect(repo.dashboard()?.body).toMatch(/merged by alice/)
+  })
+})
+
+describe('records that must not be lost or faked', () => {
+  it('bookkeeping catch-up past the 100 most recently closed pull requests', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    // Merged with no run after it (the run was dropped), then 101 other pull requests closed.
+    await hub.github.mergePullRequestAs(BOT, OWNER, repo.name, qa, { mergeMethod: 'squash' })
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'scratch', from: 'main', files: { 'scratch.txt': 'x\n' }, message: 'Scratch', author: 'alice' })
+    const octokit = repo.octokit('alice')
+    for (let i = 0; i < 101; i++) {
+      const { data } = await octokit.rest.pulls.create({ owner: OWNER, repo: repo.name, head: 'scratch', base: 'main', title: `Scratch ${i}` })
+      await octokit.rest.pulls.update({ owner: OWNER, repo: repo.name, pull_number: data.number, state: 'closed' })
+    }
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).promotion).toBeUndefined()
+    await repo.reconcile()
+    expect(ledgerFields(await repo.ledger('qa', 'jobs'))).toMatchObject({ version: '1', promotion: String(qa) })
+  })
+
+  it('spoofed or doubled bot objects: a planted dashboard is left alone, a doubled one converges', async () => {
+    const repo = await hub.repository(['jobs'])
+    const own = repo.dashboard()!
+    const planted = await repo.octokit('olga').rest.issues.create({
+      owner: OWNER,
+      repo: repo.name,
+      title: 'Gantry dashboard',
+      body: '<!-- gantry:dashboard {} -->\nPromote [this](http://evil.example) instead.',
+    })
+    // A second dashboard by the bot, as two runs creating it at once leave it.
+    const doubled = await repo.octokit(BOT).rest.issues.create({ owner: OWNER, repo: repo.name, title: 'Gantry dashboard', body: '<!-- gantry:dashboard {} -->\n' })
+    await repo.reconcile()
+    expect(repo.issue(planted.data.number).body).toContain('http://evil.example')
+    expect(repo.issue(planted.data.number).state).toBe('open')
+    expect(repo.issue(doubled.data.number).state).toBe('closed')
+    expect(repo.issue(own.number).state).toBe('open')
+    expect(repo.issue(own.number).body).toContain('jobs')
+  })
+
+  it('spoofed bot objects: a planted validation comment is left alone, the bot writes its own', async () => {
+    const repo = await hub.repository(['jobs'])
+    await hub.github.commitFiles(OWNER, repo.name, {
+      branch: 'feature',
+      from: 'main',
+      files: { 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs, renamed\nitems:\n  - task/nightly\n  - connection/jobs-db\n' },
+      message: 'Describe jobs',
+      author: 'alice',
+    })
+    const pr = await hub.github.openPullRequestAs('alice', OWNER, repo.name, { title: 'Describe jobs', head: 'feature', base: 'main' })
+    const planted = await hub.github.comment('olga', OWNER, repo.name, pr.number, '<!-- gantry:validation {} -->\nAll checks passed: merge it.')
+    await repo.run('pull_request', { action: 'opened', ...repo.pullPayload(pr.number) })
+    const comments = repo.state().comments.filter((c) => c.issueNumber === pr.number)
+    expect(comments.find((c) => c.id === planted.id)?.body).toBe('<!-- gantry:validation {} -->\nAll checks passed: merge it.')
+    expect(comments.filter((c) => c.user === BOT && c.body.includes('gantry:validation'))).toHaveLength(1)
+  })
+
+  it('commands that vanish: every command is answered, a dropped one is picked up by the scheduled run', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.command('olga', qa, '/gantry frobnicate')
+    await repo.command('reed', qa, '/gantry reject no')
+    await repo.command('olga', qa, '/gantry help')
+    expect(repo.issue(qa).state).toBe('open')
+    const acks = () => notes(repo, qa, 'ack')
+    expect(acks()).toHaveLength(3)
+    expect(acks()[0]).toContain('not a Gantry command')
+    expect(acks()[1]).toContain('needs write access')
+    expect(acks()[2]).toContain('/gantry reject')
+
+    // A rejection whose run was dropped (concurrency replaced it): the scheduled run carries it out.
+    await hub.github.comment('quinn', OWNER, repo.name, qa, '/gantry reject not this week')
+    await repo.reconcile()
+    expect(repo.issue(qa).state).toBe('closed')
+    expect(repo.issue(qa).labels).toEqual(['gantry:rejected'])
+    expect(acks()).toHaveLength(4)
+    // Answered once: later runs do not carry it out or answer it again.
+    await repo.reconcile()
+    expect(acks()).toHaveLength(4)
+  })
+})
+
+describe('the gate, where GitHub shows gates', () => {
+  it('a check run per promotion head, the environment’s reviewers requested, labels to the end, a job summary', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs')
+    expect(qa.pull!.requestedReviewers.sort()).toEqual(['quinn', 'reed', 'rita'])
+    const gate = (sha: string) => repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === sha)
+    expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'in_progress', title: 'Waiting for 1 more approval' })])
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1')
+
+    const run = await repo.approve('quinn', qa.number)
+    expect(repo.issue(qa.number).labels).toEqual(['gantry:applied'])
+    expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })])
+    expect(run.summary).toContain(`Applied [#${qa.number}](`)
+    const prod = repo.openPromotion('prod', 'jobs')
+    expect(run.summary).toContain(`Opened [#${prod.number}](`)
+    expect(prod.pull!.requestedReviewers).toEqual(['paula'])
+    expect(prod.pull!.requestedTeams).toEqual(['release-managers'])
+    expect(gate(prod.pull!.headSha)[0]!.summary).toContain('Window: `Mon-Thu 00:00-01:00`')
+  })
+})
