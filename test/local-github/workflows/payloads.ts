@@ -42,6 +42,26 @@ function asWebhook<T>(value: T): T {
   return out as T
 }
 
+/** The reactions rollup webhooks carry on issues and comments (none here). */
+function reactions(url: string): Record<string, unknown> {
+  return {
+    url,
+    total_count: 0,
+    '+1': 0,
+    '-1': 0,
+    laugh: 0,
+    confused: 0,
+    heart: 0,
+    hooray: 0,
+    eyes: 0,
+    rocket: 0,
+  }
+}
+
+function withoutKeys<T extends object>(value: T, keys: string[]): T {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !keys.includes(k))) as T
+}
+
 const FULL_PULL_ONLY = new Set([
   'merged',
   'mergeable',
@@ -131,8 +151,22 @@ async function restShapedPayload(
         definition: `issue_comment$${event.action}`,
         payload: {
           action: event.action,
-          issue: issue(hub, repo, record),
-          comment: issueComment(hub, repo, comment),
+          issue: withoutKeys(
+            {
+              ...issue(hub, repo, record),
+              reactions: reactions(
+                `${hub.apiUrl}/repos/${repo.owner}/${repo.name}/issues/${record.number}/reactions`,
+              ),
+            },
+            ['closed_by'],
+          ),
+          comment: {
+            ...issueComment(hub, repo, comment),
+            performed_via_github_app: null,
+            reactions: reactions(
+              `${hub.apiUrl}/repos/${repo.owner}/${repo.name}/issues/comments/${comment.id}/reactions`,
+            ),
+          },
           ...common,
         },
       }

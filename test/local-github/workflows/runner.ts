@@ -65,6 +65,8 @@ export interface WorkflowRun {
   /** Queued behind a run of its group (GitHub's "pending"): the only state a newer run replaces. */
   pending: boolean
   canceledBy?: number
+  /** How long it ran (milliseconds). */
+  ms?: number
   jobs: JobResult[]
   /** The event report this run belongs to. */
   report: EventReport
@@ -145,6 +147,7 @@ export class WorkflowRunner {
     string,
     Promise<{ template: WorkflowTemplate; raw: TemplateToken } | { error: string }>
   >()
+  private readonly listings = new Map<string, Promise<string>>()
   private lastRunId = 0
   private seq = 0
 
@@ -223,11 +226,13 @@ export class WorkflowRunner {
       this.queue.splice(this.queue.indexOf(next), 1)
       this.running.add(next)
       next.status = 'in_progress'
+      const started = Date.now()
       try {
         await this.execute(next)
       } finally {
         this.running.delete(next)
         next.status = 'completed'
+        next.ms = Date.now() - started
       }
     }
     return roots.flatMap((r) => this.descendants(r))
@@ -299,9 +304,6 @@ export class WorkflowRunner {
       }
       return
     }
-    const { payload, definition } = await buildPayload(this.github.hub, event)
-    if (definition) for (const v of payloadViolations(definition, payload)) this.violations.push(v)
-
     // Which events, read from which ref: GitHub's "Events that trigger workflows" (GITHUB_SHA / GITHUB_REF).
     const targets: { event: string; sha: string; ref: string; base?: string; files?: string[] }[] = []
     switch (event.name) {
@@ -311,7 +313,9 @@ export class WorkflowRunner {
           return
         }
         const files =
-          event.before && !event.ref!.startsWith('refs/tags/')
+          event.before &&
+          !event.ref!.startsWith('refs/tags/') &&
+          (await this.hasPathFilter(event.after, 'push'))
             ? await this.diff(event.before, event.after)
             : undefined
         targets.push({ event: 'push', sha: event.after, ref: event.ref!, ...(files ? { files } : {}) })
@@ -321,18 +325,33 @@ export class WorkflowRunner {
       case 'pull_request_review': {
         const record = this.repoRecord().issues.find((i) => i.number === event.number)!
         const pull = record.pull!
-        const merge = await this.mergeRef(
-          event.number!,
-          pull.baseRef,
-          pull.headSha,
-          pull.merged || record.state === 'closed',
-        )
         const base = await this.github.resolveRef(
           this.options.owner,
           this.options.repo,
           `refs/heads/${pull.baseRef}`,
         )
-        const files = base ? await this.diffMergeBase(base, pull.headSha) : undefined
+        // The merge ref's workflows come from the base or the head: when neither has one for this event, no
+        // need to compute the merge (a shortcut of the runner, not a GitHub rule).
+        const listens = async (sha: string | null) =>
+          sha !== null &&
+          (await this.workflows(sha)).some((wf) => wf.template.events[event.name] !== undefined)
+        const needed = (await listens(base)) || (await listens(pull.headSha))
+        const merge = needed
+          ? await this.mergeRef(
+              event.number!,
+              pull.baseRef,
+              pull.headSha,
+              pull.merged || record.state === 'closed',
+            )
+          : null
+        if (!needed) report.note = `no workflow for ${event.name} at the base or the head of #${event.number}`
+        const files =
+          base &&
+          needed &&
+          ((await this.hasPathFilter(base, event.name)) ||
+            (await this.hasPathFilter(pull.headSha, event.name)))
+            ? await this.diffMergeBase(base, pull.headSha)
+            : undefined
         if (merge)
           targets.push({
             event: event.name,
@@ -341,7 +360,8 @@ export class WorkflowRunner {
             base: pull.baseRef,
             ...(files ? { files } : {}),
           })
-        else report.note = `#${event.number} has no merge ref (conflicts): no ${event.name} workflow runs`
+        else if (needed)
+          report.note = `#${event.number} has no merge ref (conflicts): no ${event.name} workflow runs`
         // The same activity is also a pull_request_target event, whose workflows come from the base branch.
         if (event.name === 'pull_request' && base)
           targets.push({
@@ -368,6 +388,15 @@ export class WorkflowRunner {
         break
       }
     }
+    let built: { payload: Record<string, unknown> } | undefined
+    const payloadOf = async () => {
+      if (!built) {
+        const { payload, definition } = await buildPayload(this.github.hub, event)
+        if (definition) for (const v of payloadViolations(definition, payload)) this.violations.push(v)
+        built = { payload }
+      }
+      return built.payload
+    }
     for (const target of targets) {
       for (const wf of await this.workflows(target.sha, report)) {
         if (target.event === 'workflow_dispatch' && wf.path !== `.github/workflows/${event.workflow}`)
@@ -386,12 +415,20 @@ export class WorkflowRunner {
           event: target.event,
           sha: target.sha,
           ref: target.ref,
-          payload,
+          payload: await payloadOf(),
           actor: sender,
           ...(event.inputs ? { inputs: event.inputs } : {}),
         })
       }
     }
+  }
+
+  /** Whether a workflow at the commit filters this event by paths (the changed files are needed only then). */
+  private async hasPathFilter(sha: string, name: string): Promise<boolean> {
+    return (await this.workflows(sha)).some((wf) => {
+      const on = wf.template.events[name] as { paths?: unknown; 'paths-ignore'?: unknown } | undefined
+      return on?.paths !== undefined || on?.['paths-ignore'] !== undefined
+    })
   }
 
   private repoRecord() {
@@ -401,13 +438,16 @@ export class WorkflowRunner {
   /** The workflow files at a commit, parsed (a file that does not parse is reported and skipped, as GitHub does). */
   private async workflows(
     sha: string,
-    report: EventReport,
+    report?: EventReport,
   ): Promise<{ path: string; template: WorkflowTemplate; raw: TemplateToken }[]> {
-    const { stdout } = await run(
-      'git',
-      ['--git-dir', this.git, 'ls-tree', '-r', sha, '--', '.github/workflows/'],
-      { encoding: 'utf8' },
-    )
+    let listing = this.listings.get(sha)
+    if (!listing) {
+      listing = run('git', ['--git-dir', this.git, 'ls-tree', '-r', sha, '--', '.github/workflows/'], {
+        encoding: 'utf8',
+      }).then((r) => r.stdout)
+      this.listings.set(sha, listing)
+    }
+    const stdout = await listing
     const out: { path: string; template: WorkflowTemplate; raw: TemplateToken }[] = []
     for (const line of stdout.split('\n').filter(Boolean)) {
       const [meta, path] = line.split('\t') as [string, string]
@@ -419,7 +459,7 @@ export class WorkflowRunner {
         this.parsed.set(blob, parsed)
       }
       const result = await parsed
-      if ('error' in result) report.skipped.push({ path, reason: `invalid workflow: ${result.error}` })
+      if ('error' in result) report?.skipped.push({ path, reason: `invalid workflow: ${result.error}` })
       else out.push({ path, ...result })
     }
     return out

@@ -33,8 +33,16 @@ describe('events on promotion pull requests', () => {
       dispatch?.runs.map((r) => [r.path, r.inputs['pull-request'], r.jobs.map((j) => `${j.id}:${j.result}`)]),
     ).toEqual([['.github/workflows/promotion.yml', String(qa), ['promote:success']]])
     expect(repo.runner.violations).toEqual([])
+    noteTimings(repo.runner.reports)
     void BOT
     void OWNER
     void describeReport
   })
 })
+afterAll(() => {
+  if (process.env.GANTRY_TIMINGS) for (const line of timings) console.log(line)
+})
+const timings: string[] = []
+export function noteTimings(reports: { name: string; runs: { path: string; ms?: number }[] }[]): void {
+  for (const r of reports) for (const run of r.runs) timings.push(`${r.name} ${run.path} ${run.ms ?? '-'}ms`)
+}
