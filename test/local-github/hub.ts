@@ -30,7 +30,7 @@ export interface HubEvent {
   name: 'push' | 'pull_request' | 'pull_request_review' | 'issue_comment' | 'workflow_dispatch'
   action?: string
   sender: string
-  /** push: the ref and its old and new sha. */
+  /** push: the ref and its old and new sha; pull_request synchronize: the old and new head. */
   ref?: string
   before?: string | null
   after?: string | null
@@ -225,7 +225,14 @@ export class Hub {
   recordPush(repo: RepositoryRecord, push: Omit<PushRecord, 'at'>): void {
     repo.pushes.push({ ...push, at: timestamp() })
     if (!push.ref.startsWith('refs/pull/'))
-      this.emit({ repo, name: 'push', sender: push.login, ref: push.ref, before: push.before, after: push.after })
+      this.emit({
+        repo,
+        name: 'push',
+        sender: push.login,
+        ref: push.ref,
+        before: push.before,
+        after: push.after,
+      })
   }
 
   async snapshotRefs(repo: RepositoryRecord): Promise<Map<string, string>> {
@@ -259,10 +266,19 @@ export class Hub {
     for (const issue of open) {
       const sha = issue.pull ? refs.get(`refs/heads/${issue.pull.headRef}`) : undefined
       if (issue.pull && sha && sha !== issue.pull.headSha) {
+        const before = issue.pull.headSha
         issue.pull.headSha = sha
         issue.updatedAt = timestamp()
         const sender = this.lastPusher(repo, `refs/heads/${issue.pull.headRef}`) ?? issue.user
-        this.emit({ repo, name: 'pull_request', action: 'synchronize', sender, number: issue.number })
+        this.emit({
+          repo,
+          name: 'pull_request',
+          action: 'synchronize',
+          sender,
+          number: issue.number,
+          before,
+          after: sha,
+        })
       }
     }
   }
@@ -272,10 +288,19 @@ export class Hub {
     if (!pull || pull.merged || issue.state === 'closed') return
     const sha = await this.git(repo).readRef(`refs/heads/${pull.headRef}`)
     if (sha && sha !== pull.headSha) {
+      const before = pull.headSha
       pull.headSha = sha
       issue.updatedAt = timestamp()
       const sender = this.lastPusher(repo, `refs/heads/${pull.headRef}`) ?? issue.user
-      this.emit({ repo, name: 'pull_request', action: 'synchronize', sender, number: issue.number })
+      this.emit({
+        repo,
+        name: 'pull_request',
+        action: 'synchronize',
+        sender,
+        number: issue.number,
+        before,
+        after: sha,
+      })
     }
   }
 

@@ -121,7 +121,12 @@ async function restShapedPayload(
       if (!record) throw new Error(`no pull request #${event.number}`)
       const pull = (await renderPull(hub, repo, record)) as unknown as Record<string, unknown>
       if (event.name === 'pull_request') {
-        const extra = event.action === 'edited' ? { changes: {} } : {}
+        const extra =
+          event.action === 'edited'
+            ? { changes: {} }
+            : event.action === 'synchronize'
+              ? { before: event.before, after: event.after }
+              : {}
         return {
           definition: `pull_request$${event.action}`,
           payload: { action: event.action, number: record.number, pull_request: pull, ...extra, ...common },

@@ -148,6 +148,8 @@ export class WorkflowRunner {
     Promise<{ template: WorkflowTemplate; raw: TemplateToken } | { error: string }>
   >()
   private readonly listings = new Map<string, Promise<string>>()
+  /** Merge refs computed, by pull request, base and head. */
+  private readonly merges = new Map<string, string>()
   private lastRunId = 0
   private seq = 0
 
@@ -521,6 +523,9 @@ export class WorkflowRunner {
     if (closed && existing) return existing
     const base = await this.github.resolveRef(this.options.owner, this.options.repo, `refs/heads/${baseRef}`)
     if (!base) return existing
+    const key = `${number}:${base}:${head}`
+    const cached = this.merges.get(key)
+    if (cached) return cached
     const merged = await run(
       'git',
       ['--git-dir', this.git, 'merge-tree', '--write-tree', '--name-only', '--no-messages', base, head],
@@ -554,6 +559,7 @@ export class WorkflowRunner {
     const sha = stdout.trim()
     await run('git', ['--git-dir', this.git, 'update-ref', ref, sha])
     await run('git', ['--git-dir', this.git, 'update-ref', `refs/pull/${number}/head`, head])
+    this.merges.set(key, sha)
     return sha
   }
 
@@ -927,12 +933,16 @@ export function describeRun(wr: WorkflowRun): string {
   return `${wr.path} (${wr.name}): ${jobs || 'no jobs'}`
 }
 
-/** What an event led to, one line per workflow run or skipped workflow. */
+/**
+ * What an event led to: one line per workflow run, one per workflow whose `on:` filters turned the event
+ * away, and a line saying why nothing ran when nothing did (workflows without the event are not listed).
+ */
 export function describeReport(report: EventReport): string[] {
   const lines: string[] = []
   if (report.note) lines.push(`  ${report.note}`)
   for (const wr of report.runs) lines.push(`  ${describeRun(wr)}`)
-  for (const s of report.skipped) lines.push(`  ${s.path}: not started (${s.reason})`)
-  if (lines.length === 0) lines.push('  no workflow files at the ref GitHub reads')
+  const filtered = report.skipped.filter((s) => !s.reason.startsWith('no `on:'))
+  for (const s of filtered) lines.push(`  ${s.path}: not started (${s.reason})`)
+  if (lines.length === 0) lines.push(`  no workflow takes ${report.name} at the ref GitHub reads for it`)
   return lines
 }
