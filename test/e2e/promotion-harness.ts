@@ -424,7 +424,7 @@ export class PromotionRepo {
       )
       .at(-1)
     if (!latest) throw new Error(`no review by ${login} on #${number}`)
-    await latest.triggered
+    await this.runner.triggerNow(latest)
     const over =
       latest.runs.length > 0 &&
       this.runner.descendants(latest).every((r) => r.status === 'completed' || r.status === 'canceled')

@@ -148,6 +148,7 @@ export class WorkflowRunner {
     Promise<{ template: WorkflowTemplate; raw: TemplateToken } | { error: string }>
   >()
   private readonly listings = new Map<string, Promise<string>>()
+  private readonly started = new Set<EventReport>()
   /** Merge refs computed, by pull request, base and head. */
   private readonly merges = new Map<string, string>()
   private lastRunId = 0
@@ -190,13 +191,27 @@ export class WorkflowRunner {
     const by = 'token' in event && event.token ? this.runsByToken.get(event.token) : undefined
     if (by) report.causedBy = by.id
     this.reports.push(report)
-    // Events are turned into runs in the order they happened, while earlier runs may still be going.
-    report.triggered = this.chain = this.chain
-      .then(() => this.trigger(event, report))
-      .catch((error: unknown) => {
-        report.note = `the runner failed: ${error instanceof Error ? error.stack : String(error)}`
-      })
+    // A dispatch made by a run is turned into runs at once; other events when someone drives them (or a
+    // later event's): a shortcut of the runner, since an event no run is driven for changes nothing.
+    if (by) this.triggerNow(report)
     return report
+  }
+
+  /**
+   * Turns the event into queued runs (once), in the order asked; its payload is built then. Events no one
+   * drives are never turned into runs: they would change nothing here (their runs would not run), and
+   * skipping them keeps the runner cheap.
+   */
+  triggerNow(report: EventReport): Promise<void> {
+    if (!this.started.has(report)) {
+      this.started.add(report)
+      report.triggered = this.chain = this.chain
+        .then(() => this.trigger(report.source, report))
+        .catch((error: unknown) => {
+          report.note = `the runner failed: ${error instanceof Error ? error.stack : String(error)}`
+        })
+    }
+    return report.triggered
   }
 
   /** A scheduled tick: every workflow on the default branch with `on: schedule` starts. */
@@ -214,6 +229,7 @@ export class WorkflowRunner {
       const parent = wr.report.causedBy === undefined ? undefined : this.runById(wr.report.causedBy)
       return parent ? mine(parent) : false
     }
+    for (const root of roots) void this.triggerNow(root)
     for (;;) {
       const chain = this.chain
       await chain
