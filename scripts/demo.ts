@@ -129,6 +129,7 @@ async function runDemo(github: LocalGitHub, work: string): Promise<void> {
       (gantry.code === 0) === !options.fails,
       `${what}: the Gantry step ${options.fails ? 'fails' : 'succeeds'}`,
     )
+    if (runner.violations.length > 0) console.error(runner.violations.join('\n'))
     check(runner.violations.length === 0, `${what}: every event payload matches GitHub's webhook schemas`)
     return gantry
   }

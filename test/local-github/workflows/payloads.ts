@@ -7,7 +7,7 @@ import addFormatsModule from 'ajv-formats'
 import type { Hub, HubEvent } from '../hub.js'
 import { renderPull } from '../routes/pulls.js'
 import { issue, issueComment, repository, review, simpleUser } from '../shapes.js'
-import type { RepositoryRecord } from '../types.js'
+import type { IssueRecord, RepositoryRecord } from '../types.js'
 
 type FormatsPlugin = (ajv: Ajv) => Ajv
 const addFormats = (addFormatsModule as unknown as { default: FormatsPlugin }).default
@@ -81,8 +81,26 @@ const FULL_PULL_ONLY = new Set([
 export async function buildPayload(
   hub: Hub,
   event: HubEvent,
+  /** The pull request or issue as it was when the event happened (the payload may be built later). */
+  snapshot?: IssueRecord,
 ): Promise<{ payload: Record<string, unknown>; definition?: string }> {
   const built = await restShapedPayload(hub, event)
+  const pull = built.payload.pull_request as Record<string, unknown> | undefined
+  if (snapshot?.pull && pull) {
+    const head = pull.head as Record<string, unknown>
+    Object.assign(pull, {
+      state: snapshot.state,
+      title: snapshot.title,
+      body: snapshot.body,
+      updated_at: snapshot.updatedAt,
+      closed_at: snapshot.closedAt,
+      merged_at: snapshot.pull.mergedAt,
+      merge_commit_sha: snapshot.pull.mergeCommitSha ?? pull.merge_commit_sha,
+      head: { ...head, sha: snapshot.pull.headSha },
+    })
+    if ('merged' in pull) pull.merged = snapshot.pull.merged
+    if ('merged_by' in pull) pull.merged_by = snapshot.pull.mergedBy ? simpleUser(hub, snapshot.pull.mergedBy) : null
+  }
   return { ...built, payload: asWebhook(built.payload) }
 }
 

@@ -21,6 +21,7 @@ import type { TemplateToken } from '@actions/workflow-parser/templates/tokens/te
 import { parse as parseYaml } from 'yaml'
 import { type ActionRun, runAction } from '../../e2e/action-runner.js'
 import type { HubEvent } from '../hub.js'
+import type { IssueRecord } from '../types.js'
 import type { LocalGitHub } from '../server.js'
 import { asString, type Contexts, evaluateToken, truthy } from './expressions.js'
 import { eventFilter } from './filters.js'
@@ -94,6 +95,8 @@ export interface EventReport {
   skipped: { path: string; reason: string }[]
   /** Resolved once the event's workflows are known and queued. */
   triggered: Promise<void>
+  /** The pull request or issue as it was when the event happened. */
+  snapshot?: IssueRecord
   /** The event as the local GitHub produced it (for a redelivery). */
   readonly source: HubEvent | { name: 'schedule'; sender: string }
 }
@@ -190,6 +193,9 @@ export class WorkflowRunner {
     }
     const by = 'token' in event && event.token ? this.runsByToken.get(event.token) : undefined
     if (by) report.causedBy = by.id
+    const number = 'number' in event ? event.number : undefined
+    const record = number === undefined ? undefined : this.repoRecord().issues.find((i) => i.number === number)
+    if (record) report.snapshot = structuredClone(record)
     this.reports.push(report)
     // A dispatch made by a run is turned into runs at once; other events when someone drives them (or a
     // later event's): a shortcut of the runner, since an event no run is driven for changes nothing.
@@ -409,7 +415,7 @@ export class WorkflowRunner {
     let built: { payload: Record<string, unknown> } | undefined
     const payloadOf = async () => {
       if (!built) {
-        const { payload, definition } = await buildPayload(this.github.hub, event)
+        const { payload, definition } = await buildPayload(this.github.hub, event, report.snapshot)
         if (definition) for (const v of payloadViolations(definition, payload)) this.violations.push(v)
         built = { payload }
       }
