@@ -128,7 +128,7 @@ describe('concurrency', () => {
     const qa = repo.openPromotion('qa', 'jobs').number
     const text = (await repo.file('main', '.github/workflows/promotion.yml'))!
     const keyed = text.replace(
-      /group: >-\n[\s\S]*?\n  cancel-in-progress/,
+      /group: >-\n[\s\S]*?\n {2}cancel-in-progress/,
       'group: gantry-promotion-${{ github.event.pull_request.number || github.event.issue.number || github.run_id }}\n  cancel-in-progress',
     )
     expect(keyed).not.toBe(text)
