@@ -17,7 +17,7 @@ import { cp, mkdir, readdir } from 'node:fs/promises'
 import { ACTION_BUNDLE, type ActionRun } from '../test/e2e/action-runner.js'
 import { type LocalGitHub, startLocalGitHub } from '../test/local-github/server.js'
 import type { RepositoryRecord } from '../test/local-github/types.js'
-import { type EventReport, WorkflowRunner, describeReport } from '../test/local-github/workflows/runner.js'
+import { WorkflowRunner, describeReport } from '../test/local-github/workflows/runner.js'
 
 const quiet = process.argv.includes('--quiet')
 const root = resolve(import.meta.dirname, '..')
@@ -99,23 +99,18 @@ async function runDemo(github: LocalGitHub, work: string): Promise<void> {
   const happen: Happen = async (what, act, options = {}) => {
     const mark = runner.mark()
     await act()
-    // Every run the events start, and those their runs start in turn, as GitHub would run them.
-    let reports: EventReport[] = []
-    for (;;) {
-      reports = runner.since(mark)
-      const before = reports.length
-      await runner.drive(reports)
-      if (runner.since(mark).length === before) break
-    }
+    // The runs these events start, and the runs those dispatch (the relay's), as GitHub would run them. The
+    // events Gantry's own writes cause (pushes of its branches and tags, its pull requests and comments) start
+    // runs whose jobs skip a bot's events: the demo leaves them out.
+    const roots = runner.since(mark)
+    await runner.drive(roots)
+    const reports = runner.since(mark).filter((r) => roots.includes(r) || r.causedBy !== undefined)
     say(`   ${what}`)
     for (const r of reports) {
-      const lines = describeReport(r)
-      const quietOnly = r.runs.length === 0
-      if (quietOnly && r.sender === BOT) continue
       say(
         `   → ${r.name}${r.action ? ` ${r.action}` : ''} by ${r.sender}${'ref' in r.source && r.source.ref ? ` (${r.source.ref})` : ''}`,
       )
-      for (const line of lines) say(`   ${line}`)
+      for (const line of describeReport(r)) say(`   ${line}`)
     }
     const runs = reports.flatMap((r) => r.runs)
     const gantry = runs.flatMap((r) => r.jobs).find((j) => j.gantry)?.gantry
