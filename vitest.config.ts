@@ -17,5 +17,8 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default'],
     setupFiles: ['test/setup.ts'],
+    // GitHub's workflow parser imports its schema JSON without an import attribute, which Node refuses:
+    // let vite transform it (the workflow runner in test/local-github/workflows uses it).
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 })

@@ -17,6 +17,7 @@ const output = resolve(projectRoot, 'test/local-github/github-operations.json')
 /** The operations the local GitHub serves, by operationId. */
 const IMPLEMENTED = [
   'users/get-authenticated',
+  'actions/create-workflow-dispatch',
   'rate-limit/get',
   'repos/get',
   'repos/get-collaborator-permission-level',

@@ -6,6 +6,7 @@ import { RepositoryApi } from '../adapters/github/repository-api.js'
 import { UsageError } from '../commands/errors.js'
 import { parseTagName } from '../core/model/released-version.js'
 import { inert } from '../core/render/markdown.js'
+import { PULL_REQUEST_INPUT } from '../core/promotion/relay-workflow.js'
 import { promotionBranch, readPromotionMarker } from '../core/render/promotion-body.js'
 import { annotate } from './annotations.js'
 import { checkEnvironmentPullRequest } from './events/environment-pull-request.js'
@@ -45,7 +46,7 @@ export async function run(): Promise<void> {
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
     const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
     const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
-    const pr = context.payload.pull_request as PullRequestPayload | undefined
+    const pr = (context.payload.pull_request as PullRequestPayload | undefined) ?? (await relayedPullRequest(context, promotionApi))
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
     const failures: string[] = []
 
@@ -79,6 +80,7 @@ export async function run(): Promise<void> {
         break
       }
       case 'reconcile': {
+        for (const branch of await service.ensureRelays()) core.info(`${branch}: relay workflow written`)
         const outcome = await core.group('Reconcile', () => reconcile(service))
         for (const d of outcome.decided) core.info(`#${d.number}: ${d.state}`)
         for (const r of outcome.requested) failures.push(...reportRequest(`${r.package}@${r.version}`, r.outcomes, false))
@@ -140,6 +142,8 @@ function commandFor(context: GitHubContext, defaultBranch: string): Command {
     case 'schedule':
       return 'reconcile'
     case 'workflow_dispatch':
+      // A relay from an environment branch names a pull request: decided as for a review of it.
+      if (relayedNumber(context) !== undefined) return 'activity'
       return (context.payload.inputs as { package?: string } | undefined)?.package || process.env['INPUT_PACKAGE'] ? 'promote' : 'reconcile'
     default:
       return 'activity'
@@ -206,6 +210,27 @@ async function promotionTarget(context: GitHubContext, inputs: ActionInputs): Pr
     requestedBy: `manual run by ${context.actor || 'someone'}`,
     explicit: true,
   }
+}
+
+/** The pull request a relay's `workflow_dispatch` names (input `pull-request`), if any. */
+function relayedNumber(context: GitHubContext): number | undefined {
+  if (context.eventName !== 'workflow_dispatch') return undefined
+  const raw = (context.payload.inputs as Record<string, unknown> | undefined)?.[PULL_REQUEST_INPUT] ?? core.getInput(PULL_REQUEST_INPUT)
+  const text = String(raw ?? '').trim()
+  if (!text) return undefined
+  if (!/^[1-9]\d{0,9}$/.test(text)) throw new UsageError(`the ${PULL_REQUEST_INPUT} input must be a pull request number, not ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
+/**
+ * The relayed pull request as GitHub has it now: the relay passes only a number, so nothing else it could
+ * claim (branch, head, base) is taken from it.
+ */
+async function relayedPullRequest(context: GitHubContext, api: PromotionApi): Promise<PullRequestPayload | undefined> {
+  const number = relayedNumber(context)
+  if (number === undefined) return undefined
+  const pr = await api.getPullRequest(number)
+  return { number: pr.number, merged: pr.merged, head: { sha: pr.headSha, ref: pr.headRef }, base: { ref: pr.baseRef } }
 }
 
 /** Reviews, comments and pull requests around promotions and environment branches. */

@@ -29,7 +29,8 @@ export interface ActionRun {
 }
 
 export interface ActionEvent {
-  name: 'pull_request' | 'push' | 'workflow_dispatch' | 'pull_request_review' | 'issue_comment' | 'schedule' | 'release'
+  /** The event's name (GITHUB_EVENT_NAME): push, pull_request, pull_request_target, pull_request_review, ... */
+  name: string
   payload: Record<string, unknown>
 }
 

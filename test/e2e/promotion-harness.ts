@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -8,12 +8,15 @@ import { Octokit } from '@octokit/rest'
 import { expect } from 'vitest'
 import { type LocalGitHub, startLocalGitHub } from '../local-github/server.js'
 import type { IssueRecord, RepositoryRecord } from '../local-github/types.js'
+import { describeReport, type EventReport, WorkflowRunner } from '../local-github/workflows/runner.js'
 import type { PromotionMarker } from '../../src/core/promotion/promotion-request.js'
 import { readPromotionMarker } from '../../src/core/render/promotion-body.js'
 import { type ActionEvent, type ActionRun, runAction } from './action-runner.js'
 
-// Promotions end to end: the action (from its sources) against the local GitHub, one small source
-// repository per test. Shared by the promotion-*.test.ts files.
+// Promotions end to end: one small source repository per test on the local GitHub, carrying the workflows of
+// examples/workflows as a user would copy them. The methods produce events (a push, a review, a comment, a
+// scheduled tick, a dispatch); the local GitHub's workflow runner decides what runs, and the methods return
+// the run of the Gantry step that the event led to. Shared by the promotion-*.test.ts files.
 
 /** Preloaded into the action's process: sets its clock (GANTRY_TEST_CLOCK). */
 const TEST_CLOCK = pathToFileURL(join(import.meta.dirname, 'test-clock.mjs')).href
@@ -130,6 +133,20 @@ const PACKAGE_FILES: [PackageName, string[]][] = [
 
 type EventName = ActionEvent['name']
 
+const EXAMPLES = join(import.meta.dirname, '../../examples/workflows')
+
+/** The example workflows, as a user copies them into .github/workflows/. */
+export async function exampleWorkflows(): Promise<Record<string, string>> {
+  const files: Record<string, string> = {}
+  for (const name of (await readdir(EXAMPLES)).filter((n) => n.endsWith('.yml')))
+    files[`.github/workflows/${name}`] = await readFile(join(EXAMPLES, name), 'utf8')
+  return files
+}
+
+/** Repository secrets and variables of the example workflows (the App's key is a stand-in: see the runner). */
+export const SECRETS = { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }
+export const VARS = { GANTRY_APP_ID: '1' }
+
 /** One local GitHub for a test file; each test gets its own repository through `repository()`. */
 export class PromotionHub {
   private counter = 0
@@ -164,7 +181,7 @@ export class PromotionHub {
         ([path]) => !PACKAGE_FILES.some(([pkg, own]) => !packages.includes(pkg) && own.includes(path)),
       ),
     )
-    await this.github.createRepository(OWNER, name, { files })
+    await this.github.createRepository(OWNER, name, { files: { ...files, ...(await exampleWorkflows()) } })
     const repo = new PromotionRepo(this, name)
     const first = await repo.push()
     expect(first.outputs.created?.split(' ').sort()).toEqual(packages.map((p) => `${p}@1`).sort())
@@ -185,12 +202,52 @@ export class PromotionRepo {
   /** The clock of the action's runs (the process's clock, through test-clock.mjs). */
   now = OUTSIDE_WINDOW
   readonly repository: Record<string, unknown>
+  /** Runs the repository's workflows for the events the local GitHub produces. */
+  readonly runner: WorkflowRunner
 
   constructor(
     readonly hub: PromotionHub,
     readonly name: string,
   ) {
     this.repository = { default_branch: 'main', name, full_name: `${OWNER}/${name}`, owner: { login: OWNER } }
+    this.runner = new WorkflowRunner(hub.github, {
+      owner: OWNER,
+      repo: name,
+      work: hub.work,
+      secrets: SECRETS,
+      vars: VARS,
+      appToken: tokenOf(BOT),
+      scheduleActor: 'ada',
+      actionEnv: () => ({ GANTRY_TEST_CLOCK: this.now, NODE_OPTIONS: `--import=${TEST_CLOCK}`, GANTRY_SPACE_WRITES: 'false', 'INPUT_BOT-LOGIN': BOT }),
+    })
+  }
+
+  /**
+   * Lets the workflows run for these events (and what their runs cause), and returns the run of the first
+   * Gantry step among them; `expectSuccess` (the default) fails the test when it failed or none ran.
+   */
+  async drive(reports: EventReport[], what: string, expectSuccess = true): Promise<ActionRun> {
+    const runs = await this.runner.drive(reports)
+    const gantry = runs.flatMap((r) => r.jobs).find((j) => j.gantry)?.gantry
+    const story = () =>
+      reports
+        .map(
+          (r) =>
+            `${r.name}${r.action ? ` ${r.action}` : ''} by ${r.sender}:\n${describeReport(r).join('\n')}`,
+        )
+        .join('\n')
+    if (!gantry) throw new Error(`${what}: no Gantry step ran\n${story()}`)
+    if (expectSuccess)
+      expect(gantry.code, `${what} failed:\n${story()}\n${gantry.stdout}\n${gantry.stderr}`).toBe(0)
+    expect(this.runner.violations, 'payloads GitHub would not send').toEqual([])
+    return gantry
+  }
+
+  /** Does what `act` does and drives the events it produced. */
+  private async events(what: string, act: () => Promise<unknown>, expectSuccess = true): Promise<ActionRun> {
+    const mark = this.runner.mark()
+    await act()
+    return this.drive(this.runner.since(mark), what, expectSuccess)
   }
 
   get github(): LocalGitHub {
@@ -231,7 +288,10 @@ export class PromotionRepo {
     return dir
   }
 
-  /** Runs the built action on a fresh clone; `expectSuccess` (the default) fails the test on a failed run. */
+  /**
+   * Runs the action directly on a fresh clone of `branch`, with a payload made by hand: not an event, no
+   * workflow. Only for what GitHub would never send (forged payloads, a checkout of another branch).
+   */
   async run(
     name: EventName,
     payload: Record<string, unknown>,
@@ -260,22 +320,66 @@ export class PromotionRepo {
     return result
   }
 
-  push(options: { expectSuccess?: boolean; token?: string } = {}): Promise<ActionRun> {
-    return this.run('push', { ref: 'refs/heads/main' }, options)
+  /**
+   * The push of main's head as GitHub delivers it (again, when it was pushed before): the release workflow
+   * runs. With `token`, the direct run of the action with that token instead.
+   */
+  async push(options: { expectSuccess?: boolean; token?: string } = {}): Promise<ActionRun> {
+    if (options.token) return this.run('push', { ref: 'refs/heads/main' }, options)
+    const head = await this.head('main')
+    const parent = (
+      await this.git(
+        this.hub.work,
+        '--git-dir',
+        this.gitDir,
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        `${head}^`,
+      ).catch(() => '')
+    ).trim()
+    return this.events(
+      'push to main',
+      async () => {
+        this.github.hub.emit({
+          repo: this.state_(),
+          name: 'push',
+          sender: 'alice',
+          ref: 'refs/heads/main',
+          before: parent || null,
+          after: head,
+        })
+      },
+      options.expectSuccess !== false,
+    )
   }
 
-  reconcile(options: { expectSuccess?: boolean; branch?: string } = {}): Promise<ActionRun> {
-    return this.run('schedule', { schedule: '*/30 * * * *' }, options)
+  /** A scheduled tick; with `branch`, the direct run of the action on a checkout of that branch instead. */
+  async reconcile(options: { expectSuccess?: boolean; branch?: string } = {}): Promise<ActionRun> {
+    if (options.branch) return this.run('schedule', { schedule: '*/30 * * * *' }, options)
+    return this.events('scheduled run', async () => this.runner.schedule(), options.expectSuccess !== false)
   }
 
+  /** "Run workflow" on promotion.yml by ada, with these inputs. */
   dispatch(
     inputs: { package: string; version?: string; environment?: string },
     options: { expectSuccess?: boolean } = {},
   ): Promise<ActionRun> {
-    return this.run('workflow_dispatch', { inputs }, { ...options, inputs: { command: 'auto', ...inputs } })
+    return this.events(
+      'manual run',
+      () =>
+        this.octokit('ada').rest.actions.createWorkflowDispatch({
+          owner: OWNER,
+          repo: this.name,
+          workflow_id: 'promotion.yml',
+          ref: 'main',
+          inputs: { command: 'auto', ...inputs },
+        }),
+      options.expectSuccess !== false,
+    )
   }
 
-  /** The payload part GitHub sends about a pull request. */
+  /** The payload part GitHub sends about a pull request (for direct runs). */
   pullPayload(number: number): Record<string, unknown> {
     const pr = this.issue(number)
     if (!pr.pull) throw new Error(`#${number} is not a pull request`)
@@ -289,7 +393,7 @@ export class PromotionRepo {
     }
   }
 
-  /** A review by `login` (not yet seen by any run). */
+  /** A review by `login`: its event waits, seen by no run until reviewRun (or approve) lets it run. */
   async review(
     login: string,
     number: number,
@@ -299,39 +403,65 @@ export class PromotionRepo {
     await this.github.review(login, OWNER, this.name, number, event, options)
   }
 
-  /** The run GitHub starts for a submitted review. */
-  reviewRun(
+  /**
+   * The runs GitHub starts for the latest review by `login` on `number` (through the environment branch's
+   * relay); a review whose runs are over is delivered again (GitHub's re-run). With `branch`, the direct run
+   * of the action on a checkout of that branch instead.
+   */
+  async reviewRun(
     login: string,
     number: number,
     state = 'approved',
     options: { expectSuccess?: boolean; branch?: string } = {},
   ): Promise<ActionRun> {
-    return this.run(
-      'pull_request_review',
-      { action: 'submitted', review: { state, user: { login } }, ...this.pullPayload(number) },
-      options,
-    )
+    if (options.branch)
+      return this.run(
+        'pull_request_review',
+        { action: 'submitted', review: { state, user: { login } }, ...this.pullPayload(number) },
+        options,
+      )
+    const latest = this.runner.reports
+      .filter(
+        (r) =>
+          r.name === 'pull_request_review' &&
+          r.sender === login &&
+          'number' in r.source &&
+          r.source.number === number,
+      )
+      .at(-1)
+    if (!latest) throw new Error(`no review by ${login} on #${number}`)
+    await this.runner.triggerNow(latest)
+    const over =
+      latest.runs.length > 0 &&
+      this.runner.descendants(latest).every((r) => r.status === 'completed' || r.status === 'canceled')
+    const report = over ? this.runner.redeliver(latest) : latest
+    return this.drive([report], `review of #${number} by ${login}`, options.expectSuccess !== false)
   }
 
-  /** A review and the run it starts. */
+  /** A review and the runs it starts. */
   async approve(login: string, number: number): Promise<ActionRun> {
     await this.review(login, number, 'APPROVE')
     return this.reviewRun(login, number)
   }
 
-  /** A `/gantry ...` comment and the run it starts. */
+  /** A `/gantry ...` comment and the runs it starts. */
   async command(
     login: string,
     number: number,
     body: string,
     options: { expectSuccess?: boolean } = {},
   ): Promise<ActionRun> {
-    await this.github.comment(login, OWNER, this.name, number, body)
-    return this.run(
-      'issue_comment',
-      { action: 'created', issue: { number, pull_request: {} }, comment: { body, user: { login } } },
-      options,
+    return this.events(
+      `comment on #${number} by ${login}`,
+      () => this.github.comment(login, OWNER, this.name, number, body),
+      options.expectSuccess !== false,
     )
+  }
+
+  private state_(): RepositoryRecord {
+    const found = this.github.hub.findRepository(OWNER, this.name)
+    if (!found) throw new Error(`no repository ${this.name}`)
+    return found
   }
 
   issue(number: number): IssueRecord {
@@ -430,10 +560,11 @@ export class PromotionRepo {
     return out.trim().split('\n').filter(Boolean).sort()
   }
 
-  /** A change on main, as a merged pull request would leave it; then the push run releases it. */
+  /** A change pushed to main, as a merged pull request would leave it; the push's release run. */
   async change(files: Record<string, string | null>, message = 'Change definitions'): Promise<ActionRun> {
-    await this.github.commitFiles(OWNER, this.name, { branch: 'main', files, message, author: 'alice' })
-    return this.push()
+    return this.events('push to main', () =>
+      this.github.commitFiles(OWNER, this.name, { branch: 'main', files, message, author: 'alice' }),
+    )
   }
 }
 

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
@@ -64,7 +65,8 @@ describe('re-running an old release run', () => {
       token: tokenOf(BOT),
       workspace,
       event: { name: 'push', payload: { ref: 'refs/heads/main', after: old, repository: repo.repository } },
-      env: { GANTRY_NOW: repo.now, GANTRY_SPACE_WRITES: 'false', GITHUB_SHA: old },
+      env: { GANTRY_TEST_CLOCK: repo.now, NODE_OPTIONS: `--import=${pathToFileURL(join(import.meta.dirname, 'test-clock.mjs')).href}`, GANTRY_SPACE_WRITES: 'false', GITHUB_SHA: old },
+      inputs: { 'bot-login': BOT },
     })
     expect(rerun.code, rerun.stderr).toBe(0)
     expect(await repo.tags()).toEqual(['jobs@1', 'jobs@1.1'])

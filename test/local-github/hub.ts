@@ -22,7 +22,32 @@ export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
+/**
+ * Something that happened on the local GitHub that GitHub would deliver as a webhook event (and start
+ * workflows for): test/local-github/workflows listens. `sender` is the login whose request caused it.
+ */
+export interface HubEvent {
+  repo: RepositoryRecord
+  name: 'push' | 'pull_request' | 'pull_request_review' | 'issue_comment' | 'workflow_dispatch'
+  action?: string
+  sender: string
+  /** push: the ref and its old and new sha; pull_request synchronize: the old and new head. */
+  ref?: string
+  before?: string | null
+  after?: string | null
+  /** pull_request, pull_request_review, issue_comment: the pull request or issue. */
+  number?: number
+  reviewId?: number
+  commentId?: number
+  /** workflow_dispatch: the workflow file name and the inputs. */
+  workflow?: string
+  inputs?: Record<string, string>
+  /** workflow_dispatch: the token that asked (tells which workflow run dispatched it). */
+  token?: string
+}
+
 export class Hub {
+  private readonly listeners: ((event: HubEvent) => void)[] = []
   webUrl = ''
   apiUrl = ''
   readonly users = new Map<string, UserRecord>()
@@ -57,6 +82,16 @@ export class Hub {
     this.tokens.set(options.token, login.toLowerCase())
     this.revoked.delete(options.token)
     return user
+  }
+
+  /** Listens to every event; returns the function that stops listening. */
+  onEvent(listener: (event: HubEvent) => void): () => void {
+    this.listeners.push(listener)
+    return () => this.listeners.splice(this.listeners.indexOf(listener), 1)
+  }
+
+  emit(event: HubEvent): void {
+    for (const listener of [...this.listeners]) listener(event)
   }
 
   findUser(login: string): UserRecord | undefined {
@@ -198,6 +233,15 @@ export class Hub {
 
   recordPush(repo: RepositoryRecord, push: Omit<PushRecord, 'at'>): void {
     repo.pushes.push({ ...push, at: timestamp() })
+    if (!push.ref.startsWith('refs/pull/'))
+      this.emit({
+        repo,
+        name: 'push',
+        sender: push.login,
+        ref: push.ref,
+        before: push.before,
+        after: push.after,
+      })
   }
 
   async snapshotRefs(repo: RepositoryRecord): Promise<Map<string, string>> {
@@ -231,8 +275,19 @@ export class Hub {
     for (const issue of open) {
       const sha = issue.pull ? refs.get(`refs/heads/${issue.pull.headRef}`) : undefined
       if (issue.pull && sha && sha !== issue.pull.headSha) {
+        const before = issue.pull.headSha
         issue.pull.headSha = sha
         issue.updatedAt = timestamp()
+        const sender = this.lastPusher(repo, `refs/heads/${issue.pull.headRef}`) ?? issue.user
+        this.emit({
+          repo,
+          name: 'pull_request',
+          action: 'synchronize',
+          sender,
+          number: issue.number,
+          before,
+          after: sha,
+        })
       }
       await this.syncPullRef(repo, issue)
     }
@@ -255,9 +310,20 @@ export class Hub {
     if (!pull || pull.merged || issue.state === 'closed') return
     const sha = await this.git(repo).readRef(`refs/heads/${pull.headRef}`)
     if (sha && sha !== pull.headSha) {
+      const before = pull.headSha
       pull.headSha = sha
       issue.updatedAt = timestamp()
       await this.syncPullRef(repo, issue)
+      const sender = this.lastPusher(repo, `refs/heads/${pull.headRef}`) ?? issue.user
+      this.emit({
+        repo,
+        name: 'pull_request',
+        action: 'synchronize',
+        sender,
+        number: issue.number,
+        before,
+        after: sha,
+      })
     }
   }
 

@@ -142,6 +142,9 @@ export interface LocalGitHub {
   clearFaults(): void
 
   stop(): Promise<void>
+
+  /** The state behind the server: for the workflow runner (test/local-github/workflows), which listens to its events. */
+  readonly hub: Hub
 }
 
 class LocalGitHubServer implements LocalGitHub {
@@ -155,7 +158,7 @@ class LocalGitHubServer implements LocalGitHub {
 
   constructor(
     private readonly server: Server,
-    private readonly hub: Hub,
+    readonly hub: Hub,
     private readonly options: LocalGitHubOptions,
   ) {}
 

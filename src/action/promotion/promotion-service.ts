@@ -17,6 +17,7 @@ import { ledgerPath, renderLedger } from '../../core/promotion/plan-promotion.js
 import type { ApprovalDecision, Permission, PromotionMarker } from '../../core/promotion/promotion-request.js'
 import { code, hiddenMarker, inert, readMarker } from '../../core/render/markdown.js'
 import { promotionBranch, promotionTitle, readPromotionMarker, renderPromotionBody, withMarker } from '../../core/render/promotion-body.js'
+import { RELAY_WORKFLOW_PATH, relayWorkflow } from '../../core/promotion/relay-workflow.js'
 import { releaseDecision } from '../../core/schedule/release-schedule.js'
 import { compareVersions } from '../../core/versions/versions.js'
 
@@ -32,6 +33,8 @@ export interface PromotionDeps {
   now: Date
   dryRun: boolean
   log: (message: string) => void
+  /** The trusted workflow's file that the environment branches' relay dispatches (default promotion.yml). */
+  trustedWorkflow?: string
 }
 
 export type RequestOutcome =
@@ -283,12 +286,40 @@ export class PromotionService {
   private async ensureEnvironmentBranch(repository: OpenRepository, env: Environment): Promise<boolean> {
     if (await repository.git.resolve(`refs/remotes/origin/${env.branch}`)) return false
     if (this.deps.dryRun) return false
-    const tree = await editTree(repository.git, undefined, new Map([['.gantry/README.md', `This branch holds the desired state of the ${env.name} environment, written by Gantry promotions.\n`]]))
+    const tree = await editTree(repository.git, undefined, new Map([
+      ['.gantry/README.md', `This branch holds the desired state of the ${env.name} environment, written by Gantry promotions.\n`],
+      // Events on pull requests into this branch start workflows from here, not from the default branch.
+      [RELAY_WORKFLOW_PATH, relayWorkflow(this.deps.trustedWorkflow)],
+    ]))
     const commit = await repository.git.commitTree(tree, [], `gantry: create ${env.branch}\n`, GANTRY_IDENTITY)
     const created = await pushWithLease(this.deps.workspace, commit, env.branch, null, this.deps.auth)
     if (created.status === 'protected') throw new ProtectedBranchError(env.branch, created.detail, `cannot create ${env.branch}`)
     await this.refresh()
     return true
+  }
+
+  /**
+   * Writes the relay workflow onto every existing environment branch that lacks its current text (branches
+   * created before it existed, or edited by hand); the scheduled run calls it. Returns the branches written.
+   */
+  async ensureRelays(): Promise<string[]> {
+    if (this.deps.dryRun) return []
+    const repository = await this.source()
+    const text = relayWorkflow(this.deps.trustedWorkflow)
+    const written: string[] = []
+    for (const env of repository.config.environments) {
+      const head = await repository.git.resolve(`refs/remotes/origin/${env.branch}`)
+      if (!head) continue
+      const spec = `${head}:${RELAY_WORKFLOW_PATH}`
+      if ((await repository.git.readBlobs([spec])).get(spec)?.toString('utf8') === text) continue
+      const tree = await editTree(repository.git, head, new Map([[RELAY_WORKFLOW_PATH, text]]))
+      const commit = await repository.git.commitTree(tree, [head], `gantry: relay workflow for ${env.branch}\n`, GANTRY_IDENTITY)
+      const pushed = await pushWithLease(this.deps.workspace, commit, env.branch, head, this.deps.auth)
+      if (pushed.status === 'protected') throw new ProtectedBranchError(env.branch, pushed.detail, `cannot write the relay workflow to ${env.branch}`)
+      if (pushed.status === 'pushed') written.push(env.branch)
+    }
+    if (written.length > 0) await this.refresh()
+    return written
   }
 
   /**

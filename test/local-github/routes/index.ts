@@ -7,6 +7,7 @@ import { issueRoutes } from './issues.js'
 import { pullRoutes } from './pulls.js'
 import { releaseRoutes } from './releases.js'
 import { repoRoutes } from './repos.js'
+import { dispatchRoutes } from '../workflows/dispatch-route.js'
 
 export const routes: RouteTable = {
   ...repoRoutes,
@@ -16,4 +17,5 @@ export const routes: RouteTable = {
   ...issueRoutes,
   ...releaseRoutes,
   ...checkRoutes,
+  ...dispatchRoutes,
 }

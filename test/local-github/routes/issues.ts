@@ -115,6 +115,7 @@ export function createComment(
   }
   repo.comments.push(comment)
   record.updatedAt = now
+  hub.emit({ repo, name: 'issue_comment', action: 'created', sender: user.login, number, commentId: comment.id })
   return comment
 }
 

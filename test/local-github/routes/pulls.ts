@@ -185,6 +185,7 @@ export async function createPull(
     }
     repo.issues.push(record)
     await hub.syncPullRef(repo, record)
+    hub.emit({ repo, name: 'pull_request', action: 'opened', sender: user.login, number: record.number })
     return record
   })
 }
@@ -316,6 +317,8 @@ export async function createReview(
   }
   repo.reviews.push(review)
   if (review.state !== 'PENDING') reviewSubmitted(record, user)
+  if (review.state !== 'PENDING')
+    hub.emit({ repo, name: 'pull_request_review', action: 'submitted', sender: user.login, number, reviewId: review.id })
   return review
 }
 
@@ -412,6 +415,7 @@ export async function mergePull(
     record.closedBy = user.login
     record.updatedAt = now
     await hub.syncPullHeads(repo)
+    hub.emit({ repo, name: 'pull_request', action: 'closed', sender: user.login, number })
     return { sha }
   })
 }
@@ -437,13 +441,15 @@ async function updatePull(
   return hub.exclusive(repo, async () => {
     const record = findPull(repo, number)
     const pull = record.pull
+    const stateBefore = record.state
     const isAuthor = record.user.toLowerCase() === user.login.toLowerCase()
     if (!isAuthor && !hasPermission(hub.permissionOf(user.login, repo), 'write')) {
       throw new ApiError(403, 'Must have push access to repository')
     }
     const title = stringField(body, 'title')
-    if (title !== undefined) record.title = title
     const text = nullableStringField(body, 'body')
+    const edited = (title !== undefined && title !== record.title) || (text !== undefined && text !== record.body)
+    if (title !== undefined) record.title = title
     if (text !== undefined) record.body = text
     const canModify = booleanField(body, 'maintainer_can_modify')
     if (canModify !== undefined) pull.maintainerCanModify = canModify
@@ -489,6 +495,9 @@ async function updatePull(
       await hub.refreshHead(repo, record)
     }
     record.updatedAt = timestamp()
+    if (edited) hub.emit({ repo, name: 'pull_request', action: 'edited', sender: user.login, number })
+    if (record.state !== stateBefore)
+      hub.emit({ repo, name: 'pull_request', action: record.state === 'closed' ? 'closed' : 'reopened', sender: user.login, number })
     return record
   })
 }
@@ -681,6 +690,7 @@ export const pullRoutes: RouteTable = {
     found.state = EVENT_STATE[event]
     found.submittedAt = timestamp()
     reviewSubmitted(record, user)
+    ctx.hub.emit({ repo, name: 'pull_request_review', action: 'submitted', sender: user.login, number, reviewId: found.id })
     return json(reviewShape(ctx.hub, repo, found))
   },
 
@@ -696,6 +706,7 @@ export const pullRoutes: RouteTable = {
       )
     }
     found.state = 'DISMISSED'
+    ctx.hub.emit({ repo, name: 'pull_request_review', action: 'dismissed', sender: requireUser(ctx).login, number, reviewId: found.id })
     return json(reviewShape(ctx.hub, repo, found))
   },
 
