@@ -12,6 +12,8 @@ export interface GitHubContext {
   sha: string
   ref: string
   actor: string
+  /** GITHUB_RUN_ID: the run's page is <server>/<owner>/<repo>/actions/runs/<id>. */
+  runId: string
 }
 
 export function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
@@ -37,5 +39,6 @@ export function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     sha: env.GITHUB_SHA ?? '',
     ref: env.GITHUB_REF ?? '',
     actor: env.GITHUB_ACTOR ?? '',
+    runId: env.GITHUB_RUN_ID ?? '',
   }
 }

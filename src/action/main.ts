@@ -45,7 +45,9 @@ export async function run(): Promise<void> {
     core.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
     const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
-    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m) })
+    // The job summary of this run holds the full plan of each promotion body it writes.
+    const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined
+    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m), ...(runUrl ? { runUrl } : {}) })
     const pr = (context.payload.pull_request as PullRequestPayload | undefined) ?? (await relayedPullRequest(context, promotionApi))
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
     const failures: string[] = []
@@ -92,7 +94,7 @@ export async function run(): Promise<void> {
         await handlePullRequestActivity(context, service, api, pr, inputs.dryRun, auth)
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
-    await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures)
+    await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures, service.fullPlans)
     if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
@@ -118,9 +120,11 @@ function clock(rehearsal: string | undefined, dryRun: boolean): Date {
 }
 
 /** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
-async function writeSummary(what: string, journal: readonly string[], failures: readonly string[]): Promise<void> {
+async function writeSummary(what: string, journal: readonly string[], failures: readonly string[], fullPlans: readonly string[] = []): Promise<void> {
   const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : ['Nothing to do: every promotion is where it should be.'])]
   if (failures.length) lines.push('', '**Could not proceed:**', ...failures.map((f) => `- ${inert(f, 500)}`))
+  // Every row of each plan: a promotion body shows what fits under GitHub's limit and links here.
+  for (const plan of fullPlans) lines.push('', plan)
   await core.summary.addRaw(`${lines.join('\n')}\n`, true).write()
 }
 
@@ -245,6 +249,8 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
   }
   if (!pr) return
   if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
+    // Commands a run dropped by concurrency left unanswered are answered first (they may end the promotion).
+    for (const handled of await service.handleCommands(pr.number)) core.info(`#${pr.number}: ${handled}`)
     const decided = await service.decide(pr.number)
     core.info(`#${pr.number}: ${decided.state}`)
     if (decided.state !== 'NOT_A_PROMOTION') return

@@ -66,13 +66,15 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
       else if (pr.mergedAt) history.push({ at: pr.mergedAt, package: marker.package, version: marker.version, environment: marker.environment, event: marker.rollback ? 'ROLLED BACK' : 'APPLIED', number: pr.number })
       continue
     }
-    if (marker.status !== 'REJECTED' && marker.status !== 'CANCELED') continue
-    if (pr.closedAt) history.push({ at: pr.closedAt, package: marker.package, version: marker.version, environment: marker.environment, event: marker.status, number: pr.number })
-    if (view.rejections.length < 10) view.rejections.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, status: marker.status, reason: marker.reason ?? '' })
+    // How it ended comes from Gantry's own comment, not the body's marker (anyone with write access can edit that).
+    const ended = await service.ended(pr.number)
+    if (!ended || ended.version !== marker.version) continue
+    if (pr.closedAt) history.push({ at: pr.closedAt, package: marker.package, version: marker.version, environment: marker.environment, event: ended.status, number: pr.number })
+    if (view.rejections.length < 10) view.rejections.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, status: ended.status, reason: ended.reason })
     // In the matrix: the latest ended request for a version the environment does not have, unless a newer request is open.
     const row = view.packages.find((p) => p.name === marker.package)
     const cell = row ? (row.cells[marker.environment] ??= {}) : undefined
-    if (cell && !cell.ended && !cell.waiting && cell.applied !== marker.version) cell.ended = { version: marker.version, status: marker.status, number: pr.number }
+    if (cell && !cell.ended && !cell.waiting && cell.applied !== marker.version) cell.ended = { version: marker.version, status: ended.status, number: pr.number }
   }
   markBlocked(view, repository)
   history.sort((a, b) => b.at.localeCompare(a.at))

@@ -16,7 +16,7 @@ import { evaluateApprovals, parseInstructionChecklist } from '../../core/promoti
 import { ledgerPath, renderLedger } from '../../core/promotion/plan-promotion.js'
 import type { ApprovalDecision, Permission, PromotionMarker } from '../../core/promotion/promotion-request.js'
 import { code, hiddenMarker, inert, readMarker } from '../../core/render/markdown.js'
-import { promotionBranch, promotionTitle, readPromotionMarker, renderPromotionBody, withMarker } from '../../core/render/promotion-body.js'
+import { instructionsToTick, promotionBranch, promotionTitle, readPromotionMarker, renderFullPlan, renderPromotionBody, withMarker } from '../../core/render/promotion-body.js'
 import { RELAY_WORKFLOW_PATH, relayWorkflow } from '../../core/promotion/relay-workflow.js'
 import { releaseDecision } from '../../core/schedule/release-schedule.js'
 import { compareVersions } from '../../core/versions/versions.js'
@@ -35,6 +35,8 @@ export interface PromotionDeps {
   log: (message: string) => void
   /** The trusted workflow's file that the environment branches' relay dispatches (default promotion.yml). */
   trustedWorkflow?: string
+  /** This run's page (its job summary holds the full plans of the bodies it wrote). */
+  runUrl?: string
 }
 
 export type RequestOutcome =
@@ -111,6 +113,8 @@ export class PromotionService {
   private cached?: { repository: OpenRepository; refs: string }
   /** What this run did, for the job summary: Markdown lines with links. */
   readonly journal: string[] = []
+  /** The full plan of every promotion body this run wrote, for the job summary (a body shows what fits). */
+  readonly fullPlans: string[] = []
   /** Bundles that passed their digest check in this run, by tag, commit and digest. */
   private readonly verified = new Map<string, Bundle>()
 
@@ -261,7 +265,13 @@ export class PromotionService {
         return { environment: envName, status: 'refused', message: `${branch} moved on origin since it was read (someone pushed to it): not overwritten; the next run tries again` }
       }
     }
-    const body = renderPromotionBody({ marker, bundle, plan, environment: env })
+    const tag = (v: string) => encodeURIComponent(`${pkg}@${v}`)
+    const provenance = {
+      releaseUrl: this.deps.api.page(`releases/tag/${tag(version)}`),
+      ...(current?.version && current.version !== version ? { compareUrl: this.deps.api.page(`compare/${tag(current.version)}...${tag(version)}`) } : {}),
+    }
+    const body = renderPromotionBody({ marker, bundle, plan, environment: env, provenance, now: this.deps.now, ...(this.deps.runUrl ? { fullPlanUrl: this.deps.runUrl } : {}) })
+    this.fullPlans.push(renderFullPlan(marker, plan, env))
     let number: number
     if (open) {
       await this.deps.api.updatePullRequest(open.number, { title: promotionTitle(marker), body })
@@ -378,8 +388,8 @@ export class PromotionService {
   }
 
   private async beforeSteps(marker: PromotionMarker): Promise<string[]> {
-    const bundle = await this.bundleOf(marker)
-    return bundle.instructions.filter((i) => i.when === 'before').map((i) => i.step)
+    // A rollback asks only for the steps marked `rollback: true` (see instructionsToTick).
+    return instructionsToTick(await this.bundleOf(marker), marker.rollback)
   }
 
   private async bundleOf(marker: PromotionMarker): Promise<Bundle> {

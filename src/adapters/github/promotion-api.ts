@@ -304,6 +304,11 @@ export class PromotionApi {
     if (existing && existing.body !== body) await this.octokit.rest.issues.updateComment({ ...this.repo, comment_id: existing.id, body })
   }
 
+  /** The web address of a page of the repository (`releases/tag/...`, `compare/a...b`). */
+  page(path: string): string {
+    return `${this.webUrl}/${this.ref.owner}/${this.ref.repo}/${path}`
+  }
+
   /** The web address of an issue or pull request. */
   url(number: number, kind: 'pull' | 'issues' = 'pull'): string {
     return `${this.webUrl}/${this.ref.owner}/${this.ref.repo}/${kind}/${number}`
