@@ -138,6 +138,9 @@ async function restShapedPayload(
       const record = repo.issues.find((i) => i.number === event.number && i.pull)
       if (!record) throw new Error(`no pull request #${event.number}`)
       const pull = (await renderPull(hub, repo, record)) as unknown as Record<string, unknown>
+      // Webhook payloads render teams without the REST API's `type` (the webhook schemas' `team` has none).
+      if (Array.isArray(pull.requested_teams))
+        pull.requested_teams = (pull.requested_teams as Record<string, unknown>[]).map((team) => withoutKeys(team, ['type']))
       if (event.name === 'pull_request') {
         const extra =
           event.action === 'edited'
