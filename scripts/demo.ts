@@ -395,7 +395,7 @@ async function promotionLifecycle(
     'billing@1.1 is APPLIED in prod on its release date',
   )
 
-  step(10, 'A rollback by manual run: billing@1 into dev removes what 1.1 added')
+  step(10, 'A rollback by manual run: billing@1 into dev removes what 1.1 added, once its rollback step is ticked')
   await happen('Alice runs promotion.yml (Run workflow: package billing, version 1, environment dev)', () =>
     asAlice.rest.actions.createWorkflowDispatch({
       owner: OWNER,
