@@ -56,6 +56,8 @@ export function ledgerHistory(revisions: readonly LedgerRevision[]): HistoryEntr
       if (typeof ledger.promotion === 'number' && ledger.promotion !== previous.promotion) {
         // Gantry's bookkeeping after the merge: the apply now has its GitHub record.
         Object.assign(last, {
+          // The squash merge that carried it may have looked like an edit (the same version already there).
+          action: ledger.rollback ? 'rollback' : last.action === 'edit' ? 'apply' : last.action,
           promotion: ledger.promotion,
           approvers: ledger.approvers ?? [],
           by: ledger.appliedBy ?? null,
