@@ -32,7 +32,7 @@ describe('error floods are folded under their cause in text, listed in full in J
     expect(text.stdout.split('\n')).toEqual([
       'definitions/task/t0.yaml:6:15: error unresolved-reference: task/t0 refers to credential/gone, which does not exist',
       '  hint: create definitions/credential/gone.yaml, or correct the reference',
-      '  … and 5 more caused by this: task/t1, task/t2, task/t3, task/t4, task/t5 (--format json lists each)',
+      '  … and 5 more caused by this, in task/t1, task/t2, task/t3, task/t4, task/t5 (--format json lists each)',
       'validate: 10 definitions, 2 packages; 6 errors, 0 warnings in 6 files (5 folded under their cause)',
       '',
     ])
@@ -52,8 +52,8 @@ describe('error floods are folded under their cause in text, listed in full in J
       'definitions/task/t0.yaml -> credential/gone, which does not exist',
       'definitions/task/t3.yaml -> credential/lost, which does not exist',
     ])
-    expect(text.stdout).toContain('  … and 2 more caused by this: task/t1, task/t2 (--format json lists each)')
-    expect(text.stdout).toContain('  … and 2 more caused by this: task/t4, task/t5 (--format json lists each)')
+    expect(text.stdout).toContain('  … and 2 more caused by this, in task/t1, task/t2 (--format json lists each)')
+    expect(text.stdout).toContain('  … and 2 more caused by this, in task/t4, task/t5 (--format json lists each)')
   })
 })
 
@@ -87,7 +87,7 @@ describe('plan: the missing dependencies are shown, what follows from them folde
     expect(text.code).toBe(1)
     const errors = text.stdout.split('\n').filter((l) => /^(\S+: )?error /.test(l))
     expect(errors.map((l) => /error ([a-z-]+)/.exec(l)![1])).toEqual(['missing-dependency', 'missing-dependency'])
-    expect(text.stdout).toContain(`  … and ${consequences} more caused by these: task/extract, task/uses-db-0,`)
+    expect(text.stdout).toContain(`  … and ${consequences} more caused by these, in task/extract, task/uses-db-0,`)
     expect(text.stdout.trimEnd().split('\n').at(-1)).toBe(
       `plan: 9 to add, 0 to update, 0 to delete, 0 kept; ${consequences + 2} errors, 0 warnings (${consequences} folded under their cause)`,
     )

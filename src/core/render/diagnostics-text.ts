@@ -35,12 +35,12 @@ function diagnosticLines(d: Diagnostic, style: Style): string[] {
   return lines
 }
 
-/** `… and 21 more caused by this: task/a, task/b, … and 16 more items (--format json lists each)` */
+/** `… and 21 more caused by this, in task/a, task/b, task/c, task/d, task/e and 16 more (--format json lists each)` */
 function foldLine(folded: readonly Diagnostic[], causes: number): string {
   const names = [...new Set(folded.map((d) => d.item ?? d.file ?? d.code))]
   const shown = names.slice(0, NAMED).map(printable).join(', ')
   const rest = names.length > NAMED ? ` and ${names.length - NAMED} more` : ''
-  return `… and ${folded.length} more caused by ${causes === 1 ? 'this' : 'these'}: ${shown}${rest} (--format json lists each)`
+  return `… and ${folded.length} more caused by ${causes === 1 ? 'this' : 'these'}, in ${shown}${rest} (--format json lists each)`
 }
 
 /** `2 errors, 1 warning in 3 files`, or `no problems`; folded findings are counted, and said to be folded. */
