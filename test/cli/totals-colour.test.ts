@@ -88,6 +88,12 @@ describe('colour: states and signs on a terminal only', () => {
     expect(stdout).toContain(`${ESC}32madd${ESC}39m`)
   })
 
+  test('log at a terminal: APPLIED and applies in green', async () => {
+    const { stdout } = await run(['log', 'base', '--repo', repo], { tty: true })
+    expect(stdout).toContain(`${ESC}32mAPPLIED${ESC}39m in dev`)
+    expect(stdout).toContain(`${ESC}32mapply   ${ESC}39m`)
+  })
+
   test('no colour on a pipe, with --format json, or with NO_COLOR set to anything non-empty', async () => {
     for (const [args, options] of [
       [['status'], { tty: false }],

@@ -22,7 +22,7 @@ export function renderStatusText(status: StatusView, style: Style = PLAIN): stri
   ])
   const fixed = 2
   const lines = [
-    table([header, ...rows], style, (row, column, cell) => {
+    table([header, ...rows], style, (row, column) => {
       if (column < fixed) return undefined
       const s = status.packages[row - 1]?.environments[status.environments[column - fixed]!.name]
       return s ? stateColour(style, s.rollback ? 'rollback' : s.status) : style.dim
