@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
 import type { LogResult } from '../../src/commands/history.js'
-import { BASE, apply, build, definition, expectExit, makeSourceRepo, packageFile } from '../engine/fixture.js'
+import { BASE, apply, build, definition, expectExit, gantryYaml, makeSourceRepo, packageFile } from '../engine/fixture.js'
 import { cli, cliJson, commitFiles, git, show, tempDir, tryGit } from '../engine/helpers.js'
 
 const temp = tempDir('gantry-log-')
@@ -111,12 +111,16 @@ describe('gantry log: versions with dates, and each environment history with who
       },
     ])
 
+    // Text shows each environment's times in its time zone.
+    const config = parse(gantryYaml()['gantry.yaml']!) as { environments: { name: string; timezone?: string }[] }
+    config.environments.find((e) => e.name === 'prod')!.timezone = 'America/New_York'
+    commitFiles(repo, { 'gantry.yaml': stringify(config) })
     const text = await cli(repo, ['log', 'base'])
     const lines = text.stdout.split('\n')
     const at = lines.indexOf('history in prod')
     expect(at).toBeGreaterThan(0)
     expect(lines[at + 1]).toMatch(
-      /^ {2}2026-11-03 09:00 UTC {2}apply {5}base@1 {2}merged by Gantry, approved by alice \(as GitHub recorded it\) {2}#12 {2}[0-9a-f]{12}$/,
+      /^ {2}2026-11-03 04:00 America\/New_York {2}apply {5}base@1 {2}merged by Gantry, approved by alice \(as GitHub recorded it\) {2}#12 {2}[0-9a-f]{12}$/,
     )
     expect(lines[lines.indexOf('history in dev') + 1]).toMatch(
       new RegExp(`^  \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC  rollback  base@1 \\(from 1\\.1\\)  by ${LOCAL_USER} \\(gantry apply, user name not verified\\)  [0-9a-f]{12}$`),
