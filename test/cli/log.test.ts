@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { parse, stringify } from 'yaml'
 import type { LogResult } from '../../src/commands/history.js'
+import { type LedgerRevision, ledgerHistory } from '../../src/core/model/ledger-history.js'
+import type { EnvironmentLedger } from '../../src/core/model/source-model.js'
 import { BASE, apply, build, definition, expectExit, gantryYaml, makeSourceRepo, packageFile } from '../engine/fixture.js'
 import { cli, cliJson, commitFiles, git, show, tempDir, tryGit } from '../engine/helpers.js'
 
@@ -127,5 +129,33 @@ describe('gantry log: versions with dates, and each environment history with who
     )
     expect(lines[lines.indexOf('history in qa') + 1]).toContain('edit      base@1  by Mallory <mallory@example.invalid> (git author, not verified)')
     expect(lines.at(-2)).toBe('log: 2 versions, 4 applies, 1 rollback, 1 hand edit in 3 environments')
+  })
+})
+
+describe('ledgerHistory: revisions of a ledger become applies, rollbacks, edits and removals', () => {
+  const ledger = (version: string, extra: Record<string, unknown> = {}) =>
+    ({ package: 'base', version, digest: `sha256:${version.replace('.', '').padStart(64, '0')}`, items: {}, ...extra }) as EnvironmentLedger
+  const revision = (n: number, l: EnvironmentLedger | null | undefined): LedgerRevision => ({
+    commit: String(n).repeat(40).slice(0, 40),
+    committedAt: `2026-11-0${n}T00:00:00+00:00`,
+    author: 'Someone <s@example.invalid>',
+    ledger: l,
+  })
+
+  test('a rollback, a deleted ledger and one that does not validate, each said so, by the git author where nothing records it', () => {
+    const entries = ledgerHistory([
+      revision(1, ledger('1', { appliedBy: 'ann', appliedAt: '2026-11-01T10:00:00Z', promotion: null })),
+      revision(2, ledger('1.1', { appliedBy: 'ann', appliedAt: '2026-11-02T10:00:00Z' })),
+      revision(3, ledger('1', { appliedBy: 'bob', appliedAt: '2026-11-03T10:00:00Z', rollback: true, previousVersion: '1.1' })),
+      revision(4, undefined),
+      revision(5, null),
+    ])
+    expect(entries.map((e) => [e.action, e.version, e.previousVersion, e.by, e.source, e.at])).toEqual([
+      ['remove', null, null, 'Someone <s@example.invalid>', 'git', '2026-11-05T00:00:00+00:00'],
+      ['edit', null, '1', 'Someone <s@example.invalid>', 'git', '2026-11-04T00:00:00+00:00'],
+      ['rollback', '1', '1.1', 'bob', 'cli', '2026-11-03T10:00:00Z'],
+      ['apply', '1.1', '1', 'ann', 'cli', '2026-11-02T10:00:00Z'],
+      ['apply', '1', null, 'ann', 'cli', '2026-11-01T10:00:00Z'],
+    ])
   })
 })
