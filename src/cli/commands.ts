@@ -1,8 +1,10 @@
 import type { ParseArgsConfig } from 'node:util'
-import { renderDiagnostics, renderSummary } from '../core/render/diagnostics-text.js'
+import { renderDiagnostics } from '../core/render/diagnostics-text.js'
+import { renderLogText } from '../core/render/log-text.js'
 import { renderPlanText } from '../core/render/plan-text.js'
 import { renderStatusText } from '../core/render/status-text.js'
 import { table } from '../core/render/style.js'
+import { plural, totalsLine } from '../core/render/totals.js'
 import { buildPackages } from '../commands/build.js'
 import { UsageError } from '../commands/errors.js'
 import { diffCommand, logCommand } from '../commands/history.js'
@@ -29,7 +31,7 @@ export const USAGE = `Usage: gantry <command> [options]
   plan <package>[@<version>] --env NAME        what an apply would change; writes nothing
   apply <package>[@<version>] --env NAME       apply to the local environment branch
   status                                       package x environment matrix, and drift
-  log <package>                                versions, notes, status per environment
+  log <package>                                versions, notes, and each environment's history
   diff <package>@<a> <package>@<b>             what changed between two versions
 
 Every command takes --repo DIR (default: .) and --format text|json.
@@ -40,7 +42,7 @@ function expectPositionals(positionals: string[], count: number, usage: string):
   if (positionals.length !== count) throw new UsageError(`expected ${count} argument${count === 1 ? '' : 's'}: ${usage}`)
 }
 
-function promoteOutput(result: PromoteResult, context: CliContext, environment: string): number {
+function promoteOutput(result: PromoteResult, context: CliContext, environment: string, verb: 'plan' | 'apply'): number {
   const plan = result.plan
   if (context.json) {
     context.print(
@@ -65,8 +67,11 @@ function promoteOutput(result: PromoteResult, context: CliContext, environment: 
         ...(result.alreadyApplied ? { alreadyApplied: true } : {}),
       }),
     )
-  } else if (plan) context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied))
-  else context.print(renderDiagnostics(result.diagnostics, context.style))
+  } else if (plan) context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb))
+  else {
+    if (result.diagnostics.length) context.print(renderDiagnostics(result.diagnostics, context.style))
+    context.print(totalsLine(verb, ['nothing planned'], result.diagnostics, context.style))
+  }
   return result.ok ? 0 : 1
 }
 
@@ -84,8 +89,8 @@ export const COMMANDS: Record<string, CliCommand> = {
       } else {
         if (result.diagnostics.length > 0) context.print(renderDiagnostics(result.diagnostics, context.style))
         const { model } = result.repository
-        const against = environments.length ? ` against ${environments.join(', ')}` : ''
-        context.print(renderSummary(result.diagnostics, `${model.definitions.size} definitions, ${model.packages.size} packages${against}`, context.style))
+        const against = environments.length ? [`against ${environments.join(', ')}`] : []
+        context.print(totalsLine('validate', [plural(model.definitions.size, 'definition'), plural(model.packages.size, 'package'), ...against], result.diagnostics, context.style))
       }
       return result.ok ? 0 : 1
     },
@@ -122,6 +127,12 @@ export const COMMANDS: Record<string, CliCommand> = {
           context.print(table(rows, context.style))
         }
         if (result.diagnostics.length) context.print(renderDiagnostics(result.diagnostics, context.style))
+        const debug = result.artifacts.filter((a) => a.debug).length
+        const created = result.artifacts.filter((a) => !a.debug && a.created).length
+        const counted = [plural(result.artifacts.length, 'package')]
+        if (result.artifacts.length > debug) counted.push(plural(created, 'new version'), `${result.artifacts.length - debug - created} unchanged`)
+        if (debug > 0) counted.push(plural(debug, 'debug build'))
+        context.print(totalsLine('build', counted, result.diagnostics, context.style))
       }
       return result.ok ? 0 : 1
     },
@@ -133,7 +144,7 @@ export const COMMANDS: Record<string, CliCommand> = {
       expectPositionals(positionals, 1, this.usage)
       if (typeof values.env !== 'string') throw new UsageError(`--env is required: ${this.usage}`)
       const result = await planCommand({ repo: values.repo as string, target: positionals[0]!, environment: values.env, ...(typeof values.out === 'string' ? { out: values.out } : {}) })
-      return promoteOutput(result, context, values.env)
+      return promoteOutput(result, context, values.env, 'plan')
     },
   },
   apply: {
@@ -143,7 +154,7 @@ export const COMMANDS: Record<string, CliCommand> = {
       expectPositionals(positionals, 1, this.usage)
       if (typeof values.env !== 'string') throw new UsageError(`--env is required: ${this.usage}`)
       const result = await applyCommand({ repo: values.repo as string, target: positionals[0]!, environment: values.env, ...(typeof values.out === 'string' ? { out: values.out } : {}) })
-      return promoteOutput(result, context, values.env)
+      return promoteOutput(result, context, values.env, 'apply')
     },
   },
   status: {
@@ -163,16 +174,9 @@ export const COMMANDS: Record<string, CliCommand> = {
     async run(positionals, values, context) {
       expectPositionals(positionals, 1, this.usage)
       const log = await logCommand({ repo: values.repo as string, pkg: positionals[0]! })
-      if (context.json) context.print(JSON.stringify(log))
-      else {
-        const lines: string[] = []
-        for (const v of log.versions) {
-          const envs = Object.keys(v.environments)
-          lines.push(`${context.style.bold(v.tag)}  ${context.style.dim(v.commit.slice(0, 12))}${envs.length ? `  APPLIED in ${envs.join(', ')}` : ''}`)
-          if (v.notes) lines.push(...v.notes.split('\n').map((l) => `    ${l}`))
-        }
-        context.print(lines.join('\n') || `${log.package} has no released version`)
-      }
+      const { zones, ...shown } = log
+      if (context.json) context.print(JSON.stringify(shown))
+      else context.print(renderLogText(shown, context.style, zones))
       return 0
     },
   },
@@ -193,6 +197,9 @@ export const COMMANDS: Record<string, CliCommand> = {
         }
         for (const f of diff.manifest) lines.push(`  manifest ${f.path}: ${JSON.stringify(f.from)} -> ${JSON.stringify(f.to)}`)
         if (diff.diagnostics.length) lines.push(renderDiagnostics(diff.diagnostics, context.style))
+        const counted = [`${diff.added.length} added`, `${diff.changed.length} changed`, `${diff.removed.length} removed`]
+        if (diff.manifest.length) counted.push(plural(diff.manifest.length, 'manifest field') + ' changed')
+        lines.push(totalsLine('diff', counted, diff.diagnostics, context.style))
         context.print(lines.join('\n'))
       }
       return diff.ok ? 0 : 1

@@ -69,9 +69,10 @@ export async function deriveStatus(
     const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch)
     ledgersByEnv.set(env.name, ledgers)
     if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
-    // A promotion pull request merged by a person, not by Gantry (a CLI apply has no promotion): it skipped Gantry's approval, release date and window checks.
+    // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
+    // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
-      if (ledger.promotion === undefined || ledger.promotion === null || !ledger.appliedBy || ledger.appliedBy === 'gantry') continue
+      if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry') continue
       drift.push({
         severity: 'warning',
         code: 'merged-outside-gantry',

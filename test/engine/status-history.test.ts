@@ -155,17 +155,20 @@ describe('log and diff', () => {
     expect(json.versions[1]!.notes).toBe(BASE.notes)
   })
 
-  test('log text: tag, short commit, environments and notes', async () => {
+  test('log text: tag, release date, short commit, environments and notes, then each environment\'s history', async () => {
     const run = await cli(repo, ['log', 'base'])
     expect(run.code).toBe(0)
     const commit = git(repo, ['rev-parse', 'base@1.1^{commit}']).slice(0, 12)
-    expect(run.stdout.split('\n')).toEqual([
-      `base@1.1  ${commit}  APPLIED in dev`,
+    const time = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d UTC`
+    const lines = run.stdout.split('\n')
+    expect(lines.slice(0, 4).map((l) => l.replace(new RegExp(time), '<time>'))).toEqual([
+      `base@1.1  <time>  ${commit}  APPLIED in dev`,
       '    Port 5433 and an extra credential.',
-      `base@1  ${git(repo, ['rev-parse', 'base@1^{commit}']).slice(0, 12)}  APPLIED in qa`,
+      `base@1  <time>  ${git(repo, ['rev-parse', 'base@1^{commit}']).slice(0, 12)}  APPLIED in qa`,
       `    ${BASE.notes}`,
-      '',
     ])
+    expect(lines).toContain('history in dev')
+    expect(lines.at(-2)).toBe('log: 2 versions, 3 applies, 0 rollbacks in 2 environments')
     expect((await cli(repo, ['log', 'nothing'])).code).toBe(2)
   })
 

@@ -54,8 +54,8 @@ function expectValidateShape(output: unknown): void {
 
 describe('validate: the examples are clean', () => {
   for (const [example, summary] of [
-    ['scheduler', 'ok: 66 definitions, 6 packages, no problems'],
-    ['integration', 'ok: 15 definitions, 3 packages, no problems'],
+    ['scheduler', 'validate: 66 definitions, 6 packages; no problems'],
+    ['integration', 'validate: 15 definitions, 3 packages; no problems'],
   ] as const) {
     it(`${example}: exit 0, no diagnostics, in JSON and in text`, async () => {
       const dir = copyExample(example)
@@ -166,7 +166,7 @@ describe('validate: output and exit codes', () => {
     expect(run.stdout.split('\n')).toEqual([
       'definitions/task/load.yaml:5:10: error schema: spec.agent must be a string, not number 42',
       '  hint: quote it: "42" (unquoted, YAML reads 42 as the number 42)',
-      '1 error, 0 warnings (3 definitions, 2 packages)',
+      'validate: 3 definitions, 2 packages; 1 error, 0 warnings in 1 file',
       '',
     ])
   })

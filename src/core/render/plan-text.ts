@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../diagnostics.js'
 import type { PromotionPlan } from '../promotion/plan-promotion.js'
 import { renderDiagnostics } from './diagnostics-text.js'
-import { PLAIN, type Style, table } from './style.js'
+import { PLAIN, type Style, actionColour, table } from './style.js'
+import { totalsLine } from './totals.js'
 
 const SIGN: Record<string, string> = { add: '+', update: '~', delete: '-', keep: '=' }
 /** Longer values are folded to this many characters, with the rest counted. */
@@ -29,6 +30,7 @@ export function renderPlanText(
   style: Style = PLAIN,
   commit?: string,
   alreadyApplied = false,
+  verb = 'plan',
 ): string {
   const lines: string[] = []
   const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : ''
@@ -41,7 +43,10 @@ export function renderPlanText(
   const shown = plan.changes.filter((c) => c.action !== 'keep')
   if (shown.length > 0) {
     const rows = [['', 'item', 'action', 'note']]
+    // The sign and the action of a change row take the action's colour; field and override rows none.
+    const actions = new Map<number, string>()
     for (const change of shown) {
+      actions.set(rows.length, change.action)
       rows.push([SIGN[change.action] ?? ' ', change.item, change.action, change.note ?? ''])
       for (const field of change.fields ?? []) {
         rows.push(['', `  ${field.path}`, '', `${foldValue(field.from)} -> ${foldValue(field.to)}`])
@@ -52,7 +57,7 @@ export function renderPlanText(
         rows.push(['', `  ${override.path}`, '', `${label}: ${foldValue(override.to)}${was}`])
       }
     }
-    lines.push(table(rows, style))
+    lines.push(table(rows, style, (row, column) => (column === 0 || column === 2) && actions.has(row) ? actionColour(style, actions.get(row)!) : undefined))
   }
   const keptQuietly = plan.changes.length - shown.length
   if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly} item${keptQuietly === 1 ? '' : 's'} kept as they are (not listed)`))
@@ -60,5 +65,10 @@ export function renderPlanText(
   if (commit) lines.push(style.green(`applied: ${plan.branch} is now at ${commit.slice(0, 12)}`))
   else if (alreadyApplied) lines.push(style.green(`already applied: ${plan.branch} has ${plan.package}@${plan.version}, nothing to change`))
   else if (!plan.ok) lines.push(style.red('refused: nothing was applied'))
+  const done = commit !== undefined
+  const counted = done
+    ? [`${counts.add} added`, `${counts.update} updated`, `${counts.delete} deleted`, `${counts.keep} kept`]
+    : [`${counts.add} to add`, `${counts.update} to update`, `${counts.delete} to delete`, `${counts.keep} kept`]
+  lines.push(totalsLine(verb, counted, diagnostics, style))
   return lines.join('\n')
 }
