@@ -33,17 +33,24 @@ export function inertBlock(text: string, maxLength = 20_000): string {
     if (paragraph.length) out.push(renderSpan(paragraph.join('\n')))
     paragraph = []
   }
-  for (const line of clip(printableText(text), maxLength).split(/\r\n|\r|\n/)) {
+  // Line breaks are made \n first: printableText would show a \r (as comments typed on GitHub carry) as \u000d.
+  for (const line of clip(printableText(text.replace(/\r\n?/g, '\n')), maxLength).split('\n')) {
     const opening = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1]
     if (fence !== undefined) {
       out.push(breakMarkers(line))
-      if (opening && opening[0] === fence[0] && opening.length >= fence.length && /^ {0,3}[`~]+\s*$/.test(line)) fence = undefined
+      // CommonMark's closing fence: the same character, at least as many, then only spaces or tabs (not any
+      // Unicode space, and not a mix of ` and ~). A looser test would close a fence GitHub keeps open, and a
+      // later fence line would then open one where GitHub closes it: the text between would go out raw.
+      if (opening && opening[0] === fence[0] && opening.length >= fence.length && /^ {0,3}(`+|~+)[ \t]*$/.test(line)) fence = undefined
       continue
     }
     if (opening && !(opening[0] === '`' && line.slice(line.indexOf(opening) + opening.length).includes('`'))) {
       flush()
       fence = opening
-      out.push(breakMarkers(line))
+      // Written at the margin: an indented fence after a list item opens inside the item for GitHub, and ends
+      // with the item at the next line that is not indented, while this scanner would still see a fence (and
+      // leave that line's HTML raw). At the margin the fence belongs to no list, for GitHub as for us.
+      out.push(breakMarkers(line.trimStart()))
       continue
     }
     // Paragraphs are scanned whole (a code span may cross a line break) but never across a blank line.
@@ -59,10 +66,13 @@ export function inertBlock(text: string, maxLength = 20_000): string {
 
 /** Text placed inside HTML (a `<summary>`): HTML-escaped, not Markdown, and no mention. */
 export function htmlText(text: string): string {
-  return printable(text)
-    .replace(/\r\n|\r|\n/g, ' ')
+  return printable(text.replace(/\r\n|\r|\n/g, ' '))
     .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
-    .replace(/(^|[^A-Za-z0-9_`])@(?=[A-Za-z0-9])/g, `$1@${ZWJ}`)
+    // Inline HTML (`<code>` in a table cell) does not stop Markdown between its tags: `[x](javascript:...)`
+    // there is a link, `*a*` emphasis. As character references these show as written, in HTML and Markdown
+    // (`_` stays: alone it forms no link, and names such as us_east read as written in the HTML too).
+    .replace(/[[\]*`~\\|]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/(^|[^A-Za-z0-9])@(?=[A-Za-z0-9])/g, `$1@${ZWJ}`)
 }
 
 /** A value shown exactly in a code span, whatever backticks it holds (the fence is longer than any run inside). */
@@ -121,7 +131,7 @@ function renderSpan(text: string): string {
       const next = text[i + 1]!
       out += `\\${next}`
       i += 2
-      if (next === '@' && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      if (next === '@' && mentionFollows(text, i)) out += ZWJ
       continue
     }
     if (c === '`') {
@@ -181,7 +191,7 @@ function renderSpan(text: string): string {
         continue
       }
     }
-    if (c === '@' && !/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i + 1] ?? '')) {
+    if (c === '@' && !/[A-Za-z0-9]/.test(previous) && mentionFollows(text, i + 1)) {
       out += `@${ZWJ}`
       i += 1
       continue
@@ -191,7 +201,7 @@ function renderSpan(text: string): string {
     if (entity) {
       out += entity[0]
       i += entity[0].length
-      if (!/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      if (!/[A-Za-z0-9]/.test(previous) && mentionFollows(text, i)) out += ZWJ
       continue
     }
     if (c === '$' && text.startsWith('{{', i + 1)) {
@@ -208,6 +218,16 @@ function renderSpan(text: string): string {
     i += 1
   }
   return out
+}
+
+/**
+ * Whether what follows an @ could render as the start of a name: a letter or digit, or a character reference
+ * (`&#117;` shows as `u`). GitHub links and notifies an @ after any non-word character of the rendered text
+ * (html-pipeline's MentionFilter: `(?:^|\W)@name`), and the rendered text differs from the source: `_a_@b`
+ * and `` `a`@b `` render the @ first in its text, so only a letter or digit before it is left alone.
+ */
+function mentionFollows(text: string, at: number): boolean {
+  return /^(?:[A-Za-z0-9]|&)/.test(text.slice(at, at + 1))
 }
 
 /** The end of the code span opening at `start`: the next backtick run of the same length on the same line. */
