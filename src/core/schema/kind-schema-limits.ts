@@ -16,6 +16,63 @@ export const KIND_SCHEMA_LIMITS = {
   maxPatternLength: 1_000,
   /** Nesting of objects and arrays, as for YAML files. */
   maxDepth: 64,
+  /**
+   * Subschemas one value can be checked against, `$ref`s followed: each `anyOf` of two references to the next
+   * level doubles it (a chain of 24 levels, 80 lines of JSON, took minutes per definition).
+   */
+  maxExpandedSchemas: 20_000,
+  /** `$ref`s followed one inside another (a chain of 3,000 overflows ajv's compiler). */
+  maxRefDepth: 32,
+}
+
+/** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
+const SCHEMA_KEYWORDS = ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']
+const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems']
+const SCHEMA_MAP_KEYWORDS = ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']
+
+/** The subschemas of a schema object, with the path segments that lead to each. */
+function subschemas(s: Record<string, unknown>): [(string | number)[], unknown][] {
+  const out: [(string | number)[], unknown][] = []
+  for (const keyword of SCHEMA_KEYWORDS) {
+    const sub = s[keyword]
+    if (Array.isArray(sub)) sub.forEach((v, i) => out.push([[keyword, i], v]))
+    else if (sub !== undefined) out.push([[keyword], sub])
+  }
+  for (const keyword of SCHEMA_LIST_KEYWORDS) {
+    const list = s[keyword]
+    if (Array.isArray(list)) list.forEach((v, i) => out.push([[keyword, i], v]))
+  }
+  for (const keyword of SCHEMA_MAP_KEYWORDS) {
+    const map = s[keyword]
+    if (!map || typeof map !== 'object' || Array.isArray(map)) continue
+    // `dependencies` also takes lists of property names: only its object values are schemas.
+    for (const [key, sub] of Object.entries(map as Record<string, unknown>)) out.push([[keyword, key], sub])
+  }
+  return out
+}
+
+const isLocalPointer = (ref: string): boolean => ref === '#' || ref.startsWith('#/')
+
+/**
+ * The schema a `$ref` names, when it is a JSON pointer into this schema (`#`, `#/definitions/x`), with its path;
+ * undefined for anything else (another document, a URL, an anchor), which kinds do not use.
+ */
+function resolveLocalRef(root: unknown, ref: string): { path: (string | number)[]; target: unknown } | undefined {
+  if (!isLocalPointer(ref)) return undefined
+  let node: unknown = root
+  const path: (string | number)[] = []
+  for (const raw of ref === '#' ? [] : ref.slice(2).split('/')) {
+    let segment: string
+    try {
+      segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~')
+    } catch {
+      return undefined
+    }
+    if (!node || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined
+    node = (node as Record<string, unknown>)[segment]
+    path.push(Array.isArray(node) && /^\d+$/.test(segment) ? Number(segment) : segment)
+  }
+  return { path, target: node }
 }
 
 export interface SchemaProblem {
@@ -86,9 +143,42 @@ export function kindSchemaProblems(
       },
     ]
   }
-  const visit = (node: unknown, path: (string | number)[]): void => {
-    if (!node || typeof node !== 'object' || Array.isArray(node)) return
+  // Each schema object once: a `$ref` leads the walk to its target, which may sit where no keyword leads
+  // (`#/x-defs/a`), so its patterns and formats are checked like the others.
+  const visited = new Set<object>()
+  let refDepthReported = false
+  const visit = (node: unknown, path: (string | number)[], refDepth = 0): void => {
+    if (!node || typeof node !== 'object' || Array.isArray(node) || visited.has(node)) return
+    visited.add(node)
     const s = node as Record<string, unknown>
+    if (path.length > 0 && typeof s.$id === 'string') {
+      problems.push({
+        path: [...path, '$id'],
+        key: true,
+        message: '"$id" is only allowed at the top of a kind schema',
+        hint: 'remove it, and refer to the subschema with "$ref": "#/definitions/<name>"',
+      })
+    }
+    if (typeof s.$ref === 'string') {
+      const resolved = resolveLocalRef(schema, s.$ref)
+      // A pointer to nothing in the schema is ajv's to refuse (or to read as an empty schema); any other
+      // form (a URL, a file, an `#anchor`) could reach a schema this walk does not see.
+      if (!isLocalPointer(s.$ref))
+        problems.push({
+          path: [...path, '$ref'],
+          message: `"$ref": "${s.$ref.slice(0, 200)}" does not point into this schema`,
+          hint: 'kind schemas refer only within themselves, with a JSON pointer such as "#/definitions/<name>"',
+        })
+      else if (resolved && refDepth >= KIND_SCHEMA_LIMITS.maxRefDepth) {
+        if (!refDepthReported)
+          problems.push({
+            path: [...path, '$ref'],
+            message: `"$ref"s lead through more than ${KIND_SCHEMA_LIMITS.maxRefDepth} schemas one inside another`,
+            hint: 'refer to the definition itself rather than through a chain of references',
+          })
+        refDepthReported = true
+      } else if (resolved) visit(resolved.target, resolved.path, refDepth + 1)
+    }
     if ('$async' in s) {
       problems.push({
         path: [...path, '$async'],
@@ -120,52 +210,72 @@ export function kindSchemaProblems(
         hint: 'describe the values with a pattern, or keep the list in a definition of its own kind',
       })
     }
-    for (const keyword of ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas']) {
-      const map = s[keyword]
-      if (!map || typeof map !== 'object' || Array.isArray(map)) continue
-      for (const [key, sub] of Object.entries(map as Record<string, unknown>)) {
-        if (keyword === 'patternProperties') {
-          const problem = patternProblem(key)
-          if (problem)
-            problems.push({
-              path: [...path, keyword, key],
-              key: true,
-              message: `the patternProperties key ${problem}`,
-              hint: 'rewrite the pattern without lookaround or backreferences',
-            })
-        }
-        visit(sub, [...path, keyword, key])
+    const patternKeys = s.patternProperties
+    if (patternKeys && typeof patternKeys === 'object' && !Array.isArray(patternKeys)) {
+      for (const key of Object.keys(patternKeys)) {
+        const problem = patternProblem(key)
+        if (problem)
+          problems.push({
+            path: [...path, 'patternProperties', key],
+            key: true,
+            message: `the patternProperties key ${problem}`,
+            hint: 'rewrite the pattern without lookaround or backreferences',
+          })
       }
     }
-    for (const keyword of [
-      'items',
-      'additionalItems',
-      'additionalProperties',
-      'propertyNames',
-      'contains',
-      'not',
-      'if',
-      'then',
-      'else',
-      'unevaluatedItems',
-      'unevaluatedProperties',
-    ]) {
-      const sub = s[keyword]
-      if (Array.isArray(sub)) sub.forEach((v, i) => visit(v, [...path, keyword, i]))
-      else visit(sub, [...path, keyword])
-    }
-    for (const keyword of ['allOf', 'anyOf', 'oneOf', 'prefixItems']) {
-      const list = s[keyword]
-      if (Array.isArray(list)) list.forEach((v, i) => visit(v, [...path, keyword, i]))
-    }
-    const dependencies = s.dependencies
-    if (dependencies && typeof dependencies === 'object' && !Array.isArray(dependencies)) {
-      for (const [key, sub] of Object.entries(dependencies as Record<string, unknown>))
-        visit(sub, [...path, 'dependencies', key])
-    }
+    for (const [segments, sub] of subschemas(s)) visit(sub, [...path, ...segments], refDepth)
   }
   visit(schema, [])
+  if (problems.length === 0) {
+    const expansion = refExpansion(schema)
+    if (expansion) problems.push(expansion)
+  }
   return problems
+}
+
+/**
+ * How many subschemas one value may be checked against once every `$ref` is followed, counted once per schema
+ * object (memoised, so the count itself is linear). A `$ref` that leads back to a schema it is inside of would
+ * make ajv's checker call itself without end, for any value (`{"$ref": "#"}` overflows the stack): refused.
+ */
+function refExpansion(root: unknown): SchemaProblem | undefined {
+  const cost = new Map<object, number>()
+  const open = new Set<object>()
+  const limit = KIND_SCHEMA_LIMITS.maxExpandedSchemas
+  let problem: SchemaProblem | undefined
+  // Depth is bounded by maxDepth plus the chain of references, each a distinct schema object: at most maxNodes.
+  const count = (node: unknown, path: (string | number)[]): number => {
+    if (problem || !node || typeof node !== 'object' || Array.isArray(node)) return 0
+    const known = cost.get(node)
+    if (known !== undefined) return known
+    if (open.has(node)) {
+      problem = {
+        path,
+        message: 'a "$ref" leads back into the schema that holds it (a recursive schema)',
+        hint: 'write the nested levels out; kind schemas are not recursive',
+      }
+      return 0
+    }
+    open.add(node)
+    const s = node as Record<string, unknown>
+    let total = 1
+    if (typeof s.$ref === 'string') {
+      const resolved = resolveLocalRef(root, s.$ref)
+      if (resolved) total += count(resolved.target, [...path, '$ref'])
+    }
+    for (const [segments, sub] of subschemas(s)) total = Math.min(total + count(sub, [...path, ...segments]), limit + 1)
+    open.delete(node)
+    cost.set(node, total)
+    if (total > limit && !problem)
+      problem = {
+        path,
+        message: `through "$ref", one value may be checked against more than ${limit} subschemas`,
+        hint: 'refer to each definition from fewer places, or write the alternatives out once',
+      }
+    return total
+  }
+  count(root, [])
+  return problem
 }
 
 /**
