@@ -18,8 +18,8 @@ import { hrefs, parseMermaidFlowchart, renderGfm } from '../support/gfm.js'
  */
 function mentions(html: string): string[] {
   const outside = html
-    .replace(/<(code|pre|a)\b[^>]*>[\s\S]*?<\/\1>/g, '\u0000')
-    .split(/<[^>]*>|\u0000/)
+    .replace(/<(code|pre|a)\b[^>]*>[\s\S]*?<\/\1>/g, '<>')
+    .split(/<[^>]*>/)
     .map((t) => t.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&'))
   return outside.flatMap((text) => [...text.matchAll(/(?:^|[^A-Za-z0-9_])@([A-Za-z0-9][A-Za-z0-9-]*)/g)].map((m) => m[1]!))
 }
