@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { parseInstructionChecklist, renderInstructionChecklist } from '../../src/core/promotion/approvals.js'
 import type { PlannedChange } from '../../src/core/promotion/plan-promotion.js'
 import { renderDashboard } from '../../src/core/render/dashboard.js'
 import { code, htmlText, inert, inertBlock, markdownTable, readMarker } from '../../src/core/render/markdown.js'
@@ -172,6 +173,19 @@ describe('HTML and markers in one-line text', () => {
   it('workflow expressions and commands are broken', () => {
     expect(inert('${{ secrets.TOKEN }}')).not.toContain('${{')
     expect(inertBlock('::set-output name=x::y')).not.toMatch(/^::/m)
+  })
+})
+
+describe('task boxes that are not Gantry\'s', () => {
+  it('an instruction that opens with [x] shows no ticked box in a list, and reads back as no task', () => {
+    for (const step of ['[x] Run the migration', '[X] done', ' [ ] open']) {
+      const html = renderGfm(`### After applying\n\n- ${inert(step)}`)
+      expect(html, step).not.toContain('checkbox')
+      expect(html).toContain(step.trim())
+    }
+    const body = `${renderInstructionChecklist(['Create the bucket'])}\n\n### After applying\n\n- ${inert('[x] Create the bucket')}`
+    expect(parseInstructionChecklist(body, ['Create the bucket'])).toEqual([{ step: 'Create the bucket', ticked: false }])
+    expect(renderGfm(body).match(/checkbox/g)).toHaveLength(1)
   })
 })
 

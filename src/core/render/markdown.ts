@@ -18,7 +18,10 @@ const ZWJ = '\u200d'
 /** One line of an author's Markdown (newlines become spaces), for list items, headings and table cells. */
 export function inert(text: string, maxLength = 500): string {
   // Control, bidirectional and zero-width characters shown escaped (see printable).
-  return renderSpan(printable(clip(text, maxLength).replace(/\r\n|\r|\n/g, ' ')))
+  const rendered = renderSpan(printable(clip(text, maxLength).replace(/\r\n|\r|\n/g, ' ')))
+  // Placed after `- `, a text that opens with `[x]` would be a task list item of its own: a box that looks
+  // ticked among the instructions, and a task line to whoever reads the ticks back. Shown as written.
+  return rendered.replace(/^(\s*)\[([ xX])\](?=\s|$)/, '$1\\[$2]')
 }
 
 /**
