@@ -272,6 +272,15 @@ describe('gantry.yaml mistakes', () => {
     expect(diagnosticsOf(result, 'gantry.yaml').map((d) => [d.code, d.line])).toEqual([['invalid-name', 3]])
   })
 
+  // Left for src/core/source/load-config.ts: with `paths.definitions: .github`, a kind named `workflows` puts
+  // definitions at .github/workflows/<name>.yaml on every environment branch, beside Gantry's relay workflow
+  // (GitHub reads each as a workflow of that branch and reports it broken on every push). `.github` belongs
+  // with `.git` and `.gantry` among the folders sources may not use.
+  test.fails('paths into .github, where definitions would land among the workflows of environment branches', async () => {
+    const { result } = await validate(baseRepo({ 'gantry.yaml': 'environments:\n  - name: dev\n    branch: env/dev\npaths:\n  definitions: .github\n' }))
+    expect(diagnosticsOf(result, 'gantry.yaml').map((d) => [d.code, d.line])).toEqual([['unsafe-path', 5]])
+  })
+
   // Left for src/core/source/load-config.ts: `paths.definitions: packages` reads every package as a definition
   // (11 findings about missing kind and spec); one folder inside another likewise. Refuse overlapping paths at
   // the line of the second.
