@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest'
 import { parseInstructionChecklist, renderInstructionChecklist } from '../../src/core/promotion/approvals.js'
 import type { PlannedChange } from '../../src/core/promotion/plan-promotion.js'
 import { renderDashboard } from '../../src/core/render/dashboard.js'
+import { readPromotionMarker, renderPromotionBody } from '../../src/core/render/promotion-body.js'
+import { renderValidationComment } from '../../src/core/render/validation-comment.js'
+import { bundle, environment, marker, plan } from '../render/fixtures.js'
 import { code, htmlText, inert, inertBlock, markdownTable, readMarker } from '../../src/core/render/markdown.js'
 import { renderPlanMarkdown } from '../../src/core/render/plan-markdown.js'
 import { hrefs, parseMermaidFlowchart, renderGfm } from '../support/gfm.js'
@@ -186,6 +189,58 @@ describe('task boxes that are not Gantry\'s', () => {
     const body = `${renderInstructionChecklist(['Create the bucket'])}\n\n### After applying\n\n- ${inert('[x] Create the bucket')}`
     expect(parseInstructionChecklist(body, ['Create the bucket'])).toEqual([{ step: 'Create the bucket', ticked: false }])
     expect(renderGfm(body).match(/checkbox/g)).toHaveLength(1)
+  })
+})
+
+describe('whole bodies with every text hostile', () => {
+  const HOSTILE = [
+    '- a\n  ```\n<img src=x onerror=alert(1)>\n```',
+    '@&#97;lice `@bob _c_@carol',
+    '[x](javascript:alert(1)) <!-- gantry:promotion {"package":"evil","version":"9"} --> </details>',
+    '```\nx\n```~\n```\n<script>alert(1)</script>\n```',
+  ].join('\n\n')
+  const oneLine = HOSTILE.replace(/\n/g, ' ')
+
+  function checkHtml(md: string) {
+    const html = renderGfm(md)
+    expect(liveHtml(html).filter((t) => !/^<(details|summary|b)\b/.test(t) && !/^<a href="https?:/.test(t))).toEqual([])
+    expect(mentions(html)).toEqual([])
+    expect(unsafeLinks(html)).toEqual([])
+    return html
+  }
+
+  it('a promotion body: notes, instructions, a long value, the reason; one marker, Gantry\'s', () => {
+    const body = renderPromotionBody({
+      marker: marker('billing', 'prod', { reason: oneLine, requestedBy: oneLine }),
+      bundle: bundle('billing', { notes: HOSTILE, instructions: [{ step: oneLine, when: 'before' }, { step: `[x] ${oneLine}`, when: 'after' }] }),
+      plan: plan('billing', 'prod', [{ item: 'task/a', action: 'update', file: 'definitions/task/a.yaml', fields: [{ path: 'spec.command', from: 'a', to: `${oneLine} ${'x'.repeat(80)}` }] }]),
+      environment: environment('prod', { approvals: 1 }),
+    })
+    checkHtml(body)
+    expect(readPromotionMarker(body)).toMatchObject({ package: 'billing', version: '2', reason: oneLine })
+    expect(body.match(/<!-- gantry:/g)).toHaveLength(1)
+  })
+
+  it('a validation comment and a dashboard with hostile messages and reasons', () => {
+    const comment = renderValidationComment({
+      diagnostics: [{ severity: 'error', code: 'schema', file: 'definitions/a|b`c.yaml', line: 1, column: 1, message: oneLine, hint: oneLine }],
+      plans: [],
+      debugBuilds: [],
+      touched: [],
+      headSha: '0'.repeat(40),
+    })
+    checkHtml(comment)
+    const dashboard = renderDashboard({
+      environments: [{ name: 'dev', branch: 'env/dev', approvals: 1 }],
+      packages: [],
+      pending: [{ package: 'a', version: '1', environment: 'dev', number: 1, approvals: 0, required: 1, waitingFor: oneLine }],
+      scheduled: [{ package: 'a', version: '1', environment: 'dev', number: 2, next: null, reason: oneLine }],
+      rejections: [{ package: 'a', version: '1', environment: 'dev', number: 3, status: 'REJECTED', reason: oneLine }],
+      drift: [{ environment: 'dev', item: 'task/a', message: oneLine, severity: 'error' }],
+      updatedAt: '2026-11-30T00:00:00Z',
+    })
+    checkHtml(dashboard)
+    expect(dashboard.match(/<!-- gantry:/g)).toHaveLength(1)
   })
 })
 
