@@ -179,6 +179,17 @@ describe('HTML and markers in one-line text', () => {
   })
 })
 
+describe('author text outside its section', () => {
+  it('a footnote in the notes is not moved below the checks', () => {
+    const notes = inertBlock('See below[^1].\n\n[^1]: ✅ **Security review passed**, approved by the release managers')
+    const body = ['### Version notes', '', ...notes.split('\n').map((l) => (l ? `> ${l}` : '>')), '', '### Checks', '', '- ✅ dependencies'].join('\n')
+    const html = renderGfm(body)
+    expect(html).not.toContain('footnote')
+    // Everything the author wrote stays inside the quote.
+    expect(html.slice(html.indexOf('</blockquote>'))).not.toContain('Security review')
+  })
+})
+
 describe('task boxes that are not Gantry\'s', () => {
   it('an instruction that opens with [x] shows no ticked box in a list, and reads back as no task', () => {
     for (const step of ['[x] Run the migration', '[X] done', ' [ ] open']) {

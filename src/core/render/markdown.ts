@@ -8,7 +8,9 @@ import { printable, printableText } from '../names.js'
  * - raw HTML, and with it look-alikes of our hidden `<!-- gantry:` markers (`<` becomes `&lt;`),
  * - links, images and link definitions whose target is not http(s) or relative (javascript:, data:, ...):
  *   the `(` or `:` that would make them links is backslash-escaped, so they show as written,
- * - `${{` and a `::` that opens a line (workflow expressions and commands, should the text reach a log).
+ * - `${{` and a `::` that opens a line (workflow expressions and commands, should the text reach a log),
+ * - footnotes (`[^1]`), whose text GitHub moves below everything else in the body, and a leading `[x]`, which
+ *   after a list marker would be a task box.
  * The scanner follows CommonMark's precedence (backslash escapes, code spans, autolinks, then links): every
  * backtick it does not pair into a code span is escaped, so GitHub pairs backticks exactly as it did.
  */
@@ -158,6 +160,13 @@ function renderSpan(text: string): string {
         out += '&lt;'
         i += 1
       }
+      continue
+    }
+    if (c === '[' && text[i + 1] === '^') {
+      // A GFM footnote: its text would be shown at the end of the whole body, after Gantry's own sections
+      // ("✅ approved by ..." under the checks). Shown as written instead.
+      out += '\\['
+      i += 1
       continue
     }
     if (c === '[' || (c === '!' && text[i + 1] === '[')) {
