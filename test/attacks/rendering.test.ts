@@ -188,6 +188,15 @@ describe('author text outside its section', () => {
     // Everything the author wrote stays inside the quote.
     expect(html.slice(html.indexOf('</blockquote>'))).not.toContain('Security review')
   })
+
+  it('notes that open with [!WARNING] do not make the quote one of GitHub\'s alert boxes', () => {
+    // GitHub's alerts are not in the GFM parser used here: the quote's first line is checked as written.
+    for (const first of ['[!WARNING]', '  [!caution]', '[!NOTE] Rollback']) {
+      const quoted = inertBlock(`${first}\nThis promotion is a rollback.`).split('\n').map((l) => `> ${l}`)
+      expect(quoted[0], first).not.toMatch(/^> \s*\[!/)
+      expect(renderGfm(quoted.join('\n'))).toContain(first.trim().split(' ')[0])
+    }
+  })
 })
 
 describe('task boxes that are not Gantry\'s', () => {

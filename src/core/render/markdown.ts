@@ -66,7 +66,10 @@ export function inertBlock(text: string, maxLength = 20_000): string {
   }
   flush()
   if (fence !== undefined) out.push(fence)
-  return out.join('\n')
+  // Quoted (as promotion bodies quote notes), a first line `[!WARNING]` makes the quote one of GitHub's alert
+  // boxes ("Alerts" in GitHub's basic writing and formatting syntax: a blockquote whose first line is the
+  // marker), the style of Gantry's own rollback warning. Shown as written.
+  return out.join('\n').replace(/^(\s*)\[!(?=[A-Za-z]+\])/, '$1\\[!')
 }
 
 /** Text placed inside HTML (a `<summary>`): HTML-escaped, not Markdown, and no mention. */
