@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it, test } from 'vitest'
 import { writeBundleFile } from '../../src/commands/safe-files.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml } from '../../src/core/yaml/read-yaml.js'
-import { sourceFiles } from '../engine/fixture.js'
+import { stringify } from 'yaml'
+import { BASE, sourceFiles } from '../engine/fixture.js'
 import { runCli } from '../support/cli.js'
 import { commitFiles, makeGitRepo, removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
 import { type JsonDiagnostic, baseRepo, diagnosticsOf, validate } from '../validate/base-repo.js'
@@ -200,6 +201,29 @@ describe('names', () => {
     // eslint-disable-next-line no-control-regex
     expect(json.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f]/)
     expect(json.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.file)).toEqual([file])
+  })
+})
+
+describe('terminal escapes in values', () => {
+  it('plan text and JSON: an override value with a screen-clearing escape and a right-to-left override', async () => {
+    const dir = tempDir('gantry-attack-')
+    const files = sourceFiles()
+    files['packages/base.yaml'] = stringify({ ...BASE, notes: 'Notes \u001b]0;pwned\u0007 \u202etxt.exe', environments: { dev: { set: { 'conn/db': { 'spec.host': 'db\u001b[2J\u202eexample' } } } } })
+    writeFiles(dir, files)
+    makeGitRepo(dir)
+    expect((await runCli(['build', 'base', '--repo', dir, '--format', 'json'])).code).toBe(0)
+    const text = await runCli(['plan', 'base', '--env', 'dev', '--repo', dir])
+    expect(text.code).toBe(0)
+    expect(text.stdout).toContain('db\\u001b[2J\\u202eexample')
+    const json = await runCli(['plan', 'base', '--env', 'dev', '--repo', dir, '--format', 'json'])
+    for (const out of [text.stdout + text.stderr, json.stdout]) {
+      expect(out).not.toContain('\u001b')
+      expect(out).not.toContain('\u202e')
+      expect(out).not.toContain('\u0007')
+    }
+    // JSON escapes: the value reads back exactly.
+    expect(json.stdout).toContain('db\\u001b[2J\\u202eexample')
+    expect(JSON.stringify(json.json())).toContain('db\\u001b[2J\u202eexample')
   })
 })
 
