@@ -199,6 +199,25 @@ describe('author text outside its section', () => {
   })
 })
 
+describe('texts built to exhaust the renderer', () => {
+  it('10,000 nested brackets in the notes: rendered, not a stack overflow; no link made of the inner ones', () => {
+    const notes = `${'['.repeat(10_000)}[x](javascript:alert(1))${']'.repeat(10_000)}(https://ok.example)`
+    const md = inertBlock(notes)
+    expect(unsafeLinks(renderGfm(md))).toEqual([])
+  })
+
+  it('an instruction of 900,000 characters of [, [a]( and [a](< (the size limit of a package file) renders whole', () => {
+    // Each `[` searched for its `]`, and each `(` for its `)`, to the end of the text: quadratic (80,000
+    // brackets took 13 s, 900,000 about 25 minutes, past the test's hang limit).
+    for (const unit of ['[', '[a](', '[a](<', '[a](x (']) {
+      const step = unit.repeat(Math.floor(900_000 / unit.length))
+      const checklist = renderInstructionChecklist([step])
+      expect(checklist.length).toBeGreaterThan(step.length)
+      if (unit === '[') expect(parseInstructionChecklist(checklist.replace('- [ ]', '- [x]'), [step])).toEqual([{ step, ticked: true }])
+    }
+  })
+})
+
 describe('task boxes that are not Gantry\'s', () => {
   it('an instruction that opens with [x] shows no ticked box in a list, and reads back as no task', () => {
     for (const step of ['[x] Run the migration', '[X] done', ' [ ] open']) {

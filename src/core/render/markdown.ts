@@ -126,14 +126,28 @@ function safeTarget(target: string): boolean {
 
 const PUNCTUATION = /[!-/:-@[-`{-~]/
 
+/**
+ * Link labels nested deeper than this are not links: their brackets are escaped. Each level is scanned by a
+ * call of its own, and 10,000 nested `[` (a 20,000-character note) overflowed the stack.
+ */
+const MAX_LABEL_DEPTH = 16
+
 /** Inline Markdown with its dangerous parts neutralised (see the file comment). */
-function renderSpan(text: string): string {
+function renderSpan(text: string, depth = 0): string {
   let out = ''
   let i = 0
   const n = text.length
+  // Computed when the first bracket asks: one pass, where a search from each `[` made long texts quadratic.
+  let closers: Map<number, number> | undefined
   while (i < n) {
     const c = text[i]!
     const previous = i > 0 ? text[i - 1]! : '\n'
+    if (depth >= MAX_LABEL_DEPTH && (c === '[' || c === ']')) {
+      // Escaped, every bracket at this depth: GitHub then pairs the enclosing label's brackets as we did.
+      out += `\\${c}`
+      i += 1
+      continue
+    }
     if (c === '\\' && i + 1 < n && PUNCTUATION.test(text[i + 1]!)) {
       // An escaped @ still shows as @: the mention rule below applies to it.
       const next = text[i + 1]!
@@ -174,10 +188,11 @@ function renderSpan(text: string): string {
     }
     if (c === '[' || (c === '!' && text[i + 1] === '[')) {
       const open = c === '!' ? i + 1 : i
-      const close = closingBracket(text, open)
+      closers ??= matchingBrackets(text)
+      const close = closers.get(open)
       if (close !== undefined) {
         const prefix = c === '!' ? '!' : ''
-        const label = renderSpan(text.slice(open + 1, close))
+        const label = renderSpan(text.slice(open + 1, close), depth + 1)
         const tail = text[close + 1] === '(' ? linkTail(text, close + 1) : undefined
         const definition = text[close + 1] === ':' ? /^:[ \t]*(\S+)/.exec(text.slice(close + 1)) : null
         if (tail && safeTarget(tail.target)) {
@@ -259,10 +274,14 @@ function codeSpanAt(text: string, start: number): number | undefined {
   return undefined
 }
 
-/** The index of the `]` closing the `[` at `open`, skipping escapes, code spans and autolinks. */
-function closingBracket(text: string, open: number): number | undefined {
-  let depth = 0
-  for (let i = open; i < text.length; i++) {
+/**
+ * For each `[` of the text that is closed, the index of the `]` closing it (the first `]` at which the nesting
+ * opened by it ends), skipping escapes, code spans and autolinks. One pass with a stack.
+ */
+function matchingBrackets(text: string): Map<number, number> {
+  const closers = new Map<number, number>()
+  const open: number[] = []
+  for (let i = 0; i < text.length; i++) {
     const c = text[i]!
     if (c === '\\') i += 1
     else if (c === '`') {
@@ -272,17 +291,19 @@ function closingBracket(text: string, open: number): number | undefined {
     } else if (c === '<') {
       const autolink = /^<https?:\/\/[^\s<>`]*>/i.exec(text.slice(i))
       if (autolink) i += autolink[0].length - 1
-    } else if (c === '[') depth += 1
-    else if (c === ']') {
-      depth -= 1
-      if (depth === 0) return i
-    }
+    } else if (c === '[') open.push(i)
+    else if (c === ']' && open.length > 0) closers.set(open.pop()!, i)
   }
-  return undefined
+  return closers
 }
 
+/** How far a link's `(target "title")` is looked for: past it, the `(` is escaped and no link is made. */
+const MAX_LINK_TAIL = 2_000
+
 /** An inline link's `(target "title")` starting at `start`: its target and where it ends, or undefined. */
-function linkTail(text: string, start: number): { target: string; end: number } | undefined {
+function linkTail(whole: string, start: number): { target: string; end: number } | undefined {
+  // Scanned within a window: a text of many `[a](` would otherwise be scanned to its end once for each.
+  const text = whole.slice(0, start + MAX_LINK_TAIL)
   let i = start + 1
   const skip = () => {
     while (i < text.length && /[ \t]/.test(text[i]!)) i++
@@ -292,19 +313,26 @@ function linkTail(text: string, start: number): { target: string; end: number } 
   skip()
   let target = ''
   if (text[i] === '<') {
-    const end = text.indexOf('>', i)
-    if (end === -1 || text.slice(i, end).includes('\n')) return undefined
+    // CommonMark: a destination in <> holds no line break and no unescaped < or >.
+    let end = i + 1
+    while (end < text.length && text[end] !== '>') {
+      if (text[end] === '<' || text[end] === '\n') return undefined
+      end += text[end] === '\\' ? 2 : 1
+    }
+    if (end >= text.length) return undefined
     target = text.slice(i, end + 1)
     i = end + 1
   } else {
     let depth = 0
     const from = i
-    // CommonMark ends a bare destination at whitespace or a control character.
+    // CommonMark ends a bare destination at whitespace or a control character. Parentheses nested past 32
+    // levels make no link here (the `(` is then escaped): each `[a](` of a long chain would rescan the rest.
     while (i < text.length && text[i]! > ' ' && !/\s/.test(text[i]!)) {
       const c = text[i]!
       if (c === '\\') i++
-      else if (c === '(') depth++
-      else if (c === ')') {
+      else if (c === '(') {
+        if (++depth > 32) return undefined
+      } else if (c === ')') {
         if (depth === 0) break
         depth--
       }
@@ -317,7 +345,11 @@ function linkTail(text: string, start: number): { target: string; end: number } 
   if (quote === '"' || quote === "'" || quote === '(') {
     const closer = quote === '(' ? ')' : quote
     i++
-    while (i < text.length && text[i] !== closer) i += text[i] === '\\' ? 2 : 1
+    while (i < text.length && text[i] !== closer) {
+      // A title in parentheses holds no unescaped `(`.
+      if (quote === '(' && text[i] === '(') return undefined
+      i += text[i] === '\\' ? 2 : 1
+    }
     if (i >= text.length) return undefined
     i++
     skip()
