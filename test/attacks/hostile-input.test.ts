@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it, test } from 'vitest'
+import { RE2JS } from 're2js'
+import { afterAll, describe, expect, it, test, vi } from 'vitest'
 import { writeBundleFile } from '../../src/commands/safe-files.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml } from '../../src/core/yaml/read-yaml.js'
@@ -107,6 +108,30 @@ describe('kind schemas: $ref', () => {
   it('a $ref to another kind\'s schema file is refused at its line', async () => {
     const { found } = await agentSchemaFindings(kind({ properties: { host: { $ref: 'kinds/credential.schema.json' } } }))
     expect(found.map((d) => d.code)).toEqual(['unsafe-schema'])
+  })
+})
+
+describe('kind schemas: patterns by the thousand', () => {
+  it('4,000 different patterns (ajv\'s compiler is quadratic in them: 7 s) are refused at the 501st', async () => {
+    const properties: Record<string, unknown> = {}
+    for (let i = 0; i < 4000; i++) properties[`p${i}`] = { type: 'string', pattern: `^a${i}$` }
+    const schema = kind({ properties })
+    const { found } = await agentSchemaFindings(schema)
+    expect(found.map((d) => [d.code, d.line])).toEqual([['unsafe-schema', lineOf(schema, '"^a500$"')]])
+    expect(found[0]!.message).toMatch(/more than 500 different patterns/)
+  })
+
+  it('one pattern used 300 times is compiled once for the check and once for ajv, not 300 times', () => {
+    const compile = vi.spyOn(RE2JS, 'compile')
+    try {
+      const properties: Record<string, unknown> = {}
+      for (let i = 0; i < 300; i++) properties[`p${i}`] = { type: 'string', pattern: '^(\\p{L}{1,100}){1,10}$' }
+      const schema = { type: 'object', properties }
+      expect(new SchemaRegistry().loadKind(AGENT, JSON.stringify(schema), 'agent', schema)).toEqual([])
+      expect(compile.mock.calls.length).toBeLessThanOrEqual(2)
+    } finally {
+      compile.mockRestore()
+    }
   })
 })
 

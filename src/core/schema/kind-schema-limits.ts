@@ -23,6 +23,11 @@ export const KIND_SCHEMA_LIMITS = {
   maxExpandedSchemas: 20_000,
   /** `$ref`s followed one inside another (a chain of 3,000 overflows ajv's compiler). */
   maxRefDepth: 32,
+  /**
+   * Distinct patterns (`pattern` values and `patternProperties` keys) in one schema: ajv's compiler is
+   * quadratic in them (4,000 patterns, 240 kB of schema, took 7 s to compile on every run).
+   */
+  maxPatterns: 500,
 }
 
 /** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
@@ -89,10 +94,19 @@ export interface SchemaProblem {
  * by `kindSchemaProblems` before compiling.
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
-  const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+  // ajv asks for every use of a pattern, before it looks for one it has: compiled once per text here (4,000
+  // uses of one pattern cost 5 s). The cache is emptied when full, so it stays small whatever a schema holds.
+  let compiled = compiledPatterns.get(pattern)
+  if (!compiled) {
+    if (compiledPatterns.size >= 2_000) compiledPatterns.clear()
+    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+    compiledPatterns.set(pattern, compiled)
+  }
+  const engine = compiled
   // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-  return { test: (s: string) => compiled.test(s), toString: () => `/${pattern}/u` }
+  return { test: (s: string) => engine.test(s), toString: () => `/${pattern}/u` }
 }
+const compiledPatterns = new Map<string, RE2JS>()
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp'
 
@@ -147,6 +161,22 @@ export function kindSchemaProblems(
   // (`#/x-defs/a`), so its patterns and formats are checked like the others.
   const visited = new Set<object>()
   let refDepthReported = false
+  // Each distinct pattern compiled once; past the limit, one problem at the first one too many.
+  const patterns = new Map<string, string | undefined>()
+  const checkPattern = (pattern: string, at: (string | number)[], key: boolean): string | undefined => {
+    if (patterns.has(pattern)) return patterns.get(pattern)
+    if (patterns.size === KIND_SCHEMA_LIMITS.maxPatterns) {
+      problems.push({
+        path: at,
+        ...(key ? { key: true } : {}),
+        message: `the schema has more than ${KIND_SCHEMA_LIMITS.maxPatterns} different patterns`,
+        hint: 'share patterns through "$ref": "#/definitions/<name>", or split the kind',
+      })
+    }
+    const problem = patterns.size >= KIND_SCHEMA_LIMITS.maxPatterns ? undefined : patternProblem(pattern)
+    patterns.set(pattern, problem)
+    return problem
+  }
   const visit = (node: unknown, path: (string | number)[], refDepth = 0): void => {
     if (!node || typeof node !== 'object' || Array.isArray(node) || visited.has(node)) return
     visited.add(node)
@@ -195,7 +225,7 @@ export function kindSchemaProblems(
       })
     }
     if (typeof s.pattern === 'string') {
-      const problem = patternProblem(s.pattern)
+      const problem = checkPattern(s.pattern, [...path, 'pattern'], false)
       if (problem)
         problems.push({
           path: [...path, 'pattern'],
@@ -213,7 +243,7 @@ export function kindSchemaProblems(
     const patternKeys = s.patternProperties
     if (patternKeys && typeof patternKeys === 'object' && !Array.isArray(patternKeys)) {
       for (const key of Object.keys(patternKeys)) {
-        const problem = patternProblem(key)
+        const problem = checkPattern(key, [...path, 'patternProperties', key], true)
         if (problem)
           problems.push({
             path: [...path, 'patternProperties', key],
