@@ -111,6 +111,36 @@ describe('kind schemas: $ref', () => {
   })
 })
 
+describe('kind schemas: keys written twice', () => {
+  it('a second "pattern" (or "x-gantry-ref") that JSON readers keep and a reviewer may miss: duplicate-key at it', async () => {
+    const schema = `{
+  "type": "object",
+  "properties": {
+    "host": {
+      "type": "string",
+      "pattern": "^[a-z]+$",
+      "p\\u0061ttern": "^.*$"
+    },
+    "port": { "type": "integer", "x-gantry-ref": "agent", "x-gantry-ref": "credential" }
+  }
+}
+`
+    const { code, found } = await agentSchemaFindings(schema)
+    expect(code).toBe(1)
+    expect(found.map((d) => [d.code, d.line, d.column])).toEqual([
+      ['duplicate-key', 7, 7],
+      ['duplicate-key', 9, 59],
+    ])
+  })
+
+  it('the same key in two objects, and a key equal to a value, are not duplicates', async () => {
+    const { code } = await agentSchemaFindings(
+      '{"type": "object", "properties": {"host": {"type": "string"}, "mode": {"type": "string", "enum": ["type", "properties"]}}}',
+    )
+    expect(code).toBe(0)
+  })
+})
+
 describe('kind schemas: patterns by the thousand', () => {
   it('4,000 different patterns (ajv\'s compiler is quadratic in them: 7 s) are refused at the 501st', async () => {
     const properties: Record<string, unknown> = {}

@@ -369,3 +369,41 @@ export function positionInJson(text: string, path: readonly (string | number)[],
   const { line, col } = lineCounter.linePos(offset)
   return { line, column: col }
 }
+
+/**
+ * Keys written twice in one object of a JSON text (already parsed, so well-formed): JSON.parse keeps the last
+ * silently, while a reviewer may read the first (`"pattern": "^[a-z]+$"` above a second `"pattern"`). One pass;
+ * the offsets of the second keys, at most `max` of them.
+ */
+export function duplicateJsonKeys(text: string, max = 20): { key: string; offset: number }[] {
+  const found: { key: string; offset: number }[] = []
+  // One entry per open object or array: the keys seen in an object, undefined for an array.
+  const stack: (Set<string> | undefined)[] = []
+  let expectKey = false
+  for (let i = 0; i < text.length && found.length < max; i++) {
+    const c = text[i]
+    if (c === '{') {
+      stack.push(new Set())
+      expectKey = true
+    } else if (c === '[') {
+      stack.push(undefined)
+      expectKey = false
+    } else if (c === '}' || c === ']') {
+      stack.pop()
+      expectKey = false
+    } else if (c === ',') expectKey = stack[stack.length - 1] !== undefined
+    else if (c === '"') {
+      const start = i
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++
+      const keys = stack[stack.length - 1]
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string
+        if (keys.has(key)) found.push({ key, offset: start })
+        keys.add(key)
+        expectKey = false
+      }
+    }
+  }
+  return found
+}
+

@@ -6,8 +6,8 @@ import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'jso
 import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
-import type { DocumentPath, ParsedYaml } from '../yaml/read-yaml.js'
+import { duplicateJsonKeys, kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
+import { type DocumentPath, type ParsedYaml, positionInText } from '../yaml/read-yaml.js'
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
 type FormatsPlugin = (ajv: Ajv) => Ajv
@@ -95,6 +95,17 @@ export class SchemaRegistry {
    * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
    */
   loadKind(file: string, text: string, kind: string, schema: unknown): Diagnostic[] {
+    const duplicates = duplicateJsonKeys(text)
+    if (duplicates.length > 0) {
+      return duplicates.map(({ key, offset }) => ({
+        severity: 'error' as const,
+        code: 'duplicate-key' as const,
+        file,
+        ...positionInText(text, offset),
+        message: `the key "${printable(key.slice(0, 200))}" appears twice in this object; JSON readers keep only the last`,
+        hint: 'keep one of the keys',
+      }))
+    }
     if (!this.kindAjv) this.kindAjv = createAjv({ linear: true })
     const formats = this.kindAjv.formats
     const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name))
