@@ -6,13 +6,16 @@ import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'jso
 import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { duplicateJsonKeys, kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
+import { duplicateJsonKeys, jsonLocator, kindSchemaProblems, linearRegExp, uniqueItemsLinear } from './kind-schema-limits.js'
 import { type DocumentPath, type ParsedYaml, positionInText } from '../yaml/read-yaml.js'
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
 type FormatsPlugin = (ajv: Ajv) => Ajv
 const formatsModule = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin }
 const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule
+
+/** Problems of one kind schema listed one by one; the rest are counted. */
+const MAX_SCHEMA_PROBLEMS = 20
 
 /** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
 export const REF_KEYWORD = 'x-gantry-ref'
@@ -110,14 +113,19 @@ export class SchemaRegistry {
     const formats = this.kindAjv.formats
     const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name))
     if (problems.length > 0) {
-      return problems.map((problem) => ({
+      // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
+      const locate = jsonLocator(text)
+      const shown: Diagnostic[] = problems.slice(0, MAX_SCHEMA_PROBLEMS).map((problem) => ({
         severity: 'error' as const,
         code: 'unsafe-schema' as const,
         file,
-        ...positionInJson(text, problem.path, problem.key),
+        ...locate(problem.path, problem.key),
         message: `${printable(file)}: ${printable(problem.message)}`,
         hint: problem.hint,
       }))
+      if (problems.length > MAX_SCHEMA_PROBLEMS)
+        shown.push({ severity: 'error', code: 'unsafe-schema', file, line: 1, column: 1, message: `${printable(file)} has ${problems.length - MAX_SCHEMA_PROBLEMS} more problems of the same kinds than the ${MAX_SCHEMA_PROBLEMS} listed`, hint: 'fix the first ones; the rest are often the same' })
+      return shown
     }
     const problem = this.addKind(kind, schema)
     if (!problem) return []
