@@ -179,6 +179,21 @@ describe('kind schemas: problems by the hundred', () => {
   })
 })
 
+describe('messages multiplied', () => {
+  it('an enum of 1,000 long values failed by 2,000 list entries: each message names a few values, not all 1,000', () => {
+    const schemas = new SchemaRegistry()
+    const schema = { type: 'object', properties: { labels: { type: 'array', items: { enum: Array.from({ length: 1000 }, (_, i) => `value-${i}-`.padEnd(100, 'x')) } } } }
+    expect(schemas.loadKind(AGENT, JSON.stringify(schema), 'agent', schema)).toEqual([])
+    const text = `kind: agent\nname: linux\nspec:\n  labels:\n${'    - bad\n'.repeat(2000)}`
+    const parsed = readYaml(LINUX, new TextEncoder().encode(text)).parsed!
+    const found = schemas.validateSpec('agent', parsed, (parsed.value as { spec: unknown }).spec)
+    expect(found).toHaveLength(2000)
+    expect(found[0]!.message).toMatch(/^spec\.labels\[0\] must be one of "value-0-x+…, .* and 990 more$/)
+    // 50,000 entries (a 500 kB file) wrote 5 GB of messages and ran out of memory.
+    expect(Math.max(...found.map((d) => d.message.length))).toBeLessThan(1000)
+  })
+})
+
 describe('lists that cost quadratic time', () => {
   it('uniqueItems on a package\'s items is checked in linear time (ajv compared every pair: 80,000 items took 80 s)', () => {
     const schemas = new SchemaRegistry()

@@ -220,12 +220,15 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
         break
       }
       case 'enum': {
+        // The schema's list, once per failing value: written whole, 1,000 long values times 50,000 failing
+        // list entries ran out of memory. A few values, each cut short, say what is meant.
         const allowed = (error.params as { allowedValues: unknown[] }).allowedValues
-        message = `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+        const shown = allowed.slice(0, MAX_LISTED).map((v) => clipped(JSON.stringify(v) ?? String(v), 60))
+        message = `${where} must be one of ${shown.join(', ')}${allowed.length > MAX_LISTED ? ` and ${allowed.length - MAX_LISTED} more` : ''}`
         break
       }
       case 'pattern':
-        message = `${where} does not match ${String((error.params as { pattern: string }).pattern)}`
+        message = `${where} does not match ${clipped(String((error.params as { pattern: string }).pattern), 200)}`
         break
       case 'propertyNames': {
         continue
@@ -246,6 +249,13 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
     })
   }
   return out
+}
+
+/** Values of an enum named in one message. */
+const MAX_LISTED = 10
+
+function clipped(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
 }
 
 function article(type: string): string {
