@@ -194,6 +194,28 @@ describe('messages multiplied', () => {
   })
 })
 
+describe('errors multiplied', () => {
+  it('2,100 list entries each missing 1,000 required keys: the first problem, not 2 million errors (5,000 ran out of memory)', () => {
+    const schemas = new SchemaRegistry()
+    const schema = { type: 'object', properties: { labels: { type: 'array', items: { type: 'object', required: Array.from({ length: 1000 }, (_, i) => `k${i}`) } } } }
+    expect(schemas.loadKind(AGENT, JSON.stringify(schema), 'agent', schema)).toEqual([])
+    const text = `kind: agent\nname: linux\nspec:\n  labels:\n${'    - {}\n'.repeat(2100)}`
+    const parsed = readYaml(LINUX, new TextEncoder().encode(text)).parsed!
+    const found = schemas.validateSpec('agent', parsed, (parsed.value as { spec: unknown }).spec)
+    expect(found.map((d) => [d.code, d.line])).toEqual([['schema', 5]])
+    expect(found[0]!.message).toMatch(/missing the required field "k0".*the first problem found/)
+  })
+
+  it('a small definition still gets every error', () => {
+    const schemas = new SchemaRegistry()
+    const schema = { type: 'object', properties: { labels: { type: 'array', items: { type: 'object', required: ['a', 'b'] } } } }
+    schemas.loadKind(AGENT, JSON.stringify(schema), 'agent', schema)
+    const text = `kind: agent\nname: linux\nspec:\n  labels:\n${'    - {}\n'.repeat(3)}`
+    const parsed = readYaml(LINUX, new TextEncoder().encode(text)).parsed!
+    expect(schemas.validateSpec('agent', parsed, (parsed.value as { spec: unknown }).spec)).toHaveLength(6)
+  })
+})
+
 describe('lists that cost quadratic time', () => {
   it('uniqueItems on a package\'s items is checked in linear time (ajv compared every pair: 80,000 items took 80 s)', () => {
     const schemas = new SchemaRegistry()
