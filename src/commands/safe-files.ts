@@ -40,7 +40,8 @@ function unsafePath(dir: string, path: string, message: string): UnsafePathError
  */
 function foldersInside(dir: string, path: string): string[] {
   const rel = relative(dir, dirname(path))
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return []
+  // Outside is `..` or `../...`: a folder named `..out` is inside, and is checked like any other.
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return []
   const parts = rel.split(sep)
   return parts.map((_, i) => join(dir, ...parts.slice(0, i + 1)))
 }

@@ -1,4 +1,5 @@
-import { code, hiddenMarker, htmlText, inert, markdownRow, markdownTable } from './markdown.js'
+import { printable } from '../names.js'
+import { code, hiddenMarker, inert, markdownRow, markdownTable } from './markdown.js'
 import { formatTime } from './time.js'
 
 export const DASHBOARD_MARKER = 'dashboard'
@@ -131,9 +132,14 @@ function sections(view: DashboardView): string[] {
   return out
 }
 
-/** Mermaid's entity codes for a label in double quotes (GitHub renders labels as HTML). */
+/**
+ * A label in double quotes, with Mermaid's entity codes (`#35;`, decimal) for what its syntax or GitHub's
+ * HTML would read: quotes, `#`, HTML and Markdown characters; an @ is kept from mentioning.
+ */
 function label(text: string): string {
-  return htmlText(text).replace(/&(amp|lt|gt|quot);/g, '#$1;').replace(/#(?!(amp|lt|gt|quot);)/g, '#35;')
+  return printable(text.replace(/\r\n|\r|\n/g, ' '))
+    .replace(/["#&<>[\]*_`~\\|]/g, (c) => `#${c.charCodeAt(0)};`)
+    .replace(/(^|[^A-Za-z0-9])@(?=[A-Za-z0-9])/g, '$1@\u200d')
 }
 
 /**

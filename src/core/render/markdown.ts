@@ -8,7 +8,9 @@ import { printable, printableText } from '../names.js'
  * - raw HTML, and with it look-alikes of our hidden `<!-- gantry:` markers (`<` becomes `&lt;`),
  * - links, images and link definitions whose target is not http(s) or relative (javascript:, data:, ...):
  *   the `(` or `:` that would make them links is backslash-escaped, so they show as written,
- * - `${{` and a `::` that opens a line (workflow expressions and commands, should the text reach a log).
+ * - `${{` and a `::` that opens a line (workflow expressions and commands, should the text reach a log),
+ * - footnotes (`[^1]`), whose text GitHub moves below everything else in the body, and a leading `[x]`, which
+ *   after a list marker would be a task box.
  * The scanner follows CommonMark's precedence (backslash escapes, code spans, autolinks, then links): every
  * backtick it does not pair into a code span is escaped, so GitHub pairs backticks exactly as it did.
  */
@@ -18,7 +20,10 @@ const ZWJ = '\u200d'
 /** One line of an author's Markdown (newlines become spaces), for list items, headings and table cells. */
 export function inert(text: string, maxLength = 500): string {
   // Control, bidirectional and zero-width characters shown escaped (see printable).
-  return renderSpan(printable(clip(text, maxLength).replace(/\r\n|\r|\n/g, ' ')))
+  const rendered = renderSpan(printable(clip(text, maxLength).replace(/\r\n|\r|\n/g, ' ')))
+  // Placed after `- `, a text that opens with `[x]` would be a task list item of its own: a box that looks
+  // ticked among the instructions, and a task line to whoever reads the ticks back. Shown as written.
+  return rendered.replace(/^(\s*)\[([ xX])\](?=\s|$)/, '$1\\[$2]')
 }
 
 /**
@@ -33,17 +38,24 @@ export function inertBlock(text: string, maxLength = 20_000): string {
     if (paragraph.length) out.push(renderSpan(paragraph.join('\n')))
     paragraph = []
   }
-  for (const line of clip(printableText(text), maxLength).split(/\r\n|\r|\n/)) {
+  // Line breaks are made \n first: printableText would show a \r (as comments typed on GitHub carry) as \u000d.
+  for (const line of clip(printableText(text.replace(/\r\n?/g, '\n')), maxLength).split('\n')) {
     const opening = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1]
     if (fence !== undefined) {
       out.push(breakMarkers(line))
-      if (opening && opening[0] === fence[0] && opening.length >= fence.length && /^ {0,3}[`~]+\s*$/.test(line)) fence = undefined
+      // CommonMark's closing fence: the same character, at least as many, then only spaces or tabs (not any
+      // Unicode space, and not a mix of ` and ~). A looser test would close a fence GitHub keeps open, and a
+      // later fence line would then open one where GitHub closes it: the text between would go out raw.
+      if (opening && opening[0] === fence[0] && opening.length >= fence.length && /^ {0,3}(`+|~+)[ \t]*$/.test(line)) fence = undefined
       continue
     }
     if (opening && !(opening[0] === '`' && line.slice(line.indexOf(opening) + opening.length).includes('`'))) {
       flush()
       fence = opening
-      out.push(breakMarkers(line))
+      // Written at the margin: an indented fence after a list item opens inside the item for GitHub, and ends
+      // with the item at the next line that is not indented, while this scanner would still see a fence (and
+      // leave that line's HTML raw). At the margin the fence belongs to no list, for GitHub as for us.
+      out.push(breakMarkers(line.trimStart()))
       continue
     }
     // Paragraphs are scanned whole (a code span may cross a line break) but never across a blank line.
@@ -54,15 +66,21 @@ export function inertBlock(text: string, maxLength = 20_000): string {
   }
   flush()
   if (fence !== undefined) out.push(fence)
-  return out.join('\n')
+  // Quoted (as promotion bodies quote notes), a first line `[!WARNING]` makes the quote one of GitHub's alert
+  // boxes ("Alerts" in GitHub's basic writing and formatting syntax: a blockquote whose first line is the
+  // marker), the style of Gantry's own rollback warning. Shown as written.
+  return out.join('\n').replace(/^(\s*)\[!(?=[A-Za-z]+\])/, '$1\\[!')
 }
 
 /** Text placed inside HTML (a `<summary>`): HTML-escaped, not Markdown, and no mention. */
 export function htmlText(text: string): string {
-  return printable(text)
-    .replace(/\r\n|\r|\n/g, ' ')
+  return printable(text.replace(/\r\n|\r|\n/g, ' '))
     .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
-    .replace(/(^|[^A-Za-z0-9_`])@(?=[A-Za-z0-9])/g, `$1@${ZWJ}`)
+    // Inline HTML (`<code>` in a table cell) does not stop Markdown between its tags: `[x](javascript:...)`
+    // there is a link, `*a*` emphasis. As character references these show as written, in HTML and Markdown
+    // (`_` stays: alone it forms no link, and names such as us_east read as written in the HTML too).
+    .replace(/[[\]*`~\\|]/g, (c) => `&#${c.charCodeAt(0)};`)
+    .replace(/(^|[^A-Za-z0-9])@(?=[A-Za-z0-9])/g, `$1@${ZWJ}`)
 }
 
 /** A value shown exactly in a code span, whatever backticks it holds (the fence is longer than any run inside). */
@@ -108,20 +126,34 @@ function safeTarget(target: string): boolean {
 
 const PUNCTUATION = /[!-/:-@[-`{-~]/
 
+/**
+ * Link labels nested deeper than this are not links: their brackets are escaped. Each level is scanned by a
+ * call of its own, and 10,000 nested `[` (a 20,000-character note) overflowed the stack.
+ */
+const MAX_LABEL_DEPTH = 16
+
 /** Inline Markdown with its dangerous parts neutralised (see the file comment). */
-function renderSpan(text: string): string {
+function renderSpan(text: string, depth = 0): string {
   let out = ''
   let i = 0
   const n = text.length
+  // Computed when the first bracket asks: one pass, where a search from each `[` made long texts quadratic.
+  let closers: Map<number, number> | undefined
   while (i < n) {
     const c = text[i]!
     const previous = i > 0 ? text[i - 1]! : '\n'
+    if (depth >= MAX_LABEL_DEPTH && (c === '[' || c === ']')) {
+      // Escaped, every bracket at this depth: GitHub then pairs the enclosing label's brackets as we did.
+      out += `\\${c}`
+      i += 1
+      continue
+    }
     if (c === '\\' && i + 1 < n && PUNCTUATION.test(text[i + 1]!)) {
       // An escaped @ still shows as @: the mention rule below applies to it.
       const next = text[i + 1]!
       out += `\\${next}`
       i += 2
-      if (next === '@' && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      if (next === '@' && mentionFollows(text, i)) out += ZWJ
       continue
     }
     if (c === '`') {
@@ -147,12 +179,20 @@ function renderSpan(text: string): string {
       }
       continue
     }
+    if (c === '[' && text[i + 1] === '^') {
+      // A GFM footnote: its text would be shown at the end of the whole body, after Gantry's own sections
+      // ("✅ approved by ..." under the checks). Shown as written instead.
+      out += '\\['
+      i += 1
+      continue
+    }
     if (c === '[' || (c === '!' && text[i + 1] === '[')) {
       const open = c === '!' ? i + 1 : i
-      const close = closingBracket(text, open)
+      closers ??= matchingBrackets(text)
+      const close = closers.get(open)
       if (close !== undefined) {
         const prefix = c === '!' ? '!' : ''
-        const label = renderSpan(text.slice(open + 1, close))
+        const label = renderSpan(text.slice(open + 1, close), depth + 1)
         const tail = text[close + 1] === '(' ? linkTail(text, close + 1) : undefined
         const definition = text[close + 1] === ':' ? /^:[ \t]*(\S+)/.exec(text.slice(close + 1)) : null
         if (tail && safeTarget(tail.target)) {
@@ -181,7 +221,7 @@ function renderSpan(text: string): string {
         continue
       }
     }
-    if (c === '@' && !/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i + 1] ?? '')) {
+    if (c === '@' && !/[A-Za-z0-9]/.test(previous) && mentionFollows(text, i + 1)) {
       out += `@${ZWJ}`
       i += 1
       continue
@@ -191,7 +231,7 @@ function renderSpan(text: string): string {
     if (entity) {
       out += entity[0]
       i += entity[0].length
-      if (!/[A-Za-z0-9_`]/.test(previous) && /[A-Za-z0-9]/.test(text[i] ?? '')) out += ZWJ
+      if (!/[A-Za-z0-9]/.test(previous) && mentionFollows(text, i)) out += ZWJ
       continue
     }
     if (c === '$' && text.startsWith('{{', i + 1)) {
@@ -210,6 +250,16 @@ function renderSpan(text: string): string {
   return out
 }
 
+/**
+ * Whether what follows an @ could render as the start of a name: a letter or digit, or a character reference
+ * (`&#117;` shows as `u`). GitHub links and notifies an @ after any non-word character of the rendered text
+ * (html-pipeline's MentionFilter: `(?:^|\W)@name`), and the rendered text differs from the source: `_a_@b`
+ * and `` `a`@b `` render the @ first in its text, so only a letter or digit before it is left alone.
+ */
+function mentionFollows(text: string, at: number): boolean {
+  return /^(?:[A-Za-z0-9]|&)/.test(text.slice(at, at + 1))
+}
+
 /** The end of the code span opening at `start`: the next backtick run of the same length on the same line. */
 function codeSpanAt(text: string, start: number): number | undefined {
   const run = /^`+/.exec(text.slice(start))![0].length
@@ -224,10 +274,14 @@ function codeSpanAt(text: string, start: number): number | undefined {
   return undefined
 }
 
-/** The index of the `]` closing the `[` at `open`, skipping escapes, code spans and autolinks. */
-function closingBracket(text: string, open: number): number | undefined {
-  let depth = 0
-  for (let i = open; i < text.length; i++) {
+/**
+ * For each `[` of the text that is closed, the index of the `]` closing it (the first `]` at which the nesting
+ * opened by it ends), skipping escapes, code spans and autolinks. One pass with a stack.
+ */
+function matchingBrackets(text: string): Map<number, number> {
+  const closers = new Map<number, number>()
+  const open: number[] = []
+  for (let i = 0; i < text.length; i++) {
     const c = text[i]!
     if (c === '\\') i += 1
     else if (c === '`') {
@@ -237,17 +291,19 @@ function closingBracket(text: string, open: number): number | undefined {
     } else if (c === '<') {
       const autolink = /^<https?:\/\/[^\s<>`]*>/i.exec(text.slice(i))
       if (autolink) i += autolink[0].length - 1
-    } else if (c === '[') depth += 1
-    else if (c === ']') {
-      depth -= 1
-      if (depth === 0) return i
-    }
+    } else if (c === '[') open.push(i)
+    else if (c === ']' && open.length > 0) closers.set(open.pop()!, i)
   }
-  return undefined
+  return closers
 }
 
+/** How far a link's `(target "title")` is looked for: past it, the `(` is escaped and no link is made. */
+const MAX_LINK_TAIL = 2_000
+
 /** An inline link's `(target "title")` starting at `start`: its target and where it ends, or undefined. */
-function linkTail(text: string, start: number): { target: string; end: number } | undefined {
+function linkTail(whole: string, start: number): { target: string; end: number } | undefined {
+  // Scanned within a window: a text of many `[a](` would otherwise be scanned to its end once for each.
+  const text = whole.slice(0, start + MAX_LINK_TAIL)
   let i = start + 1
   const skip = () => {
     while (i < text.length && /[ \t]/.test(text[i]!)) i++
@@ -257,19 +313,26 @@ function linkTail(text: string, start: number): { target: string; end: number } 
   skip()
   let target = ''
   if (text[i] === '<') {
-    const end = text.indexOf('>', i)
-    if (end === -1 || text.slice(i, end).includes('\n')) return undefined
+    // CommonMark: a destination in <> holds no line break and no unescaped < or >.
+    let end = i + 1
+    while (end < text.length && text[end] !== '>') {
+      if (text[end] === '<' || text[end] === '\n') return undefined
+      end += text[end] === '\\' ? 2 : 1
+    }
+    if (end >= text.length) return undefined
     target = text.slice(i, end + 1)
     i = end + 1
   } else {
     let depth = 0
     const from = i
-    // CommonMark ends a bare destination at whitespace or a control character.
+    // CommonMark ends a bare destination at whitespace or a control character. Parentheses nested past 32
+    // levels make no link here (the `(` is then escaped): each `[a](` of a long chain would rescan the rest.
     while (i < text.length && text[i]! > ' ' && !/\s/.test(text[i]!)) {
       const c = text[i]!
       if (c === '\\') i++
-      else if (c === '(') depth++
-      else if (c === ')') {
+      else if (c === '(') {
+        if (++depth > 32) return undefined
+      } else if (c === ')') {
         if (depth === 0) break
         depth--
       }
@@ -282,7 +345,11 @@ function linkTail(text: string, start: number): { target: string; end: number } 
   if (quote === '"' || quote === "'" || quote === '(') {
     const closer = quote === '(' ? ')' : quote
     i++
-    while (i < text.length && text[i] !== closer) i += text[i] === '\\' ? 2 : 1
+    while (i < text.length && text[i] !== closer) {
+      // A title in parentheses holds no unescaped `(`.
+      if (quote === '(' && text[i] === '(') return undefined
+      i += text[i] === '\\' ? 2 : 1
+    }
     if (i >= text.length) return undefined
     i++
     skip()

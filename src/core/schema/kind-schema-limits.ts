@@ -16,6 +16,68 @@ export const KIND_SCHEMA_LIMITS = {
   maxPatternLength: 1_000,
   /** Nesting of objects and arrays, as for YAML files. */
   maxDepth: 64,
+  /**
+   * Subschemas one value can be checked against, `$ref`s followed: each `anyOf` of two references to the next
+   * level doubles it (a chain of 24 levels, 80 lines of JSON, took minutes per definition).
+   */
+  maxExpandedSchemas: 20_000,
+  /** `$ref`s followed one inside another (a chain of 3,000 overflows ajv's compiler). */
+  maxRefDepth: 32,
+  /**
+   * Distinct patterns (`pattern` values and `patternProperties` keys) in one schema: ajv's compiler is
+   * quadratic in them (4,000 patterns, 240 kB of schema, took 7 s to compile on every run).
+   */
+  maxPatterns: 500,
+}
+
+/** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
+const SCHEMA_KEYWORDS = ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']
+const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems']
+const SCHEMA_MAP_KEYWORDS = ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']
+
+/** The subschemas of a schema object, with the path segments that lead to each. */
+function subschemas(s: Record<string, unknown>): [(string | number)[], unknown][] {
+  const out: [(string | number)[], unknown][] = []
+  for (const keyword of SCHEMA_KEYWORDS) {
+    const sub = s[keyword]
+    if (Array.isArray(sub)) sub.forEach((v, i) => out.push([[keyword, i], v]))
+    else if (sub !== undefined) out.push([[keyword], sub])
+  }
+  for (const keyword of SCHEMA_LIST_KEYWORDS) {
+    const list = s[keyword]
+    if (Array.isArray(list)) list.forEach((v, i) => out.push([[keyword, i], v]))
+  }
+  for (const keyword of SCHEMA_MAP_KEYWORDS) {
+    const map = s[keyword]
+    if (!map || typeof map !== 'object' || Array.isArray(map)) continue
+    // `dependencies` also takes lists of property names: only its object values are schemas.
+    for (const [key, sub] of Object.entries(map as Record<string, unknown>)) out.push([[keyword, key], sub])
+  }
+  return out
+}
+
+const isLocalPointer = (ref: string): boolean => ref === '#' || ref.startsWith('#/')
+
+/**
+ * The schema a `$ref` names, when it is a JSON pointer into this schema (`#`, `#/definitions/x`), with its path;
+ * undefined for anything else (another document, a URL, an anchor), which kinds do not use.
+ */
+function resolveLocalRef(root: unknown, ref: string): { path: (string | number)[]; target: unknown } | undefined {
+  if (!isLocalPointer(ref)) return undefined
+  let node: unknown = root
+  const path: (string | number)[] = []
+  for (const raw of ref === '#' ? [] : ref.slice(2).split('/')) {
+    let segment: string
+    try {
+      segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~')
+    } catch {
+      return undefined
+    }
+    if (!node || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined
+    node = (node as Record<string, unknown>)[segment]
+    path.push(Array.isArray(node) && /^\d+$/.test(segment) ? Number(segment) : segment)
+  }
+  return { path, target: node }
 }
 
 export interface SchemaProblem {
@@ -32,10 +94,19 @@ export interface SchemaProblem {
  * by `kindSchemaProblems` before compiling.
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
-  const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+  // ajv asks for every use of a pattern, before it looks for one it has: compiled once per text here (4,000
+  // uses of one pattern cost 5 s). The cache is emptied when full, so it stays small whatever a schema holds.
+  let compiled = compiledPatterns.get(pattern)
+  if (!compiled) {
+    if (compiledPatterns.size >= 2_000) compiledPatterns.clear()
+    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+    compiledPatterns.set(pattern, compiled)
+  }
+  const engine = compiled
   // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-  return { test: (s: string) => compiled.test(s), toString: () => `/${pattern}/u` }
+  return { test: (s: string) => engine.test(s), toString: () => `/${pattern}/u` }
 }
+const compiledPatterns = new Map<string, RE2JS>()
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp'
 
@@ -86,9 +157,58 @@ export function kindSchemaProblems(
       },
     ]
   }
-  const visit = (node: unknown, path: (string | number)[]): void => {
-    if (!node || typeof node !== 'object' || Array.isArray(node)) return
+  // Each schema object once: a `$ref` leads the walk to its target, which may sit where no keyword leads
+  // (`#/x-defs/a`), so its patterns and formats are checked like the others.
+  const visited = new Set<object>()
+  let refDepthReported = false
+  // Each distinct pattern compiled once; past the limit, one problem at the first one too many.
+  const patterns = new Map<string, string | undefined>()
+  const checkPattern = (pattern: string, at: (string | number)[], key: boolean): string | undefined => {
+    if (patterns.has(pattern)) return patterns.get(pattern)
+    if (patterns.size === KIND_SCHEMA_LIMITS.maxPatterns) {
+      problems.push({
+        path: at,
+        ...(key ? { key: true } : {}),
+        message: `the schema has more than ${KIND_SCHEMA_LIMITS.maxPatterns} different patterns`,
+        hint: 'share patterns through "$ref": "#/definitions/<name>", or split the kind',
+      })
+    }
+    const problem = patterns.size >= KIND_SCHEMA_LIMITS.maxPatterns ? undefined : patternProblem(pattern)
+    patterns.set(pattern, problem)
+    return problem
+  }
+  const visit = (node: unknown, path: (string | number)[], refDepth = 0): void => {
+    if (!node || typeof node !== 'object' || Array.isArray(node) || visited.has(node)) return
+    visited.add(node)
     const s = node as Record<string, unknown>
+    if (path.length > 0 && typeof s.$id === 'string') {
+      problems.push({
+        path: [...path, '$id'],
+        key: true,
+        message: '"$id" is only allowed at the top of a kind schema',
+        hint: 'remove it, and refer to the subschema with "$ref": "#/definitions/<name>"',
+      })
+    }
+    if (typeof s.$ref === 'string') {
+      const resolved = resolveLocalRef(schema, s.$ref)
+      // A pointer to nothing in the schema is ajv's to refuse (or to read as an empty schema); any other
+      // form (a URL, a file, an `#anchor`) could reach a schema this walk does not see.
+      if (!isLocalPointer(s.$ref))
+        problems.push({
+          path: [...path, '$ref'],
+          message: `"$ref": "${s.$ref.slice(0, 200)}" does not point into this schema`,
+          hint: 'kind schemas refer only within themselves, with a JSON pointer such as "#/definitions/<name>"',
+        })
+      else if (resolved && refDepth >= KIND_SCHEMA_LIMITS.maxRefDepth) {
+        if (!refDepthReported)
+          problems.push({
+            path: [...path, '$ref'],
+            message: `"$ref"s lead through more than ${KIND_SCHEMA_LIMITS.maxRefDepth} schemas one inside another`,
+            hint: 'refer to the definition itself rather than through a chain of references',
+          })
+        refDepthReported = true
+      } else if (resolved) visit(resolved.target, resolved.path, refDepth + 1)
+    }
     if ('$async' in s) {
       problems.push({
         path: [...path, '$async'],
@@ -105,7 +225,7 @@ export function kindSchemaProblems(
       })
     }
     if (typeof s.pattern === 'string') {
-      const problem = patternProblem(s.pattern)
+      const problem = checkPattern(s.pattern, [...path, 'pattern'], false)
       if (problem)
         problems.push({
           path: [...path, 'pattern'],
@@ -120,52 +240,72 @@ export function kindSchemaProblems(
         hint: 'describe the values with a pattern, or keep the list in a definition of its own kind',
       })
     }
-    for (const keyword of ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas']) {
-      const map = s[keyword]
-      if (!map || typeof map !== 'object' || Array.isArray(map)) continue
-      for (const [key, sub] of Object.entries(map as Record<string, unknown>)) {
-        if (keyword === 'patternProperties') {
-          const problem = patternProblem(key)
-          if (problem)
-            problems.push({
-              path: [...path, keyword, key],
-              key: true,
-              message: `the patternProperties key ${problem}`,
-              hint: 'rewrite the pattern without lookaround or backreferences',
-            })
-        }
-        visit(sub, [...path, keyword, key])
+    const patternKeys = s.patternProperties
+    if (patternKeys && typeof patternKeys === 'object' && !Array.isArray(patternKeys)) {
+      for (const key of Object.keys(patternKeys)) {
+        const problem = checkPattern(key, [...path, 'patternProperties', key], true)
+        if (problem)
+          problems.push({
+            path: [...path, 'patternProperties', key],
+            key: true,
+            message: `the patternProperties key ${problem}`,
+            hint: 'rewrite the pattern without lookaround or backreferences',
+          })
       }
     }
-    for (const keyword of [
-      'items',
-      'additionalItems',
-      'additionalProperties',
-      'propertyNames',
-      'contains',
-      'not',
-      'if',
-      'then',
-      'else',
-      'unevaluatedItems',
-      'unevaluatedProperties',
-    ]) {
-      const sub = s[keyword]
-      if (Array.isArray(sub)) sub.forEach((v, i) => visit(v, [...path, keyword, i]))
-      else visit(sub, [...path, keyword])
-    }
-    for (const keyword of ['allOf', 'anyOf', 'oneOf', 'prefixItems']) {
-      const list = s[keyword]
-      if (Array.isArray(list)) list.forEach((v, i) => visit(v, [...path, keyword, i]))
-    }
-    const dependencies = s.dependencies
-    if (dependencies && typeof dependencies === 'object' && !Array.isArray(dependencies)) {
-      for (const [key, sub] of Object.entries(dependencies as Record<string, unknown>))
-        visit(sub, [...path, 'dependencies', key])
-    }
+    for (const [segments, sub] of subschemas(s)) visit(sub, [...path, ...segments], refDepth)
   }
   visit(schema, [])
+  if (problems.length === 0) {
+    const expansion = refExpansion(schema)
+    if (expansion) problems.push(expansion)
+  }
   return problems
+}
+
+/**
+ * How many subschemas one value may be checked against once every `$ref` is followed, counted once per schema
+ * object (memoised, so the count itself is linear). A `$ref` that leads back to a schema it is inside of would
+ * make ajv's checker call itself without end, for any value (`{"$ref": "#"}` overflows the stack): refused.
+ */
+function refExpansion(root: unknown): SchemaProblem | undefined {
+  const cost = new Map<object, number>()
+  const open = new Set<object>()
+  const limit = KIND_SCHEMA_LIMITS.maxExpandedSchemas
+  let problem: SchemaProblem | undefined
+  // Depth is bounded by maxDepth plus the chain of references, each a distinct schema object: at most maxNodes.
+  const count = (node: unknown, path: (string | number)[]): number => {
+    if (problem || !node || typeof node !== 'object' || Array.isArray(node)) return 0
+    const known = cost.get(node)
+    if (known !== undefined) return known
+    if (open.has(node)) {
+      problem = {
+        path,
+        message: 'a "$ref" leads back into the schema that holds it (a recursive schema)',
+        hint: 'write the nested levels out; kind schemas are not recursive',
+      }
+      return 0
+    }
+    open.add(node)
+    const s = node as Record<string, unknown>
+    let total = 1
+    if (typeof s.$ref === 'string') {
+      const resolved = resolveLocalRef(root, s.$ref)
+      if (resolved) total += count(resolved.target, [...path, '$ref'])
+    }
+    for (const [segments, sub] of subschemas(s)) total = Math.min(total + count(sub, [...path, ...segments]), limit + 1)
+    open.delete(node)
+    cost.set(node, total)
+    if (total > limit && !problem)
+      problem = {
+        path,
+        message: `through "$ref", one value may be checked against more than ${limit} subschemas`,
+        hint: 'refer to each definition from fewer places, or write the alternatives out once',
+      }
+    return total
+  }
+  count(root, [])
+  return problem
 }
 
 /**
@@ -201,9 +341,21 @@ export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown)
  * parser's positions serve; asked only when there is something to report.
  */
 export function positionInJson(text: string, path: readonly (string | number)[], key = false): Position {
+  return jsonLocator(text)(path, key)
+}
+
+/**
+ * Positions in one JSON text, parsed once for every question: a schema with 800 problems parsed its text 800
+ * times (25 s).
+ */
+export function jsonLocator(text: string): (path: readonly (string | number)[], key?: boolean) => Position {
   const lineCounter = new LineCounter()
   const document = parseDocument(text, { lineCounter, uniqueKeys: false })
-  let node: unknown = document.contents
+  return (path, key = false) => locate(document.contents, lineCounter, path, key)
+}
+
+function locate(root: unknown, lineCounter: LineCounter, path: readonly (string | number)[], key: boolean): Position {
+  let node: unknown = root
   let offset = 0
   const at = (n: unknown): number | undefined => {
     const range = (n as { range?: [number, number, number] } | null)?.range
@@ -229,3 +381,76 @@ export function positionInJson(text: string, path: readonly (string | number)[],
   const { line, col } = lineCounter.linePos(offset)
   return { line, column: col }
 }
+
+/**
+ * Keys written twice in one object of a JSON text (already parsed, so well-formed): JSON.parse keeps the last
+ * silently, while a reviewer may read the first (`"pattern": "^[a-z]+$"` above a second `"pattern"`). One pass;
+ * the offsets of the second keys, at most `max` of them.
+ */
+export function duplicateJsonKeys(text: string, max = 20): { key: string; offset: number }[] {
+  const found: { key: string; offset: number }[] = []
+  // One entry per open object or array: the keys seen in an object, undefined for an array.
+  const stack: (Set<string> | undefined)[] = []
+  let expectKey = false
+  for (let i = 0; i < text.length && found.length < max; i++) {
+    const c = text[i]
+    if (c === '{') {
+      stack.push(new Set())
+      expectKey = true
+    } else if (c === '[') {
+      stack.push(undefined)
+      expectKey = false
+    } else if (c === '}' || c === ']') {
+      stack.pop()
+      expectKey = false
+    } else if (c === ',') expectKey = stack[stack.length - 1] !== undefined
+    else if (c === '"') {
+      const start = i
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++
+      const keys = stack[stack.length - 1]
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string
+        if (keys.has(key)) found.push({ key, offset: start })
+        keys.add(key)
+        expectKey = false
+      }
+    }
+  }
+  return found
+}
+
+/**
+ * How many errors one value can get from a schema with every error listed: the most, over the schema's
+ * objects, of its keywords, its required keys and what the alternatives (`anyOf`, `oneOf`, `allOf`, `not`,
+ * `if`/`then`/`else`, a `$ref`) it applies to the same value add. Errors of properties and items belong to
+ * other values. A value missing 1,000 required keys gets 1,000 errors; a list of 5,000 such values, 5 million.
+ */
+export function errorFanout(root: unknown): number {
+  const memo = new Map<object, number>()
+  const open = new Set<object>()
+  let most = 1
+  const sameValue = ['allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else']
+  const fan = (node: unknown): number => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return 0
+    const known = memo.get(node)
+    if (known !== undefined) return known
+    if (open.has(node)) return 0
+    open.add(node)
+    const s = node as Record<string, unknown>
+    let total = Object.keys(s).length + (Array.isArray(s.required) ? s.required.length : 0)
+    if (typeof s.$ref === 'string') total += fan(resolveLocalRef(root, s.$ref)?.target)
+    for (const keyword of sameValue) {
+      const sub = s[keyword]
+      if (Array.isArray(sub)) for (const v of sub) total += fan(v)
+      else total += fan(sub)
+    }
+    open.delete(node)
+    memo.set(node, total)
+    most = Math.max(most, total)
+    for (const [, sub] of subschemas(s)) fan(sub)
+    return total
+  }
+  fan(root)
+  return most
+}
+

@@ -6,26 +6,44 @@ import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'jso
 import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { kindSchemaProblems, linearRegExp, positionInJson, uniqueItemsLinear } from './kind-schema-limits.js'
-import type { DocumentPath, ParsedYaml } from '../yaml/read-yaml.js'
+import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems, linearRegExp, uniqueItemsLinear } from './kind-schema-limits.js'
+import { type DocumentPath, type ParsedYaml, positionInText } from '../yaml/read-yaml.js'
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
 type FormatsPlugin = (ajv: Ajv) => Ajv
 const formatsModule = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin }
 const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule
 
+/** Values of a spec times the errors one value can get from its kind schema, up to which every error is listed. */
+const FULL_CHECK_BUDGET = 2_000_000
+
+/** Objects, arrays and values in `value`, counted without recursion up to `stop`. */
+function valueCount(value: unknown, stop: number): number {
+  let count = 0
+  const stack: unknown[] = [value]
+  while (stack.length > 0 && count < stop) {
+    const v = stack.pop()
+    count++
+    if (v && typeof v === 'object') for (const child of Object.values(v)) stack.push(child)
+  }
+  return count
+}
+
+/** Problems of one kind schema listed one by one; the rest are counted. */
+const MAX_SCHEMA_PROBLEMS = 20
+
 /** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
 export const REF_KEYWORD = 'x-gantry-ref'
 
-function createAjv(options: { linear?: boolean } = {}): Ajv {
+function createAjv(options: { linear?: boolean; allErrors?: boolean } = {}): Ajv {
   // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
   // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
-  const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) })
+  const ajv = new Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) })
   addFormats(ajv)
-  if (options.linear) {
-    ajv.removeKeyword('uniqueItems')
-    ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear })
-  }
+  // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
+  // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
+  ajv.removeKeyword('uniqueItems')
+  ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear })
   return ajv
 }
 
@@ -42,9 +60,10 @@ const BUILT_IN: Record<BuiltInSchema, { $id: string }> = {
 export class SchemaRegistry {
   private readonly ajv = createAjv()
   private kindAjv: Ajv | undefined
+  /** The same kinds compiled to stop at the first error: for definitions too large to list every error of. */
+  private kindAjvFirst: Ajv | undefined
   private readonly builtIn = new Map<BuiltInSchema, ValidateFunction>()
-  private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction }>()
-  private refKeyword = false
+  private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction; first: ValidateFunction; cost: number }>()
 
   constructor() {
     // Registered under their $id now, compiled when first used: a command pays only for the formats it
@@ -67,27 +86,32 @@ export class SchemaRegistry {
   addKind(kind: string, schema: unknown): string | undefined {
     if (!schema || typeof schema !== 'object' || Array.isArray(schema))
       return 'a kind schema must be a JSON object'
-    // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
-    // the JSON Schema meta-schema: left until a kind needs it.
-    if (!this.kindAjv) this.kindAjv = createAjv({ linear: true })
-    const ajv = this.kindAjv
-    if (!this.refKeyword) {
-      ajv.addKeyword({
-        keyword: REF_KEYWORD,
-        schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-      })
-      this.refKeyword = true
-    }
+    const [ajv, first] = this.kindCompilers()
     try {
       // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
       const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
       const validate = ajv.compile(withoutId)
-      this.kinds.set(kind, { schema: withoutId, validate })
+      this.kinds.set(kind, { schema: withoutId, validate, first: first.compile(withoutId), cost: errorFanout(withoutId) })
       return undefined
     } catch (error) {
       return error instanceof Error ? error.message : String(error)
     }
+  }
+
+  private kindCompilers(): [Ajv, Ajv] {
+    if (!this.kindAjv || !this.kindAjvFirst) {
+      // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
+      // the JSON Schema meta-schema: left until a kind needs it.
+      this.kindAjv = createAjv({ linear: true })
+      this.kindAjvFirst = createAjv({ linear: true, allErrors: false })
+      for (const ajv of [this.kindAjv, this.kindAjvFirst])
+        ajv.addKeyword({
+          keyword: REF_KEYWORD,
+          schemaType: 'string',
+          metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+        })
+    }
+    return [this.kindAjv, this.kindAjvFirst]
   }
 
   /**
@@ -95,18 +119,33 @@ export class SchemaRegistry {
    * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
    */
   loadKind(file: string, text: string, kind: string, schema: unknown): Diagnostic[] {
-    if (!this.kindAjv) this.kindAjv = createAjv({ linear: true })
-    const formats = this.kindAjv.formats
+    const duplicates = duplicateJsonKeys(text)
+    if (duplicates.length > 0) {
+      return duplicates.map(({ key, offset }) => ({
+        severity: 'error' as const,
+        code: 'duplicate-key' as const,
+        file,
+        ...positionInText(text, offset),
+        message: `the key "${printable(key.slice(0, 200))}" appears twice in this object; JSON readers keep only the last`,
+        hint: 'keep one of the keys',
+      }))
+    }
+    const formats = this.kindCompilers()[0].formats
     const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name))
     if (problems.length > 0) {
-      return problems.map((problem) => ({
+      // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
+      const locate = jsonLocator(text)
+      const shown: Diagnostic[] = problems.slice(0, MAX_SCHEMA_PROBLEMS).map((problem) => ({
         severity: 'error' as const,
         code: 'unsafe-schema' as const,
         file,
-        ...positionInJson(text, problem.path, problem.key),
+        ...locate(problem.path, problem.key),
         message: `${printable(file)}: ${printable(problem.message)}`,
         hint: problem.hint,
       }))
+      if (problems.length > MAX_SCHEMA_PROBLEMS)
+        shown.push({ severity: 'error', code: 'unsafe-schema', file, line: 1, column: 1, message: `${printable(file)} has ${problems.length - MAX_SCHEMA_PROBLEMS} more problems of the same kinds than the ${MAX_SCHEMA_PROBLEMS} listed`, hint: 'fix the first ones; the rest are often the same' })
+      return shown
     }
     const problem = this.addKind(kind, schema)
     if (!problem) return []
@@ -135,8 +174,18 @@ export class SchemaRegistry {
   validateSpec(kind: string, parsed: ParsedYaml, spec: unknown): Diagnostic[] {
     const entry = this.kinds.get(kind)
     if (!entry) return []
-    if (entry.validate(spec)) return []
-    return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec'])
+    if (entry.first(spec)) return []
+    // Every error of a large value against a schema of many checks is their product: 5,000 list entries each
+    // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
+    const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost))
+    if (valueCount(spec, budget + 1) <= budget) {
+      entry.validate(spec)
+      return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec'])
+    }
+    return toDiagnostics(entry.first.errors ?? [], parsed, ['spec']).map((d) => ({
+      ...d,
+      message: `${d.message} (the first problem found: the definition is too large to list every problem against kind ${kind}; fix it and validate again)`,
+    }))
   }
 
   /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
@@ -201,12 +250,15 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
         break
       }
       case 'enum': {
+        // The schema's list, once per failing value: written whole, 1,000 long values times 50,000 failing
+        // list entries ran out of memory. A few values, each cut short, say what is meant.
         const allowed = (error.params as { allowedValues: unknown[] }).allowedValues
-        message = `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
+        const shown = allowed.slice(0, MAX_LISTED).map((v) => clipped(JSON.stringify(v) ?? String(v), 60))
+        message = `${where} must be one of ${shown.join(', ')}${allowed.length > MAX_LISTED ? ` and ${allowed.length - MAX_LISTED} more` : ''}`
         break
       }
       case 'pattern':
-        message = `${where} does not match ${String((error.params as { pattern: string }).pattern)}`
+        message = `${where} does not match ${clipped(String((error.params as { pattern: string }).pattern), 200)}`
         break
       case 'propertyNames': {
         continue
@@ -227,6 +279,13 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
     })
   }
   return out
+}
+
+/** Values of an enum named in one message. */
+const MAX_LISTED = 10
+
+function clipped(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
 }
 
 function article(type: string): string {
