@@ -14,7 +14,9 @@ import {
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
+import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
+import { fastYamlValue } from './fast-yaml.js'
 
 export interface YamlLimits {
   /** Files larger than this are refused before parsing. */
@@ -212,6 +214,45 @@ export function readYaml(
     })
   }
 
+  if (reader !== 'positional') {
+    const fast = fastYamlValue(text, limits)
+    if (fast) {
+      if (reader === 'cross-check') crossCheck(file, text, limits, fast.value)
+      return { parsed: new ParsedYaml(file, fast.value, text), diagnostics: [] }
+    }
+  }
+  return readPositional(file, text, limits)
+}
+
+/**
+ * How readYaml reads a file that passed the checks on its text: `fast` (the default) tries the fast read and
+ * falls back to the positional one; `positional` always builds the node tree; `cross-check` also reads every
+ * file the fast read accepts the positional way, and throws when the two disagree (for tests).
+ */
+export type YamlReader = 'fast' | 'positional' | 'cross-check'
+let reader: YamlReader = 'fast'
+
+/** Sets how files are read; returns the previous setting. */
+export function setYamlReader(mode: YamlReader): YamlReader {
+  const previous = reader
+  reader = mode
+  return previous
+}
+
+function crossCheck(file: string, text: string, limits: YamlLimits, value: unknown): void {
+  const full = readPositional(file, text, limits)
+  if (full.diagnostics.length > 0 || !isDeepStrictEqual(full.parsed?.value, value)) {
+    throw new Error(
+      `the fast YAML read accepted ${file}, the positional read ${full.diagnostics.length > 0 ? `reports ${JSON.stringify(full.diagnostics)}` : `reads another value: ${JSON.stringify(full.parsed?.value)} vs ${JSON.stringify(value)}`}\n${text}`,
+    )
+  }
+}
+
+/** The full read: the node tree with positions, every problem reported where it is. */
+function readPositional(file: string, text: string, limits: YamlLimits): ReadYamlResult {
+  const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): ReadYamlResult => ({
+    diagnostics: [{ severity: 'error', file, ...d }],
+  })
   const { documents: list, lineCounter } = parseDocuments(text)
   const at = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset)
