@@ -33,9 +33,24 @@ export interface SchemaProblem {
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
   const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+  // A match costs microseconds in RE2JS, and a repository tests the same names (references, labels) many
+  // times: short strings keep their answer, in a map emptied when it fills up.
+  const answers = new Map<string, boolean>()
+  const test = (s: string): boolean => {
+    if (s.length > MEMO_MAX_LENGTH) return compiled.test(s)
+    let answer = answers.get(s)
+    if (answer === undefined) {
+      answer = compiled.test(s)
+      if (answers.size >= MEMO_MAX_ENTRIES) answers.clear()
+      answers.set(s, answer)
+    }
+    return answer
+  }
   // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-  return { test: (s: string) => compiled.test(s), toString: () => `/${pattern}/u` }
+  return { test, toString: () => `/${pattern}/u` }
 }
+const MEMO_MAX_LENGTH = 256
+const MEMO_MAX_ENTRIES = 20_000
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp'
 
@@ -176,11 +191,17 @@ export function kindSchemaProblems(
 export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown): boolean {
   const self = uniqueItemsLinear as typeof uniqueItemsLinear & { errors?: object[] | null }
   self.errors = null
-  if (schema !== true || !Array.isArray(data)) return true
-  const seen = new Map<string, number>()
+  if (schema !== true || !Array.isArray(data) || data.length < 2) return true
+  // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
+  // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
+  const seen = new Map<unknown, number>()
+  const seenJson = new Map<string, number>()
   for (let j = 0; j < data.length; j++) {
-    const key = canonicalCompact(data[j])
-    const i = seen.get(key)
+    const item: unknown = data[j]
+    const composite = item !== null && typeof item === 'object'
+    const key = composite ? canonicalCompact(item) : item
+    const map = (composite ? seenJson : seen) as Map<unknown, number>
+    const i = map.get(key)
     if (i !== undefined) {
       self.errors = [
         {
@@ -191,7 +212,7 @@ export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown)
       ]
       return false
     }
-    seen.set(key, j)
+    map.set(key, j)
   }
   return true
 }
