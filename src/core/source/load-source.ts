@@ -207,7 +207,7 @@ function loadDefinitions(
       continue
     }
     const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) =>
-      reference(parsed, found.path, itemId(found.kind, found.name)),
+      new LazyReference(parsed, found.path, itemId(found.kind, found.name)),
     )
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
@@ -281,17 +281,21 @@ function loadPackages(
 
 /**
  * A reference whose position is found when first asked for: only a reference that is reported needs one,
- * and finding it means walking the file's node tree.
+ * and finding it means walking the file's node tree. A class, so that the thousands of references of a
+ * repository share one shape and one getter.
  */
-function reference(parsed: ParsedYaml, path: (string | number)[], target: ItemId): DefinitionReference {
-  let position: Position | undefined
-  return {
-    path,
-    target,
-    get position(): Position {
-      position ??= parsed.positionOf(path)
-      return position
-    },
+class LazyReference implements DefinitionReference {
+  private found: Position | undefined
+
+  constructor(
+    private readonly parsed: ParsedYaml,
+    readonly path: (string | number)[],
+    readonly target: ItemId,
+  ) {}
+
+  get position(): Position {
+    this.found ??= this.parsed.positionOf(this.path)
+    return this.found
   }
 }
 
