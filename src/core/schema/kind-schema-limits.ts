@@ -32,9 +32,20 @@ export interface SchemaProblem {
  * by `kindSchemaProblems` before compiling.
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
+  const test = linearTest(pattern)
+  // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
+  return { test, toString: () => `/${pattern}/u` }
+}
+
+/**
+ * The test of a pattern, compiled once per process: kindSchemaProblems compiles every pattern to see that RE2
+ * takes it, and ajv compiles it again. A match costs microseconds in RE2JS, and a repository tests the same
+ * names (references, labels) many times: short strings keep their answer, in a map emptied when it fills up.
+ */
+function linearTest(pattern: string): (s: string) => boolean {
+  const known = compiledPatterns.get(pattern)
+  if (known) return known
   const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
-  // A match costs microseconds in RE2JS, and a repository tests the same names (references, labels) many
-  // times: short strings keep their answer, in a map emptied when it fills up.
   const answers = new Map<string, boolean>()
   const test = (s: string): boolean => {
     if (s.length > MEMO_MAX_LENGTH) return compiled.test(s)
@@ -46,9 +57,13 @@ export function linearRegExp(pattern: string): { test: (s: string) => boolean; t
     }
     return answer
   }
-  // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-  return { test, toString: () => `/${pattern}/u` }
+  if (compiledPatterns.size >= MAX_PATTERNS) compiledPatterns.clear()
+  compiledPatterns.set(pattern, test)
+  return test
 }
+
+const compiledPatterns = new Map<string, (s: string) => boolean>()
+const MAX_PATTERNS = 1000
 const MEMO_MAX_LENGTH = 256
 const MEMO_MAX_ENTRIES = 20_000
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
