@@ -47,14 +47,26 @@ export type DocumentPath = readonly (string | number)[]
  */
 export class ParsedYaml {
   private tree: { document: Document; lineCounter: LineCounter } | undefined
-  /** Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays O(1). */
-  private readonly keyIndex = new WeakMap<object, Map<string, Pair>>()
+  /**
+   * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
+   * O(1). Made with the tree: thousands of files that are never asked a position need none.
+   */
+  private keyIndex: WeakMap<object, Map<string, Pair>> | undefined
 
+  /**
+   * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
+   * collector does not copy, and decode them again only when asked a position).
+   */
   constructor(
     readonly file: string,
     readonly value: unknown,
-    readonly text: string,
+    private readonly source: string | Uint8Array,
   ) {}
+
+  /** The text the value was read from (without a byte order mark). */
+  get text(): string {
+    return typeof this.source === 'string' ? this.source : decodedText(this.source)
+  }
 
   /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
   positionOf(path: DocumentPath, options: { key?: boolean } = {}): Position {
@@ -99,6 +111,7 @@ export class ParsedYaml {
   }
 
   private pairs(map: YAMLMap): Map<string, Pair> {
+    this.keyIndex ??= new WeakMap()
     let index = this.keyIndex.get(map)
     if (!index) {
       index = new Map()
@@ -183,8 +196,7 @@ export function readYaml(
       hint: 'save the file as UTF-8',
     })
   }
-  let text = decoded
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  const text = withoutBom(decoded)
   if (text.trim() === '') {
     return fail({
       code: 'schema',
@@ -218,7 +230,9 @@ export function readYaml(
     const fast = fastYamlValue(text, limits)
     if (fast) {
       if (reader === 'cross-check') crossCheck(file, text, limits, fast.value)
-      return { parsed: new ParsedYaml(file, fast.value, text), diagnostics: [] }
+      // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
+      const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text
+      return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
@@ -542,6 +556,15 @@ export function positionInText(text: string, offset: number): Position {
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+
+/** The text readYaml read from bytes it accepted: decoded and stripped the same way. */
+function decodedText(bytes: Uint8Array): string {
+  const decoded = decodeUtf8(bytes)
+  if (typeof decoded === 'number') throw new Error('decodedText: bytes that readYaml refused')
+  return withoutBom(decoded)
+}
 
 /**
  * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
