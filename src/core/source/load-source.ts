@@ -167,6 +167,7 @@ function loadDefinitions(
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
+  const targets = new Map<string, ItemId>()
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -206,9 +207,14 @@ function loadDefinitions(
       append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) =>
-      new LazyReference(parsed, found.path, itemId(found.kind, found.name)),
-    )
+    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
+      // One string per item referred to, however many refer to it: a repository holds five references or
+      // more per definition.
+      const written = itemId(found.kind, found.name)
+      let target = targets.get(written)
+      if (target === undefined) targets.set(written, (target = written))
+      return new LazyReference(parsed, found.path, target)
+    })
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
