@@ -168,6 +168,7 @@ function loadDefinitions(
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
   const targets = new Map<string, ItemId>()
+  const sharedPaths = new Map<string, (string | number)[]>()
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -213,7 +214,11 @@ function loadDefinitions(
       const written = itemId(found.kind, found.name)
       let target = targets.get(written)
       if (target === undefined) targets.set(written, (target = written))
-      return new LazyReference(parsed, found.path, target)
+      // Paths repeat too (every task has spec.agent): one frozen array per path.
+      const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('')
+      let path = sharedPaths.get(key)
+      if (path === undefined) sharedPaths.set(key, (path = Object.freeze(found.path) as (string | number)[]))
+      return new LazyReference(parsed, path, target)
     })
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
