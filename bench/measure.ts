@@ -90,6 +90,8 @@ export interface Summary {
   medianCpuMs: number
   /** Peak RSS over the runs. */
   rssKb: number
+  /** The median of the runs' peak RSS. */
+  medianRssKb: number
 }
 
 export function summarize(runs: readonly Run[]): Summary {
@@ -100,6 +102,7 @@ export function summarize(runs: readonly Run[]): Summary {
     bestCpuMs: best(runs.map((r) => r.cpuMs)),
     medianCpuMs: median(runs.map((r) => r.cpuMs)),
     rssKb: Math.max(...runs.map((r) => r.rssKb)),
+    medianRssKb: median(runs.map((r) => r.rssKb)),
   }
 }
 
@@ -119,3 +122,25 @@ export const megabytes = (kb: number): string =>
   Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : 'n/a'
 export const ratio = (a: number, b: number): string =>
   Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a'
+
+/**
+ * One row of the goals table `npm run bench` ends with: a measure of the project's performance goals, what
+ * this run measured, and whether that meets the goal. Every benchmark module returns its rows in this shape
+ * (bench/build-bench.ts included: see run.ts).
+ */
+export interface GoalRow {
+  /**
+   * Which goal of the table this row is, when it is one: validate-10k, validate-50k-cpu, validate-50k-memory,
+   * validate-env, rebuild-unchanged, build-10-changed, status, tags, apply-scaling, progress. The goals table
+   * lists each of these, as NOT MEASURED when no benchmark returned its row.
+   */
+  id?: string
+  /** The measure, as the goal names it: "validate 10k definitions vs js-yaml read+parse, cpu". */
+  measure: string
+  /** What this run measured, with the figures behind it: "1.92x (1.01 s vs 0.53 s, median of 3 paired runs)". */
+  figures: string
+  /** The goal: "<= 2x". Empty for a row reported without a goal. */
+  goal: string
+  /** Whether the figures meet the goal; undefined for a row without a goal, or one this run did not measure. */
+  met: boolean | undefined
+}

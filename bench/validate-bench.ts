@@ -1,7 +1,10 @@
 /**
- * Whole-repository validation against its floors: `gantry validate --format json` on a generated repository
- * vs. bare scripts that only read and YAML-parse the same files, one with the `yaml` package Gantry uses, one
- * with js-yaml (the fastest well-kept YAML parser on npm), each its own process, alternated in every round.
+ * Whole-repository validation against its floors, at growing sizes: `gantry validate --format json` on a
+ * generated repository vs. bare scripts that only read and YAML-parse the same files, one with the `yaml`
+ * package (bench/floor-parse.mjs), one with js-yaml, the fastest well-kept YAML parser on npm
+ * (bench/floor-parse-js-yaml.mjs). Each is its own process; the three alternate in every round, so that a
+ * round's ratios compare runs made under the same load. CPU time (user + system, git children included) and
+ * peak RSS come from /usr/bin/time where it exists.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,26 +13,42 @@ import { type Run, type Summary, expectExit, median, runNode, summarize } from '
 import { CLI, DATA_DIR, FLOOR_PARSE, FLOOR_PARSE_JS_YAML, generatorKey } from './paths.js'
 
 export interface ValidateBenchOptions {
-  repository: GenerateOptions
+  /** One row per size: definitions, with 1 package per 25 definitions and 5 references per definition. */
+  sizes: number[]
   runs: number
   log: (line: string) => void
 }
 
-export interface ValidateBenchResult {
+/** The repository of a row: the shape of the issue's 10k / 400 / 50k, scaled. */
+export function repositoryFor(definitions: number): Required<GenerateOptions> {
+  return {
+    definitions,
+    packages: Math.max(1, Math.round(definitions / 25)),
+    references: definitions * 5,
+    seed: 1,
+    namespace: '',
+  }
+}
+
+export interface ValidateRow {
   repository: GenerateOptions & { files: number; bytes: number; references: number }
   gantry: Summary
-  floor: Summary
+  /** The `yaml` package floor. */
+  floorYaml: Summary
   /** The js-yaml floor. */
   floorJsYaml: Summary
-  /** Best gantry wall time over best floor wall time. */
-  ratio: number
-  cpuRatio: number
   /** Median over the rounds of gantry's CPU time over the js-yaml floor's in the same round. */
   cpuRatioJsYaml: number
   /** Median over the rounds of gantry's CPU time over the `yaml` floor's in the same round. */
   cpuRatioYaml: number
-  /** Peak RSS of gantry over that of the js-yaml floor. */
+  /** Median over the rounds of gantry's peak RSS over the js-yaml floor's in the same round. */
   memoryRatioJsYaml: number
+}
+
+export interface ValidateBenchResult {
+  rows: ValidateRow[]
+  /** Gantry's median CPU time per definition at the largest size over that at the smallest. */
+  cpuPerDefinitionGrowth: number
 }
 
 /** Generates (or reuses) the repository for `options`, committed in git. */
@@ -65,9 +84,8 @@ export function prepareRepository(
   return { dir, files, bytes, references }
 }
 
-export function runValidateBench(options: ValidateBenchOptions): ValidateBenchResult {
-  const { log } = options
-  const repository = prepareRepository(options.repository, log)
+function measureSize(options: Required<GenerateOptions>, runs: number, log: (line: string) => void): ValidateRow {
+  const repository = prepareRepository(options, log)
   const gantry = (): Run => {
     const run = runNode(CLI, ['validate', '--repo', repository.dir, '--format', 'json'])
     expectExit(run, 0, 'gantry validate')
@@ -79,47 +97,47 @@ export function runValidateBench(options: ValidateBenchOptions): ValidateBenchRe
     }
     return run
   }
-  const floor = (script = FLOOR_PARSE): Run => {
+  const floor = (script: string): Run => {
     const run = runNode(script, [repository.dir])
     expectExit(run, 0, script)
     const { files } = JSON.parse(run.stdout) as { files: number }
     if (files < repository.files - 3)
-      throw new Error(`floor-parse read ${files} files, expected about ${repository.files}`)
+      throw new Error(`${script} read ${files} files, expected about ${repository.files}`)
     return run
   }
-  // One untimed run of each warms the page cache and the compile caches alike.
+  // One untimed run of each warms the page cache.
   gantry()
-  floor()
+  floor(FLOOR_PARSE)
   floor(FLOOR_PARSE_JS_YAML)
-  const gantryRuns: Run[] = []
-  const floorRuns: Run[] = []
-  const fastRuns: Run[] = []
-  for (let i = 0; i < options.runs; i++) {
-    gantryRuns.push(gantry())
-    floorRuns.push(floor())
-    fastRuns.push(floor(FLOOR_PARSE_JS_YAML))
+  const g: Run[] = []
+  const y: Run[] = []
+  const j: Run[] = []
+  for (let i = 0; i < runs; i++) {
+    g.push(gantry())
+    y.push(floor(FLOOR_PARSE))
+    j.push(floor(FLOOR_PARSE_JS_YAML))
     log(
-      `  run ${i + 1}/${options.runs}: gantry ${Math.round(gantryRuns[i]!.cpuMs)} ms cpu, yaml floor ${Math.round(floorRuns[i]!.cpuMs)} ms, js-yaml floor ${Math.round(fastRuns[i]!.cpuMs)} ms`,
+      `  ${options.definitions} definitions, round ${i + 1}/${runs}: gantry ${Math.round(g[i]!.cpuMs)} ms cpu ${Math.round(g[i]!.rssKb / 1024)} MB, ` +
+        `yaml floor ${Math.round(y[i]!.cpuMs)} ms ${Math.round(y[i]!.rssKb / 1024)} MB, js-yaml floor ${Math.round(j[i]!.cpuMs)} ms ${Math.round(j[i]!.rssKb / 1024)} MB`,
     )
   }
-  const g = summarize(gantryRuns)
-  const f = summarize(floorRuns)
-  const fast = summarize(fastRuns)
-  const paired = (floors: Run[]) => median(gantryRuns.map((run, i) => run.cpuMs / floors[i]!.cpuMs))
+  const paired = (floors: Run[], of: (r: Run) => number) => median(g.map((run, i) => of(run) / of(floors[i]!)))
   return {
-    repository: {
-      ...options.repository,
-      files: repository.files,
-      bytes: repository.bytes,
-      references: repository.references,
-    },
-    gantry: g,
-    floor: f,
-    floorJsYaml: fast,
-    ratio: g.bestWallMs / f.bestWallMs,
-    cpuRatio: g.bestCpuMs / f.bestCpuMs,
-    cpuRatioJsYaml: paired(fastRuns),
-    cpuRatioYaml: paired(floorRuns),
-    memoryRatioJsYaml: g.rssKb / fast.rssKb,
+    repository: { ...options, files: repository.files, bytes: repository.bytes, references: repository.references },
+    gantry: summarize(g),
+    floorYaml: summarize(y),
+    floorJsYaml: summarize(j),
+    cpuRatioJsYaml: paired(j, (r) => r.cpuMs),
+    cpuRatioYaml: paired(y, (r) => r.cpuMs),
+    memoryRatioJsYaml: paired(j, (r) => r.rssKb),
+  }
+}
+
+export function runValidateBench(options: ValidateBenchOptions): ValidateBenchResult {
+  const rows = [...options.sizes].sort((a, b) => a - b).map((size) => measureSize(repositoryFor(size), options.runs, options.log))
+  const perDefinition = (row: ValidateRow) => row.gantry.medianCpuMs / row.repository.definitions
+  return {
+    rows,
+    cpuPerDefinitionGrowth: rows.length > 1 ? perDefinition(rows[rows.length - 1]!) / perDefinition(rows[0]!) : 1,
   }
 }

@@ -8,3 +8,9 @@ for (const [key, value] of Object.entries({
 })) {
   process.env[key] ??= value
 }
+
+// Every file a test reads as YAML is read both ways when the fast read accepts it, and the test fails if the
+// two disagree. GANTRY_TEST_YAML=positional runs the tests on the positional read alone, =fast on the
+// default path alone.
+import { type YamlReader, setYamlReader } from '../src/core/yaml/read-yaml.js'
+setYamlReader((process.env.GANTRY_TEST_YAML as YamlReader | undefined) ?? 'cross-check')

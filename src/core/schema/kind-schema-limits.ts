@@ -94,19 +94,40 @@ export interface SchemaProblem {
  * by `kindSchemaProblems` before compiling.
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
-  // ajv asks for every use of a pattern, before it looks for one it has: compiled once per text here (4,000
-  // uses of one pattern cost 5 s). The cache is emptied when full, so it stays small whatever a schema holds.
-  let compiled = compiledPatterns.get(pattern)
-  if (!compiled) {
-    if (compiledPatterns.size >= 2_000) compiledPatterns.clear()
-    compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
-    compiledPatterns.set(pattern, compiled)
-  }
-  const engine = compiled
+  const test = linearTest(pattern)
   // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-  return { test: (s: string) => engine.test(s), toString: () => `/${pattern}/u` }
+  return { test, toString: () => `/${pattern}/u` }
 }
-const compiledPatterns = new Map<string, RE2JS>()
+
+/**
+ * The test of a pattern, compiled once per process: kindSchemaProblems compiles every pattern to see that RE2
+ * takes it, and ajv compiles it again. A match costs microseconds in RE2JS, and a repository tests the same
+ * names (references, labels) many times: short strings keep their answer, in a map emptied when it fills up.
+ */
+function linearTest(pattern: string): (s: string) => boolean {
+  const known = compiledPatterns.get(pattern)
+  if (known) return known
+  const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+  const answers = new Map<string, boolean>()
+  const test = (s: string): boolean => {
+    if (s.length > MEMO_MAX_LENGTH) return compiled.test(s)
+    let answer = answers.get(s)
+    if (answer === undefined) {
+      answer = compiled.test(s)
+      if (answers.size >= MEMO_MAX_ENTRIES) answers.clear()
+      answers.set(s, answer)
+    }
+    return answer
+  }
+  if (compiledPatterns.size >= MAX_PATTERNS) compiledPatterns.clear()
+  compiledPatterns.set(pattern, test)
+  return test
+}
+
+const compiledPatterns = new Map<string, (s: string) => boolean>()
+const MAX_PATTERNS = 1000
+const MEMO_MAX_LENGTH = 256
+const MEMO_MAX_ENTRIES = 20_000
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp'
 
@@ -316,11 +337,17 @@ function refExpansion(root: unknown): SchemaProblem | undefined {
 export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown): boolean {
   const self = uniqueItemsLinear as typeof uniqueItemsLinear & { errors?: object[] | null }
   self.errors = null
-  if (schema !== true || !Array.isArray(data)) return true
-  const seen = new Map<string, number>()
+  if (schema !== true || !Array.isArray(data) || data.length < 2) return true
+  // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
+  // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
+  const seen = new Map<unknown, number>()
+  const seenJson = new Map<string, number>()
   for (let j = 0; j < data.length; j++) {
-    const key = canonicalCompact(data[j])
-    const i = seen.get(key)
+    const item: unknown = data[j]
+    const composite = item !== null && typeof item === 'object'
+    const key = composite ? canonicalCompact(item) : item
+    const map = (composite ? seenJson : seen) as Map<unknown, number>
+    const i = map.get(key)
     if (i !== undefined) {
       self.errors = [
         {
@@ -331,7 +358,7 @@ export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown)
       ]
       return false
     }
-    seen.set(key, j)
+    map.set(key, j)
   }
   return true
 }

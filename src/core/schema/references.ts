@@ -22,6 +22,8 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
   const refers = referringNodes(root)
   // One path, extended and shortened as the walk goes: copied only for a reference found.
   const path: (string | number)[] = ['spec']
+  // Only combinators (allOf, anyOf, oneOf) visit a value twice: a reference is found twice only through one.
+  let combined = false
   const visit = (schema: unknown, value: unknown, depth: number): void => {
     if (!schema || typeof schema !== 'object' || depth > 64) return
     const node = resolveLocalRef(root, schema as Schema)
@@ -34,7 +36,11 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
     }
     for (const combinator of COMBINATORS) {
       const list = node[combinator]
-      if (Array.isArray(list)) for (const sub of list) visit(sub, value, depth + 1)
+      if (Array.isArray(list)) {
+        const before = found.length
+        for (const sub of list) visit(sub, value, depth + 1)
+        if (found.length > before) combined = true
+      }
     }
     if (value && typeof value === 'object' && !Array.isArray(value)) {
       const properties = (node.properties ?? {}) as Schema
@@ -59,7 +65,7 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
     }
   }
   visit(root, spec, 0)
-  return found.length > 1 ? dedupe(found) : found
+  return combined && found.length > 1 ? dedupe(found) : found
 }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const

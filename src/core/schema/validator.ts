@@ -188,6 +188,12 @@ export class SchemaRegistry {
     }))
   }
 
+  /** Whether `spec` satisfies its kind's schema (true for an unknown kind), without building any finding. */
+  isValidSpec(kind: string, spec: unknown): boolean {
+    const entry = this.kinds.get(kind)
+    return !entry || entry.validate(spec) === true
+  }
+
   /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
   isValid(which: BuiltInSchema, value: unknown): boolean {
     return this.builtInValidator(which)(value) === true

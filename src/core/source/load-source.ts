@@ -167,6 +167,8 @@ function loadDefinitions(
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
+  const targets = new Map<string, ItemId>()
+  const sharedPaths = new Map<string, (string | number)[]>()
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -206,9 +208,18 @@ function loadDefinitions(
       append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) =>
-      reference(parsed, found.path, itemId(found.kind, found.name)),
-    )
+    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
+      // One string per item referred to, however many refer to it: a repository holds five references or
+      // more per definition.
+      const written = itemId(found.kind, found.name)
+      let target = targets.get(written)
+      if (target === undefined) targets.set(written, (target = written))
+      // Paths repeat too (every task has spec.agent): one frozen array per path.
+      const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('')
+      let path = sharedPaths.get(key)
+      if (path === undefined) sharedPaths.set(key, (path = Object.freeze(found.path) as (string | number)[]))
+      return new LazyReference(parsed, path, target)
+    })
     definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -281,17 +292,21 @@ function loadPackages(
 
 /**
  * A reference whose position is found when first asked for: only a reference that is reported needs one,
- * and finding it means walking the file's node tree.
+ * and finding it means walking the file's node tree. A class, so that the thousands of references of a
+ * repository share one shape and one getter.
  */
-function reference(parsed: ParsedYaml, path: (string | number)[], target: ItemId): DefinitionReference {
-  let position: Position | undefined
-  return {
-    path,
-    target,
-    get position(): Position {
-      position ??= parsed.positionOf(path)
-      return position
-    },
+class LazyReference implements DefinitionReference {
+  private found: Position | undefined
+
+  constructor(
+    private readonly parsed: ParsedYaml,
+    readonly path: (string | number)[],
+    readonly target: ItemId,
+  ) {}
+
+  get position(): Position {
+    this.found ??= this.parsed.positionOf(this.path)
+    return this.found
   }
 }
 

@@ -14,7 +14,9 @@ import {
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
+import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
+import { fastYamlValue } from './fast-yaml.js'
 
 export interface YamlLimits {
   /** Files larger than this are refused before parsing. */
@@ -45,14 +47,26 @@ export type DocumentPath = readonly (string | number)[]
  */
 export class ParsedYaml {
   private tree: { document: Document; lineCounter: LineCounter } | undefined
-  /** Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays O(1). */
-  private readonly keyIndex = new WeakMap<object, Map<string, Pair>>()
+  /**
+   * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
+   * O(1). Made with the tree: thousands of files that are never asked a position need none.
+   */
+  private keyIndex: WeakMap<object, Map<string, Pair>> | undefined
 
+  /**
+   * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
+   * collector does not copy, and decode them again only when asked a position).
+   */
   constructor(
     readonly file: string,
     readonly value: unknown,
-    readonly text: string,
+    private readonly source: string | Uint8Array,
   ) {}
+
+  /** The text the value was read from (without a byte order mark). */
+  get text(): string {
+    return typeof this.source === 'string' ? this.source : decodedText(this.source)
+  }
 
   /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
   positionOf(path: DocumentPath, options: { key?: boolean } = {}): Position {
@@ -97,6 +111,7 @@ export class ParsedYaml {
   }
 
   private pairs(map: YAMLMap): Map<string, Pair> {
+    this.keyIndex ??= new WeakMap()
     let index = this.keyIndex.get(map)
     if (!index) {
       index = new Map()
@@ -181,8 +196,7 @@ export function readYaml(
       hint: 'save the file as UTF-8',
     })
   }
-  let text = decoded
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  const text = withoutBom(decoded)
   if (text.trim() === '') {
     return fail({
       code: 'schema',
@@ -212,6 +226,47 @@ export function readYaml(
     })
   }
 
+  if (reader !== 'positional') {
+    const fast = fastYamlValue(text, limits)
+    if (fast) {
+      if (reader === 'cross-check') crossCheck(file, text, limits, fast.value)
+      // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
+      const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text
+      return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] }
+    }
+  }
+  return readPositional(file, text, limits)
+}
+
+/**
+ * How readYaml reads a file that passed the checks on its text: `fast` (the default) tries the fast read and
+ * falls back to the positional one; `positional` always builds the node tree; `cross-check` also reads every
+ * file the fast read accepts the positional way, and throws when the two disagree (for tests).
+ */
+export type YamlReader = 'fast' | 'positional' | 'cross-check'
+let reader: YamlReader = 'fast'
+
+/** Sets how files are read; returns the previous setting. */
+export function setYamlReader(mode: YamlReader): YamlReader {
+  const previous = reader
+  reader = mode
+  return previous
+}
+
+function crossCheck(file: string, text: string, limits: YamlLimits, value: unknown): void {
+  const full = readPositional(file, text, limits)
+  if (full.diagnostics.length > 0 || !isDeepStrictEqual(full.parsed?.value, value)) {
+    throw new Error(
+      `the fast YAML read accepted ${file}, the positional read ${full.diagnostics.length > 0 ? `reports ${JSON.stringify(full.diagnostics)}` : `reads another value: ${JSON.stringify(full.parsed?.value)} vs ${JSON.stringify(value)}`}\n${text}`,
+    )
+  }
+}
+
+/** The full read: the node tree with positions, every problem reported where it is. */
+function readPositional(file: string, text: string, limits: YamlLimits): ReadYamlResult {
+  const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): ReadYamlResult => ({
+    diagnostics: [{ severity: 'error', file, ...d }],
+  })
   const { documents: list, lineCounter } = parseDocuments(text)
   const at = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset)
@@ -501,6 +556,15 @@ export function positionInText(text: string, offset: number): Position {
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text)
+
+/** The text readYaml read from bytes it accepted: decoded and stripped the same way. */
+function decodedText(bytes: Uint8Array): string {
+  const decoded = decodeUtf8(bytes)
+  if (typeof decoded === 'number') throw new Error('decodedText: bytes that readYaml refused')
+  return withoutBom(decoded)
+}
 
 /**
  * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
