@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import {
   type SerializedBundle,
   type Bundle,
+  type BundleContent,
   bundleContent,
   bundleFileName,
   deltaBetween,
@@ -25,17 +26,11 @@ export function previousRelease(released: readonly ReleasedVersion[], pkg: strin
     .sort((a, b) => compareVersions(b.version, a.version))[0]
 }
 
-/**
- * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
- * its delta to the previous release (rebuilt from that release's commit).
- */
-export async function assembleBundle(
+/** What a package holds as a bundle, from `repository` (a working tree or a commit), without version or delta. */
+export function packageBundleContent(
   repository: OpenRepository,
   pkgName: string,
-  version: string,
-  debug: boolean,
-  previousCache = new Map<string, Record<string, { digest: string }>>(),
-): Promise<{ bundle?: SerializedBundle; diagnostics: Diagnostic[] }> {
+): { content?: BundleContent; diagnostics: Diagnostic[] } {
   const pkg = repository.model.packages.get(pkgName)
   if (!pkg) return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] }
   const contents = packageContents(repository.model, pkg)
@@ -46,25 +41,53 @@ export async function assembleBundle(
       ],
     }
   }
-  const content = bundleContent(pkg.manifest, contents)
-  const previous = previousRelease(repository.released, pkgName, version)
-  let previousItems: Record<string, { digest: string }> | undefined
-  if (previous) {
-    const key = `${previous.commit}:${pkgName}`
-    previousItems = previousCache.get(key)
-    if (!previousItems) {
-      // Each earlier commit is opened once per build: the items of every package there are kept (digests
-      // only), for the other packages released at the same commit.
-      const then = await openRepository(repository.dir, { commit: previous.commit })
-      const contentsCache = new Map<string, PackageContents>()
-      for (const thenPkg of then.model.packages.values()) {
-        const items = bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items
-        previousCache.set(`${previous.commit}:${thenPkg.name}`, items)
-      }
-      previousItems = previousCache.get(key) ?? {}
-      previousCache.set(key, previousItems)
+  return { content: bundleContent(pkg.manifest, contents), diagnostics: [] }
+}
+
+/** The items (digests only) of released versions, keyed `<commit>:<package>`, for the deltas of new bundles. */
+export type PreviousItems = Map<string, Record<string, { digest: string }>>
+
+/**
+ * Reads the items of `wanted` packages at their release commits into `cache`: each commit is opened once,
+ * for all the packages wanted there, and only those packages (and what they need) are read from it.
+ */
+export async function readPreviousItems(
+  repository: OpenRepository,
+  wanted: readonly { commit: string; package: string }[],
+  cache: PreviousItems,
+): Promise<void> {
+  const byCommit = new Map<string, Set<string>>()
+  for (const { commit, package: name } of wanted) {
+    if (cache.has(`${commit}:${name}`)) continue
+    byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name))
+  }
+  for (const [commit, names] of byCommit) {
+    const then = await openRepository(repository.dir, { commit, packages: [...names].sort() })
+    const contentsCache = new Map<string, PackageContents>()
+    for (const name of names) {
+      const thenPkg = then.model.packages.get(name)
+      const items = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items : {}
+      cache.set(`${commit}:${name}`, items)
     }
   }
+}
+
+/**
+ * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
+ * its delta to the previous release (rebuilt from that release's commit).
+ */
+export async function assembleBundle(
+  repository: OpenRepository,
+  pkgName: string,
+  version: string,
+  debug: boolean,
+  previousCache: PreviousItems = new Map(),
+): Promise<{ bundle?: SerializedBundle; diagnostics: Diagnostic[] }> {
+  const { content, diagnostics } = packageBundleContent(repository, pkgName)
+  if (!content) return { diagnostics }
+  const previous = previousRelease(repository.released, pkgName, version)
+  if (previous) await readPreviousItems(repository, [{ commit: previous.commit, package: pkgName }], previousCache)
+  const previousItems = previous ? previousCache.get(`${previous.commit}:${pkgName}`) : undefined
   const delta = deltaBetween(previous?.version ?? null, previousItems, content.items)
   return { bundle: serializeBundle(content, version, delta, debug), diagnostics: [] }
 }
@@ -112,7 +135,8 @@ export async function loadVerifiedBundle(
   }
   if (bytes === undefined) {
     source = 'rebuilt'
-    const then = await openRepository(repository.dir, { commit: release.commit })
+    // Only this package (and what it needs) is read from the tag's commit.
+    const then = await openRepository(repository.dir, { commit: release.commit, packages: [release.package] })
     const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false)
     if (!bundle) return { diagnostics }
     bytes = bundle.bytes

@@ -8,7 +8,7 @@ import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
-import type { Git } from './git.js'
+import type { Git, TreeEntry } from './git.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -42,7 +42,28 @@ export async function readCommitSnapshot(
   roots: readonly string[],
   maxBytes: number,
 ): Promise<Map<string, SourceEntry>> {
-  const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true })
+  return snapshotOf(git, await git.listTree(commit, { recursive: true, paths: roots, sizes: true }), maxBytes)
+}
+
+/**
+ * Only the named files at a commit (those that exist), as readCommitSnapshot reads them: the cost follows the
+ * number of files asked for, not the size of the tree. Listed in chunks so that no command line grows too long.
+ */
+export async function readCommitFiles(
+  git: Git,
+  commit: string,
+  files: readonly string[],
+  maxBytes: number,
+): Promise<Map<string, SourceEntry>> {
+  const entries: TreeEntry[] = []
+  for (let start = 0; start < files.length; start += 1000) {
+    const paths = files.slice(start, start + 1000)
+    entries.push(...(await git.listTree(commit, { recursive: true, paths, sizes: true, literal: true })))
+  }
+  return snapshotOf(git, entries, maxBytes)
+}
+
+async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number): Promise<Map<string, SourceEntry>> {
   const snapshot = new Map<string, SourceEntry>()
   const wanted: string[] = []
   for (const entry of entries) {
