@@ -13,7 +13,12 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { compareVersions, sameVersion } from '../core/versions/versions.js'
+import type { SourceModel } from '../core/model/source-model.js'
+import { CONFIG_FILE } from '../core/source/load-config.js'
+import { loadSource } from '../core/source/load-source.js'
+import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { UsageError } from './errors.js'
+import { loadPackagesAt } from './scoped-source.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { UnsafePathError, readBundleFile } from './safe-files.js'
 
@@ -55,6 +60,8 @@ export async function readPreviousItems(
   repository: OpenRepository,
   wanted: readonly { commit: string; package: string }[],
   cache: PreviousItems,
+  /** The commit `repository` was read at, if any. */
+  at?: string,
 ): Promise<void> {
   const byCommit = new Map<string, Set<string>>()
   for (const { commit, package: name } of wanted) {
@@ -62,7 +69,7 @@ export async function readPreviousItems(
     byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name))
   }
   for (const [commit, names] of byCommit) {
-    const then = await openRepository(repository.dir, { commit, packages: [...names].sort() })
+    const then = await openAt(repository, commit, [...names].sort(), at)
     const contentsCache = new Map<string, PackageContents>()
     for (const name of names) {
       const thenPkg = then.model.packages.get(name)
@@ -70,6 +77,24 @@ export async function readPreviousItems(
       cache.set(`${commit}:${name}`, items)
     }
   }
+}
+
+/**
+ * Only `names` (what their contents need) at `commit`. With the same gantry.yaml as at `at`, the commit
+ * `repository` was read at, its policy and paths are taken as they are: nothing of the commit is read but
+ * the packages' files.
+ */
+async function openAt(repository: OpenRepository, commit: string, names: string[], at: string | undefined): Promise<{ model: SourceModel }> {
+  if (at) {
+    const out = await repository.git.run(['rev-parse', '--verify', '-q', `${commit}:${CONFIG_FILE}`, `${at}:${CONFIG_FILE}`], { okCodes: [1, 128] })
+    const [then, now] = out.stdout.toString().trim().split('\n')
+    if (out.code === 0 && then && then === now) {
+      const { config, paths } = repository
+      const { model } = await loadPackagesAt(repository.git, commit, paths, names, DEFAULT_YAML_LIMITS.maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), false)
+      return { model }
+    }
+  }
+  return openRepository(repository.dir, { commit, packages: names, contentsOnly: true })
 }
 
 /**
@@ -136,7 +161,7 @@ export async function loadVerifiedBundle(
   if (bytes === undefined) {
     source = 'rebuilt'
     // Only this package (and what it needs) is read from the tag's commit.
-    const then = await openRepository(repository.dir, { commit: release.commit, packages: [release.package] })
+    const then = await openRepository(repository.dir, { commit: release.commit, packages: [release.package], contentsOnly: true })
     const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false)
     if (!bundle) return { diagnostics }
     bytes = bundle.bytes

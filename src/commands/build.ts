@@ -114,6 +114,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     repository,
     [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
     previousCache,
+    head,
   )
 
   let artifacts: BuiltArtifact[] = []

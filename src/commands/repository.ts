@@ -42,6 +42,8 @@ export interface OpenOptions {
    * definitions these refer to), read by path from the commit's trees: the rest of the source costs nothing.
    */
   packages?: readonly string[]
+  /** With `packages`: only what their bundles hold is needed (a delta, a rebuild), not what checking them needs. */
+  contentsOnly?: boolean
 }
 
 /**
@@ -74,7 +76,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
     options.sources === false
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
       : options.commit && options.packages
-        ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot) => loadSource(snapshot, config, paths, new SchemaRegistry()))
+        ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
         : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas)
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }

@@ -4,17 +4,18 @@ import { packageContents, type PackageContents } from '../core/model/package-con
 import type { SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
 import { type ItemId, parseItemId } from '../core/names.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
-import { findReferences } from '../core/schema/references.js'
-import type { LoadedSource } from '../core/source/load-source.js'
-import { readYaml } from '../core/yaml/read-yaml.js'
+import { type LoadedSource, loadKindSchemas } from '../core/source/load-source.js'
+import { SchemaRegistry } from '../core/schema/validator.js'
+import type { Diagnostic } from '../core/diagnostics.js'
 
 /**
- * Loads, from one commit, only what the packages `names` need: the kind schemas, their manifests and those of
- * their dependencies (transitively), the items these declare, the definitions those items refer to (to know
- * they exist and what they are), and with includeReferences everything reached through references. The
- * files are read by path from git's trees, so the cost follows the packages asked for, not the size of the
- * repository. `load` turns the files read into the model exactly as a whole-repository load does; the model
- * is then asked what it still lacks, and the files it names are read too, until it lacks nothing.
+ * Loads, from one commit, only what the packages `names` need, read by path from git's trees, so that the
+ * cost follows the packages asked for, not the size of the repository: the kind schemas; the manifests;
+ * the items they declare; with includeReferences, everything reached through references; the packages a
+ * package's dependencies provide, transitively. With `validate`, also the dependencies of every named
+ * package and the definitions their items refer to (to know they exist and what they are), which checking
+ * them needs; without, only what their bundles' contents need. `load` turns files into a model exactly as
+ * a whole-repository load does, with the kinds already in `schemas`.
  */
 export async function loadPackagesAt(
   git: Git,
@@ -22,97 +23,89 @@ export async function loadPackagesAt(
   paths: SourcePaths,
   names: readonly string[],
   maxBytes: number,
-  load: (snapshot: ReadonlyMap<string, SourceEntry>) => LoadedSource,
+  load: (snapshot: ReadonlyMap<string, SourceEntry>, schemas: SchemaRegistry) => LoadedSource,
+  validate = true,
 ): Promise<LoadedSource> {
-  const snapshot = await readCommitSnapshot(git, commit, [paths.kinds], maxBytes)
-  const kindSchemas = new Map<string, object>()
-  for (const [file, entry] of snapshot) {
-    const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1]
-    if (!kind || entry.type !== 'file') continue
-    try {
-      const schema = JSON.parse(new TextDecoder().decode(entry.bytes)) as unknown
-      if (schema && typeof schema === 'object') kindSchemas.set(kind, schema)
-    } catch {
-      // Reported by the load; references of this kind are then found by the model's check below.
-    }
+  const ids = new Map<string, string>()
+  const kindFiles = await readCommitSnapshot(git, commit, [paths.kinds], maxBytes, ids)
+  // The kind schemas are compiled once for every load of the same kind files (the costliest part of a
+  // small load): by the ids of their objects, so that equal ids mean equal schemas, whatever the commit.
+  const kindsKey = `${paths.kinds}\n${[...ids].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, id]) => `${id} ${path}`).join('\n')}`
+  let kinds = compiledKinds.get(kindsKey)
+  if (!kinds) {
+    const schemas = new SchemaRegistry()
+    kinds = { schemas, diagnostics: loadKindSchemas(kindFiles, paths, schemas) }
+    compiledKinds.clear()
+    compiledKinds.set(kindsKey, kinds)
   }
+  const { schemas, diagnostics: kindDiagnostics } = kinds
+  const rules: ScopeRules = { named: new Set(names), validate, paths }
+  // Each round reads the files the model so far lacks and loads them on their own: a definition or a
+  // manifest loads the same whatever else is loaded with it (it is checked against its own path and the
+  // kinds), so the model grows as one load of all the files would make it, and nothing is parsed twice.
+  const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
+  const model: SourceModel = {
+    config: undefined as unknown as SourceModel['config'],
+    paths,
+    schemas,
+    definitions: new Map(),
+    packages: new Map(),
+    unloaded,
+  }
+  const diagnostics: Diagnostic[] = [...kindDiagnostics]
   const asked = new Set<string>()
-  const packageFile = (name: string) => `${paths.packages}/${name}.yaml`
-  // What each definition read refers to, and which definitions have their references followed (every one
-  // reached from a package with includeReferences); the others are read only to know they exist.
-  const refersTo = new Map<ItemId, ItemId[]>()
-  const followed = new Set<ItemId>()
-  let wanted: string[] = names.map(packageFile)
-  let toFollow: ItemId[] = []
+  let wanted = names.map((name) => packageFile(paths, name))
   for (;;) {
     const fresh = [...new Set(wanted)].filter((file) => !asked.has(file))
-    wanted = []
-    if (fresh.length > 0) {
-      for (const file of fresh) asked.add(file)
-      const read = await readCommitFiles(git, commit, fresh, maxBytes)
-      for (const [file, entry] of read) snapshot.set(file, entry)
-      // A first look at the new files, to ask for the next ones in the same round trip.
-      for (const file of fresh) {
-        const entry = read.get(file)
-        if (entry?.type !== 'file') continue
-        const value = readYaml(file, entry.bytes).parsed?.value as Record<string, unknown> | null | undefined
-        if (!value || typeof value !== 'object') continue
-        if (file.startsWith(`${paths.packages}/`)) {
-          const items = (Array.isArray(value.items) ? value.items : []).filter((i): i is ItemId => typeof i === 'string' && parseItemId(i) !== undefined)
-          for (const id of items) wanted.push(itemPath(paths, id))
-          if (value.includeReferences === true) toFollow.push(...items)
-          for (const dep of Array.isArray(value.dependencies) ? value.dependencies : []) {
-            const name = (dep as { package?: unknown } | null)?.package
-            if (typeof name === 'string' && !name.includes('/')) wanted.push(packageFile(name))
-          }
-        } else {
-          const kind = typeof value.kind === 'string' ? value.kind : ''
-          const id = `${kind}/${String(value.name)}` as ItemId
-          const schema = kindSchemas.get(kind)
-          if (!schema || !parseItemId(id) || itemPath(paths, id) !== file) continue
-          const targets = findReferences(schema, value.spec).map((r) => `${r.kind}/${r.name}` as ItemId).filter((t) => parseItemId(t) !== undefined)
-          refersTo.set(id, targets)
-          for (const target of targets) wanted.push(itemPath(paths, target))
-        }
-      }
+    if (fresh.length === 0) {
+      // As one load says it: what a broken file was meant to hold is unloaded unless another file holds it.
+      for (const id of unloaded.definitions) if (model.definitions.has(id)) unloaded.definitions.delete(id)
+      for (const name of unloaded.packages) if (model.packages.has(name)) unloaded.packages.delete(name)
+      return { model, diagnostics }
     }
-    // References of the definitions reached through includeReferences, as far as they go; a definition not
-    // read yet is followed once it is.
-    const later: ItemId[] = []
-    while (toFollow.length > 0) {
-      const id = toFollow.pop()!
-      if (followed.has(id)) continue
-      const targets = refersTo.get(id)
-      if (!targets) {
-        later.push(id)
-        continue
-      }
-      followed.add(id)
-      for (const target of targets) {
-        wanted.push(itemPath(paths, target))
-        toFollow.push(target)
-      }
-    }
-    toFollow = later
-    if (wanted.some((file) => !asked.has(file))) continue
-    const loaded = load(snapshot)
-    for (const file of missingFiles(loaded.model, paths)) if (!asked.has(file)) wanted.push(file)
-    if (wanted.length === 0) return loaded
+    for (const file of fresh) asked.add(file)
+    const read = await readCommitFiles(git, commit, fresh, maxBytes)
+    const loaded = load(read, schemas)
+    model.config = loaded.model.config
+    for (const [id, definition] of loaded.model.definitions) model.definitions.set(id, definition)
+    for (const [name, pkg] of loaded.model.packages) model.packages.set(name, pkg)
+    for (const id of loaded.model.unloaded?.definitions ?? []) unloaded.definitions.add(id)
+    for (const name of loaded.model.unloaded?.packages ?? []) unloaded.packages.add(name)
+    for (const d of loaded.diagnostics) diagnostics.push(d)
+    wanted = neededFiles(model, rules)
   }
 }
 
+/** The kinds compiled last, by the ids of their files. */
+const compiledKinds = new Map<string, { schemas: SchemaRegistry; diagnostics: Diagnostic[] }>()
+
+interface ScopeRules {
+  named: ReadonlySet<string>
+  validate: boolean
+  paths: SourcePaths
+}
+
+const packageFile = (paths: SourcePaths, name: string) => `${paths.packages}/${name}.yaml`
+
 /**
- * Files the model refers to that it was not given: manifests of dependencies, declared items, the targets of
- * the references of every item a package holds. Empty when the model has all it needs.
+ * Files the model needs by the rules of loadPackagesAt: manifests of dependencies, declared items, the
+ * targets of the references that count.
  */
-function missingFiles(model: SourceModel, paths: SourcePaths): string[] {
+function neededFiles(model: SourceModel, rules: ScopeRules): string[] {
+  const { named, validate, paths } = rules
   const files: string[] = []
   const cache = new Map<string, PackageContents>()
+  const dependenciesMatter = validate || [...named].some((name) => model.packages.get(name)?.manifest.includeReferences === true)
   for (const pkg of model.packages.values()) {
-    for (const dep of pkg.manifest.dependencies ?? []) files.push(`${paths.packages}/${dep.package}.yaml`)
+    const include = pkg.manifest.includeReferences === true
+    const isNamed = named.has(pkg.name)
     for (const raw of pkg.manifest.items) if (parseItemId(raw)) files.push(itemPath(paths, raw as ItemId))
-    for (const { definition } of packageContents(model, pkg, cache).items.values())
-      for (const ref of definition.references) files.push(itemPath(paths, ref.target))
+    // A dependency's own dependencies provide to it, and so to the package that depends on it.
+    if (dependenciesMatter) for (const dep of pkg.manifest.dependencies ?? []) files.push(packageFile(paths, dep.package))
+    if ((isNamed && validate) || include) {
+      for (const { definition } of packageContents(model, pkg, cache).items.values())
+        for (const ref of definition.references) files.push(itemPath(paths, ref.target))
+    }
   }
   return files
 }

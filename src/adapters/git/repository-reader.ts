@@ -41,8 +41,12 @@ export async function readCommitSnapshot(
   commit: string,
   roots: readonly string[],
   maxBytes: number,
+  /** Filled with the object id of every entry, by path: what identifies the files read. */
+  ids?: Map<string, string>,
 ): Promise<Map<string, SourceEntry>> {
-  return snapshotOf(git, await git.listTree(commit, { recursive: true, paths: roots, sizes: true }), maxBytes)
+  const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true })
+  for (const entry of entries) ids?.set(entry.path, `${entry.mode} ${entry.sha}`)
+  return snapshotOf(git, entries, maxBytes)
 }
 
 /**
