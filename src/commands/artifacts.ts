@@ -19,6 +19,9 @@ import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { UsageError } from './errors.js'
 import { loadPackagesAt } from './scoped-source.js'
+import { readCommitFiles } from '../adapters/git/repository-reader.js'
+import { type ItemId, parseItemId } from '../core/names.js'
+import { itemPath } from '../core/promotion/plan-promotion.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { UnsafePathError, readBundleFile } from './safe-files.js'
 
@@ -68,7 +71,9 @@ export async function readPreviousItems(
     if (cache.has(`${commit}:${name}`)) continue
     byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name))
   }
-  for (const [commit, names] of byCommit) {
+  for (const [commit, all] of byCommit) {
+    const names = at ? await itemsFromObjects(repository, commit, at, all, cache) : all
+    if (names.size === 0) continue
     const then = await openAt(repository, commit, [...names].sort(), at)
     const contentsCache = new Map<string, PackageContents>()
     for (const name of names) {
@@ -77,6 +82,65 @@ export async function readPreviousItems(
       cache.set(`${commit}:${name}`, items)
     }
   }
+}
+
+/**
+ * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
+ * `at` (the commit `repository` holds), except for some of their items: gantry.yaml, every kind schema and
+ * the manifest the same, no includeReferences. Their items are then those of `repository`, but for the item
+ * files that differ, which alone are read and loaded from `commit`. Whether anything is the same is decided
+ * by object ids (mode and id of each file), never by dates. Returns the packages left to read the long way.
+ */
+async function itemsFromObjects(
+  repository: OpenRepository,
+  commit: string,
+  at: string,
+  names: ReadonlySet<string>,
+  cache: PreviousItems,
+): Promise<Set<string>> {
+  const { model, paths, git, config } = repository
+  const left = new Set(names)
+  const candidates = [...names].filter((name) => {
+    const pkg = model.packages.get(name)
+    return pkg && !pkg.manifest.includeReferences && pkg.file === `${paths.packages}/${name}.yaml`
+  })
+  if (candidates.length === 0) return left
+  const files = [CONFIG_FILE, paths.kinds]
+  for (const name of candidates) {
+    const pkg = model.packages.get(name)!
+    files.push(pkg.file, ...pkg.manifest.items.filter((id) => parseItemId(id)).map((id) => itemPath(paths, id as ItemId)))
+  }
+  const objects = async (treeish: string) => {
+    const found = new Map<string, string>()
+    for (let start = 0; start < files.length; start += 1000) {
+      const entries = await git.listTree(treeish, { recursive: true, paths: files.slice(start, start + 1000), literal: true })
+      for (const e of entries) found.set(e.path, `${e.mode} ${e.sha}`)
+    }
+    return found
+  }
+  const [then, now] = [await objects(commit), await objects(at)]
+  const same = (path: string) => then.get(path) === now.get(path)
+  const under = (root: string) => new Set([...then.keys(), ...now.keys()].filter((p) => p.startsWith(`${root}/`)))
+  if (!same(CONFIG_FILE) || ![...under(paths.kinds)].every(same)) return left
+  const differing: string[] = []
+  const reuse = candidates.filter((name) => same(model.packages.get(name)!.file))
+  for (const name of reuse) for (const id of model.packages.get(name)!.manifest.items) if (parseItemId(id) && !same(itemPath(paths, id as ItemId))) differing.push(itemPath(paths, id as ItemId))
+  // The differing files loaded as a whole-repository load would, with the kinds already compiled at `at`.
+  const loaded = differing.length > 0 ? loadSource(await readCommitFiles(git, commit, differing, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model.definitions : new Map()
+  for (const name of reuse) {
+    const pkg = model.packages.get(name)!
+    const definitions: SourceModel['definitions'] = new Map()
+    for (const id of pkg.manifest.items as ItemId[]) {
+      if (!parseItemId(id)) continue
+      const definition = same(itemPath(paths, id)) ? model.definitions.get(id) : loaded.get(id)
+      if (definition) definitions.set(id, definition)
+    }
+    // Without includeReferences a package holds its declared items that load: dependencies play no part.
+    const thenModel: SourceModel = { ...model, definitions, packages: new Map([[name, pkg]]) }
+    cache.set(`${commit}:${name}`, bundleContent(pkg.manifest, packageContents(thenModel, pkg)).items)
+    left.delete(name)
+  }
+  return left
 }
 
 /**

@@ -80,7 +80,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const progress = options.onProgress ?? (() => {})
 
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
-  const planned: { name: string; content: BundleContent; version: string; existing?: ReleasedVersion }[] = []
+  const planned: { name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const pkg = repository.model.packages.get(name)!
@@ -104,7 +104,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    planned.push({ name, content, version, ...(existing ? { existing } : {}) })
+    planned.push({ name, content, digestOfContent, version, ...(existing ? { existing } : {}) })
   }
 
   // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
@@ -119,12 +119,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
-  for (const [index, { name, content, version, existing }] of planned.entries()) {
+  for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
     progress(`writing ${name}`, index, planned.length)
     const pkg = repository.model.packages.get(name)!
     const previous = previousOf.get(name)
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
-    const built = serializeBundle(content, version, delta, options.debug)
+    const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
     const file = join(outDir, built.fileName)
     await writeBundleFile(repository.dir, file, built.bytes)
     let created = false

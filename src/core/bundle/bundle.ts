@@ -103,8 +103,10 @@ export function serializeBundle(
   version: string,
   delta: BundleDelta,
   debug = false,
+  /** contentDigest(content), when the caller has it already. */
+  digestOfContent = contentDigest(content),
 ): SerializedBundle {
-  const bundle: Bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: contentDigest(content), debug, delta }
+  const bundle: Bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: digestOfContent, debug, delta }
   const bytes = canonicalJson(bundle)
   return { bundle, bytes, digest: sha256(bytes), fileName: bundleFileName(content.package, version, debug) }
 }
