@@ -101,17 +101,26 @@ export async function readLedgers(
   head: string | undefined,
   schemas: SchemaRegistry,
   branch?: string,
+  /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
+  cache?: Map<string, EnvironmentLedger>,
 ): Promise<Map<string, EnvironmentLedger>> {
   const ledgers = new Map<string, EnvironmentLedger>()
   if (!head) return ledgers
   const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'))
-  const blobs = await git.readBlobs(entries.map((e) => e.sha))
+  const key = (entry: TreeEntry) => `${entry.path}\0${entry.sha}`
+  const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))])
   for (const entry of entries) {
+    const known = cache?.get(key(entry))
+    if (known) {
+      ledgers.set(known.package, known)
+      continue
+    }
     const file = `.gantry/installed/${entry.path}`
     const where = branch ?? head.slice(0, 12)
     const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
     if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
     ledgers.set(ledger.package, ledger)
+    cache?.set(key(entry), ledger)
   }
   return ledgers
 }
