@@ -274,13 +274,16 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
 
   if (options.applySizes) {
     const apply = runApplyBench({ sizes: options.applySizes, items: 10, runs, log })
-    figures.applyCostRatio = apply.gantryCpuCostRatio
-    figures.applyWallCostRatio = apply.gantryCostRatio
+    figures.applyCostRatio = apply.gantryCostRatio
+    figures.applyCpuCostRatio = apply.gantryCpuCostRatio
+    figures.applyFloorCostRatio = apply.floorCostRatio
+    // The apply benchmark's own measure: median wall time (the CPU ratio, git's included, is logged beside).
+    log(`  apply, ${options.applySizes[1]} over ${options.applySizes[0]} definitions: ${apply.gantryCostRatio.toFixed(2)}x wall, ${apply.gantryCpuCostRatio.toFixed(2)}x cpu; the floor ${apply.floorCostRatio.toFixed(2)}x wall`)
     rows.push({
-      goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (cpu)`,
-      measured: `${apply.gantryCpuCostRatio.toFixed(2)}x`,
+      goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (wall)`,
+      measured: `${apply.gantryCostRatio.toFixed(2)}x`,
       target: `<= ${GOALS.applyCostRatio}x`,
-      met: apply.gantryCpuCostRatio <= GOALS.applyCostRatio,
+      met: apply.gantryCostRatio <= GOALS.applyCostRatio,
     })
   }
   return { rows, figures }
