@@ -146,6 +146,46 @@ describe('builds by what changed', () => {
   })
 })
 
+describe('builds by what changed: gantry.yaml', () => {
+  const origin = join(temp.dir, 'moved-origin')
+  const whole = join(temp.dir, 'moved-whole')
+  const scoped = join(temp.dir, 'moved-scoped')
+
+  test('a gantry.yaml that moves the definitions is read at each release: deltas and bundles stay the same both ways', async () => {
+    const generated = generateRepository({ definitions: 80, packages: 4, references: 200, seed: 'moved' })
+    writeRepository(generated.files, origin, { commit: true })
+    const packages = generated.packages.map((p) => p.name).sort()
+    for (const clone of [whole, scoped]) git(temp.dir, ['clone', '-q', origin, clone])
+    const buildBoth = async () => {
+      expect((await buildPackages({ repo: whole, packages: [], all: true, debug: false })).diagnostics).toEqual([])
+      for (const pkg of packages) expect((await buildPackages({ repo: scoped, packages: [pkg], all: false, debug: false })).diagnostics).toEqual([])
+    }
+    await buildBoth()
+    // The definitions move to defs/, gantry.yaml says so, and one item of the first package changes.
+    git(origin, ['mv', 'definitions', 'defs'])
+    const manifest = parse(readFileSync(join(origin, `packages/${packages[0]}.yaml`), 'utf8')) as { items: string[] }
+    const item = `defs/${manifest.items[0]}.yaml`
+    const config = parse(readFileSync(join(origin, 'gantry.yaml'), 'utf8')) as Record<string, unknown>
+    commitFiles(origin, {
+      'gantry.yaml': stringify({ ...config, paths: { definitions: 'defs' } }),
+      [item]: stringify({ ...(parse(readFileSync(join(origin, item), 'utf8')) as object), description: 'Moved and changed.' }),
+    })
+    for (const clone of [whole, scoped]) {
+      git(clone, ['fetch', '-q', 'origin', 'main'])
+      git(clone, ['reset', '-q', '--hard', 'FETCH_HEAD'])
+    }
+    await buildBoth()
+    expect(tags(scoped)).toEqual(tags(whole))
+    const a = bundles(whole)
+    const b = bundles(scoped)
+    expect([...b.keys()]).toEqual([...a.keys()])
+    for (const [file, bytes] of a) expect(b.get(file)!.equals(bytes), file).toBe(true)
+    const next = readBundle(whole, `${packages[0]}-1.1.gantry.json`)
+    expect(next.delta).toEqual(deltaBetween('1', readBundle(whole, `${packages[0]}-1.gantry.json`).items, next.items))
+    expect((next.delta as unknown as { changed: string[] }).changed).toEqual([manifest.items[0]])
+  })
+})
+
 describe('what a named build reads', () => {
   const repo = join(temp.dir, 'unrelated')
 
