@@ -154,7 +154,7 @@ async function openAt(repository: OpenRepository, commit: string, names: string[
     const [then, now] = out.stdout.toString().trim().split('\n')
     if (out.code === 0 && then && then === now) {
       const { config, paths } = repository
-      const { model } = await loadPackagesAt(repository.git, commit, paths, names, DEFAULT_YAML_LIMITS.maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), false)
+      const { model } = await loadPackagesAt(repository.git, commit, paths, names, DEFAULT_YAML_LIMITS.maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), false, { commit: at, model: repository.model })
       return { model }
     }
   }

@@ -1,4 +1,4 @@
-import { readCommitFiles, readCommitSnapshot } from '../adapters/git/repository-reader.js'
+import { listCommitFiles, readCommitSnapshot, snapshotOf } from '../adapters/git/repository-reader.js'
 import type { Git } from '../adapters/git/git.js'
 import { packageContents, type PackageContents } from '../core/model/package-contents.js'
 import type { SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
@@ -25,13 +25,26 @@ export async function loadPackagesAt(
   maxBytes: number,
   load: (snapshot: ReadonlyMap<string, SourceEntry>, schemas: SchemaRegistry) => LoadedSource,
   validate = true,
+  /**
+   * Without checking: a model of another commit, loaded with the same gantry.yaml, whose files are taken as
+   * they are wherever git holds the same object at the same path there (and the kind schemas are the same
+   * objects too): only the files that differ are read and loaded.
+   */
+  reuse?: { commit: string; model: SourceModel },
 ): Promise<LoadedSource> {
   const ids = new Map<string, string>()
   const kindFiles = await readCommitSnapshot(git, commit, [paths.kinds], maxBytes, ids)
   // The kind schemas are compiled once for every load of the same kind files (the costliest part of a
   // small load): by the ids of their objects, so that equal ids mean equal schemas, whatever the commit.
-  const kindsKey = `${paths.kinds}\n${[...ids].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, id]) => `${id} ${path}`).join('\n')}`
-  let kinds = compiledKinds.get(kindsKey)
+  const keyOf = (found: Map<string, string>) => `${paths.kinds}\n${[...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, id]) => `${id} ${path}`).join('\n')}`
+  const kindsKey = keyOf(ids)
+  let same: typeof reuse | undefined
+  if (reuse && !validate) {
+    const then = new Map<string, string>()
+    await readCommitSnapshot(git, reuse.commit, [paths.kinds], 0, then)
+    if (keyOf(then) === kindsKey) same = reuse
+  }
+  let kinds = same ? { schemas: same.model.schemas, diagnostics: [] } : compiledKinds.get(kindsKey)
   if (!kinds) {
     const schemas = new SchemaRegistry()
     kinds = { schemas, diagnostics: loadKindSchemas(kindFiles, paths, schemas) }
@@ -53,6 +66,12 @@ export async function loadPackagesAt(
     unloaded,
   }
   const diagnostics: Diagnostic[] = [...kindDiagnostics]
+  // What the other commit's model holds, by file.
+  const reusable = {
+    definitions: new Map([...(same?.model.definitions.values() ?? [])].map((d) => [d.file, d])),
+    packages: new Map([...(same?.model.packages.values() ?? [])].map((p) => [p.file, p])),
+  }
+  if (same) model.config = same.model.config
   const asked = new Set<string>()
   let wanted = names.map((name) => packageFile(paths, name))
   for (;;) {
@@ -64,7 +83,27 @@ export async function loadPackagesAt(
       return { model, diagnostics }
     }
     for (const file of fresh) asked.add(file)
-    const read = await readCommitFiles(git, commit, fresh, maxBytes)
+    const entries = await listCommitFiles(git, commit, fresh)
+    if (same) {
+      // The files that are the same objects in the other commit's model are taken from it, as they are.
+      const there = new Map((await listCommitFiles(git, same.commit, fresh)).map((e) => [e.path, `${e.mode} ${e.sha}`]))
+      const taken = new Set<string>()
+      for (const e of entries) {
+        if (there.get(e.path) !== `${e.mode} ${e.sha}`) continue
+        const definition = reusable.definitions.get(e.path)
+        const pkg = reusable.packages.get(e.path)
+        if (definition) model.definitions.set(definition.id, definition)
+        else if (pkg) model.packages.set(pkg.name, pkg)
+        else continue
+        taken.add(e.path)
+      }
+      if (taken.size === entries.length) {
+        wanted = neededFiles(model, rules)
+        continue
+      }
+      entries.splice(0, entries.length, ...entries.filter((e) => !taken.has(e.path)))
+    }
+    const read = await snapshotOf(git, entries, maxBytes)
     const loaded = load(read, schemas)
     model.config = loaded.model.config
     for (const [id, definition] of loaded.model.definitions) model.definitions.set(id, definition)

@@ -59,15 +59,21 @@ export async function readCommitFiles(
   files: readonly string[],
   maxBytes: number,
 ): Promise<Map<string, SourceEntry>> {
+  return snapshotOf(git, await listCommitFiles(git, commit, files), maxBytes)
+}
+
+/** The tree entries of the named files at a commit (those that exist), with sizes; listed in chunks. */
+export async function listCommitFiles(git: Git, commit: string, files: readonly string[]): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = []
   for (let start = 0; start < files.length; start += 1000) {
     const paths = files.slice(start, start + 1000)
     entries.push(...(await git.listTree(commit, { recursive: true, paths, sizes: true, literal: true })))
   }
-  return snapshotOf(git, entries, maxBytes)
+  return entries
 }
 
-async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number): Promise<Map<string, SourceEntry>> {
+/** The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. */
+export async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number): Promise<Map<string, SourceEntry>> {
   const snapshot = new Map<string, SourceEntry>()
   const wanted: string[] = []
   for (const entry of entries) {
