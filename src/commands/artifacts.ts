@@ -150,7 +150,7 @@ async function itemsFromObjects(
  */
 async function openAt(repository: OpenRepository, commit: string, names: string[], at: string | undefined): Promise<{ model: SourceModel }> {
   if (at) {
-    const out = await repository.git.run(['rev-parse', '--verify', '-q', `${commit}:${CONFIG_FILE}`, `${at}:${CONFIG_FILE}`], { okCodes: [1, 128] })
+    const out = await repository.git.run(['rev-parse', `${commit}:${CONFIG_FILE}`, `${at}:${CONFIG_FILE}`], { okCodes: [1, 128] })
     const [then, now] = out.stdout.toString().trim().split('\n')
     if (out.code === 0 && then && then === now) {
       const { config, paths } = repository
