@@ -11,7 +11,8 @@
  *
  *   tsx bench/build-bench.ts [--quick] [--runs N]
  *
- * `runBuildBench` returns the rows {goal, measured, target, met} that the summary prints.
+ * `measureBuildGoals` returns the rows {goal, measured, target, met}; `runBuildBench` is the hook bench/run.ts
+ * calls (the rows in the shape of its goals table; its own apply benchmark measures the apply goal).
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
@@ -25,6 +26,8 @@ import { type Run, expectExit, median, runNode } from './measure.js'
 import { CLI, DATA_DIR, generatorKey } from './paths.js'
 
 export interface GoalRow {
+  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, apply-scaling. */
+  id?: string
   goal: string
   /** What was measured, with its unit (x for a ratio, s for seconds). */
   measured: string
@@ -213,7 +216,7 @@ function applyEverywhere(dir: string): void {
   }
 }
 
-export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
+export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult {
   const { log, runs, changed: count } = options
   const rows: GoalRow[] = []
   const figures: Record<string, number> = {}
@@ -230,6 +233,7 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
       `${Math.round(figures.changedLargeCpuMs)} ms at ${options.repository.definitions}`,
   )
   rows.push({
+    id: 'build-10-changed',
     goal: `build of ${count} changed packages, ${options.repository.definitions.toLocaleString('en-US')} definitions (cpu)`,
     measured: `${(figures.changedLargeCpuMs / 1000).toFixed(2)} s`,
     target: `<= ${GOALS.changedBuildCpuMs / 1000} s`,
@@ -260,6 +264,7 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
   figures.rebuildOverValidate = rebuildRatio.ratio
   log(`  rebuild, nothing changed: ${Math.round(rebuildRatio.a)} ms cpu, validate ${Math.round(rebuildRatio.b)} ms: ${rebuildRatio.ratio.toFixed(2)}x`)
   rows.push({
+    id: 'rebuild-unchanged',
     goal: `rebuild with nothing changed (${count} of ${large.packages} with an older release) over validate (cpu)`,
     measured: `${rebuildRatio.ratio.toFixed(2)}x`,
     target: `<= ${GOALS.rebuildOverValidate}x`,
@@ -275,6 +280,7 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
   figures.statusOverValidate = statusRatio.ratio
   log(`  status, ${large.packages} packages x ${ENVIRONMENTS.length} environments: ${Math.round(statusRatio.a)} ms cpu, validate ${Math.round(statusRatio.b)} ms: ${statusRatio.ratio.toFixed(2)}x`)
   rows.push({
+    id: 'status',
     goal: `status, ${large.packages} packages x ${ENVIRONMENTS.length} environments, over validate (cpu)`,
     measured: `${statusRatio.ratio.toFixed(2)}x`,
     target: `<= ${GOALS.statusOverValidate}x`,
@@ -289,6 +295,7 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
     // The apply benchmark's own measure: median wall time (the CPU ratio, git's included, is logged beside).
     log(`  apply, ${options.applySizes[1]} over ${options.applySizes[0]} definitions: ${apply.gantryCostRatio.toFixed(2)}x wall, ${apply.gantryCpuCostRatio.toFixed(2)}x cpu; the floor ${apply.floorCostRatio.toFixed(2)}x wall`)
     rows.push({
+      id: 'apply-scaling',
       goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (wall)`,
       measured: `${apply.gantryCostRatio.toFixed(2)}x`,
       target: `<= ${GOALS.applyCostRatio}x`,
@@ -296,6 +303,33 @@ export function runBuildBench(options: BuildBenchOptions): BuildBenchResult {
     })
   }
   return { rows, figures }
+}
+
+/** The repositories of the goals: 10,000 definitions / 400 packages (and 1,000 for the scaling). */
+function defaultOptions(quick: boolean, runs: number | undefined, log: (line: string) => void): BuildBenchOptions {
+  return {
+    repository: quick ? { definitions: 2000, packages: 80, references: 10_000, seed: 1 } : { definitions: 10_000, packages: 400, references: 50_000, seed: 1 },
+    small: { definitions: 1000, packages: 40, references: 5000, seed: 1 },
+    changed: 10,
+    runs: runs ?? (quick ? 1 : 3),
+    log,
+  }
+}
+
+/**
+ * The hook of bench/run.ts: the build, rebuild and status goals (run.ts measures apply itself), as rows of
+ * its goals table {id, measure, figures, goal, met}.
+ */
+export async function runBuildBench(options: {
+  quick: boolean
+  runs?: number
+  log: (line: string) => void
+}): Promise<{ id?: string; measure: string; figures: string; goal: string; met: boolean | undefined }[]> {
+  const result = measureBuildGoals(defaultOptions(options.quick, options.runs, options.log))
+  printGoalRows(result.rows, options.log)
+  return Promise.resolve(
+    result.rows.map((row) => ({ ...(row.id ? { id: row.id } : {}), measure: row.goal, figures: row.measured, goal: row.target, met: row.met })),
+  )
 }
 
 export function printGoalRows(rows: readonly GoalRow[], log: (line: string) => void): void {
@@ -306,13 +340,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'no-apply': { type: 'boolean', default: false } } })
   const quick = values.quick === true
   const log = (line: string) => process.stdout.write(`${line}\n`)
-  const result = runBuildBench({
-    repository: quick ? { definitions: 2000, packages: 80, references: 10_000, seed: 1 } : { definitions: 10_000, packages: 400, references: 50_000, seed: 1 },
-    small: { definitions: 1000, packages: 40, references: 5000, seed: 1 },
-    changed: 10,
-    runs: values.runs ? Number(values.runs) : quick ? 1 : 3,
+  const result = measureBuildGoals({
+    ...defaultOptions(quick, values.runs ? Number(values.runs) : undefined, log),
     ...(values['no-apply'] ? {} : { applySizes: quick ? ([200, 2000] as [number, number]) : ([1000, 50_000] as [number, number]) }),
-    log,
   })
   printGoalRows(result.rows, log)
 }
