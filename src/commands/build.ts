@@ -1,14 +1,14 @@
 import { join, relative, resolve } from 'node:path'
-import { GANTRY_IDENTITY } from '../adapters/git/git.js'
+import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
-import { tagMessage } from '../core/bundle/bundle.js'
+import { type BundleContent, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
-import { versionsOf } from '../core/model/released-version.js'
+import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, assembleBundle } from './artifacts.js'
+import { DEFAULT_OUT_DIR, type PreviousItems, packageBundleContent, previousRelease, readPreviousItems } from './artifacts.js'
 import { UsageError } from './errors.js'
-import { openRepository } from './repository.js'
+import { type OpenRepository, openRepository } from './repository.js'
 import { writeBundleFile } from './safe-files.js'
 
 export interface BuildOptions {
@@ -47,37 +47,51 @@ export interface BuildResult {
  * tagged.
  */
 export async function buildPackages(options: BuildOptions): Promise<BuildResult> {
-  const repository = await openRepository(options.repo, options.debug ? {} : { commit: 'HEAD' })
+  // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
+  const head = options.debug ? undefined : await new Git(resolve(options.repo)).resolve('HEAD')
+  const open = (only?: readonly string[]) =>
+    openRepository(options.repo, options.debug ? {} : { commit: head ?? 'HEAD', ...(only ? { packages: only } : {}) })
+  // Building named packages reads only them and what they need (dependencies, items, referenced
+  // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
+  // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
+  const scoped = !options.debug && !options.all && head !== undefined && options.packages.length > 0
+  let repository = await open(scoped ? options.packages : undefined)
   if (!options.debug && !repository.isGit) throw new UsageError(`${repository.dir} is not a git repository; release builds tag a commit (use --debug to build without one)`)
-  const head = options.debug ? undefined : await repository.git.resolve('HEAD')
   if (!options.debug && !head) throw new UsageError('the repository has no commit yet')
   const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages
   if (names.length === 0) throw new UsageError('name the packages to build, or pass --all')
-  for (const name of names) if (!repository.model.packages.has(name)) throw new UsageError(`package ${name} does not exist`)
-
   // A package is built only when its files and references are sound.
-  const all = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
-  const diagnostics = all.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)))
+  const refusals = (from: OpenRepository): Diagnostic[] =>
+    [...from.loadDiagnostics, ...validatePackages(from.model, from.released)].filter(
+      (d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)),
+    )
+  let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository)
+  if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
+    repository = await open()
+    diagnostics = undefined
+  }
+  for (const name of names) if (!repository.model.packages.has(name)) throw new UsageError(`package ${name} does not exist`)
+  diagnostics ??= refusals(repository)
   if (diagnostics.length > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
 
   const scheme = (repository.config.versioning ?? 'dot') as VersioningScheme
   // Relative to the repository, like the default; an absolute folder as it is.
   const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
-  let artifacts: BuiltArtifact[] = []
-  const pending: { index: number; name: string; commit: string; message: string }[] = []
-  const previousCache = new Map<string, Record<string, { digest: string }>>()
   const progress = options.onProgress ?? (() => {})
+
+  // First what each package holds and the version it gets: the content decides, the delta plays no part.
+  const planned: { name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
-    const probe = await assembleBundle(repository, name, pkg.manifest.version ?? latest ?? '0', options.debug, previousCache)
-    if (!probe.bundle) {
-      diagnostics.push(...probe.diagnostics)
+    const { content, diagnostics: problems } = packageBundleContent(repository, name)
+    if (!content) {
+      diagnostics.push(...problems)
       continue
     }
-    const digestOfContent = probe.bundle.bundle.contentDigest
+    const digestOfContent = contentDigest(content)
     const explicit = pkg.manifest.version
     // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
     // rebuild of an older release) keeps that version rather than tagging the old content again.
@@ -90,8 +104,27 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    const { bundle } = await assembleBundle(repository, name, version, options.debug, previousCache)
-    const built = bundle!
+    planned.push({ name, content, digestOfContent, version, ...(existing ? { existing } : {}) })
+  }
+
+  // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
+  const previousCache: PreviousItems = new Map()
+  const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
+  await readPreviousItems(
+    repository,
+    [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
+    previousCache,
+    head,
+  )
+
+  let artifacts: BuiltArtifact[] = []
+  const pending: { index: number; name: string; commit: string; message: string }[] = []
+  for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
+    progress(`writing ${name}`, index, planned.length)
+    const pkg = repository.model.packages.get(name)!
+    const previous = previousOf.get(name)
+    const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
+    const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
     const file = join(outDir, built.fileName)
     await writeBundleFile(repository.dir, file, built.bytes)
     let created = false
@@ -122,7 +155,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       delta: built.bundle.delta,
     })
   }
-  progress('built', names.length, names.length)
+  progress('built', planned.length, planned.length)
   const results = await repository.git.createAnnotatedTags(pending, GANTRY_IDENTITY)
   const lost = new Set<number>()
   let current: Awaited<ReturnType<typeof readReleasedVersions>> | undefined

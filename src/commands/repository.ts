@@ -10,6 +10,7 @@ import { CONFIG_FILE, loadConfig, resolvePaths } from '../core/source/load-confi
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { checkFolders } from './safe-files.js'
+import { loadPackagesAt } from './scoped-source.js'
 import { UsageError } from './errors.js'
 
 /** A source repository opened for a command: its working tree or one commit, plus what git knows. */
@@ -36,6 +37,13 @@ export interface OpenOptions {
    * verifies and which carries everything they need: the size of the source then costs them nothing.
    */
   sources?: boolean
+  /**
+   * With `commit`: load only these packages and what they need (their dependencies, items and the
+   * definitions these refer to), read by path from the commit's trees: the rest of the source costs nothing.
+   */
+  packages?: readonly string[]
+  /** With `packages`: only what their bundles hold is needed (a delta, a rebuild), not what checking them needs. */
+  contentsOnly?: boolean
 }
 
 /**
@@ -67,7 +75,9 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const { model, diagnostics } =
     options.sources === false
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
-      : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas)
+      : options.commit && options.packages
+        ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
+        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas)
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }

@@ -63,12 +63,15 @@ export async function deriveStatus(
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
   const environments: StatusResult['environments'] = []
   const drift: Diagnostic[] = []
+  // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
+  const ledgerCache = new Map<string, EnvironmentLedger>()
+  const items: ItemCache = new Map()
   for (const env of config.environments) {
     const resolved = await git.resolveBranch(env.branch)
     environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
-    const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch)
+    const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache)
     ledgersByEnv.set(env.name, ledgers)
-    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)))
+    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items)))
     // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
     // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
@@ -108,23 +111,39 @@ export async function deriveStatus(
   return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift }
 }
 
+/** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
+type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { kind: string; name: string; path: (string | number)[] }[]> }>
+
 async function findDrift(
   repository: OpenRepository,
   env: string,
   branch: string,
   head: string,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
+  cache: ItemCache,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
   const out: Diagnostic[] = []
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
   const ids = [...owned.keys()].sort()
-  const blobs = await git.readBlobs(ids.map((id) => `${head}:${itemPath(paths, id)}`))
+  // The branch's item files and their object ids in one listing; only objects not seen on another
+  // environment are read. A link is read as the blob it is, as reading the path would.
+  const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+  const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]))
+  const unread = [...new Set(ids.map((id) => objectAt.get(itemPath(paths, id))).filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
+  const blobs = await git.readBlobs(unread)
+  for (const sha of unread) {
+    const bytes = blobs.get(sha)
+    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() })
+  }
+  const itemOf = (id: ItemId) => {
+    const sha = objectAt.get(itemPath(paths, id))
+    return sha === undefined ? undefined : cache.get(sha)
+  }
   for (const id of ids) {
     const ledger = owned.get(id)!
-    const bytes = blobs.get(`${head}:${itemPath(paths, id)}`)
-    const actual = bytes ? sha256(bytes) : undefined
+    const actual = itemOf(id)?.digest
     if (actual === ledger.items[id]) continue
     const locked = ledger.locked === true
     out.push({
@@ -140,20 +159,24 @@ async function findDrift(
         : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
     })
   }
-  const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
   const present = new Set(listed.map((entry) => entry.path))
   // References of installed items must resolve on the branch. Only the items already read above are parsed,
-  // and only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref).
+  // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
+  // each object once whatever the number of environments holding it.
   for (const id of ids) {
-    const bytes = blobs.get(`${head}:${itemPath(paths, id)}`)
+    const item = itemOf(id)
     const parsedId = parseItemId(id)
     const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined
-    if (!bytes || !schema) continue
+    if (!item || !schema) continue
     const file = itemPath(paths, id)
-    const read = readYaml(file, bytes)
-    if (!read.parsed) continue
-    const spec = (read.parsed.value as { spec?: unknown } | null)?.spec
-    for (const ref of findReferences(schema, spec)) {
+    let references = item.references.get(parsedId!.kind)
+    if (!references) {
+      const read = readYaml(file, item.bytes)
+      const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
+      references = read.parsed ? findReferences(schema, spec) : []
+      item.references.set(parsedId!.kind, references)
+    }
+    for (const ref of references) {
       const target = itemId(ref.kind, ref.name)
       if (present.has(itemPath(paths, target))) continue
       const ledger = owned.get(id)!
@@ -161,7 +184,7 @@ async function findDrift(
         severity: 'error',
         code: 'unresolved-in-environment',
         file,
-        ...read.parsed.positionOf(ref.path),
+        ...readYaml(file, item.bytes).parsed!.positionOf(ref.path),
         package: ledger.package,
         item: id,
         environment: env,

@@ -110,9 +110,10 @@ export class Git {
    */
   async listTree(
     treeish: string,
-    options: { recursive?: boolean; paths?: readonly string[]; sizes?: boolean } = {},
+    options: { recursive?: boolean; paths?: readonly string[]; sizes?: boolean; literal?: boolean } = {},
   ): Promise<TreeEntry[]> {
-    const args = ['ls-tree', '-z']
+    // Literal: the paths are file names, never patterns (an item named with "*" or "[" matches only itself).
+    const args = [...(options.literal ? ['--literal-pathspecs'] : []), 'ls-tree', '-z']
     if (options.sizes) args.push('--long')
     if (options.recursive) args.push('-r')
     args.push(treeish)

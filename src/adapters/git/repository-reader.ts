@@ -8,7 +8,7 @@ import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
-import type { Git } from './git.js'
+import type { Git, TreeEntry } from './git.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -41,8 +41,39 @@ export async function readCommitSnapshot(
   commit: string,
   roots: readonly string[],
   maxBytes: number,
+  /** Filled with the object id of every entry, by path: what identifies the files read. */
+  ids?: Map<string, string>,
 ): Promise<Map<string, SourceEntry>> {
   const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true })
+  for (const entry of entries) ids?.set(entry.path, `${entry.mode} ${entry.sha}`)
+  return snapshotOf(git, entries, maxBytes)
+}
+
+/**
+ * Only the named files at a commit (those that exist), as readCommitSnapshot reads them: the cost follows the
+ * number of files asked for, not the size of the tree. Listed in chunks so that no command line grows too long.
+ */
+export async function readCommitFiles(
+  git: Git,
+  commit: string,
+  files: readonly string[],
+  maxBytes: number,
+): Promise<Map<string, SourceEntry>> {
+  return snapshotOf(git, await listCommitFiles(git, commit, files), maxBytes)
+}
+
+/** The tree entries of the named files at a commit (those that exist), with sizes; listed in chunks. */
+export async function listCommitFiles(git: Git, commit: string, files: readonly string[]): Promise<TreeEntry[]> {
+  const entries: TreeEntry[] = []
+  for (let start = 0; start < files.length; start += 1000) {
+    const paths = files.slice(start, start + 1000)
+    entries.push(...(await git.listTree(commit, { recursive: true, paths, sizes: true, literal: true })))
+  }
+  return entries
+}
+
+/** The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. */
+export async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number): Promise<Map<string, SourceEntry>> {
   const snapshot = new Map<string, SourceEntry>()
   const wanted: string[] = []
   for (const entry of entries) {
@@ -76,17 +107,26 @@ export async function readLedgers(
   head: string | undefined,
   schemas: SchemaRegistry,
   branch?: string,
+  /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
+  cache?: Map<string, EnvironmentLedger>,
 ): Promise<Map<string, EnvironmentLedger>> {
   const ledgers = new Map<string, EnvironmentLedger>()
   if (!head) return ledgers
   const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'))
-  const blobs = await git.readBlobs(entries.map((e) => e.sha))
+  const key = (entry: TreeEntry) => `${entry.path}\0${entry.sha}`
+  const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))])
   for (const entry of entries) {
+    const known = cache?.get(key(entry))
+    if (known) {
+      ledgers.set(known.package, known)
+      continue
+    }
     const file = `.gantry/installed/${entry.path}`
     const where = branch ?? head.slice(0, 12)
     const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
     if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
     ledgers.set(ledger.package, ledger)
+    cache?.set(key(entry), ledger)
   }
   return ledgers
 }

@@ -1,7 +1,7 @@
 import type { PackageContents } from '../model/package-contents.js'
 import type { EnvironmentSettings, GantryPackage } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
-import { canonicalCompact, canonicalJson, sha256 } from './canonical-json.js'
+import { canonicalCompact, canonicalForm, canonicalJson, sha256 } from './canonical-json.js'
 
 export const BUNDLE_FORMAT = 'gantry.bundle/v1'
 
@@ -49,10 +49,12 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
   const items: Record<ItemId, BundleItem> = {}
   for (const id of [...contents.items.keys()].sort()) {
     const { definition, origin } = contents.items.get(id)!
+    // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
+    const document = canonicalForm(definition.document)
     items[id] = {
-      digest: sha256(canonicalCompact(definition.document)),
+      digest: sha256(canonicalCompact(document)),
       origin,
-      document: definition.document,
+      document,
       references: definition.references.map((r) => ({ path: r.path, target: r.target })),
     }
   }
@@ -103,8 +105,10 @@ export function serializeBundle(
   version: string,
   delta: BundleDelta,
   debug = false,
+  /** contentDigest(content), when the caller has it already. */
+  digestOfContent = contentDigest(content),
 ): SerializedBundle {
-  const bundle: Bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: contentDigest(content), debug, delta }
+  const bundle: Bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: digestOfContent, debug, delta }
   const bytes = canonicalJson(bundle)
   return { bundle, bytes, digest: sha256(bytes), fileName: bundleFileName(content.package, version, debug) }
 }

@@ -11,17 +11,34 @@ export function canonicalCompact(value: unknown): string {
   return JSON.stringify(sortKeys(value))
 }
 
+/**
+ * Copies made by sortKeys, already in canonical order: met again (a document inside the bundle that holds
+ * it), they are used as they are instead of copied once more. Nothing changes them after they are made.
+ */
+const sorted = new WeakSet<object>()
+
 function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value && typeof value === 'object' && sorted.has(value)) return value
+  if (Array.isArray(value)) {
+    const out = value.map(sortKeys)
+    sorted.add(out)
+    return out
+  }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key]
       if (v !== undefined) out[key] = sortKeys(v)
     }
+    sorted.add(out)
     return out
   }
   return value
+}
+
+/** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
+export function canonicalForm<T>(value: T): T {
+  return sortKeys(value) as T
 }
 
 export function sha256(data: string | Uint8Array): `sha256:${string}` {

@@ -1,0 +1,348 @@
+/**
+ * Builds by what changed, status and apply against their goals, each with its baseline measured in the same
+ * run (CPU time of the process and its git children; ratios are medians over paired runs, the goal's run and
+ * its baseline's one after the other):
+ *
+ *   - a build of 10 changed packages, in a repository of 10,000 definitions (and of 1,000, for the scaling);
+ *   - a rebuild with nothing changed (`build --all`, 10 of 400 packages having an older release) against a
+ *     plain `validate` of the same repository;
+ *   - `status` with 400 packages applied to 3 environments, against a plain `validate`;
+ *   - applying 10 items onto a branch of 50,000 definitions against the same apply onto 1,000 (bench/apply-bench).
+ *
+ *   tsx bench/build-bench.ts [--quick] [--runs N]
+ *
+ * `measureBuildGoals` returns the rows {goal, measured, target, met}; `runBuildBench` is the hook bench/run.ts
+ * calls (the rows in the shape of its goals table; its own apply benchmark measures the apply goal).
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { parse, stringify } from 'yaml'
+import { runApplyBench } from './apply-bench.js'
+import { type GenerateOptions, generateRepository, git, writeRepository } from './generate-repository.js'
+import { type Run, expectExit, median, runNode } from './measure.js'
+import { CLI, DATA_DIR, generatorKey } from './paths.js'
+
+export interface GoalRow {
+  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, apply-scaling. */
+  id?: string
+  goal: string
+  /** What was measured, with its unit (x for a ratio, s for seconds). */
+  measured: string
+  target: string
+  met: boolean
+}
+
+export interface BuildBenchOptions {
+  /** The repository of the main rows (10,000 definitions / 400 packages by default). */
+  repository: GenerateOptions
+  /** The smaller repository the 10-changed build is compared with. */
+  small: GenerateOptions
+  changed: number
+  runs: number
+  /** Sizes of the environment branch for the apply rows, smallest and largest; none to leave them out. */
+  applySizes?: [number, number]
+  log: (line: string) => void
+}
+
+export interface BuildBenchResult {
+  rows: GoalRow[]
+  figures: Record<string, number>
+}
+
+const GOALS = {
+  changedBuildCpuMs: 2000,
+  rebuildOverValidate: 1.5,
+  statusOverValidate: 1,
+  applyCostRatio: 1.25,
+}
+
+const ENVIRONMENTS = [
+  { name: 'dev', branch: 'env/dev' },
+  { name: 'qa', branch: 'env/qa' },
+  { name: 'prod', branch: 'env/prod' },
+]
+const EPOCH = 1_767_225_600 // 2026-01-01T00:00:00Z
+
+/** The CLI measured: dist/cli/index.js, or another build of it to compare with. */
+const GANTRY = process.env.GANTRY_BENCH_CLI ?? CLI
+
+function cli(dir: string, args: string[], code = 0): Run {
+  const run = runNode(GANTRY, [...args, '--repo', dir, '--format', 'json'], { cwd: dir })
+  expectExit(run, code, `gantry ${args[0]}`)
+  return run
+}
+
+/**
+ * A source repository: `changed` packages (a set of their own, namespaced, with their dependencies among
+ * themselves) beside a generated repository of `size` definitions, every package built and tagged at the
+ * first commit (cached by generator key). The same packages in repositories of any size: what a build of
+ * them costs should not depend on the rest.
+ */
+function prepareSource(
+  size: GenerateOptions,
+  changed: number,
+  log: (line: string) => void,
+): { dir: string; changed: string[]; packages: number } {
+  const set: GenerateOptions = { definitions: changed * 25, packages: changed, references: changed * 125, seed: 'changed', namespace: 'changed' }
+  const key = generatorKey({ size, set, for: 'build-bench' })
+  const dir = join(DATA_DIR, `build-${size.definitions}-${size.packages}`)
+  const keyFile = `${dir}.key`
+  const generatedSet = generateRepository(set)
+  if (existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) {
+    log(`  reusing ${dir}`)
+  } else {
+    const started = performance.now()
+    const files = new Map(generateRepository(size).files)
+    for (const [path, content] of generatedSet.files) if (!files.has(path) || path.startsWith('definitions/') || path.startsWith('packages/')) files.set(path, content)
+    writeRepository(files, dir, { commit: true })
+    git(dir, ['config', 'user.name', 'Gantry Bench'])
+    git(dir, ['config', 'user.email', 'bench@gantry.invalid'])
+    git(dir, ['branch', 'base'])
+    cli(dir, ['build', '--all'])
+    writeFileSync(keyFile, key)
+    log(`  generated and built ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  }
+  // Every run starts from the first commit with only the first tags.
+  git(dir, ['checkout', '-q', '-f', 'main'])
+  git(dir, ['reset', '-q', '--hard', 'base'])
+  dropTagsBut(dir, (tag) => tag.endsWith('@1'))
+  for (const env of ENVIRONMENTS) git(dir, ['update-ref', '-d', `refs/heads/${env.branch}`])
+  return { dir, changed: generatedSet.packages.map((p) => p.name).sort(), packages: readdirSync(join(dir, 'packages')).length }
+}
+
+function dropTagsBut(dir: string, keep: (tag: string) => boolean): void {
+  const drop = git(dir, ['tag', '--list'])
+    .split('\n')
+    .filter((t) => t && !keep(t))
+  if (drop.length > 0) git(dir, ['tag', '-d', ...drop])
+}
+
+/** One commit changing the description of one declared definition in each of `count` packages. */
+function changePackages(dir: string, packages: string[], count: number, text: string): string[] {
+  const changed = packages.slice(0, count)
+  for (const pkg of changed) {
+    const manifest = parse(readFileSync(join(dir, 'packages', `${pkg}.yaml`), 'utf8')) as { items: string[] }
+    const file = join(dir, 'definitions', `${manifest.items[0]}.yaml`)
+    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    writeFileSync(file, stringify({ ...doc, description: text }))
+  }
+  git(dir, ['add', '-A'])
+  git(dir, ['commit', '-q', '-m', `change ${count} packages`])
+  return changed
+}
+
+function cpu(run: Run): number {
+  return run.cpuMs
+}
+
+/** Median CPU time of `runs` runs of `task`, resetting with `reset` before each. */
+function medianCpu(runs: number, task: () => Run, reset: () => void = () => {}): number {
+  const values: number[] = []
+  for (let i = 0; i < runs; i++) {
+    reset()
+    values.push(cpu(task()))
+  }
+  return median(values)
+}
+
+/** Median over paired runs of a's CPU time over b's. */
+function pairedRatio(runs: number, a: () => Run, b: () => Run): { ratio: number; a: number; b: number } {
+  const ratios: number[] = []
+  const as: number[] = []
+  const bs: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const x = cpu(a())
+    const y = cpu(b())
+    as.push(x)
+    bs.push(y)
+    ratios.push(x / y)
+  }
+  return { ratio: median(ratios), a: median(as), b: median(bs) }
+}
+
+/** The build of the `changed` packages (tags it creates are removed again before the next run). */
+function changedBuild(dir: string, changed: string[], runs: number): number {
+  const tagsBefore = new Set(git(dir, ['tag', '--list']).split('\n'))
+  const build = () => {
+    const run = cli(dir, ['build', ...changed])
+    const result = JSON.parse(run.stdout) as { artifacts: { created: boolean }[] }
+    if (result.artifacts.filter((a) => a.created).length !== changed.length)
+      throw new Error(`build of ${changed.length} changed packages made ${run.stdout.slice(0, 500)}`)
+    return run
+  }
+  build() // untimed: warms the caches
+  return medianCpu(runs, build, () => dropTagsBut(dir, (t) => tagsBefore.has(t)))
+}
+
+/** Environment branches holding every package's items and ledger, as applies would leave them. */
+function applyEverywhere(dir: string): void {
+  const files = new Map<string, string>()
+  const versions = new Map<string, { version: string; digest: string }>()
+  const out = git(dir, ['for-each-ref', '--format=%(refname:strip=2)%00%(contents)%00%00', 'refs/tags/'])
+  for (const record of out.split('\0\0\n')) {
+    const [tag = '', message = ''] = record.split('\0')
+    const at = tag.lastIndexOf('@')
+    const digest = /^digest: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
+    if (at <= 0 || !digest) continue
+    const [pkg, version] = [tag.slice(0, at), tag.slice(at + 1)]
+    const known = versions.get(pkg)
+    if (!known || known.version.localeCompare(version, 'en', { numeric: true }) < 0) versions.set(pkg, { version, digest })
+  }
+  for (const [pkg, { version, digest }] of versions) {
+    const manifest = parse(readFileSync(join(dir, 'packages', `${pkg}.yaml`), 'utf8')) as { items: string[] }
+    const items: Record<string, string> = {}
+    for (const id of manifest.items) {
+      const path = `definitions/${id}.yaml`
+      const bytes = readFileSync(join(dir, path))
+      files.set(path, bytes.toString('utf8'))
+      items[id] = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
+    }
+    const ledger = { package: pkg, version, digest, items, sourceCommit: null, promotion: null, approvers: [], appliedAt: '2026-01-01T00:00:00.000Z', appliedBy: 'gantry' }
+    files.set(`.gantry/installed/${pkg}.yaml`, stringify(ledger, { lineWidth: 0, version: '1.2' }))
+  }
+  for (const env of ENVIRONMENTS) {
+    const chunks: Buffer[] = []
+    const message = Buffer.from(`${env.name}: every package\n`)
+    chunks.push(Buffer.from(`commit refs/heads/${env.branch}\ncommitter Gantry Bench <bench@gantry.invalid> ${EPOCH} +0000\ndata ${message.length}\n`), message)
+    for (const [path, content] of files) {
+      const bytes = Buffer.from(content)
+      chunks.push(Buffer.from(`M 100644 inline ${path}\ndata ${bytes.length}\n`), bytes, Buffer.from('\n'))
+    }
+    chunks.push(Buffer.from('\n'))
+    git(dir, ['fast-import', '--quiet', '--force'], Buffer.concat(chunks))
+  }
+}
+
+export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult {
+  const { log, runs, changed: count } = options
+  const rows: GoalRow[] = []
+  const figures: Record<string, number> = {}
+
+  // 10 changed packages, in the small repository and in the large one.
+  const small = prepareSource(options.small, count, log)
+  const smallChanged = changePackages(small.dir, small.changed, count, 'changed once')
+  figures.changedSmallCpuMs = changedBuild(small.dir, smallChanged, runs)
+  const large = prepareSource(options.repository, count, log)
+  const largeChanged = changePackages(large.dir, large.changed, count, 'changed once')
+  figures.changedLargeCpuMs = changedBuild(large.dir, largeChanged, runs)
+  log(
+    `  build of ${count} changed packages: ${Math.round(figures.changedSmallCpuMs)} ms cpu at ${options.small.definitions} definitions, ` +
+      `${Math.round(figures.changedLargeCpuMs)} ms at ${options.repository.definitions}`,
+  )
+  rows.push({
+    id: 'build-10-changed',
+    goal: `build of ${count} changed packages, ${options.repository.definitions.toLocaleString('en-US')} definitions (cpu)`,
+    measured: `${(figures.changedLargeCpuMs / 1000).toFixed(2)} s`,
+    target: `<= ${GOALS.changedBuildCpuMs / 1000} s`,
+    met: figures.changedLargeCpuMs <= GOALS.changedBuildCpuMs,
+  })
+  figures.changedScaling = figures.changedLargeCpuMs / figures.changedSmallCpuMs
+  rows.push({
+    goal: `the same build at ${options.repository.definitions.toLocaleString('en-US')} over ${options.small.definitions.toLocaleString('en-US')} definitions (cpu)`,
+    measured: `${figures.changedScaling.toFixed(2)}x`,
+    target: '<= 1.25x',
+    met: figures.changedScaling <= 1.25,
+  })
+
+  // Release the changed packages: 10 of them now have an older release. Then a rebuild changes nothing.
+  cli(large.dir, ['build', '--all'])
+  const validate = () => cli(large.dir, ['validate'])
+  const rebuild = () => {
+    const run = cli(large.dir, ['build', '--all'])
+    if ((JSON.parse(run.stdout) as { artifacts: { created: boolean }[] }).artifacts.some((a) => a.created))
+      throw new Error('a rebuild with nothing changed made a new version')
+    return run
+  }
+  rebuild()
+  validate()
+  const rebuildRatio = pairedRatio(runs, rebuild, validate)
+  figures.rebuildCpuMs = rebuildRatio.a
+  figures.validateCpuMs = rebuildRatio.b
+  figures.rebuildOverValidate = rebuildRatio.ratio
+  log(`  rebuild, nothing changed: ${Math.round(rebuildRatio.a)} ms cpu, validate ${Math.round(rebuildRatio.b)} ms: ${rebuildRatio.ratio.toFixed(2)}x`)
+  rows.push({
+    id: 'rebuild-unchanged',
+    goal: `rebuild with nothing changed (${count} of ${large.packages} with an older release) over validate (cpu)`,
+    measured: `${rebuildRatio.ratio.toFixed(2)}x`,
+    target: `<= ${GOALS.rebuildOverValidate}x`,
+    met: rebuildRatio.ratio <= GOALS.rebuildOverValidate,
+  })
+
+  // status with every package applied to three environments.
+  applyEverywhere(large.dir)
+  const status = () => cli(large.dir, ['status'])
+  status()
+  const statusRatio = pairedRatio(runs, status, validate)
+  figures.statusCpuMs = statusRatio.a
+  figures.statusOverValidate = statusRatio.ratio
+  log(`  status, ${large.packages} packages x ${ENVIRONMENTS.length} environments: ${Math.round(statusRatio.a)} ms cpu, validate ${Math.round(statusRatio.b)} ms: ${statusRatio.ratio.toFixed(2)}x`)
+  rows.push({
+    id: 'status',
+    goal: `status, ${large.packages} packages x ${ENVIRONMENTS.length} environments, over validate (cpu)`,
+    measured: `${statusRatio.ratio.toFixed(2)}x`,
+    target: `<= ${GOALS.statusOverValidate}x`,
+    met: statusRatio.ratio <= GOALS.statusOverValidate,
+  })
+
+  if (options.applySizes) {
+    const apply = runApplyBench({ sizes: options.applySizes, items: 10, runs, log })
+    figures.applyCostRatio = apply.gantryCostRatio
+    figures.applyCpuCostRatio = apply.gantryCpuCostRatio
+    figures.applyFloorCostRatio = apply.floorCostRatio
+    // The apply benchmark's own measure: median wall time (the CPU ratio, git's included, is logged beside).
+    log(`  apply, ${options.applySizes[1]} over ${options.applySizes[0]} definitions: ${apply.gantryCostRatio.toFixed(2)}x wall, ${apply.gantryCpuCostRatio.toFixed(2)}x cpu; the floor ${apply.floorCostRatio.toFixed(2)}x wall`)
+    rows.push({
+      id: 'apply-scaling',
+      goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (wall)`,
+      measured: `${apply.gantryCostRatio.toFixed(2)}x`,
+      target: `<= ${GOALS.applyCostRatio}x`,
+      met: apply.gantryCostRatio <= GOALS.applyCostRatio,
+    })
+  }
+  return { rows, figures }
+}
+
+/** The repositories of the goals: 10,000 definitions / 400 packages (and 1,000 for the scaling). */
+function defaultOptions(quick: boolean, runs: number | undefined, log: (line: string) => void): BuildBenchOptions {
+  return {
+    repository: quick ? { definitions: 2000, packages: 80, references: 10_000, seed: 1 } : { definitions: 10_000, packages: 400, references: 50_000, seed: 1 },
+    small: { definitions: 1000, packages: 40, references: 5000, seed: 1 },
+    changed: 10,
+    runs: runs ?? (quick ? 1 : 3),
+    log,
+  }
+}
+
+/**
+ * The hook of bench/run.ts: the build, rebuild and status goals (run.ts measures apply itself), as rows of
+ * its goals table {id, measure, figures, goal, met}.
+ */
+export async function runBuildBench(options: {
+  quick: boolean
+  runs?: number
+  log: (line: string) => void
+}): Promise<{ id?: string; measure: string; figures: string; goal: string; met: boolean | undefined }[]> {
+  const result = measureBuildGoals(defaultOptions(options.quick, options.runs, options.log))
+  printGoalRows(result.rows, options.log)
+  return Promise.resolve(
+    result.rows.map((row) => ({ ...(row.id ? { id: row.id } : {}), measure: row.goal, figures: row.measured, goal: row.target, met: row.met })),
+  )
+}
+
+export function printGoalRows(rows: readonly GoalRow[], log: (line: string) => void): void {
+  for (const row of rows) log(`goal: ${row.goal}: ${row.measured} (${row.target}): ${row.met ? 'met' : 'MISSED'}`)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'no-apply': { type: 'boolean', default: false } } })
+  const quick = values.quick === true
+  const log = (line: string) => process.stdout.write(`${line}\n`)
+  const result = measureBuildGoals({
+    ...defaultOptions(quick, values.runs ? Number(values.runs) : undefined, log),
+    ...(values['no-apply'] ? {} : { applySizes: quick ? ([200, 2000] as [number, number]) : ([1000, 50_000] as [number, number]) }),
+  })
+  printGoalRows(result.rows, log)
+}
