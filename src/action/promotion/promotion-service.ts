@@ -352,6 +352,10 @@ export class PromotionService {
     const bundle = await this.bundleOf(cached).catch(() => undefined)
     const marker: PromotionMarker = { ...cached, releaseAt: bundle?.environments[environment.name]?.release ?? null }
     if (pr.merged) return { pr, marker, environment, state: 'APPLIED' }
+    // Whether it is a rollback decides which before-instructions must be ticked: it comes from the version the
+    // environment runs now, as the plan derives it, never from the marker (anyone with write access edits it).
+    const running = (await this.ledgersOf(repository, environment)).get(cached.package)
+    marker.rollback = running !== undefined && compareVersions(cached.version, running.version) < 0
     const ended = await this.ended(pr.number)
     if (pr.state === 'closed') return { pr, marker, environment, state: ended?.status ?? 'CLOSED', ...(ended ? { ended } : {}) }
     // Reopened after it ended: an ended promotion stays ended (a new request starts from zero).
