@@ -72,3 +72,170 @@ describe('the marker is a cache', () => {
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
   })
 })
+
+/** The backdoor a writer tries to slip into an environment branch. */
+const BACKDOOR = { path: 'backdoor.yaml', text: 'kind: task\nname: backdoor\n' }
+
+/** Pushes `ref` of a clone to the promotion branch, forced, as the clone's owner. */
+async function forcePush(dir: string, branch: string): Promise<string> {
+  await git(dir, ['push', '--quiet', '--force', 'origin', `HEAD:${branch}`])
+  return git(dir, ['rev-parse', 'HEAD'])
+}
+
+describe('paths around review', () => {
+  it('a merge commit over Gantry’s commit, authored as Gantry: the approvals are void, Gantry’s commit is proposed again', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    // quinn merges a side commit (the backdoor, on env/qa) into Gantry's commit, all as Gantry's identity.
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('quinn'))
+    await git(dir, ['checkout', '--quiet', '-b', 'side', 'origin/env/qa'])
+    await writeFile(join(dir, BACKDOOR.path), BACKDOOR.text)
+    await git(dir, ['add', BACKDOOR.path], GANTRY)
+    await git(dir, ['commit', '--quiet', '-m', 'gantry: housekeeping'], GANTRY)
+    await git(dir, ['checkout', '--quiet', 'gantry/promote/qa/jobs'])
+    await git(dir, ['merge', '--quiet', '--no-ff', '-m', 'gantry: merge', 'side'], GANTRY)
+    const merge = await forcePush(dir, 'gantry/promote/qa/jobs')
+    expect(repo.issue(qa).pull!.headSha).toBe(merge)
+
+    await repo.approve('quinn', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(await repo.file('env/qa', BACKDOOR.path)).toBeUndefined()
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+    expect(repo.comments(qa).some((c) => c.includes('gantry:note-integrity'))).toBe(true)
+  })
+
+  it('Gantry’s commit rebuilt on a parent of the attacker’s (its tree is Gantry’s plan on that parent): void', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    // olga puts the backdoor on env/qa's head in a commit of her own, then re-applies Gantry's exact change on it.
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('olga'))
+    await git(dir, ['reset', '--quiet', '--hard', 'origin/env/qa'])
+    await writeFile(join(dir, BACKDOOR.path), BACKDOOR.text)
+    await git(dir, ['add', BACKDOOR.path])
+    await git(dir, ['commit', '--quiet', '-m', 'Housekeeping'], { name: 'Olga', email: 'olga@example.com' })
+    await git(dir, ['cherry-pick', proposed], GANTRY)
+    await forcePush(dir, 'gantry/promote/qa/jobs')
+
+    // An eligible reviewer who did not push approves what the pull request shows.
+    await repo.approve('rita', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(await repo.file('env/qa', BACKDOOR.path)).toBeUndefined()
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+  })
+
+  it('force-push back to Gantry’s commit after an approval of another head: that approval does not count', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('olga'))
+    await writeFile(join(dir, 'notes.txt'), 'harmless\n')
+    await git(dir, ['add', 'notes.txt'])
+    await git(dir, ['commit', '--quiet', '-m', 'Notes'], { name: 'Olga', email: 'olga@example.com' })
+    const other = await forcePush(dir, 'gantry/promote/qa/jobs')
+    // quinn approves olga's head; its run sees a head that is not Gantry's and proposes Gantry's again.
+    await repo.review('quinn', qa, 'APPROVE', { commitId: other })
+    await repo.reviewRun('quinn', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+    // olga puts her commit back and then Gantry's again: the head is Gantry's, approved by nobody.
+    await git(dir, ['push', '--quiet', '--force', 'origin', `${other}:gantry/promote/qa/jobs`])
+    await events(repo, 'force-push back', () => git(dir, ['push', '--quiet', '--force', 'origin', `${proposed}:gantry/promote/qa/jobs`]))
+    await repo.reconcile()
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+  })
+
+  it('an approval on an older head of a superseded promotion does not apply the newer version', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const v1 = repo.issue(qa).pull!.headSha
+    await repo.review('quinn', qa)
+    // jobs@1.1 is released before quinn's approval is seen: the same pull request now proposes 1.1.
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' })
+    expect(repo.openPromotion('qa', 'jobs').number).toBe(qa)
+    expect(repo.marker(qa).version).toBe('1.1')
+    expect(repo.issue(qa).pull!.headSha).not.toBe(v1)
+    await repo.reviewRun('quinn', qa)
+    await repo.reconcile()
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).state).toBe('open')
+  })
+})
+
+describe('ended promotions and look-alikes', () => {
+  it('reopening a canceled promotion by triage: closed again, and approvals after it apply nothing', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.command('olga', qa, '/gantry cancel')
+    expect(repo.issue(qa).labels).toEqual(['gantry:canceled'])
+
+    // tess (triage) reopens it through the issues API, as the triage role may.
+    await events(repo, 'reopened by tess', () =>
+      repo.octokit('tess').rest.issues.update({ owner: OWNER, repo: repo.name, issue_number: qa, state: 'open' }),
+    )
+    expect(repo.issue(qa).state).toBe('closed')
+    expect(repo.comments(qa).some((c) => c.includes('stays ended'))).toBe(true)
+    // Reopened again, and approved before any run sees it.
+    await repo.octokit('tess').rest.issues.update({ owner: OWNER, repo: repo.name, issue_number: qa, state: 'open' })
+    await repo.approve('quinn', qa)
+    await repo.reconcile()
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).state).toBe('closed')
+    expect(repo.issue(qa).pull!.merged).toBe(false)
+  })
+
+  it('a look-alike promotion pull request from Gantry’s own branch: never merged, and Gantry still proposes its own', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs')
+    await repo.command('olga', qa.number, '/gantry cancel')
+    // olga opens her own pull request from the promotion branch, with the promotion's body and marker.
+    const lookAlike = await hub.github.openPullRequestAs('olga', OWNER, repo.name, {
+      title: qa.title,
+      head: 'gantry/promote/qa/jobs',
+      base: 'env/qa',
+      body: (qa.body ?? '').replace(/"status":"CANCELED"[^}]*?(?=,"|})/, ''),
+    })
+    // Its runs get the lock check (it changes a ledger outside promotion), which fails them.
+    await repo.review('quinn', lookAlike.number)
+    const checked = await repo.reviewRun('quinn', lookAlike.number, 'approved', { expectSuccess: false })
+    expect(checked.stdout).toContain('NOT_A_PROMOTION')
+    expect(repo.issue(lookAlike.number).pull!.merged).toBe(false)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    // A relay-style dispatch naming it decides nothing either.
+    await events(
+      repo,
+      'dispatch naming the look-alike',
+      () =>
+        repo.octokit('olga').rest.actions.createWorkflowDispatch({ owner: OWNER, repo: repo.name, workflow_id: 'promotion.yml', ref: 'main', inputs: { 'pull-request': String(lookAlike.number) } }),
+      false,
+    )
+    expect(repo.issue(lookAlike.number).pull!.merged).toBe(false)
+
+    // Someone asks for jobs@1 in qa again: Gantry opens its own request, whatever the look-alike does.
+    await repo.command('ada', qa.number, '/gantry retry')
+    const own = repo.promotions('qa', 'jobs').filter((p) => p.state === 'open' && p.user === BOT)
+    expect(own).toHaveLength(1)
+    expect(repo.issue(lookAlike.number).state).toBe('closed')
+    expect(repo.comments(lookAlike.number).some((c) => c.includes('only Gantry opens pull requests from it'))).toBe(true)
+    await repo.approve('quinn', own[0]!.number)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1')
+  })
+
+  it('a crafted pull-request input on a manual run: refused, nothing written', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qaBefore = await repo.head('env/qa')
+    const run = await events(
+      repo,
+      'dispatch with a crafted input',
+      () =>
+        repo.octokit('olga').rest.actions.createWorkflowDispatch({ owner: OWNER, repo: repo.name, workflow_id: 'promotion.yml', ref: 'main', inputs: { 'pull-request': '1 || true' } }),
+      false,
+    )
+    expect(run.code).not.toBe(0)
+    expect(`${run.stdout}${run.stderr}`).toContain('must be a pull request number')
+    expect(await repo.head('env/qa')).toBe(qaBefore)
+  })
+})

@@ -230,7 +230,8 @@ export class PromotionService {
     }
     const bundle = await this.verifiedBundle(repository, prepared.release)
     const branch = promotionBranch(envName, pkg)
-    const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch && this.deps.api.isBot(p.author))
+    const fromBranch = (await this.deps.api.listPullRequests('open', { head: branch })).filter((p) => p.baseRef === env.branch)
+    const open = fromBranch.find((p) => this.deps.api.isBot(p.author))
     const previous = open ? readPromotionMarker(open.body) : undefined
     // Unchanged only when the branch holds exactly the commit Gantry would push now (see applyCommit).
     if (open && previous?.version === version && previous.digest === plan.ledger.digest && open.headSha === (await this.applyCommit(repository, prepared, previous))) {
@@ -280,6 +281,7 @@ export class PromotionService {
       }
       number = open.number
     } else {
+      await this.closeLookAlikes(fromBranch, branch, `${pkg}@${version}`)
       number = (await this.deps.api.createPullRequest({ head: branch, base: env.branch, title: promotionTitle(marker), body })).number
       // The environment's reviewers (users and teams) are asked: GitHub notifies them and lists the request.
       if ((env.approvals ?? 0) > 0 && env.reviewers?.length) await this.deps.api.requestReviewers(number, env.reviewers)
@@ -290,6 +292,19 @@ export class PromotionService {
     const decided = await this.decide(number)
     const state: PromotionState = 'pr' in decided ? decided.state : 'ACCEPTED'
     return { environment: envName, status: open ? 'updated' : 'opened', number, state }
+  }
+
+  /**
+   * GitHub allows one open pull request per head and base ("A pull request already exists"): one that a
+   * person opened from Gantry's promotion branch would keep Gantry from proposing at all. It is no promotion
+   * (only the bot's are), so it is closed, saying why.
+   */
+  private async closeLookAlikes(fromBranch: PullRequestFact[], branch: string, what: string): Promise<void> {
+    for (const other of fromBranch.filter((p) => !this.deps.api.isBot(p.author))) {
+      await this.deps.api.comment(other.number, `Closed by Gantry: ${code(branch)} is Gantry's promotion branch, and only Gantry opens pull requests from it. Gantry proposes ${code(what)} in a pull request of its own; to ask for a promotion, comment ${code('/gantry retry')} on a promotion or run the promotion workflow.`)
+      await this.deps.api.updatePullRequest(other.number, { state: 'closed' })
+      this.journal.push(`Closed [#${other.number}](${this.deps.api.url(other.number)}): a pull request from ${code(branch)} not opened by Gantry`)
+    }
   }
 
   /** An environment branch that does not exist yet starts as a commit holding only an explanation. */

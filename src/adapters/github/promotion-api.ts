@@ -123,7 +123,9 @@ export class PromotionApi {
       const { data } = await this.octokit.rest.pulls.create({ ...this.repo, ...input })
       return toFact(data as PullData)
     } catch (error) {
-      const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base)
+      // Adopted only when the bot opened it (a retried create that did go through): a person's pull request
+      // from the same branch is not Gantry's request.
+      const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base && this.isBot(p.author))
       if (open) return open
       throw new GitHubApiError(`could not open a pull request from ${input.head} into ${input.base}`, { cause: error })
     }
