@@ -239,3 +239,44 @@ describe('ended promotions and look-alikes', () => {
     expect(await repo.head('env/qa')).toBe(qaBefore)
   })
 })
+
+describe('what GitHub fires: everything through events', () => {
+  it('a merge by a person: the relay of the close records who merged, in the run the merge starts', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    // No ruleset on env/** here (the mistake of a new user): alice presses Merge without an approval.
+    await events(repo, 'merge by alice', () => hub.github.mergePullRequestAs('alice', OWNER, repo.name, qa, { mergeMethod: 'squash' }))
+    const ledger = await repo.ledger('qa', 'jobs')
+    expect(ledgerFields(ledger)).toMatchObject({ version: '1', promotion: String(qa) })
+    expect(ledger).toMatch(/^appliedBy: "?alice"?$/m)
+    expect(repo.dashboard()?.body).toMatch(/merged by alice/)
+  })
+
+  it('a dismissal: the relay of the dismissed review leaves the promotion waiting', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.review('quinn', qa)
+    const reviews = await repo.octokit('ada').rest.pulls.listReviews({ owner: OWNER, repo: repo.name, pull_number: qa })
+    await events(repo, 'dismissal by ada', () =>
+      repo.octokit('ada').rest.pulls.dismissReview({ owner: OWNER, repo: repo.name, pull_number: qa, review_id: reviews.data.at(-1)!.id, message: 'Wrong promotion' }),
+    )
+    // quinn's approval's own run comes after the dismissal: nothing applies.
+    await repo.reviewRun('quinn', qa)
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+  })
+
+  it('two runs at once (the scheduled run and an approval’s run): merged once, recorded once, labelled applied', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.review('quinn', qa)
+    await Promise.all([repo.reconcile(), repo.reviewRun('quinn', qa)])
+    expect(repo.issue(qa).pull!.merged).toBe(true)
+    const ledger = ledgerFields(await repo.ledger('qa', 'jobs'))
+    expect(ledger).toMatchObject({ version: '1', promotion: String(qa), approvers: ['quinn'] })
+    expect((await repo.log('env/qa')).filter((s) => s.startsWith('gantry: record promotion'))).toHaveLength(1)
+    expect(repo.issue(qa).labels).toEqual(['gantry:applied'])
+    expect(repo.comments(qa).filter((c) => c.includes('gantry:note-merge'))).toEqual([])
+    expect(repo.promotions('prod', 'jobs').filter((p) => p.state === 'open')).toHaveLength(1)
+  })
+})
