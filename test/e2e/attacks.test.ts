@@ -3,6 +3,9 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { assembleBundle } from '../../src/commands/artifacts.js'
+import { openRepository } from '../../src/commands/repository.js'
+import { tagMessage } from '../../src/core/bundle/bundle.js'
 import type { ActionRun } from './action-runner.js'
 import { BOT, OWNER, PromotionHub, type PromotionRepo, ledgerFields, tokenOf } from './promotion-harness.js'
 
@@ -278,5 +281,27 @@ describe('what GitHub fires: everything through events', () => {
     expect(repo.issue(qa).labels).toEqual(['gantry:applied'])
     expect(repo.comments(qa).filter((c) => c.includes('gantry:note-merge'))).toEqual([])
     expect(repo.promotions('prod', 'jobs').filter((p) => p.state === 'open')).toHaveLength(1)
+  })
+})
+
+describe('versions', () => {
+  it('a tag with a newer version on an old commit of main, its digest computed right: old content is not a newer version', async () => {
+    const repo = await hub.repository(['jobs'])
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    // No tag ruleset (the mistake of a new user). olga builds jobs@1's content as 1.2, exactly as gantry build
+    // would, and pushes the annotated tag on jobs@1's commit, which is on main's history.
+    const dir = await repo.clone('main', tokenOf('olga'))
+    const old = await git(dir, ['rev-parse', 'jobs@1^{commit}'])
+    const then = await openRepository(dir, { commit: old })
+    const { bundle } = await assembleBundle(then, 'jobs', '1.2', false)
+    const message = tagMessage('jobs', '1.2', bundle!.digest, bundle!.bundle.contentDigest)
+    await git(dir, ['tag', '-a', 'jobs@1.2', old, '-m', message], { name: 'Olga', email: 'olga@example.com' })
+    const tagged = await events(repo, 'tag pushed by olga', () => git(dir, ['push', '--quiet', 'origin', 'refs/tags/jobs@1.2']), false)
+    expect(tagged.code).not.toBe(0)
+    expect(`${tagged.stdout}${tagged.stderr}`).toContain('jobs@1.2 is not released')
+    await repo.reconcile()
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    expect(repo.promotions(undefined, undefined).filter((p) => p.state === 'open' && repo.marker(p.number).version === '1.2')).toEqual([])
   })
 })

@@ -127,7 +127,7 @@ export class PromotionService {
       const config = await readConfigAt(this.deps.workspace, ref)
       const repository = await openRepository(this.deps.workspace, { commit: ref, config })
       // Only versions tagged on the default branch's history are promotable: a tag from any other branch is not.
-      repository.released = await releasedOnBranch(repository.git, repository.released, ref)
+      repository.released = await inVersionOrder(repository.git, await releasedOnBranch(repository.git, repository.released, ref), ref)
       this.cached = { repository, refs: await this.sourceRefs(repository.git) }
     }
     return this.cached.repository
@@ -765,6 +765,35 @@ export class PromotionService {
     const marker = hiddenMarker(`note-${kind}`)
     await this.deps.api.upsertComment(number, marker, `${marker}\n${text}`)
   }
+}
+
+/**
+ * Keeps the versions whose content is not older than an earlier version of the same package: a tag that names
+ * a higher version on a commit that is a proper ancestor of a lower version's commit (old content, tagged by
+ * hand with a digest computed as gantry build would) would pass as an upgrade, skip the rollback hold and
+ * apply at once where no approval is needed. The release job only tags the tip of the default branch, so its
+ * versions always follow the history. One rev-list of the default branch; an ancestry check only for a
+ * version whose commit comes later in topological order than the version before it.
+ */
+async function inVersionOrder(git: Git, released: ReleasedVersion[], ref: string): Promise<ReleasedVersion[]> {
+  if (released.length < 2) return released
+  const order = new Map((await git.text(['rev-list', '--topo-order', ref])).split('\n').filter(Boolean).map((sha, i) => [sha, i]))
+  const dropped = new Set<ReleasedVersion>()
+  const byPackage = new Map<string, ReleasedVersion[]>()
+  for (const r of released) byPackage.set(r.package, [...(byPackage.get(r.package) ?? []), r])
+  for (const versions of byPackage.values()) {
+    let previous: ReleasedVersion | undefined
+    for (const v of versions.sort((a, b) => compareVersions(a.version, b.version))) {
+      // Topological order lists descendants first: an ancestor of the previous commit comes after it.
+      const later = previous && v.commit !== previous.commit && (order.get(v.commit) ?? -1) > (order.get(previous.commit) ?? Infinity)
+      if (later && (await git.run(['merge-base', '--is-ancestor', v.commit, previous!.commit], { okCodes: [1] })).code === 0) {
+        dropped.add(v)
+        continue
+      }
+      previous = v
+    }
+  }
+  return released.filter((r) => !dropped.has(r))
 }
 
 /**
