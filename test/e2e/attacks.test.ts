@@ -305,3 +305,100 @@ describe('versions', () => {
     expect(repo.promotions(undefined, undefined).filter((p) => p.state === 'open' && repo.marker(p.number).version === '1.2')).toEqual([])
   })
 })
+
+/** The guide's ruleset on the environment branches (docs/action.md, "Permissions and protection", point 1). */
+function environmentRuleset(repo: PromotionRepo): void {
+  hub.github.addRuleset(OWNER, repo.name, {
+    name: 'environments',
+    target: 'branch',
+    include: ['env/**'],
+    bypass: [BOT],
+    restrictCreations: true,
+    restrictUpdates: true,
+    restrictDeletions: true,
+    blockForcePushes: true,
+  })
+}
+
+/** A workflow olga pushes on a branch of her own: it mints the App's token and force-pushes env/qa with it. */
+const HIJACK = (environment: string) => `name: Tooling
+on: push
+jobs:
+  tooling:
+    runs-on: ubuntu-latest
+${environment}    steps:
+      - id: app
+        uses: actions/create-github-app-token@v2
+        with:
+          app-id: \${{ vars.GANTRY_APP_ID }}
+          private-key: \${{ secrets.GANTRY_APP_PRIVATE_KEY }}
+      - uses: actions/checkout@v4
+        with:
+          token: \${{ steps.app.outputs.token }}
+      - run: |
+          echo 'kind: task' > backdoor.yaml
+          git add backdoor.yaml
+          git -c user.name=Olga -c user.email=olga@example.com commit --quiet -m Tooling
+          git push --quiet --force origin HEAD:refs/heads/env/qa
+`
+
+describe('the App key', () => {
+  // BROKEN as shipped: examples/workflows keep GANTRY_APP_PRIVATE_KEY as a repository secret (no job declares
+  // `environment:`, and the setup steps in docs/action.md say "in the repository or organization"), so a
+  // workflow any writer pushes on any branch mints the App's token, which the guide makes the only bypass actor
+  // of env/**: the gate is gone. The guide's point 5 (key in an environment limited to the default branch and
+  // `*@*` tags) closes it (next test), but the example workflows and the harness do not follow it yet: that
+  // takes `environment: gantry` on the jobs of promotion.yml and release.yml, and a validate workflow that
+  // does not need the key (pull_request runs read from the merge ref, which the environment does not allow).
+  it.fails('a workflow pushed on a branch by a writer mints the App token and rewrites env/qa (key as the examples keep it)', async () => {
+    const repo = await hub.repository(['jobs'])
+    environmentRuleset(repo)
+    const qaBefore = await repo.head('env/qa')
+    await events(repo, 'olga pushes a branch with a workflow', () =>
+      hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('') }, message: 'Tooling', author: 'olga' }),
+    ).catch(() => undefined)
+    expect(await repo.head('env/qa')).toBe(qaBefore)
+    expect(await repo.file('env/qa', 'backdoor.yaml')).toBeUndefined()
+  })
+
+  it('with the key in an environment limited to main and version tags, a workflow on another branch gets no token', async () => {
+    const repo = await hub.repository(['jobs'])
+    environmentRuleset(repo)
+    // The guide's point 5: no repository secret; the key is the `gantry` environment's.
+    repo.runner.options.secrets = {}
+    repo.runner.options.environments = { gantry: { secrets: { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }, branches: ['main'], tags: ['*@*'] } }
+    const qaBefore = await repo.head('env/qa')
+    for (const [branch, environment] of [['tooling', ''], ['tooling-env', '    environment: gantry\n']] as const) {
+      const mark = repo.runner.mark()
+      await hub.github.commitFiles(OWNER, repo.name, { branch, from: 'main', files: { '.github/workflows/tooling.yml': HIJACK(environment) }, message: 'Tooling', author: 'olga' })
+      const runs = await repo.runner.drive(repo.runner.since(mark))
+      const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
+      expect(job?.result, branch).toBe('failure')
+      expect(job?.reason, branch).toMatch(environment ? /Branch "tooling-env" is not allowed to deploy to gantry/ : /private-key/)
+    }
+    expect(await repo.head('env/qa')).toBe(qaBefore)
+  })
+})
+
+describe('environment branches', () => {
+  it('an environment branch created by a person before Gantry creates it: refused by the guide’s ruleset', async () => {
+    const repo = await hub.repository(['jobs'])
+    environmentRuleset(repo)
+    expect(await repo.head('env/prod')).toBeNull()
+    // olga creates env/prod holding a ledger that says jobs@1 is there already, and a backdoor.
+    const dir = await repo.clone('env/dev', tokenOf('olga'))
+    await writeFile(join(dir, BACKDOOR.path), BACKDOOR.text)
+    await git(dir, ['add', '.'])
+    await git(dir, ['commit', '--quiet', '-m', 'Prepare prod'], { name: 'Olga', email: 'olga@example.com' })
+    const pushed = await git(dir, ['push', 'origin', 'HEAD:refs/heads/env/prod']).then(
+      () => '',
+      (error: { stderr?: string }) => error.stderr ?? 'refused',
+    )
+    expect(pushed).toContain('Cannot create ref due to creations being restricted.')
+    expect(await repo.head('env/prod')).toBeNull()
+    // Gantry creates it when jobs@1 reaches qa.
+    await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+    expect(await repo.log('env/prod')).toEqual(['gantry: create env/prod'])
+    expect(repo.openPromotion('prod', 'jobs').state).toBe('open')
+  })
+})
