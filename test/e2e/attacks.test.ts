@@ -402,3 +402,23 @@ describe('environment branches', () => {
     expect(repo.openPromotion('prod', 'jobs').state).toBe('open')
   })
 })
+
+describe('commands', () => {
+  it('a command edited into someone else’s comment is not carried out in their name', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    // quinn writes a remark (no command: no run); olga, who has write access, edits it into a rejection.
+    const remark = await hub.github.comment('quinn', OWNER, repo.name, qa, 'Looks fine to me')
+    await new Promise((r) => setTimeout(r, 1100)) // GitHub's timestamps have whole seconds
+    await repo.octokit('olga').rest.issues.updateComment({ owner: OWNER, repo: repo.name, comment_id: remark.id, body: '/gantry reject quinn says no' })
+    await repo.reconcile()
+    expect(repo.issue(qa).state).toBe('open')
+    expect(repo.comments(qa).filter((c) => c.startsWith('Rejected by'))).toEqual([])
+    const acks = repo.comments(qa).filter((c) => c.includes('gantry:ack'))
+    expect(acks).toHaveLength(1)
+    expect(acks[0]).toContain('edited after it was written')
+    // A command as written still works.
+    await repo.command('quinn', qa, '/gantry reject not this week')
+    expect(repo.issue(qa).labels).toEqual(['gantry:rejected'])
+  })
+})

@@ -646,7 +646,14 @@ export class PromotionService {
     const out: string[] = []
     for (const c of comments) {
       if (this.deps.api.isBot(c.author) || !c.body.trimStart().startsWith('/gantry') || acknowledged.has(c.id)) continue
-      const reply = this.deps.dryRun ? { outcome: 'dry run', text: '' } : await this.command(number, c.author, c.body)
+      // Anyone with write access can edit anyone's comment, and GitHub does not say who edited it: a command
+      // edited into a comment would act in its author's name. Only commands as they were written count.
+      const edited = c.updatedAt !== undefined && Date.parse(c.updatedAt) > Date.parse(c.createdAt)
+      const reply = this.deps.dryRun
+        ? { outcome: 'dry run', text: '' }
+        : edited
+          ? { outcome: 'edited after it was written: ignored', text: `Nothing done: this comment was edited after it was written, and a command acts in its author's name (${code(c.author)}), while anyone with write access can edit comments. Write the command in a new comment.` }
+          : await this.command(number, c.author, c.body)
       out.push(`${c.author}: ${reply.outcome}`)
       this.journal.push(`[#${number}](${this.deps.api.url(number)}): ${code(c.body.trim().split('\n')[0]!.slice(0, 100))} by ${code(c.author)}: ${inert(reply.outcome)}`)
       if (this.deps.dryRun) continue

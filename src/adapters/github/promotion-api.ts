@@ -25,6 +25,8 @@ export interface CommentFact {
   body: string
   author: string
   createdAt: string
+  /** When it was last edited (equal to createdAt when never edited). */
+  updatedAt?: string
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; reason: 'head-moved' | 'not-mergeable'; message: string }
@@ -257,7 +259,7 @@ export class PromotionApi {
   /** Every comment on an issue or pull request, oldest first. */
   async listComments(number: number): Promise<CommentFact[]> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: number, per_page: 100 })
-    return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at }))
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at, updatedAt: c.updated_at }))
   }
 
   /** Issues and pull requests with a `/gantry` comment by someone other than the bot since `since`. */

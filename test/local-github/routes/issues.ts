@@ -314,6 +314,8 @@ export const issueRoutes: RouteTable = {
     assertBodyLength('IssueComment', stringField(bodyOf(ctx), 'body'))
     comment.body = stringField(bodyOf(ctx), 'body') ?? comment.body
     comment.updatedAt = timestamp()
+    // GitHub fires issue_comment `edited` ("Webhook events and payloads"); the sender is the editor.
+    ctx.hub.emit({ repo, name: 'issue_comment', action: 'edited', sender: requireUser(ctx).login, number: comment.issueNumber, commentId: comment.id })
     return json(issueComment(ctx.hub, repo, comment))
   },
 
