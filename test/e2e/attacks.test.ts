@@ -7,7 +7,7 @@ import { assembleBundle } from '../../src/commands/artifacts.js'
 import { openRepository } from '../../src/commands/repository.js'
 import { tagMessage } from '../../src/core/bundle/bundle.js'
 import type { ActionRun } from './action-runner.js'
-import { BOT, OWNER, PromotionHub, type PromotionRepo, ledgerFields, tokenOf } from './promotion-harness.js'
+import { BOT, OWNER, PromotionHub, PromotionRepo, SOURCE_FILES, exampleWorkflows, ledgerFields, tokenOf } from './promotion-harness.js'
 
 // Attacks on the gate by someone with write (or triage) access, and mistakes a new user makes, tried against
 // the action from its sources, the example workflows and the local GitHub. Each test is named after the
@@ -420,5 +420,21 @@ describe('commands', () => {
     // A command as written still works.
     await repo.command('quinn', qa, '/gantry reject not this week')
     expect(repo.issue(qa).labels).toEqual(['gantry:rejected'])
+  })
+})
+
+describe('a new user', () => {
+  it('copies the promotion workflow under another name: the relay dispatches that file, and an approval applies in its own run', async () => {
+    const files: Record<string, string> = {}
+    for (const [path, text] of Object.entries(await exampleWorkflows()))
+      files[path === '.github/workflows/promotion.yml' ? '.github/workflows/gantry-promotion.yml' : path] = text
+    const name = 'renamed-workflow'
+    await hub.github.createRepository(OWNER, name, { files: { ...SOURCE_FILES, ...files } })
+    const repo = new PromotionRepo(hub, name)
+    await repo.push()
+    const qa = repo.openPromotion('qa', 'jobs').number
+    expect(await repo.file('env/qa', '.github/workflows/gantry-relay.yml')).toContain('/actions/workflows/gantry-promotion.yml/dispatches')
+    await repo.approve('quinn', qa)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1')
   })
 })
