@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { Git } from '../adapters/git/git.js'
 import { type RemoteAuth, fetchAll } from '../adapters/git/remote.js'
 import { createOctokit } from '../adapters/github/octokit.js'
 import { PromotionApi, authenticatedLogin } from '../adapters/github/promotion-api.js'
@@ -14,6 +15,7 @@ import { validatePullRequest } from './events/pull-request.js'
 import { releaseOnPush } from './events/push.js'
 import { type GitHubContext, readGitHubContext } from './github-context.js'
 import { type ActionCommand, type ActionInputs, readInputs } from './inputs.js'
+import { findTrustedWorkflow } from './trusted-workflow.js'
 import { refreshDashboard } from './promotion/dashboard.js'
 import { PROMOTION_PREFIX, PromotionService, type RequestOutcome } from './promotion/promotion-service.js'
 import { reconcile } from './promotion/reconcile.js'
@@ -47,7 +49,8 @@ export async function run(): Promise<void> {
     const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
     // The job summary of this run holds the full plan of each promotion body it writes.
     const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined
-    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m), ...(runUrl ? { runUrl } : {}) })
+    const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => core.warning(m))
+    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m), trustedWorkflow, ...(runUrl ? { runUrl } : {}) })
     const pr = (context.payload.pull_request as PullRequestPayload | undefined) ?? (await relayedPullRequest(context, promotionApi))
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
     const failures: string[] = []

@@ -127,7 +127,7 @@ export class PromotionService {
       const config = await readConfigAt(this.deps.workspace, ref)
       const repository = await openRepository(this.deps.workspace, { commit: ref, config })
       // Only versions tagged on the default branch's history are promotable: a tag from any other branch is not.
-      repository.released = await releasedOnBranch(repository.git, repository.released, ref)
+      repository.released = await inVersionOrder(repository.git, await releasedOnBranch(repository.git, repository.released, ref), ref)
       this.cached = { repository, refs: await this.sourceRefs(repository.git) }
     }
     return this.cached.repository
@@ -230,7 +230,8 @@ export class PromotionService {
     }
     const bundle = await this.verifiedBundle(repository, prepared.release)
     const branch = promotionBranch(envName, pkg)
-    const open = (await this.deps.api.listPullRequests('open', { head: branch })).find((p) => p.baseRef === env.branch && this.deps.api.isBot(p.author))
+    const fromBranch = (await this.deps.api.listPullRequests('open', { head: branch })).filter((p) => p.baseRef === env.branch)
+    const open = fromBranch.find((p) => this.deps.api.isBot(p.author))
     const previous = open ? readPromotionMarker(open.body) : undefined
     // Unchanged only when the branch holds exactly the commit Gantry would push now (see applyCommit).
     if (open && previous?.version === version && previous.digest === plan.ledger.digest && open.headSha === (await this.applyCommit(repository, prepared, previous))) {
@@ -280,6 +281,7 @@ export class PromotionService {
       }
       number = open.number
     } else {
+      await this.closeLookAlikes(fromBranch, branch, `${pkg}@${version}`)
       number = (await this.deps.api.createPullRequest({ head: branch, base: env.branch, title: promotionTitle(marker), body })).number
       // The environment's reviewers (users and teams) are asked: GitHub notifies them and lists the request.
       if ((env.approvals ?? 0) > 0 && env.reviewers?.length) await this.deps.api.requestReviewers(number, env.reviewers)
@@ -290,6 +292,19 @@ export class PromotionService {
     const decided = await this.decide(number)
     const state: PromotionState = 'pr' in decided ? decided.state : 'ACCEPTED'
     return { environment: envName, status: open ? 'updated' : 'opened', number, state }
+  }
+
+  /**
+   * GitHub allows one open pull request per head and base ("A pull request already exists"): one that a
+   * person opened from Gantry's promotion branch would keep Gantry from proposing at all. It is no promotion
+   * (only the bot's are), so it is closed, saying why.
+   */
+  private async closeLookAlikes(fromBranch: PullRequestFact[], branch: string, what: string): Promise<void> {
+    for (const other of fromBranch.filter((p) => !this.deps.api.isBot(p.author))) {
+      await this.deps.api.comment(other.number, `Closed by Gantry: ${code(branch)} is Gantry's promotion branch, and only Gantry opens pull requests from it. Gantry proposes ${code(what)} in a pull request of its own; to ask for a promotion, comment ${code('/gantry retry')} on a promotion or run the promotion workflow.`)
+      await this.deps.api.updatePullRequest(other.number, { state: 'closed' })
+      this.journal.push(`Closed [#${other.number}](${this.deps.api.url(other.number)}): a pull request from ${code(branch)} not opened by Gantry`)
+    }
   }
 
   /** An environment branch that does not exist yet starts as a commit holding only an explanation. */
@@ -352,6 +367,10 @@ export class PromotionService {
     const bundle = await this.bundleOf(cached).catch(() => undefined)
     const marker: PromotionMarker = { ...cached, releaseAt: bundle?.environments[environment.name]?.release ?? null }
     if (pr.merged) return { pr, marker, environment, state: 'APPLIED' }
+    // Whether it is a rollback decides which before-instructions must be ticked: it comes from the version the
+    // environment runs now, as the plan derives it, never from the marker (anyone with write access edits it).
+    const running = (await this.ledgersOf(repository, environment)).get(cached.package)
+    marker.rollback = running !== undefined && compareVersions(cached.version, running.version) < 0
     const ended = await this.ended(pr.number)
     if (pr.state === 'closed') return { pr, marker, environment, state: ended?.status ?? 'CLOSED', ...(ended ? { ended } : {}) }
     // Reopened after it ended: an ended promotion stays ended (a new request starts from zero).
@@ -627,7 +646,14 @@ export class PromotionService {
     const out: string[] = []
     for (const c of comments) {
       if (this.deps.api.isBot(c.author) || !c.body.trimStart().startsWith('/gantry') || acknowledged.has(c.id)) continue
-      const reply = this.deps.dryRun ? { outcome: 'dry run', text: '' } : await this.command(number, c.author, c.body)
+      // Anyone with write access can edit anyone's comment, and GitHub does not say who edited it: a command
+      // edited into a comment would act in its author's name. Only commands as they were written count.
+      const edited = c.updatedAt !== undefined && Date.parse(c.updatedAt) > Date.parse(c.createdAt)
+      const reply = this.deps.dryRun
+        ? { outcome: 'dry run', text: '' }
+        : edited
+          ? { outcome: 'edited after it was written: ignored', text: `Nothing done: this comment was edited after it was written, and a command acts in its author's name (${code(c.author)}), while anyone with write access can edit comments. Write the command in a new comment.` }
+          : await this.command(number, c.author, c.body)
       out.push(`${c.author}: ${reply.outcome}`)
       this.journal.push(`[#${number}](${this.deps.api.url(number)}): ${code(c.body.trim().split('\n')[0]!.slice(0, 100))} by ${code(c.author)}: ${inert(reply.outcome)}`)
       if (this.deps.dryRun) continue
@@ -746,6 +772,35 @@ export class PromotionService {
     const marker = hiddenMarker(`note-${kind}`)
     await this.deps.api.upsertComment(number, marker, `${marker}\n${text}`)
   }
+}
+
+/**
+ * Keeps the versions whose content is not older than an earlier version of the same package: a tag that names
+ * a higher version on a commit that is a proper ancestor of a lower version's commit (old content, tagged by
+ * hand with a digest computed as gantry build would) would pass as an upgrade, skip the rollback hold and
+ * apply at once where no approval is needed. The release job only tags the tip of the default branch, so its
+ * versions always follow the history. One rev-list of the default branch; an ancestry check only for a
+ * version whose commit comes later in topological order than the version before it.
+ */
+async function inVersionOrder(git: Git, released: ReleasedVersion[], ref: string): Promise<ReleasedVersion[]> {
+  if (released.length < 2) return released
+  const order = new Map((await git.text(['rev-list', '--topo-order', ref])).split('\n').filter(Boolean).map((sha, i) => [sha, i]))
+  const dropped = new Set<ReleasedVersion>()
+  const byPackage = new Map<string, ReleasedVersion[]>()
+  for (const r of released) byPackage.set(r.package, [...(byPackage.get(r.package) ?? []), r])
+  for (const versions of byPackage.values()) {
+    let previous: ReleasedVersion | undefined
+    for (const v of versions.sort((a, b) => compareVersions(a.version, b.version))) {
+      // Topological order lists descendants first: an ancestor of the previous commit comes after it.
+      const later = previous && v.commit !== previous.commit && (order.get(v.commit) ?? -1) > (order.get(previous.commit) ?? Infinity)
+      if (later && (await git.run(['merge-base', '--is-ancestor', v.commit, previous!.commit], { okCodes: [1] })).code === 0) {
+        dropped.add(v)
+        continue
+      }
+      previous = v
+    }
+  }
+  return released.filter((r) => !dropped.has(r))
 }
 
 /**

@@ -25,6 +25,8 @@ export interface CommentFact {
   body: string
   author: string
   createdAt: string
+  /** When it was last edited (equal to createdAt when never edited). */
+  updatedAt?: string
 }
 
 export type MergeOutcome = { merged: true; sha: string } | { merged: false; reason: 'head-moved' | 'not-mergeable'; message: string }
@@ -123,7 +125,9 @@ export class PromotionApi {
       const { data } = await this.octokit.rest.pulls.create({ ...this.repo, ...input })
       return toFact(data as PullData)
     } catch (error) {
-      const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base)
+      // Adopted only when the bot opened it (a retried create that did go through): a person's pull request
+      // from the same branch is not Gantry's request.
+      const open = (await this.listPullRequests('open', { head: input.head })).find((p) => p.baseRef === input.base && this.isBot(p.author))
       if (open) return open
       throw new GitHubApiError(`could not open a pull request from ${input.head} into ${input.base}`, { cause: error })
     }
@@ -255,7 +259,7 @@ export class PromotionApi {
   /** Every comment on an issue or pull request, oldest first. */
   async listComments(number: number): Promise<CommentFact[]> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repo, issue_number: number, per_page: 100 })
-    return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at }))
+    return comments.map((c) => ({ id: c.id, body: c.body ?? '', author: c.user?.login ?? '', createdAt: c.created_at, updatedAt: c.updated_at }))
   }
 
   /** Issues and pull requests with a `/gantry` comment by someone other than the bot since `since`. */

@@ -237,6 +237,7 @@ export const issueRoutes: RouteTable = {
       record.assignees = body.assignees.map(String)
     const state = stringField(body, 'state')
     const reason = stringField(body, 'state_reason')
+    const stateBefore = record.state
     if (state === 'closed' && record.state === 'open') {
       record.state = 'closed'
       record.closedAt = timestamp()
@@ -258,8 +259,13 @@ export const issueRoutes: RouteTable = {
       record.closedAt = null
       record.closedBy = null
       record.stateReason = 'reopened'
+      if (record.pull) await ctx.hub.refreshHead(repo, record)
     }
     record.updatedAt = timestamp()
+    // A pull request closed or reopened through the issues API is the same activity as through the pulls
+    // API: GitHub's pull_request webhook fires with `closed` or `reopened` ("Webhook events and payloads").
+    if (record.pull && record.state !== stateBefore)
+      ctx.hub.emit({ repo, name: 'pull_request', action: record.state === 'closed' ? 'closed' : 'reopened', sender: user.login, number: record.number })
     return json(issueShape(ctx.hub, repo, record))
   },
 
@@ -308,6 +314,8 @@ export const issueRoutes: RouteTable = {
     assertBodyLength('IssueComment', stringField(bodyOf(ctx), 'body'))
     comment.body = stringField(bodyOf(ctx), 'body') ?? comment.body
     comment.updatedAt = timestamp()
+    // GitHub fires issue_comment `edited` ("Webhook events and payloads"); the sender is the editor.
+    ctx.hub.emit({ repo, name: 'issue_comment', action: 'edited', sender: requireUser(ctx).login, number: comment.issueNumber, commentId: comment.id })
     return json(issueComment(ctx.hub, repo, comment))
   },
 

@@ -24,6 +24,7 @@ import type { HubEvent } from '../hub.js'
 import type { IssueRecord } from '../types.js'
 import type { LocalGitHub } from '../server.js'
 import { asString, type Contexts, evaluateToken, truthy } from './expressions.js'
+import { refPatternMatches } from '../rules.js'
 import { eventFilter } from './filters.js'
 import { buildPayload, payloadViolations, schedulePayload } from './payloads.js'
 
@@ -78,6 +79,8 @@ export interface WorkflowRun {
   readonly raw: TemplateToken
   readonly token: string
   readonly secrets: Record<string, string>
+  /** A run from a fork or by Dependabot: no repository or environment secrets. */
+  readonly secretsWithheld: boolean
   readonly inputs: Record<string, unknown>
 }
 
@@ -116,6 +119,12 @@ export interface WorkflowRunnerOptions {
   appToken: string
   /** Environment for the Gantry step, filling what the workflow leaves empty (the test clock GANTRY_NOW...). */
   actionEnv?: () => Record<string, string>
+  /**
+   * Deployment environments (Settings → Environments): their secrets, and the branches and tags allowed to
+   * deploy to them (fnmatch patterns as rulesets use them; both absent: every ref). A job that names an
+   * environment gets its secrets over the repository's; a job whose ref the environment does not allow fails.
+   */
+  environments?: Record<string, { secrets?: Record<string, string>; branches?: string[]; tags?: string[] }>
   /** The actor of scheduled runs (GitHub: whoever last changed the cron). */
   scheduleActor?: string
   log?: (line: string) => void
@@ -611,7 +620,8 @@ export class WorkflowRunner {
       target.event === 'pull_request' &&
       fork !== undefined &&
       fork !== `${this.options.owner}/${this.options.repo}`
-    const secrets = target.actor === DEPENDABOT || forked ? {} : { ...(this.options.secrets ?? {}) }
+    const secretsWithheld = target.actor === DEPENDABOT || forked
+    const secrets = secretsWithheld ? {} : { ...(this.options.secrets ?? {}) }
     const inputs = dispatchInputs(wf.template, target.inputs)
     const wr: WorkflowRun = {
       id,
@@ -631,6 +641,7 @@ export class WorkflowRunner {
       raw: wf.raw,
       token,
       secrets,
+      secretsWithheld,
       inputs,
     }
     this.runsByToken.set(token, wr)
@@ -722,10 +733,17 @@ export class WorkflowRunner {
     const workspace = await mkdtemp(join(this.options.work, `run-${wr.id}-`))
     const steps: Record<string, { outputs: Record<string, string>; outcome: string; conclusion: string }> = {}
     const raw = rawSteps(wr.raw, job.id.value)
+    const environment = this.environmentOf(wr, job)
+    if (environment && 'refused' in environment) {
+      result.result = 'failure'
+      result.reason = environment.refused
+      return
+    }
+    const secrets = environment ? { secrets: environment.secrets } : {}
     let failed = false
     for (const [index, step] of job.steps.entries()) {
       if (!('uses' in step) && !('run' in step)) continue
-      const ctx = () => this.contexts(wr, { steps, job: { status: failed ? 'failure' : 'success' }, env: {} })
+      const ctx = () => this.contexts(wr, { steps, job: { status: failed ? 'failure' : 'success' }, env: {}, ...secrets })
       const name = step.name
         ? asString(evaluateToken(step.name, ctx()))
         : 'uses' in step
@@ -766,6 +784,32 @@ export class WorkflowRunner {
         result.reason ??= `step ${name}: ${stepResult.message ?? 'failed'}`
       }
     }
+  }
+
+  /**
+   * The deployment environment a job names (`environment: name` or `environment: {name: ...}`), if the
+   * repository has it: its secrets over the run's, or why GitHub refuses the job. GitHub: "Jobs that
+   * reference an environment must follow any protection rules for the environment"; with deployment branches
+   * and tags, a run whose ref matches none fails ("Branch "x" is not allowed to deploy to y due to
+   * environment protection rules."). Environment secrets, like repository secrets, are not passed to runs
+   * from forks or Dependabot.
+   */
+  private environmentOf(wr: WorkflowRun, job: Job): { secrets: Record<string, string> } | { refused: string } | undefined {
+    if (!job.environment) return undefined
+    const value = evaluateToken(job.environment, this.contexts(wr, {}))
+    const name = typeof value === 'string' ? value : asString((value as Record<string, unknown> | undefined)?.name)
+    const environment = name ? this.options.environments?.[name] : undefined
+    if (!environment) return undefined
+    if (environment.branches || environment.tags) {
+      const branch = wr.ref.startsWith('refs/heads/') ? wr.ref.slice('refs/heads/'.length) : null
+      const tag = wr.ref.startsWith('refs/tags/') ? wr.ref.slice('refs/tags/'.length) : null
+      const allowed =
+        (branch !== null && (environment.branches ?? []).some((p) => refPatternMatches(p, branch))) ||
+        (tag !== null && (environment.tags ?? []).some((p) => refPatternMatches(p, tag)))
+      if (!allowed)
+        return { refused: `${tag !== null ? 'Tag' : 'Branch'} "${tag ?? branch ?? wr.ref}" is not allowed to deploy to ${name} due to environment protection rules.` }
+    }
+    return { secrets: { GITHUB_TOKEN: wr.token, ...wr.secrets, ...(wr.secretsWithheld ? {} : (environment.secrets ?? {})) } }
   }
 
   private baseEnv(wr: WorkflowRun, workspace: string): Record<string, string> {
