@@ -6140,7 +6140,7 @@ function escapeJsonPtr(str) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5516);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8854);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 
@@ -6149,7 +6149,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5516:
+/***/ 8854:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -6257,6 +6257,89 @@ function printableJson(json) {
     return json.replace(UNSAFE, escapeChar);
 }
 
+;// CONCATENATED MODULE: ./src/core/render/fold-diagnostics.ts
+/**
+ * Findings about a reference that cannot resolve. When the package's dependency is missing in the environment,
+ * its items are absent there, so these follow from the missing dependency.
+ */
+const FOLLOWS_FROM_MISSING_DEPENDENCY = new Set(['unresolved-in-environment', 'replacement-target-missing']);
+/**
+ * Codes whose hint names the one thing to fix (the item referred to, the kind schema to add, the package to
+ * promote): findings of one of these codes with the same hint in the same environment share their cause.
+ */
+const ONE_FIX_PER_HINT = new Set([
+    'unresolved-reference',
+    'unresolved-in-environment',
+    'replacement-target-missing',
+    'unknown-kind',
+]);
+/** A group folds only when that saves lines: one consequence is shown as it is. */
+const MIN_FOLDED = 2;
+/**
+ * Groups diagnostics by root cause, for text output (JSON output lists every diagnostic):
+ *
+ * 1. `missing-dependency` of package P in environment E is a cause; every `unresolved-in-environment` and
+ *    `replacement-target-missing` finding of P in E follows from it (P's missing dependencies are shown
+ *    together, the consequences folded under them).
+ * 2. Of the rest, findings of a code in ONE_FIX_PER_HINT with the same severity, environment and hint have one
+ *    cause (the missing item `credential/db` that 21 definitions refer to, the missing schema of a kind): the
+ *    first is shown, the others folded under it.
+ *
+ * A group folds only when at least MIN_FOLDED diagnostics would be folded. The order of the input is kept:
+ * each group sits where its first cause was.
+ */
+function foldDiagnostics(diagnostics) {
+    const key = (...parts) => JSON.stringify(parts);
+    const missing = new Map();
+    for (const d of diagnostics) {
+        if (d.code !== 'missing-dependency')
+            continue;
+        const k = key(d.package, d.environment);
+        missing.set(k, [...(missing.get(k) ?? []), d]);
+    }
+    const consequences = new Map();
+    const sameFix = new Map();
+    for (const d of diagnostics) {
+        const k = key(d.package, d.environment);
+        if (FOLLOWS_FROM_MISSING_DEPENDENCY.has(d.code) && missing.has(k))
+            consequences.set(k, [...(consequences.get(k) ?? []), d]);
+        else if (ONE_FIX_PER_HINT.has(d.code) && d.hint) {
+            const h = key(d.code, d.severity, d.environment, d.hint);
+            sameFix.set(h, [...(sameFix.get(h) ?? []), d]);
+        }
+    }
+    const groupOf = new Map();
+    for (const [k, causes] of missing) {
+        const folded = consequences.get(k) ?? [];
+        if (folded.length < MIN_FOLDED)
+            continue;
+        const group = { causes, folded };
+        causes.forEach((d, i) => groupOf.set(d, i === 0 ? group : null));
+        for (const d of folded)
+            groupOf.set(d, null);
+    }
+    for (const members of sameFix.values()) {
+        const free = members.filter((d) => !groupOf.has(d));
+        if (free.length - 1 < MIN_FOLDED)
+            continue;
+        const group = { causes: [free[0]], folded: free.slice(1) };
+        free.forEach((d, i) => groupOf.set(d, i === 0 ? group : null));
+    }
+    const groups = [];
+    for (const d of diagnostics) {
+        const group = groupOf.get(d);
+        if (group === undefined)
+            groups.push({ causes: [d], folded: [] });
+        else if (group !== null)
+            groups.push(group);
+    }
+    return groups;
+}
+/** How many diagnostics text output folds away. */
+function foldedCount(diagnostics) {
+    return foldDiagnostics(diagnostics).reduce((n, g) => n + g.folded.length, 0);
+}
+
 ;// CONCATENATED MODULE: ./src/core/render/style.ts
 const wrap = (open, close) => (s) => `\u001b[${open}m${s}\u001b[${close}m`;
 const COLOR = {
@@ -6269,47 +6352,102 @@ const COLOR = {
 };
 const same = (s) => s;
 const PLAIN = { red: same, yellow: same, green: same, cyan: same, dim: same, bold: same };
-/** Pads cells to a table of aligned columns (no colour codes inside cells). */
-function table(rows, style = PLAIN) {
+/**
+ * Pads cells to a table of aligned columns. Cells hold no colour codes: `paint` colours a cell after its width
+ * is measured, so colours never shift the columns.
+ */
+function table(rows, style = PLAIN, paint) {
     const widths = [];
     for (const row of rows)
         row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
     return rows
         .map((row, r) => {
-        const line = row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
-        return r === 0 ? style.bold(line) : line;
+        if (r === 0)
+            return style.bold(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '));
+        return row
+            .map((cell, i) => {
+            const painted = (cell && paint?.(r, i, cell)?.(cell)) || cell;
+            return i === row.length - 1 ? painted : painted + ' '.repeat(widths[i] - cell.length);
+        })
+            .join('  ');
     })
         .join('\n');
+}
+/** The colour of a status (docs/states.md) wherever it is printed: done green, waiting cyan, refused red. */
+function stateColour(style, state) {
+    switch (state) {
+        case 'APPLIED':
+        case 'PROMOTED':
+            return style.green;
+        case 'ACCEPTED':
+        case 'SCHEDULED':
+        case 'SUBMITTED':
+            return style.cyan;
+        case 'REJECTED':
+            return style.red;
+        case 'rollback':
+            return style.yellow;
+        default:
+            return style.dim;
+    }
+}
+/** The colour of a plan action and its sign (`+ add`, `~ update`, `- delete`, `= keep`). */
+function actionColour(style, action) {
+    return action === 'add' ? style.green : action === 'update' ? style.yellow : action === 'delete' ? style.red : style.dim;
 }
 
 ;// CONCATENATED MODULE: ./src/core/render/diagnostics-text.ts
 
 
 
-/** Compiler-style text: `file:line:col: severity code: message`, a hint below, grouped by file. */
-function renderDiagnostics(diagnostics, style = PLAIN) {
+
+/** Items named on a fold line; the rest are counted. */
+const NAMED = 5;
+/**
+ * Compiler-style text: `file:line:col: severity code: message`, a hint below, grouped by file. Findings that
+ * follow from another are folded under their cause (see fold-diagnostics.ts); `fold: false` lists every one.
+ */
+function renderDiagnostics(diagnostics, style = PLAIN, options = {}) {
     const lines = [];
     let lastFile;
-    for (const d of diagnostics) {
-        if (d.file !== lastFile && lines.length > 0)
-            lines.push('');
-        lastFile = d.file;
-        const where = d.file ? `${printable(d.file)}${d.line ? `:${d.line}:${d.column ?? 1}` : ''}: ` : '';
-        const severity = d.severity === 'error' ? style.red('error') : style.yellow('warning');
-        const env = d.environment ? ` [${d.environment}]` : '';
-        lines.push(`${style.bold(where)}${severity} ${style.dim(d.code)}${env}: ${printable(d.message)}`);
-        if (d.hint)
-            lines.push(`  ${style.cyan('hint')}: ${printable(d.hint)}`);
+    const groups = options.fold === false ? diagnostics.map((d) => ({ causes: [d], folded: [] })) : foldDiagnostics(diagnostics);
+    for (const { causes, folded } of groups) {
+        for (const d of causes) {
+            if (d.file !== lastFile && lines.length > 0)
+                lines.push('');
+            lastFile = d.file;
+            lines.push(...diagnosticLines(d, style));
+        }
+        if (folded.length > 0)
+            lines.push(`  ${style.dim(foldLine(folded, causes.length))}`);
     }
     return lines.join('\n');
 }
-function renderSummary(diagnostics, what, style = PLAIN) {
+function diagnosticLines(d, style) {
+    const where = d.file ? `${printable(d.file)}${d.line ? `:${d.line}:${d.column ?? 1}` : ''}: ` : '';
+    const severity = d.severity === 'error' ? style.red('error') : style.yellow('warning');
+    const env = d.environment ? ` [${printable(d.environment)}]` : '';
+    const lines = [`${style.bold(where)}${severity} ${style.dim(d.code)}${env}: ${printable(d.message)}`];
+    if (d.hint)
+        lines.push(`  ${style.cyan('hint')}: ${printable(d.hint)}`);
+    return lines;
+}
+/** `… and 21 more caused by this, in task/a, task/b, task/c, task/d, task/e and 16 more (--format json lists each)` */
+function foldLine(folded, causes) {
+    const names = [...new Set(folded.map((d) => d.item ?? d.file ?? d.code))];
+    const shown = names.slice(0, NAMED).map(printable).join(', ');
+    const rest = names.length > NAMED ? ` and ${names.length - NAMED} more` : '';
+    return `… and ${folded.length} more caused by ${causes === 1 ? 'this' : 'these'}, in ${shown}${rest} (--format json lists each)`;
+}
+/** `2 errors, 1 warning in 3 files`, or `no problems`; folded findings are counted, and said to be folded. */
+function problemCount(diagnostics, folded = 0) {
     const { errors, warnings } = countBySeverity(diagnostics);
-    const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
     if (errors === 0 && warnings === 0)
-        return style.green(`ok: ${what}, no problems`);
-    const text = `${plural(errors, 'error')}, ${plural(warnings, 'warning')} (${what})`;
-    return errors > 0 ? style.red(text) : style.yellow(text);
+        return 'no problems';
+    const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const files = new Set(diagnostics.map((d) => d.file).filter((f) => f !== undefined)).size;
+    const where = files > 0 ? ` in ${plural(files, 'file')}` : '';
+    return `${plural(errors, 'error')}, ${plural(warnings, 'warning')}${where}${folded > 0 ? ` (${folded} folded under their cause)` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./src/commands/errors.ts
@@ -6323,7 +6461,106 @@ class errors_UsageError extends Error {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/render/time.ts
+/**
+ * One way to show an instant to people: `2026-12-01 00:00 America/New_York`, in the zone the environment's
+ * rules are written in (UTC when it names none). Minutes are the finest grain any schedule here uses.
+ */
+function formatTime(at, timeZone = 'UTC') {
+    const date = typeof at === 'string' ? new Date(at) : at;
+    if (Number.isNaN(date.getTime()))
+        return String(at);
+    let parts;
+    try {
+        parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(date);
+    }
+    catch {
+        return formatTime(date, 'UTC');
+    }
+    const part = (type) => parts.find((p) => p.type === type)?.value ?? '';
+    return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${timeZone}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/render/totals.ts
+
+
+
+
+/**
+ * The last line of every command's text output, one shape for all: `<verb>: <what was counted>; <problems>`,
+ * e.g. `validate: 66 definitions, 6 packages; 2 errors, 1 warning in 3 files` or
+ * `plan: 3 to add, 1 to update, 0 to delete, 12 kept; no problems`. Red with errors, yellow with warnings
+ * only, green otherwise.
+ */
+function totalsLine(verb, counted, diagnostics, style = PLAIN) {
+    // A command that finds nothing by its nature (log) says only what it counted.
+    if (diagnostics === null)
+        return style.bold(`${verb}: ${counted.join(', ')}`);
+    const problems = problemCount(diagnostics, foldedCount(diagnostics));
+    const text = `${verb}: ${counted.length > 0 ? `${counted.join(', ')}; ` : ''}${problems}`;
+    const { errors, warnings } = countBySeverity(diagnostics);
+    return errors > 0 ? style.red(text) : warnings > 0 ? style.yellow(text) : style.green(text);
+}
+function plural(n, word, many = `${word}s`) {
+    return `${n} ${n === 1 ? word : many}`;
+}
+
+;// CONCATENATED MODULE: ./src/core/render/log-text.ts
+
+
+
+/** How each source of an author reads (see AuthorSource). */
+const SOURCE = {
+    github: 'as GitHub recorded it',
+    cli: 'gantry apply, user name not verified',
+    git: 'git author, not verified',
+};
+/**
+ * `gantry log` as text: the versions, newest first, with release date, commit, where each is applied and the
+ * notes; then per environment its applies, rollbacks and removals, newest first, with when, by whom (and where
+ * that name comes from) and who approved. Times in the environment's time zone (`zones`, default UTC).
+ */
+function renderLogText(log, style = PLAIN, zones = {}) {
+    const lines = [];
+    for (const v of log.versions) {
+        const envs = Object.keys(v.environments);
+        const released = v.released ? `  ${formatTime(v.released)}` : '';
+        const where = envs.length ? `  ${style.green('APPLIED')} in ${envs.join(', ')}` : '';
+        lines.push(`${style.bold(v.tag)}${released}  ${style.dim(v.commit.slice(0, 12))}${where}`);
+        if (v.notes)
+            lines.push(...v.notes.split('\n').map((l) => `    ${l}`));
+    }
+    if (log.versions.length === 0)
+        lines.push(`${log.package} has no released version`);
+    const counts = { apply: 0, rollback: 0, remove: 0, edit: 0 };
+    let environments = 0;
+    for (const [env, entries] of Object.entries(log.history)) {
+        if (entries.length === 0)
+            continue;
+        environments++;
+        lines.push('', style.bold(`history in ${env}`));
+        for (const e of entries) {
+            counts[e.action]++;
+            const action = e.action.padEnd(8);
+            const coloured = e.action === 'apply' ? stateColour(style, 'APPLIED')(action) : e.action === 'rollback' ? stateColour(style, 'rollback')(action) : style.red(action);
+            const version = e.version === null ? '' : `${log.package}@${e.version}${e.previousVersion && e.previousVersion !== e.version ? ` (from ${e.previousVersion})` : ''}`;
+            const by = e.by === null ? 'by unknown' : e.by === 'gantry' && e.source === 'github' ? 'merged by Gantry' : `by ${e.by}`;
+            const approved = e.approvers.length ? `, approved by ${e.approvers.map((a) => a.login).join(', ')}` : '';
+            const promotion = e.promotion !== null ? `  #${e.promotion}` : '';
+            lines.push(`  ${formatTime(e.at, zones[env])}  ${coloured}  ${version}  ${by}${approved} ${style.dim(`(${SOURCE[e.source]})`)}${promotion}  ${style.dim(e.commit.slice(0, 12))}`);
+        }
+    }
+    const counted = [plural(log.versions.length, 'version'), plural(counts.apply, 'apply', 'applies'), plural(counts.rollback, 'rollback')];
+    if (counts.remove)
+        counted.push(plural(counts.remove, 'removal'));
+    if (counts.edit)
+        counted.push(plural(counts.edit, 'hand edit'));
+    lines.push(totalsLine('log', [...counted.slice(0, 1), `${counted.slice(1).join(', ')} in ${plural(environments, 'environment')}`], null, style));
+    return lines.join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/core/render/plan-text.ts
+
 
 
 const SIGN = { add: '+', update: '~', delete: '-', keep: '=' };
@@ -6343,7 +6580,7 @@ function foldValue(value, width = FOLD) {
  * (deletions first) with the fields that change and the values this environment sets; kept items are
  * counted, not listed.
  */
-function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied = false) {
+function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied = false, verb = 'plan') {
     const lines = [];
     const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : '';
     const from = plan.previousVersion && !plan.rollback ? ` (now ${plan.previousVersion})` : '';
@@ -6357,7 +6594,10 @@ function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied
     const shown = plan.changes.filter((c) => c.action !== 'keep');
     if (shown.length > 0) {
         const rows = [['', 'item', 'action', 'note']];
+        // The sign and the action of a change row take the action's colour; field and override rows none.
+        const actions = new Map();
         for (const change of shown) {
+            actions.set(rows.length, change.action);
             rows.push([SIGN[change.action] ?? ' ', change.item, change.action, change.note ?? '']);
             for (const field of change.fields ?? []) {
                 rows.push(['', `  ${field.path}`, '', `${foldValue(field.from)} -> ${foldValue(field.to)}`]);
@@ -6368,7 +6608,7 @@ function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied
                 rows.push(['', `  ${override.path}`, '', `${label}: ${foldValue(override.to)}${was}`]);
             }
         }
-        lines.push(table(rows, style));
+        lines.push(table(rows, style, (row, column) => (column === 0 || column === 2) && actions.has(row) ? actionColour(style, actions.get(row)) : undefined));
     }
     const keptQuietly = plan.changes.length - shown.length;
     if (keptQuietly > 0)
@@ -6381,10 +6621,16 @@ function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied
         lines.push(style.green(`already applied: ${plan.branch} has ${plan.package}@${plan.version}, nothing to change`));
     else if (!plan.ok)
         lines.push(style.red('refused: nothing was applied'));
+    const done = commit !== undefined;
+    const counted = done
+        ? [`${counts.add} added`, `${counts.update} updated`, `${counts.delete} deleted`, `${counts.keep} kept`]
+        : [`${counts.add} to add`, `${counts.update} to update`, `${counts.delete} to delete`, `${counts.keep} kept`];
+    lines.push(totalsLine(verb, counted, diagnostics, style));
     return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/core/render/status-text.ts
+
 
 
 /** The package x environment matrix. */
@@ -6398,12 +6644,32 @@ function renderStatusText(status, style = PLAIN) {
             return s ? `${s.version} ${s.status}${s.rollback ? ' (rollback)' : ''}` : '-';
         }),
     ]);
-    const lines = [table([header, ...rows], style)];
+    const fixed = 2;
+    const lines = [
+        table([header, ...rows], style, (row, column) => {
+            if (column < fixed)
+                return undefined;
+            const s = status.packages[row - 1]?.environments[status.environments[column - fixed].name];
+            return s ? stateColour(style, s.rollback ? 'rollback' : s.status) : style.dim;
+        }),
+    ];
     const missing = status.environments.filter((e) => !e.head);
     if (missing.length)
         lines.push(style.dim(`no branch yet: ${missing.map((e) => e.branch).join(', ')} (created by the first apply)`));
     if (status.drift.length)
         lines.push('', style.bold('drift'), renderDiagnostics(status.drift, style));
+    const cells = status.packages.flatMap((p) => Object.values(p.environments));
+    const byState = new Map();
+    for (const s of cells)
+        byState.set(s.status, (byState.get(s.status) ?? 0) + 1);
+    const rollbacks = cells.filter((s) => s.rollback).length;
+    const counted = [
+        plural(status.packages.length, 'package'),
+        plural(status.environments.length, 'environment'),
+        ...[...byState].map(([state, n]) => `${n} ${state}`),
+        ...(rollbacks > 0 ? [plural(rollbacks, 'rollback')] : []),
+    ];
+    lines.push(totalsLine('status', counted, status.drift, style));
     return lines.join('\n');
 }
 
@@ -6515,7 +6781,8 @@ class git_Git {
      * size of each blob too, which costs git a lookup of every object listed.
      */
     async listTree(treeish, options = {}) {
-        const args = ['ls-tree', '-z'];
+        // Literal: the paths are file names, never patterns (an item named with "*" or "[" matches only itself).
+        const args = [...(options.literal ? ['--literal-pathspecs'] : []), 'ls-tree', '-z'];
         if (options.sizes)
             args.push('--long');
         if (options.recursive)
@@ -6762,9 +7029,19 @@ function canonicalJson(value) {
 function canonicalCompact(value) {
     return JSON.stringify(sortKeys(value));
 }
+/**
+ * Copies made by sortKeys, already in canonical order: met again (a document inside the bundle that holds
+ * it), they are used as they are instead of copied once more. Nothing changes them after they are made.
+ */
+const sorted = new WeakSet();
 function sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(sortKeys);
+    if (value && typeof value === 'object' && sorted.has(value))
+        return value;
+    if (Array.isArray(value)) {
+        const out = value.map(sortKeys);
+        sorted.add(out);
+        return out;
+    }
     if (value && typeof value === 'object') {
         const out = {};
         for (const key of Object.keys(value).sort()) {
@@ -6772,9 +7049,14 @@ function sortKeys(value) {
             if (v !== undefined)
                 out[key] = sortKeys(v);
         }
+        sorted.add(out);
         return out;
     }
     return value;
+}
+/** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
+function canonicalForm(value) {
+    return sortKeys(value);
 }
 function sha256(data) {
     return `sha256:${(0,external_node_crypto_namespaceObject.createHash)('sha256').update(data).digest('hex')}`;
@@ -6787,10 +7069,12 @@ function bundleContent(manifest, contents) {
     const items = {};
     for (const id of [...contents.items.keys()].sort()) {
         const { definition, origin } = contents.items.get(id);
+        // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
+        const document = canonicalForm(definition.document);
         items[id] = {
-            digest: sha256(canonicalCompact(definition.document)),
+            digest: sha256(canonicalCompact(document)),
             origin,
-            document: definition.document,
+            document,
             references: definition.references.map((r) => ({ path: r.path, target: r.target })),
         };
     }
@@ -6824,8 +7108,10 @@ function deltaBetween(previousVersion, previous, next) {
     const removed = Object.keys(before).sort().filter((id) => !(id in next));
     return { previous: previousVersion, added, changed, removed };
 }
-function serializeBundle(content, version, delta, debug = false) {
-    const bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: contentDigest(content), debug, delta };
+function serializeBundle(content, version, delta, debug = false, 
+/** contentDigest(content), when the caller has it already. */
+digestOfContent = contentDigest(content)) {
+    const bundle = { format: BUNDLE_FORMAT, ...content, version, contentDigest: digestOfContent, debug, delta };
     const bytes = canonicalJson(bundle);
     return { bundle, bytes, digest: sha256(bytes), fileName: bundleFileName(content.package, version, debug) };
 }
@@ -6983,14 +7269,3275 @@ function satisfies(version, range) {
     }));
 }
 
+;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
+function getDefaultExportFromCjs(x) {
+  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
+}
+var jsYaml = {};
+var loader = {};
+var common = {};
+var hasRequiredCommon;
+function requireCommon() {
+  if (hasRequiredCommon) return common;
+  hasRequiredCommon = 1;
+  function isNothing(subject) {
+    return typeof subject === "undefined" || subject === null;
+  }
+  function isObject(subject) {
+    return typeof subject === "object" && subject !== null;
+  }
+  function toArray(sequence) {
+    if (Array.isArray(sequence)) return sequence;
+    else if (isNothing(sequence)) return [];
+    return [sequence];
+  }
+  function extend(target, source) {
+    if (source) {
+      const sourceKeys = Object.keys(source);
+      for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
+        const key = sourceKeys[index];
+        target[key] = source[key];
+      }
+    }
+    return target;
+  }
+  function repeat(string, count) {
+    let result = "";
+    for (let cycle = 0; cycle < count; cycle += 1) {
+      result += string;
+    }
+    return result;
+  }
+  function isNegativeZero(number) {
+    return number === 0 && Number.NEGATIVE_INFINITY === 1 / number;
+  }
+  common.isNothing = isNothing;
+  common.isObject = isObject;
+  common.toArray = toArray;
+  common.repeat = repeat;
+  common.isNegativeZero = isNegativeZero;
+  common.extend = extend;
+  return common;
+}
+var exception;
+var hasRequiredException;
+function requireException() {
+  if (hasRequiredException) return exception;
+  hasRequiredException = 1;
+  function formatError(exception2, compact) {
+    let where = "";
+    const message = exception2.reason || "(unknown reason)";
+    if (!exception2.mark) return message;
+    if (exception2.mark.name) {
+      where += 'in "' + exception2.mark.name + '" ';
+    }
+    where += "(" + (exception2.mark.line + 1) + ":" + (exception2.mark.column + 1) + ")";
+    if (!compact && exception2.mark.snippet) {
+      where += "\n\n" + exception2.mark.snippet;
+    }
+    return message + " " + where;
+  }
+  function YAMLException2(reason, mark) {
+    Error.call(this);
+    this.name = "YAMLException";
+    this.reason = reason;
+    this.mark = mark;
+    this.message = formatError(this, false);
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    } else {
+      this.stack = new Error().stack || "";
+    }
+  }
+  YAMLException2.prototype = Object.create(Error.prototype);
+  YAMLException2.prototype.constructor = YAMLException2;
+  YAMLException2.prototype.toString = function toString(compact) {
+    return this.name + ": " + formatError(this, compact);
+  };
+  exception = YAMLException2;
+  return exception;
+}
+var snippet;
+var hasRequiredSnippet;
+function requireSnippet() {
+  if (hasRequiredSnippet) return snippet;
+  hasRequiredSnippet = 1;
+  const common2 = requireCommon();
+  function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+    let head = "";
+    let tail = "";
+    const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
+    if (position - lineStart > maxHalfLength) {
+      head = " ... ";
+      lineStart = position - maxHalfLength + head.length;
+    }
+    if (lineEnd - position > maxHalfLength) {
+      tail = " ...";
+      lineEnd = position + maxHalfLength - tail.length;
+    }
+    return {
+      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "→") + tail,
+      pos: position - lineStart + head.length
+      // relative position
+    };
+  }
+  function padStart(string, max) {
+    return common2.repeat(" ", max - string.length) + string;
+  }
+  function makeSnippet(mark, options) {
+    options = Object.create(options || null);
+    if (!mark.buffer) return null;
+    if (!options.maxLength) options.maxLength = 79;
+    if (typeof options.indent !== "number") options.indent = 1;
+    if (typeof options.linesBefore !== "number") options.linesBefore = 3;
+    if (typeof options.linesAfter !== "number") options.linesAfter = 2;
+    const re = /\r?\n|\r|\0/g;
+    const lineStarts = [0];
+    const lineEnds = [];
+    let match;
+    let foundLineNo = -1;
+    while (match = re.exec(mark.buffer)) {
+      lineEnds.push(match.index);
+      lineStarts.push(match.index + match[0].length);
+      if (mark.position <= match.index && foundLineNo < 0) {
+        foundLineNo = lineStarts.length - 2;
+      }
+    }
+    if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+    let result = "";
+    const lineNoLength = Math.min(mark.line + options.linesAfter, lineEnds.length).toString().length;
+    const maxLineLength = options.maxLength - (options.indent + lineNoLength + 3);
+    for (let i = 1; i <= options.linesBefore; i++) {
+      if (foundLineNo - i < 0) break;
+      const line2 = getLine(
+        mark.buffer,
+        lineStarts[foundLineNo - i],
+        lineEnds[foundLineNo - i],
+        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
+        maxLineLength
+      );
+      result = common2.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
+    }
+    const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+    result += common2.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+    result += common2.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
+    for (let i = 1; i <= options.linesAfter; i++) {
+      if (foundLineNo + i >= lineEnds.length) break;
+      const line2 = getLine(
+        mark.buffer,
+        lineStarts[foundLineNo + i],
+        lineEnds[foundLineNo + i],
+        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
+        maxLineLength
+      );
+      result += common2.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
+    }
+    return result.replace(/\n$/, "");
+  }
+  snippet = makeSnippet;
+  return snippet;
+}
+var type;
+var hasRequiredType;
+function requireType() {
+  if (hasRequiredType) return type;
+  hasRequiredType = 1;
+  const YAMLException2 = requireException();
+  const TYPE_CONSTRUCTOR_OPTIONS = [
+    "kind",
+    "multi",
+    "resolve",
+    "construct",
+    "instanceOf",
+    "predicate",
+    "represent",
+    "representName",
+    "defaultStyle",
+    "styleAliases"
+  ];
+  const YAML_NODE_KINDS = [
+    "scalar",
+    "sequence",
+    "mapping"
+  ];
+  function compileStyleAliases(map2) {
+    const result = {};
+    if (map2 !== null) {
+      Object.keys(map2).forEach(function(style) {
+        map2[style].forEach(function(alias) {
+          result[String(alias)] = style;
+        });
+      });
+    }
+    return result;
+  }
+  function Type2(tag, options) {
+    options = options || {};
+    Object.keys(options).forEach(function(name) {
+      if (TYPE_CONSTRUCTOR_OPTIONS.indexOf(name) === -1) {
+        throw new YAMLException2('Unknown option "' + name + '" is met in definition of "' + tag + '" YAML type.');
+      }
+    });
+    this.options = options;
+    this.tag = tag;
+    this.kind = options["kind"] || null;
+    this.resolve = options["resolve"] || function() {
+      return true;
+    };
+    this.construct = options["construct"] || function(data) {
+      return data;
+    };
+    this.instanceOf = options["instanceOf"] || null;
+    this.predicate = options["predicate"] || null;
+    this.represent = options["represent"] || null;
+    this.representName = options["representName"] || null;
+    this.defaultStyle = options["defaultStyle"] || null;
+    this.multi = options["multi"] || false;
+    this.styleAliases = compileStyleAliases(options["styleAliases"] || null);
+    if (YAML_NODE_KINDS.indexOf(this.kind) === -1) {
+      throw new YAMLException2('Unknown kind "' + this.kind + '" is specified for "' + tag + '" YAML type.');
+    }
+  }
+  type = Type2;
+  return type;
+}
+var schema;
+var hasRequiredSchema;
+function requireSchema() {
+  if (hasRequiredSchema) return schema;
+  hasRequiredSchema = 1;
+  const YAMLException2 = requireException();
+  const Type2 = requireType();
+  function compileList(schema2, name) {
+    const result = [];
+    schema2[name].forEach(function(currentType) {
+      let newIndex = result.length;
+      result.forEach(function(previousType, previousIndex) {
+        if (previousType.tag === currentType.tag && previousType.kind === currentType.kind && previousType.multi === currentType.multi) {
+          newIndex = previousIndex;
+        }
+      });
+      result[newIndex] = currentType;
+    });
+    return result;
+  }
+  function compileMap() {
+    const result = {
+      scalar: {},
+      sequence: {},
+      mapping: {},
+      fallback: {},
+      multi: {
+        scalar: [],
+        sequence: [],
+        mapping: [],
+        fallback: []
+      }
+    };
+    function collectType(type2) {
+      if (type2.multi) {
+        result.multi[type2.kind].push(type2);
+        result.multi["fallback"].push(type2);
+      } else {
+        result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
+      }
+    }
+    for (let index = 0, length = arguments.length; index < length; index += 1) {
+      arguments[index].forEach(collectType);
+    }
+    return result;
+  }
+  function Schema2(definition) {
+    return this.extend(definition);
+  }
+  Schema2.prototype.extend = function extend(definition) {
+    let implicit = [];
+    let explicit = [];
+    if (definition instanceof Type2) {
+      explicit.push(definition);
+    } else if (Array.isArray(definition)) {
+      explicit = explicit.concat(definition);
+    } else if (definition && (Array.isArray(definition.implicit) || Array.isArray(definition.explicit))) {
+      if (definition.implicit) implicit = implicit.concat(definition.implicit);
+      if (definition.explicit) explicit = explicit.concat(definition.explicit);
+    } else {
+      throw new YAMLException2("Schema.extend argument should be a Type, [ Type ], or a schema definition ({ implicit: [...], explicit: [...] })");
+    }
+    implicit.forEach(function(type2) {
+      if (!(type2 instanceof Type2)) {
+        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
+      }
+      if (type2.loadKind && type2.loadKind !== "scalar") {
+        throw new YAMLException2("There is a non-scalar type in the implicit list of a schema. Implicit resolving of such types is not supported.");
+      }
+      if (type2.multi) {
+        throw new YAMLException2("There is a multi type in the implicit list of a schema. Multi tags can only be listed as explicit.");
+      }
+    });
+    explicit.forEach(function(type2) {
+      if (!(type2 instanceof Type2)) {
+        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
+      }
+    });
+    const result = Object.create(Schema2.prototype);
+    result.implicit = (this.implicit || []).concat(implicit);
+    result.explicit = (this.explicit || []).concat(explicit);
+    result.compiledImplicit = compileList(result, "implicit");
+    result.compiledExplicit = compileList(result, "explicit");
+    result.compiledTypeMap = compileMap(result.compiledImplicit, result.compiledExplicit);
+    return result;
+  };
+  schema = Schema2;
+  return schema;
+}
+var str;
+var hasRequiredStr;
+function requireStr() {
+  if (hasRequiredStr) return str;
+  hasRequiredStr = 1;
+  const Type2 = requireType();
+  str = new Type2("tag:yaml.org,2002:str", {
+    kind: "scalar",
+    construct: function(data) {
+      return data !== null ? data : "";
+    }
+  });
+  return str;
+}
+var seq;
+var hasRequiredSeq;
+function requireSeq() {
+  if (hasRequiredSeq) return seq;
+  hasRequiredSeq = 1;
+  const Type2 = requireType();
+  seq = new Type2("tag:yaml.org,2002:seq", {
+    kind: "sequence",
+    construct: function(data) {
+      return data !== null ? data : [];
+    }
+  });
+  return seq;
+}
+var map;
+var hasRequiredMap;
+function requireMap() {
+  if (hasRequiredMap) return map;
+  hasRequiredMap = 1;
+  const Type2 = requireType();
+  map = new Type2("tag:yaml.org,2002:map", {
+    kind: "mapping",
+    construct: function(data) {
+      return data !== null ? data : {};
+    }
+  });
+  return map;
+}
+var failsafe;
+var hasRequiredFailsafe;
+function requireFailsafe() {
+  if (hasRequiredFailsafe) return failsafe;
+  hasRequiredFailsafe = 1;
+  const Schema2 = requireSchema();
+  failsafe = new Schema2({
+    explicit: [
+      requireStr(),
+      requireSeq(),
+      requireMap()
+    ]
+  });
+  return failsafe;
+}
+var _null;
+var hasRequired_null;
+function require_null() {
+  if (hasRequired_null) return _null;
+  hasRequired_null = 1;
+  const Type2 = requireType();
+  function resolveYamlNull(data) {
+    if (data === null) return true;
+    const max = data.length;
+    return max === 1 && data === "~" || max === 4 && (data === "null" || data === "Null" || data === "NULL");
+  }
+  function constructYamlNull() {
+    return null;
+  }
+  function isNull(object) {
+    return object === null;
+  }
+  _null = new Type2("tag:yaml.org,2002:null", {
+    kind: "scalar",
+    resolve: resolveYamlNull,
+    construct: constructYamlNull,
+    predicate: isNull,
+    represent: {
+      canonical: function() {
+        return "~";
+      },
+      lowercase: function() {
+        return "null";
+      },
+      uppercase: function() {
+        return "NULL";
+      },
+      camelcase: function() {
+        return "Null";
+      },
+      empty: function() {
+        return "";
+      }
+    },
+    defaultStyle: "lowercase"
+  });
+  return _null;
+}
+var bool;
+var hasRequiredBool;
+function requireBool() {
+  if (hasRequiredBool) return bool;
+  hasRequiredBool = 1;
+  const Type2 = requireType();
+  function resolveYamlBoolean(data) {
+    if (data === null) return false;
+    const max = data.length;
+    return max === 4 && (data === "true" || data === "True" || data === "TRUE") || max === 5 && (data === "false" || data === "False" || data === "FALSE");
+  }
+  function constructYamlBoolean(data) {
+    return data === "true" || data === "True" || data === "TRUE";
+  }
+  function isBoolean(object) {
+    return Object.prototype.toString.call(object) === "[object Boolean]";
+  }
+  bool = new Type2("tag:yaml.org,2002:bool", {
+    kind: "scalar",
+    resolve: resolveYamlBoolean,
+    construct: constructYamlBoolean,
+    predicate: isBoolean,
+    represent: {
+      lowercase: function(object) {
+        return object ? "true" : "false";
+      },
+      uppercase: function(object) {
+        return object ? "TRUE" : "FALSE";
+      },
+      camelcase: function(object) {
+        return object ? "True" : "False";
+      }
+    },
+    defaultStyle: "lowercase"
+  });
+  return bool;
+}
+var js_yaml_int;
+var hasRequiredInt;
+function requireInt() {
+  if (hasRequiredInt) return js_yaml_int;
+  hasRequiredInt = 1;
+  const common2 = requireCommon();
+  const Type2 = requireType();
+  function isHexCode(c) {
+    return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
+  }
+  function isOctCode(c) {
+    return c >= 48 && c <= 55;
+  }
+  function isDecCode(c) {
+    return c >= 48 && c <= 57;
+  }
+  function resolveYamlInteger(data) {
+    if (data === null) return false;
+    const max = data.length;
+    let index = 0;
+    let hasDigits = false;
+    if (!max) return false;
+    let ch = data[index];
+    if (ch === "-" || ch === "+") {
+      ch = data[++index];
+    }
+    if (ch === "0") {
+      if (index + 1 === max) return true;
+      ch = data[++index];
+      if (ch === "b") {
+        index++;
+        for (; index < max; index++) {
+          ch = data[index];
+          if (ch !== "0" && ch !== "1") return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+      if (ch === "x") {
+        index++;
+        for (; index < max; index++) {
+          if (!isHexCode(data.charCodeAt(index))) return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+      if (ch === "o") {
+        index++;
+        for (; index < max; index++) {
+          if (!isOctCode(data.charCodeAt(index))) return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+    }
+    for (; index < max; index++) {
+      if (!isDecCode(data.charCodeAt(index))) {
+        return false;
+      }
+      hasDigits = true;
+    }
+    if (!hasDigits) return false;
+    return isFinite(parseYamlInteger(data));
+  }
+  function parseYamlInteger(data) {
+    let value = data;
+    let sign = 1;
+    let ch = value[0];
+    if (ch === "-" || ch === "+") {
+      if (ch === "-") sign = -1;
+      value = value.slice(1);
+      ch = value[0];
+    }
+    if (value === "0") return 0;
+    if (ch === "0") {
+      if (value[1] === "b") return sign * parseInt(value.slice(2), 2);
+      if (value[1] === "x") return sign * parseInt(value.slice(2), 16);
+      if (value[1] === "o") return sign * parseInt(value.slice(2), 8);
+    }
+    return sign * parseInt(value, 10);
+  }
+  function constructYamlInteger(data) {
+    return parseYamlInteger(data);
+  }
+  function isInteger(object) {
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common2.isNegativeZero(object));
+  }
+  js_yaml_int = new Type2("tag:yaml.org,2002:int", {
+    kind: "scalar",
+    resolve: resolveYamlInteger,
+    construct: constructYamlInteger,
+    predicate: isInteger,
+    represent: {
+      binary: function(obj) {
+        return obj >= 0 ? "0b" + obj.toString(2) : "-0b" + obj.toString(2).slice(1);
+      },
+      octal: function(obj) {
+        return obj >= 0 ? "0o" + obj.toString(8) : "-0o" + obj.toString(8).slice(1);
+      },
+      decimal: function(obj) {
+        return obj.toString(10);
+      },
+      hexadecimal: function(obj) {
+        return obj >= 0 ? "0x" + obj.toString(16).toUpperCase() : "-0x" + obj.toString(16).toUpperCase().slice(1);
+      }
+    },
+    defaultStyle: "decimal",
+    styleAliases: {
+      binary: [2, "bin"],
+      octal: [8, "oct"],
+      decimal: [10, "dec"],
+      hexadecimal: [16, "hex"]
+    }
+  });
+  return js_yaml_int;
+}
+var js_yaml_float;
+var hasRequiredFloat;
+function requireFloat() {
+  if (hasRequiredFloat) return js_yaml_float;
+  hasRequiredFloat = 1;
+  const common2 = requireCommon();
+  const Type2 = requireType();
+  const YAML_FLOAT_PATTERN = new RegExp(
+    // 2.5e4, 2.5 and integers
+    "^(?:[-+]?(?:[0-9]+)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
+  );
+  const YAML_FLOAT_SPECIAL_PATTERN = new RegExp(
+    "^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
+  );
+  function resolveYamlFloat(data) {
+    if (data === null) return false;
+    if (!YAML_FLOAT_PATTERN.test(data)) {
+      return false;
+    }
+    if (isFinite(parseFloat(data, 10))) {
+      return true;
+    }
+    return YAML_FLOAT_SPECIAL_PATTERN.test(data);
+  }
+  function constructYamlFloat(data) {
+    let value = data.toLowerCase();
+    const sign = value[0] === "-" ? -1 : 1;
+    if ("+-".indexOf(value[0]) >= 0) {
+      value = value.slice(1);
+    }
+    if (value === ".inf") {
+      return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    } else if (value === ".nan") {
+      return NaN;
+    }
+    return sign * parseFloat(value, 10);
+  }
+  const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
+  function representYamlFloat(object, style) {
+    if (isNaN(object)) {
+      switch (style) {
+        case "lowercase":
+          return ".nan";
+        case "uppercase":
+          return ".NAN";
+        case "camelcase":
+          return ".NaN";
+      }
+    } else if (Number.POSITIVE_INFINITY === object) {
+      switch (style) {
+        case "lowercase":
+          return ".inf";
+        case "uppercase":
+          return ".INF";
+        case "camelcase":
+          return ".Inf";
+      }
+    } else if (Number.NEGATIVE_INFINITY === object) {
+      switch (style) {
+        case "lowercase":
+          return "-.inf";
+        case "uppercase":
+          return "-.INF";
+        case "camelcase":
+          return "-.Inf";
+      }
+    } else if (common2.isNegativeZero(object)) {
+      return "-0.0";
+    }
+    const res = object.toString(10);
+    return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
+  }
+  function isFloat(object) {
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common2.isNegativeZero(object));
+  }
+  js_yaml_float = new Type2("tag:yaml.org,2002:float", {
+    kind: "scalar",
+    resolve: resolveYamlFloat,
+    construct: constructYamlFloat,
+    predicate: isFloat,
+    represent: representYamlFloat,
+    defaultStyle: "lowercase"
+  });
+  return js_yaml_float;
+}
+var json;
+var hasRequiredJson;
+function requireJson() {
+  if (hasRequiredJson) return json;
+  hasRequiredJson = 1;
+  json = requireFailsafe().extend({
+    implicit: [
+      require_null(),
+      requireBool(),
+      requireInt(),
+      requireFloat()
+    ]
+  });
+  return json;
+}
+var core;
+var hasRequiredCore;
+function requireCore() {
+  if (hasRequiredCore) return core;
+  hasRequiredCore = 1;
+  core = requireJson();
+  return core;
+}
+var timestamp;
+var hasRequiredTimestamp;
+function requireTimestamp() {
+  if (hasRequiredTimestamp) return timestamp;
+  hasRequiredTimestamp = 1;
+  const Type2 = requireType();
+  const YAML_DATE_REGEXP = new RegExp(
+    "^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$"
+  );
+  const YAML_TIMESTAMP_REGEXP = new RegExp(
+    "^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$"
+  );
+  function resolveYamlTimestamp(data) {
+    if (data === null) return false;
+    if (YAML_DATE_REGEXP.exec(data) !== null) return true;
+    if (YAML_TIMESTAMP_REGEXP.exec(data) !== null) return true;
+    return false;
+  }
+  function constructYamlTimestamp(data) {
+    let fraction = 0;
+    let delta = null;
+    let match = YAML_DATE_REGEXP.exec(data);
+    if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(data);
+    if (match === null) throw new Error("Date resolve error");
+    const year = +match[1];
+    const month = +match[2] - 1;
+    const day = +match[3];
+    if (!match[4]) {
+      return new Date(Date.UTC(year, month, day));
+    }
+    const hour = +match[4];
+    const minute = +match[5];
+    const second = +match[6];
+    if (match[7]) {
+      fraction = match[7].slice(0, 3);
+      while (fraction.length < 3) {
+        fraction += "0";
+      }
+      fraction = +fraction;
+    }
+    if (match[9]) {
+      const tzHour = +match[10];
+      const tzMinute = +(match[11] || 0);
+      delta = (tzHour * 60 + tzMinute) * 6e4;
+      if (match[9] === "-") delta = -delta;
+    }
+    const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
+    if (delta) date.setTime(date.getTime() - delta);
+    return date;
+  }
+  function representYamlTimestamp(object) {
+    return object.toISOString();
+  }
+  timestamp = new Type2("tag:yaml.org,2002:timestamp", {
+    kind: "scalar",
+    resolve: resolveYamlTimestamp,
+    construct: constructYamlTimestamp,
+    instanceOf: Date,
+    represent: representYamlTimestamp
+  });
+  return timestamp;
+}
+var merge;
+var hasRequiredMerge;
+function requireMerge() {
+  if (hasRequiredMerge) return merge;
+  hasRequiredMerge = 1;
+  const Type2 = requireType();
+  function resolveYamlMerge(data) {
+    return data === "<<" || data === null;
+  }
+  merge = new Type2("tag:yaml.org,2002:merge", {
+    kind: "scalar",
+    resolve: resolveYamlMerge
+  });
+  return merge;
+}
+var binary;
+var hasRequiredBinary;
+function requireBinary() {
+  if (hasRequiredBinary) return binary;
+  hasRequiredBinary = 1;
+  const Type2 = requireType();
+  const BASE64_MAP = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r";
+  function resolveYamlBinary(data) {
+    if (data === null) return false;
+    let bitlen = 0;
+    const max = data.length;
+    const map2 = BASE64_MAP;
+    for (let idx = 0; idx < max; idx++) {
+      const code = map2.indexOf(data.charAt(idx));
+      if (code > 64) continue;
+      if (code < 0) return false;
+      bitlen += 6;
+    }
+    return bitlen % 8 === 0;
+  }
+  function constructYamlBinary(data) {
+    const input = data.replace(/[\r\n=]/g, "");
+    const max = input.length;
+    const map2 = BASE64_MAP;
+    let bits = 0;
+    const result = [];
+    for (let idx = 0; idx < max; idx++) {
+      if (idx % 4 === 0 && idx) {
+        result.push(bits >> 16 & 255);
+        result.push(bits >> 8 & 255);
+        result.push(bits & 255);
+      }
+      bits = bits << 6 | map2.indexOf(input.charAt(idx));
+    }
+    const tailbits = max % 4 * 6;
+    if (tailbits === 0) {
+      result.push(bits >> 16 & 255);
+      result.push(bits >> 8 & 255);
+      result.push(bits & 255);
+    } else if (tailbits === 18) {
+      result.push(bits >> 10 & 255);
+      result.push(bits >> 2 & 255);
+    } else if (tailbits === 12) {
+      result.push(bits >> 4 & 255);
+    }
+    return new Uint8Array(result);
+  }
+  function representYamlBinary(object) {
+    let result = "";
+    let bits = 0;
+    const max = object.length;
+    const map2 = BASE64_MAP;
+    for (let idx = 0; idx < max; idx++) {
+      if (idx % 3 === 0 && idx) {
+        result += map2[bits >> 18 & 63];
+        result += map2[bits >> 12 & 63];
+        result += map2[bits >> 6 & 63];
+        result += map2[bits & 63];
+      }
+      bits = (bits << 8) + object[idx];
+    }
+    const tail = max % 3;
+    if (tail === 0) {
+      result += map2[bits >> 18 & 63];
+      result += map2[bits >> 12 & 63];
+      result += map2[bits >> 6 & 63];
+      result += map2[bits & 63];
+    } else if (tail === 2) {
+      result += map2[bits >> 10 & 63];
+      result += map2[bits >> 4 & 63];
+      result += map2[bits << 2 & 63];
+      result += map2[64];
+    } else if (tail === 1) {
+      result += map2[bits >> 2 & 63];
+      result += map2[bits << 4 & 63];
+      result += map2[64];
+      result += map2[64];
+    }
+    return result;
+  }
+  function isBinary(obj) {
+    return Object.prototype.toString.call(obj) === "[object Uint8Array]";
+  }
+  binary = new Type2("tag:yaml.org,2002:binary", {
+    kind: "scalar",
+    resolve: resolveYamlBinary,
+    construct: constructYamlBinary,
+    predicate: isBinary,
+    represent: representYamlBinary
+  });
+  return binary;
+}
+var omap;
+var hasRequiredOmap;
+function requireOmap() {
+  if (hasRequiredOmap) return omap;
+  hasRequiredOmap = 1;
+  const Type2 = requireType();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const _toString = Object.prototype.toString;
+  function resolveYamlOmap(data) {
+    if (data === null) return true;
+    const objectKeys = {};
+    const object = data;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      let pairHasKey = false;
+      if (_toString.call(pair) !== "[object Object]") return false;
+      let pairKey;
+      for (pairKey in pair) {
+        if (_hasOwnProperty.call(pair, pairKey)) {
+          if (!pairHasKey) pairHasKey = true;
+          else return false;
+        }
+      }
+      if (!pairHasKey) return false;
+      if (_hasOwnProperty.call(objectKeys, pairKey)) return false;
+      Object.defineProperty(objectKeys, pairKey, { value: true });
+    }
+    return true;
+  }
+  function constructYamlOmap(data) {
+    return data !== null ? data : [];
+  }
+  omap = new Type2("tag:yaml.org,2002:omap", {
+    kind: "sequence",
+    resolve: resolveYamlOmap,
+    construct: constructYamlOmap
+  });
+  return omap;
+}
+var pairs;
+var hasRequiredPairs;
+function requirePairs() {
+  if (hasRequiredPairs) return pairs;
+  hasRequiredPairs = 1;
+  const Type2 = requireType();
+  const _toString = Object.prototype.toString;
+  function resolveYamlPairs(data) {
+    if (data === null) return true;
+    const object = data;
+    const result = new Array(object.length);
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      if (_toString.call(pair) !== "[object Object]") return false;
+      const keys = Object.keys(pair);
+      if (keys.length !== 1) return false;
+      result[index] = [keys[0], pair[keys[0]]];
+    }
+    return true;
+  }
+  function constructYamlPairs(data) {
+    if (data === null) return [];
+    const object = data;
+    const result = new Array(object.length);
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      const keys = Object.keys(pair);
+      result[index] = [keys[0], pair[keys[0]]];
+    }
+    return result;
+  }
+  pairs = new Type2("tag:yaml.org,2002:pairs", {
+    kind: "sequence",
+    resolve: resolveYamlPairs,
+    construct: constructYamlPairs
+  });
+  return pairs;
+}
+var set;
+var hasRequiredSet;
+function requireSet() {
+  if (hasRequiredSet) return set;
+  hasRequiredSet = 1;
+  const Type2 = requireType();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  function resolveYamlSet(data) {
+    if (data === null) return true;
+    const object = data;
+    for (const key in object) {
+      if (_hasOwnProperty.call(object, key)) {
+        if (object[key] !== null) return false;
+      }
+    }
+    return true;
+  }
+  function constructYamlSet(data) {
+    return data !== null ? data : {};
+  }
+  set = new Type2("tag:yaml.org,2002:set", {
+    kind: "mapping",
+    resolve: resolveYamlSet,
+    construct: constructYamlSet
+  });
+  return set;
+}
+var _default;
+var hasRequired_default;
+function require_default() {
+  if (hasRequired_default) return _default;
+  hasRequired_default = 1;
+  _default = requireCore().extend({
+    implicit: [
+      requireTimestamp(),
+      requireMerge()
+    ],
+    explicit: [
+      requireBinary(),
+      requireOmap(),
+      requirePairs(),
+      requireSet()
+    ]
+  });
+  return _default;
+}
+var hasRequiredLoader;
+function requireLoader() {
+  if (hasRequiredLoader) return loader;
+  hasRequiredLoader = 1;
+  const common2 = requireCommon();
+  const YAMLException2 = requireException();
+  const makeSnippet = requireSnippet();
+  const DEFAULT_SCHEMA2 = require_default();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const CONTEXT_FLOW_IN = 1;
+  const CONTEXT_FLOW_OUT = 2;
+  const CONTEXT_BLOCK_IN = 3;
+  const CONTEXT_BLOCK_OUT = 4;
+  const CHOMPING_CLIP = 1;
+  const CHOMPING_STRIP = 2;
+  const CHOMPING_KEEP = 3;
+  const PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+  const PATTERN_NON_ASCII_LINE_BREAKS = /[\x85\u2028\u2029]/;
+  const PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
+  const PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
+  const PATTERN_TAG_URI = /^(?:!|[^,\[\]{}])(?:%[0-9a-f]{2}|[0-9a-z\-#;/?:@&=+$,_.!~*'()\[\]])*$/i;
+  function _class(obj) {
+    return Object.prototype.toString.call(obj);
+  }
+  function isEol(c) {
+    return c === 10 || c === 13;
+  }
+  function isWhiteSpace(c) {
+    return c === 9 || c === 32;
+  }
+  function isWsOrEol(c) {
+    return c === 9 || c === 32 || c === 10 || c === 13;
+  }
+  function isFlowIndicator(c) {
+    return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
+  }
+  function fromHexCode(c) {
+    if (c >= 48 && c <= 57) {
+      return c - 48;
+    }
+    const lc = c | 32;
+    if (lc >= 97 && lc <= 102) {
+      return lc - 97 + 10;
+    }
+    return -1;
+  }
+  function escapedHexLen(c) {
+    if (c === 120) {
+      return 2;
+    }
+    if (c === 117) {
+      return 4;
+    }
+    if (c === 85) {
+      return 8;
+    }
+    return 0;
+  }
+  function fromDecimalCode(c) {
+    if (c >= 48 && c <= 57) {
+      return c - 48;
+    }
+    return -1;
+  }
+  function simpleEscapeSequence(c) {
+    switch (c) {
+      case 48:
+        return "\0";
+      case 97:
+        return "\x07";
+      case 98:
+        return "\b";
+      case 116:
+        return "	";
+      case 9:
+        return "	";
+      case 110:
+        return "\n";
+      case 118:
+        return "\v";
+      case 102:
+        return "\f";
+      case 114:
+        return "\r";
+      case 101:
+        return "\x1B";
+      case 32:
+        return " ";
+      case 34:
+        return '"';
+      case 47:
+        return "/";
+      case 92:
+        return "\\";
+      case 78:
+        return "";
+      case 95:
+        return " ";
+      case 76:
+        return "\u2028";
+      case 80:
+        return "\u2029";
+      default:
+        return "";
+    }
+  }
+  function charFromCodepoint(c) {
+    if (c <= 65535) {
+      return String.fromCharCode(c);
+    }
+    return String.fromCharCode(
+      (c - 65536 >> 10) + 55296,
+      (c - 65536 & 1023) + 56320
+    );
+  }
+  function setProperty(object, key, value) {
+    if (key === "__proto__") {
+      Object.defineProperty(object, key, {
+        configurable: true,
+        enumerable: true,
+        writable: true,
+        value
+      });
+    } else {
+      object[key] = value;
+    }
+  }
+  const simpleEscapeCheck = new Array(256);
+  const simpleEscapeMap = new Array(256);
+  for (let i = 0; i < 256; i++) {
+    simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
+    simpleEscapeMap[i] = simpleEscapeSequence(i);
+  }
+  function State(input, options) {
+    this.input = input;
+    this.filename = options["filename"] || null;
+    this.schema = options["schema"] || DEFAULT_SCHEMA2;
+    this.onWarning = options["onWarning"] || null;
+    this.legacy = options["legacy"] || false;
+    this.json = options["json"] || false;
+    this.listener = options["listener"] || null;
+    this.maxDepth = typeof options["maxDepth"] === "number" ? options["maxDepth"] : 100;
+    this.maxTotalMergeKeys = typeof options["maxTotalMergeKeys"] === "number" ? options["maxTotalMergeKeys"] : 1e4;
+    this.implicitTypes = this.schema.compiledImplicit;
+    this.typeMap = this.schema.compiledTypeMap;
+    this.length = input.length;
+    this.position = 0;
+    this.line = 0;
+    this.lineStart = 0;
+    this.lineIndent = 0;
+    this.depth = 0;
+    this.totalMergeKeys = 0;
+    this.firstTabInLine = -1;
+    this.documents = [];
+    this.anchorMapTransactions = [];
+  }
+  function generateError(state, message) {
+    const mark = {
+      name: state.filename,
+      buffer: state.input.slice(0, -1),
+      // omit trailing \0
+      position: state.position,
+      line: state.line,
+      column: state.position - state.lineStart
+    };
+    mark.snippet = makeSnippet(mark);
+    return new YAMLException2(message, mark);
+  }
+  function throwError(state, message) {
+    throw generateError(state, message);
+  }
+  function throwWarning(state, message) {
+    if (state.onWarning) {
+      state.onWarning.call(null, generateError(state, message));
+    }
+  }
+  function storeAnchor(state, name, value) {
+    const transactions = state.anchorMapTransactions;
+    if (transactions.length !== 0) {
+      const transaction = transactions[transactions.length - 1];
+      if (!_hasOwnProperty.call(transaction, name)) {
+        transaction[name] = {
+          existed: _hasOwnProperty.call(state.anchorMap, name),
+          value: state.anchorMap[name]
+        };
+      }
+    }
+    state.anchorMap[name] = value;
+  }
+  function beginAnchorTransaction(state) {
+    state.anchorMapTransactions.push(/* @__PURE__ */ Object.create(null));
+  }
+  function commitAnchorTransaction(state) {
+    const transaction = state.anchorMapTransactions.pop();
+    const transactions = state.anchorMapTransactions;
+    if (transactions.length === 0) return;
+    const parent = transactions[transactions.length - 1];
+    const names = Object.keys(transaction);
+    for (let index = 0, length = names.length; index < length; index += 1) {
+      const name = names[index];
+      if (!_hasOwnProperty.call(parent, name)) {
+        parent[name] = transaction[name];
+      }
+    }
+  }
+  function rollbackAnchorTransaction(state) {
+    const transaction = state.anchorMapTransactions.pop();
+    const names = Object.keys(transaction);
+    for (let index = names.length - 1; index >= 0; index -= 1) {
+      const entry = transaction[names[index]];
+      if (entry.existed) {
+        state.anchorMap[names[index]] = entry.value;
+      } else {
+        delete state.anchorMap[names[index]];
+      }
+    }
+  }
+  function snapshotState(state) {
+    return {
+      position: state.position,
+      line: state.line,
+      lineStart: state.lineStart,
+      lineIndent: state.lineIndent,
+      firstTabInLine: state.firstTabInLine,
+      tag: state.tag,
+      anchor: state.anchor,
+      kind: state.kind,
+      result: state.result
+    };
+  }
+  function restoreState(state, snapshot) {
+    state.position = snapshot.position;
+    state.line = snapshot.line;
+    state.lineStart = snapshot.lineStart;
+    state.lineIndent = snapshot.lineIndent;
+    state.firstTabInLine = snapshot.firstTabInLine;
+    state.tag = snapshot.tag;
+    state.anchor = snapshot.anchor;
+    state.kind = snapshot.kind;
+    state.result = snapshot.result;
+  }
+  const directiveHandlers = {
+    YAML: function handleYamlDirective(state, name, args) {
+      if (state.version !== null) {
+        throwError(state, "duplication of %YAML directive");
+      }
+      if (args.length !== 1) {
+        throwError(state, "YAML directive accepts exactly one argument");
+      }
+      const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
+      if (match === null) {
+        throwError(state, "ill-formed argument of the YAML directive");
+      }
+      const major = parseInt(match[1], 10);
+      const minor = parseInt(match[2], 10);
+      if (major !== 1) {
+        throwError(state, "unacceptable YAML version of the document");
+      }
+      state.version = args[0];
+      state.checkLineBreaks = minor < 2;
+      if (minor !== 1 && minor !== 2) {
+        throwWarning(state, "unsupported YAML version of the document");
+      }
+    },
+    TAG: function handleTagDirective(state, name, args) {
+      let prefix;
+      if (args.length !== 2) {
+        throwError(state, "TAG directive accepts exactly two arguments");
+      }
+      const handle = args[0];
+      prefix = args[1];
+      if (!PATTERN_TAG_HANDLE.test(handle)) {
+        throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
+      }
+      if (_hasOwnProperty.call(state.tagMap, handle)) {
+        throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
+      }
+      if (!PATTERN_TAG_URI.test(prefix)) {
+        throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
+      }
+      try {
+        prefix = decodeURIComponent(prefix);
+      } catch (err) {
+        throwError(state, "tag prefix is malformed: " + prefix);
+      }
+      state.tagMap[handle] = prefix;
+    }
+  };
+  function captureSegment(state, start, end, checkJson) {
+    if (start < end) {
+      const _result = state.input.slice(start, end);
+      if (checkJson) {
+        for (let _position = 0, _length = _result.length; _position < _length; _position += 1) {
+          const _character = _result.charCodeAt(_position);
+          if (!(_character === 9 || _character >= 32 && _character <= 1114111)) {
+            throwError(state, "expected valid JSON character");
+          }
+        }
+      } else if (PATTERN_NON_PRINTABLE.test(_result)) {
+        throwError(state, "the stream contains non-printable characters");
+      }
+      state.result += _result;
+    }
+  }
+  function chargeMergeWork(state) {
+    state.totalMergeKeys++;
+    if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) {
+      throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
+    }
+  }
+  function mergeMappings(state, destination, source, overridableKeys) {
+    if (!common2.isObject(source)) {
+      throwError(state, "cannot merge mappings; the provided source object is unacceptable");
+    }
+    chargeMergeWork(state);
+    const sourceKeys = Object.keys(source);
+    for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
+      const key = sourceKeys[index];
+      chargeMergeWork(state);
+      if (!_hasOwnProperty.call(destination, key)) {
+        setProperty(destination, key, source[key]);
+        overridableKeys[key] = true;
+      }
+    }
+  }
+  function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
+    if (Array.isArray(keyNode)) {
+      keyNode = Array.prototype.slice.call(keyNode);
+      for (let index = 0, quantity = keyNode.length; index < quantity; index += 1) {
+        if (Array.isArray(keyNode[index])) {
+          throwError(state, "nested arrays are not supported inside keys");
+        }
+        if (typeof keyNode === "object" && _class(keyNode[index]) === "[object Object]") {
+          keyNode[index] = "[object Object]";
+        }
+      }
+    }
+    if (typeof keyNode === "object" && _class(keyNode) === "[object Object]") {
+      keyNode = "[object Object]";
+    }
+    keyNode = String(keyNode);
+    if (_result === null) {
+      _result = {};
+    }
+    if (keyTag === "tag:yaml.org,2002:merge") {
+      if (Array.isArray(valueNode)) {
+        if (valueNode.length > 100) {
+          throwError(state, "abnormal merge sequence size");
+        }
+        for (let index = 0, quantity = valueNode.length; index < quantity; index += 1) {
+          mergeMappings(state, _result, valueNode[index], overridableKeys);
+        }
+      } else {
+        mergeMappings(state, _result, valueNode, overridableKeys);
+      }
+    } else {
+      if (!state.json && !_hasOwnProperty.call(overridableKeys, keyNode) && _hasOwnProperty.call(_result, keyNode)) {
+        state.line = startLine || state.line;
+        state.lineStart = startLineStart || state.lineStart;
+        state.position = startPos || state.position;
+        throwError(state, "duplicated mapping key");
+      }
+      setProperty(_result, keyNode, valueNode);
+      delete overridableKeys[keyNode];
+    }
+    return _result;
+  }
+  function readLineBreak(state) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 10) {
+      state.position++;
+    } else if (ch === 13) {
+      state.position++;
+      if (state.input.charCodeAt(state.position) === 10) {
+        state.position++;
+      }
+    } else {
+      throwError(state, "a line break is expected");
+    }
+    state.line += 1;
+    state.lineStart = state.position;
+    state.firstTabInLine = -1;
+  }
+  function skipSeparationSpace(state, allowComments, checkIndent) {
+    let lineBreaks = 0;
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      while (isWhiteSpace(ch)) {
+        if (ch === 9 && state.firstTabInLine === -1) {
+          state.firstTabInLine = state.position;
+        }
+        ch = state.input.charCodeAt(++state.position);
+      }
+      if (allowComments && ch === 35) {
+        do {
+          ch = state.input.charCodeAt(++state.position);
+        } while (ch !== 10 && ch !== 13 && ch !== 0);
+      }
+      if (isEol(ch)) {
+        readLineBreak(state);
+        ch = state.input.charCodeAt(state.position);
+        lineBreaks++;
+        state.lineIndent = 0;
+        while (ch === 32) {
+          state.lineIndent++;
+          ch = state.input.charCodeAt(++state.position);
+        }
+      } else {
+        break;
+      }
+    }
+    if (checkIndent !== -1 && lineBreaks !== 0 && state.lineIndent < checkIndent) {
+      throwWarning(state, "deficient indentation");
+    }
+    return lineBreaks;
+  }
+  function testDocumentSeparator(state) {
+    let _position = state.position;
+    let ch = state.input.charCodeAt(_position);
+    if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(_position + 1) && ch === state.input.charCodeAt(_position + 2)) {
+      _position += 3;
+      ch = state.input.charCodeAt(_position);
+      if (ch === 0 || isWsOrEol(ch)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function writeFoldedLines(state, count) {
+    if (count === 1) {
+      state.result += " ";
+    } else if (count > 1) {
+      state.result += common2.repeat("\n", count - 1);
+    }
+  }
+  function readPlainScalar(state, nodeIndent, withinFlowCollection) {
+    let captureStart;
+    let captureEnd;
+    let hasPendingContent;
+    let _line;
+    let _lineStart;
+    let _lineIndent;
+    const _kind = state.kind;
+    const _result = state.result;
+    let ch = state.input.charCodeAt(state.position);
+    if (isWsOrEol(ch) || isFlowIndicator(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96) {
+      return false;
+    }
+    if (ch === 63 || ch === 45) {
+      const following = state.input.charCodeAt(state.position + 1);
+      if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
+        return false;
+      }
+    }
+    state.kind = "scalar";
+    state.result = "";
+    captureStart = captureEnd = state.position;
+    hasPendingContent = false;
+    while (ch !== 0) {
+      if (ch === 58) {
+        const following = state.input.charCodeAt(state.position + 1);
+        if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
+          break;
+        }
+      } else if (ch === 35) {
+        const preceding = state.input.charCodeAt(state.position - 1);
+        if (isWsOrEol(preceding)) {
+          break;
+        }
+      } else if (state.position === state.lineStart && testDocumentSeparator(state) || withinFlowCollection && isFlowIndicator(ch)) {
+        break;
+      } else if (isEol(ch)) {
+        _line = state.line;
+        _lineStart = state.lineStart;
+        _lineIndent = state.lineIndent;
+        skipSeparationSpace(state, false, -1);
+        if (state.lineIndent >= nodeIndent) {
+          hasPendingContent = true;
+          ch = state.input.charCodeAt(state.position);
+          continue;
+        } else {
+          state.position = captureEnd;
+          state.line = _line;
+          state.lineStart = _lineStart;
+          state.lineIndent = _lineIndent;
+          break;
+        }
+      }
+      if (hasPendingContent) {
+        captureSegment(state, captureStart, captureEnd, false);
+        writeFoldedLines(state, state.line - _line);
+        captureStart = captureEnd = state.position;
+        hasPendingContent = false;
+      }
+      if (!isWhiteSpace(ch)) {
+        captureEnd = state.position + 1;
+      }
+      ch = state.input.charCodeAt(++state.position);
+    }
+    captureSegment(state, captureStart, captureEnd, false);
+    if (state.result) {
+      return true;
+    }
+    state.kind = _kind;
+    state.result = _result;
+    return false;
+  }
+  function readSingleQuotedScalar(state, nodeIndent) {
+    let captureStart;
+    let captureEnd;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 39) {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    state.position++;
+    captureStart = captureEnd = state.position;
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      if (ch === 39) {
+        captureSegment(state, captureStart, state.position, true);
+        ch = state.input.charCodeAt(++state.position);
+        if (ch === 39) {
+          captureStart = state.position;
+          state.position++;
+          captureEnd = state.position;
+        } else {
+          return true;
+        }
+      } else if (isEol(ch)) {
+        captureSegment(state, captureStart, captureEnd, true);
+        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
+        captureStart = captureEnd = state.position;
+      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
+        throwError(state, "unexpected end of the document within a single quoted scalar");
+      } else {
+        state.position++;
+        if (!isWhiteSpace(ch)) {
+          captureEnd = state.position;
+        }
+      }
+    }
+    throwError(state, "unexpected end of the stream within a single quoted scalar");
+  }
+  function readDoubleQuotedScalar(state, nodeIndent) {
+    let captureStart;
+    let captureEnd;
+    let tmp;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 34) {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    state.position++;
+    captureStart = captureEnd = state.position;
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      if (ch === 34) {
+        captureSegment(state, captureStart, state.position, true);
+        state.position++;
+        return true;
+      } else if (ch === 92) {
+        captureSegment(state, captureStart, state.position, true);
+        ch = state.input.charCodeAt(++state.position);
+        if (isEol(ch)) {
+          skipSeparationSpace(state, false, nodeIndent);
+        } else if (ch < 256 && simpleEscapeCheck[ch]) {
+          state.result += simpleEscapeMap[ch];
+          state.position++;
+        } else if ((tmp = escapedHexLen(ch)) > 0) {
+          let hexLength = tmp;
+          let hexResult = 0;
+          for (; hexLength > 0; hexLength--) {
+            ch = state.input.charCodeAt(++state.position);
+            if ((tmp = fromHexCode(ch)) >= 0) {
+              hexResult = (hexResult << 4) + tmp;
+            } else {
+              throwError(state, "expected hexadecimal character");
+            }
+          }
+          state.result += charFromCodepoint(hexResult);
+          state.position++;
+        } else {
+          throwError(state, "unknown escape sequence");
+        }
+        captureStart = captureEnd = state.position;
+      } else if (isEol(ch)) {
+        captureSegment(state, captureStart, captureEnd, true);
+        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
+        captureStart = captureEnd = state.position;
+      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
+        throwError(state, "unexpected end of the document within a double quoted scalar");
+      } else {
+        state.position++;
+        if (!isWhiteSpace(ch)) {
+          captureEnd = state.position;
+        }
+      }
+    }
+    throwError(state, "unexpected end of the stream within a double quoted scalar");
+  }
+  function readFlowCollection(state, nodeIndent) {
+    let readNext = true;
+    let _line;
+    let _lineStart;
+    let _pos;
+    const _tag = state.tag;
+    let _result;
+    const _anchor = state.anchor;
+    let terminator;
+    let isPair;
+    let isExplicitPair;
+    let isMapping;
+    const overridableKeys = /* @__PURE__ */ Object.create(null);
+    let keyNode;
+    let keyTag;
+    let valueNode;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch === 91) {
+      terminator = 93;
+      isMapping = false;
+      _result = [];
+    } else if (ch === 123) {
+      terminator = 125;
+      isMapping = true;
+      _result = {};
+    } else {
+      return false;
+    }
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    ch = state.input.charCodeAt(++state.position);
+    while (ch !== 0) {
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if (ch === terminator) {
+        state.position++;
+        state.tag = _tag;
+        state.anchor = _anchor;
+        state.kind = isMapping ? "mapping" : "sequence";
+        state.result = _result;
+        return true;
+      } else if (!readNext) {
+        throwError(state, "missed comma between flow collection entries");
+      } else if (ch === 44) {
+        throwError(state, "expected the node content, but found ','");
+      }
+      keyTag = keyNode = valueNode = null;
+      isPair = isExplicitPair = false;
+      if (ch === 63) {
+        const following = state.input.charCodeAt(state.position + 1);
+        if (isWsOrEol(following)) {
+          isPair = isExplicitPair = true;
+          state.position++;
+          skipSeparationSpace(state, true, nodeIndent);
+        }
+      }
+      _line = state.line;
+      _lineStart = state.lineStart;
+      _pos = state.position;
+      composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+      keyTag = state.tag;
+      keyNode = state.result;
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if ((isExplicitPair || state.line === _line) && ch === 58) {
+        isPair = true;
+        ch = state.input.charCodeAt(++state.position);
+        skipSeparationSpace(state, true, nodeIndent);
+        composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+        valueNode = state.result;
+      }
+      if (isMapping) {
+        storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos);
+      } else if (isPair) {
+        _result.push(storeMappingPair(state, null, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos));
+      } else {
+        _result.push(keyNode);
+      }
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if (ch === 44) {
+        readNext = true;
+        ch = state.input.charCodeAt(++state.position);
+      } else {
+        readNext = false;
+      }
+    }
+    throwError(state, "unexpected end of the stream within a flow collection");
+  }
+  function readBlockScalar(state, nodeIndent) {
+    let folding;
+    let chomping = CHOMPING_CLIP;
+    let didReadContent = false;
+    let detectedIndent = false;
+    let textIndent = nodeIndent;
+    let emptyLines = 0;
+    let atMoreIndented = false;
+    let tmp;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch === 124) {
+      folding = false;
+    } else if (ch === 62) {
+      folding = true;
+    } else {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    while (ch !== 0) {
+      ch = state.input.charCodeAt(++state.position);
+      if (ch === 43 || ch === 45) {
+        if (CHOMPING_CLIP === chomping) {
+          chomping = ch === 43 ? CHOMPING_KEEP : CHOMPING_STRIP;
+        } else {
+          throwError(state, "repeat of a chomping mode identifier");
+        }
+      } else if ((tmp = fromDecimalCode(ch)) >= 0) {
+        if (tmp === 0) {
+          throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
+        } else if (!detectedIndent) {
+          textIndent = nodeIndent + tmp - 1;
+          detectedIndent = true;
+        } else {
+          throwError(state, "repeat of an indentation width identifier");
+        }
+      } else {
+        break;
+      }
+    }
+    if (isWhiteSpace(ch)) {
+      do {
+        ch = state.input.charCodeAt(++state.position);
+      } while (isWhiteSpace(ch));
+      if (ch === 35) {
+        do {
+          ch = state.input.charCodeAt(++state.position);
+        } while (!isEol(ch) && ch !== 0);
+      }
+    }
+    while (ch !== 0) {
+      readLineBreak(state);
+      state.lineIndent = 0;
+      ch = state.input.charCodeAt(state.position);
+      while ((!detectedIndent || state.lineIndent < textIndent) && ch === 32) {
+        state.lineIndent++;
+        ch = state.input.charCodeAt(++state.position);
+      }
+      if (!detectedIndent && state.lineIndent > textIndent) {
+        textIndent = state.lineIndent;
+      }
+      if (isEol(ch)) {
+        emptyLines++;
+        continue;
+      }
+      if (!detectedIndent && textIndent === 0) {
+        throwError(state, "missing indentation for block scalar");
+      }
+      if (state.lineIndent < textIndent) {
+        if (chomping === CHOMPING_KEEP) {
+          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        } else if (chomping === CHOMPING_CLIP) {
+          if (didReadContent) {
+            state.result += "\n";
+          }
+        }
+        break;
+      }
+      if (folding) {
+        if (isWhiteSpace(ch)) {
+          atMoreIndented = true;
+          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        } else if (atMoreIndented) {
+          atMoreIndented = false;
+          state.result += common2.repeat("\n", emptyLines + 1);
+        } else if (emptyLines === 0) {
+          if (didReadContent) {
+            state.result += " ";
+          }
+        } else {
+          state.result += common2.repeat("\n", emptyLines);
+        }
+      } else {
+        state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+      }
+      didReadContent = true;
+      detectedIndent = true;
+      emptyLines = 0;
+      const captureStart = state.position;
+      while (!isEol(ch) && ch !== 0) {
+        ch = state.input.charCodeAt(++state.position);
+      }
+      captureSegment(state, captureStart, state.position, false);
+    }
+    return true;
+  }
+  function readBlockSequence(state, nodeIndent) {
+    const _tag = state.tag;
+    const _anchor = state.anchor;
+    const _result = [];
+    let detected = false;
+    if (state.firstTabInLine !== -1) return false;
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      if (state.firstTabInLine !== -1) {
+        state.position = state.firstTabInLine;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      if (ch !== 45) {
+        break;
+      }
+      const following = state.input.charCodeAt(state.position + 1);
+      if (!isWsOrEol(following)) {
+        break;
+      }
+      detected = true;
+      state.position++;
+      if (skipSeparationSpace(state, true, -1)) {
+        if (state.lineIndent <= nodeIndent) {
+          _result.push(null);
+          ch = state.input.charCodeAt(state.position);
+          continue;
+        }
+      }
+      const _line = state.line;
+      composeNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
+      _result.push(state.result);
+      skipSeparationSpace(state, true, -1);
+      ch = state.input.charCodeAt(state.position);
+      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
+        throwError(state, "bad indentation of a sequence entry");
+      } else if (state.lineIndent < nodeIndent) {
+        break;
+      }
+    }
+    if (detected) {
+      state.tag = _tag;
+      state.anchor = _anchor;
+      state.kind = "sequence";
+      state.result = _result;
+      return true;
+    }
+    return false;
+  }
+  function readBlockMapping(state, nodeIndent, flowIndent) {
+    let allowCompact;
+    let _keyLine;
+    let _keyLineStart;
+    let _keyPos;
+    const _tag = state.tag;
+    const _anchor = state.anchor;
+    const _result = {};
+    const overridableKeys = /* @__PURE__ */ Object.create(null);
+    let keyTag = null;
+    let keyNode = null;
+    let valueNode = null;
+    let atExplicitKey = false;
+    let detected = false;
+    if (state.firstTabInLine !== -1) return false;
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      if (!atExplicitKey && state.firstTabInLine !== -1) {
+        state.position = state.firstTabInLine;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      const following = state.input.charCodeAt(state.position + 1);
+      const _line = state.line;
+      if ((ch === 63 || ch === 58) && isWsOrEol(following)) {
+        if (ch === 63) {
+          if (atExplicitKey) {
+            storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+            keyTag = keyNode = valueNode = null;
+          }
+          detected = true;
+          atExplicitKey = true;
+          allowCompact = true;
+        } else if (atExplicitKey) {
+          atExplicitKey = false;
+          allowCompact = true;
+        } else {
+          throwError(state, "incomplete explicit mapping pair; a key node is missed; or followed by a non-tabulated empty line");
+        }
+        state.position += 1;
+        ch = following;
+      } else {
+        _keyLine = state.line;
+        _keyLineStart = state.lineStart;
+        _keyPos = state.position;
+        if (!composeNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) {
+          break;
+        }
+        if (state.line === _line) {
+          ch = state.input.charCodeAt(state.position);
+          while (isWhiteSpace(ch)) {
+            ch = state.input.charCodeAt(++state.position);
+          }
+          if (ch === 58) {
+            ch = state.input.charCodeAt(++state.position);
+            if (!isWsOrEol(ch)) {
+              throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
+            }
+            if (atExplicitKey) {
+              storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+              keyTag = keyNode = valueNode = null;
+            }
+            detected = true;
+            atExplicitKey = false;
+            allowCompact = false;
+            keyTag = state.tag;
+            keyNode = state.result;
+          } else if (detected) {
+            throwError(state, "can not read an implicit mapping pair; a colon is missed");
+          } else {
+            state.tag = _tag;
+            state.anchor = _anchor;
+            return true;
+          }
+        } else if (detected) {
+          throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
+        } else {
+          state.tag = _tag;
+          state.anchor = _anchor;
+          return true;
+        }
+      }
+      if (state.line === _line || state.lineIndent > nodeIndent) {
+        if (atExplicitKey) {
+          _keyLine = state.line;
+          _keyLineStart = state.lineStart;
+          _keyPos = state.position;
+        }
+        if (composeNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, allowCompact)) {
+          if (atExplicitKey) {
+            keyNode = state.result;
+          } else {
+            valueNode = state.result;
+          }
+        }
+        if (!atExplicitKey) {
+          storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _keyLine, _keyLineStart, _keyPos);
+          keyTag = keyNode = valueNode = null;
+        }
+        skipSeparationSpace(state, true, -1);
+        ch = state.input.charCodeAt(state.position);
+      }
+      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
+        throwError(state, "bad indentation of a mapping entry");
+      } else if (state.lineIndent < nodeIndent) {
+        break;
+      }
+    }
+    if (atExplicitKey) {
+      storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+    }
+    if (detected) {
+      state.tag = _tag;
+      state.anchor = _anchor;
+      state.kind = "mapping";
+      state.result = _result;
+    }
+    return detected;
+  }
+  function readTagProperty(state) {
+    let isVerbatim = false;
+    let isNamed = false;
+    let tagHandle;
+    let tagName;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 33) return false;
+    if (state.tag !== null) {
+      throwError(state, "duplication of a tag property");
+    }
+    ch = state.input.charCodeAt(++state.position);
+    if (ch === 60) {
+      isVerbatim = true;
+      ch = state.input.charCodeAt(++state.position);
+    } else if (ch === 33) {
+      isNamed = true;
+      tagHandle = "!!";
+      ch = state.input.charCodeAt(++state.position);
+    } else {
+      tagHandle = "!";
+    }
+    let _position = state.position;
+    if (isVerbatim) {
+      do {
+        ch = state.input.charCodeAt(++state.position);
+      } while (ch !== 0 && ch !== 62);
+      if (state.position < state.length) {
+        tagName = state.input.slice(_position, state.position);
+        ch = state.input.charCodeAt(++state.position);
+      } else {
+        throwError(state, "unexpected end of the stream within a verbatim tag");
+      }
+    } else {
+      while (ch !== 0 && !isWsOrEol(ch)) {
+        if (ch === 33) {
+          if (!isNamed) {
+            tagHandle = state.input.slice(_position - 1, state.position + 1);
+            if (!PATTERN_TAG_HANDLE.test(tagHandle)) {
+              throwError(state, "named tag handle cannot contain such characters");
+            }
+            isNamed = true;
+            _position = state.position + 1;
+          } else {
+            throwError(state, "tag suffix cannot contain exclamation marks");
+          }
+        }
+        ch = state.input.charCodeAt(++state.position);
+      }
+      tagName = state.input.slice(_position, state.position);
+      if (PATTERN_FLOW_INDICATORS.test(tagName)) {
+        throwError(state, "tag suffix cannot contain flow indicator characters");
+      }
+    }
+    if (tagName && !PATTERN_TAG_URI.test(tagName)) {
+      throwError(state, "tag name cannot contain such characters: " + tagName);
+    }
+    try {
+      tagName = decodeURIComponent(tagName);
+    } catch (err) {
+      throwError(state, "tag name is malformed: " + tagName);
+    }
+    if (isVerbatim) {
+      state.tag = tagName;
+    } else if (_hasOwnProperty.call(state.tagMap, tagHandle)) {
+      state.tag = state.tagMap[tagHandle] + tagName;
+    } else if (tagHandle === "!") {
+      state.tag = "!" + tagName;
+    } else if (tagHandle === "!!") {
+      state.tag = "tag:yaml.org,2002:" + tagName;
+    } else {
+      throwError(state, 'undeclared tag handle "' + tagHandle + '"');
+    }
+    return true;
+  }
+  function readAnchorProperty(state) {
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 38) return false;
+    if (state.anchor !== null) {
+      throwError(state, "duplication of an anchor property");
+    }
+    ch = state.input.charCodeAt(++state.position);
+    const _position = state.position;
+    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (state.position === _position) {
+      throwError(state, "name of an anchor node must contain at least one character");
+    }
+    state.anchor = state.input.slice(_position, state.position);
+    return true;
+  }
+  function readAlias(state) {
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 42) return false;
+    ch = state.input.charCodeAt(++state.position);
+    const _position = state.position;
+    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (state.position === _position) {
+      throwError(state, "name of an alias node must contain at least one character");
+    }
+    const alias = state.input.slice(_position, state.position);
+    if (!_hasOwnProperty.call(state.anchorMap, alias)) {
+      throwError(state, 'unidentified alias "' + alias + '"');
+    }
+    state.result = state.anchorMap[alias];
+    skipSeparationSpace(state, true, -1);
+    return true;
+  }
+  function tryReadBlockMappingFromProperty(state, propertyStart, nodeIndent, flowIndent) {
+    const fallbackState = snapshotState(state);
+    beginAnchorTransaction(state);
+    restoreState(state, propertyStart);
+    state.tag = null;
+    state.anchor = null;
+    state.kind = null;
+    state.result = null;
+    if (readBlockMapping(state, nodeIndent, flowIndent) && state.kind === "mapping") {
+      commitAnchorTransaction(state);
+      return true;
+    }
+    rollbackAnchorTransaction(state);
+    restoreState(state, fallbackState);
+    return false;
+  }
+  function composeNode(state, parentIndent, nodeContext, allowToSeek, allowCompact) {
+    let allowBlockScalars;
+    let allowBlockCollections;
+    let indentStatus = 1;
+    let atNewLine = false;
+    let hasContent = false;
+    let propertyStart = null;
+    let type2;
+    let flowIndent;
+    let blockIndent;
+    if (state.depth >= state.maxDepth) {
+      throwError(state, "nesting exceeded maxDepth (" + state.maxDepth + ")");
+    }
+    state.depth += 1;
+    if (state.listener !== null) {
+      state.listener("open", state);
+    }
+    state.tag = null;
+    state.anchor = null;
+    state.kind = null;
+    state.result = null;
+    const allowBlockStyles = allowBlockScalars = allowBlockCollections = CONTEXT_BLOCK_OUT === nodeContext || CONTEXT_BLOCK_IN === nodeContext;
+    if (allowToSeek) {
+      if (skipSeparationSpace(state, true, -1)) {
+        atNewLine = true;
+        if (state.lineIndent > parentIndent) {
+          indentStatus = 1;
+        } else if (state.lineIndent === parentIndent) {
+          indentStatus = 0;
+        } else if (state.lineIndent < parentIndent) {
+          indentStatus = -1;
+        }
+      }
+    }
+    if (indentStatus === 1) {
+      while (true) {
+        const ch = state.input.charCodeAt(state.position);
+        const propertyState = snapshotState(state);
+        if (atNewLine && (ch === 33 && state.tag !== null || ch === 38 && state.anchor !== null)) {
+          break;
+        }
+        if (!readTagProperty(state) && !readAnchorProperty(state)) {
+          break;
+        }
+        if (propertyStart === null) {
+          propertyStart = propertyState;
+        }
+        if (skipSeparationSpace(state, true, -1)) {
+          atNewLine = true;
+          allowBlockCollections = allowBlockStyles;
+          if (state.lineIndent > parentIndent) {
+            indentStatus = 1;
+          } else if (state.lineIndent === parentIndent) {
+            indentStatus = 0;
+          } else if (state.lineIndent < parentIndent) {
+            indentStatus = -1;
+          }
+        } else {
+          allowBlockCollections = false;
+        }
+      }
+    }
+    if (allowBlockCollections) {
+      allowBlockCollections = atNewLine || allowCompact;
+    }
+    if (indentStatus === 1 || CONTEXT_BLOCK_OUT === nodeContext) {
+      if (CONTEXT_FLOW_IN === nodeContext || CONTEXT_FLOW_OUT === nodeContext) {
+        flowIndent = parentIndent;
+      } else {
+        flowIndent = parentIndent + 1;
+      }
+      blockIndent = state.position - state.lineStart;
+      if (indentStatus === 1) {
+        if (allowBlockCollections && (readBlockSequence(state, blockIndent) || readBlockMapping(state, blockIndent, flowIndent)) || readFlowCollection(state, flowIndent)) {
+          hasContent = true;
+        } else {
+          const ch = state.input.charCodeAt(state.position);
+          if (propertyStart !== null && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62 && tryReadBlockMappingFromProperty(
+            state,
+            propertyStart,
+            propertyStart.position - propertyStart.lineStart,
+            flowIndent
+          )) {
+            hasContent = true;
+          } else if (allowBlockScalars && readBlockScalar(state, flowIndent) || readSingleQuotedScalar(state, flowIndent) || readDoubleQuotedScalar(state, flowIndent)) {
+            hasContent = true;
+          } else if (readAlias(state)) {
+            hasContent = true;
+            if (state.tag !== null || state.anchor !== null) {
+              throwError(state, "alias node should not have any properties");
+            }
+          } else if (readPlainScalar(state, flowIndent, CONTEXT_FLOW_IN === nodeContext)) {
+            hasContent = true;
+            if (state.tag === null) {
+              state.tag = "?";
+            }
+          }
+          if (state.anchor !== null) {
+            storeAnchor(state, state.anchor, state.result);
+          }
+        }
+      } else if (indentStatus === 0) {
+        hasContent = allowBlockCollections && readBlockSequence(state, blockIndent);
+      }
+    }
+    if (state.tag === null) {
+      if (state.anchor !== null) {
+        storeAnchor(state, state.anchor, state.result);
+      }
+    } else if (state.tag === "?") {
+      if (state.result !== null && state.kind !== "scalar") {
+        throwError(state, 'unacceptable node kind for !<?> tag; it should be "scalar", not "' + state.kind + '"');
+      }
+      for (let typeIndex = 0, typeQuantity = state.implicitTypes.length; typeIndex < typeQuantity; typeIndex += 1) {
+        type2 = state.implicitTypes[typeIndex];
+        if (type2.resolve(state.result)) {
+          state.result = type2.construct(state.result);
+          state.tag = type2.tag;
+          if (state.anchor !== null) {
+            storeAnchor(state, state.anchor, state.result);
+          }
+          break;
+        }
+      }
+    } else if (state.tag !== "!") {
+      if (_hasOwnProperty.call(state.typeMap[state.kind || "fallback"], state.tag)) {
+        type2 = state.typeMap[state.kind || "fallback"][state.tag];
+      } else {
+        type2 = null;
+        const typeList = state.typeMap.multi[state.kind || "fallback"];
+        for (let typeIndex = 0, typeQuantity = typeList.length; typeIndex < typeQuantity; typeIndex += 1) {
+          if (state.tag.slice(0, typeList[typeIndex].tag.length) === typeList[typeIndex].tag) {
+            type2 = typeList[typeIndex];
+            break;
+          }
+        }
+      }
+      if (!type2) {
+        throwError(state, "unknown tag !<" + state.tag + ">");
+      }
+      if (state.result !== null && type2.kind !== state.kind) {
+        throwError(state, "unacceptable node kind for !<" + state.tag + '> tag; it should be "' + type2.kind + '", not "' + state.kind + '"');
+      }
+      if (!type2.resolve(state.result, state.tag)) {
+        throwError(state, "cannot resolve a node with !<" + state.tag + "> explicit tag");
+      } else {
+        state.result = type2.construct(state.result, state.tag);
+        if (state.anchor !== null) {
+          storeAnchor(state, state.anchor, state.result);
+        }
+      }
+    }
+    if (state.listener !== null) {
+      state.listener("close", state);
+    }
+    state.depth -= 1;
+    return state.tag !== null || state.anchor !== null || hasContent;
+  }
+  function readDocument(state) {
+    const documentStart = state.position;
+    let hasDirectives = false;
+    let ch;
+    state.version = null;
+    state.checkLineBreaks = state.legacy;
+    state.tagMap = /* @__PURE__ */ Object.create(null);
+    state.anchorMap = /* @__PURE__ */ Object.create(null);
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      skipSeparationSpace(state, true, -1);
+      ch = state.input.charCodeAt(state.position);
+      if (state.lineIndent > 0 || ch !== 37) {
+        break;
+      }
+      hasDirectives = true;
+      ch = state.input.charCodeAt(++state.position);
+      let _position = state.position;
+      while (ch !== 0 && !isWsOrEol(ch)) {
+        ch = state.input.charCodeAt(++state.position);
+      }
+      const directiveName = state.input.slice(_position, state.position);
+      const directiveArgs = [];
+      if (directiveName.length < 1) {
+        throwError(state, "directive name must not be less than one character in length");
+      }
+      while (ch !== 0) {
+        while (isWhiteSpace(ch)) {
+          ch = state.input.charCodeAt(++state.position);
+        }
+        if (ch === 35) {
+          do {
+            ch = state.input.charCodeAt(++state.position);
+          } while (ch !== 0 && !isEol(ch));
+          break;
+        }
+        if (isEol(ch)) break;
+        _position = state.position;
+        while (ch !== 0 && !isWsOrEol(ch)) {
+          ch = state.input.charCodeAt(++state.position);
+        }
+        directiveArgs.push(state.input.slice(_position, state.position));
+      }
+      if (ch !== 0) readLineBreak(state);
+      if (_hasOwnProperty.call(directiveHandlers, directiveName)) {
+        directiveHandlers[directiveName](state, directiveName, directiveArgs);
+      } else {
+        throwWarning(state, 'unknown document directive "' + directiveName + '"');
+      }
+    }
+    skipSeparationSpace(state, true, -1);
+    if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45) {
+      state.position += 3;
+      skipSeparationSpace(state, true, -1);
+    } else if (hasDirectives) {
+      throwError(state, "directives end mark is expected");
+    }
+    composeNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, true);
+    skipSeparationSpace(state, true, -1);
+    if (state.checkLineBreaks && PATTERN_NON_ASCII_LINE_BREAKS.test(state.input.slice(documentStart, state.position))) {
+      throwWarning(state, "non-ASCII line breaks are interpreted as content");
+    }
+    state.documents.push(state.result);
+    if (state.position === state.lineStart && testDocumentSeparator(state)) {
+      if (state.input.charCodeAt(state.position) === 46) {
+        state.position += 3;
+        skipSeparationSpace(state, true, -1);
+      }
+      return;
+    }
+    if (state.position < state.length - 1) {
+      throwError(state, "end of the stream or a document separator is expected");
+    }
+  }
+  function loadDocuments(input, options) {
+    input = String(input);
+    options = options || {};
+    if (input.length !== 0) {
+      if (input.charCodeAt(input.length - 1) !== 10 && input.charCodeAt(input.length - 1) !== 13) {
+        input += "\n";
+      }
+      if (input.charCodeAt(0) === 65279) {
+        input = input.slice(1);
+      }
+    }
+    const state = new State(input, options);
+    const nullpos = input.indexOf("\0");
+    if (nullpos !== -1) {
+      state.position = nullpos;
+      throwError(state, "null byte is not allowed in input");
+    }
+    state.input += "\0";
+    while (state.input.charCodeAt(state.position) === 32) {
+      state.lineIndent += 1;
+      state.position += 1;
+    }
+    while (state.position < state.length - 1) {
+      readDocument(state);
+    }
+    return state.documents;
+  }
+  function loadAll2(input, iterator, options) {
+    if (iterator !== null && typeof iterator === "object" && typeof options === "undefined") {
+      options = iterator;
+      iterator = null;
+    }
+    const documents = loadDocuments(input, options);
+    if (typeof iterator !== "function") {
+      return documents;
+    }
+    for (let index = 0, length = documents.length; index < length; index += 1) {
+      iterator(documents[index]);
+    }
+  }
+  function load2(input, options) {
+    const documents = loadDocuments(input, options);
+    if (documents.length === 0) {
+      return void 0;
+    } else if (documents.length === 1) {
+      return documents[0];
+    }
+    throw new YAMLException2("expected a single document in the stream, but found more");
+  }
+  loader.loadAll = loadAll2;
+  loader.load = load2;
+  return loader;
+}
+var dumper = {};
+var hasRequiredDumper;
+function requireDumper() {
+  if (hasRequiredDumper) return dumper;
+  hasRequiredDumper = 1;
+  const common2 = requireCommon();
+  const YAMLException2 = requireException();
+  const DEFAULT_SCHEMA2 = require_default();
+  const _toString = Object.prototype.toString;
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const CHAR_BOM = 65279;
+  const CHAR_TAB = 9;
+  const CHAR_LINE_FEED = 10;
+  const CHAR_CARRIAGE_RETURN = 13;
+  const CHAR_SPACE = 32;
+  const CHAR_EXCLAMATION = 33;
+  const CHAR_DOUBLE_QUOTE = 34;
+  const CHAR_SHARP = 35;
+  const CHAR_PERCENT = 37;
+  const CHAR_AMPERSAND = 38;
+  const CHAR_SINGLE_QUOTE = 39;
+  const CHAR_ASTERISK = 42;
+  const CHAR_COMMA = 44;
+  const CHAR_MINUS = 45;
+  const CHAR_COLON = 58;
+  const CHAR_EQUALS = 61;
+  const CHAR_GREATER_THAN = 62;
+  const CHAR_QUESTION = 63;
+  const CHAR_COMMERCIAL_AT = 64;
+  const CHAR_LEFT_SQUARE_BRACKET = 91;
+  const CHAR_RIGHT_SQUARE_BRACKET = 93;
+  const CHAR_GRAVE_ACCENT = 96;
+  const CHAR_LEFT_CURLY_BRACKET = 123;
+  const CHAR_VERTICAL_LINE = 124;
+  const CHAR_RIGHT_CURLY_BRACKET = 125;
+  const ESCAPE_SEQUENCES = {};
+  ESCAPE_SEQUENCES[0] = "\\0";
+  ESCAPE_SEQUENCES[7] = "\\a";
+  ESCAPE_SEQUENCES[8] = "\\b";
+  ESCAPE_SEQUENCES[9] = "\\t";
+  ESCAPE_SEQUENCES[10] = "\\n";
+  ESCAPE_SEQUENCES[11] = "\\v";
+  ESCAPE_SEQUENCES[12] = "\\f";
+  ESCAPE_SEQUENCES[13] = "\\r";
+  ESCAPE_SEQUENCES[27] = "\\e";
+  ESCAPE_SEQUENCES[34] = '\\"';
+  ESCAPE_SEQUENCES[92] = "\\\\";
+  ESCAPE_SEQUENCES[133] = "\\N";
+  ESCAPE_SEQUENCES[160] = "\\_";
+  ESCAPE_SEQUENCES[8232] = "\\L";
+  ESCAPE_SEQUENCES[8233] = "\\P";
+  const DEPRECATED_BOOLEANS_SYNTAX = [
+    "y",
+    "Y",
+    "yes",
+    "Yes",
+    "YES",
+    "on",
+    "On",
+    "ON",
+    "n",
+    "N",
+    "no",
+    "No",
+    "NO",
+    "off",
+    "Off",
+    "OFF"
+  ];
+  const DEPRECATED_BASE60_SYNTAX = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
+  function compileStyleMap(schema2, map2) {
+    if (map2 === null) return {};
+    const result = {};
+    const keys = Object.keys(map2);
+    for (let index = 0, length = keys.length; index < length; index += 1) {
+      let tag = keys[index];
+      let style = String(map2[tag]);
+      if (tag.slice(0, 2) === "!!") {
+        tag = "tag:yaml.org,2002:" + tag.slice(2);
+      }
+      const type2 = schema2.compiledTypeMap["fallback"][tag];
+      if (type2 && _hasOwnProperty.call(type2.styleAliases, style)) {
+        style = type2.styleAliases[style];
+      }
+      result[tag] = style;
+    }
+    return result;
+  }
+  function encodeHex(character) {
+    let handle;
+    let length;
+    const string = character.toString(16).toUpperCase();
+    if (character <= 255) {
+      handle = "x";
+      length = 2;
+    } else if (character <= 65535) {
+      handle = "u";
+      length = 4;
+    } else if (character <= 4294967295) {
+      handle = "U";
+      length = 8;
+    } else {
+      throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
+    }
+    return "\\" + handle + common2.repeat("0", length - string.length) + string;
+  }
+  const QUOTING_TYPE_SINGLE = 1;
+  const QUOTING_TYPE_DOUBLE = 2;
+  function State(options) {
+    this.schema = options["schema"] || DEFAULT_SCHEMA2;
+    this.indent = Math.max(1, options["indent"] || 2);
+    this.noArrayIndent = options["noArrayIndent"] || false;
+    this.skipInvalid = options["skipInvalid"] || false;
+    this.flowLevel = common2.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
+    this.styleMap = compileStyleMap(this.schema, options["styles"] || null);
+    this.sortKeys = options["sortKeys"] || false;
+    this.lineWidth = options["lineWidth"] || 80;
+    this.noRefs = options["noRefs"] || false;
+    this.noCompatMode = options["noCompatMode"] || false;
+    this.condenseFlow = options["condenseFlow"] || false;
+    this.quotingType = options["quotingType"] === '"' ? QUOTING_TYPE_DOUBLE : QUOTING_TYPE_SINGLE;
+    this.forceQuotes = options["forceQuotes"] || false;
+    this.replacer = typeof options["replacer"] === "function" ? options["replacer"] : null;
+    this.implicitTypes = this.schema.compiledImplicit;
+    this.explicitTypes = this.schema.compiledExplicit;
+    this.tag = null;
+    this.result = "";
+    this.duplicates = [];
+    this.usedDuplicates = null;
+  }
+  function indentString(string, spaces) {
+    const ind = common2.repeat(" ", spaces);
+    let position = 0;
+    let result = "";
+    const length = string.length;
+    while (position < length) {
+      let line;
+      const next = string.indexOf("\n", position);
+      if (next === -1) {
+        line = string.slice(position);
+        position = length;
+      } else {
+        line = string.slice(position, next + 1);
+        position = next + 1;
+      }
+      if (line.length && line !== "\n") result += ind;
+      result += line;
+    }
+    return result;
+  }
+  function generateNextLine(state, level) {
+    return "\n" + common2.repeat(" ", state.indent * level);
+  }
+  function testImplicitResolving(state, str2) {
+    for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
+      const type2 = state.implicitTypes[index];
+      if (type2.resolve(str2)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function isWhitespace(c) {
+    return c === CHAR_SPACE || c === CHAR_TAB;
+  }
+  function isPrintable(c) {
+    return c >= 32 && c <= 126 || c >= 161 && c <= 55295 && c !== 8232 && c !== 8233 || c >= 57344 && c <= 65533 && c !== CHAR_BOM || c >= 65536 && c <= 1114111;
+  }
+  function isNsCharOrWhitespace(c) {
+    return isPrintable(c) && c !== CHAR_BOM && // - b-char
+    c !== CHAR_CARRIAGE_RETURN && c !== CHAR_LINE_FEED;
+  }
+  function isPlainSafe(c, prev, inblock) {
+    const cIsNsCharOrWhitespace = isNsCharOrWhitespace(c);
+    const cIsNsChar = cIsNsCharOrWhitespace && !isWhitespace(c);
+    return (
+      // ns-plain-safe
+      (inblock ? cIsNsCharOrWhitespace : cIsNsCharOrWhitespace && // - c-flow-indicator
+      c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET) && // ns-plain-char
+      c !== CHAR_SHARP && // false on '#'
+      !(prev === CHAR_COLON && !cIsNsChar) || // false on ': '
+      isNsCharOrWhitespace(prev) && !isWhitespace(prev) && c === CHAR_SHARP || // change to true on '[^ ]#'
+      prev === CHAR_COLON && cIsNsChar
+    );
+  }
+  function isPlainSafeFirst(c) {
+    return isPrintable(c) && c !== CHAR_BOM && !isWhitespace(c) && // - s-white
+    // - (c-indicator ::=
+    // “-” | “?” | “:” | “,” | “[” | “]” | “{” | “}”
+    c !== CHAR_MINUS && c !== CHAR_QUESTION && c !== CHAR_COLON && c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET && // | “#” | “&” | “*” | “!” | “|” | “=” | “>” | “'” | “"”
+    c !== CHAR_SHARP && c !== CHAR_AMPERSAND && c !== CHAR_ASTERISK && c !== CHAR_EXCLAMATION && c !== CHAR_VERTICAL_LINE && c !== CHAR_EQUALS && c !== CHAR_GREATER_THAN && c !== CHAR_SINGLE_QUOTE && c !== CHAR_DOUBLE_QUOTE && // | “%” | “@” | “`”)
+    c !== CHAR_PERCENT && c !== CHAR_COMMERCIAL_AT && c !== CHAR_GRAVE_ACCENT;
+  }
+  function isPlainSafeLast(c) {
+    return !isWhitespace(c) && c !== CHAR_COLON;
+  }
+  function codePointAt(string, pos) {
+    const first = string.charCodeAt(pos);
+    let second;
+    if (first >= 55296 && first <= 56319 && pos + 1 < string.length) {
+      second = string.charCodeAt(pos + 1);
+      if (second >= 56320 && second <= 57343) {
+        return (first - 55296) * 1024 + second - 56320 + 65536;
+      }
+    }
+    return first;
+  }
+  function needIndentIndicator(string) {
+    const leadingSpaceRe = /^\n* /;
+    return leadingSpaceRe.test(string);
+  }
+  const STYLE_PLAIN = 1;
+  const STYLE_SINGLE = 2;
+  const STYLE_LITERAL = 3;
+  const STYLE_FOLDED = 4;
+  const STYLE_DOUBLE = 5;
+  function chooseScalarStyle(string, singleLineOnly, indentPerLevel, lineWidth, testAmbiguousType, quotingType, forceQuotes, inblock) {
+    let i;
+    let char = 0;
+    let prevChar = null;
+    let hasLineBreak = false;
+    let hasFoldableLine = false;
+    const shouldTrackWidth = lineWidth !== -1;
+    let previousLineBreak = -1;
+    let plain = isPlainSafeFirst(codePointAt(string, 0)) && isPlainSafeLast(codePointAt(string, string.length - 1));
+    if (singleLineOnly || forceQuotes) {
+      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+        char = codePointAt(string, i);
+        if (!isPrintable(char)) {
+          return STYLE_DOUBLE;
+        }
+        plain = plain && isPlainSafe(char, prevChar, inblock);
+        prevChar = char;
+      }
+    } else {
+      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+        char = codePointAt(string, i);
+        if (char === CHAR_LINE_FEED) {
+          hasLineBreak = true;
+          if (shouldTrackWidth) {
+            hasFoldableLine = hasFoldableLine || // Foldable line = too long, and not more-indented.
+            i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ";
+            previousLineBreak = i;
+          }
+        } else if (!isPrintable(char)) {
+          return STYLE_DOUBLE;
+        }
+        plain = plain && isPlainSafe(char, prevChar, inblock);
+        prevChar = char;
+      }
+      hasFoldableLine = hasFoldableLine || shouldTrackWidth && (i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ");
+    }
+    if (!hasLineBreak && !hasFoldableLine) {
+      if (plain && !forceQuotes && !testAmbiguousType(string)) {
+        return STYLE_PLAIN;
+      }
+      return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
+    }
+    if (indentPerLevel > 9 && needIndentIndicator(string)) {
+      return STYLE_DOUBLE;
+    }
+    if (!forceQuotes) {
+      return hasFoldableLine ? STYLE_FOLDED : STYLE_LITERAL;
+    }
+    return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
+  }
+  function writeScalar(state, string, level, iskey, inblock) {
+    state.dump = (function() {
+      if (string.length === 0) {
+        return state.quotingType === QUOTING_TYPE_DOUBLE ? '""' : "''";
+      }
+      if (!state.noCompatMode) {
+        if (DEPRECATED_BOOLEANS_SYNTAX.indexOf(string) !== -1 || DEPRECATED_BASE60_SYNTAX.test(string)) {
+          return state.quotingType === QUOTING_TYPE_DOUBLE ? '"' + string + '"' : "'" + string + "'";
+        }
+      }
+      const indent = state.indent * Math.max(1, level);
+      const lineWidth = state.lineWidth === -1 ? -1 : Math.max(Math.min(state.lineWidth, 40), state.lineWidth - indent);
+      const singleLineOnly = iskey || // No block styles in flow mode.
+      state.flowLevel > -1 && level >= state.flowLevel;
+      function testAmbiguity(string2) {
+        return testImplicitResolving(state, string2);
+      }
+      switch (chooseScalarStyle(
+        string,
+        singleLineOnly,
+        state.indent,
+        lineWidth,
+        testAmbiguity,
+        state.quotingType,
+        state.forceQuotes && !iskey,
+        inblock
+      )) {
+        case STYLE_PLAIN:
+          return string;
+        case STYLE_SINGLE:
+          return "'" + string.replace(/'/g, "''") + "'";
+        case STYLE_LITERAL:
+          return "|" + blockHeader(string, state.indent) + dropEndingNewline(indentString(string, indent));
+        case STYLE_FOLDED:
+          return ">" + blockHeader(string, state.indent) + dropEndingNewline(indentString(foldString(string, lineWidth), indent));
+        case STYLE_DOUBLE:
+          return '"' + escapeString(string) + '"';
+        default:
+          throw new YAMLException2("impossible error: invalid scalar style");
+      }
+    })();
+  }
+  function blockHeader(string, indentPerLevel) {
+    const indentIndicator = needIndentIndicator(string) ? String(indentPerLevel) : "";
+    const clip = string[string.length - 1] === "\n";
+    const keep = clip && (string[string.length - 2] === "\n" || string === "\n");
+    const chomp = keep ? "+" : clip ? "" : "-";
+    return indentIndicator + chomp + "\n";
+  }
+  function dropEndingNewline(string) {
+    return string[string.length - 1] === "\n" ? string.slice(0, -1) : string;
+  }
+  function foldString(string, width) {
+    const lineRe = /(\n+)([^\n]*)/g;
+    let result = (function() {
+      let nextLF = string.indexOf("\n");
+      nextLF = nextLF !== -1 ? nextLF : string.length;
+      lineRe.lastIndex = nextLF;
+      return foldLine(string.slice(0, nextLF), width);
+    })();
+    let prevMoreIndented = string[0] === "\n" || string[0] === " ";
+    let moreIndented;
+    let match;
+    while (match = lineRe.exec(string)) {
+      const prefix = match[1];
+      const line = match[2];
+      moreIndented = line[0] === " ";
+      result += prefix + (!prevMoreIndented && !moreIndented && line !== "" ? "\n" : "") + foldLine(line, width);
+      prevMoreIndented = moreIndented;
+    }
+    return result;
+  }
+  function foldLine(line, width) {
+    if (line === "" || line[0] === " ") return line;
+    const breakRe = / [^ ]/g;
+    let match;
+    let start = 0;
+    let end;
+    let curr = 0;
+    let next = 0;
+    let result = "";
+    while (match = breakRe.exec(line)) {
+      next = match.index;
+      if (next - start > width) {
+        end = curr > start ? curr : next;
+        result += "\n" + line.slice(start, end);
+        start = end + 1;
+      }
+      curr = next;
+    }
+    result += "\n";
+    if (line.length - start > width && curr > start) {
+      result += line.slice(start, curr) + "\n" + line.slice(curr + 1);
+    } else {
+      result += line.slice(start);
+    }
+    return result.slice(1);
+  }
+  function escapeString(string) {
+    let result = "";
+    let char = 0;
+    for (let i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+      char = codePointAt(string, i);
+      const escapeSeq = ESCAPE_SEQUENCES[char];
+      if (!escapeSeq && isPrintable(char)) {
+        result += string[i];
+        if (char >= 65536) result += string[i + 1];
+      } else {
+        result += escapeSeq || encodeHex(char);
+      }
+    }
+    return result;
+  }
+  function writeFlowSequence(state, level, object) {
+    let _result = "";
+    const _tag = state.tag;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      let value = object[index];
+      if (state.replacer) {
+        value = state.replacer.call(object, String(index), value);
+      }
+      if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
+        if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
+        _result += state.dump;
+      }
+    }
+    state.tag = _tag;
+    state.dump = "[" + _result + "]";
+  }
+  function writeBlockSequence(state, level, object, compact) {
+    let _result = "";
+    const _tag = state.tag;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      let value = object[index];
+      if (state.replacer) {
+        value = state.replacer.call(object, String(index), value);
+      }
+      if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
+        if (!compact || _result !== "") {
+          _result += generateNextLine(state, level);
+        }
+        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+          _result += "-";
+        } else {
+          _result += "- ";
+        }
+        _result += state.dump;
+      }
+    }
+    state.tag = _tag;
+    state.dump = _result || "[]";
+  }
+  function writeFlowMapping(state, level, object) {
+    let _result = "";
+    const _tag = state.tag;
+    const objectKeyList = Object.keys(object);
+    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+      let pairBuffer = "";
+      if (_result !== "") pairBuffer += ", ";
+      if (state.condenseFlow) pairBuffer += '"';
+      const objectKey = objectKeyList[index];
+      let objectValue = object[objectKey];
+      if (state.replacer) {
+        objectValue = state.replacer.call(object, objectKey, objectValue);
+      }
+      if (!writeNode(state, level, objectKey, false, false)) {
+        continue;
+      }
+      if (state.dump.length > 1024) pairBuffer += "? ";
+      pairBuffer += state.dump + (state.condenseFlow ? '"' : "") + ":" + (state.condenseFlow ? "" : " ");
+      if (!writeNode(state, level, objectValue, false, false)) {
+        continue;
+      }
+      pairBuffer += state.dump;
+      _result += pairBuffer;
+    }
+    state.tag = _tag;
+    state.dump = "{" + _result + "}";
+  }
+  function writeBlockMapping(state, level, object, compact) {
+    let _result = "";
+    const _tag = state.tag;
+    const objectKeyList = Object.keys(object);
+    if (state.sortKeys === true) {
+      objectKeyList.sort();
+    } else if (typeof state.sortKeys === "function") {
+      objectKeyList.sort(state.sortKeys);
+    } else if (state.sortKeys) {
+      throw new YAMLException2("sortKeys must be a boolean or a function");
+    }
+    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+      let pairBuffer = "";
+      if (!compact || _result !== "") {
+        pairBuffer += generateNextLine(state, level);
+      }
+      const objectKey = objectKeyList[index];
+      let objectValue = object[objectKey];
+      if (state.replacer) {
+        objectValue = state.replacer.call(object, objectKey, objectValue);
+      }
+      if (!writeNode(state, level + 1, objectKey, true, true, true)) {
+        continue;
+      }
+      const explicitPair = state.tag !== null && state.tag !== "?" || state.dump && state.dump.length > 1024;
+      if (explicitPair) {
+        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+          pairBuffer += "?";
+        } else {
+          pairBuffer += "? ";
+        }
+      }
+      pairBuffer += state.dump;
+      if (explicitPair) {
+        pairBuffer += generateNextLine(state, level);
+      }
+      if (!writeNode(state, level + 1, objectValue, true, explicitPair)) {
+        continue;
+      }
+      if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+        pairBuffer += ":";
+      } else {
+        pairBuffer += ": ";
+      }
+      pairBuffer += state.dump;
+      _result += pairBuffer;
+    }
+    state.tag = _tag;
+    state.dump = _result || "{}";
+  }
+  function detectType(state, object, explicit) {
+    const typeList = explicit ? state.explicitTypes : state.implicitTypes;
+    for (let index = 0, length = typeList.length; index < length; index += 1) {
+      const type2 = typeList[index];
+      if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
+        if (explicit) {
+          if (type2.multi && type2.representName) {
+            state.tag = type2.representName(object);
+          } else {
+            state.tag = type2.tag;
+          }
+        } else {
+          state.tag = "?";
+        }
+        if (type2.represent) {
+          const style = state.styleMap[type2.tag] || type2.defaultStyle;
+          let _result;
+          if (_toString.call(type2.represent) === "[object Function]") {
+            _result = type2.represent(object, style);
+          } else if (_hasOwnProperty.call(type2.represent, style)) {
+            _result = type2.represent[style](object, style);
+          } else {
+            throw new YAMLException2("!<" + type2.tag + '> tag resolver accepts not "' + style + '" style');
+          }
+          state.dump = _result;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+  function writeNode(state, level, object, block, compact, iskey, isblockseq) {
+    state.tag = null;
+    state.dump = object;
+    if (!detectType(state, object, false)) {
+      detectType(state, object, true);
+    }
+    const type2 = _toString.call(state.dump);
+    const inblock = block;
+    if (block) {
+      block = state.flowLevel < 0 || state.flowLevel > level;
+    }
+    const objectOrArray = type2 === "[object Object]" || type2 === "[object Array]";
+    let duplicateIndex;
+    let duplicate;
+    if (objectOrArray) {
+      duplicateIndex = state.duplicates.indexOf(object);
+      duplicate = duplicateIndex !== -1;
+    }
+    if (state.tag !== null && state.tag !== "?" || duplicate || state.indent !== 2 && level > 0) {
+      compact = false;
+    }
+    if (duplicate && state.usedDuplicates[duplicateIndex]) {
+      state.dump = "*ref_" + duplicateIndex;
+    } else {
+      if (objectOrArray && duplicate && !state.usedDuplicates[duplicateIndex]) {
+        state.usedDuplicates[duplicateIndex] = true;
+      }
+      if (type2 === "[object Object]") {
+        if (block && Object.keys(state.dump).length !== 0) {
+          writeBlockMapping(state, level, state.dump, compact);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + state.dump;
+          }
+        } else {
+          writeFlowMapping(state, level, state.dump);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
+          }
+        }
+      } else if (type2 === "[object Array]") {
+        if (block && state.dump.length !== 0) {
+          if (state.noArrayIndent && !isblockseq && level > 0) {
+            writeBlockSequence(state, level - 1, state.dump, compact);
+          } else {
+            writeBlockSequence(state, level, state.dump, compact);
+          }
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + state.dump;
+          }
+        } else {
+          writeFlowSequence(state, level, state.dump);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
+          }
+        }
+      } else if (type2 === "[object String]") {
+        if (state.tag !== "?") {
+          writeScalar(state, state.dump, level, iskey, inblock);
+        }
+      } else if (type2 === "[object Undefined]") {
+        return false;
+      } else {
+        if (state.skipInvalid) return false;
+        throw new YAMLException2("unacceptable kind of an object to dump " + type2);
+      }
+      if (state.tag !== null && state.tag !== "?") {
+        let tagStr = encodeURI(
+          state.tag[0] === "!" ? state.tag.slice(1) : state.tag
+        ).replace(/!/g, "%21");
+        if (state.tag[0] === "!") {
+          tagStr = "!" + tagStr;
+        } else if (tagStr.slice(0, 18) === "tag:yaml.org,2002:") {
+          tagStr = "!!" + tagStr.slice(18);
+        } else {
+          tagStr = "!<" + tagStr + ">";
+        }
+        state.dump = tagStr + " " + state.dump;
+      }
+    }
+    return true;
+  }
+  function getDuplicateReferences(object, state) {
+    const objects = [];
+    const duplicatesIndexes = [];
+    inspectNode(object, objects, duplicatesIndexes);
+    const length = duplicatesIndexes.length;
+    for (let index = 0; index < length; index += 1) {
+      state.duplicates.push(objects[duplicatesIndexes[index]]);
+    }
+    state.usedDuplicates = new Array(length);
+  }
+  function inspectNode(object, objects, duplicatesIndexes) {
+    if (object !== null && typeof object === "object") {
+      const index = objects.indexOf(object);
+      if (index !== -1) {
+        if (duplicatesIndexes.indexOf(index) === -1) {
+          duplicatesIndexes.push(index);
+        }
+      } else {
+        objects.push(object);
+        if (Array.isArray(object)) {
+          for (let i = 0, length = object.length; i < length; i += 1) {
+            inspectNode(object[i], objects, duplicatesIndexes);
+          }
+        } else {
+          const objectKeyList = Object.keys(object);
+          for (let i = 0, length = objectKeyList.length; i < length; i += 1) {
+            inspectNode(object[objectKeyList[i]], objects, duplicatesIndexes);
+          }
+        }
+      }
+    }
+  }
+  function dump2(input, options) {
+    options = options || {};
+    const state = new State(options);
+    if (!state.noRefs) getDuplicateReferences(input, state);
+    let value = input;
+    if (state.replacer) {
+      value = state.replacer.call({ "": value }, "", value);
+    }
+    if (writeNode(state, 0, value, true, true)) return state.dump + "\n";
+    return "";
+  }
+  dumper.dump = dump2;
+  return dumper;
+}
+var hasRequiredJsYaml;
+function requireJsYaml() {
+  if (hasRequiredJsYaml) return jsYaml;
+  hasRequiredJsYaml = 1;
+  const loader2 = requireLoader();
+  const dumper2 = requireDumper();
+  function renamed(from, to) {
+    return function() {
+      throw new Error("Function yaml." + from + " is removed in js-yaml 4. Use yaml." + to + " instead, which is now safe by default.");
+    };
+  }
+  jsYaml.Type = requireType();
+  jsYaml.Schema = requireSchema();
+  jsYaml.FAILSAFE_SCHEMA = requireFailsafe();
+  jsYaml.JSON_SCHEMA = requireJson();
+  jsYaml.CORE_SCHEMA = requireCore();
+  jsYaml.DEFAULT_SCHEMA = require_default();
+  jsYaml.load = loader2.load;
+  jsYaml.loadAll = loader2.loadAll;
+  jsYaml.dump = dumper2.dump;
+  jsYaml.YAMLException = requireException();
+  jsYaml.types = {
+    binary: requireBinary(),
+    float: requireFloat(),
+    map: requireMap(),
+    null: require_null(),
+    pairs: requirePairs(),
+    set: requireSet(),
+    timestamp: requireTimestamp(),
+    bool: requireBool(),
+    int: requireInt(),
+    merge: requireMerge(),
+    omap: requireOmap(),
+    seq: requireSeq(),
+    str: requireStr()
+  };
+  jsYaml.safeLoad = renamed("safeLoad", "load");
+  jsYaml.safeLoadAll = renamed("safeLoadAll", "loadAll");
+  jsYaml.safeDump = renamed("safeDump", "dump");
+  return jsYaml;
+}
+var jsYamlExports = requireJsYaml();
+const yaml = /* @__PURE__ */ getDefaultExportFromCjs(jsYamlExports);
+const {
+  Type,
+  Schema,
+  FAILSAFE_SCHEMA,
+  JSON_SCHEMA,
+  CORE_SCHEMA,
+  DEFAULT_SCHEMA,
+  load,
+  loadAll,
+  dump,
+  YAMLException,
+  types,
+  safeLoad,
+  safeLoadAll,
+  safeDump
+} = yaml;
+
+//# sourceMappingURL=js-yaml.mjs.map
+
+;// CONCATENATED MODULE: ./src/core/yaml/fast-yaml.ts
+
+/**
+ * The fast read of a YAML file, for the files that have nothing to report.
+ *
+ * js-yaml builds the value several times faster than the `yaml` package builds its node tree, but keeps no
+ * positions and checks less. So this read only ever answers "here is the value, and the full read would
+ * have found nothing wrong and built the same value", or declines; a decline sends the file to the full,
+ * positional read (readYaml), which finds and places every problem. It declines:
+ * - whatever js-yaml refuses (syntax errors, duplicate keys, several documents, unknown tags);
+ * - what the full read checks and js-yaml does not, or reads another way: anchors and aliases (counted and
+ *   bounded there), any tag, directives (%YAML 1.1), keys that are maps, lists or null, keys that reach a
+ *   prototype, numbers JavaScript cannot hold exactly, nesting past the limit.
+ * Plain scalars resolve by the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), as
+ * the full read does, never by js-yaml's own rules (which read 0b1 as a number).
+ */
+function fastYamlValue(text, limits) {
+    if (!plainEnough(text))
+        return undefined;
+    let value;
+    try {
+        value = load(text, {
+            schema: fast_yaml_CORE_SCHEMA,
+            // Beyond the limit the full read reports the depth; js-yaml counts keys as a level, hence the margin.
+            maxDepth: limits.maxDepth + 4,
+            onWarning: decline,
+            listener,
+        });
+    }
+    catch {
+        return undefined;
+    }
+    // A file of comments only is no document to the full read; js-yaml reads it as null.
+    return value !== undefined && value !== null && acceptable(value, limits) ? { value } : undefined;
+}
+/**
+ * Whether the text is free of the constructs the two parsers read differently or that the full read refuses
+ * and js-yaml lets through. Each test is a scan of the text and errs on the side of the full read: a match
+ * inside a quoted string (`"why ? because"`) only costs that file the slower read.
+ */
+function plainEnough(text) {
+    // An implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key),
+    // on its own line: the full read checks it, js-yaml does not. The patterns below also run on short lines only.
+    for (let start = 0; start < text.length;) {
+        const end = text.indexOf('\n', start);
+        if ((end < 0 ? text.length : end) - start > MAX_LINE)
+            return false;
+        if (end < 0)
+            break;
+        start = end + 1;
+    }
+    return !UNEQUAL.some((pattern) => pattern.test(text));
+}
+const MAX_LINE = 1024;
+const UNEQUAL = [
+    // Tabs: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses.
+    /\t/,
+    // Directives (`%YAML 1.1`): the full read checks the version.
+    /^%/m,
+    // The `?` indicator of an explicit key, the only way to write a map or a list as a key that spans lines.
+    /(?:^|[\s[{,])\?(?:\s|$)/,
+    // A tag (`!!binary`, `!foo`): js-yaml drops some of them silently.
+    /(?:^|[\s[{,])!/,
+    // Content after a document marker on its line (`--- a: b`, `---word`): js-yaml reads some as a new document.
+    /^(?:---|\.\.\.)(?![ \t]*(?:#[^\n]*)?\r?$)/m,
+    // A comment right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space.
+    /[^\s]["']#|[\]},]#/,
+    // A list entry whose `-` ends its line: js-yaml accepts the entries after it at columns the full read refuses.
+    /(?:^|[ ])-[ ]*(?:#[^\n]*)?\r?$/m,
+    // A block scalar that starts with empty lines, whose indentation the two read differently.
+    /[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n[ \t]*\r?\n/,
+];
+const DECLINED = new Error('declined');
+function decline() {
+    throw DECLINED;
+}
+/** Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys. */
+function listener(event, state) {
+    if (event !== 'close')
+        return;
+    // With no anchor there can be no alias: an alias to an anchor that does not exist is an error.
+    if (state.anchor !== null || state.tag === '!')
+        decline();
+    if ((state.kind === 'mapping' || state.kind === 'sequence') && colonFollows(state.input, state.position))
+        decline();
+}
+/**
+ * Whether the next token after `offset`, past white space, line breaks and comments, is a `:` indicator: the
+ * collection that ends at `offset` is then the key of a pair (`[a, b]: c`), which the full read refuses.
+ */
+function colonFollows(input, offset) {
+    let i = offset;
+    for (;;) {
+        const c = input.charCodeAt(i);
+        if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d)
+            i++;
+        else if (c === 0x23) {
+            const end = input.indexOf('\n', i);
+            if (end < 0)
+                return false;
+            i = end + 1;
+        }
+        else
+            return c === 0x3a;
+    }
+}
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * The checks of the full read that js-yaml does not make, on the value, without recursion: nesting depth
+ * (counted as the full read counts it), keys that reach a prototype, null keys (the full read names them ""
+ * and js-yaml "null"), numbers beyond 2^53 or infinite.
+ */
+function acceptable(root, limits) {
+    const nodes = [root];
+    const depths = [0];
+    while (nodes.length > 0) {
+        const node = nodes.pop();
+        const depth = depths.pop();
+        if (depth > limits.maxDepth)
+            return false;
+        if (typeof node === 'number') {
+            if (!Number.isFinite(node) || (Number.isInteger(node) && !Number.isSafeInteger(node)))
+                return false;
+        }
+        else if (Array.isArray(node)) {
+            for (const item of node) {
+                nodes.push(item);
+                depths.push(depth + 1);
+            }
+        }
+        else if (node !== null && typeof node === 'object') {
+            for (const key of Object.keys(node)) {
+                if (FORBIDDEN_KEYS.has(key) || key === 'null')
+                    return false;
+                nodes.push(node[key]);
+                depths.push(depth + 1);
+            }
+        }
+    }
+    return true;
+}
+// The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution). js-yaml keeps
+// one implicit type per tag, so each type tests all the forms of its tag; the tags are Gantry's own, so that
+// an explicit `!!int` in a file is an unknown tag here and takes the full read.
+const NULL = /^(?:~|null|Null|NULL)$/;
+const BOOL = /^(?:true|True|TRUE|false|False|FALSE)$/;
+const INT_DECIMAL = /^[-+]?[0-9]+$/;
+const INT_OCTAL = /^0o[0-7]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const FLOAT_SPECIAL = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+/** Whether a plain scalar can be a number at all, by its first character: most strings stop here. */
+const mayBeNumber = (data) => {
+    const c = data.charCodeAt(0);
+    return (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e;
+};
+const fast_yaml_CORE_SCHEMA = new Schema({
+    implicit: [
+        new Type('tag:gantry,core:null', {
+            kind: 'scalar',
+            resolve: (data) => data === '' || NULL.test(data),
+            construct: () => null,
+        }),
+        new Type('tag:gantry,core:bool', {
+            kind: 'scalar',
+            resolve: (data) => BOOL.test(data),
+            construct: (data) => data[0] === 't' || data[0] === 'T',
+        }),
+        new Type('tag:gantry,core:int', {
+            kind: 'scalar',
+            resolve: (data) => mayBeNumber(data) && (INT_DECIMAL.test(data) || INT_OCTAL.test(data) || INT_HEX.test(data)),
+            construct: (data) => data.startsWith('0o')
+                ? parseInt(data.slice(2), 8)
+                : data.startsWith('0x')
+                    ? parseInt(data.slice(2), 16)
+                    : parseInt(data, 10),
+        }),
+        new Type('tag:gantry,core:float', {
+            kind: 'scalar',
+            resolve: (data) => mayBeNumber(data) && (FLOAT.test(data) || FLOAT_SPECIAL.test(data)),
+            construct: (data) => FLOAT_SPECIAL.test(data)
+                ? /nan$/i.test(data)
+                    ? Number.NaN
+                    : data.startsWith('-')
+                        ? Number.NEGATIVE_INFINITY
+                        : Number.POSITIVE_INFINITY
+                : parseFloat(data),
+        }),
+    ],
+});
+
 ;// CONCATENATED MODULE: ./src/core/yaml/read-yaml.ts
+
+
 
 const read_yaml_DEFAULT_YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 };
 /** Characters YAML 1.2 does not allow in a stream (outside c-printable); escapes in double quotes are fine. */
 // eslint-disable-next-line no-control-regex
 const NOT_PRINTABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 /** Keys that would reach an object's prototype in careless consumers: refused everywhere. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const read_yaml_FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
  * A parsed YAML file that can point at any of its nodes by path.
  *
@@ -7001,14 +10548,25 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 class ParsedYaml {
     file;
     value;
-    text;
+    source;
     tree;
-    /** Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays O(1). */
-    keyIndex = new WeakMap();
-    constructor(file, value, text) {
+    /**
+     * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
+     * O(1). Made with the tree: thousands of files that are never asked a position need none.
+     */
+    keyIndex;
+    /**
+     * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
+     * collector does not copy, and decode them again only when asked a position).
+     */
+    constructor(file, value, source) {
         this.file = file;
         this.value = value;
-        this.text = text;
+        this.source = source;
+    }
+    /** The text the value was read from (without a byte order mark). */
+    get text() {
+        return typeof this.source === 'string' ? this.source : decodedText(this.source);
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
     positionOf(path, options = {}) {
@@ -7050,6 +10608,7 @@ class ParsedYaml {
         return { offset: found?.offset ?? 0, node, complete: true };
     }
     pairs(map) {
+        this.keyIndex ??= new WeakMap();
         let index = this.keyIndex.get(map);
         if (!index) {
             index = new Map();
@@ -7123,9 +10682,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'save the file as UTF-8',
         });
     }
-    let text = decoded;
-    if (text.charCodeAt(0) === 0xfeff)
-        text = text.slice(1);
+    const text = withoutBom(decoded);
     if (text.trim() === '') {
         return fail({
             code: 'schema',
@@ -7154,6 +10711,36 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'flatten the structure',
         });
     }
+    if (reader !== 'positional') {
+        const fast = fastYamlValue(text, limits);
+        if (fast) {
+            if (reader === 'cross-check')
+                crossCheck(file, text, limits, fast.value);
+            // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
+            const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text;
+            return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] };
+        }
+    }
+    return readPositional(file, text, limits);
+}
+let reader = 'fast';
+/** Sets how files are read; returns the previous setting. */
+function setYamlReader(mode) {
+    const previous = reader;
+    reader = mode;
+    return previous;
+}
+function crossCheck(file, text, limits, value) {
+    const full = readPositional(file, text, limits);
+    if (full.diagnostics.length > 0 || !(0,external_node_util_namespaceObject.isDeepStrictEqual)(full.parsed?.value, value)) {
+        throw new Error(`the fast YAML read accepted ${file}, the positional read ${full.diagnostics.length > 0 ? `reports ${JSON.stringify(full.diagnostics)}` : `reads another value: ${JSON.stringify(full.parsed?.value)} vs ${JSON.stringify(value)}`}\n${text}`);
+    }
+}
+/** The full read: the node tree with positions, every problem reported where it is. */
+function readPositional(file, text, limits) {
+    const fail = (d) => ({
+        diagnostics: [{ severity: 'error', file, ...d }],
+    });
     const { documents: list, lineCounter } = parseDocuments(text);
     const at = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
@@ -7344,7 +10931,7 @@ function inspectNodes(file, root, limits, at) {
                     // The property name the key becomes in JavaScript (the yaml library turns a null key into "").
                     const name = pair.key === null || pair.key.value === null ? '' : String(pair.key.value);
                     const first = seen.get(name);
-                    if (FORBIDDEN_KEYS.has(name)) {
+                    if (read_yaml_FORBIDDEN_KEYS.has(name)) {
                         report(keyOffset, {
                             code: 'forbidden-key',
                             message: `the key "${name}" is not allowed`,
@@ -7441,6 +11028,14 @@ function positionInText(text, offset) {
     return { line, column: offset - lineStart + 1 };
 }
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const withoutBom = (text) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+/** The text readYaml read from bytes it accepted: decoded and stripped the same way. */
+function decodedText(bytes) {
+    const decoded = decodeUtf8(bytes);
+    if (typeof decoded === 'number')
+        throw new Error('decodedText: bytes that readYaml refused');
+    return withoutBom(decoded);
+}
 /**
  * The text of `bytes` (a leading byte order mark dropped, as TextDecoder does), or the offset of the first
  * byte that is not well-formed UTF-8. Decoded once: the check is the decoding.
@@ -7614,6 +11209,9 @@ function isPlainObject(value) {
 /** Checks a spec against its kind schema: messages, empty when valid or when the kind is unknown. */
 function specChecker(schemas) {
     return (kind, spec) => {
+        // Most specs are valid: the file is rendered and read back only to word the findings of one that is not.
+        if (schemas.isValidSpec(kind, spec))
+            return [];
         const parsed = readYaml(`${kind}.yaml`, new TextEncoder().encode(renderItemFile({ spec }))).parsed;
         if (!parsed)
             return [];
@@ -8095,8 +11693,32 @@ async function readReleasedVersions(git) {
     return versions;
 }
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
-async function repository_reader_readCommitSnapshot(git, commit, roots, maxBytes) {
+async function repository_reader_readCommitSnapshot(git, commit, roots, maxBytes, 
+/** Filled with the object id of every entry, by path: what identifies the files read. */
+ids) {
     const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true });
+    for (const entry of entries)
+        ids?.set(entry.path, `${entry.mode} ${entry.sha}`);
+    return snapshotOf(git, entries, maxBytes);
+}
+/**
+ * Only the named files at a commit (those that exist), as readCommitSnapshot reads them: the cost follows the
+ * number of files asked for, not the size of the tree. Listed in chunks so that no command line grows too long.
+ */
+async function readCommitFiles(git, commit, files, maxBytes) {
+    return snapshotOf(git, await listCommitFiles(git, commit, files), maxBytes);
+}
+/** The tree entries of the named files at a commit (those that exist), with sizes; listed in chunks. */
+async function listCommitFiles(git, commit, files) {
+    const entries = [];
+    for (let start = 0; start < files.length; start += 1000) {
+        const paths = files.slice(start, start + 1000);
+        entries.push(...(await git.listTree(commit, { recursive: true, paths, sizes: true, literal: true })));
+    }
+    return entries;
+}
+/** The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. */
+async function snapshotOf(git, entries, maxBytes) {
     const snapshot = new Map();
     const wanted = [];
     for (const entry of entries) {
@@ -8127,19 +11749,28 @@ class LedgerError extends Error {
     }
 }
 /** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
-async function readLedgers(git, head, schemas, branch) {
+async function readLedgers(git, head, schemas, branch, 
+/** Ledgers already checked, by file name and object id: shared by readings of several branches. */
+cache) {
     const ledgers = new Map();
     if (!head)
         return ledgers;
     const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'));
-    const blobs = await git.readBlobs(entries.map((e) => e.sha));
+    const key = (entry) => `${entry.path}\0${entry.sha}`;
+    const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))]);
     for (const entry of entries) {
+        const known = cache?.get(key(entry));
+        if (known) {
+            ledgers.set(known.package, known);
+            continue;
+        }
         const file = `.gantry/installed/${entry.path}`;
         const where = branch ?? head.slice(0, 12);
         const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas);
         if (!ledger)
             throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics);
         ledgers.set(ledger.package, ledger);
+        cache?.set(key(entry), ledger);
     }
     return ledgers;
 }
@@ -8554,98 +12185,566 @@ function findCycles(model) {
     return diagnostics;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/adapters/fs/read-working-tree.ts
-
-
-// A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
-// its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
-const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
-/**
- * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
- * followed; files over `maxBytes` are recorded with their size, never read.
- *
- * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
- * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
- */
-async function readWorkingTree(root, roots, maxBytes) {
-    const snapshot = new Map();
-    const readFile = (relative) => {
-        let fd;
-        try {
-            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(root, relative), OPEN_FLAGS);
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT')
-                return;
-            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
-            if (code !== 'ELOOP' && code !== 'EMLINK')
-                throw error;
-            snapshot.set(relative, { type: 'symlink' });
-            return;
-        }
-        try {
-            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
-            if (!stat.isFile())
-                snapshot.set(relative, { type: 'other' });
-            else if (stat.size > maxBytes)
-                snapshot.set(relative, { type: 'too-large', size: stat.size });
-            else
-                snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) });
-        }
-        finally {
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-        }
+;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** How far ahead `next` is searched for. */
+const HORIZON_DAYS = 400;
+const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
+function parseWindow(spec) {
+    const fail = (why) => {
+        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
     };
-    const visitFolder = (relative) => {
-        const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
-        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        for (const entry of entries) {
-            const path = `${relative}/${entry.name}`;
-            if (entry.isSymbolicLink())
-                snapshot.set(path, { type: 'symlink' });
-            else if (entry.isDirectory())
-                visitFolder(path);
-            else if (entry.isFile())
-                readFile(path);
-            else
-                snapshot.set(path, { type: 'other' });
-        }
+    const match = WINDOW.exec(spec.trim());
+    if (!match)
+        return fail('not a day or day range followed by HH:MM-HH:MM');
+    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
+    const day = (name) => {
+        const index = DAY_NAMES.indexOf(name);
+        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
     };
-    for (const relative of roots) {
-        let stat;
-        try {
-            stat = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, relative));
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                continue;
-            throw error;
-        }
-        if (stat.isSymbolicLink())
-            snapshot.set(relative, { type: 'symlink' });
-        else if (stat.isDirectory())
-            visitFolder(relative);
-        else if (stat.isFile())
-            readFile(relative);
-        else
-            snapshot.set(relative, { type: 'other' });
-    }
-    return snapshot;
-}
-/** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
-function readOpen(fd, size) {
-    const bytes = Buffer.allocUnsafe(size);
-    let read = 0;
-    while (read < size) {
-        const n = (0,external_node_fs_namespaceObject.readSync)(fd, bytes, read, size - read, read);
-        if (n === 0)
+    const first = day(firstName);
+    const last = lastName === undefined ? first : day(lastName);
+    const days = [];
+    for (let d = first;; d = (d + 1) % 7) {
+        days.push(d);
+        if (d === last)
             break;
-        read += n;
     }
-    return read < size ? bytes.subarray(0, read) : bytes;
+    const minutes = (hour, minute, mayBeMidnight) => {
+        const h = Number(hour);
+        const m = Number(minute);
+        if (m > 59)
+            return fail(`minute ${minute} is past 59`);
+        if (mayBeMidnight && h === 24 && m === 0)
+            return 1440;
+        if (h > 23)
+            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
+        return h * 60 + m;
+    };
+    const start = minutes(startHour, startMinute, false);
+    const end = minutes(endHour, endMinute, true);
+    if (end <= start) {
+        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
+        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
+    }
+    return { days: days.sort((a, b) => a - b), start, end };
+}
+/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
+function isInsideWindow(now, windows, timeZone = 'UTC') {
+    if (!windows || windows.length === 0)
+        return true;
+    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
+}
+/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
+function inFreeze(now, freezes, timeZone = 'UTC') {
+    if (!freezes || freezes.length === 0)
+        return undefined;
+    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
+}
+/**
+ * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
+ * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
+ */
+function releaseDecision(now, env, releaseAt) {
+    const timeZone = env.timezone ?? 'UTC';
+    const tz = zone(timeZone);
+    const windows = (env.windows ?? []).map(parseWindow);
+    const freezes = (env.freezes ?? []).map(parseFreeze);
+    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
+    const notDue = (reason) => {
+        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
+        const next = nextOpening(from, windows, freezes, tz);
+        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
+    };
+    if (releaseTime !== undefined && now.getTime() < releaseTime) {
+        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
+        return notDue(`release date ${releaseAt} not reached`);
+    }
+    const local = localTime(now.getTime(), tz);
+    const blockers = [];
+    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
+    if (freeze)
+        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
+    const window = windows.length === 0 ? undefined : windowAt(local, windows);
+    if (windows.length > 0 && window === undefined) {
+        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
+    }
+    if (blockers.length > 0)
+        return notDue(blockers.join('; '));
+    const facts = [];
+    if (releaseAt !== undefined)
+        facts.push(`release date ${releaseAt} reached`);
+    if (window !== undefined)
+        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
+    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
+    return { due: true, reason, next: new Date(now.getTime()) };
+}
+const zones = new Map();
+function zone(name) {
+    let found = zones.get(name);
+    if (!found) {
+        let format;
+        try {
+            format = new Intl.DateTimeFormat('en-US', {
+                timeZone: name,
+                hourCycle: 'h23',
+                year: 'numeric',
+                month: 'numeric',
+                day: 'numeric',
+                hour: 'numeric',
+                minute: 'numeric',
+                second: 'numeric',
+            });
+        }
+        catch (error) {
+            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
+                cause: error,
+            });
+        }
+        found = { format };
+        zones.set(name, found);
+    }
+    return found;
+}
+/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
+function offsetAt(t, tz) {
+    const parts = {};
+    for (const part of tz.format.formatToParts(new Date(t))) {
+        if (part.type !== 'literal')
+            parts[part.type] = Number(part.value);
+    }
+    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+    return local - Math.floor(t / 1000) * 1000;
+}
+/**
+ * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
+ * time), for one instant.
+ */
+function localTime(t, tz) {
+    return t + offsetAt(t, tz);
+}
+function offsetSegments(from, to, tz) {
+    const starts = [-Infinity];
+    const offsets = [offsetAt(from, tz)];
+    let previousSecond = Math.floor(from / 1000);
+    let previousOffset = offsets[0];
+    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
+        const offset = offsetAt(second * 1000, tz);
+        if (offset !== previousOffset) {
+            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
+            let before = previousSecond;
+            let after = second;
+            while (after - before > 1) {
+                const middle = Math.floor((before + after) / 2);
+                if (offsetAt(middle * 1000, tz) === previousOffset)
+                    before = middle;
+                else
+                    after = middle;
+            }
+            starts.push(after * 1000);
+            offsets.push(offset);
+            previousOffset = offset;
+        }
+        previousSecond = second;
+    }
+    return { starts, offsets };
+}
+function segmentOffset(t, segments) {
+    let offset = segments.offsets[0];
+    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
+        offset = segments.offsets[i];
+    return offset;
+}
+/**
+ * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
+ * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
+ * the first moment the wall clock reads `wall` or later.
+ */
+function instantsAt(wall, segments) {
+    const { starts, offsets } = segments;
+    const found = [];
+    for (let i = 0; i < offsets.length; i++) {
+        const t = wall - offsets[i];
+        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
+            found.push(t);
+    }
+    if (found.length > 0)
+        return found.sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++) {
+        const change = starts[i];
+        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
+            return [change];
+    }
+    return [];
+}
+// ---- windows, freezes and release dates --------------------------------------------------------------------
+const dayNumber = (local) => Math.floor(local / DAY);
+const weekday = (day) => (((day + 4) % 7) + 7) % 7;
+/** Index of the window the local time falls in, if any. */
+function windowAt(local, windows) {
+    const day = dayNumber(local);
+    const minute = Math.floor((local - day * DAY) / MINUTE);
+    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
+    return index >= 0 ? index : undefined;
+}
+function parseFreeze(freeze) {
+    const from = parseDate(freeze.from, 'from');
+    const to = parseDate(freeze.to, 'to');
+    if (to < from)
+        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
+    return { freeze, from, to };
+    function parseDate(value, field) {
+        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
+        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
+            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
+        }
+        return time / DAY;
+    }
+}
+/** The freeze covering a local day; of overlapping ones, the one ending last. */
+function freezeOn(day, freezes) {
+    let found;
+    for (const freeze of freezes) {
+        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
+            found = freeze;
+    }
+    return found;
+}
+const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
+/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
+function parseReleaseDate(value) {
+    const match = RELEASE_DATE.exec(value.trim());
+    const fail = () => {
+        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
+    };
+    if (!match)
+        return fail();
+    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
+    const y = Number(year);
+    const mo = Number(month);
+    const d = Number(day);
+    const h = Number(hour);
+    const mi = Number(minute);
+    const s = Number(second ?? 0);
+    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
+    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
+    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+    const valid = check.getUTCFullYear() === y &&
+        check.getUTCMonth() === mo - 1 &&
+        check.getUTCDate() === d &&
+        check.getUTCHours() === h &&
+        check.getUTCMinutes() === mi &&
+        check.getUTCSeconds() === s &&
+        Number(offsetHour ?? 0) <= 23 &&
+        Number(offsetMinute ?? 0) <= 59;
+    if (!valid)
+        return fail();
+    const offset = sign === undefined
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
+    return local - offset;
+}
+/**
+ * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
+ * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
+ * itself) are the only candidates: each is tested in time order, all without a formatter call.
+ */
+function nextOpening(from, windows, freezes, tz) {
+    const until = from + (HORIZON_DAYS + 1) * DAY;
+    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
+    const local = (t) => t + segmentOffset(t, segments);
+    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
+        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
+    const candidates = [from, ...segments.starts.slice(1)];
+    const firstDay = dayNumber(local(from)) - 1;
+    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
+        if (freezeOn(day, freezes))
+            continue;
+        for (const window of windows) {
+            if (window.days.includes(weekday(day)))
+                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
+        }
+    }
+    for (const freeze of freezes)
+        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
+    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
+    return inRange.find(isOpen);
+}
+/**
+ * Problems in an environment's schedule policy, found when gantry.yaml is read rather than when a
+ * promotion is first evaluated: each with the path of the offending value in the environment.
+ */
+function schedulePolicyProblems(env) {
+    const problems = [];
+    const attempt = (path, check) => {
+        try {
+            check();
+        }
+        catch (error) {
+            problems.push({ path, message: error instanceof Error ? error.message : String(error) });
+        }
+    };
+    if (env.timezone !== undefined)
+        attempt(['timezone'], () => zone(env.timezone));
+    (env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)));
+    (env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)));
+    return problems;
+}
+
+;// CONCATENATED MODULE: ./src/core/source/read-entry.ts
+
+/** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
+function readEntry(snapshot, file, limits) {
+    const entry = snapshot.get(file);
+    if (!entry)
+        return { diagnostics: [] };
+    switch (entry.type) {
+        case 'file':
+            return readYaml(file, entry.bytes, limits);
+        case 'symlink':
+            return {
+                diagnostics: [
+                    {
+                        severity: 'error',
+                        code: 'unsafe-path',
+                        file,
+                        line: 1,
+                        column: 1,
+                        message: `${file} is a symbolic link; Gantry does not follow links (they can point outside the repository)`,
+                        hint: 'replace the link with the file itself',
+                    },
+                ],
+            };
+        case 'too-large':
+            return {
+                diagnostics: [
+                    {
+                        severity: 'error',
+                        code: 'input-too-large',
+                        file,
+                        line: 1,
+                        column: 1,
+                        message: `${file} is ${entry.size} bytes, over the limit of ${limits.maxBytes}`,
+                        hint: 'split the file; Gantry refuses oversized files before reading them',
+                    },
+                ],
+            };
+        default:
+            return {
+                diagnostics: [
+                    { severity: 'error', code: 'unsafe-path', file, message: `${file} is not a regular file`, line: 1, column: 1 },
+                ],
+            };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/core/source/load-config.ts
+
+
+
+
+const load_config_CONFIG_FILE = 'gantry.yaml';
+/** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
+const RESERVED_FOLDERS = ['.git', '.gantry'];
+function resolvePaths(config) {
+    return {
+        definitions: config?.paths?.definitions ?? 'definitions',
+        packages: config?.paths?.packages ?? 'packages',
+        kinds: config?.paths?.kinds ?? 'kinds',
+    };
+}
+/** Reads and checks gantry.yaml: schema, then the environment graph (unique names and branches, known `after`, no cycle). */
+function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, options = {}) {
+    const read = readEntry(snapshot, load_config_CONFIG_FILE, limits);
+    if (!read.parsed) {
+        const diagnostics = read.diagnostics.length
+            ? read.diagnostics
+            : [
+                {
+                    severity: 'error',
+                    code: 'schema',
+                    file: load_config_CONFIG_FILE,
+                    message: `${load_config_CONFIG_FILE} not found at the repository root`,
+                    hint: 'create gantry.yaml (see docs/file-formats.md) or pass --repo with the repository folder',
+                },
+            ];
+        return { paths: resolvePaths(undefined), diagnostics };
+    }
+    const parsed = read.parsed;
+    const diagnostics = schemas.validateBuiltIn('config', parsed);
+    if (diagnostics.length > 0)
+        return { paths: resolvePaths(undefined), diagnostics };
+    const config = parsed.value;
+    for (const [key, folder] of Object.entries(config.paths ?? {})) {
+        // The schema's pattern allows "." and ".." segments, which would read outside the repository.
+        if (typeof folder !== 'string')
+            continue;
+        const reserved = folder.split('/').find((s) => RESERVED_FOLDERS.includes(s.toLowerCase()));
+        if (reserved !== undefined) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['paths', key]),
+                message: `paths.${key} "${printable(folder)}" is inside ${reserved}, which ${reserved === '.git' ? 'git' : 'Gantry'} owns`,
+                hint: 'keep sources in their own folder, outside .git and .gantry',
+            });
+        }
+        if (folder.split('/').some((s) => s === '.' || s === '..')) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['paths', key]),
+                message: `paths.${key} "${folder}" leaves the repository folder`,
+                hint: 'name a folder inside the repository, without "." or ".." segments',
+            });
+        }
+    }
+    const names = new Map();
+    const branches = new Map();
+    config.environments.forEach((env, index) => {
+        if (!isValidName(env.name)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'name']),
+                message: `environment name ${explainInvalidName(env.name)}`,
+            });
+        }
+        if (env.branch.split('/').some((part) => isWindowsDeviceName(part))) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
+                hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
+            });
+        }
+        if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `environment "${env.name}" uses the default branch ${printable(env.branch)}: an apply would commit onto the sources`,
+                hint: 'give each environment a branch of its own, such as env/<environment>',
+            });
+        }
+        if (env.branch.split('/').some((part) => part.includes('..') || part.endsWith('.lock'))) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${env.branch}" is not a valid git branch name (".." or a part ending in ".lock")`,
+            });
+        }
+        if (names.has(env.name)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'schema',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'name']),
+                message: `environment "${env.name}" is declared twice`,
+            });
+        }
+        names.set(env.name, index);
+        if (branches.has(env.branch)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'schema',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${env.branch}" is used by two environments`,
+            });
+        }
+        branches.set(env.branch, index);
+    });
+    // git keeps refs as files and folders: refs/heads/env/dev cannot be a file and the folder of env/dev/hotfix.
+    config.environments.forEach((env, index) => {
+        const outer = config.environments.find((other) => env.branch.startsWith(`${other.branch}/`));
+        if (outer) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${printable(env.branch)}" is inside branch "${printable(outer.branch)}" of environment "${outer.name}": git cannot hold both`,
+                hint: 'name environment branches side by side, such as env/dev and env/dev-hotfix',
+            });
+        }
+    });
+    config.environments.forEach((env, index) => {
+        ;
+        (env.after ?? []).forEach((before, j) => {
+            if (!names.has(before)) {
+                diagnostics.push({
+                    severity: 'error',
+                    code: 'unknown-environment',
+                    file: load_config_CONFIG_FILE,
+                    ...parsed.positionOf(['environments', index, 'after', j]),
+                    message: `environment "${env.name}" comes after "${before}", which is not declared`,
+                    hint: `declare it or remove it; environments: ${[...names.keys()].join(', ')}`,
+                });
+            }
+            else if ((names.get(before) ?? 0) >= index) {
+                diagnostics.push({
+                    severity: 'error',
+                    code: 'schema',
+                    file: load_config_CONFIG_FILE,
+                    ...parsed.positionOf(['environments', index, 'after', j]),
+                    message: `environment "${env.name}" comes after "${before}", which is declared later`,
+                    hint: 'list environments in promotion order',
+                });
+            }
+        });
+        for (const problem of schedulePolicyProblems(env)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'schema',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, ...problem.path]),
+                message: `environment "${env.name}": ${problem.message}`,
+                hint: 'fix the time zone, window or freeze: promotions into this environment are evaluated with it',
+            });
+        }
+    });
+    if (diagnostics.length > 0)
+        return { paths: resolvePaths(undefined), diagnostics };
+    return { config, paths: resolvePaths(config), diagnostics, positionOf: (path) => parsed.positionOf(path) };
+}
+/**
+ * Files in the source folders that look meant as sources but are not read: `.YAML`, `.Yml` or
+ * `.Schema.JSON` (file names are case-sensitive in git, so they would be skipped without a word).
+ */
+function ignoredSourceFiles(files, paths) {
+    const diagnostics = [];
+    for (const file of files) {
+        const yamlFolder = file.startsWith(`${paths.definitions}/`) || file.startsWith(`${paths.packages}/`);
+        const kindFolder = file.startsWith(`${paths.kinds}/`);
+        const misnamed = (yamlFolder && /\.ya?ml$/i.test(file) && !/\.ya?ml$/.test(file)) ||
+            (kindFolder && /\.schema\.json$/i.test(file) && !/\.schema\.json$/.test(file));
+        if (!misnamed)
+            continue;
+        diagnostics.push({
+            severity: 'error',
+            code: 'ignored-file',
+            file,
+            line: 1,
+            column: 1,
+            message: `${printable(file)} is not read: its extension is not lower case`,
+            hint: kindFolder ? 'rename it to <kind>.schema.json' : 'rename it to end in .yaml',
+        });
+    }
+    return diagnostics;
 }
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
@@ -15492,17 +19591,115 @@ const KIND_SCHEMA_LIMITS = {
     maxPatternLength: 1_000,
     /** Nesting of objects and arrays, as for YAML files. */
     maxDepth: 64,
+    /**
+     * Subschemas one value can be checked against, `$ref`s followed: each `anyOf` of two references to the next
+     * level doubles it (a chain of 24 levels, 80 lines of JSON, took minutes per definition).
+     */
+    maxExpandedSchemas: 20_000,
+    /** `$ref`s followed one inside another (a chain of 3,000 overflows ajv's compiler). */
+    maxRefDepth: 32,
+    /**
+     * Distinct patterns (`pattern` values and `patternProperties` keys) in one schema: ajv's compiler is
+     * quadratic in them (4,000 patterns, 240 kB of schema, took 7 s to compile on every run).
+     */
+    maxPatterns: 500,
 };
+/** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
+const SCHEMA_KEYWORDS = ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
+const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SCHEMA_MAP_KEYWORDS = ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas', 'dependencies'];
+/** The subschemas of a schema object, with the path segments that lead to each. */
+function subschemas(s) {
+    const out = [];
+    for (const keyword of SCHEMA_KEYWORDS) {
+        const sub = s[keyword];
+        if (Array.isArray(sub))
+            sub.forEach((v, i) => out.push([[keyword, i], v]));
+        else if (sub !== undefined)
+            out.push([[keyword], sub]);
+    }
+    for (const keyword of SCHEMA_LIST_KEYWORDS) {
+        const list = s[keyword];
+        if (Array.isArray(list))
+            list.forEach((v, i) => out.push([[keyword, i], v]));
+    }
+    for (const keyword of SCHEMA_MAP_KEYWORDS) {
+        const map = s[keyword];
+        if (!map || typeof map !== 'object' || Array.isArray(map))
+            continue;
+        // `dependencies` also takes lists of property names: only its object values are schemas.
+        for (const [key, sub] of Object.entries(map))
+            out.push([[keyword, key], sub]);
+    }
+    return out;
+}
+const isLocalPointer = (ref) => ref === '#' || ref.startsWith('#/');
+/**
+ * The schema a `$ref` names, when it is a JSON pointer into this schema (`#`, `#/definitions/x`), with its path;
+ * undefined for anything else (another document, a URL, an anchor), which kinds do not use.
+ */
+function resolveLocalRef(root, ref) {
+    if (!isLocalPointer(ref))
+        return undefined;
+    let node = root;
+    const path = [];
+    for (const raw of ref === '#' ? [] : ref.slice(2).split('/')) {
+        let segment;
+        try {
+            segment = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
+        }
+        catch {
+            return undefined;
+        }
+        if (!node || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment))
+            return undefined;
+        node = node[segment];
+        path.push(Array.isArray(node) && /^\d+$/.test(segment) ? Number(segment) : segment);
+    }
+    return { path, target: node };
+}
 /**
  * Regular expressions of kind schemas run on RE2 (the re2js port, linear in the input, no backtracking):
  * ajv's `code.regExp` engine. Lookaround and backreferences do not exist there; such a pattern is refused
  * by `kindSchemaProblems` before compiling.
  */
 function linearRegExp(pattern) {
-    const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    const test = linearTest(pattern);
     // ajv keys compiled patterns by their toString(): each must differ, as a RegExp's would.
-    return { test: (s) => compiled.test(s), toString: () => `/${pattern}/u` };
+    return { test, toString: () => `/${pattern}/u` };
 }
+/**
+ * The test of a pattern, compiled once per process: kindSchemaProblems compiles every pattern to see that RE2
+ * takes it, and ajv compiles it again. A match costs microseconds in RE2JS, and a repository tests the same
+ * names (references, labels) many times: short strings keep their answer, in a map emptied when it fills up.
+ */
+function linearTest(pattern) {
+    const known = compiledPatterns.get(pattern);
+    if (known)
+        return known;
+    const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    const answers = new Map();
+    const test = (s) => {
+        if (s.length > MEMO_MAX_LENGTH)
+            return compiled.test(s);
+        let answer = answers.get(s);
+        if (answer === undefined) {
+            answer = compiled.test(s);
+            if (answers.size >= MEMO_MAX_ENTRIES)
+                answers.clear();
+            answers.set(s, answer);
+        }
+        return answer;
+    };
+    if (compiledPatterns.size >= MAX_PATTERNS)
+        compiledPatterns.clear();
+    compiledPatterns.set(pattern, test);
+    return test;
+}
+const compiledPatterns = new Map();
+const MAX_PATTERNS = 1000;
+const MEMO_MAX_LENGTH = 256;
+const MEMO_MAX_ENTRIES = 20_000;
 // ajv's standalone code generation asks an engine for the code that creates it; kinds are never generated.
 linearRegExp.code = 'linearRegExp';
 /** Why `pattern` cannot run in linear time, or undefined when it can. */
@@ -15549,10 +19746,62 @@ function kindSchemaProblems(schema, knownFormats) {
             },
         ];
     }
-    const visit = (node, path) => {
-        if (!node || typeof node !== 'object' || Array.isArray(node))
+    // Each schema object once: a `$ref` leads the walk to its target, which may sit where no keyword leads
+    // (`#/x-defs/a`), so its patterns and formats are checked like the others.
+    const visited = new Set();
+    let refDepthReported = false;
+    // Each distinct pattern compiled once; past the limit, one problem at the first one too many.
+    const patterns = new Map();
+    const checkPattern = (pattern, at, key) => {
+        if (patterns.has(pattern))
+            return patterns.get(pattern);
+        if (patterns.size === KIND_SCHEMA_LIMITS.maxPatterns) {
+            problems.push({
+                path: at,
+                ...(key ? { key: true } : {}),
+                message: `the schema has more than ${KIND_SCHEMA_LIMITS.maxPatterns} different patterns`,
+                hint: 'share patterns through "$ref": "#/definitions/<name>", or split the kind',
+            });
+        }
+        const problem = patterns.size >= KIND_SCHEMA_LIMITS.maxPatterns ? undefined : patternProblem(pattern);
+        patterns.set(pattern, problem);
+        return problem;
+    };
+    const visit = (node, path, refDepth = 0) => {
+        if (!node || typeof node !== 'object' || Array.isArray(node) || visited.has(node))
             return;
+        visited.add(node);
         const s = node;
+        if (path.length > 0 && typeof s.$id === 'string') {
+            problems.push({
+                path: [...path, '$id'],
+                key: true,
+                message: '"$id" is only allowed at the top of a kind schema',
+                hint: 'remove it, and refer to the subschema with "$ref": "#/definitions/<name>"',
+            });
+        }
+        if (typeof s.$ref === 'string') {
+            const resolved = resolveLocalRef(schema, s.$ref);
+            // A pointer to nothing in the schema is ajv's to refuse (or to read as an empty schema); any other
+            // form (a URL, a file, an `#anchor`) could reach a schema this walk does not see.
+            if (!isLocalPointer(s.$ref))
+                problems.push({
+                    path: [...path, '$ref'],
+                    message: `"$ref": "${s.$ref.slice(0, 200)}" does not point into this schema`,
+                    hint: 'kind schemas refer only within themselves, with a JSON pointer such as "#/definitions/<name>"',
+                });
+            else if (resolved && refDepth >= KIND_SCHEMA_LIMITS.maxRefDepth) {
+                if (!refDepthReported)
+                    problems.push({
+                        path: [...path, '$ref'],
+                        message: `"$ref"s lead through more than ${KIND_SCHEMA_LIMITS.maxRefDepth} schemas one inside another`,
+                        hint: 'refer to the definition itself rather than through a chain of references',
+                    });
+                refDepthReported = true;
+            }
+            else if (resolved)
+                visit(resolved.target, resolved.path, refDepth + 1);
+        }
         if ('$async' in s) {
             problems.push({
                 path: [...path, '$async'],
@@ -15569,7 +19818,7 @@ function kindSchemaProblems(schema, knownFormats) {
             });
         }
         if (typeof s.pattern === 'string') {
-            const problem = patternProblem(s.pattern);
+            const problem = checkPattern(s.pattern, [...path, 'pattern'], false);
             if (problem)
                 problems.push({
                     path: [...path, 'pattern'],
@@ -15584,56 +19833,77 @@ function kindSchemaProblems(schema, knownFormats) {
                 hint: 'describe the values with a pattern, or keep the list in a definition of its own kind',
             });
         }
-        for (const keyword of ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas']) {
-            const map = s[keyword];
-            if (!map || typeof map !== 'object' || Array.isArray(map))
-                continue;
-            for (const [key, sub] of Object.entries(map)) {
-                if (keyword === 'patternProperties') {
-                    const problem = patternProblem(key);
-                    if (problem)
-                        problems.push({
-                            path: [...path, keyword, key],
-                            key: true,
-                            message: `the patternProperties key ${problem}`,
-                            hint: 'rewrite the pattern without lookaround or backreferences',
-                        });
-                }
-                visit(sub, [...path, keyword, key]);
+        const patternKeys = s.patternProperties;
+        if (patternKeys && typeof patternKeys === 'object' && !Array.isArray(patternKeys)) {
+            for (const key of Object.keys(patternKeys)) {
+                const problem = checkPattern(key, [...path, 'patternProperties', key], true);
+                if (problem)
+                    problems.push({
+                        path: [...path, 'patternProperties', key],
+                        key: true,
+                        message: `the patternProperties key ${problem}`,
+                        hint: 'rewrite the pattern without lookaround or backreferences',
+                    });
             }
         }
-        for (const keyword of [
-            'items',
-            'additionalItems',
-            'additionalProperties',
-            'propertyNames',
-            'contains',
-            'not',
-            'if',
-            'then',
-            'else',
-            'unevaluatedItems',
-            'unevaluatedProperties',
-        ]) {
-            const sub = s[keyword];
-            if (Array.isArray(sub))
-                sub.forEach((v, i) => visit(v, [...path, keyword, i]));
-            else
-                visit(sub, [...path, keyword]);
-        }
-        for (const keyword of ['allOf', 'anyOf', 'oneOf', 'prefixItems']) {
-            const list = s[keyword];
-            if (Array.isArray(list))
-                list.forEach((v, i) => visit(v, [...path, keyword, i]));
-        }
-        const dependencies = s.dependencies;
-        if (dependencies && typeof dependencies === 'object' && !Array.isArray(dependencies)) {
-            for (const [key, sub] of Object.entries(dependencies))
-                visit(sub, [...path, 'dependencies', key]);
-        }
+        for (const [segments, sub] of subschemas(s))
+            visit(sub, [...path, ...segments], refDepth);
     };
     visit(schema, []);
+    if (problems.length === 0) {
+        const expansion = refExpansion(schema);
+        if (expansion)
+            problems.push(expansion);
+    }
     return problems;
+}
+/**
+ * How many subschemas one value may be checked against once every `$ref` is followed, counted once per schema
+ * object (memoised, so the count itself is linear). A `$ref` that leads back to a schema it is inside of would
+ * make ajv's checker call itself without end, for any value (`{"$ref": "#"}` overflows the stack): refused.
+ */
+function refExpansion(root) {
+    const cost = new Map();
+    const open = new Set();
+    const limit = KIND_SCHEMA_LIMITS.maxExpandedSchemas;
+    let problem;
+    // Depth is bounded by maxDepth plus the chain of references, each a distinct schema object: at most maxNodes.
+    const count = (node, path) => {
+        if (problem || !node || typeof node !== 'object' || Array.isArray(node))
+            return 0;
+        const known = cost.get(node);
+        if (known !== undefined)
+            return known;
+        if (open.has(node)) {
+            problem = {
+                path,
+                message: 'a "$ref" leads back into the schema that holds it (a recursive schema)',
+                hint: 'write the nested levels out; kind schemas are not recursive',
+            };
+            return 0;
+        }
+        open.add(node);
+        const s = node;
+        let total = 1;
+        if (typeof s.$ref === 'string') {
+            const resolved = resolveLocalRef(root, s.$ref);
+            if (resolved)
+                total += count(resolved.target, [...path, '$ref']);
+        }
+        for (const [segments, sub] of subschemas(s))
+            total = Math.min(total + count(sub, [...path, ...segments]), limit + 1);
+        open.delete(node);
+        cost.set(node, total);
+        if (total > limit && !problem)
+            problem = {
+                path,
+                message: `through "$ref", one value may be checked against more than ${limit} subschemas`,
+                hint: 'refer to each definition from fewer places, or write the alternatives out once',
+            };
+        return total;
+    };
+    count(root, []);
+    return problem;
 }
 /**
  * `uniqueItems` in linear time. Ajv's own keyword compares every pair of items unless `items` declares only
@@ -15643,12 +19913,18 @@ function kindSchemaProblems(schema, knownFormats) {
 function uniqueItemsLinear(schema, data) {
     const self = uniqueItemsLinear;
     self.errors = null;
-    if (schema !== true || !Array.isArray(data))
+    if (schema !== true || !Array.isArray(data) || data.length < 2)
         return true;
+    // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
+    // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
     const seen = new Map();
+    const seenJson = new Map();
     for (let j = 0; j < data.length; j++) {
-        const key = canonicalCompact(data[j]);
-        const i = seen.get(key);
+        const item = data[j];
+        const composite = item !== null && typeof item === 'object';
+        const key = composite ? canonicalCompact(item) : item;
+        const map = (composite ? seenJson : seen);
+        const i = map.get(key);
         if (i !== undefined) {
             self.errors = [
                 {
@@ -15659,7 +19935,7 @@ function uniqueItemsLinear(schema, data) {
             ];
             return false;
         }
-        seen.set(key, j);
+        map.set(key, j);
     }
     return true;
 }
@@ -15668,9 +19944,19 @@ function uniqueItemsLinear(schema, data) {
  * parser's positions serve; asked only when there is something to report.
  */
 function positionInJson(text, path, key = false) {
+    return jsonLocator(text)(path, key);
+}
+/**
+ * Positions in one JSON text, parsed once for every question: a schema with 800 problems parsed its text 800
+ * times (25 s).
+ */
+function jsonLocator(text) {
     const lineCounter = new dist/* LineCounter */.HN();
     const document = (0,dist/* parseDocument */.Tp)(text, { lineCounter, uniqueKeys: false });
-    let node = document.contents;
+    return (path, key = false) => locate(document.contents, lineCounter, path, key);
+}
+function locate(root, lineCounter, path, key) {
+    let node = root;
     let offset = 0;
     const at = (n) => {
         const range = n?.range;
@@ -15699,6 +19985,91 @@ function positionInJson(text, path, key = false) {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
 }
+/**
+ * Keys written twice in one object of a JSON text (already parsed, so well-formed): JSON.parse keeps the last
+ * silently, while a reviewer may read the first (`"pattern": "^[a-z]+$"` above a second `"pattern"`). One pass;
+ * the offsets of the second keys, at most `max` of them.
+ */
+function duplicateJsonKeys(text, max = 20) {
+    const found = [];
+    // One entry per open object or array: the keys seen in an object, undefined for an array.
+    const stack = [];
+    let expectKey = false;
+    for (let i = 0; i < text.length && found.length < max; i++) {
+        const c = text[i];
+        if (c === '{') {
+            stack.push(new Set());
+            expectKey = true;
+        }
+        else if (c === '[') {
+            stack.push(undefined);
+            expectKey = false;
+        }
+        else if (c === '}' || c === ']') {
+            stack.pop();
+            expectKey = false;
+        }
+        else if (c === ',')
+            expectKey = stack[stack.length - 1] !== undefined;
+        else if (c === '"') {
+            const start = i;
+            for (i++; i < text.length && text[i] !== '"'; i++)
+                if (text[i] === '\\')
+                    i++;
+            const keys = stack[stack.length - 1];
+            if (expectKey && keys) {
+                const key = JSON.parse(text.slice(start, i + 1));
+                if (keys.has(key))
+                    found.push({ key, offset: start });
+                keys.add(key);
+                expectKey = false;
+            }
+        }
+    }
+    return found;
+}
+/**
+ * How many errors one value can get from a schema with every error listed: the most, over the schema's
+ * objects, of its keywords, its required keys and what the alternatives (`anyOf`, `oneOf`, `allOf`, `not`,
+ * `if`/`then`/`else`, a `$ref`) it applies to the same value add. Errors of properties and items belong to
+ * other values. A value missing 1,000 required keys gets 1,000 errors; a list of 5,000 such values, 5 million.
+ */
+function errorFanout(root) {
+    const memo = new Map();
+    const open = new Set();
+    let most = 1;
+    const sameValue = ['allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else'];
+    const fan = (node) => {
+        if (!node || typeof node !== 'object' || Array.isArray(node))
+            return 0;
+        const known = memo.get(node);
+        if (known !== undefined)
+            return known;
+        if (open.has(node))
+            return 0;
+        open.add(node);
+        const s = node;
+        let total = Object.keys(s).length + (Array.isArray(s.required) ? s.required.length : 0);
+        if (typeof s.$ref === 'string')
+            total += fan(resolveLocalRef(root, s.$ref)?.target);
+        for (const keyword of sameValue) {
+            const sub = s[keyword];
+            if (Array.isArray(sub))
+                for (const v of sub)
+                    total += fan(v);
+            else
+                total += fan(sub);
+        }
+        open.delete(node);
+        memo.set(node, total);
+        most = Math.max(most, total);
+        for (const [, sub] of subschemas(s))
+            fan(sub);
+        return total;
+    };
+    fan(root);
+    return most;
+}
 
 ;// CONCATENATED MODULE: ./src/core/schema/validator.ts
 
@@ -15709,19 +20080,37 @@ function positionInJson(text, path, key = false) {
 
 
 
+
 const formatsModule = (dist_default());
 const addFormats = formatsModule.default ?? formatsModule;
+/** Values of a spec times the errors one value can get from its kind schema, up to which every error is listed. */
+const FULL_CHECK_BUDGET = 2_000_000;
+/** Objects, arrays and values in `value`, counted without recursion up to `stop`. */
+function valueCount(value, stop) {
+    let count = 0;
+    const stack = [value];
+    while (stack.length > 0 && count < stop) {
+        const v = stack.pop();
+        count++;
+        if (v && typeof v === 'object')
+            for (const child of Object.values(v))
+                stack.push(child);
+    }
+    return count;
+}
+/** Problems of one kind schema listed one by one; the rest are counted. */
+const MAX_SCHEMA_PROBLEMS = 20;
 /** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
 const REF_KEYWORD = 'x-gantry-ref';
 function createAjv(options = {}) {
     // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
     // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
-    const ajv = new dist_ajv.Ajv({ allErrors: true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) });
+    const ajv = new dist_ajv.Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) });
     addFormats(ajv);
-    if (options.linear) {
-        ajv.removeKeyword('uniqueItems');
-        ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear });
-    }
+    // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
+    // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
+    ajv.removeKeyword('uniqueItems');
+    ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear });
     return ajv;
 }
 const BUILT_IN = {
@@ -15734,9 +20123,10 @@ const BUILT_IN = {
 class validator_SchemaRegistry {
     ajv = createAjv();
     kindAjv;
+    /** The same kinds compiled to stop at the first error: for definitions too large to list every error of. */
+    kindAjvFirst;
     builtIn = new Map();
     kinds = new Map();
-    refKeyword = false;
     constructor() {
         // Registered under their $id now, compiled when first used: a command pays only for the formats it
         // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
@@ -15758,48 +20148,65 @@ class validator_SchemaRegistry {
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
             return 'a kind schema must be a JSON object';
-        // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
-        // the JSON Schema meta-schema: left until a kind needs it.
-        if (!this.kindAjv)
-            this.kindAjv = createAjv({ linear: true });
-        const ajv = this.kindAjv;
-        if (!this.refKeyword) {
-            ajv.addKeyword({
-                keyword: REF_KEYWORD,
-                schemaType: 'string',
-                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-            });
-            this.refKeyword = true;
-        }
+        const [ajv, first] = this.kindCompilers();
         try {
             // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
             const { $id: _ignored, ...withoutId } = schema;
             const validate = ajv.compile(withoutId);
-            this.kinds.set(kind, { schema: withoutId, validate });
+            this.kinds.set(kind, { schema: withoutId, validate, first: first.compile(withoutId), cost: errorFanout(withoutId) });
             return undefined;
         }
         catch (error) {
             return error instanceof Error ? error.message : String(error);
         }
     }
+    kindCompilers() {
+        if (!this.kindAjv || !this.kindAjvFirst) {
+            // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
+            // the JSON Schema meta-schema: left until a kind needs it.
+            this.kindAjv = createAjv({ linear: true });
+            this.kindAjvFirst = createAjv({ linear: true, allErrors: false });
+            for (const ajv of [this.kindAjv, this.kindAjvFirst])
+                ajv.addKeyword({
+                    keyword: REF_KEYWORD,
+                    schemaType: 'string',
+                    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+                });
+        }
+        return [this.kindAjv, this.kindAjvFirst];
+    }
     /**
      * Checks a kind schema read from `file` (its JSON `text`, parsed as `schema`) for what cannot be validated
      * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
      */
     loadKind(file, text, kind, schema) {
-        if (!this.kindAjv)
-            this.kindAjv = createAjv({ linear: true });
-        const formats = this.kindAjv.formats;
+        const duplicates = duplicateJsonKeys(text);
+        if (duplicates.length > 0) {
+            return duplicates.map(({ key, offset }) => ({
+                severity: 'error',
+                code: 'duplicate-key',
+                file,
+                ...positionInText(text, offset),
+                message: `the key "${printable(key.slice(0, 200))}" appears twice in this object; JSON readers keep only the last`,
+                hint: 'keep one of the keys',
+            }));
+        }
+        const formats = this.kindCompilers()[0].formats;
         const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name));
         if (problems.length > 0) {
-            return problems.map((problem) => ({
+            // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
+            const locate = jsonLocator(text);
+            const shown = problems.slice(0, MAX_SCHEMA_PROBLEMS).map((problem) => ({
                 severity: 'error',
                 code: 'unsafe-schema',
                 file,
-                ...positionInJson(text, problem.path, problem.key),
+                ...locate(problem.path, problem.key),
                 message: `${printable(file)}: ${printable(problem.message)}`,
                 hint: problem.hint,
             }));
+            if (problems.length > MAX_SCHEMA_PROBLEMS)
+                shown.push({ severity: 'error', code: 'unsafe-schema', file, line: 1, column: 1, message: `${printable(file)} has ${problems.length - MAX_SCHEMA_PROBLEMS} more problems of the same kinds than the ${MAX_SCHEMA_PROBLEMS} listed`, hint: 'fix the first ones; the rest are often the same' });
+            return shown;
         }
         const problem = this.addKind(kind, schema);
         if (!problem)
@@ -15826,9 +20233,24 @@ class validator_SchemaRegistry {
         const entry = this.kinds.get(kind);
         if (!entry)
             return [];
-        if (entry.validate(spec))
+        if (entry.first(spec))
             return [];
-        return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec']);
+        // Every error of a large value against a schema of many checks is their product: 5,000 list entries each
+        // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
+        const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost));
+        if (valueCount(spec, budget + 1) <= budget) {
+            entry.validate(spec);
+            return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec']);
+        }
+        return toDiagnostics(entry.first.errors ?? [], parsed, ['spec']).map((d) => ({
+            ...d,
+            message: `${d.message} (the first problem found: the definition is too large to list every problem against kind ${kind}; fix it and validate again)`,
+        }));
+    }
+    /** Whether `spec` satisfies its kind's schema (true for an unknown kind), without building any finding. */
+    isValidSpec(kind, spec) {
+        const entry = this.kinds.get(kind);
+        return !entry || entry.validate(spec) === true;
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
@@ -15892,12 +20314,15 @@ function toDiagnostics(errors, parsed, prefix) {
                 break;
             }
             case 'enum': {
+                // The schema's list, once per failing value: written whole, 1,000 long values times 50,000 failing
+                // list entries ran out of memory. A few values, each cut short, say what is meant.
                 const allowed = error.params.allowedValues;
-                message = `${where} must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}`;
+                const shown = allowed.slice(0, MAX_LISTED).map((v) => clipped(JSON.stringify(v) ?? String(v), 60));
+                message = `${where} must be one of ${shown.join(', ')}${allowed.length > MAX_LISTED ? ` and ${allowed.length - MAX_LISTED} more` : ''}`;
                 break;
             }
             case 'pattern':
-                message = `${where} does not match ${String(error.params.pattern)}`;
+                message = `${where} does not match ${clipped(String(error.params.pattern), 200)}`;
                 break;
             case 'propertyNames': {
                 continue;
@@ -15919,6 +20344,11 @@ function toDiagnostics(errors, parsed, prefix) {
         });
     }
     return out;
+}
+/** Values of an enum named in one message. */
+const MAX_LISTED = 10;
+function clipped(text, max) {
+    return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 function article(type) {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
@@ -15942,568 +20372,6 @@ function valueAt(root, path) {
     return node;
 }
 
-;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
-const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MINUTE = 60_000;
-const DAY = 86_400_000;
-/** How far ahead `next` is searched for. */
-const HORIZON_DAYS = 400;
-const WINDOW = /^([A-Z][a-z]{2})(?:-([A-Z][a-z]{2}))? (\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
-/** Parses "Mon-Thu 00:00-01:00": a day or a day range (which may wrap, "Fri-Mon"), then a local time range. */
-function parseWindow(spec) {
-    const fail = (why) => {
-        throw new Error(`window "${spec}": ${why} (expected e.g. "Mon-Thu 00:00-01:00")`);
-    };
-    const match = WINDOW.exec(spec.trim());
-    if (!match)
-        return fail('not a day or day range followed by HH:MM-HH:MM');
-    const [, firstName, lastName, startHour, startMinute, endHour, endMinute] = match;
-    const day = (name) => {
-        const index = DAY_NAMES.indexOf(name);
-        return index >= 0 ? index : fail(`unknown day "${name}", use one of ${DAY_NAMES.join(', ')}`);
-    };
-    const first = day(firstName);
-    const last = lastName === undefined ? first : day(lastName);
-    const days = [];
-    for (let d = first;; d = (d + 1) % 7) {
-        days.push(d);
-        if (d === last)
-            break;
-    }
-    const minutes = (hour, minute, mayBeMidnight) => {
-        const h = Number(hour);
-        const m = Number(minute);
-        if (m > 59)
-            return fail(`minute ${minute} is past 59`);
-        if (mayBeMidnight && h === 24 && m === 0)
-            return 1440;
-        if (h > 23)
-            return fail(mayBeMidnight ? `${hour}:${minute} is past 24:00` : `hour ${hour} is past 23`);
-        return h * 60 + m;
-    };
-    const start = minutes(startHour, startMinute, false);
-    const end = minutes(endHour, endMinute, true);
-    if (end <= start) {
-        // A window that crosses midnight is written as two windows, so each day's window stays on that day.
-        fail('the end must be after the start; to cross midnight use two windows, e.g. "Fri 22:00-24:00" and "Sat 00:00-02:00"');
-    }
-    return { days: days.sort((a, b) => a - b), start, end };
-}
-/** Whether `now` falls in one of the windows, read in the environment's time zone. No windows: always. */
-function isInsideWindow(now, windows, timeZone = 'UTC') {
-    if (!windows || windows.length === 0)
-        return true;
-    return windowAt(localTime(now.getTime(), zone(timeZone)), windows.map(parseWindow)) !== undefined;
-}
-/** The freeze `now` falls in (local dates, both ends inclusive); of overlapping ones, the one ending last. */
-function inFreeze(now, freezes, timeZone = 'UTC') {
-    if (!freezes || freezes.length === 0)
-        return undefined;
-    return freezeOn(dayNumber(localTime(now.getTime(), zone(timeZone))), freezes.map(parseFreeze))?.freeze;
-}
-/**
- * Whether a scheduled promotion may be applied at `now` in this environment: its release date reached,
- * inside a window and outside every freeze. `next` says when it can be, searched up to 400 days ahead.
- */
-function releaseDecision(now, env, releaseAt) {
-    const timeZone = env.timezone ?? 'UTC';
-    const tz = zone(timeZone);
-    const windows = (env.windows ?? []).map(parseWindow);
-    const freezes = (env.freezes ?? []).map(parseFreeze);
-    const releaseTime = releaseAt === undefined ? undefined : parseReleaseDate(releaseAt);
-    const notDue = (reason) => {
-        const from = Math.max(now.getTime(), releaseTime ?? -Infinity);
-        const next = nextOpening(from, windows, freezes, tz);
-        return next === undefined ? { due: false, reason } : { due: false, reason, next: new Date(next) };
-    };
-    if (releaseTime !== undefined && now.getTime() < releaseTime) {
-        // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
-        return notDue(`release date ${releaseAt} not reached`);
-    }
-    const local = localTime(now.getTime(), tz);
-    const blockers = [];
-    const freeze = freezeOn(dayNumber(local), freezes)?.freeze;
-    if (freeze)
-        blockers.push(`frozen until ${freeze.to}${freeze.reason ? `: ${freeze.reason}` : ''}`);
-    const window = windows.length === 0 ? undefined : windowAt(local, windows);
-    if (windows.length > 0 && window === undefined) {
-        blockers.push(`outside the windows ${(env.windows ?? []).join(', ')} (${timeZone})`);
-    }
-    if (blockers.length > 0)
-        return notDue(blockers.join('; '));
-    const facts = [];
-    if (releaseAt !== undefined)
-        facts.push(`release date ${releaseAt} reached`);
-    if (window !== undefined)
-        facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
-    const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
-    return { due: true, reason, next: new Date(now.getTime()) };
-}
-const zones = new Map();
-function zone(name) {
-    let found = zones.get(name);
-    if (!found) {
-        let format;
-        try {
-            format = new Intl.DateTimeFormat('en-US', {
-                timeZone: name,
-                hourCycle: 'h23',
-                year: 'numeric',
-                month: 'numeric',
-                day: 'numeric',
-                hour: 'numeric',
-                minute: 'numeric',
-                second: 'numeric',
-            });
-        }
-        catch (error) {
-            throw new Error(`unknown time zone "${name}" (expected an IANA name, e.g. America/New_York)`, {
-                cause: error,
-            });
-        }
-        found = { format };
-        zones.set(name, found);
-    }
-    return found;
-}
-/** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
-function offsetAt(t, tz) {
-    const parts = {};
-    for (const part of tz.format.formatToParts(new Date(t))) {
-        if (part.type !== 'literal')
-            parts[part.type] = Number(part.value);
-    }
-    const local = Date.UTC(parts.year ?? 1970, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
-    return local - Math.floor(t / 1000) * 1000;
-}
-/**
- * Local wall-clock time as milliseconds on a UTC-based scale (so `Date` UTC arithmetic yields local date and
- * time), for one instant.
- */
-function localTime(t, tz) {
-    return t + offsetAt(t, tz);
-}
-function offsetSegments(from, to, tz) {
-    const starts = [-Infinity];
-    const offsets = [offsetAt(from, tz)];
-    let previousSecond = Math.floor(from / 1000);
-    let previousOffset = offsets[0];
-    for (let second = previousSecond + DAY / 1000; previousSecond * 1000 < to; second += DAY / 1000) {
-        const offset = offsetAt(second * 1000, tz);
-        if (offset !== previousOffset) {
-            // Bisect on whole seconds: the formatter reads no finer, and zones change offset on the second.
-            let before = previousSecond;
-            let after = second;
-            while (after - before > 1) {
-                const middle = Math.floor((before + after) / 2);
-                if (offsetAt(middle * 1000, tz) === previousOffset)
-                    before = middle;
-                else
-                    after = middle;
-            }
-            starts.push(after * 1000);
-            offsets.push(offset);
-            previousOffset = offset;
-        }
-        previousSecond = second;
-    }
-    return { starts, offsets };
-}
-function segmentOffset(t, segments) {
-    let offset = segments.offsets[0];
-    for (let i = 1; i < segments.starts.length && segments.starts[i] <= t; i++)
-        offset = segments.offsets[i];
-    return offset;
-}
-/**
- * The instants at which the local wall clock reads `wall`: one normally, two when clocks go back (the
- * earlier first). When the time does not exist because clocks go forward, the instant they jump past it:
- * the first moment the wall clock reads `wall` or later.
- */
-function instantsAt(wall, segments) {
-    const { starts, offsets } = segments;
-    const found = [];
-    for (let i = 0; i < offsets.length; i++) {
-        const t = wall - offsets[i];
-        if (t >= starts[i] && (i + 1 >= starts.length || t < starts[i + 1]))
-            found.push(t);
-    }
-    if (found.length > 0)
-        return found.sort((a, b) => a - b);
-    for (let i = 1; i < starts.length; i++) {
-        const change = starts[i];
-        if (change + offsets[i - 1] <= wall && change + offsets[i] > wall)
-            return [change];
-    }
-    return [];
-}
-// ---- windows, freezes and release dates --------------------------------------------------------------------
-const dayNumber = (local) => Math.floor(local / DAY);
-const weekday = (day) => (((day + 4) % 7) + 7) % 7;
-/** Index of the window the local time falls in, if any. */
-function windowAt(local, windows) {
-    const day = dayNumber(local);
-    const minute = Math.floor((local - day * DAY) / MINUTE);
-    const index = windows.findIndex((w) => w.days.includes(weekday(day)) && minute >= w.start && minute < w.end);
-    return index >= 0 ? index : undefined;
-}
-function parseFreeze(freeze) {
-    const from = parseDate(freeze.from, 'from');
-    const to = parseDate(freeze.to, 'to');
-    if (to < from)
-        throw new Error(`freeze ${freeze.from}..${freeze.to}: "to" is before "from"`);
-    return { freeze, from, to };
-    function parseDate(value, field) {
-        const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-        const time = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
-        // Date.UTC rolls 2026-02-30 over to March: reading the date back catches it.
-        if (Number.isNaN(time) || new Date(time).toISOString().slice(0, 10) !== value) {
-            throw new Error(`freeze ${field} "${value}" is not a date (expected YYYY-MM-DD)`);
-        }
-        return time / DAY;
-    }
-}
-/** The freeze covering a local day; of overlapping ones, the one ending last. */
-function freezeOn(day, freezes) {
-    let found;
-    for (const freeze of freezes) {
-        if (freeze.from <= day && day <= freeze.to && (!found || freeze.to > found.to))
-            found = freeze;
-    }
-    return found;
-}
-const RELEASE_DATE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))$/;
-/** An ISO 8601 date-time with an offset, as epoch milliseconds. Without an offset it would mean nothing fixed. */
-function parseReleaseDate(value) {
-    const match = RELEASE_DATE.exec(value.trim());
-    const fail = () => {
-        throw new Error(`release date "${value}" is not an ISO 8601 date-time with an offset, e.g. 2026-12-01T00:00:00-05:00`);
-    };
-    if (!match)
-        return fail();
-    const [, year, month, day, hour, minute, second, fraction, , sign, offsetHour, offsetMinute] = match;
-    const y = Number(year);
-    const mo = Number(month);
-    const d = Number(day);
-    const h = Number(hour);
-    const mi = Number(minute);
-    const s = Number(second ?? 0);
-    const local = Date.UTC(y, mo - 1, d, h, mi, s, Math.round(Number(`0${fraction ?? ''}`) * 1000));
-    // Date.UTC rolls 2026-02-30 or 24:00 over: reading the fields back catches it.
-    const check = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-    const valid = check.getUTCFullYear() === y &&
-        check.getUTCMonth() === mo - 1 &&
-        check.getUTCDate() === d &&
-        check.getUTCHours() === h &&
-        check.getUTCMinutes() === mi &&
-        check.getUTCSeconds() === s &&
-        Number(offsetHour ?? 0) <= 23 &&
-        Number(offsetMinute ?? 0) <= 59;
-    if (!valid)
-        return fail();
-    const offset = sign === undefined
-        ? 0
-        : (sign === '-' ? -1 : 1) * (Number(offsetHour) * 60 + Number(offsetMinute)) * MINUTE;
-    return local - offset;
-}
-/**
- * The first instant at or after `from` inside a window and outside every freeze. Whether an instant is open
- * changes only where a window starts, a freeze ends or the clocks change, so those instants (and `from`
- * itself) are the only candidates: each is tested in time order, all without a formatter call.
- */
-function nextOpening(from, windows, freezes, tz) {
-    const until = from + (HORIZON_DAYS + 1) * DAY;
-    const segments = offsetSegments(from - 2 * DAY, until + 2 * DAY, tz);
-    const local = (t) => t + segmentOffset(t, segments);
-    const isOpen = (t) => freezeOn(dayNumber(local(t)), freezes) === undefined &&
-        (windows.length === 0 || windowAt(local(t), windows) !== undefined);
-    const candidates = [from, ...segments.starts.slice(1)];
-    const firstDay = dayNumber(local(from)) - 1;
-    for (let day = firstDay; day <= firstDay + HORIZON_DAYS + 1; day++) {
-        if (freezeOn(day, freezes))
-            continue;
-        for (const window of windows) {
-            if (window.days.includes(weekday(day)))
-                candidates.push(...instantsAt(day * DAY + window.start * MINUTE, segments));
-        }
-    }
-    for (const freeze of freezes)
-        candidates.push(...instantsAt((freeze.to + 1) * DAY, segments));
-    const inRange = candidates.filter((t) => t >= from && t <= until).sort((a, b) => a - b);
-    return inRange.find(isOpen);
-}
-/**
- * Problems in an environment's schedule policy, found when gantry.yaml is read rather than when a
- * promotion is first evaluated: each with the path of the offending value in the environment.
- */
-function schedulePolicyProblems(env) {
-    const problems = [];
-    const attempt = (path, check) => {
-        try {
-            check();
-        }
-        catch (error) {
-            problems.push({ path, message: error instanceof Error ? error.message : String(error) });
-        }
-    };
-    if (env.timezone !== undefined)
-        attempt(['timezone'], () => zone(env.timezone));
-    (env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)));
-    (env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)));
-    return problems;
-}
-
-;// CONCATENATED MODULE: ./src/core/source/read-entry.ts
-
-/** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
-function readEntry(snapshot, file, limits) {
-    const entry = snapshot.get(file);
-    if (!entry)
-        return { diagnostics: [] };
-    switch (entry.type) {
-        case 'file':
-            return readYaml(file, entry.bytes, limits);
-        case 'symlink':
-            return {
-                diagnostics: [
-                    {
-                        severity: 'error',
-                        code: 'unsafe-path',
-                        file,
-                        line: 1,
-                        column: 1,
-                        message: `${file} is a symbolic link; Gantry does not follow links (they can point outside the repository)`,
-                        hint: 'replace the link with the file itself',
-                    },
-                ],
-            };
-        case 'too-large':
-            return {
-                diagnostics: [
-                    {
-                        severity: 'error',
-                        code: 'input-too-large',
-                        file,
-                        line: 1,
-                        column: 1,
-                        message: `${file} is ${entry.size} bytes, over the limit of ${limits.maxBytes}`,
-                        hint: 'split the file; Gantry refuses oversized files before reading them',
-                    },
-                ],
-            };
-        default:
-            return {
-                diagnostics: [
-                    { severity: 'error', code: 'unsafe-path', file, message: `${file} is not a regular file`, line: 1, column: 1 },
-                ],
-            };
-    }
-}
-
-;// CONCATENATED MODULE: ./src/core/source/load-config.ts
-
-
-
-
-const load_config_CONFIG_FILE = 'gantry.yaml';
-/** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
-const RESERVED_FOLDERS = ['.git', '.gantry'];
-function resolvePaths(config) {
-    return {
-        definitions: config?.paths?.definitions ?? 'definitions',
-        packages: config?.paths?.packages ?? 'packages',
-        kinds: config?.paths?.kinds ?? 'kinds',
-    };
-}
-/** Reads and checks gantry.yaml: schema, then the environment graph (unique names and branches, known `after`, no cycle). */
-function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, options = {}) {
-    const read = readEntry(snapshot, load_config_CONFIG_FILE, limits);
-    if (!read.parsed) {
-        const diagnostics = read.diagnostics.length
-            ? read.diagnostics
-            : [
-                {
-                    severity: 'error',
-                    code: 'schema',
-                    file: load_config_CONFIG_FILE,
-                    message: `${load_config_CONFIG_FILE} not found at the repository root`,
-                    hint: 'create gantry.yaml (see docs/file-formats.md) or pass --repo with the repository folder',
-                },
-            ];
-        return { paths: resolvePaths(undefined), diagnostics };
-    }
-    const parsed = read.parsed;
-    const diagnostics = schemas.validateBuiltIn('config', parsed);
-    if (diagnostics.length > 0)
-        return { paths: resolvePaths(undefined), diagnostics };
-    const config = parsed.value;
-    for (const [key, folder] of Object.entries(config.paths ?? {})) {
-        // The schema's pattern allows "." and ".." segments, which would read outside the repository.
-        if (typeof folder !== 'string')
-            continue;
-        const reserved = folder.split('/').find((s) => RESERVED_FOLDERS.includes(s.toLowerCase()));
-        if (reserved !== undefined) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'unsafe-path',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['paths', key]),
-                message: `paths.${key} "${printable(folder)}" is inside ${reserved}, which ${reserved === '.git' ? 'git' : 'Gantry'} owns`,
-                hint: 'keep sources in their own folder, outside .git and .gantry',
-            });
-        }
-        if (folder.split('/').some((s) => s === '.' || s === '..')) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'unsafe-path',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['paths', key]),
-                message: `paths.${key} "${folder}" leaves the repository folder`,
-                hint: 'name a folder inside the repository, without "." or ".." segments',
-            });
-        }
-    }
-    const names = new Map();
-    const branches = new Map();
-    config.environments.forEach((env, index) => {
-        if (!isValidName(env.name)) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'invalid-name',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'name']),
-                message: `environment name ${explainInvalidName(env.name)}`,
-            });
-        }
-        if (env.branch.split('/').some((part) => isWindowsDeviceName(part))) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'invalid-name',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'branch']),
-                message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
-                hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
-            });
-        }
-        if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'invalid-name',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'branch']),
-                message: `environment "${env.name}" uses the default branch ${printable(env.branch)}: an apply would commit onto the sources`,
-                hint: 'give each environment a branch of its own, such as env/<environment>',
-            });
-        }
-        if (env.branch.split('/').some((part) => part.includes('..') || part.endsWith('.lock'))) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'invalid-name',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'branch']),
-                message: `branch "${env.branch}" is not a valid git branch name (".." or a part ending in ".lock")`,
-            });
-        }
-        if (names.has(env.name)) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'schema',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'name']),
-                message: `environment "${env.name}" is declared twice`,
-            });
-        }
-        names.set(env.name, index);
-        if (branches.has(env.branch)) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'schema',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'branch']),
-                message: `branch "${env.branch}" is used by two environments`,
-            });
-        }
-        branches.set(env.branch, index);
-    });
-    // git keeps refs as files and folders: refs/heads/env/dev cannot be a file and the folder of env/dev/hotfix.
-    config.environments.forEach((env, index) => {
-        const outer = config.environments.find((other) => env.branch.startsWith(`${other.branch}/`));
-        if (outer) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'invalid-name',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, 'branch']),
-                message: `branch "${printable(env.branch)}" is inside branch "${printable(outer.branch)}" of environment "${outer.name}": git cannot hold both`,
-                hint: 'name environment branches side by side, such as env/dev and env/dev-hotfix',
-            });
-        }
-    });
-    config.environments.forEach((env, index) => {
-        ;
-        (env.after ?? []).forEach((before, j) => {
-            if (!names.has(before)) {
-                diagnostics.push({
-                    severity: 'error',
-                    code: 'unknown-environment',
-                    file: load_config_CONFIG_FILE,
-                    ...parsed.positionOf(['environments', index, 'after', j]),
-                    message: `environment "${env.name}" comes after "${before}", which is not declared`,
-                    hint: `declare it or remove it; environments: ${[...names.keys()].join(', ')}`,
-                });
-            }
-            else if ((names.get(before) ?? 0) >= index) {
-                diagnostics.push({
-                    severity: 'error',
-                    code: 'schema',
-                    file: load_config_CONFIG_FILE,
-                    ...parsed.positionOf(['environments', index, 'after', j]),
-                    message: `environment "${env.name}" comes after "${before}", which is declared later`,
-                    hint: 'list environments in promotion order',
-                });
-            }
-        });
-        for (const problem of schedulePolicyProblems(env)) {
-            diagnostics.push({
-                severity: 'error',
-                code: 'schema',
-                file: load_config_CONFIG_FILE,
-                ...parsed.positionOf(['environments', index, ...problem.path]),
-                message: `environment "${env.name}": ${problem.message}`,
-                hint: 'fix the time zone, window or freeze: promotions into this environment are evaluated with it',
-            });
-        }
-    });
-    if (diagnostics.length > 0)
-        return { paths: resolvePaths(undefined), diagnostics };
-    return { config, paths: resolvePaths(config), diagnostics, positionOf: (path) => parsed.positionOf(path) };
-}
-/**
- * Files in the source folders that look meant as sources but are not read: `.YAML`, `.Yml` or
- * `.Schema.JSON` (file names are case-sensitive in git, so they would be skipped without a word).
- */
-function ignoredSourceFiles(files, paths) {
-    const diagnostics = [];
-    for (const file of files) {
-        const yamlFolder = file.startsWith(`${paths.definitions}/`) || file.startsWith(`${paths.packages}/`);
-        const kindFolder = file.startsWith(`${paths.kinds}/`);
-        const misnamed = (yamlFolder && /\.ya?ml$/i.test(file) && !/\.ya?ml$/.test(file)) ||
-            (kindFolder && /\.schema\.json$/i.test(file) && !/\.schema\.json$/.test(file));
-        if (!misnamed)
-            continue;
-        diagnostics.push({
-            severity: 'error',
-            code: 'ignored-file',
-            file,
-            line: 1,
-            column: 1,
-            message: `${printable(file)} is not read: its extension is not lower case`,
-            hint: kindFolder ? 'rename it to <kind>.schema.json' : 'rename it to end in .yaml',
-        });
-    }
-    return diagnostics;
-}
-
 ;// CONCATENATED MODULE: ./src/core/schema/references.ts
 
 /**
@@ -16516,10 +20384,12 @@ function findReferences(kindSchema, spec) {
     const refers = referringNodes(root);
     // One path, extended and shortened as the walk goes: copied only for a reference found.
     const path = ['spec'];
+    // Only combinators (allOf, anyOf, oneOf) visit a value twice: a reference is found twice only through one.
+    let combined = false;
     const visit = (schema, value, depth) => {
         if (!schema || typeof schema !== 'object' || depth > 64)
             return;
-        const node = resolveLocalRef(root, schema);
+        const node = references_resolveLocalRef(root, schema);
         // Most of a definition is plain data: a schema node from which no reference can be reached is not
         // walked alongside its value.
         if (!refers(node))
@@ -16530,9 +20400,13 @@ function findReferences(kindSchema, spec) {
         }
         for (const combinator of COMBINATORS) {
             const list = node[combinator];
-            if (Array.isArray(list))
+            if (Array.isArray(list)) {
+                const before = found.length;
                 for (const sub of list)
                     visit(sub, value, depth + 1);
+                if (found.length > before)
+                    combined = true;
+            }
         }
         if (value && typeof value === 'object' && !Array.isArray(value)) {
             const properties = (node.properties ?? {});
@@ -16558,7 +20432,7 @@ function findReferences(kindSchema, spec) {
         }
     };
     visit(root, spec, 0);
-    return found.length > 1 ? dedupe(found) : found;
+    return combined && found.length > 1 ? dedupe(found) : found;
 }
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'];
 /** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
@@ -16572,7 +20446,7 @@ function referringNodes(root) {
     const leads = (schema) => {
         if (!schema || typeof schema !== 'object')
             return false;
-        return check(resolveLocalRef(root, schema));
+        return check(references_resolveLocalRef(root, schema));
     };
     // The nodes findReferences walks into from `node`: combinators, properties, additionalProperties, items.
     const check = (node) => {
@@ -16615,7 +20489,7 @@ function dedupe(list) {
         return true;
     });
 }
-function resolveLocalRef(root, node) {
+function references_resolveLocalRef(root, node) {
     let current = node;
     for (let hops = 0; hops < 16 && typeof current.$ref === 'string'; hops++) {
         const ref = current.$ref;
@@ -16764,6 +20638,8 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
 function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
     const definitions = new Map();
     const misplaced = [];
+    const targets = new Map();
+    const sharedPaths = new Map();
     for (const file of files) {
         if (!/\.ya?ml$/.test(file))
             continue;
@@ -16805,7 +20681,20 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => reference(parsed, found.path, itemId(found.kind, found.name)));
+        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
+            // One string per item referred to, however many refer to it: a repository holds five references or
+            // more per definition.
+            const written = itemId(found.kind, found.name);
+            let target = targets.get(written);
+            if (target === undefined)
+                targets.set(written, (target = written));
+            // Paths repeat too (every task has spec.agent): one frozen array per path.
+            const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('');
+            let path = sharedPaths.get(key);
+            if (path === undefined)
+                sharedPaths.set(key, (path = Object.freeze(found.path)));
+            return new LazyReference(parsed, path, target);
+        });
         definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -16869,18 +20758,23 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
 }
 /**
  * A reference whose position is found when first asked for: only a reference that is reported needs one,
- * and finding it means walking the file's node tree.
+ * and finding it means walking the file's node tree. A class, so that the thousands of references of a
+ * repository share one shape and one getter.
  */
-function reference(parsed, path, target) {
-    let position;
-    return {
-        path,
-        target,
-        get position() {
-            position ??= parsed.positionOf(path);
-            return position;
-        },
-    };
+class LazyReference {
+    parsed;
+    path;
+    target;
+    found;
+    constructor(parsed, path, target) {
+        this.parsed = parsed;
+        this.path = path;
+        this.target = target;
+    }
+    get position() {
+        this.found ??= this.parsed.positionOf(this.path);
+        return this.found;
+    }
 }
 function isRecord(value) {
     return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -16994,6 +20888,252 @@ function findForbiddenKey(root) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/commands/scoped-source.ts
+
+
+
+
+
+
+/**
+ * Loads, from one commit, only what the packages `names` need, read by path from git's trees, so that the
+ * cost follows the packages asked for, not the size of the repository: the kind schemas; the manifests;
+ * the items they declare; with includeReferences, everything reached through references; the packages a
+ * package's dependencies provide, transitively. With `validate`, also the dependencies of every named
+ * package and the definitions their items refer to (to know they exist and what they are), which checking
+ * them needs; without, only what their bundles' contents need. `load` turns files into a model exactly as
+ * a whole-repository load does, with the kinds already in `schemas`.
+ */
+async function loadPackagesAt(git, commit, paths, names, maxBytes, load, validate = true, 
+/**
+ * Without checking: a model of another commit, loaded with the same gantry.yaml, whose files are taken as
+ * they are wherever git holds the same object at the same path there (and the kind schemas are the same
+ * objects too): only the files that differ are read and loaded.
+ */
+reuse) {
+    const ids = new Map();
+    const kindFiles = await repository_reader_readCommitSnapshot(git, commit, [paths.kinds], maxBytes, ids);
+    // The kind schemas are compiled once for every load of the same kind files (the costliest part of a
+    // small load): by the ids of their objects, so that equal ids mean equal schemas, whatever the commit.
+    const keyOf = (found) => `${paths.kinds}\n${[...found].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, id]) => `${id} ${path}`).join('\n')}`;
+    const kindsKey = keyOf(ids);
+    let same;
+    if (reuse && !validate) {
+        const then = new Map();
+        await repository_reader_readCommitSnapshot(git, reuse.commit, [paths.kinds], 0, then);
+        if (keyOf(then) === kindsKey)
+            same = reuse;
+    }
+    let kinds = same ? { schemas: same.model.schemas, diagnostics: [] } : compiledKinds.get(kindsKey);
+    if (!kinds) {
+        const schemas = new validator_SchemaRegistry();
+        kinds = { schemas, diagnostics: loadKindSchemas(kindFiles, paths, schemas) };
+        compiledKinds.clear();
+        compiledKinds.set(kindsKey, kinds);
+    }
+    const { schemas, diagnostics: kindDiagnostics } = kinds;
+    const rules = { named: new Set(names), validate, paths };
+    // Each round reads the files the model so far lacks and loads them on their own: a definition or a
+    // manifest loads the same whatever else is loaded with it (it is checked against its own path and the
+    // kinds), so the model grows as one load of all the files would make it, and nothing is parsed twice.
+    const unloaded = { definitions: new Set(), packages: new Set() };
+    const model = {
+        config: undefined,
+        paths,
+        schemas,
+        definitions: new Map(),
+        packages: new Map(),
+        unloaded,
+    };
+    const diagnostics = [...kindDiagnostics];
+    // What the other commit's model holds, by file.
+    const reusable = {
+        definitions: new Map([...(same?.model.definitions.values() ?? [])].map((d) => [d.file, d])),
+        packages: new Map([...(same?.model.packages.values() ?? [])].map((p) => [p.file, p])),
+    };
+    if (same)
+        model.config = same.model.config;
+    const asked = new Set();
+    let wanted = names.map((name) => packageFile(paths, name));
+    for (;;) {
+        const fresh = [...new Set(wanted)].filter((file) => !asked.has(file));
+        if (fresh.length === 0) {
+            // As one load says it: what a broken file was meant to hold is unloaded unless another file holds it.
+            for (const id of unloaded.definitions)
+                if (model.definitions.has(id))
+                    unloaded.definitions.delete(id);
+            for (const name of unloaded.packages)
+                if (model.packages.has(name))
+                    unloaded.packages.delete(name);
+            return { model, diagnostics };
+        }
+        for (const file of fresh)
+            asked.add(file);
+        const entries = await listCommitFiles(git, commit, fresh);
+        if (same) {
+            // The files that are the same objects in the other commit's model are taken from it, as they are.
+            const there = new Map((await listCommitFiles(git, same.commit, fresh)).map((e) => [e.path, `${e.mode} ${e.sha}`]));
+            const taken = new Set();
+            for (const e of entries) {
+                if (there.get(e.path) !== `${e.mode} ${e.sha}`)
+                    continue;
+                const definition = reusable.definitions.get(e.path);
+                const pkg = reusable.packages.get(e.path);
+                if (definition)
+                    model.definitions.set(definition.id, definition);
+                else if (pkg)
+                    model.packages.set(pkg.name, pkg);
+                else
+                    continue;
+                taken.add(e.path);
+            }
+            if (taken.size === entries.length) {
+                wanted = neededFiles(model, rules);
+                continue;
+            }
+            entries.splice(0, entries.length, ...entries.filter((e) => !taken.has(e.path)));
+        }
+        const read = await snapshotOf(git, entries, maxBytes);
+        const loaded = load(read, schemas);
+        model.config = loaded.model.config;
+        for (const [id, definition] of loaded.model.definitions)
+            model.definitions.set(id, definition);
+        for (const [name, pkg] of loaded.model.packages)
+            model.packages.set(name, pkg);
+        for (const id of loaded.model.unloaded?.definitions ?? [])
+            unloaded.definitions.add(id);
+        for (const name of loaded.model.unloaded?.packages ?? [])
+            unloaded.packages.add(name);
+        for (const d of loaded.diagnostics)
+            diagnostics.push(d);
+        wanted = neededFiles(model, rules);
+    }
+}
+/** The kinds compiled last, by the ids of their files. */
+const compiledKinds = new Map();
+const packageFile = (paths, name) => `${paths.packages}/${name}.yaml`;
+/**
+ * Files the model needs by the rules of loadPackagesAt: manifests of dependencies, declared items, the
+ * targets of the references that count.
+ */
+function neededFiles(model, rules) {
+    const { named, validate, paths } = rules;
+    const files = [];
+    const cache = new Map();
+    const dependenciesMatter = validate || [...named].some((name) => model.packages.get(name)?.manifest.includeReferences === true);
+    for (const pkg of model.packages.values()) {
+        const include = pkg.manifest.includeReferences === true;
+        const isNamed = named.has(pkg.name);
+        for (const raw of pkg.manifest.items)
+            if (parseItemId(raw))
+                files.push(itemPath(paths, raw));
+        // A dependency's own dependencies provide to it, and so to the package that depends on it.
+        if (dependenciesMatter)
+            for (const dep of pkg.manifest.dependencies ?? [])
+                files.push(packageFile(paths, dep.package));
+        if ((isNamed && validate) || include) {
+            for (const { definition } of packageContents(model, pkg, cache).items.values())
+                for (const ref of definition.references)
+                    files.push(itemPath(paths, ref.target));
+        }
+    }
+    return files;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/adapters/fs/read-working-tree.ts
+
+
+// A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
+// its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
+const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
+/**
+ * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
+ * followed; files over `maxBytes` are recorded with their size, never read.
+ *
+ * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
+ * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
+ */
+async function readWorkingTree(root, roots, maxBytes) {
+    const snapshot = new Map();
+    const readFile = (relative) => {
+        let fd;
+        try {
+            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(root, relative), OPEN_FLAGS);
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return;
+            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
+            if (code !== 'ELOOP' && code !== 'EMLINK')
+                throw error;
+            snapshot.set(relative, { type: 'symlink' });
+            return;
+        }
+        try {
+            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!stat.isFile())
+                snapshot.set(relative, { type: 'other' });
+            else if (stat.size > maxBytes)
+                snapshot.set(relative, { type: 'too-large', size: stat.size });
+            else
+                snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) });
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    };
+    const visitFolder = (relative) => {
+        const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const entry of entries) {
+            const path = `${relative}/${entry.name}`;
+            if (entry.isSymbolicLink())
+                snapshot.set(path, { type: 'symlink' });
+            else if (entry.isDirectory())
+                visitFolder(path);
+            else if (entry.isFile())
+                readFile(path);
+            else
+                snapshot.set(path, { type: 'other' });
+        }
+    };
+    for (const relative of roots) {
+        let stat;
+        try {
+            stat = (0,external_node_fs_namespaceObject.lstatSync)((0,external_node_path_namespaceObject.join)(root, relative));
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                continue;
+            throw error;
+        }
+        if (stat.isSymbolicLink())
+            snapshot.set(relative, { type: 'symlink' });
+        else if (stat.isDirectory())
+            visitFolder(relative);
+        else if (stat.isFile())
+            readFile(relative);
+        else
+            snapshot.set(relative, { type: 'other' });
+    }
+    return snapshot;
+}
+/** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
+function readOpen(fd, size) {
+    const bytes = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+        const n = (0,external_node_fs_namespaceObject.readSync)(fd, bytes, read, size - read, read);
+        if (n === 0)
+            break;
+        read += n;
+    }
+    return read < size ? bytes.subarray(0, read) : bytes;
+}
+
 ;// CONCATENATED MODULE: ./src/commands/safe-files.ts
 
 
@@ -17031,7 +21171,8 @@ function unsafePath(dir, path, message) {
  */
 function foldersInside(dir, path) {
     const rel = (0,external_node_path_namespaceObject.relative)(dir, (0,external_node_path_namespaceObject.dirname)(path));
-    if (rel === '' || rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+    // Outside is `..` or `../...`: a folder named `..out` is inside, and is checked like any other.
+    if (rel === '' || rel === '..' || rel.startsWith(`..${external_node_path_namespaceObject.sep}`) || (0,external_node_path_namespaceObject.isAbsolute)(rel))
         return [];
     const parts = rel.split(external_node_path_namespaceObject.sep);
     return parts.map((_, i) => (0,external_node_path_namespaceObject.join)(dir, ...parts.slice(0, i + 1)));
@@ -17121,6 +21262,7 @@ async function writeBundleFile(dir, file, content) {
 
 
 
+
 /**
  * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package unless
  * `sources` is false. With `commit`, reads that commit instead of the working tree.
@@ -17151,7 +21293,9 @@ async function openRepository(dirArg, options = {}) {
     }
     const { model, diagnostics } = options.sources === false
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
-        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
+        : options.commit && options.packages
+            ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
+            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -17235,6 +21379,13 @@ async function refuseLinkedBranches(git, config, positionOf) {
 
 
 
+
+
+
+
+
+
+
 const DEFAULT_OUT_DIR = '.gantry/build';
 /** The released version just below `version`, the one a bundle's delta is taken against. */
 function previousRelease(released, pkg, version) {
@@ -17242,11 +21393,8 @@ function previousRelease(released, pkg, version) {
         .filter((r) => compareVersions(r.version, version) < 0)
         .sort((a, b) => compareVersions(b.version, a.version))[0];
 }
-/**
- * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
- * its delta to the previous release (rebuilt from that release's commit).
- */
-async function assembleBundle(repository, pkgName, version, debug, previousCache = new Map()) {
+/** What a package holds as a bundle, from `repository` (a working tree or a commit), without version or delta. */
+function packageBundleContent(repository, pkgName) {
     const pkg = repository.model.packages.get(pkgName);
     if (!pkg)
         return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] };
@@ -17258,25 +21406,123 @@ async function assembleBundle(repository, pkgName, version, debug, previousCache
             ],
         };
     }
-    const content = bundleContent(pkg.manifest, contents);
-    const previous = previousRelease(repository.released, pkgName, version);
-    let previousItems;
-    if (previous) {
-        const key = `${previous.commit}:${pkgName}`;
-        previousItems = previousCache.get(key);
-        if (!previousItems) {
-            // Each earlier commit is opened once per build: the items of every package there are kept (digests
-            // only), for the other packages released at the same commit.
-            const then = await openRepository(repository.dir, { commit: previous.commit });
-            const contentsCache = new Map();
-            for (const thenPkg of then.model.packages.values()) {
-                const items = bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items;
-                previousCache.set(`${previous.commit}:${thenPkg.name}`, items);
-            }
-            previousItems = previousCache.get(key) ?? {};
-            previousCache.set(key, previousItems);
+    return { content: bundleContent(pkg.manifest, contents), diagnostics: [] };
+}
+/**
+ * Reads the items of `wanted` packages at their release commits into `cache`: each commit is opened once,
+ * for all the packages wanted there, and only those packages (and what they need) are read from it.
+ */
+async function readPreviousItems(repository, wanted, cache, 
+/** The commit `repository` was read at, if any. */
+at) {
+    const byCommit = new Map();
+    for (const { commit, package: name } of wanted) {
+        if (cache.has(`${commit}:${name}`))
+            continue;
+        byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name));
+    }
+    for (const [commit, all] of byCommit) {
+        const names = at ? await itemsFromObjects(repository, commit, at, all, cache) : all;
+        if (names.size === 0)
+            continue;
+        const then = await openAt(repository, commit, [...names].sort(), at);
+        const contentsCache = new Map();
+        for (const name of names) {
+            const thenPkg = then.model.packages.get(name);
+            const items = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items : {};
+            cache.set(`${commit}:${name}`, items);
         }
     }
+}
+/**
+ * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
+ * `at` (the commit `repository` holds), except for some of their items: gantry.yaml, every kind schema and
+ * the manifest the same, no includeReferences. Their items are then those of `repository`, but for the item
+ * files that differ, which alone are read and loaded from `commit`. Whether anything is the same is decided
+ * by object ids (mode and id of each file), never by dates. Returns the packages left to read the long way.
+ */
+async function itemsFromObjects(repository, commit, at, names, cache) {
+    const { model, paths, git, config } = repository;
+    const left = new Set(names);
+    const candidates = [...names].filter((name) => {
+        const pkg = model.packages.get(name);
+        return pkg && !pkg.manifest.includeReferences && pkg.file === `${paths.packages}/${name}.yaml`;
+    });
+    if (candidates.length === 0)
+        return left;
+    const files = [load_config_CONFIG_FILE, paths.kinds];
+    for (const name of candidates) {
+        const pkg = model.packages.get(name);
+        files.push(pkg.file, ...pkg.manifest.items.filter((id) => parseItemId(id)).map((id) => itemPath(paths, id)));
+    }
+    const objects = async (treeish) => {
+        const found = new Map();
+        for (let start = 0; start < files.length; start += 1000) {
+            const entries = await git.listTree(treeish, { recursive: true, paths: files.slice(start, start + 1000), literal: true });
+            for (const e of entries)
+                found.set(e.path, `${e.mode} ${e.sha}`);
+        }
+        return found;
+    };
+    const [then, now] = [await objects(commit), await objects(at)];
+    const same = (path) => then.get(path) === now.get(path);
+    const under = (root) => new Set([...then.keys(), ...now.keys()].filter((p) => p.startsWith(`${root}/`)));
+    if (!same(load_config_CONFIG_FILE) || ![...under(paths.kinds)].every(same))
+        return left;
+    const differing = [];
+    const reuse = candidates.filter((name) => same(model.packages.get(name).file));
+    for (const name of reuse)
+        for (const id of model.packages.get(name).manifest.items)
+            if (parseItemId(id) && !same(itemPath(paths, id)))
+                differing.push(itemPath(paths, id));
+    // The differing files loaded as a whole-repository load would, with the kinds already compiled at `at`.
+    const loaded = differing.length > 0 ? loadSource(await readCommitFiles(git, commit, differing, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model.definitions : new Map();
+    for (const name of reuse) {
+        const pkg = model.packages.get(name);
+        const definitions = new Map();
+        for (const id of pkg.manifest.items) {
+            if (!parseItemId(id))
+                continue;
+            const definition = same(itemPath(paths, id)) ? model.definitions.get(id) : loaded.get(id);
+            if (definition)
+                definitions.set(id, definition);
+        }
+        // Without includeReferences a package holds its declared items that load: dependencies play no part.
+        const thenModel = { ...model, definitions, packages: new Map([[name, pkg]]) };
+        cache.set(`${commit}:${name}`, bundleContent(pkg.manifest, packageContents(thenModel, pkg)).items);
+        left.delete(name);
+    }
+    return left;
+}
+/**
+ * Only `names` (what their contents need) at `commit`. With the same gantry.yaml as at `at`, the commit
+ * `repository` was read at, its policy and paths are taken as they are: nothing of the commit is read but
+ * the packages' files.
+ */
+async function openAt(repository, commit, names, at) {
+    if (at) {
+        const out = await repository.git.run(['rev-parse', `${commit}:${load_config_CONFIG_FILE}`, `${at}:${load_config_CONFIG_FILE}`], { okCodes: [1, 128] });
+        const [then, now] = out.stdout.toString().trim().split('\n');
+        if (out.code === 0 && then && then === now) {
+            const { config, paths } = repository;
+            const { model } = await loadPackagesAt(repository.git, commit, paths, names, read_yaml_DEFAULT_YAML_LIMITS.maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), false, { commit: at, model: repository.model });
+            return { model };
+        }
+    }
+    return openRepository(repository.dir, { commit, packages: names, contentsOnly: true });
+}
+/**
+ * Assembles the bundle of `pkg` as it is in `repository` (a working tree or a commit), as `version`, with
+ * its delta to the previous release (rebuilt from that release's commit).
+ */
+async function assembleBundle(repository, pkgName, version, debug, previousCache = new Map()) {
+    const { content, diagnostics } = packageBundleContent(repository, pkgName);
+    if (!content)
+        return { diagnostics };
+    const previous = previousRelease(repository.released, pkgName, version);
+    if (previous)
+        await readPreviousItems(repository, [{ commit: previous.commit, package: pkgName }], previousCache);
+    const previousItems = previous ? previousCache.get(`${previous.commit}:${pkgName}`) : undefined;
     const delta = deltaBetween(previous?.version ?? null, previousItems, content.items);
     return { bundle: serializeBundle(content, version, delta, debug), diagnostics: [] };
 }
@@ -17310,7 +21556,8 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
     }
     if (bytes === undefined) {
         source = 'rebuilt';
-        const then = await openRepository(repository.dir, { commit: release.commit });
+        // Only this package (and what it needs) is read from the tag's commit.
+        const then = await openRepository(repository.dir, { commit: release.commit, packages: [release.package], contentsOnly: true });
         const { bundle, diagnostics } = await assembleBundle(then, release.package, release.version, false);
         if (!bundle)
             return { diagnostics };
@@ -17355,41 +21602,51 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
  * tagged.
  */
 async function buildPackages(options) {
-    const repository = await openRepository(options.repo, options.debug ? {} : { commit: 'HEAD' });
+    // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
+    const head = options.debug ? undefined : await new git_Git((0,external_node_path_namespaceObject.resolve)(options.repo)).resolve('HEAD');
+    const open = (only) => openRepository(options.repo, options.debug ? {} : { commit: head ?? 'HEAD', ...(only ? { packages: only } : {}) });
+    // Building named packages reads only them and what they need (dependencies, items, referenced
+    // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
+    // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
+    const scoped = !options.debug && !options.all && head !== undefined && options.packages.length > 0;
+    let repository = await open(scoped ? options.packages : undefined);
     if (!options.debug && !repository.isGit)
         throw new errors_UsageError(`${repository.dir} is not a git repository; release builds tag a commit (use --debug to build without one)`);
-    const head = options.debug ? undefined : await repository.git.resolve('HEAD');
     if (!options.debug && !head)
         throw new errors_UsageError('the repository has no commit yet');
     const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages;
     if (names.length === 0)
         throw new errors_UsageError('name the packages to build, or pass --all');
+    // A package is built only when its files and references are sound.
+    const refusals = (from) => [...from.loadDiagnostics, ...validatePackages(from.model, from.released)].filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)));
+    let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository);
+    if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
+        repository = await open();
+        diagnostics = undefined;
+    }
     for (const name of names)
         if (!repository.model.packages.has(name))
             throw new errors_UsageError(`package ${name} does not exist`);
-    // A package is built only when its files and references are sound.
-    const all = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)];
-    const diagnostics = all.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)));
+    diagnostics ??= refusals(repository);
     if (diagnostics.length > 0)
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
     const scheme = (repository.config.versioning ?? 'dot');
     // Relative to the repository, like the default; an absolute folder as it is.
     const outDir = (0,external_node_path_namespaceObject.resolve)(repository.dir, options.out ?? DEFAULT_OUT_DIR);
-    let artifacts = [];
-    const pending = [];
-    const previousCache = new Map();
     const progress = options.onProgress ?? (() => { });
+    // First what each package holds and the version it gets: the content decides, the delta plays no part.
+    const planned = [];
     for (const [index, name] of names.entries()) {
         progress(`building ${name}`, index, names.length);
         const pkg = repository.model.packages.get(name);
         const released = versionsOf(repository.released, name);
         const latest = latestVersion(released.map((r) => r.version));
-        const probe = await assembleBundle(repository, name, pkg.manifest.version ?? latest ?? '0', options.debug, previousCache);
-        if (!probe.bundle) {
-            diagnostics.push(...probe.diagnostics);
+        const { content, diagnostics: problems } = packageBundleContent(repository, name);
+        if (!content) {
+            diagnostics.push(...problems);
             continue;
         }
-        const digestOfContent = probe.bundle.bundle.contentDigest;
+        const digestOfContent = contentDigest(content);
         const explicit = pkg.manifest.version;
         // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
         // rebuild of an older release) keeps that version rather than tagging the old content again.
@@ -17402,8 +21659,20 @@ async function buildPackages(options) {
             continue;
         }
         const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes));
-        const { bundle } = await assembleBundle(repository, name, version, options.debug, previousCache);
-        const built = bundle;
+        planned.push({ name, content, digestOfContent, version, ...(existing ? { existing } : {}) });
+    }
+    // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
+    const previousCache = new Map();
+    const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
+    await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head);
+    let artifacts = [];
+    const pending = [];
+    for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
+        progress(`writing ${name}`, index, planned.length);
+        const pkg = repository.model.packages.get(name);
+        const previous = previousOf.get(name);
+        const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
+        const built = serializeBundle(content, version, delta, options.debug, digestOfContent);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
         await writeBundleFile(repository.dir, file, built.bytes);
         let created = false;
@@ -17435,7 +21704,7 @@ async function buildPackages(options) {
             delta: built.bundle.delta,
         });
     }
-    progress('built', names.length, names.length);
+    progress('built', planned.length, planned.length);
     const results = await repository.git.createAnnotatedTags(pending, GANTRY_IDENTITY);
     const lost = new Set();
     let current;
@@ -17455,6 +21724,66 @@ async function buildPackages(options) {
     if (lost.size > 0)
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
+}
+
+;// CONCATENATED MODULE: ./src/core/model/ledger-history.ts
+/**
+ * A package's history in one environment, newest first, from the revisions of its ledger (oldest first):
+ * each apply and rollback once. The commit that records a promotion's bookkeeping after its merge (promotion
+ * number, approvers, merger, time) completes the apply it belongs to instead of adding an entry; a change of
+ * the ledger that is neither is an `edit`, and a deleted ledger a `remove`, both by the commit's git author.
+ */
+function ledgerHistory(revisions) {
+    const entries = [];
+    let previous = null;
+    for (const revision of revisions) {
+        const { ledger } = revision;
+        const byGit = { by: revision.author, source: 'git', at: revision.committedAt, commit: revision.commit };
+        const last = entries.at(-1);
+        if (ledger === null) {
+            if (previous !== null)
+                entries.push({ action: 'remove', version: null, previousVersion: previous?.version ?? null, approvers: [], promotion: null, ...byGit });
+        }
+        else if (ledger === undefined) {
+            entries.push({ action: 'edit', version: null, previousVersion: previous?.version ?? null, approvers: [], promotion: null, ...byGit });
+        }
+        else if (previous && last && previous.version === ledger.version && previous.digest === ledger.digest) {
+            if (typeof ledger.promotion === 'number' && ledger.promotion !== previous.promotion) {
+                // Gantry's bookkeeping after the merge: the apply now has its GitHub record.
+                Object.assign(last, {
+                    // The squash merge that carried it may have looked like an edit (the same version already there).
+                    action: ledger.rollback ? 'rollback' : last.action === 'edit' ? 'apply' : last.action,
+                    promotion: ledger.promotion,
+                    approvers: ledger.approvers ?? [],
+                    by: ledger.appliedBy ?? null,
+                    source: 'github',
+                    at: ledger.appliedAt ?? last.at,
+                });
+            }
+            else
+                entries.push({ action: 'edit', version: ledger.version, previousVersion: previous.version, approvers: [], promotion: null, ...byGit });
+        }
+        else {
+            const promotion = typeof ledger.promotion === 'number' ? ledger.promotion : null;
+            const who = promotion !== null
+                ? { by: ledger.appliedBy ?? null, source: 'github' }
+                : ledger.appliedBy
+                    ? { by: ledger.appliedBy, source: 'cli' }
+                    : { by: revision.author, source: 'git' };
+            entries.push({
+                action: ledger.rollback ? 'rollback' : 'apply',
+                version: ledger.version,
+                previousVersion: ledger.previousVersion ?? (previous ? previous.version : null),
+                at: ledger.appliedAt ?? revision.committedAt,
+                commit: revision.commit,
+                ...who,
+                approvers: ledger.approvers ?? [],
+                promotion,
+            });
+        }
+        previous = ledger;
+    }
+    return entries.reverse();
 }
 
 ;// CONCATENATED MODULE: ./src/commands/status.ts
@@ -17491,16 +21820,20 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     const ledgersByEnv = new Map();
     const environments = [];
     const drift = [];
+    // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
+    const ledgerCache = new Map();
+    const items = new Map();
     for (const env of config.environments) {
         const resolved = await git.resolveBranch(env.branch);
         environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null });
-        const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch);
+        const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
         if (resolved)
-            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers)));
-        // A promotion pull request merged by a person, not by Gantry (a CLI apply has no promotion): it skipped Gantry's approval, release date and window checks.
+            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items)));
+        // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
+        // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
-            if (ledger.promotion === undefined || ledger.promotion === null || !ledger.appliedBy || ledger.appliedBy === 'gantry')
+            if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry')
                 continue;
             drift.push({
                 severity: 'warning',
@@ -17538,7 +21871,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, env, branch, head, ledgers) {
+async function findDrift(repository, env, branch, head, ledgers, cache) {
     const { git, paths } = repository;
     const out = [];
     const owned = new Map();
@@ -17546,11 +21879,24 @@ async function findDrift(repository, env, branch, head, ledgers) {
         for (const id of Object.keys(ledger.items))
             owned.set(id, ledger);
     const ids = [...owned.keys()].sort();
-    const blobs = await git.readBlobs(ids.map((id) => `${head}:${itemPath(paths, id)}`));
+    // The branch's item files and their object ids in one listing; only objects not seen on another
+    // environment are read. A link is read as the blob it is, as reading the path would.
+    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
+    const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
+    const unread = [...new Set(ids.map((id) => objectAt.get(itemPath(paths, id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
+    const blobs = await git.readBlobs(unread);
+    for (const sha of unread) {
+        const bytes = blobs.get(sha);
+        if (bytes)
+            cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() });
+    }
+    const itemOf = (id) => {
+        const sha = objectAt.get(itemPath(paths, id));
+        return sha === undefined ? undefined : cache.get(sha);
+    };
     for (const id of ids) {
         const ledger = owned.get(id);
-        const bytes = blobs.get(`${head}:${itemPath(paths, id)}`);
-        const actual = bytes ? sha256(bytes) : undefined;
+        const actual = itemOf(id)?.digest;
         if (actual === ledger.items[id])
             continue;
         const locked = ledger.locked === true;
@@ -17567,22 +21913,25 @@ async function findDrift(repository, env, branch, head, ledgers) {
                 : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
         });
     }
-    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
     const present = new Set(listed.map((entry) => entry.path));
     // References of installed items must resolve on the branch. Only the items already read above are parsed,
-    // and only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref).
+    // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
+    // each object once whatever the number of environments holding it.
     for (const id of ids) {
-        const bytes = blobs.get(`${head}:${itemPath(paths, id)}`);
+        const item = itemOf(id);
         const parsedId = parseItemId(id);
         const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined;
-        if (!bytes || !schema)
+        if (!item || !schema)
             continue;
         const file = itemPath(paths, id);
-        const read = readYaml(file, bytes);
-        if (!read.parsed)
-            continue;
-        const spec = read.parsed.value?.spec;
-        for (const ref of findReferences(schema, spec)) {
+        let references = item.references.get(parsedId.kind);
+        if (!references) {
+            const read = readYaml(file, item.bytes);
+            const spec = read.parsed?.value?.spec;
+            references = read.parsed ? findReferences(schema, spec) : [];
+            item.references.set(parsedId.kind, references);
+        }
+        for (const ref of references) {
             const target = itemId(ref.kind, ref.name);
             if (present.has(itemPath(paths, target)))
                 continue;
@@ -17591,7 +21940,7 @@ async function findDrift(repository, env, branch, head, ledgers) {
                 severity: 'error',
                 code: 'unresolved-in-environment',
                 file,
-                ...read.parsed.positionOf(ref.path),
+                ...readYaml(file, item.bytes).parsed.positionOf(ref.path),
                 package: ledger.package,
                 item: id,
                 environment: env,
@@ -18005,13 +22354,23 @@ function safeUser() {
 
 
 
-/** The last versions of a package, newest first, with notes and where each is applied now. */
+
+
+
+
+/** How far back each environment's history goes. */
+const HISTORY_LIMIT = 50;
+/**
+ * The last versions of a package, newest first, with notes, release date and where each is applied now; and
+ * per environment what was applied when, by whom and approved by whom, from the ledger's history on the branch.
+ */
 async function logCommand(options) {
     const repository = await openRepository(options.repo);
     if (!repository.model.packages.has(options.pkg) && versionsOf(repository.released, options.pkg).length === 0) {
         throw new errors_UsageError(`package ${options.pkg} does not exist and has no released version`);
     }
     const status = await deriveStatus(repository);
+    const dates = await tagDates(repository, options.pkg);
     const current = status.packages.find((p) => p.name === options.pkg);
     const versions = versionsOf(repository.released, options.pkg)
         .sort((a, b) => compareVersions(b.version, a.version))
@@ -18021,9 +22380,47 @@ async function logCommand(options) {
         for (const [env, s] of Object.entries(current?.environments ?? {}))
             if (s.version === r.version)
                 environments[env] = 'APPLIED';
-        return { version: r.version, tag: r.tag, commit: r.commit, digest: r.digest ?? null, notes: r.notes ?? null, environments };
+        return { version: r.version, tag: r.tag, commit: r.commit, digest: r.digest ?? null, notes: r.notes ?? null, environments, released: dates.get(r.tag) ?? null };
     });
-    return { package: options.pkg, versions };
+    const history = {};
+    for (const env of repository.config.environments)
+        history[env.name] = ledgerHistory(await ledgerRevisions(repository, env.branch, options.pkg));
+    const zones = Object.fromEntries(repository.config.environments.map((e) => [e.name, e.timezone ?? 'UTC']));
+    return { package: options.pkg, versions, history, zones };
+}
+/** The creation date of each tag of the package. */
+async function tagDates(repository, pkg) {
+    const out = await repository.git.text(['for-each-ref', '--format=%(refname:strip=2)%00%(creatordate:iso-strict)', `refs/tags/${pkg}@*`]);
+    const dates = new Map();
+    for (const line of out.split('\n')) {
+        const [tag, date] = line.split('\0');
+        if (tag && date)
+            dates.set(tag, date);
+    }
+    return dates;
+}
+/**
+ * The revisions of the package's ledger on the environment branch, oldest first: the first-parent history
+ * (the branch's own commits, a promotion's squash merge included), read in one batch.
+ */
+async function ledgerRevisions(repository, branch, pkg) {
+    const { git, model } = repository;
+    const resolved = await git.resolveBranch(branch);
+    if (!resolved)
+        return [];
+    const path = ledgerPath(pkg);
+    const out = await git.text(['log', '--first-parent', `--max-count=${HISTORY_LIMIT}`, '--format=%H%x00%cI%x00%an <%ae>', resolved.head, '--', path]);
+    const commits = out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('\0'))
+        .reverse();
+    const blobs = await git.readBlobs(commits.map(([commit]) => `${commit}:${path}`));
+    return commits.map(([commit, committedAt, author]) => {
+        const bytes = blobs.get(`${commit}:${path}`);
+        const ledger = bytes ? (ledgerProblems(readYaml(path, bytes), `${pkg}.yaml`, branch, model.schemas).ledger ?? undefined) : null;
+        return { commit, committedAt, author, ledger };
+    });
 }
 /** What changed between two released versions: items added, removed, and field by field. */
 async function diffCommand(options) {
@@ -18128,7 +22525,7 @@ async function validateAgainstEnvironment(repository, envName, out, onPackage = 
             // Local validation reports these once, for every environment.
             if (LOCAL_CODES.has(finding.code))
                 continue;
-            const located = locate(repository, pkg.name, finding);
+            const located = validate_locate(repository, pkg.name, finding);
             if (ORDER_DEPENDENT.has(finding.code)) {
                 out.push({ ...located, severity: 'warning' });
                 continue;
@@ -18153,7 +22550,7 @@ async function validateAgainstEnvironment(repository, envName, out, onPackage = 
     return plans;
 }
 /** Turns a plan finding's source location into file, line and column. */
-function locate(repository, pkgName, finding) {
+function validate_locate(repository, pkgName, finding) {
     const { at, target: _target, viaReplacement: _via, ...diagnostic } = finding;
     const pkg = repository.model.packages.get(pkgName);
     if (at?.item) {
@@ -18177,6 +22574,8 @@ function locate(repository, pkgName, finding) {
 
 
 
+
+
 const repo = { type: 'string', default: '.' };
 const format = { type: 'string', default: 'text' };
 const USAGE = `Usage: gantry <command> [options]
@@ -18186,7 +22585,7 @@ const USAGE = `Usage: gantry <command> [options]
   plan <package>[@<version>] --env NAME        what an apply would change; writes nothing
   apply <package>[@<version>] --env NAME       apply to the local environment branch
   status                                       package x environment matrix, and drift
-  log <package>                                versions, notes, status per environment
+  log <package>                                versions, notes, and each environment's history
   diff <package>@<a> <package>@<b>             what changed between two versions
 
 Every command takes --repo DIR (default: .) and --format text|json.
@@ -18196,7 +22595,7 @@ function expectPositionals(positionals, count, usage) {
     if (positionals.length !== count)
         throw new errors_UsageError(`expected ${count} argument${count === 1 ? '' : 's'}: ${usage}`);
 }
-function promoteOutput(result, context, environment) {
+function promoteOutput(result, context, environment, verb) {
     const plan = result.plan;
     if (context.json) {
         context.print(JSON.stringify({
@@ -18221,9 +22620,12 @@ function promoteOutput(result, context, environment) {
         }));
     }
     else if (plan)
-        context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied));
-    else
-        context.print(renderDiagnostics(result.diagnostics, context.style));
+        context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb));
+    else {
+        if (result.diagnostics.length)
+            context.print(renderDiagnostics(result.diagnostics, context.style));
+        context.print(totalsLine(verb, ['nothing planned'], result.diagnostics, context.style));
+    }
     return result.ok ? 0 : 1;
 }
 const COMMANDS = {
@@ -18242,8 +22644,8 @@ const COMMANDS = {
                 if (result.diagnostics.length > 0)
                     context.print(renderDiagnostics(result.diagnostics, context.style));
                 const { model } = result.repository;
-                const against = environments.length ? ` against ${environments.join(', ')}` : '';
-                context.print(renderSummary(result.diagnostics, `${model.definitions.size} definitions, ${model.packages.size} packages${against}`, context.style));
+                const against = environments.length ? [`against ${environments.join(', ')}`] : [];
+                context.print(totalsLine('validate', [plural(model.definitions.size, 'definition'), plural(model.packages.size, 'package'), ...against], result.diagnostics, context.style));
             }
             return result.ok ? 0 : 1;
         },
@@ -18281,6 +22683,14 @@ const COMMANDS = {
                 }
                 if (result.diagnostics.length)
                     context.print(renderDiagnostics(result.diagnostics, context.style));
+                const debug = result.artifacts.filter((a) => a.debug).length;
+                const created = result.artifacts.filter((a) => !a.debug && a.created).length;
+                const counted = [plural(result.artifacts.length, 'package')];
+                if (result.artifacts.length > debug)
+                    counted.push(plural(created, 'new version'), `${result.artifacts.length - debug - created} unchanged`);
+                if (debug > 0)
+                    counted.push(plural(debug, 'debug build'));
+                context.print(totalsLine('build', counted, result.diagnostics, context.style));
             }
             return result.ok ? 0 : 1;
         },
@@ -18293,7 +22703,7 @@ const COMMANDS = {
             if (typeof values.env !== 'string')
                 throw new errors_UsageError(`--env is required: ${this.usage}`);
             const result = await planCommand({ repo: values.repo, target: positionals[0], environment: values.env, ...(typeof values.out === 'string' ? { out: values.out } : {}) });
-            return promoteOutput(result, context, values.env);
+            return promoteOutput(result, context, values.env, 'plan');
         },
     },
     apply: {
@@ -18304,7 +22714,7 @@ const COMMANDS = {
             if (typeof values.env !== 'string')
                 throw new errors_UsageError(`--env is required: ${this.usage}`);
             const result = await applyCommand({ repo: values.repo, target: positionals[0], environment: values.env, ...(typeof values.out === 'string' ? { out: values.out } : {}) });
-            return promoteOutput(result, context, values.env);
+            return promoteOutput(result, context, values.env, 'apply');
         },
     },
     status: {
@@ -18326,18 +22736,11 @@ const COMMANDS = {
         async run(positionals, values, context) {
             expectPositionals(positionals, 1, this.usage);
             const log = await logCommand({ repo: values.repo, pkg: positionals[0] });
+            const { zones, ...shown } = log;
             if (context.json)
-                context.print(JSON.stringify(log));
-            else {
-                const lines = [];
-                for (const v of log.versions) {
-                    const envs = Object.keys(v.environments);
-                    lines.push(`${context.style.bold(v.tag)}  ${context.style.dim(v.commit.slice(0, 12))}${envs.length ? `  APPLIED in ${envs.join(', ')}` : ''}`);
-                    if (v.notes)
-                        lines.push(...v.notes.split('\n').map((l) => `    ${l}`));
-                }
-                context.print(lines.join('\n') || `${log.package} has no released version`);
-            }
+                context.print(JSON.stringify(shown));
+            else
+                context.print(renderLogText(shown, context.style, zones));
             return 0;
         },
     },
@@ -18364,6 +22767,10 @@ const COMMANDS = {
                     lines.push(`  manifest ${f.path}: ${JSON.stringify(f.from)} -> ${JSON.stringify(f.to)}`);
                 if (diff.diagnostics.length)
                     lines.push(renderDiagnostics(diff.diagnostics, context.style));
+                const counted = [`${diff.added.length} added`, `${diff.changed.length} changed`, `${diff.removed.length} removed`];
+                if (diff.manifest.length)
+                    counted.push(plural(diff.manifest.length, 'manifest field') + ' changed');
+                lines.push(totalsLine('diff', counted, diff.diagnostics, context.style));
                 context.print(lines.join('\n'));
             }
             return diff.ok ? 0 : 1;
