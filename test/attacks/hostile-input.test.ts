@@ -363,7 +363,7 @@ describe('environment branches pushed to by hand', () => {
     return dir
   }
 
-  it('held: a ledger that is a link to /etc/passwd is read as the link text and refused', async () => {
+  it('held: a ledger that is a link to /etc/passwd is refused, not read', async () => {
     const dir = engineRepo()
     commitFiles(dir, 'env/dev', { '.gantry/installed/base.yaml': { symlink: '/etc/passwd' } })
     const run = await runCli(['status', '--repo', dir, '--format', 'json'])
@@ -372,22 +372,28 @@ describe('environment branches pushed to by hand', () => {
     expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['invalid-ledger'])
   })
 
-  // Left for src/adapters/git/repository-reader.ts (readLedgers): `.gantry` or `.gantry/installed` that is not a
-  // folder on an environment branch reads as "nothing installed". Every package then looks never applied, a
-  // locked package's items become unowned warnings (no drift error), and apply replaces the file with a folder
-  // without a word. readLedgers should refuse it as invalid-ledger (exit 2) like a corrupt ledger file.
+  // `.gantry` or `.gantry/installed` that is not a folder read as "nothing installed": every package looked never
+  // applied, a locked package's items became unowned warnings (no drift error), and apply replaced the file
+  // with a folder without a word. Every command that reads the branch refuses it like a corrupt ledger.
   for (const [what, files] of [
     ['.gantry/installed is a link', { '.gantry/installed/base.yaml': null, '.gantry/installed': { symlink: '/etc' } }],
     ['.gantry is a file', { '.gantry/installed/base.yaml': null, '.gantry': 'nothing here' }],
+    ['a ledger is a folder', { '.gantry/installed/base.yaml': null, '.gantry/installed/base.yaml/x': 'nothing here' }],
   ] as const) {
-    test.fails(`${what} after an apply: refused as a broken ledger, not read as nothing installed`, async () => {
+    test(`${what} after an apply: refused as a broken ledger by status, plan, apply and remote validation`, async () => {
       const dir = engineRepo()
       expect((await runCli(['build', 'base', '--repo', dir, '--format', 'json'])).code).toBe(0)
       expect((await runCli(['apply', 'base', '--env', 'dev', '--repo', dir, '--format', 'json'])).code).toBe(0)
       commitFiles(dir, 'env/dev', files)
-      const run = await runCli(['status', '--repo', dir, '--format', 'json'])
-      expect(run.code).toBe(2)
-      expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['invalid-ledger'])
+      const tip = execFileSync('git', ['-C', dir, 'rev-parse', 'env/dev'], { encoding: 'utf8' })
+      for (const args of [['status'], ['plan', 'base', '--env', 'dev'], ['apply', 'base', '--env', 'dev'], ['validate', '--env', 'dev']]) {
+        const run = await runCli([...args, '--repo', dir, '--format', 'json'])
+        expect(run.code, args[0]).toBe(2)
+        const found = run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics
+        expect(found.map((d) => d.code), args[0]).toEqual(['invalid-ledger'])
+        expect(found[0]!.message).toMatch(/^ledger on env\/dev: \.gantry/)
+      }
+      expect(execFileSync('git', ['-C', dir, 'rev-parse', 'env/dev'], { encoding: 'utf8' })).toBe(tip)
     })
   }
 })
