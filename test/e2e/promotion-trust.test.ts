@@ -214,26 +214,43 @@ describe('policy, content and the merge', () => {
     const qa = repo.openPromotion('qa', 'jobs').number
     const loose = GANTRY_YAML.replace('approvals: 1\n    reviewers: [quinn, rita, reed]', 'approvals: 0')
     expect(loose).not.toBe(GANTRY_YAML)
+    // olga's pull request also turns its own validation workflow into a reconcile: GitHub reads pull_request
+    // workflows from the merge ref, so the run of the opened event is hers, on a checkout of the loose policy.
+    const validate = '.github/workflows/pull-request.yml'
+    const original = (await repo.file('main', validate)) ?? ''
+    const hijacked = original.replace(/^(\s+)token: (.*)$/m, '$1token: $2\n$1command: reconcile')
+    expect(hijacked).not.toBe(original)
     await hub.github.commitFiles(OWNER, repo.name, {
       branch: 'loosen-qa',
       from: 'main',
-      files: { 'gantry.yaml': loose },
+      files: { 'gantry.yaml': loose, [validate]: hijacked },
       message: 'qa needs no approval',
       author: 'olga',
     })
-    // The policy pull request's validation run: its checkout is the merge ref, which holds the loose policy,
-    // and it has the App's token. Then an edit of the promotion (through env/qa's relay) and a cron tick.
-    // (A promotion run with such a checkout takes a workflow changed in the pull request itself: that is the
-    // App key's defence, in attacks.test.ts.) The promotion still waits.
     const [policy, opened] = await produce(repo, () =>
       hub.github.openPullRequestAs('olga', OWNER, repo.name, { title: 'Loosen qa', head: 'loosen-qa', base: 'main' }),
     )
-    const validated = await repo.drive(opened, `#${policy.number} opened by olga`)
-    expect(validated.summary).toContain('Gantry: no errors')
+    const job = (await repo.runner.drive(opened)).flatMap((r) => r.jobs).find((j) => j.id === 'validate')
+    if (repo.runner.options.secrets?.GANTRY_APP_PRIVATE_KEY) {
+      // The App key as a repository secret: her run gets the App's token, and Gantry reads the policy from main.
+      expect(job?.gantry?.code, job?.gantry?.stdout).toBe(0)
+      expect(job?.gantry?.stdout).toContain('gantry reconcile on pull_request')
+    } else {
+      // The key in an environment limited to main: her run gets no token at all.
+      expect(job?.result).toBe('failure')
+    }
+    await stillWaiting(repo, 'jobs', qa)
+    // Then an edit of the promotion (through env/qa's relay) and a cron tick: the promotion still waits.
     await events(repo, `#${qa} edited by alice`, () =>
       repo.octokit('alice').rest.pulls.update({ owner: OWNER, repo: repo.name, pull_number: qa, title: 'Promote jobs@1 to qa (checked)' }),
     )
     await repo.reconcile()
+    await stillWaiting(repo, 'jobs', qa)
+    // olga puts the validation workflow back; its run validates the loose policy.
+    const validated = await events(repo, 'validation workflow restored', () =>
+      hub.github.commitFiles(OWNER, repo.name, { branch: 'loosen-qa', files: { [validate]: original }, message: 'Restore validation', author: 'olga' }),
+    )
+    expect(validated.summary).toContain('Gantry: no errors')
     await stillWaiting(repo, 'jobs', qa)
 
     // Merged, the policy is main's: the next scheduled run applies without an approval.
