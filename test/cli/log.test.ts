@@ -158,4 +158,16 @@ describe('ledgerHistory: revisions of a ledger become applies, rollbacks, edits 
       ['apply', '1', null, 'ann', 'cli', '2026-11-01T10:00:00Z'],
     ])
   })
+
+  test('a valid ledger deleted is a removal of its version; a deletion with nothing before it is no entry', () => {
+    const entries = ledgerHistory([
+      revision(1, null),
+      revision(2, ledger('1', { appliedBy: 'ann', appliedAt: '2026-11-02T10:00:00Z' })),
+      revision(3, null),
+    ])
+    expect(entries.map((e) => [e.action, e.version, e.previousVersion, e.by, e.source, e.commit])).toEqual([
+      ['remove', null, '1', 'Someone <s@example.invalid>', 'git', '3'.repeat(40)],
+      ['apply', '1', null, 'ann', 'cli', '2'.repeat(40)],
+    ])
+  })
 })

@@ -190,6 +190,18 @@ describe('ended promotions and look-alikes', () => {
     expect(repo.issue(qa).pull!.merged).toBe(false)
   })
 
+  it('/gantry reject and /gantry cancel by triage: answered, nothing done (the commands need write access)', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await repo.command('tess', qa, '/gantry reject not by me')
+    await repo.command('tess', qa, '/gantry cancel')
+    expect(repo.issue(qa).state).toBe('open')
+    expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+    const refusals = repo.comments(qa).filter((c) => c.includes('has `triage` access to this repository'))
+    expect(refusals).toHaveLength(2)
+    expect(refusals[0]).toContain('needs write access (write, maintain or admin)')
+  })
+
   it('a look-alike promotion pull request from Gantry’s own branch: never merged, and Gantry still proposes its own', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs')

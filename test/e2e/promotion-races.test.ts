@@ -169,6 +169,27 @@ describe('races and repeats', () => {
     expect(hub.github.violations).toEqual([])
   })
 
+  it('a rollback holds: the scheduled run does not promote the newer version over it again; a person still can', async () => {
+    const repo = await hub.repository(['jobs'])
+    await repo.change(nightly11, 'Nightly runs everything')
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+
+    await repo.dispatch({ package: 'jobs', version: '1', environment: 'dev' })
+    const rolledBack = await repo.ledger('dev', 'jobs')
+    expect(ledgerFields(rolledBack).version).toBe('1')
+    expect(rolledBack).toMatch(/^rollback: true$/m)
+    const head = await repo.head('env/dev')
+
+    await repo.reconcile()
+    expect(await repo.head('env/dev')).toBe(head)
+    expect(repo.promotions('dev', 'jobs').filter((p) => p.state === 'open')).toEqual([])
+
+    // Asked for by a person, the newer version goes ahead.
+    await repo.dispatch({ package: 'jobs', version: '1.1', environment: 'dev' })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    expect(hub.github.violations).toEqual([])
+  })
+
   it('rejected, then /gantry retry, then approved: a new request, applied; automation alone never re-opens it', async () => {
     const repo = await hub.repository(['jobs'])
     const rejected = repo.openPromotion('qa', 'jobs')

@@ -146,6 +146,23 @@ describe('a release build', () => {
   })
 })
 
+describe('a tag that names another bundle for the same content', () => {
+  test('is refused: digest-mismatch, exit 1, no artifact, the tag left as it is', async () => {
+    const repo = join(temp.dir, 'forged-tag')
+    makeSourceRepo(repo)
+    expectExit(await build(repo), 0)
+    const message = git(repo, ['tag', '-l', '--format=%(contents)', 'tools@1'])
+    const content = /^content: (sha256:[0-9a-f]{64})$/m.exec(message)![1]!
+    const forged = `sha256:${'0'.repeat(64)}`
+    git(repo, ['tag', '-f', '-a', 'tools@1', '-m', `tools@1\n\ndigest: ${forged}\ncontent: ${content}\n`, 'tools@1^{commit}'])
+    const again = await build(repo, ['tools'])
+    expectExit(again, 1)
+    expect(again.json.diagnostics.map((d) => [d.code, d.package])).toEqual([['digest-mismatch', 'tools']])
+    expect(again.json.artifacts).toEqual([])
+    expect(tagDigest(repo, 'tools@1')).toBe(forged)
+  })
+})
+
 describe('--out', () => {
   test('an absolute folder is taken as it is, and plan and apply read the bundle from it', async () => {
     const repo = join(temp.dir, 'out')

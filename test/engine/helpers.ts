@@ -120,15 +120,21 @@ export function commitToBranch(
   }
 }
 
-/** The bytes of a file at a revision (`git cat-file blob rev:path`), or undefined when it is not there. */
+/**
+ * The bytes of a file at a revision (`git cat-file blob rev:path`), or undefined when the path or the revision
+ * is not there. Any other failure (not a repository, a folder at the path, git missing) is thrown: "not on the
+ * branch" must not be confused with "could not look".
+ */
 export function showBytes(dir: string, rev: string, path: string): Buffer | undefined {
   try {
     return execFileSync('git', ['-C', dir, 'cat-file', 'blob', `${rev}:${path}`], {
       env: GIT_ENV,
-      stdio: ['ignore', 'pipe', 'ignore'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
-  } catch {
-    return undefined
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '')
+    if (/^fatal: (path '.*' (does not exist|exists on disk, but not) in '.*'|invalid object name '.*'\.|Not a valid object name .*)$/m.test(stderr)) return undefined
+    throw error
   }
 }
 
@@ -143,8 +149,15 @@ export function showYaml<T = Record<string, unknown>>(dir: string, rev: string, 
   return text === undefined ? undefined : (parse(text) as T)
 }
 
+/** The commit `ref` points at, or undefined when there is no such ref (exit 1 of --verify --quiet); other failures throw. */
 export function head(dir: string, ref: string): string | undefined {
-  return tryGit(dir, ['rev-parse', '--verify', '--quiet', ref])
+  try {
+    return git(dir, ['rev-parse', '--verify', '--quiet', ref])
+  } catch (error) {
+    const failed = error as { status?: number; stderr?: Buffer }
+    if (failed.status === 1 && String(failed.stderr ?? '') === '') return undefined
+    throw error
+  }
 }
 
 export function ledgerOn(dir: string, branch: string, pkg: string): EnvironmentLedger | undefined {

@@ -20,10 +20,8 @@ import {
 /*
  * The planner's rules (docs/file-formats.md, "Apply rules"), one test per rule, with bundles and branch views
  * built in memory: no git, no CLI. The planner is pure, so these inputs are all it ever sees.
- *
- * Left out on purpose, because today's behaviour is a known fault being changed: keys added on the branch to an
- * item the next version leaves unchanged under `install: merge` (they must survive); an apply that deletes what
- * another installed package refers to (it must be refused); hand-made folders where the package puts a file.
+ * How the adapter finds other packages' referrers and hand-made folders is tested through the CLI
+ * (test/engine/plan-safety.test.ts); what the planner does with them is tested here.
  */
 
 const config: GantryConfig = {
@@ -170,6 +168,7 @@ describe('add, update, delete, keep', () => {
     const files = { 'task/t': fileOf(task) }
     const result = plan(bundleOf('1.1', [task2]), viewOf([ledgerOf('1', files)], files))
     expect(rows(result)).toEqual([['task/t', 'update', undefined]])
+    expect(result.changes[0]!.fields).toEqual([{ path: 'spec.command', from: 'run.sh', to: 'run2.sh' }])
     expect(written(result, 'task/t')).toEqual(task2.document)
     expect(result.ledger.items['task/t']).toBe(sha256(fileOf(task2)))
   })
@@ -212,6 +211,27 @@ describe('add, update, delete, keep', () => {
     ])
     expect(result.writes.size).toBe(0)
     expect(Object.keys(result.ledger.items)).toEqual(['task/t'])
+  })
+
+  test('rows come deletions first, then adds, updates, keeps, each by item id; counts match the rows', () => {
+    const a = itemOf('task/a', { command: 'a' })
+    const b = itemOf('task/b', { command: 'b' })
+    const files = { 'task/a': fileOf(a), 'task/b': fileOf(b), 'task/d': fileOf(other), 'task/e': fileOf(other) }
+    const result = plan(
+      bundleOf('2', [a, itemOf('task/b', { command: 'b2' }), itemOf('task/c', { command: 'c' }), itemOf('task/0', { command: '0' })], {
+        install: 'overwrite',
+      }),
+      viewOf([ledgerOf('1', files)], files),
+    )
+    expect(result.changes.map((c) => [c.action, c.item])).toEqual([
+      ['delete', 'task/d'],
+      ['delete', 'task/e'],
+      ['add', 'task/0'],
+      ['add', 'task/c'],
+      ['update', 'task/b'],
+      ['keep', 'task/a'],
+    ])
+    expect(result.counts).toEqual({ add: 2, update: 1, delete: 2, keep: 1 })
   })
 
   test('the same input gives the same plan', () => {
@@ -303,6 +323,37 @@ describe('merge and overwrite of a file changed on the branch', () => {
     expect(written(result, 'conn/x')).toEqual(next.document)
   })
 
+  // With the ledger's record of what the last apply delivered, as every apply writes it now.
+  const recorded = () =>
+    viewOf([ledgerOf('1', { 'conn/x': fileOf(applied) }, { delivered: { 'conn/x': sha256(fileOf(applied)) } })], {
+      'conn/x': handEdited,
+    })
+
+  test('install: merge of a file edited since the last apply (recorded) keeps the branch’s keys', () => {
+    const result = plan(bundleOf('2', [next]), recorded())
+    expect(rows(result)).toEqual([['conn/x', 'update', 'merged: keys added on the branch are kept']])
+    expect(written(result, 'conn/x')).toEqual({
+      kind: 'conn',
+      name: 'x',
+      spec: { host: 'b', extra: 'kept', options: { pool: 2, tls: true } },
+    })
+  })
+
+  test('install: merge of an item the version leaves unchanged keeps the branch’s edits as they are', () => {
+    const result = plan(bundleOf('2', [applied]), recorded())
+    expect(rows(result)).toEqual([['conn/x', 'keep', 'unchanged by this version; edits on the branch are kept']])
+    expect(result.writes.size).toBe(0)
+    expect(result.ledger.items).toEqual({ 'conn/x': sha256(handEdited) })
+    expect(result.ledger.delivered).toEqual({ 'conn/x': sha256(fileOf(applied)) })
+  })
+
+  test('install: overwrite puts back the package’s document over edits, even when the version leaves the item unchanged', () => {
+    const result = plan(bundleOf('2', [applied], { install: 'overwrite' }), recorded())
+    expect(rows(result)).toEqual([['conn/x', 'update', undefined]])
+    expect(written(result, 'conn/x')).toEqual(applied.document)
+    expect(result.ledger.items).toEqual({ 'conn/x': sha256(fileOf(applied)) })
+  })
+
   test('install: merge of a file untouched since the last apply takes the package’s document: dropped keys go', () => {
     const result = plan(
       bundleOf('2', [itemOf('conn/x', { host: 'a' })]),
@@ -330,6 +381,45 @@ describe('name conflicts', () => {
     expect(codes(result)).toEqual([['name-conflict', 'task/t']])
     expect(result.diagnostics[0]!.message).toContain('nobody (it was created by hand)')
     expect(result.diagnostics[0]!.hint).toBe('delete definitions/task/t.yaml on env/dev or rename the item')
+  })
+})
+
+describe('hand-made content in the way', () => {
+  test('a folder where the item’s file goes is name-conflict, naming what is there; nothing written or deleted', () => {
+    const files = { 'task/t': fileOf(task), 'task/u': fileOf(other) }
+    const view: EnvironmentView = {
+      ...viewOf([ledgerOf('1', files)], { 'task/u': fileOf(other) }),
+      obstructed: new Map([['task/t' as ItemId, 'a folder is at definitions/task/t.yaml']]),
+    }
+    const result = plan(bundleOf('2', [task2, other]), view)
+    expect(result.ok).toBe(false)
+    expect(result.diagnostics.map((d) => [d.code, d.item, d.message])).toEqual([
+      ['name-conflict', 'task/t', 'task/t cannot be written in dev: a folder is at definitions/task/t.yaml on env/dev, made by hand'],
+    ])
+    expect(result.writes.has('definitions/task/t.yaml')).toBe(false)
+    expect(rows(result)).toEqual([['task/u', 'keep', undefined]])
+  })
+})
+
+describe('other installed packages', () => {
+  const files = { 'task/t': fileOf(task), 'task/u': fileOf(other) }
+  const withReferrers = (referrers: [string, { package: string; item: string }[]][]): EnvironmentView => ({
+    ...viewOf([ledgerOf('1', files)], files),
+    referrers: new Map(referrers.map(([id, list]) => [id as ItemId, list.map((r) => ({ package: r.package, item: r.item as ItemId }))])),
+  })
+
+  test('deleting an item another package refers to is unresolved-in-environment, naming the referrer', () => {
+    const result = plan(bundleOf('2', [task], { install: 'overwrite' }), withReferrers([['task/u', [{ package: 'q', item: 'job/x' }]]]))
+    expect(result.ok).toBe(false)
+    expect(result.diagnostics.map((d) => [d.code, d.item, d.target, d.message])).toEqual([
+      ['unresolved-in-environment', 'task/u', 'task/u', 'p@2 would delete task/u, which job/x of package q refers to in dev'],
+    ])
+  })
+
+  test('a referrer in the package itself does not block the deletion', () => {
+    const result = plan(bundleOf('2', [task], { install: 'overwrite' }), withReferrers([['task/u', [{ package: 'p', item: 'task/t' }]]]))
+    expect(result.ok).toBe(true)
+    expect(rows(result)).toContainEqual(['task/u', 'delete', undefined])
   })
 })
 
@@ -375,8 +465,13 @@ describe('dependencies', () => {
     ])
   })
 
-  test('no version range: any applied version will do', () => {
+  test('no version range: any applied version will do, but one must be applied', () => {
     expect(plan(dependent(), viewOf([base('0.1')], {})).ok).toBe(true)
+    const missing = plan(dependent(), viewOf([], {}))
+    expect(missing.ok).toBe(false)
+    expect(missing.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ['missing-dependency', 'p needs base, which is not applied in dev'],
+    ])
   })
 
   test('a range that does not parse cannot be satisfied', () => {
@@ -452,6 +547,40 @@ describe('references and replacements', () => {
       spec: { host: 'db.override', credential: 'db', options: { pool: 4 } },
     })
     expect(conn.document.spec).toEqual({ host: 'db.dev', credential: 'db' })
+  })
+
+  test('set overrides that cannot be applied safely are invalid-override, at the key, and never written', () => {
+    const listed = itemOf('task/l', { command: 'l', successors: ['a'] })
+    const result = plan(
+      bundleOf('1', [listed], {
+        environments: {
+          dev: {
+            set: {
+              'task/l': {
+                'spec.successors.2': 'two past the end',
+                'spec.successors.1.name': 'inside an entry that is not there',
+                'spec.successors.1': 'the next entry is fine',
+                description: 42,
+                'spec.__proto__.polluted': true,
+                'name': 'renamed',
+              },
+            },
+          },
+        },
+      }),
+      viewOf([], {}),
+    )
+    expect(result.ok).toBe(false)
+    expect(result.diagnostics.map((d) => [d.code, d.at, d.message])).toEqual([
+      ['invalid-override', { path: ['environments', 'dev', 'set', 'task/l', 'spec.successors.2'], key: true }, 'dev cannot set spec.successors.2 of task/l: spec.successors has 1 entries: index 2 is out of range'],
+      ['invalid-override', { path: ['environments', 'dev', 'set', 'task/l', 'spec.successors.1.name'], key: true }, 'dev cannot set spec.successors.1.name of task/l: spec.successors has 1 entries: index 1 is out of range'],
+      ['invalid-override', { path: ['environments', 'dev', 'set', 'task/l', 'description'], key: true }, 'dev cannot set description of task/l: description must be set to a string'],
+      ['invalid-override', { path: ['environments', 'dev', 'set', 'task/l', 'spec.__proto__.polluted'], key: true }, 'dev cannot set spec.__proto__.polluted of task/l: __proto__ cannot be set'],
+      ['invalid-override', { path: ['environments', 'dev', 'set', 'task/l', 'name'], key: true }, 'dev cannot set name of task/l: only spec.<field> and description can be set, not name'],
+    ])
+    // Only the override that can be applied is: the others never reach the file.
+    expect(written(result, 'task/l')).toEqual({ kind: 'task', name: 'l', spec: { command: 'l', successors: ['a', 'the next entry is fine'] } })
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
   test('a replacement target that will not exist is replacement-target-missing, and the reference is unresolved', () => {

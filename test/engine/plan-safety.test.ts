@@ -80,7 +80,7 @@ describe('an apply does not delete what another installed package refers to', ()
     expect(refused.json.diagnostics[0]!.message).toContain('task/user of package user')
     expect(refused.json.diagnostics[0]!.message).toContain('conn/shared')
     expect(head(repo, 'env/dev')).toBe(before)
-    expect(show(repo, 'env/dev', 'definitions/conn/shared.yaml')).toBeDefined()
+    expect(show(repo, 'env/dev', 'definitions/conn/shared.yaml')).toContain('host: shared.example.com')
   })
 
   test('a rollback that would remove an item another package now refers to is refused', async () => {

@@ -216,6 +216,23 @@ describe('a first apply to dev', () => {
   })
 })
 
+describe('a ledger changed on the branch by hand', () => {
+  test('applying the same version again writes the ledger back: a matching version alone is not "already applied"', async () => {
+    const repo = await builtRepo('ledger-edit')
+    expectExit(await apply(repo, 'base', 'dev'), 0)
+    const text = show(repo, 'env/dev', '.gantry/installed/base.yaml')!
+    const forged = text.replace(/^digest: sha256:[0-9a-f]{64}$/m, `digest: sha256:${'0'.repeat(64)}`)
+    expect(forged).not.toBe(text)
+    const edited = commitToBranch(repo, 'env/dev', { '.gantry/installed/base.yaml': forged })
+    const again = await apply(repo, 'base@1', 'dev')
+    expectExit(again, 0)
+    expect(again.json.alreadyApplied).toBeUndefined()
+    expect(git(repo, ['rev-parse', `${again.json.commit as string}^`])).toBe(edited)
+    expect(head(repo, 'refs/heads/env/dev')).toBe(again.json.commit)
+    expect(ledgerOn(repo, 'env/dev', 'base')!.digest).toBe(tagDigest(repo, 'base@1'))
+  })
+})
+
 describe('environments: order, replacements and overrides', () => {
   let repo: string
   beforeAll(async () => {
@@ -517,6 +534,13 @@ describe('refusals: nothing is written', () => {
     const json = await refusedWith('tools@5', 'dev', 'digest-mismatch')
     expect(json.diagnostics[0]!.message).toContain('tools@5')
     git(repo, ['tag', '-d', 'tools@5'])
+  })
+
+  test('digest-mismatch: a tag made by hand with no digest in its message is refused, never taken on trust', async () => {
+    git(repo, ['tag', '-a', 'tools@6', '-m', 'tools@6\n\nmade by hand\n', 'HEAD'])
+    const json = await refusedWith('tools@6', 'dev', 'digest-mismatch')
+    expect(json.diagnostics[0]!.message).toContain('digest mismatch for tools@6 (expected a digest in the tag message, got sha256:')
+    git(repo, ['tag', '-d', 'tools@6'])
   })
 
   test('locked-item-modified: a hand edit of a locked package item refuses the next version', async () => {

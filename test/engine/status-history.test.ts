@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { diffCommand, logCommand } from '../../src/commands/history.js'
@@ -121,6 +121,29 @@ describe('status', () => {
     const status = await statusCommand({ repo })
     expect(status.ok).toBe(false)
     expect(status.drift.filter((d) => d.severity === 'error')).toHaveLength(2)
+  })
+
+  test('drift: a promotion merged by a person is merged-outside-gantry; merged by Gantry or applied by the CLI, it is not', async () => {
+    // On a copy: the history tests below read this repository's ledgers.
+    const copy = join(temp.dir, 'merged-by-person')
+    cpSync(repo, copy, { recursive: true })
+    const path = '.gantry/installed/base.yaml'
+    const applied = show(copy, 'env/qa', path)!
+    const mergedBy = (who: string) => {
+      const text = applied.replace(/^promotion: null$/m, 'promotion: 12').replace(/^appliedBy: .*$/m, `appliedBy: ${who}`)
+      expect(text).toMatch(/^promotion: 12$/m)
+      expect(text).toMatch(new RegExp(`^appliedBy: ${who}$`, 'm'))
+      return text
+    }
+    const merged = (json: StatusJson) => json.drift.filter((d) => d.code === 'merged-outside-gantry')
+    expect(merged((await cliJson<StatusJson>(copy, ['status'])).json)).toEqual([])
+
+    commitToBranch(copy, 'env/qa', { [path]: mergedBy('ada') })
+    expect(merged((await cliJson<StatusJson>(copy, ['status'])).json).map((d) => [d.severity, d.environment, d.package, d.item])).toEqual([
+      ['warning', 'qa', 'base', path],
+    ])
+    commitToBranch(copy, 'env/qa', { [path]: mergedBy('gantry') })
+    expect(merged((await cliJson<StatusJson>(copy, ['status'])).json)).toEqual([])
   })
 })
 

@@ -486,6 +486,15 @@ describe('instruction checklist', () => {
     )
   })
 
+  test('a task line inside a fence neither ticks a step nor holds one back', () => {
+    const step = 'Back up the price lists'
+    const fenced = (line: string) => ['```', line, '```'].join('\n')
+    // Ticked only inside a fence: the step is missing from the body, so it is not ticked.
+    expect(parseInstructionChecklist(fenced(`- [x] ${step}`), [step])).toEqual([{ step, ticked: false }])
+    // An unticked copy quoted in a fence does not undo the real, ticked task line.
+    expect(parseInstructionChecklist(`${fenced(`- [ ] ${step}`)}\n- [x] ${step}`, [step])).toEqual([{ step, ticked: true }])
+  })
+
   test('a similar but different line does not tick a step', () => {
     const step = 'Back up the price lists'
     expect(parseInstructionChecklist(`- [x] ${step} later`, [step])[0]!.ticked).toBe(false)

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest'
-import { itemsChangedBy } from '../../src/action/events/pull-request.js'
+import { itemsChangedBy, touchedPackages } from '../../src/action/events/pull-request.js'
 import { openRepository } from '../../src/commands/repository.js'
 import { git, makeGitRepo, removeTempDirs, writeFiles } from '../support/fixtures.js'
 import { baseRepo } from '../validate/base-repo.js'
@@ -21,5 +21,27 @@ describe('the items a pull request changes', () => {
     const files = ['definitions/task/load.yaml', 'definitions/task/report.yaml', 'packages/etl.yaml']
     // task/extract is dropped from the manifest, task/report added, task/load edited; base is untouched.
     expect(await itemsChangedBy(dir, 'refs/remotes/origin/main', repository.model, files)).toEqual(['task/extract', 'task/load', 'task/report'])
+  })
+
+  test('an item a manifest adds whose definition did not change is still a changed item', async () => {
+    const dir = baseRepo()
+    git(dir, ['update-ref', 'refs/remotes/origin/main', makeGitRepo(dir)])
+    writeFiles(dir, { 'packages/base.yaml': 'name: base\nitems:\n  - agent/linux\n  - credential/db\n  - task/load\n' })
+    const repository = await openRepository(dir)
+    expect(await itemsChangedBy(dir, 'refs/remotes/origin/main', repository.model, ['packages/base.yaml'])).toEqual(['task/load'])
+  })
+})
+
+describe('the packages a pull request touches', () => {
+  test('those declaring or including a changed definition, and a package file that no longer loads', async () => {
+    const dir = baseRepo({
+      // inc declares task/extract only; credential/db, agent/linux and task/load come in through its references.
+      'packages/inc.yaml': 'name: inc\nincludeReferences: true\nitems:\n  - task/extract\n',
+    })
+    makeGitRepo(dir)
+    const { model } = await openRepository(dir)
+    expect(touchedPackages(model, ['definitions/credential/db.yaml'])).toEqual(['base', 'inc'])
+    expect(touchedPackages(model, ['definitions/task/load.yaml'])).toEqual(['etl', 'inc'])
+    expect(touchedPackages(model, ['packages/etl.yaml', 'packages/gone.yaml', 'README.md'])).toEqual(['etl', 'gone'])
   })
 })

@@ -57,6 +57,23 @@ describe('the dashboard', () => {
     expect(html).toContain('<th>us_east</th>')
   })
 
+  test('drift on the branches: an error marked ❌, a warning ⚠️, each with its environment, item and message; counted on top', () => {
+    const view: DashboardView = {
+      ...bigView(),
+      drift: [
+        { environment: 'prod', item: 'cred/db', message: 'cred/db of locked package base was changed on env/prod outside a promotion', severity: 'error' },
+        { environment: 'qa', item: 'conn/db', message: 'conn/db of package base was changed on env/qa outside a promotion', severity: 'warning' },
+      ],
+    }
+    const html = renderGfm(renderDashboard(view))
+    const rows = [...html.matchAll(/<tr>\s*<td>(❌|⚠️)<\/td>([\s\S]*?)<\/tr>/g)].map((m) => [m[1], visibleText(m[2]!).replace(/\s+/g, ' ').trim()])
+    expect(rows).toEqual([
+      ['❌', 'prod cred/db cred/db of locked package base was changed on env/prod outside a promotion'],
+      ['⚠️', 'qa conn/db conn/db of package base was changed on env/qa outside a promotion'],
+    ])
+    expect(visibleText(html)).toContain('↩️ 7 rolled back · ⚠️ 2 drift')
+  })
+
   test('recent history, most recent first, rollbacks marked, times in one format', () => {
     const text = visibleText(renderGfm(renderDashboard(bigView())))
     expect(text).toContain('Recent history (15)')

@@ -99,6 +99,41 @@ describe('table cells and <summary>', () => {
     expect(tds).toEqual(['a | b', '<code>c | d</code>', 'e f', 'g | h', 'i \\| j'])
   })
 
+  test('a raw value with line breaks and pipes stays one row of one cell each', () => {
+    const html = renderGfm(markdownTable(['x', 'y'], [['a\nb | c\r\nd', 'e']]))
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => m[1]!)
+    expect(rows).toHaveLength(2)
+    expect([...rows[1]!.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => m[1])).toEqual(['a b | c d', 'e'])
+  })
+
+  test('htmlText inside <code> in a table cell: one cell, no link or emphasis, shown as written', () => {
+    const value = 'a | b [x](javascript:y) *e* `c` ~s~ \\'
+    const html = renderGfm(markdownTable(['x', 'y'], [[`<code>${htmlText(value)}</code>`, 'end']]))
+    const row = /<tbody>\s*<tr>([\s\S]*?)<\/tr>/.exec(html)![1]!
+    const tds = [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => m[1]!)
+    expect(tds).toHaveLength(2)
+    expect(tds[1]).toBe('end')
+    expect(hrefs(html)).toEqual([])
+    expect(tds[0]).not.toMatch(/<(a|em|del)\b/)
+    expect(visibleText(tds[0]!).replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))).toBe(value)
+  })
+
+  test('a footnote in author text is not a footnote: nothing is moved to the end of the body', () => {
+    const html = renderGfm(`${inert('see the note[^1]')}\n\n[^1]: moved below everything\n\nGantry’s own section`)
+    expect(html).not.toContain('data-footnote')
+    expect(visibleText(html)).toContain('see the note[^1]')
+    const nested = renderGfm(`${inert('[a [^1] b](https://ok.example)')}\n\n[^1]: moved`)
+    expect(nested).not.toContain('data-footnote')
+  })
+
+  test('an author text that opens with [x] or [ ] is no task box after a list marker', () => {
+    for (const text of ['[x] done', '[ ] to do', '  [X] ticked']) {
+      const html = renderGfm(`- ${inert(text)}`)
+      expect(html, text).not.toContain('<input')
+      expect(visibleText(html), text).toContain(text.trim())
+    }
+  })
+
   test('an environment named us_east shows as us_east in <summary>', () => {
     const html = renderGfm(`<details><summary><b>${htmlText('us_east')}</b> (${htmlText('@ops & <x>')})</summary>\n\nbody\n\n</details>`)
     expect(html).toContain('<summary><b>us_east</b>')

@@ -11,11 +11,19 @@ function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
   const config = auth
     ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
     : []
-  // Fetch and push need no identity; simple-git refuses several GIT_* variables, so none are passed on.
+  // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
+  // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
+  // sets EDITOR for everything it runs: none of these are passed on.
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' }
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('GIT_')) env[key] = value
+  for (const [key, value] of Object.entries(process.env)) {
+    const name = key.toUpperCase()
+    if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name)) env[key] = value
+  }
   return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(env)
 }
+
+/** Variables naming a program git could run, besides GIT_*: simple-git refuses them (its "unsafe" checks). */
+const PROGRAM_VARIABLES = new Set(['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'PREFIX'])
 
 /** Brings every branch (as origin/*) and every tag from origin, so state is derived from what is there now. */
 export async function fetchAll(dir: string, auth?: RemoteAuth): Promise<void> {
