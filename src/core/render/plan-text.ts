@@ -2,6 +2,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { PromotionPlan } from '../promotion/plan-promotion.js'
 import { renderDiagnostics } from './diagnostics-text.js'
 import { PLAIN, type Style, actionColour, table } from './style.js'
+import { formatTime } from './time.js'
 import { totalsLine } from './totals.js'
 
 const SIGN: Record<string, string> = { add: '+', update: '~', delete: '-', keep: '=' }
@@ -31,6 +32,8 @@ export function renderPlanText(
   commit?: string,
   alreadyApplied = false,
   verb = 'plan',
+  /** The environment's time zone: its release date is shown there, in the one format times take. */
+  timeZone = 'UTC',
 ): string {
   const lines: string[] = []
   const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : ''
@@ -38,7 +41,7 @@ export function renderPlanText(
   lines.push(style.bold(`${plan.package}@${plan.version} -> ${plan.environment} [${plan.branch}]`) + rollback + from)
   const { counts } = plan
   lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
-  if (plan.release) lines.push(`release date in ${plan.environment}: ${plan.release}`)
+  if (plan.release) lines.push(`release date in ${plan.environment}: ${formatTime(plan.release, timeZone)}`)
   for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
   const shown = plan.changes.filter((c) => c.action !== 'keep')
   if (shown.length > 0) {
