@@ -235,6 +235,18 @@ describe('records that must not be lost or faked', () => {
 })
 
 describe('the gate, where GitHub shows gates', () => {
+  it('provenance: the body names the pull requests the version came from, those that touched the package only', async () => {
+    const repo = await hub.repository(['jobs'])
+    // As GitHub's squash merges leave them on main: `<title> (#<number>)`.
+    await repo.change({ 'README.md': 'Pipelines.\n' }, 'Say what this repository is (#41)')
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' }, 'Ship the jobs database connection (#42)')
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    const qa = repo.openPromotion('qa', 'jobs')
+    expect(repo.marker(qa.number).version).toBe('1.1')
+    expect(qa.body).toContain('- source pull requests: #42 Ship the jobs database connection\n')
+    expect(qa.body).not.toContain('#41')
+  })
+
   it('a check run per promotion head, the environment’s reviewers requested, labels to the end, a job summary', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs')
@@ -252,5 +264,8 @@ describe('the gate, where GitHub shows gates', () => {
     expect(prod.pull!.requestedReviewers).toEqual(['paula'])
     expect(prod.pull!.requestedTeams).toEqual(['release-managers'])
     expect(gate(prod.pull!.headSha)[0]!.summary).toContain('Window: `Mon-Thu 00:00-01:00`')
+    // An environment that needs no approval says so, rather than "0 of 0".
+    const dev = repo.state().issues.find((i) => i.pull?.headRef === 'gantry/promote/dev/jobs')!
+    expect(gate(dev.pull!.headSha)[0]!.summary).toContain('- Approvals: none needed in this environment')
   })
 })
