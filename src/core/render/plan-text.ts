@@ -43,7 +43,9 @@ export function renderPlanText(
   lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
   if (plan.release) lines.push(`release date in ${plan.environment}: ${formatTime(plan.release, timeZone)}`)
   for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
-  const shown = plan.changes.filter((c) => c.action !== 'keep')
+  // Kept items are counted, not listed, except those with a note: what this version does not get its way with
+  // (not added under `add: never`, dropped but kept by `install: merge`, edits on the branch kept).
+  const shown = plan.changes.filter((c) => c.action !== 'keep' || c.note !== undefined)
   if (shown.length > 0) {
     const rows = [['', 'item', 'action', 'note']]
     // The sign and the action of a change row take the action's colour; field and override rows none.
@@ -63,7 +65,7 @@ export function renderPlanText(
     lines.push(table(rows, style, (row, column) => (column === 0 || column === 2) && actions.has(row) ? actionColour(style, actions.get(row)!) : undefined))
   }
   const keptQuietly = plan.changes.length - shown.length
-  if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly} item${keptQuietly === 1 ? '' : 's'} kept as they are (not listed)`))
+  if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly}${keptQuietly < counts.keep ? ' more' : ''} item${keptQuietly === 1 ? ' kept as it is' : 's kept as they are'} (not listed)`))
   if (diagnostics.length > 0) lines.push('', renderDiagnostics(diagnostics, style))
   if (commit) lines.push(style.green(`applied: ${plan.branch} is now at ${commit.slice(0, 12)}`))
   else if (alreadyApplied) lines.push(style.green(`already applied: ${plan.branch} has ${plan.package}@${plan.version}, nothing to change`))
