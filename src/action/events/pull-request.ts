@@ -7,7 +7,7 @@ import { readConfigAt } from '../../commands/repository.js'
 import { validateRepository } from '../../commands/validate.js'
 import { packageContents } from '../../core/model/package-contents.js'
 import type { SourceModel } from '../../core/model/source-model.js'
-import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary } from '../../core/render/validation-comment.js'
+import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary, reportedFindings } from '../../core/render/validation-comment.js'
 import { Git } from '../../adapters/git/git.js'
 import { parse } from 'yaml'
 import { annotate } from '../annotations.js'
@@ -48,18 +48,23 @@ export async function validatePullRequest(run: PullRequestRun): Promise<PullRequ
   const changedItems = await itemsChangedBy(run.workspace, `refs/remotes/origin/${run.defaultBranch}`, result.repository.model, changedFiles)
   const report = { diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha, changedFiles, changedItems }
   const comment = renderValidationComment(report)
-  annotate(result.diagnostics)
+  // The same findings as the comment: GitHub shows ten annotations of a kind per step, and those are spent on
+  // errors and on warnings about this change, not on packages it does not touch (the job summary lists those).
+  const { errors, warnings } = reportedFindings(report)
+  const others = result.diagnostics.length - errors.length - warnings.length
+  annotate([...errors, ...warnings])
   await core.summary.addRaw(renderValidationSummary(report)).write()
   if (!run.dryRun) {
     await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment)
     // A check of its own on the head, with every finding annotated: workflow-command annotations stop at ten
     // errors and ten warnings per step (GitHub's limits for annotations from a workflow run).
-    const title = result.errors > 0 ? `${plural(result.errors, 'error')}, ${plural(result.warnings, 'warning')}` : `No errors, ${plural(result.warnings, 'warning')}`
+    const counted = `${plural(warnings.length, 'warning')}${others ? ` (and ${others} about packages this pull request does not touch)` : ''}`
+    const title = errors.length > 0 ? `${plural(errors.length, 'error')}, ${counted}` : `No errors, ${counted}`
     const published = await run.api.publishCheckRun(run.headSha, VALIDATION_CHECK, {
       conclusion: result.errors > 0 ? 'failure' : 'success',
       title,
       summary: comment.replace(/^<!-- gantry:[^\n]*\n/, ''),
-      annotations: checkAnnotations(result.diagnostics),
+      annotations: checkAnnotations([...errors, ...warnings]),
     })
     if (!published) core.info(`The check run "${VALIDATION_CHECK}" was not written: only a GitHub App token may write check runs`)
   }
