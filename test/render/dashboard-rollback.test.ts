@@ -26,6 +26,14 @@ const view: DashboardView = {
 }
 
 describe('a rollback waiting on the dashboard', () => {
+  test('an environment needing no approval is not shown as awaiting approval', () => {
+    const html = renderGfm(
+      renderDashboard({ ...view, pending: [{ package: 'housekeeping', version: '1', environment: 'dev', number: 9, approvals: 0, required: 0, waitingFor: '1 instruction to tick' }] }),
+    )
+    expect(visibleText(html)).toMatch(/#9\s*housekeeping 1\s*dev\s*none needed\s*1 instruction to tick/)
+    expect(html).not.toContain('0/0')
+  })
+
   test('marked in the matrix, in what waits for approval and in what is scheduled; others are not', () => {
     const html = renderGfm(renderDashboard(view))
     expect(html).toContain('<td>✅ 1.1 ⏳ ↩️ 1 #19</td>')
@@ -34,6 +42,7 @@ describe('a rollback waiting on the dashboard', () => {
     const text = visibleText(html)
     expect(text).toMatch(/#19\s*billing 1 ↩️ rollback\s*qa/)
     expect(text).toMatch(/#16\s*reporting 1\s*qa/)
+    expect(html).toContain('<h3>Waiting for approval or instructions (2)</h3>')
     expect(text).toMatch(/#20\s*billing 1 ↩️ rollback\s*prod\s*2026-12-01 00:00 America\/New_York/)
   })
 })

@@ -31,12 +31,14 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
     }
   }
   for (const pr of await service.promotions('open')) {
-    const assessment = await service.assess(pr.number).catch((error: unknown) => {
+    const assessment = await service.assess(pr.number).catch(async (error: unknown) => {
       // One promotion that cannot be assessed (a bundle failing its digest, say) is shown, not fatal.
       const marker = readPromotionMarker(pr.body)
       if (marker) {
         const waitingFor = `cannot be assessed: ${error instanceof Error ? error.message : String(error)}`
-        view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required: 0, waitingFor })
+        // The approvals the environment asks for, from the policy: none counted, since nothing could be assessed.
+        const required = (await service.source()).config.environments.find((e) => e.name === marker.environment)?.approvals ?? 0
+        view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required, waitingFor })
       }
       return undefined
     })

@@ -44,7 +44,7 @@ export interface DashboardView {
   updatedAt: string
 }
 
-const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back (after ⏳ or 🕒: a rollback waiting) · ⏳ waiting for approval · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied'
+const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back (after ⏳ or 🕒: a rollback waiting) · ⏳ waiting for approval or instructions · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied'
 const MAX_ATTENTION = 100
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 const MAX_HISTORY = 15
@@ -82,7 +82,7 @@ export function renderDashboard(view: DashboardView): string {
   }
   const lines = [hiddenMarker(DASHBOARD_MARKER), `_Kept current by Gantry on every run; last update ${formatTime(view.updatedAt)}._`, '']
   lines.push(
-    `**${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
+    `**${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval or instructions · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
     '',
   )
   lines.push('### Pipeline', '', '```mermaid', ...mermaid(view), '```', '')
@@ -124,7 +124,8 @@ function sections(view: DashboardView): string[] {
   }
   // A rollback waiting is said so where people decide on it: it removes what the newer version added.
   const what = (e: { package: string; version: string; rollback?: boolean }) => `${code(e.package)} ${code(e.version)}${e.rollback ? ' ↩️ rollback' : ''}`
-  list('Waiting for approval', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, what(p), inert(p.environment), `${p.approvals}/${p.required}`, inert(p.waitingFor)])
+  // An environment that needs no approval waits only for instructions: it is not shown as awaiting approval.
+  list('Waiting for approval or instructions', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, what(p), inert(p.environment), p.required > 0 ? `${p.approvals}/${p.required}` : 'none needed', inert(p.waitingFor)])
   list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, what(s), inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)])
   const blocked = view.packages.flatMap((p) => Object.entries(p.cells).filter(([, c]) => c.blocked).map(([env, c]) => ({ pkg: p.name, env, blocked: c.blocked! })))
   if (blocked.length) list('Blocked', blocked, ['package', 'environment', 'waits for'], (b) => [`${code(b.pkg)} ${code(b.blocked.version)}`, inert(b.env), b.blocked.missing.map((m) => code(m)).join(', ')])
