@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { stripVTControlCharacters } from 'node:util'
 import { afterAll, describe, expect, test } from 'vitest'
 import { main } from '../../src/cli/main.js'
 import { MemoryStream } from '../support/cli.js'
@@ -20,6 +21,6 @@ describe('progress on long work: validate --env', () => {
     expect(stderr.text()).toMatch(/checking against prod 12\/12 \(100%\)/)
     expect(stderr.text().endsWith('\r\u001b[2K')).toBe(true)
     expect(stdout.text()).not.toContain('checking against')
-    expect(stdout.text().replace(/\u001b\[[0-9;]*m/g, '').trimEnd().split('\n').at(-1)).toMatch(/^validate: 66 definitions, 6 packages, against dev, prod; 0 errors, \d+ warnings/)
+    expect(stripVTControlCharacters(stdout.text()).trimEnd().split('\n').at(-1)).toMatch(/^validate: 66 definitions, 6 packages, against dev, prod; 0 errors, \d+ warnings/)
   })
 })
