@@ -11,6 +11,7 @@ import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary, re
 import { Git } from '../../adapters/git/git.js'
 import { parse } from 'yaml'
 import { annotate } from '../annotations.js'
+import { log } from '../log.js'
 
 export interface PullRequestRun {
   api: RepositoryApi
@@ -66,7 +67,7 @@ export async function validatePullRequest(run: PullRequestRun): Promise<PullRequ
       summary: comment.replace(/^<!-- gantry:[^\n]*\n/, ''),
       annotations: checkAnnotations([...errors, ...warnings]),
     })
-    if (!published) core.info(`The check run "${VALIDATION_CHECK}" was not written: only a GitHub App token may write check runs`)
+    if (!published) log.info(`The check run "${VALIDATION_CHECK}" was not written: only a GitHub App token may write check runs`)
   }
   return { errors: result.errors, warnings: result.warnings, comment, touched }
 }
