@@ -253,11 +253,13 @@ describe('the gate, where GitHub shows gates', () => {
     expect(qa.pull!.requestedReviewers.sort()).toEqual(['quinn', 'reed', 'rita'])
     const gate = (sha: string) => repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === sha)
     expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'in_progress', title: 'Waiting for 1 more approval' })])
-    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1')
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1 (reviewers: `quinn`, `rita`, `reed`)')
 
     const run = await repo.approve('quinn', qa.number)
     expect(repo.issue(qa.number).labels).toEqual(['gantry:applied'])
     expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })])
+    // Who approved, not only who may.
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 1 of 1, by `quinn` (reviewers: ')
     expect(run.summary).toContain(`Applied [#${qa.number}](`)
     const prod = repo.openPromotion('prod', 'jobs')
     expect(run.summary).toContain(`Opened [#${prod.number}](`)

@@ -754,7 +754,7 @@ export class PromotionService {
       const windows = a.environment.windows ?? []
       const rows = [
         required > 0
-          ? `- Approvals: ${approved} of ${required}${a.environment.reviewers?.length ? ` (from ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`
+          ? `- Approvals: ${approved} of ${required}${approved ? `, by ${a.decision!.approvers.map((r) => code(r.login)).join(', ')}` : ''}${a.environment.reviewers?.length ? ` (reviewers: ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`
           : '- Approvals: none needed in this environment',
         `- Instructions: ${before.length ? `${before.length - unticked} of ${before.length} ticked` : 'none'}`,
         `- Release date: ${a.marker.releaseAt ? code(formatTime(a.marker.releaseAt, a.environment.timezone)) : 'none'}`,
