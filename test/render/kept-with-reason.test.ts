@@ -34,3 +34,19 @@ describe('kept items with a reason', () => {
     expect(text).toContain('1 more item kept as it is (not listed)')
   })
 })
+
+describe('plan text of a rollback', () => {
+  test('before-steps not marked for rollbacks are said to be done at the original rollout', () => {
+    const instructions = [
+      { step: 'Create the prefix', when: 'before' as const },
+      { step: 'Stop the old export', when: 'before' as const, rollback: true as const },
+      { step: 'Tell finance', when: 'after' as const },
+    ]
+    const rollback = renderPlanText(plan('billing', 'dev', [], { rollback: true, previousVersion: '1.1', instructions }), [])
+    expect(rollback).toContain('instruction (before the apply; done at the original rollout, not asked again for a rollback): Create the prefix')
+    expect(rollback).toContain('instruction (before the apply): Stop the old export')
+    expect(rollback).toContain('instruction (after the apply): Tell finance')
+    const forward = renderPlanText(plan('billing', 'dev', [], { instructions }), [])
+    expect(forward).toContain('instruction (before the apply): Create the prefix')
+  })
+})

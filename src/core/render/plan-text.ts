@@ -42,7 +42,12 @@ export function renderPlanText(
   const { counts } = plan
   lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
   if (plan.release) lines.push(`release date in ${plan.environment}: ${formatTime(plan.release, timeZone)}`)
-  for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
+  // A rollback re-applies a version whose rollout already asked its before-steps: only those its author marked
+  // `rollback: true` are asked again (as the promotion pull request asks them).
+  for (const instruction of plan.instructions ?? []) {
+    const again = plan.rollback && instruction.when === 'before' && instruction.rollback !== true ? '; done at the original rollout, not asked again for a rollback' : ''
+    lines.push(`instruction (${instruction.when} the apply${again}): ${instruction.step}`)
+  }
   // Kept items are counted, not listed, except those with a note: what this version does not get its way with
   // (not added under `add: never`, dropped but kept by `install: merge`, edits on the branch kept).
   const shown = plan.changes.filter((c) => c.action !== 'keep' || c.note !== undefined)
