@@ -235,6 +235,21 @@ describe('records that must not be lost or faked', () => {
 })
 
 describe('the gate, where GitHub shows gates', () => {
+  it('a rollback’s check counts only the before-steps it asks, as its body lists them', async () => {
+    const repo = await hub.repository(['jobs'])
+    const items = 'items:\n  - task/nightly\n  - connection/jobs-db\n'
+    // 1.1 asks two before-steps, one of them again on a rollback; 1.2 asks none and replaces it in dev.
+    await repo.change({ 'packages/jobs.yaml': `name: jobs\ndescription: Nightly jobs\nnotes: Drains first.\n${items}instructions:\n  - step: Drain the nightly queue\n    when: before\n  - step: Pause the feed\n    when: before\n    rollback: true\n` })
+    await repo.change({ 'packages/jobs.yaml': `name: jobs\ndescription: Nightly jobs\nnotes: Third.\n${items}` })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.2')
+    await repo.dispatch({ package: 'jobs', version: '1.1', environment: 'dev' })
+    const back = repo.openPromotion('dev', 'jobs')
+    expect(repo.marker(back.number)).toMatchObject({ version: '1.1', rollback: true })
+    const [check] = repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === back.pull!.headSha)
+    expect(check!.title).toBe('Waiting for 1 instruction to tick')
+    expect(check!.summary).toContain('- Instructions: 0 of 1 ticked')
+  })
+
   it('provenance: the body names the pull requests the version came from, those that touched the package only', async () => {
     const repo = await hub.repository(['jobs'])
     // As GitHub's squash merges leave them on main: `<title> (#<number>)`.

@@ -749,7 +749,8 @@ export class PromotionService {
       const required = a.environment.approvals ?? 0
       const approved = a.decision?.approvers.length ?? 0
       const bundle = await this.bundleOf(a.marker).catch(() => undefined)
-      const before = bundle?.instructions.filter((i) => i.when === 'before') ?? []
+      // The steps this promotion asks (a rollback asks only those marked for rollbacks), as its body lists them.
+      const before = bundle ? instructionsToTick(bundle, a.marker.rollback) : []
       const unticked = a.decision?.unticked.length ?? before.length
       const windows = a.environment.windows ?? []
       const rows = [
