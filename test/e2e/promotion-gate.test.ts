@@ -235,6 +235,20 @@ describe('records that must not be lost or faked', () => {
 })
 
 describe('the gate, where GitHub shows gates', () => {
+  it('a rollback in dev is not carried on to qa by automation', async () => {
+    const repo = await hub.repository(['jobs'])
+    await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' })
+    await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1.1')
+    // dev is rolled back to 1 by a manual run; it applies (no approval, no instructions in dev).
+    await repo.dispatch({ package: 'jobs', version: '1', environment: 'dev' })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1')
+    await repo.reconcile()
+    expect(repo.promotions('qa', 'jobs').filter((p) => p.state === 'open')).toEqual([])
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1.1')
+  })
+
   it('a rollback’s check counts only the before-steps it asks, as its body lists them', async () => {
     const repo = await hub.repository(['jobs'])
     const items = 'items:\n  - task/nightly\n  - connection/jobs-db\n'

@@ -163,7 +163,8 @@ export class PromotionService {
 
   /**
    * Environments a version should be promoted to now: not applied there, every `after` environment has it.
-   * A rollback holds: automation does not promote a newer version over it until someone asks.
+   * A rollback holds: automation does not promote a newer version over it until someone asks, and does not
+   * carry a rollback on to the next environments.
    */
   async eligibleEnvironments(pkg: string, version: string, automatic: boolean): Promise<string[]> {
     const repository = await this.source()
@@ -174,6 +175,9 @@ export class PromotionService {
         const ledger = applied.get(env.name)
         if (ledger?.version === version) return false
         if (automatic && ledger?.rollback && compareVersions(version, ledger.version) > 0) return false
+        // Nor does it propose a rollback: an older version reaching the previous environment (rolled back
+        // there) does not roll this one back on its own; a person asks by naming the environment.
+        if (automatic && ledger && compareVersions(version, ledger.version) < 0) return false
         return (env.after ?? []).every((before) => applied.get(before)?.version === version)
       })
       .map((env) => env.name)
