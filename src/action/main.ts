@@ -30,6 +30,8 @@ interface PullRequestPayload {
 
 /** The action: reads inputs and context, picks the job from the event, and fails the step on errors. */
 export async function run(): Promise<void> {
+  // What the run did before it stopped, for the job summary a failed run writes too.
+  let done: { what: string; journal: readonly string[] } | undefined
   try {
     const inputs = readInputs()
     const context = readGitHubContext(process.env)
@@ -52,6 +54,7 @@ export async function run(): Promise<void> {
     const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined
     const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => log.warning(m))
     const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: log.info, trustedWorkflow, ...(runUrl ? { runUrl } : {}) })
+    done = { what: `${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, journal: service.journal }
     const pr = (context.payload.pull_request as PullRequestPayload | undefined) ?? (await relayedPullRequest(context, promotionApi))
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
     const failures: string[] = []
@@ -104,6 +107,8 @@ export async function run(): Promise<void> {
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
     log.failed(`${message}${cause}`)
+    // Every run leaves a job summary, a failed one too: what it did before it stopped, and why it stopped.
+    await writeSummary(done?.what ?? 'run', done?.journal ?? [], [`${message}${cause}`]).catch(() => undefined)
   }
 }
 
@@ -125,7 +130,8 @@ function clock(rehearsal: string | undefined, dryRun: boolean): Date {
 
 /** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
 async function writeSummary(what: string, journal: readonly string[], failures: readonly string[], fullPlans: readonly string[] = []): Promise<void> {
-  const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : ['Nothing to do: every promotion is where it should be.'])]
+  const nothing = failures.length ? 'Nothing was changed.' : 'Nothing to do: every promotion is where it should be.'
+  const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : [nothing])]
   if (failures.length) lines.push('', '**Could not proceed:**', ...failures.map((f) => `- ${inert(f, 500)}`))
   // Every row of each plan: a promotion body shows what fits under GitHub's limit and links here.
   for (const plan of fullPlans) lines.push('', plan)

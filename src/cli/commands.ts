@@ -54,6 +54,9 @@ function promoteOutput(result: PromoteResult, context: CliContext, environment: 
         rollback: plan?.rollback ?? false,
         previousVersion: plan?.previousVersion ?? null,
         counts: plan?.counts ?? { add: 0, update: 0, delete: 0, keep: 0 },
+        // What the people who apply or approve are asked, and when the package may go out there (as written).
+        instructions: plan?.instructions ?? [],
+        release: plan?.release ?? null,
         changes: (plan?.changes ?? []).map((c) => ({
           item: c.item,
           action: c.action,
@@ -67,7 +70,7 @@ function promoteOutput(result: PromoteResult, context: CliContext, environment: 
         ...(result.alreadyApplied ? { alreadyApplied: true } : {}),
       }),
     )
-  } else if (plan) context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb))
+  } else if (plan) context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb, result.timezone))
   else {
     if (result.diagnostics.length) context.print(renderDiagnostics(result.diagnostics, context.style))
     context.print(totalsLine(verb, ['nothing planned'], result.diagnostics, context.style))

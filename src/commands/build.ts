@@ -70,7 +70,15 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     repository = await open()
     diagnostics = undefined
   }
-  for (const name of names) if (!repository.model.packages.has(name)) throw new UsageError(`package ${name} does not exist`)
+  for (const name of names) {
+    if (repository.model.packages.has(name)) continue
+    // A package file that is there but does not load (a YAML syntax error, a schema error) is not a package
+    // that "does not exist": its findings are the answer, with file, line and column.
+    const file = new RegExp(`^${escapeRegExp(repository.paths.packages)}/${escapeRegExp(name)}\\.ya?ml$`)
+    const broken = repository.loadDiagnostics.filter((d) => d.severity === 'error' && d.file !== undefined && file.test(d.file))
+    if (broken.length > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(broken) }
+    throw new UsageError(`package ${name} does not exist`)
+  }
   diagnostics ??= refusals(repository)
   if (diagnostics.length > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
 
@@ -174,3 +182,5 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

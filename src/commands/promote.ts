@@ -49,6 +49,8 @@ export interface PromoteResult {
   replanned: number
   /** The version was already applied with nothing to change: no commit was made. */
   alreadyApplied?: boolean
+  /** The environment's time zone (gantry.yaml), to show its release date as people read it there. */
+  timezone?: string
 }
 
 export function parseTarget(target: string): { pkg: string; version?: string } {
@@ -114,7 +116,16 @@ export async function preparePlan(
     const referrers = await findReferrers(git, view, paths, await kindSchemas(), pkg, new Set(deleted))
     if (referrers.size > 0) plan = planPromotion({ ...input, view: { ...view, referrers } })
   }
-  return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) }
+  return {
+    ok: plan.ok,
+    plan,
+    diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d),
+    replanned: 0,
+    release,
+    view,
+    ...(view.ref ? { ref: view.ref } : {}),
+    ...(environment.timezone ? { timezone: environment.timezone } : {}),
+  }
 }
 
 /** What applying would change; writes nothing. */
@@ -143,7 +154,7 @@ export async function applyCommand(options: PromoteOptions): Promise<PromoteResu
     const current = prepared.view?.ledgers.get(plan.package)
     if (plan.writes.size === 0 && current?.version === plan.version && current.digest === plan.ledger.digest) {
       // Already applied and nothing drifted: a re-run changes nothing.
-      return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true }
+      return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) }
     }
     const head = prepared.view?.head
     const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
@@ -157,7 +168,7 @@ export async function applyCommand(options: PromoteOptions): Promise<PromoteResu
     const localRef = `refs/heads/${plan.branch}`
     const expected = prepared.ref === localRef ? head : undefined
     if (await repository.git.updateRef(localRef, commit, expected)) {
-      return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt }
+      return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) }
     }
   }
   throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`)

@@ -54,6 +54,9 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
       progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps),
     )
     plans.push(...result)
+    // Each environment's share counted done once it is checked (packages that cannot be planned are skipped
+    // above): the last step, 100%, is reported.
+    progress(`checking against ${environment}`, (index + 1) * repository.model.packages.size, steps)
   }
   sortDiagnostics(diagnostics)
   const { errors, warnings } = countBySeverity(diagnostics)

@@ -115,6 +115,15 @@ describe('the action on GitHub events', () => {
     expect(comments()[0]!.body).toContain('unresolved-reference')
     expect(comments()[0]!.body).not.toMatch(/<img|<script|@everyone|\$\{\{/)
     expect(broken.summary).toContain('unresolved-reference')
+    // A check of its own on the head, where the merge box lists checks, every finding at its line.
+    const checks = (sha: string | null) => state().checkRuns.filter((c) => c.name === 'Gantry validation' && c.headSha === sha)
+    const brokenHead = await github.resolveRef(OWNER, REPO, 'refs/heads/change')
+    expect(checks(brokenHead)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure', creator: 'gantry-bot' })])
+    expect(checks(brokenHead)[0]!.annotations).toContainEqual(
+      expect.objectContaining({ path: scheduleFile, start_line: line, end_line: line, annotation_level: 'failure', title: 'gantry unresolved-reference' }),
+    )
+    expect(checks(brokenHead)[0]!.summary).toContain('unresolved-reference')
+    expect(checks(brokenHead)[0]!.summary).not.toContain('<!-- gantry:')
 
     await writeFile(join(author, scheduleFile), content)
     await git(author, '-c', 'user.name=Alice', '-c', 'user.email=a@example.com', 'commit', '--quiet', '-am', 'Fix the reference')
@@ -123,6 +132,7 @@ describe('the action on GitHub events', () => {
     expect(fixed.code, fixed.stdout).toBe(0)
     expect(comments()).toHaveLength(1)
     expect(comments()[0]!.body).toContain('no errors')
+    expect(checks(await github.resolveRef(OWNER, REPO, 'refs/heads/change'))).toEqual([expect.objectContaining({ conclusion: 'success' })])
     expect(github.violations).toEqual([])
   })
 })

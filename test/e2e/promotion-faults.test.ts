@@ -107,6 +107,9 @@ describe('GitHub faults', () => {
     expect(fault.hits).toBe(1)
     expect(failed.code).not.toBe(0)
     expect(failed.stdout).toMatch(/::error::.*Bad credentials/)
+    // A failed run leaves a job summary too: what it did before it stopped, and why it stopped.
+    expect(failed.summary).toContain(`Applied [#${qa}](`)
+    expect(failed.summary).toMatch(/\*\*Could not proceed:\*\*\n- .*Bad credentials/)
     expect(repo.issue(qa).pull?.merged).toBe(true)
     expect(repo.promotions('prod', 'jobs')).toEqual([])
 

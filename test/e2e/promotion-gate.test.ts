@@ -246,22 +246,68 @@ describe('records that must not be lost or faked', () => {
 })
 
 describe('the gate, where GitHub shows gates', () => {
+  it('a rollback in dev is not carried on to qa by automation', async () => {
+    const repo = await hub.repository(['jobs'])
+    await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' })
+    await repo.approve('quinn', repo.openPromotion('qa', 'jobs').number)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1.1')
+    // dev is rolled back to 1 by a manual run; it applies (no approval, no instructions in dev).
+    await repo.dispatch({ package: 'jobs', version: '1', environment: 'dev' })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1')
+    await repo.reconcile()
+    expect(repo.promotions('qa', 'jobs').filter((p) => p.state === 'open')).toEqual([])
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1.1')
+  })
+
+  it('a rollback’s check counts only the before-steps it asks, as its body lists them', async () => {
+    const repo = await hub.repository(['jobs'])
+    const items = 'items:\n  - task/nightly\n  - connection/jobs-db\n'
+    // 1.1 asks two before-steps, one of them again on a rollback; 1.2 asks none and replaces it in dev.
+    await repo.change({ 'packages/jobs.yaml': `name: jobs\ndescription: Nightly jobs\nnotes: Drains first.\n${items}instructions:\n  - step: Drain the nightly queue\n    when: before\n  - step: Pause the feed\n    when: before\n    rollback: true\n` })
+    await repo.change({ 'packages/jobs.yaml': `name: jobs\ndescription: Nightly jobs\nnotes: Third.\n${items}` })
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.2')
+    await repo.dispatch({ package: 'jobs', version: '1.1', environment: 'dev' })
+    const back = repo.openPromotion('dev', 'jobs')
+    expect(repo.marker(back.number)).toMatchObject({ version: '1.1', rollback: true })
+    const [check] = repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === back.pull!.headSha)
+    expect(check!.title).toBe('Waiting for 1 instruction to tick')
+    expect(check!.summary).toContain('- Instructions: 0 of 1 ticked')
+  })
+
+  it('provenance: the body names the pull requests the version came from, those that touched the package only', async () => {
+    const repo = await hub.repository(['jobs'])
+    // As GitHub's squash merges leave them on main: `<title> (#<number>)`.
+    await repo.change({ 'README.md': 'Pipelines.\n' }, 'Say what this repository is (#41)')
+    await repo.change({ 'packages/jobs.yaml': 'name: jobs\ndescription: Nightly jobs\nnotes: Second.\nitems:\n  - task/nightly\n  - connection/jobs-db\n' }, 'Ship the jobs database connection (#42)')
+    expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
+    const qa = repo.openPromotion('qa', 'jobs')
+    expect(repo.marker(qa.number).version).toBe('1.1')
+    expect(qa.body).toContain('- source pull requests: #42 Ship the jobs database connection\n')
+    expect(qa.body).not.toContain('#41')
+  })
+
   it('a check run per promotion head, the environment’s reviewers requested, labels to the end, a job summary', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs')
     expect(qa.pull!.requestedReviewers.sort()).toEqual(['quinn', 'reed', 'rita'])
     const gate = (sha: string) => repo.state().checkRuns.filter((r) => r.name === 'Gantry promotion' && r.headSha === sha)
     expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'in_progress', title: 'Waiting for 1 more approval' })])
-    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1')
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 0 of 1 (reviewers: `quinn`, `rita`, `reed`)')
 
     const run = await repo.approve('quinn', qa.number)
     expect(repo.issue(qa.number).labels).toEqual(['gantry:applied'])
     expect(gate(qa.pull!.headSha)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })])
+    // Who approved, not only who may.
+    expect(gate(qa.pull!.headSha)[0]!.summary).toContain('Approvals: 1 of 1, by `quinn` (reviewers: ')
     expect(run.summary).toContain(`Applied [#${qa.number}](`)
     const prod = repo.openPromotion('prod', 'jobs')
     expect(run.summary).toContain(`Opened [#${prod.number}](`)
     expect(prod.pull!.requestedReviewers).toEqual(['paula'])
     expect(prod.pull!.requestedTeams).toEqual(['release-managers'])
     expect(gate(prod.pull!.headSha)[0]!.summary).toContain('Window: `Mon-Thu 00:00-01:00`')
+    // An environment that needs no approval says so, rather than "0 of 0".
+    const dev = repo.state().issues.find((i) => i.pull?.headRef === 'gantry/promote/dev/jobs')!
+    expect(gate(dev.pull!.headSha)[0]!.summary).toContain('- Approvals: none needed in this environment')
   })
 })

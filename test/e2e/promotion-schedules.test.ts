@@ -43,7 +43,9 @@ describe('scheduled promotions', () => {
     expect(notes).toHaveLength(1)
     // The next opening: Wednesday 25 November, 00:00 in New York.
     expect(notes[0]).toContain('**SCHEDULED**')
-    expect(notes[0]).toContain('2026-11-25T05:00:00.000Z')
+    // In the environment's zone, in the one format times take (not UTC with milliseconds).
+    expect(notes[0]).toContain('`2026-11-25 00:00 America/New_York`')
+    expect(notes[0]).not.toMatch(/\d{2}:\d{2}:\d{2}\.\d{3}Z/)
     expect(notes[0]).toContain('outside the windows')
 
     repo.now = '2026-11-24T20:00:00Z'
@@ -58,7 +60,7 @@ describe('scheduled promotions', () => {
     expect(repo.issue(prod).labels).toEqual(['gantry:applied'])
     // The SCHEDULED note says that it applied.
     expect(scheduleNote(repo, prod)).toHaveLength(1)
-    expect(scheduleNote(repo, prod)[0]).toContain('**APPLIED**')
+    expect(scheduleNote(repo, prod)[0]).toContain('**APPLIED** at `2026-11-25 00:30 America/New_York`')
     const ledger = ledgerFields(await repo.ledger('prod', 'jobs'))
     expect(ledger).toMatchObject({
       version: '1',
@@ -107,7 +109,7 @@ describe('scheduled promotions', () => {
     const note = scheduleNote(repo, prod)[0] ?? ''
     expect(note).toContain('frozen until 2027-01-03: Year-end close')
     // Monday 4 January 2027, 00:00 in New York: the first window after the freeze.
-    expect(note).toContain('2027-01-04T05:00:00.000Z')
+    expect(note).toContain('`2027-01-04 00:00 America/New_York`')
 
     repo.now = '2026-12-28T05:30:00Z'
     await repo.reconcile()

@@ -338,7 +338,7 @@ describe('policy, content and the merge', () => {
     refused(await repo.reconcile({ expectSuccess: false }))
     // The dashboard still comes up, and says why this promotion stands still.
     expect(repo.dashboard()?.body).toContain(
-      `| #${qa} | \`jobs\` \`1\` | qa | 0/0 | cannot be assessed: digest mismatch for jobs@1 (expected ${digest}`,
+      `| #${qa} | \`jobs\` \`1\` | qa | 0/1 | cannot be assessed: digest mismatch for jobs@1 (expected ${digest}`,
     )
 
     expect(await repo.head('env/qa')).toBe(qaBefore)

@@ -258,7 +258,7 @@ describe('the plan shows what the environment changes', () => {
     const text = await cli(repo, ['plan', 'shown', '--env', 'dev'])
     const lines = text.stdout.split('\n')
     expect(lines[1]).toBe('0 to add, 2 to update, 1 to delete, 2 kept')
-    expect(text.stdout).toContain('release date in dev: 2026-12-01T00:00:00-05:00')
+    expect(text.stdout).toContain('release date in dev: 2026-12-01 05:00 UTC')
     expect(text.stdout).toContain('instruction (before the apply): Tell the DBA')
     expect(text.stdout).toMatch(/spec\.path\s+"vault:\/\/kv\/tools" -> "vault:\/\/tools-2"/)
     expect(text.stdout).toMatch(/spec\.port\s+set in dev: 7000 \(source: 5432\)/)

@@ -48,7 +48,7 @@ describe('the dashboard', () => {
   test('blocked, rejected, scheduled and rolled-back states show in the matrix; totals on top', () => {
     const html = renderGfm(renderDashboard(bigView()))
     const text = visibleText(html)
-    expect(text).toMatch(/400 packages × 5 environments · ⏳ 40 waiting for approval · 🕒 16 scheduled · ⛔ 10 blocked · ❌ 8 rejected or canceled · ↩️ 7 rolled back/)
+    expect(text).toMatch(/400 packages × 5 environments · ⏳ 40 waiting for approval or instructions · 🕒 16 scheduled · ⛔ 10 blocked · ❌ 8 rejected or canceled · ↩️ 7 rolled back/)
     expect(html).toContain('<td>⛔ 1.12</td>')
     expect(html).toMatch(/<td>(✅ 1\.11|<code>1\.11<\/code>) ❌ 1\.12 #3004<\/td>/)
     expect(html).toContain('<td>↩️ 1.10</td>')

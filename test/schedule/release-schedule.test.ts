@@ -253,7 +253,7 @@ describe('releaseDecision', () => {
     const decision = releaseDecision(at('2026-11-20T12:00:00Z'), prod, '2026-12-01T00:00:00-05:00')
     expect(decision).toEqual({
       due: false,
-      reason: 'release date 2026-12-01T00:00:00-05:00 not reached',
+      reason: 'release date 2026-12-01 00:00 America/New_York not reached',
       next: at('2026-12-01T05:00:00Z'), // Tue 00:00 EST
     })
   })
@@ -264,7 +264,7 @@ describe('releaseDecision', () => {
     expect(releaseDecision(at('2026-12-01T05:00:00Z'), prod, releaseAt)).toEqual({
       due: true,
       reason:
-        'release date 2026-12-01T00:00:00-05:00 reached, inside the window Mon-Thu 00:00-01:00 (America/New_York)',
+        'release date 2026-12-01 00:00 America/New_York reached, inside the window Mon-Thu 00:00-01:00 (America/New_York)',
       next: at('2026-12-01T05:00:00Z'),
     })
   })
@@ -326,7 +326,7 @@ describe('releaseDecision', () => {
 
   test('a release date inside a freeze waits for the freeze to end', () => {
     const decision = releaseDecision(at('2026-12-01T12:00:00Z'), prod, '2026-12-24T00:00:00-05:00')
-    expect(decision.reason).toBe('release date 2026-12-24T00:00:00-05:00 not reached')
+    expect(decision.reason).toBe('release date 2026-12-24 00:00 America/New_York not reached')
     expect(decision.next).toEqual(at('2027-01-04T05:00:00Z'))
   })
 

@@ -1,14 +1,17 @@
 import * as core from '@actions/core'
-import type { RepositoryApi } from '../../adapters/github/repository-api.js'
+import type { CheckAnnotation, RepositoryApi } from '../../adapters/github/repository-api.js'
+import type { Diagnostic } from '../../core/diagnostics.js'
+import { printableText } from '../../core/names.js'
 import { buildPackages } from '../../commands/build.js'
 import { readConfigAt } from '../../commands/repository.js'
 import { validateRepository } from '../../commands/validate.js'
 import { packageContents } from '../../core/model/package-contents.js'
 import type { SourceModel } from '../../core/model/source-model.js'
-import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary } from '../../core/render/validation-comment.js'
+import { VALIDATION_MARKER, renderValidationComment, renderValidationSummary, reportedFindings } from '../../core/render/validation-comment.js'
 import { Git } from '../../adapters/git/git.js'
 import { parse } from 'yaml'
 import { annotate } from '../annotations.js'
+import { log } from '../log.js'
 
 export interface PullRequestRun {
   api: RepositoryApi
@@ -46,10 +49,51 @@ export async function validatePullRequest(run: PullRequestRun): Promise<PullRequ
   const changedItems = await itemsChangedBy(run.workspace, `refs/remotes/origin/${run.defaultBranch}`, result.repository.model, changedFiles)
   const report = { diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha, changedFiles, changedItems }
   const comment = renderValidationComment(report)
-  annotate(result.diagnostics)
+  // The same findings as the comment: GitHub shows ten annotations of a kind per step, and those are spent on
+  // errors and on warnings about this change, not on packages it does not touch (the job summary lists those).
+  const { errors, warnings } = reportedFindings(report)
+  const others = result.diagnostics.length - errors.length - warnings.length
+  annotate([...errors, ...warnings])
   await core.summary.addRaw(renderValidationSummary(report)).write()
-  if (!run.dryRun) await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment)
+  if (!run.dryRun) {
+    await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment)
+    // A check of its own on the head, with every finding annotated: workflow-command annotations stop at ten
+    // errors and ten warnings per step (GitHub's limits for annotations from a workflow run).
+    const counted = `${plural(warnings.length, 'warning')}${others ? ` (and ${others} about packages this pull request does not touch)` : ''}`
+    const title = errors.length > 0 ? `${plural(errors.length, 'error')}, ${counted}` : `No errors, ${counted}`
+    const published = await run.api.publishCheckRun(run.headSha, VALIDATION_CHECK, {
+      conclusion: result.errors > 0 ? 'failure' : 'success',
+      title,
+      summary: comment.replace(/^<!-- gantry:[^\n]*\n/, ''),
+      annotations: checkAnnotations([...errors, ...warnings]),
+    })
+    if (!published) log.info(`The check run "${VALIDATION_CHECK}" was not written: only a GitHub App token may write check runs`)
+  }
   return { errors: result.errors, warnings: result.warnings, comment, touched }
+}
+
+/** The name of the check run each validation of a pull request writes on its head. */
+export const VALIDATION_CHECK = 'Gantry validation'
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+/** Findings at a file as check-run annotations, errors first; a finding with no file is in the summary only. */
+export function checkAnnotations(diagnostics: readonly Diagnostic[]): CheckAnnotation[] {
+  const located = diagnostics.filter((d) => d.file !== undefined)
+  const ordered = [...located.filter((d) => d.severity === 'error'), ...located.filter((d) => d.severity !== 'error')]
+  return ordered.map((d) => {
+    const line = d.line ?? 1
+    return {
+      path: d.file!,
+      start_line: line,
+      end_line: line,
+      ...(d.line !== undefined && d.column !== undefined ? { start_column: d.column, end_column: d.column } : {}),
+      annotation_level: d.severity === 'error' ? 'failure' : 'warning',
+      // Text from files never reaches GitHub raw (escape sequences, bidirectional controls), as in the log.
+      message: printableText(d.hint ? `${d.message}\nhint: ${d.hint}` : d.message).slice(0, 4000),
+      title: `gantry ${d.code}`,
+    }
+  })
 }
 
 /** Packages whose manifest changed, or that hold (declare or include) a changed definition. */

@@ -6,7 +6,7 @@ import type { RepositoryApi } from '../../adapters/github/repository-api.js'
 import { type BuiltArtifact, buildPackages } from '../../commands/build.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
 import { bundleFileName } from '../../core/bundle/bundle.js'
-import { markdownTable, code, inertBlock } from '../../core/render/markdown.js'
+import { renderReleaseBody } from '../../core/render/release-body.js'
 import { log } from '../log.js'
 
 export interface ReleaseRun {
@@ -89,13 +89,5 @@ async function notAtDefaultTip(run: ReleaseRun): Promise<string | undefined> {
 }
 
 function releaseBody(artifact: BuiltArtifact): string {
-  const lines = [artifact.notes?.trim() ? inertBlock(artifact.notes.trim()) : '_No version notes._', '', `Digest: ${code(artifact.digest)}`]
-  const d = artifact.delta
-  const rows = [
-    ...d.added.map((i) => [code(i), 'added']),
-    ...d.changed.map((i) => [code(i), 'changed']),
-    ...d.removed.map((i) => [code(i), 'removed']),
-  ]
-  if (rows.length) lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows))
-  return lines.join('\n')
+  return renderReleaseBody(artifact)
 }

@@ -31,12 +31,14 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
     }
   }
   for (const pr of await service.promotions('open')) {
-    const assessment = await service.assess(pr.number).catch((error: unknown) => {
+    const assessment = await service.assess(pr.number).catch(async (error: unknown) => {
       // One promotion that cannot be assessed (a bundle failing its digest, say) is shown, not fatal.
       const marker = readPromotionMarker(pr.body)
       if (marker) {
         const waitingFor = `cannot be assessed: ${error instanceof Error ? error.message : String(error)}`
-        view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required: 0, waitingFor })
+        // The approvals the environment asks for, from the policy: none counted, since nothing could be assessed.
+        const required = (await service.source()).config.environments.find((e) => e.name === marker.environment)?.approvals ?? 0
+        view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required, waitingFor })
       }
       return undefined
     })
@@ -45,15 +47,15 @@ export async function refreshDashboard(service: PromotionService, api: Promotion
     const waitingState = assessment.state === 'SCHEDULED' ? 'SCHEDULED' : 'ACCEPTED'
     let row = view.packages.find((p) => p.name === marker.package)
     if (!row) view.packages.push((row = { name: marker.package, latest: marker.version, cells: {} }))
-    row.cells[marker.environment] = { ...row.cells[marker.environment], waiting: { version: marker.version, status: waitingState, number: pr.number } }
+    row.cells[marker.environment] = { ...row.cells[marker.environment], waiting: { version: marker.version, status: waitingState, number: pr.number, ...(marker.rollback ? { rollback: true } : {}) } }
     if (assessment.state === 'SCHEDULED') {
-      view.scheduled.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, next: schedule?.next?.toISOString() ?? null, reason: schedule?.reason ?? '' })
+      view.scheduled.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, next: schedule?.next?.toISOString() ?? null, reason: schedule?.reason ?? '', ...(marker.rollback ? { rollback: true } : {}) })
     } else if (decision) {
       const waitingFor = [
         decision.missingApprovals > 0 ? `${decision.missingApprovals} more approval${decision.missingApprovals === 1 ? '' : 's'}` : '',
         decision.unticked.length ? `${decision.unticked.length} instruction${decision.unticked.length === 1 ? '' : 's'} to tick` : '',
       ].filter(Boolean).join(', ') || 'the next run'
-      view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: decision.approvers.length, required: assessment.environment.approvals ?? 0, waitingFor })
+      view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: decision.approvers.length, required: assessment.environment.approvals ?? 0, waitingFor, ...(marker.rollback ? { rollback: true } : {}) })
     }
   }
   for (const pr of (await service.promotions('closed')).slice(0, 50)) {

@@ -16,8 +16,12 @@ import { evaluateApprovals, parseInstructionChecklist } from '../../core/promoti
 import { ledgerPath, renderLedger } from '../../core/promotion/plan-promotion.js'
 import type { ApprovalDecision, Permission, PromotionMarker } from '../../core/promotion/promotion-request.js'
 import { code, hiddenMarker, inert, readMarker } from '../../core/render/markdown.js'
+import { formatTime } from '../../core/render/time.js'
 import { instructionsToTick, promotionBranch, promotionTitle, readPromotionMarker, renderFullPlan, renderPromotionBody, withMarker } from '../../core/render/promotion-body.js'
 import { RELAY_WORKFLOW_PATH, relayWorkflow } from '../../core/promotion/relay-workflow.js'
+import { type SourcePullRequest, parseCommitMessages, pullRequestsOf } from '../../core/promotion/source-pull-requests.js'
+import { itemPath } from '../../core/promotion/plan-promotion.js'
+import { versionsOf } from '../../core/model/released-version.js'
 import { releaseDecision } from '../../core/schedule/release-schedule.js'
 import { compareVersions } from '../../core/versions/versions.js'
 
@@ -159,7 +163,8 @@ export class PromotionService {
 
   /**
    * Environments a version should be promoted to now: not applied there, every `after` environment has it.
-   * A rollback holds: automation does not promote a newer version over it until someone asks.
+   * A rollback holds: automation does not promote a newer version over it until someone asks, and does not
+   * carry a rollback on to the next environments.
    */
   async eligibleEnvironments(pkg: string, version: string, automatic: boolean): Promise<string[]> {
     const repository = await this.source()
@@ -170,6 +175,9 @@ export class PromotionService {
         const ledger = applied.get(env.name)
         if (ledger?.version === version) return false
         if (automatic && ledger?.rollback && compareVersions(version, ledger.version) > 0) return false
+        // Nor does it propose a rollback: an older version reaching the previous environment (rolled back
+        // there) does not roll this one back on its own; a person asks by naming the environment.
+        if (automatic && ledger && compareVersions(version, ledger.version) < 0) return false
         return (env.after ?? []).every((before) => applied.get(before)?.version === version)
       })
       .map((env) => env.name)
@@ -267,8 +275,10 @@ export class PromotionService {
       }
     }
     const tag = (v: string) => encodeURIComponent(`${pkg}@${v}`)
+    const pullRequests = plan.rollback ? [] : await this.sourcePullRequests(repository, bundle, prepared.release.commit, current?.version)
     const provenance = {
       releaseUrl: this.deps.api.page(`releases/tag/${tag(version)}`),
+      ...(pullRequests.length ? { pullRequests: pullRequests.map((p) => ({ ...p, url: this.deps.api.url(p.number) })) } : {}),
       ...(current?.version && current.version !== version ? { compareUrl: this.deps.api.page(`compare/${tag(current.version)}...${tag(version)}`) } : {}),
     }
     const body = renderPromotionBody({ marker, bundle, plan, environment: env, provenance, now: this.deps.now, ...(this.deps.runUrl ? { fullPlanUrl: this.deps.runUrl } : {}) })
@@ -455,8 +465,10 @@ export class PromotionService {
     if (state !== 'APPLIED') await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), labelOf(assessment))
     await this.publishGate(assessment)
     if (state === 'SCHEDULED') {
-      const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window'
-      await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule!.reason)}). Comment ${code('/gantry cancel')} to cancel.`)
+      // Times shown to people are in the environment's zone, in one format (as its windows are written).
+      const next = assessment.schedule?.next
+      const when = next ? `at the first run after ${code(formatTime(next, assessment.environment.timezone))}` : 'when a window opens (none is upcoming)'
+      await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies ${when} (${inert(assessment.schedule!.reason)}). Comment ${code('/gantry cancel')} to cancel.`)
       return assessment
     }
     if (state !== 'APPLIED') return assessment
@@ -500,14 +512,15 @@ export class PromotionService {
    */
   private async applied(pr: PullRequestFact, marker: PromotionMarker, approvers?: { login: string; sha: string }[]): Promise<void> {
     await this.record(pr, marker, approvers)
+    const source = await this.source()
     // Labels follow the state to the end; a SCHEDULED note says that it applied.
     const labels = await this.deps.api.labels(pr.number)
     if (!labels.includes(LABELS.APPLIED!)) {
       await this.deps.api.setStatusLabel(pr.number, labels, LABELS.APPLIED)
       const note = hiddenMarker('note-schedule')
-      await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(pr.mergedAt ?? this.deps.now.toISOString())}.`)
+      const zone = source.config.environments.find((e) => e.name === marker.environment)?.timezone
+      await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(formatTime(pr.mergedAt ?? this.deps.now, zone))}.`)
     }
-    const source = await this.source()
     // Only while the environment still runs this version: an old merged promotion asks for nothing.
     const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package)
     if (ledger?.version !== marker.version) return
@@ -740,13 +753,16 @@ export class PromotionService {
       const required = a.environment.approvals ?? 0
       const approved = a.decision?.approvers.length ?? 0
       const bundle = await this.bundleOf(a.marker).catch(() => undefined)
-      const before = bundle?.instructions.filter((i) => i.when === 'before') ?? []
+      // The steps this promotion asks (a rollback asks only those marked for rollbacks), as its body lists them.
+      const before = bundle ? instructionsToTick(bundle, a.marker.rollback) : []
       const unticked = a.decision?.unticked.length ?? before.length
       const windows = a.environment.windows ?? []
       const rows = [
-        `- Approvals: ${approved} of ${required}${a.environment.reviewers?.length ? ` (from ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`,
+        required > 0
+          ? `- Approvals: ${approved} of ${required}${approved ? `, by ${a.decision!.approvers.map((r) => code(r.login)).join(', ')}` : ''}${a.environment.reviewers?.length ? ` (reviewers: ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`
+          : '- Approvals: none needed in this environment',
         `- Instructions: ${before.length ? `${before.length - unticked} of ${before.length} ticked` : 'none'}`,
-        `- Release date: ${a.marker.releaseAt ? code(a.marker.releaseAt) : 'none'}`,
+        `- Release date: ${a.marker.releaseAt ? code(formatTime(a.marker.releaseAt, a.environment.timezone)) : 'none'}`,
         `- Window: ${windows.length ? windows.map((w) => code(w)).join(', ') : 'any time'}${a.environment.timezone ? ` (${inert(a.environment.timezone)})` : ''}`,
       ]
       const waiting = [
@@ -755,7 +771,7 @@ export class PromotionService {
       ].filter(Boolean)
       const title =
         a.state === 'APPLIED' ? 'Applied by Gantry'
-        : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${a.schedule.next.toISOString()}` : ''}`
+        : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${formatTime(a.schedule.next, a.environment.timezone)}` : ''}`
         : a.state === 'REJECTED' || a.state === 'CANCELED' ? `${a.state}: ${a.ended?.reason ?? ''}`
         : a.void ? `Proposed again: ${a.void}`
         : `Waiting for ${waiting.join(' and ') || 'the next run'}`
@@ -764,6 +780,29 @@ export class PromotionService {
       await this.deps.api.upsertCheckRun(a.pr.headSha, GATE_CHECK, { status, ...(conclusion ? { conclusion } : {}), title, summary: [`**${a.state}**: ${inert(title)}`, '', ...rows].join('\n'), detailsUrl: this.deps.api.url(a.pr.number) })
     } catch (error) {
       this.deps.log(`#${a.pr.number}: the check run was not written (${error instanceof Error ? error.message : String(error)})`)
+    }
+  }
+
+  /**
+   * The pull requests that changed this package between the version the environment runs (else the package's
+   * previous version) and this one, from the default branch's first-parent history: the merges GitHub made,
+   * limited to those touching the package's file or its items' files. Unknown (shallow history): none.
+   */
+  private async sourcePullRequests(repository: OpenRepository, bundle: Bundle, to: string, running: string | undefined): Promise<SourcePullRequest[]> {
+    const versions = versionsOf(repository.released, bundle.package)
+    const since = running !== undefined ? versions.find((r) => r.version === running) : versions.filter((r) => compareVersions(r.version, bundle.version) < 0).sort((a, b) => compareVersions(b.version, a.version))[0]
+    const { paths } = repository
+    const files = [`${paths.packages}/${bundle.package}.yaml`, `${paths.packages}/${bundle.package}.yml`]
+    const items = Object.keys(bundle.items) as Parameters<typeof itemPath>[1][]
+    // A very large package: its whole definitions folder, rather than a command line of thousands of paths.
+    if (items.length > 500) files.push(paths.definitions)
+    else for (const id of items) files.push(itemPath(paths, id), itemPath(paths, id).replace(/\.yaml$/, '.yml'))
+    const range = since && since.commit !== to ? [`${since.commit}..${to}`] : [to, '--max-count=200']
+    try {
+      const log = await repository.git.text(['log', '--first-parent', '--format=%s%x00%b%x1e', ...range, '--', ...files])
+      return pullRequestsOf(parseCommitMessages(log)).slice(0, 50)
+    } catch {
+      return []
     }
   }
 

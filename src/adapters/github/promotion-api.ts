@@ -323,7 +323,17 @@ export class PromotionApi {
     const users = reviewers.filter((r) => !r.includes('/') && !this.isBot(r))
     const teams = reviewers.filter((r) => r.includes('/')).map((r) => r.replace(/^@/, '').split('/')[1]!)
     if (users.length === 0 && teams.length === 0) return
-    await this.octokit.rest.pulls.requestReviewers({ ...this.repo, pull_number: number, reviewers: users, team_reviewers: teams }).catch(() => undefined)
+    const ask = (reviewers: string[], team_reviewers: string[]) =>
+      this.octokit.rest.pulls.requestReviewers({ ...this.repo, pull_number: number, reviewers, team_reviewers }).then(
+        () => true,
+        () => false,
+      )
+    if (await ask(users, teams)) return
+    // GitHub refuses the whole request (422 "Reviews may only be requested from collaborators") when any one
+    // of the users or teams is not a collaborator, or is the author: one stale name in gantry.yaml would leave
+    // every reviewer unasked. Each is then asked on its own, and only those GitHub refuses are skipped.
+    for (const user of users) await ask([user], [])
+    for (const team of teams) await ask([], [team])
   }
 
   /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */

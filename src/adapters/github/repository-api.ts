@@ -16,6 +16,21 @@ export interface KnownRelease {
   immutable?: boolean
 }
 
+/** One annotation of a check run, as the Checks API takes it. */
+export interface CheckAnnotation {
+  path: string
+  start_line: number
+  end_line: number
+  start_column?: number
+  end_column?: number
+  annotation_level: 'failure' | 'warning' | 'notice'
+  message: string
+  title?: string
+}
+
+/** Annotations written per check run at most (ten requests); the rest are in its summary and the job summary. */
+const MAX_CHECK_ANNOTATIONS = 500
+
 export class GitHubApiError extends Error {
   override name = 'GitHubApiError'
 }
@@ -136,6 +151,26 @@ export class RepositoryApi {
       }
     }
     return { id: release.id, created, assetUploaded, url: release.html_url }
+  }
+
+  /**
+   * A completed check run with its annotations, where the merge box lists checks and the Files changed tab shows
+   * annotations. The Checks API takes at most 50 annotations per request; more are appended by updates of the
+   * check run (GitHub's "Create a check run" / "Update a check run"), so they follow in batches. Only GitHub Apps
+   * (the workflow's GITHUB_TOKEN included) may write check runs: with another token this returns false.
+   */
+  async publishCheckRun(sha: string, name: string, run: { conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: readonly CheckAnnotation[] }): Promise<boolean> {
+    const batches: CheckAnnotation[][] = []
+    for (let i = 0; i < Math.min(run.annotations.length, MAX_CHECK_ANNOTATIONS); i += 50) batches.push(run.annotations.slice(i, i + 50))
+    const output = (annotations: CheckAnnotation[] | undefined) => ({ title: run.title.slice(0, 1000), summary: run.summary.slice(0, 65_000), ...(annotations ? { annotations } : {}) })
+    try {
+      const { data } = await this.octokit.rest.checks.create({ owner: this.ref.owner, repo: this.ref.repo, head_sha: sha, name, status: 'completed', conclusion: run.conclusion, output: output(batches[0]) })
+      for (const batch of batches.slice(1)) await this.octokit.rest.checks.update({ owner: this.ref.owner, repo: this.ref.repo, check_run_id: data.id, output: output(batch) })
+      return true
+    } catch (error) {
+      if (httpStatus(error) === 403) return false
+      throw new GitHubApiError(`could not write the check run ${name}`, { cause: error })
+    }
   }
 
   /** The release of a tag, a published one before a draft (drafts are found only by listing). */

@@ -99,7 +99,7 @@ export interface PromotionPlan {
   changes: PlannedChange[]
   counts: { add: number; update: number; delete: number; keep: number }
   /** The package's instructions, for the people who apply or approve. */
-  instructions?: { step: string; when: 'before' | 'after' }[]
+  instructions?: { step: string; when: 'before' | 'after'; rollback?: true }[]
   /** The release date the package sets for this environment, as written (ISO 8601 with offset). */
   release?: string
   diagnostics: PlanDiagnostic[]

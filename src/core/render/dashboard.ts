@@ -15,7 +15,7 @@ export interface DashboardCell {
   /** The applied version came by a rollback. */
   rollback?: boolean
   /** A promotion waiting at this environment's door. */
-  waiting?: { version: string; status: 'ACCEPTED' | 'SCHEDULED'; number: number }
+  waiting?: { version: string; status: 'ACCEPTED' | 'SCHEDULED'; number: number; rollback?: boolean }
   /** A newer version that cannot be requested here yet: dependencies not applied in this environment. */
   blocked?: { version: string; missing: string[] }
   /** The latest request for a newer version ended without being applied. */
@@ -35,8 +35,8 @@ export interface DashboardView {
   /** `timezone`: scheduled and historic times of the environment are shown in it (default UTC). */
   environments: { name: string; branch: string; approvals: number; timezone?: string }[]
   packages: { name: string; latest: string | null; cells: Record<string, DashboardCell> }[]
-  pending: { package: string; version: string; environment: string; number: number; approvals: number; required: number; waitingFor: string }[]
-  scheduled: { package: string; version: string; environment: string; number: number; next: string | null; reason: string }[]
+  pending: { package: string; version: string; environment: string; number: number; approvals: number; required: number; waitingFor: string; rollback?: boolean }[]
+  scheduled: { package: string; version: string; environment: string; number: number; next: string | null; reason: string; rollback?: boolean }[]
   rejections: { package: string; version: string; environment: string; number: number; status: 'REJECTED' | 'CANCELED'; reason: string }[]
   drift: { environment: string; item: string; message: string; severity: 'error' | 'warning' }[]
   /** Most recent first; the renderer shows the first few. */
@@ -44,7 +44,7 @@ export interface DashboardView {
   updatedAt: string
 }
 
-const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back · ⏳ waiting for approval · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied'
+const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back (after ⏳ or 🕒: a rollback waiting) · ⏳ waiting for approval or instructions · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied'
 const MAX_ATTENTION = 100
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 const MAX_HISTORY = 15
@@ -59,7 +59,7 @@ function cellText(cell: DashboardCell | undefined, latest: string | null): strin
   if (!cell) return '·'
   const parts: string[] = []
   if (cell.applied) parts.push(cell.rollback ? `↩️ ${inert(cell.applied)}` : cell.applied === latest ? `✅ ${inert(cell.applied)}` : code(cell.applied))
-  if (cell.waiting) parts.push(`${cell.waiting.status === 'SCHEDULED' ? '🕒' : '⏳'} ${inert(cell.waiting.version)} #${cell.waiting.number}`)
+  if (cell.waiting) parts.push(`${cell.waiting.status === 'SCHEDULED' ? '🕒' : '⏳'}${cell.waiting.rollback ? ' ↩️' : ''} ${inert(cell.waiting.version)} #${cell.waiting.number}`)
   if (cell.blocked) parts.push(`⛔ ${inert(cell.blocked.version)}`)
   if (cell.ended) parts.push(`${cell.ended.status === 'REJECTED' ? '❌' : '🚫'} ${inert(cell.ended.version)} #${cell.ended.number}`)
   return parts.join(' ') || '·'
@@ -82,7 +82,7 @@ export function renderDashboard(view: DashboardView): string {
   }
   const lines = [hiddenMarker(DASHBOARD_MARKER), `_Kept current by Gantry on every run; last update ${formatTime(view.updatedAt)}._`, '']
   lines.push(
-    `**${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
+    `**${plural(view.packages.length, 'package')} × ${plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval or instructions · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`,
     '',
   )
   lines.push('### Pipeline', '', '```mermaid', ...mermaid(view), '```', '')
@@ -122,8 +122,11 @@ function sections(view: DashboardView): string[] {
     if (items.length > MAX_LIST) out.push('', `…and ${items.length - MAX_LIST} more.`)
     out.push('')
   }
-  list('Waiting for approval', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, `${code(p.package)} ${code(p.version)}`, inert(p.environment), `${p.approvals}/${p.required}`, inert(p.waitingFor)])
-  list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, `${code(s.package)} ${code(s.version)}`, inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)])
+  // A rollback waiting is said so where people decide on it: it removes what the newer version added.
+  const what = (e: { package: string; version: string; rollback?: boolean }) => `${code(e.package)} ${code(e.version)}${e.rollback ? ' ↩️ rollback' : ''}`
+  // An environment that needs no approval waits only for instructions: it is not shown as awaiting approval.
+  list('Waiting for approval or instructions', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, what(p), inert(p.environment), p.required > 0 ? `${p.approvals}/${p.required}` : 'none needed', inert(p.waitingFor)])
+  list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, what(s), inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)])
   const blocked = view.packages.flatMap((p) => Object.entries(p.cells).filter(([, c]) => c.blocked).map(([env, c]) => ({ pkg: p.name, env, blocked: c.blocked! })))
   if (blocked.length) list('Blocked', blocked, ['package', 'environment', 'waits for'], (b) => [`${code(b.pkg)} ${code(b.blocked.version)}`, inert(b.env), b.blocked.missing.map((m) => code(m)).join(', ')])
   list('Recent history', (view.history ?? []).slice(0, MAX_HISTORY), ['when', 'package', 'environment', 'what', 'promotion'], (h) => [formatTime(h.at, zone(h.environment)), `${code(h.package)} ${code(h.version)}`, inert(h.environment), h.event === 'ROLLED BACK' ? '↩️ ROLLED BACK' : h.event, h.number ? `#${h.number}` : '–'], '_none yet_')

@@ -86,9 +86,14 @@ export function renderPlanMarkdown(changes: readonly PlannedChange[], environmen
   else lines.push('_No item changes._')
   if (rows.length < moving.length) lines.push('', `_…and ${moving.length - rows.length} more changes, in the full plan._`)
   if (keeps.length) {
-    const list = keeps.map((c) => code(c.item)).join(', ')
+    // A kept item with a note is one this version does not get its way with (not added under `add: never`,
+    // dropped but kept by `install: merge`, edits on the branch kept): listed one a line, with the reason.
+    const noted = keeps.filter((c) => c.note)
+    const plain = keeps.filter((c) => !c.note).map((c) => code(c.item)).join(', ')
+    const list = [...noted.map((c) => `- ${code(c.item)}: _${inert(c.note!)}_`), ...(plain ? [noted.length ? `- ${plain}` : plain] : [])].join('\n')
     const kept = size + list.length < budget ? list : '_listed in the full plan_'
-    lines.push('', `<details><summary>${keeps.length} item${keeps.length === 1 ? '' : 's'} kept as they are</summary>`, '', kept, '', '</details>')
+    const why = noted.length ? ` (${noted.length} with a reason)` : ''
+    lines.push('', `<details><summary>${keeps.length} item${keeps.length === 1 ? ' kept as it is' : 's kept as they are'}${why}</summary>`, '', kept, '', '</details>')
   }
   return { markdown: lines.join('\n'), shown: rows.length, total: moving.length }
 }

@@ -2,6 +2,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { PromotionPlan } from '../promotion/plan-promotion.js'
 import { renderDiagnostics } from './diagnostics-text.js'
 import { PLAIN, type Style, actionColour, table } from './style.js'
+import { formatTime } from './time.js'
 import { totalsLine } from './totals.js'
 
 const SIGN: Record<string, string> = { add: '+', update: '~', delete: '-', keep: '=' }
@@ -31,6 +32,8 @@ export function renderPlanText(
   commit?: string,
   alreadyApplied = false,
   verb = 'plan',
+  /** The environment's time zone: its release date is shown there, in the one format times take. */
+  timeZone = 'UTC',
 ): string {
   const lines: string[] = []
   const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : ''
@@ -38,9 +41,16 @@ export function renderPlanText(
   lines.push(style.bold(`${plan.package}@${plan.version} -> ${plan.environment} [${plan.branch}]`) + rollback + from)
   const { counts } = plan
   lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`)
-  if (plan.release) lines.push(`release date in ${plan.environment}: ${plan.release}`)
-  for (const instruction of plan.instructions ?? []) lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`)
-  const shown = plan.changes.filter((c) => c.action !== 'keep')
+  if (plan.release) lines.push(`release date in ${plan.environment}: ${formatTime(plan.release, timeZone)}`)
+  // A rollback re-applies a version whose rollout already asked its before-steps: only those its author marked
+  // `rollback: true` are asked again (as the promotion pull request asks them).
+  for (const instruction of plan.instructions ?? []) {
+    const again = plan.rollback && instruction.when === 'before' && instruction.rollback !== true ? '; done at the original rollout, not asked again for a rollback' : ''
+    lines.push(`instruction (${instruction.when} the apply${again}): ${instruction.step}`)
+  }
+  // Kept items are counted, not listed, except those with a note: what this version does not get its way with
+  // (not added under `add: never`, dropped but kept by `install: merge`, edits on the branch kept).
+  const shown = plan.changes.filter((c) => c.action !== 'keep' || c.note !== undefined)
   if (shown.length > 0) {
     const rows = [['', 'item', 'action', 'note']]
     // The sign and the action of a change row take the action's colour; field and override rows none.
@@ -60,7 +70,7 @@ export function renderPlanText(
     lines.push(table(rows, style, (row, column) => (column === 0 || column === 2) && actions.has(row) ? actionColour(style, actions.get(row)!) : undefined))
   }
   const keptQuietly = plan.changes.length - shown.length
-  if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly} item${keptQuietly === 1 ? '' : 's'} kept as they are (not listed)`))
+  if (keptQuietly > 0) lines.push(style.dim(`${keptQuietly}${keptQuietly < counts.keep ? ' more' : ''} item${keptQuietly === 1 ? ' kept as it is' : 's kept as they are'} (not listed)`))
   if (diagnostics.length > 0) lines.push('', renderDiagnostics(diagnostics, style))
   if (commit) lines.push(style.green(`applied: ${plan.branch} is now at ${commit.slice(0, 12)}`))
   else if (alreadyApplied) lines.push(style.green(`already applied: ${plan.branch} has ${plan.package}@${plan.version}, nothing to change`))

@@ -38,10 +38,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
  * counted); debug builds with the items they change; per environment only the rows this change would change.
  */
 export function renderValidationComment(report: ValidationReport): string {
-  const mine = (d: Diagnostic) => (d.package !== undefined ? report.touched.includes(d.package) : true) || (d.file !== undefined && (report.changedFiles ?? []).includes(d.file))
-  const errors = report.diagnostics.filter((d) => d.severity === 'error')
-  const warnings = report.diagnostics.filter((d) => d.severity !== 'error' && mine(d))
-  const otherWarnings = report.diagnostics.filter((d) => d.severity !== 'error' && !mine(d)).length
+  const mine = touchedBy(report)
+  const { errors, warnings } = reportedFindings(report)
+  const otherWarnings = report.diagnostics.length - errors.length - warnings.length
   const lines: string[] = [hiddenMarker(VALIDATION_MARKER, { head: report.headSha })]
   const verdict = errors.length > 0 ? `❌ **Gantry found ${plural(errors.length, 'error')}**` : '✅ **Gantry: no errors**'
   lines.push(`${verdict}${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''} at ${code(report.headSha.slice(0, 12))}`)
@@ -62,6 +61,24 @@ export function renderValidationComment(report: ValidationReport): string {
   const sections = environmentSections(report)
   if (sections.length) lines.push('', '### What this change would change in each environment', '', ...sections)
   return lines.join('\n')
+}
+
+/** Whether a finding is about what the pull request touches: its packages, or a file it changes. */
+function touchedBy(report: Pick<ValidationReport, 'touched' | 'changedFiles'>): (d: Diagnostic) => boolean {
+  return (d) => (d.package !== undefined ? report.touched.includes(d.package) : true) || (d.file !== undefined && (report.changedFiles ?? []).includes(d.file))
+}
+
+/**
+ * The findings the comment, the check run and the annotations report: every error (any of them fails the
+ * check, and a change can break a package it does not touch), and the warnings about what the pull request
+ * touches. The other warnings are counted, and listed in the job summary.
+ */
+export function reportedFindings(report: Pick<ValidationReport, 'diagnostics' | 'touched' | 'changedFiles'>): { errors: Diagnostic[]; warnings: Diagnostic[] } {
+  const mine = touchedBy(report)
+  return {
+    errors: report.diagnostics.filter((d) => d.severity === 'error'),
+    warnings: report.diagnostics.filter((d) => d.severity !== 'error' && mine(d)),
+  }
 }
 
 /** The job summary: the comment, then every finding (the comment folds away those about other packages). */

@@ -1,4 +1,5 @@
 import type { Environment } from '../model/source-model.js'
+import { formatTime } from '../render/time.js'
 
 /** An apply window: on these local weekdays (0 = Sunday), from `start` up to (not including) `end`. */
 export interface ApplyWindow {
@@ -98,7 +99,8 @@ export function releaseDecision(now: Date, env: Environment, releaseAt?: string)
 
   if (releaseTime !== undefined && now.getTime() < releaseTime) {
     // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
-    return notDue(`release date ${releaseAt} not reached`)
+    // Shown to people (the SCHEDULED note, the check, the dashboard): in the environment's zone, one format.
+    return notDue(`release date ${formatTime(new Date(releaseTime), timeZone)} not reached`)
   }
   const local = localTime(now.getTime(), tz)
   const blockers: string[] = []
@@ -111,7 +113,7 @@ export function releaseDecision(now: Date, env: Environment, releaseAt?: string)
   if (blockers.length > 0) return notDue(blockers.join('; '))
 
   const facts: string[] = []
-  if (releaseAt !== undefined) facts.push(`release date ${releaseAt} reached`)
+  if (releaseTime !== undefined) facts.push(`release date ${formatTime(new Date(releaseTime), timeZone)} reached`)
   if (window !== undefined) facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`)
   const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies'
   return { due: true, reason, next: new Date(now.getTime()) }
