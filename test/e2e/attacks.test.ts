@@ -343,39 +343,38 @@ ${environment}    steps:
 `
 
 describe('the App key', () => {
-  // BROKEN as shipped: examples/workflows keep GANTRY_APP_PRIVATE_KEY as a repository secret (no job declares
-  // `environment:`, and the setup steps in docs/action.md say "in the repository or organization"), so a
-  // workflow any writer pushes on any branch mints the App's token, which the guide makes the only bypass actor
-  // of env/**: the gate is gone. The guide's point 5 (key in an environment limited to the default branch and
-  // `*@*` tags) closes it (next test), but the example workflows and the harness do not follow it yet: that
-  // takes `environment: gantry` on the jobs of promotion.yml and release.yml, and a validate workflow that
-  // does not need the key (pull_request runs read from the merge ref, which the environment does not allow).
-  it.fails('a workflow pushed on a branch by a writer mints the App token and rewrites env/qa (key as the examples keep it)', async () => {
+  // The examples keep GANTRY_APP_PRIVATE_KEY as a secret of the `gantry` environment, which only main and
+  // `*@*` tags may deploy to (docs/action.md, "Permissions and protection"); the harness sets it up that way.
+  it('a workflow pushed on a branch by a writer, to mint the App token and rewrite env/qa: it gets no key and rewrites nothing', async () => {
     const repo = await hub.repository(['jobs'])
     environmentRuleset(repo)
     const qaBefore = await repo.head('env/qa')
-    await events(repo, 'olga pushes a branch with a workflow', () =>
-      hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('') }, message: 'Tooling', author: 'olga' }),
-    ).catch(() => undefined)
+    const mark = repo.runner.mark()
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('') }, message: 'Tooling', author: 'olga' })
+    const runs = await repo.runner.drive(repo.runner.since(mark))
+    const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
+    expect(job).toMatchObject({ result: 'failure', reason: expect.stringMatching(/private-key/) })
+    expect(job?.steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app:failure', '__actions_checkout:skipped', '__run:skipped'])
     expect(await repo.head('env/qa')).toBe(qaBefore)
     expect(await repo.file('env/qa', 'backdoor.yaml')).toBeUndefined()
   })
 
-  it('with the key in an environment limited to main and version tags, a workflow on another branch gets no token', async () => {
+  it('the same workflow naming the gantry environment, and the promotion workflow run from a branch: refused the environment', async () => {
     const repo = await hub.repository(['jobs'])
     environmentRuleset(repo)
-    // The guide's point 5: no repository secret; the key is the `gantry` environment's.
-    repo.runner.options.secrets = {}
-    repo.runner.options.environments = { gantry: { secrets: { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }, branches: ['main'], tags: ['*@*'] } }
     const qaBefore = await repo.head('env/qa')
-    for (const [branch, environment] of [['tooling', ''], ['tooling-env', '    environment: gantry\n']] as const) {
-      const mark = repo.runner.mark()
-      await hub.github.commitFiles(OWNER, repo.name, { branch, from: 'main', files: { '.github/workflows/tooling.yml': HIJACK(environment) }, message: 'Tooling', author: 'olga' })
-      const runs = await repo.runner.drive(repo.runner.since(mark))
-      const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
-      expect(job?.result, branch).toBe('failure')
-      expect(job?.reason, branch).toMatch(environment ? /Branch "tooling-env" is not allowed to deploy to gantry/ : /private-key/)
-    }
+    let mark = repo.runner.mark()
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('    environment: gantry\n') }, message: 'Tooling', author: 'olga' })
+    let runs = await repo.runner.drive(repo.runner.since(mark))
+    const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
+    expect(job).toMatchObject({ result: 'failure', reason: expect.stringMatching(/^Branch "tooling" is not allowed to deploy to gantry/), steps: [] })
+
+    // "Run workflow" on promotion.yml from her branch (a copy she may have changed): the job is refused too.
+    mark = repo.runner.mark()
+    await repo.octokit('olga').rest.actions.createWorkflowDispatch({ owner: OWNER, repo: repo.name, workflow_id: 'promotion.yml', ref: 'tooling', inputs: { command: 'reconcile' } })
+    runs = await repo.runner.drive(repo.runner.since(mark))
+    expect(runs.map((r) => [r.path, r.ref, r.jobs.map((j) => `${j.id}:${j.result}`)])).toEqual([['.github/workflows/promotion.yml', 'refs/heads/tooling', ['promote:failure']]])
+    expect(runs[0]!.jobs[0]!.reason).toMatch(/^Branch "tooling" is not allowed to deploy to gantry/)
     expect(await repo.head('env/qa')).toBe(qaBefore)
   })
 })
