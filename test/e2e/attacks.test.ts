@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assembleBundle } from '../../src/commands/artifacts.js'
 import { openRepository } from '../../src/commands/repository.js'
 import { tagMessage } from '../../src/core/bundle/bundle.js'
+import { GATE_CHECK } from '../../src/action/promotion/promotion-service.js'
 import type { ActionRun } from './action-runner.js'
 import { BOT, OWNER, PromotionHub, PromotionRepo, SOURCE_FILES, exampleWorkflows, ledgerFields, tokenOf } from './promotion-harness.js'
 
@@ -149,6 +150,29 @@ describe('paths around review', () => {
     expect(repo.issue(qa).pull!.headSha).toBe(proposed)
     expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
     expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+  })
+
+  it('a push over an approved Gantry commit and an approval of that head: Gantry’s commit comes back, and the approval it had counts again', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    // rita approves Gantry's commit; before any run sees it, olga pushes over it and quinn approves hers.
+    await repo.review('rita', qa)
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('olga'))
+    await writeFile(join(dir, 'notes.txt'), 'harmless\n')
+    await git(dir, ['add', 'notes.txt'])
+    await git(dir, ['commit', '--quiet', '-m', 'Notes'], { name: 'Olga', email: 'olga@example.com' })
+    const other = await forcePush(dir, 'gantry/promote/qa/jobs')
+    await repo.review('quinn', qa, 'APPROVE', { commitId: other })
+    await repo.reviewRun('quinn', qa)
+    // Not merged: env/qa has not moved, so Gantry's commit is the one it proposed first, by SHA.
+    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+    // rita's approval was given to that very commit: it counts again, quinn's (another head) does not.
+    await repo.reconcile()
+    const ledger = ledgerFields(await repo.ledger('qa', 'jobs'))
+    expect(ledger.version).toBe('1')
+    expect(ledger.approvers).toEqual(['rita'])
   })
 
   it('an approval on an older head of a superseded promotion does not apply the newer version', async () => {
@@ -376,6 +400,27 @@ describe('the App key', () => {
     expect(runs.map((r) => [r.path, r.ref, r.jobs.map((j) => `${j.id}:${j.result}`)])).toEqual([['.github/workflows/promotion.yml', 'refs/heads/tooling', ['promote:failure']]])
     expect(runs[0]!.jobs[0]!.reason).toMatch(/^Branch "tooling" is not allowed to deploy to gantry/)
     expect(await repo.head('env/qa')).toBe(qaBefore)
+  })
+})
+
+describe('the required check of the guide', () => {
+  it('a writer’s pull request into env/qa, and a promotion not yet approved, cannot satisfy the required Gantry promotion check; Gantry’s merge does', async () => {
+    const repo = await hub.repository(['jobs'])
+    // Point 4 of the guide in docs/action.md on its own (updates not restricted): the check it names, from the App.
+    expect(GATE_CHECK).toBe('Gantry promotion')
+    hub.github.addRuleset(OWNER, repo.name, { name: 'checks', target: 'branch', include: ['env/**'], bypass: [BOT], requiredStatusChecks: [{ context: GATE_CHECK, app: BOT }] })
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'hotfix', from: 'env/qa', files: { [BACKDOOR.path]: BACKDOOR.text }, message: 'Hotfix', author: 'olga' })
+    const hotfix = await hub.github.openPullRequestAs('olga', OWNER, repo.name, { head: 'hotfix', base: 'env/qa', title: 'Hotfix' })
+    const merge = (number: number) => repo.octokit('olga').rest.pulls.merge({ owner: OWNER, repo: repo.name, pull_number: number })
+    await expect(merge(hotfix.number)).rejects.toMatchObject({ status: 405, message: expect.stringContaining('Required status check "Gantry promotion" is expected') })
+    await expect(merge(qa)).rejects.toMatchObject({ status: 405, message: expect.stringContaining('Required status check "Gantry promotion" is expected') })
+    expect(await repo.file('env/qa', BACKDOOR.path)).toBeUndefined()
+
+    const head = repo.issue(qa).pull!.headSha
+    await repo.approve('quinn', qa)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1')
+    expect(repo.state().checkRuns.filter((r) => r.name === GATE_CHECK && r.headSha === head).map((r) => [r.creator, r.status, r.conclusion])).toEqual([[BOT, 'completed', 'success']])
   })
 })
 
