@@ -152,7 +152,7 @@ describe('paths around review', () => {
     expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
   })
 
-  it('a push over an approved Gantry commit and an approval of that head: Gantry’s commit comes back, and the approval it had counts again', async () => {
+  it('a push over an approved Gantry commit and an approval of that head: Gantry’s commit comes back and applies on the approval it had, not on the other head’s', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs').number
     const proposed = repo.issue(qa).pull!.headSha
@@ -165,14 +165,14 @@ describe('paths around review', () => {
     const other = await forcePush(dir, 'gantry/promote/qa/jobs')
     await repo.review('quinn', qa, 'APPROVE', { commitId: other })
     await repo.reviewRun('quinn', qa)
-    // Not merged: env/qa has not moved, so Gantry's commit is the one it proposed first, by SHA.
-    expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
+    // olga's head is not merged: env/qa has not moved, so Gantry's commit is the one it proposed first, by
+    // SHA, and rita's approval of that very commit counts again; quinn's (of another head) does not.
+    expect(repo.comments(qa).some((c) => c.includes('gantry:note-integrity'))).toBe(true)
     expect(repo.issue(qa).pull!.headSha).toBe(proposed)
-    // rita's approval was given to that very commit: it counts again, quinn's (another head) does not.
-    await repo.reconcile()
     const ledger = ledgerFields(await repo.ledger('qa', 'jobs'))
     expect(ledger.version).toBe('1')
     expect(ledger.approvers).toEqual(['rita'])
+    expect(await repo.file('env/qa', 'notes.txt')).toBeUndefined()
   })
 
   it('an approval on an older head of a superseded promotion does not apply the newer version', async () => {
