@@ -16,6 +16,21 @@ export default tseslint.config(
     },
   },
   {
+    // The action logs only through src/action/log.ts, which keeps text from the repository from starting a
+    // workflow command line (a line beginning with `::`).
+    files: ['src/**/*.ts'],
+    ignores: ['src/action/log.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='core'][property.name=/^(info|notice|warning|error|debug|setFailed)$/]",
+          message: 'Log through src/action/log.ts: it escapes text from the repository.',
+        },
+      ],
+    },
+  },
+  {
     // The pure core knows nothing of GitHub, the file system, processes or the clock.
     files: ['src/core/**/*.ts'],
     rules: {

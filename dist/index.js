@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4611);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5988);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4611:
+/***/ 5988:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37411,7 +37411,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -40222,7 +40222,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -40230,7 +40230,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -40238,7 +40238,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -50897,6 +50897,60 @@ function withMarker(body, marker) {
     return re.test(body) ? body.replace(re, () => line) : `${line}\n${body}`;
 }
 
+;// CONCATENATED MODULE: ./src/action/log.ts
+
+
+/**
+ * Everything the action writes to its log, through one place. The runner reads a line of a step's output
+ * that starts with `::` (leading spaces aside) as a workflow command ("Workflow commands for GitHub Actions":
+ * `::error::`, `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step,
+ * Gantry's annotations included). Log lines carry text from the repository and from GitHub (names, paths,
+ * messages, notes, error texts), so none may start a line of its own.
+ */
+/**
+ * One line of plain log: unsafe characters as `\uXXXX` (line breaks included, so nothing starts a new line),
+ * and a line that would begin with `::` gets its first colon escaped.
+ */
+function logLine(text) {
+    const line = printable(text);
+    return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+}
+/**
+ * The message of an annotation or a failure: the toolkit writes it after the command (`::error file=...::`)
+ * with `%`, CR and LF escaped, so line breaks stay line breaks in the annotation and cannot start a line;
+ * other unsafe characters are escaped like everywhere else.
+ */
+function annotationText(text) {
+    return printableText(text);
+}
+function annotationProperties(properties) {
+    if (!properties)
+        return undefined;
+    return {
+        ...properties,
+        ...(properties.title !== undefined ? { title: printable(properties.title) } : {}),
+        ...(properties.file !== undefined ? { file: printable(properties.file) } : {}),
+    };
+}
+const log = {
+    info(text) {
+        info(logLine(text));
+    },
+    notice(text, properties) {
+        notice(annotationText(text), annotationProperties(properties));
+    },
+    warning(text, properties) {
+        warning(annotationText(text), annotationProperties(properties));
+    },
+    error(text, properties) {
+        error(annotationText(text), annotationProperties(properties));
+    },
+    /** Fails the step with an error annotation holding `text`. */
+    failed(text) {
+        setFailed(annotationText(text));
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/action/annotations.ts
 
 
@@ -50909,12 +50963,12 @@ function annotate(diagnostics) {
             ...(d.line ? { startLine: d.line } : {}),
             ...(d.column ? { startColumn: d.column } : {}),
         };
-        // Text from files never reaches the log raw (escape sequences, bidirectional controls).
+        // Text from files never reaches the log raw (escape sequences, bidirectional controls, line breaks).
         const message = d.hint ? `${printable(d.message)}\nhint: ${printable(d.hint)}` : printable(d.message);
         if (d.severity === 'error')
-            error(message, properties);
+            log.error(message, properties);
         else
-            warning(message, properties);
+            log.warning(message, properties);
     }
 }
 
@@ -55551,6 +55605,7 @@ function ledgerProblems(read, fileName, branch, schemas) {
 
 
 
+
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 async function readReleasedVersions(git) {
     const format = '%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(contents)%00%00';
@@ -55633,6 +55688,25 @@ class LedgerError extends Error {
         this.diagnostics = diagnostics;
     }
 }
+const LEDGER_ROOT = '.gantry';
+const LEDGER_FOLDER = '.gantry/installed';
+/**
+ * `.gantry` or `.gantry/installed` that is not a folder, or a ledger that is a link, a folder or a submodule:
+ * the branch's record of what is installed is broken, as much as a ledger that does not parse.
+ */
+function notAFolder(entry, where) {
+    const what = entry.mode === '120000' ? 'a symbolic link' : entry.type === 'tree' ? 'a folder' : entry.type === 'commit' ? 'a submodule' : 'a file';
+    const should = entry.path === LEDGER_ROOT || entry.path === LEDGER_FOLDER ? 'a folder' : 'a ledger file';
+    const message = `${printable(entry.path)} is ${what}, not ${should}`;
+    const diagnostic = {
+        severity: 'error',
+        code: 'invalid-ledger',
+        file: entry.path,
+        message: `ledger on ${printable(where)}: ${message}`,
+        hint: `restore ${LEDGER_FOLDER} from the history of ${printable(where)}; ledgers change only through promotion`,
+    };
+    return new LedgerError(`${printable(entry.path)} on ${printable(where)} is ${what}, not ${should}; restore ${LEDGER_FOLDER} from the branch history`, [diagnostic]);
+}
 /** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
 async function readLedgers(git, head, schemas, branch, 
 /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
@@ -55640,7 +55714,24 @@ cache) {
     const ledgers = new Map();
     if (!head)
         return ledgers;
-    const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'));
+    const where = branch ?? head.slice(0, 12);
+    // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
+    // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
+    const listed = await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true });
+    const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree');
+    if (broken)
+        throw notAFolder(broken, where);
+    const entries = [];
+    for (const entry of listed) {
+        if (!entry.path.startsWith(`${LEDGER_FOLDER}/`))
+            continue;
+        const inFolder = { ...entry, path: entry.path.slice(LEDGER_FOLDER.length + 1) };
+        if (!inFolder.path.endsWith('.yaml'))
+            continue;
+        if (entry.type !== 'blob' || entry.mode === '120000')
+            throw notAFolder(entry, where);
+        entries.push(inFolder);
+    }
     const key = (entry) => `${entry.path}\0${entry.sha}`;
     const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))]);
     for (const entry of entries) {
@@ -55649,8 +55740,7 @@ cache) {
             ledgers.set(known.package, known);
             continue;
         }
-        const file = `.gantry/installed/${entry.path}`;
-        const where = branch ?? head.slice(0, 12);
+        const file = `${LEDGER_FOLDER}/${entry.path}`;
         const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas);
         if (!ledger)
             throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics);
@@ -56515,6 +56605,42 @@ function readEntry(snapshot, file, limits) {
 const CONFIG_FILE = 'gantry.yaml';
 /** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
 const RESERVED_FOLDERS = ['.git', '.gantry'];
+/** Branches under this name are Gantry's promotion branches (`gantry/promote/<environment>/<package>`). */
+const PROMOTION_NAMESPACE = 'gantry';
+const PATH_KEYS = ['definitions', 'packages', 'kinds'];
+/**
+ * Source folders that are the same or one inside another: files of one would be read as the other's (every
+ * package as a definition). One finding per folder that overlaps an earlier one, at the line of the later
+ * of the two as written (a folder left at its default has no line).
+ */
+function overlappingPaths(config, positionOf) {
+    const paths = resolvePaths(config);
+    const written = (key) => config.paths?.[key] !== undefined;
+    const relation = (a, b) => (a === b ? 'is the same folder as' : a.startsWith(`${b}/`) ? 'is inside' : b.startsWith(`${a}/`) ? 'holds' : undefined);
+    const diagnostics = [];
+    const reported = new Set();
+    PATH_KEYS.forEach((key, index) => {
+        for (const other of PATH_KEYS.slice(0, index)) {
+            if (!relation(paths[key], paths[other]))
+                continue;
+            const later = written(key) && (!written(other) || positionOf(['paths', key]).line >= positionOf(['paths', other]).line);
+            const [at, peer] = later ? [key, other] : [other, key];
+            if (reported.has(at))
+                continue;
+            reported.add(at);
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: CONFIG_FILE,
+                ...positionOf(['paths', at]),
+                message: `paths.${at} "${printable(paths[at])}" ${relation(paths[at], paths[peer])} paths.${peer} "${printable(paths[peer])}": the files of one would be read as the other's`,
+                hint: 'give definitions, packages and kinds folders of their own, side by side',
+            });
+            break;
+        }
+    });
+    return diagnostics;
+}
 function resolvePaths(config) {
     return {
         definitions: config?.paths?.definitions ?? 'definitions',
@@ -56559,6 +56685,18 @@ function loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, o
                 hint: 'keep sources in their own folder, outside .git and .gantry',
             });
         }
+        // GitHub reads .github at the root of every branch: its workflows folder, CODEOWNERS, dependabot.yml.
+        // Definitions written there on environment branches would be taken as workflows of those branches.
+        if (folder.split('/')[0] === '.github') {
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: CONFIG_FILE,
+                ...parsed.positionOf(['paths', key]),
+                message: `paths.${key} "${printable(folder)}" is inside .github, which GitHub reads for workflows and repository settings`,
+                hint: 'keep sources in their own folder, outside .git, .gantry and .github',
+            });
+        }
         if (folder.split('/').some((s) => s === '.' || s === '..')) {
             diagnostics.push({
                 severity: 'error',
@@ -56570,6 +56708,7 @@ function loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, o
             });
         }
     }
+    diagnostics.push(...overlappingPaths(config, (path) => parsed.positionOf(path)));
     const names = new Map();
     const branches = new Map();
     config.environments.forEach((env, index) => {
@@ -56590,6 +56729,18 @@ function loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, o
                 ...parsed.positionOf(['environments', index, 'branch']),
                 message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
                 hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
+            });
+        }
+        // Promotion pull requests come from gantry/promote/<env>/<package>; git keeps refs as files and folders, so
+        // a branch `gantry` cannot exist beside them, and one under gantry/ could be taken for (or block) one of them.
+        if (env.branch === PROMOTION_NAMESPACE || env.branch.startsWith(`${PROMOTION_NAMESPACE}/`)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${printable(env.branch)}" of environment "${env.name}" is in ${PROMOTION_NAMESPACE}/, where Gantry keeps its promotion branches`,
+                hint: 'name environment branches outside gantry/, such as env/<environment>',
             });
         }
         if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {
@@ -66003,6 +66154,7 @@ const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 
 
+
 /**
  * A push to the default branch: build every package whose content changed, push the new tags, and make
  * sure each version has its release with the bundle attached. A re-run finds the tags and releases it
@@ -66011,7 +66163,7 @@ const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 async function releaseOnPush(run) {
     const stale = await notAtDefaultTip(run);
     if (stale) {
-        warning(stale);
+        log.warning(stale);
         return { artifacts: [], released: [], diagnostics: [] };
     }
     const build = await group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }));
@@ -67862,6 +68014,7 @@ function unauthorized(error) {
 
 
 
+
 /** The action: reads inputs and context, picks the job from the event, and fails the step on errors. */
 async function run() {
     try {
@@ -67870,7 +68023,7 @@ async function run() {
         const workspace = inputs.workingDirectory ?? context.workspace;
         // GANTRY_SPACE_WRITES=false: for servers without secondary rate limits (a local GitHub in tests).
         const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false';
-        const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => info(m) });
+        const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: log.info });
         const ref = { owner: context.owner, repo: context.repo };
         const bot = inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]';
         const api = new RepositoryApi(octokit, ref, bot);
@@ -67879,13 +68032,13 @@ async function run() {
         const repository = context.payload.repository;
         const defaultBranch = repository?.default_branch ?? (await api.defaultBranch());
         const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command;
-        info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`);
+        log.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`);
         await group('Fetch branches and tags', () => fetchAll(workspace, auth));
         const now = clock(process.env.GANTRY_NOW, inputs.dryRun);
         // The job summary of this run holds the full plan of each promotion body it writes.
         const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined;
-        const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => warning(m));
-        const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => info(m), trustedWorkflow, ...(runUrl ? { runUrl } : {}) });
+        const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => log.warning(m));
+        const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: log.info, trustedWorkflow, ...(runUrl ? { runUrl } : {}) });
         const pr = context.payload.pull_request ?? (await relayedPullRequest(context, promotionApi));
         // What could not be done: reported as it happens, failing the step once the dashboard is current.
         const failures = [];
@@ -67898,7 +68051,7 @@ async function run() {
                 setOutput('warnings', outcome.warnings);
                 setOutput('packages', outcome.touched.join(' '));
                 if (outcome.errors > 0)
-                    setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`);
+                    log.failed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`);
                 return;
             }
             case 'release': {
@@ -67925,14 +68078,14 @@ async function run() {
             }
             case 'reconcile': {
                 for (const branch of await service.ensureRelays())
-                    info(`${branch}: relay workflow written`);
+                    log.info(`${branch}: relay workflow written`);
                 const outcome = await group('Reconcile', () => reconcile(service));
                 for (const d of outcome.decided)
-                    info(`#${d.number}: ${d.state}`);
+                    log.info(`#${d.number}: ${d.state}`);
                 for (const r of outcome.requested)
                     failures.push(...reportRequest(`${r.package}@${r.version}`, r.outcomes, false));
                 for (const e of outcome.errors)
-                    error(e);
+                    log.error(e);
                 failures.push(...outcome.errors);
                 break;
             }
@@ -67942,12 +68095,12 @@ async function run() {
         await group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun));
         await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures, service.fullPlans);
         if (failures.length > 0)
-            setFailed(failures.length === 1 ? failures[0] : `${failures.length} promotions could not proceed: ${failures.join('; ')}`);
+            log.failed(failures.length === 1 ? failures[0] : `${failures.length} promotions could not proceed: ${failures.join('; ')}`);
     }
     catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-        setFailed(`${message}${cause}`);
+        log.failed(`${message}${cause}`);
     }
 }
 /**
@@ -67958,13 +68111,13 @@ function clock(rehearsal, dryRun) {
     if (!rehearsal)
         return new Date();
     if (!dryRun) {
-        warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing');
+        log.warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing');
         return new Date();
     }
     const at = new Date(rehearsal);
     if (Number.isNaN(at.getTime()))
         throw new errors_UsageError(`GANTRY_NOW=${rehearsal} is not an ISO 8601 instant (e.g. 2026-12-01T05:30:00Z)`);
-    info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`);
+    log.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`);
     return at;
 }
 /** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
@@ -68008,9 +68161,9 @@ function commandFor(context, defaultBranch) {
 function reportRequest(what, outcomes, explicit) {
     const failures = [];
     for (const o of outcomes) {
-        info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
+        log.info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`);
         if (o.status === 'refused' || o.status === 'held')
-            warning(o.message);
+            log.warning(o.message);
         if (o.status !== 'blocked')
             continue;
         for (const d of o.diagnostics) {
@@ -68025,7 +68178,7 @@ function reportRequest(what, outcomes, explicit) {
 async function release(service, api, workspace, auth, inputs) {
     const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun });
     for (const r of outcome.released)
-        info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`);
+        log.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`);
     setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '));
     setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '));
     const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
@@ -68099,7 +68252,7 @@ async function handlePullRequestActivity(context, service, api, pr, dryRun, auth
             return;
         // Every unanswered command on the pull request, not only this one: a run dropped by concurrency is caught up.
         for (const handled of await service.handleCommands(issue.number))
-            info(`#${issue.number}: ${handled}`);
+            log.info(`#${issue.number}: ${handled}`);
         return;
     }
     if (!pr)
@@ -68107,9 +68260,9 @@ async function handlePullRequestActivity(context, service, api, pr, dryRun, auth
     if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
         // Commands a run dropped by concurrency left unanswered are answered first (they may end the promotion).
         for (const handled of await service.handleCommands(pr.number))
-            info(`#${pr.number}: ${handled}`);
+            log.info(`#${pr.number}: ${handled}`);
         const decided = await service.decide(pr.number);
-        info(`#${pr.number}: ${decided.state}`);
+        log.info(`#${pr.number}: ${decided.state}`);
         if (decided.state !== 'NOT_A_PROMOTION')
             return;
     }
@@ -68122,7 +68275,7 @@ async function handlePullRequestActivity(context, service, api, pr, dryRun, auth
     const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun, ...(auth ? { auth } : {}) });
     const errors = findings.filter((d) => d.severity === 'error').length;
     if (errors > 0)
-        setFailed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`);
+        log.failed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`);
 }
 /** Dependencies first, so that a package's dependencies are applied before it is planned. */
 function dependencyOrder(items, dependencies) {

@@ -11666,6 +11666,7 @@ function ledgerProblems(read, fileName, branch, schemas) {
 
 
 
+
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 async function readReleasedVersions(git) {
     const format = '%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(contents)%00%00';
@@ -11748,6 +11749,25 @@ class LedgerError extends Error {
         this.diagnostics = diagnostics;
     }
 }
+const LEDGER_ROOT = '.gantry';
+const LEDGER_FOLDER = '.gantry/installed';
+/**
+ * `.gantry` or `.gantry/installed` that is not a folder, or a ledger that is a link, a folder or a submodule:
+ * the branch's record of what is installed is broken, as much as a ledger that does not parse.
+ */
+function notAFolder(entry, where) {
+    const what = entry.mode === '120000' ? 'a symbolic link' : entry.type === 'tree' ? 'a folder' : entry.type === 'commit' ? 'a submodule' : 'a file';
+    const should = entry.path === LEDGER_ROOT || entry.path === LEDGER_FOLDER ? 'a folder' : 'a ledger file';
+    const message = `${printable(entry.path)} is ${what}, not ${should}`;
+    const diagnostic = {
+        severity: 'error',
+        code: 'invalid-ledger',
+        file: entry.path,
+        message: `ledger on ${printable(where)}: ${message}`,
+        hint: `restore ${LEDGER_FOLDER} from the history of ${printable(where)}; ledgers change only through promotion`,
+    };
+    return new LedgerError(`${printable(entry.path)} on ${printable(where)} is ${what}, not ${should}; restore ${LEDGER_FOLDER} from the branch history`, [diagnostic]);
+}
 /** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
 async function readLedgers(git, head, schemas, branch, 
 /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
@@ -11755,7 +11775,24 @@ cache) {
     const ledgers = new Map();
     if (!head)
         return ledgers;
-    const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'));
+    const where = branch ?? head.slice(0, 12);
+    // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
+    // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
+    const listed = await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true });
+    const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree');
+    if (broken)
+        throw notAFolder(broken, where);
+    const entries = [];
+    for (const entry of listed) {
+        if (!entry.path.startsWith(`${LEDGER_FOLDER}/`))
+            continue;
+        const inFolder = { ...entry, path: entry.path.slice(LEDGER_FOLDER.length + 1) };
+        if (!inFolder.path.endsWith('.yaml'))
+            continue;
+        if (entry.type !== 'blob' || entry.mode === '120000')
+            throw notAFolder(entry, where);
+        entries.push(inFolder);
+    }
     const key = (entry) => `${entry.path}\0${entry.sha}`;
     const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))]);
     for (const entry of entries) {
@@ -11764,8 +11801,7 @@ cache) {
             ledgers.set(known.package, known);
             continue;
         }
-        const file = `.gantry/installed/${entry.path}`;
-        const where = branch ?? head.slice(0, 12);
+        const file = `${LEDGER_FOLDER}/${entry.path}`;
         const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas);
         if (!ledger)
             throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics);
@@ -12551,6 +12587,42 @@ function readEntry(snapshot, file, limits) {
 const load_config_CONFIG_FILE = 'gantry.yaml';
 /** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
 const RESERVED_FOLDERS = ['.git', '.gantry'];
+/** Branches under this name are Gantry's promotion branches (`gantry/promote/<environment>/<package>`). */
+const PROMOTION_NAMESPACE = 'gantry';
+const PATH_KEYS = ['definitions', 'packages', 'kinds'];
+/**
+ * Source folders that are the same or one inside another: files of one would be read as the other's (every
+ * package as a definition). One finding per folder that overlaps an earlier one, at the line of the later
+ * of the two as written (a folder left at its default has no line).
+ */
+function overlappingPaths(config, positionOf) {
+    const paths = resolvePaths(config);
+    const written = (key) => config.paths?.[key] !== undefined;
+    const relation = (a, b) => (a === b ? 'is the same folder as' : a.startsWith(`${b}/`) ? 'is inside' : b.startsWith(`${a}/`) ? 'holds' : undefined);
+    const diagnostics = [];
+    const reported = new Set();
+    PATH_KEYS.forEach((key, index) => {
+        for (const other of PATH_KEYS.slice(0, index)) {
+            if (!relation(paths[key], paths[other]))
+                continue;
+            const later = written(key) && (!written(other) || positionOf(['paths', key]).line >= positionOf(['paths', other]).line);
+            const [at, peer] = later ? [key, other] : [other, key];
+            if (reported.has(at))
+                continue;
+            reported.add(at);
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: load_config_CONFIG_FILE,
+                ...positionOf(['paths', at]),
+                message: `paths.${at} "${printable(paths[at])}" ${relation(paths[at], paths[peer])} paths.${peer} "${printable(paths[peer])}": the files of one would be read as the other's`,
+                hint: 'give definitions, packages and kinds folders of their own, side by side',
+            });
+            break;
+        }
+    });
+    return diagnostics;
+}
 function resolvePaths(config) {
     return {
         definitions: config?.paths?.definitions ?? 'definitions',
@@ -12595,6 +12667,18 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
                 hint: 'keep sources in their own folder, outside .git and .gantry',
             });
         }
+        // GitHub reads .github at the root of every branch: its workflows folder, CODEOWNERS, dependabot.yml.
+        // Definitions written there on environment branches would be taken as workflows of those branches.
+        if (folder.split('/')[0] === '.github') {
+            diagnostics.push({
+                severity: 'error',
+                code: 'unsafe-path',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['paths', key]),
+                message: `paths.${key} "${printable(folder)}" is inside .github, which GitHub reads for workflows and repository settings`,
+                hint: 'keep sources in their own folder, outside .git, .gantry and .github',
+            });
+        }
         if (folder.split('/').some((s) => s === '.' || s === '..')) {
             diagnostics.push({
                 severity: 'error',
@@ -12606,6 +12690,7 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
             });
         }
     }
+    diagnostics.push(...overlappingPaths(config, (path) => parsed.positionOf(path)));
     const names = new Map();
     const branches = new Map();
     config.environments.forEach((env, index) => {
@@ -12626,6 +12711,18 @@ function load_config_loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YA
                 ...parsed.positionOf(['environments', index, 'branch']),
                 message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
                 hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
+            });
+        }
+        // Promotion pull requests come from gantry/promote/<env>/<package>; git keeps refs as files and folders, so
+        // a branch `gantry` cannot exist beside them, and one under gantry/ could be taken for (or block) one of them.
+        if (env.branch === PROMOTION_NAMESPACE || env.branch.startsWith(`${PROMOTION_NAMESPACE}/`)) {
+            diagnostics.push({
+                severity: 'error',
+                code: 'invalid-name',
+                file: load_config_CONFIG_FILE,
+                ...parsed.positionOf(['environments', index, 'branch']),
+                message: `branch "${printable(env.branch)}" of environment "${env.name}" is in ${PROMOTION_NAMESPACE}/, where Gantry keeps its promotion branches`,
+                hint: 'name environment branches outside gantry/, such as env/<environment>',
             });
         }
         if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {

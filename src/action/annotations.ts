@@ -1,6 +1,6 @@
-import * as core from '@actions/core'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { printable } from '../core/names.js'
+import { log } from './log.js'
 
 /** Diagnostics as workflow annotations: at their file, line and column, with the hint below the message. */
 export function annotate(diagnostics: readonly Diagnostic[]): void {
@@ -11,9 +11,9 @@ export function annotate(diagnostics: readonly Diagnostic[]): void {
       ...(d.line ? { startLine: d.line } : {}),
       ...(d.column ? { startColumn: d.column } : {}),
     }
-    // Text from files never reaches the log raw (escape sequences, bidirectional controls).
+    // Text from files never reaches the log raw (escape sequences, bidirectional controls, line breaks).
     const message = d.hint ? `${printable(d.message)}\nhint: ${printable(d.hint)}` : printable(d.message)
-    if (d.severity === 'error') core.error(message, properties)
-    else core.warning(message, properties)
+    if (d.severity === 'error') log.error(message, properties)
+    else log.warning(message, properties)
   }
 }

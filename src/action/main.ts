@@ -16,6 +16,7 @@ import { releaseOnPush } from './events/push.js'
 import { type GitHubContext, readGitHubContext } from './github-context.js'
 import { type ActionCommand, type ActionInputs, readInputs } from './inputs.js'
 import { findTrustedWorkflow } from './trusted-workflow.js'
+import { log } from './log.js'
 import { refreshDashboard } from './promotion/dashboard.js'
 import { PROMOTION_PREFIX, PromotionService, type RequestOutcome } from './promotion/promotion-service.js'
 import { reconcile } from './promotion/reconcile.js'
@@ -35,7 +36,7 @@ export async function run(): Promise<void> {
     const workspace = inputs.workingDirectory ?? context.workspace
     // GANTRY_SPACE_WRITES=false: for servers without secondary rate limits (a local GitHub in tests).
     const spaceWrites = process.env.GANTRY_SPACE_WRITES !== 'false'
-    const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: (m) => core.info(m) })
+    const octokit = createOctokit({ token: inputs.token, baseUrl: context.apiUrl, spaceWrites, log: log.info })
     const ref = { owner: context.owner, repo: context.repo }
     const bot = inputs.botLogin ?? (await authenticatedLogin(octokit)) ?? 'github-actions[bot]'
     const api = new RepositoryApi(octokit, ref, bot)
@@ -44,13 +45,13 @@ export async function run(): Promise<void> {
     const repository = context.payload.repository as { default_branch?: string } | undefined
     const defaultBranch = repository?.default_branch ?? (await api.defaultBranch())
     const command = inputs.command === 'auto' ? commandFor(context, defaultBranch) : inputs.command
-    core.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
+    log.info(`gantry ${command} on ${context.eventName} in ${context.owner}/${context.repo}`)
     await core.group('Fetch branches and tags', () => fetchAll(workspace, auth))
     const now = clock(process.env.GANTRY_NOW, inputs.dryRun)
     // The job summary of this run holds the full plan of each promotion body it writes.
     const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined
-    const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => core.warning(m))
-    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: (m) => core.info(m), trustedWorkflow, ...(runUrl ? { runUrl } : {}) })
+    const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => log.warning(m))
+    const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: log.info, trustedWorkflow, ...(runUrl ? { runUrl } : {}) })
     const pr = (context.payload.pull_request as PullRequestPayload | undefined) ?? (await relayedPullRequest(context, promotionApi))
     // What could not be done: reported as it happens, failing the step once the dashboard is current.
     const failures: string[] = []
@@ -62,7 +63,7 @@ export async function run(): Promise<void> {
         core.setOutput('errors', outcome.errors)
         core.setOutput('warnings', outcome.warnings)
         core.setOutput('packages', outcome.touched.join(' '))
-        if (outcome.errors > 0) core.setFailed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`)
+        if (outcome.errors > 0) log.failed(`Gantry found ${outcome.errors} error${outcome.errors === 1 ? '' : 's'}: see the pull request comment and annotations`)
         return
       }
       case 'release': {
@@ -85,11 +86,11 @@ export async function run(): Promise<void> {
         break
       }
       case 'reconcile': {
-        for (const branch of await service.ensureRelays()) core.info(`${branch}: relay workflow written`)
+        for (const branch of await service.ensureRelays()) log.info(`${branch}: relay workflow written`)
         const outcome = await core.group('Reconcile', () => reconcile(service))
-        for (const d of outcome.decided) core.info(`#${d.number}: ${d.state}`)
+        for (const d of outcome.decided) log.info(`#${d.number}: ${d.state}`)
         for (const r of outcome.requested) failures.push(...reportRequest(`${r.package}@${r.version}`, r.outcomes, false))
-        for (const e of outcome.errors) core.error(e)
+        for (const e of outcome.errors) log.error(e)
         failures.push(...outcome.errors)
         break
       }
@@ -98,11 +99,11 @@ export async function run(): Promise<void> {
     }
     await core.group('Dashboard', () => refreshDashboard(service, promotionApi, now, inputs.dryRun))
     await writeSummary(`${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, service.journal, failures, service.fullPlans)
-    if (failures.length > 0) core.setFailed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
+    if (failures.length > 0) log.failed(failures.length === 1 ? failures[0]! : `${failures.length} promotions could not proceed: ${failures.join('; ')}`)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : ''
-    core.setFailed(`${message}${cause}`)
+    log.failed(`${message}${cause}`)
   }
 }
 
@@ -113,12 +114,12 @@ export async function run(): Promise<void> {
 function clock(rehearsal: string | undefined, dryRun: boolean): Date {
   if (!rehearsal) return new Date()
   if (!dryRun) {
-    core.warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing')
+    log.warning('GANTRY_NOW is ignored: it sets the clock only for rehearsals with dry-run: true, which write nothing')
     return new Date()
   }
   const at = new Date(rehearsal)
   if (Number.isNaN(at.getTime())) throw new UsageError(`GANTRY_NOW=${rehearsal} is not an ISO 8601 instant (e.g. 2026-12-01T05:30:00Z)`)
-  core.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`)
+  log.info(`rehearsal at ${at.toISOString()} (GANTRY_NOW, dry run)`)
   return at
 }
 
@@ -164,8 +165,8 @@ function commandFor(context: GitHubContext, defaultBranch: string): Command {
 function reportRequest(what: string, outcomes: RequestOutcome[], explicit: boolean): string[] {
   const failures: string[] = []
   for (const o of outcomes) {
-    core.info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
-    if (o.status === 'refused' || o.status === 'held') core.warning(o.message)
+    log.info(`${what} -> ${o.environment}: ${o.status}${'number' in o && o.number ? ` (#${o.number})` : ''}`)
+    if (o.status === 'refused' || o.status === 'held') log.warning(o.message)
     if (o.status !== 'blocked') continue
     for (const d of o.diagnostics) {
       const fails = d.severity === 'error' && (explicit || d.code === 'digest-mismatch')
@@ -178,7 +179,7 @@ function reportRequest(what: string, outcomes: RequestOutcome[], explicit: boole
 
 async function release(service: PromotionService, api: RepositoryApi, workspace: string, auth: { serverUrl: string; token: string }, inputs: ActionInputs): Promise<string[]> {
   const outcome = await releaseOnPush({ api, workspace, auth, dryRun: inputs.dryRun })
-  for (const r of outcome.released) core.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`)
+  for (const r of outcome.released) log.info(`${r.tag}: tag ${r.tagPushed ? 'pushed' : 'already there'}, release ${r.releaseCreated ? 'created' : 'already there'}`)
   core.setOutput('versions', outcome.artifacts.map((a) => a.tag).filter(Boolean).join(' '))
   core.setOutput('created', outcome.artifacts.filter((a) => a.created).map((a) => a.tag).join(' '))
   const errors = outcome.diagnostics.filter((d) => d.severity === 'error')
@@ -247,15 +248,15 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
     const comment = context.payload.comment as { body?: string; user?: { login: string } } | undefined
     if (!issue?.pull_request || !comment?.body?.trimStart().startsWith('/gantry')) return
     // Every unanswered command on the pull request, not only this one: a run dropped by concurrency is caught up.
-    for (const handled of await service.handleCommands(issue.number)) core.info(`#${issue.number}: ${handled}`)
+    for (const handled of await service.handleCommands(issue.number)) log.info(`#${issue.number}: ${handled}`)
     return
   }
   if (!pr) return
   if (pr.head.ref.startsWith(PROMOTION_PREFIX)) {
     // Commands a run dropped by concurrency left unanswered are answered first (they may end the promotion).
-    for (const handled of await service.handleCommands(pr.number)) core.info(`#${pr.number}: ${handled}`)
+    for (const handled of await service.handleCommands(pr.number)) log.info(`#${pr.number}: ${handled}`)
     const decided = await service.decide(pr.number)
-    core.info(`#${pr.number}: ${decided.state}`)
+    log.info(`#${pr.number}: ${decided.state}`)
     if (decided.state !== 'NOT_A_PROMOTION') return
   }
   // A pull request into an environment branch that Gantry did not open (or that only looks like a promotion):
@@ -265,7 +266,7 @@ async function handlePullRequestActivity(context: GitHubContext, service: Promot
   if (!environment) return
   const findings = await checkEnvironmentPullRequest({ repository, api, number: pr.number, baseBranch: pr.base.ref, environment: environment.name, dryRun, ...(auth ? { auth } : {}) })
   const errors = findings.filter((d) => d.severity === 'error').length
-  if (errors > 0) core.setFailed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`)
+  if (errors > 0) log.failed(`${errors} change${errors === 1 ? '' : 's'} to locked items or ledgers: they change only through promotion`)
 }
 
 /** Dependencies first, so that a package's dependencies are applied before it is planned. */

@@ -363,7 +363,7 @@ describe('environment branches pushed to by hand', () => {
     return dir
   }
 
-  it('held: a ledger that is a link to /etc/passwd is read as the link text and refused', async () => {
+  it('held: a ledger that is a link to /etc/passwd is refused, not read', async () => {
     const dir = engineRepo()
     commitFiles(dir, 'env/dev', { '.gantry/installed/base.yaml': { symlink: '/etc/passwd' } })
     const run = await runCli(['status', '--repo', dir, '--format', 'json'])
@@ -372,50 +372,76 @@ describe('environment branches pushed to by hand', () => {
     expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['invalid-ledger'])
   })
 
-  // Left for src/adapters/git/repository-reader.ts (readLedgers): `.gantry` or `.gantry/installed` that is not a
-  // folder on an environment branch reads as "nothing installed". Every package then looks never applied, a
-  // locked package's items become unowned warnings (no drift error), and apply replaces the file with a folder
-  // without a word. readLedgers should refuse it as invalid-ledger (exit 2) like a corrupt ledger file.
+  // `.gantry` or `.gantry/installed` that is not a folder read as "nothing installed": every package looked never
+  // applied, a locked package's items became unowned warnings (no drift error), and apply replaced the file
+  // with a folder without a word. Every command that reads the branch refuses it like a corrupt ledger.
   for (const [what, files] of [
     ['.gantry/installed is a link', { '.gantry/installed/base.yaml': null, '.gantry/installed': { symlink: '/etc' } }],
     ['.gantry is a file', { '.gantry/installed/base.yaml': null, '.gantry': 'nothing here' }],
+    ['a ledger is a folder', { '.gantry/installed/base.yaml': null, '.gantry/installed/base.yaml/x': 'nothing here' }],
   ] as const) {
-    test.fails(`${what} after an apply: refused as a broken ledger, not read as nothing installed`, async () => {
+    test(`${what} after an apply: refused as a broken ledger by status, plan, apply and remote validation`, async () => {
       const dir = engineRepo()
       expect((await runCli(['build', 'base', '--repo', dir, '--format', 'json'])).code).toBe(0)
       expect((await runCli(['apply', 'base', '--env', 'dev', '--repo', dir, '--format', 'json'])).code).toBe(0)
       commitFiles(dir, 'env/dev', files)
-      const run = await runCli(['status', '--repo', dir, '--format', 'json'])
-      expect(run.code).toBe(2)
-      expect(run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics.map((d) => d.code)).toEqual(['invalid-ledger'])
+      const tip = execFileSync('git', ['-C', dir, 'rev-parse', 'env/dev'], { encoding: 'utf8' })
+      for (const args of [['status'], ['plan', 'base', '--env', 'dev'], ['apply', 'base', '--env', 'dev'], ['validate', '--env', 'dev']]) {
+        const run = await runCli([...args, '--repo', dir, '--format', 'json'])
+        expect(run.code, args[0]).toBe(2)
+        const found = run.json<{ diagnostics: JsonDiagnostic[] }>().diagnostics
+        expect(found.map((d) => d.code), args[0]).toEqual(['invalid-ledger'])
+        expect(found[0]!.message).toMatch(/^ledger on env\/dev: \.gantry/)
+      }
+      expect(execFileSync('git', ['-C', dir, 'rev-parse', 'env/dev'], { encoding: 'utf8' })).toBe(tip)
     })
   }
 })
 
 describe('gantry.yaml mistakes', () => {
-  // Left for src/core/source/load-config.ts: promotion pull requests use branches gantry/promote/<env>/<package>;
-  // git cannot hold a branch `gantry` beside them (refs are files and folders), so every promotion into that
-  // environment fails at the push. Refuse a branch `gantry` (or one under gantry/) at its line.
-  test.fails('an environment branch named gantry, where promotion branches live', async () => {
-    const { code, result } = await validate(baseRepo({ 'gantry.yaml': 'environments:\n  - name: dev\n    branch: gantry\n' }))
-    expect(code).toBe(1)
-    expect(diagnosticsOf(result, 'gantry.yaml').map((d) => [d.code, d.line])).toEqual([['invalid-name', 3]])
+  // Like every refusal in gantry.yaml, these stop the command (exit 2) with the finding at the line.
+  async function configFindings(config: string): Promise<{ code: number; found: [string, string | undefined, number | undefined][] }> {
+    const { code, result } = await validate(baseRepo({ 'gantry.yaml': config }))
+    return { code, found: result.diagnostics.map((d) => [d.code, d.file, d.line]) }
+  }
+
+  // Promotion pull requests use branches gantry/promote/<env>/<package>; git cannot hold a branch `gantry`
+  // beside them (refs are files and folders), so every promotion into that environment failed at the push.
+  for (const branch of ['gantry', 'gantry/dev', 'gantry/promote']) {
+    test(`an environment branch ${branch}, where promotion branches live`, async () => {
+      const { code, found } = await configFindings(`environments:\n  - name: dev\n    branch: env/dev\n  - name: qa\n    branch: ${branch}\n`)
+      expect(code).toBe(2)
+      expect(found).toEqual([['invalid-name', 'gantry.yaml', 5]])
+    })
+  }
+
+  it('held: a branch that only starts with the word (gantry-dev, env/gantry) is accepted', async () => {
+    const { code } = await configFindings('environments:\n  - name: dev\n    branch: gantry-dev\n  - name: qa\n    branch: env/gantry\n')
+    expect(code).toBe(0)
   })
 
-  // Left for src/core/source/load-config.ts: with `paths.definitions: .github`, a kind named `workflows` puts
-  // definitions at .github/workflows/<name>.yaml on every environment branch, beside Gantry's relay workflow
-  // (GitHub reads each as a workflow of that branch and reports it broken on every push). `.github` belongs
-  // with `.git` and `.gantry` among the folders sources may not use.
-  test.fails('paths into .github, where definitions would land among the workflows of environment branches', async () => {
-    const { result } = await validate(baseRepo({ 'gantry.yaml': 'environments:\n  - name: dev\n    branch: env/dev\npaths:\n  definitions: .github\n' }))
-    expect(diagnosticsOf(result, 'gantry.yaml').map((d) => [d.code, d.line])).toEqual([['unsafe-path', 5]])
-  })
+  // With `paths.definitions: .github`, a kind named `workflows` put definitions at .github/workflows/<name>.yaml
+  // on every environment branch, beside Gantry's relay workflow (GitHub reads each as a workflow of that branch).
+  for (const folder of ['.github', '.github/workflows', '.github/gantry']) {
+    test(`paths into ${folder}, where definitions would land among the workflows of environment branches`, async () => {
+      const { code, found } = await configFindings(`environments:\n  - name: dev\n    branch: env/dev\npaths:\n  definitions: ${folder}\n`)
+      expect(code).toBe(2)
+      expect(found).toEqual([['unsafe-path', 'gantry.yaml', 5]])
+    })
+  }
 
-  // Left for src/core/source/load-config.ts: `paths.definitions: packages` reads every package as a definition
-  // (11 findings about missing kind and spec); one folder inside another likewise. Refuse overlapping paths at
-  // the line of the second.
-  test.fails('source folders that are the same or nest: one finding at the line', async () => {
-    const { result } = await validate(baseRepo({ 'gantry.yaml': 'environments:\n  - name: dev\n    branch: env/dev\npaths:\n  definitions: packages\n' }))
-    expect(result.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['unsafe-path', 'gantry.yaml', 5]])
-  })
+  // `paths.definitions: packages` read every package as a definition (11 findings about missing kind and spec).
+  for (const [what, paths, line] of [
+    ['the same folder as a default one', 'paths:\n  definitions: packages\n', 5],
+    ['one written folder inside another', 'paths:\n  kinds: sources\n  definitions: sources/definitions\n', 6],
+    ['a written folder that holds another written before it', 'paths:\n  kinds: defs/kinds\n  definitions: defs\n', 6],
+    ['a written folder inside one left at its default', 'paths:\n  kinds: definitions/kinds\n', 5],
+    ['all three the same: one finding per line', 'paths:\n  definitions: src\n  packages: src\n  kinds: src\n', [6, 7]],
+  ] as const) {
+    test(`source folders that are the same or nest (${what}): a finding at the line of the later one`, async () => {
+      const { code, found } = await configFindings(`environments:\n  - name: dev\n    branch: env/dev\n${paths}`)
+      expect(code).toBe(2)
+      expect(found).toEqual((typeof line === 'number' ? [line] : line).map((l) => ['unsafe-path', 'gantry.yaml', l]))
+    })
+  }
 })

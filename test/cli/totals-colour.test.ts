@@ -61,7 +61,7 @@ describe('a totals line ends every command that lists findings or changes', () =
       const text = await cli(repo, ['validate'])
       expect(text.code).toBe(1)
       expect(lastLine(text.stdout)).toBe('validate: 8 definitions, 3 packages; 1 error, 0 warnings in 1 file')
-      const built = await cli(repo, ['build', 'base'])
+      const built = await cli(repo, ['build', '--all'])
       expect(lastLine(built.stdout)).toMatch(/^build: .*; 1 error, 0 warnings in 1 file$/)
     } finally {
       commitFiles(repo, { 'definitions/task/broken.yaml': null })

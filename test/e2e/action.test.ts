@@ -1,49 +1,86 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalGitHub, startLocalGitHub } from '../local-github/server.js'
-import { runAction } from './action-runner.js'
+import { describeReport, type EventReport, WorkflowRunner } from '../local-github/workflows/runner.js'
+import type { ActionRun } from './action-runner.js'
+import { SECRETS, VARS, exampleWorkflows } from './promotion-harness.js'
 
 // The action (from its sources) against the local GitHub: real HTTP, real git, every request checked
-// against GitHub's REST API description.
+// against GitHub's REST API description. alice pushes and opens pull requests; the local GitHub's workflow
+// runner runs the workflows of examples/workflows for those events, and the tests look at the Gantry step.
 const OWNER = 'acme'
 const REPO = 'pipelines'
-const repository = { default_branch: 'main', name: REPO, full_name: `${OWNER}/${REPO}`, owner: { login: OWNER } }
 const run = promisify(execFile)
 
 describe('the action on GitHub events', () => {
   let github: LocalGitHub
+  let runner: WorkflowRunner
   let work: string
   const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd })).stdout
-  const checkout = async (name: string, branch: string) => {
-    const dir = join(work, name)
-    await git(work, 'clone', '--quiet', '--branch', branch, github.gitUrl(OWNER, REPO, 'bot-token'), dir)
-    return dir
-  }
   const state = () => github.getState().repositories[`${OWNER}/${REPO}`]!
+
+  /** Does what `act` does as alice, then runs the workflows for its events; the run of the Gantry step. */
+  const events = async (what: string, act: () => Promise<unknown>): Promise<{ gantry: ActionRun; reports: EventReport[] }> => {
+    const mark = runner.mark()
+    await act()
+    const reports = runner.since(mark)
+    return { gantry: await drive(reports, what), reports }
+  }
+  const drive = async (reports: EventReport[], what: string): Promise<ActionRun> => {
+    const runs = await runner.drive(reports)
+    const gantry = runs.flatMap((r) => r.jobs).find((j) => j.gantry)?.gantry
+    if (!gantry) throw new Error(`${what}: no Gantry step ran\n${reports.flatMap(describeReport).join('\n')}`)
+    expect(runner.violations, 'payloads GitHub would not send').toEqual([])
+    return gantry
+  }
 
   beforeAll(async () => {
     github = await startLocalGitHub()
     work = await mkdtemp(join(tmpdir(), 'gantry-e2e-'))
     github.addUser('gantry-bot', { token: 'bot-token', permission: 'write', type: 'Bot' })
     github.addUser('alice', { token: 'alice-token', permission: 'write' })
-    await github.createRepository(OWNER, REPO, { fromDirectory: resolve(import.meta.dirname, '../../examples/integration') })
+    await github.createRepository(OWNER, REPO, { empty: true, defaultBranch: 'main' })
+    runner = new WorkflowRunner(github, {
+      owner: OWNER,
+      repo: REPO,
+      work,
+      secrets: SECRETS,
+      vars: VARS,
+      appToken: 'bot-token',
+      actionEnv: () => ({ GANTRY_SPACE_WRITES: 'false', 'INPUT_BOT-LOGIN': 'gantry-bot' }),
+    })
   })
   afterAll(async () => {
+    runner.stop()
     await github.stop()
     await rm(work, { recursive: true, force: true })
   })
 
   it('releases every package on the first push, and a re-run after a 5xx on create adopts the release', async () => {
+    // alice's first push: the integration example and the example workflows.
+    const first = join(work, 'first')
+    await git(work, 'clone', '--quiet', github.gitUrl(OWNER, REPO, 'alice-token'), first)
+    await cp(resolve(import.meta.dirname, '../../examples/integration'), first, { recursive: true })
+    for (const [path, text] of Object.entries(await exampleWorkflows())) {
+      await mkdir(dirname(join(first, path)), { recursive: true })
+      await writeFile(join(first, path), text)
+    }
+    await git(first, 'checkout', '--quiet', '-b', 'main')
+    await git(first, 'add', '--all')
+    await git(first, '-c', 'user.name=Alice', '-c', 'user.email=a@example.com', 'commit', '--quiet', '-m', 'Integration processes')
     const fault = github.injectFault({ kind: '5xx-after-write', route: 'repos/create-release', times: 1 })
-    const first = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('push-1', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
-    expect(first.code, first.stdout).toBe(0)
+    const pushed = await events('first push to main', () => git(first, 'push', '--quiet', 'origin', 'main'))
+    const released = pushed.gantry
+    expect(released.code, released.stdout).toBe(0)
     expect(fault.hits).toBe(1)
-    expect(first.outputs.created?.split(' ').sort()).toEqual(['customer-sync@1', 'integration-connections@1', 'order-export@1'])
-    const again = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('push-2', 'main'), event: { name: 'push', payload: { ref: 'refs/heads/main', repository } } })
+    expect(released.outputs.created?.split(' ').sort()).toEqual(['customer-sync@1', 'integration-connections@1', 'order-export@1'])
+    // GitHub's "Re-run all jobs" of that push's release run.
+    const push = pushed.reports.find((r) => r.name === 'push')!
+    const again = await drive([runner.redeliver(push)], 're-run of the first push')
     expect(again.code, again.stdout).toBe(0)
     expect(again.outputs.created ?? '').toBe('')
     expect(state().releases.map((r) => r.tagName).sort()).toEqual(['customer-sync@1', 'integration-connections@1', 'order-export@1'])
@@ -64,10 +101,12 @@ describe('the action on GitHub events', () => {
     await writeFile(join(author, scheduleFile), content.replace(`process: ${target![1]}`, 'process: no-such-process'))
     await git(author, '-c', 'user.name=Alice', '-c', 'user.email=a@example.com', 'commit', '--quiet', '-am', 'Point the schedule at @everyone <script>${{ secrets.X }}</script>')
     await git(author, 'push', '--quiet', 'origin', 'change')
-    const pr = await github.openPullRequestAs('alice', OWNER, REPO, { title: '<img src=x> @everyone ${{ github.token }}', head: 'change', base: 'main' })
-    const payload = async () => ({ number: pr.number, pull_request: { number: pr.number, head: { sha: await github.resolveRef(OWNER, REPO, 'refs/heads/change'), ref: 'change' }, base: { ref: 'main' } }, repository })
-
-    const broken = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('pr-1', 'change'), event: { name: 'pull_request', payload: await payload() } })
+    // The pull request's validation run checks out its merge ref (the change merged into main).
+    const opened = await events('pull request opened', () =>
+      github.openPullRequestAs('alice', OWNER, REPO, { title: '<img src=x> @everyone ${{ github.token }}', head: 'change', base: 'main' }),
+    )
+    const pr = state().issues.find((i) => i.pull?.headRef === 'change')!
+    const broken = opened.gantry
     expect(broken.code).toBe(1)
     const line = content.split('\n').findIndex((l) => l.startsWith('  process: ')) + 1
     expect(broken.annotations).toContainEqual(expect.objectContaining({ level: 'error', file: scheduleFile, line }))
@@ -79,8 +118,8 @@ describe('the action on GitHub events', () => {
 
     await writeFile(join(author, scheduleFile), content)
     await git(author, '-c', 'user.name=Alice', '-c', 'user.email=a@example.com', 'commit', '--quiet', '-am', 'Fix the reference')
-    await git(author, 'push', '--quiet', 'origin', 'change')
-    const fixed = await runAction(github, { owner: OWNER, repo: REPO, token: 'bot-token', inputs: { 'bot-login': 'gantry-bot' }, workspace: await checkout('pr-2', 'change'), event: { name: 'pull_request', payload: await payload() } })
+    // The push of the fix: the pull request's synchronize event runs the validation again.
+    const fixed = (await events('fix pushed', () => git(author, 'push', '--quiet', 'origin', 'change'))).gantry
     expect(fixed.code, fixed.stdout).toBe(0)
     expect(comments()).toHaveLength(1)
     expect(comments()[0]!.body).toContain('no errors')

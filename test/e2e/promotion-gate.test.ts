@@ -12,6 +12,7 @@ import {
   ledgerFields,
   tokenOf,
 } from './promotion-harness.js'
+import { events, produce, runWorkflow } from './event-helpers.js'
 
 // The gate: nothing reaches an environment branch without the review it requires, and the records of it can be
 // neither lost nor faked. Each test is an attack a writer can make, against the action run from its sources
@@ -132,23 +133,31 @@ describe('paths around review', () => {
     await repo.reviewRun('ravi', prod)
     expect(repo.issue(prod).labels).toEqual(['gantry:scheduled'])
 
-    // A changed workflow sets GANTRY_NOW inside the window; the real clock (here: the test's) is outside it.
-    const run = await repo.run('schedule', { schedule: '*/30 * * * *' }, { env: { GANTRY_NOW: INSIDE_WINDOW } })
+    // A rehearsal ("Run workflow" with rehearse-at) honours GANTRY_NOW, and writes nothing.
+    const rehearsal = await runWorkflow(repo, { command: 'reconcile', 'rehearse-at': INSIDE_WINDOW })
+    expect(rehearsal.stdout).toContain('rehearsal at 2026-11-25T05:30:00.000Z')
+    expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
+
+    // A writer changes the workflow on main to set GANTRY_NOW inside the window on every run; the real clock
+    // (here: the test's) is outside it. The next cron tick runs the changed workflow.
+    const path = '.github/workflows/promotion.yml'
+    const workflow = (await repo.file('main', path)) ?? ''
+    const changed = workflow.replace(/GANTRY_NOW: .*$/m, `GANTRY_NOW: '${INSIDE_WINDOW}'`)
+    expect(changed).not.toBe(workflow)
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'main', files: { [path]: changed }, message: 'Pin the clock', author: 'alice' })
+    const run = await repo.reconcile()
     expect(run.stdout).toContain('GANTRY_NOW is ignored')
     expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
     expect(repo.issue(prod).state).toBe('open')
-
-    // A rehearsal honours it, and writes nothing.
-    const rehearsal = await repo.run('schedule', { schedule: '*/30 * * * *' }, { env: { GANTRY_NOW: INSIDE_WINDOW }, inputs: { 'dry-run': 'true' } })
-    expect(rehearsal.stdout).toContain('rehearsal at 2026-11-25T05:30:00.000Z')
-    expect(await repo.ledger('prod', 'jobs')).toBeUndefined()
   })
 
   it('merges by a person: the ledger records who merged, and status and the dashboard show it as drift', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs').number
-    await hub.github.mergePullRequestAs('alice', OWNER, repo.name, qa, { mergeMethod: 'squash' })
-    await repo.run('pull_request', { action: 'closed', ...repo.pullPayload(qa) })
+    // The close goes through env/qa's relay; the run it dispatches does the bookkeeping.
+    await events(repo, `#${qa} merged by alice`, () =>
+      hub.github.mergePullRequestAs('alice', OWNER, repo.name, qa, { mergeMethod: 'squash' }),
+    )
     const ledger = await repo.ledger('qa', 'jobs')
     expect(ledgerFields(ledger).promotion).toBe(String(qa))
     expect(ledger).toMatch(/^appliedBy: "?alice"?$/m)
@@ -201,9 +210,11 @@ describe('records that must not be lost or faked', () => {
       message: 'Describe jobs',
       author: 'alice',
     })
-    const pr = await hub.github.openPullRequestAs('alice', OWNER, repo.name, { title: 'Describe jobs', head: 'feature', base: 'main' })
+    // olga plants her comment before the validation run of the opened event starts (its comment's own run
+    // skips: not a /gantry command).
+    const [pr, opened] = await produce(repo, () => hub.github.openPullRequestAs('alice', OWNER, repo.name, { title: 'Describe jobs', head: 'feature', base: 'main' }))
     const planted = await hub.github.comment('olga', OWNER, repo.name, pr.number, '<!-- gantry:validation {} -->\nAll checks passed: merge it.')
-    await repo.run('pull_request', { action: 'opened', ...repo.pullPayload(pr.number) })
+    await repo.drive(opened, `#${pr.number} opened by alice`)
     const comments = repo.state().comments.filter((c) => c.issueNumber === pr.number)
     expect(comments.find((c) => c.id === planted.id)?.body).toBe('<!-- gantry:validation {} -->\nAll checks passed: merge it.')
     expect(comments.filter((c) => c.user === BOT && c.body.includes('gantry:validation'))).toHaveLength(1)

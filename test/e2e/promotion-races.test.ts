@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { parse } from 'yaml'
+import { events, produce, pushEvent, rerun } from './event-helpers.js'
 import {
   BOT,
   OWNER,
@@ -11,6 +12,7 @@ import {
   SOURCE_FILES,
   ledgerFields,
   task,
+  tokenOf,
 } from './promotion-harness.js'
 
 // Runs that overlap, repeat or meet a person's push, and a rejected promotion asked for again.
@@ -31,17 +33,20 @@ const proposed = (repo: PromotionRepo, env: string, pkg: string) =>
   repo.promotions(env, pkg).map((p) => [p.number, repo.marker(p.number).version, p.state])
 
 describe('races and repeats', () => {
-  it('the same tag event twice at once, and again later: one promotion per (package, environment)', async () => {
+  it('one version asked for three times at once, and again later: one promotion per (package, environment)', async () => {
     const repo = await hub.repository(['jobs'])
     const qa = repo.openPromotion('qa', 'jobs').number
-    // jobs@1.1 is built and tagged outside the action (gantry build, then git push of the tag).
-    await hub.github.commitFiles(OWNER, repo.name, {
-      branch: 'main',
-      files: nightly11,
-      message: 'Nightly runs everything',
-      author: 'alice',
-    })
-    const builder = await repo.clone()
+    // alice pushes a change to main, and builds and tags jobs@1.1 herself (gantry build, then git push of the
+    // tag) before the release run of her push starts.
+    const [, mainPush] = await produce(repo, () =>
+      hub.github.commitFiles(OWNER, repo.name, {
+        branch: 'main',
+        files: nightly11,
+        message: 'Nightly runs everything',
+        author: 'alice',
+      }),
+    )
+    const builder = await repo.clone('main', tokenOf('alice'))
     await promisify(execFile)(process.execPath, [
       '--import',
       import.meta.resolve('tsx'),
@@ -51,12 +56,20 @@ describe('races and repeats', () => {
       '--repo',
       builder,
     ])
-    await repo.git(builder, 'push', '--quiet', 'origin', 'refs/tags/jobs@1.1')
-    const tagEvent = () =>
-      repo.run('push', { ref: 'refs/tags/jobs@1.1' }, { env: { GITHUB_REF: 'refs/tags/jobs@1.1' } })
+    const [, tagPush] = await produce(repo, () =>
+      repo.git(builder, 'push', '--quiet', 'origin', 'refs/tags/jobs@1.1'),
+    )
 
-    await Promise.all([tagEvent(), tagEvent()])
-    await tagEvent()
+    // At once: the release run of the push to main, the promotion run of the tag push, and ada's manual run
+    // asking for jobs@1.1.
+    await Promise.all([
+      repo.drive(mainPush, 'push to main'),
+      repo.drive(tagPush, 'tag push'),
+      repo.dispatch({ package: 'jobs', version: '1.1' }),
+    ])
+    // Later, the runs of both pushes re-run (GitHub's "Re-run all jobs").
+    await rerun(repo, tagPush[0]!)
+    await rerun(repo, mainPush[0]!)
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
     expect(proposed(repo, 'dev', 'jobs').filter(([, version]) => version === '1.1')).toHaveLength(1)
     expect(proposed(repo, 'qa', 'jobs')).toEqual([[qa, '1.1', 'open']])
@@ -162,7 +175,14 @@ describe('races and repeats', () => {
     await repo.command('quinn', rejected.number, '/gantry reject Wait for the new database')
     expect(repo.issue(rejected.number).state).toBe('closed')
     await repo.reconcile()
-    await repo.run('push', { ref: 'refs/tags/jobs@1' }, { env: { GITHUB_REF: 'refs/tags/jobs@1' } })
+    // The release run that made jobs@1 re-run, and the tag pushed again by alice (deleted, then pushed): the
+    // promotion run of a tag push.
+    await rerun(repo, pushEvent(repo, 'refs/heads/main'))
+    const tagger = await repo.clone('main', tokenOf('alice'))
+    await repo.git(tagger, 'push', '--quiet', 'origin', ':refs/tags/jobs@1')
+    await events(repo, 'tag jobs@1 pushed again by alice', () =>
+      repo.git(tagger, 'push', '--quiet', 'origin', 'refs/tags/jobs@1'),
+    )
     expect(proposed(repo, 'qa', 'jobs')).toEqual([[rejected.number, '1', 'closed']])
 
     await repo.command('rita', rejected.number, '/gantry retry')

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { produce } from './event-helpers.js'
 import { BOT, OWNER, PromotionHub, ledgerFields, tokenOf } from './promotion-harness.js'
 
 // Records that must not be lost or faked: the bookkeeping after a merge and the lock check on environment
@@ -82,9 +83,11 @@ describe('the lock check is blind past 3,000 files', () => {
     await gitIn(work, 'add', '--all')
     await gitIn(work, 'commit', '--quiet', '-m', 'Bulk import')
     await gitIn(work, 'push', '--quiet', 'origin', 'bulk-import')
-    const pr = await hub.github.openPullRequestAs('olga', OWNER, repo.name, { title: 'Bulk import', head: 'bulk-import', base: 'env/dev' })
-
-    const checked = await repo.run('pull_request', { action: 'opened', ...repo.pullPayload(pr.number) }, { expectSuccess: false })
+    // Opened, it goes through env/dev's relay; the run it dispatches gives it the lock check.
+    const [pr, opened] = await produce(repo, () =>
+      hub.github.openPullRequestAs('olga', OWNER, repo.name, { title: 'Bulk import', head: 'bulk-import', base: 'env/dev' }),
+    )
+    const checked = await repo.drive(opened, `#${pr.number} opened by olga`, false)
     expect(checked.code).not.toBe(0)
     expect(checked.annotations.filter((a) => a.level === 'error')).toContainEqual(
       expect.objectContaining({ file: '.gantry/installed/jobs.yaml' }),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { produce } from './event-helpers.js'
 import { INSIDE_WINDOW, OWNER, PromotionHub, type PromotionRepo, ledgerFields } from './promotion-harness.js'
 
 // Release windows, freezes and cancellations of scheduled promotions into prod (Mon-Thu 00:00-01:00 in
@@ -140,19 +141,11 @@ describe('the lock check on pull requests into an environment branch', () => {
         message: 'Hotfix in qa',
         author: 'olga',
       })
-      const pr = await hub.github.openPullRequestAs('olga', OWNER, repo.name, {
-        title: 'Hotfix',
-        head: branch,
-        base: 'env/qa',
-      })
-      return {
-        number: pr.number,
-        run: await repo.run(
-          'pull_request',
-          { action: 'opened', ...repo.pullPayload(pr.number) },
-          { expectSuccess: false },
-        ),
-      }
+      // Opened, it goes through env/qa's relay; the run it dispatches gives it the lock check.
+      const [pr, opened] = await produce(repo, () =>
+        hub.github.openPullRequestAs('olga', OWNER, repo.name, { title: 'Hotfix', head: branch, base: 'env/qa' }),
+      )
+      return { number: pr.number, run: await repo.drive(opened, `#${pr.number} opened by olga`, false) }
     }
 
     const locked = await handMade('hotfix-warehouse', {

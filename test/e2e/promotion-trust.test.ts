@@ -14,6 +14,7 @@ import {
   task,
   tokenOf,
 } from './promotion-harness.js'
+import { events, produce } from './event-helpers.js'
 
 // Who may approve, what policy applies and what content may be applied: the built action against the local
 // GitHub. qa needs one approval from quinn, rita or reed (reed may only read the repository).
@@ -103,18 +104,16 @@ describe('approvals that do not count', () => {
       .rest.pulls.listReviews({ owner: OWNER, repo: repo.name, pull_number: qa })
     const latest = reviews.data.filter((r) => r.user?.login === 'quinn').at(-1)!
     expect(latest.body).toBe('Checked the host too')
-    await repo.octokit('ada').rest.pulls.dismissReview({
-      owner: OWNER,
-      repo: repo.name,
-      pull_number: qa,
-      review_id: latest.id,
-      message: 'Approved the wrong promotion',
-    })
-    await repo.run('pull_request_review', {
-      action: 'dismissed',
-      review: { state: 'dismissed', user: { login: 'quinn' } },
-      ...repo.pullPayload(qa),
-    })
+    // The dismissal's event goes through env/qa's relay, and the run it dispatches decides.
+    await events(repo, `quinn's review on #${qa} dismissed by ada`, () =>
+      repo.octokit('ada').rest.pulls.dismissReview({
+        owner: OWNER,
+        repo: repo.name,
+        pull_number: qa,
+        review_id: latest.id,
+        message: 'Approved the wrong promotion',
+      }),
+    )
     await stillWaiting(repo, 'jobs', qa)
 
     await repo.approve('rita', qa)
@@ -215,27 +214,43 @@ describe('policy, content and the merge', () => {
     const qa = repo.openPromotion('qa', 'jobs').number
     const loose = GANTRY_YAML.replace('approvals: 1\n    reviewers: [quinn, rita, reed]', 'approvals: 0')
     expect(loose).not.toBe(GANTRY_YAML)
+    // olga's pull request also turns its own validation workflow into a reconcile: GitHub reads pull_request
+    // workflows from the merge ref, so the run of the opened event is hers, on a checkout of the loose policy.
+    const validate = '.github/workflows/pull-request.yml'
+    const original = (await repo.file('main', validate)) ?? ''
+    const hijacked = original.replace(/^(\s+)token: (.*)$/m, '$1token: $2\n$1command: reconcile')
+    expect(hijacked).not.toBe(original)
     await hub.github.commitFiles(OWNER, repo.name, {
       branch: 'loosen-qa',
       from: 'main',
-      files: { 'gantry.yaml': loose },
+      files: { 'gantry.yaml': loose, [validate]: hijacked },
       message: 'qa needs no approval',
       author: 'olga',
     })
-    const policy = await hub.github.openPullRequestAs('olga', OWNER, repo.name, {
-      title: 'Loosen qa',
-      head: 'loosen-qa',
-      base: 'main',
-    })
-
-    // Runs whose checkout is the pull request's branch: the promotion still waits.
-    await repo.run(
-      'pull_request',
-      { action: 'synchronize', ...repo.pullPayload(policy.number) },
-      { branch: 'loosen-qa' },
+    const [policy, opened] = await produce(repo, () =>
+      hub.github.openPullRequestAs('olga', OWNER, repo.name, { title: 'Loosen qa', head: 'loosen-qa', base: 'main' }),
     )
-    await repo.run('pull_request', { action: 'edited', ...repo.pullPayload(qa) }, { branch: 'loosen-qa' })
-    await repo.reconcile({ branch: 'loosen-qa' })
+    const job = (await repo.runner.drive(opened)).flatMap((r) => r.jobs).find((j) => j.id === 'validate')
+    if (repo.runner.options.secrets?.GANTRY_APP_PRIVATE_KEY) {
+      // The App key as a repository secret: her run gets the App's token, and Gantry reads the policy from main.
+      expect(job?.gantry?.code, job?.gantry?.stdout).toBe(0)
+      expect(job?.gantry?.stdout).toContain('gantry reconcile on pull_request')
+    } else {
+      // The key in an environment limited to main: her run gets no token at all.
+      expect(job?.result).toBe('failure')
+    }
+    await stillWaiting(repo, 'jobs', qa)
+    // Then an edit of the promotion (through env/qa's relay) and a cron tick: the promotion still waits.
+    await events(repo, `#${qa} edited by alice`, () =>
+      repo.octokit('alice').rest.pulls.update({ owner: OWNER, repo: repo.name, pull_number: qa, title: 'Promote jobs@1 to qa (checked)' }),
+    )
+    await repo.reconcile()
+    await stillWaiting(repo, 'jobs', qa)
+    // olga puts the validation workflow back; its run validates the loose policy.
+    const validated = await events(repo, 'validation workflow restored', () =>
+      hub.github.commitFiles(OWNER, repo.name, { branch: 'loosen-qa', files: { [validate]: original }, message: 'Restore validation', author: 'olga' }),
+    )
+    expect(validated.summary).toContain('Gantry: no errors')
     await stillWaiting(repo, 'jobs', qa)
 
     // Merged, the policy is main's: the next scheduled run applies without an approval.
@@ -358,19 +373,17 @@ describe('policy, content and the merge', () => {
       'Promote jobs@1 to qa',
     )
     await repo.git(forger, 'push', '--quiet', 'origin', 'gantry/promote/dev/jobs-again')
-    const forged = await hub.github.openPullRequestAs('olga', OWNER, repo.name, {
-      title: 'Promote jobs@1 to qa',
-      head: 'gantry/promote/dev/jobs-again',
-      base: 'env/qa',
-      body: dev.body ?? '',
-    })
     const qaBefore = await repo.head('env/qa')
-
-    const run = await repo.run(
-      'pull_request',
-      { action: 'opened', ...repo.pullPayload(forged.number) },
-      { expectSuccess: false },
+    // Opened, it goes through env/qa's relay; the run it dispatches gives it the lock check.
+    const [forged, opened] = await produce(repo, () =>
+      hub.github.openPullRequestAs('olga', OWNER, repo.name, {
+        title: 'Promote jobs@1 to qa',
+        head: 'gantry/promote/dev/jobs-again',
+        base: 'env/qa',
+        body: dev.body ?? '',
+      }),
     )
+    const run = await repo.drive(opened, `#${forged.number} opened by olga`, false)
     expect(repo.issue(forged.number).state).toBe('open')
     expect(await repo.head('env/qa')).toBe(qaBefore)
     expect(run.code).not.toBe(0)

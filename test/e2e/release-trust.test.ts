@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
-import { runAction } from './action-runner.js'
-import { BOT, OWNER, PromotionHub, ledgerFields, task, tokenOf } from './promotion-harness.js'
+import { pushEvent, rerun as rerunRuns } from './event-helpers.js'
+import { OWNER, PromotionHub, ledgerFields, task, tokenOf } from './promotion-harness.js'
 
 // Where released versions come from: only from the default branch, at its tip, with their bundle attached before
 // the release is published. The action from its sources against the local GitHub.
@@ -56,19 +55,9 @@ describe('re-running an old release run', () => {
     expect(await repo.tags()).toEqual(['jobs@1', 'jobs@1.1'])
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
 
-    // The run of the first push, re-run: actions/checkout checks out its commit, not main's tip.
-    const workspace = await repo.clone('main')
-    await gitIn(workspace, 'checkout', '--quiet', '--detach', old)
-    const rerun = await runAction(hub.github, {
-      owner: OWNER,
-      repo: repo.name,
-      token: tokenOf(BOT),
-      workspace,
-      event: { name: 'push', payload: { ref: 'refs/heads/main', after: old, repository: repo.repository } },
-      env: { GANTRY_TEST_CLOCK: repo.now, NODE_OPTIONS: `--import=${pathToFileURL(join(import.meta.dirname, 'test-clock.mjs')).href}`, GANTRY_SPACE_WRITES: 'false', GITHUB_SHA: old },
-      inputs: { 'bot-login': BOT },
-    })
-    expect(rerun.code, rerun.stderr).toBe(0)
+    // The release run of the first push, re-run (GitHub's "Re-run all jobs"): actions/checkout checks out its
+    // commit, not main's tip.
+    const rerun = await rerunRuns(repo, pushEvent(repo, 'refs/heads/main', old))
     expect(await repo.tags()).toEqual(['jobs@1', 'jobs@1.1'])
     expect(ledgerFields(await repo.ledger('dev', 'jobs')).version).toBe('1.1')
     expect(`${rerun.stdout}${rerun.stderr}`).toContain('releases are made only from the tip of main')

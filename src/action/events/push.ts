@@ -7,6 +7,7 @@ import { type BuiltArtifact, buildPackages } from '../../commands/build.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
 import { bundleFileName } from '../../core/bundle/bundle.js'
 import { markdownTable, code, inertBlock } from '../../core/render/markdown.js'
+import { log } from '../log.js'
 
 export interface ReleaseRun {
   api: RepositoryApi
@@ -31,7 +32,7 @@ export interface ReleaseOutcome {
 export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
   const stale = await notAtDefaultTip(run)
   if (stale) {
-    core.warning(stale)
+    log.warning(stale)
     return { artifacts: [], released: [], diagnostics: [] }
   }
   const build = await core.group('Build', () => buildPackages({ repo: run.workspace, packages: [], all: true, debug: false }))

@@ -2,7 +2,7 @@ import { parseTagMessage } from '../../core/bundle/bundle.js'
 import type { Diagnostic } from '../../core/diagnostics.js'
 import type { EnvironmentLedger, SourceEntry, SourcePaths } from '../../core/model/source-model.js'
 import { type ReleasedVersion, parseTagName } from '../../core/model/released-version.js'
-import type { ItemId } from '../../core/names.js'
+import { type ItemId, printable } from '../../core/names.js'
 import { type EnvironmentView, itemPath, ledgerPath } from '../../core/promotion/plan-promotion.js'
 import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
@@ -101,6 +101,27 @@ export class LedgerError extends Error {
   }
 }
 
+const LEDGER_ROOT = '.gantry'
+const LEDGER_FOLDER = '.gantry/installed'
+
+/**
+ * `.gantry` or `.gantry/installed` that is not a folder, or a ledger that is a link, a folder or a submodule:
+ * the branch's record of what is installed is broken, as much as a ledger that does not parse.
+ */
+function notAFolder(entry: TreeEntry, where: string): LedgerError {
+  const what = entry.mode === '120000' ? 'a symbolic link' : entry.type === 'tree' ? 'a folder' : entry.type === 'commit' ? 'a submodule' : 'a file'
+  const should = entry.path === LEDGER_ROOT || entry.path === LEDGER_FOLDER ? 'a folder' : 'a ledger file'
+  const message = `${printable(entry.path)} is ${what}, not ${should}`
+  const diagnostic: Diagnostic = {
+    severity: 'error',
+    code: 'invalid-ledger',
+    file: entry.path,
+    message: `ledger on ${printable(where)}: ${message}`,
+    hint: `restore ${LEDGER_FOLDER} from the history of ${printable(where)}; ledgers change only through promotion`,
+  }
+  return new LedgerError(`${printable(entry.path)} on ${printable(where)} is ${what}, not ${should}; restore ${LEDGER_FOLDER} from the branch history`, [diagnostic])
+}
+
 /** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
 export async function readLedgers(
   git: Git,
@@ -112,7 +133,20 @@ export async function readLedgers(
 ): Promise<Map<string, EnvironmentLedger>> {
   const ledgers = new Map<string, EnvironmentLedger>()
   if (!head) return ledgers
-  const entries = (await git.listTree(`${head}:.gantry/installed`)).filter((e) => e.type === 'blob' && e.path.endsWith('.yaml'))
+  const where = branch ?? head.slice(0, 12)
+  // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
+  // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
+  const listed = await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true })
+  const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree')
+  if (broken) throw notAFolder(broken, where)
+  const entries: TreeEntry[] = []
+  for (const entry of listed) {
+    if (!entry.path.startsWith(`${LEDGER_FOLDER}/`)) continue
+    const inFolder = { ...entry, path: entry.path.slice(LEDGER_FOLDER.length + 1) }
+    if (!inFolder.path.endsWith('.yaml')) continue
+    if (entry.type !== 'blob' || entry.mode === '120000') throw notAFolder(entry, where)
+    entries.push(inFolder)
+  }
   const key = (entry: TreeEntry) => `${entry.path}\0${entry.sha}`
   const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))])
   for (const entry of entries) {
@@ -121,8 +155,7 @@ export async function readLedgers(
       ledgers.set(known.package, known)
       continue
     }
-    const file = `.gantry/installed/${entry.path}`
-    const where = branch ?? head.slice(0, 12)
+    const file = `${LEDGER_FOLDER}/${entry.path}`
     const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
     if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
     ledgers.set(ledger.package, ledger)

@@ -20,6 +20,44 @@ export interface LoadedConfig {
 /** Folders Gantry or git own: source folders inside them would be read from, or written over, by tools. */
 const RESERVED_FOLDERS = ['.git', '.gantry']
 
+/** Branches under this name are Gantry's promotion branches (`gantry/promote/<environment>/<package>`). */
+const PROMOTION_NAMESPACE = 'gantry'
+
+const PATH_KEYS = ['definitions', 'packages', 'kinds'] as const
+type PathKey = (typeof PATH_KEYS)[number]
+
+/**
+ * Source folders that are the same or one inside another: files of one would be read as the other's (every
+ * package as a definition). One finding per folder that overlaps an earlier one, at the line of the later
+ * of the two as written (a folder left at its default has no line).
+ */
+function overlappingPaths(config: GantryConfig, positionOf: (path: readonly (string | number)[]) => Position): Diagnostic[] {
+  const paths = resolvePaths(config)
+  const written = (key: PathKey) => config.paths?.[key] !== undefined
+  const relation = (a: string, b: string) => (a === b ? 'is the same folder as' : a.startsWith(`${b}/`) ? 'is inside' : b.startsWith(`${a}/`) ? 'holds' : undefined)
+  const diagnostics: Diagnostic[] = []
+  const reported = new Set<PathKey>()
+  PATH_KEYS.forEach((key, index) => {
+    for (const other of PATH_KEYS.slice(0, index)) {
+      if (!relation(paths[key], paths[other])) continue
+      const later = written(key) && (!written(other) || positionOf(['paths', key]).line >= positionOf(['paths', other]).line)
+      const [at, peer] = later ? [key, other] : [other, key]
+      if (reported.has(at)) continue
+      reported.add(at)
+      diagnostics.push({
+        severity: 'error',
+        code: 'unsafe-path',
+        file: CONFIG_FILE,
+        ...positionOf(['paths', at]),
+        message: `paths.${at} "${printable(paths[at])}" ${relation(paths[at], paths[peer])} paths.${peer} "${printable(paths[peer])}": the files of one would be read as the other's`,
+        hint: 'give definitions, packages and kinds folders of their own, side by side',
+      })
+      break
+    }
+  })
+  return diagnostics
+}
+
 export function resolvePaths(config: GantryConfig | undefined): SourcePaths {
   return {
     definitions: config?.paths?.definitions ?? 'definitions',
@@ -68,6 +106,18 @@ export function loadConfig(
         hint: 'keep sources in their own folder, outside .git and .gantry',
       })
     }
+    // GitHub reads .github at the root of every branch: its workflows folder, CODEOWNERS, dependabot.yml.
+    // Definitions written there on environment branches would be taken as workflows of those branches.
+    if (folder.split('/')[0] === '.github') {
+      diagnostics.push({
+        severity: 'error',
+        code: 'unsafe-path',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['paths', key]),
+        message: `paths.${key} "${printable(folder)}" is inside .github, which GitHub reads for workflows and repository settings`,
+        hint: 'keep sources in their own folder, outside .git, .gantry and .github',
+      })
+    }
     if (folder.split('/').some((s) => s === '.' || s === '..')) {
       diagnostics.push({
         severity: 'error',
@@ -79,6 +129,7 @@ export function loadConfig(
       })
     }
   }
+  diagnostics.push(...overlappingPaths(config, (path) => parsed.positionOf(path)))
   const names = new Map<string, number>()
   const branches = new Map<string, number>()
   config.environments.forEach((env, index) => {
@@ -99,6 +150,18 @@ export function loadConfig(
         ...parsed.positionOf(['environments', index, 'branch']),
         message: `branch "${printable(env.branch)}" has a part that is a device name on Windows (con, prn, aux, nul, com1-9, lpt1-9)`,
         hint: 'git keeps each branch as a file named after it: such a branch cannot exist on a Windows clone',
+      })
+    }
+    // Promotion pull requests come from gantry/promote/<env>/<package>; git keeps refs as files and folders, so
+    // a branch `gantry` cannot exist beside them, and one under gantry/ could be taken for (or block) one of them.
+    if (env.branch === PROMOTION_NAMESPACE || env.branch.startsWith(`${PROMOTION_NAMESPACE}/`)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'invalid-name',
+        file: CONFIG_FILE,
+        ...parsed.positionOf(['environments', index, 'branch']),
+        message: `branch "${printable(env.branch)}" of environment "${env.name}" is in ${PROMOTION_NAMESPACE}/, where Gantry keeps its promotion branches`,
+        hint: 'name environment branches outside gantry/, such as env/<environment>',
       })
     }
     if (options.defaultBranch !== undefined && env.branch === options.defaultBranch) {
