@@ -17,7 +17,7 @@ import { cp, mkdir, readdir } from 'node:fs/promises'
 import { ACTION_BUNDLE, type ActionRun } from '../test/e2e/action-runner.js'
 import { type LocalGitHub, startLocalGitHub } from '../test/local-github/server.js'
 import type { RepositoryRecord } from '../test/local-github/types.js'
-import { WorkflowRunner, describeReport } from '../test/local-github/workflows/runner.js'
+import { ACTIONS_BOT, WorkflowRunner, describeReport } from '../test/local-github/workflows/runner.js'
 import { pathToFileURL } from 'node:url'
 
 /** Preloaded into each Gantry step's process: sets its clock (GANTRY_TEST_CLOCK). */
@@ -93,8 +93,11 @@ async function runDemo(github: LocalGitHub, work: string): Promise<void> {
     owner: OWNER,
     repo: REPO,
     work,
-    // The App's key is a stand-in: the App-token step is mocked and yields the bot's token.
-    secrets: { GANTRY_APP_PRIVATE_KEY: 'demo-private-key' },
+    // The App's key is a stand-in (the App-token step is mocked and yields the bot's token), kept as
+    // docs/action.md says: a secret of the `gantry` environment, which only main and `*@*` tags may use.
+    environments: {
+      gantry: { secrets: { GANTRY_APP_PRIVATE_KEY: 'demo-private-key' }, branches: ['main'], tags: ['*@*'] },
+    },
     vars: { GANTRY_APP_ID: '1' },
     appToken: tokens.bot,
     scheduleActor: 'alice',
@@ -186,7 +189,8 @@ async function runDemo(github: LocalGitHub, work: string): Promise<void> {
     },
     { fails: true },
   )
-  const comments = () => state().comments.filter((c) => c.issueNumber === number && c.user === BOT)
+  // Validation comments with the workflow's own token (the App's key is not for pull request runs).
+  const comments = () => state().comments.filter((c) => c.issueNumber === number && c.user === ACTIONS_BOT)
   check(
     comments().length === 1 && comments()[0]!.body.includes('unresolved-reference'),
     'one comment reports unresolved-reference',

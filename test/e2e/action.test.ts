@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type LocalGitHub, startLocalGitHub } from '../local-github/server.js'
 import { describeReport, type EventReport, WorkflowRunner } from '../local-github/workflows/runner.js'
 import type { ActionRun } from './action-runner.js'
-import { SECRETS, VARS, exampleWorkflows } from './promotion-harness.js'
+import { ENVIRONMENTS, SECRETS, VARS, exampleWorkflows } from './promotion-harness.js'
 
 // The action (from its sources) against the local GitHub: real HTTP, real git, every request checked
 // against GitHub's REST API description. alice pushes and opens pull requests; the local GitHub's workflow
@@ -49,6 +49,7 @@ describe('the action on GitHub events', () => {
       repo: REPO,
       work,
       secrets: SECRETS,
+      environments: ENVIRONMENTS,
       vars: VARS,
       appToken: 'bot-token',
       actionEnv: () => ({ GANTRY_SPACE_WRITES: 'false', 'INPUT_BOT-LOGIN': 'gantry-bot' }),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assembleBundle } from '../../src/commands/artifacts.js'
 import { openRepository } from '../../src/commands/repository.js'
 import { tagMessage } from '../../src/core/bundle/bundle.js'
+import { GATE_CHECK } from '../../src/action/promotion/promotion-service.js'
 import type { ActionRun } from './action-runner.js'
 import { BOT, OWNER, PromotionHub, PromotionRepo, SOURCE_FILES, exampleWorkflows, ledgerFields, tokenOf } from './promotion-harness.js'
 
@@ -149,6 +150,29 @@ describe('paths around review', () => {
     expect(repo.issue(qa).pull!.headSha).toBe(proposed)
     expect(await repo.ledger('qa', 'jobs')).toBeUndefined()
     expect(repo.issue(qa).labels).toEqual(['gantry:awaiting-approval'])
+  })
+
+  it('a push over an approved Gantry commit and an approval of that head: Gantry’s commit comes back and applies on the approval it had, not on the other head’s', async () => {
+    const repo = await hub.repository(['jobs'])
+    const qa = repo.openPromotion('qa', 'jobs').number
+    const proposed = repo.issue(qa).pull!.headSha
+    // rita approves Gantry's commit; before any run sees it, olga pushes over it and quinn approves hers.
+    await repo.review('rita', qa)
+    const dir = await repo.clone('gantry/promote/qa/jobs', tokenOf('olga'))
+    await writeFile(join(dir, 'notes.txt'), 'harmless\n')
+    await git(dir, ['add', 'notes.txt'])
+    await git(dir, ['commit', '--quiet', '-m', 'Notes'], { name: 'Olga', email: 'olga@example.com' })
+    const other = await forcePush(dir, 'gantry/promote/qa/jobs')
+    await repo.review('quinn', qa, 'APPROVE', { commitId: other })
+    await repo.reviewRun('quinn', qa)
+    // olga's head is not merged: env/qa has not moved, so Gantry's commit is the one it proposed first, by
+    // SHA, and rita's approval of that very commit counts again; quinn's (of another head) does not.
+    expect(repo.comments(qa).some((c) => c.includes('gantry:note-integrity'))).toBe(true)
+    expect(repo.issue(qa).pull!.headSha).toBe(proposed)
+    const ledger = ledgerFields(await repo.ledger('qa', 'jobs'))
+    expect(ledger.version).toBe('1')
+    expect(ledger.approvers).toEqual(['rita'])
+    expect(await repo.file('env/qa', 'notes.txt')).toBeUndefined()
   })
 
   it('an approval on an older head of a superseded promotion does not apply the newer version', async () => {
@@ -355,40 +379,60 @@ ${environment}    steps:
 `
 
 describe('the App key', () => {
-  // BROKEN as shipped: examples/workflows keep GANTRY_APP_PRIVATE_KEY as a repository secret (no job declares
-  // `environment:`, and the setup steps in docs/action.md say "in the repository or organization"), so a
-  // workflow any writer pushes on any branch mints the App's token, which the guide makes the only bypass actor
-  // of env/**: the gate is gone. The guide's point 5 (key in an environment limited to the default branch and
-  // `*@*` tags) closes it (next test), but the example workflows and the harness do not follow it yet: that
-  // takes `environment: gantry` on the jobs of promotion.yml and release.yml, and a validate workflow that
-  // does not need the key (pull_request runs read from the merge ref, which the environment does not allow).
-  it.fails('a workflow pushed on a branch by a writer mints the App token and rewrites env/qa (key as the examples keep it)', async () => {
+  // The examples keep GANTRY_APP_PRIVATE_KEY as a secret of the `gantry` environment, which only main and
+  // `*@*` tags may deploy to (docs/action.md, "Permissions and protection"); the harness sets it up that way.
+  it('a workflow pushed on a branch by a writer, to mint the App token and rewrite env/qa: it gets no key and rewrites nothing', async () => {
     const repo = await hub.repository(['jobs'])
     environmentRuleset(repo)
     const qaBefore = await repo.head('env/qa')
-    await events(repo, 'olga pushes a branch with a workflow', () =>
-      hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('') }, message: 'Tooling', author: 'olga' }),
-    ).catch(() => undefined)
+    const mark = repo.runner.mark()
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('') }, message: 'Tooling', author: 'olga' })
+    const runs = await repo.runner.drive(repo.runner.since(mark))
+    const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
+    expect(job).toMatchObject({ result: 'failure', reason: expect.stringMatching(/private-key/) })
+    expect(job?.steps.map((s) => `${s.id}:${s.outcome}`)).toEqual(['app:failure', '__actions_checkout:skipped', '__run:skipped'])
     expect(await repo.head('env/qa')).toBe(qaBefore)
     expect(await repo.file('env/qa', 'backdoor.yaml')).toBeUndefined()
   })
 
-  it('with the key in an environment limited to main and version tags, a workflow on another branch gets no token', async () => {
+  it('the same workflow naming the gantry environment, and the promotion workflow run from a branch: refused the environment', async () => {
     const repo = await hub.repository(['jobs'])
     environmentRuleset(repo)
-    // The guide's point 5: no repository secret; the key is the `gantry` environment's.
-    repo.runner.options.secrets = {}
-    repo.runner.options.environments = { gantry: { secrets: { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }, branches: ['main'], tags: ['*@*'] } }
     const qaBefore = await repo.head('env/qa')
-    for (const [branch, environment] of [['tooling', ''], ['tooling-env', '    environment: gantry\n']] as const) {
-      const mark = repo.runner.mark()
-      await hub.github.commitFiles(OWNER, repo.name, { branch, from: 'main', files: { '.github/workflows/tooling.yml': HIJACK(environment) }, message: 'Tooling', author: 'olga' })
-      const runs = await repo.runner.drive(repo.runner.since(mark))
-      const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
-      expect(job?.result, branch).toBe('failure')
-      expect(job?.reason, branch).toMatch(environment ? /Branch "tooling-env" is not allowed to deploy to gantry/ : /private-key/)
-    }
+    let mark = repo.runner.mark()
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'tooling', from: 'main', files: { '.github/workflows/tooling.yml': HIJACK('    environment: gantry\n') }, message: 'Tooling', author: 'olga' })
+    let runs = await repo.runner.drive(repo.runner.since(mark))
+    const job = runs.flatMap((r) => r.jobs).find((j) => j.id === 'tooling')
+    expect(job).toMatchObject({ result: 'failure', reason: expect.stringMatching(/^Branch "tooling" is not allowed to deploy to gantry/), steps: [] })
+
+    // "Run workflow" on promotion.yml from her branch (a copy she may have changed): the job is refused too.
+    mark = repo.runner.mark()
+    await repo.octokit('olga').rest.actions.createWorkflowDispatch({ owner: OWNER, repo: repo.name, workflow_id: 'promotion.yml', ref: 'tooling', inputs: { command: 'reconcile' } })
+    runs = await repo.runner.drive(repo.runner.since(mark))
+    expect(runs.map((r) => [r.path, r.ref, r.jobs.map((j) => `${j.id}:${j.result}`)])).toEqual([['.github/workflows/promotion.yml', 'refs/heads/tooling', ['promote:failure']]])
+    expect(runs[0]!.jobs[0]!.reason).toMatch(/^Branch "tooling" is not allowed to deploy to gantry/)
     expect(await repo.head('env/qa')).toBe(qaBefore)
+  })
+})
+
+describe('the required check of the guide', () => {
+  it('a writer’s pull request into env/qa, and a promotion not yet approved, cannot satisfy the required Gantry promotion check; Gantry’s merge does', async () => {
+    const repo = await hub.repository(['jobs'])
+    // Point 4 of the guide in docs/action.md on its own (updates not restricted): the check it names, from the App.
+    expect(GATE_CHECK).toBe('Gantry promotion')
+    hub.github.addRuleset(OWNER, repo.name, { name: 'checks', target: 'branch', include: ['env/**'], bypass: [BOT], requiredStatusChecks: [{ context: GATE_CHECK, app: BOT }] })
+    const qa = repo.openPromotion('qa', 'jobs').number
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'hotfix', from: 'env/qa', files: { [BACKDOOR.path]: BACKDOOR.text }, message: 'Hotfix', author: 'olga' })
+    const hotfix = await hub.github.openPullRequestAs('olga', OWNER, repo.name, { head: 'hotfix', base: 'env/qa', title: 'Hotfix' })
+    const merge = (number: number) => repo.octokit('olga').rest.pulls.merge({ owner: OWNER, repo: repo.name, pull_number: number })
+    await expect(merge(hotfix.number)).rejects.toMatchObject({ status: 405, message: expect.stringContaining('Required status check "Gantry promotion" is expected') })
+    await expect(merge(qa)).rejects.toMatchObject({ status: 405, message: expect.stringContaining('Required status check "Gantry promotion" is expected') })
+    expect(await repo.file('env/qa', BACKDOOR.path)).toBeUndefined()
+
+    const head = repo.issue(qa).pull!.headSha
+    await repo.approve('quinn', qa)
+    expect(ledgerFields(await repo.ledger('qa', 'jobs')).version).toBe('1')
+    expect(repo.state().checkRuns.filter((r) => r.name === GATE_CHECK && r.headSha === head).map((r) => [r.creator, r.status, r.conclusion])).toEqual([[BOT, 'completed', 'success']])
   })
 })
 

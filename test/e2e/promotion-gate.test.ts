@@ -13,6 +13,7 @@ import {
   tokenOf,
 } from './promotion-harness.js'
 import { events, produce, runWorkflow } from './event-helpers.js'
+import { ACTIONS_BOT } from '../local-github/workflows/runner.js'
 
 // The gate: nothing reaches an environment branch without the review it requires, and the records of it can be
 // neither lost nor faked. Each test is an attack a writer can make, against the action run from its sources
@@ -217,7 +218,8 @@ describe('records that must not be lost or faked', () => {
     await repo.drive(opened, `#${pr.number} opened by alice`)
     const comments = repo.state().comments.filter((c) => c.issueNumber === pr.number)
     expect(comments.find((c) => c.id === planted.id)?.body).toBe('<!-- gantry:validation {} -->\nAll checks passed: merge it.')
-    expect(comments.filter((c) => c.user === BOT && c.body.includes('gantry:validation'))).toHaveLength(1)
+    // Validation runs with the workflow's token (the App's key is not for pull request runs).
+    expect(comments.filter((c) => c.user === ACTIONS_BOT && c.body.includes('gantry:validation'))).toHaveLength(1)
   })
 
   it('commands that vanish: every command is answered, a dropped one is picked up by the scheduled run', async () => {

@@ -8,7 +8,7 @@ import { Octokit } from '@octokit/rest'
 import { expect } from 'vitest'
 import { type LocalGitHub, startLocalGitHub } from '../local-github/server.js'
 import type { IssueRecord, RepositoryRecord } from '../local-github/types.js'
-import { describeReport, type EventReport, WorkflowRunner } from '../local-github/workflows/runner.js'
+import { type DeploymentEnvironment, describeReport, type EventReport, WorkflowRunner } from '../local-github/workflows/runner.js'
 import type { PromotionMarker } from '../../src/core/promotion/promotion-request.js'
 import { readPromotionMarker } from '../../src/core/render/promotion-body.js'
 import { type ActionEvent, type ActionRun, runAction } from './action-runner.js'
@@ -143,9 +143,18 @@ export async function exampleWorkflows(): Promise<Record<string, string>> {
   return files
 }
 
-/** Repository secrets and variables of the example workflows (the App's key is a stand-in: see the runner). */
-export const SECRETS = { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }
+/** The App's private key (a stand-in: the runner mocks the App-token step). */
+export const APP_KEY = { GANTRY_APP_PRIVATE_KEY: 'test-private-key' }
+/** Repository secrets of the example workflows: none, the App's key is the `gantry` environment's. */
+export const SECRETS: Record<string, string> = {}
 export const VARS = { GANTRY_APP_ID: '1' }
+/**
+ * The deployment environment of the example workflows, as docs/action.md sets it up: the App's key as its
+ * secret, deployment limited to the default branch and version tags.
+ */
+export const ENVIRONMENTS: Record<string, DeploymentEnvironment> = {
+  gantry: { secrets: APP_KEY, branches: ['main'], tags: ['*@*'] },
+}
 
 /** One local GitHub for a test file; each test gets its own repository through `repository()`. */
 export class PromotionHub {
@@ -215,6 +224,7 @@ export class PromotionRepo {
       repo: name,
       work: hub.work,
       secrets: SECRETS,
+      environments: ENVIRONMENTS,
       vars: VARS,
       appToken: tokenOf(BOT),
       scheduleActor: 'ada',

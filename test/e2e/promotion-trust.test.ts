@@ -218,7 +218,14 @@ describe('policy, content and the merge', () => {
     // workflows from the merge ref, so the run of the opened event is hers, on a checkout of the loose policy.
     const validate = '.github/workflows/pull-request.yml'
     const original = (await repo.file('main', validate)) ?? ''
-    const hijacked = original.replace(/^(\s+)token: (.*)$/m, '$1token: $2\n$1command: reconcile')
+    const reconciling = original.replace(/^(\s+)token: (.*)$/m, '$1token: $2\n$1command: reconcile')
+    expect(reconciling).not.toBe(original)
+    // With the App's key in the gantry environment (the examples' setup), her job names that environment to
+    // reach it; without the key, the workflow's own token gives her run only what she may do herself.
+    const keyInEnvironment = !repo.runner.options.secrets?.GANTRY_APP_PRIVATE_KEY
+    const hijacked = keyInEnvironment
+      ? reconciling.replace('    runs-on: ubuntu-latest\n', '    runs-on: ubuntu-latest\n    environment: gantry\n')
+      : reconciling
     expect(hijacked).not.toBe(original)
     await hub.github.commitFiles(OWNER, repo.name, {
       branch: 'loosen-qa',
@@ -236,8 +243,9 @@ describe('policy, content and the merge', () => {
       expect(job?.gantry?.code, job?.gantry?.stdout).toBe(0)
       expect(job?.gantry?.stdout).toContain('gantry reconcile on pull_request')
     } else {
-      // The key in an environment limited to main: her run gets no token at all.
+      // The key in an environment limited to main: her job is refused the environment, and runs nothing.
       expect(job?.result).toBe('failure')
+      expect(job?.reason).toMatch(/^Branch "refs\/pull\/\d+\/merge" is not allowed to deploy to gantry/)
     }
     await stillWaiting(repo, 'jobs', qa)
     // Then an edit of the promotion (through env/qa's relay) and a cron tick: the promotion still waits.

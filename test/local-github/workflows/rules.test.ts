@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import { type LocalGitHub, startLocalGitHub } from '../server.js'
 import { eventFilter, matchesPatterns } from './filters.js'
 import { payloadViolations } from './payloads.js'
-import { ACTIONS_BOT, WorkflowRunner } from './runner.js'
+import { ACTIONS_BOT, deploymentRefusal, WorkflowRunner } from './runner.js'
 
 const EXAMPLES = join(import.meta.dirname, '../../../examples/workflows')
 
@@ -62,6 +63,46 @@ describe('the example workflows', () => {
         name,
       ).toEqual([])
     }
+  })
+})
+
+describe('deployment environments', () => {
+  const gantry = { branches: ['main'], tags: ['*@*'] }
+
+  it('deployment branches and tags are matched against GITHUB_REF: branch rules for branches, tag rules for tags', () => {
+    expect(deploymentRefusal('gantry', gantry, 'refs/heads/main')).toBeNull()
+    expect(deploymentRefusal('gantry', gantry, 'refs/tags/billing@1.1')).toBeNull()
+    expect(deploymentRefusal('gantry', gantry, 'refs/heads/tooling')).toBe(
+      'Branch "tooling" is not allowed to deploy to gantry due to environment protection rules.',
+    )
+    // A tag named like the branch is not the branch, a branch named like a version is not a tag.
+    expect(deploymentRefusal('gantry', gantry, 'refs/tags/main')).toMatch(/^Tag "main" is not allowed/)
+    expect(deploymentRefusal('gantry', gantry, 'refs/heads/billing@9')).toMatch(/^Branch "billing@9"/)
+    expect(deploymentRefusal('gantry', gantry, 'refs/heads/main/x')).toMatch(/^Branch "main\/x"/)
+  })
+
+  it('a pull_request run (GITHUB_REF refs/pull/<n>/merge) deploys only through a branch rule for that ref', () => {
+    expect(deploymentRefusal('gantry', gantry, 'refs/pull/7/merge')).toMatch(/^Branch "refs\/pull\/7\/merge"/)
+    expect(deploymentRefusal('ci', { branches: ['refs/pull/*/merge'] }, 'refs/pull/7/merge')).toBeNull()
+  })
+
+  it('no deployment branches or tags: every ref deploys', () => {
+    expect(deploymentRefusal('open', {}, 'refs/heads/anything')).toBeNull()
+    expect(deploymentRefusal('open', { secrets: { KEY: 'k' } }, 'refs/pull/1/merge')).toBeNull()
+  })
+
+  it('every job of the example workflows that reads the App’s key names the gantry environment; validation reads no secret', async () => {
+    const readers: string[] = []
+    for (const name of (await readdir(EXAMPLES)).filter((n) => n.endsWith('.yml'))) {
+      const text = await readFile(join(EXAMPLES, name), 'utf8')
+      const doc = parseYaml(text) as { jobs: Record<string, { environment?: unknown }> }
+      for (const [id, job] of Object.entries(doc.jobs)) {
+        if (!JSON.stringify(job).includes('secrets.')) continue
+        readers.push(`${name}:${id}`)
+        expect(job.environment, `${name}: job ${id}`).toBe('gantry')
+      }
+    }
+    expect(readers.sort()).toEqual(['promotion.yml:promote', 'release.yml:release'])
   })
 })
 

@@ -3,7 +3,9 @@
 // `on:` filters, the suppression of events caused by GITHUB_TOKEN, concurrency groups and job and step `if:`
 // (GitHub's own evaluator, @actions/expressions), and runs the steps: actions/checkout as a real clone, the
 // Gantry action from its sources (test/e2e/action-runner.ts), `run:` steps with bash, and the App-token step
-// mocked (no GitHub App can exist here: it yields the bot's token when the App's secret is there).
+// mocked (no GitHub App can exist here: it yields the bot's token when the App's secret is there). Secrets
+// come as GitHub gives them: the repository's to every run but forks' and Dependabot's, a deployment
+// environment's only to jobs that name it in runs whose ref its deployment branches and tags allow.
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -104,6 +106,35 @@ export interface EventReport {
   readonly source: HubEvent | { name: 'schedule'; sender: string }
 }
 
+/** A deployment environment of the repository (Settings → Environments). */
+export interface DeploymentEnvironment {
+  /** Environment secrets: over the repository's, for jobs that name the environment. */
+  secrets?: Record<string, string>
+  /** Deployment branch rules ("Selected branches and tags"). */
+  branches?: string[]
+  /** Deployment tag rules. */
+  tags?: string[]
+}
+
+/**
+ * Why GitHub refuses a job that names `name` in a run of `ref` (its GITHUB_REF), or null when the
+ * environment's deployment branches and tags let it in. GitHub ("Deployment branches and tags"): "The
+ * deployment branch or tag rule is matched against the GITHUB_REF of the workflow run"; a branch rule
+ * `main` admits refs/heads/main, a tag rule `*@*` refs/tags/billing@1, and a pull_request run (its
+ * GITHUB_REF is refs/pull/<number>/merge) only through a branch rule that matches that whole ref. With no rules, every ref
+ * deploys ("No restriction").
+ */
+export function deploymentRefusal(name: string, environment: DeploymentEnvironment, ref: string): string | null {
+  if (!environment.branches && !environment.tags) return null
+  const tag = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : null
+  const branch = tag !== null ? null : ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref
+  const allowed =
+    (branch !== null && (environment.branches ?? []).some((p) => refPatternMatches(p, branch))) ||
+    (tag !== null && (environment.tags ?? []).some((p) => refPatternMatches(p, tag)))
+  if (allowed) return null
+  return `${tag !== null ? 'Tag' : 'Branch'} "${tag ?? branch}" is not allowed to deploy to ${name} due to environment protection rules.`
+}
+
 export interface WorkflowRunnerOptions {
   owner: string
   repo: string
@@ -120,11 +151,12 @@ export interface WorkflowRunnerOptions {
   /** Environment for the Gantry step, filling what the workflow leaves empty (the test clock GANTRY_NOW...). */
   actionEnv?: () => Record<string, string>
   /**
-   * Deployment environments (Settings → Environments): their secrets, and the branches and tags allowed to
-   * deploy to them (fnmatch patterns as rulesets use them; both absent: every ref). A job that names an
-   * environment gets its secrets over the repository's; a job whose ref the environment does not allow fails.
+   * Deployment environments (Settings → Environments): their secrets, and their deployment branches and tags
+   * ("Selected branches and tags": fnmatch patterns, `*` stops at `/`; both absent: "No restriction"). A job
+   * gets an environment's secrets only when it names the environment and the run's ref passes its policy; a
+   * job whose ref the environment does not allow fails before its first step (see `deploymentRefusal`).
    */
-  environments?: Record<string, { secrets?: Record<string, string>; branches?: string[]; tags?: string[] }>
+  environments?: Record<string, DeploymentEnvironment>
   /** The actor of scheduled runs (GitHub: whoever last changed the cron). */
   scheduleActor?: string
   log?: (line: string) => void
@@ -788,28 +820,33 @@ export class WorkflowRunner {
 
   /**
    * The deployment environment a job names (`environment: name` or `environment: {name: ...}`), if the
-   * repository has it: its secrets over the run's, or why GitHub refuses the job. GitHub: "Jobs that
-   * reference an environment must follow any protection rules for the environment"; with deployment branches
-   * and tags, a run whose ref matches none fails ("Branch "x" is not allowed to deploy to y due to
-   * environment protection rules."). Environment secrets, like repository secrets, are not passed to runs
-   * from forks or Dependabot.
+   * repository has it: the job's secrets with the environment's over the repository's, or why GitHub refuses
+   * the job. GitHub: "Secrets stored in an environment are only available to workflow jobs that reference the
+   * environment", and "Any protection rules configured for the environment must pass before a job
+   * referencing the environment is sent to a runner" (deployment branches and tags: deploymentRefusal).
+   * Environment secrets, like repository secrets, are not passed to runs from forks or Dependabot. A name
+   * the repository does not have is created by GitHub on first use, with no rules and no secrets: the job
+   * runs with the repository's secrets only.
    */
-  private environmentOf(wr: WorkflowRun, job: Job): { secrets: Record<string, string> } | { refused: string } | undefined {
+  private environmentOf(
+    wr: WorkflowRun,
+    job: Job,
+  ): { secrets: Record<string, string> } | { refused: string } | undefined {
     if (!job.environment) return undefined
     const value = evaluateToken(job.environment, this.contexts(wr, {}))
-    const name = typeof value === 'string' ? value : asString((value as Record<string, unknown> | undefined)?.name)
+    const name =
+      typeof value === 'string' ? value : asString((value as Record<string, unknown> | undefined)?.name)
     const environment = name ? this.options.environments?.[name] : undefined
     if (!environment) return undefined
-    if (environment.branches || environment.tags) {
-      const branch = wr.ref.startsWith('refs/heads/') ? wr.ref.slice('refs/heads/'.length) : null
-      const tag = wr.ref.startsWith('refs/tags/') ? wr.ref.slice('refs/tags/'.length) : null
-      const allowed =
-        (branch !== null && (environment.branches ?? []).some((p) => refPatternMatches(p, branch))) ||
-        (tag !== null && (environment.tags ?? []).some((p) => refPatternMatches(p, tag)))
-      if (!allowed)
-        return { refused: `${tag !== null ? 'Tag' : 'Branch'} "${tag ?? branch ?? wr.ref}" is not allowed to deploy to ${name} due to environment protection rules.` }
+    const refused = deploymentRefusal(name, environment, wr.ref)
+    if (refused) return { refused }
+    return {
+      secrets: {
+        GITHUB_TOKEN: wr.token,
+        ...wr.secrets,
+        ...(wr.secretsWithheld ? {} : (environment.secrets ?? {})),
+      },
     }
-    return { secrets: { GITHUB_TOKEN: wr.token, ...wr.secrets, ...(wr.secretsWithheld ? {} : (environment.secrets ?? {})) } }
   }
 
   private baseEnv(wr: WorkflowRun, workspace: string): Record<string, string> {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { OWNER, PromotionHub, ledgerFields } from '../../e2e/promotion-harness.js'
 import { RELAY_WORKFLOW_PATH, relayWorkflow } from '../../../src/core/promotion/relay-workflow.js'
-import { ACTIONS_BOT, DEPENDABOT, describeReport } from './runner.js'
+import { ACTIONS_BOT, DEPENDABOT, describeReport, type WorkflowRun } from './runner.js'
 
 // Each test runs the action several times (a release, decisions): allow for a busy machine.
 vi.setConfig({ testTimeout: 180_000 })
@@ -62,49 +62,62 @@ describe('events on promotion pull requests', () => {
     expect(await repo.file('env/qa', RELAY_WORKFLOW_PATH)).toBe(relayWorkflow())
   })
 
-  it('a pull request from Dependabot passes without secrets: no App token, a dry run with github.token', async () => {
+  it('a pull request from Dependabot passes without secrets: a dry run with github.token, no comment', async () => {
     const repo = await hub.repository(['jobs'])
     hub.github.addUser(DEPENDABOT, { token: 'dependabot-token', permission: 'write', type: 'Bot' })
-    const open = async (branch: string) => {
-      const mark = repo.runner.mark()
-      await hub.github.commitFiles(OWNER, repo.name, {
-        branch,
-        from: 'main',
-        files: { 'package.json': `{ "devDependencies": { "left-pad": "${branch.length}.0.0" } }\n` },
-        message: 'Bump left-pad',
-        author: DEPENDABOT,
-      })
-      await hub.github.openPullRequestAs(DEPENDABOT, OWNER, repo.name, {
-        head: branch,
-        base: 'main',
-        title: 'Bump left-pad',
-      })
-      const runs = await repo.runner.drive(repo.runner.since(mark))
-      return runs.find((r) => r.path === '.github/workflows/pull-request.yml')!
-    }
-    const validate = await open('dependabot/npm_and_yarn/left-pad-2')
+    const validate = await openPullRequest(repo, DEPENDABOT, 'dependabot/npm_and_yarn/left-pad-2', {
+      'package.json': '{ "devDependencies": { "left-pad": "2.0.0" } }\n',
+    })
     expect(validate.actor).toBe(DEPENDABOT)
     expect(validate.secrets).toEqual({})
     expect(validate.jobs.map((j) => [j.id, j.result, j.steps.map((s) => `${s.id}:${s.outcome}`)])).toEqual([
-      ['validate', 'success', ['app-token:skipped', '__actions_checkout:success', 'gantry:success']],
+      ['validate', 'success', ['__actions_checkout:success', 'gantry:success']],
     ])
     expect(validate.jobs[0]!.gantry!.stdout).toMatch(/gantry validate/)
     expect(repo.comments(Number((validate.payload as { number: number }).number))).toEqual([])
+  })
 
-    // The same workflow asking for the App token whenever the pull request is not from a fork fails for it.
+  it('a pull request of the repository is validated with the workflow’s token; its own workflow cannot reach the App’s key', async () => {
+    const repo = await hub.repository(['jobs'])
+    const validate = await openPullRequest(repo, 'olga', 'notes', { 'NOTES.md': 'Notes\n' })
+    const number = Number((validate.payload as { number: number }).number)
+    expect(validate.jobs.map((j) => [j.id, j.result])).toEqual([['validate', 'success']])
+    const comments = repo.state().comments.filter((c) => c.issueNumber === number)
+    expect(comments.map((c) => [c.user, c.body.includes('gantry:validation')])).toEqual([[ACTIONS_BOT, true]])
+
+    // pull_request runs read their workflows from the merge ref, which the pull request's author writes:
+    // one naming the gantry environment is refused it (its GITHUB_REF is refs/pull/<n>/merge).
     const text = (await repo.file('main', '.github/workflows/pull-request.yml'))!
-    await hub.github.commitFiles(OWNER, repo.name, {
-      branch: 'main',
-      files: {
-        '.github/workflows/pull-request.yml': text.replace(" && github.actor != 'dependabot[bot]'", ''),
-      },
-      message: 'App token for every pull request of this repository',
-      author: 'ada',
-    })
-    const failing = await open('dependabot/npm_and_yarn/left-pad-3')
-    expect(failing.jobs[0]).toMatchObject({ result: 'failure', reason: expect.stringMatching(/private-key/) })
+    const minting = text.replace(
+      '    runs-on: ubuntu-latest\n    steps:\n',
+      '    runs-on: ubuntu-latest\n    environment: gantry\n    steps:\n      - uses: actions/create-github-app-token@v2\n        with:\n          app-id: ${{ vars.GANTRY_APP_ID }}\n          private-key: ${{ secrets.GANTRY_APP_PRIVATE_KEY }}\n',
+    )
+    expect(minting).not.toBe(text)
+    const refused = await openPullRequest(repo, 'olga', 'tooling', { '.github/workflows/pull-request.yml': minting })
+    expect(refused.jobs).toEqual([
+      expect.objectContaining({
+        id: 'validate',
+        result: 'failure',
+        reason: expect.stringMatching(/^Branch "refs\/pull\/\d+\/merge" is not allowed to deploy to gantry/),
+        steps: [],
+      }),
+    ])
   })
 })
+
+/** Pushes a branch with these files as `login`, opens a pull request from it into main, and runs what that starts. */
+async function openPullRequest(
+  repo: Awaited<ReturnType<PromotionHub['repository']>>,
+  login: string,
+  branch: string,
+  files: Record<string, string>,
+): Promise<WorkflowRun> {
+  const mark = repo.runner.mark()
+  await hub.github.commitFiles(OWNER, repo.name, { branch, from: 'main', files, message: `Change on ${branch}`, author: login })
+  await hub.github.openPullRequestAs(login, OWNER, repo.name, { head: branch, base: 'main', title: `Change on ${branch}` })
+  const runs = await repo.runner.drive(repo.runner.since(mark))
+  return runs.find((r) => r.path === '.github/workflows/pull-request.yml' && r.event === 'pull_request')!
+}
 
 describe('concurrency', () => {
   const comments = async (repo: Awaited<ReturnType<PromotionHub['repository']>>, number: number) => {
