@@ -119,7 +119,9 @@ describe('the action on GitHub events', () => {
     // A check of its own on the head, where the merge box lists checks, every finding at its line.
     const checks = (sha: string | null) => state().checkRuns.filter((c) => c.name === 'Gantry validation' && c.headSha === sha)
     const brokenHead = await github.resolveRef(OWNER, REPO, 'refs/heads/change')
-    expect(checks(brokenHead)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure', creator: 'gantry-bot' })])
+    // Validation runs on the workflow's own token (examples/workflows/pull-request.yml), so GitHub records the check
+    // as created by github-actions[bot], not by the App.
+    expect(checks(brokenHead)).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure', creator: 'github-actions[bot]' })])
     expect(checks(brokenHead)[0]!.annotations).toContainEqual(
       expect.objectContaining({ path: scheduleFile, start_line: line, end_line: line, annotation_level: 'failure', title: 'gantry unresolved-reference' }),
     )
