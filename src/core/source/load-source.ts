@@ -220,7 +220,10 @@ function loadDefinitions(
       if (path === undefined) sharedPaths.set(key, (path = Object.freeze(found.path) as (string | number)[]))
       return new LazyReference(parsed, path, target)
     })
-    definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
+    // Validation needs the references, kept here, and the documents of few items (those with overrides): the
+    // document is read again from the file's bytes when first asked for.
+    parsed.dropValue()
+    definitions.set(id, new LoadedDefinition(id, doc.kind, file, parsed, references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
   // not renamed), else a file to move.
@@ -288,6 +291,27 @@ function loadPackages(
     packages.set(manifest.name, { name: manifest.name, file, manifest, parsed })
   }
   return packages
+}
+
+/** A definition as loaded: its document is the parsed file's value, which the file can give again. */
+class LoadedDefinition implements Definition {
+  readonly name: string
+
+  constructor(
+    readonly id: ItemId,
+    readonly kind: string,
+    readonly file: string,
+    readonly parsed: ParsedYaml,
+    readonly references: DefinitionReference[],
+  ) {
+    // Cut from the id, not taken from the document: a string the parser cut from the file's text would keep
+    // the whole text alive.
+    this.name = id.slice(kind.length + 1)
+  }
+
+  get document(): Definition['document'] {
+    return this.parsed.value as Definition['document']
+  }
 }
 
 /**
