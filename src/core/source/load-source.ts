@@ -167,8 +167,7 @@ function loadDefinitions(
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
-  const targets = new Map<string, ItemId>()
-  const sharedPaths = new Map<string, (string | number)[]>()
+  const shared = new SharedValues()
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -208,18 +207,11 @@ function loadDefinitions(
       append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
-      // One string per item referred to, however many refer to it: a repository holds five references or
-      // more per definition.
-      const written = itemId(found.kind, found.name)
-      let target = targets.get(written)
-      if (target === undefined) targets.set(written, (target = written))
-      // Paths repeat too (every task has spec.agent): one frozen array per path.
-      const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('')
-      let path = sharedPaths.get(key)
-      if (path === undefined) sharedPaths.set(key, (path = Object.freeze(found.path) as (string | number)[]))
-      return new LazyReference(parsed, path, target)
-    })
+    // A repository holds five references or more per definition: each kept as a path and a target in one
+    // list, both shared with every other reference that has the same.
+    const references: ReferenceList = []
+    for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
+      references.push(shared.path(found.path), shared.target(found.kind, found.name))
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
     parsed.dropValue()
@@ -302,7 +294,7 @@ class LoadedDefinition implements Definition {
     readonly kind: string,
     readonly file: string,
     readonly parsed: ParsedYaml,
-    readonly references: DefinitionReference[],
+    private readonly referenceList: ReferenceList,
   ) {
     // Cut from the id, not taken from the document: a string the parser cut from the file's text would keep
     // the whole text alive.
@@ -312,6 +304,57 @@ class LoadedDefinition implements Definition {
   get document(): Definition['document'] {
     return this.parsed.value as Definition['document']
   }
+
+  /**
+   * Made when asked, not kept: hundreds of thousands of small objects that live as long as the model cost the
+   * garbage collector a copy each while the repository loads, and a few readers walk them.
+   */
+  get references(): DefinitionReference[] {
+    const list = this.referenceList
+    const references: DefinitionReference[] = new Array(list.length / 2)
+    for (let i = 0; i < list.length; i += 2)
+      references[i / 2] = new LazyReference(this.parsed, list[i] as (string | number)[], list[i + 1] as ItemId)
+    return references
+  }
+}
+
+/** The references of a definition: path, target, path, target... */
+type ReferenceList = (readonly (string | number)[] | ItemId)[]
+
+/** One frozen path per path and one string per item referred to, however many references have them. */
+class SharedValues {
+  private readonly paths = new Map<string | number, PathNode>()
+  private readonly targets = new Map<string, Map<string, ItemId>>()
+
+  path(path: (string | number)[]): (string | number)[] {
+    // Found segment by segment, without building a key: every task has spec.agent.
+    let level = this.paths
+    let node: PathNode | undefined
+    for (const segment of path) {
+      node = level.get(segment)
+      if (node === undefined) level.set(segment, (node = { next: new Map() }))
+      level = node.next
+    }
+    if (node === undefined) return path
+    return (node.path ??= Object.freeze(path) as (string | number)[])
+  }
+
+  target(kind: string, name: string): ItemId {
+    let names = this.targets.get(kind)
+    if (names === undefined) this.targets.set(kind, (names = new Map()))
+    let id = names.get(name)
+    if (id === undefined) {
+      // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
+      id = structuredClone(itemId(kind, name))
+      names.set(id.slice(kind.length + 1), id)
+    }
+    return id
+  }
+}
+
+interface PathNode {
+  next: Map<string | number, PathNode>
+  path?: (string | number)[]
 }
 
 /**
