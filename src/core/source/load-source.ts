@@ -31,6 +31,10 @@ export interface LoadedSource {
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
  * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ *
+ * A definition's document is let go once its references are found, and read again from the file's bytes
+ * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
+ * item (bundles of every package).
  */
 export function loadSource(
   snapshot: SourceSnapshot,
@@ -38,6 +42,7 @@ export function loadSource(
   paths: SourcePaths,
   schemas: SchemaRegistry,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
+  options: { keepDocuments?: boolean } = {},
 ): LoadedSource {
   const diagnostics: Diagnostic[] = []
   const files: string[] = []
@@ -56,7 +61,7 @@ export function loadSource(
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
-  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics)
+  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true)
   const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
   const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
   for (const d of diagnostics) {
@@ -164,6 +169,7 @@ function loadDefinitions(
   schemas: SchemaRegistry,
   limits: YamlLimits,
   diagnostics: Diagnostic[],
+  keepDocuments: boolean,
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
@@ -214,7 +220,7 @@ function loadDefinitions(
       references.push(shared.path(found.path), shared.target(found.kind, found.name))
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
-    parsed.dropValue()
+    if (!keepDocuments) parsed.dropValue()
     definitions.set(id, new LoadedDefinition(id, doc.kind, file, parsed, references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
