@@ -190,7 +190,8 @@ function loadDefinitions(
       append(diagnostics, envelope)
       continue
     }
-    const id = itemId(doc.kind, doc.name)
+    // The same string as every reference to the item holds.
+    const id = shared.target(doc.kind, doc.name)
     const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`
     if (file !== expected) {
       misplaced.push({ file, parsed, id, expected })
@@ -221,7 +222,7 @@ function loadDefinitions(
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
     if (!keepDocuments) parsed.dropValue()
-    definitions.set(id, new LoadedDefinition(id, doc.kind, file, parsed, references))
+    definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
   // not renamed), else a file to move.
@@ -293,18 +294,17 @@ function loadPackages(
 
 /** A definition as loaded: its document is the parsed file's value, which the file can give again. */
 class LoadedDefinition implements Definition {
-  readonly name: string
-
   constructor(
     readonly id: ItemId,
     readonly kind: string,
     readonly file: string,
     readonly parsed: ParsedYaml,
     private readonly referenceList: ReferenceList,
-  ) {
-    // Cut from the id, not taken from the document: a string the parser cut from the file's text would keep
-    // the whole text alive.
-    this.name = id.slice(kind.length + 1)
+  ) {}
+
+  /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
+  get name(): string {
+    return this.id.slice(this.kind.length + 1)
   }
 
   get document(): Definition['document'] {
@@ -330,7 +330,7 @@ type ReferenceList = (readonly (string | number)[] | ItemId)[]
 /** One frozen path per path and one string per item referred to, however many references have them. */
 class SharedValues {
   private readonly paths = new Map<string | number, PathNode>()
-  private readonly targets = new Map<string, Map<string, ItemId>>()
+  private readonly targets = new Map<string, { kind: string; names: Map<string, ItemId> }>()
 
   path(path: (string | number)[]): (string | number)[] {
     // Found segment by segment, without building a key: every task has spec.agent.
@@ -346,8 +346,7 @@ class SharedValues {
   }
 
   target(kind: string, name: string): ItemId {
-    let names = this.targets.get(kind)
-    if (names === undefined) this.targets.set(kind, (names = new Map()))
+    const names = this.kindEntry(kind).names
     let id = names.get(name)
     if (id === undefined) {
       // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
@@ -355,6 +354,20 @@ class SharedValues {
       names.set(id.slice(kind.length + 1), id)
     }
     return id
+  }
+
+  /** One string per kind, a copy: a kind read from a definition is cut from its text. */
+  kind(kind: string): string {
+    return this.kindEntry(kind).kind
+  }
+
+  private kindEntry(kind: string): { kind: string; names: Map<string, ItemId> } {
+    let entry = this.targets.get(kind)
+    if (entry === undefined) {
+      const copy = structuredClone(kind)
+      this.targets.set(copy, (entry = { kind: copy, names: new Map() }))
+    }
+    return entry
   }
 }
 
