@@ -113,7 +113,7 @@ export async function deriveStatus(
 }
 
 /** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
-type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { kind: string; name: string; path: (string | number)[] }[]> }>
+type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { target: ItemId; targetPath: string; path: (string | number)[] }[]> }>
 
 async function findDrift(
   repository: OpenRepository,
@@ -182,12 +182,16 @@ async function findDrift(
     if (!references) {
       const read = readYaml(file, item.bytes)
       const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
-      references = read.parsed ? findReferences(schema, spec) : []
+      // With the target's path, the same on every environment.
+      references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+        const target = itemId(ref.kind, ref.name)
+        return { target, targetPath: pathOf(target), path: ref.path }
+      })
       item.references.set(parsedId!.kind, references)
     }
     for (const ref of references) {
-      const target = itemId(ref.kind, ref.name)
-      if (present.has(pathOf(target))) continue
+      if (present.has(ref.targetPath)) continue
+      const target = ref.target
       const ledger = owned.get(id)!
       out.push({
         severity: 'error',
