@@ -408,7 +408,11 @@ async function main(): Promise<void> {
     if (buildBench) {
       log('')
       log('build benchmark')
-      goals.push(...(await buildBench.runBuildBench({ quick, ...(runs !== undefined ? { runs } : {}), log })))
+      const rows = await buildBench.runBuildBench({ quick, ...(runs !== undefined ? { runs } : {}), log })
+      // One row per goal: a goal this run already measured (apply-scaling, by the apply benchmark) is not
+      // listed a second time from build-bench.
+      const measured = new Set(goals.map((g) => g.id).filter((id) => id !== undefined))
+      goals.push(...rows.filter((row) => row.id === undefined || !measured.has(row.id)))
     } else if (values.only === 'build') {
       throw new Error('bench/build-bench.ts does not exist')
     }

@@ -49,8 +49,9 @@ export interface BuildResult {
 export async function buildPackages(options: BuildOptions): Promise<BuildResult> {
   // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
   const head = options.debug ? undefined : await new Git(resolve(options.repo)).resolve('HEAD')
+  // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
   const open = (only?: readonly string[]) =>
-    openRepository(options.repo, options.debug ? {} : { commit: head ?? 'HEAD', ...(only ? { packages: only } : {}) })
+    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) })
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.

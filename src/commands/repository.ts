@@ -44,6 +44,8 @@ export interface OpenOptions {
   packages?: readonly string[]
   /** With `packages`: only what their bundles hold is needed (a delta, a rebuild), not what checking them needs. */
   contentsOnly?: boolean
+  /** Keep every definition's document in memory (work that reads them all); see loadSource. */
+  keepDocuments?: boolean
 }
 
 /**
@@ -77,7 +79,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas)
+        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }

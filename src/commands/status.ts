@@ -66,12 +66,13 @@ export async function deriveStatus(
   // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
+  const itemPaths = new Map<ItemId, string>()
   for (const env of config.environments) {
     const resolved = await git.resolveBranch(env.branch)
     environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
     const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache)
     ledgersByEnv.set(env.name, ledgers)
-    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items)))
+    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)))
     // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
     // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
@@ -112,7 +113,7 @@ export async function deriveStatus(
 }
 
 /** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
-type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { kind: string; name: string; path: (string | number)[] }[]> }>
+type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { target: ItemId; targetPath: string; path: (string | number)[] }[]> }>
 
 async function findDrift(
   repository: OpenRepository,
@@ -121,9 +122,17 @@ async function findDrift(
   head: string,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
+  itemPaths: Map<ItemId, string>,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
   const out: Diagnostic[] = []
+  // Every item's path is asked for again and again (its references, on each environment): checked and
+  // built once per item.
+  const pathOf = (id: ItemId): string => {
+    let path = itemPaths.get(id)
+    if (path === undefined) itemPaths.set(id, (path = itemPath(paths, id)))
+    return path
+  }
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
   const ids = [...owned.keys()].sort()
@@ -131,14 +140,14 @@ async function findDrift(
   // environment are read. A link is read as the blob it is, as reading the path would.
   const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
   const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]))
-  const unread = [...new Set(ids.map((id) => objectAt.get(itemPath(paths, id))).filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
+  const unread = [...new Set(ids.map((id) => objectAt.get(pathOf(id))).filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
   const blobs = await git.readBlobs(unread)
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() })
   }
   const itemOf = (id: ItemId) => {
-    const sha = objectAt.get(itemPath(paths, id))
+    const sha = objectAt.get(pathOf(id))
     return sha === undefined ? undefined : cache.get(sha)
   }
   for (const id of ids) {
@@ -149,7 +158,7 @@ async function findDrift(
     out.push({
       severity: locked ? 'error' : 'warning',
       code: locked ? 'locked-item-modified' : 'local-customization',
-      file: itemPath(paths, id),
+      file: pathOf(id),
       package: ledger.package,
       item: id,
       environment: env,
@@ -168,17 +177,21 @@ async function findDrift(
     const parsedId = parseItemId(id)
     const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined
     if (!item || !schema) continue
-    const file = itemPath(paths, id)
+    const file = pathOf(id)
     let references = item.references.get(parsedId!.kind)
     if (!references) {
       const read = readYaml(file, item.bytes)
       const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
-      references = read.parsed ? findReferences(schema, spec) : []
+      // With the target's path, the same on every environment.
+      references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+        const target = itemId(ref.kind, ref.name)
+        return { target, targetPath: pathOf(target), path: ref.path }
+      })
       item.references.set(parsedId!.kind, references)
     }
     for (const ref of references) {
-      const target = itemId(ref.kind, ref.name)
-      if (present.has(itemPath(paths, target))) continue
+      if (present.has(ref.targetPath)) continue
+      const target = ref.target
       const ledger = owned.get(id)!
       out.push({
         severity: 'error',

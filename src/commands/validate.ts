@@ -31,7 +31,11 @@ export interface ValidateResult {
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 export async function validateRepository(options: ValidateOptions): Promise<ValidateResult> {
-  const repository = await openRepository(options.repo, options.config ? { config: options.config } : {})
+  // Against an environment, every package's bundle is made: each item's document is read then, keep them.
+  const repository = await openRepository(options.repo, {
+    ...(options.config ? { config: options.config } : {}),
+    keepDocuments: options.environments.length > 0,
+  })
   const known = new Set(repository.config.environments.map((e) => e.name))
   const unknown = options.environments.filter((e) => !known.has(e))
   if (unknown.length > 0) {

@@ -115,7 +115,9 @@ function linearTest(pattern: string): (s: string) => boolean {
     if (answer === undefined) {
       answer = compiled.test(s)
       if (answers.size >= MEMO_MAX_ENTRIES) answers.clear()
-      answers.set(s, answer)
+      // A copy as the key: the string tested is often a slice of a whole file's text, which a key would
+      // keep alive (thousands of files).
+      answers.set(structuredClone(s), answer)
     }
     return answer
   }

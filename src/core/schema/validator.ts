@@ -59,11 +59,12 @@ const BUILT_IN: Record<BuiltInSchema, { $id: string }> = {
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 export class SchemaRegistry {
   private readonly ajv = createAjv()
-  private kindAjv: Ajv | undefined
-  /** The same kinds compiled to stop at the first error: for definitions too large to list every error of. */
+  /** Kinds compiled to stop at the first error: whether a spec is valid, and for specs too large to list every error of. */
   private kindAjvFirst: Ajv | undefined
+  /** The same kinds compiled to list every error, when a spec of the kind first fails. */
+  private kindAjv: Ajv | undefined
   private readonly builtIn = new Map<BuiltInSchema, ValidateFunction>()
-  private readonly kinds = new Map<string, { schema: object; validate: ValidateFunction; first: ValidateFunction; cost: number }>()
+  private readonly kinds = new Map<string, { schema: object; first: ValidateFunction; all?: ValidateFunction; cost: number }>()
 
   constructor() {
     // Registered under their $id now, compiled when first used: a command pays only for the formats it
@@ -86,32 +87,34 @@ export class SchemaRegistry {
   addKind(kind: string, schema: unknown): string | undefined {
     if (!schema || typeof schema !== 'object' || Array.isArray(schema))
       return 'a kind schema must be a JSON object'
-    const [ajv, first] = this.kindCompilers()
     try {
       // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
       const { $id: _ignored, ...withoutId } = schema as Record<string, unknown>
-      const validate = ajv.compile(withoutId)
-      this.kinds.set(kind, { schema: withoutId, validate, first: first.compile(withoutId), cost: errorFanout(withoutId) })
+      // Compiled once, to stop at the first error: a repository's specs are mostly valid, and a valid spec
+      // passes every check either way. The compiler that lists every error is left until a spec fails.
+      const first = this.kindCompiler('first').compile(withoutId)
+      this.kinds.set(kind, { schema: withoutId, first, cost: errorFanout(withoutId) })
       return undefined
     } catch (error) {
       return error instanceof Error ? error.message : String(error)
     }
   }
 
-  private kindCompilers(): [Ajv, Ajv] {
-    if (!this.kindAjv || !this.kindAjvFirst) {
+  private kindCompiler(which: 'first' | 'all'): Ajv {
+    let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv
+    if (!ajv) {
       // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
       // the JSON Schema meta-schema: left until a kind needs it.
-      this.kindAjv = createAjv({ linear: true })
-      this.kindAjvFirst = createAjv({ linear: true, allErrors: false })
-      for (const ajv of [this.kindAjv, this.kindAjvFirst])
-        ajv.addKeyword({
-          keyword: REF_KEYWORD,
-          schemaType: 'string',
-          metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-        })
+      ajv = createAjv({ linear: true, allErrors: which === 'all' })
+      ajv.addKeyword({
+        keyword: REF_KEYWORD,
+        schemaType: 'string',
+        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+      })
+      if (which === 'first') this.kindAjvFirst = ajv
+      else this.kindAjv = ajv
     }
-    return [this.kindAjv, this.kindAjvFirst]
+    return ajv
   }
 
   /**
@@ -130,7 +133,7 @@ export class SchemaRegistry {
         hint: 'keep one of the keys',
       }))
     }
-    const formats = this.kindCompilers()[0].formats
+    const formats = this.kindCompiler('first').formats
     const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name))
     if (problems.length > 0) {
       // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
@@ -179,8 +182,10 @@ export class SchemaRegistry {
     // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
     const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost))
     if (valueCount(spec, budget + 1) <= budget) {
-      entry.validate(spec)
-      return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec'])
+      // The schema compiled once already; compiled again to list every error, it compiles the same.
+      entry.all ??= this.kindCompiler('all').compile(entry.schema)
+      entry.all(spec)
+      return toDiagnostics(entry.all.errors ?? [], parsed, ['spec'])
     }
     return toDiagnostics(entry.first.errors ?? [], parsed, ['spec']).map((d) => ({
       ...d,
@@ -191,7 +196,7 @@ export class SchemaRegistry {
   /** Whether `spec` satisfies its kind's schema (true for an unknown kind), without building any finding. */
   isValidSpec(kind: string, spec: unknown): boolean {
     const entry = this.kinds.get(kind)
-    return !entry || entry.validate(spec) === true
+    return !entry || entry.first(spec) === true
   }
 
   /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */

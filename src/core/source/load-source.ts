@@ -31,6 +31,10 @@ export interface LoadedSource {
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
  * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ *
+ * A definition's document is let go once its references are found, and read again from the file's bytes
+ * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
+ * item (bundles of every package).
  */
 export function loadSource(
   snapshot: SourceSnapshot,
@@ -38,6 +42,7 @@ export function loadSource(
   paths: SourcePaths,
   schemas: SchemaRegistry,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
+  options: { keepDocuments?: boolean } = {},
 ): LoadedSource {
   const diagnostics: Diagnostic[] = []
   const files: string[] = []
@@ -56,7 +61,7 @@ export function loadSource(
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
-  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics)
+  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true)
   const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
   const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
   for (const d of diagnostics) {
@@ -164,11 +169,11 @@ function loadDefinitions(
   schemas: SchemaRegistry,
   limits: YamlLimits,
   diagnostics: Diagnostic[],
+  keepDocuments: boolean,
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
-  const targets = new Map<string, ItemId>()
-  const sharedPaths = new Map<string, (string | number)[]>()
+  const shared = new SharedValues()
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -185,7 +190,8 @@ function loadDefinitions(
       append(diagnostics, envelope)
       continue
     }
-    const id = itemId(doc.kind, doc.name)
+    // The same string as every reference to the item holds.
+    const id = shared.target(doc.kind, doc.name)
     const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`
     if (file !== expected) {
       misplaced.push({ file, parsed, id, expected })
@@ -208,19 +214,15 @@ function loadDefinitions(
       append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
-      // One string per item referred to, however many refer to it: a repository holds five references or
-      // more per definition.
-      const written = itemId(found.kind, found.name)
-      let target = targets.get(written)
-      if (target === undefined) targets.set(written, (target = written))
-      // Paths repeat too (every task has spec.agent): one frozen array per path.
-      const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('')
-      let path = sharedPaths.get(key)
-      if (path === undefined) sharedPaths.set(key, (path = Object.freeze(found.path) as (string | number)[]))
-      return new LazyReference(parsed, path, target)
-    })
-    definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references })
+    // A repository holds five references or more per definition: each kept as a path and a target in one
+    // list, both shared with every other reference that has the same.
+    const references: ReferenceList = []
+    for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
+      references.push(shared.path(found.path), shared.target(found.kind, found.name))
+    // Validation needs the references, kept here, and the documents of few items (those with overrides): the
+    // document is read again from the file's bytes when first asked for.
+    if (!keepDocuments) parsed.dropValue()
+    definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
   // not renamed), else a file to move.
@@ -288,6 +290,90 @@ function loadPackages(
     packages.set(manifest.name, { name: manifest.name, file, manifest, parsed })
   }
   return packages
+}
+
+/** A definition as loaded: its document is the parsed file's value, which the file can give again. */
+class LoadedDefinition implements Definition {
+  constructor(
+    readonly id: ItemId,
+    readonly kind: string,
+    readonly file: string,
+    readonly parsed: ParsedYaml,
+    private readonly referenceList: ReferenceList,
+  ) {}
+
+  /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
+  get name(): string {
+    return this.id.slice(this.kind.length + 1)
+  }
+
+  get document(): Definition['document'] {
+    return this.parsed.value as Definition['document']
+  }
+
+  /**
+   * Made when asked, not kept: hundreds of thousands of small objects that live as long as the model cost the
+   * garbage collector a copy each while the repository loads, and a few readers walk them.
+   */
+  get references(): DefinitionReference[] {
+    const list = this.referenceList
+    const references: DefinitionReference[] = new Array(list.length / 2)
+    for (let i = 0; i < list.length; i += 2)
+      references[i / 2] = new LazyReference(this.parsed, list[i] as (string | number)[], list[i + 1] as ItemId)
+    return references
+  }
+}
+
+/** The references of a definition: path, target, path, target... */
+type ReferenceList = (readonly (string | number)[] | ItemId)[]
+
+/** One frozen path per path and one string per item referred to, however many references have them. */
+class SharedValues {
+  private readonly paths = new Map<string | number, PathNode>()
+  private readonly targets = new Map<string, { kind: string; names: Map<string, ItemId> }>()
+
+  path(path: (string | number)[]): (string | number)[] {
+    // Found segment by segment, without building a key: every task has spec.agent.
+    let level = this.paths
+    let node: PathNode | undefined
+    for (const segment of path) {
+      node = level.get(segment)
+      if (node === undefined) level.set(segment, (node = { next: new Map() }))
+      level = node.next
+    }
+    if (node === undefined) return path
+    return (node.path ??= Object.freeze(path) as (string | number)[])
+  }
+
+  target(kind: string, name: string): ItemId {
+    const names = this.kindEntry(kind).names
+    let id = names.get(name)
+    if (id === undefined) {
+      // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
+      id = structuredClone(itemId(kind, name))
+      names.set(id.slice(kind.length + 1), id)
+    }
+    return id
+  }
+
+  /** One string per kind, a copy: a kind read from a definition is cut from its text. */
+  kind(kind: string): string {
+    return this.kindEntry(kind).kind
+  }
+
+  private kindEntry(kind: string): { kind: string; names: Map<string, ItemId> } {
+    let entry = this.targets.get(kind)
+    if (entry === undefined) {
+      const copy = structuredClone(kind)
+      this.targets.set(copy, (entry = { kind: copy, names: new Map() }))
+    }
+    return entry
+  }
+}
+
+interface PathNode {
+  next: Map<string | number, PathNode>
+  path?: (string | number)[]
 }
 
 /**

@@ -52,16 +52,47 @@ export class ParsedYaml {
    * O(1). Made with the tree: thousands of files that are never asked a position need none.
    */
   private keyIndex: WeakMap<object, Map<string, Pair>> | undefined
+  private held: unknown
+  /** Set by dropValue: the value is read again from the source when next asked. */
+  private dropped = false
 
   /**
    * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
-   * collector does not copy, and decode them again only when asked a position).
+   * collector does not copy, and decode them again only when asked a position). `fastRead`: the limits the
+   * fast read accepted the text with, which can read it again (see dropValue).
    */
   constructor(
     readonly file: string,
-    readonly value: unknown,
+    value: unknown,
     private readonly source: string | Uint8Array,
-  ) {}
+    private readonly fastRead?: YamlLimits,
+  ) {
+    this.held = value
+  }
+
+  /** The value the file holds (JSON data). */
+  get value(): unknown {
+    if (this.dropped) {
+      // Read again from the same text with the same limits: the fast read is a pure function of both.
+      const again = fastYamlValue(this.text, this.fastRead!)
+      if (!again) throw new Error(`${this.file}: the fast read declined a text it accepted before`)
+      this.held = again.value
+      this.dropped = false
+    }
+    return this.held
+  }
+
+  /**
+   * Lets go of the value until it is asked for again, when it is read again from the kept source (the same
+   * value, a new object): a repository's documents cost several times its files in memory, and validation
+   * needs few of them once they are loaded. Only for a file the fast read accepted (the positional read would
+   * have to keep its node tree to read it again).
+   */
+  dropValue(): void {
+    if (this.fastRead === undefined) return
+    this.held = undefined
+    this.dropped = true
+  }
 
   /** The text the value was read from (without a byte order mark). */
   get text(): string {
@@ -232,7 +263,7 @@ export function readYaml(
       if (reader === 'cross-check') crossCheck(file, text, limits, fast.value)
       // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
       const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text
-      return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] }
+      return { parsed: new ParsedYaml(file, fast.value, keep, limits), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
