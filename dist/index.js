@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5988);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6748);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5988:
+/***/ 6748:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44094,13 +44094,19 @@ function remoteGit(dir, auth) {
     const config = auth
         ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
         : [];
-    // Fetch and push need no identity; simple-git refuses several GIT_* variables, so none are passed on.
+    // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
+    // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
+    // sets EDITOR for everything it runs: none of these are passed on.
     const env = { GIT_TERMINAL_PROMPT: '0' };
-    for (const [key, value] of Object.entries(process.env))
-        if (value !== undefined && !key.startsWith('GIT_'))
+    for (const [key, value] of Object.entries(process.env)) {
+        const name = key.toUpperCase();
+        if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name))
             env[key] = value;
+    }
     return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(env);
 }
+/** Variables naming a program git could run, besides GIT_*: simple-git refuses them (its "unsafe" checks). */
+const PROGRAM_VARIABLES = new Set(['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'PREFIX']);
 /** Brings every branch (as origin/*) and every tag from origin, so state is derived from what is there now. */
 async function fetchAll(dir, auth) {
     await remoteGit(dir, auth).fetch(['--prune', '--force', 'origin', '+refs/heads/*:refs/remotes/origin/*', '+refs/tags/*:refs/tags/*']);
@@ -49428,6 +49434,8 @@ function createOctokit(options) {
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/github/repository-api.ts
+/** Annotations written per check run at most (ten requests); the rest are in its summary and the job summary. */
+const MAX_CHECK_ANNOTATIONS = 500;
 class GitHubApiError extends Error {
     name = 'GitHubApiError';
 }
@@ -49549,6 +49557,29 @@ class RepositoryApi {
             }
         }
         return { id: release.id, created, assetUploaded, url: release.html_url };
+    }
+    /**
+     * A completed check run with its annotations, where the merge box lists checks and the Files changed tab shows
+     * annotations. The Checks API takes at most 50 annotations per request; more are appended by updates of the
+     * check run (GitHub's "Create a check run" / "Update a check run"), so they follow in batches. Only GitHub Apps
+     * (the workflow's GITHUB_TOKEN included) may write check runs: with another token this returns false.
+     */
+    async publishCheckRun(sha, name, run) {
+        const batches = [];
+        for (let i = 0; i < Math.min(run.annotations.length, MAX_CHECK_ANNOTATIONS); i += 50)
+            batches.push(run.annotations.slice(i, i + 50));
+        const output = (annotations) => ({ title: run.title.slice(0, 1000), summary: run.summary.slice(0, 65_000), ...(annotations ? { annotations } : {}) });
+        try {
+            const { data } = await this.octokit.rest.checks.create({ owner: this.ref.owner, repo: this.ref.repo, head_sha: sha, name, status: 'completed', conclusion: run.conclusion, output: output(batches[0]) });
+            for (const batch of batches.slice(1))
+                await this.octokit.rest.checks.update({ owner: this.ref.owner, repo: this.ref.repo, check_run_id: data.id, output: output(batch) });
+            return true;
+        }
+        catch (error) {
+            if (httpStatus(error) === 403)
+                return false;
+            throw new GitHubApiError(`could not write the check run ${name}`, { cause: error });
+        }
     }
     /** The release of a tag, a published one before a draft (drafts are found only by listing). */
     async releaseByTag(tag) {
@@ -49849,7 +49880,16 @@ class PromotionApi {
         const teams = reviewers.filter((r) => r.includes('/')).map((r) => r.replace(/^@/, '').split('/')[1]);
         if (users.length === 0 && teams.length === 0)
             return;
-        await this.octokit.rest.pulls.requestReviewers({ ...this.repo, pull_number: number, reviewers: users, team_reviewers: teams }).catch(() => undefined);
+        const ask = (reviewers, team_reviewers) => this.octokit.rest.pulls.requestReviewers({ ...this.repo, pull_number: number, reviewers, team_reviewers }).then(() => true, () => false);
+        if (await ask(users, teams))
+            return;
+        // GitHub refuses the whole request (422 "Reviews may only be requested from collaborators") when any one
+        // of the users or teams is not a collaborator, or is the author: one stale name in gantry.yaml would leave
+        // every reviewer unasked. Each is then asked on its own, and only those GitHub refuses are skipped.
+        for (const user of users)
+            await ask([user], []);
+        for (const team of teams)
+            await ask([], [team]);
     }
     /** Labels are display only, re-derived each run: add the wanted ones, remove the other gantry ones. */
     async setStatusLabel(number, current, wanted) {
@@ -50725,9 +50765,14 @@ function renderPlanMarkdown(changes, environment, budget = Number.POSITIVE_INFIN
     if (rows.length < moving.length)
         lines.push('', `_…and ${moving.length - rows.length} more changes, in the full plan._`);
     if (keeps.length) {
-        const list = keeps.map((c) => code(c.item)).join(', ');
+        // A kept item with a note is one this version does not get its way with (not added under `add: never`,
+        // dropped but kept by `install: merge`, edits on the branch kept): listed one a line, with the reason.
+        const noted = keeps.filter((c) => c.note);
+        const plain = keeps.filter((c) => !c.note).map((c) => code(c.item)).join(', ');
+        const list = [...noted.map((c) => `- ${code(c.item)}: _${inert(c.note)}_`), ...(plain ? [noted.length ? `- ${plain}` : plain] : [])].join('\n');
         const kept = size + list.length < budget ? list : '_listed in the full plan_';
-        lines.push('', `<details><summary>${keeps.length} item${keeps.length === 1 ? '' : 's'} kept as they are</summary>`, '', kept, '', '</details>');
+        const why = noted.length ? ` (${noted.length} with a reason)` : '';
+        lines.push('', `<details><summary>${keeps.length} item${keeps.length === 1 ? ' kept as it is' : 's kept as they are'}${why}</summary>`, '', kept, '', '</details>');
     }
     return { markdown: lines.join('\n'), shown: rows.length, total: moving.length };
 }
@@ -54486,22 +54531,51 @@ const read_yaml_FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype
  */
 class ParsedYaml {
     file;
-    value;
     source;
+    fastRead;
     tree;
     /**
      * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
      * O(1). Made with the tree: thousands of files that are never asked a position need none.
      */
     keyIndex;
+    held;
+    /** Set by dropValue: the value is read again from the source when next asked. */
+    dropped = false;
     /**
      * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
-     * collector does not copy, and decode them again only when asked a position).
+     * collector does not copy, and decode them again only when asked a position). `fastRead`: the limits the
+     * fast read accepted the text with, which can read it again (see dropValue).
      */
-    constructor(file, value, source) {
+    constructor(file, value, source, fastRead) {
         this.file = file;
-        this.value = value;
         this.source = source;
+        this.fastRead = fastRead;
+        this.held = value;
+    }
+    /** The value the file holds (JSON data). */
+    get value() {
+        if (this.dropped) {
+            // Read again from the same text with the same limits: the fast read is a pure function of both.
+            const again = fastYamlValue(this.text, this.fastRead);
+            if (!again)
+                throw new Error(`${this.file}: the fast read declined a text it accepted before`);
+            this.held = again.value;
+            this.dropped = false;
+        }
+        return this.held;
+    }
+    /**
+     * Lets go of the value until it is asked for again, when it is read again from the kept source (the same
+     * value, a new object): a repository's documents cost several times its files in memory, and validation
+     * needs few of them once they are loaded. Only for a file the fast read accepted (the positional read would
+     * have to keep its node tree to read it again).
+     */
+    dropValue() {
+        if (this.fastRead === undefined)
+            return;
+        this.held = undefined;
+        this.dropped = true;
     }
     /** The text the value was read from (without a byte order mark). */
     get text() {
@@ -54657,7 +54731,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
                 crossCheck(file, text, limits, fast.value);
             // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
             const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text;
-            return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] };
+            return { parsed: new ParsedYaml(file, fast.value, keep, limits), diagnostics: [] };
         }
     }
     return readPositional(file, text, limits);
@@ -56240,6 +56314,7 @@ function findCycles(model) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -56315,7 +56390,8 @@ function releaseDecision(now, env, releaseAt) {
     };
     if (releaseTime !== undefined && now.getTime() < releaseTime) {
         // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
-        return notDue(`release date ${releaseAt} not reached`);
+        // Shown to people (the SCHEDULED note, the check, the dashboard): in the environment's zone, one format.
+        return notDue(`release date ${formatTime(new Date(releaseTime), timeZone)} not reached`);
     }
     const local = localTime(now.getTime(), tz);
     const blockers = [];
@@ -56329,8 +56405,8 @@ function releaseDecision(now, env, releaseAt) {
     if (blockers.length > 0)
         return notDue(blockers.join('; '));
     const facts = [];
-    if (releaseAt !== undefined)
-        facts.push(`release date ${releaseAt} reached`);
+    if (releaseTime !== undefined)
+        facts.push(`release date ${formatTime(new Date(releaseTime), timeZone)} reached`);
     if (window !== undefined)
         facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
     const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
@@ -63802,7 +63878,9 @@ function linearTest(pattern) {
             answer = compiled.test(s);
             if (answers.size >= MEMO_MAX_ENTRIES)
                 answers.clear();
-            answers.set(s, answer);
+            // A copy as the key: the string tested is often a slice of a whole file's text, which a key would
+            // keep alive (thousands of files).
+            answers.set(structuredClone(s), answer);
         }
         return answer;
     };
@@ -64237,9 +64315,10 @@ const BUILT_IN = {
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 class SchemaRegistry {
     ajv = createAjv();
-    kindAjv;
-    /** The same kinds compiled to stop at the first error: for definitions too large to list every error of. */
+    /** Kinds compiled to stop at the first error: whether a spec is valid, and for specs too large to list every error of. */
     kindAjvFirst;
+    /** The same kinds compiled to list every error, when a spec of the kind first fails. */
+    kindAjv;
     builtIn = new Map();
     kinds = new Map();
     constructor() {
@@ -64263,32 +64342,36 @@ class SchemaRegistry {
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
             return 'a kind schema must be a JSON object';
-        const [ajv, first] = this.kindCompilers();
         try {
             // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
             const { $id: _ignored, ...withoutId } = schema;
-            const validate = ajv.compile(withoutId);
-            this.kinds.set(kind, { schema: withoutId, validate, first: first.compile(withoutId), cost: errorFanout(withoutId) });
+            // Compiled once, to stop at the first error: a repository's specs are mostly valid, and a valid spec
+            // passes every check either way. The compiler that lists every error is left until a spec fails.
+            const first = this.kindCompiler('first').compile(withoutId);
+            this.kinds.set(kind, { schema: withoutId, first, cost: errorFanout(withoutId) });
             return undefined;
         }
         catch (error) {
             return error instanceof Error ? error.message : String(error);
         }
     }
-    kindCompilers() {
-        if (!this.kindAjv || !this.kindAjvFirst) {
+    kindCompiler(which) {
+        let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv;
+        if (!ajv) {
             // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
             // the JSON Schema meta-schema: left until a kind needs it.
-            this.kindAjv = createAjv({ linear: true });
-            this.kindAjvFirst = createAjv({ linear: true, allErrors: false });
-            for (const ajv of [this.kindAjv, this.kindAjvFirst])
-                ajv.addKeyword({
-                    keyword: REF_KEYWORD,
-                    schemaType: 'string',
-                    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-                });
+            ajv = createAjv({ linear: true, allErrors: which === 'all' });
+            ajv.addKeyword({
+                keyword: REF_KEYWORD,
+                schemaType: 'string',
+                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+            });
+            if (which === 'first')
+                this.kindAjvFirst = ajv;
+            else
+                this.kindAjv = ajv;
         }
-        return [this.kindAjv, this.kindAjvFirst];
+        return ajv;
     }
     /**
      * Checks a kind schema read from `file` (its JSON `text`, parsed as `schema`) for what cannot be validated
@@ -64306,7 +64389,7 @@ class SchemaRegistry {
                 hint: 'keep one of the keys',
             }));
         }
-        const formats = this.kindCompilers()[0].formats;
+        const formats = this.kindCompiler('first').formats;
         const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name));
         if (problems.length > 0) {
             // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
@@ -64354,8 +64437,10 @@ class SchemaRegistry {
         // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
         const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost));
         if (valueCount(spec, budget + 1) <= budget) {
-            entry.validate(spec);
-            return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec']);
+            // The schema compiled once already; compiled again to list every error, it compiles the same.
+            entry.all ??= this.kindCompiler('all').compile(entry.schema);
+            entry.all(spec);
+            return toDiagnostics(entry.all.errors ?? [], parsed, ['spec']);
         }
         return toDiagnostics(entry.first.errors ?? [], parsed, ['spec']).map((d) => ({
             ...d,
@@ -64365,7 +64450,7 @@ class SchemaRegistry {
     /** Whether `spec` satisfies its kind's schema (true for an unknown kind), without building any finding. */
     isValidSpec(kind, spec) {
         const entry = this.kinds.get(kind);
-        return !entry || entry.validate(spec) === true;
+        return !entry || entry.first(spec) === true;
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
@@ -64638,8 +64723,12 @@ function pathToString(path) {
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
  * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ *
+ * A definition's document is let go once its references are found, and read again from the file's bytes
+ * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
+ * item (bundles of every package).
  */
-function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS) {
+function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, options = {}) {
     const diagnostics = [];
     const files = [];
     for (const file of [...snapshot.keys()].sort()) {
@@ -64653,7 +64742,7 @@ function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT
     const under = (folder) => files.filter((f) => f.startsWith(`${folder}/`));
     diagnostics.push(...ignoredSourceFiles(files, paths));
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
-    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics);
+    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true);
     const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics);
     const unloaded = { definitions: new Set(), packages: new Set() };
     for (const d of diagnostics) {
@@ -64750,11 +64839,10 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         diagnostics.push(...schemas.loadKind(file, text, kind, schema));
     }
 }
-function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
+function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, keepDocuments) {
     const definitions = new Map();
     const misplaced = [];
-    const targets = new Map();
-    const sharedPaths = new Map();
+    const shared = new SharedValues();
     for (const file of files) {
         if (!/\.ya?ml$/.test(file))
             continue;
@@ -64773,7 +64861,8 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             append(diagnostics, envelope);
             continue;
         }
-        const id = itemId(doc.kind, doc.name);
+        // The same string as every reference to the item holds.
+        const id = shared.target(doc.kind, doc.name);
         const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`;
         if (file !== expected) {
             misplaced.push({ file, parsed, id, expected });
@@ -64796,21 +64885,16 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
-            // One string per item referred to, however many refer to it: a repository holds five references or
-            // more per definition.
-            const written = itemId(found.kind, found.name);
-            let target = targets.get(written);
-            if (target === undefined)
-                targets.set(written, (target = written));
-            // Paths repeat too (every task has spec.agent): one frozen array per path.
-            const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('');
-            let path = sharedPaths.get(key);
-            if (path === undefined)
-                sharedPaths.set(key, (path = Object.freeze(found.path)));
-            return new LazyReference(parsed, path, target);
-        });
-        definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
+        // A repository holds five references or more per definition: each kept as a path and a target in one
+        // list, both shared with every other reference that has the same.
+        const references = [];
+        for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
+            references.push(shared.path(found.path), shared.target(found.kind, found.name));
+        // Validation needs the references, kept here, and the documents of few items (those with overrides): the
+        // document is read again from the file's bytes when first asked for.
+        if (!keepDocuments)
+            parsed.dropValue();
+        definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references));
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
     // not renamed), else a file to move.
@@ -64870,6 +64954,80 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         packages.set(manifest.name, { name: manifest.name, file, manifest, parsed });
     }
     return packages;
+}
+/** A definition as loaded: its document is the parsed file's value, which the file can give again. */
+class LoadedDefinition {
+    id;
+    kind;
+    file;
+    parsed;
+    referenceList;
+    constructor(id, kind, file, parsed, referenceList) {
+        this.id = id;
+        this.kind = kind;
+        this.file = file;
+        this.parsed = parsed;
+        this.referenceList = referenceList;
+    }
+    /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
+    get name() {
+        return this.id.slice(this.kind.length + 1);
+    }
+    get document() {
+        return this.parsed.value;
+    }
+    /**
+     * Made when asked, not kept: hundreds of thousands of small objects that live as long as the model cost the
+     * garbage collector a copy each while the repository loads, and a few readers walk them.
+     */
+    get references() {
+        const list = this.referenceList;
+        const references = new Array(list.length / 2);
+        for (let i = 0; i < list.length; i += 2)
+            references[i / 2] = new LazyReference(this.parsed, list[i], list[i + 1]);
+        return references;
+    }
+}
+/** One frozen path per path and one string per item referred to, however many references have them. */
+class SharedValues {
+    paths = new Map();
+    targets = new Map();
+    path(path) {
+        // Found segment by segment, without building a key: every task has spec.agent.
+        let level = this.paths;
+        let node;
+        for (const segment of path) {
+            node = level.get(segment);
+            if (node === undefined)
+                level.set(segment, (node = { next: new Map() }));
+            level = node.next;
+        }
+        if (node === undefined)
+            return path;
+        return (node.path ??= Object.freeze(path));
+    }
+    target(kind, name) {
+        const names = this.kindEntry(kind).names;
+        let id = names.get(name);
+        if (id === undefined) {
+            // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
+            id = structuredClone(itemId(kind, name));
+            names.set(id.slice(kind.length + 1), id);
+        }
+        return id;
+    }
+    /** One string per kind, a copy: a kind read from a definition is cut from its text. */
+    kind(kind) {
+        return this.kindEntry(kind).kind;
+    }
+    kindEntry(kind) {
+        let entry = this.targets.get(kind);
+        if (entry === undefined) {
+            const copy = structuredClone(kind);
+            this.targets.set(copy, (entry = { kind: copy, names: new Map() }));
+        }
+        return entry;
+    }
 }
 /**
  * A reference whose position is found when first asked for: only a reference that is reported needs one,
@@ -65410,7 +65568,7 @@ async function repository_openRepository(dirArg, options = {}) {
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
+            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -65719,7 +65877,8 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
 async function buildPackages(options) {
     // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
     const head = options.debug ? undefined : await new Git((0,external_node_path_namespaceObject.resolve)(options.repo)).resolve('HEAD');
-    const open = (only) => repository_openRepository(options.repo, options.debug ? {} : { commit: head ?? 'HEAD', ...(only ? { packages: only } : {}) });
+    // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
+    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -65739,9 +65898,17 @@ async function buildPackages(options) {
         repository = await open();
         diagnostics = undefined;
     }
-    for (const name of names)
-        if (!repository.model.packages.has(name))
-            throw new errors_UsageError(`package ${name} does not exist`);
+    for (const name of names) {
+        if (repository.model.packages.has(name))
+            continue;
+        // A package file that is there but does not load (a YAML syntax error, a schema error) is not a package
+        // that "does not exist": its findings are the answer, with file, line and column.
+        const file = new RegExp(`^${escapeRegExp(repository.paths.packages)}/${escapeRegExp(name)}\\.ya?ml$`);
+        const broken = repository.loadDiagnostics.filter((d) => d.severity === 'error' && d.file !== undefined && file.test(d.file));
+        if (broken.length > 0)
+            return { ok: false, artifacts: [], diagnostics: sortDiagnostics(broken) };
+        throw new errors_UsageError(`package ${name} does not exist`);
+    }
     diagnostics ??= refusals(repository);
     if (diagnostics.length > 0)
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
@@ -65840,6 +66007,7 @@ async function buildPackages(options) {
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
 }
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 ;// CONCATENATED MODULE: ./src/commands/validate.ts
 
@@ -65853,7 +66021,11 @@ async function buildPackages(options) {
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 async function validateRepository(options) {
-    const repository = await repository_openRepository(options.repo, options.config ? { config: options.config } : {});
+    // Against an environment, every package's bundle is made: each item's document is read then, keep them.
+    const repository = await repository_openRepository(options.repo, {
+        ...(options.config ? { config: options.config } : {}),
+        keepDocuments: options.environments.length > 0,
+    });
     const known = new Set(repository.config.environments.map((e) => e.name));
     const unknown = options.environments.filter((e) => !known.has(e));
     if (unknown.length > 0) {
@@ -65874,6 +66046,9 @@ async function validateRepository(options) {
     for (const [index, environment] of options.environments.entries()) {
         const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
         plans.push(...result);
+        // Each environment's share counted done once it is checked (packages that cannot be planned are skipped
+        // above): the last step, 100%, is reported.
+        progress(`checking against ${environment}`, (index + 1) * repository.model.packages.size, steps);
     }
     sortDiagnostics(diagnostics);
     const { errors, warnings } = countBySeverity(diagnostics);
@@ -65966,10 +66141,9 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * counted); debug builds with the items they change; per environment only the rows this change would change.
  */
 function renderValidationComment(report) {
-    const mine = (d) => (d.package !== undefined ? report.touched.includes(d.package) : true) || (d.file !== undefined && (report.changedFiles ?? []).includes(d.file));
-    const errors = report.diagnostics.filter((d) => d.severity === 'error');
-    const warnings = report.diagnostics.filter((d) => d.severity !== 'error' && mine(d));
-    const otherWarnings = report.diagnostics.filter((d) => d.severity !== 'error' && !mine(d)).length;
+    const mine = touchedBy(report);
+    const { errors, warnings } = reportedFindings(report);
+    const otherWarnings = report.diagnostics.length - errors.length - warnings.length;
     const lines = [hiddenMarker(VALIDATION_MARKER, { head: report.headSha })];
     const verdict = errors.length > 0 ? `❌ **Gantry found ${plural(errors.length, 'error')}**` : '✅ **Gantry: no errors**';
     lines.push(`${verdict}${warnings.length ? `, ${plural(warnings.length, 'warning')}` : ''} at ${code(report.headSha.slice(0, 12))}`);
@@ -65994,6 +66168,22 @@ function renderValidationComment(report) {
     if (sections.length)
         lines.push('', '### What this change would change in each environment', '', ...sections);
     return lines.join('\n');
+}
+/** Whether a finding is about what the pull request touches: its packages, or a file it changes. */
+function touchedBy(report) {
+    return (d) => (d.package !== undefined ? report.touched.includes(d.package) : true) || (d.file !== undefined && (report.changedFiles ?? []).includes(d.file));
+}
+/**
+ * The findings the comment, the check run and the annotations report: every error (any of them fails the
+ * check, and a change can break a package it does not touch), and the warnings about what the pull request
+ * touches. The other warnings are counted, and listed in the job summary.
+ */
+function reportedFindings(report) {
+    const mine = touchedBy(report);
+    return {
+        errors: report.diagnostics.filter((d) => d.severity === 'error'),
+        warnings: report.diagnostics.filter((d) => d.severity !== 'error' && mine(d)),
+    };
 }
 /** The job summary: the comment, then every finding (the comment folds away those about other packages). */
 function renderValidationSummary(report) {
@@ -66052,6 +66242,8 @@ function environmentSections(report) {
 
 
 
+
+
 /**
  * A pull request into the default branch: validate locally and against every environment branch with the
  * default branch's policy, debug-build the packages it touches, and report in one sticky comment, in
@@ -66072,11 +66264,49 @@ async function validatePullRequest(run) {
     const changedItems = await itemsChangedBy(run.workspace, `refs/remotes/origin/${run.defaultBranch}`, result.repository.model, changedFiles);
     const report = { diagnostics: result.diagnostics, plans: result.plans, debugBuilds, touched, headSha: run.headSha, changedFiles, changedItems };
     const comment = renderValidationComment(report);
-    annotate(result.diagnostics);
+    // The same findings as the comment: GitHub shows ten annotations of a kind per step, and those are spent on
+    // errors and on warnings about this change, not on packages it does not touch (the job summary lists those).
+    const { errors, warnings } = reportedFindings(report);
+    const others = result.diagnostics.length - errors.length - warnings.length;
+    annotate([...errors, ...warnings]);
     await summary.addRaw(renderValidationSummary(report)).write();
-    if (!run.dryRun)
+    if (!run.dryRun) {
         await run.api.upsertComment(run.number, `<!-- gantry:${VALIDATION_MARKER} `, comment);
+        // A check of its own on the head, with every finding annotated: workflow-command annotations stop at ten
+        // errors and ten warnings per step (GitHub's limits for annotations from a workflow run).
+        const counted = `${pull_request_plural(warnings.length, 'warning')}${others ? ` (and ${others} about packages this pull request does not touch)` : ''}`;
+        const title = errors.length > 0 ? `${pull_request_plural(errors.length, 'error')}, ${counted}` : `No errors, ${counted}`;
+        const published = await run.api.publishCheckRun(run.headSha, VALIDATION_CHECK, {
+            conclusion: result.errors > 0 ? 'failure' : 'success',
+            title,
+            summary: comment.replace(/^<!-- gantry:[^\n]*\n/, ''),
+            annotations: checkAnnotations([...errors, ...warnings]),
+        });
+        if (!published)
+            log.info(`The check run "${VALIDATION_CHECK}" was not written: only a GitHub App token may write check runs`);
+    }
     return { errors: result.errors, warnings: result.warnings, comment, touched };
+}
+/** The name of the check run each validation of a pull request writes on its head. */
+const VALIDATION_CHECK = 'Gantry validation';
+const pull_request_plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** Findings at a file as check-run annotations, errors first; a finding with no file is in the summary only. */
+function checkAnnotations(diagnostics) {
+    const located = diagnostics.filter((d) => d.file !== undefined);
+    const ordered = [...located.filter((d) => d.severity === 'error'), ...located.filter((d) => d.severity !== 'error')];
+    return ordered.map((d) => {
+        const line = d.line ?? 1;
+        return {
+            path: d.file,
+            start_line: line,
+            end_line: line,
+            ...(d.line !== undefined && d.column !== undefined ? { start_column: d.column, end_column: d.column } : {}),
+            annotation_level: d.severity === 'error' ? 'failure' : 'warning',
+            // Text from files never reaches GitHub raw (escape sequences, bidirectional controls), as in the log.
+            message: printableText(d.hint ? `${d.message}\nhint: ${d.hint}` : d.message).slice(0, 4000),
+            title: `gantry ${d.code}`,
+        };
+    });
 }
 /** Packages whose manifest changed, or that hold (declare or include) a changed definition. */
 function touchedPackages(model, files) {
@@ -66107,8 +66337,8 @@ function touchedPackages(model, files) {
  */
 async function itemsChangedBy(workspace, baseRef, model, files) {
     const items = new Set();
-    const definitionFile = new RegExp(`^${escapeRegExp(model.paths.definitions)}/([^/]+)/([^/]+)\\.ya?ml$`);
-    const manifestFile = new RegExp(`^${escapeRegExp(model.paths.packages)}/([^/]+)\\.ya?ml$`);
+    const definitionFile = new RegExp(`^${pull_request_escapeRegExp(model.paths.definitions)}/([^/]+)/([^/]+)\\.ya?ml$`);
+    const manifestFile = new RegExp(`^${pull_request_escapeRegExp(model.paths.packages)}/([^/]+)\\.ya?ml$`);
     const manifests = [];
     for (const file of files) {
         const definition = definitionFile.exec(file);
@@ -66144,7 +66374,22 @@ function manifestItems(text) {
         return [];
     }
 }
-const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const pull_request_escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+;// CONCATENATED MODULE: ./src/core/render/release-body.ts
+
+/**
+ * The body of the GitHub Release `<package>@<version>`: the author's notes rendered as the author wrote them
+ * (Markdown kept, mentions, HTML and unsafe links neutralised, as everywhere), the digest, and the item changes.
+ */
+function renderReleaseBody(input) {
+    const lines = [input.notes?.trim() ? inertBlock(input.notes.trim()) : '_No version notes._', '', `Digest: ${code(input.digest)}`];
+    const d = input.delta;
+    const rows = [...d.added.map((i) => [code(i), 'added']), ...d.changed.map((i) => [code(i), 'changed']), ...d.removed.map((i) => [code(i), 'removed'])];
+    if (rows.length)
+        lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows));
+    return lines.join('\n');
+}
 
 ;// CONCATENATED MODULE: ./src/action/events/push.ts
 
@@ -66221,16 +66466,7 @@ async function notAtDefaultTip(run) {
     return `not released: this run checked out ${head?.slice(0, 12) ?? 'nothing'}, but ${branch} is at ${tip?.slice(0, 12) ?? 'nothing'}; releases are made only from the tip of ${branch} (the run for its newest commit releases it)`;
 }
 function releaseBody(artifact) {
-    const lines = [artifact.notes?.trim() ? inertBlock(artifact.notes.trim()) : '_No version notes._', '', `Digest: ${code(artifact.digest)}`];
-    const d = artifact.delta;
-    const rows = [
-        ...d.added.map((i) => [code(i), 'added']),
-        ...d.changed.map((i) => [code(i), 'changed']),
-        ...d.removed.map((i) => [code(i), 'removed']),
-    ];
-    if (rows.length)
-        lines.push('', `Changes since ${d.previous ?? 'nothing (first version)'}:`, '', markdownTable(['item', 'change'], rows));
-    return lines.join('\n');
+    return renderReleaseBody(artifact);
 }
 
 ;// CONCATENATED MODULE: ./src/action/github-context.ts
@@ -66360,13 +66596,14 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
     const ledgerCache = new Map();
     const items = new Map();
+    const itemPaths = new Map();
     for (const env of config.environments) {
         const resolved = await git.resolveBranch(env.branch);
         environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null });
         const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
         if (resolved)
-            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items)));
+            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
         // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
         // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
@@ -66408,9 +66645,17 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, env, branch, head, ledgers, cache) {
+async function findDrift(repository, env, branch, head, ledgers, cache, itemPaths) {
     const { git, paths } = repository;
     const out = [];
+    // Every item's path is asked for again and again (its references, on each environment): checked and
+    // built once per item.
+    const pathOf = (id) => {
+        let path = itemPaths.get(id);
+        if (path === undefined)
+            itemPaths.set(id, (path = itemPath(paths, id)));
+        return path;
+    };
     const owned = new Map();
     for (const ledger of ledgers.values())
         for (const id of Object.keys(ledger.items))
@@ -66420,7 +66665,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
     // environment are read. A link is read as the blob it is, as reading the path would.
     const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
     const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
-    const unread = [...new Set(ids.map((id) => objectAt.get(itemPath(paths, id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
+    const unread = [...new Set(ids.map((id) => objectAt.get(pathOf(id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
     const blobs = await git.readBlobs(unread);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
@@ -66428,7 +66673,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
             cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() });
     }
     const itemOf = (id) => {
-        const sha = objectAt.get(itemPath(paths, id));
+        const sha = objectAt.get(pathOf(id));
         return sha === undefined ? undefined : cache.get(sha);
     };
     for (const id of ids) {
@@ -66440,7 +66685,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
         out.push({
             severity: locked ? 'error' : 'warning',
             code: locked ? 'locked-item-modified' : 'local-customization',
-            file: itemPath(paths, id),
+            file: pathOf(id),
             package: ledger.package,
             item: id,
             environment: env,
@@ -66460,18 +66705,22 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
         const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined;
         if (!item || !schema)
             continue;
-        const file = itemPath(paths, id);
+        const file = pathOf(id);
         let references = item.references.get(parsedId.kind);
         if (!references) {
             const read = readYaml(file, item.bytes);
             const spec = read.parsed?.value?.spec;
-            references = read.parsed ? findReferences(schema, spec) : [];
+            // With the target's path, the same on every environment.
+            references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+                const target = itemId(ref.kind, ref.name);
+                return { target, targetPath: pathOf(target), path: ref.path };
+            });
             item.references.set(parsedId.kind, references);
         }
         for (const ref of references) {
-            const target = itemId(ref.kind, ref.name);
-            if (present.has(itemPath(paths, target)))
+            if (present.has(ref.targetPath))
                 continue;
+            const target = ref.target;
             const ledger = owned.get(id);
             out.push({
                 severity: 'error',
@@ -66513,7 +66762,7 @@ const DASHBOARD_TITLE = 'Gantry dashboard';
 /** GitHub refuses an issue body over 65,536 characters; the dashboard keeps well under it. */
 const DASHBOARD_LIMIT = 65_536;
 const DASHBOARD_BUDGET = DASHBOARD_LIMIT - 2_048;
-const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back · ⏳ waiting for approval · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied';
+const LEGEND = '✅ latest applied · `1.2` an older version applied · ↩️ rolled back (after ⏳ or 🕒: a rollback waiting) · ⏳ waiting for approval or instructions · 🕒 scheduled · ⛔ blocked by a dependency · ❌ rejected · 🚫 canceled · `·` not applied';
 const MAX_ATTENTION = 100;
 const dashboard_plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const MAX_HISTORY = 15;
@@ -66529,7 +66778,7 @@ function cellText(cell, latest) {
     if (cell.applied)
         parts.push(cell.rollback ? `↩️ ${inert(cell.applied)}` : cell.applied === latest ? `✅ ${inert(cell.applied)}` : code(cell.applied));
     if (cell.waiting)
-        parts.push(`${cell.waiting.status === 'SCHEDULED' ? '🕒' : '⏳'} ${inert(cell.waiting.version)} #${cell.waiting.number}`);
+        parts.push(`${cell.waiting.status === 'SCHEDULED' ? '🕒' : '⏳'}${cell.waiting.rollback ? ' ↩️' : ''} ${inert(cell.waiting.version)} #${cell.waiting.number}`);
     if (cell.blocked)
         parts.push(`⛔ ${inert(cell.blocked.version)}`);
     if (cell.ended)
@@ -66552,7 +66801,7 @@ function renderDashboard(view) {
         rollback: total((c) => c.rollback),
     };
     const lines = [hiddenMarker(DASHBOARD_MARKER), `_Kept current by Gantry on every run; last update ${formatTime(view.updatedAt)}._`, ''];
-    lines.push(`**${dashboard_plural(view.packages.length, 'package')} × ${dashboard_plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`, '');
+    lines.push(`**${dashboard_plural(view.packages.length, 'package')} × ${dashboard_plural(view.environments.length, 'environment')}** · ⏳ ${tally.waiting} waiting for approval or instructions · 🕒 ${tally.scheduled} scheduled · ⛔ ${tally.blocked} blocked · ❌ ${tally.rejected} rejected or canceled · ↩️ ${tally.rollback} rolled back${view.drift.length ? ` · ⚠️ ${view.drift.length} drift` : ''}`, '');
     lines.push('### Pipeline', '', '```mermaid', ...mermaid(view), '```', '');
     const header = ['package', 'latest', ...view.environments.map((e) => inert(e.name))];
     const row = (p) => [code(p.name), p.latest ? inert(p.latest) : '–', ...view.environments.map((e) => cellText(p.cells[e.name], p.latest))];
@@ -66591,8 +66840,11 @@ function sections(view) {
             out.push('', `…and ${items.length - MAX_LIST} more.`);
         out.push('');
     };
-    list('Waiting for approval', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, `${code(p.package)} ${code(p.version)}`, inert(p.environment), `${p.approvals}/${p.required}`, inert(p.waitingFor)]);
-    list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, `${code(s.package)} ${code(s.version)}`, inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)]);
+    // A rollback waiting is said so where people decide on it: it removes what the newer version added.
+    const what = (e) => `${code(e.package)} ${code(e.version)}${e.rollback ? ' ↩️ rollback' : ''}`;
+    // An environment that needs no approval waits only for instructions: it is not shown as awaiting approval.
+    list('Waiting for approval or instructions', view.pending, ['promotion', 'package', 'environment', 'approvals', 'waiting for'], (p) => [`#${p.number}`, what(p), inert(p.environment), p.required > 0 ? `${p.approvals}/${p.required}` : 'none needed', inert(p.waitingFor)]);
+    list('Scheduled releases', view.scheduled, ['promotion', 'package', 'environment', 'applies at', 'why not now'], (s) => [`#${s.number}`, what(s), inert(s.environment), s.next ? formatTime(s.next, zone(s.environment)) : '–', inert(s.reason)]);
     const blocked = view.packages.flatMap((p) => Object.entries(p.cells).filter(([, c]) => c.blocked).map(([env, c]) => ({ pkg: p.name, env, blocked: c.blocked })));
     if (blocked.length)
         list('Blocked', blocked, ['package', 'environment', 'waits for'], (b) => [`${code(b.pkg)} ${code(b.blocked.version)}`, inert(b.env), b.blocked.missing.map((m) => code(m)).join(', ')]);
@@ -66669,12 +66921,14 @@ async function refreshDashboard(service, api, now, dryRun) {
         }
     }
     for (const pr of await service.promotions('open')) {
-        const assessment = await service.assess(pr.number).catch((error) => {
+        const assessment = await service.assess(pr.number).catch(async (error) => {
             // One promotion that cannot be assessed (a bundle failing its digest, say) is shown, not fatal.
             const marker = readPromotionMarker(pr.body);
             if (marker) {
                 const waitingFor = `cannot be assessed: ${error instanceof Error ? error.message : String(error)}`;
-                view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required: 0, waitingFor });
+                // The approvals the environment asks for, from the policy: none counted, since nothing could be assessed.
+                const required = (await service.source()).config.environments.find((e) => e.name === marker.environment)?.approvals ?? 0;
+                view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: 0, required, waitingFor });
             }
             return undefined;
         });
@@ -66685,16 +66939,16 @@ async function refreshDashboard(service, api, now, dryRun) {
         let row = view.packages.find((p) => p.name === marker.package);
         if (!row)
             view.packages.push((row = { name: marker.package, latest: marker.version, cells: {} }));
-        row.cells[marker.environment] = { ...row.cells[marker.environment], waiting: { version: marker.version, status: waitingState, number: pr.number } };
+        row.cells[marker.environment] = { ...row.cells[marker.environment], waiting: { version: marker.version, status: waitingState, number: pr.number, ...(marker.rollback ? { rollback: true } : {}) } };
         if (assessment.state === 'SCHEDULED') {
-            view.scheduled.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, next: schedule?.next?.toISOString() ?? null, reason: schedule?.reason ?? '' });
+            view.scheduled.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, next: schedule?.next?.toISOString() ?? null, reason: schedule?.reason ?? '', ...(marker.rollback ? { rollback: true } : {}) });
         }
         else if (decision) {
             const waitingFor = [
                 decision.missingApprovals > 0 ? `${decision.missingApprovals} more approval${decision.missingApprovals === 1 ? '' : 's'}` : '',
                 decision.unticked.length ? `${decision.unticked.length} instruction${decision.unticked.length === 1 ? '' : 's'} to tick` : '',
             ].filter(Boolean).join(', ') || 'the next run';
-            view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: decision.approvers.length, required: assessment.environment.approvals ?? 0, waitingFor });
+            view.pending.push({ package: marker.package, version: marker.version, environment: marker.environment, number: pr.number, approvals: decision.approvers.length, required: assessment.environment.approvals ?? 0, waitingFor, ...(marker.rollback ? { rollback: true } : {}) });
         }
     }
     for (const pr of (await service.promotions('closed')).slice(0, 50)) {
@@ -67039,7 +67293,16 @@ async function preparePlan(repository, options) {
         if (referrers.size > 0)
             plan = planPromotion({ ...input, view: { ...view, referrers } });
     }
-    return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) };
+    return {
+        ok: plan.ok,
+        plan,
+        diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d),
+        replanned: 0,
+        release,
+        view,
+        ...(view.ref ? { ref: view.ref } : {}),
+        ...(environment.timezone ? { timezone: environment.timezone } : {}),
+    };
 }
 /** What applying would change; writes nothing. */
 async function planCommand(options) {
@@ -67068,7 +67331,7 @@ async function applyCommand(options) {
         const current = prepared.view?.ledgers.get(plan.package);
         if (plan.writes.size === 0 && current?.version === plan.version && current.digest === plan.ledger.digest) {
             // Already applied and nothing drifted: a re-run changes nothing.
-            return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true };
+            return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) };
         }
         const head = prepared.view?.head;
         const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
@@ -67082,7 +67345,7 @@ async function applyCommand(options) {
         const localRef = `refs/heads/${plan.branch}`;
         const expected = prepared.ref === localRef ? head : undefined;
         if (await repository.git.updateRef(localRef, commit, expected)) {
-            return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt };
+            return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) };
         }
     }
     throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`);
@@ -67150,7 +67413,37 @@ function safeUser() {
     }
 }
 
+;// CONCATENATED MODULE: ./src/core/promotion/source-pull-requests.ts
+function pullRequestsOf(commits) {
+    const found = new Map();
+    for (const { subject, body } of commits) {
+        const merge = /^Merge pull request #(\d+) from \S+/.exec(subject);
+        const squash = merge ? null : /^(.*\S)\s+\(#(\d+)\)$/.exec(subject);
+        const number = Number(merge?.[1] ?? squash?.[2]);
+        if (!Number.isSafeInteger(number) || number <= 0 || found.has(number))
+            continue;
+        const title = merge ? body.split('\n').map((l) => l.trim()).find(Boolean) : squash[1];
+        found.set(number, { number, ...(title ? { title } : {}) });
+    }
+    return [...found.values()];
+}
+/** Splits the output of `git log --format=%s%x00%b%x1e` into messages. */
+function parseCommitMessages(log) {
+    return log
+        .split('\x1e')
+        .map((entry) => entry.replace(/^\n/, ''))
+        .filter((entry) => entry.includes('\0'))
+        .map((entry) => {
+        const [subject, body] = entry.split('\0');
+        return { subject, body: body ?? '' };
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/action/promotion/promotion-service.ts
+
+
+
+
 
 
 
@@ -67248,7 +67541,8 @@ class PromotionService {
     }
     /**
      * Environments a version should be promoted to now: not applied there, every `after` environment has it.
-     * A rollback holds: automation does not promote a newer version over it until someone asks.
+     * A rollback holds: automation does not promote a newer version over it until someone asks, and does not
+     * carry a rollback on to the next environments.
      */
     async eligibleEnvironments(pkg, version, automatic) {
         const repository = await this.source();
@@ -67261,6 +67555,10 @@ class PromotionService {
             if (ledger?.version === version)
                 return false;
             if (automatic && ledger?.rollback && compareVersions(version, ledger.version) > 0)
+                return false;
+            // Nor does it propose a rollback: an older version reaching the previous environment (rolled back
+            // there) does not roll this one back on its own; a person asks by naming the environment.
+            if (automatic && ledger && compareVersions(version, ledger.version) < 0)
                 return false;
             return (env.after ?? []).every((before) => applied.get(before)?.version === version);
         })
@@ -67364,8 +67662,10 @@ class PromotionService {
             }
         }
         const tag = (v) => encodeURIComponent(`${pkg}@${v}`);
+        const pullRequests = plan.rollback ? [] : await this.sourcePullRequests(repository, bundle, prepared.release.commit, current?.version);
         const provenance = {
             releaseUrl: this.deps.api.page(`releases/tag/${tag(version)}`),
+            ...(pullRequests.length ? { pullRequests: pullRequests.map((p) => ({ ...p, url: this.deps.api.url(p.number) })) } : {}),
             ...(current?.version && current.version !== version ? { compareUrl: this.deps.api.page(`compare/${tag(current.version)}...${tag(version)}`) } : {}),
         };
         const body = renderPromotionBody({ marker, bundle, plan, environment: env, provenance, now: this.deps.now, ...(this.deps.runUrl ? { fullPlanUrl: this.deps.runUrl } : {}) });
@@ -67571,8 +67871,10 @@ class PromotionService {
             await this.deps.api.setStatusLabel(pr.number, await this.deps.api.labels(pr.number), labelOf(assessment));
         await this.publishGate(assessment);
         if (state === 'SCHEDULED') {
-            const when = assessment.schedule?.next ? assessment.schedule.next.toISOString() : 'no upcoming window';
-            await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies at the first run after ${code(when)} (${inert(assessment.schedule.reason)}). Comment ${code('/gantry cancel')} to cancel.`);
+            // Times shown to people are in the environment's zone, in one format (as its windows are written).
+            const next = assessment.schedule?.next;
+            const when = next ? `at the first run after ${code(formatTime(next, assessment.environment.timezone))}` : 'when a window opens (none is upcoming)';
+            await this.stickyNote(pr.number, 'schedule', `⏰ Approved and **SCHEDULED**: applies ${when} (${inert(assessment.schedule.reason)}). Comment ${code('/gantry cancel')} to cancel.`);
             return assessment;
         }
         if (state !== 'APPLIED')
@@ -67614,14 +67916,15 @@ class PromotionService {
      */
     async applied(pr, marker, approvers) {
         await this.record(pr, marker, approvers);
+        const source = await this.source();
         // Labels follow the state to the end; a SCHEDULED note says that it applied.
         const labels = await this.deps.api.labels(pr.number);
         if (!labels.includes(LABELS.APPLIED)) {
             await this.deps.api.setStatusLabel(pr.number, labels, LABELS.APPLIED);
             const note = hiddenMarker('note-schedule');
-            await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(pr.mergedAt ?? this.deps.now.toISOString())}.`);
+            const zone = source.config.environments.find((e) => e.name === marker.environment)?.timezone;
+            await this.deps.api.updateCommentIfAny(pr.number, note, `${note}\n✅ Was **SCHEDULED**; **APPLIED** at ${code(formatTime(pr.mergedAt ?? this.deps.now, zone))}.`);
         }
-        const source = await this.source();
         // Only while the environment still runs this version: an old merged promotion asks for nothing.
         const ledger = (await this.ledgersOf(source, this.environment(source, marker.environment))).get(marker.package);
         if (ledger?.version !== marker.version)
@@ -67860,13 +68163,16 @@ class PromotionService {
             const required = a.environment.approvals ?? 0;
             const approved = a.decision?.approvers.length ?? 0;
             const bundle = await this.bundleOf(a.marker).catch(() => undefined);
-            const before = bundle?.instructions.filter((i) => i.when === 'before') ?? [];
+            // The steps this promotion asks (a rollback asks only those marked for rollbacks), as its body lists them.
+            const before = bundle ? instructionsToTick(bundle, a.marker.rollback) : [];
             const unticked = a.decision?.unticked.length ?? before.length;
             const windows = a.environment.windows ?? [];
             const rows = [
-                `- Approvals: ${approved} of ${required}${a.environment.reviewers?.length ? ` (from ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`,
+                required > 0
+                    ? `- Approvals: ${approved} of ${required}${approved ? `, by ${a.decision.approvers.map((r) => code(r.login)).join(', ')}` : ''}${a.environment.reviewers?.length ? ` (reviewers: ${a.environment.reviewers.map((r) => code(r)).join(', ')})` : ''}`
+                    : '- Approvals: none needed in this environment',
                 `- Instructions: ${before.length ? `${before.length - unticked} of ${before.length} ticked` : 'none'}`,
-                `- Release date: ${a.marker.releaseAt ? code(a.marker.releaseAt) : 'none'}`,
+                `- Release date: ${a.marker.releaseAt ? code(formatTime(a.marker.releaseAt, a.environment.timezone)) : 'none'}`,
                 `- Window: ${windows.length ? windows.map((w) => code(w)).join(', ') : 'any time'}${a.environment.timezone ? ` (${inert(a.environment.timezone)})` : ''}`,
             ];
             const waiting = [
@@ -67874,7 +68180,7 @@ class PromotionService {
                 unticked > 0 ? `${unticked} instruction${unticked === 1 ? '' : 's'} to tick` : '',
             ].filter(Boolean);
             const title = a.state === 'APPLIED' ? 'Applied by Gantry'
-                : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${a.schedule.next.toISOString()}` : ''}`
+                : a.state === 'SCHEDULED' ? `Scheduled: ${a.schedule?.reason ?? ''}${a.schedule?.next ? `, next at ${formatTime(a.schedule.next, a.environment.timezone)}` : ''}`
                     : a.state === 'REJECTED' || a.state === 'CANCELED' ? `${a.state}: ${a.ended?.reason ?? ''}`
                         : a.void ? `Proposed again: ${a.void}`
                             : `Waiting for ${waiting.join(' and ') || 'the next run'}`;
@@ -67884,6 +68190,32 @@ class PromotionService {
         }
         catch (error) {
             this.deps.log(`#${a.pr.number}: the check run was not written (${error instanceof Error ? error.message : String(error)})`);
+        }
+    }
+    /**
+     * The pull requests that changed this package between the version the environment runs (else the package's
+     * previous version) and this one, from the default branch's first-parent history: the merges GitHub made,
+     * limited to those touching the package's file or its items' files. Unknown (shallow history): none.
+     */
+    async sourcePullRequests(repository, bundle, to, running) {
+        const versions = versionsOf(repository.released, bundle.package);
+        const since = running !== undefined ? versions.find((r) => r.version === running) : versions.filter((r) => compareVersions(r.version, bundle.version) < 0).sort((a, b) => compareVersions(b.version, a.version))[0];
+        const { paths } = repository;
+        const files = [`${paths.packages}/${bundle.package}.yaml`, `${paths.packages}/${bundle.package}.yml`];
+        const items = Object.keys(bundle.items);
+        // A very large package: its whole definitions folder, rather than a command line of thousands of paths.
+        if (items.length > 500)
+            files.push(paths.definitions);
+        else
+            for (const id of items)
+                files.push(itemPath(paths, id), itemPath(paths, id).replace(/\.yaml$/, '.yml'));
+        const range = since && since.commit !== to ? [`${since.commit}..${to}`] : [to, '--max-count=200'];
+        try {
+            const log = await repository.git.text(['log', '--first-parent', '--format=%s%x00%b%x1e', ...range, '--', ...files]);
+            return pullRequestsOf(parseCommitMessages(log)).slice(0, 50);
+        }
+        catch {
+            return [];
         }
     }
     /** One comment per kind of note on a pull request, updated rather than repeated on every run. */
@@ -68017,6 +68349,8 @@ function unauthorized(error) {
 
 /** The action: reads inputs and context, picks the job from the event, and fails the step on errors. */
 async function run() {
+    // What the run did before it stopped, for the job summary a failed run writes too.
+    let done;
     try {
         const inputs = readInputs();
         const context = readGitHubContext(process.env);
@@ -68039,6 +68373,7 @@ async function run() {
         const runUrl = context.runId ? `${context.serverUrl}/${context.owner}/${context.repo}/actions/runs/${context.runId}` : undefined;
         const trustedWorkflow = await findTrustedWorkflow(new Git(workspace), `refs/remotes/origin/${defaultBranch}`, (m) => log.warning(m));
         const service = new PromotionService({ api: promotionApi, workspace, auth, defaultBranch, now, dryRun: inputs.dryRun, log: log.info, trustedWorkflow, ...(runUrl ? { runUrl } : {}) });
+        done = { what: `${command} on ${context.eventName}${inputs.dryRun ? ' (dry run)' : ''}`, journal: service.journal };
         const pr = context.payload.pull_request ?? (await relayedPullRequest(context, promotionApi));
         // What could not be done: reported as it happens, failing the step once the dashboard is current.
         const failures = [];
@@ -68101,6 +68436,8 @@ async function run() {
         const message = error instanceof Error ? error.message : String(error);
         const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
         log.failed(`${message}${cause}`);
+        // Every run leaves a job summary, a failed one too: what it did before it stopped, and why it stopped.
+        await writeSummary(done?.what ?? 'run', done?.journal ?? [], [`${message}${cause}`]).catch(() => undefined);
     }
 }
 /**
@@ -68122,7 +68459,8 @@ function clock(rehearsal, dryRun) {
 }
 /** The job summary of every run: what it did to promotions, with links, and what could not proceed. */
 async function writeSummary(what, journal, failures, fullPlans = []) {
-    const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : ['Nothing to do: every promotion is where it should be.'])];
+    const nothing = failures.length ? 'Nothing was changed.' : 'Nothing to do: every promotion is where it should be.';
+    const lines = [`### Gantry: ${what}`, '', ...(journal.length ? journal.map((j) => `- ${j}`) : [nothing])];
     if (failures.length)
         lines.push('', '**Could not proceed:**', ...failures.map((f) => `- ${inert(f, 500)}`));
     // Every row of each plan: a promotion body shows what fits under GitHub's limit and links here.

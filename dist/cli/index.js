@@ -6466,7 +6466,7 @@ class errors_UsageError extends Error {
  * One way to show an instant to people: `2026-12-01 00:00 America/New_York`, in the zone the environment's
  * rules are written in (UTC when it names none). Minutes are the finest grain any schedule here uses.
  */
-function formatTime(at, timeZone = 'UTC') {
+function time_formatTime(at, timeZone = 'UTC') {
     const date = typeof at === 'string' ? new Date(at) : at;
     if (Number.isNaN(date.getTime()))
         return String(at);
@@ -6475,7 +6475,7 @@ function formatTime(at, timeZone = 'UTC') {
         parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(date);
     }
     catch {
-        return formatTime(date, 'UTC');
+        return time_formatTime(date, 'UTC');
     }
     const part = (type) => parts.find((p) => p.type === type)?.value ?? '';
     return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${timeZone}`;
@@ -6524,7 +6524,7 @@ function renderLogText(log, style = PLAIN, zones = {}) {
     const lines = [];
     for (const v of log.versions) {
         const envs = Object.keys(v.environments);
-        const released = v.released ? `  ${formatTime(v.released)}` : '';
+        const released = v.released ? `  ${time_formatTime(v.released)}` : '';
         const where = envs.length ? `  ${style.green('APPLIED')} in ${envs.join(', ')}` : '';
         lines.push(`${style.bold(v.tag)}${released}  ${style.dim(v.commit.slice(0, 12))}${where}`);
         if (v.notes)
@@ -6547,7 +6547,7 @@ function renderLogText(log, style = PLAIN, zones = {}) {
             const by = e.by === null ? 'by unknown' : e.by === 'gantry' && e.source === 'github' ? 'merged by Gantry' : `by ${e.by}`;
             const approved = e.approvers.length ? `, approved by ${e.approvers.map((a) => a.login).join(', ')}` : '';
             const promotion = e.promotion !== null ? `  #${e.promotion}` : '';
-            lines.push(`  ${formatTime(e.at, zones[env])}  ${coloured}  ${version}  ${by}${approved} ${style.dim(`(${SOURCE[e.source]})`)}${promotion}  ${style.dim(e.commit.slice(0, 12))}`);
+            lines.push(`  ${time_formatTime(e.at, zones[env])}  ${coloured}  ${version}  ${by}${approved} ${style.dim(`(${SOURCE[e.source]})`)}${promotion}  ${style.dim(e.commit.slice(0, 12))}`);
         }
     }
     const counted = [plural(log.versions.length, 'version'), plural(counts.apply, 'apply', 'applies'), plural(counts.rollback, 'rollback')];
@@ -6560,6 +6560,7 @@ function renderLogText(log, style = PLAIN, zones = {}) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/render/plan-text.ts
+
 
 
 
@@ -6580,7 +6581,9 @@ function foldValue(value, width = FOLD) {
  * (deletions first) with the fields that change and the values this environment sets; kept items are
  * counted, not listed.
  */
-function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied = false, verb = 'plan') {
+function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied = false, verb = 'plan', 
+/** The environment's time zone: its release date is shown there, in the one format times take. */
+timeZone = 'UTC') {
     const lines = [];
     const rollback = plan.rollback ? style.yellow(` (rollback from ${plan.previousVersion})`) : '';
     const from = plan.previousVersion && !plan.rollback ? ` (now ${plan.previousVersion})` : '';
@@ -6588,10 +6591,16 @@ function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied
     const { counts } = plan;
     lines.push(`${counts.add} to add, ${counts.update} to update, ${counts.delete} to delete, ${counts.keep} kept`);
     if (plan.release)
-        lines.push(`release date in ${plan.environment}: ${plan.release}`);
-    for (const instruction of plan.instructions ?? [])
-        lines.push(`instruction (${instruction.when} the apply): ${instruction.step}`);
-    const shown = plan.changes.filter((c) => c.action !== 'keep');
+        lines.push(`release date in ${plan.environment}: ${time_formatTime(plan.release, timeZone)}`);
+    // A rollback re-applies a version whose rollout already asked its before-steps: only those its author marked
+    // `rollback: true` are asked again (as the promotion pull request asks them).
+    for (const instruction of plan.instructions ?? []) {
+        const again = plan.rollback && instruction.when === 'before' && instruction.rollback !== true ? '; done at the original rollout, not asked again for a rollback' : '';
+        lines.push(`instruction (${instruction.when} the apply${again}): ${instruction.step}`);
+    }
+    // Kept items are counted, not listed, except those with a note: what this version does not get its way with
+    // (not added under `add: never`, dropped but kept by `install: merge`, edits on the branch kept).
+    const shown = plan.changes.filter((c) => c.action !== 'keep' || c.note !== undefined);
     if (shown.length > 0) {
         const rows = [['', 'item', 'action', 'note']];
         // The sign and the action of a change row take the action's colour; field and override rows none.
@@ -6612,7 +6621,7 @@ function renderPlanText(plan, diagnostics, style = PLAIN, commit, alreadyApplied
     }
     const keptQuietly = plan.changes.length - shown.length;
     if (keptQuietly > 0)
-        lines.push(style.dim(`${keptQuietly} item${keptQuietly === 1 ? '' : 's'} kept as they are (not listed)`));
+        lines.push(style.dim(`${keptQuietly}${keptQuietly < counts.keep ? ' more' : ''} item${keptQuietly === 1 ? ' kept as it is' : 's kept as they are'} (not listed)`));
     if (diagnostics.length > 0)
         lines.push('', renderDiagnostics(diagnostics, style));
     if (commit)
@@ -10547,22 +10556,51 @@ const read_yaml_FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype
  */
 class ParsedYaml {
     file;
-    value;
     source;
+    fastRead;
     tree;
     /**
      * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
      * O(1). Made with the tree: thousands of files that are never asked a position need none.
      */
     keyIndex;
+    held;
+    /** Set by dropValue: the value is read again from the source when next asked. */
+    dropped = false;
     /**
      * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
-     * collector does not copy, and decode them again only when asked a position).
+     * collector does not copy, and decode them again only when asked a position). `fastRead`: the limits the
+     * fast read accepted the text with, which can read it again (see dropValue).
      */
-    constructor(file, value, source) {
+    constructor(file, value, source, fastRead) {
         this.file = file;
-        this.value = value;
         this.source = source;
+        this.fastRead = fastRead;
+        this.held = value;
+    }
+    /** The value the file holds (JSON data). */
+    get value() {
+        if (this.dropped) {
+            // Read again from the same text with the same limits: the fast read is a pure function of both.
+            const again = fastYamlValue(this.text, this.fastRead);
+            if (!again)
+                throw new Error(`${this.file}: the fast read declined a text it accepted before`);
+            this.held = again.value;
+            this.dropped = false;
+        }
+        return this.held;
+    }
+    /**
+     * Lets go of the value until it is asked for again, when it is read again from the kept source (the same
+     * value, a new object): a repository's documents cost several times its files in memory, and validation
+     * needs few of them once they are loaded. Only for a file the fast read accepted (the positional read would
+     * have to keep its node tree to read it again).
+     */
+    dropValue() {
+        if (this.fastRead === undefined)
+            return;
+        this.held = undefined;
+        this.dropped = true;
     }
     /** The text the value was read from (without a byte order mark). */
     get text() {
@@ -10718,7 +10756,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
                 crossCheck(file, text, limits, fast.value);
             // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
             const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text;
-            return { parsed: new ParsedYaml(file, fast.value, keep), diagnostics: [] };
+            return { parsed: new ParsedYaml(file, fast.value, keep, limits), diagnostics: [] };
         }
     }
     return readPositional(file, text, limits);
@@ -12222,6 +12260,7 @@ function findCycles(model) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/schedule/release-schedule.ts
+
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -12297,7 +12336,8 @@ function releaseDecision(now, env, releaseAt) {
     };
     if (releaseTime !== undefined && now.getTime() < releaseTime) {
         // What the windows and freezes say now does not matter yet: `next` reads them from the release date on.
-        return notDue(`release date ${releaseAt} not reached`);
+        // Shown to people (the SCHEDULED note, the check, the dashboard): in the environment's zone, one format.
+        return notDue(`release date ${formatTime(new Date(releaseTime), timeZone)} not reached`);
     }
     const local = localTime(now.getTime(), tz);
     const blockers = [];
@@ -12311,8 +12351,8 @@ function releaseDecision(now, env, releaseAt) {
     if (blockers.length > 0)
         return notDue(blockers.join('; '));
     const facts = [];
-    if (releaseAt !== undefined)
-        facts.push(`release date ${releaseAt} reached`);
+    if (releaseTime !== undefined)
+        facts.push(`release date ${formatTime(new Date(releaseTime), timeZone)} reached`);
     if (window !== undefined)
         facts.push(`inside the window ${env.windows?.[window]} (${timeZone})`);
     const reason = facts.length > 0 ? facts.join(', ') : 'no release date, window or freeze applies';
@@ -19784,7 +19824,9 @@ function linearTest(pattern) {
             answer = compiled.test(s);
             if (answers.size >= MEMO_MAX_ENTRIES)
                 answers.clear();
-            answers.set(s, answer);
+            // A copy as the key: the string tested is often a slice of a whole file's text, which a key would
+            // keep alive (thousands of files).
+            answers.set(structuredClone(s), answer);
         }
         return answer;
     };
@@ -20219,9 +20261,10 @@ const BUILT_IN = {
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 class validator_SchemaRegistry {
     ajv = createAjv();
-    kindAjv;
-    /** The same kinds compiled to stop at the first error: for definitions too large to list every error of. */
+    /** Kinds compiled to stop at the first error: whether a spec is valid, and for specs too large to list every error of. */
     kindAjvFirst;
+    /** The same kinds compiled to list every error, when a spec of the kind first fails. */
+    kindAjv;
     builtIn = new Map();
     kinds = new Map();
     constructor() {
@@ -20245,32 +20288,36 @@ class validator_SchemaRegistry {
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
             return 'a kind schema must be a JSON object';
-        const [ajv, first] = this.kindCompilers();
         try {
             // Kind schemas may carry `$id`s that collide between repositories; each is compiled on its own.
             const { $id: _ignored, ...withoutId } = schema;
-            const validate = ajv.compile(withoutId);
-            this.kinds.set(kind, { schema: withoutId, validate, first: first.compile(withoutId), cost: errorFanout(withoutId) });
+            // Compiled once, to stop at the first error: a repository's specs are mostly valid, and a valid spec
+            // passes every check either way. The compiler that lists every error is left until a spec fails.
+            const first = this.kindCompiler('first').compile(withoutId);
+            this.kinds.set(kind, { schema: withoutId, first, cost: errorFanout(withoutId) });
             return undefined;
         }
         catch (error) {
             return error instanceof Error ? error.message : String(error);
         }
     }
-    kindCompilers() {
-        if (!this.kindAjv || !this.kindAjvFirst) {
+    kindCompiler(which) {
+        let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv;
+        if (!ajv) {
             // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
             // the JSON Schema meta-schema: left until a kind needs it.
-            this.kindAjv = createAjv({ linear: true });
-            this.kindAjvFirst = createAjv({ linear: true, allErrors: false });
-            for (const ajv of [this.kindAjv, this.kindAjvFirst])
-                ajv.addKeyword({
-                    keyword: REF_KEYWORD,
-                    schemaType: 'string',
-                    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-                });
+            ajv = createAjv({ linear: true, allErrors: which === 'all' });
+            ajv.addKeyword({
+                keyword: REF_KEYWORD,
+                schemaType: 'string',
+                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+            });
+            if (which === 'first')
+                this.kindAjvFirst = ajv;
+            else
+                this.kindAjv = ajv;
         }
-        return [this.kindAjv, this.kindAjvFirst];
+        return ajv;
     }
     /**
      * Checks a kind schema read from `file` (its JSON `text`, parsed as `schema`) for what cannot be validated
@@ -20288,7 +20335,7 @@ class validator_SchemaRegistry {
                 hint: 'keep one of the keys',
             }));
         }
-        const formats = this.kindCompilers()[0].formats;
+        const formats = this.kindCompiler('first').formats;
         const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name));
         if (problems.length > 0) {
             // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
@@ -20336,8 +20383,10 @@ class validator_SchemaRegistry {
         // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
         const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost));
         if (valueCount(spec, budget + 1) <= budget) {
-            entry.validate(spec);
-            return toDiagnostics(entry.validate.errors ?? [], parsed, ['spec']);
+            // The schema compiled once already; compiled again to list every error, it compiles the same.
+            entry.all ??= this.kindCompiler('all').compile(entry.schema);
+            entry.all(spec);
+            return toDiagnostics(entry.all.errors ?? [], parsed, ['spec']);
         }
         return toDiagnostics(entry.first.errors ?? [], parsed, ['spec']).map((d) => ({
             ...d,
@@ -20347,7 +20396,7 @@ class validator_SchemaRegistry {
     /** Whether `spec` satisfies its kind's schema (true for an unknown kind), without building any finding. */
     isValidSpec(kind, spec) {
         const entry = this.kinds.get(kind);
-        return !entry || entry.validate(spec) === true;
+        return !entry || entry.first(spec) === true;
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
@@ -20620,8 +20669,12 @@ function pathToString(path) {
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
  * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ *
+ * A definition's document is let go once its references are found, and read again from the file's bytes
+ * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
+ * item (bundles of every package).
  */
-function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS) {
+function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, options = {}) {
     const diagnostics = [];
     const files = [];
     for (const file of [...snapshot.keys()].sort()) {
@@ -20635,7 +20688,7 @@ function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT
     const under = (folder) => files.filter((f) => f.startsWith(`${folder}/`));
     diagnostics.push(...ignoredSourceFiles(files, paths));
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
-    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics);
+    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true);
     const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics);
     const unloaded = { definitions: new Set(), packages: new Set() };
     for (const d of diagnostics) {
@@ -20732,11 +20785,10 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         diagnostics.push(...schemas.loadKind(file, text, kind, schema));
     }
 }
-function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
+function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, keepDocuments) {
     const definitions = new Map();
     const misplaced = [];
-    const targets = new Map();
-    const sharedPaths = new Map();
+    const shared = new SharedValues();
     for (const file of files) {
         if (!/\.ya?ml$/.test(file))
             continue;
@@ -20755,7 +20807,8 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             append(diagnostics, envelope);
             continue;
         }
-        const id = itemId(doc.kind, doc.name);
+        // The same string as every reference to the item holds.
+        const id = shared.target(doc.kind, doc.name);
         const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`;
         if (file !== expected) {
             misplaced.push({ file, parsed, id, expected });
@@ -20778,21 +20831,16 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics) {
             append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        const references = findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec).map((found) => {
-            // One string per item referred to, however many refer to it: a repository holds five references or
-            // more per definition.
-            const written = itemId(found.kind, found.name);
-            let target = targets.get(written);
-            if (target === undefined)
-                targets.set(written, (target = written));
-            // Paths repeat too (every task has spec.agent): one frozen array per path.
-            const key = found.path.map((segment) => (typeof segment === 'number' ? `#${segment}` : `.${segment}`)).join('');
-            let path = sharedPaths.get(key);
-            if (path === undefined)
-                sharedPaths.set(key, (path = Object.freeze(found.path)));
-            return new LazyReference(parsed, path, target);
-        });
-        definitions.set(id, { id, kind: doc.kind, name: doc.name, file, document: doc, parsed, references });
+        // A repository holds five references or more per definition: each kept as a path and a target in one
+        // list, both shared with every other reference that has the same.
+        const references = [];
+        for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
+            references.push(shared.path(found.path), shared.target(found.kind, found.name));
+        // Validation needs the references, kept here, and the documents of few items (those with overrides): the
+        // document is read again from the file's bytes when first asked for.
+        if (!keepDocuments)
+            parsed.dropValue();
+        definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references));
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
     // not renamed), else a file to move.
@@ -20852,6 +20900,80 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         packages.set(manifest.name, { name: manifest.name, file, manifest, parsed });
     }
     return packages;
+}
+/** A definition as loaded: its document is the parsed file's value, which the file can give again. */
+class LoadedDefinition {
+    id;
+    kind;
+    file;
+    parsed;
+    referenceList;
+    constructor(id, kind, file, parsed, referenceList) {
+        this.id = id;
+        this.kind = kind;
+        this.file = file;
+        this.parsed = parsed;
+        this.referenceList = referenceList;
+    }
+    /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
+    get name() {
+        return this.id.slice(this.kind.length + 1);
+    }
+    get document() {
+        return this.parsed.value;
+    }
+    /**
+     * Made when asked, not kept: hundreds of thousands of small objects that live as long as the model cost the
+     * garbage collector a copy each while the repository loads, and a few readers walk them.
+     */
+    get references() {
+        const list = this.referenceList;
+        const references = new Array(list.length / 2);
+        for (let i = 0; i < list.length; i += 2)
+            references[i / 2] = new LazyReference(this.parsed, list[i], list[i + 1]);
+        return references;
+    }
+}
+/** One frozen path per path and one string per item referred to, however many references have them. */
+class SharedValues {
+    paths = new Map();
+    targets = new Map();
+    path(path) {
+        // Found segment by segment, without building a key: every task has spec.agent.
+        let level = this.paths;
+        let node;
+        for (const segment of path) {
+            node = level.get(segment);
+            if (node === undefined)
+                level.set(segment, (node = { next: new Map() }));
+            level = node.next;
+        }
+        if (node === undefined)
+            return path;
+        return (node.path ??= Object.freeze(path));
+    }
+    target(kind, name) {
+        const names = this.kindEntry(kind).names;
+        let id = names.get(name);
+        if (id === undefined) {
+            // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
+            id = structuredClone(itemId(kind, name));
+            names.set(id.slice(kind.length + 1), id);
+        }
+        return id;
+    }
+    /** One string per kind, a copy: a kind read from a definition is cut from its text. */
+    kind(kind) {
+        return this.kindEntry(kind).kind;
+    }
+    kindEntry(kind) {
+        let entry = this.targets.get(kind);
+        if (entry === undefined) {
+            const copy = structuredClone(kind);
+            this.targets.set(copy, (entry = { kind: copy, names: new Map() }));
+        }
+        return entry;
+    }
 }
 /**
  * A reference whose position is found when first asked for: only a reference that is reported needs one,
@@ -21392,7 +21514,7 @@ async function openRepository(dirArg, options = {}) {
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas);
+            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -21701,7 +21823,8 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
 async function buildPackages(options) {
     // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
     const head = options.debug ? undefined : await new git_Git((0,external_node_path_namespaceObject.resolve)(options.repo)).resolve('HEAD');
-    const open = (only) => openRepository(options.repo, options.debug ? {} : { commit: head ?? 'HEAD', ...(only ? { packages: only } : {}) });
+    // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
+    const open = (only) => openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -21721,9 +21844,17 @@ async function buildPackages(options) {
         repository = await open();
         diagnostics = undefined;
     }
-    for (const name of names)
-        if (!repository.model.packages.has(name))
-            throw new errors_UsageError(`package ${name} does not exist`);
+    for (const name of names) {
+        if (repository.model.packages.has(name))
+            continue;
+        // A package file that is there but does not load (a YAML syntax error, a schema error) is not a package
+        // that "does not exist": its findings are the answer, with file, line and column.
+        const file = new RegExp(`^${escapeRegExp(repository.paths.packages)}/${escapeRegExp(name)}\\.ya?ml$`);
+        const broken = repository.loadDiagnostics.filter((d) => d.severity === 'error' && d.file !== undefined && file.test(d.file));
+        if (broken.length > 0)
+            return { ok: false, artifacts: [], diagnostics: sortDiagnostics(broken) };
+        throw new errors_UsageError(`package ${name} does not exist`);
+    }
     diagnostics ??= refusals(repository);
     if (diagnostics.length > 0)
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
@@ -21822,6 +21953,7 @@ async function buildPackages(options) {
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
 }
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 ;// CONCATENATED MODULE: ./src/core/model/ledger-history.ts
 /**
@@ -21920,13 +22052,14 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
     const ledgerCache = new Map();
     const items = new Map();
+    const itemPaths = new Map();
     for (const env of config.environments) {
         const resolved = await git.resolveBranch(env.branch);
         environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null });
         const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
         if (resolved)
-            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items)));
+            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
         // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
         // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
@@ -21968,9 +22101,17 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, env, branch, head, ledgers, cache) {
+async function findDrift(repository, env, branch, head, ledgers, cache, itemPaths) {
     const { git, paths } = repository;
     const out = [];
+    // Every item's path is asked for again and again (its references, on each environment): checked and
+    // built once per item.
+    const pathOf = (id) => {
+        let path = itemPaths.get(id);
+        if (path === undefined)
+            itemPaths.set(id, (path = itemPath(paths, id)));
+        return path;
+    };
     const owned = new Map();
     for (const ledger of ledgers.values())
         for (const id of Object.keys(ledger.items))
@@ -21980,7 +22121,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
     // environment are read. A link is read as the blob it is, as reading the path would.
     const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
     const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
-    const unread = [...new Set(ids.map((id) => objectAt.get(itemPath(paths, id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
+    const unread = [...new Set(ids.map((id) => objectAt.get(pathOf(id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
     const blobs = await git.readBlobs(unread);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
@@ -21988,7 +22129,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
             cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() });
     }
     const itemOf = (id) => {
-        const sha = objectAt.get(itemPath(paths, id));
+        const sha = objectAt.get(pathOf(id));
         return sha === undefined ? undefined : cache.get(sha);
     };
     for (const id of ids) {
@@ -22000,7 +22141,7 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
         out.push({
             severity: locked ? 'error' : 'warning',
             code: locked ? 'locked-item-modified' : 'local-customization',
-            file: itemPath(paths, id),
+            file: pathOf(id),
             package: ledger.package,
             item: id,
             environment: env,
@@ -22020,18 +22161,22 @@ async function findDrift(repository, env, branch, head, ledgers, cache) {
         const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined;
         if (!item || !schema)
             continue;
-        const file = itemPath(paths, id);
+        const file = pathOf(id);
         let references = item.references.get(parsedId.kind);
         if (!references) {
             const read = readYaml(file, item.bytes);
             const spec = read.parsed?.value?.spec;
-            references = read.parsed ? findReferences(schema, spec) : [];
+            // With the target's path, the same on every environment.
+            references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+                const target = itemId(ref.kind, ref.name);
+                return { target, targetPath: pathOf(target), path: ref.path };
+            });
             item.references.set(parsedId.kind, references);
         }
         for (const ref of references) {
-            const target = itemId(ref.kind, ref.name);
-            if (present.has(itemPath(paths, target)))
+            if (present.has(ref.targetPath))
                 continue;
+            const target = ref.target;
             const ledger = owned.get(id);
             out.push({
                 severity: 'error',
@@ -22331,7 +22476,16 @@ async function preparePlan(repository, options) {
         if (referrers.size > 0)
             plan = planPromotion({ ...input, view: { ...view, referrers } });
     }
-    return { ok: plan.ok, plan, diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d), replanned: 0, release, view, ...(view.ref ? { ref: view.ref } : {}) };
+    return {
+        ok: plan.ok,
+        plan,
+        diagnostics: plan.diagnostics.map(({ at: _at, target: _t, ...d }) => d),
+        replanned: 0,
+        release,
+        view,
+        ...(view.ref ? { ref: view.ref } : {}),
+        ...(environment.timezone ? { timezone: environment.timezone } : {}),
+    };
 }
 /** What applying would change; writes nothing. */
 async function planCommand(options) {
@@ -22360,7 +22514,7 @@ async function applyCommand(options) {
         const current = prepared.view?.ledgers.get(plan.package);
         if (plan.writes.size === 0 && current?.version === plan.version && current.digest === plan.ledger.digest) {
             // Already applied and nothing drifted: a re-run changes nothing.
-            return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true };
+            return { ok: true, plan, diagnostics: prepared.diagnostics, replanned: attempt, alreadyApplied: true, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) };
         }
         const head = prepared.view?.head;
         const { commit, ledger } = await writeApplyCommit(repository.git, plan, head, {
@@ -22374,7 +22528,7 @@ async function applyCommand(options) {
         const localRef = `refs/heads/${plan.branch}`;
         const expected = prepared.ref === localRef ? head : undefined;
         if (await repository.git.updateRef(localRef, commit, expected)) {
-            return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt };
+            return { ok: true, plan: { ...plan, ledger }, diagnostics: prepared.diagnostics, commit, replanned: attempt, ...(prepared.timezone ? { timezone: prepared.timezone } : {}) };
         }
     }
     throw new Error(`${options.environment}: the branch kept moving during 8 attempts; try again`);
@@ -22559,7 +22713,11 @@ async function diffCommand(options) {
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 async function validateRepository(options) {
-    const repository = await openRepository(options.repo, options.config ? { config: options.config } : {});
+    // Against an environment, every package's bundle is made: each item's document is read then, keep them.
+    const repository = await openRepository(options.repo, {
+        ...(options.config ? { config: options.config } : {}),
+        keepDocuments: options.environments.length > 0,
+    });
     const known = new Set(repository.config.environments.map((e) => e.name));
     const unknown = options.environments.filter((e) => !known.has(e));
     if (unknown.length > 0) {
@@ -22580,6 +22738,9 @@ async function validateRepository(options) {
     for (const [index, environment] of options.environments.entries()) {
         const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
         plans.push(...result);
+        // Each environment's share counted done once it is checked (packages that cannot be planned are skipped
+        // above): the last step, 100%, is reported.
+        progress(`checking against ${environment}`, (index + 1) * repository.model.packages.size, steps);
     }
     sortDiagnostics(diagnostics);
     const { errors, warnings } = countBySeverity(diagnostics);
@@ -22703,6 +22864,9 @@ function promoteOutput(result, context, environment, verb) {
             rollback: plan?.rollback ?? false,
             previousVersion: plan?.previousVersion ?? null,
             counts: plan?.counts ?? { add: 0, update: 0, delete: 0, keep: 0 },
+            // What the people who apply or approve are asked, and when the package may go out there (as written).
+            instructions: plan?.instructions ?? [],
+            release: plan?.release ?? null,
             changes: (plan?.changes ?? []).map((c) => ({
                 item: c.item,
                 action: c.action,
@@ -22717,7 +22881,7 @@ function promoteOutput(result, context, environment, verb) {
         }));
     }
     else if (plan)
-        context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb));
+        context.print(renderPlanText(plan, result.diagnostics, context.style, result.commit, result.alreadyApplied, verb, result.timezone));
     else {
         if (result.diagnostics.length)
             context.print(renderDiagnostics(result.diagnostics, context.style));
