@@ -48,7 +48,7 @@ export async function fetchPullRequestHead(dir: string, number: number, auth?: R
 /** What became of one tag in a push, as git reports it per ref. */
 export type TagPush =
   | { tag: string; status: 'pushed' }
-  /** The remote already has a tag of that name pointing elsewhere (git: `[rejected] (already exists)`). */
+  /** The remote already has a tag of that name: elsewhere (git: `[rejected] (already exists)`) or the same (`=`). */
   | { tag: string; status: 'exists' }
   /** The remote declined this tag for another reason (a ruleset, protection, a hook): git's reason in `detail`. */
   | { tag: string; status: 'refused'; detail: string }
@@ -81,6 +81,7 @@ export async function pushTags(dir: string, tags: readonly string[], auth?: Remo
   }
   return tags.map((tag): TagPush => {
     const { flag, summary } = lines.get(`refs/tags/${tag}`)!
+    if (flag === '=') return { tag, status: 'exists' }
     if (flag !== '!') return { tag, status: 'pushed' }
     // "[rejected]" is git's own check against the remote's refs (a tag is never moved without --force);
     // "[remote rejected]" is the remote's receive hook declining (GitHub's rulesets, GH013, answer there).
