@@ -1,12 +1,11 @@
 import * as core from '@actions/core'
 import { printable, printableText } from '../core/names.js'
+import { commandFreeLine } from '../core/render/workflow-commands.js'
 
 /**
- * Everything the action writes to its log, through one place. The runner reads a line of a step's output
- * that starts with `::` (leading spaces aside) as a workflow command ("Workflow commands for GitHub Actions":
- * `::error::`, `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step,
- * Gantry's annotations included). Log lines carry text from the repository and from GitHub (names, paths,
- * messages, notes, error texts), so none may start a line of its own.
+ * Everything the action writes to its log, through one place. Log lines carry text from the repository and
+ * from GitHub (names, paths, messages, notes, error texts), so none may start a workflow command of its own
+ * (src/core/render/workflow-commands.ts).
  */
 
 /**
@@ -14,8 +13,7 @@ import { printable, printableText } from '../core/names.js'
  * and a line that would begin with `::` gets its first colon escaped.
  */
 export function logLine(text: string): string {
-  const line = printable(text)
-  return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line
+  return commandFreeLine(printable(text))
 }
 
 /**

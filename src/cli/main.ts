@@ -4,6 +4,7 @@ import { renderDiagnostics } from '../core/render/diagnostics-text.js'
 import { COLOR, PLAIN, type Style } from '../core/render/style.js'
 import { UsageError } from '../commands/errors.js'
 import { printable, printableJson, printableText } from '../core/names.js'
+import { commandFreeText } from '../core/render/workflow-commands.js'
 import { COMMANDS, USAGE } from './commands.js'
 import { type Progress, terminalProgress } from './progress.js'
 
@@ -25,13 +26,18 @@ export interface CliContext {
 /** Exit codes: 0 success, 1 the work was done and found errors, 2 the command could not run. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = argv
+  // In a GitHub Actions step the runner reads a line starting with `::` as a workflow command: text from the
+  // repository (notes, names, messages) must not make one. Elsewhere the output is left as it is.
+  const inActions = io.env.GITHUB_ACTIONS === 'true'
+  const stdout = (text: string) => io.stdout.write(inActions ? commandFreeText(text) : text)
+  const stderr = (text: string) => io.stderr.write(inActions ? commandFreeText(text) : text)
   // Before the options are parsed (or when they cannot be), `--format json` is still honoured for the failure.
   const asksJson = rest.some((arg, i) => arg === '--format=json' || (arg === '--format' && rest[i + 1] === 'json'))
   const fail = (message: string, diagnostics: readonly Diagnostic[] = []): number => {
     if (asksJson) io.stdout.write(`${printableJson(JSON.stringify({ ok: false, error: message, diagnostics }))}\n`)
     else {
-      io.stderr.write(`gantry${verb ? ` ${printable(verb)}` : ''}: ${printableText(message)}\n`)
-      if (diagnostics.length) io.stderr.write(`${renderDiagnostics(diagnostics)}\n`)
+      stderr(`gantry${verb ? ` ${printable(verb)}` : ''}: ${printableText(message)}\n`)
+      if (diagnostics.length) stderr(`${renderDiagnostics(diagnostics)}\n`)
     }
     return 2
   }
@@ -46,7 +52,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const command = COMMANDS[verb]
   if (!command) {
     if (asksJson) return fail(`unknown command "${verb}"`)
-    io.stderr.write(`gantry: unknown command "${printable(verb)}"\n\n${USAGE}`)
+    stderr(`gantry: unknown command "${printable(verb)}"\n\n${USAGE}`)
     return 2
   }
   let parsed
@@ -55,13 +61,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     if (asksJson) return fail(message)
-    io.stderr.write(`gantry ${verb}: ${printableText(message)}\n\n${command.usage}\n`)
+    stderr(`gantry ${verb}: ${printableText(message)}\n\n${command.usage}\n`)
     return 2
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>
   const json = values.format === 'json'
   if (values.format !== undefined && values.format !== 'json' && values.format !== 'text') {
-    io.stderr.write(`gantry ${verb}: --format must be text or json\n`)
+    stderr(`gantry ${verb}: --format must be text or json\n`)
     return 2
   }
   const colour = !json && io.stdout.isTTY === true && !io.env.NO_COLOR
@@ -72,7 +78,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Everything printed passes through here: text from files never reaches the terminal raw (see terminalText).
     print: (text) => {
       const safe = json ? printableJson(text) : terminalText(text, colour)
-      io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`)
+      stdout(safe.endsWith('\n') ? safe : `${safe}\n`)
     },
     progress: terminalProgress(io.stderr, !json),
   }
@@ -82,8 +88,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     context.progress.done()
     if (error instanceof UsageError) {
       if (json) return fail(error.message, error.diagnostics)
-      io.stderr.write(`gantry ${verb}: ${printableText(error.message)}\n`)
-      if (error.diagnostics.length) io.stderr.write(`${renderDiagnostics(error.diagnostics, context.style)}\n`)
+      stderr(`gantry ${verb}: ${printableText(error.message)}\n`)
+      if (error.diagnostics.length) stderr(`${renderDiagnostics(error.diagnostics, context.style)}\n`)
       return 2
     }
     // Anything else is a failure of the command itself (a file system error such as ENOTDIR, a stack overflow,
@@ -92,9 +98,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Failures found in data (a corrupt ledger) carry diagnostics too, without being usage errors.
     const found = error instanceof Error && 'diagnostics' in error && Array.isArray(error.diagnostics) ? (error.diagnostics as Diagnostic[]) : []
     if (json) return fail(message, found)
-    io.stderr.write(`gantry ${verb}: ${printableText(message)}\n`)
-    if (found.length) io.stderr.write(`${renderDiagnostics(found, context.style)}\n`)
-    if (error instanceof Error && error.cause) io.stderr.write(`  cause: ${printableText(String(error.cause))}\n`)
+    stderr(`gantry ${verb}: ${printableText(message)}\n`)
+    if (found.length) stderr(`${renderDiagnostics(found, context.style)}\n`)
+    if (error instanceof Error && error.cause) stderr(`  cause: ${printableText(String(error.cause))}\n`)
     return 2
   }
 }

@@ -126,26 +126,34 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     head,
   )
 
-  let artifacts: BuiltArtifact[] = []
-  const pending: { index: number; name: string; commit: string; message: string }[] = []
+  // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
+  // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
+  const ready: { name: string; version: string; built: ReturnType<typeof serializeBundle>; existing?: ReleasedVersion }[] = []
   for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
     progress(`writing ${name}`, index, planned.length)
-    const pkg = repository.model.packages.get(name)!
     const previous = previousOf.get(name)
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
     const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
+    if (!options.debug && existing && existing.digest !== built.digest) {
+      const tag = `${name}@${version}`
+      diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' })
+      continue
+    }
+    ready.push({ name, version, built, ...(existing ? { existing } : {}) })
+  }
+  if (countBySeverity(diagnostics).errors > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
+
+  let artifacts: BuiltArtifact[] = []
+  const pending: { index: number; name: string; commit: string; message: string }[] = []
+  for (const { name, version, built, existing } of ready) {
+    const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
     await writeBundleFile(repository.dir, file, built.bytes)
     let created = false
     let tag: string | null = null
     if (!options.debug) {
       tag = `${name}@${version}`
-      if (existing) {
-        if (existing.digest !== built.digest) {
-          diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' })
-          continue
-        }
-      } else {
+      if (!existing) {
         // Written with the others after the loop, in one batch.
         pending.push({ index: artifacts.length, name: tag, commit: head!, message: tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes) })
         created = true

@@ -79,3 +79,22 @@ describe('immutable releases', () => {
     expect(hub.github.violations).toEqual([])
   })
 })
+
+describe('a tag push GitHub refuses', () => {
+  it('fails the run with GitHub’s reason and the fix, not as a tag that exists with another bundle', async () => {
+    const repo = await hub.repository(['jobs'])
+    // A tag ruleset on versions that does not let Gantry's identity through: GitHub answers GH013 per ref.
+    hub.github.addRuleset(OWNER, repo.name, { name: 'versions', target: 'tag', include: ['*@*'], bypass: [], restrictCreations: true })
+    const mark = repo.runner.mark()
+    await hub.github.commitFiles(OWNER, repo.name, { branch: 'main', files: { 'definitions/task/nightly.yaml': task('nightly', 'run-nightly --v2', 'jobs-db') }, message: 'Nightly v2', author: 'alice' })
+    const refused = await repo.drive(repo.runner.since(mark), 'push to main', false)
+    const output = `${refused.stdout}${refused.stderr}`
+    expect(refused.code).not.toBe(0)
+    expect(output).toContain('GitHub refused to create the tag')
+    expect(output).toContain('jobs@1.1: [remote rejected]')
+    expect(output).toContain('GH013')
+    expect(output).toContain('bypass actor of the tag ruleset')
+    expect(output).not.toContain('another bundle')
+    expect(await repo.tags()).toEqual(['jobs@1'])
+  })
+})

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { stringify } from 'yaml'
@@ -160,6 +160,15 @@ describe('a tag that names another bundle for the same content', () => {
     expect(again.json.diagnostics.map((d) => [d.code, d.package])).toEqual([['digest-mismatch', 'tools']])
     expect(again.json.artifacts).toEqual([])
     expect(tagDigest(repo, 'tools@1')).toBe(forged)
+    // Refused before anything is written: no bundle in --out, and none of the other packages' bundles or tags.
+    const out = join(temp.dir, 'forged-out')
+    commitFiles(repo, definition('cred', 'db', { path: 'vault://kv/db-next' }))
+    const before = tags(repo)
+    const all = await build(repo, ['--all', '--out', out])
+    expectExit(all, 1)
+    expect(all.json.diagnostics.map((d) => [d.code, d.package])).toEqual([['digest-mismatch', 'tools']])
+    expect(existsSync(out)).toBe(false)
+    expect(tags(repo)).toEqual(before)
   })
 })
 

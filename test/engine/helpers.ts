@@ -201,11 +201,11 @@ export interface CliRun {
   stderr: string
 }
 
-/** Calls the CLI in-process, as `gantry <args> --repo <repo>` would. */
-export async function cli(repo: string, args: string[]): Promise<CliRun> {
+/** Calls the CLI in-process, as `gantry <args> --repo <repo>` would, with `env` added to its environment. */
+export async function cli(repo: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   const stdout = new Capture()
   const stderr = new Capture()
-  const code = await main([...args, '--repo', repo], { stdout, stderr, env: { NO_COLOR: '1' } })
+  const code = await main([...args, '--repo', repo], { stdout, stderr, env: { NO_COLOR: '1', ...env } })
   return { code, stdout: stdout.text, stderr: stderr.text }
 }
 

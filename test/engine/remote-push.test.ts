@@ -1,7 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, test, vi } from 'vitest'
-import { pushTags, pushWithLease } from '../../src/adapters/git/remote.js'
+import { pushTags, pushWithLease, TagPushError } from '../../src/adapters/git/remote.js'
 import { git, tempDir } from './helpers.js'
 
 /*
@@ -86,10 +86,45 @@ describe('pushTags', () => {
     git(work, ['tag', 'b@1', first])
     git(work, ['tag', 'c@1', first])
     git(work, ['push', '-q', 'origin', `${second}:refs/tags/b@1`])
-    expect(await pushTags(work, ['a@1', 'b@1', 'c@1'])).toEqual(['b@1'])
+    expect(await pushTags(work, ['a@1', 'b@1', 'c@1'])).toEqual([
+      { tag: 'a@1', status: 'pushed' },
+      { tag: 'b@1', status: 'exists' },
+      { tag: 'c@1', status: 'pushed' },
+    ])
     expect(onOrigin('refs/tags/a@1')).toBe(first)
     expect(onOrigin('refs/tags/b@1')).toBe(second)
     expect(onOrigin('refs/tags/c@1')).toBe(first)
     expect(await pushTags(work, [])).toEqual([])
+  })
+
+  test('a tag the remote declines (a ruleset, a hook) is refused with the reason, not reported as existing', async () => {
+    git(work, ['tag', 'a@1', first])
+    git(work, ['tag', 'b@1', first])
+    const hook = join(origin, 'hooks', 'pre-receive')
+    // Declines for b@1 as GitHub's tag rulesets do (GH013); a pre-receive hook's refusal is for the whole push.
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do\n  if [ "$ref" = refs/tags/b@1 ]; then\n    echo "error: GH013: Repository rule violations found for refs/tags/b@1." >&2\n    echo "- Cannot create ref due to creations being restricted." >&2\n    exit 1\n  fi\ndone\nexit 0\n',
+    )
+    chmodSync(hook, 0o755)
+    const outcome = await pushTags(work, ['a@1', 'b@1'])
+    expect(outcome.map((o) => o.status)).toEqual(['refused', 'refused'])
+    const detail = outcome[1]!.status === 'refused' ? outcome[1]!.detail : ''
+    expect(detail).toContain('[remote rejected]')
+    expect(detail).toContain('GH013: Repository rule violations found for refs/tags/b@1.')
+    expect(onOrigin('refs/tags/b@1')).toBe('')
+  })
+
+  test('a push that fails as a whole (unreachable remote) throws git’s message; no tag is called existing', async () => {
+    git(work, ['tag', 'a@1', first])
+    git(work, ['remote', 'set-url', 'origin', join(temp.dir, 'nowhere.git')])
+    const failure = await pushTags(work, ['a@1']).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(failure).toBeInstanceOf(TagPushError)
+    expect((failure as Error).message).toContain('cannot push the tags a@1 to origin')
+    expect((failure as Error).message).toMatch(/does not appear to be a git repository|not found|Could not read/i)
+    expect((failure as Error).message).toContain('check that the remote can be reached')
   })
 })

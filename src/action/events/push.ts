@@ -40,7 +40,21 @@ export async function releaseOnPush(run: ReleaseRun): Promise<ReleaseOutcome> {
   const diagnostics = [...build.diagnostics]
   if (run.dryRun) return { artifacts: build.artifacts, released, diagnostics }
   const newTags = build.artifacts.filter((a) => a.created && a.tag).map((a) => a.tag!)
-  const refused = new Set(await pushTags(run.workspace, newTags, run.auth))
+  const pushes = await pushTags(run.workspace, newTags, run.auth)
+  const declined = pushes.filter((p) => p.status === 'refused')
+  if (declined.length > 0) {
+    // GitHub declined the tags (a tag ruleset, a hook): retrying cannot help, the repository's settings can.
+    const pushed = pushes.filter((p) => p.status !== 'refused').map((p) => `${p.tag}: ${p.status === 'pushed' ? 'pushed' : 'already on the remote'}`)
+    throw new Error(
+      [
+        `GitHub refused to create ${declined.length === 1 ? 'the tag' : 'tags'}; nothing was released:`,
+        ...declined.map((p) => `${p.tag}: ${'detail' in p ? p.detail : ''}`),
+        ...pushed,
+        'Allow the identity Gantry runs as (its GitHub App) to create tags matching <package>@<version>: add it as a bypass actor of the tag ruleset. The next run pushes them again.',
+      ].join('\n'),
+    )
+  }
+  const refused = new Set(pushes.filter((p) => p.status === 'exists').map((p) => p.tag))
   if (refused.size > 0) {
     // Another run pushed the same tag first: keep it only if it names the same bundle.
     await fetchAll(run.workspace, run.auth)

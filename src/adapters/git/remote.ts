@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process'
 import { type SimpleGit, simpleGit } from 'simple-git'
 
 export interface RemoteAuth {
@@ -14,12 +15,16 @@ function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
   // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
   // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
   // sets EDITOR for everything it runs: none of these are passed on.
+  return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnvironment())
+}
+
+function gitEnvironment(): Record<string, string> {
   const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' }
   for (const [key, value] of Object.entries(process.env)) {
     const name = key.toUpperCase()
     if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name)) env[key] = value
   }
-  return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(env)
+  return env
 }
 
 /** Variables naming a program git could run, besides GIT_*: simple-git refuses them (its "unsafe" checks). */
@@ -40,26 +45,63 @@ export async function fetchPullRequestHead(dir: string, number: number, auth?: R
   return (await remoteGit(dir, undefined).revparse([`${local}^{commit}`])).trim()
 }
 
+/** What became of one tag in a push, as git reports it per ref. */
+export type TagPush =
+  | { tag: string; status: 'pushed' }
+  /** The remote already has a tag of that name: elsewhere (git: `[rejected] (already exists)`) or the same (`=`). */
+  | { tag: string; status: 'exists' }
+  /** The remote declined this tag for another reason (a ruleset, protection, a hook): git's reason in `detail`. */
+  | { tag: string; status: 'refused'; detail: string }
+
+/** A push that failed as a whole (network, authentication, permissions): no tag has an outcome of its own. */
+export class TagPushError extends Error {
+  override name = 'TagPushError'
+}
+
 /**
- * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
- * by pushing them one by one. Returns the refused ones.
+ * Pushes tags in one push and reports each tag's outcome from git's per-ref lines (`git push --porcelain`,
+ * git-push's OUTPUT section: `<flag> TAB <from>:<to> TAB <summary> (<reason>)`, flag `!` for a ref that was
+ * rejected or failed). A failure without a line for every tag is not about the tags (the remote could not be
+ * reached, the token was refused): it throws with git's message.
  */
-export async function pushTags(dir: string, tags: readonly string[], auth?: RemoteAuth): Promise<string[]> {
+export async function pushTags(dir: string, tags: readonly string[], auth?: RemoteAuth): Promise<TagPush[]> {
   if (tags.length === 0) return []
-  try {
-    await remoteGit(dir, auth).push(['origin', ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)])
-    return []
-  } catch {
-    const refused: string[] = []
-    for (const tag of tags) {
-      try {
-        await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`])
-      } catch {
-        refused.push(tag)
-      }
-    }
-    return refused
+  const refs = tags.map((tag) => `refs/tags/${tag}`)
+  const result = await runGit(dir, auth, ['push', '--porcelain', 'origin', ...refs.map((ref) => `${ref}:${ref}`)])
+  const lines = new Map<string, { flag: string; summary: string }>()
+  for (const line of result.stdout.split('\n')) {
+    const match = /^(.)\t([^\t]*):([^\t]*)\t(.*)$/.exec(line)
+    if (match) lines.set(match[3]!, { flag: match[1]!, summary: match[4]!.trim() })
   }
+  if (refs.some((ref) => !lines.has(ref))) {
+    const message = (result.stderr.trim() || result.stdout.trim() || `git push exited with ${result.code}`).slice(0, 2000)
+    throw new TagPushError(
+      `cannot push the tags ${tags.join(', ')} to origin: ${message}\nNo tag was reported refused: check that the remote can be reached and that the token can push to the repository (contents: write). Nothing was released; the next run pushes them again.`,
+    )
+  }
+  return tags.map((tag): TagPush => {
+    const { flag, summary } = lines.get(`refs/tags/${tag}`)!
+    if (flag === '=') return { tag, status: 'exists' }
+    if (flag !== '!') return { tag, status: 'pushed' }
+    // "[rejected]" is git's own check against the remote's refs (a tag is never moved without --force);
+    // "[remote rejected]" is the remote's receive hook declining (GitHub's rulesets, GH013, answer there).
+    if (/^\[rejected\]/.test(summary)) return { tag, status: 'exists' }
+    const refusal = protectionRefusal(result.stderr)
+    return { tag, status: 'refused', detail: refusal ? `${summary}: ${refusal}` : summary }
+  })
+}
+
+/** Runs git on a checkout as remoteGit does, keeping both outputs whatever the exit code. */
+function runGit(dir: string, auth: RemoteAuth | undefined, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const config = auth
+    ? ['-c', `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
+    : []
+  return new Promise((resolve, reject) => {
+    execFile('git', [...config, ...args], { cwd: dir, env: gitEnvironment(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error)
+      else resolve({ code: error ? Number(error.code) : 0, stdout, stderr })
+    })
+  })
 }
 
 /** What became of a push with a lease. */
