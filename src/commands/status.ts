@@ -5,8 +5,9 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
+import type { SourceEntry } from '../core/model/source-model.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
-import { findReferences } from '../core/schema/references.js'
+import { findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
@@ -45,19 +46,60 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
   const repository = await openRepository(options.repo, { sources: false })
   const { paths } = repository
   const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes)
-  loadKindSchemas(snapshot, paths, repository.model.schemas)
   const names: string[] = []
   for (const file of snapshot.keys()) {
     const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
     if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
   }
-  return deriveStatus(repository, names)
+  return deriveStatus(repository, names, referringKinds(snapshot, repository))
+}
+
+/**
+ * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
+ * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
+ * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
+ * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
+ */
+function referringKinds(
+  snapshot: ReadonlyMap<string, SourceEntry>,
+  repository: OpenRepository,
+): (kind: string) => object | undefined {
+  const { paths, model } = repository
+  const files = new Map<string, string>()
+  for (const [file, entry] of snapshot) {
+    const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1]
+    if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind)) files.set(kind, file)
+  }
+  const loaded = new Map<string, object | undefined>()
+  return (kind) => {
+    if (loaded.has(kind)) return loaded.get(kind)
+    let schema: object | undefined
+    const file = files.get(kind)
+    const entry = file ? snapshot.get(file) : undefined
+    if (file && entry?.type === 'file') {
+      let raw: unknown
+      try {
+        raw = JSON.parse(new TextDecoder().decode(entry.bytes))
+      } catch {
+        raw = undefined
+      }
+      // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
+      const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>
+      if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
+        loadKindSchemas(new Map([[file, entry]]), paths, model.schemas)
+        schema = model.schemas.kindSchema(kind)
+      }
+    }
+    loaded.set(kind, schema)
+    return schema
+  }
 }
 
 /** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
 export async function deriveStatus(
   repository: OpenRepository,
   packageNames: readonly string[] = [...repository.model.packages.keys()],
+  kindSchema: (kind: string) => object | undefined = (kind) => repository.model.schemas.kindSchema(kind),
 ): Promise<StatusResult> {
   const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
@@ -72,7 +114,7 @@ export async function deriveStatus(
     environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
     const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache)
     ledgersByEnv.set(env.name, ledgers)
-    if (resolved) drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)))
+    if (resolved) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, resolved.head, ledgers, items, itemPaths)))
     // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
     // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
@@ -117,6 +159,7 @@ type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Ma
 
 async function findDrift(
   repository: OpenRepository,
+  kindSchema: (kind: string) => object | undefined,
   env: string,
   branch: string,
   head: string,
@@ -175,8 +218,9 @@ async function findDrift(
   for (const id of ids) {
     const item = itemOf(id)
     const parsedId = parseItemId(id)
-    const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined
-    if (!item || !schema) continue
+    const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined
+    // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
+    if (!item || !schema || !mayRefer(schema)) continue
     const file = pathOf(id)
     let references = item.references.get(parsedId!.kind)
     if (!references) {

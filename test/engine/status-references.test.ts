@@ -1,6 +1,7 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { apply, build, expectExit, makeSourceRepo } from './fixture.js'
+import { KINDS, apply, build, expectExit, makeSourceRepo } from './fixture.js'
 import { cli, cliJson, commitToBranch, show, tempDir } from './helpers.js'
 
 const temp = tempDir('gantry-status-refs-')
@@ -44,4 +45,20 @@ test('status reports a reference of an installed item to an item that is not on 
   ])
   const text = await cli(repo, ['status'])
   expect(text.stdout).toMatch(/definitions\/task\/extract\.yaml:\d+:9: error unresolved-in-environment \[dev\]/)
+})
+
+test('status finds a reference reached through a $ref of the kind schema, and none through a schema the loader refuses', async () => {
+  // conn/db is still missing on env/dev (the test above deleted it). The task schema now names its
+  // connection through $defs: the reference is found as before.
+  const task = KINDS.task as { properties: Record<string, unknown> }
+  const throughDefs = { ...task, properties: { ...task.properties, conn: { $ref: '#/$defs/connection' } }, $defs: { connection: { type: 'string', 'x-gantry-ref': 'conn' } } }
+  writeFileSync(join(repo, 'kinds/task.schema.json'), JSON.stringify(throughDefs, null, 2))
+  const found = await cliJson<StatusJson>(repo, ['status'])
+  expect(found.json.drift.filter((d) => d.code === 'unresolved-in-environment').map((d) => d.item)).toEqual(['task/extract'])
+  // A schema that does not compile ("type" names no JSON type) is no kind: its items' references are not
+  // looked for, as with every other command that loads it.
+  writeFileSync(join(repo, 'kinds/task.schema.json'), JSON.stringify({ ...throughDefs, type: 'record' }, null, 2))
+  const refused = await cliJson<StatusJson>(repo, ['status'])
+  expect(refused.json.drift.filter((d) => d.code === 'unresolved-in-environment')).toEqual([])
+  writeFileSync(join(repo, 'kinds/task.schema.json'), `${JSON.stringify(KINDS.task, null, 2)}\n`)
 })

@@ -70,6 +70,11 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const
 
+/** Whether any value of a kind could be a reference: false when no node of its schema leads to `x-gantry-ref`. */
+export function mayRefer(kindSchema: object): boolean {
+  return referringNodes(kindSchema as Schema)(kindSchema as Schema)
+}
+
 /** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
 const referring = new WeakMap<Schema, (node: Schema) => boolean>()
 
