@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6748);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2517);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6748:
+/***/ 2517:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44089,6 +44089,7 @@ const wo = (t, e) => {
 
 ;// CONCATENATED MODULE: ./src/adapters/git/remote.ts
 
+
 /** simple-git on a checkout, with the token sent as a header for this server only and no prompts. */
 function remoteGit(dir, auth) {
     const config = auth
@@ -44097,13 +44098,16 @@ function remoteGit(dir, auth) {
     // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
     // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
     // sets EDITOR for everything it runs: none of these are passed on.
+    return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(remote_gitEnvironment());
+}
+function remote_gitEnvironment() {
     const env = { GIT_TERMINAL_PROMPT: '0' };
     for (const [key, value] of Object.entries(process.env)) {
         const name = key.toUpperCase();
         if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name))
             env[key] = value;
     }
-    return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(env);
+    return env;
 }
 /** Variables naming a program git could run, besides GIT_*: simple-git refuses them (its "unsafe" checks). */
 const PROGRAM_VARIABLES = new Set(['EDITOR', 'VISUAL', 'PAGER', 'SSH_ASKPASS', 'PREFIX']);
@@ -44120,29 +44124,58 @@ async function fetchPullRequestHead(dir, number, auth) {
     await remoteGit(dir, auth).fetch(['--no-tags', '--force', 'origin', `+refs/pull/${number}/head:${local}`]);
     return (await remoteGit(dir, undefined).revparse([`${local}^{commit}`])).trim();
 }
+/** A push that failed as a whole (network, authentication, permissions): no tag has an outcome of its own. */
+class TagPushError extends Error {
+    name = 'TagPushError';
+}
 /**
- * Pushes tags in one push; when the remote refuses any (it already has a tag of that name), finds out which
- * by pushing them one by one. Returns the refused ones.
+ * Pushes tags in one push and reports each tag's outcome from git's per-ref lines (`git push --porcelain`,
+ * git-push's OUTPUT section: `<flag> TAB <from>:<to> TAB <summary> (<reason>)`, flag `!` for a ref that was
+ * rejected or failed). A failure without a line for every tag is not about the tags (the remote could not be
+ * reached, the token was refused): it throws with git's message.
  */
 async function pushTags(dir, tags, auth) {
     if (tags.length === 0)
         return [];
-    try {
-        await remoteGit(dir, auth).push(['origin', ...tags.map((tag) => `refs/tags/${tag}:refs/tags/${tag}`)]);
-        return [];
+    const refs = tags.map((tag) => `refs/tags/${tag}`);
+    const result = await runGit(dir, auth, ['push', '--porcelain', 'origin', ...refs.map((ref) => `${ref}:${ref}`)]);
+    const lines = new Map();
+    for (const line of result.stdout.split('\n')) {
+        const match = /^(.)\t([^\t]*):([^\t]*)\t(.*)$/.exec(line);
+        if (match)
+            lines.set(match[3], { flag: match[1], summary: match[4].trim() });
     }
-    catch {
-        const refused = [];
-        for (const tag of tags) {
-            try {
-                await remoteGit(dir, auth).push(['origin', `refs/tags/${tag}:refs/tags/${tag}`]);
-            }
-            catch {
-                refused.push(tag);
-            }
-        }
-        return refused;
+    if (refs.some((ref) => !lines.has(ref))) {
+        const message = (result.stderr.trim() || result.stdout.trim() || `git push exited with ${result.code}`).slice(0, 2000);
+        throw new TagPushError(`cannot push the tags ${tags.join(', ')} to origin: ${message}\nNo tag was reported refused: check that the remote can be reached and that the token can push to the repository (contents: write). Nothing was released; the next run pushes them again.`);
     }
+    return tags.map((tag) => {
+        const { flag, summary } = lines.get(`refs/tags/${tag}`);
+        if (flag === '=')
+            return { tag, status: 'exists' };
+        if (flag !== '!')
+            return { tag, status: 'pushed' };
+        // "[rejected]" is git's own check against the remote's refs (a tag is never moved without --force);
+        // "[remote rejected]" is the remote's receive hook declining (GitHub's rulesets, GH013, answer there).
+        if (/^\[rejected\]/.test(summary))
+            return { tag, status: 'exists' };
+        const refusal = protectionRefusal(result.stderr);
+        return { tag, status: 'refused', detail: refusal ? `${summary}: ${refusal}` : summary };
+    });
+}
+/** Runs git on a checkout as remoteGit does, keeping both outputs whatever the exit code. */
+function runGit(dir, auth, args) {
+    const config = auth
+        ? ['-c', `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
+        : [];
+    return new Promise((resolve, reject) => {
+        (0,external_node_child_process_namespaceObject.execFile)('git', [...config, ...args], { cwd: dir, env: remote_gitEnvironment(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+            if (error && typeof error.code !== 'number')
+                reject(error);
+            else
+                resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+        });
+    });
 }
 /**
  * A push that GitHub's rules refused. The fix is in the repository's settings: Gantry's identity must be allowed
@@ -50942,23 +50975,37 @@ function withMarker(body, marker) {
     return re.test(body) ? body.replace(re, () => line) : `${line}\n${body}`;
 }
 
+;// CONCATENATED MODULE: ./src/core/render/workflow-commands.ts
+/**
+ * Text shown in a GitHub Actions log must not issue workflow commands. The runner reads a line of a step's output
+ * that starts with `::` (leading spaces aside) as a command ("Workflow commands for GitHub Actions": `::error::`,
+ * `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step). Names, paths,
+ * notes and messages come from the repository and from GitHub, so none may start such a line.
+ */
+/** One line, with its first colon escaped as `\u003a` when it would begin with `::`; any other line as it is. */
+function commandFreeLine(line) {
+    return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+}
+/** Multi-line text with every line made safe as `commandFreeLine` does; line breaks are kept. */
+function commandFreeText(text) {
+    return text.includes('::') ? text.split('\n').map(commandFreeLine).join('\n') : text;
+}
+
 ;// CONCATENATED MODULE: ./src/action/log.ts
 
 
+
 /**
- * Everything the action writes to its log, through one place. The runner reads a line of a step's output
- * that starts with `::` (leading spaces aside) as a workflow command ("Workflow commands for GitHub Actions":
- * `::error::`, `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step,
- * Gantry's annotations included). Log lines carry text from the repository and from GitHub (names, paths,
- * messages, notes, error texts), so none may start a line of its own.
+ * Everything the action writes to its log, through one place. Log lines carry text from the repository and
+ * from GitHub (names, paths, messages, notes, error texts), so none may start a workflow command of its own
+ * (src/core/render/workflow-commands.ts).
  */
 /**
  * One line of plain log: unsafe characters as `\uXXXX` (line breaks included, so nothing starts a new line),
  * and a line that would begin with `::` gets its first colon escaped.
  */
 function logLine(text) {
-    const line = printable(text);
-    return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+    return commandFreeLine(printable(text));
 }
 /**
  * The message of an annotation or a failure: the toolkit writes it after the command (`::error file=...::`)
@@ -64635,6 +64682,10 @@ function findReferences(kindSchema, spec) {
     return combined && found.length > 1 ? dedupe(found) : found;
 }
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'];
+/** Whether any value of a kind could be a reference: false when no node of its schema leads to `x-gantry-ref`. */
+function references_mayRefer(kindSchema) {
+    return referringNodes(kindSchema)(kindSchema);
+}
 /** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
 const referring = new WeakMap();
 function referringNodes(root) {
@@ -65947,27 +65998,34 @@ async function buildPackages(options) {
     const previousCache = new Map();
     const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
     await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head);
-    let artifacts = [];
-    const pending = [];
+    // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
+    // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
+    const ready = [];
     for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
         progress(`writing ${name}`, index, planned.length);
-        const pkg = repository.model.packages.get(name);
         const previous = previousOf.get(name);
         const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
         const built = serializeBundle(content, version, delta, options.debug, digestOfContent);
+        if (!options.debug && existing && existing.digest !== built.digest) {
+            const tag = `${name}@${version}`;
+            diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' });
+            continue;
+        }
+        ready.push({ name, version, built, ...(existing ? { existing } : {}) });
+    }
+    if (countBySeverity(diagnostics).errors > 0)
+        return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
+    let artifacts = [];
+    const pending = [];
+    for (const { name, version, built, existing } of ready) {
+        const pkg = repository.model.packages.get(name);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
         await writeBundleFile(repository.dir, file, built.bytes);
         let created = false;
         let tag = null;
         if (!options.debug) {
             tag = `${name}@${version}`;
-            if (existing) {
-                if (existing.digest !== built.digest) {
-                    diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' });
-                    continue;
-                }
-            }
-            else {
+            if (!existing) {
                 // Written with the others after the loop, in one batch.
                 pending.push({ index: artifacts.length, name: tag, commit: head, message: tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes) });
                 created = true;
@@ -66417,7 +66475,19 @@ async function releaseOnPush(run) {
     if (run.dryRun)
         return { artifacts: build.artifacts, released, diagnostics };
     const newTags = build.artifacts.filter((a) => a.created && a.tag).map((a) => a.tag);
-    const refused = new Set(await pushTags(run.workspace, newTags, run.auth));
+    const pushes = await pushTags(run.workspace, newTags, run.auth);
+    const declined = pushes.filter((p) => p.status === 'refused');
+    if (declined.length > 0) {
+        // GitHub declined the tags (a tag ruleset, a hook): retrying cannot help, the repository's settings can.
+        const pushed = pushes.filter((p) => p.status !== 'refused').map((p) => `${p.tag}: ${p.status === 'pushed' ? 'pushed' : 'already on the remote'}`);
+        throw new Error([
+            `GitHub refused to create ${declined.length === 1 ? 'the tag' : 'tags'}; nothing was released:`,
+            ...declined.map((p) => `${p.tag}: ${'detail' in p ? p.detail : ''}`),
+            ...pushed,
+            'Allow the identity Gantry runs as (its GitHub App) to create tags matching <package>@<version>: add it as a bypass actor of the tag ruleset. The next run pushes them again.',
+        ].join('\n'));
+    }
+    const refused = new Set(pushes.filter((p) => p.status === 'exists').map((p) => p.tag));
     if (refused.size > 0) {
         // Another run pushed the same tag first: keep it only if it names the same bundle.
         await fetchAll(run.workspace, run.auth);
@@ -66578,17 +66648,56 @@ async function statusCommand(options) {
     const repository = await openRepository(options.repo, { sources: false });
     const { paths } = repository;
     const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes);
-    loadKindSchemas(snapshot, paths, repository.model.schemas);
     const names = [];
     for (const file of snapshot.keys()) {
         const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1];
         if (file.startsWith(`${paths.packages}/`) && name && isValidName(name))
             names.push(name);
     }
-    return deriveStatus(repository, names);
+    return deriveStatus(repository, names, referringKinds(snapshot, repository));
+}
+/**
+ * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
+ * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
+ * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
+ * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
+ */
+function referringKinds(snapshot, repository) {
+    const { paths, model } = repository;
+    const files = new Map();
+    for (const [file, entry] of snapshot) {
+        const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1];
+        if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind))
+            files.set(kind, file);
+    }
+    const loaded = new Map();
+    return (kind) => {
+        if (loaded.has(kind))
+            return loaded.get(kind);
+        let schema;
+        const file = files.get(kind);
+        const entry = file ? snapshot.get(file) : undefined;
+        if (file && entry?.type === 'file') {
+            let raw;
+            try {
+                raw = JSON.parse(new TextDecoder().decode(entry.bytes));
+            }
+            catch {
+                raw = undefined;
+            }
+            // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
+            const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {});
+            if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
+                loadKindSchemas(new Map([[file, entry]]), paths, model.schemas);
+                schema = model.schemas.kindSchema(kind);
+            }
+        }
+        loaded.set(kind, schema);
+        return schema;
+    };
 }
 /** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
-async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()]) {
+async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()], kindSchema = (kind) => repository.model.schemas.kindSchema(kind)) {
     const { git, config, model } = repository;
     const ledgersByEnv = new Map();
     const environments = [];
@@ -66603,7 +66712,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
         const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
         if (resolved)
-            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
+            drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
         // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
         // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
@@ -66645,7 +66754,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, env, branch, head, ledgers, cache, itemPaths) {
+async function findDrift(repository, kindSchema, env, branch, head, ledgers, cache, itemPaths) {
     const { git, paths } = repository;
     const out = [];
     // Every item's path is asked for again and again (its references, on each environment): checked and
@@ -66702,8 +66811,9 @@ async function findDrift(repository, env, branch, head, ledgers, cache, itemPath
     for (const id of ids) {
         const item = itemOf(id);
         const parsedId = parseItemId(id);
-        const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined;
-        if (!item || !schema)
+        const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined;
+        // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
+        if (!item || !schema || !references_mayRefer(schema))
             continue;
         const file = pathOf(id);
         let references = item.references.get(parsedId.kind);

@@ -6140,7 +6140,7 @@ function escapeJsonPtr(str) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8854);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6086);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .main */ .i)(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
 
@@ -6149,7 +6149,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8854:
+/***/ 6086:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -6459,6 +6459,22 @@ class errors_UsageError extends Error {
         super(message, options);
         this.diagnostics = diagnostics;
     }
+}
+
+;// CONCATENATED MODULE: ./src/core/render/workflow-commands.ts
+/**
+ * Text shown in a GitHub Actions log must not issue workflow commands. The runner reads a line of a step's output
+ * that starts with `::` (leading spaces aside) as a command ("Workflow commands for GitHub Actions": `::error::`,
+ * `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step). Names, paths,
+ * notes and messages come from the repository and from GitHub, so none may start such a line.
+ */
+/** One line, with its first colon escaped as `\u003a` when it would begin with `::`; any other line as it is. */
+function commandFreeLine(line) {
+    return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+}
+/** Multi-line text with every line made safe as `commandFreeLine` does; line breaks are kept. */
+function commandFreeText(text) {
+    return text.includes('::') ? text.split('\n').map(commandFreeLine).join('\n') : text;
 }
 
 ;// CONCATENATED MODULE: ./src/core/render/time.ts
@@ -20581,6 +20597,10 @@ function findReferences(kindSchema, spec) {
     return combined && found.length > 1 ? dedupe(found) : found;
 }
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'];
+/** Whether any value of a kind could be a reference: false when no node of its schema leads to `x-gantry-ref`. */
+function mayRefer(kindSchema) {
+    return referringNodes(kindSchema)(kindSchema);
+}
 /** Per kind schema: which of its nodes lead to an `x-gantry-ref`, remembered across definitions. */
 const referring = new WeakMap();
 function referringNodes(root) {
@@ -21893,27 +21913,34 @@ async function buildPackages(options) {
     const previousCache = new Map();
     const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
     await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head);
-    let artifacts = [];
-    const pending = [];
+    // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
+    // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
+    const ready = [];
     for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
         progress(`writing ${name}`, index, planned.length);
-        const pkg = repository.model.packages.get(name);
         const previous = previousOf.get(name);
         const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
         const built = serializeBundle(content, version, delta, options.debug, digestOfContent);
+        if (!options.debug && existing && existing.digest !== built.digest) {
+            const tag = `${name}@${version}`;
+            diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' });
+            continue;
+        }
+        ready.push({ name, version, built, ...(existing ? { existing } : {}) });
+    }
+    if (countBySeverity(diagnostics).errors > 0)
+        return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
+    let artifacts = [];
+    const pending = [];
+    for (const { name, version, built, existing } of ready) {
+        const pkg = repository.model.packages.get(name);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
         await writeBundleFile(repository.dir, file, built.bytes);
         let created = false;
         let tag = null;
         if (!options.debug) {
             tag = `${name}@${version}`;
-            if (existing) {
-                if (existing.digest !== built.digest) {
-                    diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' });
-                    continue;
-                }
-            }
-            else {
+            if (!existing) {
                 // Written with the others after the loop, in one batch.
                 pending.push({ index: artifacts.length, name: tag, commit: head, message: tagMessage(name, version, built.digest, built.bundle.contentDigest, pkg.manifest.notes) });
                 created = true;
@@ -22034,17 +22061,56 @@ async function statusCommand(options) {
     const repository = await openRepository(options.repo, { sources: false });
     const { paths } = repository;
     const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], read_yaml_DEFAULT_YAML_LIMITS.maxBytes);
-    loadKindSchemas(snapshot, paths, repository.model.schemas);
     const names = [];
     for (const file of snapshot.keys()) {
         const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1];
         if (file.startsWith(`${paths.packages}/`) && name && isValidName(name))
             names.push(name);
     }
-    return deriveStatus(repository, names);
+    return deriveStatus(repository, names, referringKinds(snapshot, repository));
+}
+/**
+ * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
+ * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
+ * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
+ * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
+ */
+function referringKinds(snapshot, repository) {
+    const { paths, model } = repository;
+    const files = new Map();
+    for (const [file, entry] of snapshot) {
+        const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1];
+        if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind))
+            files.set(kind, file);
+    }
+    const loaded = new Map();
+    return (kind) => {
+        if (loaded.has(kind))
+            return loaded.get(kind);
+        let schema;
+        const file = files.get(kind);
+        const entry = file ? snapshot.get(file) : undefined;
+        if (file && entry?.type === 'file') {
+            let raw;
+            try {
+                raw = JSON.parse(new TextDecoder().decode(entry.bytes));
+            }
+            catch {
+                raw = undefined;
+            }
+            // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
+            const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {});
+            if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
+                loadKindSchemas(new Map([[file, entry]]), paths, model.schemas);
+                schema = model.schemas.kindSchema(kind);
+            }
+        }
+        loaded.set(kind, schema);
+        return schema;
+    };
 }
 /** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
-async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()]) {
+async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()], kindSchema = (kind) => repository.model.schemas.kindSchema(kind)) {
     const { git, config, model } = repository;
     const ledgersByEnv = new Map();
     const environments = [];
@@ -22059,7 +22125,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
         const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
         if (resolved)
-            drift.push(...(await findDrift(repository, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
+            drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
         // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
         // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
@@ -22101,7 +22167,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, env, branch, head, ledgers, cache, itemPaths) {
+async function findDrift(repository, kindSchema, env, branch, head, ledgers, cache, itemPaths) {
     const { git, paths } = repository;
     const out = [];
     // Every item's path is asked for again and again (its references, on each environment): checked and
@@ -22158,8 +22224,9 @@ async function findDrift(repository, env, branch, head, ledgers, cache, itemPath
     for (const id of ids) {
         const item = itemOf(id);
         const parsedId = parseItemId(id);
-        const schema = parsedId ? repository.model.schemas.kindSchema(parsedId.kind) : undefined;
-        if (!item || !schema)
+        const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined;
+        // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
+        if (!item || !schema || !mayRefer(schema))
             continue;
         const file = pathOf(id);
         let references = item.references.get(parsedId.kind);
@@ -23078,18 +23145,24 @@ function terminalProgress(stderr, enabled, now = Date.now) {
 
 
 
+
 /** Exit codes: 0 success, 1 the work was done and found errors, 2 the command could not run. */
 async function main(argv, io) {
     const [verb, ...rest] = argv;
+    // In a GitHub Actions step the runner reads a line starting with `::` as a workflow command: text from the
+    // repository (notes, names, messages) must not make one. Elsewhere the output is left as it is.
+    const inActions = io.env.GITHUB_ACTIONS === 'true';
+    const stdout = (text) => io.stdout.write(inActions ? commandFreeText(text) : text);
+    const stderr = (text) => io.stderr.write(inActions ? commandFreeText(text) : text);
     // Before the options are parsed (or when they cannot be), `--format json` is still honoured for the failure.
     const asksJson = rest.some((arg, i) => arg === '--format=json' || (arg === '--format' && rest[i + 1] === 'json'));
     const fail = (message, diagnostics = []) => {
         if (asksJson)
             io.stdout.write(`${printableJson(JSON.stringify({ ok: false, error: message, diagnostics }))}\n`);
         else {
-            io.stderr.write(`gantry${verb ? ` ${printable(verb)}` : ''}: ${printableText(message)}\n`);
+            stderr(`gantry${verb ? ` ${printable(verb)}` : ''}: ${printableText(message)}\n`);
             if (diagnostics.length)
-                io.stderr.write(`${renderDiagnostics(diagnostics)}\n`);
+                stderr(`${renderDiagnostics(diagnostics)}\n`);
         }
         return 2;
     };
@@ -23105,7 +23178,7 @@ async function main(argv, io) {
     if (!command) {
         if (asksJson)
             return fail(`unknown command "${verb}"`);
-        io.stderr.write(`gantry: unknown command "${printable(verb)}"\n\n${USAGE}`);
+        stderr(`gantry: unknown command "${printable(verb)}"\n\n${USAGE}`);
         return 2;
     }
     let parsed;
@@ -23116,13 +23189,13 @@ async function main(argv, io) {
         const message = error instanceof Error ? error.message : String(error);
         if (asksJson)
             return fail(message);
-        io.stderr.write(`gantry ${verb}: ${printableText(message)}\n\n${command.usage}\n`);
+        stderr(`gantry ${verb}: ${printableText(message)}\n\n${command.usage}\n`);
         return 2;
     }
     const values = parsed.values;
     const json = values.format === 'json';
     if (values.format !== undefined && values.format !== 'json' && values.format !== 'text') {
-        io.stderr.write(`gantry ${verb}: --format must be text or json\n`);
+        stderr(`gantry ${verb}: --format must be text or json\n`);
         return 2;
     }
     const colour = !json && io.stdout.isTTY === true && !io.env.NO_COLOR;
@@ -23133,7 +23206,7 @@ async function main(argv, io) {
         // Everything printed passes through here: text from files never reaches the terminal raw (see terminalText).
         print: (text) => {
             const safe = json ? printableJson(text) : terminalText(text, colour);
-            io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
+            stdout(safe.endsWith('\n') ? safe : `${safe}\n`);
         },
         progress: terminalProgress(io.stderr, !json),
     };
@@ -23145,9 +23218,9 @@ async function main(argv, io) {
         if (error instanceof errors_UsageError) {
             if (json)
                 return fail(error.message, error.diagnostics);
-            io.stderr.write(`gantry ${verb}: ${printableText(error.message)}\n`);
+            stderr(`gantry ${verb}: ${printableText(error.message)}\n`);
             if (error.diagnostics.length)
-                io.stderr.write(`${renderDiagnostics(error.diagnostics, context.style)}\n`);
+                stderr(`${renderDiagnostics(error.diagnostics, context.style)}\n`);
             return 2;
         }
         // Anything else is a failure of the command itself (a file system error such as ENOTDIR, a stack overflow,
@@ -23157,11 +23230,11 @@ async function main(argv, io) {
         const found = error instanceof Error && 'diagnostics' in error && Array.isArray(error.diagnostics) ? error.diagnostics : [];
         if (json)
             return fail(message, found);
-        io.stderr.write(`gantry ${verb}: ${printableText(message)}\n`);
+        stderr(`gantry ${verb}: ${printableText(message)}\n`);
         if (found.length)
-            io.stderr.write(`${renderDiagnostics(found, context.style)}\n`);
+            stderr(`${renderDiagnostics(found, context.style)}\n`);
         if (error instanceof Error && error.cause)
-            io.stderr.write(`  cause: ${printableText(String(error.cause))}\n`);
+            stderr(`  cause: ${printableText(String(error.cause))}\n`);
         return 2;
     }
 }
