@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assembleBundle } from '../../src/commands/artifacts.js'
 import { openRepository } from '../../src/commands/repository.js'
 import { tagMessage } from '../../src/core/bundle/bundle.js'
 import { GATE_CHECK } from '../../src/action/promotion/promotion-service.js'
 import type { ActionRun } from './action-runner.js'
+import { gitAs } from './event-helpers.js'
 import { BOT, OWNER, PromotionHub, PromotionRepo, SOURCE_FILES, exampleWorkflows, ledgerFields, tokenOf } from './promotion-harness.js'
 
 // Attacks on the gate by someone with write (or triage) access, and mistakes a new user makes, tried against
@@ -25,18 +24,7 @@ afterAll(async () => {
 
 const GANTRY = { name: 'Gantry', email: 'gantry@users.noreply.local' }
 
-/** Git as a person with a clone, optionally claiming Gantry's identity in commit metadata. */
-async function git(cwd: string, args: string[], identity = { name: 'Quinn', email: 'quinn@example.com' }): Promise<string> {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: identity.name,
-    GIT_AUTHOR_EMAIL: identity.email,
-    GIT_COMMITTER_NAME: identity.name,
-    GIT_COMMITTER_EMAIL: identity.email,
-  }
-  const { stdout } = await promisify(execFile)('git', args, { cwd, env, encoding: 'utf8' })
-  return stdout.trim()
-}
+const git = gitAs
 
 /** Does what `act` does, then lets the workflows run for the events it produced. */
 async function events(repo: PromotionRepo, what: string, act: () => Promise<unknown>, expectSuccess = true): Promise<ActionRun> {

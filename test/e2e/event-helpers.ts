@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import type { EventReport } from '../local-github/workflows/runner.js'
 import type { ActionRun } from './action-runner.js'
 import { OWNER, type PromotionRepo } from './promotion-harness.js'
@@ -69,4 +71,17 @@ export function pushEvent(repo: PromotionRepo, ref: string, after?: string): Eve
     .at(-1)
   if (!found) throw new Error(`no push of ${ref}${after ? ` to ${after}` : ''}`)
   return found
+}
+
+/** Git as a person with a clone, optionally claiming Gantry's identity in commit metadata; stdout, trimmed. */
+export async function gitAs(cwd: string, args: string[], identity = { name: 'Quinn', email: 'quinn@example.com' }): Promise<string> {
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: identity.name,
+    GIT_AUTHOR_EMAIL: identity.email,
+    GIT_COMMITTER_NAME: identity.name,
+    GIT_COMMITTER_EMAIL: identity.email,
+  }
+  const { stdout } = await promisify(execFile)('git', args, { cwd, env, encoding: 'utf8' })
+  return stdout.trim()
 }

@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   BOT,
@@ -12,7 +10,7 @@ import {
   ledgerFields,
   tokenOf,
 } from './promotion-harness.js'
-import { events, produce, runWorkflow } from './event-helpers.js'
+import { events, gitAs, produce, runWorkflow } from './event-helpers.js'
 import { ACTIONS_BOT } from '../local-github/workflows/runner.js'
 
 // The gate: nothing reaches an environment branch without the review it requires, and the records of it can be
@@ -26,18 +24,7 @@ afterAll(async () => {
   await hub?.stop()
 })
 
-/** Git as a person with a clone, optionally claiming Gantry's identity in commit metadata. */
-async function git(cwd: string, args: string[], identity = { name: 'Quinn', email: 'quinn@example.com' }): Promise<string> {
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: identity.name,
-    GIT_AUTHOR_EMAIL: identity.email,
-    GIT_COMMITTER_NAME: identity.name,
-    GIT_COMMITTER_EMAIL: identity.email,
-  }
-  const { stdout } = await promisify(execFile)('git', args, { cwd, env, encoding: 'utf8' })
-  return stdout
-}
+const git = gitAs
 const GANTRY = { name: 'Gantry', email: 'gantry@users.noreply.local' }
 
 const notes = (repo: PromotionRepo, number: number, kind: string) =>
