@@ -50,4 +50,11 @@ describe('commandFreeText', () => {
     expect(commandFreeText('a\n::x::y\n \t::z\nb::c')).toBe('a\n\\u003a:x::y\n \t\\u003a:z\nb::c')
     expect(commandFreeText('plain text\n')).toBe('plain text\n')
   })
+
+  test('the older ##[command] form, which the runner finds anywhere in a line, is broken wherever it is', () => {
+    expect(commandFreeText('note ##[add-mask]secret\n##[stop-commands]t ##[error]x')).toBe(
+      'note ##\\u005badd-mask]secret\n##\\u005bstop-commands]t ##\\u005berror]x',
+    )
+    expect(commandFreeText('a ## [heading] and #[x]')).toBe('a ## [heading] and #[x]')
+  })
 })
