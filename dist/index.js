@@ -50977,18 +50977,25 @@ function withMarker(body, marker) {
 
 ;// CONCATENATED MODULE: ./src/core/render/workflow-commands.ts
 /**
- * Text shown in a GitHub Actions log must not issue workflow commands. The runner reads a line of a step's output
- * that starts with `::` (leading spaces aside) as a command ("Workflow commands for GitHub Actions": `::error::`,
- * `::add-mask::`, `::stop-commands::<token>`, which turns off every later command of the step). Names, paths,
- * notes and messages come from the repository and from GitHub, so none may start such a line.
+ * Text shown in a GitHub Actions log must not issue workflow commands. The runner reads two forms
+ * ("Workflow commands for GitHub Actions"; actions/runner ActionCommandManager tries one, then the other):
+ *   - a line that starts with `::` (leading spaces aside): `::error::`, `::add-mask::`, `::stop-commands::<token>`,
+ *     which turns off every later command of the step;
+ *   - the older form `##[command]data`, found ANYWHERE in a line, for every registered command (`add-mask`,
+ *     `error`, `stop-commands`, ...).
+ * Names, paths, notes and messages come from the repository and from GitHub, so neither form may appear.
  */
-/** One line, with its first colon escaped as `\u003a` when it would begin with `::`; any other line as it is. */
+/**
+ * One line, with its first colon escaped as `\u003a` when it would begin with `::`, and every `##[` written
+ * `##\u005b`; any other line as it is.
+ */
 function commandFreeLine(line) {
-    return /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+    const v2Free = /^\s*::/.test(line) ? line.replace(':', '\\u003a') : line;
+    return v2Free.includes('##[') ? v2Free.replaceAll('##[', '##\\u005b') : v2Free;
 }
 /** Multi-line text with every line made safe as `commandFreeLine` does; line breaks are kept. */
 function commandFreeText(text) {
-    return text.includes('::') ? text.split('\n').map(commandFreeLine).join('\n') : text;
+    return text.includes('::') || text.includes('##[') ? text.split('\n').map(commandFreeLine).join('\n') : text;
 }
 
 ;// CONCATENATED MODULE: ./src/action/log.ts
