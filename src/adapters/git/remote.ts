@@ -9,13 +9,16 @@ export interface RemoteAuth {
 
 /** simple-git on a checkout, with the token sent as a header for this server only and no prompts. */
 function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
-  const config = auth
-    ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
-    : []
+  const config = auth ? [authHeader(auth)] : []
   // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
   // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
   // sets EDITOR for everything it runs: none of these are passed on.
   return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnvironment())
+}
+
+/** The token as an HTTP header for the server's URLs only, given as configuration (never in a URL or on disk). */
+function authHeader(auth: RemoteAuth): string {
+  return `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`
 }
 
 function gitEnvironment(): Record<string, string> {
@@ -93,9 +96,7 @@ export async function pushTags(dir: string, tags: readonly string[], auth?: Remo
 
 /** Runs git on a checkout as remoteGit does, keeping both outputs whatever the exit code. */
 function runGit(dir: string, auth: RemoteAuth | undefined, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const config = auth
-    ? ['-c', `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
-    : []
+  const config = auth ? ['-c', authHeader(auth)] : []
   return new Promise((resolve, reject) => {
     execFile('git', [...config, ...args], { cwd: dir, env: gitEnvironment(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(error)
