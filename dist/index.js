@@ -44092,13 +44092,15 @@ const wo = (t, e) => {
 
 /** simple-git on a checkout, with the token sent as a header for this server only and no prompts. */
 function remoteGit(dir, auth) {
-    const config = auth
-        ? [`http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
-        : [];
+    const config = auth ? [authHeader(auth)] : [];
     // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
     // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
     // sets EDITOR for everything it runs: none of these are passed on.
     return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(remote_gitEnvironment());
+}
+/** The token as an HTTP header for the server's URLs only, given as configuration (never in a URL or on disk). */
+function authHeader(auth) {
+    return `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`;
 }
 function remote_gitEnvironment() {
     const env = { GIT_TERMINAL_PROMPT: '0' };
@@ -44165,9 +44167,7 @@ async function pushTags(dir, tags, auth) {
 }
 /** Runs git on a checkout as remoteGit does, keeping both outputs whatever the exit code. */
 function runGit(dir, auth, args) {
-    const config = auth
-        ? ['-c', `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`]
-        : [];
+    const config = auth ? ['-c', authHeader(auth)] : [];
     return new Promise((resolve, reject) => {
         (0,external_node_child_process_namespaceObject.execFile)('git', [...config, ...args], { cwd: dir, env: remote_gitEnvironment(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
             if (error && typeof error.code !== 'number')
