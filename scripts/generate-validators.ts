@@ -3,9 +3,9 @@
 // `--check` fails when the committed files differ from what the schemas and ajv generate.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { _ } from 'ajv'
+import { type Ajv, _ } from 'ajv'
 import standaloneModule from 'ajv/dist/standalone/index.js'
-import { createAjv } from '../src/core/schema/create-ajv.js'
+import { DRAFT_07, createAjv, createKindAjv } from '../src/core/schema/create-ajv.js'
 
 // ajv's standalone entry is CommonJS: under NodeNext its default import is the module object.
 type Standalone = (ajv: ReturnType<typeof createAjv>, refs: Record<string, string>) => string
@@ -25,37 +25,58 @@ const SCHEMAS: Record<string, string> = {
 }
 
 // The same ajv and options as at run time (src/core/schema/create-ajv.ts).
-const ajv = createAjv({ code: { source: true, lines: true, formats: _`fullFormats` } })
+/** A function returning the validators of `refs` (by export name), compiled by `ajv` to standalone code. */
+function validatorsFunction(name: string, ajv: Ajv, refs: Record<string, string>): string {
+  const UCS2 = 'require("ajv/dist/runtime/ucs2length").default'
+  const code = standaloneCode(ajv, refs).split(UCS2).join('ucs2length').replace(/^"use strict";\n/, '')
+  if (/\brequire\(/.test(code)) throw new Error(`the generated code requires a module this script does not pass in: ${/\brequire\([^)]*\)/.exec(code)?.[0]}`)
+  return [`function ${name}() {`, 'const exports = {};', code, 'return exports;', '}'].join('\n')
+}
+
+const options = { code: { source: true, lines: true, formats: _`fullFormats` } }
+// Gantry's own schemas, with the same ajv and options as at run time (src/core/schema/create-ajv.ts).
+const builtIn = createAjv(options)
 const refs: Record<string, string> = {}
 for (const [name, file] of Object.entries(SCHEMAS)) {
   const schema = JSON.parse(await readFile(join('schemas', file), 'utf8')) as { $id: string }
-  ajv.addSchema(schema, undefined, undefined, false)
+  builtIn.addSchema(schema, undefined, undefined, false)
   refs[name] = schema.$id
 }
-const UCS2 = 'require("ajv/dist/runtime/ucs2length").default'
-const code = standaloneCode(ajv, refs).split(UCS2).join('ucs2length').replace(/^"use strict";\n/, '')
-if (/\brequire\(/.test(code)) throw new Error(`the generated code requires a module this script does not pass in: ${/\brequire\([^)]*\)/.exec(code)?.[0]}`)
+
 // The module imports nothing: the functions the code calls are passed in by src/core/schema/validator.ts (a
 // bundler resolves imports of TypeScript files from TypeScript only), and nothing runs until it is called.
 const js = [
   banner,
   '/* eslint-disable */',
   'export function builtInValidators(duplicateItems, fullFormats, ucs2length) {',
-  'const exports = {};',
-  code,
-  'return exports;',
+  'return validators();',
+  validatorsFunction('validators', builtIn, refs),
+  '}',
+  // The draft-07 meta-schema as each ajv of kind schemas compiles it: the one that stops at the first error,
+  // and the one that lists every error.
+  'export function kindMetaSchemaValidators(duplicateItems, fullFormats, ucs2length) {',
+  'return { first: first().meta, all: all().meta };',
+  validatorsFunction('first', createKindAjv({ allErrors: false, ...options }), { meta: DRAFT_07 }),
+  validatorsFunction('all', createKindAjv({ allErrors: true, ...options }), { meta: DRAFT_07 }),
   '}',
   '',
 ].join('\n')
-const dts = [
-  banner,
-  "import type { ValidateFunction } from 'ajv'",
-  '/** The compiled validators; the arguments are the functions the generated code calls. */',
-  'export declare function builtInValidators(',
+const args = [
   '  duplicateItems: (data: readonly unknown[]) => [number, number] | undefined,',
   '  fullFormats: object,',
   '  ucs2length: (text: string) => number,',
+]
+const dts = [
+  banner,
+  "import type { ValidateFunction } from 'ajv'",
+  '/** The validators of Gantry\'s own schemas; the arguments are the functions the generated code calls. */',
+  'export declare function builtInValidators(',
+  ...args,
   `): { ${Object.keys(SCHEMAS).map((name) => `${name}: ValidateFunction`).join('; ')} }`,
+  '/** The draft-07 meta-schema for the ajv of kinds that stops at the first error, and for the one that lists all. */',
+  'export declare function kindMetaSchemaValidators(',
+  ...args,
+  '): { first: ValidateFunction; all: ValidateFunction }',
   '',
 ].join('\n')
 

@@ -1,8 +1,8 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { builtInValidators } from './generated/built-in-validators.js'
-import { createAjv } from './create-ajv.js'
+import { builtInValidators, kindMetaSchemaValidators } from './generated/built-in-validators.js'
+import { createKindAjv } from './create-ajv.js'
 import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems } from './kind-schema-limits.js'
 import { fullFormats, ucs2length } from './standalone-runtime.js'
 import { duplicateItems } from './unique-items.js'
@@ -26,8 +26,7 @@ function valueCount(value: unknown, stop: number): number {
 /** Problems of one kind schema listed one by one; the rest are counted. */
 const MAX_SCHEMA_PROBLEMS = 20
 
-/** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
-export const REF_KEYWORD = 'x-gantry-ref'
+export { REF_KEYWORD } from './create-ajv.js'
 
 export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
 
@@ -36,6 +35,9 @@ export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
  * Gantry, so no run pays for compiling them.
  */
 let builtIn: Record<BuiltInSchema, ValidateFunction> | undefined
+
+/** The JSON Schema draft-07 meta-schema, compiled at build time for each ajv of kinds (create-ajv.ts). */
+let metaSchema: { first: ValidateFunction; all: ValidateFunction } | undefined
 
 function builtInValidator(which: BuiltInSchema): ValidateFunction {
   if (!builtIn) {
@@ -73,14 +75,8 @@ export class SchemaRegistry {
   private kindCompiler(which: 'first' | 'all'): Ajv {
     let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv
     if (!ajv) {
-      // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
-      // the JSON Schema meta-schema: left until a kind needs it.
-      ajv = createAjv({ linear: true, allErrors: which === 'all' })
-      ajv.addKeyword({
-        keyword: REF_KEYWORD,
-        schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-      })
+      metaSchema ??= kindMetaSchemaValidators(duplicateItems, fullFormats, ucs2length)
+      ajv = createKindAjv({ allErrors: which === 'all', meta: which === 'all' ? metaSchema.all : metaSchema.first })
       if (which === 'first') this.kindAjvFirst = ajv
       else this.kindAjv = ajv
     }

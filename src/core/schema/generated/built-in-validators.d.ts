@@ -1,8 +1,14 @@
 // Generated from schemas/ by scripts/generate-validators.ts (npm run types). Do not edit.
 import type { ValidateFunction } from 'ajv'
-/** The compiled validators; the arguments are the functions the generated code calls. */
+/** The validators of Gantry's own schemas; the arguments are the functions the generated code calls. */
 export declare function builtInValidators(
   duplicateItems: (data: readonly unknown[]) => [number, number] | undefined,
   fullFormats: object,
   ucs2length: (text: string) => number,
 ): { validateConfig: ValidateFunction; validateDefinition: ValidateFunction; validatePackage: ValidateFunction; validateLedger: ValidateFunction }
+/** The draft-07 meta-schema for the ajv of kinds that stops at the first error, and for the one that lists all. */
+export declare function kindMetaSchemaValidators(
+  duplicateItems: (data: readonly unknown[]) => [number, number] | undefined,
+  fullFormats: object,
+  ucs2length: (text: string) => number,
+): { first: ValidateFunction; all: ValidateFunction }
