@@ -2129,18 +2129,32 @@ const schema2 = {"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default"
 function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
 const _errs1 = errors;
 if(!((typeof data == "number") && (!(data % 1) && !isNaN(data)))){
 validate1.errors = [{instancePath,schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
+const _errs2 = errors;
 if(errors === _errs1){
 if(typeof data == "number"){
 if(data < 0 || isNaN(data)){
 validate1.errors = [{instancePath,schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
+else {
 }
+}
+if(errors === _errs1){
+}
+}
+var valid1 = _errs1 === errors;
+if(valid1){
+}
+var valid0 = _errs0 === errors;
+if(valid0){
+}
+if(errors === 0){
 }
 validate1.errors = vErrors;
 return errors === 0;
@@ -2152,6 +2166,7 @@ const root0 = {validate: validate0};
 function validate3(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
 if(errors === 0){
 if(Array.isArray(data)){
 if(data.length < 1){
@@ -2162,21 +2177,28 @@ else {
 var valid0 = true;
 const len0 = data.length;
 for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
 const _errs1 = errors;
-if(!(root0.validate(data[i0], {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
+if(!(root0.validate(data0, {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? root0.validate.errors : vErrors.concat(root0.validate.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
 break;
 }
 }
+if(valid0){
+}
 }
 }
 else {
 validate3.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
+}
+if(errors === 0){
 }
 }
 validate3.errors = vErrors;
@@ -2193,15 +2215,24 @@ if((!(data && typeof data == "object" && !Array.isArray(data))) && (typeof data 
 validate0.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema0.type},message:"must be object,boolean"}];
 return false;
 }
+const _errs0 = errors;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.$id !== undefined){
+let data0 = data.$id;
 const _errs1 = errors;
+const _errs2 = errors;
 if(errors === _errs1){
+if(typeof data0 == "number"){
+}
 if(errors === _errs1){
-if(!(typeof data.$id === "string")){
+if(typeof data0 === "string"){
+}
+else {
 validate0.errors = [{instancePath:instancePath+"/$id",schemaPath:"#/properties/%24id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if(errors === _errs1){
 }
 }
 }
@@ -2212,12 +2243,20 @@ var valid0 = true;
 }
 if(valid0){
 if(data.$schema !== undefined){
+let data1 = data.$schema;
 const _errs3 = errors;
+const _errs4 = errors;
 if(errors === _errs3){
+if(typeof data1 == "number"){
+}
 if(errors === _errs3){
-if(!(typeof data.$schema === "string")){
+if(typeof data1 === "string"){
+}
+else {
 validate0.errors = [{instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if(errors === _errs3){
 }
 }
 }
@@ -2228,12 +2267,20 @@ var valid0 = true;
 }
 if(valid0){
 if(data.$ref !== undefined){
+let data2 = data.$ref;
 const _errs5 = errors;
+const _errs6 = errors;
 if(errors === _errs5){
+if(typeof data2 == "number"){
+}
 if(errors === _errs5){
-if(!(typeof data.$ref === "string")){
+if(typeof data2 === "string"){
+}
+else {
 validate0.errors = [{instancePath:instancePath+"/$ref",schemaPath:"#/properties/%24ref/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if(errors === _errs5){
 }
 }
 }
@@ -2244,10 +2291,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.$comment !== undefined){
+let data3 = data.$comment;
 const _errs7 = errors;
-if(typeof data.$comment !== "string"){
+if(typeof data3 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/$comment",schemaPath:"#/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs8 = errors;
+if(errors === _errs7){
 }
 var valid0 = _errs7 === errors;
 }
@@ -2256,10 +2307,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.title !== undefined){
+let data4 = data.title;
 const _errs9 = errors;
-if(typeof data.title !== "string"){
+if(typeof data4 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs10 = errors;
+if(errors === _errs9){
 }
 var valid0 = _errs9 === errors;
 }
@@ -2268,10 +2323,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.description !== undefined){
+let data5 = data.description;
 const _errs11 = errors;
-if(typeof data.description !== "string"){
+if(typeof data5 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs12 = errors;
+if(errors === _errs11){
 }
 var valid0 = _errs11 === errors;
 }
@@ -2280,10 +2339,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.readOnly !== undefined){
+let data6 = data.readOnly;
 const _errs13 = errors;
-if(typeof data.readOnly !== "boolean"){
+if(typeof data6 !== "boolean"){
 validate0.errors = [{instancePath:instancePath+"/readOnly",schemaPath:"#/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
+}
+const _errs14 = errors;
+if(errors === _errs13){
 }
 var valid0 = _errs13 === errors;
 }
@@ -2292,11 +2355,17 @@ var valid0 = true;
 }
 if(valid0){
 if(data.examples !== undefined){
+let data7 = data.examples;
 const _errs15 = errors;
+const _errs16 = errors;
 if(errors === _errs15){
-if(!(Array.isArray(data.examples))){
+if(Array.isArray(data7)){
+}
+else {
 validate0.errors = [{instancePath:instancePath+"/examples",schemaPath:"#/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
+}
+if(errors === _errs15){
 }
 }
 var valid0 = _errs15 === errors;
@@ -2308,16 +2377,21 @@ if(valid0){
 if(data.multipleOf !== undefined){
 let data8 = data.multipleOf;
 const _errs17 = errors;
+const _errs18 = errors;
 if(errors === _errs17){
 if(typeof data8 == "number"){
 if(data8 <= 0 || isNaN(data8)){
 validate0.errors = [{instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
 return false;
 }
+else {
+}
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+if(errors === _errs17){
 }
 }
 var valid0 = _errs17 === errors;
@@ -2327,10 +2401,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.maximum !== undefined){
+let data9 = data.maximum;
 const _errs19 = errors;
-if(!(typeof data.maximum == "number")){
+if(!(typeof data9 == "number")){
 validate0.errors = [{instancePath:instancePath+"/maximum",schemaPath:"#/properties/maximum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+const _errs20 = errors;
+if(errors === _errs19){
 }
 var valid0 = _errs19 === errors;
 }
@@ -2339,10 +2417,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.exclusiveMaximum !== undefined){
+let data10 = data.exclusiveMaximum;
 const _errs21 = errors;
-if(!(typeof data.exclusiveMaximum == "number")){
+if(!(typeof data10 == "number")){
 validate0.errors = [{instancePath:instancePath+"/exclusiveMaximum",schemaPath:"#/properties/exclusiveMaximum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+const _errs22 = errors;
+if(errors === _errs21){
 }
 var valid0 = _errs21 === errors;
 }
@@ -2351,10 +2433,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.minimum !== undefined){
+let data11 = data.minimum;
 const _errs23 = errors;
-if(!(typeof data.minimum == "number")){
+if(!(typeof data11 == "number")){
 validate0.errors = [{instancePath:instancePath+"/minimum",schemaPath:"#/properties/minimum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+const _errs24 = errors;
+if(errors === _errs23){
 }
 var valid0 = _errs23 === errors;
 }
@@ -2363,10 +2449,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.exclusiveMinimum !== undefined){
+let data12 = data.exclusiveMinimum;
 const _errs25 = errors;
-if(!(typeof data.exclusiveMinimum == "number")){
+if(!(typeof data12 == "number")){
 validate0.errors = [{instancePath:instancePath+"/exclusiveMinimum",schemaPath:"#/properties/exclusiveMinimum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
+}
+const _errs26 = errors;
+if(errors === _errs25){
 }
 var valid0 = _errs25 === errors;
 }
@@ -2382,13 +2472,21 @@ if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
 validate0.errors = [{instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
+const _errs29 = errors;
 if(errors === _errs28){
 if(typeof data13 == "number"){
 if(data13 < 0 || isNaN(data13)){
 validate0.errors = [{instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
+else {
 }
+}
+if(errors === _errs28){
+}
+}
+var valid1 = _errs28 === errors;
+if(valid1){
 }
 var valid0 = _errs27 === errors;
 }
@@ -2397,10 +2495,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.minLength !== undefined){
+let data14 = data.minLength;
 const _errs30 = errors;
-if(!(validate1(data.minLength, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
+if(!(validate1(data14, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs30 === errors;
 }
@@ -2409,12 +2510,20 @@ var valid0 = true;
 }
 if(valid0){
 if(data.pattern !== undefined){
+let data15 = data.pattern;
 const _errs31 = errors;
+const _errs32 = errors;
 if(errors === _errs31){
+if(typeof data15 == "number"){
+}
 if(errors === _errs31){
-if(!(typeof data.pattern === "string")){
+if(typeof data15 === "string"){
+}
+else {
 validate0.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+if(errors === _errs31){
 }
 }
 }
@@ -2425,10 +2534,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.additionalItems !== undefined){
+let data16 = data.additionalItems;
 const _errs33 = errors;
-if(!(validate0(data.additionalItems, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
+if(!(validate0(data16, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs33 === errors;
 }
@@ -2446,6 +2558,8 @@ if(!(validate0(data17, {instancePath:instancePath+"/items",parentData:data,paren
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
 var _valid0 = _errs36 === errors;
 valid2 = valid2 || _valid0;
 if(!valid2){
@@ -2454,8 +2568,12 @@ if(!(validate3(data17, {instancePath:instancePath+"/items",parentData:data,paren
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
+else {
+}
 var _valid0 = _errs37 === errors;
 valid2 = valid2 || _valid0;
+if(!valid2){
+}
 }
 if(!valid2){
 const err0 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -2480,6 +2598,8 @@ vErrors = null;
 }
 }
 }
+if(errors === _errs34){
+}
 var valid0 = _errs34 === errors;
 }
 else {
@@ -2494,13 +2614,21 @@ if(!((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18)))){
 validate0.errors = [{instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
+const _errs40 = errors;
 if(errors === _errs39){
 if(typeof data18 == "number"){
 if(data18 < 0 || isNaN(data18)){
 validate0.errors = [{instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
+else {
 }
+}
+if(errors === _errs39){
+}
+}
+var valid3 = _errs39 === errors;
+if(valid3){
 }
 var valid0 = _errs38 === errors;
 }
@@ -2509,10 +2637,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.minItems !== undefined){
+let data19 = data.minItems;
 const _errs41 = errors;
-if(!(validate1(data.minItems, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
+if(!(validate1(data19, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs41 === errors;
 }
@@ -2521,10 +2652,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.uniqueItems !== undefined){
+let data20 = data.uniqueItems;
 const _errs42 = errors;
-if(typeof data.uniqueItems !== "boolean"){
+if(typeof data20 !== "boolean"){
 validate0.errors = [{instancePath:instancePath+"/uniqueItems",schemaPath:"#/properties/uniqueItems/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
+}
+const _errs43 = errors;
+if(errors === _errs42){
 }
 var valid0 = _errs42 === errors;
 }
@@ -2533,10 +2668,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.contains !== undefined){
+let data21 = data.contains;
 const _errs44 = errors;
-if(!(validate0(data.contains, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
+if(!(validate0(data21, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs44 === errors;
 }
@@ -2552,13 +2690,21 @@ if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
 validate0.errors = [{instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
+const _errs47 = errors;
 if(errors === _errs46){
 if(typeof data22 == "number"){
 if(data22 < 0 || isNaN(data22)){
 validate0.errors = [{instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
+else {
 }
+}
+if(errors === _errs46){
+}
+}
+var valid4 = _errs46 === errors;
+if(valid4){
 }
 var valid0 = _errs45 === errors;
 }
@@ -2567,10 +2713,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.minProperties !== undefined){
+let data23 = data.minProperties;
 const _errs48 = errors;
-if(!(validate1(data.minProperties, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
+if(!(validate1(data23, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs48 === errors;
 }
@@ -2582,15 +2731,20 @@ if(data.required !== undefined){
 let data24 = data.required;
 const _errs49 = errors;
 const _errs50 = errors;
+const _errs51 = errors;
 if(errors === _errs50){
 if(Array.isArray(data24)){
 var valid6 = true;
 const len0 = data24.length;
 for(let i0=0; i0<len0; i0++){
+let data25 = data24[i0];
 const _errs52 = errors;
-if(typeof data24[i0] !== "string"){
+if(typeof data25 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/required/" + i0,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs53 = errors;
+if(errors === _errs52){
 }
 var valid6 = _errs52 === errors;
 if(!valid6){
@@ -2603,12 +2757,19 @@ if(duplicate0 !== undefined){
 validate0.errors = [{instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/uniqueItems",keyword:"uniqueItems",params:{i: duplicate0[0], j: duplicate0[1]},message:"must NOT have duplicate items (items ## "+duplicate0[1]+" and "+duplicate0[0]+" are identical)"}];
 return false;
 }
+else {
+}
 }
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
+if(errors === _errs50){
+}
+}
+var valid5 = _errs50 === errors;
+if(valid5){
 }
 var valid0 = _errs49 === errors;
 }
@@ -2617,10 +2778,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.additionalProperties !== undefined){
+let data26 = data.additionalProperties;
 const _errs54 = errors;
-if(!(validate0(data.additionalProperties, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
+if(!(validate0(data26, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs54 === errors;
 }
@@ -2631,23 +2795,32 @@ if(valid0){
 if(data.definitions !== undefined){
 let data27 = data.definitions;
 const _errs55 = errors;
+const _errs56 = errors;
 if(errors === _errs55){
 if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+const _errs57 = errors;
 for(const key0 in data27){
+let data28 = data27[key0];
 const _errs58 = errors;
-if(!(validate0(data27[key0], {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
+if(!(validate0(data28, {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid7 = _errs58 === errors;
 if(!valid7){
 break;
 }
 }
+if(_errs57 === errors){
+}
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/definitions",schemaPath:"#/properties/definitions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
+if(errors === _errs55){
 }
 }
 var valid0 = _errs55 === errors;
@@ -2659,23 +2832,32 @@ if(valid0){
 if(data.properties !== undefined){
 let data29 = data.properties;
 const _errs59 = errors;
+const _errs60 = errors;
 if(errors === _errs59){
 if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+const _errs61 = errors;
 for(const key1 in data29){
+let data30 = data29[key1];
 const _errs62 = errors;
-if(!(validate0(data29[key1], {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
+if(!(validate0(data30, {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid8 = _errs62 === errors;
 if(!valid8){
 break;
 }
 }
+if(_errs61 === errors){
+}
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
+if(errors === _errs59){
 }
 }
 var valid0 = _errs59 === errors;
@@ -2687,10 +2869,19 @@ if(valid0){
 if(data.patternProperties !== undefined){
 let data31 = data.patternProperties;
 const _errs63 = errors;
+const _errs64 = errors;
 if(errors === _errs63){
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key2 in data31){
 const _errs65 = errors;
+if(typeof key2 == "number"){
+}
+if(errors === _errs65){
+if(typeof key2 === "string"){
+}
+if(errors === _errs65){
+}
+}
 var valid9 = _errs65 === errors;
 if(!valid9){
 const err1 = {instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
@@ -2707,22 +2898,30 @@ break;
 }
 }
 if(valid9){
+const _errs66 = errors;
 for(const key3 in data31){
+let data32 = data31[key3];
 const _errs67 = errors;
-if(!(validate0(data31[key3], {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
+if(!(validate0(data32, {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid10 = _errs67 === errors;
 if(!valid10){
 break;
 }
 }
+if(_errs66 === errors){
+}
 }
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
+if(errors === _errs63){
 }
 }
 var valid0 = _errs63 === errors;
@@ -2734,8 +2933,10 @@ if(valid0){
 if(data.dependencies !== undefined){
 let data33 = data.dependencies;
 const _errs68 = errors;
+const _errs69 = errors;
 if(errors === _errs68){
 if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+const _errs70 = errors;
 for(const key4 in data33){
 let data34 = data33[key4];
 const _errs71 = errors;
@@ -2746,18 +2947,22 @@ if(!(validate0(data34, {instancePath:instancePath+"/dependencies/" + key4.replac
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
 var _valid1 = _errs73 === errors;
 valid12 = valid12 || _valid1;
 if(!valid12){
 const _errs74 = errors;
 const _errs75 = errors;
+const _errs76 = errors;
 if(errors === _errs75){
 if(Array.isArray(data34)){
 var valid14 = true;
 const len1 = data34.length;
 for(let i1=0; i1<len1; i1++){
+let data35 = data34[i1];
 const _errs77 = errors;
-if(typeof data34[i1] !== "string"){
+if(typeof data35 !== "string"){
 const err2 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
@@ -2766,6 +2971,9 @@ else {
 vErrors.push(err2);
 }
 errors++;
+}
+const _errs78 = errors;
+if(errors === _errs77){
 }
 var valid14 = _errs77 === errors;
 if(!valid14){
@@ -2784,6 +2992,8 @@ vErrors.push(err3);
 }
 errors++;
 }
+else {
+}
 }
 }
 else {
@@ -2796,9 +3006,16 @@ vErrors.push(err4);
 }
 errors++;
 }
+if(errors === _errs75){
+}
+}
+var valid13 = _errs75 === errors;
+if(valid13){
 }
 var _valid1 = _errs74 === errors;
 valid12 = valid12 || _valid1;
+if(!valid12){
+}
 }
 if(!valid12){
 const err5 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/dependencies/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -2823,15 +3040,21 @@ vErrors = null;
 }
 }
 }
+if(errors === _errs71){
+}
 var valid11 = _errs71 === errors;
 if(!valid11){
 break;
 }
 }
+if(_errs70 === errors){
+}
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/dependencies",schemaPath:"#/properties/dependencies/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
+}
+if(errors === _errs68){
 }
 }
 var valid0 = _errs68 === errors;
@@ -2841,10 +3064,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.propertyNames !== undefined){
+let data36 = data.propertyNames;
 const _errs79 = errors;
-if(!(validate0(data.propertyNames, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
+if(!(validate0(data36, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs79 === errors;
 }
@@ -2855,6 +3081,7 @@ if(valid0){
 if(data.enum !== undefined){
 let data37 = data.enum;
 const _errs80 = errors;
+const _errs81 = errors;
 if(errors === _errs80){
 if(Array.isArray(data37)){
 if(data37.length < 1){
@@ -2867,11 +3094,15 @@ if(duplicate2 !== undefined){
 validate0.errors = [{instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/uniqueItems",keyword:"uniqueItems",params:{i: duplicate2[0], j: duplicate2[1]},message:"must NOT have duplicate items (items ## "+duplicate2[1]+" and "+duplicate2[0]+" are identical)"}];
 return false;
 }
+else {
+}
 }
 }
 else {
 validate0.errors = [{instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
+}
+if(errors === _errs80){
 }
 }
 var valid0 = _errs80 === errors;
@@ -2886,6 +3117,8 @@ const _errs82 = errors;
 const _errs83 = errors;
 let valid15 = false;
 const _errs84 = errors;
+const _errs85 = errors;
+const vSchema0 = schema9.enum;
 if(!(((((((data38 === "array") || (data38 === "boolean")) || (data38 === "integer")) || (data38 === "null")) || (data38 === "number")) || (data38 === "object")) || (data38 === "string"))){
 const err6 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
@@ -2896,10 +3129,18 @@ vErrors.push(err6);
 }
 errors++;
 }
+else {
+}
+if(errors === _errs85){
+}
+var valid16 = _errs85 === errors;
+if(valid16){
+}
 var _valid2 = _errs84 === errors;
 valid15 = valid15 || _valid2;
 if(!valid15){
 const _errs86 = errors;
+const _errs87 = errors;
 if(errors === _errs86){
 if(Array.isArray(data38)){
 if(data38.length < 1){
@@ -2918,6 +3159,8 @@ const len2 = data38.length;
 for(let i2=0; i2<len2; i2++){
 let data39 = data38[i2];
 const _errs88 = errors;
+const _errs89 = errors;
+const vSchema1 = schema9.enum;
 if(!(((((((data39 === "array") || (data39 === "boolean")) || (data39 === "integer")) || (data39 === "null")) || (data39 === "number")) || (data39 === "object")) || (data39 === "string"))){
 const err8 = {instancePath:instancePath+"/type/" + i2,schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
@@ -2927,6 +3170,13 @@ else {
 vErrors.push(err8);
 }
 errors++;
+}
+else {
+}
+if(errors === _errs89){
+}
+var valid18 = _errs89 === errors;
+if(valid18){
 }
 var valid17 = _errs88 === errors;
 if(!valid17){
@@ -2945,6 +3195,8 @@ vErrors.push(err9);
 }
 errors++;
 }
+else {
+}
 }
 }
 }
@@ -2958,9 +3210,13 @@ vErrors.push(err10);
 }
 errors++;
 }
+if(errors === _errs86){
+}
 }
 var _valid2 = _errs86 === errors;
 valid15 = valid15 || _valid2;
+if(!valid15){
+}
 }
 if(!valid15){
 const err11 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -2985,6 +3241,8 @@ vErrors = null;
 }
 }
 }
+if(errors === _errs82){
+}
 var valid0 = _errs82 === errors;
 }
 else {
@@ -2992,10 +3250,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.format !== undefined){
+let data40 = data.format;
 const _errs90 = errors;
-if(typeof data.format !== "string"){
+if(typeof data40 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/format",schemaPath:"#/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs91 = errors;
+if(errors === _errs90){
 }
 var valid0 = _errs90 === errors;
 }
@@ -3004,10 +3266,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.contentMediaType !== undefined){
+let data41 = data.contentMediaType;
 const _errs92 = errors;
-if(typeof data.contentMediaType !== "string"){
+if(typeof data41 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/contentMediaType",schemaPath:"#/properties/contentMediaType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs93 = errors;
+if(errors === _errs92){
 }
 var valid0 = _errs92 === errors;
 }
@@ -3016,10 +3282,14 @@ var valid0 = true;
 }
 if(valid0){
 if(data.contentEncoding !== undefined){
+let data42 = data.contentEncoding;
 const _errs94 = errors;
-if(typeof data.contentEncoding !== "string"){
+if(typeof data42 !== "string"){
 validate0.errors = [{instancePath:instancePath+"/contentEncoding",schemaPath:"#/properties/contentEncoding/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+const _errs95 = errors;
+if(errors === _errs94){
 }
 var valid0 = _errs94 === errors;
 }
@@ -3028,10 +3298,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.if !== undefined){
+let data43 = data.if;
 const _errs96 = errors;
-if(!(validate0(data.if, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
+if(!(validate0(data43, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs96 === errors;
 }
@@ -3040,10 +3313,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.then !== undefined){
+let data44 = data.then;
 const _errs97 = errors;
-if(!(validate0(data.then, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
+if(!(validate0(data44, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs97 === errors;
 }
@@ -3052,10 +3328,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.else !== undefined){
+let data45 = data.else;
 const _errs98 = errors;
-if(!(validate0(data.else, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
+if(!(validate0(data45, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs98 === errors;
 }
@@ -3064,10 +3343,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.allOf !== undefined){
+let data46 = data.allOf;
 const _errs99 = errors;
-if(!(validate3(data.allOf, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
+if(!(validate3(data46, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs99 === errors;
 }
@@ -3076,10 +3358,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.anyOf !== undefined){
+let data47 = data.anyOf;
 const _errs100 = errors;
-if(!(validate3(data.anyOf, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
+if(!(validate3(data47, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs100 === errors;
 }
@@ -3088,10 +3373,13 @@ var valid0 = true;
 }
 if(valid0){
 if(data.oneOf !== undefined){
+let data48 = data.oneOf;
 const _errs101 = errors;
-if(!(validate3(data.oneOf, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
+if(!(validate3(data48, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs101 === errors;
 }
@@ -3100,16 +3388,20 @@ var valid0 = true;
 }
 if(valid0){
 if(data.not !== undefined){
+let data49 = data.not;
 const _errs102 = errors;
-if(!(validate0(data.not, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
+if(!(validate0(data49, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var valid0 = _errs102 === errors;
 }
 else {
 var valid0 = true;
 }
+if(valid0){
 }
 }
 }
@@ -3152,6 +3444,9 @@ var valid0 = true;
 }
 }
 }
+}
+}
+if(errors === 0){
 }
 }
 validate0.errors = vErrors;
@@ -3172,6 +3467,8 @@ const schema2 = {"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default"
 function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
+const _errs1 = errors;
 if(!((typeof data == "number") && (!(data % 1) && !isNaN(data)))){
 const err0 = {instancePath,schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
@@ -3182,6 +3479,7 @@ vErrors.push(err0);
 }
 errors++;
 }
+const _errs2 = errors;
 if(typeof data == "number"){
 if(data < 0 || isNaN(data)){
 const err1 = {instancePath,schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
@@ -3194,6 +3492,8 @@ vErrors.push(err1);
 errors++;
 }
 }
+var valid1 = _errs1 === errors;
+var valid0 = _errs0 === errors;
 validate1.errors = vErrors;
 return errors === 0;
 }
@@ -3204,6 +3504,7 @@ const root0 = {validate: validate0};
 function validate3(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
 if(Array.isArray(data)){
 if(data.length < 1){
 const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
@@ -3215,11 +3516,20 @@ vErrors.push(err0);
 }
 errors++;
 }
+let valid1 = true;
 const len0 = data.length;
 for(let i0=0; i0<len0; i0++){
-if(!(root0.validate(data[i0], {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
+let data0 = data[i0];
+const _errs1 = errors;
+if(!(root0.validate(data0, {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
 vErrors = vErrors === null ? root0.validate.errors : vErrors.concat(root0.validate.errors);
 errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+valid1 = false;
 }
 }
 }
@@ -3253,9 +3563,17 @@ vErrors.push(err0);
 }
 errors++;
 }
+const _errs0 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.$id !== undefined){
-if(!(typeof data.$id === "string")){
+let data0 = data.$id;
+const _errs1 = errors;
+const _errs2 = errors;
+if(typeof data0 == "number"){
+}
+if(typeof data0 === "string"){
+}
+else {
 const err1 = {instancePath:instancePath+"/$id",schemaPath:"#/properties/%24id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err1];
@@ -3265,9 +3583,17 @@ vErrors.push(err1);
 }
 errors++;
 }
+var valid0 = _errs1 === errors;
 }
 if(data.$schema !== undefined){
-if(!(typeof data.$schema === "string")){
+let data1 = data.$schema;
+const _errs3 = errors;
+const _errs4 = errors;
+if(typeof data1 == "number"){
+}
+if(typeof data1 === "string"){
+}
+else {
 const err2 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
@@ -3277,9 +3603,17 @@ vErrors.push(err2);
 }
 errors++;
 }
+var valid0 = _errs3 === errors;
 }
 if(data.$ref !== undefined){
-if(!(typeof data.$ref === "string")){
+let data2 = data.$ref;
+const _errs5 = errors;
+const _errs6 = errors;
+if(typeof data2 == "number"){
+}
+if(typeof data2 === "string"){
+}
+else {
 const err3 = {instancePath:instancePath+"/$ref",schemaPath:"#/properties/%24ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
@@ -3289,9 +3623,12 @@ vErrors.push(err3);
 }
 errors++;
 }
+var valid0 = _errs5 === errors;
 }
 if(data.$comment !== undefined){
-if(typeof data.$comment !== "string"){
+let data3 = data.$comment;
+const _errs7 = errors;
+if(typeof data3 !== "string"){
 const err4 = {instancePath:instancePath+"/$comment",schemaPath:"#/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
@@ -3301,9 +3638,13 @@ vErrors.push(err4);
 }
 errors++;
 }
+const _errs8 = errors;
+var valid0 = _errs7 === errors;
 }
 if(data.title !== undefined){
-if(typeof data.title !== "string"){
+let data4 = data.title;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
 const err5 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
@@ -3313,9 +3654,13 @@ vErrors.push(err5);
 }
 errors++;
 }
+const _errs10 = errors;
+var valid0 = _errs9 === errors;
 }
 if(data.description !== undefined){
-if(typeof data.description !== "string"){
+let data5 = data.description;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
 const err6 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
@@ -3325,9 +3670,13 @@ vErrors.push(err6);
 }
 errors++;
 }
+const _errs12 = errors;
+var valid0 = _errs11 === errors;
 }
 if(data.readOnly !== undefined){
-if(typeof data.readOnly !== "boolean"){
+let data6 = data.readOnly;
+const _errs13 = errors;
+if(typeof data6 !== "boolean"){
 const err7 = {instancePath:instancePath+"/readOnly",schemaPath:"#/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err7];
@@ -3337,9 +3686,16 @@ vErrors.push(err7);
 }
 errors++;
 }
+const _errs14 = errors;
+var valid0 = _errs13 === errors;
 }
 if(data.examples !== undefined){
-if(!(Array.isArray(data.examples))){
+let data7 = data.examples;
+const _errs15 = errors;
+const _errs16 = errors;
+if(Array.isArray(data7)){
+}
+else {
 const err8 = {instancePath:instancePath+"/examples",schemaPath:"#/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err8];
@@ -3349,9 +3705,12 @@ vErrors.push(err8);
 }
 errors++;
 }
+var valid0 = _errs15 === errors;
 }
 if(data.multipleOf !== undefined){
 let data8 = data.multipleOf;
+const _errs17 = errors;
+const _errs18 = errors;
 if(typeof data8 == "number"){
 if(data8 <= 0 || isNaN(data8)){
 const err9 = {instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
@@ -3374,9 +3733,12 @@ vErrors.push(err10);
 }
 errors++;
 }
+var valid0 = _errs17 === errors;
 }
 if(data.maximum !== undefined){
-if(!(typeof data.maximum == "number")){
+let data9 = data.maximum;
+const _errs19 = errors;
+if(!(typeof data9 == "number")){
 const err11 = {instancePath:instancePath+"/maximum",schemaPath:"#/properties/maximum/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err11];
@@ -3386,9 +3748,13 @@ vErrors.push(err11);
 }
 errors++;
 }
+const _errs20 = errors;
+var valid0 = _errs19 === errors;
 }
 if(data.exclusiveMaximum !== undefined){
-if(!(typeof data.exclusiveMaximum == "number")){
+let data10 = data.exclusiveMaximum;
+const _errs21 = errors;
+if(!(typeof data10 == "number")){
 const err12 = {instancePath:instancePath+"/exclusiveMaximum",schemaPath:"#/properties/exclusiveMaximum/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err12];
@@ -3398,9 +3764,13 @@ vErrors.push(err12);
 }
 errors++;
 }
+const _errs22 = errors;
+var valid0 = _errs21 === errors;
 }
 if(data.minimum !== undefined){
-if(!(typeof data.minimum == "number")){
+let data11 = data.minimum;
+const _errs23 = errors;
+if(!(typeof data11 == "number")){
 const err13 = {instancePath:instancePath+"/minimum",schemaPath:"#/properties/minimum/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err13];
@@ -3410,9 +3780,13 @@ vErrors.push(err13);
 }
 errors++;
 }
+const _errs24 = errors;
+var valid0 = _errs23 === errors;
 }
 if(data.exclusiveMinimum !== undefined){
-if(!(typeof data.exclusiveMinimum == "number")){
+let data12 = data.exclusiveMinimum;
+const _errs25 = errors;
+if(!(typeof data12 == "number")){
 const err14 = {instancePath:instancePath+"/exclusiveMinimum",schemaPath:"#/properties/exclusiveMinimum/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err14];
@@ -3422,9 +3796,13 @@ vErrors.push(err14);
 }
 errors++;
 }
+const _errs26 = errors;
+var valid0 = _errs25 === errors;
 }
 if(data.maxLength !== undefined){
 let data13 = data.maxLength;
+const _errs27 = errors;
+const _errs28 = errors;
 if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
 const err15 = {instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
@@ -3435,6 +3813,7 @@ vErrors.push(err15);
 }
 errors++;
 }
+const _errs29 = errors;
 if(typeof data13 == "number"){
 if(data13 < 0 || isNaN(data13)){
 const err16 = {instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
@@ -3447,15 +3826,29 @@ vErrors.push(err16);
 errors++;
 }
 }
+var valid1 = _errs28 === errors;
+var valid0 = _errs27 === errors;
 }
 if(data.minLength !== undefined){
-if(!(validate1(data.minLength, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
+let data14 = data.minLength;
+const _errs30 = errors;
+if(!(validate1(data14, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs30 === errors;
 }
 if(data.pattern !== undefined){
-if(!(typeof data.pattern === "string")){
+let data15 = data.pattern;
+const _errs31 = errors;
+const _errs32 = errors;
+if(typeof data15 == "number"){
+}
+if(typeof data15 === "string"){
+}
+else {
 const err17 = {instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
@@ -3465,21 +3858,30 @@ vErrors.push(err17);
 }
 errors++;
 }
+var valid0 = _errs31 === errors;
 }
 if(data.additionalItems !== undefined){
-if(!(validate0(data.additionalItems, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
+let data16 = data.additionalItems;
+const _errs33 = errors;
+if(!(validate0(data16, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs33 === errors;
 }
 if(data.items !== undefined){
 let data17 = data.items;
+const _errs34 = errors;
 const _errs35 = errors;
 let valid2 = false;
 const _errs36 = errors;
 if(!(validate0(data17, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
+}
+else {
 }
 var _valid0 = _errs36 === errors;
 valid2 = valid2 || _valid0;
@@ -3489,8 +3891,12 @@ if(!(validate3(data17, {instancePath:instancePath+"/items",parentData:data,paren
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
+else {
+}
 var _valid0 = _errs37 === errors;
 valid2 = valid2 || _valid0;
+if(!valid2){
+}
 }
 if(!valid2){
 const err18 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -3513,9 +3919,12 @@ vErrors = null;
 }
 }
 }
+var valid0 = _errs34 === errors;
 }
 if(data.maxItems !== undefined){
 let data18 = data.maxItems;
+const _errs38 = errors;
+const _errs39 = errors;
 if(!((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18)))){
 const err19 = {instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
@@ -3526,6 +3935,7 @@ vErrors.push(err19);
 }
 errors++;
 }
+const _errs40 = errors;
 if(typeof data18 == "number"){
 if(data18 < 0 || isNaN(data18)){
 const err20 = {instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
@@ -3538,15 +3948,24 @@ vErrors.push(err20);
 errors++;
 }
 }
+var valid3 = _errs39 === errors;
+var valid0 = _errs38 === errors;
 }
 if(data.minItems !== undefined){
-if(!(validate1(data.minItems, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
+let data19 = data.minItems;
+const _errs41 = errors;
+if(!(validate1(data19, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs41 === errors;
 }
 if(data.uniqueItems !== undefined){
-if(typeof data.uniqueItems !== "boolean"){
+let data20 = data.uniqueItems;
+const _errs42 = errors;
+if(typeof data20 !== "boolean"){
 const err21 = {instancePath:instancePath+"/uniqueItems",schemaPath:"#/properties/uniqueItems/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err21];
@@ -3556,15 +3975,24 @@ vErrors.push(err21);
 }
 errors++;
 }
+const _errs43 = errors;
+var valid0 = _errs42 === errors;
 }
 if(data.contains !== undefined){
-if(!(validate0(data.contains, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
+let data21 = data.contains;
+const _errs44 = errors;
+if(!(validate0(data21, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs44 === errors;
 }
 if(data.maxProperties !== undefined){
 let data22 = data.maxProperties;
+const _errs45 = errors;
+const _errs46 = errors;
 if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
 const err22 = {instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
@@ -3575,6 +4003,7 @@ vErrors.push(err22);
 }
 errors++;
 }
+const _errs47 = errors;
 if(typeof data22 == "number"){
 if(data22 < 0 || isNaN(data22)){
 const err23 = {instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
@@ -3587,19 +4016,32 @@ vErrors.push(err23);
 errors++;
 }
 }
+var valid4 = _errs46 === errors;
+var valid0 = _errs45 === errors;
 }
 if(data.minProperties !== undefined){
-if(!(validate1(data.minProperties, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
+let data23 = data.minProperties;
+const _errs48 = errors;
+if(!(validate1(data23, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
 vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs48 === errors;
 }
 if(data.required !== undefined){
 let data24 = data.required;
+const _errs49 = errors;
+const _errs50 = errors;
+const _errs51 = errors;
 if(Array.isArray(data24)){
+let valid7 = true;
 const len0 = data24.length;
 for(let i0=0; i0<len0; i0++){
-if(typeof data24[i0] !== "string"){
+let data25 = data24[i0];
+const _errs52 = errors;
+if(typeof data25 !== "string"){
 const err24 = {instancePath:instancePath+"/required/" + i0,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err24];
@@ -3608,6 +4050,11 @@ else {
 vErrors.push(err24);
 }
 errors++;
+}
+const _errs53 = errors;
+var valid6 = _errs52 === errors;
+if(!valid6){
+valid7 = false;
 }
 }
 const duplicate0 = func0(data24);
@@ -3632,21 +4079,36 @@ vErrors.push(err26);
 }
 errors++;
 }
+var valid5 = _errs50 === errors;
+var valid0 = _errs49 === errors;
 }
 if(data.additionalProperties !== undefined){
-if(!(validate0(data.additionalProperties, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
+let data26 = data.additionalProperties;
+const _errs54 = errors;
+if(!(validate0(data26, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs54 === errors;
 }
 if(data.definitions !== undefined){
 let data27 = data.definitions;
+const _errs55 = errors;
+const _errs56 = errors;
 if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+const _errs57 = errors;
 for(const key0 in data27){
-if(!(validate0(data27[key0], {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
+let data28 = data27[key0];
+const _errs58 = errors;
+if(!(validate0(data28, {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid8 = _errs58 === errors;
 }
 }
 else {
@@ -3659,15 +4121,24 @@ vErrors.push(err27);
 }
 errors++;
 }
+var valid0 = _errs55 === errors;
 }
 if(data.properties !== undefined){
 let data29 = data.properties;
+const _errs59 = errors;
+const _errs60 = errors;
 if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+const _errs61 = errors;
 for(const key1 in data29){
-if(!(validate0(data29[key1], {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
+let data30 = data29[key1];
+const _errs62 = errors;
+if(!(validate0(data30, {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid9 = _errs62 === errors;
 }
 }
 else {
@@ -3680,12 +4151,19 @@ vErrors.push(err28);
 }
 errors++;
 }
+var valid0 = _errs59 === errors;
 }
 if(data.patternProperties !== undefined){
 let data31 = data.patternProperties;
+const _errs63 = errors;
+const _errs64 = errors;
 if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 for(const key2 in data31){
 const _errs65 = errors;
+if(typeof key2 == "number"){
+}
+if(typeof key2 === "string"){
+}
 var valid10 = _errs65 === errors;
 if(!valid10){
 const err29 = {instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
@@ -3698,11 +4176,17 @@ vErrors.push(err29);
 errors++;
 }
 }
+const _errs66 = errors;
 for(const key3 in data31){
-if(!(validate0(data31[key3], {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
+let data32 = data31[key3];
+const _errs67 = errors;
+if(!(validate0(data32, {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid11 = _errs67 === errors;
 }
 }
 else {
@@ -3715,12 +4199,17 @@ vErrors.push(err30);
 }
 errors++;
 }
+var valid0 = _errs63 === errors;
 }
 if(data.dependencies !== undefined){
 let data33 = data.dependencies;
+const _errs68 = errors;
+const _errs69 = errors;
 if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+const _errs70 = errors;
 for(const key4 in data33){
 let data34 = data33[key4];
+const _errs71 = errors;
 const _errs72 = errors;
 let valid13 = false;
 const _errs73 = errors;
@@ -3728,14 +4217,21 @@ if(!(validate0(data34, {instancePath:instancePath+"/dependencies/" + key4.replac
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
 var _valid1 = _errs73 === errors;
 valid13 = valid13 || _valid1;
 if(!valid13){
 const _errs74 = errors;
+const _errs75 = errors;
+const _errs76 = errors;
 if(Array.isArray(data34)){
+let valid16 = true;
 const len1 = data34.length;
 for(let i1=0; i1<len1; i1++){
-if(typeof data34[i1] !== "string"){
+let data35 = data34[i1];
+const _errs77 = errors;
+if(typeof data35 !== "string"){
 const err31 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
@@ -3744,6 +4240,11 @@ else {
 vErrors.push(err31);
 }
 errors++;
+}
+const _errs78 = errors;
+var valid15 = _errs77 === errors;
+if(!valid15){
+valid16 = false;
 }
 }
 const duplicate1 = func0(data34);
@@ -3768,8 +4269,11 @@ vErrors.push(err33);
 }
 errors++;
 }
+var valid14 = _errs75 === errors;
 var _valid1 = _errs74 === errors;
 valid13 = valid13 || _valid1;
+if(!valid13){
+}
 }
 if(!valid13){
 const err34 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/dependencies/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -3792,6 +4296,7 @@ vErrors = null;
 }
 }
 }
+var valid12 = _errs71 === errors;
 }
 }
 else {
@@ -3804,15 +4309,23 @@ vErrors.push(err35);
 }
 errors++;
 }
+var valid0 = _errs68 === errors;
 }
 if(data.propertyNames !== undefined){
-if(!(validate0(data.propertyNames, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
+let data36 = data.propertyNames;
+const _errs79 = errors;
+if(!(validate0(data36, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs79 === errors;
 }
 if(data.enum !== undefined){
 let data37 = data.enum;
+const _errs80 = errors;
+const _errs81 = errors;
 if(Array.isArray(data37)){
 if(data37.length < 1){
 const err36 = {instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
@@ -3846,12 +4359,16 @@ vErrors.push(err38);
 }
 errors++;
 }
+var valid0 = _errs80 === errors;
 }
 if(data.type !== undefined){
 let data38 = data.type;
+const _errs82 = errors;
 const _errs83 = errors;
 let valid17 = false;
 const _errs84 = errors;
+const _errs85 = errors;
+const vSchema0 = schema9.enum;
 if(!(((((((data38 === "array") || (data38 === "boolean")) || (data38 === "integer")) || (data38 === "null")) || (data38 === "number")) || (data38 === "object")) || (data38 === "string"))){
 const err39 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
@@ -3862,10 +4379,12 @@ vErrors.push(err39);
 }
 errors++;
 }
+var valid18 = _errs85 === errors;
 var _valid2 = _errs84 === errors;
 valid17 = valid17 || _valid2;
 if(!valid17){
 const _errs86 = errors;
+const _errs87 = errors;
 if(Array.isArray(data38)){
 if(data38.length < 1){
 const err40 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
@@ -3877,9 +4396,13 @@ vErrors.push(err40);
 }
 errors++;
 }
+let valid20 = true;
 const len2 = data38.length;
 for(let i2=0; i2<len2; i2++){
 let data39 = data38[i2];
+const _errs88 = errors;
+const _errs89 = errors;
+const vSchema1 = schema9.enum;
 if(!(((((((data39 === "array") || (data39 === "boolean")) || (data39 === "integer")) || (data39 === "null")) || (data39 === "number")) || (data39 === "object")) || (data39 === "string"))){
 const err41 = {instancePath:instancePath+"/type/" + i2,schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
@@ -3889,6 +4412,11 @@ else {
 vErrors.push(err41);
 }
 errors++;
+}
+var valid21 = _errs89 === errors;
+var valid19 = _errs88 === errors;
+if(!valid19){
+valid20 = false;
 }
 }
 const duplicate3 = func0(data38);
@@ -3915,6 +4443,8 @@ errors++;
 }
 var _valid2 = _errs86 === errors;
 valid17 = valid17 || _valid2;
+if(!valid17){
+}
 }
 if(!valid17){
 const err44 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
@@ -3937,9 +4467,12 @@ vErrors = null;
 }
 }
 }
+var valid0 = _errs82 === errors;
 }
 if(data.format !== undefined){
-if(typeof data.format !== "string"){
+let data40 = data.format;
+const _errs90 = errors;
+if(typeof data40 !== "string"){
 const err45 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
@@ -3949,9 +4482,13 @@ vErrors.push(err45);
 }
 errors++;
 }
+const _errs91 = errors;
+var valid0 = _errs90 === errors;
 }
 if(data.contentMediaType !== undefined){
-if(typeof data.contentMediaType !== "string"){
+let data41 = data.contentMediaType;
+const _errs92 = errors;
+if(typeof data41 !== "string"){
 const err46 = {instancePath:instancePath+"/contentMediaType",schemaPath:"#/properties/contentMediaType/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
@@ -3961,9 +4498,13 @@ vErrors.push(err46);
 }
 errors++;
 }
+const _errs93 = errors;
+var valid0 = _errs92 === errors;
 }
 if(data.contentEncoding !== undefined){
-if(typeof data.contentEncoding !== "string"){
+let data42 = data.contentEncoding;
+const _errs94 = errors;
+if(typeof data42 !== "string"){
 const err47 = {instancePath:instancePath+"/contentEncoding",schemaPath:"#/properties/contentEncoding/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
@@ -3973,48 +4514,85 @@ vErrors.push(err47);
 }
 errors++;
 }
+const _errs95 = errors;
+var valid0 = _errs94 === errors;
 }
 if(data.if !== undefined){
-if(!(validate0(data.if, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
+let data43 = data.if;
+const _errs96 = errors;
+if(!(validate0(data43, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs96 === errors;
 }
 if(data.then !== undefined){
-if(!(validate0(data.then, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
+let data44 = data.then;
+const _errs97 = errors;
+if(!(validate0(data44, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs97 === errors;
 }
 if(data.else !== undefined){
-if(!(validate0(data.else, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
+let data45 = data.else;
+const _errs98 = errors;
+if(!(validate0(data45, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs98 === errors;
 }
 if(data.allOf !== undefined){
-if(!(validate3(data.allOf, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
+let data46 = data.allOf;
+const _errs99 = errors;
+if(!(validate3(data46, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs99 === errors;
 }
 if(data.anyOf !== undefined){
-if(!(validate3(data.anyOf, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
+let data47 = data.anyOf;
+const _errs100 = errors;
+if(!(validate3(data47, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs100 === errors;
 }
 if(data.oneOf !== undefined){
-if(!(validate3(data.oneOf, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
+let data48 = data.oneOf;
+const _errs101 = errors;
+if(!(validate3(data48, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
 vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs101 === errors;
 }
 if(data.not !== undefined){
-if(!(validate0(data.not, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
+let data49 = data.not;
+const _errs102 = errors;
+if(!(validate0(data49, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
 vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
 errors = vErrors.length;
 }
+else {
+}
+var valid0 = _errs102 === errors;
 }
 }
 validate0.errors = vErrors;
