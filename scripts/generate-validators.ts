@@ -1,5 +1,6 @@
-// Compiles Gantry's own schemas (schemas/*.schema.json) to JavaScript with ajv's standalone code, into
-// src/core/schema/generated/: no run of Gantry pays for compiling them. Run by `npm run types`;
+// Compiles Gantry's own schemas (schemas/*.schema.json), and the draft-07 meta-schema kind schemas are checked
+// against, to JavaScript with ajv's standalone code, into src/core/schema/generated/: no run of Gantry pays for
+// compiling them. Run by `npm run types`;
 // `--check` fails when the committed files differ from what the schemas and ajv generate.
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -24,7 +25,6 @@ const SCHEMAS: Record<string, string> = {
   validateLedger: 'ledger.schema.json',
 }
 
-// The same ajv and options as at run time (src/core/schema/create-ajv.ts).
 /** A function returning the validators of `refs` (by export name), compiled by `ajv` to standalone code. */
 function validatorsFunction(name: string, ajv: Ajv, refs: Record<string, string>): string {
   const UCS2 = 'require("ajv/dist/runtime/ucs2length").default'
