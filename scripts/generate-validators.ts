@@ -54,8 +54,8 @@ const js = [
   '}',
   // The draft-07 meta-schema as each ajv of kind schemas compiles it: the one that stops at the first error,
   // and the one that lists every error.
-  'export function kindMetaSchemaValidators(duplicateItems, fullFormats, ucs2length) {',
-  'return { first: first().meta, all: all().meta };',
+  'export function kindMetaSchemaValidator(allErrors, duplicateItems, fullFormats, ucs2length) {',
+  'return allErrors ? all().meta : first().meta;',
   validatorsFunction('first', createKindAjv({ allErrors: false, ...options }), { meta: DRAFT_07 }),
   validatorsFunction('all', createKindAjv({ allErrors: true, ...options }), { meta: DRAFT_07 }),
   '}',
@@ -73,10 +73,11 @@ const dts = [
   'export declare function builtInValidators(',
   ...args,
   `): { ${Object.keys(SCHEMAS).map((name) => `${name}: ValidateFunction`).join('; ')} }`,
-  '/** The draft-07 meta-schema for the ajv of kinds that stops at the first error, and for the one that lists all. */',
-  'export declare function kindMetaSchemaValidators(',
+  '/** The draft-07 meta-schema for the ajv of kinds that lists every error (`allErrors`) or stops at the first. */',
+  'export declare function kindMetaSchemaValidator(',
+  '  allErrors: boolean,',
   ...args,
-  '): { first: ValidateFunction; all: ValidateFunction }',
+  '): ValidateFunction',
   '',
 ].join('\n')
 

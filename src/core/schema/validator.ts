@@ -1,7 +1,7 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { builtInValidators, kindMetaSchemaValidators } from './generated/built-in-validators.js'
+import { builtInValidators, kindMetaSchemaValidator } from './generated/built-in-validators.js'
 import { createKindAjv } from './create-ajv.js'
 import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems } from './kind-schema-limits.js'
 import { fullFormats, ucs2length } from './standalone-runtime.js'
@@ -37,7 +37,7 @@ export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
 let builtIn: Record<BuiltInSchema, ValidateFunction> | undefined
 
 /** The JSON Schema draft-07 meta-schema, compiled at build time for each ajv of kinds (create-ajv.ts). */
-let metaSchema: { first: ValidateFunction; all: ValidateFunction } | undefined
+const metaSchema: { first?: ValidateFunction; all?: ValidateFunction } = {}
 
 function builtInValidator(which: BuiltInSchema): ValidateFunction {
   if (!builtIn) {
@@ -75,8 +75,8 @@ export class SchemaRegistry {
   private kindCompiler(which: 'first' | 'all'): Ajv {
     let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv
     if (!ajv) {
-      metaSchema ??= kindMetaSchemaValidators(duplicateItems, fullFormats, ucs2length)
-      ajv = createKindAjv({ allErrors: which === 'all', meta: which === 'all' ? metaSchema.all : metaSchema.first })
+      const meta = (metaSchema[which] ??= kindMetaSchemaValidator(which === 'all', duplicateItems, fullFormats, ucs2length))
+      ajv = createKindAjv({ allErrors: which === 'all', meta })
       if (which === 'first') this.kindAjvFirst = ajv
       else this.kindAjv = ajv
     }

@@ -6,9 +6,10 @@ export declare function builtInValidators(
   fullFormats: object,
   ucs2length: (text: string) => number,
 ): { validateConfig: ValidateFunction; validateDefinition: ValidateFunction; validatePackage: ValidateFunction; validateLedger: ValidateFunction }
-/** The draft-07 meta-schema for the ajv of kinds that stops at the first error, and for the one that lists all. */
-export declare function kindMetaSchemaValidators(
+/** The draft-07 meta-schema for the ajv of kinds that lists every error (`allErrors`) or stops at the first. */
+export declare function kindMetaSchemaValidator(
+  allErrors: boolean,
   duplicateItems: (data: readonly unknown[]) => [number, number] | undefined,
   fullFormats: object,
   ucs2length: (text: string) => number,
-): { first: ValidateFunction; all: ValidateFunction }
+): ValidateFunction

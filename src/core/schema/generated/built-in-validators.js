@@ -2115,8 +2115,8 @@ return errors === 0;
 return exports;
 }
 }
-export function kindMetaSchemaValidators(duplicateItems, fullFormats, ucs2length) {
-return { first: first().meta, all: all().meta };
+export function kindMetaSchemaValidator(allErrors, duplicateItems, fullFormats, ucs2length) {
+return allErrors ? all().meta : first().meta;
 function first() {
 const exports = {};
 exports.meta = validate0;
