@@ -355,7 +355,7 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
 
   // Replacement targets and references must resolve in the environment after the apply.
   const deleted = new Set([...writes.entries()].filter(([, v]) => v === null).map(([k]) => k))
-  const resolves = (id: ItemId) => after.has(id) || (isThere(id) && !deleted.has(itemPath(paths, id)))
+  const resolves = (id: ItemId) => after.has(id) || (isThere(id) && (deleted.size === 0 || !deleted.has(itemPath(paths, id))))
   for (const [source, target] of Object.entries(settings?.replace ?? {}) as [ItemId, ItemId][]) {
     if (resolves(target)) continue
     diagnostics.push({
