@@ -24,13 +24,14 @@ export function fastYamlValue(text: string, limits: YamlLimits): { value: unknow
       // Beyond the limit the full read reports the depth; js-yaml counts keys as a level, hence the margin.
       maxDepth: limits.maxDepth + 4,
       onWarning: decline,
-      listener,
+      listener: listener(),
     })
   } catch {
     return undefined
   }
-  // A file of comments only is no document to the full read; js-yaml reads it as null.
-  return value !== undefined && value !== null && acceptable(value, limits) ? { value } : undefined
+  // A file of comments only is no document to the full read; js-yaml reads it as null. A document that is a
+  // scalar is no definition, and the two read some root block scalars another way (` |` then `#` at column 1).
+  return value !== null && typeof value === 'object' && acceptable(value, limits) ? { value } : undefined
 }
 
 /**
@@ -52,17 +53,37 @@ function plainEnough(text: string): boolean {
 
 const MAX_LINE = 1024
 
-const UNEQUAL = [
+/** A pattern tested only on texts that hold `needle` (a scan for a string costs far less than a regex). */
+const only = (needle: string, pattern: RegExp) => ({ test: (text: string) => text.includes(needle) && pattern.test(text) })
+
+const UNEQUAL: { test(text: string): boolean }[] = [
   // Tabs: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses.
   /\t/,
   // Directives (`%YAML 1.1`): the full read checks the version.
   /^%/m,
   // The `?` indicator of an explicit key, the only way to write a map or a list as a key that spans lines.
   /(?:^|[\s[{,])\?(?:\s|$)/,
-  // A tag (`!!binary`, `!foo`): js-yaml drops some of them silently.
-  /(?:^|[\s[{,])!/,
-  // Content after a document marker on its line (`--- a: b`, `---word`): js-yaml reads some as a new document.
-  /^(?:---|\.\.\.)(?![ \t]*(?:#[^\n]*)?\r?$)/m,
+  // A tag (`!!binary`, `!foo`): js-yaml drops some of them silently. In a flow collection a value may follow
+  // the `:` of a quoted key with no space (`{"a":!<tag:gantry,core:int> 1}`): js-yaml then knows the tag.
+  /(?:^|[\s[{,:])!/,
+  // Content after a document marker on its line (`--- a: b`, `---word`, `---#`, a comment needs a space
+  // before it): js-yaml reads some as a new document.
+  /^(?:---|\.\.\.)(?!(?:[ \t]+#[^\n]*|[ \t]*)\r?$)/m,
+  // A block scalar with an indentation indicator (`|1`, `>-2`): its lines of spaces only are read another way.
+  /[|>][-+]?[1-9]/,
+  // A carriage return alone: js-yaml reads it as a line break, the full read as part of the content.
+  only('\r', /\r(?!\n)/),
+  // A byte order mark after the start: js-yaml reads it as content, the full read as a marker between nodes.
+  only('\ufeff', /\ufeff/),
+  // A \U escape past U+10FFFF: the full read refuses it, js-yaml makes two broken surrogates of it.
+  only('\\U', /\\U(?!00(?:0[0-9a-fA-F]|10)[0-9a-fA-F]{4})/),
+  // An escaped line break followed by an empty line in a double-quoted string: js-yaml drops the line, the
+  // full read keeps a space.
+  only('\\', /\\\r?\n[ ]*\r?\n/),
+  // A comment line with no space after `#` (`#note`): the full read takes it for content when it sets the
+  // indentation a plain scalar continues at (eemeli/yaml's lexer), so that `y` and `- a` after it are one
+  // scalar where js-yaml reads a list entry.
+  only('#', /^[ ]*#[^\s]/m),
   // A comment right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space.
   /[^\s]["']#|[\]},]#/,
   // A list entry whose `-` ends its line: js-yaml accepts the entries after it at columns the full read refuses.
@@ -76,12 +97,56 @@ function decline(): never {
   throw DECLINED
 }
 
-/** Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys. */
-function listener(event: 'open' | 'close', state: LoaderState): void {
-  if (event !== 'close') return
-  // With no anchor there can be no alias: an alias to an anchor that does not exist is an error.
-  if (state.anchor !== null || state.tag === '!') decline()
-  if ((state.kind === 'mapping' || state.kind === 'sequence') && colonFollows(state.input, state.position)) decline()
+/**
+ * Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys,
+ * `[a, b]: c` (a `:` follows) and `{[a, b]}` (an entry of a flow map, whose first node is always a key). Keeps
+ * where each open node starts, to know the collection a node is in.
+ */
+function listener(): (event: 'open' | 'close', state: LoaderState) => void {
+  // Where each open node was opened; where it starts is looked up only for collections in collections.
+  const opened: number[] = []
+  return (event, state) => {
+    if (event === 'open') {
+      opened.push(state.position)
+      return
+    }
+    const at = opened.pop()!
+    // With no anchor there can be no alias: an alias to an anchor that does not exist is an error.
+    if (state.anchor !== null || state.tag === '!') decline()
+    if (state.kind === 'scalar') {
+      // A comment right after a closing quote (`' '#c`, which the text test cannot tell from `'#fff'`).
+      const quote = state.input.charCodeAt(state.position - 1)
+      if ((quote === 0x22 || quote === 0x27) && state.input.charCodeAt(state.position) === 0x23) decline()
+      return
+    }
+    if (state.kind !== 'mapping' && state.kind !== 'sequence') return
+    if (colonFollows(state.input, state.position)) decline()
+    const parent = opened[opened.length - 1]
+    if (parent === undefined) return
+    const { input } = state
+    if (input.charCodeAt(skipBlanks(input, parent)) === 0x7b && !colonBefore(input, skipBlanks(input, at))) decline()
+  }
+}
+
+/** Where the node opened at `offset` starts: past spaces, line breaks and comments (no node starts with `#`). */
+function skipBlanks(input: string, offset: number): number {
+  let i = offset
+  for (;;) {
+    const c = input.charCodeAt(i)
+    if (c === 0x20 || c === 0x0a || c === 0x0d) i++
+    else if (c === 0x23) {
+      const end = input.indexOf('\n', i)
+      if (end < 0) return input.length
+      i = end + 1
+    } else return i
+  }
+}
+
+/** Whether the character before `offset`, past spaces and line breaks, is a `:` (the node is a value). */
+function colonBefore(input: string, offset: number): boolean {
+  let i = offset - 1
+  for (let c = input.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d; c = input.charCodeAt(--i));
+  return input.charCodeAt(i) === 0x3a
 }
 
 /**
