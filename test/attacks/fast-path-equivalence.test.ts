@@ -128,6 +128,29 @@ describe('inputs on which the fast and the positional read disagreed', () => {
   })
 })
 
+describe('ordinary files stay on the fast read', () => {
+  // Declining is always safe but slow: the fixes above must not send ordinary files to the positional read.
+  const ordinary: [string, string][] = [
+    ['a JSON file', '{"kind": "task", "name": "a", "spec": {"n": [1, 2.5, true, null], "m": {"x": []}}}\n'],
+    ['a flow map at the root', '{kind: task, name: a, spec: {agents: [a, b]}}\n'],
+    ['flow maps in a list', 'spec:\n  - {a: [x], b: {c: [d]}}\n  - {e: 1}\n'],
+    ['a flow map on its own line', 'spec:\n  {a: [x]}\n'],
+    ['comments with a space after #', '# a task\nkind: task # the kind\nspec:\n  # the command\n  command: x\n'],
+    ['an empty comment', '#\nkind: task\n'],
+    ['colour codes and anchors-looking text in quotes', "a: '#fff'\nb: \"#000\"\nc: 'x &y *z'\n"],
+    ['block scalars without an indicator', 'a: |\n  x\n\n  y\nb: >-\n  p\n  q\n'],
+    ['escapes', 'a: "tab\\tnew\\nline \\u00e9 \\U0001F600"\nb: "a\\\n  b"\n'],
+    ['CRLF line ends', 'a: 1\r\nb: |\r\n  x\r\n'],
+    ['document markers', '---\na: 1\n...\n'],
+    ['a marker with a comment', '--- # c\na: 1\n'],
+  ]
+  it.each(ordinary)('%s', (_what, text) => {
+    expect(fastAccepts(text)).toBe(true)
+    const { fast, positional } = bothPaths(text)
+    expect(fast).toBe(positional)
+  })
+})
+
 describe('traps of YAML read the same way on both paths (value or diagnostics)', () => {
   const traps: [string, string | Uint8Array][] = [
     ['YAML 1.1 booleans', 'a: yes\nb: no\nc: on\nd: off\ne: Yes\nf: y\ng: n\n'],

@@ -99,11 +99,11 @@ function decline(): never {
 
 /**
  * Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys,
- * `[a, b]: c` (a `:` follows) and `{[a, b]}` (an entry of a flow map, whose first node is always a key). Keeps
- * where each open node starts, to know the collection a node is in.
+ * `[a, b]: c` (a `:` follows) and `{[a, b]}` (an entry of a flow map, whose first node is always a key), and
+ * a comment right after a closing quote.
  */
 function listener(): (event: 'open' | 'close', state: LoaderState) => void {
-  // Where each open node was opened; where it starts is looked up only for collections in collections.
+  // Where each open node was opened (or starts, once looked up: only for collections in collections).
   const opened: number[] = []
   return (event, state) => {
     if (event === 'open') {
@@ -124,7 +124,13 @@ function listener(): (event: 'open' | 'close', state: LoaderState) => void {
     const parent = opened[opened.length - 1]
     if (parent === undefined) return
     const { input } = state
-    if (input.charCodeAt(skipBlanks(input, parent)) === 0x7b && !colonBefore(input, skipBlanks(input, at))) decline()
+    const start = skipBlanks(input, at)
+    const parentStart = skipBlanks(input, parent)
+    // Kept, so that a parent's blank lines are skipped once, not once per child.
+    opened[opened.length - 1] = parentStart
+    // js-yaml opens a flow collection that starts a block node (at the root, after `- `) twice, the outer
+    // node starting where the inner one does.
+    if (input.charCodeAt(parentStart) === 0x7b && parentStart !== start && !colonBefore(input, start)) decline()
   }
 }
 
