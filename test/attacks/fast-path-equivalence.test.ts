@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
 import { generateRepository } from '../../bench/generate-repository.js'
 import { Random } from '../../bench/random.js'
 import { fastYamlValue } from '../../src/core/yaml/fast-yaml.js'
@@ -118,6 +119,11 @@ describe('inputs on which the fast and the positional read disagreed', () => {
     ['an empty flow sequence as a key of a flow map', 'spec: {b, []}\n', '{"": null} / map key'],
     ['a flow map as a key of a flow map', '{{}}\n', '{"[object Object]": null} / map key'],
     ['a comment right after a closing quote that follows a space', "name: ' '#c\n", '" " / comment needs a space'],
+    ['a comment right after `[`', 'spec: [#c\n  a]\n', '{spec: [a]} / comment needs a space at 1:8'],
+    ['a comment right after `{`', 'spec: {#c\n  a: 1}\n', '{spec: {a: 1}} / comment needs a space'],
+    ['a comment right after the `:` of a JSON-like key', 'spec: {"a":#c\n  1}\n', '{spec: {a: 1}} / comment needs a space'],
+    ['a kept block scalar, then spaces with no line break', 'name: |+\n  x\n ', '"x\\n\\n" / "x\\n"'],
+    ['a kept folded scalar in a list, then spaces', 'spec:\n - >+\n ', '["\\n"] / [""]'],
   ]
 
   it.each(found)('%s: %j is read the same way on both paths', (_what, text) => {
@@ -269,6 +275,7 @@ const TRAPS = [
   '\u00a0', '\u0007', '\u007f', 'yes', 'no', '0755', '1:30', '2001-12-14', '<<', '__proto__', '~', 'null', '.inf',
   '0x1F', '1e400', '9007199254740993', '`', '@', '%YAML 1.1\n', '😀', '"a":', '{"k":v}', '[a, b]', '{a: 1}', '{[a]}',
   ':x', ' :', '0o17', '-0', '+1', '.5', '1.', 'True', 'NULL', '!<tag:gantry,core:int>', '\\"', "''", "' '#",
+  '{#', '[#', ':#', '|+', '>+\n ', '\n ',
 ]
 
 /** Up to four edits of a valid document: trap fragments inserted or written over, text cut, lines re-indented. */
@@ -345,6 +352,46 @@ function generateDocument(rng: Random): string {
   return rng.chance(0.1) ? text.replace(/\n/g, '\r\n') : text
 }
 
+/** A value of strings YAML must quote or escape, numbers, nesting; for `yaml`'s own writer to write. */
+function generateValue(rng: Random, depth = 0): unknown {
+  const strings = ['a', 'b c', 'x: y', 'a #b', '- x', '? x', 'yes', 'no', 'on', '0755', '1:30', '2001-12-14', 'null',
+    '~', '', ' lead', 'trail ', 'multi\nline', 'multi\n\nline\n', 'tab\there', '"q"', "it's", '\\', 'é😀', '\u2028',
+    '\u0085', '\u00a0', '#c', '&a', '*a', '!t', '%p', '@x', '`b', '[x]', '{x}', ',', '---', '...', '\n', ' ', 'x\r\ny',
+    `${'a'.repeat(90)} ${'b'.repeat(30)}`, 'line1\n  indented\nline3', '0x1F', '1e3', '.inf', '-0', 'True']
+  const r = rng.int(0, 12)
+  if (depth > 3 || r < 5) return rng.pick(strings)
+  if (r < 6) return rng.pick([0, 1, -1, 0.5, 1.1, -0, 123456789, true, false, null])
+  if (r < 9) {
+    const map: Record<string, unknown> = {}
+    for (let i = rng.int(0, 4); i > 0; i--) map[`${rng.pick(strings.slice(0, 30))}${rng.chance(0.5) ? i : ''}`] = generateValue(rng, depth + 1)
+    return map
+  }
+  return Array.from({ length: rng.int(0, 4) }, () => generateValue(rng, depth + 1))
+}
+
+/** The same value written by `yaml` in one of its many styles: indents, quoting, flow or block, line widths. */
+function writeInSomeStyle(rng: Random, value: unknown): string | undefined {
+  try {
+    return stringify(value, {
+      indent: rng.pick([1, 2, 3, 4]),
+      indentSeq: rng.chance(0.5),
+      lineWidth: rng.pick([0, 20, 40, 80]),
+      minContentWidth: rng.pick([0, 5, 20]),
+      defaultStringType: rng.pick(['PLAIN', 'QUOTE_DOUBLE', 'QUOTE_SINGLE', 'BLOCK_LITERAL', 'BLOCK_FOLDED'] as const),
+      defaultKeyType: rng.pick([null, 'PLAIN', 'QUOTE_DOUBLE'] as const),
+      collectionStyle: rng.pick(['any', 'block', 'flow'] as const),
+      flowCollectionPadding: rng.chance(0.5),
+      doubleQuotedAsJSON: rng.chance(0.3),
+      doubleQuotedMinMultiLineLength: rng.pick([10, 40]),
+      blockQuote: rng.pick([true, false, 'literal', 'folded'] as const),
+      simpleKeys: rng.chance(0.5),
+    })
+  } catch {
+    // Some option sets cannot write some values (simple keys of multi-line strings).
+    return undefined
+  }
+}
+
 describe('generated inputs read the same way on both paths (seeded)', () => {
   const repository = generateRepository({ definitions: 150, packages: 8, references: 400, seed: 12 })
   const documents = [...repository.files].filter(([path]) => path.endsWith('.yaml')).map(([, text]) => text)
@@ -365,29 +412,45 @@ describe('generated inputs read the same way on both paths (seeded)', () => {
     return { total, fast }
   }
 
-  it('the bench generator documents, each read fast, and 3,000 mutations of them with trap characters', () => {
+  it('the bench generator documents, each read fast, and 2,500 mutations of them with trap characters', () => {
     // The valid documents themselves: all of them must take the fast read, or the bench measures the other one.
     for (const text of documents) expect(fastAccepts(text), text).toBe(true)
     const rng = new Random('fast-path-equivalence:mutations')
     const mutations = function* () {
-      for (let i = 0; i < 3000; i++) yield mutate(rng, rng.pick(documents))
+      for (let i = 0; i < 2500; i++) yield mutate(rng, rng.pick(documents))
     }
     const { fast } = expectAgreement(mutations())
     // Enough of them still take the fast read for the comparison to mean something.
-    expect(fast).toBeGreaterThan(700)
+    expect(fast).toBeGreaterThan(600)
   })
 
-  it('2,000 documents built from every scalar style, flow and block nesting and comments', () => {
+  it('1,500 documents built from every scalar style, flow and block nesting and comments', () => {
     const rng = new Random('fast-path-equivalence:documents')
     const generated = function* () {
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 1500; i++) {
         const text = generateDocument(rng)
         yield text
         if (rng.chance(0.3)) yield mutate(rng, text)
       }
     }
     const { fast } = expectAgreement(generated())
-    expect(fast).toBeGreaterThan(200)
+    expect(fast).toBeGreaterThan(250)
+  })
+
+  it('1,000 values written by `yaml` in random styles, and mutations of them', () => {
+    const rng = new Random('fast-path-equivalence:styles')
+    const written = function* () {
+      for (let i = 0; i < 1000; i++) {
+        const value = Object.fromEntries(Array.from({ length: rng.int(1, 4) }, (_, k) => [`k${k}`, generateValue(rng)]))
+        let text = writeInSomeStyle(rng, value)
+        if (text === undefined) continue
+        if (rng.chance(0.1)) text = text.replace(/\n/g, '\r\n')
+        yield text
+        yield mutate(rng, text)
+      }
+    }
+    const { fast } = expectAgreement(written())
+    expect(fast).toBeGreaterThan(600)
   })
 })
 

@@ -84,8 +84,11 @@ const UNEQUAL: { test(text: string): boolean }[] = [
   // indentation a plain scalar continues at (eemeli/yaml's lexer), so that `y` and `- a` after it are one
   // scalar where js-yaml reads a list entry.
   only('#', /^[ ]*#[^\s]/m),
-  // A comment right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space.
-  /[^\s]["']#|[\]},]#/,
+  // A comment right after a quoted scalar, a flow indicator or a JSON-like key's `:` (`"a"#c`, `[#c`,
+  // `{"a":#c`): the full read requires a space.
+  /[^\s]["']#|[[\]{},]#|["'\]}]:#/,
+  // A last line of spaces with no line break after it: js-yaml keeps it in a block scalar with `+`.
+  { test: (text: string) => text.endsWith(' ') && /\n[ ]+$/.test(text) },
   // A list entry whose `-` ends its line: js-yaml accepts the entries after it at columns the full read refuses.
   /(?:^|[ ])-[ ]*(?:#[^\n]*)?\r?$/m,
   // A block scalar that starts with empty lines, whose indentation the two read differently.
