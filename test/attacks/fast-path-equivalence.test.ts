@@ -10,6 +10,7 @@ import {
   readYaml,
   setYamlReader,
 } from '../../src/core/yaml/read-yaml.js'
+import { spawnCli } from '../engine/helpers.js'
 import { removeTempDirs } from '../support/fixtures.js'
 import { type ValidateJson, baseRepo, validate } from '../validate/base-repo.js'
 
@@ -470,6 +471,36 @@ describe('gantry validate --format json: the same output on both paths', () => {
     const positional = await run('positional')
     return { fast, positional, result: positional.result }
   }
+
+  it('the CLI as its own process (the fast read, as users run it) reports what the positional read reports', async () => {
+    // Every file on which the paths disagreed, in one repository, read by `gantry validate` in a process of its
+    // own, whose reader is the default one.
+    const files: Record<string, string> = {
+      'definitions/agent/cr.yaml': 'kind: agent\rname: cr\rspec:\r  host: h\r',
+      'definitions/agent/note.yaml': 'kind: agent\nname: note\nspec:\n  host:\n#primary\n   h\n  mode: x\n',
+      'definitions/agent/tag.yaml': 'kind: agent\nname: tag\nspec: {"host": h, "port":!<tag:gantry,core:int> 22}\n',
+      'definitions/agent/key.yaml': 'kind: agent\nname: key\nspec: {host: h, [mode]}\n',
+      'definitions/agent/bom.yaml': 'kind: agent\n# x\n\ufeffname: bom\nspec:\n  host: h\n',
+      'definitions/agent/escape.yaml': 'kind: agent\nname: escape\nspec:\n  host: "h\\U00110000"\n',
+      'definitions/agent/keep.yaml': 'kind: agent\nname: keep\nspec:\n  host: |+\n    h\n  ',
+      'definitions/agent/flow.yaml': 'kind: agent\nname: flow\nspec: {#c\n  host: h}\n',
+    }
+    const repo = baseRepo(files)
+    const spawned = await spawnCli(['validate', '--repo', repo, '--format', 'json'])
+    const previous = setYamlReader('positional')
+    try {
+      const positional = await validate(repo)
+      expect({ code: spawned.code, result: JSON.parse(spawned.stdout) as unknown }).toEqual({
+        code: positional.code,
+        result: positional.result,
+      })
+      // The files the positional read refuses are refused by the process too.
+      const refused = new Set(positional.result.diagnostics.map((d) => d.file))
+      for (const name of ['cr', 'note', 'tag', 'key', 'escape', 'flow']) expect(refused).toContain(`definitions/agent/${name}.yaml`)
+    } finally {
+      setYamlReader(previous)
+    }
+  })
 
   const LINUX = 'definitions/agent/linux.yaml'
   it.each([
