@@ -123,6 +123,9 @@ describe('inputs on which the fast and the positional read disagreed', () => {
     ['a comment right after `[`', 'spec: [#c\n  a]\n', '{spec: [a]} / comment needs a space at 1:8'],
     ['a comment right after `{`', 'spec: {#c\n  a: 1}\n', '{spec: {a: 1}} / comment needs a space'],
     ['a comment right after the `:` of a JSON-like key', 'spec: {"a":#c\n  1}\n', '{spec: {a: 1}} / comment needs a space'],
+    ['a comment line at column 1 after a value in a flow map', 'spec: {a: x\n# c\n  }\n', '{spec: {a: x}} / comment needs a space at 2:1'],
+    ['the same in a flow map in a list', 'spec:\n  - {a: "x"\n# c\n    }\n', '{spec: [{a: x}]} / comment needs a space'],
+    ['the same after a pair in a flow sequence', 'spec: [a: x\n# c\n  ]\n', '{spec: [{a: x}]} / comment needs a space'],
     ['a kept block scalar, then spaces with no line break', 'name: |+\n  x\n ', '"x\\n\\n" / "x\\n"'],
     ['a kept folded scalar in a list, then spaces', 'spec:\n - >+\n ', '["\\n"] / [""]'],
   ]
@@ -452,6 +455,29 @@ describe('generated inputs read the same way on both paths (seeded)', () => {
     }
     const { fast } = expectAgreement(written())
     expect(fast).toBeGreaterThan(600)
+  })
+
+  it('1,000 values written by `yaml` with comments, empty lines and trailing comments put between their lines', () => {
+    const rng = new Random('fast-path-equivalence:comments')
+    const comments = ['# c', '#', '# ', '#  x', '# #', '# :', '# - x', '# "', "# '", '# {', '# ]', '# |', '# ---', '#\u00a0x']
+    const commented = function* () {
+      for (let i = 0; i < 1000; i++) {
+        const text = writeInSomeStyle(rng, { a: generateValue(rng), b: generateValue(rng) })
+        if (text === undefined) continue
+        const lines = text.split('\n')
+        for (let n = rng.int(1, 4); n > 0; n--) {
+          const at = rng.int(0, lines.length)
+          const comment = rng.pick(comments)
+          const how = rng.int(0, 2)
+          if (how === 0) lines.splice(at, 0, `${' '.repeat(rng.int(0, 6))}${comment}`)
+          else if (how === 1) lines.splice(at, 0, '')
+          else if (at < lines.length) lines[at] += ` ${comment}`
+        }
+        yield lines.join('\n')
+      }
+    }
+    const { fast } = expectAgreement(commented())
+    expect(fast).toBeGreaterThan(400)
   })
 })
 

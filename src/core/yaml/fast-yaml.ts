@@ -124,16 +124,26 @@ function listener(): (event: 'open' | 'close', state: LoaderState) => void {
     }
     if (state.kind !== 'mapping' && state.kind !== 'sequence') return
     if (colonFollows(state.input, state.position)) decline()
-    const parent = opened[opened.length - 1]
-    if (parent === undefined) return
     const { input } = state
     const start = skipBlanks(input, at)
-    const parentStart = skipBlanks(input, parent)
-    // Kept, so that a parent's blank lines are skipped once, not once per child.
-    opened[opened.length - 1] = parentStart
+    const parent = opened[opened.length - 1]
+    let parentStart = -1
+    if (parent !== undefined) {
+      parentStart = skipBlanks(input, parent)
+      // Kept, so that a parent's blank lines are skipped once, not once per child.
+      opened[opened.length - 1] = parentStart
+    }
+    const outer = parentStart < 0 ? -1 : input.charCodeAt(parentStart)
     // js-yaml opens a flow collection that starts a block node (at the root, after `- `) twice, the outer
     // node starting where the inner one does.
-    if (input.charCodeAt(parentStart) === 0x7b && parentStart !== start && !colonBefore(input, start)) decline()
+    if (outer === 0x7b && parentStart !== start && !colonBefore(input, start)) decline()
+    // A comment line at column 1 in a flow collection (`{a: x` then `# c`): the full read takes it for a
+    // comment with no space before it. Looked for in the outermost flow collection only.
+    const first = input.charCodeAt(start)
+    if ((first === 0x7b || first === 0x5b) && (parentStart === start || (outer !== 0x7b && outer !== 0x5b))) {
+      const comment = input.indexOf('\n#', start)
+      if (comment >= 0 && comment < state.position) decline()
+    }
   }
 }
 
