@@ -102,6 +102,8 @@ describe('inputs on which the fast and the positional read disagreed', () => {
       '- spec:\n#note\n   x\n- a\n',
       '[{spec: x}, a] / [{spec: "x - a"}]',
     ],
+    ['the same comment with a no-break space after `#`', 'spec:\n#\u00a0note\n  x\nname: a\n', 'the same'],
+    ['the same comment with an ideographic space after `#`', 'spec:\n#\u3000\n  x\nname: a\n', 'the same'],
     [
       'the same comment indented, between a nested key and its value',
       'spec:\n  agent:\n  #note\n   x\n  host: a\n',

@@ -83,7 +83,8 @@ const UNEQUAL: { test(text: string): boolean }[] = [
   // A comment line with no space after `#` (`#note`): the full read takes it for content when it sets the
   // indentation a plain scalar continues at (eemeli/yaml's lexer), so that `y` and `- a` after it are one
   // scalar where js-yaml reads a list entry.
-  only('#', /^[ ]*#[^\s]/m),
+  // (What follows `#` is content to that lexer unless it is a space, a tab or a line break: not U+00A0.)
+  only('#', /^[ ]*#[^ \t\r\n]/m),
   // A comment right after a quoted scalar, a flow indicator or a JSON-like key's `:` (`"a"#c`, `[#c`,
   // `{"a":#c`): the full read requires a space.
   /[^\s]["']#|[[\]{},]#|["'\]}]:#/,
