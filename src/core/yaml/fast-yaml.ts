@@ -11,7 +11,9 @@ import type { YamlLimits } from './read-yaml.js'
  * - whatever js-yaml refuses (syntax errors, duplicate keys, several documents, unknown tags);
  * - what the full read checks and js-yaml does not, or reads another way: anchors and aliases (counted and
  *   bounded there), any tag, directives (%YAML 1.1), keys that are maps, lists or null, keys that reach a
- *   prototype, numbers JavaScript cannot hold exactly, nesting past the limit.
+ *   prototype, numbers JavaScript cannot hold exactly, nesting past the limit;
+ * - what the two parsers were found to read differently (UNEQUAL and the listener below), by comparing both
+ *   reads on generated and mutated documents (test/attacks/fast-path-equivalence.test.ts).
  * Plain scalars resolve by the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), as
  * the full read does, never by js-yaml's own rules (which read 0b1 as a number).
  */
