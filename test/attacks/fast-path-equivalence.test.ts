@@ -121,6 +121,11 @@ describe('inputs on which the fast and the positional read disagreed', () => {
     ['a flow sequence as a key of a flow map', 'spec: {[a]}\n', '{spec: {a: null}} / map key at 1:8'],
     ['an empty flow sequence as a key of a flow map', 'spec: {b, []}\n', '{b: null, "": null} / map key at 1:11'],
     ['a flow map as a key of a flow map', '{{}}\n', '{"[object Object]": null} / map key'],
+    [
+      'a flow map as a key, after a comment that ends with a colon',
+      'spec: {k: [], # note:\n  {}}\n',
+      '{spec: {k: [], "[object Object]": null}} / map key at 2:3',
+    ],
     ['a comment right after a closing quote that follows a space', "name: ' '#c\n", '" " / comment needs a space at 1:10'],
     ['a comment right after `[`', 'spec: [#c\n  a]\n', '{spec: [a]} / comment needs a space at 1:8'],
     ['a comment right after `{`', 'spec: {#c\n  a: 1}\n', '{spec: {a: 1}} / comment needs a space'],

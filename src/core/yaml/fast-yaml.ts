@@ -164,11 +164,18 @@ function skipBlanks(input: string, offset: number): number {
   }
 }
 
-/** Whether the character before `offset`, past spaces and line breaks, is a `:` (the node is a value). */
+/**
+ * Whether the character before `offset`, past spaces and line breaks, is a `:` (the node is a value), and not
+ * one in a comment (`{a: 1, # note:` then `{}` on the next line is a key): a `:` that ends an earlier line
+ * counts only when that line holds no `#`.
+ */
 function colonBefore(input: string, offset: number): boolean {
   let i = offset - 1
-  for (let c = input.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d; c = input.charCodeAt(--i));
-  return input.charCodeAt(i) === 0x3a
+  let earlierLine = false
+  for (let c = input.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d; c = input.charCodeAt(--i))
+    if (c === 0x0a) earlierLine = true
+  if (input.charCodeAt(i) !== 0x3a) return false
+  return !earlierLine || !input.slice(input.lastIndexOf('\n', i) + 1, i).includes('#')
 }
 
 /**
