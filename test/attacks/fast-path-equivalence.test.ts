@@ -464,6 +464,41 @@ describe('generated inputs read the same way on both paths (seeded)', () => {
     expect(fast).toBeGreaterThan(600)
   })
 
+  it('1,500 flow collections over lines, with keys that are collections and comments that end with a colon', () => {
+    const rng = new Random('fast-path-equivalence:flow')
+    const comments = ['# c', '# c:', '#:', '# a: b']
+    const lineBreak = () =>
+      rng.chance(0.4)
+        ? `${rng.chance(0.3) ? ` ${rng.pick(comments)}` : ''}\n${' '.repeat(rng.int(0, 7))}`
+        : rng.pick(['', ' '])
+    const flow = (depth: number): string => {
+      if (depth > 2 || rng.chance(0.35))
+        return rng.pick(['a', '"b"', "'c'", '1', 'x y', 'p\n   q', '"m\n   n"', '', 'null', '-1', 'a:b', 'a: b'])
+      const items = Array.from({ length: rng.int(0, 3) }, () =>
+        rng.chance(0.5)
+          ? flow(depth + 1)
+          : `${rng.pick(['k', '"k"', 'k2', "'k3'"])}${rng.pick([': ', ':', ' : '])}${lineBreak()}${flow(depth + 1)}`,
+      )
+      const body = items.map((item) => `${lineBreak()}${item}`).join(`${rng.pick([',', ', '])}${lineBreak()}`)
+      return rng.chance(0.5) ? `[${body}${rng.chance(0.2) ? ',' : ''}${lineBreak()}]` : `{${body}${lineBreak()}}`
+    }
+    const documents = function* () {
+      for (let i = 0; i < 1500; i++) {
+        const indent = ' '.repeat(rng.int(0, 4))
+        yield rng.pick([
+          `k: ${flow(0)}\n`,
+          `k:\n${indent}${flow(0)}\n`,
+          `- ${flow(0)}\n`,
+          `k:\n${indent}- ${flow(0)}\n${indent}- x\n`,
+          `${flow(0)}\n`,
+          `a:\n  b: ${flow(0)}\n  c: 1\n`,
+        ])
+      }
+    }
+    const { fast } = expectAgreement(documents())
+    expect(fast).toBeGreaterThan(500)
+  })
+
   it('1,000 values written by `yaml` with comments, empty lines and trailing comments put between their lines', () => {
     const rng = new Random('fast-path-equivalence:comments')
     const comments = ['# c', '#', '# ', '#  x', '# #', '# :', '# - x', '# "', "# '", '# {', '# ]', '# |', '# ---', '#\u00a0x']
