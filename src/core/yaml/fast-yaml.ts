@@ -15,8 +15,13 @@ import type { YamlLimits } from './read-yaml.js'
  * Plain scalars resolve by the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), as
  * the full read does, never by js-yaml's own rules (which read 0b1 as a number).
  */
-export function fastYamlValue(text: string, limits: YamlLimits): { value: unknown } | undefined {
-  if (!plainEnough(text)) return undefined
+export function fastYamlValue(
+  text: string,
+  limits: YamlLimits,
+  scanned: TextScan = scanText(text),
+): { value: unknown } | undefined {
+  // `scanned`: what scanText(text) returned, when the caller has it.
+  if ((scanned.flags & (SCAN_CONTROL | SCAN_DECLINE)) !== 0) return undefined
   let value: unknown
   try {
     value = load(text, {
@@ -33,43 +38,172 @@ export function fastYamlValue(text: string, limits: YamlLimits): { value: unknow
   return value !== undefined && value !== null && acceptable(value, limits) ? { value } : undefined
 }
 
+/** What scanText found: a character YAML does not allow (see readYaml), a construct the fast read declines. */
+export const SCAN_CONTROL = 1
+export const SCAN_DECLINE = 2
+
 /**
- * Whether the text is free of the constructs the two parsers read differently or that the full read refuses
- * and js-yaml lets through. Each test is a scan of the text and errs on the side of the full read: a match
- * inside a quoted string (`"why ? because"`) only costs that file the slower read.
+ * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
+ * outside YAML's printable set (SCAN_CONTROL; readYaml finds and reports the first), how many `[` and `{` it
+ * holds (an upper bound of its flow nesting), and whether it holds a construct that the two parsers read
+ * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE); and a hash
+ * of the text (32-bit FNV-1a of its UTF-16 code units), to know it when it is read again. Each construct is tested on the raw text and errs on the side of the full read: a
+ * match inside a quoted string (`"why ? because"`) only costs that file the slower read. The constructs:
+ * - a line over 1024 characters: an implicit key ends at most 1024 characters after it starts
+ *   (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key), which the full read checks and js-yaml does not;
+ * - a tab: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses;
+ * - `%` starting a line: a directive (`%YAML 1.1`), whose version the full read checks;
+ * - `?` at the start or after white space or `[{,`, before white space or the end: the indicator of an explicit
+ *   key, the only way to write a map or a list as a key that spans lines;
+ * - `!` at the start or after white space or `[{,`: a tag (`!!binary`, `!foo`), some of which js-yaml drops;
+ * - `---` or `...` starting a line with content after it (`--- a: b`, `---word`): js-yaml reads some as a
+ *   new document;
+ * - `#` right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space;
+ * - `-` at the start of a line or after a space, then only spaces and perhaps a comment to the end of the line:
+ *   js-yaml accepts the entries after it at columns the full read refuses;
+ * - a block scalar header (`|`, `>-`) whose next line is empty: the two read its indentation differently.
+ * Line starts are those of JavaScript's multiline `^` (after \n, \r, U+2028, U+2029), white space that of `\s`.
  */
-function plainEnough(text: string): boolean {
-  // An implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key),
-  // on its own line: the full read checks it, js-yaml does not. The patterns below also run on short lines only.
-  for (let start = 0; start < text.length; ) {
-    const end = text.indexOf('\n', start)
-    if ((end < 0 ? text.length : end) - start > MAX_LINE) return false
-    if (end < 0) break
-    start = end + 1
+export function scanText(text: string): TextScan {
+  const n = text.length
+  let flags = 0
+  let openings = 0
+  let lineStart = 0
+  let hash = 0x811c9dc5
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    hash = Math.imul(hash ^ c, 0x01000193)
+    // Letters, digits, spaces and most punctuation need nothing.
+    if (c < 0x7f && PLAIN[c] === 1) continue
+    if (c >= 0x7f) {
+      if (c <= 0x9f ? c !== 0x85 : c >= 0xfffe) flags |= SCAN_CONTROL
+      continue
+    }
+    switch (c) {
+      case 0x0a: // \n
+        if (i - lineStart > MAX_LINE) flags |= SCAN_DECLINE
+        lineStart = i + 1
+        break
+      case 0x09: // tab
+        flags |= SCAN_DECLINE
+        break
+      case 0x0d: // \r
+        break
+      case 0x25: // %
+        if (atLineStart(text, i)) flags |= SCAN_DECLINE
+        break
+      case 0x3f: // ?
+        if ((i === 0 || spaceOrFlowBefore(text, i)) && (i + 1 === n || isSpace(text.charCodeAt(i + 1))))
+          flags |= SCAN_DECLINE
+        break
+      case 0x21: // !
+        if (i === 0 || spaceOrFlowBefore(text, i)) flags |= SCAN_DECLINE
+        break
+      case 0x2d: // -
+        if (atLineStart(text, i)) {
+          if (text.startsWith('---', i) && !restIsBlank(text, i + 3)) flags |= SCAN_DECLINE
+          if (dashEndsLine(text, i)) flags |= SCAN_DECLINE
+        } else if (text.charCodeAt(i - 1) === 0x20 && dashEndsLine(text, i)) flags |= SCAN_DECLINE
+        break
+      case 0x2e: // .
+        if (atLineStart(text, i) && text.startsWith('...', i) && !restIsBlank(text, i + 3)) flags |= SCAN_DECLINE
+        break
+      case 0x22: // "
+      case 0x27: // '
+        if (i > 0 && text.charCodeAt(i + 1) === 0x23 && !isSpace(text.charCodeAt(i - 1))) flags |= SCAN_DECLINE
+        break
+      case 0x5d: // ]
+      case 0x7d: // }
+      case 0x2c: // ,
+        if (text.charCodeAt(i + 1) === 0x23) flags |= SCAN_DECLINE
+        break
+      case 0x5b: // [
+      case 0x7b: // {
+        openings++
+        break
+      case 0x7c: // |
+      case 0x3e: // >
+        if (emptyLineAfterHeader(text, i + 1)) flags |= SCAN_DECLINE
+        break
+      default:
+        if (c < 0x20) flags |= SCAN_CONTROL
+    }
   }
-  return !UNEQUAL.some((pattern) => pattern.test(text))
+  if (n - lineStart > MAX_LINE) flags |= SCAN_DECLINE
+  return { flags, openings, hash }
+}
+
+export interface TextScan {
+  /** SCAN_CONTROL, SCAN_DECLINE. */
+  flags: number
+  /** How many `[` and `{` the text holds. */
+  openings: number
+  /** A 32-bit integer, signed: small integers cost no object of their own. */
+  hash: number
 }
 
 const MAX_LINE = 1024
 
-const UNEQUAL = [
-  // Tabs: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses.
-  /\t/,
-  // Directives (`%YAML 1.1`): the full read checks the version.
-  /^%/m,
-  // The `?` indicator of an explicit key, the only way to write a map or a list as a key that spans lines.
-  /(?:^|[\s[{,])\?(?:\s|$)/,
-  // A tag (`!!binary`, `!foo`): js-yaml drops some of them silently.
-  /(?:^|[\s[{,])!/,
-  // Content after a document marker on its line (`--- a: b`, `---word`): js-yaml reads some as a new document.
-  /^(?:---|\.\.\.)(?![ \t]*(?:#[^\n]*)?\r?$)/m,
-  // A comment right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space.
-  /[^\s]["']#|[\]},]#/,
-  // A list entry whose `-` ends its line: js-yaml accepts the entries after it at columns the full read refuses.
-  /(?:^|[ ])-[ ]*(?:#[^\n]*)?\r?$/m,
-  // A block scalar that starts with empty lines, whose indentation the two read differently.
-  /[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n[ \t]*\r?\n/,
-]
+/** The ASCII characters scanText has nothing to do for (1). */
+const PLAIN = new Uint8Array(0x7f)
+for (let c = 0x20; c < 0x7f; c++) if (!'\n\t\r%?!-."\'],}[{|>'.includes(String.fromCharCode(c))) PLAIN[c] = 1
+
+/** JavaScript's `\s`. */
+function isSpace(c: number): boolean {
+  return c <= 0x20
+    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+    : c >= 0xa0 &&
+        (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+          c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff)
+}
+
+const isLineBreak = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029
+
+/** Where JavaScript's multiline `^` matches. */
+const atLineStart = (text: string, i: number): boolean => i === 0 || isLineBreak(text.charCodeAt(i - 1))
+
+function spaceOrFlowBefore(text: string, i: number): boolean {
+  const c = text.charCodeAt(i - 1)
+  return c === 0x5b || c === 0x7b || c === 0x2c || isSpace(c)
+}
+
+/** Whether only spaces and tabs, then a comment, a line break or the end, follow `from`. */
+function restIsBlank(text: string, from: number): boolean {
+  let j = from
+  let c = text.charCodeAt(j)
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
+  return j >= text.length || c === 0x23 || isLineBreak(c)
+}
+
+/** Whether the `-` at `i` is followed by spaces only, then a comment, a line break or the end. */
+function dashEndsLine(text: string, i: number): boolean {
+  let j = i + 1
+  let c = text.charCodeAt(j)
+  while (c === 0x20) c = text.charCodeAt(++j)
+  return j >= text.length || c === 0x23 || isLineBreak(c)
+}
+
+/**
+ * Whether a block scalar header may start at `from` (after `|` or `>`) and its next line be empty: indicators
+ * `[-+0-9]*`, spaces or tabs, perhaps a comment, then `\r?\n`, a line of spaces or tabs, and `\r?\n`.
+ */
+function emptyLineAfterHeader(text: string, from: number): boolean {
+  let j = from
+  let c = text.charCodeAt(j)
+  while (c === 0x2d || c === 0x2b || (c >= 0x30 && c <= 0x39)) c = text.charCodeAt(++j)
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
+  if (c === 0x23) {
+    j = text.indexOf('\n', j)
+    if (j < 0) return false
+  } else {
+    if (c === 0x0d) c = text.charCodeAt(++j)
+    if (c !== 0x0a) return false
+  }
+  c = text.charCodeAt(++j)
+  while (c === 0x20 || c === 0x09) c = text.charCodeAt(++j)
+  if (c === 0x0d) c = text.charCodeAt(++j)
+  return c === 0x0a
+}
 
 const DECLINED = new Error('declined')
 function decline(): never {
