@@ -61,6 +61,9 @@ export function packageContents(model: SourceModel, pkg: PackageSource, cache = 
  * each copy what all of those hold.
  */
 export class ProvidedItems {
+  /** The search that last went through this package (see find). */
+  private visited = 0
+
   constructor(readonly sources: readonly { name: string; contents: PackageContents }[]) {}
 
   has(id: ItemId): boolean {
@@ -70,22 +73,29 @@ export class ProvidedItems {
   /** The package that provides `id`, or undefined. */
   get(id: ItemId): string | undefined {
     if (this.sources.length === 0) return undefined
-    // A package reached again through another path has nothing more to say: it answered no the first time.
-    return this.find(id, new Set())
+    return this.find(id, ++searches)
   }
 
-  private find(id: ItemId, seen: Set<ProvidedItems>): string | undefined {
-    seen.add(this)
+  /**
+   * Depth first, in order. A package reached again through another path in the same search has nothing more to
+   * say: it answered no the first time (the sources of a package are finished packages, made before it: no
+   * search comes back to a package it is still in). Searches are told apart by number, not by a set each.
+   */
+  private find(id: ItemId, search: number): string | undefined {
+    this.visited = search
     for (const { name, contents } of this.sources) {
       if (contents.items.has(id)) return name
       const next = contents.provided
-      if (seen.has(next)) continue
-      const owner = next.find(id, seen)
+      if (next.visited === search || next.sources.length === 0) continue
+      const owner = next.find(id, search)
       if (owner !== undefined) return owner
     }
     return undefined
   }
 }
+
+/** Searches made so far, by every ProvidedItems. */
+let searches = 0
 
 /** Which packages hold an item (declared or included), for hints. */
 export function packagesHolding(model: SourceModel, id: ItemId, cache: Map<string, PackageContents>): string[] {

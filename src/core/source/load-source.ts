@@ -507,6 +507,7 @@ class NameChecks {
 
   /** These findings, plus the schema's that are not about the same spot. */
   merge(schemaDiagnostics: Diagnostic[]): Diagnostic[] {
+    if (this.found.length === 0) return schemaDiagnostics
     const at = new Set(this.found.map((d) => `${d.line}:${d.column}`))
     return [...this.found, ...schemaDiagnostics.filter((d) => !at.has(`${d.line}:${d.column}`))]
   }

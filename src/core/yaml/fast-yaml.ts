@@ -270,8 +270,12 @@ function acceptable(root: unknown, limits: YamlLimits): boolean {
 // The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution). js-yaml keeps
 // one implicit type per tag, so each type tests all the forms of its tag; the tags are Gantry's own, so that
 // an explicit `!!int` in a file is an unknown tag here and takes the full read.
-const NULL = /^(?:~|null|Null|NULL)$/
-const BOOL = /^(?:true|True|TRUE|false|False|FALSE)$/
+// Null and bool are a handful of spellings, compared as strings: js-yaml asks every plain scalar.
+const isNull = (data: string): boolean =>
+  data.length <= 4 && (data === '' || data === '~' || data === 'null' || data === 'Null' || data === 'NULL')
+const isBool = (data: string): boolean =>
+  (data.length === 4 && (data === 'true' || data === 'True' || data === 'TRUE')) ||
+  (data.length === 5 && (data === 'false' || data === 'False' || data === 'FALSE'))
 const INT_DECIMAL = /^[-+]?[0-9]+$/
 const INT_OCTAL = /^0o[0-7]+$/
 const INT_HEX = /^0x[0-9a-fA-F]+$/
@@ -288,12 +292,12 @@ const CORE_SCHEMA = new Schema({
   implicit: [
     new Type('tag:gantry,core:null', {
       kind: 'scalar',
-      resolve: (data) => data === '' || NULL.test(data),
+      resolve: isNull,
       construct: () => null,
     }),
     new Type('tag:gantry,core:bool', {
       kind: 'scalar',
-      resolve: (data) => BOOL.test(data),
+      resolve: isBool,
       construct: (data) => data[0] === 't' || data[0] === 'T',
     }),
     new Type('tag:gantry,core:int', {
