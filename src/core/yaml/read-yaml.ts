@@ -42,9 +42,9 @@ export type DocumentPath = readonly (string | number)[]
 /**
  * A parsed YAML file that can point at any of its nodes by path.
  *
- * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
- * valid files never asks for a position. The first question about a position parses the text again, with the
- * same options, into the same tree, and keeps it for the next ones.
+ * Only the value and the text (or where to read it again) are kept: a node tree costs many times the file's
+ * size, and a repository of valid files never asks for a position. The first question about a position parses
+ * the text again, with the same options, into the same tree, and keeps it for the next ones.
  */
 export class ParsedYaml {
   private tree: { document: Document; lineCounter: LineCounter } | undefined
