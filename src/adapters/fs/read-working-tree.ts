@@ -71,7 +71,8 @@ class WorkingTreeFiles implements FileSource {
   read(relative: string): SourceEntry | undefined {
     let fd: number
     try {
-      fd = openSync(join(this.root, relative), OPEN_FLAGS)
+      // `relative` comes from folder listings, already normal: no join (and its normalizing) per file.
+      fd = openSync(`${this.root}/${relative}`, OPEN_FLAGS)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return undefined
