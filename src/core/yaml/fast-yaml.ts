@@ -243,28 +243,39 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
  * and js-yaml "null"), numbers beyond 2^53 or infinite.
  */
 function acceptable(root: unknown, limits: YamlLimits): boolean {
-  const nodes: unknown[] = [root]
+  if (root === null || typeof root !== 'object') return scalarAcceptable(root, 0, limits)
+  // Only maps and lists are stacked; a scalar is checked where its collection is walked, at its depth.
+  const nodes: object[] = [root]
   const depths: number[] = [0]
   while (nodes.length > 0) {
-    const node = nodes.pop()
+    const node = nodes.pop()!
     const depth = depths.pop()!
     if (depth > limits.maxDepth) return false
-    if (typeof node === 'number') {
-      if (!Number.isFinite(node) || (Number.isInteger(node) && !Number.isSafeInteger(node))) return false
-    } else if (Array.isArray(node)) {
-      for (const item of node) {
-        nodes.push(item)
-        depths.push(depth + 1)
+    const below = depth + 1
+    if (Array.isArray(node)) {
+      for (const item of node as unknown[]) {
+        if (item !== null && typeof item === 'object') {
+          nodes.push(item)
+          depths.push(below)
+        } else if (!scalarAcceptable(item, below, limits)) return false
       }
-    } else if (node !== null && typeof node === 'object') {
+    } else {
       for (const key of Object.keys(node)) {
         if (FORBIDDEN_KEYS.has(key) || key === 'null') return false
-        nodes.push((node as Record<string, unknown>)[key])
-        depths.push(depth + 1)
+        const value = (node as Record<string, unknown>)[key]
+        if (value !== null && typeof value === 'object') {
+          nodes.push(value)
+          depths.push(below)
+        } else if (!scalarAcceptable(value, below, limits)) return false
       }
     }
   }
   return true
+}
+
+function scalarAcceptable(value: unknown, depth: number, limits: YamlLimits): boolean {
+  if (depth > limits.maxDepth) return false
+  return typeof value !== 'number' || (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value)))
 }
 
 // The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution). js-yaml keeps
