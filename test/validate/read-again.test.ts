@@ -68,19 +68,4 @@ describe('a file read from the working tree', () => {
     expect(task.parsed.positionOf(['spec', 'agent'])).toEqual({ line: 5, column: 10 })
     expect(task.document).toStrictEqual({ kind: 'task', name: 'nightly-export', spec: { agent: 'linux-pool' } })
   })
-
-  it('keeps the documents of the items an environment sets fields of: validation reads them, not the file again', async () => {
-    const { dir, model, diagnostics } = await loadTree('fast', {
-      'kinds/task.schema.json': KIND,
-      [TASK_FILE]: TASK,
-      'definitions/task/weekly-export.yaml': TASK.replace('nightly-export', 'weekly-export'),
-      'packages/exports.yaml':
-        'name: exports\nitems: [task/nightly-export, task/weekly-export]\nenvironments:\n  dev:\n    set:\n      task/weekly-export:\n        spec.agent: other-pool\n',
-    })
-    expect(diagnostics).toEqual([])
-    writeFileSync(join(dir, TASK_FILE), 'changed')
-    writeFileSync(join(dir, 'definitions/task/weekly-export.yaml'), 'changed')
-    expect(model.definitions.get('task/weekly-export' as ItemId)!.document.spec).toEqual({ agent: 'linux-pool' })
-    expect(() => model.definitions.get('task/nightly-export' as ItemId)!.document).toThrow(SourceChangedError)
-  })
 })

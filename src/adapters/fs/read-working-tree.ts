@@ -71,8 +71,7 @@ class WorkingTreeFiles implements FileSource {
   read(relative: string): SourceEntry | undefined {
     let fd: number
     try {
-      // `relative` comes from folder listings, already normal: no join (and its normalizing) per file.
-      fd = openSync(`${this.root}/${relative}`, OPEN_FLAGS)
+      fd = openSync(join(this.root, relative), OPEN_FLAGS)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return undefined
