@@ -57,8 +57,9 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const git = new Git(dir)
   const isGit = await git.isRepository()
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
-  const read = async (roots: string[]): Promise<Map<string, SourceEntry>> =>
-    options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes)
+  // `listOnly`: the working tree's files are read as they are loaded, not all first.
+  const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
+    options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes, { listOnly })
 
   if (options.commit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()
@@ -79,7 +80,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-        : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
+        : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
   const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }

@@ -122,6 +122,22 @@ describe('the fast YAML read', () => {
     }
   })
 
+  it('refuses nesting past the limit exactly where the positional read does, lists, maps and scalars alike', () => {
+    let acceptedFast = 0
+    for (let depth = 60; depth <= 67; depth++) {
+      const lists = `a: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`
+      const maps = `${Array.from({ length: depth }, (_, i) => `${' '.repeat(i * 2)}k:`).join('\n')} v\n`
+      const empty = `a: ${'['.repeat(depth)}${']'.repeat(depth)}\n`
+      for (const text of [lists, maps, empty]) {
+        const outcome = (read: ReturnType<typeof positional>) => ({ value: read.parsed?.value, diagnostics: read.diagnostics })
+        expect(outcome(readWith('fast', text))).toStrictEqual(outcome(positional(text)))
+        if (fastYamlValue(text, DEFAULT_YAML_LIMITS)) acceptedFast++
+      }
+    }
+    // The fast read took the texts within the limit: the comparison above held it to the positional read.
+    expect(acceptedFast).toBeGreaterThan(6)
+  })
+
   it('a file read fast still gives the positions of its values when a finding asks for them', () => {
     const parsed = readWith('fast', TASK).parsed!
     expect(parsed.positionOf(['spec', 'variables', 1])).toEqual({ line: 8, column: 23 })

@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SourceEntry } from '../../core/model/source-model.js'
+import type { FileSource, SourceEntry } from '../../core/model/source-model.js'
 
 // A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
 // its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
@@ -8,7 +8,11 @@ const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 
 /**
  * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
- * followed; files over `maxBytes` are recorded with their size, never read.
+ * followed; files over `maxBytes` are recorded with their size, never read. Each file can be read again by
+ * its path, the same way, for the positions of findings (see FileSource): what was read is not kept.
+ *
+ * `listOnly`: the files found in folders are read when a loader reads them (SourceEntry `read`), not now: a
+ * repository's files then never all sit in memory at once. Files named in `roots` are read now.
  *
  * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
  * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
@@ -17,28 +21,13 @@ export async function readWorkingTree(
   root: string,
   roots: readonly string[],
   maxBytes: number,
+  options: { listOnly?: boolean } = {},
 ): Promise<Map<string, SourceEntry>> {
   const snapshot = new Map<string, SourceEntry>()
+  const files = new WorkingTreeFiles(root, maxBytes)
   const readFile = (relative: string): void => {
-    let fd: number
-    try {
-      fd = openSync(join(root, relative), OPEN_FLAGS)
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'ENOENT') return
-      // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
-      if (code !== 'ELOOP' && code !== 'EMLINK') throw error
-      snapshot.set(relative, { type: 'symlink' })
-      return
-    }
-    try {
-      const stat = fstatSync(fd)
-      if (!stat.isFile()) snapshot.set(relative, { type: 'other' })
-      else if (stat.size > maxBytes) snapshot.set(relative, { type: 'too-large', size: stat.size })
-      else snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) })
-    } finally {
-      closeSync(fd)
-    }
+    const entry = files.read(relative)
+    if (entry) snapshot.set(relative, entry)
   }
   const visitFolder = (relative: string): void => {
     const entries = readdirSync(join(root, relative), { withFileTypes: true })
@@ -47,8 +36,9 @@ export async function readWorkingTree(
       const path = `${relative}/${entry.name}`
       if (entry.isSymbolicLink()) snapshot.set(path, { type: 'symlink' })
       else if (entry.isDirectory()) visitFolder(path)
-      else if (entry.isFile()) readFile(path)
-      else snapshot.set(path, { type: 'other' })
+      else if (!entry.isFile()) snapshot.set(path, { type: 'other' })
+      else if (options.listOnly) snapshot.set(path, new ListedFile(files, path))
+      else readFile(path)
     }
   }
   for (const relative of roots) {
@@ -65,6 +55,71 @@ export async function readWorkingTree(
     else snapshot.set(relative, { type: 'other' })
   }
   return snapshot
+}
+
+/**
+ * The files of a working tree, read by path. Kept apart from readWorkingTree: a closure made inside it would
+ * hold every variable its closures share, the snapshot and all its bytes among them.
+ */
+class WorkingTreeFiles implements FileSource {
+  constructor(
+    private readonly root: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** What the file is now: its bytes, or why they are not read; undefined when it is gone. */
+  read(relative: string): SourceEntry | undefined {
+    let fd: number
+    try {
+      fd = openSync(join(this.root, relative), OPEN_FLAGS)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return undefined
+      // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
+      if (code !== 'ELOOP' && code !== 'EMLINK') throw error
+      return { type: 'symlink' }
+    }
+    try {
+      const stat = fstatSync(fd)
+      if (!stat.isFile()) return { type: 'other' }
+      if (stat.size > this.maxBytes) return { type: 'too-large', size: stat.size }
+      return { type: 'file', bytes: readOpen(fd, stat.size), again: this }
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  readAgain(relative: string): Uint8Array | undefined {
+    try {
+      const entry = this.read(relative)
+      return entry?.type === 'file' ? entry.bytes : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/** A file listed in its folder, read when asked (and not kept: each reader reads it once). */
+class ListedFile {
+  readonly type = 'file'
+  constructor(
+    private readonly files: WorkingTreeFiles,
+    private readonly path: string,
+  ) {}
+
+  get again(): FileSource {
+    return this.files
+  }
+
+  read(): SourceEntry | undefined {
+    return this.files.read(this.path)
+  }
+
+  get bytes(): Uint8Array {
+    const entry = this.read()
+    if (entry?.type !== 'file') throw new Error(`${this.path} is no longer a regular file that can be read`)
+    return entry.bytes
+  }
 }
 
 /** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */

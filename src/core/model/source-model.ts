@@ -11,10 +11,27 @@ export type { EnvironmentLedger } from './generated/ledger.js'
 
 /** One entry of a tree as an adapter read it: a file's bytes, or why it was not read. */
 export type SourceEntry =
-  | { type: 'file'; bytes: Uint8Array }
+  | {
+      type: 'file'
+      bytes: Uint8Array
+      again?: FileSource
+      /**
+       * A file listed but not read yet: reads it now, and tells what it is now (it may have become a link or
+       * grown past the size limit since it was listed; undefined when it is gone). Read it once, with readEntry.
+       */
+      read?: () => SourceEntry | undefined
+    }
   | { type: 'symlink' }
   | { type: 'too-large'; size: number }
   | { type: 'other' }
+
+/**
+ * Reads a file of a snapshot again by its path, as it was first read (undefined when it no longer can be): a
+ * file loaded from it need not keep its bytes for the few that are asked a position later.
+ */
+export interface FileSource {
+  readAgain(file: string): Uint8Array | undefined
+}
 
 /** A repository tree (working directory or a commit), keyed by POSIX path relative to its root. */
 export type SourceSnapshot = ReadonlyMap<string, SourceEntry>

@@ -21,7 +21,7 @@ import {
 } from '../yaml/read-yaml.js'
 import { ignoredSourceFiles } from './load-config.js'
 import { append, boundFindings } from './bound-findings.js'
-import { readEntry } from './read-entry.js'
+import { entryNow, readEntry } from './read-entry.js'
 
 export interface LoadedSource {
   model: SourceModel
@@ -128,9 +128,9 @@ function loadKinds(
       })
       continue
     }
-    const entry = snapshot.get(file)
+    const entry = entryNow(snapshot, file)
     if (entry?.type !== 'file') {
-      const read = readEntry(snapshot, file, DEFAULT_YAML_LIMITS)
+      const read = readEntry(snapshot, file, DEFAULT_YAML_LIMITS, entry)
       append(diagnostics, read.diagnostics)
       continue
     }
@@ -191,7 +191,7 @@ function loadDefinitions(
       continue
     }
     // The same string as every reference to the item holds.
-    const id = shared.target(doc.kind, doc.name)
+    const id = shared.id(shared.target(doc.kind, doc.name))
     const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`
     if (file !== expected) {
       misplaced.push({ file, parsed, id, expected })
@@ -214,15 +214,15 @@ function loadDefinitions(
       append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })))
       continue
     }
-    // A repository holds five references or more per definition: each kept as a path and a target in one
-    // list, both shared with every other reference that has the same.
-    const references: ReferenceList = []
+    // A repository holds five references or more per definition: each kept as the numbers of its path and
+    // its target, shared with every other reference that has the same, in one list for all definitions.
+    const start = shared.references
     for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
-      references.push(shared.path(found.path), shared.target(found.kind, found.name))
+      shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
     if (!keepDocuments) parsed.dropValue()
-    definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references))
+    definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
   // not renamed), else a file to move.
@@ -299,7 +299,10 @@ class LoadedDefinition implements Definition {
     readonly kind: string,
     readonly file: string,
     readonly parsed: ParsedYaml,
-    private readonly referenceList: ReferenceList,
+    private readonly shared: SharedValues,
+    /** Its references in `shared`: from `start` to before `end`. */
+    private readonly start: number,
+    private readonly end: number,
   ) {}
 
   /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
@@ -316,44 +319,76 @@ class LoadedDefinition implements Definition {
    * garbage collector a copy each while the repository loads, and a few readers walk them.
    */
   get references(): DefinitionReference[] {
-    const list = this.referenceList
-    const references: DefinitionReference[] = new Array(list.length / 2)
-    for (let i = 0; i < list.length; i += 2)
-      references[i / 2] = new LazyReference(this.parsed, list[i] as (string | number)[], list[i + 1] as ItemId)
+    const references: DefinitionReference[] = new Array(this.end - this.start)
+    for (let i = this.start; i < this.end; i++)
+      references[i - this.start] = new LazyReference(this.parsed, this.shared.pathAt(i), this.shared.targetAt(i))
     return references
   }
 }
 
-/** The references of a definition: path, target, path, target... */
-type ReferenceList = (readonly (string | number)[] | ItemId)[]
-
-/** One frozen path per path and one string per item referred to, however many references have them. */
+/**
+ * One frozen path per path and one string per item referred to, however many references have them, each
+ * known by a number; the references of every definition, as two numbers each, in one list.
+ */
 class SharedValues {
-  private readonly paths = new Map<string | number, PathNode>()
-  private readonly targets = new Map<string, { kind: string; names: Map<string, ItemId> }>()
+  private readonly pathNodes = new Map<string | number, PathNode>()
+  private readonly paths: (string | number)[][] = []
+  private readonly kinds = new Map<string, { kind: string; names: Map<string, number> }>()
+  private readonly ids: ItemId[] = []
+  /** Path number, target number, for each reference. */
+  private list = new Uint32Array(4096)
+  /** How many references the list holds. */
+  references = 0
 
-  path(path: (string | number)[]): (string | number)[] {
+  /** The number of a path (segments), the same for every equal path. */
+  path(path: (string | number)[]): number {
     // Found segment by segment, without building a key: every task has spec.agent.
-    let level = this.paths
+    let level = this.pathNodes
     let node: PathNode | undefined
     for (const segment of path) {
       node = level.get(segment)
       if (node === undefined) level.set(segment, (node = { next: new Map() }))
       level = node.next
     }
-    if (node === undefined) return path
-    return (node.path ??= Object.freeze(path) as (string | number)[])
+    if (node === undefined) return this.paths.push(path) - 1
+    if (node.index === undefined) node.index = this.paths.push(Object.freeze(path) as (string | number)[]) - 1
+    return node.index
   }
 
-  target(kind: string, name: string): ItemId {
+  /** The number of an item, the same for every reference to it. */
+  target(kind: string, name: string): number {
     const names = this.kindEntry(kind).names
-    let id = names.get(name)
-    if (id === undefined) {
-      // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
-      id = structuredClone(itemId(kind, name))
-      names.set(id.slice(kind.length + 1), id)
+    let index = names.get(name)
+    if (index === undefined) {
+      // A new string: the name is often cut from a file's text, which it would keep alive.
+      const id = structuredClone(itemId(kind, name))
+      index = this.ids.push(id) - 1
+      names.set(id.slice(kind.length + 1), index)
     }
-    return id
+    return index
+  }
+
+  id(target: number): ItemId {
+    return this.ids[target]!
+  }
+
+  addReference(path: number, target: number): void {
+    if (2 * this.references === this.list.length) {
+      const larger = new Uint32Array(2 * this.list.length)
+      larger.set(this.list)
+      this.list = larger
+    }
+    this.list[2 * this.references] = path
+    this.list[2 * this.references + 1] = target
+    this.references++
+  }
+
+  pathAt(reference: number): (string | number)[] {
+    return this.paths[this.list[2 * reference]!]!
+  }
+
+  targetAt(reference: number): ItemId {
+    return this.ids[this.list[2 * reference + 1]!]!
   }
 
   /** One string per kind, a copy: a kind read from a definition is cut from its text. */
@@ -361,11 +396,11 @@ class SharedValues {
     return this.kindEntry(kind).kind
   }
 
-  private kindEntry(kind: string): { kind: string; names: Map<string, ItemId> } {
-    let entry = this.targets.get(kind)
+  private kindEntry(kind: string): { kind: string; names: Map<string, number> } {
+    let entry = this.kinds.get(kind)
     if (entry === undefined) {
       const copy = structuredClone(kind)
-      this.targets.set(copy, (entry = { kind: copy, names: new Map() }))
+      this.kinds.set(copy, (entry = { kind: copy, names: new Map() }))
     }
     return entry
   }
@@ -373,7 +408,7 @@ class SharedValues {
 
 interface PathNode {
   next: Map<string | number, PathNode>
-  path?: (string | number)[]
+  index?: number
 }
 
 /**
@@ -472,6 +507,7 @@ class NameChecks {
 
   /** These findings, plus the schema's that are not about the same spot. */
   merge(schemaDiagnostics: Diagnostic[]): Diagnostic[] {
+    if (this.found.length === 0) return schemaDiagnostics
     const at = new Set(this.found.map((d) => `${d.line}:${d.column}`))
     return [...this.found, ...schemaDiagnostics.filter((d) => !at.has(`${d.line}:${d.column}`))]
   }

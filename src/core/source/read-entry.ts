@@ -1,18 +1,24 @@
 import type { Diagnostic } from '../diagnostics.js'
-import type { SourceSnapshot } from '../model/source-model.js'
+import type { SourceEntry, SourceSnapshot } from '../model/source-model.js'
 import { type ParsedYaml, type YamlLimits, readYaml } from '../yaml/read-yaml.js'
+
+/** The entry of a file as it is now: read when the snapshot only listed it. */
+export function entryNow(snapshot: SourceSnapshot, file: string): SourceEntry | undefined {
+  const entry = snapshot.get(file)
+  return entry?.type === 'file' && entry.read ? entry.read() : entry
+}
 
 /** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
 export function readEntry(
   snapshot: SourceSnapshot,
   file: string,
   limits: YamlLimits,
+  entry: SourceEntry | undefined = entryNow(snapshot, file),
 ): { parsed?: ParsedYaml; diagnostics: Diagnostic[] } {
-  const entry = snapshot.get(file)
   if (!entry) return { diagnostics: [] }
   switch (entry.type) {
     case 'file':
-      return readYaml(file, entry.bytes, limits)
+      return readYaml(file, entry.bytes, limits, entry.again)
     case 'symlink':
       return {
         diagnostics: [

@@ -104,8 +104,14 @@ export function validatePackages(model: SourceModel, released: readonly Released
           hint: 'override only items of this package',
         })
       }
-      // Overrides and replacements must be applicable and keep every item valid for its kind.
-      const items = Object.fromEntries([...contents.items].map(([id, { definition }]) => [id, definition]))
+      // Overrides and replacements must be applicable and keep every item valid for its kind. The check looks
+      // up only the items the environment sets fields of.
+      const items = Object.fromEntries(
+        Object.keys(settings.set ?? {}).flatMap((id) => {
+          const held = contents.items.get(id as ItemId)
+          return held ? [[id, held.definition]] : []
+        }),
+      )
       for (const { at: where, target: _t, viaReplacement: _v, ...finding } of checkEnvironmentSettings(pkg.name, env, settings, items, checkSpec)) {
         diagnostics.push({ ...finding, file: pkg.file, ...at(where?.path ?? ['environments', env], where?.key ?? false) })
       }

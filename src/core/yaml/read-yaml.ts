@@ -16,7 +16,8 @@ import {
 } from 'yaml'
 import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
-import { fastYamlValue } from './fast-yaml.js'
+import type { FileSource } from '../model/source-model.js'
+import { SCAN_CONTROL, fastYamlValue, scanText } from './fast-yaml.js'
 
 export interface YamlLimits {
   /** Files larger than this are refused before parsing. */
@@ -41,9 +42,9 @@ export type DocumentPath = readonly (string | number)[]
 /**
  * A parsed YAML file that can point at any of its nodes by path.
  *
- * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
- * valid files never asks for a position. The first question about a position parses the text again, with the
- * same options, into the same tree, and keeps it for the next ones.
+ * Only the value and the text (or where to read it again) are kept: a node tree costs many times the file's
+ * size, and a repository of valid files never asks for a position. The first question about a position parses
+ * the text again, with the same options, into the same tree, and keeps it for the next ones.
  */
 export class ParsedYaml {
   private tree: { document: Document; lineCounter: LineCounter } | undefined
@@ -57,15 +58,19 @@ export class ParsedYaml {
   private dropped = false
 
   /**
-   * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
-   * collector does not copy, and decode them again only when asked a position). `fastRead`: the limits the
-   * fast read accepted the text with, which can read it again (see dropValue).
+   * `source` is the text, or the bytes it was decoded from (which the garbage collector does not copy), or
+   * where to read them again (a snapshot's files, read again by path when a position or the value is asked
+   * for: most are never asked), with the length and hash of the text to know it is the same. `fastRead`: the
+   * limits the fast read accepted the text with, which can read it again (see dropValue).
    */
   constructor(
     readonly file: string,
     value: unknown,
-    private readonly source: string | Uint8Array,
+    private readonly source: string | Uint8Array | FileSource,
     private readonly fastRead?: YamlLimits,
+    /** With a FileSource: the length and hash (scanText) of the text. */
+    private readonly length = 0,
+    private readonly hash = 0,
   ) {
     this.held = value
   }
@@ -96,7 +101,16 @@ export class ParsedYaml {
 
   /** The text the value was read from (without a byte order mark). */
   get text(): string {
-    return typeof this.source === 'string' ? this.source : decodedText(this.source)
+    const source = this.source
+    if (typeof source === 'string') return source
+    if (source instanceof Uint8Array) return decodedText(source)
+    const bytes = source.readAgain(this.file)
+    const text = bytes === undefined ? undefined : decodeUtf8(bytes)
+    if (typeof text === 'string') {
+      const again = withoutBom(text)
+      if (again.length === this.length && scanText(again).hash === this.hash) return again
+    }
+    throw new SourceChangedError(this.file)
   }
 
   /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
@@ -160,6 +174,14 @@ export class ParsedYaml {
   }
 }
 
+/** A file read again for a position or its value no longer holds the text it was read with. */
+export class SourceChangedError extends Error {
+  override name = 'SourceChangedError'
+  constructor(readonly file: string) {
+    super(`${file} changed while Gantry was reading it: run the command again`)
+  }
+}
+
 /** Parses every document of a text: one set of options for the first read and for the positions asked later. */
 function parseDocuments(text: string): { documents: Document.Parsed[]; lineCounter: LineCounter } {
   const lineCounter = new LineCounter()
@@ -202,6 +224,7 @@ export function readYaml(
   file: string,
   bytes: Uint8Array,
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
+  again?: FileSource,
 ): ReadYamlResult {
   const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): ReadYamlResult => ({
     diagnostics: [{ severity: 'error', file, ...d }],
@@ -237,8 +260,11 @@ export function readYaml(
       hint: 'write the document or delete the file',
     })
   }
-  const control = text.search(NOT_PRINTABLE)
-  if (control >= 0) {
+  // One pass over the text tells whether the checks below can find anything, and whether the fast read may
+  // take it: each check runs in full only when the pass says it may report.
+  const scanned = scanText(text)
+  if ((scanned.flags & SCAN_CONTROL) !== 0) {
+    const control = text.search(NOT_PRINTABLE)
     const char = text.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0')
     return fail({
       code: 'yaml-syntax',
@@ -247,23 +273,27 @@ export function readYaml(
       hint: 'remove it, or write it as an escape in a double-quoted string',
     })
   }
-  const flowDepth = maxFlowDepth(text)
-  if (flowDepth.depth > limits.maxDepth) {
-    return fail({
-      code: 'input-too-large',
-      message: `nesting deeper than ${limits.maxDepth} levels`,
-      ...positionInText(text, flowDepth.offset),
-      hint: 'flatten the structure',
-    })
+  // Nesting is at most the number of `[` and `{`.
+  if (scanned.openings > limits.maxDepth) {
+    const flowDepth = maxFlowDepth(text)
+    if (flowDepth.depth > limits.maxDepth) {
+      return fail({
+        code: 'input-too-large',
+        message: `nesting deeper than ${limits.maxDepth} levels`,
+        ...positionInText(text, flowDepth.offset),
+        hint: 'flatten the structure',
+      })
+    }
   }
 
   if (reader !== 'positional') {
-    const fast = fastYamlValue(text, limits)
+    const fast = fastYamlValue(text, limits, scanned)
     if (fast) {
       if (reader === 'cross-check') crossCheck(file, text, limits, fast.value)
-      // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
-      const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text
-      return { parsed: new ParsedYaml(file, fast.value, keep, limits), diagnostics: [] }
+      // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
+      // larger buffer (a git batch) that they would keep alive.
+      const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text)
+      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
