@@ -1,12 +1,13 @@
+import { readdir } from 'node:fs/promises'
 import { join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
-import { type BundleContent, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
+import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, type PreviousItems, packageBundleContent, previousRelease, readPreviousItems } from './artifacts.js'
+import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { writeBundleFile } from './safe-files.js'
@@ -50,8 +51,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
   const head = options.debug ? undefined : await new Git(resolve(options.repo)).resolve('HEAD')
   // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
+  // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
+  // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
+  // bundles are the same; only the memory and the time differ.
+  const keepDocuments = options.debug || !(await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
   const open = (only?: readonly string[]) =>
-    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) })
+    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) })
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -88,10 +93,19 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
   const progress = options.onProgress ?? (() => {})
 
+  // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
+  // file in the output folder as tagged, are taken as they are (see reusableBundles).
+  const reused = options.debug || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
+
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
-  const planned: { name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion }[] = []
+  const planned: { name: string; content?: BundleContent; digestOfContent?: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
+    const again = reused.get(name)
+    if (again) {
+      planned.push({ name, version: again.release.version, existing: again.release })
+      continue
+    }
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
@@ -118,7 +132,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
   const previousCache: PreviousItems = new Map()
-  const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
+  const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
   await readPreviousItems(
     repository,
     [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
@@ -128,9 +142,17 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
   // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
-  const ready: { name: string; version: string; built: ReturnType<typeof serializeBundle>; existing?: ReleasedVersion }[] = []
+  const ready: { name: string; version: string; built: Built; existing?: ReleasedVersion; written?: true }[] = []
   for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
     progress(`writing ${name}`, index, planned.length)
+    const again = reused.get(name)
+    if (again) {
+      // The file holds these bytes already: nothing to write.
+      const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
+      ready.push({ name, version, built, existing: existing!, written: true })
+      continue
+    }
+    if (!content || !digestOfContent) throw new Error(`${name}: no content planned`)
     const previous = previousOf.get(name)
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
     const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
@@ -145,10 +167,10 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
-  for (const { name, version, built, existing } of ready) {
+  for (const { name, version, built, existing, written } of ready) {
     const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
-    await writeBundleFile(repository.dir, file, built.bytes)
+    if (!written) await writeBundleFile(repository.dir, file, built.bytes)
     let created = false
     let tag: string | null = null
     if (!options.debug) {
@@ -191,5 +213,17 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }
+
+/** Whether `folder` holds any release bundle (a hint for memory only: nothing is read from it here). */
+async function hasReleaseBundles(folder: string): Promise<boolean> {
+  try {
+    return (await readdir(folder)).some((name) => name.endsWith('.gantry.json') && !name.endsWith('-debug.gantry.json'))
+  } catch {
+    return false
+  }
+}
+
+/** What is written and reported of a bundle, made now or read back as it was made before. */
+type Built = Pick<SerializedBundle, 'bytes' | 'digest' | 'fileName'> & { bundle: Pick<SerializedBundle['bundle'], 'contentDigest' | 'delta'> }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
