@@ -73,7 +73,6 @@ export function readPlainYaml(bytes: Uint8Array, maxBytes: number, maxDepth: num
 
 // A byte order mark is kept, and so declined below, rather than dropped.
 const DECODER = new TextDecoder('utf-8', { ignoreBOM: true })
-// eslint-disable-next-line no-control-regex
 const NOT_ASCII = /[^\x20-\x7e\n]/
 const KEY_LINE = /^([A-Za-z][A-Za-z0-9_-]*):(?:$| (.+)$)/
 /** Words the core schema reads as booleans or null (and those YAML 1.1 did): never read here. */
