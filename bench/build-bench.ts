@@ -15,7 +15,7 @@
  * calls (the rows in the shape of its goals table; its own apply benchmark measures the apply goal).
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -250,7 +250,9 @@ export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult 
   // Release the changed packages: 10 of them now have an older release. Then a rebuild changes nothing.
   cli(large.dir, ['build', '--all'])
   const validate = () => cli(large.dir, ['validate'])
+  // As the action runs it on every push: a fresh checkout, no build folder (removed before each run, untimed).
   const rebuild = () => {
+    rmSync(join(large.dir, '.gantry', 'build'), { recursive: true, force: true })
     const run = cli(large.dir, ['build', '--all'])
     if ((JSON.parse(run.stdout) as { artifacts: { created: boolean }[] }).artifacts.some((a) => a.created))
       throw new Error('a rebuild with nothing changed made a new version')
@@ -262,10 +264,10 @@ export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult 
   figures.rebuildCpuMs = rebuildRatio.a
   figures.validateCpuMs = rebuildRatio.b
   figures.rebuildOverValidate = rebuildRatio.ratio
-  log(`  rebuild, nothing changed: ${Math.round(rebuildRatio.a)} ms cpu, validate ${Math.round(rebuildRatio.b)} ms: ${rebuildRatio.ratio.toFixed(2)}x`)
+  log(`  rebuild, nothing changed, no build folder: ${Math.round(rebuildRatio.a)} ms cpu, validate ${Math.round(rebuildRatio.b)} ms: ${rebuildRatio.ratio.toFixed(2)}x`)
   rows.push({
     id: 'rebuild-unchanged',
-    goal: `rebuild with nothing changed (${count} of ${large.packages} with an older release) over validate (cpu)`,
+    goal: `rebuild with nothing changed, fresh checkout (${count} of ${large.packages} with an older release) over validate (cpu)`,
     measured: `${rebuildRatio.ratio.toFixed(2)}x`,
     target: `<= ${GOALS.rebuildOverValidate}x`,
     met: rebuildRatio.ratio <= GOALS.rebuildOverValidate,

@@ -1,5 +1,5 @@
-import { readdir } from 'node:fs/promises'
-import { join, relative, resolve } from 'node:path'
+import { mkdir, readdir } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
@@ -10,7 +10,7 @@ import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameV
 import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
-import { writeBundleFile } from './safe-files.js'
+import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
 
 export interface BuildOptions {
   repo: string
@@ -54,7 +54,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
   // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
   // bundles are the same; only the memory and the time differ.
-  const keepDocuments = options.debug || !(await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
+  const earlier = !options.debug && (await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
+  const keepDocuments = !earlier
   const open = (only?: readonly string[]) =>
     openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) })
   // Building named packages reads only them and what they need (dependencies, items, referenced
@@ -95,7 +96,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
   // file in the output folder as tagged, are taken as they are (see reusableBundles).
-  const reused = options.debug || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
+  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
 
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
   const planned: { name: string; content?: BundleContent; digestOfContent?: string; version: string; existing?: ReleasedVersion }[] = []
@@ -167,10 +168,16 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
+  let foldersReady: string | undefined
   for (const { name, version, built, existing, written } of ready) {
     const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
-    if (!written) await writeBundleFile(repository.dir, file, built.bytes)
+    if (!written) {
+      // The folders are the same for every bundle: checked (and made) once, then each file written directly.
+      foldersReady ??= (await checkFolders(repository.dir, file, true), await mkdir(dirname(file), { recursive: true }), dirname(file))
+      if (foldersReady === dirname(file)) writeCheckedBundleFileSync(file, built.bytes)
+      else await writeBundleFile(repository.dir, file, built.bytes)
+    }
     let created = false
     let tag: string | null = null
     if (!options.debug) {

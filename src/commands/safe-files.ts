@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { UsageError } from './errors.js'
@@ -134,6 +134,27 @@ export function readCheckedBundleFileSync(dir: string, file: string, maxBytes = 
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * writeBundleFile for a file whose folders the caller checked and made already (checkFolders, once for a
+ * folder it writes many bundles to), written synchronously: the same temporary file opened with O_EXCL |
+ * O_NOFOLLOW, then renamed over the bundle, so a link in its place is replaced, not followed.
+ */
+export function writeCheckedBundleFileSync(file: string, content: string): void {
+  const temporary = `${file}.${process.pid}.tmp`
+  try {
+    unlinkSync(temporary)
+  } catch {
+    // None there.
+  }
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o644)
+  try {
+    writeFileSync(fd, content)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(temporary, file)
 }
 
 /**

@@ -55,7 +55,8 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
       digest: sha256(canonicalCompact(document)),
       origin,
       document,
-      references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+      // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
+      references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
   }
   return {
