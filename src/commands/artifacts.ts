@@ -40,10 +40,12 @@ export function previousRelease(released: readonly ReleasedVersion[], pkg: strin
 export function packageBundleContent(
   repository: OpenRepository,
   pkgName: string,
+  /** Shared by the packages of one build: only where no dependency cycle cuts a package short. */
+  contentsCache = new Map<string, PackageContents>(),
 ): { content?: BundleContent; diagnostics: Diagnostic[] } {
   const pkg = repository.model.packages.get(pkgName)
   if (!pkg) return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] }
-  const contents = packageContents(repository.model, pkg)
+  const contents = packageContents(repository.model, pkg, contentsCache)
   if (contents.missing.length > 0) {
     return {
       diagnostics: [

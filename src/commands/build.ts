@@ -5,6 +5,7 @@ import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
+import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
 import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
@@ -68,10 +69,13 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages
   if (names.length === 0) throw new UsageError('name the packages to build, or pass --all')
   // A package is built only when its files and references are sound.
-  const refusals = (from: OpenRepository): Diagnostic[] =>
-    [...from.loadDiagnostics, ...validatePackages(from.model, from.released)].filter(
-      (d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)),
-    )
+  // Whether the packages have a dependency cycle anywhere: what each holds is then worked out alone.
+  let cycles = false
+  const refusals = (from: OpenRepository): Diagnostic[] => {
+    const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released)]
+    if (found.some((d) => d.code === 'dependency-cycle')) cycles = true
+    return found.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)))
+  }
   let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository)
   if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
     repository = await open()
@@ -99,6 +103,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
 
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
+  const contentsCache = new Map<string, PackageContents>()
   const planned: { name: string; content?: BundleContent; digestOfContent?: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
@@ -110,7 +115,9 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
-    const { content, diagnostics: problems } = packageBundleContent(repository, name)
+    // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
+    // package's view of it short differently, so then each is worked out on its own as before.
+    const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache)
     if (!content) {
       diagnostics.push(...problems)
       continue
