@@ -70,7 +70,8 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     // `rollback` only when set: bundles of existing versions keep their bytes and digests.
     instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true as const } : {}) })),
     environments: manifest.environments ?? {},
-    items,
+    // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
+    items: canonicalForm(items),
   }
 }
 
