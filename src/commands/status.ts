@@ -12,7 +12,6 @@ import { findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
-import { readPlainYaml } from '../core/drift/plain-yaml.js'
 import { type OpenRepository, openRepository } from './repository.js'
 
 export interface EnvironmentStatus {
@@ -53,32 +52,28 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
     const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
     if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
   }
-  const kinds = referringKinds(snapshot, repository)
-  return deriveStatus(repository, names, kinds.loaded, kinds.unchecked)
+  return deriveStatus(repository, names, referringKinds(snapshot, repository))
 }
 
 /**
- * The schema of each kind that can refer to anything. `unchecked`: the schema as its file holds it (without
- * its `$id`), to find references with; `loaded`: the same schema through the loader every command uses
- * (every check, then the compile), undefined for a broken one, asked only when a reference found with the
- * unchecked one does not resolve: a broken schema gives no schema and so no finding, as it always did, and a
- * repository whose references resolve compiles none. A kind whose schema has no `x-gantry-ref` reachable
- * from its root finds no reference in any value: its items are not parsed.
+ * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
+ * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
+ * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
+ * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
  */
 function referringKinds(
   snapshot: ReadonlyMap<string, SourceEntry>,
   repository: OpenRepository,
-): { unchecked: (kind: string) => object | undefined; loaded: (kind: string) => object | undefined } {
+): (kind: string) => object | undefined {
   const { paths, model } = repository
   const files = new Map<string, string>()
   for (const [file, entry] of snapshot) {
     const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1]
     if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind)) files.set(kind, file)
   }
-  const unchecked = new Map<string, object | undefined>()
   const loaded = new Map<string, object | undefined>()
-  const read = (kind: string): object | undefined => {
-    if (unchecked.has(kind)) return unchecked.get(kind)
+  return (kind) => {
+    if (loaded.has(kind)) return loaded.get(kind)
     let schema: object | undefined
     const file = files.get(kind)
     const entry = file ? snapshot.get(file) : undefined
@@ -91,39 +86,21 @@ function referringKinds(
       }
       // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
       const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>
-      if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) schema = withoutId
-    }
-    unchecked.set(kind, schema)
-    return schema
-  }
-  return {
-    unchecked: read,
-    loaded: (kind) => {
-      if (loaded.has(kind)) return loaded.get(kind)
-      let schema: object | undefined
-      const file = files.get(kind)
-      const entry = file ? snapshot.get(file) : undefined
-      // The loader parses the same text the same way: the schema it keeps is equal to the unchecked one.
-      if (file && entry && read(kind)) {
+      if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
         loadKindSchemas(new Map([[file, entry]]), paths, model.schemas)
         schema = model.schemas.kindSchema(kind)
       }
-      loaded.set(kind, schema)
-      return schema
-    },
+    }
+    loaded.set(kind, schema)
+    return schema
   }
 }
 
-/**
- * The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model.
- * `kindSchema`: a kind's schema as loaded (undefined for a broken one); `uncheckedKindSchema`, if given, the
- * same schema not yet checked, to find references with (see referringKinds).
- */
+/** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
 export async function deriveStatus(
   repository: OpenRepository,
   packageNames: readonly string[] = [...repository.model.packages.keys()],
   kindSchema: (kind: string) => object | undefined = (kind) => repository.model.schemas.kindSchema(kind),
-  uncheckedKindSchema: (kind: string) => object | undefined = kindSchema,
 ): Promise<StatusResult> {
   const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
@@ -144,7 +121,7 @@ export async function deriveStatus(
     environments.push({ name: env.name, branch: env.branch, head: head ?? null })
     const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache)
     ledgersByEnv.set(env.name, ledgers)
-    if (head) drift.push(...(await findDrift(repository, { loaded: kindSchema, unchecked: uncheckedKindSchema }, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)))
+    if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)))
     // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
     // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
@@ -203,7 +180,7 @@ type TreeCache = Map<string, TreeView>
 
 async function findDrift(
   repository: OpenRepository,
-  kindSchema: { loaded: (kind: string) => object | undefined; unchecked: (kind: string) => object | undefined },
+  kindSchema: (kind: string) => object | undefined,
   env: string,
   branch: string,
   head: string,
@@ -272,7 +249,7 @@ async function findDrift(
   for (const [index, id] of ids.entries()) {
     const item = items[index]
     const parsedId = parseItemId(id)
-    const schema = item && parsedId ? kindSchema.unchecked(parsedId.kind) : undefined
+    const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!item || !schema || !mayRefer(schema)) continue
     const file = pathOf(id)
@@ -281,12 +258,10 @@ async function findDrift(
     if (!unresolved) {
       let references = item.references.get(parsedId!.kind)
       if (!references) {
-        // Most items are plain YAML, read without the parser; the loader reads the rest (and finds what it
-        // finds, nothing in a file it refuses). Both give the same value (see readPlainYaml).
-        const value = readPlainYaml(item.bytes, DEFAULT_YAML_LIMITS.maxBytes, DEFAULT_YAML_LIMITS.maxDepth) ?? readYaml(file, item.bytes).parsed?.value
-        const spec = (value as { spec?: unknown } | null | undefined)?.spec
+        const read = readYaml(file, item.bytes)
+        const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
         // With the target's path, the same on every environment.
-        references = (value !== undefined ? findReferences(schema, spec) : []).map((ref) => {
+        references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
           const target = itemId(ref.kind, ref.name)
           return { target, targetPath: pathOf(target), path: ref.path }
         })
@@ -295,8 +270,7 @@ async function findDrift(
       unresolved = references.filter((ref) => !present.has(ref.targetPath))
       view.unresolved.set(key, unresolved)
     }
-    // Found with the schema as written: a schema the loader refuses finds nothing.
-    if (unresolved.length === 0 || !kindSchema.loaded(parsedId!.kind)) continue
+    if (unresolved.length === 0) continue
     const ledger = owned.get(id)!
     for (const ref of unresolved) {
       const target = ref.target

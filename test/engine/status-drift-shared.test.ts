@@ -67,15 +67,15 @@ test('one item object on two trees: its reference resolves on one and not on the
   expect((await drift(other)).filter((d) => d[1] === 'unresolved-in-environment')).toEqual([['qa', 'unresolved-in-environment', 'task/extract', line, 9]])
 })
 
-test('references in items outside the plain subset (escapes, anchors, comments) are found, with their positions', async () => {
+test('references in items changed by hand (an escape, a comment, a flow sequence) are found, with their positions', async () => {
   const other = join(temp.dir, 'parsed')
   makeSourceRepo(other)
   expectExit(await build(other), 0)
   for (const pkg of ['base', 'app', 'tools']) expectExit(await apply(other, pkg, 'dev'), 0)
   commitToBranch(other, 'env/dev', {
-    // Read by the parser: an escape, a comment.
+    // An escape and a comment.
     'definitions/task/extract.yaml': 'kind: task\nname: extract\nspec:\n  command: extract.sh # nightly\n  conn: "no\\x74here"\n',
-    // Read without it.
+    // A flow sequence naming one item that is there and one that is not.
     'definitions/task/cleanup.yaml': 'kind: task\nname: cleanup\nspec:\n  command: cleanup.sh\n  successors: [extract, gone]\n',
   })
   expect(await drift(other)).toEqual([
