@@ -6,7 +6,8 @@
  *   - a build of 10 changed packages, in a repository of 10,000 definitions (and of 1,000, for the scaling);
  *   - a rebuild with nothing changed (`build --all`, 10 of 400 packages having an older release) against a
  *     plain `validate` of the same repository;
- *   - `status` with 400 packages applied to 3 environments, against a plain `validate`;
+ *   - `status` with the packages applied to 3 environments, against a plain `validate`;
+ *   - `validate --env dev` on the same branches, against a plain `validate` (what every pull request runs);
  *   - applying 10 items onto a branch of 50,000 definitions against the same apply onto 1,000 (bench/apply-bench).
  *
  *   tsx bench/build-bench.ts [--quick] [--runs N]
@@ -20,13 +21,15 @@ import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { parse, stringify } from 'yaml'
+import { preparePlan, writeApplyCommit } from '../src/commands/promote.js'
+import { openRepository } from '../src/commands/repository.js'
 import { runApplyBench } from './apply-bench.js'
 import { type GenerateOptions, generateRepository, git, writeRepository } from './generate-repository.js'
 import { type Run, expectExit, median, runNode } from './measure.js'
 import { CLI, DATA_DIR, generatorKey } from './paths.js'
 
 export interface GoalRow {
-  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, apply-scaling. */
+  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling. */
   id?: string
   goal: string
   /** What was measured, with its unit (x for a ratio, s for seconds). */
@@ -56,6 +59,7 @@ const GOALS = {
   changedBuildCpuMs: 2000,
   rebuildOverValidate: 1.5,
   statusOverValidate: 1,
+  validateEnvOverValidate: 1.5,
   applyCostRatio: 1.25,
 }
 
@@ -64,7 +68,6 @@ const ENVIRONMENTS = [
   { name: 'qa', branch: 'env/qa' },
   { name: 'prod', branch: 'env/prod' },
 ]
-const EPOCH = 1_767_225_600 // 2026-01-01T00:00:00Z
 
 /** The CLI measured: dist/cli/index.js, or another build of it to compare with. */
 const GANTRY = process.env.GANTRY_BENCH_CLI ?? CLI
@@ -193,46 +196,110 @@ function changedBuild(dir: string, changed: string[], runs: number): number {
   return medianCpu(runs, build, () => dropTagsBut(dir, (t) => tagsBefore.has(t)))
 }
 
-/** Environment branches holding every package's items and ledger, as applies would leave them. */
-function applyEverywhere(dir: string): void {
-  const files = new Map<string, string>()
-  const versions = new Map<string, { version: string; digest: string }>()
-  const out = git(dir, ['for-each-ref', '--format=%(refname:strip=2)%00%(contents)%00%00', 'refs/tags/'])
-  for (const record of out.split('\0\0\n')) {
-    const [tag = '', message = ''] = record.split('\0')
-    const at = tag.lastIndexOf('@')
-    const digest = /^digest: (sha256:[0-9a-f]{64})$/m.exec(message)?.[1]
-    if (at <= 0 || !digest) continue
-    const [pkg, version] = [tag.slice(0, at), tag.slice(at + 1)]
-    const known = versions.get(pkg)
-    if (!known || known.version.localeCompare(version, 'en', { numeric: true }) < 0) versions.set(pkg, { version, digest })
+/** Packages in dependency order (dependencies first), by name otherwise. */
+function dependencyOrder(dir: string): string[] {
+  const deps = new Map<string, string[]>()
+  for (const file of readdirSync(join(dir, 'packages')).sort()) {
+    if (!file.endsWith('.yaml')) continue
+    const manifest = parse(readFileSync(join(dir, 'packages', file), 'utf8')) as { name: string; dependencies?: { package: string }[] }
+    deps.set(manifest.name, (manifest.dependencies ?? []).map((d) => d.package))
   }
-  for (const [pkg, { version, digest }] of versions) {
-    const manifest = parse(readFileSync(join(dir, 'packages', `${pkg}.yaml`), 'utf8')) as { items: string[] }
-    const items: Record<string, string> = {}
-    for (const id of manifest.items) {
-      const path = `definitions/${id}.yaml`
-      const bytes = readFileSync(join(dir, path))
-      files.set(path, bytes.toString('utf8'))
-      items[id] = `sha256:${createHash('sha256').update(bytes).digest('hex')}`
-    }
-    const ledger = { package: pkg, version, digest, items, sourceCommit: null, promotion: null, approvers: [], appliedAt: '2026-01-01T00:00:00.000Z', appliedBy: 'gantry' }
-    files.set(`.gantry/installed/${pkg}.yaml`, stringify(ledger, { lineWidth: 0, version: '1.2' }))
+  const order: string[] = []
+  const seen = new Set<string>()
+  const visit = (name: string) => {
+    if (seen.has(name) || !deps.has(name)) return
+    seen.add(name)
+    for (const dep of deps.get(name)!) visit(dep)
+    order.push(name)
   }
-  for (const env of ENVIRONMENTS) {
-    const chunks: Buffer[] = []
-    const message = Buffer.from(`${env.name}: every package\n`)
-    chunks.push(Buffer.from(`commit refs/heads/${env.branch}\ncommitter Gantry Bench <bench@gantry.invalid> ${EPOCH} +0000\ndata ${message.length}\n`), message)
-    for (const [path, content] of files) {
-      const bytes = Buffer.from(content)
-      chunks.push(Buffer.from(`M 100644 inline ${path}\ndata ${bytes.length}\n`), bytes, Buffer.from('\n'))
-    }
-    chunks.push(Buffer.from('\n'))
-    git(dir, ['fast-import', '--quiet', '--force'], Buffer.concat(chunks))
-  }
+  for (const name of [...deps.keys()].sort()) visit(name)
+  return order
 }
 
-export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult {
+export interface AppliedState {
+  /** Packages applied to every environment. */
+  applied: string[]
+  /** Packages the apply refused, with the codes of its errors (the same in every environment). */
+  refused: Map<string, string[]>
+}
+
+/**
+ * Environment branches as Gantry's own apply leaves them: the newest release of every package applied to
+ * dev, then qa, then prod, dependencies first, each with the code `gantry promote --apply` runs (plan, then
+ * one commit of the items and the ledger). A package the apply refuses is left out, as it would be: the
+ * generator's `includeReferences` packages include leaf definitions of packages they do not depend on, and
+ * the second of two packages holding the same item is refused with `name-conflict` (and so are the packages
+ * depending on it, with `missing-dependency`). The branches are kept under refs/bench-applied/ and reused
+ * while the tags are the same.
+ */
+export async function applyEverywhere(dir: string, log: (line: string) => void): Promise<AppliedState> {
+  // The releases, not the tag objects: a rebuilt tag has a new date but the same commit and digests.
+  const tags = git(dir, ['for-each-ref', '--format=%(refname)%00%(*objectname)%00%(contents)', 'refs/tags/'])
+  const key = createHash('sha256').update('applied-1\0').update(tags).digest('hex').slice(0, 16)
+  const stateFile = join(dir, '.git', 'bench-applied.json')
+  if (existsSync(stateFile)) {
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { key: string; applied: string[]; refused: [string, string[]][] }
+    const refs = git(dir, ['for-each-ref', '--format=%(refname) %(objectname)', 'refs/bench-applied/'])
+    const known = new Map(refs.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]))
+    const heads = ENVIRONMENTS.map((env) => known.get(`refs/bench-applied/${env.branch}`))
+    if (saved.key === key && heads.every((h) => h)) {
+      ENVIRONMENTS.forEach((env, i) => git(dir, ['update-ref', `refs/heads/${env.branch}`, heads[i]!]))
+      log(`  reusing the applied environment branches of ${dir}`)
+      return { applied: saved.applied, refused: new Map(saved.refused) }
+    }
+  }
+  const started = performance.now()
+  for (const env of ENVIRONMENTS) git(dir, ['update-ref', '-d', `refs/heads/${env.branch}`])
+  const repository = await openRepository(dir, { sources: false })
+  const refused = new Map<string, string[]>()
+  const order = dependencyOrder(dir)
+  const now = () => new Date('2026-01-01T00:00:00.000Z')
+  for (const env of ENVIRONMENTS) {
+    for (const pkg of order) {
+      if (refused.has(pkg)) continue
+      const prepared = await preparePlan(repository, { repo: dir, target: pkg, environment: env.name })
+      if (!prepared.plan || !prepared.ok) {
+        refused.set(pkg, [...new Set(prepared.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))])
+        continue
+      }
+      const { commit } = await writeApplyCommit(repository.git, prepared.plan, prepared.view?.head, {
+        sourceCommit: prepared.release!.commit,
+        promotion: null,
+        approvers: [],
+        appliedAt: now().toISOString(),
+        appliedBy: 'gantry-bench',
+      })
+      if (!(await repository.git.updateRef(`refs/heads/${env.branch}`, commit, prepared.view?.head))) throw new Error(`${env.branch} moved while applying ${pkg}`)
+    }
+  }
+  const applied = order.filter((p) => !refused.has(p))
+  for (const env of ENVIRONMENTS) git(dir, ['update-ref', `refs/bench-applied/${env.branch}`, `refs/heads/${env.branch}`])
+  writeFileSync(stateFile, JSON.stringify({ key, applied, refused: [...refused] }))
+  log(`  applied ${applied.length} of ${order.length} packages to ${ENVIRONMENTS.length} environments in ${((performance.now() - started) / 1000).toFixed(1)} s (${refused.size} refused by the apply)`)
+  return { applied, refused }
+}
+
+/**
+ * validate --env on the applied state reports what the apply refused and nothing else: name-conflict errors
+ * of refused packages only, and of every package refused for one (a missing dependency is a warning there).
+ * Any other error means the state is not what an apply leaves, and the row would measure a lie.
+ */
+export function checkValidateEnv(run: Run, state: AppliedState): Run {
+  const result = JSON.parse(run.stdout) as { diagnostics: { severity: string; code: string; package?: string; message: string }[] }
+  const conflicted = new Set([...state.refused].filter(([, codes]) => codes.includes('name-conflict')).map(([pkg]) => pkg))
+  const unexpected = result.diagnostics.filter((d) => d.severity === 'error' && !(d.code === 'name-conflict' && d.package && state.refused.has(d.package)))
+  const reported = new Set(result.diagnostics.filter((d) => d.code === 'name-conflict').map((d) => d.package))
+  const silent = [...conflicted].filter((p) => !reported.has(p))
+  if (unexpected.length > 0 || silent.length > 0) {
+    throw new Error(
+      `validate --env dev on the applied state: ${unexpected.length} unexpected errors ` +
+        `(${unexpected.slice(0, 3).map((d) => `${d.code} ${d.message}`).join('; ')}), ${silent.length} refused packages not reported (${silent.slice(0, 3).join(', ')})`,
+    )
+  }
+  return run
+}
+
+export async function measureBuildGoals(options: BuildBenchOptions): Promise<BuildBenchResult> {
   const { log, runs, changed: count } = options
   const rows: GoalRow[] = []
   const figures: Record<string, number> = {}
@@ -295,8 +362,9 @@ export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult 
     met: rebuildRatio.ratio <= GOALS.rebuildOverValidate,
   })
 
-  // status with every package applied to three environments.
-  applyEverywhere(large.dir)
+  // Every package Gantry's apply accepts applied to three environments: status, and validate --env dev.
+  const state = await applyEverywhere(large.dir, log)
+  const appliedNote = `${state.applied.length} of ${large.packages} packages`
   const status = () => cli(large.dir, ['status'])
   status()
   const statusRatio = pairedRatio(ratioRuns(runs), status, validate)
@@ -305,13 +373,27 @@ export function measureBuildGoals(options: BuildBenchOptions): BuildBenchResult 
   log(`  status on the bench's environment branches: ${shown.ok ? 'ok' : 'NOT ok'}, ${shown.drift.length === 0 ? 'no drift' : `drift ${[...new Set(shown.drift.map((d) => d.code))].join(', ')} (${shown.drift.length})`}`)
   figures.statusCpuMs = statusRatio.a
   figures.statusOverValidate = statusRatio.ratio
-  log(`  status, ${large.packages} packages x ${ENVIRONMENTS.length} environments: ${Math.round(statusRatio.a)} ms cpu, validate ${Math.round(statusRatio.b)} ms: ${statusRatio.ratio.toFixed(2)}x ${spread(statusRatio, ratioRuns(runs))}`)
+  log(`  status, ${appliedNote} x ${ENVIRONMENTS.length} environments: ${Math.round(statusRatio.a)} ms cpu, validate ${Math.round(statusRatio.b)} ms: ${statusRatio.ratio.toFixed(2)}x ${spread(statusRatio, ratioRuns(runs))}`)
   rows.push({
     id: 'status',
-    goal: `status, ${large.packages} packages x ${ENVIRONMENTS.length} environments, over validate (cpu)`,
+    goal: `status, ${appliedNote} x ${ENVIRONMENTS.length} environments, over validate (cpu)`,
     measured: `${statusRatio.ratio.toFixed(2)}x`,
     target: `<= ${GOALS.statusOverValidate}x`,
     met: statusRatio.ratio <= GOALS.statusOverValidate,
+  })
+
+  const validateEnv = () => checkValidateEnv(cli(large.dir, ['validate', '--env', 'dev'], state.refused.size > 0 ? 1 : 0), state)
+  validateEnv()
+  const envRatio = pairedRatio(runs, validateEnv, validate)
+  figures.validateEnvCpuMs = envRatio.a
+  figures.validateEnvOverValidate = envRatio.ratio
+  log(`  validate --env dev, ${appliedNote} applied: ${Math.round(envRatio.a)} ms cpu, validate ${Math.round(envRatio.b)} ms: ${envRatio.ratio.toFixed(2)}x`)
+  rows.push({
+    id: 'validate-env',
+    goal: `validate --env dev, ${appliedNote} applied, over validate (cpu)`,
+    measured: `${envRatio.ratio.toFixed(2)}x`,
+    target: `<= ${GOALS.validateEnvOverValidate}x`,
+    met: envRatio.ratio <= GOALS.validateEnvOverValidate,
   })
 
   if (options.applySizes) {
@@ -344,7 +426,7 @@ function defaultOptions(quick: boolean, runs: number | undefined, log: (line: st
 }
 
 /**
- * The hook of bench/run.ts: the build, rebuild and status goals (run.ts measures apply itself), as rows of
+ * The hook of bench/run.ts: the build, rebuild, status and validate --env goals (run.ts measures apply itself), as rows of
  * its goals table {id, measure, figures, goal, met}.
  */
 export async function runBuildBench(options: {
@@ -352,11 +434,9 @@ export async function runBuildBench(options: {
   runs?: number
   log: (line: string) => void
 }): Promise<{ id?: string; measure: string; figures: string; goal: string; met: boolean | undefined }[]> {
-  const result = measureBuildGoals(defaultOptions(options.quick, options.runs, options.log))
+  const result = await measureBuildGoals(defaultOptions(options.quick, options.runs, options.log))
   printGoalRows(result.rows, options.log)
-  return Promise.resolve(
-    result.rows.map((row) => ({ ...(row.id ? { id: row.id } : {}), measure: row.goal, figures: row.measured, goal: row.target, met: row.met })),
-  )
+  return result.rows.map((row) => ({ ...(row.id ? { id: row.id } : {}), measure: row.goal, figures: row.measured, goal: row.target, met: row.met }))
 }
 
 export function printGoalRows(rows: readonly GoalRow[], log: (line: string) => void): void {
@@ -367,7 +447,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean', default: false }, runs: { type: 'string' }, 'no-apply': { type: 'boolean', default: false } } })
   const quick = values.quick === true
   const log = (line: string) => process.stdout.write(`${line}\n`)
-  const result = measureBuildGoals({
+  const result = await measureBuildGoals({
     ...defaultOptions(quick, values.runs ? Number(values.runs) : undefined, log),
     ...(values['no-apply'] ? {} : { applySizes: quick ? ([200, 2000] as [number, number]) : ([1000, 50_000] as [number, number]) }),
   })

@@ -6,8 +6,9 @@
  * Shape: definitions spread over eight scheduler kinds; packages of about definitions/packages items each,
  * in four tiers where a package depends only on packages of lower tiers (a DAG), with ranges such as
  * ">=1" and "^1"; references point into the package itself or into its direct dependencies, and in
- * packages with `includeReferences: true` also at leaf definitions of unrelated packages, which the
- * package then includes automatically.
+ * packages with `includeReferences: true` also at shared leaf definitions that no package lists, which the
+ * package then includes automatically. Each shared definition is reached by one package only, so that every
+ * package can be applied to the same environment branch (two packages holding one item is a name conflict).
  *
  *   tsx bench/generate-repository.ts <target-dir> [--definitions N] [--packages N] [--references N]
  *                                    [--seed S] [--git]
@@ -79,7 +80,7 @@ interface Package {
   deps: number[]
   items: Definition[]
   includeReferences: boolean
-  /** Leaf definitions of unrelated packages this package may refer to (includeReferences only). */
+  /** Shared leaf definitions no package lists, which this package may refer to (includeReferences only). */
   foreign: Definition[]
 }
 
@@ -191,6 +192,13 @@ export function generateRepository(input: Partial<GenerateOptions> = {}): Genera
       const targets = [...Object.values(def.ref), ...Object.values(def.refs).flat()]
       references += targets.length
       includedReferences += targets.filter((t) => pkg.foreign.includes(t)).length
+    }
+    // Shared definitions: files of their own, listed by no package.
+    for (const def of pkg.foreign) {
+      files.set(`definitions/${def.kind}/${def.name}.yaml`, renderDefinition(rng, def, pkg))
+      byKind[def.kind]++
+      const targets = [...Object.values(def.ref), ...Object.values(def.refs).flat()]
+      references += targets.length
     }
     files.set(`packages/${pkg.name}.yaml`, renderPackage(rng, pkg, packages))
   }
@@ -317,7 +325,12 @@ function makeItems(rng: Random, pkg: Package, size: number): Definition[] {
   return items
 }
 
-/** Packages with includeReferences may refer to a few leaf definitions of packages they do not depend on. */
+/**
+ * Packages with includeReferences may refer to a few shared leaf definitions: definitions taken out of the
+ * items of packages they do not depend on (before any reference is drawn, so nothing else refers to them)
+ * and listed by no package. Only the one package refers to each, so applying every package never meets a
+ * name conflict.
+ */
 function chooseForeign(rng: Random, packages: Package[]): void {
   // Dependencies come before their dependents, so one pass in order builds every transitive set.
   const reach: Set<number>[] = []
@@ -334,13 +347,13 @@ function chooseForeign(rng: Random, packages: Package[]): void {
     const provided = reach[pkg.index]!
     const others = packages.filter((p) => p.index !== pkg.index && !provided.has(p.index))
     for (const other of rng.sample(others, 2)) {
-      for (const kind of LEAF_KINDS)
-        pkg.foreign.push(
-          ...rng.sample(
-            other.items.filter((d) => d.kind === kind),
-            2,
-          ),
-        )
+      for (const kind of LEAF_KINDS) {
+        // A package keeps at least one definition of each kind it has: its own items refer to it.
+        const ofKind = other.items.filter((d) => d.kind === kind)
+        const shared = rng.sample(ofKind, Math.min(2, ofKind.length - 1))
+        pkg.foreign.push(...shared)
+        other.items = other.items.filter((d) => !shared.includes(d))
+      }
     }
   }
 }

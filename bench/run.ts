@@ -25,7 +25,7 @@ import { ACTION_BUNDLE } from '../test/e2e/action-runner.js'
 import { type ApiEconomyResult, type Cost, runApiEconomyBench } from './api-economy.js'
 import { type ApplyBenchResult, type ApplyRow, runApplyBench } from './apply-bench.js'
 import { DEFAULT_OPTIONS } from './generate-repository.js'
-import { type GoalRow, best, megabytes, ms, runNode, seconds, usageSource } from './measure.js'
+import { type GoalRow, best, expectExit, median, megabytes, ms, runNode, seconds, usageSource } from './measure.js'
 import { BENCH_DIR, CLI, DATA_DIR, PROJECT_DIR } from './paths.js'
 import { type ValidateBenchResult, type ValidateRow, runValidateBench } from './validate-bench.js'
 
@@ -337,6 +337,38 @@ function printApi(result: ApiEconomyResult): void {
   )
 }
 
+/** What every CLI process pays before its work grows with the repository, against a bare node process. */
+interface FixedCost {
+  runs: number
+  /** `gantry validate` on examples/scheduler (66 definitions, 8 kinds): loading the CLI, compiling kinds. */
+  validateCpuMs: number
+  /** `gantry --version`: loading the CLI only. */
+  versionCpuMs: number
+  nodeCpuMs: number
+}
+
+/** Paired rounds: bare node, `--version` and a small validation one after the other; medians of cpu. */
+function measureFixedCost(runs: number): FixedCost {
+  const example = join(PROJECT_DIR, 'examples', 'scheduler')
+  const node: number[] = []
+  const version: number[] = []
+  const validate: number[] = []
+  for (let i = 0; i < runs; i++) {
+    node.push(runNode('-e', ['0']).cpuMs)
+    const v = runNode(CLI, ['--version'])
+    expectExit(v, 0, 'gantry --version')
+    version.push(v.cpuMs)
+    const run = runNode(CLI, ['validate', '--repo', example])
+    expectExit(run, 0, 'gantry validate examples/scheduler')
+    validate.push(run.cpuMs)
+  }
+  return { runs, validateCpuMs: median(validate), versionCpuMs: median(version), nodeCpuMs: median(node) }
+}
+
+function fixedCostLine(f: FixedCost): string {
+  return `fixed cost, cpu (median of ${f.runs} paired runs): bare node ${ms(f.nodeCpuMs)}, gantry --version ${ms(f.versionCpuMs)}, gantry validate of examples/scheduler (66 definitions, 8 kinds) ${ms(f.validateCpuMs)}`
+}
+
 const ONLY = ['validate', 'apply', 'build', 'api']
 
 async function main(): Promise<void> {
@@ -368,7 +400,11 @@ async function main(): Promise<void> {
   let validate: ValidateBenchResult | undefined
   let apply: ApplyBenchResult | undefined
   let api: ApiEconomyResult | undefined
+  let fixedCost: FixedCost | undefined
   if (wanted('validate')) {
+    fixedCost = measureFixedCost(runs ?? 5)
+    log('')
+    log(fixedCostLine(fixedCost))
     log('')
     log(`validate benchmark: ${sizes.map((n) => n.toLocaleString('en-US')).join(', ')} definitions`)
     validate = runValidateBench({ sizes, runs: runs ?? 3, log })
@@ -430,6 +466,7 @@ async function main(): Promise<void> {
 
   log('')
   log(`== summary (${load()})`)
+  if (fixedCost) log(fixedCostLine(fixedCost))
   if (validate) printValidate(validate)
   if (apply) printApply(apply)
   if (api) printApi(api)
@@ -438,7 +475,7 @@ async function main(): Promise<void> {
   const results = join(PROJECT_DIR, '.bench', 'results.json')
   writeFileSync(
     results,
-    `${JSON.stringify({ quick, node: process.version, cores: cpus().length, nodeStartMs: nodeStart, goals, validate, apply, api }, null, 2)}\n`,
+    `${JSON.stringify({ quick, node: process.version, cores: cpus().length, nodeStartMs: nodeStart, fixedCost, goals, validate, apply, api }, null, 2)}\n`,
   )
   log(`\n${results} written; the whole run took ${seconds(performance.now() - started)}`)
 }

@@ -85,7 +85,8 @@ export const COMMANDS: Record<string, CliCommand> = {
     async run(positionals, values, context) {
       expectPositionals(positionals, 0, this.usage)
       const environments = values.env as string[]
-      const result = await validateRepository({ repo: values.repo as string, environments, onProgress: context.progress.report })
+      // Only the findings are printed: no package's plan rows are made.
+      const result = await validateRepository({ repo: values.repo as string, environments, plansFor: () => [], onProgress: context.progress.report })
       context.progress.done()
       if (context.json) {
         context.print(JSON.stringify({ ok: result.ok, errors: result.errors, warnings: result.warnings, diagnostics: result.diagnostics }))

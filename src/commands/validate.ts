@@ -1,10 +1,10 @@
 import { readEnvironmentView } from '../adapters/git/repository-reader.js'
-import { type Bundle, bundleContent, serializeBundle } from '../core/bundle/bundle.js'
+import { type Bundle, bundleContent, bundleForFindings, serializeBundle } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
-import type { GantryConfig } from '../core/model/source-model.js'
+import type { GantryConfig, SourceModel } from '../core/model/source-model.js'
 import type { ItemId } from '../core/names.js'
-import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planPromotion } from '../core/promotion/plan-promotion.js'
+import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planDiagnostics, planPromotion } from '../core/promotion/plan-promotion.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { UsageError } from './errors.js'
 import { specChecker } from '../core/promotion/environment-content.js'
@@ -15,6 +15,11 @@ export interface ValidateOptions {
   environments: string[]
   /** Policy read from the default branch; the tree being validated never supplies its own. */
   config?: GantryConfig
+  /**
+   * The packages whose plans the caller shows (every package when absent): the others are checked for the
+   * same findings without making the plan's rows.
+   */
+  plansFor?: (model: SourceModel) => Iterable<string>
   /** Called as packages are checked against environments: (phase, done, total). */
   onProgress?: (phase: string, done: number, total: number) => void
 }
@@ -24,17 +29,18 @@ export interface ValidateResult {
   errors: number
   warnings: number
   diagnostics: Diagnostic[]
-  /** Per environment and package: what applying the current content would change (remote validation). */
+  /** Per environment and package asked for: what applying the current content would change (remote validation). */
   plans: PromotionPlan[]
   repository: OpenRepository
 }
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 export async function validateRepository(options: ValidateOptions): Promise<ValidateResult> {
-  // Against an environment, every package's bundle is made: each item's document is read then, keep them.
+  // Against an environment, every package planned has its bundle made: each item's document is read then,
+  // keep them. With plans of a few packages or none, a document is read again only when asked for.
   const repository = await openRepository(options.repo, {
     ...(options.config ? { config: options.config } : {}),
-    keepDocuments: options.environments.length > 0,
+    keepDocuments: options.environments.length > 0 && options.plansFor === undefined,
   })
   const known = new Set(repository.config.environments.map((e) => e.name))
   const unknown = options.environments.filter((e) => !known.has(e))
@@ -53,8 +59,9 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
   const plans: PromotionPlan[] = []
   const progress = options.onProgress ?? (() => {})
   const steps = options.environments.length * repository.model.packages.size
+  const planned = new Set(options.plansFor ? options.plansFor(repository.model) : repository.model.packages.keys())
   for (const [index, environment] of options.environments.entries()) {
-    const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) =>
+    const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, (done) =>
       progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps),
     )
     plans.push(...result)
@@ -71,7 +78,13 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version'])
 const LOCAL_CODES = new Set(['invalid-override', 'replacement-kind-mismatch'])
 
-async function validateAgainstEnvironment(repository: OpenRepository, envName: string, out: Diagnostic[], onPackage: (done: number) => void = () => {}): Promise<PromotionPlan[]> {
+async function validateAgainstEnvironment(
+  repository: OpenRepository,
+  envName: string,
+  out: Diagnostic[],
+  planned: ReadonlySet<string>,
+  onPackage: (done: number) => void = () => {},
+): Promise<PromotionPlan[]> {
   const { model, git, config, paths } = repository
   const environment = config.environments.find((e) => e.name === envName)!
   const cache = new Map<string, PackageContents>()
@@ -82,23 +95,54 @@ async function validateAgainstEnvironment(repository: OpenRepository, envName: s
   for (const pkg of [...model.packages.values()].sort((a, b) => a.name.localeCompare(b.name))) {
     const contents = packageContents(model, pkg, cache)
     if (contents.missing.length > 0) continue
+    const version = pkg.manifest.version ?? 'unreleased'
+    if (!planned.has(pkg.name)) {
+      // Only the findings: what they read of the bundle, without its bytes.
+      prepared.push({ pkg, contents, bundle: bundleForFindings(pkg.manifest, contents, version), digest: '' })
+      continue
+    }
     const content = bundleContent(pkg.manifest, contents)
-    const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true)
+    const serialized = serializeBundle(content, version, { previous: null, added: [], changed: [], removed: [] }, true)
     // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
     prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes) as Bundle, digest: serialized.digest })
   }
-  const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => {
-    const ids = new Set<ItemId>()
-    for (const { pkg, bundle } of prepared) for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name))) ids.add(id)
-    return [...ids]
-  })
+  const view = await readEnvironmentView(
+    git,
+    environment.branch,
+    paths,
+    model.schemas,
+    (ledgers) => {
+      const ids = new Set<ItemId>()
+      for (const { pkg, bundle } of prepared) for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name))) ids.add(id)
+      return [...ids]
+    },
+    undefined,
+    // Findings need the bytes only of a locked package's items (checked for drift); a plan's rows, all of its.
+    (ledgers) => {
+      const ids = new Set<ItemId>()
+      for (const { pkg, bundle } of prepared) {
+        const ledger = ledgers.get(pkg.name)
+        if (planned.has(pkg.name)) for (const id of itemsNeededForPlan(bundle, envName, ledger)) ids.add(id)
+        else if (ledger && (ledger.locked ?? bundle.locked)) for (const id of Object.keys(ledger.items)) ids.add(id as ItemId)
+      }
+      return ids
+    },
+  )
+  const checkSpec = specChecker(model.schemas)
   for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
     onPackage(index)
-    const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec: specChecker(model.schemas) })
-    plans.push(plan)
+    const input = { bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec }
+    let findings: PlanDiagnostic[]
+    if (planned.has(pkg.name)) {
+      const plan = planPromotion(input)
+      plans.push(plan)
+      findings = plan.diagnostics
+    } else {
+      findings = planDiagnostics(input)
+    }
     // A branch that does not exist yet is checked as an empty one: its first apply creates it.
-    const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]))
-    for (const finding of plan.diagnostics) {
+    const missingDeps = new Set(findings.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]))
+    for (const finding of findings) {
       // Local validation reports these once, for every environment.
       if (LOCAL_CODES.has(finding.code)) continue
       const located = locate(repository, pkg.name, finding)

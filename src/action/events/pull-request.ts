@@ -37,8 +37,12 @@ export interface PullRequestOutcome {
 export async function validatePullRequest(run: PullRequestRun): Promise<PullRequestOutcome> {
   const config = await readConfigAt(run.workspace, `refs/remotes/origin/${run.defaultBranch}`)
   const environments = config.environments.map((e) => e.name)
-  const result = await core.group('Validate', () => validateRepository({ repo: run.workspace, environments, config }))
   const changedFiles = await run.api.listPullRequestFiles(run.number)
+  // The comment shows the plans of the packages this pull request touches: the others are checked for their
+  // findings alone, which skips rendering every item of every package against every environment.
+  const result = await core.group('Validate', () =>
+    validateRepository({ repo: run.workspace, environments, config, plansFor: (model) => touchedPackages(model, changedFiles) }),
+  )
   const touched = touchedPackages(result.repository.model, changedFiles)
   const debugBuilds = touched.length
     ? await core.group('Debug builds', async () => {

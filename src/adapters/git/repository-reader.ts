@@ -172,6 +172,11 @@ export async function readEnvironmentView(
   schemas: SchemaRegistry,
   needed: (ledgers: ReadonlyMap<string, EnvironmentLedger>) => readonly ItemId[],
   at?: string,
+  /**
+   * The ids whose bytes are read (all of `needed` when absent): of the others, only whether they are on the
+   * branch as files is read, into `present`, when a listing answers it.
+   */
+  bytesFor?: (ledgers: ReadonlyMap<string, EnvironmentLedger>) => ReadonlySet<ItemId>,
 ): Promise<EnvironmentView & { ref?: string }> {
   // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
   const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
@@ -179,18 +184,94 @@ export async function readEnvironmentView(
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {
     const ids = needed(ledgers)
-    const specs = ids.map((id) => `${resolved.head}:${itemPath(paths, id)}`)
-    const blobs = await git.readBlobs(specs)
-    ids.forEach((id, index) => {
-      const bytes = blobs.get(specs[index]!)
+    const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers))
+    for (const id of ids) {
+      const bytes = found.get(id)
       if (bytes) files.set(id, bytes)
-    })
-    const obstructed = await findObstructions(git, resolved.head, ids.filter((id) => !files.has(id)).map((id) => [id, itemPath(paths, id)]))
-    if (obstructed.size > 0) {
-      return { branch, ledgers, files, obstructed, head: resolved.head, ref: resolved.ref }
+    }
+    return {
+      branch,
+      ledgers,
+      files,
+      ...(present.size > 0 ? { present } : {}),
+      ...(obstructed.size > 0 ? { obstructed } : {}),
+      head: resolved.head,
+      ref: resolved.ref,
     }
   }
-  return { branch, ledgers, files, ...(resolved ? { head: resolved.head, ref: resolved.ref } : {}) }
+  return { branch, ledgers, files }
+}
+
+/** A folder holding at least this many of the files asked for is listed once instead of looked up per file. */
+const LIST_FOLDER_FROM = 8
+
+/**
+ * The bytes of the item files at `head` that are files there, and what is in the way of the others. Looking
+ * a path up makes git read every tree on the way, so thousands of files of one folder cost thousands of
+ * readings of that folder: a folder holding many of the files asked for is listed once instead (its entries'
+ * object ids then read in one batch). What a listing cannot answer exactly (a folder with nothing listed, an
+ * entry that is neither a file nor a folder) is looked up per path as before.
+ */
+export async function readItemFiles(
+  git: Git,
+  head: string,
+  wanted: readonly [ItemId, string][],
+  /** Ids whose bytes are read; of a listed file not among them, only that it is there (all when absent). */
+  bytesFor?: ReadonlySet<ItemId>,
+  listFrom = LIST_FOLDER_FROM,
+): Promise<{ found: Map<ItemId, Uint8Array>; present: Set<ItemId>; obstructed: Map<ItemId, string> }> {
+  const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
+  const perFolder = new Map<string, number>()
+  for (const [, path] of wanted) perFolder.set(folderOf(path), (perFolder.get(folderOf(path)) ?? 0) + 1)
+  const listed = [...perFolder].filter(([folder, count]) => folder !== '' && count >= listFrom).map(([folder]) => folder)
+  const entries = new Map<string, TreeEntry>()
+  // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
+  const folders = new Set<string>()
+  if (listed.length > 0) {
+    for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true })) {
+      const folder = folderOf(entry.path)
+      if (!listed.includes(folder)) continue
+      folders.add(folder)
+      entries.set(entry.path, entry)
+    }
+  }
+  const byId = new Map<ItemId, string>()
+  const present = new Set<ItemId>()
+  const obstructedListed = new Map<ItemId, string>()
+  const lookedUp: [ItemId, string][] = []
+  for (const [id, path] of wanted) {
+    if (!folders.has(folderOf(path))) {
+      lookedUp.push([id, path])
+      continue
+    }
+    const entry = entries.get(path)
+    if (!entry) continue // nothing at the path, and its folders are folders: not on the branch, nothing in the way
+    if (entry.type === 'blob') {
+      if (!bytesFor || bytesFor.has(id)) byId.set(id, entry.sha)
+      else present.add(id)
+    }
+    else if (entry.type === 'tree') obstructedListed.set(id, `a folder is at ${path}`)
+    else lookedUp.push([id, path]) // a submodule: what a lookup of the path says depends on the objects at hand
+  }
+  const specs = lookedUp.map(([, path]) => `${head}:${path}`)
+  const blobs = await git.readBlobs([...new Set(byId.values()), ...specs])
+  const found = new Map<ItemId, Uint8Array>()
+  for (const [id, sha] of byId) {
+    const bytes = blobs.get(sha)
+    if (bytes) found.set(id, bytes)
+  }
+  lookedUp.forEach(([id], index) => {
+    const bytes = blobs.get(specs[index]!)
+    if (bytes) found.set(id, bytes)
+  })
+  const obstructedLookedUp = await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id)))
+  // In the order asked, as the lookups alone gave them.
+  const obstructed = new Map<ItemId, string>()
+  for (const [id] of wanted) {
+    const what = obstructedListed.get(id) ?? obstructedLookedUp.get(id)
+    if (what !== undefined) obstructed.set(id, what)
+  }
+  return { found, present, obstructed }
 }
 
 /**

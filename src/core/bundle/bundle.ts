@@ -75,6 +75,40 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
   }
 }
 
+/**
+ * The bundle `planDiagnostics` reads, equal in every field it reads to the bundle read back from the bytes
+ * `serializeBundle` writes, without writing those bytes: the findings read every item's id and references
+ * but the document only of an item an override names. A document is made when first read, through the
+ * canonical JSON as the bytes would carry it (sorted keys; a number JSON cannot hold reads back as null);
+ * the digests are left empty.
+ */
+export function bundleForFindings(manifest: GantryPackage, contents: PackageContents, version: string): Bundle {
+  const items: Record<ItemId, BundleItem> = {}
+  for (const id of [...contents.items.keys()].sort()) {
+    const { definition, origin } = contents.items.get(id)!
+    let document: BundleItem['document'] | undefined
+    items[id] = {
+      digest: '',
+      origin,
+      get document() {
+        document ??= JSON.parse(canonicalCompact(definition.document)) as BundleItem['document']
+        return document
+      },
+      references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+    }
+  }
+  const content = bundleContent(manifest, { ...contents, items: new Map() })
+  return {
+    ...(JSON.parse(canonicalCompact(content)) as BundleContent),
+    items,
+    format: BUNDLE_FORMAT,
+    version,
+    contentDigest: '',
+    debug: true,
+    delta: { previous: null, added: [], changed: [], removed: [] },
+  }
+}
+
 export function contentDigest(content: BundleContent): string {
   return sha256(canonicalCompact(content))
 }

@@ -55,8 +55,16 @@ export interface EnvironmentView {
   /** The commit the branch points at; undefined when the branch does not exist yet. */
   head?: string
   ledgers: ReadonlyMap<string, EnvironmentLedger>
-  /** Bytes of items on the branch, for every id in `itemsNeededForPlan`; absent ids are not on the branch. */
+  /**
+   * Bytes of items on the branch, for every id in `itemsNeededForPlan`; absent ids are not on the branch
+   * (nor in `present`).
+   */
   files: ReadonlyMap<ItemId, Uint8Array>
+  /**
+   * Ids on the branch as files whose bytes were not read: what `planDiagnostics` needs of an item that is not
+   * of a locked package. A plan's rows need the bytes of every item of the package.
+   */
+  present?: ReadonlySet<ItemId>
   /**
    * Ids whose file cannot be written because hand-made content is in the way (a folder at the file's path,
    * a file where a folder is needed), with what is there.
@@ -138,6 +146,19 @@ export function itemsNeededForPlan(bundle: Bundle, environment: string, ledger: 
  * diagnostic. Pure: the same input always gives the same plan.
  */
 export function planPromotion(input: PlanInput): PromotionPlan {
+  return plan(input, true)
+}
+
+/**
+ * The findings of `planPromotion`, the same ones, without the plan's rows: no item is rendered, merged or
+ * compared with the branch. None of the findings depends on those (an item counts as on the branch after
+ * the apply whether it is added, updated or kept), so validation that shows no rows asks only for these.
+ */
+export function planDiagnostics(input: PlanInput): PlanDiagnostic[] {
+  return plan(input, false).diagnostics
+}
+
+function plan(input: PlanInput, rows: boolean): PromotionPlan {
   const { bundle, config, paths, environment, view } = input
   const envName = environment.name
   const settings = bundle.environments[envName]
@@ -150,6 +171,13 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   const rollback = current !== undefined && compareVersions(bundle.version, current.version) < 0
   const policy = (id: ItemId) => config.kinds?.[id.slice(0, id.indexOf('/'))] ?? {}
   const owners = ownersByItem(view.ledgers)
+  // An item is on the branch with its bytes read, or (for findings only) known to be there as a file.
+  const isThere = (id: ItemId) => view.files.has(id) || view.present?.has(id) === true
+  const bytesOf = (id: ItemId): Uint8Array | undefined => {
+    const bytes = view.files.get(id)
+    if (bytes === undefined && view.present?.has(id)) throw new Error(`${id} on ${view.branch}: its bytes were not read`)
+    return bytes
+  }
 
   // Ordering: the same version must be APPLIED in every environment this one comes after.
   if (input.enforceOrder && !rollback) {
@@ -195,7 +223,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   // Locked packages: an owned item changed on the branch by anything but a promotion is drift.
   if (current && (current.locked ?? bundle.locked)) {
     for (const [id, digest] of Object.entries(current.items) as [ItemId, string][]) {
-      const bytes = view.files.get(id)
+      const bytes = bytesOf(id)
       const actual = bytes ? sha256(bytes) : undefined
       if (actual !== digest) {
         diagnostics.push({
@@ -215,7 +243,8 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   const deliveredItems: Record<string, string> = {}
   for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
     const file = itemPath(paths, id)
-    const onBranch = view.files.get(id)
+    const onBranch = rows ? bytesOf(id) : undefined
+    const there = rows ? onBranch !== undefined : isThere(id)
     const owned = current !== undefined && id in current.items
     const otherOwner = owners.get(id)
     const obstruction = view.obstructed?.get(id)
@@ -230,7 +259,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
       })
       continue
     }
-    if (onBranch && !owned) {
+    if (there && !owned) {
       const owner = otherOwner && otherOwner !== bundle.package ? `package ${otherOwner}` : 'nobody (it was created by hand)'
       diagnostics.push({
         ...base,
@@ -243,6 +272,11 @@ export function planPromotion(input: PlanInput): PromotionPlan {
             ? `rename the item, or move it into one package`
             : `delete ${file} on ${view.branch} or rename the item`,
       })
+      continue
+    }
+    if (!rows) {
+      // What follows decides only the row, the file and the ledger: with either action the item is there after.
+      if (there || policy(id).add !== 'never') after.add(id)
       continue
     }
     const replaced: Record<string, string> = {}
@@ -306,14 +340,14 @@ export function planPromotion(input: PlanInput): PromotionPlan {
   for (const id of Object.keys(current?.items ?? {}).sort() as ItemId[]) {
     if (id in bundle.items) continue
     const file = itemPath(paths, id)
-    const onBranch = view.files.get(id)
+    const there = isThere(id)
     const remove = (bundle.install === 'overwrite' || rollback) && policy(id).delete !== 'never'
     if (remove) {
-      if (onBranch) writes.set(file, null)
+      if (there) writes.set(file, null)
       changes.push({ item: id, action: 'delete', file, ...(rollback && bundle.install !== 'overwrite' ? { note: 'rollback removes what the newer version added' } : {}) })
-    } else if (onBranch) {
+    } else if (there) {
       changes.push({ item: id, action: 'keep', file, note: policy(id).delete === 'never' ? 'kind policy delete: never' : 'install: merge keeps dropped items' })
-      ledgerItems[id] = sha256(onBranch)
+      if (rows) ledgerItems[id] = sha256(bytesOf(id)!)
       if (current?.delivered?.[id]) deliveredItems[id] = current.delivered[id]
       after.add(id)
     }
@@ -321,7 +355,7 @@ export function planPromotion(input: PlanInput): PromotionPlan {
 
   // Replacement targets and references must resolve in the environment after the apply.
   const deleted = new Set([...writes.entries()].filter(([, v]) => v === null).map(([k]) => k))
-  const resolves = (id: ItemId) => after.has(id) || (view.files.has(id) && !deleted.has(itemPath(paths, id)))
+  const resolves = (id: ItemId) => after.has(id) || (isThere(id) && (deleted.size === 0 || !deleted.has(itemPath(paths, id))))
   for (const [source, target] of Object.entries(settings?.replace ?? {}) as [ItemId, ItemId][]) {
     if (resolves(target)) continue
     diagnostics.push({
@@ -481,9 +515,18 @@ export function checkEnvironmentSettings(
   return out
 }
 
-function ownersByItem(ledgers: ReadonlyMap<string, EnvironmentLedger>): Map<ItemId, string> {
+/**
+ * Owners by item, made once per set of ledgers: validation plans every package against the same view, and
+ * the ledgers of a view are not changed once read.
+ */
+const ownersOfLedgers = new WeakMap<ReadonlyMap<string, EnvironmentLedger>, Map<ItemId, string>>()
+
+function ownersByItem(ledgers: ReadonlyMap<string, EnvironmentLedger>): ReadonlyMap<ItemId, string> {
+  const known = ownersOfLedgers.get(ledgers)
+  if (known) return known
   const owners = new Map<ItemId, string>()
   for (const [pkg, ledger] of ledgers) for (const id of Object.keys(ledger.items)) owners.set(id as ItemId, pkg)
+  ownersOfLedgers.set(ledgers, owners)
   return owners
 }
 

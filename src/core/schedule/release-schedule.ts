@@ -154,6 +154,21 @@ function zone(name: string): Zone {
   return found
 }
 
+/** The IANA names the runtime lists (Intl.supportedValuesOf), made once. */
+let listedZones: Set<string> | undefined
+
+/**
+ * Throws for a time zone the runtime does not know, as `zone` does. Checking a configuration need not make a
+ * formatter: the first one loads the locale's date formats (about 20 ms), which a command that never reads a
+ * time (validate) would pay for every environment with a `timezone`. A listed name is accepted by every
+ * formatter (ECMA-402, AvailableNamedTimeZoneIdentifiers); anything else (an alias, other letter case, UTC) is
+ * left to the formatter, as before.
+ */
+function checkZone(name: string): void {
+  listedZones ??= new Set(Intl.supportedValuesOf('timeZone'))
+  if (!listedZones.has(name)) zone(name)
+}
+
 /** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
 function offsetAt(t: number, tz: Zone): number {
   const parts: Record<string, number> = {}
@@ -372,7 +387,7 @@ export function schedulePolicyProblems(env: Environment): { path: (string | numb
       problems.push({ path, message: error instanceof Error ? error.message : String(error) })
     }
   }
-  if (env.timezone !== undefined) attempt(['timezone'], () => zone(env.timezone!))
+  if (env.timezone !== undefined) attempt(['timezone'], () => checkZone(env.timezone!))
   ;(env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)))
   ;(env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)))
   return problems

@@ -1,6 +1,5 @@
 import { RE2JS } from 're2js'
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml'
-import { canonicalCompact } from '../bundle/canonical-json.js'
 import type { Position } from '../diagnostics.js'
 
 /**
@@ -329,40 +328,6 @@ function refExpansion(root: unknown): SchemaProblem | undefined {
   }
   count(root, [])
   return problem
-}
-
-/**
- * `uniqueItems` in linear time. Ajv's own keyword compares every pair of items unless `items` declares only
- * scalar types (20,000 objects: 27 s); here each item is keyed by its canonical JSON (keys sorted, so equal
- * values in the sense of JSON Schema give equal keys) and looked up in a map.
- */
-export function uniqueItemsLinear(this: unknown, schema: unknown, data: unknown): boolean {
-  const self = uniqueItemsLinear as typeof uniqueItemsLinear & { errors?: object[] | null }
-  self.errors = null
-  if (schema !== true || !Array.isArray(data) || data.length < 2) return true
-  // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
-  // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
-  const seen = new Map<unknown, number>()
-  const seenJson = new Map<string, number>()
-  for (let j = 0; j < data.length; j++) {
-    const item: unknown = data[j]
-    const composite = item !== null && typeof item === 'object'
-    const key = composite ? canonicalCompact(item) : item
-    const map = (composite ? seenJson : seen) as Map<unknown, number>
-    const i = map.get(key)
-    if (i !== undefined) {
-      self.errors = [
-        {
-          keyword: 'uniqueItems',
-          message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
-          params: { i, j },
-        },
-      ]
-      return false
-    }
-    map.set(key, j)
-  }
-  return true
 }
 
 /**

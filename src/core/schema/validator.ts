@@ -1,18 +1,12 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import addFormatsModule from 'ajv-formats'
-import configSchema from '../../../schemas/gantry.schema.json' with { type: 'json' }
-import definitionSchema from '../../../schemas/definition.schema.json' with { type: 'json' }
-import ledgerSchema from '../../../schemas/ledger.schema.json' with { type: 'json' }
-import packageSchema from '../../../schemas/package.schema.json' with { type: 'json' }
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import type { Diagnostic } from '../diagnostics.js'
 import { printable } from '../names.js'
-import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems, linearRegExp, uniqueItemsLinear } from './kind-schema-limits.js'
+import { builtInValidators, kindMetaSchemaValidator } from './generated/built-in-validators.js'
+import { createKindAjv } from './create-ajv.js'
+import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems } from './kind-schema-limits.js'
+import { fullFormats, ucs2length } from './standalone-runtime.js'
+import { duplicateItems } from './unique-items.js'
 import { type DocumentPath, type ParsedYaml, positionInText } from '../yaml/read-yaml.js'
-
-// ajv-formats is CommonJS: under NodeNext its default import is the module object, whose `default` is the plugin.
-type FormatsPlugin = (ajv: Ajv) => Ajv
-const formatsModule = addFormatsModule as unknown as FormatsPlugin & { default?: FormatsPlugin }
-const addFormats: FormatsPlugin = formatsModule.default ?? formatsModule
 
 /** Values of a spec times the errors one value can get from its kind schema, up to which every error is listed. */
 const FULL_CHECK_BUDGET = 2_000_000
@@ -32,56 +26,34 @@ function valueCount(value: unknown, stop: number): number {
 /** Problems of one kind schema listed one by one; the rest are counted. */
 const MAX_SCHEMA_PROBLEMS = 20
 
-/** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
-export const REF_KEYWORD = 'x-gantry-ref'
-
-function createAjv(options: { linear?: boolean; allErrors?: boolean } = {}): Ajv {
-  // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
-  // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
-  const ajv = new Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) })
-  addFormats(ajv)
-  // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
-  // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
-  ajv.removeKeyword('uniqueItems')
-  ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear })
-  return ajv
-}
+export { REF_KEYWORD } from './create-ajv.js'
 
 export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
 
-const BUILT_IN: Record<BuiltInSchema, { $id: string }> = {
-  config: configSchema,
-  definition: definitionSchema,
-  package: packageSchema,
-  ledger: ledgerSchema,
+/**
+ * Gantry's own schemas (schemas/*.schema.json), compiled by ajv at build time (npm run types): they ship with
+ * Gantry, so no run pays for compiling them.
+ */
+let builtIn: Record<BuiltInSchema, ValidateFunction> | undefined
+
+/** The JSON Schema draft-07 meta-schema, compiled at build time for each ajv of kinds (create-ajv.ts). */
+const metaSchema: { first?: ValidateFunction; all?: ValidateFunction } = {}
+
+function builtInValidator(which: BuiltInSchema): ValidateFunction {
+  if (!builtIn) {
+    const v = builtInValidators(duplicateItems, fullFormats, ucs2length)
+    builtIn = { config: v.validateConfig, definition: v.validateDefinition, package: v.validatePackage, ledger: v.validateLedger }
+  }
+  return builtIn[which]
 }
 
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 export class SchemaRegistry {
-  private readonly ajv = createAjv()
   /** Kinds compiled to stop at the first error: whether a spec is valid, and for specs too large to list every error of. */
   private kindAjvFirst: Ajv | undefined
   /** The same kinds compiled to list every error, when a spec of the kind first fails. */
   private kindAjv: Ajv | undefined
-  private readonly builtIn = new Map<BuiltInSchema, ValidateFunction>()
   private readonly kinds = new Map<string, { schema: object; first: ValidateFunction; all?: ValidateFunction; cost: number }>()
-
-  constructor() {
-    // Registered under their $id now, compiled when first used: a command pays only for the formats it
-    // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
-    // schema still is, when it is compiled.
-    for (const schema of Object.values(BUILT_IN)) this.ajv.addSchema(schema, undefined, undefined, false)
-  }
-
-  private builtInValidator(which: BuiltInSchema): ValidateFunction {
-    let validate = this.builtIn.get(which)
-    if (!validate) {
-      validate = this.ajv.getSchema(BUILT_IN[which].$id)
-      if (!validate) throw new Error(`the built-in schema ${which} is not registered`)
-      this.builtIn.set(which, validate)
-    }
-    return validate
-  }
 
   /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
   addKind(kind: string, schema: unknown): string | undefined {
@@ -103,14 +75,8 @@ export class SchemaRegistry {
   private kindCompiler(which: 'first' | 'all'): Ajv {
     let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv
     if (!ajv) {
-      // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
-      // the JSON Schema meta-schema: left until a kind needs it.
-      ajv = createAjv({ linear: true, allErrors: which === 'all' })
-      ajv.addKeyword({
-        keyword: REF_KEYWORD,
-        schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-      })
+      const meta = (metaSchema[which] ??= kindMetaSchemaValidator(which === 'all', duplicateItems, fullFormats, ucs2length))
+      ajv = createKindAjv({ allErrors: which === 'all', meta })
       if (which === 'first') this.kindAjvFirst = ajv
       else this.kindAjv = ajv
     }
@@ -168,7 +134,7 @@ export class SchemaRegistry {
   }
 
   validateBuiltIn(which: BuiltInSchema, parsed: ParsedYaml, value: unknown = parsed.value): Diagnostic[] {
-    const validate = this.builtInValidator(which)
+    const validate = builtInValidator(which)
     if (validate(value)) return []
     return toDiagnostics(validate.errors ?? [], parsed, [])
   }
@@ -201,7 +167,7 @@ export class SchemaRegistry {
 
   /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
   isValid(which: BuiltInSchema, value: unknown): boolean {
-    return this.builtInValidator(which)(value) === true
+    return builtInValidator(which)(value) === true
   }
 }
 
