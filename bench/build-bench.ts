@@ -274,6 +274,9 @@ export async function applyEverywhere(dir: string, log: (line: string) => void):
   }
   const applied = order.filter((p) => !refused.has(p))
   for (const env of ENVIRONMENTS) git(dir, ['update-ref', `refs/bench-applied/${env.branch}`, `refs/heads/${env.branch}`])
+  // A thousand applies leave tens of thousands of loose objects, which a clone (what CI reads) never has:
+  // packed, git reads the branches at the cost it has in a real checkout (3x less for status's reads).
+  git(dir, ['repack', '-adq'])
   writeFileSync(stateFile, JSON.stringify({ key, applied, refused: [...refused] }))
   log(`  applied ${applied.length} of ${order.length} packages to ${ENVIRONMENTS.length} environments in ${((performance.now() - started) / 1000).toFixed(1)} s (${refused.size} refused by the apply)`)
   return { applied, refused }
