@@ -1,8 +1,10 @@
 import { join, resolve } from 'node:path'
 import {
+  BUNDLE_FORMAT,
   type SerializedBundle,
   type Bundle,
   type BundleContent,
+  type BundleDelta,
   bundleContent,
   bundleFileName,
   deltaBetween,
@@ -12,7 +14,7 @@ import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
-import { compareVersions, sameVersion } from '../core/versions/versions.js'
+import { compareVersions, latestVersion, sameVersion } from '../core/versions/versions.js'
 import type { SourceModel } from '../core/model/source-model.js'
 import { CONFIG_FILE } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
@@ -23,7 +25,7 @@ import { readCommitFiles } from '../adapters/git/repository-reader.js'
 import { type ItemId, parseItemId } from '../core/names.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { type OpenRepository, openRepository } from './repository.js'
-import { UnsafePathError, readBundleFile } from './safe-files.js'
+import { UnsafePathError, checkFolders, readBundleFile, readCheckedBundleFileSync } from './safe-files.js'
 
 export const DEFAULT_OUT_DIR = '.gantry/build'
 
@@ -38,10 +40,12 @@ export function previousRelease(released: readonly ReleasedVersion[], pkg: strin
 export function packageBundleContent(
   repository: OpenRepository,
   pkgName: string,
+  /** Shared by the packages of one build: only where no dependency cycle cuts a package short. */
+  contentsCache = new Map<string, PackageContents>(),
 ): { content?: BundleContent; diagnostics: Diagnostic[] } {
   const pkg = repository.model.packages.get(pkgName)
   if (!pkg) return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] }
-  const contents = packageContents(repository.model, pkg)
+  const contents = packageContents(repository.model, pkg, contentsCache)
   if (contents.missing.length > 0) {
     return {
       diagnostics: [
@@ -249,4 +253,168 @@ export async function loadVerifiedBundle(
     }
   }
   return { verified: { bundle: JSON.parse(bytes) as Bundle, digest: actual, release, source }, diagnostics: [] }
+}
+
+/** A bundle written by an earlier build that a rebuild takes as it is: its bytes, digest and delta. */
+export interface ReusedBundle {
+  release: ReleasedVersion
+  bytes: string
+  delta: BundleDelta
+}
+
+/**
+ * The bundles a release build of `names` at `head` would make again byte for byte, read from `outDir`
+ * instead of made again. A package qualifies when the release its build would keep (the newest version, or
+ * the one its manifest names) was tagged at a commit from which nothing the bundle is made of differs at
+ * `head` (decided by git: gantry.yaml, the kind schemas, the package's file and its items' files, compared
+ * by `git diff-tree`, no content read), and the bundle file of that version is there with the tag's digest,
+ * version, content digest and previous version. Anything else (includeReferences, whose items follow
+ * references; a package file named otherwise; a file missing, changed or a link) is built the long way,
+ * which compares the bytes it makes with the tag as always.
+ */
+export async function reusableBundles(
+  repository: OpenRepository,
+  names: readonly string[],
+  head: string,
+  outDir: string,
+): Promise<Map<string, ReusedBundle>> {
+  const { model, paths, git, released } = repository
+  const reused = new Map<string, ReusedBundle>()
+  // A file's key: its folder under definitions (the kind) or packages, and its name up to the first dot.
+  // Coarser than a path (x.yaml and x.yml, x.y.yaml and x.yaml share one): a key touched makes every item
+  // or package of that key count as changed, never the other way round.
+  const keyOf = (path: string): string => {
+    const [first = '', second = ''] = path.split('/')
+    return `${first}/${second.split('.')[0]}`
+  }
+  const itemKey = (id: string): string | undefined => (parseItemId(id) ? `d:${keyOf(itemPath(paths, id as ItemId).slice(paths.definitions.length + 1))}` : undefined)
+  const packageKey = (name: string) => `p:${name.split('.')[0]}`
+  /**
+   * The keys of every file the package's content is made of: its manifest and declared items; with
+   * includeReferences, every definition its references reach (and their targets, there or not), and the
+   * manifests and items of its dependencies, which decide what it does not include. Undefined when that
+   * cannot be told from file names.
+   */
+  const inputsOf = (name: string): string[] | undefined => {
+    const keys: string[] = []
+    const reach = (ids: readonly string[], follow: boolean): boolean => {
+      const queue = [...ids]
+      const seen = new Set<string>()
+      while (queue.length > 0) {
+        const id = queue.pop()!
+        if (seen.has(id)) continue
+        seen.add(id)
+        const key = itemKey(id)
+        if (!key) return false
+        keys.push(key)
+        const definition = model.definitions.get(id as ItemId)
+        if (follow && definition) queue.push(...definition.references.map((r) => r.target))
+      }
+      return true
+    }
+    const packages = [name]
+    const seen = new Set<string>()
+    while (packages.length > 0) {
+      const current = packages.pop()!
+      if (seen.has(current)) continue
+      seen.add(current)
+      keys.push(packageKey(current))
+      const pkg = model.packages.get(current)
+      if (!pkg) continue
+      if (pkg.file !== `${paths.packages}/${current}.yaml`) return undefined
+      const follow = pkg.manifest.includeReferences === true
+      if (!reach(pkg.manifest.items, follow)) return undefined
+      // What a dependency provides is left out of an including package: its own inputs count too.
+      if (model.packages.get(name)!.manifest.includeReferences) packages.push(...(pkg.manifest.dependencies ?? []).map((d) => d.package))
+    }
+    return keys
+  }
+  const byCommit = new Map<string, { name: string; release: ReleasedVersion; inputs: string[] }[]>()
+  for (const name of names) {
+    const pkg = model.packages.get(name)
+    // A declared item that is not there is the long way's finding to make.
+    if (!pkg || pkg.manifest.items.some((id) => !model.definitions.has(id as ItemId))) continue
+    const versions = versionsOf(released, name)
+    const explicit = pkg.manifest.version
+    // The release the build keeps when the content is unchanged (see buildPackages).
+    const latest = latestVersion(versions.map((r) => r.version))
+    const release = explicit ? versions.find((r) => sameVersion(r.version, explicit)) : versions.find((r) => r.version === latest)
+    if (!release?.digest || !release.contentDigest) continue
+    const inputs = inputsOf(name)
+    if (!inputs) continue
+    byCommit.set(release.commit, [...(byCommit.get(release.commit) ?? []), { name, release, inputs }])
+  }
+  let foldersChecked: boolean | undefined
+  for (const [commit, wanted] of byCommit) {
+    const changed = new Set<string>()
+    let shared = false
+    if (commit !== head) {
+      const out = await git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-only', commit, head], { okCodes: [128] })
+      if (out.code !== 0) continue
+      for (const path of out.stdout.toString('utf8').split('\0')) {
+        if (!path) continue
+        if (path === CONFIG_FILE || path === paths.kinds || path.startsWith(`${paths.kinds}/`)) shared = true
+        if (path.startsWith(`${paths.definitions}/`)) changed.add(`d:${keyOf(path.slice(paths.definitions.length + 1))}`)
+        if (path.startsWith(`${paths.packages}/`)) changed.add(packageKey(path.slice(paths.packages.length + 1)))
+      }
+    }
+    // gantry.yaml (paths, policy) and the kind schemas (references, checks) shape every bundle.
+    if (shared) continue
+    for (const { name, release, inputs } of wanted) {
+      if (inputs.some((key) => changed.has(key))) continue
+      let bytes: string | undefined
+      try {
+        const file = join(outDir, bundleFileName(name, release.version))
+        // The folders are the same for every bundle: checked once.
+        foldersChecked ??= await checkFolders(repository.dir, file, false)
+        bytes = foldersChecked ? readCheckedBundleFileSync(repository.dir, file) : undefined
+      } catch (error) {
+        if (error instanceof UnsafePathError) continue
+        throw error
+      }
+      if (bytes === undefined || sha256(bytes) !== release.digest) continue
+      const bundle = topLevelFields(bytes, ['format', 'package', 'version', 'contentDigest', 'debug', 'delta']) as Partial<Bundle> | undefined
+      if (!bundle) continue
+      const previous = previousRelease(released, name, release.version)
+      if (
+        bundle.format !== BUNDLE_FORMAT ||
+        bundle.package !== name ||
+        bundle.version !== release.version ||
+        bundle.contentDigest !== release.contentDigest ||
+        bundle.debug !== false ||
+        !bundle.delta ||
+        bundle.delta.previous !== (previous?.version ?? null)
+      )
+        continue
+      reused.set(name, { release, bytes, delta: bundle.delta })
+    }
+  }
+  return reused
+}
+
+/**
+ * Some top-level fields of a bundle's canonical JSON (see canonicalJson), each parsed alone: a bundle of
+ * tens of thousands of lines is not parsed whole for its version and delta. In two-space indented JSON a
+ * line that starts with two spaces and a quote is a key of the top object (a string holds no line break),
+ * and its value runs to the next such line. Undefined for text not in that form.
+ */
+function topLevelFields(text: string, keys: readonly string[]): Record<string, unknown> | undefined {
+  if (!text.startsWith('{\n') || !text.endsWith('\n}\n')) return undefined
+  const fields: Record<string, unknown> = {}
+  for (const key of keys) {
+    const marker = `\n  ${JSON.stringify(key)}: `
+    // A key comes once; those after "items", the bulk of a bundle, are found sooner from the end.
+    const at = key > 'items' ? text.lastIndexOf(marker) : text.indexOf(marker)
+    if (at < 0) continue
+    const start = at + marker.length
+    const next = text.indexOf('\n  "', start)
+    const end = next < 0 ? text.length - 3 : next
+    const value = text.slice(start, end)
+    try {
+      fields[key] = JSON.parse(next < 0 ? value : value.replace(/,$/, ''))
+    } catch {
+      return undefined
+    }
+  }
+  return fields
 }

@@ -1,15 +1,17 @@
-import { join, relative, resolve } from 'node:path'
+import { mkdir, readdir } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
-import { type BundleContent, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
+import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
+import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, type PreviousItems, packageBundleContent, previousRelease, readPreviousItems } from './artifacts.js'
+import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
-import { writeBundleFile } from './safe-files.js'
+import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
 
 export interface BuildOptions {
   repo: string
@@ -50,8 +52,13 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
   const head = options.debug ? undefined : await new Git(resolve(options.repo)).resolve('HEAD')
   // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
+  // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
+  // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
+  // bundles are the same; only the memory and the time differ.
+  const earlier = !options.debug && (await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
+  const keepDocuments = !earlier
   const open = (only?: readonly string[]) =>
-    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) })
+    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) })
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -62,10 +69,13 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages
   if (names.length === 0) throw new UsageError('name the packages to build, or pass --all')
   // A package is built only when its files and references are sound.
-  const refusals = (from: OpenRepository): Diagnostic[] =>
-    [...from.loadDiagnostics, ...validatePackages(from.model, from.released)].filter(
-      (d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)),
-    )
+  // Whether the packages have a dependency cycle anywhere: what each holds is then worked out alone.
+  let cycles = false
+  const refusals = (from: OpenRepository): Diagnostic[] => {
+    const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released)]
+    if (found.some((d) => d.code === 'dependency-cycle')) cycles = true
+    return found.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)))
+  }
   let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository)
   if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
     repository = await open()
@@ -88,14 +98,26 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const outDir = resolve(repository.dir, options.out ?? DEFAULT_OUT_DIR)
   const progress = options.onProgress ?? (() => {})
 
+  // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
+  // file in the output folder as tagged, are taken as they are (see reusableBundles).
+  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
+
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
-  const planned: { name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion }[] = []
+  const contentsCache = new Map<string, PackageContents>()
+  const planned: { name: string; content?: BundleContent; digestOfContent?: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
+    const again = reused.get(name)
+    if (again) {
+      planned.push({ name, version: again.release.version, existing: again.release })
+      continue
+    }
     const pkg = repository.model.packages.get(name)!
     const released = versionsOf(repository.released, name)
     const latest = latestVersion(released.map((r) => r.version))
-    const { content, diagnostics: problems } = packageBundleContent(repository, name)
+    // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
+    // package's view of it short differently, so then each is worked out on its own as before.
+    const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache)
     if (!content) {
       diagnostics.push(...problems)
       continue
@@ -118,7 +140,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
   const previousCache: PreviousItems = new Map()
-  const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
+  const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
   await readPreviousItems(
     repository,
     [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
@@ -128,9 +150,17 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
   // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
-  const ready: { name: string; version: string; built: ReturnType<typeof serializeBundle>; existing?: ReleasedVersion }[] = []
+  const ready: { name: string; version: string; built: Built; existing?: ReleasedVersion; written?: true }[] = []
   for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
     progress(`writing ${name}`, index, planned.length)
+    const again = reused.get(name)
+    if (again) {
+      // The file holds these bytes already: nothing to write.
+      const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
+      ready.push({ name, version, built, existing: existing!, written: true })
+      continue
+    }
+    if (!content || !digestOfContent) throw new Error(`${name}: no content planned`)
     const previous = previousOf.get(name)
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
     const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
@@ -145,10 +175,16 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
-  for (const { name, version, built, existing } of ready) {
+  let foldersReady: string | undefined
+  for (const { name, version, built, existing, written } of ready) {
     const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
-    await writeBundleFile(repository.dir, file, built.bytes)
+    if (!written) {
+      // The folders are the same for every bundle: checked (and made) once, then each file written directly.
+      foldersReady ??= (await checkFolders(repository.dir, file, true), await mkdir(dirname(file), { recursive: true }), dirname(file))
+      if (foldersReady === dirname(file)) writeCheckedBundleFileSync(file, built.bytes)
+      else await writeBundleFile(repository.dir, file, built.bytes)
+    }
     let created = false
     let tag: string | null = null
     if (!options.debug) {
@@ -191,5 +227,17 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }
+
+/** Whether `folder` holds any release bundle (a hint for memory only: nothing is read from it here). */
+async function hasReleaseBundles(folder: string): Promise<boolean> {
+  try {
+    return (await readdir(folder)).some((name) => name.endsWith('.gantry.json') && !name.endsWith('-debug.gantry.json'))
+  } catch {
+    return false
+  }
+}
+
+/** What is written and reported of a bundle, made now or read back as it was made before. */
+type Built = Pick<SerializedBundle, 'bytes' | 'digest' | 'fileName'> & { bundle: Pick<SerializedBundle['bundle'], 'contentDigest' | 'delta'> }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

@@ -1,4 +1,5 @@
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
+import type { Git, TreeEntry } from '../adapters/git/git.js'
 import { readLedgers } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
@@ -109,12 +110,18 @@ export async function deriveStatus(
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
   const itemPaths = new Map<ItemId, string>()
-  for (const env of config.environments) {
-    const resolved = await git.resolveBranch(env.branch)
-    environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null })
-    const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache)
+  const trees: TreeCache = new Map()
+  const heads: (string | undefined)[] = []
+  for (const env of config.environments) heads.push((await git.resolveBranch(env.branch))?.head)
+  // Each branch's definitions tree by its object id, all in one process: branches holding the same tree
+  // share its listing.
+  const treeOf = await definitionTrees(git, heads, repository.paths.definitions)
+  for (const [index, env] of config.environments.entries()) {
+    const head = heads[index]
+    environments.push({ name: env.name, branch: env.branch, head: head ?? null })
+    const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache)
     ledgersByEnv.set(env.name, ledgers)
-    if (resolved) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, resolved.head, ledgers, items, itemPaths)))
+    if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)))
     // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
     // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
     for (const [pkg, ledger] of ledgers) {
@@ -155,7 +162,21 @@ export async function deriveStatus(
 }
 
 /** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
-type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, { target: ItemId; targetPath: string; path: (string | number)[] }[]> }>
+type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, Reference[]> }>
+type Reference = { target: ItemId; targetPath: string; path: (string | number)[] }
+
+/**
+ * What drift needs of one definitions tree (by its object id): environments mostly hold the same tree, or
+ * share it with another at some time, and it is listed and indexed once. `unresolved`: the references of
+ * each item object (by id and kind) that name no file of the tree.
+ */
+interface TreeView {
+  listed: TreeEntry[]
+  objectAt: Map<string, string>
+  present: Set<string>
+  unresolved: Map<string, Reference[]>
+}
+type TreeCache = Map<string, TreeView>
 
 async function findDrift(
   repository: OpenRepository,
@@ -163,9 +184,12 @@ async function findDrift(
   env: string,
   branch: string,
   head: string,
+  /** The object id of the branch's definitions tree, when it is a tree: the listing is kept by it. */
+  tree: string | undefined,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
   itemPaths: Map<ItemId, string>,
+  trees: TreeCache,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
   const out: Diagnostic[] = []
@@ -181,21 +205,29 @@ async function findDrift(
   const ids = [...owned.keys()].sort()
   // The branch's item files and their object ids in one listing; only objects not seen on another
   // environment are read. A link is read as the blob it is, as reading the path would.
-  const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
-  const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]))
-  const unread = [...new Set(ids.map((id) => objectAt.get(pathOf(id))).filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
+  let view = tree === undefined ? undefined : trees.get(tree)
+  if (!view) {
+    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+    view = {
+      listed,
+      objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
+      present: new Set(listed.map((entry) => entry.path)),
+      unresolved: new Map(),
+    }
+    if (tree !== undefined) trees.set(tree, view)
+  }
+  const { listed, objectAt, present } = view
+  const shas = ids.map((id) => objectAt.get(pathOf(id)))
+  const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
   const blobs = await git.readBlobs(unread)
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() })
   }
-  const itemOf = (id: ItemId) => {
-    const sha = objectAt.get(pathOf(id))
-    return sha === undefined ? undefined : cache.get(sha)
-  }
-  for (const id of ids) {
+  const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)))
+  for (const [index, id] of ids.entries()) {
     const ledger = owned.get(id)!
-    const actual = itemOf(id)?.digest
+    const actual = items[index]?.digest
     if (actual === ledger.items[id]) continue
     const locked = ledger.locked === true
     out.push({
@@ -211,32 +243,37 @@ async function findDrift(
         : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
     })
   }
-  const present = new Set(listed.map((entry) => entry.path))
   // References of installed items must resolve on the branch. Only the items already read above are parsed,
   // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
   // each object once whatever the number of environments holding it.
-  for (const id of ids) {
-    const item = itemOf(id)
+  for (const [index, id] of ids.entries()) {
+    const item = items[index]
     const parsedId = parseItemId(id)
     const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!item || !schema || !mayRefer(schema)) continue
     const file = pathOf(id)
-    let references = item.references.get(parsedId!.kind)
-    if (!references) {
-      const read = readYaml(file, item.bytes)
-      const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
-      // With the target's path, the same on every environment.
-      references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
-        const target = itemId(ref.kind, ref.name)
-        return { target, targetPath: pathOf(target), path: ref.path }
-      })
-      item.references.set(parsedId!.kind, references)
+    const key = `${shas[index]!}\0${parsedId!.kind}`
+    let unresolved = view.unresolved.get(key)
+    if (!unresolved) {
+      let references = item.references.get(parsedId!.kind)
+      if (!references) {
+        const read = readYaml(file, item.bytes)
+        const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
+        // With the target's path, the same on every environment.
+        references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+          const target = itemId(ref.kind, ref.name)
+          return { target, targetPath: pathOf(target), path: ref.path }
+        })
+        item.references.set(parsedId!.kind, references)
+      }
+      unresolved = references.filter((ref) => !present.has(ref.targetPath))
+      view.unresolved.set(key, unresolved)
     }
-    for (const ref of references) {
-      if (present.has(ref.targetPath)) continue
+    if (unresolved.length === 0) continue
+    const ledger = owned.get(id)!
+    for (const ref of unresolved) {
       const target = ref.target
-      const ledger = owned.get(id)!
       out.push({
         severity: 'error',
         code: 'unresolved-in-environment',
@@ -265,4 +302,19 @@ async function findDrift(
     })
   }
   return out
+}
+
+/** The object id of `<head>:<folder>` for each head where it is a tree. */
+async function definitionTrees(git: Git, heads: readonly (string | undefined)[], folder: string): Promise<Map<string, string>> {
+  const wanted = [...new Set(heads.filter((h): h is string => h !== undefined))]
+  const trees = new Map<string, string>()
+  if (wanted.length === 0) return trees
+  // One line in, one line out: "<id> tree <size>", or "<spec> missing" (no such path, or a link there).
+  const out = await git.text(['cat-file', '--batch-check'], { input: `${wanted.map((head) => `${head}:${folder}`).join('\n')}\n` })
+  const lines = out.split('\n')
+  for (const [index, head] of wanted.entries()) {
+    const [id, type] = (lines[index] ?? '').split(' ')
+    if (type === 'tree' && id && /^[0-9a-f]{40,64}$/.test(id)) trees.set(head, id)
+  }
+  return trees
 }

@@ -55,7 +55,8 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
       digest: sha256(canonicalCompact(document)),
       origin,
       document,
-      references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+      // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
+      references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
   }
   return {
@@ -69,7 +70,8 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     // `rollback` only when set: bundles of existing versions keep their bytes and digests.
     instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true as const } : {}) })),
     environments: manifest.environments ?? {},
-    items,
+    // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
+    items: canonicalForm(items),
   }
 }
 

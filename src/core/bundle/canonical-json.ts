@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import { createHash } from 'node:crypto'
 
 /** JSON with object keys sorted at every level, two-space indented, ending in a newline: the same data
@@ -12,25 +13,21 @@ export function canonicalCompact(value: unknown): string {
 }
 
 /**
- * Copies made by sortKeys, already in canonical order: met again (a document inside the bundle that holds
- * it), they are used as they are instead of copied once more. Nothing changes them after they are made.
+ * Copies made by canonicalForm, already in canonical order: met again (a document inside the bundle that
+ * holds it), they are used as they are instead of copied once more. Nothing changes them after they are
+ * made. Only the copy itself is remembered, not each object inside it: those are met only through it.
  */
 const sorted = new WeakSet<object>()
 
 function sortKeys(value: unknown): unknown {
   if (value && typeof value === 'object' && sorted.has(value)) return value
-  if (Array.isArray(value)) {
-    const out = value.map(sortKeys)
-    sorted.add(out)
-    return out
-  }
+  if (Array.isArray(value)) return value.map(sortKeys)
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key]
       if (v !== undefined) out[key] = sortKeys(v)
     }
-    sorted.add(out)
     return out
   }
   return value
@@ -38,9 +35,15 @@ function sortKeys(value: unknown): unknown {
 
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 export function canonicalForm<T>(value: T): T {
-  return sortKeys(value) as T
+  const out = sortKeys(value)
+  if (out && typeof out === 'object') sorted.add(out)
+  return out as T
 }
 
 export function sha256(data: string | Uint8Array): `sha256:${string}` {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`
+  // The one-shot hash (Node 20.12 and later) costs a quarter of a Hash object for a small input, and
+  // thousands of items are hashed per build; older Nodes make the object.
+  return `sha256:${oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex')}`
 }
+
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash
