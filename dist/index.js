@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2517);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1104);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2517:
+/***/ 1104:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -51075,6 +51075,7 @@ function annotate(diagnostics) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/core/bundle/canonical-json.ts
 
+
 /** JSON with object keys sorted at every level, two-space indented, ending in a newline: the same data
  * always gives the same bytes. */
 function canonicalJson(value) {
@@ -51085,18 +51086,16 @@ function canonicalCompact(value) {
     return JSON.stringify(sortKeys(value));
 }
 /**
- * Copies made by sortKeys, already in canonical order: met again (a document inside the bundle that holds
- * it), they are used as they are instead of copied once more. Nothing changes them after they are made.
+ * Copies made by canonicalForm, already in canonical order: met again (a document inside the bundle that
+ * holds it), they are used as they are instead of copied once more. Nothing changes them after they are
+ * made. Only the copy itself is remembered, not each object inside it: those are met only through it.
  */
 const sorted = new WeakSet();
 function sortKeys(value) {
     if (value && typeof value === 'object' && sorted.has(value))
         return value;
-    if (Array.isArray(value)) {
-        const out = value.map(sortKeys);
-        sorted.add(out);
-        return out;
-    }
+    if (Array.isArray(value))
+        return value.map(sortKeys);
     if (value && typeof value === 'object') {
         const out = {};
         for (const key of Object.keys(value).sort()) {
@@ -51104,18 +51103,23 @@ function sortKeys(value) {
             if (v !== undefined)
                 out[key] = sortKeys(v);
         }
-        sorted.add(out);
         return out;
     }
     return value;
 }
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 function canonicalForm(value) {
-    return sortKeys(value);
+    const out = sortKeys(value);
+    if (out && typeof out === 'object')
+        sorted.add(out);
+    return out;
 }
 function sha256(data) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
+    // The one-shot hash (Node 20.12 and later) costs a quarter of a Hash object for a small input, and
+    // thousands of items are hashed per build; older Nodes make the object.
+    return `sha256:${oneShot ? oneShot('sha256', data, 'hex') : (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
 }
+const oneShot = external_node_crypto_.hash;
 
 ;// CONCATENATED MODULE: ./src/core/bundle/bundle.ts
 
@@ -51130,7 +51134,8 @@ function bundleContent(manifest, contents) {
             digest: sha256(canonicalCompact(document)),
             origin,
             document,
-            references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+            // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
+            references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
         };
     }
     return {
@@ -51144,7 +51149,41 @@ function bundleContent(manifest, contents) {
         // `rollback` only when set: bundles of existing versions keep their bytes and digests.
         instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true } : {}) })),
         environments: manifest.environments ?? {},
+        // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
+        items: canonicalForm(items),
+    };
+}
+/**
+ * The bundle `planDiagnostics` reads, equal in every field it reads to the bundle read back from the bytes
+ * `serializeBundle` writes, without writing those bytes: the findings read every item's id and references
+ * but the document only of an item an override names. A document is made when first read, through the
+ * canonical JSON as the bytes would carry it (sorted keys; a number JSON cannot hold reads back as null);
+ * the digests are left empty.
+ */
+function bundleForFindings(manifest, contents, version) {
+    const items = {};
+    for (const id of [...contents.items.keys()].sort()) {
+        const { definition, origin } = contents.items.get(id);
+        let document;
+        items[id] = {
+            digest: '',
+            origin,
+            get document() {
+                document ??= JSON.parse(canonicalCompact(definition.document));
+                return document;
+            },
+            references: definition.references.map((r) => ({ path: r.path, target: r.target })),
+        };
+    }
+    const content = bundleContent(manifest, { ...contents, items: new Map() });
+    return {
+        ...JSON.parse(canonicalCompact(content)),
         items,
+        format: BUNDLE_FORMAT,
+        version,
+        contentDigest: '',
+        debug: true,
+        delta: { previous: null, added: [], changed: [], removed: [] },
     };
 }
 function contentDigest(content) {
@@ -54387,12 +54426,15 @@ const {
  * - whatever js-yaml refuses (syntax errors, duplicate keys, several documents, unknown tags);
  * - what the full read checks and js-yaml does not, or reads another way: anchors and aliases (counted and
  *   bounded there), any tag, directives (%YAML 1.1), keys that are maps, lists or null, keys that reach a
- *   prototype, numbers JavaScript cannot hold exactly, nesting past the limit.
+ *   prototype, numbers JavaScript cannot hold exactly, nesting past the limit;
+ * - what the two parsers were found to read differently (scanText and the listener below), by comparing both
+ *   reads on generated and mutated documents (test/attacks/fast-path-equivalence.test.ts).
  * Plain scalars resolve by the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), as
  * the full read does, never by js-yaml's own rules (which read 0b1 as a number).
  */
-function fastYamlValue(text, limits) {
-    if (!plainEnough(text))
+function fastYamlValue(text, limits, scanned = scanText(text)) {
+    // `scanned`: what scanText(text) returned, when the caller has it.
+    if ((scanned.flags & (SCAN_CONTROL | SCAN_DECLINE)) !== 0)
         return undefined;
     let value;
     try {
@@ -54401,65 +54443,364 @@ function fastYamlValue(text, limits) {
             // Beyond the limit the full read reports the depth; js-yaml counts keys as a level, hence the margin.
             maxDepth: limits.maxDepth + 4,
             onWarning: decline,
-            listener,
+            listener: listener(),
         });
     }
     catch {
         return undefined;
     }
-    // A file of comments only is no document to the full read; js-yaml reads it as null.
-    return value !== undefined && value !== null && acceptable(value, limits) ? { value } : undefined;
+    // A file of comments only is no document to the full read; js-yaml reads it as null. A document that is a
+    // scalar is no definition, and the two read some root block scalars another way (` |` then `#` at column 1).
+    return value !== null && typeof value === 'object' && acceptable(value, limits) ? { value } : undefined;
 }
+/** What scanText found: a character YAML does not allow (see readYaml), a construct the fast read declines. */
+const SCAN_CONTROL = 1;
+const SCAN_DECLINE = 2;
 /**
- * Whether the text is free of the constructs the two parsers read differently or that the full read refuses
- * and js-yaml lets through. Each test is a scan of the text and errs on the side of the full read: a match
- * inside a quoted string (`"why ? because"`) only costs that file the slower read.
+ * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
+ * outside YAML's printable set (SCAN_CONTROL; readYaml finds and reports the first), how many `[` and `{` it
+ * holds (an upper bound of its flow nesting), and whether it holds a construct that the two parsers read
+ * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE); and a hash
+ * of the text (32-bit FNV-1a of its UTF-16 code units), to know it when it is read again. Each construct is tested on the raw text and errs on the side of the full read: a
+ * match inside a quoted string (`"why ? because"`) only costs that file the slower read. The constructs:
+ * - a line over 1024 characters: an implicit key ends at most 1024 characters after it starts
+ *   (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key), which the full read checks and js-yaml does not;
+ * - a tab: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses;
+ * - `%` starting a line: a directive (`%YAML 1.1`), whose version the full read checks;
+ * - `?` at the start or after white space or `[{,`, before white space or the end: the indicator of an explicit
+ *   key, the only way to write a map or a list as a key that spans lines;
+ * - `!` at the start or after white space, `[{,` or `:`: a tag (`!!binary`, `!foo`), some of which js-yaml
+ *   drops; in a flow collection a value may follow the `:` of a quoted key with no space
+ *   (`{"a":!<tag:gantry,core:int> 1}`);
+ * - `---` or `...` starting a line with content after it (`--- a: b`, `---word`, `---#`: a comment needs a
+ *   space before it): js-yaml reads some as a new document;
+ * - `#` right after a quoted scalar, a flow indicator or a JSON-like key's `:` (`"a"#c`, `[#c`, `{"a":#c`):
+ *   the full read requires a space;
+ * - a comment line with no space after `#` (`#note`): the full read takes it for content when it sets the
+ *   indentation a plain scalar continues at (eemeli/yaml's lexer), so that `y` and `- a` after it are one
+ *   scalar where js-yaml reads a list entry (what follows `#` is content to that lexer unless it is a space, a
+ *   tab or a line break: not U+00A0);
+ * - a carriage return alone: js-yaml reads it as a line break, the full read as part of the content;
+ * - a byte order mark after the start: js-yaml reads it as content, the full read as a marker between nodes;
+ * - a `\U` escape past U+10FFFF: the full read refuses it, js-yaml makes two broken surrogates of it;
+ * - an escaped line break followed by an empty line in a double-quoted string: js-yaml drops the line, the
+ *   full read keeps a space;
+ * - a block scalar header with an indentation indicator (`|1`, `>-2`): its lines of spaces only are read
+ *   another way;
+ * - a last line of spaces with no line break after it: js-yaml keeps it in a block scalar with `+`;
+ * - `-` at the start of a line or after a space, then only spaces and perhaps a comment to the end of the line:
+ *   js-yaml accepts the entries after it at columns the full read refuses;
+ * - a block scalar header (`|`, `>-`) whose next line is empty: the two read its indentation differently.
+ * Line starts are those of JavaScript's multiline `^` (after \n, \r, U+2028, U+2029), white space that of `\s`.
  */
-function plainEnough(text) {
-    // An implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key),
-    // on its own line: the full read checks it, js-yaml does not. The patterns below also run on short lines only.
-    for (let start = 0; start < text.length;) {
-        const end = text.indexOf('\n', start);
-        if ((end < 0 ? text.length : end) - start > MAX_LINE)
-            return false;
-        if (end < 0)
-            break;
-        start = end + 1;
+function scanText(text) {
+    const n = text.length;
+    let flags = 0;
+    let openings = 0;
+    let lineStart = 0;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < n; i++) {
+        const c = text.charCodeAt(i);
+        hash = Math.imul(hash ^ c, 0x01000193);
+        // Letters, digits, spaces and most punctuation need nothing.
+        if (c < 0x7f && PLAIN[c] === 1)
+            continue;
+        if (c >= 0x7f) {
+            if (c <= 0x9f ? c !== 0x85 : c >= 0xfffe)
+                flags |= SCAN_CONTROL;
+            else if (c === 0xfeff)
+                flags |= SCAN_DECLINE;
+            continue;
+        }
+        switch (c) {
+            case 0x0a: // \n
+                if (i - lineStart > MAX_LINE)
+                    flags |= SCAN_DECLINE;
+                lineStart = i + 1;
+                break;
+            case 0x09: // tab
+                flags |= SCAN_DECLINE;
+                break;
+            case 0x0d: // \r
+                if (text.charCodeAt(i + 1) !== 0x0a)
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x25: // %
+                if (atLineStart(text, i))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x3f: // ?
+                if ((i === 0 || spaceOrFlowBefore(text, i)) && (i + 1 === n || isSpace(text.charCodeAt(i + 1))))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x21: // !
+                if (i === 0 || spaceOrFlowBefore(text, i) || text.charCodeAt(i - 1) === 0x3a)
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x2d: // -
+                if (atLineStart(text, i)) {
+                    if (text.startsWith('---', i) && !restIsBlank(text, i + 3))
+                        flags |= SCAN_DECLINE;
+                    if (dashEndsLine(text, i))
+                        flags |= SCAN_DECLINE;
+                }
+                else if (text.charCodeAt(i - 1) === 0x20 && dashEndsLine(text, i))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x2e: // .
+                if (atLineStart(text, i) && text.startsWith('...', i) && !restIsBlank(text, i + 3))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x23: // #
+                if (commentTooClose(text, i))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x5c: // \
+                if (escapeUnequal(text, i))
+                    flags |= SCAN_DECLINE;
+                break;
+            case 0x5b: // [
+            case 0x7b: // {
+                openings++;
+                break;
+            case 0x7c: // |
+            case 0x3e: // >
+                if (indentationIndicator(text, i + 1) || emptyLineAfterHeader(text, i + 1))
+                    flags |= SCAN_DECLINE;
+                break;
+            default:
+                if (c < 0x20)
+                    flags |= SCAN_CONTROL;
+        }
     }
-    return !UNEQUAL.some((pattern) => pattern.test(text));
+    if (n - lineStart > MAX_LINE || lastLineOfSpaces(text))
+        flags |= SCAN_DECLINE;
+    return { flags, openings, hash };
 }
 const MAX_LINE = 1024;
-const UNEQUAL = [
-    // Tabs: js-yaml lets some through as indentation, in empty lines of block scalars, that the full read refuses.
-    /\t/,
-    // Directives (`%YAML 1.1`): the full read checks the version.
-    /^%/m,
-    // The `?` indicator of an explicit key, the only way to write a map or a list as a key that spans lines.
-    /(?:^|[\s[{,])\?(?:\s|$)/,
-    // A tag (`!!binary`, `!foo`): js-yaml drops some of them silently.
-    /(?:^|[\s[{,])!/,
-    // Content after a document marker on its line (`--- a: b`, `---word`): js-yaml reads some as a new document.
-    /^(?:---|\.\.\.)(?![ \t]*(?:#[^\n]*)?\r?$)/m,
-    // A comment right after a quoted scalar or a flow collection (`"a"#c`): the full read requires a space.
-    /[^\s]["']#|[\]},]#/,
-    // A list entry whose `-` ends its line: js-yaml accepts the entries after it at columns the full read refuses.
-    /(?:^|[ ])-[ ]*(?:#[^\n]*)?\r?$/m,
-    // A block scalar that starts with empty lines, whose indentation the two read differently.
-    /[|>][-+0-9]*[ \t]*(?:#[^\n]*)?\r?\n[ \t]*\r?\n/,
-];
+/** The ASCII characters scanText has nothing to do for (1). */
+const PLAIN = new Uint8Array(0x7f);
+for (let c = 0x20; c < 0x7f; c++)
+    if (!'\n\t\r%?!-.#\\[{|>'.includes(String.fromCharCode(c)))
+        PLAIN[c] = 1;
+/** JavaScript's `\s`. */
+function isSpace(c) {
+    return c <= 0x20
+        ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+        : c >= 0xa0 &&
+            (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 ||
+                c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff);
+}
+const isLineBreak = (c) => c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+/** Where JavaScript's multiline `^` matches. */
+const atLineStart = (text, i) => i === 0 || isLineBreak(text.charCodeAt(i - 1));
+function spaceOrFlowBefore(text, i) {
+    const c = text.charCodeAt(i - 1);
+    return c === 0x5b || c === 0x7b || c === 0x2c || isSpace(c);
+}
+/** Whether only spaces and tabs, then a comment after at least one of them, a line break or the end, follow `from`. */
+function restIsBlank(text, from) {
+    let j = from;
+    let c = text.charCodeAt(j);
+    while (c === 0x20 || c === 0x09)
+        c = text.charCodeAt(++j);
+    return j >= text.length || (c === 0x23 && j > from) || isLineBreak(c);
+}
+/**
+ * Whether the `#` at `i` starts a comment the two reads see another way: right after a quoted scalar that
+ * follows something (`a"#`), after a flow indicator (`[#`, `]#`, `,#`), after a JSON-like key's `:` (`"a":#`,
+ * `]:#`), or opening a comment line with no space after it (`#note`).
+ */
+function commentTooClose(text, i) {
+    if (i > 0) {
+        const before = text.charCodeAt(i - 1);
+        if (before === 0x5b || before === 0x5d || before === 0x7b || before === 0x7d || before === 0x2c)
+            return true;
+        if ((before === 0x22 || before === 0x27) && i > 1 && !isSpace(text.charCodeAt(i - 2)))
+            return true;
+        if (before === 0x3a && i > 1) {
+            const key = text.charCodeAt(i - 2);
+            if (key === 0x22 || key === 0x27 || key === 0x5d || key === 0x7d)
+                return true;
+        }
+    }
+    const after = text.charCodeAt(i + 1);
+    if (i + 1 >= text.length || after === 0x20 || after === 0x09 || after === 0x0d || after === 0x0a)
+        return false;
+    let j = i - 1;
+    while (j >= 0 && text.charCodeAt(j) === 0x20)
+        j--;
+    return j < 0 || isLineBreak(text.charCodeAt(j));
+}
+const isHex = (c) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+/**
+ * Whether the `\` at `i` starts an escape the two reads see another way: `\U` past U+10FFFF (anything but
+ * `00` then `0h` or `10`, then four hex digits), or an escaped line break followed by an empty line.
+ */
+function escapeUnequal(text, i) {
+    let j = i + 1;
+    let c = text.charCodeAt(j);
+    if (c === 0x55) {
+        const plane = text.slice(j + 1, j + 5);
+        const valid = (plane.startsWith('000') && isHex(plane.charCodeAt(3))) || plane === '0010';
+        if (!valid)
+            return true;
+        for (let k = j + 5; k < j + 9; k++)
+            if (!isHex(text.charCodeAt(k)))
+                return true;
+        return false;
+    }
+    if (c === 0x0d)
+        c = text.charCodeAt(++j);
+    if (c !== 0x0a)
+        return false;
+    c = text.charCodeAt(++j);
+    while (c === 0x20)
+        c = text.charCodeAt(++j);
+    if (c === 0x0d)
+        c = text.charCodeAt(++j);
+    return c === 0x0a;
+}
+/** Whether a block scalar header's indicators at `from` hold an indentation indicator (`[-+]?[1-9]`). */
+function indentationIndicator(text, from) {
+    let c = text.charCodeAt(from);
+    if (c === 0x2d || c === 0x2b)
+        c = text.charCodeAt(from + 1);
+    return c >= 0x31 && c <= 0x39;
+}
+/** Whether the text ends with a line of spaces only, after a line feed. */
+function lastLineOfSpaces(text) {
+    let j = text.length - 1;
+    if (text.charCodeAt(j) !== 0x20)
+        return false;
+    while (j >= 0 && text.charCodeAt(j) === 0x20)
+        j--;
+    return j >= 0 && text.charCodeAt(j) === 0x0a;
+}
+/** Whether the `-` at `i` is followed by spaces only, then a comment, a line break or the end. */
+function dashEndsLine(text, i) {
+    let j = i + 1;
+    let c = text.charCodeAt(j);
+    while (c === 0x20)
+        c = text.charCodeAt(++j);
+    return j >= text.length || c === 0x23 || isLineBreak(c);
+}
+/**
+ * Whether a block scalar header may start at `from` (after `|` or `>`) and its next line be empty: indicators
+ * `[-+0-9]*`, spaces or tabs, perhaps a comment, then `\r?\n`, a line of spaces or tabs, and `\r?\n`.
+ */
+function emptyLineAfterHeader(text, from) {
+    let j = from;
+    let c = text.charCodeAt(j);
+    while (c === 0x2d || c === 0x2b || (c >= 0x30 && c <= 0x39))
+        c = text.charCodeAt(++j);
+    while (c === 0x20 || c === 0x09)
+        c = text.charCodeAt(++j);
+    if (c === 0x23) {
+        j = text.indexOf('\n', j);
+        if (j < 0)
+            return false;
+    }
+    else {
+        if (c === 0x0d)
+            c = text.charCodeAt(++j);
+        if (c !== 0x0a)
+            return false;
+    }
+    c = text.charCodeAt(++j);
+    while (c === 0x20 || c === 0x09)
+        c = text.charCodeAt(++j);
+    if (c === 0x0d)
+        c = text.charCodeAt(++j);
+    return c === 0x0a;
+}
 const DECLINED = new Error('declined');
 function decline() {
     throw DECLINED;
 }
-/** Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys. */
-function listener(event, state) {
-    if (event !== 'close')
-        return;
-    // With no anchor there can be no alias: an alias to an anchor that does not exist is an error.
-    if (state.anchor !== null || state.tag === '!')
-        decline();
-    if ((state.kind === 'mapping' || state.kind === 'sequence') && colonFollows(state.input, state.position))
-        decline();
+/**
+ * Called by js-yaml as each node is opened and closed: declines anchors, tags and collections used as keys,
+ * `[a, b]: c` (a `:` follows) and `{[a, b]}` (an entry of a flow map, whose first node is always a key), and
+ * a comment right after a closing quote.
+ */
+function listener() {
+    // Where each open node was opened (or starts, once looked up: only for collections in collections).
+    const opened = [];
+    return (event, state) => {
+        if (event === 'open') {
+            opened.push(state.position);
+            return;
+        }
+        const at = opened.pop();
+        // With no anchor there can be no alias: an alias to an anchor that does not exist is an error.
+        if (state.anchor !== null || state.tag === '!')
+            decline();
+        if (state.kind === 'scalar') {
+            // A comment right after a closing quote (`' '#c`, which the text test cannot tell from `'#fff'`).
+            const quote = state.input.charCodeAt(state.position - 1);
+            if ((quote === 0x22 || quote === 0x27) && state.input.charCodeAt(state.position) === 0x23)
+                decline();
+            return;
+        }
+        if (state.kind !== 'mapping' && state.kind !== 'sequence')
+            return;
+        if (colonFollows(state.input, state.position))
+            decline();
+        const { input } = state;
+        const start = skipBlanks(input, at);
+        const parent = opened[opened.length - 1];
+        let parentStart = -1;
+        if (parent !== undefined) {
+            parentStart = skipBlanks(input, parent);
+            // Kept, so that a parent's blank lines are skipped once, not once per child.
+            opened[opened.length - 1] = parentStart;
+        }
+        const outer = parentStart < 0 ? -1 : input.charCodeAt(parentStart);
+        // js-yaml opens a flow collection that starts a block node (at the root, after `- `) twice, the outer
+        // node starting where the inner one does.
+        if (outer === 0x7b && parentStart !== start && !colonBefore(input, start))
+            decline();
+        // A comment line at column 1 in a flow collection (`{a: x` then `# c`): the full read takes it for a
+        // comment with no space before it. Looked for in the outermost flow collection only.
+        const first = input.charCodeAt(start);
+        if ((first === 0x7b || first === 0x5b) && (parentStart === start || (outer !== 0x7b && outer !== 0x5b))) {
+            const comment = input.indexOf('\n#', start);
+            if (comment >= 0 && comment < state.position)
+                decline();
+        }
+    };
+}
+/** Where the node opened at `offset` starts: past spaces, line breaks and comments (no node starts with `#`). */
+function skipBlanks(input, offset) {
+    let i = offset;
+    for (;;) {
+        const c = input.charCodeAt(i);
+        if (c === 0x20 || c === 0x0a || c === 0x0d)
+            i++;
+        else if (c === 0x23) {
+            const end = input.indexOf('\n', i);
+            if (end < 0)
+                return input.length;
+            i = end + 1;
+        }
+        else
+            return i;
+    }
+}
+/**
+ * Whether the character before `offset`, past spaces and line breaks, is a `:` (the node is a value), and not
+ * one in a comment (`{a: 1, # note:` then `{}` on the next line is a key): a `:` that ends an earlier line
+ * counts only when that line holds no `#`.
+ */
+function colonBefore(input, offset) {
+    let i = offset - 1;
+    let earlierLine = false;
+    for (let c = input.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d; c = input.charCodeAt(--i))
+        if (c === 0x0a)
+            earlierLine = true;
+    if (input.charCodeAt(i) !== 0x3a)
+        return false;
+    return !earlierLine || !input.slice(input.lastIndexOf('\n', i) + 1, i).includes('#');
 }
 /**
  * Whether the next token after `offset`, past white space, line breaks and comments, is a `:` indicator: the
@@ -54488,6 +54829,9 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * and js-yaml "null"), numbers beyond 2^53 or infinite.
  */
 function acceptable(root, limits) {
+    if (root === null || typeof root !== 'object')
+        return scalarAcceptable(root, 0, limits);
+    // Only maps and lists are stacked; a scalar is checked where its collection is walked, at its depth.
     const nodes = [root];
     const depths = [0];
     while (nodes.length > 0) {
@@ -54495,32 +54839,45 @@ function acceptable(root, limits) {
         const depth = depths.pop();
         if (depth > limits.maxDepth)
             return false;
-        if (typeof node === 'number') {
-            if (!Number.isFinite(node) || (Number.isInteger(node) && !Number.isSafeInteger(node)))
-                return false;
-        }
-        else if (Array.isArray(node)) {
+        const below = depth + 1;
+        if (Array.isArray(node)) {
             for (const item of node) {
-                nodes.push(item);
-                depths.push(depth + 1);
+                if (item !== null && typeof item === 'object') {
+                    nodes.push(item);
+                    depths.push(below);
+                }
+                else if (!scalarAcceptable(item, below, limits))
+                    return false;
             }
         }
-        else if (node !== null && typeof node === 'object') {
+        else {
             for (const key of Object.keys(node)) {
                 if (FORBIDDEN_KEYS.has(key) || key === 'null')
                     return false;
-                nodes.push(node[key]);
-                depths.push(depth + 1);
+                const value = node[key];
+                if (value !== null && typeof value === 'object') {
+                    nodes.push(value);
+                    depths.push(below);
+                }
+                else if (!scalarAcceptable(value, below, limits))
+                    return false;
             }
         }
     }
     return true;
 }
+function scalarAcceptable(value, depth, limits) {
+    if (depth > limits.maxDepth)
+        return false;
+    return typeof value !== 'number' || (Number.isFinite(value) && (!Number.isInteger(value) || Number.isSafeInteger(value)));
+}
 // The YAML 1.2 core schema's plain scalars (https://yaml.org/spec/1.2.2/#1032-tag-resolution). js-yaml keeps
 // one implicit type per tag, so each type tests all the forms of its tag; the tags are Gantry's own, so that
 // an explicit `!!int` in a file is an unknown tag here and takes the full read.
-const NULL = /^(?:~|null|Null|NULL)$/;
-const BOOL = /^(?:true|True|TRUE|false|False|FALSE)$/;
+// Null and bool are a handful of spellings, compared as strings: js-yaml asks every plain scalar.
+const isNull = (data) => data.length <= 4 && (data === '' || data === '~' || data === 'null' || data === 'Null' || data === 'NULL');
+const isBool = (data) => (data.length === 4 && (data === 'true' || data === 'True' || data === 'TRUE')) ||
+    (data.length === 5 && (data === 'false' || data === 'False' || data === 'FALSE'));
 const INT_DECIMAL = /^[-+]?[0-9]+$/;
 const INT_OCTAL = /^0o[0-7]+$/;
 const INT_HEX = /^0x[0-9a-fA-F]+$/;
@@ -54535,12 +54892,12 @@ const fast_yaml_CORE_SCHEMA = new Schema({
     implicit: [
         new Type('tag:gantry,core:null', {
             kind: 'scalar',
-            resolve: (data) => data === '' || NULL.test(data),
+            resolve: isNull,
             construct: () => null,
         }),
         new Type('tag:gantry,core:bool', {
             kind: 'scalar',
-            resolve: (data) => BOOL.test(data),
+            resolve: isBool,
             construct: (data) => data[0] === 't' || data[0] === 'T',
         }),
         new Type('tag:gantry,core:int', {
@@ -54579,14 +54936,16 @@ const read_yaml_FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype
 /**
  * A parsed YAML file that can point at any of its nodes by path.
  *
- * Only the value and the text are kept: a node tree costs many times the file's size, and a repository of
- * valid files never asks for a position. The first question about a position parses the text again, with the
- * same options, into the same tree, and keeps it for the next ones.
+ * Only the value and the text (or where to read it again) are kept: a node tree costs many times the file's
+ * size, and a repository of valid files never asks for a position. The first question about a position parses
+ * the text again, with the same options, into the same tree, and keeps it for the next ones.
  */
 class ParsedYaml {
     file;
     source;
     fastRead;
+    length;
+    hash;
     tree;
     /**
      * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
@@ -54597,14 +54956,19 @@ class ParsedYaml {
     /** Set by dropValue: the value is read again from the source when next asked. */
     dropped = false;
     /**
-     * `source` is the text, or the bytes it was decoded from (read files keep their bytes, which the garbage
-     * collector does not copy, and decode them again only when asked a position). `fastRead`: the limits the
-     * fast read accepted the text with, which can read it again (see dropValue).
+     * `source` is the text, or the bytes it was decoded from (which the garbage collector does not copy), or
+     * where to read them again (a snapshot's files, read again by path when a position or the value is asked
+     * for: most are never asked), with the length and hash of the text to know it is the same. `fastRead`: the
+     * limits the fast read accepted the text with, which can read it again (see dropValue).
      */
-    constructor(file, value, source, fastRead) {
+    constructor(file, value, source, fastRead, 
+    /** With a FileSource: the length and hash (scanText) of the text. */
+    length = 0, hash = 0) {
         this.file = file;
         this.source = source;
         this.fastRead = fastRead;
+        this.length = length;
+        this.hash = hash;
         this.held = value;
     }
     /** The value the file holds (JSON data). */
@@ -54633,7 +54997,19 @@ class ParsedYaml {
     }
     /** The text the value was read from (without a byte order mark). */
     get text() {
-        return typeof this.source === 'string' ? this.source : decodedText(this.source);
+        const source = this.source;
+        if (typeof source === 'string')
+            return source;
+        if (source instanceof Uint8Array)
+            return decodedText(source);
+        const bytes = source.readAgain(this.file);
+        const text = bytes === undefined ? undefined : decodeUtf8(bytes);
+        if (typeof text === 'string') {
+            const again = withoutBom(text);
+            if (again.length === this.length && scanText(again).hash === this.hash)
+                return again;
+        }
+        throw new SourceChangedError(this.file);
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
     positionOf(path, options = {}) {
@@ -54692,6 +55068,15 @@ class ParsedYaml {
         return { line, column: col };
     }
 }
+/** A file read again for a position or its value no longer holds the text it was read with. */
+class SourceChangedError extends Error {
+    file;
+    name = 'SourceChangedError';
+    constructor(file) {
+        super(`${file} changed while Gantry was reading it: run the command again`);
+        this.file = file;
+    }
+}
 /** Parses every document of a text: one set of options for the first read and for the positions asked later. */
 function parseDocuments(text) {
     const lineCounter = new yaml_dist/* LineCounter */.HN();
@@ -54724,7 +55109,7 @@ function rangeStart(node) {
  * decoding, encoding before parsing, flow nesting before the parser recurses, aliases while building the value.
  * Never throws for bad input: every problem is a diagnostic with the file's line and column.
  */
-function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
+function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS, again) {
     const fail = (d) => ({
         diagnostics: [{ severity: 'error', file, ...d }],
     });
@@ -54759,8 +55144,11 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'write the document or delete the file',
         });
     }
-    const control = text.search(NOT_PRINTABLE);
-    if (control >= 0) {
+    // One pass over the text tells whether the checks below can find anything, and whether the fast read may
+    // take it: each check runs in full only when the pass says it may report.
+    const scanned = scanText(text);
+    if ((scanned.flags & SCAN_CONTROL) !== 0) {
+        const control = text.search(NOT_PRINTABLE);
         const char = text.charCodeAt(control).toString(16).toUpperCase().padStart(4, '0');
         return fail({
             code: 'yaml-syntax',
@@ -54769,23 +55157,27 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS) {
             hint: 'remove it, or write it as an escape in a double-quoted string',
         });
     }
-    const flowDepth = maxFlowDepth(text);
-    if (flowDepth.depth > limits.maxDepth) {
-        return fail({
-            code: 'input-too-large',
-            message: `nesting deeper than ${limits.maxDepth} levels`,
-            ...positionInText(text, flowDepth.offset),
-            hint: 'flatten the structure',
-        });
+    // Nesting is at most the number of `[` and `{`.
+    if (scanned.openings > limits.maxDepth) {
+        const flowDepth = maxFlowDepth(text);
+        if (flowDepth.depth > limits.maxDepth) {
+            return fail({
+                code: 'input-too-large',
+                message: `nesting deeper than ${limits.maxDepth} levels`,
+                ...positionInText(text, flowDepth.offset),
+                hint: 'flatten the structure',
+            });
+        }
     }
     if (reader !== 'positional') {
-        const fast = fastYamlValue(text, limits);
+        const fast = fastYamlValue(text, limits, scanned);
         if (fast) {
             if (reader === 'cross-check')
                 crossCheck(file, text, limits, fast.value);
-            // The bytes, unless they are a small part of a larger buffer (a git batch) that they would keep alive.
-            const keep = bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text;
-            return { parsed: new ParsedYaml(file, fast.value, keep, limits), diagnostics: [] };
+            // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
+            // larger buffer (a git batch) that they would keep alive.
+            const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text);
+            return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash), diagnostics: [] };
         }
     }
     return readPositional(file, text, limits);
@@ -55328,6 +55720,17 @@ function itemsNeededForPlan(bundle, environment, ledger) {
  * diagnostic. Pure: the same input always gives the same plan.
  */
 function planPromotion(input) {
+    return plan(input, true);
+}
+/**
+ * The findings of `planPromotion`, the same ones, without the plan's rows: no item is rendered, merged or
+ * compared with the branch. None of the findings depends on those (an item counts as on the branch after
+ * the apply whether it is added, updated or kept), so validation that shows no rows asks only for these.
+ */
+function planDiagnostics(input) {
+    return plan(input, false).diagnostics;
+}
+function plan(input, rows) {
     const { bundle, config, paths, environment, view } = input;
     const envName = environment.name;
     const settings = bundle.environments[envName];
@@ -55340,6 +55743,14 @@ function planPromotion(input) {
     const rollback = current !== undefined && compareVersions(bundle.version, current.version) < 0;
     const policy = (id) => config.kinds?.[id.slice(0, id.indexOf('/'))] ?? {};
     const owners = ownersByItem(view.ledgers);
+    // An item is on the branch with its bytes read, or (for findings only) known to be there as a file.
+    const isThere = (id) => view.files.has(id) || view.present?.has(id) === true;
+    const bytesOf = (id) => {
+        const bytes = view.files.get(id);
+        if (bytes === undefined && view.present?.has(id))
+            throw new Error(`${id} on ${view.branch}: its bytes were not read`);
+        return bytes;
+    };
     // Ordering: the same version must be APPLIED in every environment this one comes after.
     if (input.enforceOrder && !rollback) {
         for (const before of environment.after ?? []) {
@@ -55382,7 +55793,7 @@ function planPromotion(input) {
     // Locked packages: an owned item changed on the branch by anything but a promotion is drift.
     if (current && (current.locked ?? bundle.locked)) {
         for (const [id, digest] of Object.entries(current.items)) {
-            const bytes = view.files.get(id);
+            const bytes = bytesOf(id);
             const actual = bytes ? sha256(bytes) : undefined;
             if (actual !== digest) {
                 diagnostics.push({
@@ -55400,7 +55811,8 @@ function planPromotion(input) {
     const deliveredItems = {};
     for (const [id, item] of Object.entries(bundle.items)) {
         const file = itemPath(paths, id);
-        const onBranch = view.files.get(id);
+        const onBranch = rows ? bytesOf(id) : undefined;
+        const there = rows ? onBranch !== undefined : isThere(id);
         const owned = current !== undefined && id in current.items;
         const otherOwner = owners.get(id);
         const obstruction = view.obstructed?.get(id);
@@ -55415,7 +55827,7 @@ function planPromotion(input) {
             });
             continue;
         }
-        if (onBranch && !owned) {
+        if (there && !owned) {
             const owner = otherOwner && otherOwner !== bundle.package ? `package ${otherOwner}` : 'nobody (it was created by hand)';
             diagnostics.push({
                 ...base,
@@ -55427,6 +55839,12 @@ function planPromotion(input) {
                     ? `rename the item, or move it into one package`
                     : `delete ${file} on ${view.branch} or rename the item`,
             });
+            continue;
+        }
+        if (!rows) {
+            // What follows decides only the row, the file and the ledger: with either action the item is there after.
+            if (there || policy(id).add !== 'never')
+                after.add(id);
             continue;
         }
         const replaced = {};
@@ -55495,16 +55913,17 @@ function planPromotion(input) {
         if (id in bundle.items)
             continue;
         const file = itemPath(paths, id);
-        const onBranch = view.files.get(id);
+        const there = isThere(id);
         const remove = (bundle.install === 'overwrite' || rollback) && policy(id).delete !== 'never';
         if (remove) {
-            if (onBranch)
+            if (there)
                 writes.set(file, null);
             changes.push({ item: id, action: 'delete', file, ...(rollback && bundle.install !== 'overwrite' ? { note: 'rollback removes what the newer version added' } : {}) });
         }
-        else if (onBranch) {
+        else if (there) {
             changes.push({ item: id, action: 'keep', file, note: policy(id).delete === 'never' ? 'kind policy delete: never' : 'install: merge keeps dropped items' });
-            ledgerItems[id] = sha256(onBranch);
+            if (rows)
+                ledgerItems[id] = sha256(bytesOf(id));
             if (current?.delivered?.[id])
                 deliveredItems[id] = current.delivered[id];
             after.add(id);
@@ -55512,7 +55931,7 @@ function planPromotion(input) {
     }
     // Replacement targets and references must resolve in the environment after the apply.
     const deleted = new Set([...writes.entries()].filter(([, v]) => v === null).map(([k]) => k));
-    const resolves = (id) => after.has(id) || (view.files.has(id) && !deleted.has(itemPath(paths, id)));
+    const resolves = (id) => after.has(id) || (isThere(id) && (deleted.size === 0 || !deleted.has(itemPath(paths, id))));
     for (const [source, target] of Object.entries(settings?.replace ?? {})) {
         if (resolves(target))
             continue;
@@ -55669,11 +56088,20 @@ function checkEnvironmentSettings(pkg, envName, settings, items, checkSpec) {
     }
     return out;
 }
+/**
+ * Owners by item, made once per set of ledgers: validation plans every package against the same view, and
+ * the ledgers of a view are not changed once read.
+ */
+const ownersOfLedgers = new WeakMap();
 function ownersByItem(ledgers) {
+    const known = ownersOfLedgers.get(ledgers);
+    if (known)
+        return known;
     const owners = new Map();
     for (const [pkg, ledger] of ledgers)
         for (const id of Object.keys(ledger.items))
             owners.set(id, pkg);
+    ownersOfLedgers.set(ledgers, owners);
     return owners;
 }
 function sortRecord(record) {
@@ -55878,26 +56306,110 @@ cache) {
     return ledgers;
 }
 /** The environment branch as the planner needs it: head, ledgers, and the bytes of the items asked for. */
-async function readEnvironmentView(git, branch, paths, schemas, needed, at) {
+async function readEnvironmentView(git, branch, paths, schemas, needed, at, 
+/**
+ * The ids whose bytes are read (all of `needed` when absent): of the others, only whether they are on the
+ * branch as files is read, into `present`, when a listing answers it.
+ */
+bytesFor) {
     // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
     const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch);
     const ledgers = await readLedgers(git, resolved?.head, schemas, branch);
     const files = new Map();
     if (resolved) {
         const ids = needed(ledgers);
-        const specs = ids.map((id) => `${resolved.head}:${itemPath(paths, id)}`);
-        const blobs = await git.readBlobs(specs);
-        ids.forEach((id, index) => {
-            const bytes = blobs.get(specs[index]);
+        const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers));
+        for (const id of ids) {
+            const bytes = found.get(id);
             if (bytes)
                 files.set(id, bytes);
-        });
-        const obstructed = await findObstructions(git, resolved.head, ids.filter((id) => !files.has(id)).map((id) => [id, itemPath(paths, id)]));
-        if (obstructed.size > 0) {
-            return { branch, ledgers, files, obstructed, head: resolved.head, ref: resolved.ref };
+        }
+        return {
+            branch,
+            ledgers,
+            files,
+            ...(present.size > 0 ? { present } : {}),
+            ...(obstructed.size > 0 ? { obstructed } : {}),
+            head: resolved.head,
+            ref: resolved.ref,
+        };
+    }
+    return { branch, ledgers, files };
+}
+/** A folder holding at least this many of the files asked for is listed once instead of looked up per file. */
+const LIST_FOLDER_FROM = 8;
+/**
+ * The bytes of the item files at `head` that are files there, and what is in the way of the others. Looking
+ * a path up makes git read every tree on the way, so thousands of files of one folder cost thousands of
+ * readings of that folder: a folder holding many of the files asked for is listed once instead (its entries'
+ * object ids then read in one batch). What a listing cannot answer exactly (a folder with nothing listed, an
+ * entry that is neither a file nor a folder) is looked up per path as before.
+ */
+async function readItemFiles(git, head, wanted, 
+/** Ids whose bytes are read; of a listed file not among them, only that it is there (all when absent). */
+bytesFor, listFrom = LIST_FOLDER_FROM) {
+    const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
+    const perFolder = new Map();
+    for (const [, path] of wanted)
+        perFolder.set(folderOf(path), (perFolder.get(folderOf(path)) ?? 0) + 1);
+    const listed = [...perFolder].filter(([folder, count]) => folder !== '' && count >= listFrom).map(([folder]) => folder);
+    const entries = new Map();
+    // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
+    const folders = new Set();
+    if (listed.length > 0) {
+        for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true })) {
+            const folder = folderOf(entry.path);
+            if (!listed.includes(folder))
+                continue;
+            folders.add(folder);
+            entries.set(entry.path, entry);
         }
     }
-    return { branch, ledgers, files, ...(resolved ? { head: resolved.head, ref: resolved.ref } : {}) };
+    const byId = new Map();
+    const present = new Set();
+    const obstructedListed = new Map();
+    const lookedUp = [];
+    for (const [id, path] of wanted) {
+        if (!folders.has(folderOf(path))) {
+            lookedUp.push([id, path]);
+            continue;
+        }
+        const entry = entries.get(path);
+        if (!entry)
+            continue; // nothing at the path, and its folders are folders: not on the branch, nothing in the way
+        if (entry.type === 'blob') {
+            if (!bytesFor || bytesFor.has(id))
+                byId.set(id, entry.sha);
+            else
+                present.add(id);
+        }
+        else if (entry.type === 'tree')
+            obstructedListed.set(id, `a folder is at ${path}`);
+        else
+            lookedUp.push([id, path]); // a submodule: what a lookup of the path says depends on the objects at hand
+    }
+    const specs = lookedUp.map(([, path]) => `${head}:${path}`);
+    const blobs = await git.readBlobs([...new Set(byId.values()), ...specs]);
+    const found = new Map();
+    for (const [id, sha] of byId) {
+        const bytes = blobs.get(sha);
+        if (bytes)
+            found.set(id, bytes);
+    }
+    lookedUp.forEach(([id], index) => {
+        const bytes = blobs.get(specs[index]);
+        if (bytes)
+            found.set(id, bytes);
+    });
+    const obstructedLookedUp = await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id)));
+    // In the order asked, as the lookups alone gave them.
+    const obstructed = new Map();
+    for (const [id] of wanted) {
+        const what = obstructedListed.get(id) ?? obstructedLookedUp.get(id);
+        if (what !== undefined)
+            obstructed.set(id, what);
+    }
+    return { found, present, obstructed };
 }
 /**
  * For item files not on the branch as files: what is in the way of writing them, if anything (a folder at
@@ -56085,22 +56597,21 @@ function packageContents(model, pkg, cache = new Map()) {
     const cached = cache.get(pkg.name);
     if (cached)
         return cached;
-    const provided = new Map();
-    // Mark the package as in progress so a dependency cycle ends here instead of recursing forever.
-    const placeholder = { items: new Map(), provided: new Map(), missing: [] };
+    // Mark the package as in progress so a dependency cycle ends here instead of recursing forever: a
+    // dependency in progress provides nothing.
+    const placeholder = { items: new Map(), provided: new ProvidedItems([]), missing: [] };
     cache.set(pkg.name, placeholder);
+    const sources = [];
     for (const dep of pkg.manifest.dependencies ?? []) {
         const depPackage = model.packages.get(dep.package);
         if (!depPackage)
             continue;
         const depContents = packageContents(model, depPackage, cache);
-        for (const id of depContents.items.keys())
-            if (!provided.has(id))
-                provided.set(id, dep.package);
-        for (const [id, owner] of depContents.provided)
-            if (!provided.has(id))
-                provided.set(id, owner);
+        // A dependency in progress (a cycle) holds nothing yet, and never will as this package sees it.
+        if (depContents.items.size + depContents.provided.sources.length > 0)
+            sources.push({ name: dep.package, contents: depContents });
     }
+    const provided = new ProvidedItems(sources);
     const items = new Map();
     const missing = [];
     for (const raw of pkg.manifest.items) {
@@ -56130,6 +56641,50 @@ function packageContents(model, pkg, cache = new Map()) {
     cache.set(pkg.name, result);
     return result;
 }
+/**
+ * What a package's dependencies provide, found when asked: each dependency in order, its own items first, then
+ * what its dependencies provide; the first to hold an item provides it. The same answers as a map of every
+ * item filled in that order, without the map: packages that depend on packages that depend on others would
+ * each copy what all of those hold.
+ */
+class ProvidedItems {
+    sources;
+    /** The search that last went through this package (see find). */
+    visited = 0;
+    constructor(sources) {
+        this.sources = sources;
+    }
+    has(id) {
+        return this.get(id) !== undefined;
+    }
+    /** The package that provides `id`, or undefined. */
+    get(id) {
+        if (this.sources.length === 0)
+            return undefined;
+        return this.find(id, ++searches);
+    }
+    /**
+     * Depth first, in order. A package reached again through another path in the same search has nothing more to
+     * say: it answered no the first time (the sources of a package are finished packages, made before it: no
+     * search comes back to a package it is still in). Searches are told apart by number, not by a set each.
+     */
+    find(id, search) {
+        this.visited = search;
+        for (const { name, contents } of this.sources) {
+            if (contents.items.has(id))
+                return name;
+            const next = contents.provided;
+            if (next.visited === search || next.sources.length === 0)
+                continue;
+            const owner = next.find(id, search);
+            if (owner !== undefined)
+                return owner;
+        }
+        return undefined;
+    }
+}
+/** Searches made so far, by every ProvidedItems. */
+let searches = 0;
 /** Which packages hold an item (declared or included), for hints. */
 function packagesHolding(model, id, cache) {
     const holders = [];
@@ -56234,8 +56789,12 @@ function validatePackages(model, released) {
                     hint: 'override only items of this package',
                 });
             }
-            // Overrides and replacements must be applicable and keep every item valid for its kind.
-            const items = Object.fromEntries([...contents.items].map(([id, { definition }]) => [id, definition]));
+            // Overrides and replacements must be applicable and keep every item valid for its kind. The check looks
+            // up only the items the environment sets fields of.
+            const items = Object.fromEntries(Object.keys(settings.set ?? {}).flatMap((id) => {
+                const held = contents.items.get(id);
+                return held ? [[id, held.definition]] : [];
+            }));
             for (const { at: where, target: _t, viaReplacement: _v, ...finding } of checkEnvironmentSettings(pkg.name, env, settings, items, checkSpec)) {
                 diagnostics.push({ ...finding, file: pkg.file, ...at(where?.path ?? ['environments', env], where?.key ?? false) });
             }
@@ -56493,6 +57052,20 @@ function zone(name) {
     }
     return found;
 }
+/** The IANA names the runtime lists (Intl.supportedValuesOf), made once. */
+let listedZones;
+/**
+ * Throws for a time zone the runtime does not know, as `zone` does. Checking a configuration need not make a
+ * formatter: the first one loads the locale's date formats (about 20 ms), which a command that never reads a
+ * time (validate) would pay for every environment with a `timezone`. A listed name is accepted by every
+ * formatter (ECMA-402, AvailableNamedTimeZoneIdentifiers); anything else (an alias, other letter case, UTC) is
+ * left to the formatter, as before.
+ */
+function checkZone(name) {
+    listedZones ??= new Set(Intl.supportedValuesOf('timeZone'));
+    if (!listedZones.has(name))
+        zone(name);
+}
 /** The zone's offset from UTC at instant `t`, in milliseconds (local = t + offset). */
 function offsetAt(t, tz) {
     const parts = {};
@@ -56674,7 +57247,7 @@ function schedulePolicyProblems(env) {
         }
     };
     if (env.timezone !== undefined)
-        attempt(['timezone'], () => zone(env.timezone));
+        attempt(['timezone'], () => checkZone(env.timezone));
     (env.windows ?? []).forEach((spec, index) => attempt(['windows', index], () => parseWindow(spec)));
     (env.freezes ?? []).forEach((freeze, index) => attempt(['freezes', index], () => parseFreeze(freeze)));
     return problems;
@@ -56682,14 +57255,18 @@ function schedulePolicyProblems(env) {
 
 ;// CONCATENATED MODULE: ./src/core/source/read-entry.ts
 
-/** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
-function readEntry(snapshot, file, limits) {
+/** The entry of a file as it is now: read when the snapshot only listed it. */
+function entryNow(snapshot, file) {
     const entry = snapshot.get(file);
+    return entry?.type === 'file' && entry.read ? entry.read() : entry;
+}
+/** Reads one entry of a snapshot as YAML, turning symlinks and oversized files into diagnostics. */
+function readEntry(snapshot, file, limits, entry = entryNow(snapshot, file)) {
     if (!entry)
         return { diagnostics: [] };
     switch (entry.type) {
         case 'file':
-            return readYaml(file, entry.bytes, limits);
+            return readYaml(file, entry.bytes, limits, entry.again);
         case 'symlink':
             return {
                 diagnostics: [
@@ -56992,19 +57569,4617 @@ function ignoredSourceFiles(files, paths) {
     return diagnostics;
 }
 
+;// CONCATENATED MODULE: ./src/core/schema/generated/built-in-validators.js
+// Generated from schemas/ by scripts/generate-validators.ts (npm run types). Do not edit.
+/* eslint-disable */
+function builtInValidators(duplicateItems, fullFormats, ucs2length) {
+return validators();
+function validators() {
+const exports = {};
+exports.validateConfig = validate0;
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/gantry.schema.json","title":"GantryConfig","description":"The pipeline configuration: gantry.yaml at the repository root.","type":"object","additionalProperties":false,"required":["environments"],"properties":{"versioning":{"enum":["dot","semver"],"default":"dot"},"paths":{"type":"object","additionalProperties":false,"description":"Folder names, relative to the repository root.","properties":{"definitions":{"$ref":"#/definitions/folder","default":"definitions"},"packages":{"$ref":"#/definitions/folder","default":"packages"},"kinds":{"$ref":"#/definitions/folder","default":"kinds"}}},"environments":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","branch"],"properties":{"name":{"$ref":"#/definitions/name"},"branch":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$","maxLength":200},"after":{"type":"array","items":{"$ref":"#/definitions/name"},"uniqueItems":true},"approvals":{"type":"integer","minimum":0,"maximum":20,"default":0},"reviewers":{"type":"array","items":{"type":"string","pattern":"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"}},"timezone":{"type":"string","minLength":1,"description":"IANA time zone, e.g. America/New_York. Default UTC."},"windows":{"type":"array","items":{"type":"string","pattern":"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"},"description":"Apply windows in the environment's time zone, e.g. \"Mon-Thu 00:00-01:00\"."},"freezes":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["from","to"],"properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"},"reason":{"type":"string"}}}}}}},"kinds":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"type":"object","additionalProperties":false,"description":"Per-kind install policy on environment branches.","properties":{"add":{"enum":["always","never"],"default":"always"},"update":{"enum":["always","never"],"default":"always"},"delete":{"enum":["always","never"],"default":"always"}}}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"folder":{"type":"string","pattern":"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"}}};
+const schema1 = {"type":"string","pattern":"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"};
+const schema4 = {"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"};
+const pattern0 = new RegExp("^[a-z0-9._-]+(/[a-z0-9._-]+)*$", "u");
+const pattern3 = new RegExp("^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$", "u");
+const pattern4 = new RegExp("^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$", "u");
+const pattern6 = new RegExp("^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$", "u");
+const pattern7 = new RegExp("^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$", "u");
+const func0 = ucs2length;
+const func1 = duplicateItems;
+const formats0 = fullFormats.date;
+
+function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://gantry.dev/schemas/gantry.schema.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.environments === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "environments"},message:"must have required property '"+"environments"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "versioning") || (key0 === "paths")) || (key0 === "environments")) || (key0 === "kinds"))){
+const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.versioning !== undefined){
+let data0 = data.versioning;
+if(!((data0 === "dot") || (data0 === "semver"))){
+const err2 = {instancePath:instancePath+"/versioning",schemaPath:"#/properties/versioning/enum",keyword:"enum",params:{allowedValues: schema0.properties.versioning.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.paths !== undefined){
+let data1 = data.paths;
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key1 in data1){
+if(!(((key1 === "definitions") || (key1 === "packages")) || (key1 === "kinds"))){
+const err3 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data1.definitions !== undefined){
+let data2 = data1.definitions;
+if(typeof data2 === "string"){
+if(!pattern0.test(data2)){
+const err4 = {instancePath:instancePath+"/paths/definitions",schemaPath:"#/definitions/folder/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9._-]+(/[a-z0-9._-]+)*$"},message:"must match pattern \""+"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/paths/definitions",schemaPath:"#/definitions/folder/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data1.packages !== undefined){
+let data3 = data1.packages;
+if(typeof data3 === "string"){
+if(!pattern0.test(data3)){
+const err6 = {instancePath:instancePath+"/paths/packages",schemaPath:"#/definitions/folder/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9._-]+(/[a-z0-9._-]+)*$"},message:"must match pattern \""+"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/paths/packages",schemaPath:"#/definitions/folder/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data1.kinds !== undefined){
+let data4 = data1.kinds;
+if(typeof data4 === "string"){
+if(!pattern0.test(data4)){
+const err8 = {instancePath:instancePath+"/paths/kinds",schemaPath:"#/definitions/folder/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9._-]+(/[a-z0-9._-]+)*$"},message:"must match pattern \""+"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"+"\""};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/paths/kinds",schemaPath:"#/definitions/folder/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.environments !== undefined){
+let data5 = data.environments;
+if(Array.isArray(data5)){
+if(data5.length < 1){
+const err11 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.name === undefined){
+const err12 = {instancePath:instancePath+"/environments/" + i0,schemaPath:"#/properties/environments/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data6.branch === undefined){
+const err13 = {instancePath:instancePath+"/environments/" + i0,schemaPath:"#/properties/environments/items/required",keyword:"required",params:{missingProperty: "branch"},message:"must have required property '"+"branch"+"'"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+for(const key2 in data6){
+if(!((((((((key2 === "name") || (key2 === "branch")) || (key2 === "after")) || (key2 === "approvals")) || (key2 === "reviewers")) || (key2 === "timezone")) || (key2 === "windows")) || (key2 === "freezes"))){
+const err14 = {instancePath:instancePath+"/environments/" + i0,schemaPath:"#/properties/environments/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data6.name !== undefined){
+let data7 = data6.name;
+if(typeof data7 === "string"){
+if(!pattern3.test(data7)){
+const err15 = {instancePath:instancePath+"/environments/" + i0+"/name",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/environments/" + i0+"/name",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data6.branch !== undefined){
+let data8 = data6.branch;
+if(typeof data8 === "string"){
+if(func0(data8) > 200){
+const err17 = {instancePath:instancePath+"/environments/" + i0+"/branch",schemaPath:"#/properties/environments/items/properties/branch/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(!pattern4.test(data8)){
+const err18 = {instancePath:instancePath+"/environments/" + i0+"/branch",schemaPath:"#/properties/environments/items/properties/branch/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"+"\""};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/environments/" + i0+"/branch",schemaPath:"#/properties/environments/items/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data6.after !== undefined){
+let data9 = data6.after;
+if(Array.isArray(data9)){
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+if(typeof data10 === "string"){
+if(!pattern3.test(data10)){
+const err20 = {instancePath:instancePath+"/environments/" + i0+"/after/" + i1,schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/environments/" + i0+"/after/" + i1,schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+const duplicate0 = func1(data9);
+if(duplicate0 !== undefined){
+const err22 = {instancePath:instancePath+"/environments/" + i0+"/after",schemaPath:"#/properties/environments/items/properties/after/uniqueItems",keyword:"uniqueItems",params:{i: duplicate0[0], j: duplicate0[1]},message:"must NOT have duplicate items (items ## "+duplicate0[1]+" and "+duplicate0[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/environments/" + i0+"/after",schemaPath:"#/properties/environments/items/properties/after/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data6.approvals !== undefined){
+let data11 = data6.approvals;
+if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
+const err24 = {instancePath:instancePath+"/environments/" + i0+"/approvals",schemaPath:"#/properties/environments/items/properties/approvals/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(typeof data11 == "number"){
+if(data11 > 20 || isNaN(data11)){
+const err25 = {instancePath:instancePath+"/environments/" + i0+"/approvals",schemaPath:"#/properties/environments/items/properties/approvals/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(data11 < 0 || isNaN(data11)){
+const err26 = {instancePath:instancePath+"/environments/" + i0+"/approvals",schemaPath:"#/properties/environments/items/properties/approvals/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+if(data6.reviewers !== undefined){
+let data12 = data6.reviewers;
+if(Array.isArray(data12)){
+const len2 = data12.length;
+for(let i2=0; i2<len2; i2++){
+let data13 = data12[i2];
+if(typeof data13 === "string"){
+if(!pattern6.test(data13)){
+const err27 = {instancePath:instancePath+"/environments/" + i0+"/reviewers/" + i2,schemaPath:"#/properties/environments/items/properties/reviewers/items/pattern",keyword:"pattern",params:{pattern: "^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"},message:"must match pattern \""+"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"+"\""};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/environments/" + i0+"/reviewers/" + i2,schemaPath:"#/properties/environments/items/properties/reviewers/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/environments/" + i0+"/reviewers",schemaPath:"#/properties/environments/items/properties/reviewers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data6.timezone !== undefined){
+let data14 = data6.timezone;
+if(typeof data14 === "string"){
+if(func0(data14) < 1){
+const err30 = {instancePath:instancePath+"/environments/" + i0+"/timezone",schemaPath:"#/properties/environments/items/properties/timezone/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/environments/" + i0+"/timezone",schemaPath:"#/properties/environments/items/properties/timezone/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data6.windows !== undefined){
+let data15 = data6.windows;
+if(Array.isArray(data15)){
+const len3 = data15.length;
+for(let i3=0; i3<len3; i3++){
+let data16 = data15[i3];
+if(typeof data16 === "string"){
+if(!pattern7.test(data16)){
+const err32 = {instancePath:instancePath+"/environments/" + i0+"/windows/" + i3,schemaPath:"#/properties/environments/items/properties/windows/items/pattern",keyword:"pattern",params:{pattern: "^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"},message:"must match pattern \""+"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/environments/" + i0+"/windows/" + i3,schemaPath:"#/properties/environments/items/properties/windows/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/environments/" + i0+"/windows",schemaPath:"#/properties/environments/items/properties/windows/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data6.freezes !== undefined){
+let data17 = data6.freezes;
+if(Array.isArray(data17)){
+const len4 = data17.length;
+for(let i4=0; i4<len4; i4++){
+let data18 = data17[i4];
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.from === undefined){
+const err35 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4,schemaPath:"#/properties/environments/items/properties/freezes/items/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data18.to === undefined){
+const err36 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4,schemaPath:"#/properties/environments/items/properties/freezes/items/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+for(const key3 in data18){
+if(!(((key3 === "from") || (key3 === "to")) || (key3 === "reason"))){
+const err37 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4,schemaPath:"#/properties/environments/items/properties/freezes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+if(data18.from !== undefined){
+let data19 = data18.from;
+if(typeof data19 === "string"){
+if(!(formats0.validate(data19))){
+const err38 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4+"/from",schemaPath:"#/properties/environments/items/properties/freezes/items/properties/from/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4+"/from",schemaPath:"#/properties/environments/items/properties/freezes/items/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data18.to !== undefined){
+let data20 = data18.to;
+if(typeof data20 === "string"){
+if(!(formats0.validate(data20))){
+const err40 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4+"/to",schemaPath:"#/properties/environments/items/properties/freezes/items/properties/to/format",keyword:"format",params:{format: "date"},message:"must match format \""+"date"+"\""};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4+"/to",schemaPath:"#/properties/environments/items/properties/freezes/items/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data18.reason !== undefined){
+if(typeof data18.reason !== "string"){
+const err42 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4+"/reason",schemaPath:"#/properties/environments/items/properties/freezes/items/properties/reason/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/environments/" + i0+"/freezes/" + i4,schemaPath:"#/properties/environments/items/properties/freezes/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/environments/" + i0+"/freezes",schemaPath:"#/properties/environments/items/properties/freezes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/environments/" + i0,schemaPath:"#/properties/environments/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.kinds !== undefined){
+let data22 = data.kinds;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key4 in data22){
+const _errs55 = errors;
+if(typeof key4 === "string"){
+if(!pattern3.test(key4)){
+const err47 = {instancePath:instancePath+"/kinds",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\"",propertyName:key4};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+else {
+const err48 = {instancePath:instancePath+"/kinds",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key4};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+var valid19 = _errs55 === errors;
+if(!valid19){
+const err49 = {instancePath:instancePath+"/kinds",schemaPath:"#/properties/kinds/propertyNames",keyword:"propertyNames",params:{propertyName: key4},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+for(const key5 in data22){
+let data23 = data22[key5];
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key6 in data23){
+if(!(((key6 === "add") || (key6 === "update")) || (key6 === "delete"))){
+const err50 = {instancePath:instancePath+"/kinds/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/kinds/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data23.add !== undefined){
+let data24 = data23.add;
+if(!((data24 === "always") || (data24 === "never"))){
+const err51 = {instancePath:instancePath+"/kinds/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/add",schemaPath:"#/properties/kinds/additionalProperties/properties/add/enum",keyword:"enum",params:{allowedValues: schema0.properties.kinds.additionalProperties.properties.add.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data23.update !== undefined){
+let data25 = data23.update;
+if(!((data25 === "always") || (data25 === "never"))){
+const err52 = {instancePath:instancePath+"/kinds/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/update",schemaPath:"#/properties/kinds/additionalProperties/properties/update/enum",keyword:"enum",params:{allowedValues: schema0.properties.kinds.additionalProperties.properties.update.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+if(data23.delete !== undefined){
+let data26 = data23.delete;
+if(!((data26 === "always") || (data26 === "never"))){
+const err53 = {instancePath:instancePath+"/kinds/" + key5.replace(/~/g, "~0").replace(/\//g, "~1")+"/delete",schemaPath:"#/properties/kinds/additionalProperties/properties/delete/enum",keyword:"enum",params:{allowedValues: schema0.properties.kinds.additionalProperties.properties.delete.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/kinds/" + key5.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/kinds/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/kinds",schemaPath:"#/properties/kinds/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+}
+else {
+const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+validate0.errors = vErrors;
+return errors === 0;
+}
+
+exports.validateDefinition = validate1;
+const schema7 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/definition.schema.json","title":"GantryDefinition","description":"One definition: definitions/<kind>/<name>.yaml. Its spec is validated by kinds/<kind>.schema.json.","type":"object","additionalProperties":false,"required":["kind","name","spec"],"properties":{"kind":{"$ref":"#/definitions/name","description":"The definition's kind; kinds/<kind>.schema.json validates its spec."},"name":{"$ref":"#/definitions/name","description":"Unique within the kind; the file must be definitions/<kind>/<name>.yaml."},"description":{"type":"string","maxLength":2000},"spec":{"type":"object","description":"The kind-specific content."}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"}}};
+const schema8 = {"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"};
+
+function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://gantry.dev/schemas/definition.schema.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.kind === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.name === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.spec === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "spec"},message:"must have required property '"+"spec"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+for(const key0 in data){
+if(!((((key0 === "kind") || (key0 === "name")) || (key0 === "description")) || (key0 === "spec"))){
+const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.kind !== undefined){
+let data0 = data.kind;
+if(typeof data0 === "string"){
+if(!pattern3.test(data0)){
+const err4 = {instancePath:instancePath+"/kind",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/kind",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data1 = data.name;
+if(typeof data1 === "string"){
+if(!pattern3.test(data1)){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data2 = data.description;
+if(typeof data2 === "string"){
+if(func0(data2) > 2000){
+const err8 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spec !== undefined){
+let data3 = data.spec;
+if(!(data3 && typeof data3 == "object" && !Array.isArray(data3))){
+const err10 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate1.errors = vErrors;
+return errors === 0;
+}
+
+exports.validatePackage = validate2;
+const schema10 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/package.schema.json","title":"GantryPackage","description":"One package: packages/<name>.yaml.","type":"object","additionalProperties":false,"required":["name","items"],"properties":{"name":{"$ref":"#/definitions/name"},"description":{"type":"string","maxLength":2000},"version":{"type":"string","pattern":"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$","description":"Optional explicit version (dot: 1, 1.1; semver: 1.0.0). Quote it: 1.10 unquoted is the number 1.1."},"notes":{"type":"string","maxLength":20000,"description":"Version notes, shown to reviewers and in the release."},"locked":{"type":"boolean","default":false,"description":"Items change on environment branches only through promotion."},"install":{"enum":["merge","overwrite"],"default":"merge"},"includeReferences":{"type":"boolean","default":false,"description":"Automatically include referenced definitions not provided by a dependency."},"items":{"type":"array","items":{"$ref":"#/definitions/itemId"},"uniqueItems":true},"dependencies":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["package"],"properties":{"package":{"$ref":"#/definitions/name"},"version":{"type":"string","minLength":1,"maxLength":100,"description":"A version range: 1.2, >=1.1, >=1.1 <2, ^1, ~1.2, *. Default: any version."}}}},"instructions":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["step"],"properties":{"step":{"type":"string","minLength":1,"maxLength":2000},"when":{"enum":["before","after"],"default":"before"},"rollback":{"type":"boolean","default":false,"description":"Ask this before-step again when an older version is promoted as a rollback (by default a rollback does not repeat the original rollout's steps)."}}}},"environments":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/environmentSettings"}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"itemId":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$","description":"kind/name"},"environmentSettings":{"type":"object","additionalProperties":false,"properties":{"replace":{"type":"object","description":"Reference replacement in that environment: kind/name -> kind/name.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"$ref":"#/definitions/itemId"}},"set":{"type":"object","description":"Field overrides in that environment: kind/name -> { dotted.path: value }.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"type":"object","propertyNames":{"pattern":"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"}}},"release":{"type":"string","format":"date-time","description":"Release on a date: ISO 8601 with offset, e.g. 2026-12-01T00:00:00-05:00."}}}}};
+const schema11 = {"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"};
+const schema12 = {"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$","description":"kind/name"};
+const func4 = Object.prototype.hasOwnProperty;
+const pattern12 = new RegExp("^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$", "u");
+const pattern13 = new RegExp("^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$", "u");
+const schema15 = {"type":"object","additionalProperties":false,"properties":{"replace":{"type":"object","description":"Reference replacement in that environment: kind/name -> kind/name.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"$ref":"#/definitions/itemId"}},"set":{"type":"object","description":"Field overrides in that environment: kind/name -> { dotted.path: value }.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"type":"object","propertyNames":{"pattern":"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"}}},"release":{"type":"string","format":"date-time","description":"Release on a date: ISO 8601 with offset, e.g. 2026-12-01T00:00:00-05:00."}}};
+const pattern19 = new RegExp("^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$", "u");
+const formats4 = fullFormats["date-time"];
+
+function validate3(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+for(const key0 in data){
+if(!(((key0 === "replace") || (key0 === "set")) || (key0 === "release"))){
+const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.replace !== undefined){
+let data0 = data.replace;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+for(const key1 in data0){
+const _errs4 = errors;
+if(typeof key1 === "string"){
+if(!pattern13.test(key1)){
+const err1 = {instancePath:instancePath+"/replace",schemaPath:"#/definitions/itemId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\"",propertyName:key1};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/replace",schemaPath:"#/definitions/itemId/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key1};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var valid1 = _errs4 === errors;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/replace",schemaPath:"#/properties/replace/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+for(const key2 in data0){
+let data1 = data0[key2];
+if(typeof data1 === "string"){
+if(!pattern13.test(data1)){
+const err4 = {instancePath:instancePath+"/replace/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/itemId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/replace/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/itemId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/replace",schemaPath:"#/properties/replace/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.set !== undefined){
+let data2 = data.set;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key3 in data2){
+const _errs13 = errors;
+if(typeof key3 === "string"){
+if(!pattern13.test(key3)){
+const err7 = {instancePath:instancePath+"/set",schemaPath:"#/definitions/itemId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\"",propertyName:key3};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/set",schemaPath:"#/definitions/itemId/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key3};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var valid5 = _errs13 === errors;
+if(!valid5){
+const err9 = {instancePath:instancePath+"/set",schemaPath:"#/properties/set/propertyNames",keyword:"propertyNames",params:{propertyName: key3},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+for(const key4 in data2){
+let data3 = data2[key4];
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+for(const key5 in data3){
+const _errs19 = errors;
+if(typeof key5 === "string"){
+if(!pattern19.test(key5)){
+const err10 = {instancePath:instancePath+"/set/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/set/additionalProperties/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"},message:"must match pattern \""+"^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"+"\"",propertyName:key5};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+var valid8 = _errs19 === errors;
+if(!valid8){
+const err11 = {instancePath:instancePath+"/set/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/set/additionalProperties/propertyNames",keyword:"propertyNames",params:{propertyName: key5},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/set/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/set/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/set",schemaPath:"#/properties/set/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.release !== undefined){
+let data4 = data.release;
+if(typeof data4 === "string"){
+if(!(formats4.validate(data4))){
+const err14 = {instancePath:instancePath+"/release",schemaPath:"#/properties/release/format",keyword:"format",params:{format: "date-time"},message:"must match format \""+"date-time"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/release",schemaPath:"#/properties/release/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate3.errors = vErrors;
+return errors === 0;
+}
+
+
+function validate2(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://gantry.dev/schemas/package.schema.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.items === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func4.call(schema10.properties, key0))){
+const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data0 = data.name;
+if(typeof data0 === "string"){
+if(!pattern3.test(data0)){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data1 = data.description;
+if(typeof data1 === "string"){
+if(func0(data1) > 2000){
+const err5 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data2 = data.version;
+if(typeof data2 === "string"){
+if(!pattern12.test(data2)){
+const err7 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/pattern",keyword:"pattern",params:{pattern: "^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"},message:"must match pattern \""+"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.notes !== undefined){
+let data3 = data.notes;
+if(typeof data3 === "string"){
+if(func0(data3) > 20000){
+const err9 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/maxLength",keyword:"maxLength",params:{limit: 20000},message:"must NOT have more than 20000 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/notes",schemaPath:"#/properties/notes/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.locked !== undefined){
+if(typeof data.locked !== "boolean"){
+const err11 = {instancePath:instancePath+"/locked",schemaPath:"#/properties/locked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.install !== undefined){
+let data5 = data.install;
+if(!((data5 === "merge") || (data5 === "overwrite"))){
+const err12 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/enum",keyword:"enum",params:{allowedValues: schema10.properties.install.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.includeReferences !== undefined){
+if(typeof data.includeReferences !== "boolean"){
+const err13 = {instancePath:instancePath+"/includeReferences",schemaPath:"#/properties/includeReferences/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.items !== undefined){
+let data7 = data.items;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+if(typeof data8 === "string"){
+if(!pattern13.test(data8)){
+const err14 = {instancePath:instancePath+"/items/" + i0,schemaPath:"#/definitions/itemId/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/items/" + i0,schemaPath:"#/definitions/itemId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+const duplicate0 = func1(data7);
+if(duplicate0 !== undefined){
+const err16 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/uniqueItems",keyword:"uniqueItems",params:{i: duplicate0[0], j: duplicate0[1]},message:"must NOT have duplicate items (items ## "+duplicate0[1]+" and "+duplicate0[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.dependencies !== undefined){
+let data9 = data.dependencies;
+if(Array.isArray(data9)){
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.package === undefined){
+const err18 = {instancePath:instancePath+"/dependencies/" + i1,schemaPath:"#/properties/dependencies/items/required",keyword:"required",params:{missingProperty: "package"},message:"must have required property '"+"package"+"'"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+for(const key1 in data10){
+if(!((key1 === "package") || (key1 === "version"))){
+const err19 = {instancePath:instancePath+"/dependencies/" + i1,schemaPath:"#/properties/dependencies/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data10.package !== undefined){
+let data11 = data10.package;
+if(typeof data11 === "string"){
+if(!pattern3.test(data11)){
+const err20 = {instancePath:instancePath+"/dependencies/" + i1+"/package",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/dependencies/" + i1+"/package",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data10.version !== undefined){
+let data12 = data10.version;
+if(typeof data12 === "string"){
+if(func0(data12) > 100){
+const err22 = {instancePath:instancePath+"/dependencies/" + i1+"/version",schemaPath:"#/properties/dependencies/items/properties/version/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(func0(data12) < 1){
+const err23 = {instancePath:instancePath+"/dependencies/" + i1+"/version",schemaPath:"#/properties/dependencies/items/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/dependencies/" + i1+"/version",schemaPath:"#/properties/dependencies/items/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/dependencies/" + i1,schemaPath:"#/properties/dependencies/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/dependencies",schemaPath:"#/properties/dependencies/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.instructions !== undefined){
+let data13 = data.instructions;
+if(Array.isArray(data13)){
+const len2 = data13.length;
+for(let i2=0; i2<len2; i2++){
+let data14 = data13[i2];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.step === undefined){
+const err27 = {instancePath:instancePath+"/instructions/" + i2,schemaPath:"#/properties/instructions/items/required",keyword:"required",params:{missingProperty: "step"},message:"must have required property '"+"step"+"'"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+for(const key2 in data14){
+if(!(((key2 === "step") || (key2 === "when")) || (key2 === "rollback"))){
+const err28 = {instancePath:instancePath+"/instructions/" + i2,schemaPath:"#/properties/instructions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data14.step !== undefined){
+let data15 = data14.step;
+if(typeof data15 === "string"){
+if(func0(data15) > 2000){
+const err29 = {instancePath:instancePath+"/instructions/" + i2+"/step",schemaPath:"#/properties/instructions/items/properties/step/maxLength",keyword:"maxLength",params:{limit: 2000},message:"must NOT have more than 2000 characters"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(func0(data15) < 1){
+const err30 = {instancePath:instancePath+"/instructions/" + i2+"/step",schemaPath:"#/properties/instructions/items/properties/step/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/instructions/" + i2+"/step",schemaPath:"#/properties/instructions/items/properties/step/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data14.when !== undefined){
+let data16 = data14.when;
+if(!((data16 === "before") || (data16 === "after"))){
+const err32 = {instancePath:instancePath+"/instructions/" + i2+"/when",schemaPath:"#/properties/instructions/items/properties/when/enum",keyword:"enum",params:{allowedValues: schema10.properties.instructions.items.properties.when.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data14.rollback !== undefined){
+if(typeof data14.rollback !== "boolean"){
+const err33 = {instancePath:instancePath+"/instructions/" + i2+"/rollback",schemaPath:"#/properties/instructions/items/properties/rollback/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/instructions/" + i2,schemaPath:"#/properties/instructions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/instructions",schemaPath:"#/properties/instructions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.environments !== undefined){
+let data18 = data.environments;
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+for(const key3 in data18){
+const _errs43 = errors;
+if(typeof key3 === "string"){
+if(!pattern3.test(key3)){
+const err36 = {instancePath:instancePath+"/environments",schemaPath:"#/definitions/name/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\"",propertyName:key3};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/environments",schemaPath:"#/definitions/name/type",keyword:"type",params:{type: "string"},message:"must be string",propertyName:key3};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+var valid12 = _errs43 === errors;
+if(!valid12){
+const err38 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/propertyNames",keyword:"propertyNames",params:{propertyName: key3},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+for(const key4 in data18){
+if(!(validate3(data18[key4], {instancePath:instancePath+"/environments/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data18,parentDataProperty:key4,rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/environments",schemaPath:"#/properties/environments/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+validate2.errors = vErrors;
+return errors === 0;
+}
+
+exports.validateLedger = validate5;
+const schema19 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/ledger.schema.json","title":"EnvironmentLedger","description":"What one package installed on an environment branch: .gantry/installed/<package>.yaml.","type":"object","additionalProperties":false,"required":["package","version","digest","items"],"properties":{"package":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"version":{"type":"string","pattern":"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"items":{"type":"object","description":"Every item this package owns in this environment, with the sha256 of the file as applied.","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"additionalProperties":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"delivered":{"type":"object","description":"Every item as this package delivered it here (after replacements and overrides, before merging with the branch): the sha256 of that file. An item whose delivered digest does not change is kept under install: merge.","additionalProperties":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"locked":{"type":"boolean"},"environment":{"type":"string"},"sourceCommit":{"type":["string","null"]},"promotion":{"type":["integer","null"],"description":"The promotion pull request number, null for a CLI apply."},"approvers":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["login","sha"],"properties":{"login":{"type":"string"},"sha":{"type":"string"}}}},"appliedAt":{"type":"string"},"appliedBy":{"type":"string"},"rollback":{"type":"boolean","description":"True when this apply replaced a newer version."},"previousVersion":{"type":["string","null"],"pattern":"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"}}};
+const pattern22 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+
+function validate5(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="https://gantry.dev/schemas/ledger.schema.json" */;
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.package === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "package"},message:"must have required property '"+"package"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.version === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.digest === undefined){
+const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "digest"},message:"must have required property '"+"digest"+"'"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data.items === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+for(const key0 in data){
+if(!(func4.call(schema19.properties, key0))){
+const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.package !== undefined){
+let data0 = data.package;
+if(typeof data0 === "string"){
+if(!pattern3.test(data0)){
+const err5 = {instancePath:instancePath+"/package",schemaPath:"#/properties/package/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/package",schemaPath:"#/properties/package/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data1 = data.version;
+if(typeof data1 === "string"){
+if(!pattern12.test(data1)){
+const err7 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/pattern",keyword:"pattern",params:{pattern: "^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"},message:"must match pattern \""+"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.digest !== undefined){
+let data2 = data.digest;
+if(typeof data2 === "string"){
+if(!pattern22.test(data2)){
+const err9 = {instancePath:instancePath+"/digest",schemaPath:"#/properties/digest/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/digest",schemaPath:"#/properties/digest/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.items !== undefined){
+let data3 = data.items;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+for(const key1 in data3){
+const _errs10 = errors;
+if(typeof key1 === "string"){
+if(!pattern13.test(key1)){
+const err11 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\"",propertyName:key1};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+var valid1 = _errs10 === errors;
+if(!valid1){
+const err12 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+for(const key2 in data3){
+let data4 = data3[key2];
+if(typeof data4 === "string"){
+if(!pattern22.test(data4)){
+const err13 = {instancePath:instancePath+"/items/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/items/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/items/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/items/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.delivered !== undefined){
+let data5 = data.delivered;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+for(const key3 in data5){
+let data6 = data5[key3];
+if(typeof data6 === "string"){
+if(!pattern22.test(data6)){
+const err16 = {instancePath:instancePath+"/delivered/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/delivered/additionalProperties/pattern",keyword:"pattern",params:{pattern: "^sha256:[0-9a-f]{64}$"},message:"must match pattern \""+"^sha256:[0-9a-f]{64}$"+"\""};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/delivered/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/delivered/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/delivered",schemaPath:"#/properties/delivered/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.locked !== undefined){
+if(typeof data.locked !== "boolean"){
+const err19 = {instancePath:instancePath+"/locked",schemaPath:"#/properties/locked/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.environment !== undefined){
+if(typeof data.environment !== "string"){
+const err20 = {instancePath:instancePath+"/environment",schemaPath:"#/properties/environment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.sourceCommit !== undefined){
+let data9 = data.sourceCommit;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err21 = {instancePath:instancePath+"/sourceCommit",schemaPath:"#/properties/sourceCommit/type",keyword:"type",params:{type: schema19.properties.sourceCommit.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.promotion !== undefined){
+let data10 = data.promotion;
+if((!((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10)))) && (data10 !== null)){
+const err22 = {instancePath:instancePath+"/promotion",schemaPath:"#/properties/promotion/type",keyword:"type",params:{type: schema19.properties.promotion.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.approvers !== undefined){
+let data11 = data.approvers;
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+let data12 = data11[i0];
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+if(data12.login === undefined){
+const err23 = {instancePath:instancePath+"/approvers/" + i0,schemaPath:"#/properties/approvers/items/required",keyword:"required",params:{missingProperty: "login"},message:"must have required property '"+"login"+"'"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data12.sha === undefined){
+const err24 = {instancePath:instancePath+"/approvers/" + i0,schemaPath:"#/properties/approvers/items/required",keyword:"required",params:{missingProperty: "sha"},message:"must have required property '"+"sha"+"'"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+for(const key4 in data12){
+if(!((key4 === "login") || (key4 === "sha"))){
+const err25 = {instancePath:instancePath+"/approvers/" + i0,schemaPath:"#/properties/approvers/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data12.login !== undefined){
+if(typeof data12.login !== "string"){
+const err26 = {instancePath:instancePath+"/approvers/" + i0+"/login",schemaPath:"#/properties/approvers/items/properties/login/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data12.sha !== undefined){
+if(typeof data12.sha !== "string"){
+const err27 = {instancePath:instancePath+"/approvers/" + i0+"/sha",schemaPath:"#/properties/approvers/items/properties/sha/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/approvers/" + i0,schemaPath:"#/properties/approvers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/approvers",schemaPath:"#/properties/approvers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data.appliedAt !== undefined){
+if(typeof data.appliedAt !== "string"){
+const err30 = {instancePath:instancePath+"/appliedAt",schemaPath:"#/properties/appliedAt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.appliedBy !== undefined){
+if(typeof data.appliedBy !== "string"){
+const err31 = {instancePath:instancePath+"/appliedBy",schemaPath:"#/properties/appliedBy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data.rollback !== undefined){
+if(typeof data.rollback !== "boolean"){
+const err32 = {instancePath:instancePath+"/rollback",schemaPath:"#/properties/rollback/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data.previousVersion !== undefined){
+let data18 = data.previousVersion;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err33 = {instancePath:instancePath+"/previousVersion",schemaPath:"#/properties/previousVersion/type",keyword:"type",params:{type: schema19.properties.previousVersion.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if(typeof data18 === "string"){
+if(!pattern12.test(data18)){
+const err34 = {instancePath:instancePath+"/previousVersion",schemaPath:"#/properties/previousVersion/pattern",keyword:"pattern",params:{pattern: "^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"},message:"must match pattern \""+"^(0|[1-9][0-9]{0,8})(\\.(0|[1-9][0-9]{0,8})){0,2}$"+"\""};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err35 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+validate5.errors = vErrors;
+return errors === 0;
+}
+
+return exports;
+}
+}
+function kindMetaSchemaValidator(allErrors, duplicateItems, fullFormats, ucs2length) {
+return allErrors ? all().meta : first().meta;
+function first() {
+const exports = {};
+exports.meta = validate0;
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true};
+const schema1 = {"type":"integer","minimum":0};
+const schema7 = {"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]};
+const schema9 = {"enum":["array","boolean","integer","null","number","object","string"]};
+const schema2 = {"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]};
+
+function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+const _errs1 = errors;
+if(!((typeof data == "number") && (!(data % 1) && !isNaN(data)))){
+validate1.errors = [{instancePath,schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+const _errs2 = errors;
+if(errors === _errs1){
+if(typeof data == "number"){
+if(data < 0 || isNaN(data)){
+validate1.errors = [{instancePath,schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+else {
+}
+}
+if(errors === _errs1){
+}
+}
+var valid1 = _errs1 === errors;
+if(valid1){
+}
+var valid0 = _errs0 === errors;
+if(valid0){
+}
+if(errors === 0){
+}
+validate1.errors = vErrors;
+return errors === 0;
+}
+
+const schema4 = {"type":"array","minItems":1,"items":{"$ref":"#"}};
+const root0 = {validate: validate0};
+
+function validate3(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+if(errors === 0){
+if(Array.isArray(data)){
+if(data.length < 1){
+validate3.errors = [{instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+var valid0 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+const _errs1 = errors;
+if(!(root0.validate(data0, {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? root0.validate.errors : vErrors.concat(root0.validate.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+break;
+}
+}
+if(valid0){
+}
+}
+}
+else {
+validate3.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+if(errors === 0){
+}
+}
+validate3.errors = vErrors;
+return errors === 0;
+}
+
+const func0 = duplicateItems;
+
+function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="http://json-schema.org/draft-07/schema#" */;
+let vErrors = null;
+let errors = 0;
+if((!(data && typeof data == "object" && !Array.isArray(data))) && (typeof data !== "boolean")){
+validate0.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema0.type},message:"must be object,boolean"}];
+return false;
+}
+const _errs0 = errors;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.$id !== undefined){
+let data0 = data.$id;
+const _errs1 = errors;
+const _errs2 = errors;
+if(errors === _errs1){
+if(typeof data0 == "number"){
+}
+if(errors === _errs1){
+if(typeof data0 === "string"){
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/$id",schemaPath:"#/properties/%24id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(errors === _errs1){
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.$schema !== undefined){
+let data1 = data.$schema;
+const _errs3 = errors;
+const _errs4 = errors;
+if(errors === _errs3){
+if(typeof data1 == "number"){
+}
+if(errors === _errs3){
+if(typeof data1 === "string"){
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(errors === _errs3){
+}
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.$ref !== undefined){
+let data2 = data.$ref;
+const _errs5 = errors;
+const _errs6 = errors;
+if(errors === _errs5){
+if(typeof data2 == "number"){
+}
+if(errors === _errs5){
+if(typeof data2 === "string"){
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/$ref",schemaPath:"#/properties/%24ref/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(errors === _errs5){
+}
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.$comment !== undefined){
+let data3 = data.$comment;
+const _errs7 = errors;
+if(typeof data3 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/$comment",schemaPath:"#/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs8 = errors;
+if(errors === _errs7){
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.title !== undefined){
+let data4 = data.title;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs10 = errors;
+if(errors === _errs9){
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.description !== undefined){
+let data5 = data.description;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs12 = errors;
+if(errors === _errs11){
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.readOnly !== undefined){
+let data6 = data.readOnly;
+const _errs13 = errors;
+if(typeof data6 !== "boolean"){
+validate0.errors = [{instancePath:instancePath+"/readOnly",schemaPath:"#/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+const _errs14 = errors;
+if(errors === _errs13){
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.examples !== undefined){
+let data7 = data.examples;
+const _errs15 = errors;
+const _errs16 = errors;
+if(errors === _errs15){
+if(Array.isArray(data7)){
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/examples",schemaPath:"#/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+if(errors === _errs15){
+}
+}
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.multipleOf !== undefined){
+let data8 = data.multipleOf;
+const _errs17 = errors;
+const _errs18 = errors;
+if(errors === _errs17){
+if(typeof data8 == "number"){
+if(data8 <= 0 || isNaN(data8)){
+validate0.errors = [{instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"}];
+return false;
+}
+else {
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+if(errors === _errs17){
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.maximum !== undefined){
+let data9 = data.maximum;
+const _errs19 = errors;
+if(!(typeof data9 == "number")){
+validate0.errors = [{instancePath:instancePath+"/maximum",schemaPath:"#/properties/maximum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+const _errs20 = errors;
+if(errors === _errs19){
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.exclusiveMaximum !== undefined){
+let data10 = data.exclusiveMaximum;
+const _errs21 = errors;
+if(!(typeof data10 == "number")){
+validate0.errors = [{instancePath:instancePath+"/exclusiveMaximum",schemaPath:"#/properties/exclusiveMaximum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+const _errs22 = errors;
+if(errors === _errs21){
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.minimum !== undefined){
+let data11 = data.minimum;
+const _errs23 = errors;
+if(!(typeof data11 == "number")){
+validate0.errors = [{instancePath:instancePath+"/minimum",schemaPath:"#/properties/minimum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+const _errs24 = errors;
+if(errors === _errs23){
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.exclusiveMinimum !== undefined){
+let data12 = data.exclusiveMinimum;
+const _errs25 = errors;
+if(!(typeof data12 == "number")){
+validate0.errors = [{instancePath:instancePath+"/exclusiveMinimum",schemaPath:"#/properties/exclusiveMinimum/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+const _errs26 = errors;
+if(errors === _errs25){
+}
+var valid0 = _errs25 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.maxLength !== undefined){
+let data13 = data.maxLength;
+const _errs27 = errors;
+const _errs28 = errors;
+if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
+validate0.errors = [{instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+const _errs29 = errors;
+if(errors === _errs28){
+if(typeof data13 == "number"){
+if(data13 < 0 || isNaN(data13)){
+validate0.errors = [{instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+else {
+}
+}
+if(errors === _errs28){
+}
+}
+var valid1 = _errs28 === errors;
+if(valid1){
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.minLength !== undefined){
+let data14 = data.minLength;
+const _errs30 = errors;
+if(!(validate1(data14, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.pattern !== undefined){
+let data15 = data.pattern;
+const _errs31 = errors;
+const _errs32 = errors;
+if(errors === _errs31){
+if(typeof data15 == "number"){
+}
+if(errors === _errs31){
+if(typeof data15 === "string"){
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(errors === _errs31){
+}
+}
+}
+var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.additionalItems !== undefined){
+let data16 = data.additionalItems;
+const _errs33 = errors;
+if(!(validate0(data16, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs33 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.items !== undefined){
+let data17 = data.items;
+const _errs34 = errors;
+const _errs35 = errors;
+let valid2 = false;
+const _errs36 = errors;
+if(!(validate0(data17, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid0 = _errs36 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const _errs37 = errors;
+if(!(validate3(data17, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid0 = _errs37 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+}
+}
+if(!valid2){
+const err0 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+validate0.errors = vErrors;
+return false;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(errors === _errs34){
+}
+var valid0 = _errs34 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.maxItems !== undefined){
+let data18 = data.maxItems;
+const _errs38 = errors;
+const _errs39 = errors;
+if(!((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18)))){
+validate0.errors = [{instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+const _errs40 = errors;
+if(errors === _errs39){
+if(typeof data18 == "number"){
+if(data18 < 0 || isNaN(data18)){
+validate0.errors = [{instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+else {
+}
+}
+if(errors === _errs39){
+}
+}
+var valid3 = _errs39 === errors;
+if(valid3){
+}
+var valid0 = _errs38 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.minItems !== undefined){
+let data19 = data.minItems;
+const _errs41 = errors;
+if(!(validate1(data19, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs41 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.uniqueItems !== undefined){
+let data20 = data.uniqueItems;
+const _errs42 = errors;
+if(typeof data20 !== "boolean"){
+validate0.errors = [{instancePath:instancePath+"/uniqueItems",schemaPath:"#/properties/uniqueItems/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+const _errs43 = errors;
+if(errors === _errs42){
+}
+var valid0 = _errs42 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.contains !== undefined){
+let data21 = data.contains;
+const _errs44 = errors;
+if(!(validate0(data21, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs44 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.maxProperties !== undefined){
+let data22 = data.maxProperties;
+const _errs45 = errors;
+const _errs46 = errors;
+if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
+validate0.errors = [{instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+const _errs47 = errors;
+if(errors === _errs46){
+if(typeof data22 == "number"){
+if(data22 < 0 || isNaN(data22)){
+validate0.errors = [{instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+else {
+}
+}
+if(errors === _errs46){
+}
+}
+var valid4 = _errs46 === errors;
+if(valid4){
+}
+var valid0 = _errs45 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.minProperties !== undefined){
+let data23 = data.minProperties;
+const _errs48 = errors;
+if(!(validate1(data23, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs48 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.required !== undefined){
+let data24 = data.required;
+const _errs49 = errors;
+const _errs50 = errors;
+const _errs51 = errors;
+if(errors === _errs50){
+if(Array.isArray(data24)){
+var valid6 = true;
+const len0 = data24.length;
+for(let i0=0; i0<len0; i0++){
+let data25 = data24[i0];
+const _errs52 = errors;
+if(typeof data25 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/required/" + i0,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs53 = errors;
+if(errors === _errs52){
+}
+var valid6 = _errs52 === errors;
+if(!valid6){
+break;
+}
+}
+if(valid6){
+const duplicate0 = func0(data24);
+if(duplicate0 !== undefined){
+validate0.errors = [{instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/uniqueItems",keyword:"uniqueItems",params:{i: duplicate0[0], j: duplicate0[1]},message:"must NOT have duplicate items (items ## "+duplicate0[1]+" and "+duplicate0[0]+" are identical)"}];
+return false;
+}
+else {
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+if(errors === _errs50){
+}
+}
+var valid5 = _errs50 === errors;
+if(valid5){
+}
+var valid0 = _errs49 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.additionalProperties !== undefined){
+let data26 = data.additionalProperties;
+const _errs54 = errors;
+if(!(validate0(data26, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs54 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.definitions !== undefined){
+let data27 = data.definitions;
+const _errs55 = errors;
+const _errs56 = errors;
+if(errors === _errs55){
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+const _errs57 = errors;
+for(const key0 in data27){
+let data28 = data27[key0];
+const _errs58 = errors;
+if(!(validate0(data28, {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid7 = _errs58 === errors;
+if(!valid7){
+break;
+}
+}
+if(_errs57 === errors){
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/definitions",schemaPath:"#/properties/definitions/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+if(errors === _errs55){
+}
+}
+var valid0 = _errs55 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.properties !== undefined){
+let data29 = data.properties;
+const _errs59 = errors;
+const _errs60 = errors;
+if(errors === _errs59){
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+const _errs61 = errors;
+for(const key1 in data29){
+let data30 = data29[key1];
+const _errs62 = errors;
+if(!(validate0(data30, {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid8 = _errs62 === errors;
+if(!valid8){
+break;
+}
+}
+if(_errs61 === errors){
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+if(errors === _errs59){
+}
+}
+var valid0 = _errs59 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.patternProperties !== undefined){
+let data31 = data.patternProperties;
+const _errs63 = errors;
+const _errs64 = errors;
+if(errors === _errs63){
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key2 in data31){
+const _errs65 = errors;
+if(typeof key2 == "number"){
+}
+if(errors === _errs65){
+if(typeof key2 === "string"){
+}
+if(errors === _errs65){
+}
+}
+var valid9 = _errs65 === errors;
+if(!valid9){
+const err1 = {instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+validate0.errors = vErrors;
+return false;
+break;
+}
+}
+if(valid9){
+const _errs66 = errors;
+for(const key3 in data31){
+let data32 = data31[key3];
+const _errs67 = errors;
+if(!(validate0(data32, {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid10 = _errs67 === errors;
+if(!valid10){
+break;
+}
+}
+if(_errs66 === errors){
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+if(errors === _errs63){
+}
+}
+var valid0 = _errs63 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.dependencies !== undefined){
+let data33 = data.dependencies;
+const _errs68 = errors;
+const _errs69 = errors;
+if(errors === _errs68){
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+const _errs70 = errors;
+for(const key4 in data33){
+let data34 = data33[key4];
+const _errs71 = errors;
+const _errs72 = errors;
+let valid12 = false;
+const _errs73 = errors;
+if(!(validate0(data34, {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data33,parentDataProperty:key4,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid1 = _errs73 === errors;
+valid12 = valid12 || _valid1;
+if(!valid12){
+const _errs74 = errors;
+const _errs75 = errors;
+const _errs76 = errors;
+if(errors === _errs75){
+if(Array.isArray(data34)){
+var valid14 = true;
+const len1 = data34.length;
+for(let i1=0; i1<len1; i1++){
+let data35 = data34[i1];
+const _errs77 = errors;
+if(typeof data35 !== "string"){
+const err2 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+const _errs78 = errors;
+if(errors === _errs77){
+}
+var valid14 = _errs77 === errors;
+if(!valid14){
+break;
+}
+}
+if(valid14){
+const duplicate1 = func0(data34);
+if(duplicate1 !== undefined){
+const err3 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/stringArray/uniqueItems",keyword:"uniqueItems",params:{i: duplicate1[0], j: duplicate1[1]},message:"must NOT have duplicate items (items ## "+duplicate1[1]+" and "+duplicate1[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/stringArray/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(errors === _errs75){
+}
+}
+var valid13 = _errs75 === errors;
+if(valid13){
+}
+var _valid1 = _errs74 === errors;
+valid12 = valid12 || _valid1;
+if(!valid12){
+}
+}
+if(!valid12){
+const err5 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/dependencies/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate0.errors = vErrors;
+return false;
+}
+else {
+errors = _errs72;
+if(vErrors !== null){
+if(_errs72){
+vErrors.length = _errs72;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(errors === _errs71){
+}
+var valid11 = _errs71 === errors;
+if(!valid11){
+break;
+}
+}
+if(_errs70 === errors){
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/dependencies",schemaPath:"#/properties/dependencies/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+if(errors === _errs68){
+}
+}
+var valid0 = _errs68 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.propertyNames !== undefined){
+let data36 = data.propertyNames;
+const _errs79 = errors;
+if(!(validate0(data36, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs79 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.enum !== undefined){
+let data37 = data.enum;
+const _errs80 = errors;
+const _errs81 = errors;
+if(errors === _errs80){
+if(Array.isArray(data37)){
+if(data37.length < 1){
+validate0.errors = [{instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
+return false;
+}
+else {
+const duplicate2 = func0(data37);
+if(duplicate2 !== undefined){
+validate0.errors = [{instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/uniqueItems",keyword:"uniqueItems",params:{i: duplicate2[0], j: duplicate2[1]},message:"must NOT have duplicate items (items ## "+duplicate2[1]+" and "+duplicate2[0]+" are identical)"}];
+return false;
+}
+else {
+}
+}
+}
+else {
+validate0.errors = [{instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+if(errors === _errs80){
+}
+}
+var valid0 = _errs80 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data38 = data.type;
+const _errs82 = errors;
+const _errs83 = errors;
+let valid15 = false;
+const _errs84 = errors;
+const _errs85 = errors;
+const vSchema0 = schema9.enum;
+if(!(((((((data38 === "array") || (data38 === "boolean")) || (data38 === "integer")) || (data38 === "null")) || (data38 === "number")) || (data38 === "object")) || (data38 === "string"))){
+const err6 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+}
+if(errors === _errs85){
+}
+var valid16 = _errs85 === errors;
+if(valid16){
+}
+var _valid2 = _errs84 === errors;
+valid15 = valid15 || _valid2;
+if(!valid15){
+const _errs86 = errors;
+const _errs87 = errors;
+if(errors === _errs86){
+if(Array.isArray(data38)){
+if(data38.length < 1){
+const err7 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+var valid17 = true;
+const len2 = data38.length;
+for(let i2=0; i2<len2; i2++){
+let data39 = data38[i2];
+const _errs88 = errors;
+const _errs89 = errors;
+const vSchema1 = schema9.enum;
+if(!(((((((data39 === "array") || (data39 === "boolean")) || (data39 === "integer")) || (data39 === "null")) || (data39 === "number")) || (data39 === "object")) || (data39 === "string"))){
+const err8 = {instancePath:instancePath+"/type/" + i2,schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+}
+if(errors === _errs89){
+}
+var valid18 = _errs89 === errors;
+if(valid18){
+}
+var valid17 = _errs88 === errors;
+if(!valid17){
+break;
+}
+}
+if(valid17){
+const duplicate3 = func0(data38);
+if(duplicate3 !== undefined){
+const err9 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/uniqueItems",keyword:"uniqueItems",params:{i: duplicate3[0], j: duplicate3[1]},message:"must NOT have duplicate items (items ## "+duplicate3[1]+" and "+duplicate3[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+}
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(errors === _errs86){
+}
+}
+var _valid2 = _errs86 === errors;
+valid15 = valid15 || _valid2;
+if(!valid15){
+}
+}
+if(!valid15){
+const err11 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+validate0.errors = vErrors;
+return false;
+}
+else {
+errors = _errs83;
+if(vErrors !== null){
+if(_errs83){
+vErrors.length = _errs83;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(errors === _errs82){
+}
+var valid0 = _errs82 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.format !== undefined){
+let data40 = data.format;
+const _errs90 = errors;
+if(typeof data40 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/format",schemaPath:"#/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs91 = errors;
+if(errors === _errs90){
+}
+var valid0 = _errs90 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.contentMediaType !== undefined){
+let data41 = data.contentMediaType;
+const _errs92 = errors;
+if(typeof data41 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/contentMediaType",schemaPath:"#/properties/contentMediaType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs93 = errors;
+if(errors === _errs92){
+}
+var valid0 = _errs92 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.contentEncoding !== undefined){
+let data42 = data.contentEncoding;
+const _errs94 = errors;
+if(typeof data42 !== "string"){
+validate0.errors = [{instancePath:instancePath+"/contentEncoding",schemaPath:"#/properties/contentEncoding/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+const _errs95 = errors;
+if(errors === _errs94){
+}
+var valid0 = _errs94 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.if !== undefined){
+let data43 = data.if;
+const _errs96 = errors;
+if(!(validate0(data43, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs96 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.then !== undefined){
+let data44 = data.then;
+const _errs97 = errors;
+if(!(validate0(data44, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs97 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.else !== undefined){
+let data45 = data.else;
+const _errs98 = errors;
+if(!(validate0(data45, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs98 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.allOf !== undefined){
+let data46 = data.allOf;
+const _errs99 = errors;
+if(!(validate3(data46, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs99 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.anyOf !== undefined){
+let data47 = data.anyOf;
+const _errs100 = errors;
+if(!(validate3(data47, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs100 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.oneOf !== undefined){
+let data48 = data.oneOf;
+const _errs101 = errors;
+if(!(validate3(data48, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs101 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.not !== undefined){
+let data49 = data.not;
+const _errs102 = errors;
+if(!(validate0(data49, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs102 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+if(errors === 0){
+}
+}
+validate0.errors = vErrors;
+return errors === 0;
+}
+
+return exports;
+}
+function all() {
+const exports = {};
+exports.meta = validate0;
+const schema0 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true};
+const schema1 = {"type":"integer","minimum":0};
+const schema7 = {"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]};
+const schema9 = {"enum":["array","boolean","integer","null","number","object","string"]};
+const schema2 = {"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]};
+
+function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+const _errs1 = errors;
+if(!((typeof data == "number") && (!(data % 1) && !isNaN(data)))){
+const err0 = {instancePath,schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+const _errs2 = errors;
+if(typeof data == "number"){
+if(data < 0 || isNaN(data)){
+const err1 = {instancePath,schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var valid1 = _errs1 === errors;
+var valid0 = _errs0 === errors;
+validate1.errors = vErrors;
+return errors === 0;
+}
+
+const schema4 = {"type":"array","minItems":1,"items":{"$ref":"#"}};
+const root0 = {validate: validate0};
+
+function validate3(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+if(Array.isArray(data)){
+if(data.length < 1){
+const err0 = {instancePath,schemaPath:"#/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+let valid1 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+const _errs1 = errors;
+if(!(root0.validate(data0, {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData}))){
+vErrors = vErrors === null ? root0.validate.errors : vErrors.concat(root0.validate.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+valid1 = false;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate3.errors = vErrors;
+return errors === 0;
+}
+
+const func0 = duplicateItems;
+
+function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="http://json-schema.org/draft-07/schema#" */;
+let vErrors = null;
+let errors = 0;
+if((!(data && typeof data == "object" && !Array.isArray(data))) && (typeof data !== "boolean")){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema0.type},message:"must be object,boolean"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+const _errs0 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.$id !== undefined){
+let data0 = data.$id;
+const _errs1 = errors;
+const _errs2 = errors;
+if(typeof data0 == "number"){
+}
+if(typeof data0 === "string"){
+}
+else {
+const err1 = {instancePath:instancePath+"/$id",schemaPath:"#/properties/%24id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var valid0 = _errs1 === errors;
+}
+if(data.$schema !== undefined){
+let data1 = data.$schema;
+const _errs3 = errors;
+const _errs4 = errors;
+if(typeof data1 == "number"){
+}
+if(typeof data1 === "string"){
+}
+else {
+const err2 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var valid0 = _errs3 === errors;
+}
+if(data.$ref !== undefined){
+let data2 = data.$ref;
+const _errs5 = errors;
+const _errs6 = errors;
+if(typeof data2 == "number"){
+}
+if(typeof data2 === "string"){
+}
+else {
+const err3 = {instancePath:instancePath+"/$ref",schemaPath:"#/properties/%24ref/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var valid0 = _errs5 === errors;
+}
+if(data.$comment !== undefined){
+let data3 = data.$comment;
+const _errs7 = errors;
+if(typeof data3 !== "string"){
+const err4 = {instancePath:instancePath+"/$comment",schemaPath:"#/properties/%24comment/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+const _errs8 = errors;
+var valid0 = _errs7 === errors;
+}
+if(data.title !== undefined){
+let data4 = data.title;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+const err5 = {instancePath:instancePath+"/title",schemaPath:"#/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const _errs10 = errors;
+var valid0 = _errs9 === errors;
+}
+if(data.description !== undefined){
+let data5 = data.description;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+const err6 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+const _errs12 = errors;
+var valid0 = _errs11 === errors;
+}
+if(data.readOnly !== undefined){
+let data6 = data.readOnly;
+const _errs13 = errors;
+if(typeof data6 !== "boolean"){
+const err7 = {instancePath:instancePath+"/readOnly",schemaPath:"#/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+const _errs14 = errors;
+var valid0 = _errs13 === errors;
+}
+if(data.examples !== undefined){
+let data7 = data.examples;
+const _errs15 = errors;
+const _errs16 = errors;
+if(Array.isArray(data7)){
+}
+else {
+const err8 = {instancePath:instancePath+"/examples",schemaPath:"#/properties/examples/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var valid0 = _errs15 === errors;
+}
+if(data.multipleOf !== undefined){
+let data8 = data.multipleOf;
+const _errs17 = errors;
+const _errs18 = errors;
+if(typeof data8 == "number"){
+if(data8 <= 0 || isNaN(data8)){
+const err9 = {instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/multipleOf",schemaPath:"#/properties/multipleOf/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var valid0 = _errs17 === errors;
+}
+if(data.maximum !== undefined){
+let data9 = data.maximum;
+const _errs19 = errors;
+if(!(typeof data9 == "number")){
+const err11 = {instancePath:instancePath+"/maximum",schemaPath:"#/properties/maximum/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+const _errs20 = errors;
+var valid0 = _errs19 === errors;
+}
+if(data.exclusiveMaximum !== undefined){
+let data10 = data.exclusiveMaximum;
+const _errs21 = errors;
+if(!(typeof data10 == "number")){
+const err12 = {instancePath:instancePath+"/exclusiveMaximum",schemaPath:"#/properties/exclusiveMaximum/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+const _errs22 = errors;
+var valid0 = _errs21 === errors;
+}
+if(data.minimum !== undefined){
+let data11 = data.minimum;
+const _errs23 = errors;
+if(!(typeof data11 == "number")){
+const err13 = {instancePath:instancePath+"/minimum",schemaPath:"#/properties/minimum/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+const _errs24 = errors;
+var valid0 = _errs23 === errors;
+}
+if(data.exclusiveMinimum !== undefined){
+let data12 = data.exclusiveMinimum;
+const _errs25 = errors;
+if(!(typeof data12 == "number")){
+const err14 = {instancePath:instancePath+"/exclusiveMinimum",schemaPath:"#/properties/exclusiveMinimum/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+const _errs26 = errors;
+var valid0 = _errs25 === errors;
+}
+if(data.maxLength !== undefined){
+let data13 = data.maxLength;
+const _errs27 = errors;
+const _errs28 = errors;
+if(!((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13)))){
+const err15 = {instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+const _errs29 = errors;
+if(typeof data13 == "number"){
+if(data13 < 0 || isNaN(data13)){
+const err16 = {instancePath:instancePath+"/maxLength",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+var valid1 = _errs28 === errors;
+var valid0 = _errs27 === errors;
+}
+if(data.minLength !== undefined){
+let data14 = data.minLength;
+const _errs30 = errors;
+if(!(validate1(data14, {instancePath:instancePath+"/minLength",parentData:data,parentDataProperty:"minLength",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs30 === errors;
+}
+if(data.pattern !== undefined){
+let data15 = data.pattern;
+const _errs31 = errors;
+const _errs32 = errors;
+if(typeof data15 == "number"){
+}
+if(typeof data15 === "string"){
+}
+else {
+const err17 = {instancePath:instancePath+"/pattern",schemaPath:"#/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var valid0 = _errs31 === errors;
+}
+if(data.additionalItems !== undefined){
+let data16 = data.additionalItems;
+const _errs33 = errors;
+if(!(validate0(data16, {instancePath:instancePath+"/additionalItems",parentData:data,parentDataProperty:"additionalItems",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs33 === errors;
+}
+if(data.items !== undefined){
+let data17 = data.items;
+const _errs34 = errors;
+const _errs35 = errors;
+let valid2 = false;
+const _errs36 = errors;
+if(!(validate0(data17, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid0 = _errs36 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const _errs37 = errors;
+if(!(validate3(data17, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid0 = _errs37 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+}
+}
+if(!valid2){
+const err18 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs34 === errors;
+}
+if(data.maxItems !== undefined){
+let data18 = data.maxItems;
+const _errs38 = errors;
+const _errs39 = errors;
+if(!((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18)))){
+const err19 = {instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+const _errs40 = errors;
+if(typeof data18 == "number"){
+if(data18 < 0 || isNaN(data18)){
+const err20 = {instancePath:instancePath+"/maxItems",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+var valid3 = _errs39 === errors;
+var valid0 = _errs38 === errors;
+}
+if(data.minItems !== undefined){
+let data19 = data.minItems;
+const _errs41 = errors;
+if(!(validate1(data19, {instancePath:instancePath+"/minItems",parentData:data,parentDataProperty:"minItems",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs41 === errors;
+}
+if(data.uniqueItems !== undefined){
+let data20 = data.uniqueItems;
+const _errs42 = errors;
+if(typeof data20 !== "boolean"){
+const err21 = {instancePath:instancePath+"/uniqueItems",schemaPath:"#/properties/uniqueItems/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+const _errs43 = errors;
+var valid0 = _errs42 === errors;
+}
+if(data.contains !== undefined){
+let data21 = data.contains;
+const _errs44 = errors;
+if(!(validate0(data21, {instancePath:instancePath+"/contains",parentData:data,parentDataProperty:"contains",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs44 === errors;
+}
+if(data.maxProperties !== undefined){
+let data22 = data.maxProperties;
+const _errs45 = errors;
+const _errs46 = errors;
+if(!((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22)))){
+const err22 = {instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+const _errs47 = errors;
+if(typeof data22 == "number"){
+if(data22 < 0 || isNaN(data22)){
+const err23 = {instancePath:instancePath+"/maxProperties",schemaPath:"#/definitions/nonNegativeInteger/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+var valid4 = _errs46 === errors;
+var valid0 = _errs45 === errors;
+}
+if(data.minProperties !== undefined){
+let data23 = data.minProperties;
+const _errs48 = errors;
+if(!(validate1(data23, {instancePath:instancePath+"/minProperties",parentData:data,parentDataProperty:"minProperties",rootData}))){
+vErrors = vErrors === null ? validate1.errors : vErrors.concat(validate1.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs48 === errors;
+}
+if(data.required !== undefined){
+let data24 = data.required;
+const _errs49 = errors;
+const _errs50 = errors;
+const _errs51 = errors;
+if(Array.isArray(data24)){
+let valid7 = true;
+const len0 = data24.length;
+for(let i0=0; i0<len0; i0++){
+let data25 = data24[i0];
+const _errs52 = errors;
+if(typeof data25 !== "string"){
+const err24 = {instancePath:instancePath+"/required/" + i0,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+const _errs53 = errors;
+var valid6 = _errs52 === errors;
+if(!valid6){
+valid7 = false;
+}
+}
+const duplicate0 = func0(data24);
+if(duplicate0 !== undefined){
+const err25 = {instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/uniqueItems",keyword:"uniqueItems",params:{i: duplicate0[0], j: duplicate0[1]},message:"must NOT have duplicate items (items ## "+duplicate0[1]+" and "+duplicate0[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+else {
+const err26 = {instancePath:instancePath+"/required",schemaPath:"#/definitions/stringArray/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+var valid5 = _errs50 === errors;
+var valid0 = _errs49 === errors;
+}
+if(data.additionalProperties !== undefined){
+let data26 = data.additionalProperties;
+const _errs54 = errors;
+if(!(validate0(data26, {instancePath:instancePath+"/additionalProperties",parentData:data,parentDataProperty:"additionalProperties",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs54 === errors;
+}
+if(data.definitions !== undefined){
+let data27 = data.definitions;
+const _errs55 = errors;
+const _errs56 = errors;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+const _errs57 = errors;
+for(const key0 in data27){
+let data28 = data27[key0];
+const _errs58 = errors;
+if(!(validate0(data28, {instancePath:instancePath+"/definitions/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data27,parentDataProperty:key0,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid8 = _errs58 === errors;
+}
+}
+else {
+const err27 = {instancePath:instancePath+"/definitions",schemaPath:"#/properties/definitions/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var valid0 = _errs55 === errors;
+}
+if(data.properties !== undefined){
+let data29 = data.properties;
+const _errs59 = errors;
+const _errs60 = errors;
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+const _errs61 = errors;
+for(const key1 in data29){
+let data30 = data29[key1];
+const _errs62 = errors;
+if(!(validate0(data30, {instancePath:instancePath+"/properties/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data29,parentDataProperty:key1,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid9 = _errs62 === errors;
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/properties",schemaPath:"#/properties/properties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var valid0 = _errs59 === errors;
+}
+if(data.patternProperties !== undefined){
+let data31 = data.patternProperties;
+const _errs63 = errors;
+const _errs64 = errors;
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+for(const key2 in data31){
+const _errs65 = errors;
+if(typeof key2 == "number"){
+}
+if(typeof key2 === "string"){
+}
+var valid10 = _errs65 === errors;
+if(!valid10){
+const err29 = {instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/propertyNames",keyword:"propertyNames",params:{propertyName: key2},message:"property name must be valid"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+const _errs66 = errors;
+for(const key3 in data31){
+let data32 = data31[key3];
+const _errs67 = errors;
+if(!(validate0(data32, {instancePath:instancePath+"/patternProperties/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data31,parentDataProperty:key3,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid11 = _errs67 === errors;
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/patternProperties",schemaPath:"#/properties/patternProperties/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var valid0 = _errs63 === errors;
+}
+if(data.dependencies !== undefined){
+let data33 = data.dependencies;
+const _errs68 = errors;
+const _errs69 = errors;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+const _errs70 = errors;
+for(const key4 in data33){
+let data34 = data33[key4];
+const _errs71 = errors;
+const _errs72 = errors;
+let valid13 = false;
+const _errs73 = errors;
+if(!(validate0(data34, {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data33,parentDataProperty:key4,rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var _valid1 = _errs73 === errors;
+valid13 = valid13 || _valid1;
+if(!valid13){
+const _errs74 = errors;
+const _errs75 = errors;
+const _errs76 = errors;
+if(Array.isArray(data34)){
+let valid16 = true;
+const len1 = data34.length;
+for(let i1=0; i1<len1; i1++){
+let data35 = data34[i1];
+const _errs77 = errors;
+if(typeof data35 !== "string"){
+const err31 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i1,schemaPath:"#/definitions/stringArray/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+const _errs78 = errors;
+var valid15 = _errs77 === errors;
+if(!valid15){
+valid16 = false;
+}
+}
+const duplicate1 = func0(data34);
+if(duplicate1 !== undefined){
+const err32 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/stringArray/uniqueItems",keyword:"uniqueItems",params:{i: duplicate1[0], j: duplicate1[1]},message:"must NOT have duplicate items (items ## "+duplicate1[1]+" and "+duplicate1[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/definitions/stringArray/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+var valid14 = _errs75 === errors;
+var _valid1 = _errs74 === errors;
+valid13 = valid13 || _valid1;
+if(!valid13){
+}
+}
+if(!valid13){
+const err34 = {instancePath:instancePath+"/dependencies/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/dependencies/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+else {
+errors = _errs72;
+if(vErrors !== null){
+if(_errs72){
+vErrors.length = _errs72;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid12 = _errs71 === errors;
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/dependencies",schemaPath:"#/properties/dependencies/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+var valid0 = _errs68 === errors;
+}
+if(data.propertyNames !== undefined){
+let data36 = data.propertyNames;
+const _errs79 = errors;
+if(!(validate0(data36, {instancePath:instancePath+"/propertyNames",parentData:data,parentDataProperty:"propertyNames",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs79 === errors;
+}
+if(data.enum !== undefined){
+let data37 = data.enum;
+const _errs80 = errors;
+const _errs81 = errors;
+if(Array.isArray(data37)){
+if(data37.length < 1){
+const err36 = {instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+const duplicate2 = func0(data37);
+if(duplicate2 !== undefined){
+const err37 = {instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/uniqueItems",keyword:"uniqueItems",params:{i: duplicate2[0], j: duplicate2[1]},message:"must NOT have duplicate items (items ## "+duplicate2[1]+" and "+duplicate2[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/enum",schemaPath:"#/properties/enum/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var valid0 = _errs80 === errors;
+}
+if(data.type !== undefined){
+let data38 = data.type;
+const _errs82 = errors;
+const _errs83 = errors;
+let valid17 = false;
+const _errs84 = errors;
+const _errs85 = errors;
+const vSchema0 = schema9.enum;
+if(!(((((((data38 === "array") || (data38 === "boolean")) || (data38 === "integer")) || (data38 === "null")) || (data38 === "number")) || (data38 === "object")) || (data38 === "string"))){
+const err39 = {instancePath:instancePath+"/type",schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var valid18 = _errs85 === errors;
+var _valid2 = _errs84 === errors;
+valid17 = valid17 || _valid2;
+if(!valid17){
+const _errs86 = errors;
+const _errs87 = errors;
+if(Array.isArray(data38)){
+if(data38.length < 1){
+const err40 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+let valid20 = true;
+const len2 = data38.length;
+for(let i2=0; i2<len2; i2++){
+let data39 = data38[i2];
+const _errs88 = errors;
+const _errs89 = errors;
+const vSchema1 = schema9.enum;
+if(!(((((((data39 === "array") || (data39 === "boolean")) || (data39 === "integer")) || (data39 === "null")) || (data39 === "number")) || (data39 === "object")) || (data39 === "string"))){
+const err41 = {instancePath:instancePath+"/type/" + i2,schemaPath:"#/definitions/simpleTypes/enum",keyword:"enum",params:{allowedValues: schema9.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var valid21 = _errs89 === errors;
+var valid19 = _errs88 === errors;
+if(!valid19){
+valid20 = false;
+}
+}
+const duplicate3 = func0(data38);
+if(duplicate3 !== undefined){
+const err42 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/uniqueItems",keyword:"uniqueItems",params:{i: duplicate3[0], j: duplicate3[1]},message:"must NOT have duplicate items (items ## "+duplicate3[1]+" and "+duplicate3[0]+" are identical)"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf/1/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+var _valid2 = _errs86 === errors;
+valid17 = valid17 || _valid2;
+if(!valid17){
+}
+}
+if(!valid17){
+const err44 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+else {
+errors = _errs83;
+if(vErrors !== null){
+if(_errs83){
+vErrors.length = _errs83;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs82 === errors;
+}
+if(data.format !== undefined){
+let data40 = data.format;
+const _errs90 = errors;
+if(typeof data40 !== "string"){
+const err45 = {instancePath:instancePath+"/format",schemaPath:"#/properties/format/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+const _errs91 = errors;
+var valid0 = _errs90 === errors;
+}
+if(data.contentMediaType !== undefined){
+let data41 = data.contentMediaType;
+const _errs92 = errors;
+if(typeof data41 !== "string"){
+const err46 = {instancePath:instancePath+"/contentMediaType",schemaPath:"#/properties/contentMediaType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+const _errs93 = errors;
+var valid0 = _errs92 === errors;
+}
+if(data.contentEncoding !== undefined){
+let data42 = data.contentEncoding;
+const _errs94 = errors;
+if(typeof data42 !== "string"){
+const err47 = {instancePath:instancePath+"/contentEncoding",schemaPath:"#/properties/contentEncoding/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+const _errs95 = errors;
+var valid0 = _errs94 === errors;
+}
+if(data.if !== undefined){
+let data43 = data.if;
+const _errs96 = errors;
+if(!(validate0(data43, {instancePath:instancePath+"/if",parentData:data,parentDataProperty:"if",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs96 === errors;
+}
+if(data.then !== undefined){
+let data44 = data.then;
+const _errs97 = errors;
+if(!(validate0(data44, {instancePath:instancePath+"/then",parentData:data,parentDataProperty:"then",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs97 === errors;
+}
+if(data.else !== undefined){
+let data45 = data.else;
+const _errs98 = errors;
+if(!(validate0(data45, {instancePath:instancePath+"/else",parentData:data,parentDataProperty:"else",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs98 === errors;
+}
+if(data.allOf !== undefined){
+let data46 = data.allOf;
+const _errs99 = errors;
+if(!(validate3(data46, {instancePath:instancePath+"/allOf",parentData:data,parentDataProperty:"allOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs99 === errors;
+}
+if(data.anyOf !== undefined){
+let data47 = data.anyOf;
+const _errs100 = errors;
+if(!(validate3(data47, {instancePath:instancePath+"/anyOf",parentData:data,parentDataProperty:"anyOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs100 === errors;
+}
+if(data.oneOf !== undefined){
+let data48 = data.oneOf;
+const _errs101 = errors;
+if(!(validate3(data48, {instancePath:instancePath+"/oneOf",parentData:data,parentDataProperty:"oneOf",rootData}))){
+vErrors = vErrors === null ? validate3.errors : vErrors.concat(validate3.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs101 === errors;
+}
+if(data.not !== undefined){
+let data49 = data.not;
+const _errs102 = errors;
+if(!(validate0(data49, {instancePath:instancePath+"/not",parentData:data,parentDataProperty:"not",rootData}))){
+vErrors = vErrors === null ? validate0.errors : vErrors.concat(validate0.errors);
+errors = vErrors.length;
+}
+else {
+}
+var valid0 = _errs102 === errors;
+}
+}
+validate0.errors = vErrors;
+return errors === 0;
+}
+
+return exports;
+}
+}
+
 // EXTERNAL MODULE: ./node_modules/ajv/dist/ajv.js
 var dist_ajv = __nccwpck_require__(2463);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var ajv_formats_dist = __nccwpck_require__(2815);
 var ajv_formats_dist_default = /*#__PURE__*/__nccwpck_require__.n(ajv_formats_dist);
-;// CONCATENATED MODULE: ./schemas/gantry.schema.json
-const gantry_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/gantry.schema.json","title":"GantryConfig","description":"The pipeline configuration: gantry.yaml at the repository root.","type":"object","additionalProperties":false,"required":["environments"],"properties":{"versioning":{"enum":["dot","semver"],"default":"dot"},"paths":{"type":"object","additionalProperties":false,"description":"Folder names, relative to the repository root.","properties":{"definitions":{"$ref":"#/definitions/folder","default":"definitions"},"packages":{"$ref":"#/definitions/folder","default":"packages"},"kinds":{"$ref":"#/definitions/folder","default":"kinds"}}},"environments":{"type":"array","minItems":1,"items":{"type":"object","additionalProperties":false,"required":["name","branch"],"properties":{"name":{"$ref":"#/definitions/name"},"branch":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$","maxLength":200},"after":{"type":"array","items":{"$ref":"#/definitions/name"},"uniqueItems":true},"approvals":{"type":"integer","minimum":0,"maximum":20,"default":0},"reviewers":{"type":"array","items":{"type":"string","pattern":"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"}},"timezone":{"type":"string","minLength":1,"description":"IANA time zone, e.g. America/New_York. Default UTC."},"windows":{"type":"array","items":{"type":"string","pattern":"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)(-(Mon|Tue|Wed|Thu|Fri|Sat|Sun))? ([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"},"description":"Apply windows in the environment\'s time zone, e.g. \\"Mon-Thu 00:00-01:00\\"."},"freezes":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["from","to"],"properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"},"reason":{"type":"string"}}}}}}},"kinds":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"type":"object","additionalProperties":false,"description":"Per-kind install policy on environment branches.","properties":{"add":{"enum":["always","never"],"default":"always"},"update":{"enum":["always","never"],"default":"always"},"delete":{"enum":["always","never"],"default":"always"}}}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"folder":{"type":"string","pattern":"^[a-z0-9._-]+(/[a-z0-9._-]+)*$"}}}');
-;// CONCATENATED MODULE: ./schemas/definition.schema.json
-const definition_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/definition.schema.json","title":"GantryDefinition","description":"One definition: definitions/<kind>/<name>.yaml. Its spec is validated by kinds/<kind>.schema.json.","type":"object","additionalProperties":false,"required":["kind","name","spec"],"properties":{"kind":{"$ref":"#/definitions/name","description":"The definition\'s kind; kinds/<kind>.schema.json validates its spec."},"name":{"$ref":"#/definitions/name","description":"Unique within the kind; the file must be definitions/<kind>/<name>.yaml."},"description":{"type":"string","maxLength":2000},"spec":{"type":"object","description":"The kind-specific content."}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"}}}');
-;// CONCATENATED MODULE: ./schemas/ledger.schema.json
-const ledger_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/ledger.schema.json","title":"EnvironmentLedger","description":"What one package installed on an environment branch: .gantry/installed/<package>.yaml.","type":"object","additionalProperties":false,"required":["package","version","digest","items"],"properties":{"package":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"version":{"type":"string","pattern":"^(0|[1-9][0-9]{0,8})(\\\\.(0|[1-9][0-9]{0,8})){0,2}$"},"digest":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"},"items":{"type":"object","description":"Every item this package owns in this environment, with the sha256 of the file as applied.","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"additionalProperties":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"delivered":{"type":"object","description":"Every item as this package delivered it here (after replacements and overrides, before merging with the branch): the sha256 of that file. An item whose delivered digest does not change is kept under install: merge.","additionalProperties":{"type":"string","pattern":"^sha256:[0-9a-f]{64}$"}},"locked":{"type":"boolean"},"environment":{"type":"string"},"sourceCommit":{"type":["string","null"]},"promotion":{"type":["integer","null"],"description":"The promotion pull request number, null for a CLI apply."},"approvers":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["login","sha"],"properties":{"login":{"type":"string"},"sha":{"type":"string"}}}},"appliedAt":{"type":"string"},"appliedBy":{"type":"string"},"rollback":{"type":"boolean","description":"True when this apply replaced a newer version."},"previousVersion":{"type":["string","null"],"pattern":"^(0|[1-9][0-9]{0,8})(\\\\.(0|[1-9][0-9]{0,8})){0,2}$"}}}');
-;// CONCATENATED MODULE: ./schemas/package.schema.json
-const package_schema_namespaceObject = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://gantry.dev/schemas/package.schema.json","title":"GantryPackage","description":"One package: packages/<name>.yaml.","type":"object","additionalProperties":false,"required":["name","items"],"properties":{"name":{"$ref":"#/definitions/name"},"description":{"type":"string","maxLength":2000},"version":{"type":"string","pattern":"^(0|[1-9][0-9]{0,8})(\\\\.(0|[1-9][0-9]{0,8})){0,2}$","description":"Optional explicit version (dot: 1, 1.1; semver: 1.0.0). Quote it: 1.10 unquoted is the number 1.1."},"notes":{"type":"string","maxLength":20000,"description":"Version notes, shown to reviewers and in the release."},"locked":{"type":"boolean","default":false,"description":"Items change on environment branches only through promotion."},"install":{"enum":["merge","overwrite"],"default":"merge"},"includeReferences":{"type":"boolean","default":false,"description":"Automatically include referenced definitions not provided by a dependency."},"items":{"type":"array","items":{"$ref":"#/definitions/itemId"},"uniqueItems":true},"dependencies":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["package"],"properties":{"package":{"$ref":"#/definitions/name"},"version":{"type":"string","minLength":1,"maxLength":100,"description":"A version range: 1.2, >=1.1, >=1.1 <2, ^1, ~1.2, *. Default: any version."}}}},"instructions":{"type":"array","items":{"type":"object","additionalProperties":false,"required":["step"],"properties":{"step":{"type":"string","minLength":1,"maxLength":2000},"when":{"enum":["before","after"],"default":"before"},"rollback":{"type":"boolean","default":false,"description":"Ask this before-step again when an older version is promoted as a rollback (by default a rollback does not repeat the original rollout\'s steps)."}}}},"environments":{"type":"object","propertyNames":{"$ref":"#/definitions/name"},"additionalProperties":{"$ref":"#/definitions/environmentSettings"}}},"definitions":{"name":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},"itemId":{"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?/[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$","description":"kind/name"},"environmentSettings":{"type":"object","additionalProperties":false,"properties":{"replace":{"type":"object","description":"Reference replacement in that environment: kind/name -> kind/name.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"$ref":"#/definitions/itemId"}},"set":{"type":"object","description":"Field overrides in that environment: kind/name -> { dotted.path: value }.","propertyNames":{"$ref":"#/definitions/itemId"},"additionalProperties":{"type":"object","propertyNames":{"pattern":"^[A-Za-z0-9_-]+(\\\\.[A-Za-z0-9_-]+)*$"}}},"release":{"type":"string","format":"date-time","description":"Release on a date: ISO 8601 with offset, e.g. 2026-12-01T00:00:00-05:00."}}}}}');
 ;// CONCATENATED MODULE: ./node_modules/re2js/build/index.js
 /*!
 * re2js
@@ -63822,7 +68997,6 @@ function build_re(stringsOrFlags, ...values) {
 ;// CONCATENATED MODULE: ./src/core/schema/kind-schema-limits.ts
 
 
-
 /**
  * Kind schemas arrive in pull requests: whoever wrote one controls what validation costs. What cannot be
  * checked in bounded time is refused before ajv compiles it, at the line of the offending keyword.
@@ -64153,40 +69327,6 @@ function refExpansion(root) {
     return problem;
 }
 /**
- * `uniqueItems` in linear time. Ajv's own keyword compares every pair of items unless `items` declares only
- * scalar types (20,000 objects: 27 s); here each item is keyed by its canonical JSON (keys sorted, so equal
- * values in the sense of JSON Schema give equal keys) and looked up in a map.
- */
-function uniqueItemsLinear(schema, data) {
-    const self = uniqueItemsLinear;
-    self.errors = null;
-    if (schema !== true || !Array.isArray(data) || data.length < 2)
-        return true;
-    // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
-    // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
-    const seen = new Map();
-    const seenJson = new Map();
-    for (let j = 0; j < data.length; j++) {
-        const item = data[j];
-        const composite = item !== null && typeof item === 'object';
-        const key = composite ? canonicalCompact(item) : item;
-        const map = (composite ? seenJson : seen);
-        const i = map.get(key);
-        if (i !== undefined) {
-            self.errors = [
-                {
-                    keyword: 'uniqueItems',
-                    message: `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
-                    params: { i, j },
-                },
-            ];
-            return false;
-        }
-        map.set(key, j);
-    }
-    return true;
-}
-/**
  * The line and column of a value (or key) in a JSON text. JSON is YAML 1.2 flow syntax, so the YAML
  * parser's positions serve; asked only when there is something to report.
  */
@@ -64318,6 +69458,135 @@ function errorFanout(root) {
     return most;
 }
 
+;// CONCATENATED MODULE: ./src/core/schema/unique-items.ts
+
+/**
+ * The first pair of equal items of a list, in linear time: `[i, j]` with item `j` equal to the earlier item
+ * `i`, or undefined. Ajv's own `uniqueItems` compares every pair of items unless `items` declares only scalar
+ * types (20,000 objects: 27 s); here each item is keyed by its canonical JSON (keys sorted, so equal values in
+ * the sense of JSON Schema give equal keys) and looked up in a map.
+ */
+function duplicateItems(data) {
+    if (data.length < 2)
+        return undefined;
+    if (data.length <= PAIRWISE_MAX && data.every(isScalar)) {
+        // Short lists of names (labels, hosts: most lists a schema checks) compared pair by pair, as the map below
+        // would key them (SameValueZero: NaN equals NaN, 0 equals -0, 1 is not "1"), without making two maps.
+        for (let j = 1; j < data.length; j++) {
+            const b = data[j];
+            for (let i = 0; i < j; i++) {
+                const a = data[i];
+                if (a === b || (a !== a && b !== b))
+                    return [i, j];
+            }
+        }
+        return undefined;
+    }
+    // Strings, numbers, booleans and null are keyed by themselves (a Map tells 1 from "1"), maps and lists by
+    // their canonical JSON, in a map of their own: most lists are of names, and need no JSON at all.
+    const seen = new Map();
+    const seenJson = new Map();
+    for (let j = 0; j < data.length; j++) {
+        const item = data[j];
+        const composite = item !== null && typeof item === 'object';
+        const key = composite ? canonicalCompact(item) : item;
+        const map = (composite ? seenJson : seen);
+        const i = map.get(key);
+        if (i !== undefined)
+            return [i, j];
+        map.set(key, j);
+    }
+    return undefined;
+}
+/** Lists up to this long, of scalars only, are compared pair by pair (at most 120 comparisons). */
+const PAIRWISE_MAX = 16;
+const isScalar = (item) => item === null || typeof item !== 'object';
+
+;// CONCATENATED MODULE: ./src/core/schema/create-ajv.ts
+
+
+
+
+const formatsModule = (ajv_formats_dist_default());
+const addFormats = formatsModule.default ?? formatsModule;
+/**
+ * `uniqueItems` in linear time (see duplicateItems), with the message and params of ajv's own keyword. It
+ * generates code rather than calling a `validate` function, so that ajv's standalone output can hold it.
+ */
+const uniqueItemsKeyword = {
+    keyword: 'uniqueItems',
+    type: 'array',
+    schemaType: 'boolean',
+    error: {
+        message: ({ params: { i, j } }) => (0,dist_ajv.str) `must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+        params: ({ params: { i, j } }) => (0,dist_ajv._) `{i: ${i}, j: ${j}}`,
+    },
+    code(cxt) {
+        const { gen, data, schema } = cxt;
+        if (schema !== true)
+            return;
+        // In standalone code the function is the one scripts/generate-validators.ts imports under this name.
+        const check = gen.scopeValue('func', { ref: duplicateItems, code: (0,dist_ajv._) `duplicateItems` });
+        const found = gen.const('duplicate', (0,dist_ajv._) `${check}(${data})`);
+        cxt.setParams({ i: (0,dist_ajv._) `${found}[0]`, j: (0,dist_ajv._) `${found}[1]` });
+        cxt.fail((0,dist_ajv._) `${found} !== undefined`);
+    },
+};
+/**
+ * The ajv every schema is compiled with. `code` is for scripts/generate-validators.ts, which compiles Gantry's
+ * own schemas with it at build time.
+ */
+function createAjv(options = {}) {
+    // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
+    // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
+    const code = { ...(options.linear ? { regExp: linearRegExp } : {}), ...options.code };
+    const ajv = new dist_ajv.Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, code });
+    addFormats(ajv);
+    // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
+    // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
+    ajv.removeKeyword('uniqueItems');
+    ajv.addKeyword(uniqueItemsKeyword);
+    return ajv;
+}
+/** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
+const REF_KEYWORD = 'x-gantry-ref';
+/** The key ajv registers the JSON Schema draft-07 meta-schema under, which kind schemas are checked against. */
+const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
+/**
+ * The ajv kind schemas are compiled with: patterns on the linear-time engine, and the `x-gantry-ref` keyword.
+ * `meta` is the draft-07 meta-schema compiled at build time with this same ajv (scripts/generate-validators.ts):
+ * given, ajv uses it for every check of a schema instead of compiling the meta-schema in each run (about 20 ms).
+ */
+function createKindAjv(options) {
+    // Compiled in every run, so without ajv's optimising passes over the generated code: they cost about a quarter
+    // of the compile and change how the code reads, not what it accepts.
+    const ajv = createAjv({ linear: true, allErrors: options.allErrors, code: { optimize: false, ...options.code } });
+    if (options.meta) {
+        // Ajv compiles a registered schema when it is first used unless its entry holds a validator already.
+        const entry = ajv.schemas[DRAFT_07];
+        if (!entry)
+            throw new Error('ajv has no draft-07 meta-schema');
+        entry.validate = options.meta;
+    }
+    // The keyword's value is checked against its own meta-schema, which is itself checked against draft-07.
+    ajv.addKeyword({
+        keyword: REF_KEYWORD,
+        schemaType: 'string',
+        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+    });
+    return ajv;
+}
+
+// EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/ucs2length.js
+var ucs2length = __nccwpck_require__(6214);
+// EXTERNAL MODULE: ./node_modules/ajv-formats/dist/formats.js
+var formats = __nccwpck_require__(779);
+;// CONCATENATED MODULE: ./src/core/schema/standalone-runtime.ts
+
+
+const ucs2 = ucs2length;
+const standalone_runtime_ucs2length = typeof ucs2.default === 'function' ? ucs2.default : ucs2.default.default;
+
 ;// CONCATENATED MODULE: ./src/core/schema/validator.ts
 
 
@@ -64326,10 +69595,6 @@ function errorFanout(root) {
 
 
 
-
-
-const formatsModule = (ajv_formats_dist_default());
-const addFormats = formatsModule.default ?? formatsModule;
 /** Values of a spec times the errors one value can get from its kind schema, up to which every error is listed. */
 const FULL_CHECK_BUDGET = 2_000_000;
 /** Objects, arrays and values in `value`, counted without recursion up to `stop`. */
@@ -64347,51 +69612,28 @@ function valueCount(value, stop) {
 }
 /** Problems of one kind schema listed one by one; the rest are counted. */
 const MAX_SCHEMA_PROBLEMS = 20;
-/** The keyword that marks a string (or the items of an array) as a reference to a definition of a kind. */
-const REF_KEYWORD = 'x-gantry-ref';
-function createAjv(options = {}) {
-    // Kind schemas come from pull requests: their patterns run on a linear-time engine (RE2), never on
-    // JavaScript's backtracking one. Gantry's own schemas keep the built-in engine.
-    const ajv = new dist_ajv.Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, ...(options.linear ? { code: { regExp: linearRegExp } } : {}) });
-    addFormats(ajv);
-    // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
-    // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
-    ajv.removeKeyword('uniqueItems');
-    ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', errors: true, validate: uniqueItemsLinear });
-    return ajv;
+
+/**
+ * Gantry's own schemas (schemas/*.schema.json), compiled by ajv at build time (npm run types): they ship with
+ * Gantry, so no run pays for compiling them.
+ */
+let builtIn;
+/** The JSON Schema draft-07 meta-schema, compiled at build time for each ajv of kinds (create-ajv.ts). */
+const metaSchema = {};
+function builtInValidator(which) {
+    if (!builtIn) {
+        const v = builtInValidators(duplicateItems, formats.fullFormats, standalone_runtime_ucs2length);
+        builtIn = { config: v.validateConfig, definition: v.validateDefinition, package: v.validatePackage, ledger: v.validateLedger };
+    }
+    return builtIn[which];
 }
-const BUILT_IN = {
-    config: gantry_schema_namespaceObject,
-    definition: definition_schema_namespaceObject,
-    package: package_schema_namespaceObject,
-    ledger: ledger_schema_namespaceObject,
-};
 /** Compiled validators for Gantry's own file formats and for the kinds a repository declares. */
 class SchemaRegistry {
-    ajv = createAjv();
     /** Kinds compiled to stop at the first error: whether a spec is valid, and for specs too large to list every error of. */
     kindAjvFirst;
     /** The same kinds compiled to list every error, when a spec of the kind first fails. */
     kindAjv;
-    builtIn = new Map();
     kinds = new Map();
-    constructor() {
-        // Registered under their $id now, compiled when first used: a command pays only for the formats it
-        // reads. They ship with Gantry, so they are not checked against the meta-schema on every run; a kind's
-        // schema still is, when it is compiled.
-        for (const schema of Object.values(BUILT_IN))
-            this.ajv.addSchema(schema, undefined, undefined, false);
-    }
-    builtInValidator(which) {
-        let validate = this.builtIn.get(which);
-        if (!validate) {
-            validate = this.ajv.getSchema(BUILT_IN[which].$id);
-            if (!validate)
-                throw new Error(`the built-in schema ${which} is not registered`);
-            this.builtIn.set(which, validate);
-        }
-        return validate;
-    }
     /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
     addKind(kind, schema) {
         if (!schema || typeof schema !== 'object' || Array.isArray(schema))
@@ -64412,14 +69654,8 @@ class SchemaRegistry {
     kindCompiler(which) {
         let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv;
         if (!ajv) {
-            // Only kind schemas use the keyword; its value is checked against its own meta-schema, which compiles
-            // the JSON Schema meta-schema: left until a kind needs it.
-            ajv = createAjv({ linear: true, allErrors: which === 'all' });
-            ajv.addKeyword({
-                keyword: REF_KEYWORD,
-                schemaType: 'string',
-                metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
-            });
+            const meta = (metaSchema[which] ??= kindMetaSchemaValidator(which === 'all', duplicateItems, formats.fullFormats, standalone_runtime_ucs2length));
+            ajv = createKindAjv({ allErrors: which === 'all', meta });
             if (which === 'first')
                 this.kindAjvFirst = ajv;
             else
@@ -64475,7 +69711,7 @@ class SchemaRegistry {
         return this.kinds.get(kind)?.schema;
     }
     validateBuiltIn(which, parsed, value = parsed.value) {
-        const validate = this.builtInValidator(which);
+        const validate = builtInValidator(which);
         if (validate(value))
             return [];
         return toDiagnostics(validate.errors ?? [], parsed, []);
@@ -64508,7 +69744,7 @@ class SchemaRegistry {
     }
     /** For data that has no file (a ledger read back from a branch, a bundle): true when valid. */
     isValid(which, value) {
-        return this.builtInValidator(which)(value) === true;
+        return builtInValidator(which)(value) === true;
     }
 }
 function pointerToPath(pointer) {
@@ -64863,9 +70099,9 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
             });
             continue;
         }
-        const entry = snapshot.get(file);
+        const entry = entryNow(snapshot, file);
         if (entry?.type !== 'file') {
-            const read = readEntry(snapshot, file, read_yaml_DEFAULT_YAML_LIMITS);
+            const read = readEntry(snapshot, file, read_yaml_DEFAULT_YAML_LIMITS, entry);
             append(diagnostics, read.diagnostics);
             continue;
         }
@@ -64920,7 +70156,7 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, k
             continue;
         }
         // The same string as every reference to the item holds.
-        const id = shared.target(doc.kind, doc.name);
+        const id = shared.id(shared.target(doc.kind, doc.name));
         const expected = `${paths.definitions}/${doc.kind}/${doc.name}.yaml`;
         if (file !== expected) {
             misplaced.push({ file, parsed, id, expected });
@@ -64943,16 +70179,16 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, k
             append(diagnostics, specDiagnostics.map((d) => ({ ...d, item: id })));
             continue;
         }
-        // A repository holds five references or more per definition: each kept as a path and a target in one
-        // list, both shared with every other reference that has the same.
-        const references = [];
+        // A repository holds five references or more per definition: each kept as the numbers of its path and
+        // its target, shared with every other reference that has the same, in one list for all definitions.
+        const start = shared.references;
         for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
-            references.push(shared.path(found.path), shared.target(found.kind, found.name));
+            shared.addReference(shared.path(found.path), shared.target(found.kind, found.name));
         // Validation needs the references, kept here, and the documents of few items (those with overrides): the
         // document is read again from the file's bytes when first asked for.
         if (!keepDocuments)
             parsed.dropValue();
-        definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, references));
+        definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references));
     }
     // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
     // not renamed), else a file to move.
@@ -65019,13 +70255,19 @@ class LoadedDefinition {
     kind;
     file;
     parsed;
-    referenceList;
-    constructor(id, kind, file, parsed, referenceList) {
+    shared;
+    start;
+    end;
+    constructor(id, kind, file, parsed, shared, 
+    /** Its references in `shared`: from `start` to before `end`. */
+    start, end) {
         this.id = id;
         this.kind = kind;
         this.file = file;
         this.parsed = parsed;
-        this.referenceList = referenceList;
+        this.shared = shared;
+        this.start = start;
+        this.end = end;
     }
     /** Cut from the id when asked, not kept (a string the parser cut from the file's text would keep it alive). */
     get name() {
@@ -65039,20 +70281,29 @@ class LoadedDefinition {
      * garbage collector a copy each while the repository loads, and a few readers walk them.
      */
     get references() {
-        const list = this.referenceList;
-        const references = new Array(list.length / 2);
-        for (let i = 0; i < list.length; i += 2)
-            references[i / 2] = new LazyReference(this.parsed, list[i], list[i + 1]);
+        const references = new Array(this.end - this.start);
+        for (let i = this.start; i < this.end; i++)
+            references[i - this.start] = new LazyReference(this.parsed, this.shared.pathAt(i), this.shared.targetAt(i));
         return references;
     }
 }
-/** One frozen path per path and one string per item referred to, however many references have them. */
+/**
+ * One frozen path per path and one string per item referred to, however many references have them, each
+ * known by a number; the references of every definition, as two numbers each, in one list.
+ */
 class SharedValues {
-    paths = new Map();
-    targets = new Map();
+    pathNodes = new Map();
+    paths = [];
+    kinds = new Map();
+    ids = [];
+    /** Path number, target number, for each reference. */
+    list = new Uint32Array(4096);
+    /** How many references the list holds. */
+    references = 0;
+    /** The number of a path (segments), the same for every equal path. */
     path(path) {
         // Found segment by segment, without building a key: every task has spec.agent.
-        let level = this.paths;
+        let level = this.pathNodes;
         let node;
         for (const segment of path) {
             node = level.get(segment);
@@ -65061,28 +70312,51 @@ class SharedValues {
             level = node.next;
         }
         if (node === undefined)
-            return path;
-        return (node.path ??= Object.freeze(path));
+            return this.paths.push(path) - 1;
+        if (node.index === undefined)
+            node.index = this.paths.push(Object.freeze(path)) - 1;
+        return node.index;
     }
+    /** The number of an item, the same for every reference to it. */
     target(kind, name) {
         const names = this.kindEntry(kind).names;
-        let id = names.get(name);
-        if (id === undefined) {
-            // New strings, key and id: the name is often cut from a file's text, which it would keep alive.
-            id = structuredClone(itemId(kind, name));
-            names.set(id.slice(kind.length + 1), id);
+        let index = names.get(name);
+        if (index === undefined) {
+            // A new string: the name is often cut from a file's text, which it would keep alive.
+            const id = structuredClone(itemId(kind, name));
+            index = this.ids.push(id) - 1;
+            names.set(id.slice(kind.length + 1), index);
         }
-        return id;
+        return index;
+    }
+    id(target) {
+        return this.ids[target];
+    }
+    addReference(path, target) {
+        if (2 * this.references === this.list.length) {
+            const larger = new Uint32Array(2 * this.list.length);
+            larger.set(this.list);
+            this.list = larger;
+        }
+        this.list[2 * this.references] = path;
+        this.list[2 * this.references + 1] = target;
+        this.references++;
+    }
+    pathAt(reference) {
+        return this.paths[this.list[2 * reference]];
+    }
+    targetAt(reference) {
+        return this.ids[this.list[2 * reference + 1]];
     }
     /** One string per kind, a copy: a kind read from a definition is cut from its text. */
     kind(kind) {
         return this.kindEntry(kind).kind;
     }
     kindEntry(kind) {
-        let entry = this.targets.get(kind);
+        let entry = this.kinds.get(kind);
         if (entry === undefined) {
             const copy = structuredClone(kind);
-            this.targets.set(copy, (entry = { kind: copy, names: new Map() }));
+            this.kinds.set(copy, (entry = { kind: copy, names: new Map() }));
         }
         return entry;
     }
@@ -65160,6 +70434,8 @@ class NameChecks {
     }
     /** These findings, plus the schema's that are not about the same spot. */
     merge(schemaDiagnostics) {
+        if (this.found.length === 0)
+            return schemaDiagnostics;
         const at = new Set(this.found.map((d) => `${d.line}:${d.column}`));
         return [...this.found, ...schemaDiagnostics.filter((d) => !at.has(`${d.line}:${d.column}`))];
     }
@@ -65381,40 +70657,22 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
 /**
  * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
- * followed; files over `maxBytes` are recorded with their size, never read.
+ * followed; files over `maxBytes` are recorded with their size, never read. Each file can be read again by
+ * its path, the same way, for the positions of findings (see FileSource): what was read is not kept.
+ *
+ * `listOnly`: the files found in folders are read when a loader reads them (SourceEntry `read`), not now: a
+ * repository's files then never all sit in memory at once. Files named in `roots` are read now.
  *
  * Synchronous on purpose: thousands of small files read one awaited call at a time spend most of their time
  * waiting on the thread pool, and a folder listing already tells each entry's type without a stat per file.
  */
-async function read_working_tree_readWorkingTree(root, roots, maxBytes) {
+async function read_working_tree_readWorkingTree(root, roots, maxBytes, options = {}) {
     const snapshot = new Map();
+    const files = new WorkingTreeFiles(root, maxBytes);
     const readFile = (relative) => {
-        let fd;
-        try {
-            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(root, relative), OPEN_FLAGS);
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT')
-                return;
-            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
-            if (code !== 'ELOOP' && code !== 'EMLINK')
-                throw error;
-            snapshot.set(relative, { type: 'symlink' });
-            return;
-        }
-        try {
-            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
-            if (!stat.isFile())
-                snapshot.set(relative, { type: 'other' });
-            else if (stat.size > maxBytes)
-                snapshot.set(relative, { type: 'too-large', size: stat.size });
-            else
-                snapshot.set(relative, { type: 'file', bytes: readOpen(fd, stat.size) });
-        }
-        finally {
-            (0,external_node_fs_namespaceObject.closeSync)(fd);
-        }
+        const entry = files.read(relative);
+        if (entry)
+            snapshot.set(relative, entry);
     };
     const visitFolder = (relative) => {
         const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
@@ -65425,10 +70683,12 @@ async function read_working_tree_readWorkingTree(root, roots, maxBytes) {
                 snapshot.set(path, { type: 'symlink' });
             else if (entry.isDirectory())
                 visitFolder(path);
-            else if (entry.isFile())
-                readFile(path);
-            else
+            else if (!entry.isFile())
                 snapshot.set(path, { type: 'other' });
+            else if (options.listOnly)
+                snapshot.set(path, new ListedFile(files, path));
+            else
+                readFile(path);
         }
     };
     for (const relative of roots) {
@@ -65451,6 +70711,76 @@ async function read_working_tree_readWorkingTree(root, roots, maxBytes) {
             snapshot.set(relative, { type: 'other' });
     }
     return snapshot;
+}
+/**
+ * The files of a working tree, read by path. Kept apart from readWorkingTree: a closure made inside it would
+ * hold every variable its closures share, the snapshot and all its bytes among them.
+ */
+class WorkingTreeFiles {
+    root;
+    maxBytes;
+    constructor(root, maxBytes) {
+        this.root = root;
+        this.maxBytes = maxBytes;
+    }
+    /** What the file is now: its bytes, or why they are not read; undefined when it is gone. */
+    read(relative) {
+        let fd;
+        try {
+            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(this.root, relative), OPEN_FLAGS);
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                return undefined;
+            // O_NOFOLLOW refuses a link with ELOOP (EMLINK on some BSDs): it became a link after the listing.
+            if (code !== 'ELOOP' && code !== 'EMLINK')
+                throw error;
+            return { type: 'symlink' };
+        }
+        try {
+            const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+            if (!stat.isFile())
+                return { type: 'other' };
+            if (stat.size > this.maxBytes)
+                return { type: 'too-large', size: stat.size };
+            return { type: 'file', bytes: readOpen(fd, stat.size), again: this };
+        }
+        finally {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+    }
+    readAgain(relative) {
+        try {
+            const entry = this.read(relative);
+            return entry?.type === 'file' ? entry.bytes : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+}
+/** A file listed in its folder, read when asked (and not kept: each reader reads it once). */
+class ListedFile {
+    files;
+    path;
+    type = 'file';
+    constructor(files, path) {
+        this.files = files;
+        this.path = path;
+    }
+    get again() {
+        return this.files;
+    }
+    read() {
+        return this.files.read(this.path);
+    }
+    get bytes() {
+        const entry = this.read();
+        if (entry?.type !== 'file')
+            throw new Error(`${this.path} is no longer a regular file that can be read`);
+        return entry.bytes;
+    }
 }
 /** The bytes of an open file of `size` bytes, as far as they go: its size is already known, not asked again. */
 function readOpen(fd, size) {
@@ -65563,6 +70893,55 @@ async function readBundleFile(dir, file, maxBytes = MAX_BUNDLE_BYTES) {
     }
 }
 /**
+ * readBundleFile for a file whose folders the caller checked already (checkFolders, once for a folder it reads
+ * many bundles from), read synchronously: hundreds of files read through the thread pool cost several times
+ * the same reads made directly. The same refusals: a link, not a regular file, over `maxBytes`.
+ */
+function readCheckedBundleFileSync(dir, file, maxBytes = MAX_BUNDLE_BYTES) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(file, external_node_fs_namespaceObject.constants.O_RDONLY | NO_FOLLOW);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === 'ENOENT')
+            return undefined;
+        if (code === 'ELOOP' || code === 'EMLINK')
+            throw unsafePath(dir, file, `${(0,external_node_path_namespaceObject.relative)(dir, file) || file} is a symbolic link: Gantry does not read through it`);
+        throw error;
+    }
+    try {
+        const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
+        if (!stat.isFile())
+            throw unsafePath(dir, file, `${(0,external_node_path_namespaceObject.relative)(dir, file) || file} is not a regular file`);
+        if (stat.size > maxBytes)
+            throw unsafePath(dir, file, `${(0,external_node_path_namespaceObject.relative)(dir, file) || file} is ${stat.size} bytes, over the ${maxBytes}-byte limit for a bundle`);
+        return (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
+/**
+ * writeBundleFile for a file whose folders the caller checked and made already (checkFolders, once for a
+ * folder it writes many bundles to), written synchronously: the same temporary file opened with O_EXCL |
+ * O_NOFOLLOW, then renamed over the bundle, so a link in its place is replaced, not followed.
+ */
+function writeCheckedBundleFileSync(file, content) {
+    const temporary = `${file}.${process.pid}.tmp`;
+    // Looked for first: a failed unlink per bundle costs more than the write.
+    if ((0,external_node_fs_namespaceObject.lstatSync)(temporary, { throwIfNoEntry: false }))
+        (0,external_node_fs_namespaceObject.unlinkSync)(temporary);
+    const fd = (0,external_node_fs_namespaceObject.openSync)(temporary, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | NO_FOLLOW, 0o644);
+    try {
+        (0,external_node_fs_namespaceObject.writeFileSync)(fd, content);
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+    (0,external_node_fs_namespaceObject.renameSync)(temporary, file);
+}
+/**
  * Writes a bundle: through no link (folders checked, the file opened with O_EXCL | O_NOFOLLOW), under a
  * temporary name, then renamed, so a reader never sees half a bundle and a link in its place is replaced,
  * not followed.
@@ -65603,7 +70982,8 @@ async function repository_openRepository(dirArg, options = {}) {
     const git = new Git(dir);
     const isGit = await git.isRepository();
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
-    const read = async (roots) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes);
+    // `listOnly`: the working tree's files are read as they are loaded, not all first.
+    const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
     if (options.commit)
         await expectCommit(git, options.commit);
     const schemas = new SchemaRegistry();
@@ -65626,7 +71006,7 @@ async function repository_openRepository(dirArg, options = {}) {
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-            : loadSource(await read([paths.kinds, paths.definitions, paths.packages]), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
+            : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
     const released = isGit ? await readReleasedVersions(git) : [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -65725,11 +71105,13 @@ function previousRelease(released, pkg, version) {
         .sort((a, b) => compareVersions(b.version, a.version))[0];
 }
 /** What a package holds as a bundle, from `repository` (a working tree or a commit), without version or delta. */
-function packageBundleContent(repository, pkgName) {
+function packageBundleContent(repository, pkgName, 
+/** Shared by the packages of one build: only where no dependency cycle cuts a package short. */
+contentsCache = new Map()) {
     const pkg = repository.model.packages.get(pkgName);
     if (!pkg)
         return { diagnostics: [{ severity: 'error', code: 'missing-item', message: `package ${pkgName} does not exist` }] };
-    const contents = packageContents(repository.model, pkg);
+    const contents = packageContents(repository.model, pkg, contentsCache);
     if (contents.missing.length > 0) {
         return {
             diagnostics: [
@@ -65913,8 +71295,182 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
     }
     return { verified: { bundle: JSON.parse(bytes), digest: actual, release, source }, diagnostics: [] };
 }
+/**
+ * The bundles a release build of `names` at `head` would make again byte for byte, read from `outDir`
+ * instead of made again. A package qualifies when the release its build would keep (the newest version, or
+ * the one its manifest names) was tagged at a commit from which nothing the bundle is made of differs at
+ * `head` (decided by git: gantry.yaml, the kind schemas, the package's file and its items' files, compared
+ * by `git diff-tree`, no content read), and the bundle file of that version is there with the tag's digest,
+ * version, content digest and previous version. Anything else (includeReferences, whose items follow
+ * references; a package file named otherwise; a file missing, changed or a link) is built the long way,
+ * which compares the bytes it makes with the tag as always.
+ */
+async function reusableBundles(repository, names, head, outDir) {
+    const { model, paths, git, released } = repository;
+    const reused = new Map();
+    // A file's key: its folder under definitions (the kind) or packages, and its name up to the first dot.
+    // Coarser than a path (x.yaml and x.yml, x.y.yaml and x.yaml share one): a key touched makes every item
+    // or package of that key count as changed, never the other way round.
+    const keyOf = (path) => {
+        const [first = '', second = ''] = path.split('/');
+        return `${first}/${second.split('.')[0]}`;
+    };
+    const itemKey = (id) => (parseItemId(id) ? `d:${keyOf(itemPath(paths, id).slice(paths.definitions.length + 1))}` : undefined);
+    const packageKey = (name) => `p:${name.split('.')[0]}`;
+    /**
+     * The keys of every file the package's content is made of: its manifest and declared items; with
+     * includeReferences, every definition its references reach (and their targets, there or not), and the
+     * manifests and items of its dependencies, which decide what it does not include. Undefined when that
+     * cannot be told from file names.
+     */
+    const inputsOf = (name) => {
+        const keys = [];
+        const reach = (ids, follow) => {
+            const queue = [...ids];
+            const seen = new Set();
+            while (queue.length > 0) {
+                const id = queue.pop();
+                if (seen.has(id))
+                    continue;
+                seen.add(id);
+                const key = itemKey(id);
+                if (!key)
+                    return false;
+                keys.push(key);
+                const definition = model.definitions.get(id);
+                if (follow && definition)
+                    queue.push(...definition.references.map((r) => r.target));
+            }
+            return true;
+        };
+        const packages = [name];
+        const seen = new Set();
+        while (packages.length > 0) {
+            const current = packages.pop();
+            if (seen.has(current))
+                continue;
+            seen.add(current);
+            keys.push(packageKey(current));
+            const pkg = model.packages.get(current);
+            if (!pkg)
+                continue;
+            if (pkg.file !== `${paths.packages}/${current}.yaml`)
+                return undefined;
+            const follow = pkg.manifest.includeReferences === true;
+            if (!reach(pkg.manifest.items, follow))
+                return undefined;
+            // What a dependency provides is left out of an including package: its own inputs count too.
+            if (model.packages.get(name).manifest.includeReferences)
+                packages.push(...(pkg.manifest.dependencies ?? []).map((d) => d.package));
+        }
+        return keys;
+    };
+    const byCommit = new Map();
+    for (const name of names) {
+        const pkg = model.packages.get(name);
+        // A declared item that is not there is the long way's finding to make.
+        if (!pkg || pkg.manifest.items.some((id) => !model.definitions.has(id)))
+            continue;
+        const versions = versionsOf(released, name);
+        const explicit = pkg.manifest.version;
+        // The release the build keeps when the content is unchanged (see buildPackages).
+        const latest = latestVersion(versions.map((r) => r.version));
+        const release = explicit ? versions.find((r) => sameVersion(r.version, explicit)) : versions.find((r) => r.version === latest);
+        if (!release?.digest || !release.contentDigest)
+            continue;
+        const inputs = inputsOf(name);
+        if (!inputs)
+            continue;
+        byCommit.set(release.commit, [...(byCommit.get(release.commit) ?? []), { name, release, inputs }]);
+    }
+    let foldersChecked;
+    for (const [commit, wanted] of byCommit) {
+        const changed = new Set();
+        let shared = false;
+        if (commit !== head) {
+            const out = await git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-only', commit, head], { okCodes: [128] });
+            if (out.code !== 0)
+                continue;
+            for (const path of out.stdout.toString('utf8').split('\0')) {
+                if (!path)
+                    continue;
+                if (path === CONFIG_FILE || path === paths.kinds || path.startsWith(`${paths.kinds}/`))
+                    shared = true;
+                if (path.startsWith(`${paths.definitions}/`))
+                    changed.add(`d:${keyOf(path.slice(paths.definitions.length + 1))}`);
+                if (path.startsWith(`${paths.packages}/`))
+                    changed.add(packageKey(path.slice(paths.packages.length + 1)));
+            }
+        }
+        // gantry.yaml (paths, policy) and the kind schemas (references, checks) shape every bundle.
+        if (shared)
+            continue;
+        for (const { name, release, inputs } of wanted) {
+            if (inputs.some((key) => changed.has(key)))
+                continue;
+            let bytes;
+            try {
+                const file = (0,external_node_path_namespaceObject.join)(outDir, bundleFileName(name, release.version));
+                // The folders are the same for every bundle: checked once.
+                foldersChecked ??= await checkFolders(repository.dir, file, false);
+                bytes = foldersChecked ? readCheckedBundleFileSync(repository.dir, file) : undefined;
+            }
+            catch (error) {
+                if (error instanceof UnsafePathError)
+                    continue;
+                throw error;
+            }
+            if (bytes === undefined || sha256(bytes) !== release.digest)
+                continue;
+            const bundle = topLevelFields(bytes, ['format', 'package', 'version', 'contentDigest', 'debug', 'delta']);
+            if (!bundle)
+                continue;
+            const previous = previousRelease(released, name, release.version);
+            if (bundle.format !== BUNDLE_FORMAT ||
+                bundle.package !== name ||
+                bundle.version !== release.version ||
+                bundle.contentDigest !== release.contentDigest ||
+                bundle.debug !== false ||
+                !bundle.delta ||
+                bundle.delta.previous !== (previous?.version ?? null))
+                continue;
+            reused.set(name, { release, bytes, delta: bundle.delta });
+        }
+    }
+    return reused;
+}
+/**
+ * Some top-level fields of a bundle's canonical JSON (see canonicalJson), each parsed alone: a bundle of
+ * tens of thousands of lines is not parsed whole for its version and delta. In two-space indented JSON a
+ * line that starts with two spaces and a quote is a key of the top object (a string holds no line break),
+ * and its value runs to the next such line. Undefined for text not in that form.
+ */
+function topLevelFields(text, keys) {
+    if (!text.startsWith('{\n') || !text.endsWith('\n}\n'))
+        return undefined;
+    const fields = {};
+    for (const key of keys) {
+        const marker = `\n  ${JSON.stringify(key)}: `;
+        // A key comes once; those after "items", the bulk of a bundle, are found sooner from the end.
+        const at = key > 'items' ? text.lastIndexOf(marker) : text.indexOf(marker);
+        if (at < 0)
+            continue;
+        const start = at + marker.length;
+        const next = text.indexOf('\n  "', start);
+        const end = next < 0 ? text.length - 3 : next;
+        const value = text.slice(start, end);
+        try {
+            fields[key] = JSON.parse(next < 0 ? value : value.replace(/,$/, ''));
+        }
+        catch {
+            return undefined;
+        }
+    }
+    return fields;
+}
 
 ;// CONCATENATED MODULE: ./src/commands/build.ts
+
 
 
 
@@ -65936,7 +71492,12 @@ async function buildPackages(options) {
     // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
     const head = options.debug ? undefined : await new Git((0,external_node_path_namespaceObject.resolve)(options.repo)).resolve('HEAD');
     // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
-    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments: true }) });
+    // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
+    // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
+    // bundles are the same; only the memory and the time differ.
+    const earlier = !options.debug && (await hasReleaseBundles((0,external_node_path_namespaceObject.resolve)(options.repo, options.out ?? DEFAULT_OUT_DIR)));
+    const keepDocuments = !earlier;
+    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -65950,7 +71511,14 @@ async function buildPackages(options) {
     if (names.length === 0)
         throw new errors_UsageError('name the packages to build, or pass --all');
     // A package is built only when its files and references are sound.
-    const refusals = (from) => [...from.loadDiagnostics, ...validatePackages(from.model, from.released)].filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)));
+    // Whether the packages have a dependency cycle anywhere: what each holds is then worked out alone.
+    let cycles = false;
+    const refusals = (from) => {
+        const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released)];
+        if (found.some((d) => d.code === 'dependency-cycle'))
+            cycles = true;
+        return found.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)));
+    };
     let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository);
     if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
         repository = await open();
@@ -65974,14 +71542,25 @@ async function buildPackages(options) {
     // Relative to the repository, like the default; an absolute folder as it is.
     const outDir = (0,external_node_path_namespaceObject.resolve)(repository.dir, options.out ?? DEFAULT_OUT_DIR);
     const progress = options.onProgress ?? (() => { });
+    // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
+    // file in the output folder as tagged, are taken as they are (see reusableBundles).
+    const reused = !earlier || !head ? new Map() : await reusableBundles(repository, names, head, outDir);
     // First what each package holds and the version it gets: the content decides, the delta plays no part.
+    const contentsCache = new Map();
     const planned = [];
     for (const [index, name] of names.entries()) {
         progress(`building ${name}`, index, names.length);
+        const again = reused.get(name);
+        if (again) {
+            planned.push({ name, version: again.release.version, existing: again.release });
+            continue;
+        }
         const pkg = repository.model.packages.get(name);
         const released = versionsOf(repository.released, name);
         const latest = latestVersion(released.map((r) => r.version));
-        const { content, diagnostics: problems } = packageBundleContent(repository, name);
+        // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
+        // package's view of it short differently, so then each is worked out on its own as before.
+        const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache);
         if (!content) {
             diagnostics.push(...problems);
             continue;
@@ -66003,13 +71582,22 @@ async function buildPackages(options) {
     }
     // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
     const previousCache = new Map();
-    const previousOf = new Map(planned.map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
+    const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
     await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head);
     // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
     // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
     const ready = [];
     for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
         progress(`writing ${name}`, index, planned.length);
+        const again = reused.get(name);
+        if (again) {
+            // The file holds these bytes already: nothing to write.
+            const built = { bytes: again.bytes, digest: again.release.digest, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest, delta: again.delta } };
+            ready.push({ name, version, built, existing: existing, written: true });
+            continue;
+        }
+        if (!content || !digestOfContent)
+            throw new Error(`${name}: no content planned`);
         const previous = previousOf.get(name);
         const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
         const built = serializeBundle(content, version, delta, options.debug, digestOfContent);
@@ -66024,10 +71612,18 @@ async function buildPackages(options) {
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
     let artifacts = [];
     const pending = [];
-    for (const { name, version, built, existing } of ready) {
+    let foldersReady;
+    for (const { name, version, built, existing, written } of ready) {
         const pkg = repository.model.packages.get(name);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
-        await writeBundleFile(repository.dir, file, built.bytes);
+        if (!written) {
+            // The folders are the same for every bundle: checked (and made) once, then each file written directly.
+            foldersReady ??= (await checkFolders(repository.dir, file, true), await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true }), (0,external_node_path_namespaceObject.dirname)(file));
+            if (foldersReady === (0,external_node_path_namespaceObject.dirname)(file))
+                writeCheckedBundleFileSync(file, built.bytes);
+            else
+                await writeBundleFile(repository.dir, file, built.bytes);
+        }
         let created = false;
         let tag = null;
         if (!options.debug) {
@@ -66072,6 +71668,15 @@ async function buildPackages(options) {
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
 }
+/** Whether `folder` holds any release bundle (a hint for memory only: nothing is read from it here). */
+async function hasReleaseBundles(folder) {
+    try {
+        return (await (0,promises_namespaceObject.readdir)(folder)).some((name) => name.endsWith('.gantry.json') && !name.endsWith('-debug.gantry.json'));
+    }
+    catch {
+        return false;
+    }
+}
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 ;// CONCATENATED MODULE: ./src/commands/validate.ts
@@ -66086,10 +71691,11 @@ const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Local validation of every file and package, then remote validation against each environment asked for. */
 async function validateRepository(options) {
-    // Against an environment, every package's bundle is made: each item's document is read then, keep them.
+    // Against an environment, every package planned has its bundle made: each item's document is read then,
+    // keep them. With plans of a few packages or none, a document is read again only when asked for.
     const repository = await repository_openRepository(options.repo, {
         ...(options.config ? { config: options.config } : {}),
-        keepDocuments: options.environments.length > 0,
+        keepDocuments: options.environments.length > 0 && options.plansFor === undefined,
     });
     const known = new Set(repository.config.environments.map((e) => e.name));
     const unknown = options.environments.filter((e) => !known.has(e));
@@ -66108,8 +71714,9 @@ async function validateRepository(options) {
     const plans = [];
     const progress = options.onProgress ?? (() => { });
     const steps = options.environments.length * repository.model.packages.size;
+    const planned = new Set(options.plansFor ? options.plansFor(repository.model) : repository.model.packages.keys());
     for (const [index, environment] of options.environments.entries()) {
-        const result = await validateAgainstEnvironment(repository, environment, diagnostics, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
+        const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
         plans.push(...result);
         // Each environment's share counted done once it is checked (packages that cannot be planned are skipped
         // above): the last step, 100%, is reported.
@@ -66122,7 +71729,7 @@ async function validateRepository(options) {
 /** Findings that promoting the package's dependencies first would clear are warnings here, errors at apply. */
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version']);
 const LOCAL_CODES = new Set(['invalid-override', 'replacement-kind-mismatch']);
-async function validateAgainstEnvironment(repository, envName, out, onPackage = () => { }) {
+async function validateAgainstEnvironment(repository, envName, out, planned, onPackage = () => { }) {
     const { model, git, config, paths } = repository;
     const environment = config.environments.find((e) => e.name === envName);
     const cache = new Map();
@@ -66134,8 +71741,14 @@ async function validateAgainstEnvironment(repository, envName, out, onPackage = 
         const contents = packageContents(model, pkg, cache);
         if (contents.missing.length > 0)
             continue;
+        const version = pkg.manifest.version ?? 'unreleased';
+        if (!planned.has(pkg.name)) {
+            // Only the findings: what they read of the bundle, without its bytes.
+            prepared.push({ pkg, contents, bundle: bundleForFindings(pkg.manifest, contents, version), digest: '' });
+            continue;
+        }
         const content = bundleContent(pkg.manifest, contents);
-        const serialized = serializeBundle(content, pkg.manifest.version ?? 'unreleased', { previous: null, added: [], changed: [], removed: [] }, true);
+        const serialized = serializeBundle(content, version, { previous: null, added: [], changed: [], removed: [] }, true);
         // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
         prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes), digest: serialized.digest });
     }
@@ -66145,14 +71758,37 @@ async function validateAgainstEnvironment(repository, envName, out, onPackage = 
             for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)))
                 ids.add(id);
         return [...ids];
+    }, undefined, 
+    // Findings need the bytes only of a locked package's items (checked for drift); a plan's rows, all of its.
+    (ledgers) => {
+        const ids = new Set();
+        for (const { pkg, bundle } of prepared) {
+            const ledger = ledgers.get(pkg.name);
+            if (planned.has(pkg.name))
+                for (const id of itemsNeededForPlan(bundle, envName, ledger))
+                    ids.add(id);
+            else if (ledger && (ledger.locked ?? bundle.locked))
+                for (const id of Object.keys(ledger.items))
+                    ids.add(id);
+        }
+        return ids;
     });
+    const checkSpec = specChecker(model.schemas);
     for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
         onPackage(index);
-        const plan = planPromotion({ bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec: specChecker(model.schemas) });
-        plans.push(plan);
+        const input = { bundle, digest, config, paths, environment, view, enforceOrder: false, checkSpec };
+        let findings;
+        if (planned.has(pkg.name)) {
+            const plan = planPromotion(input);
+            plans.push(plan);
+            findings = plan.diagnostics;
+        }
+        else {
+            findings = planDiagnostics(input);
+        }
         // A branch that does not exist yet is checked as an empty one: its first apply creates it.
-        const missingDeps = new Set(plan.diagnostics.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]));
-        for (const finding of plan.diagnostics) {
+        const missingDeps = new Set(findings.filter((d) => d.code === 'missing-dependency').map((d) => d.message.split(' needs ')[1]?.split(' ')[0]));
+        for (const finding of findings) {
             // Local validation reports these once, for every environment.
             if (LOCAL_CODES.has(finding.code))
                 continue;
@@ -66317,8 +71953,10 @@ function environmentSections(report) {
 async function validatePullRequest(run) {
     const config = await readConfigAt(run.workspace, `refs/remotes/origin/${run.defaultBranch}`);
     const environments = config.environments.map((e) => e.name);
-    const result = await group('Validate', () => validateRepository({ repo: run.workspace, environments, config }));
     const changedFiles = await run.api.listPullRequestFiles(run.number);
+    // The comment shows the plans of the packages this pull request touches: the others are checked for their
+    // findings alone, which skips rendering every item of every package against every environment.
+    const result = await group('Validate', () => validateRepository({ repo: run.workspace, environments, config, plansFor: (model) => touchedPackages(model, changedFiles) }));
     const touched = touchedPackages(result.repository.model, changedFiles);
     const debugBuilds = touched.length
         ? await group('Debug builds', async () => {
@@ -66713,13 +72351,20 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     const ledgerCache = new Map();
     const items = new Map();
     const itemPaths = new Map();
-    for (const env of config.environments) {
-        const resolved = await git.resolveBranch(env.branch);
-        environments.push({ name: env.name, branch: env.branch, head: resolved?.head ?? null });
-        const ledgers = await readLedgers(git, resolved?.head, model.schemas, env.branch, ledgerCache);
+    const trees = new Map();
+    const heads = [];
+    for (const env of config.environments)
+        heads.push((await git.resolveBranch(env.branch))?.head);
+    // Each branch's definitions tree by its object id, all in one process: branches holding the same tree
+    // share its listing.
+    const treeOf = await definitionTrees(git, heads, repository.paths.definitions);
+    for (const [index, env] of config.environments.entries()) {
+        const head = heads[index];
+        environments.push({ name: env.name, branch: env.branch, head: head ?? null });
+        const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache);
         ledgersByEnv.set(env.name, ledgers);
-        if (resolved)
-            drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, resolved.head, ledgers, items, itemPaths)));
+        if (head)
+            drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)));
         // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
         // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
         for (const [pkg, ledger] of ledgers) {
@@ -66761,7 +72406,9 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
-async function findDrift(repository, kindSchema, env, branch, head, ledgers, cache, itemPaths) {
+async function findDrift(repository, kindSchema, env, branch, head, 
+/** The object id of the branch's definitions tree, when it is a tree: the listing is kept by it. */
+tree, ledgers, cache, itemPaths, trees) {
     const { git, paths } = repository;
     const out = [];
     // Every item's path is asked for again and again (its references, on each environment): checked and
@@ -66779,22 +72426,31 @@ async function findDrift(repository, kindSchema, env, branch, head, ledgers, cac
     const ids = [...owned.keys()].sort();
     // The branch's item files and their object ids in one listing; only objects not seen on another
     // environment are read. A link is read as the blob it is, as reading the path would.
-    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
-    const objectAt = new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
-    const unread = [...new Set(ids.map((id) => objectAt.get(pathOf(id))).filter((sha) => sha !== undefined && !cache.has(sha)))];
+    let view = tree === undefined ? undefined : trees.get(tree);
+    if (!view) {
+        const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
+        view = {
+            listed,
+            objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
+            present: new Set(listed.map((entry) => entry.path)),
+            unresolved: new Map(),
+        };
+        if (tree !== undefined)
+            trees.set(tree, view);
+    }
+    const { listed, objectAt, present } = view;
+    const shas = ids.map((id) => objectAt.get(pathOf(id)));
+    const unread = [...new Set(shas.filter((sha) => sha !== undefined && !cache.has(sha)))];
     const blobs = await git.readBlobs(unread);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
         if (bytes)
             cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() });
     }
-    const itemOf = (id) => {
-        const sha = objectAt.get(pathOf(id));
-        return sha === undefined ? undefined : cache.get(sha);
-    };
-    for (const id of ids) {
+    const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)));
+    for (const [index, id] of ids.entries()) {
         const ledger = owned.get(id);
-        const actual = itemOf(id)?.digest;
+        const actual = items[index]?.digest;
         if (actual === ledger.items[id])
             continue;
         const locked = ledger.locked === true;
@@ -66811,34 +72467,39 @@ async function findDrift(repository, kindSchema, env, branch, head, ledgers, cac
                 : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
         });
     }
-    const present = new Set(listed.map((entry) => entry.path));
     // References of installed items must resolve on the branch. Only the items already read above are parsed,
     // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
     // each object once whatever the number of environments holding it.
-    for (const id of ids) {
-        const item = itemOf(id);
+    for (const [index, id] of ids.entries()) {
+        const item = items[index];
         const parsedId = parseItemId(id);
         const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined;
         // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
         if (!item || !schema || !references_mayRefer(schema))
             continue;
         const file = pathOf(id);
-        let references = item.references.get(parsedId.kind);
-        if (!references) {
-            const read = readYaml(file, item.bytes);
-            const spec = read.parsed?.value?.spec;
-            // With the target's path, the same on every environment.
-            references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
-                const target = itemId(ref.kind, ref.name);
-                return { target, targetPath: pathOf(target), path: ref.path };
-            });
-            item.references.set(parsedId.kind, references);
+        const key = `${shas[index]}\0${parsedId.kind}`;
+        let unresolved = view.unresolved.get(key);
+        if (!unresolved) {
+            let references = item.references.get(parsedId.kind);
+            if (!references) {
+                const read = readYaml(file, item.bytes);
+                const spec = read.parsed?.value?.spec;
+                // With the target's path, the same on every environment.
+                references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+                    const target = itemId(ref.kind, ref.name);
+                    return { target, targetPath: pathOf(target), path: ref.path };
+                });
+                item.references.set(parsedId.kind, references);
+            }
+            unresolved = references.filter((ref) => !present.has(ref.targetPath));
+            view.unresolved.set(key, unresolved);
         }
-        for (const ref of references) {
-            if (present.has(ref.targetPath))
-                continue;
+        if (unresolved.length === 0)
+            continue;
+        const ledger = owned.get(id);
+        for (const ref of unresolved) {
             const target = ref.target;
-            const ledger = owned.get(id);
             out.push({
                 severity: 'error',
                 code: 'unresolved-in-environment',
@@ -66868,6 +72529,22 @@ async function findDrift(repository, kindSchema, env, branch, head, ledgers, cac
         });
     }
     return out;
+}
+/** The object id of `<head>:<folder>` for each head where it is a tree. */
+async function definitionTrees(git, heads, folder) {
+    const wanted = [...new Set(heads.filter((h) => h !== undefined))];
+    const trees = new Map();
+    if (wanted.length === 0)
+        return trees;
+    // One line in, one line out: "<id> tree <size>", or "<spec> missing" (no such path, or a link there).
+    const out = await git.text(['cat-file', '--batch-check'], { input: `${wanted.map((head) => `${head}:${folder}`).join('\n')}\n` });
+    const lines = out.split('\n');
+    for (const [index, head] of wanted.entries()) {
+        const [id, type] = (lines[index] ?? '').split(' ');
+        if (type === 'tree' && id && /^[0-9a-f]{40,64}$/.test(id))
+            trees.set(head, id);
+    }
+    return trees;
 }
 
 ;// CONCATENATED MODULE: ./src/core/render/dashboard.ts
