@@ -14,6 +14,7 @@ import {
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
+import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
 import type { FileSource } from '../model/source-model.js'
@@ -71,6 +72,8 @@ export class ParsedYaml {
     /** With a FileSource: the length and hash (scanText) of the text. */
     private readonly length = 0,
     private readonly hash = 0,
+    /** With a FileSource: the SHA-256 of the bytes (see sameBytes). */
+    private readonly digest = '',
   ) {
     this.held = value
   }
@@ -105,7 +108,7 @@ export class ParsedYaml {
     if (typeof source === 'string') return source
     if (source instanceof Uint8Array) return decodedText(source)
     const bytes = source.readAgain(this.file)
-    const text = bytes === undefined ? undefined : decodeUtf8(bytes)
+    const text = bytes === undefined || sha256(bytes) !== this.digest ? undefined : decodeUtf8(bytes)
     if (typeof text === 'string') {
       const again = withoutBom(text)
       if (again.length === this.length && scanText(again).hash === this.hash) return again
@@ -173,6 +176,13 @@ export class ParsedYaml {
     return { line, column: col }
   }
 }
+
+/**
+ * The digest a file read again by path must match. Its value read again feeds results (overrides, bundles,
+ * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
+ * seconds, and the command would then mix two versions of the file instead of stopping.
+ */
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('base64')
 
 /** A file read again for a position or its value no longer holds the text it was read with. */
 export class SourceChangedError extends Error {
@@ -293,7 +303,7 @@ export function readYaml(
       // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
       // larger buffer (a git batch) that they would keep alive.
       const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text)
-      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash), diagnostics: [] }
+      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash, again ? sha256(bytes) : ''), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
