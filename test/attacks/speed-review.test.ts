@@ -5,6 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { scanText } from '../../src/core/yaml/fast-yaml.js'
 import { DEFAULT_YAML_LIMITS, SourceChangedError, readYaml } from '../../src/core/yaml/read-yaml.js'
 import { PROJECT_ROOT, makeGitRepo, removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
+import {
+  cli,
+  cliJson,
+  commitFiles as engineCommitFiles,
+  git as engineGit,
+  makeGitRepo as makeRepoWith,
+  tempDir as engineTempDir,
+} from '../engine/helpers.js'
 
 afterAll(removeTempDirs)
 
@@ -90,3 +98,57 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
     )
   })
 }
+
+describe('validate --env reads an environment branch by folder listings', () => {
+  it('gives the findings plan gives on a branch with links, submodules, folders and odd names at item paths', async () => {
+    const { dir, cleanup } = engineTempDir('gantry-listing-')
+    try {
+      const job = (name: string, spec = '{}') => `kind: job\nname: ${name}\nspec: ${spec}\n`
+      const names = (n: number) => Array.from({ length: n }, (_, i) => `b${i}`)
+      const manifest = (n: number) => `name: q\nitems: [${names(n).map((b) => `job/${b}`).join(', ')}]\n`
+      makeRepoWith(dir, {
+        'gantry.yaml': 'versioning: dot\nenvironments:\n  - name: dev\n    branch: env/dev\n',
+        'kinds/job.schema.json': '{"type":"object"}',
+        ...Object.fromEntries(names(10).map((b) => [`definitions/job/${b}.yaml`, job(b)])),
+        'packages/q.yaml': manifest(10),
+      })
+      expect((await cli(dir, ['build', 'q'])).code).toBe(0)
+      expect((await cli(dir, ['apply', 'q', '--env', 'dev'])).code).toBe(0)
+      // Four items more, so that the folder holds at least 8 of the files asked for and is listed.
+      engineCommitFiles(dir, { ...Object.fromEntries(names(14).slice(10).map((b) => [`definitions/job/${b}.yaml`, job(b)])), 'packages/q.yaml': manifest(14) })
+      expect((await cli(dir, ['build', 'q'])).code).toBe(0)
+      // The branch edited by hand, with plumbing: what sits at item paths is not a plain file.
+      const index = { GIT_INDEX_FILE: join(dir, '.git', 'review-index') }
+      const blob = (text: string) => engineGit(dir, ['hash-object', '-w', '--stdin'], { input: text })
+      const put = (mode: string, sha: string, path: string) =>
+        engineGit(dir, ['update-index', '--add', '--cacheinfo', `${mode},${sha},${path}`], { env: index })
+      const remove = (path: string) => engineGit(dir, ['update-index', '--force-remove', path], { env: index })
+      engineGit(dir, ['read-tree', 'env/dev'], { env: index })
+      const main = engineGit(dir, ['rev-parse', 'main'])
+      put('100644', blob(job('b10')), 'definitions/job/b10.yaml') // a new item's file, made by hand
+      put('120000', blob('b0.yaml'), 'definitions/job/b12.yaml') // a link where a new item goes
+      put('160000', main, 'definitions/job/b13.yaml') // a submodule where a new item goes
+      remove('definitions/job/b3.yaml')
+      put('120000', blob('b0.yaml'), 'definitions/job/b3.yaml') // an applied item become a link
+      remove('definitions/job/b4.yaml')
+      put('160000', main, 'definitions/job/b4.yaml') // an applied item become a submodule
+      remove('definitions/job/b5.yaml')
+      put('100644', blob(job('b5')), 'definitions/job/b5.yaml/inner.yaml') // an applied item become a folder
+      remove('definitions/job/b6.yaml')
+      put('100644', blob(job('b6')), 'definitions/job/B6.yaml') // only the case differs
+      put('100644', blob(job('x')), 'definitions/job/b 7.yaml')
+      put('100644', blob(job('x')), 'definitions/job/b\n8.yaml')
+      const tree = engineGit(dir, ['write-tree'], { env: index })
+      engineGit(dir, ['update-ref', 'refs/heads/env/dev', engineGit(dir, ['commit-tree', tree, '-p', 'env/dev', '-m', 'by hand'])])
+
+      const summary = (diagnostics: { code: string; item?: string; message: string; severity: string }[]) =>
+        diagnostics.filter((d) => d.item !== undefined).map((d) => `${d.severity} ${d.code} ${d.item}: ${d.message}`).sort()
+      const validated = await cliJson<{ diagnostics: { code: string; item?: string; message: string; severity: string }[] }>(dir, ['validate', '--env', 'dev'])
+      const planned = await cliJson<{ diagnostics: { code: string; item?: string; message: string; severity: string }[] }>(dir, ['plan', 'q', '--env', 'dev'])
+      expect(summary(validated.json.diagnostics)).toEqual(summary(planned.json.diagnostics))
+      expect(summary(planned.json.diagnostics).length).toBeGreaterThanOrEqual(5)
+    } finally {
+      cleanup()
+    }
+  })
+})
