@@ -182,7 +182,12 @@ export class ParsedYaml {
  * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
  * seconds, and the command would then mix two versions of the file instead of stopping.
  */
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('base64')
+function sha256(bytes: Uint8Array): string {
+  // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
+  let start = 0
+  for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++) start += 3
+  return createHash('sha256').update(bytes.subarray(start)).digest('base64')
+}
 
 /** A file read again for a position or its value no longer holds the text it was read with. */
 export class SourceChangedError extends Error {
