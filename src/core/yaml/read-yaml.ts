@@ -14,6 +14,7 @@ import {
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
+import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
 import type { FileSource } from '../model/source-model.js'
@@ -71,6 +72,8 @@ export class ParsedYaml {
     /** With a FileSource: the length and hash (scanText) of the text. */
     private readonly length = 0,
     private readonly hash = 0,
+    /** With a FileSource: the SHA-256 of the bytes (see sameBytes). */
+    private readonly digest = '',
   ) {
     this.held = value
   }
@@ -105,7 +108,7 @@ export class ParsedYaml {
     if (typeof source === 'string') return source
     if (source instanceof Uint8Array) return decodedText(source)
     const bytes = source.readAgain(this.file)
-    const text = bytes === undefined ? undefined : decodeUtf8(bytes)
+    const text = bytes === undefined || sha256(bytes) !== this.digest ? undefined : decodeUtf8(bytes)
     if (typeof text === 'string') {
       const again = withoutBom(text)
       if (again.length === this.length && scanText(again).hash === this.hash) return again
@@ -172,6 +175,18 @@ export class ParsedYaml {
     const { line, col } = this.nodes().lineCounter.linePos(offset)
     return { line, column: col }
   }
+}
+
+/**
+ * The digest a file read again by path must match. Its value read again feeds results (overrides, bundles,
+ * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
+ * seconds, and the command would then mix two versions of the file instead of stopping.
+ */
+function sha256(bytes: Uint8Array): string {
+  // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
+  let start = 0
+  for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++) start += 3
+  return createHash('sha256').update(bytes.subarray(start)).digest('base64')
 }
 
 /** A file read again for a position or its value no longer holds the text it was read with. */
@@ -293,7 +308,7 @@ export function readYaml(
       // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
       // larger buffer (a git batch) that they would keep alive.
       const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text)
-      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash), diagnostics: [] }
+      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash, again ? sha256(bytes) : ''), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
