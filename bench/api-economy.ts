@@ -187,7 +187,7 @@ async function measureAll(
   ): Promise<{ scenario: ApiScenario; run: ActionRun }> => {
     github.resetRequestLog()
     const started = performance.now()
-    const run = await runAction(github, { owner: OWNER, repo, token: TOKENS[BOT], workspace, event })
+    const run = await runAction(github, { owner: OWNER, repo, token: TOKENS[BOT], workspace, event, inputs: { 'bot-login': BOT } })
     const wallMs = performance.now() - started
     const requests = [...github.requests]
     const gitRequests = [...github.gitRequests]
