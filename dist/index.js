@@ -54927,6 +54927,7 @@ const fast_yaml_CORE_SCHEMA = new Schema({
 
 
 
+
 const read_yaml_DEFAULT_YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 100, maxDepth: 64 };
 /** Characters YAML 1.2 does not allow in a stream (outside c-printable); escapes in double quotes are fine. */
 // eslint-disable-next-line no-control-regex
@@ -54946,6 +54947,7 @@ class ParsedYaml {
     fastRead;
     length;
     hash;
+    digest;
     tree;
     /**
      * Each map's pairs by key, built the first time a path goes through the map: a lookup per finding stays
@@ -54963,12 +54965,15 @@ class ParsedYaml {
      */
     constructor(file, value, source, fastRead, 
     /** With a FileSource: the length and hash (scanText) of the text. */
-    length = 0, hash = 0) {
+    length = 0, hash = 0, 
+    /** With a FileSource: the SHA-256 of the bytes (see sameBytes). */
+    digest = '') {
         this.file = file;
         this.source = source;
         this.fastRead = fastRead;
         this.length = length;
         this.hash = hash;
+        this.digest = digest;
         this.held = value;
     }
     /** The value the file holds (JSON data). */
@@ -55003,7 +55008,7 @@ class ParsedYaml {
         if (source instanceof Uint8Array)
             return decodedText(source);
         const bytes = source.readAgain(this.file);
-        const text = bytes === undefined ? undefined : decodeUtf8(bytes);
+        const text = bytes === undefined || read_yaml_sha256(bytes) !== this.digest ? undefined : decodeUtf8(bytes);
         if (typeof text === 'string') {
             const again = withoutBom(text);
             if (again.length === this.length && scanText(again).hash === this.hash)
@@ -55067,6 +55072,18 @@ class ParsedYaml {
         const { line, col } = this.nodes().lineCounter.linePos(offset);
         return { line, column: col };
     }
+}
+/**
+ * The digest a file read again by path must match. Its value read again feeds results (overrides, bundles,
+ * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
+ * seconds, and the command would then mix two versions of the file instead of stopping.
+ */
+function read_yaml_sha256(bytes) {
+    // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
+    let start = 0;
+    for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++)
+        start += 3;
+    return (0,external_node_crypto_.createHash)('sha256').update(bytes.subarray(start)).digest('base64');
 }
 /** A file read again for a position or its value no longer holds the text it was read with. */
 class SourceChangedError extends Error {
@@ -55177,7 +55194,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS, again) {
             // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
             // larger buffer (a git batch) that they would keep alive.
             const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text);
-            return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash), diagnostics: [] };
+            return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash, again ? read_yaml_sha256(bytes) : ''), diagnostics: [] };
         }
     }
     return readPositional(file, text, limits);
