@@ -9,6 +9,10 @@
  *   - `status` with the packages applied to 3 environments, against a plain `validate`;
  *   - `validate --env dev` on the same branches, against a plain `validate` (what every pull request runs);
  *   - applying 10 items onto a branch of 50,000 definitions against the same apply onto 1,000 (bench/apply-bench).
+ *   - the tags of a `build --all` releasing every package: git processes by subcommand (GIT_TRACE2_EVENT),
+ *     the tag-writing ones as many for every package as for 10;
+ *   - progress of `build --all` and `validate --env dev`: drawn on a pseudo-terminal, not on a pipe nor with
+ *     --format json.
  *
  *   tsx bench/build-bench.ts [--quick] [--runs N]
  *
@@ -31,7 +35,7 @@ import { type Run, expectExit, median, runNode } from './measure.js'
 import { CLI, DATA_DIR, generatorKey } from './paths.js'
 
 export interface GoalRow {
-  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling. */
+  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling, tags, progress. */
   id?: string
   goal: string
   /** What was measured, with its unit (x for a ratio, s for seconds). */
