@@ -9,14 +9,20 @@
  *   - `status` with the packages applied to 3 environments, against a plain `validate`;
  *   - `validate --env dev` on the same branches, against a plain `validate` (what every pull request runs);
  *   - applying 10 items onto a branch of 50,000 definitions against the same apply onto 1,000 (bench/apply-bench).
+ *   - the tags of a `build --all` releasing every package: git processes by subcommand (GIT_TRACE2_EVENT),
+ *     the tag-writing ones as many for every package as for 10;
+ *   - progress of `build --all` and `validate --env dev`: drawn on a pseudo-terminal, not on a pipe nor with
+ *     --format json.
  *
  *   tsx bench/build-bench.ts [--quick] [--runs N]
  *
  * `measureBuildGoals` returns the rows {goal, measured, target, met}; `runBuildBench` is the hook bench/run.ts
  * calls (the rows in the shape of its goals table; its own apply benchmark measures the apply goal).
  */
+import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -29,7 +35,7 @@ import { type Run, expectExit, median, runNode } from './measure.js'
 import { CLI, DATA_DIR, generatorKey } from './paths.js'
 
 export interface GoalRow {
-  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling. */
+  /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling, tags, progress. */
   id?: string
   goal: string
   /** What was measured, with its unit (x for a ratio, s for seconds). */
@@ -302,6 +308,158 @@ export function checkValidateEnv(run: Run, state: AppliedState): Run {
   return run
 }
 
+/** Git processes a run started, by subcommand, read from a GIT_TRACE2_EVENT folder (a file per process). */
+function gitProcesses(traceDir: string): Map<string, number> {
+  const processes = new Map<string, { argv?: string[]; name?: string }>()
+  for (const file of readdirSync(traceDir)) {
+    for (const line of readFileSync(join(traceDir, file), 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue
+      const event = JSON.parse(line) as { event: string; sid: string; argv?: string[]; name?: string }
+      if (event.event !== 'start' && event.event !== 'cmd_name') continue
+      const entry = processes.get(event.sid) ?? {}
+      if (event.event === 'start') entry.argv = event.argv
+      else entry.name = event.name
+      processes.set(event.sid, entry)
+    }
+  }
+  const counts = new Map<string, number>()
+  for (const { argv, name } of processes.values()) {
+    if (!argv) continue // a cmd_name without its start: not a process this trace saw begin
+    // The builtin's own name when git gave it; else the first word of argv after git's global options.
+    let sub = name
+    if (!sub) {
+      const args = argv.slice(1)
+      for (let i = 0; i < args.length; i++) {
+        if (args[i] === '-C' || args[i] === '-c') i++
+        else if (!args[i]!.startsWith('-')) {
+          sub = args[i]
+          break
+        }
+      }
+    }
+    counts.set(sub ?? '(none)', (counts.get(sub ?? '(none)') ?? 0) + 1)
+  }
+  return counts
+}
+
+/** The git subcommands that can write a tag object or a tag ref. */
+const TAG_WRITERS = ['tag', 'mktag', 'hash-object', 'update-ref']
+
+const countsText = (counts: Map<string, number>) =>
+  [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([sub, n]) => `${sub} ${n}`).join(', ')
+
+/**
+ * `build --all` creating the tags of every package of the repository, and of `few` of them, in a shared
+ * clone of the base commit (no tags: every package new), with GIT_TRACE2_EVENT counting the git processes
+ * of each build. The tags are written in one batch when the tag-writing processes are as many for all the
+ * packages as for a few; the tags must then exist, annotated, one per package.
+ */
+function measureTagBatch(clone: string, packages: number, few: string[], log: (line: string) => void): GoalRow {
+  const build = (expected: number) => {
+    const traceDir = mkdtempSync(join(tmpdir(), 'gantry-bench-trace-'))
+    try {
+      const run = runNode(GANTRY, ['build', '--all', '--repo', clone, '--format', 'json'], { cwd: clone, env: { GIT_TRACE2_EVENT: traceDir } })
+      expectExit(run, 0, 'gantry build --all')
+      const created = (JSON.parse(run.stdout) as { artifacts: { created: boolean }[] }).artifacts.filter((a) => a.created).length
+      if (created !== expected) throw new Error(`build --all with ${expected} new packages created ${created}`)
+      return gitProcesses(traceDir)
+    } finally {
+      rmSync(traceDir, { recursive: true, force: true })
+    }
+  }
+  dropTagsBut(clone, () => false)
+  const all = build(packages)
+  const tags = git(clone, ['for-each-ref', '--format=%(objecttype) %(refname:short)', 'refs/tags/']).split('\n').filter(Boolean)
+  const annotated = tags.filter((t) => t.startsWith('tag ')).length
+  const fewTags = few.map((name) => `${name}@1`)
+  dropTagsBut(clone, (t) => !fewTags.includes(t))
+  const some = build(few.length)
+  const writers = (counts: Map<string, number>) => new Map(TAG_WRITERS.filter((w) => counts.has(w)).map((w) => [w, counts.get(w)!]))
+  const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0)
+  const grows = TAG_WRITERS.filter((w) => (all.get(w) ?? 0) > (some.get(w) ?? 0))
+  log(`  build --all, ${few.length} new tags: ${total(some)} git processes (${countsText(some)})`)
+  log(`  build --all, ${packages} new tags: ${total(all)} git processes (${countsText(all)}); ${tags.length} tags after it, ${annotated} annotated`)
+  const complete = tags.length === packages && annotated === packages
+  return {
+    id: 'tags',
+    goal: `creating ${packages} annotated tags (build --all, every package new): tag-writing git processes, ${packages} vs ${few.length} tags`,
+    measured:
+      `${countsText(writers(all)) || 'none'} for ${packages}; ${countsText(writers(some)) || 'none'} for ${few.length}` +
+      `${grows.length > 0 ? `; GROWS: ${grows.join(', ')}` : ''}${complete ? '' : `; ${annotated} of ${packages} annotated tags exist`}`,
+    target: 'one batch (no more processes for more tags)',
+    // No tag-writing process at all would mean the trace saw nothing: not a batch, a blind measure.
+    met: grows.length === 0 && complete && writers(all).size > 0,
+  }
+}
+
+/** A progress line as src/cli/progress.ts draws it: `\r\x1b[2K<phase> <done>/<total> (<pct>%)`. */
+// eslint-disable-next-line no-control-regex -- the escape sequence is what is looked for
+const PROGRESS = /\r\u001b\[2K([^\r\n\u001b]+?) (\d+)\/(\d+)(?: \(\d+%\))?(?=\r|\n|$)/g
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The CLI under a pseudo-terminal (util-linux `script`): what a person at a terminal sees, stdout and stderr. */
+function onTerminal(dir: string, args: string[]): { code: number; output: string } {
+  const command = [process.execPath, GANTRY, ...args, '--repo', dir].map(shellQuote).join(' ')
+  const result = spawnSync('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 })
+  if (result.error) throw result.error
+  return { code: result.status ?? -1, output: result.stdout.toString() }
+}
+
+/** The progress lines of an output: how many, and the last one that reached its total (if any). */
+function progressIn(output: string): { lines: number; reached?: string } {
+  const matches = [...output.matchAll(PROGRESS)]
+  const full = matches.filter((m) => m[2] === m[3] && Number(m[3]) > 0 && Number(m[3]) === Math.max(...matches.map((x) => Number(x[3]))))
+  const last = full.at(-1)
+  return { lines: matches.length, ...(last ? { reached: `${last[1]} ${last[2]}/${last[3]}` } : {}) }
+}
+
+/**
+ * Progress of `build --all` (every package new, in the clone) and of `validate --env dev` (the applied
+ * state): drawn, up to its total, on a terminal; nothing with stderr on a pipe, nothing with --format json.
+ */
+function measureProgress(clone: string, applied: string, validateCode: number, log: (line: string) => void): GoalRow {
+  const commands: { name: string; dir: string; args: string[]; code: number; reset: () => void }[] = [
+    { name: 'build --all', dir: clone, args: ['build', '--all'], code: 0, reset: () => dropTagsBut(clone, () => false) },
+    { name: 'validate --env dev', dir: applied, args: ['validate', '--env', 'dev'], code: validateCode, reset: () => {} },
+  ]
+  const shown: string[] = []
+  const failures: string[] = []
+  let silentPipe = true
+  let silentJson = true
+  for (const c of commands) {
+    c.reset()
+    const tty = onTerminal(c.dir, c.args)
+    if (tty.code !== c.code) throw new Error(`${c.name} on a terminal exited ${tty.code}: ${tty.output.slice(-500)}`)
+    const progress = progressIn(tty.output)
+    if (progress.reached) shown.push(`${c.name}: ${progress.lines} redraws to "${progress.reached}"`)
+    else failures.push(`${c.name}: ${progress.lines} progress lines on a terminal, none reaching the total`)
+    c.reset()
+    const piped = runNode(GANTRY, [...c.args, '--repo', c.dir], { cwd: c.dir })
+    expectExit(piped, c.code, `gantry ${c.name}, stderr on a pipe`)
+    const pipeLines = progressIn(piped.stderr + piped.stdout).lines + (piped.stderr.includes('\r') ? 1 : 0)
+    if (pipeLines > 0) {
+      silentPipe = false
+      failures.push(`${c.name}: progress on a pipe`)
+    }
+    c.reset()
+    const json = onTerminal(c.dir, [...c.args, '--format', 'json'])
+    if (json.code !== c.code) throw new Error(`${c.name} --format json on a terminal exited ${json.code}: ${json.output.slice(-500)}`)
+    if (progressIn(json.output).lines > 0 || json.output.includes('\u001b[2K')) {
+      silentJson = false
+      failures.push(`${c.name}: progress with --format json`)
+    }
+  }
+  log(`  progress on a terminal: ${shown.join('; ') || 'none'}; on a pipe: ${silentPipe ? 'none' : 'SHOWN'}; with --format json: ${silentJson ? 'none' : 'SHOWN'}`)
+  return {
+    id: 'progress',
+    goal: 'build --all (every package new), validate --env dev (applied state): progress on a terminal, none on a pipe or with --format json',
+    measured: failures.length === 0 ? `${shown.join('; ')}; none on a pipe or with --format json` : failures.join('; '),
+    target: 'progress shown',
+    met: failures.length === 0,
+  }
+}
+
 export async function measureBuildGoals(options: BuildBenchOptions): Promise<BuildBenchResult> {
   const { log, runs, changed: count } = options
   const rows: GoalRow[] = []
@@ -401,6 +559,19 @@ export async function measureBuildGoals(options: BuildBenchOptions): Promise<Bui
     target: `<= ${GOALS.validateEnvOverValidate}x`,
     met: envRatio.ratio <= GOALS.validateEnvOverValidate,
   })
+
+  // Tags and progress in a shared clone of the base commit without its tags: every package new, the
+  // repository's own tags (and the applied state keyed on them) untouched.
+  const clone = mkdtempSync(join(tmpdir(), 'gantry-bench-clone-'))
+  try {
+    git(large.dir, ['clone', '-q', '--shared', '--no-tags', '--branch', 'base', large.dir, clone])
+    git(clone, ['config', 'user.name', 'Gantry Bench'])
+    git(clone, ['config', 'user.email', 'bench@gantry.invalid'])
+    rows.push(measureTagBatch(clone, large.packages, large.changed, log))
+    rows.push(measureProgress(clone, large.dir, conflicts ? 1 : 0, log))
+  } finally {
+    rmSync(clone, { recursive: true, force: true })
+  }
 
   if (options.applySizes) {
     const apply = runApplyBench({ sizes: options.applySizes, items: 10, runs, log })
