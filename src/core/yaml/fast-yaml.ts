@@ -49,8 +49,8 @@ export const SCAN_DECLINE = 2
  * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
  * outside YAML's printable set (SCAN_CONTROL; readYaml finds and reports the first), how many `[` and `{` it
  * holds (an upper bound of its flow nesting), and whether it holds a construct that the two parsers read
- * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE); and a hash
- * of the text (32-bit FNV-1a of its UTF-16 code units), to know it when it is read again. Each construct is tested on the raw text and errs on the side of the full read: a
+ * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE). Each construct
+ * is tested on the raw text and errs on the side of the full read: a
  * match inside a quoted string (`"why ? because"`) only costs that file the slower read. The constructs:
  * - a line over 1024 characters: an implicit key ends at most 1024 characters after it starts
  *   (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key), which the full read checks and js-yaml does not;
@@ -87,10 +87,8 @@ export function scanText(text: string): TextScan {
   let flags = 0
   let openings = 0
   let lineStart = 0
-  let hash = 0x811c9dc5
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i)
-    hash = Math.imul(hash ^ c, 0x01000193)
     // Letters, digits, spaces and most punctuation need nothing.
     if (c < 0x7f && PLAIN[c] === 1) continue
     if (c >= 0x7f) {
@@ -147,7 +145,7 @@ export function scanText(text: string): TextScan {
     }
   }
   if (n - lineStart > MAX_LINE || lastLineOfSpaces(text)) flags |= SCAN_DECLINE
-  return { flags, openings, hash }
+  return { flags, openings }
 }
 
 export interface TextScan {
@@ -155,8 +153,6 @@ export interface TextScan {
   flags: number
   /** How many `[` and `{` the text holds. */
   openings: number
-  /** A 32-bit integer, signed: small integers cost no object of their own. */
-  hash: number
 }
 
 const MAX_LINE = 1024

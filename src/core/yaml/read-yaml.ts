@@ -61,7 +61,7 @@ export class ParsedYaml {
   /**
    * `source` is the text, or the bytes it was decoded from (which the garbage collector does not copy), or
    * where to read them again (a snapshot's files, read again by path when a position or the value is asked
-   * for: most are never asked), with the length and hash of the text to know it is the same. `fastRead`: the
+   * for: most are never asked), with the SHA-256 of its bytes to know it is the same. `fastRead`: the
    * limits the fast read accepted the text with, which can read it again (see dropValue).
    */
   constructor(
@@ -69,10 +69,7 @@ export class ParsedYaml {
     value: unknown,
     private readonly source: string | Uint8Array | FileSource,
     private readonly fastRead?: YamlLimits,
-    /** With a FileSource: the length and hash (scanText) of the text. */
-    private readonly length = 0,
-    private readonly hash = 0,
-    /** With a FileSource: the SHA-256 of the bytes (see sameBytes). */
+    /** With a FileSource: the SHA-256 of the bytes (see sha256). */
     private readonly digest = '',
   ) {
     this.held = value
@@ -109,10 +106,7 @@ export class ParsedYaml {
     if (source instanceof Uint8Array) return decodedText(source)
     const bytes = source.readAgain(this.file)
     const text = bytes === undefined || sha256(bytes) !== this.digest ? undefined : decodeUtf8(bytes)
-    if (typeof text === 'string') {
-      const again = withoutBom(text)
-      if (again.length === this.length && scanText(again).hash === this.hash) return again
-    }
+    if (typeof text === 'string') return withoutBom(text)
     throw new SourceChangedError(this.file)
   }
 
@@ -179,8 +173,8 @@ export class ParsedYaml {
 
 /**
  * The digest a file read again by path must match. Its value read again feeds results (overrides, bundles,
- * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
- * seconds, and the command would then mix two versions of the file instead of stopping.
+ * digests), not only positions: a weak hash (a 32-bit FNV-1a) is matched by a same-length rewrite made
+ * in seconds, and the command would then mix two versions of the file instead of stopping.
  */
 function sha256(bytes: Uint8Array): string {
   // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
@@ -308,7 +302,7 @@ export function readYaml(
       // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
       // larger buffer (a git batch) that they would keep alive.
       const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text)
-      return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash, again ? sha256(bytes) : ''), diagnostics: [] }
+      return { parsed: new ParsedYaml(file, fast.value, keep, limits, again ? sha256(bytes) : ''), diagnostics: [] }
     }
   }
   return readPositional(file, text, limits)
