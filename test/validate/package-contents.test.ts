@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { type PackageContents, packageContents } from '../../src/core/model/package-contents.js'
 import type { Definition, PackageSource, SourceModel } from '../../src/core/model/source-model.js'
 import type { ItemId } from '../../src/core/names.js'
+import { Random } from '../../bench/random.js'
 
 // What a package's dependencies provide is found when asked, not copied into a map per package. The map it
 // replaces, filled the way it was (each dependency in order, its items then what it is provided with, the
@@ -33,19 +34,10 @@ function before(model: SourceModel, pkg: PackageSource, cache: Map<string, Befor
   return result
 }
 
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('what the dependencies of a package provide', () => {
   it('is what the map filled in dependency order held, cycles and shared items included, on 300 generated graphs', () => {
-    const next = random(7)
+    const rng = new Random(7)
+    const next = () => rng.next()
     for (let round = 0; round < 300; round++) {
       const count = 2 + Math.floor(next() * 8)
       const names = Array.from({ length: count }, (_, i) => `p${i}`)
@@ -76,7 +68,8 @@ describe('what the dependencies of a package provide', () => {
       for (const name of order) {
         const contents = packageContents(model, packages.get(name)!, cache)
         const expected = before(model, packages.get(name)!, mapCache).provided
-        for (const id of [...ids, 'task/none' as ItemId]) expect([name, id, contents.provided.get(id)]).toEqual([name, id, expected.get(id)])
+        for (const id of [...ids, 'task/none' as ItemId])
+          expect([name, id, contents.provided.get(id)]).toEqual([name, id, expected.get(id)])
       }
     }
   })

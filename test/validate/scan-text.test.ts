@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SCAN_CONTROL, SCAN_DECLINE, fastYamlValue, scanText } from '../../src/core/yaml/fast-yaml.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../../src/core/yaml/read-yaml.js'
+import { Random } from '../../bench/random.js'
 
 // The checks readYaml made on a text before it was scanned in one pass, written as they were: one regular
 // expression each. The pass must find exactly what they found, on any text.
@@ -48,30 +49,43 @@ function flowDepth(text: string): number {
   return max
 }
 
-/** A small deterministic generator (mulberry32): the same texts on every run. */
-function random(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 // Every character some pattern looks at, the white space of `\s` and the line breaks of `^`, and plain ones.
 const ALPHABET = [
   ...'ab0:-.?!%#"\'[]{},|>+ \n\r\t',
-  ...'\\U01fF', '\\U0010', '\\U000', '\\\n',
+  ...'\\U01fF',
+  '\\U0010',
+  '\\U000',
+  '\\\n',
   ...'  \n\n--',
-  '\u000b', '\u000c', '\u0000', '\u001f', '\u007f', '\u0084', '\u0085', '\u0086', '\u009f', '\u00a0',
-  '\u1680', '\u2000', '\u200a', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\ufffe',
-  '\uffff', '\u00e9',
+  '\u000b',
+  '\u000c',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  '\u0084',
+  '\u0085',
+  '\u0086',
+  '\u009f',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u200a',
+  '\u200b',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+  '\ufffe',
+  '\uffff',
+  '\u00e9',
 ]
 
 describe('the one-pass scan of a text', () => {
   it('finds what each former pattern found, on 40,000 generated texts', () => {
-    const next = random(12)
+    const rng = new Random(12)
+    const next = () => rng.next()
     const mismatches: string[] = []
     for (let n = 0; n < 40_000 && mismatches.length < 5; n++) {
       const length = Math.floor(next() * 24)
@@ -80,7 +94,11 @@ describe('the one-pass scan of a text', () => {
       const scanned = scanText(text)
       const control = (scanned.flags & SCAN_CONTROL) !== 0
       const declined = (scanned.flags & SCAN_DECLINE) !== 0
-      if (control !== NOT_PRINTABLE.test(text) || declined !== declinedByPatterns(text) || scanned.openings < flowDepth(text))
+      if (
+        control !== NOT_PRINTABLE.test(text) ||
+        declined !== declinedByPatterns(text) ||
+        scanned.openings < flowDepth(text)
+      )
         mismatches.push(JSON.stringify(text))
     }
     expect(mismatches).toEqual([])
@@ -153,7 +171,20 @@ describe('the one-pass scan of a text', () => {
   })
 
   it('flags each control character the way readYaml reports it', () => {
-    for (const char of ['\u0000', '\u0008', '\u000b', '\u000c', '\u000e', '\u001f', '\u007f', '\u0084', '\u0086', '\u009f', '\ufffe', '\uffff']) {
+    for (const char of [
+      '\u0000',
+      '\u0008',
+      '\u000b',
+      '\u000c',
+      '\u000e',
+      '\u001f',
+      '\u007f',
+      '\u0084',
+      '\u0086',
+      '\u009f',
+      '\ufffe',
+      '\uffff',
+    ]) {
       expect(scanText(`a: b${char}\n`).flags & SCAN_CONTROL).toBe(SCAN_CONTROL)
       const read = readYaml('f.yaml', Buffer.from(`a: b${char}\n`))
       expect(read.diagnostics).toMatchObject([{ code: 'yaml-syntax', line: 1, column: 5 }])
