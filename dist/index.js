@@ -54460,8 +54460,8 @@ const SCAN_DECLINE = 2;
  * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
  * outside YAML's printable set (SCAN_CONTROL; readYaml finds and reports the first), how many `[` and `{` it
  * holds (an upper bound of its flow nesting), and whether it holds a construct that the two parsers read
- * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE); and a hash
- * of the text (32-bit FNV-1a of its UTF-16 code units), to know it when it is read again. Each construct is tested on the raw text and errs on the side of the full read: a
+ * differently or that the positional read refuses and js-yaml lets through (SCAN_DECLINE). Each construct
+ * is tested on the raw text and errs on the side of the full read: a
  * match inside a quoted string (`"why ? because"`) only costs that file the slower read. The constructs:
  * - a line over 1024 characters: an implicit key ends at most 1024 characters after it starts
  *   (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key), which the full read checks and js-yaml does not;
@@ -54498,10 +54498,8 @@ function scanText(text) {
     let flags = 0;
     let openings = 0;
     let lineStart = 0;
-    let hash = 0x811c9dc5;
     for (let i = 0; i < n; i++) {
         const c = text.charCodeAt(i);
-        hash = Math.imul(hash ^ c, 0x01000193);
         // Letters, digits, spaces and most punctuation need nothing.
         if (c < 0x7f && PLAIN[c] === 1)
             continue;
@@ -54575,7 +54573,7 @@ function scanText(text) {
     }
     if (n - lineStart > MAX_LINE || lastLineOfSpaces(text))
         flags |= SCAN_DECLINE;
-    return { flags, openings, hash };
+    return { flags, openings };
 }
 const MAX_LINE = 1024;
 /** The ASCII characters scanText has nothing to do for (1). */
@@ -54945,8 +54943,6 @@ class ParsedYaml {
     file;
     source;
     fastRead;
-    length;
-    hash;
     digest;
     tree;
     /**
@@ -54960,19 +54956,15 @@ class ParsedYaml {
     /**
      * `source` is the text, or the bytes it was decoded from (which the garbage collector does not copy), or
      * where to read them again (a snapshot's files, read again by path when a position or the value is asked
-     * for: most are never asked), with the length and hash of the text to know it is the same. `fastRead`: the
+     * for: most are never asked), with the SHA-256 of its bytes to know it is the same. `fastRead`: the
      * limits the fast read accepted the text with, which can read it again (see dropValue).
      */
     constructor(file, value, source, fastRead, 
-    /** With a FileSource: the length and hash (scanText) of the text. */
-    length = 0, hash = 0, 
-    /** With a FileSource: the SHA-256 of the bytes (see sameBytes). */
+    /** With a FileSource: the SHA-256 of the bytes (see sha256). */
     digest = '') {
         this.file = file;
         this.source = source;
         this.fastRead = fastRead;
-        this.length = length;
-        this.hash = hash;
         this.digest = digest;
         this.held = value;
     }
@@ -55009,11 +55001,8 @@ class ParsedYaml {
             return decodedText(source);
         const bytes = source.readAgain(this.file);
         const text = bytes === undefined || read_yaml_sha256(bytes) !== this.digest ? undefined : decodeUtf8(bytes);
-        if (typeof text === 'string') {
-            const again = withoutBom(text);
-            if (again.length === this.length && scanText(again).hash === this.hash)
-                return again;
-        }
+        if (typeof text === 'string')
+            return withoutBom(text);
         throw new SourceChangedError(this.file);
     }
     /** Position of the value at `path`, or of the nearest existing ancestor (or of the key with `key`). */
@@ -55075,8 +55064,8 @@ class ParsedYaml {
 }
 /**
  * The digest a file read again by path must match. Its value read again feeds results (overrides, bundles,
- * digests), not only positions: a 32-bit FNV-1a hash alone is matched by a same-length rewrite made in
- * seconds, and the command would then mix two versions of the file instead of stopping.
+ * digests), not only positions: a weak hash (a 32-bit FNV-1a) is matched by a same-length rewrite made
+ * in seconds, and the command would then mix two versions of the file instead of stopping.
  */
 function read_yaml_sha256(bytes) {
     // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
@@ -55194,7 +55183,7 @@ function readYaml(file, bytes, limits = read_yaml_DEFAULT_YAML_LIMITS, again) {
             // Nothing of the file when it can be read again; else the bytes, unless they are a small part of a
             // larger buffer (a git batch) that they would keep alive.
             const keep = again ?? (bytes.buffer.byteLength <= Math.max(8192, 2 * bytes.byteLength) ? bytes : text);
-            return { parsed: new ParsedYaml(file, fast.value, keep, limits, text.length, scanned.hash, again ? read_yaml_sha256(bytes) : ''), diagnostics: [] };
+            return { parsed: new ParsedYaml(file, fast.value, keep, limits, again ? read_yaml_sha256(bytes) : ''), diagnostics: [] };
         }
     }
     return readPositional(file, text, limits);
