@@ -6,6 +6,11 @@
  * The size rows apply a package of `items` definitions from a source repository that holds only that
  * package. An extra row applies the same package from a source repository that also holds a large
  * generated repository, to show what the size of the source costs an apply.
+ *
+ * The goal's figure, the cost at the largest size over the smallest, is counted in CPU time (user + sys of
+ * the gantry process and of the git processes it waits for, from /usr/bin/time), as the median over paired
+ * rounds: each round applies onto every size once, the order turned round from one round to the next.
+ * Wall time is shown beside it, not counted: on a shared machine it follows the neighbours more than the work.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -16,7 +21,7 @@ import {
   gitBytes,
   writeRepository,
 } from './generate-repository.js'
-import { type Run, type Summary, expectExit, runNode, summarize } from './measure.js'
+import { type Run, type Summary, expectExit, median, runNode, summarize } from './measure.js'
 import { CLI, DATA_DIR, FLOOR_APPLY } from './paths.js'
 
 export interface ApplyBenchOptions {
@@ -53,9 +58,16 @@ export interface ApplyBenchResult {
   rows: ApplyRow[]
   /** The same package onto the smallest branch, from a source repository with many more definitions. */
   largeSource?: ApplyRow
-  /** Median gantry wall time at the largest size over the smallest; and the same in CPU time. */
-  gantryCostRatio: number
+  /** Paired rounds timed: each round applies onto every size once (see pairedRounds). */
+  rounds: number
+  /**
+   * The goal's measure: the median over the rounds of gantry's CPU time (user + sys of the process and of
+   * the git processes it waited for) applying onto the largest branch over the same onto the smallest.
+   */
   gantryCpuCostRatio: number
+  /** The same in wall time (shown beside it; it follows the machine's load more than the work). */
+  gantryCostRatio: number
+  floorCpuCostRatio: number
   floorCostRatio: number
 }
 
@@ -151,7 +163,18 @@ function captureWrites(
   return writes
 }
 
-function runCase(testCase: Case, runs: number, log: (line: string) => void): ApplyRow {
+/** A case set up and checked, ready for timed runs: each run resets the branch to its base first. */
+interface ReadyCase {
+  testCase: Case
+  gantry: () => Run
+  floor: () => Run
+  written: number
+  floorProcesses: () => number
+  setupMs: number
+  reset: () => void
+}
+
+function prepareCase(testCase: Case, log: (line: string) => void): ReadyCase {
   const { dir, pkg, items, base, setupMs } = prepare(testCase)
   log(`  ${testCase.label}: set up in ${(setupMs / 1000).toFixed(1)} s (${dir})`)
   const reset = () => git(dir, ['update-ref', `refs/heads/${BRANCH}`, base])
@@ -187,30 +210,59 @@ function runCase(testCase: Case, runs: number, log: (line: string) => void): App
   const floorTree = floor().tree
   if (floorTree !== gantryTree)
     throw new Error(`floor-apply wrote tree ${floorTree}, gantry apply wrote ${gantryTree}`)
-
-  const gantryRuns: Run[] = []
-  const floorRuns: Run[] = []
-  for (let i = 0; i < runs; i++) {
-    gantryRuns.push(gantry().run)
-    floorRuns.push(floor().run)
+  return {
+    testCase,
+    gantry: () => gantry().run,
+    floor: () => floor().run,
+    written: writes.length,
+    floorProcesses: () => floorProcesses,
+    setupMs,
+    reset,
   }
-  reset()
+}
+
+/** The row of a case from its timed runs. */
+function rowOf(ready: ReadyCase, gantryRuns: readonly Run[], floorRuns: readonly Run[], log: (line: string) => void): ApplyRow {
   const g = summarize(gantryRuns)
   const f = summarize(floorRuns)
   log(
-    `  ${testCase.label}: gantry ${Math.round(g.medianWallMs)} ms, floor ${Math.round(f.medianWallMs)} ms (medians of ${runs}; ${writes.length} files written)`,
+    `  ${ready.testCase.label}: gantry ${Math.round(g.medianWallMs)} ms wall, ${Math.round(g.medianCpuMs)} ms cpu; floor ${Math.round(f.medianWallMs)} ms wall, ${Math.round(f.medianCpuMs)} ms cpu (medians of ${gantryRuns.length}; ${ready.written} files written)`,
   )
   return {
-    size: testCase.size,
-    sourceDefinitions: testCase.source.definitions + (testCase.ballast?.definitions ?? 0),
-    written: writes.length,
+    size: ready.testCase.size,
+    sourceDefinitions: ready.testCase.source.definitions + (ready.testCase.ballast?.definitions ?? 0),
+    written: ready.written,
     gantry: g,
     floor: f,
     ratio: g.medianWallMs / f.medianWallMs,
     cpuRatio: g.medianCpuMs / f.medianCpuMs,
-    floorProcesses,
-    setupMs,
+    floorProcesses: ready.floorProcesses(),
+    setupMs: ready.setupMs,
   }
+}
+
+/**
+ * Timed runs of the cases in paired rounds: each round applies onto every size once, smallest first in
+ * one round and largest first in the next, so that whatever the first run of a round pays more (a cold
+ * cache, a neighbour's burst) is paid by every size as often. Then each case's floor, as many times.
+ * Returns each case's runs, by round.
+ */
+function pairedRounds(cases: readonly ReadyCase[], rounds: number): { gantry: Run[][]; floor: Run[][] } {
+  const gantry: Run[][] = cases.map(() => [])
+  const floor: Run[][] = cases.map(() => [])
+  for (let round = 0; round < rounds; round++) {
+    const order = cases.map((_, index) => index)
+    if (round % 2 === 1) order.reverse()
+    for (const index of order) gantry[index]!.push(cases[index]!.gantry())
+    for (const index of order) floor[index]!.push(cases[index]!.floor())
+  }
+  for (const ready of cases) ready.reset()
+  return { gantry, floor }
+}
+
+/** The median over rounds of the largest case's measure over the smallest's, in the same round. */
+function pairedRatio(largest: readonly Run[], smallest: readonly Run[], measure: (run: Run) => number): number {
+  return median(largest.map((run, round) => measure(run) / measure(smallest[round]!)))
 }
 
 export function runApplyBench(options: ApplyBenchOptions): ApplyBenchResult {
@@ -221,27 +273,30 @@ export function runApplyBench(options: ApplyBenchOptions): ApplyBenchResult {
     seed: 'apply-package',
     namespace: 'release',
   }
-  const rows = options.sizes.map((size) =>
-    runCase({ label: `env-${size}`, size, source: small }, options.runs, options.log),
-  )
+  const cases = options.sizes.map((size) => prepareCase({ label: `env-${size}`, size, source: small }, options.log))
+  const rounds = Math.max(options.runs, 3)
+  const timed = pairedRounds(cases, rounds)
+  const rows = cases.map((ready, index) => rowOf(ready, timed.gantry[index]!, timed.floor[index]!, options.log))
   let largeSource: ApplyRow | undefined
   if (options.largeSource) {
     const size = options.sizes[0]!
     const label = `env-${size}-source-${options.largeSource.definitions}`
-    largeSource = runCase(
-      { label, size, source: small, ballast: options.largeSource },
-      options.runs,
-      options.log,
-    )
+    const ready = prepareCase({ label, size, source: small, ballast: options.largeSource }, options.log)
+    const runs = pairedRounds([ready], rounds)
+    largeSource = rowOf(ready, runs.gantry[0]!, runs.floor[0]!, options.log)
   }
-  const first = rows[0]!
-  const last = rows[rows.length - 1]!
+  const first = 0
+  const last = cases.length - 1
+  const cpu = (run: Run) => run.cpuMs
+  const wall = (run: Run) => run.wallMs
   return {
     items: options.items,
     rows,
     ...(largeSource ? { largeSource } : {}),
-    gantryCostRatio: last.gantry.medianWallMs / first.gantry.medianWallMs,
-    gantryCpuCostRatio: last.gantry.medianCpuMs / first.gantry.medianCpuMs,
-    floorCostRatio: last.floor.medianWallMs / first.floor.medianWallMs,
+    rounds,
+    gantryCpuCostRatio: pairedRatio(timed.gantry[last]!, timed.gantry[first]!, cpu),
+    gantryCostRatio: pairedRatio(timed.gantry[last]!, timed.gantry[first]!, wall),
+    floorCpuCostRatio: pairedRatio(timed.floor[last]!, timed.floor[first]!, cpu),
+    floorCostRatio: pairedRatio(timed.floor[last]!, timed.floor[first]!, wall),
   }
 }

@@ -575,17 +575,17 @@ export async function measureBuildGoals(options: BuildBenchOptions): Promise<Bui
 
   if (options.applySizes) {
     const apply = runApplyBench({ sizes: options.applySizes, items: 10, runs, log })
-    figures.applyCostRatio = apply.gantryCostRatio
-    figures.applyCpuCostRatio = apply.gantryCpuCostRatio
-    figures.applyFloorCostRatio = apply.floorCostRatio
-    // The apply benchmark's own measure: median wall time (the CPU ratio, git's included, is logged beside).
-    log(`  apply, ${options.applySizes[1]} over ${options.applySizes[0]} definitions: ${apply.gantryCostRatio.toFixed(2)}x wall, ${apply.gantryCpuCostRatio.toFixed(2)}x cpu; the floor ${apply.floorCostRatio.toFixed(2)}x wall`)
+    figures.applyCostRatio = apply.gantryCpuCostRatio
+    figures.applyWallCostRatio = apply.gantryCostRatio
+    figures.applyFloorCostRatio = apply.floorCpuCostRatio
+    // The apply benchmark's measure: CPU time of gantry and its git processes, median of paired rounds.
+    log(`  apply, ${options.applySizes[1]} over ${options.applySizes[0]} definitions: ${apply.gantryCpuCostRatio.toFixed(2)}x cpu (${apply.rounds} paired rounds), ${apply.gantryCostRatio.toFixed(2)}x wall; the floor ${apply.floorCpuCostRatio.toFixed(2)}x cpu`)
     rows.push({
       id: 'apply-scaling',
-      goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (wall)`,
-      measured: `${apply.gantryCostRatio.toFixed(2)}x`,
+      goal: `apply of 10 items, ${options.applySizes[1].toLocaleString('en-US')} over ${options.applySizes[0].toLocaleString('en-US')} definitions on the branch (cpu, git processes included, median of ${apply.rounds} paired rounds)`,
+      measured: `${apply.gantryCpuCostRatio.toFixed(2)}x`,
       target: `<= ${GOALS.applyCostRatio}x`,
-      met: apply.gantryCostRatio <= GOALS.applyCostRatio,
+      met: apply.gantryCpuCostRatio <= GOALS.applyCostRatio,
     })
   }
   return { rows, figures }

@@ -279,7 +279,7 @@ function printApply(result: ApplyBenchResult): void {
     `(definitions: on env/dev before the apply; source: definitions in the source repository; the floor started ${first.floorProcesses} git processes, gantry's cpu includes its git processes)`,
   )
   log(
-    `cost ratio ${last.size.toLocaleString('en-US')}/${first.size.toLocaleString('en-US')}: gantry ${result.gantryCostRatio.toFixed(2)}x wall, ${result.gantryCpuCostRatio.toFixed(2)}x cpu; floor ${result.floorCostRatio.toFixed(2)}x wall`,
+    `cost ratio ${last.size.toLocaleString('en-US')}/${first.size.toLocaleString('en-US')}, medians of ${result.rounds} paired rounds: gantry ${result.gantryCpuCostRatio.toFixed(2)}x cpu (counted), ${result.gantryCostRatio.toFixed(2)}x wall; floor ${result.floorCpuCostRatio.toFixed(2)}x cpu, ${result.floorCostRatio.toFixed(2)}x wall`,
   )
 }
 
@@ -428,9 +428,10 @@ async function main(): Promise<void> {
     goals.push({
       id: 'apply-scaling',
       measure: `apply of ${apply.items} items, cost at ${last.size.toLocaleString('en-US')} over cost at ${first.size.toLocaleString('en-US')} definitions on the branch`,
-      figures: `${x(apply.gantryCostRatio)} wall, ${x(apply.gantryCpuCostRatio)} cpu`,
+      // Counted in CPU time (gantry and its git processes), the median of paired rounds; wall time beside it.
+      figures: `${x(apply.gantryCpuCostRatio)} cpu, median of ${apply.rounds} paired rounds (user+sys, git processes included; wall ${x(apply.gantryCostRatio)})`,
       goal: `<= ${GOALS.applyCostRatio}x`,
-      met: apply.gantryCostRatio <= GOALS.applyCostRatio,
+      met: apply.gantryCpuCostRatio <= GOALS.applyCostRatio,
     })
     goals.push({
       measure: 'apply vs bare git plumbing (worst size), wall',

@@ -64,6 +64,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
   const scoped = !options.debug && !options.all && head !== undefined && options.packages.length > 0
   let repository = await open(scoped ? options.packages : undefined)
+  // Whether the model holds every definition and package of the commit, or only what named packages need.
+  let whole = !scoped
   if (!options.debug && !repository.isGit) throw new UsageError(`${repository.dir} is not a git repository; release builds tag a commit (use --debug to build without one)`)
   if (!options.debug && !head) throw new UsageError('the repository has no commit yet')
   const names = options.all ? [...repository.model.packages.keys()].sort() : options.packages
@@ -79,6 +81,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository)
   if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
     repository = await open()
+    whole = true
     diagnostics = undefined
   }
   for (const name of names) {
@@ -146,6 +149,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
     previousCache,
     head,
+    whole,
   )
 
   // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a

@@ -142,7 +142,8 @@ export class Git {
    * as they are (--no-filters: no attributes or line-end conversion, as with --stdin).
    */
   async writeObjects(
-    contents: readonly (string | Uint8Array)[],
+    /** Each object's bytes: a string, a buffer, or the buffers it is made of, in order (written as they are). */
+    contents: readonly (string | Uint8Array | readonly Uint8Array[])[],
     type: 'blob' | 'tree' | 'tag' = 'blob',
   ): Promise<string[]> {
     if (contents.length === 0) return []

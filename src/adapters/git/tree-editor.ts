@@ -7,9 +7,10 @@ import { GitError, type Git, type GitSession } from './git.js'
  *
  * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
  * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
- * with the changed entries spliced in at their place in git's order, the untouched entries copied as they
- * are: a folder of 50,000 files costs a copy of its bytes, not 50,000 entries parsed, printed and parsed
- * again. The ids git returns for the new folders are checked against the ids their parents were given.
+ * with the changed entries spliced in at their place in git's order, the runs of untouched entries kept as
+ * slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
+ * those slices, never copied into a new buffer, nor parsed, printed and parsed again. The ids git returns
+ * for the new folders are checked against the ids their parents were given.
  */
 export async function editTree(
   git: Git,
@@ -36,7 +37,7 @@ export async function editTree(
     folder.files.set(name.toString('latin1'), { name, blob: content === null ? null : blobs.get(content)! })
   }
 
-  const written: { body: Buffer; id: string }[] = []
+  const written: { body: Buffer[]; id: string }[] = []
   const reader = base ? git.session(['cat-file', '--batch']) : undefined
   let format = ids[0] ? formatOf(ids[0]) : undefined
   try {
@@ -59,11 +60,12 @@ export async function editTree(
         changes.set(key, { name: child.name!, entry: id === null ? null : { mode: '40000', id } })
       }
       const next = splice(body, [...changes.values()], format)
+      const size = next.reduce((total, chunk) => total + chunk.length, 0)
       // A folder left without entries is dropped from its parent (git has no empty folders); the empty
       // tree's id depends on the object format, so emptiness is judged by the bytes.
-      if (next.length === 0 && !isRoot) return null
+      if (size === 0 && !isRoot) return null
       format ??= await objectFormat(git)
-      const id = hashTree(next, format)
+      const id = hashTree(next, size, format)
       written.push({ body: next, id })
       return id
     }
@@ -109,8 +111,10 @@ async function objectFormat(git: Git): Promise<ObjectFormat> {
   return out === 'sha256' ? 'sha256' : 'sha1'
 }
 
-function hashTree(body: Buffer, format: ObjectFormat): string {
-  return createHash(format).update(`tree ${body.length}\0`).update(body).digest('hex')
+function hashTree(body: readonly Buffer[], size: number, format: ObjectFormat): string {
+  const hash = createHash(format).update(`tree ${size}\0`)
+  for (const chunk of body) hash.update(chunk)
+  return hash.digest('hex')
 }
 
 /** A tree object read through cat-file --batch; undefined when missing or not a tree. */
@@ -135,7 +139,7 @@ const isFolder = (body: Buffer, start: number): boolean =>
 
 function nameEndOf(body: Buffer, nameStart: number): number {
   const nameEnd = body.indexOf(0, nameStart)
-  if (nameEnd < 0) throw new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '')
+  if (nameEnd < 0) throw malformed()
   return nameEnd
 }
 
@@ -183,12 +187,13 @@ function findEntry(
 }
 
 /**
- * The tree with `changes` applied: every entry named by a change is removed (whatever its type), the
- * changes that write something are inserted at their place in git's order, and the runs of entries in
- * between are copied as they are. Each entry before the last change is compared once, with the next change.
+ * The tree with `changes` applied, as the slices of `body` and the new entries it is made of, in order:
+ * every entry named by a change is removed (whatever its type), the changes that write something are
+ * inserted at their place in git's order, and the runs of entries in between are kept as they are. Each
+ * entry before the last change is compared once, with the next change.
  */
-function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefined): Buffer {
-  if (changes.length === 0) return body
+function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefined): Buffer[] {
+  if (changes.length === 0) return [body]
   const idLength = idBytes(format)
   // Both keys a changed name may have in the base are removed; a removal sorts before an insertion of the
   // same key, so that the new entry takes the old one's place.
@@ -215,19 +220,38 @@ function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefine
   const chunks: Buffer[] = []
   let copyFrom = 0
   let cursor = 0
+  const end = body.length
   for (const operation of operations) {
-    // Skip the entries that sort before this change; stop at the first that does not.
-    while (cursor < body.length) {
-      const nameStart = nameStartOf(body, cursor)
-      const nameEnd = nameEndOf(body, nameStart)
-      const order = compareKey(
-        body,
-        nameStart,
-        nameEnd,
-        isFolder(body, cursor),
-        operation.name,
-        operation.tree,
-      )
+    const name = operation.name
+    const length = name.length
+    const last = operation.tree ? 0x2f : 0
+    // Skip the entries that sort before this change; stop at the first that does not. A folder of tens of
+    // thousands of entries is walked once per edit, in this one loop: each entry's key is compared with the
+    // change's (as compareKey does) while its name is read, and the rest of the name found by indexOf.
+    while (cursor < end) {
+      const nameStart = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7
+      let at = nameStart
+      let order = 0
+      for (let k = 0; ; k++, at++) {
+        if (at >= end) throw malformed()
+        const a = body[at]!
+        if (a === 0) {
+          // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
+          const tail = isFolder(body, cursor) ? 0x2f : 0
+          order = tail - (k < length ? name[k]! : last)
+          break
+        }
+        if (k === length) {
+          order = a - last
+          break
+        }
+        if (a !== name[k]) {
+          order = a - name[k]!
+          break
+        }
+      }
+      const nameEnd = body[at] === 0 ? at : body.indexOf(0, at)
+      if (nameEnd < 0) throw malformed()
       if (order >= 0) {
         if (order === 0 && !operation.insert) {
           chunks.push(body.subarray(copyFrom, cursor))
@@ -244,8 +268,10 @@ function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefine
     }
   }
   chunks.push(body.subarray(copyFrom))
-  return Buffer.concat(chunks)
+  return chunks
 }
+
+const malformed = () => new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '')
 
 function compareKeys(a: Buffer, aTree: boolean, b: Buffer, bTree: boolean): number {
   return compareKey(a, 0, a.length, aTree, b, bTree)

@@ -47,18 +47,29 @@ export interface Bundle extends BundleContent {
 
 export function bundleContent(manifest: GantryPackage, contents: PackageContents): BundleContent {
   const items: Record<ItemId, BundleItem> = {}
-  for (const id of [...contents.items.keys()].sort()) {
+  // The items' canonical compact JSON, made of each document's compact JSON as its digest hashed it.
+  const compact: string[] = []
+  const ids = [...contents.items.keys()].sort()
+  for (const id of ids) {
     const { definition, origin } = contents.items.get(id)!
     // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
     const document = canonicalForm(definition.document)
-    items[id] = {
-      digest: sha256(canonicalCompact(document)),
+    const documentJson = canonicalCompact(document)
+    const item: BundleItem = {
+      digest: sha256(documentJson),
       origin,
       document,
       // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
       references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
+    items[id] = item
+    // Keys in canonical order: digest, document, origin, references.
+    compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`)
   }
+  const sortedItems = canonicalForm(items)
+  // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
+  // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
+  if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id))) compactItems.set(sortedItems, `{${compact.join(',')}}`)
   return {
     package: manifest.name,
     ...(manifest.description !== undefined ? { description: manifest.description } : {}),
@@ -71,9 +82,15 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true as const } : {}) })),
     environments: manifest.environments ?? {},
     // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
-    items: canonicalForm(items),
+    items: sortedItems,
   }
 }
+
+/**
+ * The canonical compact JSON of the items of contents made by bundleContent, by their record (never changed
+ * once made): the content digest takes it as it is instead of serializing every document once more.
+ */
+const compactItems = new WeakMap<object, string>()
 
 /**
  * The bundle `planDiagnostics` reads, equal in every field it reads to the bundle read back from the bytes
@@ -110,7 +127,15 @@ export function bundleForFindings(manifest: GantryPackage, contents: PackageCont
 }
 
 export function contentDigest(content: BundleContent): string {
-  return sha256(canonicalCompact(content))
+  const items = compactItems.get(content.items)
+  if (items === undefined) return sha256(canonicalCompact(content))
+  // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes.
+  const fields: string[] = []
+  for (const key of Object.keys(content).sort()) {
+    const value = (content as unknown as Record<string, unknown>)[key]
+    if (value !== undefined) fields.push(`${JSON.stringify(key)}:${key === 'items' ? items : canonicalCompact(value)}`)
+  }
+  return sha256(`{${fields.join(',')}}`)
 }
 
 export function deltaBetween(
