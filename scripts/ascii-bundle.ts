@@ -12,6 +12,7 @@
  * its position. The output is a function of the input alone: the build stays reproducible.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import ts from 'typescript'
 
 export function asciiOnly(file: string, text: string): string {
@@ -65,8 +66,10 @@ export function asciiOnly(file: string, text: string): string {
   return out + text.slice(from)
 }
 
-const file = process.argv[2]
-if (file) {
+// Run as a script (not imported by a test): rewrite the file named.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const file = process.argv[2]
+  if (!file) throw new Error('usage: tsx scripts/ascii-bundle.ts <file.js>')
   const text = readFileSync(file, 'utf8')
   const ascii = asciiOnly(file, text)
   if (ascii !== text) writeFileSync(file, ascii)
