@@ -61,18 +61,14 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
     options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes, { listOnly })
 
-  // What every command asks git, asked at once before the source is loaded: the processes run beside the
-  // loading, and starting one copies the page tables of this process, which grow with the source loaded.
-  // Each answer is awaited where it was asked for before, so a failure still surfaces at the same step.
-  const asked = isGit ? askGit(git) : undefined
   if (options.commit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()
   const configSnapshot = await read([CONFIG_FILE])
-  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, asked ? { defaultBranch: await asked.defaultBranch } : {})
+  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, isGit ? { defaultBranch: await defaultBranch(git) } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
-  if (asked) refuseLinkedBranches(config, await asked.linked, options.config ? undefined : loaded.positionOf)
+  if (isGit) await refuseLinkedBranches(git, config, options.config ? undefined : loaded.positionOf)
   const paths = options.config ? resolvePaths(config) : loaded.paths
   // The working-tree reader never follows a link it meets, but the folders above a configured root
   // (`src` of `paths.definitions: src/defs`) are reached by path: check them first.
@@ -85,23 +81,8 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
         : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
-  const released = asked ? await asked.released : []
+  const released = isGit ? await readReleasedVersions(git) : []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
-}
-
-/** The answers openRepository needs from git, each started at once. */
-interface GitAnswers {
-  defaultBranch: Promise<string | undefined>
-  linked: Promise<Map<string, string>>
-  released: Promise<ReleasedVersion[]>
-}
-
-function askGit(git: Git): GitAnswers {
-  const answers = { defaultBranch: defaultBranch(git), linked: linkedBranches(git), released: readReleasedVersions(git) }
-  // A command that stops before it awaits one of them (a missing gantry.yaml) must not leave its failure
-  // unhandled: awaited, each still throws its own.
-  for (const answer of Object.values(answers)) answer.catch(() => {})
-  return answers
 }
 
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
@@ -114,7 +95,7 @@ export async function readConfigAt(dirArg: string, ref: string): Promise<GantryC
   const defaultName = ref.replace(/^refs\/remotes\/origin\/|^refs\/heads\/|^origin\//, '')
   const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas, DEFAULT_YAML_LIMITS, { defaultBranch: defaultName })
   if (!loaded.config) throw new UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics)
-  refuseLinkedBranches(loaded.config, await linkedBranches(git), loaded.positionOf)
+  await refuseLinkedBranches(git, loaded.config, loaded.positionOf)
   return loaded.config
 }
 
@@ -139,26 +120,21 @@ async function defaultBranch(git: Git): Promise<string | undefined> {
   return undefined
 }
 
-/** The branches, local and origin's, that are symbolic refs: each with the ref it links to. */
-async function linkedBranches(git: Git): Promise<Map<string, string>> {
+/**
+ * An environment branch that is a symbolic ref would read and write another branch (`env/prod` -> `main`):
+ * refused, at the environment's line of gantry.yaml when it is known.
+ */
+async function refuseLinkedBranches(
+  git: Git,
+  config: GantryConfig,
+  positionOf: ((path: readonly (string | number)[]) => { line: number; column: number }) | undefined,
+): Promise<void> {
   const out = await git.text(['for-each-ref', '--format=%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'])
   const linked = new Map<string, string>()
   for (const line of out.split('\n')) {
     const [ref = '', target = ''] = line.split('\0')
     if (target) linked.set(ref, target)
   }
-  return linked
-}
-
-/**
- * An environment branch that is a symbolic ref would read and write another branch (`env/prod` -> `main`):
- * refused, at the environment's line of gantry.yaml when it is known.
- */
-function refuseLinkedBranches(
-  config: GantryConfig,
-  linked: ReadonlyMap<string, string>,
-  positionOf: ((path: readonly (string | number)[]) => { line: number; column: number }) | undefined,
-): void {
   const diagnostics: Diagnostic[] = []
   config.environments.forEach((env, index) => {
     for (const ref of [`refs/heads/${env.branch}`, `refs/remotes/origin/${env.branch}`]) {
