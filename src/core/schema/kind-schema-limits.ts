@@ -1,3 +1,4 @@
+import { detached } from './detached.js'
 import { RE2JS } from 're2js'
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml'
 import type { Position } from '../diagnostics.js'
@@ -116,7 +117,7 @@ function linearTest(pattern: string): (s: string) => boolean {
       if (answers.size >= MEMO_MAX_ENTRIES) answers.clear()
       // A copy as the key: the string tested is often a slice of a whole file's text, which a key would
       // keep alive (thousands of files).
-      answers.set(structuredClone(s), answer)
+      answers.set(detached(s), answer)
     }
     return answer
   }

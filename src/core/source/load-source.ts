@@ -10,6 +10,7 @@ import type {
   SourceSnapshot,
 } from '../model/source-model.js'
 import { type ItemId, explainInvalidName, isValidName, itemId, parseItemId, printable } from '../names.js'
+import { detached } from '../schema/detached.js'
 import { findReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import {
@@ -361,7 +362,7 @@ class SharedValues {
     let index = names.get(name)
     if (index === undefined) {
       // A new string: the name is often cut from a file's text, which it would keep alive.
-      const id = structuredClone(itemId(kind, name))
+      const id = detached(itemId(kind, name)) as ItemId
       index = this.ids.push(id) - 1
       names.set(id.slice(kind.length + 1), index)
     }
@@ -399,7 +400,7 @@ class SharedValues {
   private kindEntry(kind: string): { kind: string; names: Map<string, number> } {
     let entry = this.kinds.get(kind)
     if (entry === undefined) {
-      const copy = structuredClone(kind)
+      const copy = detached(kind)
       this.kinds.set(copy, (entry = { kind: copy, names: new Map() }))
     }
     return entry

@@ -24,6 +24,8 @@ export function fastYamlValue(
 ): { value: unknown } | undefined {
   // `scanned`: what scanText(text) returned, when the caller has it.
   if ((scanned.flags & (SCAN_CONTROL | SCAN_DECLINE)) !== 0) return undefined
+  // The listener only declines what needs a character the text does not hold, most texts (see SCAN_LISTEN).
+  const listens = (scanned.flags & SCAN_LISTEN) !== 0 || scanned.openings > 0
   let value: unknown
   try {
     value = load(text, {
@@ -31,7 +33,7 @@ export function fastYamlValue(
       // Beyond the limit the full read reports the depth; js-yaml counts keys as a level, hence the margin.
       maxDepth: limits.maxDepth + 4,
       onWarning: decline,
-      listener: listener(),
+      ...(listens ? { listener: listener() } : {}),
     })
   } catch {
     return undefined
@@ -44,6 +46,15 @@ export function fastYamlValue(
 /** What scanText found: a character YAML does not allow (see readYaml), a construct the fast read declines. */
 export const SCAN_CONTROL = 1
 export const SCAN_DECLINE = 2
+/**
+ * A character without which the listener of the fast read can decline nothing, so that a text without any
+ * (and without `[` or `{`, counted in `openings`) is read without it: `&` (an anchor), `!` (a tag), a quote
+ * right before `#`, and `:` as the first character of a line after spaces (js-yaml closes a block map or
+ * list at the first character of the next line that holds one, or at the end: a `:` after a collection that
+ * closed is there). The flow collections the listener looks at need `[` or `{`; in a text that holds one, the
+ * colon is not looked for.
+ */
+export const SCAN_LISTEN = 4
 
 /**
  * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
@@ -115,7 +126,11 @@ export function scanText(text: string): TextScan {
           flags |= SCAN_DECLINE
         break
       case 0x21: // !
+        flags |= SCAN_LISTEN
         if (i === 0 || spaceOrFlowBefore(text, i) || text.charCodeAt(i - 1) === 0x3a) flags |= SCAN_DECLINE
+        break
+      case 0x26: // &
+        flags |= SCAN_LISTEN
         break
       case 0x2d: // -
         if (atLineStart(text, i)) {
@@ -126,9 +141,13 @@ export function scanText(text: string): TextScan {
       case 0x2e: // .
         if (atLineStart(text, i) && text.startsWith('...', i) && !restIsBlank(text, i + 3)) flags |= SCAN_DECLINE
         break
-      case 0x23: // #
+      case 0x23: {
+        // #
+        const before = text.charCodeAt(i - 1)
+        if (before === 0x22 || before === 0x27) flags |= SCAN_LISTEN
         if (commentTooClose(text, i)) flags |= SCAN_DECLINE
         break
+      }
       case 0x5c: // \
         if (escapeUnequal(text, i)) flags |= SCAN_DECLINE
         break
@@ -145,11 +164,13 @@ export function scanText(text: string): TextScan {
     }
   }
   if (n - lineStart > MAX_LINE || lastLineOfSpaces(text)) flags |= SCAN_DECLINE
+  // Looked for only where it decides: a text with a flow collection is read with the listener anyway.
+  if ((flags & SCAN_LISTEN) === 0 && openings === 0 && COLON_FIRST.test(text)) flags |= SCAN_LISTEN
   return { flags, openings }
 }
 
 export interface TextScan {
-  /** SCAN_CONTROL, SCAN_DECLINE. */
+  /** SCAN_CONTROL, SCAN_DECLINE, SCAN_LISTEN. */
   flags: number
   /** How many `[` and `{` the text holds. */
   openings: number
@@ -157,9 +178,12 @@ export interface TextScan {
 
 const MAX_LINE = 1024
 
+/** A `:` first on a line, after spaces (js-yaml's line breaks are \n and \r; a tab is declined). */
+const COLON_FIRST = /(?:^|[\n\r]) *:/
+
 /** The ASCII characters scanText has nothing to do for (1). */
 const PLAIN = new Uint8Array(0x7f)
-for (let c = 0x20; c < 0x7f; c++) if (!'\n\t\r%?!-.#\\[{|>'.includes(String.fromCharCode(c))) PLAIN[c] = 1
+for (let c = 0x20; c < 0x7f; c++) if (!'\n\t\r%?!&-.#\\[{|>'.includes(String.fromCharCode(c))) PLAIN[c] = 1
 
 /** JavaScript's `\s`. */
 function isSpace(c: number): boolean {
