@@ -149,6 +149,8 @@ describe('a comment line the YAML parser would take for content', () => {
     expectMisread('- a:\n#n1\n   #n2\n   x\n- b\n', 2, 1, 4)
     expectMisread('- a:\n   #n2\n#n1\n   x\n- b\n', 3, 1, 4)
     expectMisread('x: 1\n#c\ny:\n#d\n  - a\n#e\n  - b:\n#f\n     c\n  - d\n', 8, 1, 9)
+    // After a line of a block scalar that looks like such a comment.
+    expectMisread('a: |\n  #x\n  y\nb:\n  - c:\n#note\n     x\n  - d\n', 6, 1, 7)
   })
 
   it('the fast read declines what the positional read refuses: both paths report the same', () => {

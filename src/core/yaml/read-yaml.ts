@@ -479,6 +479,10 @@ function commentMisread(
   text: string,
 ): { diagnostic: Diagnostic; reference: string } | undefined {
   if (!SUSPECT_COMMENT_LINE.test(text)) return undefined
+  // Most such texts lex the same with every line that looks like such a comment written plainly: nothing to
+  // find, and no token kept. Otherwise (one of them is content of a block scalar or a quoted string, or the
+  // comment changes the reading) the comparison below tells which.
+  if (sameTokens(text, withPlainComments(text, suspectLines(text)))) return undefined
   const original = [...lexemes(text)]
   const suspects = suspectComments(text, original)
   if (suspects.length === 0) return undefined
@@ -559,6 +563,41 @@ function suspectComments(text: string, tokens: readonly Lexeme[]): number[] {
   }
   return found
 }
+
+/** Offsets of the `#` of each line that SUSPECT_COMMENT_LINE matches. */
+function suspectLines(text: string): number[] {
+  const found: number[] = []
+  for (const match of text.matchAll(/^([ \t]*)#(.?)/gm)) {
+    const [, prefix = '', next = ''] = match
+    if (prefix.includes('\t') || (next !== '' && !' \t\r'.includes(next)))
+      found.push(match.index + prefix.length)
+  }
+  return found
+}
+
+/**
+ * Whether two texts of the same length lex to the same tokens, but for comments and runs of spaces and tabs
+ * of the same length; scalar content must match exactly. Compared as the lexer goes, keeping nothing.
+ */
+function sameTokens(a: string, b: string): boolean {
+  const left = new Lexer().lex(a)
+  const right = new Lexer().lex(b)
+  let scalar = false
+  for (;;) {
+    const x = left.next()
+    const y = right.next()
+    if (x.done || y.done) return x.done === y.done
+    const same =
+      x.value === y.value ||
+      (!scalar &&
+        x.value.length === y.value.length &&
+        ((x.value[0] === '#' && y.value[0] === '#') || (BLANK.test(x.value) && BLANK.test(y.value))))
+    if (!same) return false
+    scalar = x.value === CST.SCALAR
+  }
+}
+
+const BLANK = /^[ \t]+$/
 
 /** The text with the comment lines at `comments` written `#` and spaces, spaces before them: offsets kept. */
 function withPlainComments(text: string, comments: readonly number[]): string {
