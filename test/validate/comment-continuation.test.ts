@@ -155,9 +155,10 @@ describe('a comment line the YAML parser would take for content', () => {
 
   it('the fast read declines what the positional read refuses: both paths report the same', () => {
     const text = '- spec:\n#note\n   x\n- a\n'
+    previous = setYamlReader('positional')
     const expected = read(text).diagnostics
-    for (const mode of ['fast', 'positional', 'cross-check'] as const) {
-      previous ??= setYamlReader(mode)
+    expect(expected).toHaveLength(1)
+    for (const mode of ['fast', 'cross-check'] as const) {
       setYamlReader(mode)
       expect(read(text).diagnostics).toEqual(expected)
     }
