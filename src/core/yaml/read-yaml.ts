@@ -1,5 +1,7 @@
 import {
+  CST,
   type Document,
+  Lexer,
   LineCounter,
   isAlias,
   isMap,
@@ -337,7 +339,12 @@ function readPositional(file: string, text: string, limits: YamlLimits): ReadYam
   const fail = (d: Omit<Diagnostic, 'severity' | 'file'>): ReadYamlResult => ({
     diagnostics: [{ severity: 'error', file, ...d }],
   })
-  const { documents: list, lineCounter } = parseDocuments(text)
+  // A comment line the parser takes for content (see commentMisread): the text is read as YAML 1.2 reads it,
+  // with those comments written plainly (every offset kept). Errors in that read are the file's problems;
+  // without any, the comment is.
+  const misread = commentMisread(file, text)
+  const source = misread?.reference ?? text
+  const { documents: list, lineCounter } = parseDocuments(source)
   const at = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset)
     return { line, column: col }
@@ -365,7 +372,7 @@ function readPositional(file: string, text: string, limits: YamlLimits): ReadYam
       code: 'yaml-syntax',
       file,
       message: `%YAML ${yamlDirective.version} is not supported: Gantry reads YAML 1.2 (core schema), where "no" is a string and 1.10 a number`,
-      ...positionInText(text, Math.max(0, text.search(/^%YAML\b/m))),
+      ...positionInText(source, Math.max(0, source.search(/^%YAML\b/m))),
       hint: 'remove the %YAML directive and quote values that must stay strings',
     })
   }
@@ -382,7 +389,7 @@ function readPositional(file: string, text: string, limits: YamlLimits): ReadYam
     if (problem.code === 'MISSING_CHAR' && /^Missing closing .quote/.test(problem.message)) {
       // The parser notices a quote left open where the text ends (often the end of the file): point at the
       // quote that opens it, which is where the author has to look.
-      const opening = unclosedQuoteBefore(text, offset)
+      const opening = unclosedQuoteBefore(source, offset)
       if (opening !== undefined) {
         diagnostics.push({
           severity: 'error',
@@ -421,6 +428,7 @@ function readPositional(file: string, text: string, limits: YamlLimits): ReadYam
   }
   if (problems.length > MAX_PROBLEMS_PER_FILE) diagnostics.push(moreProblems(file, problems.length))
   if (diagnostics.length > 0) return { diagnostics }
+  if (misread) return { diagnostics: [misread.diagnostic] }
 
   const inspection = inspectNodes(file, document.contents as YamlNode | null, limits, at)
   diagnostics.push(...inspection.diagnostics)
@@ -440,6 +448,186 @@ function readPositional(file: string, text: string, limits: YamlLimits): ReadYam
     })
   }
   return { parsed: new ParsedYaml(file, value, text), diagnostics }
+}
+
+/**
+ * A line the lexer may take for content although it is a comment line: after spaces, `#` followed by a
+ * character other than a space, a tab or a line break (`#note`), or a tab before the `#`. Only a hint (it
+ * also matches such lines in block scalars and quoted strings): the lexer's tokens decide.
+ */
+const SUSPECT_COMMENT_LINE = /^(?: *#[^ \t\r\n]| *\t[ \t]*#)/m
+
+/**
+ * A comment line that makes the `yaml` parser read the text another way than YAML 1.2 does, or undefined.
+ *
+ * YAML 1.2.2 section 6.6: "Outside scalar content, comments may appear on a line of their own, independent
+ * of the indentation level" (rules 78 l-comment and 79 s-l-comments: a `#`, then any characters); and a
+ * plain scalar continues only over lines of content and empty lines (rule 134 s-ns-plain-next-line), never
+ * over a comment line. The `yaml` lexer takes a comment line whose `#` is followed by something other than
+ * a space or a tab (`#note`), or whose `#` comes after a tab, for a line of content at the comment's column:
+ * the indentation the lines after it are measured against drops to that column. A plain scalar then runs on
+ * over the lines that should end it (`- spec:`, `#note`, `   x`, `- a` reads as `[{spec: "x - a"}]`), and a
+ * block scalar, a quoted string or a flow collection accepts lines indented less than they must be.
+ *
+ * What the comment says never matters to YAML, so the text is lexed again with each such comment line
+ * written `#` and spaces (tabs before it as spaces, every offset kept): when the tokens differ (comments and
+ * white space compared by length only), the comment changed the reading. Returns that text, to be read
+ * instead, and the diagnostic at the comment at fault, for when that read finds nothing else wrong.
+ */
+function commentMisread(
+  file: string,
+  text: string,
+): { diagnostic: Diagnostic; reference: string } | undefined {
+  if (!SUSPECT_COMMENT_LINE.test(text)) return undefined
+  // Most such texts lex the same with every line that looks like such a comment written plainly: nothing to
+  // find, and no token kept. Otherwise (one of them is content of a block scalar or a quoted string, or the
+  // comment changes the reading) the comparison below tells which.
+  if (sameTokens(text, withPlainComments(text, suspectLines(text)))) return undefined
+  const original = [...lexemes(text)]
+  const suspects = suspectComments(text, original)
+  if (suspects.length === 0) return undefined
+  const plain = withPlainComments(text, suspects)
+  const reference = [...lexemes(plain)]
+  const differs = firstDifference(original, reference)
+  if (differs === undefined) return undefined
+  // The comment at fault comes before the first token read another way: the last one that, written plainly
+  // together with those after it, gives the reference's tokens up to there (found by bisection: a file can
+  // hold thousands of comment lines).
+  const before = suspects.filter((offset) => offset < differs).length
+  let good = 0
+  let bad = before
+  while (bad - good > 1) {
+    const mid = (good + bad) >> 1
+    const variant = lexemes(withPlainComments(text, suspects.slice(mid)))
+    const at = firstDifference(variant, reference, differs)
+    if (at === undefined || at > differs) good = mid
+    else bad = mid
+  }
+  const comment = suspects[Math.min(good, Math.max(0, before - 1))]!
+  const tab = text.slice(text.lastIndexOf('\n', comment - 1) + 1, comment).includes('\t')
+  const noSpace = !' \t\r\n'.includes(text[comment + 1] ?? ' ')
+  const misreadLine = positionInText(text, differs).line
+  const diagnostic: Diagnostic = {
+    severity: 'error',
+    code: 'yaml-syntax',
+    file,
+    message:
+      `this comment ${tab ? 'is indented with a tab' : 'has no space after "#"'}: the YAML parser then takes it for ` +
+      `content and misreads the lines after it (from line ${misreadLine}); YAML 1.2 ignores comment lines`,
+    ...positionInText(text, comment),
+    hint: tab
+      ? `indent the comment with spaces instead of a tab${noSpace ? ', and put a space after "#"' : ''}`
+      : 'put a space after "#" ("# note", not "#note"), or indent the comment as deep as the value below it',
+  }
+  return { diagnostic, reference: plain }
+}
+
+/** A token of the `yaml` lexer: white space runs merged, the content after a scalar marker kept apart. */
+interface Lexeme {
+  offset: number
+  type: string
+  length: number
+}
+
+/** The lexer's tokens of a text with their offsets (its control tokens take no room in the text). */
+function* lexemes(text: string): Generator<Lexeme> {
+  let offset = 0
+  let space: Lexeme | undefined
+  let scalar = false
+  for (const source of new Lexer().lex(text)) {
+    const control = source === CST.DOCUMENT || source === CST.FLOW_END || source === CST.SCALAR
+    const type = scalar ? 'scalar-content' : control ? source : (CST.tokenType(source) ?? 'content')
+    scalar = source === CST.SCALAR
+    if (type === 'space' && space && space.offset + space.length === offset) space.length += source.length
+    else {
+      if (space) yield space
+      space = undefined
+      const lexeme = { offset, type, length: control ? 0 : source.length }
+      if (type === 'space') space = lexeme
+      else yield lexeme
+    }
+    if (!control) offset += source.length
+  }
+  if (space) yield space
+}
+
+/** Offsets of the `#` of each comment the lexer found alone on its line and may take for content. */
+function suspectComments(text: string, tokens: readonly Lexeme[]): number[] {
+  const found: number[] = []
+  for (const { offset, type } of tokens) {
+    if (type !== 'comment') continue
+    const prefix = text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset)
+    if (!/^[ \t]*$/.test(prefix)) continue
+    const next = text[offset + 1]
+    if (prefix.includes('\t') || (next !== undefined && !' \t\r\n'.includes(next))) found.push(offset)
+  }
+  return found
+}
+
+/** Offsets of the `#` of each line that SUSPECT_COMMENT_LINE matches. */
+function suspectLines(text: string): number[] {
+  const found: number[] = []
+  for (const match of text.matchAll(/^([ \t]*)#(.?)/gm)) {
+    const [, prefix = '', next = ''] = match
+    if (prefix.includes('\t') || (next !== '' && !' \t\r'.includes(next)))
+      found.push(match.index + prefix.length)
+  }
+  return found
+}
+
+/**
+ * Whether two texts of the same length lex to the same tokens, but for comments and runs of spaces and tabs
+ * of the same length; scalar content must match exactly. Compared as the lexer goes, keeping nothing.
+ */
+function sameTokens(a: string, b: string): boolean {
+  const left = new Lexer().lex(a)
+  const right = new Lexer().lex(b)
+  let scalar = false
+  for (;;) {
+    const x = left.next()
+    const y = right.next()
+    if (x.done || y.done) return x.done === y.done
+    const same =
+      x.value === y.value ||
+      (!scalar &&
+        x.value.length === y.value.length &&
+        ((x.value[0] === '#' && y.value[0] === '#') || (BLANK.test(x.value) && BLANK.test(y.value))))
+    if (!same) return false
+    scalar = x.value === CST.SCALAR
+  }
+}
+
+const BLANK = /^[ \t]+$/
+
+/** The text with the comment lines at `comments` written `#` and spaces, spaces before them: offsets kept. */
+function withPlainComments(text: string, comments: readonly number[]): string {
+  let result = ''
+  let from = 0
+  for (const comment of comments) {
+    const lineStart = text.lastIndexOf('\n', comment - 1) + 1
+    let end = text.indexOf('\n', comment)
+    if (end < 0) end = text.length
+    if (text[end - 1] === '\r') end--
+    result +=
+      text.slice(from, lineStart) + ' '.repeat(comment - lineStart) + '#' + ' '.repeat(end - comment - 1)
+    from = end
+  }
+  return result + text.slice(from)
+}
+
+/**
+ * Offset of the first token where two token lists differ (comments and white space compared by length), or
+ * undefined; reading `a` stops past `until`.
+ */
+function firstDifference(a: Iterable<Lexeme>, b: readonly Lexeme[], until = Infinity): number | undefined {
+  let i = 0
+  for (const x of a) {
+    const y = b[i++]
+    if (!y || x.offset !== y.offset || x.type !== y.type || x.length !== y.length)
+      return Math.min(x.offset, y?.offset ?? x.offset)
+    if (x.offset > until) return undefined
+  }
+  return i < b.length ? b[i]!.offset : undefined
 }
 
 /** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
