@@ -40,11 +40,13 @@ export function packageContents(model: SourceModel, pkg: PackageSource, cache = 
     const queue = [...items.values()].map((i) => i.definition)
     while (queue.length > 0) {
       const definition = queue.pop()!
-      for (const ref of definition.references) {
-        if (items.has(ref.target) || provided.has(ref.target)) continue
-        const target = model.definitions.get(ref.target)
+      // Only the items referred to matter here: read without making the references.
+      for (let i = 0; i < definition.referenceCount; i++) {
+        const targetId = definition.referenceTarget(i)
+        if (items.has(targetId) || provided.has(targetId)) continue
+        const target = model.definitions.get(targetId)
         if (!target) continue
-        items.set(ref.target, { definition: target, origin: 'included' })
+        items.set(targetId, { definition: target, origin: 'included' })
         queue.push(target)
       }
     }

@@ -51,7 +51,12 @@ export interface Definition {
   /** The whole document as data: kind, name, description, spec. */
   document: { kind: string; name: string; description?: string; spec: Record<string, unknown> }
   parsed: ParsedYaml
+  /** Made on each access: readers that need only the items referred to use referenceCount and referenceTarget. */
   references: DefinitionReference[]
+  /** How many references the definition makes, in the order of `references`. */
+  referenceCount: number
+  /** The item the reference at `index` (in the order of `references`) refers to, without making the reference. */
+  referenceTarget(index: number): ItemId
 }
 
 export interface PackageSource {

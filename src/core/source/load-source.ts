@@ -325,6 +325,14 @@ class LoadedDefinition implements Definition {
       references[i - this.start] = new LazyReference(this.parsed, this.shared.pathAt(i), this.shared.targetAt(i))
     return references
   }
+
+  get referenceCount(): number {
+    return this.end - this.start
+  }
+
+  referenceTarget(index: number): ItemId {
+    return this.shared.targetAt(this.start + index)
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import { boundFindings } from '../source/bound-findings.js'
 import { type PackageContents, packageContents, packagesHolding } from '../model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../model/released-version.js'
-import type { PackageSource, SourceModel } from '../model/source-model.js'
+import type { DefinitionReference, PackageSource, SourceModel } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
 import {
   type VersioningScheme,
@@ -53,9 +53,15 @@ export function validatePackages(model: SourceModel, released: readonly Released
     checkDependencies(model, pkg, released, scheme, unloaded.packages, diagnostics)
 
     for (const [id, { definition }] of contents.items) {
-      for (const ref of definition.references) {
-        if (contents.items.has(ref.target) || contents.provided.has(ref.target)) continue
-        if (unloaded.definitions.has(ref.target) || !provisionKnown) continue
+      // Most references resolve: their targets are read without making the references, and the references
+      // (with positions) are made only for a definition that has one to report.
+      let references: DefinitionReference[] | undefined
+      for (let i = 0; i < definition.referenceCount; i++) {
+        const target = definition.referenceTarget(i)
+        if (contents.items.has(target) || contents.provided.has(target)) continue
+        if (unloaded.definitions.has(target) || !provisionKnown) continue
+        references ??= definition.references
+        const ref = references[i]!
         const key = `${definition.file}:${ref.position.line}:${ref.position.column}`
         if (reported.has(key)) continue
         reported.add(key)
