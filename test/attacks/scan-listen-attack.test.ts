@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process'
+import { runInNewContext } from 'node:vm'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Random } from '../../bench/random.js'
+import { asciiOnly } from '../../scripts/ascii-bundle.js'
 import { SCAN_CONTROL, SCAN_DECLINE, SCAN_LISTEN, fastYamlValue, scanText } from '../../src/core/yaml/fast-yaml.js'
 import { DEFAULT_YAML_LIMITS, type YamlReader, readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
 import { spawnCli } from '../engine/helpers.js'
@@ -228,5 +231,41 @@ describe('gantry validate --format json: the same findings on both paths, for bl
     const reported = new Set(positional.result.diagnostics.map((d) => d.file))
     for (const name of ['yes', 'alias', 'merge', 'dup', 'proto', 'docs', 'under'])
       expect(reported).toContain(`definitions/agent/${name}.yaml`)
+  })
+})
+
+describe('the CLI bundle written as ASCII only prints what the source prints', () => {
+  // Findings whose messages hold non-ASCII characters: the enum and the pattern clipped with `…`, a value
+  // with an emoji, `→`, a lone surrogate, a message cut in the middle (`…[N characters]…`).
+  const schema = {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host'],
+    properties: {
+      host: { type: 'string', pattern: `^${'é→😀'.repeat(80)}$` },
+      mode: { enum: [`${'x'.repeat(70)}→😀…`, 'é'] },
+      port: { type: 'integer' },
+    },
+  }
+  const files = {
+    'kinds/agent.schema.json': JSON.stringify(schema),
+    'definitions/agent/linux.yaml': `kind: agent\nname: linux\nspec:\n  host: "h😀\\ud800→…"\n  mode: "${'ü'.repeat(500)}→😀"\n  port: "…"\n`,
+  }
+
+  // The bundle is built by `npm run build:cli` (never committed): GANTRY_TEST_BUILT_CLI names it.
+  const bundle = process.env.GANTRY_TEST_BUILT_CLI
+  it.skipIf(!bundle).each(['text', 'json'])('--format %s', async (format) => {
+    const repo = baseRepo(files)
+    const source = await spawnCli(['validate', '--repo', repo, '--format', format])
+    const built = spawnSync(process.execPath, [bundle!, 'validate', '--repo', repo, '--format', format], {
+      env: { ...process.env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    })
+    expect(source.stdout).toMatch(/…/)
+    expect({ code: built.status, stdout: built.stdout, stderr: built.stderr }).toEqual({
+      code: source.code,
+      stdout: source.stdout,
+      stderr: source.stderr,
+    })
   })
 })
