@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { Random } from '../../bench/random.js'
 import { asciiOnly } from '../../scripts/ascii-bundle.js'
 import { SCAN_CONTROL, SCAN_DECLINE, SCAN_LISTEN, fastYamlValue, scanText } from '../../src/core/yaml/fast-yaml.js'
+import { truncate } from '../../src/core/source/bound-findings.js'
 import { DEFAULT_YAML_LIMITS, type YamlReader, readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
 import { spawnCli } from '../engine/helpers.js'
 import { removeTempDirs } from '../support/fixtures.js'
@@ -267,5 +268,43 @@ describe('the CLI bundle written as ASCII only prints what the source prints', (
       stdout: source.stdout,
       stderr: source.stderr,
     })
+  })
+})
+
+describe('non-ASCII characters in messages', () => {
+  /** Whether a string holds half of a surrogate pair on its own (printed as U+FFFD, or `\ud83d` in JSON). */
+  const loneSurrogate = (s: string): boolean => /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)
+
+  it('a pattern clipped in a message keeps its characters whole', async () => {
+    // The pattern is cut at 200 UTF-16 code units: `^` then 199 units of emoji ends inside the 100th.
+    const repo = baseRepo({
+      'kinds/agent.schema.json': JSON.stringify({
+        type: 'object',
+        required: ['host'],
+        properties: { host: { type: 'string', pattern: `^${'😀'.repeat(150)}$` } },
+      }),
+    })
+    const { result } = await validate(repo)
+    const messages = result.diagnostics.map((d) => d.message)
+    expect(messages.some((m) => m.includes('does not match'))).toBe(true)
+    expect(messages.filter(loneSurrogate)).toEqual([])
+  })
+
+  it('a long message cut in the middle keeps its characters whole', () => {
+    for (const text of [`a${'😀'.repeat(300)}`, `${'😀'.repeat(300)}a`, `ab${'😀'.repeat(300)}`])
+      expect(loneSurrogate(truncate(text))).toBe(false)
+  })
+
+  it('the ASCII rewrite keeps what a regular expression literal prints (its source)', () => {
+    // A message built from a pattern's source (`does not match /…/`) would print the escape instead.
+    // Refusing the literal, as a tagged template is refused, would do too: the build then says where it is.
+    const code = 'const r = /[…→]+/u; [r.source, String(r), r.test("…")]'
+    let ascii: string
+    try {
+      ascii = asciiOnly('x.js', code)
+    } catch {
+      return
+    }
+    expect(runInNewContext(ascii)).toEqual(runInNewContext(code))
   })
 })
