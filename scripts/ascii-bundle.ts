@@ -6,10 +6,10 @@
  *
  *   tsx scripts/ascii-bundle.ts dist/cli/index.js
  *
- * An escape means the same character only inside string literals, regular expression literals, identifiers
- * and the text of templates that no tag function reads raw (`String.raw`), so the file is parsed and a
- * character anywhere else (a comment, a tagged template), or right after a backslash, stops the build with
- * its position. The output is a function of the input alone: the build stays reproducible.
+ * An escape means the same character only inside string literals, identifiers and the text of templates
+ * that no tag function reads raw (`String.raw`), so the file is parsed and a character anywhere else (a
+ * comment, a tagged template, a regular expression literal, whose `.source` would print the escape), or
+ * right after a backslash, stops the build with its position. The output is a function of the input alone: the build stays reproducible.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -32,7 +32,6 @@ export function asciiOnly(file: string, text: string): string {
     }
     if (
       ts.isStringLiteral(node) ||
-      ts.isRegularExpressionLiteral(node) ||
       ts.isIdentifier(node) ||
       ts.isPrivateIdentifier(node) ||
       ts.isNoSubstitutionTemplateLiteral(node) ||

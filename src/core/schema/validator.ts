@@ -262,7 +262,14 @@ function toDiagnostics(errors: ErrorObject[], parsed: ParsedYaml, prefix: Docume
 const MAX_LISTED = 10
 
 function clipped(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text
+  if (text.length <= max) return text
+  // Never half a surrogate pair: a lone high surrogate prints as U+FFFD, or as an escape in JSON.
+  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max
+  return `${text.slice(0, end)}…`
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff
 }
 
 function article(type: string): string {

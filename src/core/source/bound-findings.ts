@@ -14,9 +14,18 @@ export function append<T>(to: T[], list: readonly T[]): void {
 /** A text cut in the middle when it is too long, saying how much was left out. */
 export function truncate(text: string, max = MAX_MESSAGE_LENGTH): string {
   if (text.length <= max) return text
-  const tail = Math.floor(max / 4)
-  const head = max - tail
-  return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(-tail)}`
+  let tail = Math.floor(max / 4)
+  let head = max - tail
+  // Neither cut splits a surrogate pair: the head ends before a high surrogate whose pair it would cut, the
+  // tail starts after a low surrogate whose high half is left out.
+  if (isSurrogate(text.charCodeAt(head - 1), 0xd800)) head--
+  if (isSurrogate(text.charCodeAt(text.length - tail), 0xdc00)) tail--
+  return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(text.length - tail)}`
+}
+
+/** Whether code is a high (from 0xd800) or a low (from 0xdc00) surrogate. */
+function isSurrogate(code: number, from: 0xd800 | 0xdc00): boolean {
+  return code >= from && code <= from + 0x3ff
 }
 
 /**
