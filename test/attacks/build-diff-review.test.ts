@@ -253,3 +253,52 @@ describe.skip('the trees an apply writes', () => {
     })
   }
 })
+
+describe('a Gantry source in a folder of a larger git repository', () => {
+  // git diff-tree names paths from the top of the repository; Gantry's source paths are from its folder.
+  it('rebuilds the delta of a changed definition as when the earlier commit is read whole', async () => {
+    const top = join(temp.dir, 'mono')
+    const repo = join(top, 'ops')
+    makeSourceRepo(top)
+    // The source moved into ops/ of the same repository.
+    mkdirSync(repo)
+    for (const entry of ['.gitignore', 'gantry.yaml', 'definitions', 'packages', 'kinds']) git(top, ['mv', entry, `ops/${entry}`])
+    commitFiles(top, {}, 'move into ops')
+    const first = await buildPackages({ repo, packages: [], all: true, debug: false })
+    expect(first.diagnostics).toEqual([])
+    rmSync(join(repo, '.gantry/build'), { recursive: true })
+    commitFiles(top, {
+      'ops/definitions/cred/tools.yaml': stringify({ kind: 'cred', name: 'tools', spec: { path: 'vault://kv/other' } }),
+    })
+    const copy = join(temp.dir, 'mono-named')
+    cpSync(top, copy, { recursive: true })
+    const fast = await buildPackages({ repo, packages: [], all: true, debug: false })
+    const reference = await buildPackages({ repo: join(copy, 'ops'), packages: ['app', 'base', 'tools'], all: false, debug: false })
+    const delta = (result: typeof fast) => (JSON.parse(result.artifacts.find((a) => a.package === 'tools')!.bytes) as { delta: unknown }).delta
+    expect(delta(reference)).toEqual({ previous: '1', added: [], changed: ['cred/tools'], removed: [] })
+    expect(delta(fast)).toEqual({ previous: '1', added: [], changed: ['cred/tools'], removed: [] })
+    expect(fast.artifacts.map((a) => [a.package, a.version, a.bytes])).toEqual(reference.artifacts.map((a) => [a.package, a.version, a.bytes]))
+  })
+})
+
+describe('a Gantry source in a folder of a larger git repository, rebuilt beside its build folder', () => {
+  // The bundles a rebuild takes from the build folder as they are: those whose files git shows unchanged.
+  it('gives a changed package a new version', async () => {
+    const top = join(temp.dir, 'mono-reuse')
+    const repo = join(top, 'ops')
+    makeSourceRepo(top)
+    mkdirSync(repo)
+    for (const entry of ['.gitignore', 'gantry.yaml', 'definitions', 'packages', 'kinds']) git(top, ['mv', entry, `ops/${entry}`])
+    commitFiles(top, {}, 'move into ops')
+    const first = await buildPackages({ repo, packages: [], all: true, debug: false })
+    expect(first.diagnostics).toEqual([])
+    commitFiles(top, { 'ops/definitions/cred/tools.yaml': stringify({ kind: 'cred', name: 'tools', spec: { path: 'vault://kv/other' } }) })
+    const again = await buildPackages({ repo, packages: [], all: true, debug: false })
+    expect(again.diagnostics).toEqual([])
+    expect(again.artifacts.map((a) => [a.package, a.version, a.created])).toEqual([
+      ['app', '1', false],
+      ['base', '1', false],
+      ['tools', '1.1', true],
+    ])
+  })
+})
