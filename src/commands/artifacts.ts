@@ -112,7 +112,7 @@ async function itemsFromDiff(
 ): Promise<Set<string>> {
   const { model, paths, git, config } = repository
   const left = new Set(names)
-  const out = await git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-only', commit, at], { okCodes: [128] })
+  const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, at], { okCodes: [128] })
   if (out.code !== 0) return left
   const within = (root: string, path: string) => path === root || path.startsWith(`${root}/`)
   const differing = out.stdout.toString('utf8').split('\0').filter(Boolean)
@@ -212,7 +212,7 @@ async function itemsFromObjects(
  */
 async function openAt(repository: OpenRepository, commit: string, names: string[], at: string | undefined): Promise<{ model: SourceModel }> {
   if (at) {
-    const out = await repository.git.run(['rev-parse', `${commit}:${CONFIG_FILE}`, `${at}:${CONFIG_FILE}`], { okCodes: [1, 128] })
+    const out = await repository.git.run(['rev-parse', `${commit}:./${CONFIG_FILE}`, `${at}:./${CONFIG_FILE}`], { okCodes: [1, 128] })
     const [then, now] = out.stdout.toString().trim().split('\n')
     if (out.code === 0 && then && then === now) {
       const { config, paths } = repository
@@ -407,7 +407,7 @@ export async function reusableBundles(
     const changed = new Set<string>()
     let shared = false
     if (commit !== head) {
-      const out = await git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-only', commit, head], { okCodes: [128] })
+      const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, head], { okCodes: [128] })
       if (out.code !== 0) continue
       for (const path of out.stdout.toString('utf8').split('\0')) {
         if (!path) continue
