@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1104);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8008);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1104:
+/***/ 8008:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40473,7 +40473,9 @@ class Git {
      * object from stdin per process, so the contents go through files of a private temporary folder, hashed
      * as they are (--no-filters: no attributes or line-end conversion, as with --stdin).
      */
-    async writeObjects(contents, type = 'blob') {
+    async writeObjects(
+    /** Each object's bytes: a string, a buffer, or the buffers it is made of, in order (written as they are). */
+    contents, type = 'blob') {
         if (contents.length === 0)
             return [];
         const folder = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-objects-'));
@@ -51126,18 +51128,30 @@ const oneShot = external_node_crypto_.hash;
 const BUNDLE_FORMAT = 'gantry.bundle/v1';
 function bundleContent(manifest, contents) {
     const items = {};
-    for (const id of [...contents.items.keys()].sort()) {
+    // The items' canonical compact JSON, made of each document's compact JSON as its digest hashed it.
+    const compact = [];
+    const ids = [...contents.items.keys()].sort();
+    for (const id of ids) {
         const { definition, origin } = contents.items.get(id);
         // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
         const document = canonicalForm(definition.document);
-        items[id] = {
-            digest: sha256(canonicalCompact(document)),
+        const documentJson = canonicalCompact(document);
+        const item = {
+            digest: sha256(documentJson),
             origin,
             document,
             // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
             references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
         };
+        items[id] = item;
+        // Keys in canonical order: digest, document, origin, references.
+        compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`);
     }
+    const sortedItems = canonicalForm(items);
+    // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
+    // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
+    if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id)))
+        compactItems.set(sortedItems, `{${compact.join(',')}}`);
     return {
         package: manifest.name,
         ...(manifest.description !== undefined ? { description: manifest.description } : {}),
@@ -51150,9 +51164,14 @@ function bundleContent(manifest, contents) {
         instructions: (manifest.instructions ?? []).map((i) => ({ step: i.step, when: i.when ?? 'before', ...(i.rollback ? { rollback: true } : {}) })),
         environments: manifest.environments ?? {},
         // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
-        items: canonicalForm(items),
+        items: sortedItems,
     };
 }
+/**
+ * The canonical compact JSON of the items of contents made by bundleContent, by their record (never changed
+ * once made): the content digest takes it as it is instead of serializing every document once more.
+ */
+const compactItems = new WeakMap();
 /**
  * The bundle `planDiagnostics` reads, equal in every field it reads to the bundle read back from the bytes
  * `serializeBundle` writes, without writing those bytes: the findings read every item's id and references
@@ -51187,7 +51206,17 @@ function bundleForFindings(manifest, contents, version) {
     };
 }
 function contentDigest(content) {
-    return sha256(canonicalCompact(content));
+    const items = compactItems.get(content.items);
+    if (items === undefined)
+        return sha256(canonicalCompact(content));
+    // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes.
+    const fields = [];
+    for (const key of Object.keys(content).sort()) {
+        const value = content[key];
+        if (value !== undefined)
+            fields.push(`${JSON.stringify(key)}:${key === 'items' ? items : canonicalCompact(value)}`);
+    }
+    return sha256(`{${fields.join(',')}}`);
 }
 function deltaBetween(previousVersion, previous, next) {
     const before = previous ?? {};
@@ -54436,6 +54465,8 @@ function fastYamlValue(text, limits, scanned = scanText(text)) {
     // `scanned`: what scanText(text) returned, when the caller has it.
     if ((scanned.flags & (SCAN_CONTROL | SCAN_DECLINE)) !== 0)
         return undefined;
+    // The listener only declines what needs a character the text does not hold, most texts (see SCAN_LISTEN).
+    const listens = (scanned.flags & SCAN_LISTEN) !== 0 || scanned.openings > 0;
     let value;
     try {
         value = load(text, {
@@ -54443,7 +54474,7 @@ function fastYamlValue(text, limits, scanned = scanText(text)) {
             // Beyond the limit the full read reports the depth; js-yaml counts keys as a level, hence the margin.
             maxDepth: limits.maxDepth + 4,
             onWarning: decline,
-            listener: listener(),
+            ...(listens ? { listener: listener() } : {}),
         });
     }
     catch {
@@ -54456,6 +54487,15 @@ function fastYamlValue(text, limits, scanned = scanText(text)) {
 /** What scanText found: a character YAML does not allow (see readYaml), a construct the fast read declines. */
 const SCAN_CONTROL = 1;
 const SCAN_DECLINE = 2;
+/**
+ * A character without which the listener of the fast read can decline nothing, so that a text without any
+ * (and without `[` or `{`, counted in `openings`) is read without it: `&` (an anchor), `!` (a tag), a quote
+ * right before `#`, and `:` as the first character of a line after spaces (js-yaml closes a block map or
+ * list at the first character of the next line that holds one, or at the end: a `:` after a collection that
+ * closed is there). The flow collections the listener looks at need `[` or `{`; in a text that holds one, the
+ * colon is not looked for.
+ */
+const SCAN_LISTEN = 4;
 /**
  * One pass over a text for everything readYaml asks of it before parsing: whether it holds a character
  * outside YAML's printable set (SCAN_CONTROL; readYaml finds and reports the first), how many `[` and `{` it
@@ -54532,8 +54572,12 @@ function scanText(text) {
                     flags |= SCAN_DECLINE;
                 break;
             case 0x21: // !
+                flags |= SCAN_LISTEN;
                 if (i === 0 || spaceOrFlowBefore(text, i) || text.charCodeAt(i - 1) === 0x3a)
                     flags |= SCAN_DECLINE;
+                break;
+            case 0x26: // &
+                flags |= SCAN_LISTEN;
                 break;
             case 0x2d: // -
                 if (atLineStart(text, i)) {
@@ -54549,10 +54593,15 @@ function scanText(text) {
                 if (atLineStart(text, i) && text.startsWith('...', i) && !restIsBlank(text, i + 3))
                     flags |= SCAN_DECLINE;
                 break;
-            case 0x23: // #
+            case 0x23: {
+                // #
+                const before = text.charCodeAt(i - 1);
+                if (before === 0x22 || before === 0x27)
+                    flags |= SCAN_LISTEN;
                 if (commentTooClose(text, i))
                     flags |= SCAN_DECLINE;
                 break;
+            }
             case 0x5c: // \
                 if (escapeUnequal(text, i))
                     flags |= SCAN_DECLINE;
@@ -54573,13 +54622,18 @@ function scanText(text) {
     }
     if (n - lineStart > MAX_LINE || lastLineOfSpaces(text))
         flags |= SCAN_DECLINE;
+    // Looked for only where it decides: a text with a flow collection is read with the listener anyway.
+    if ((flags & SCAN_LISTEN) === 0 && openings === 0 && COLON_FIRST.test(text))
+        flags |= SCAN_LISTEN;
     return { flags, openings };
 }
 const MAX_LINE = 1024;
+/** A `:` first on a line, after spaces (js-yaml's line breaks are \n and \r; a tab is declined). */
+const COLON_FIRST = /(?:^|[\n\r]) *:/;
 /** The ASCII characters scanText has nothing to do for (1). */
 const PLAIN = new Uint8Array(0x7f);
 for (let c = 0x20; c < 0x7f; c++)
-    if (!'\n\t\r%?!-.#\\[{|>'.includes(String.fromCharCode(c)))
+    if (!'\n\t\r%?!&-.#\\[{|>'.includes(String.fromCharCode(c)))
         PLAIN[c] = 1;
 /** JavaScript's `\s`. */
 function isSpace(c) {
@@ -55072,8 +55126,11 @@ function read_yaml_sha256(bytes) {
     let start = 0;
     for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++)
         start += 3;
-    return (0,external_node_crypto_.createHash)('sha256').update(bytes.subarray(start)).digest('base64');
+    // The one-shot hash (Node 20.12 and later) makes no Hash object per file; older Nodes make the object.
+    const data = bytes.subarray(start);
+    return read_yaml_oneShot ? read_yaml_oneShot('sha256', data, 'base64') : external_node_crypto_.createHash('sha256').update(data).digest('base64');
 }
+const read_yaml_oneShot = external_node_crypto_.hash;
 /** A file read again for a position or its value no longer holds the text it was read with. */
 class SourceChangedError extends Error {
     file;
@@ -55206,7 +55263,12 @@ function readPositional(file, text, limits) {
     const fail = (d) => ({
         diagnostics: [{ severity: 'error', file, ...d }],
     });
-    const { documents: list, lineCounter } = parseDocuments(text);
+    // A comment line the parser takes for content (see commentMisread): the text is read as YAML 1.2 reads it,
+    // with those comments written plainly (every offset kept). Errors in that read are the file's problems;
+    // without any, the comment is.
+    const misread = commentMisread(file, text);
+    const source = misread?.reference ?? text;
+    const { documents: list, lineCounter } = parseDocuments(source);
     const at = (offset) => {
         const { line, col } = lineCounter.linePos(offset);
         return { line, column: col };
@@ -55234,7 +55296,7 @@ function readPositional(file, text, limits) {
             code: 'yaml-syntax',
             file,
             message: `%YAML ${yamlDirective.version} is not supported: Gantry reads YAML 1.2 (core schema), where "no" is a string and 1.10 a number`,
-            ...positionInText(text, Math.max(0, text.search(/^%YAML\b/m))),
+            ...positionInText(source, Math.max(0, source.search(/^%YAML\b/m))),
             hint: 'remove the %YAML directive and quote values that must stay strings',
         });
     }
@@ -55248,7 +55310,7 @@ function readPositional(file, text, limits) {
         if (problem.code === 'MISSING_CHAR' && /^Missing closing .quote/.test(problem.message)) {
             // The parser notices a quote left open where the text ends (often the end of the file): point at the
             // quote that opens it, which is where the author has to look.
-            const opening = unclosedQuoteBefore(text, offset);
+            const opening = unclosedQuoteBefore(source, offset);
             if (opening !== undefined) {
                 diagnostics.push({
                     severity: 'error',
@@ -55289,6 +55351,8 @@ function readPositional(file, text, limits) {
         diagnostics.push(moreProblems(file, problems.length));
     if (diagnostics.length > 0)
         return { diagnostics };
+    if (misread)
+        return { diagnostics: [misread.diagnostic] };
     const inspection = inspectNodes(file, document.contents, limits, at);
     diagnostics.push(...inspection.diagnostics);
     if (diagnostics.length > 0)
@@ -55308,6 +55372,185 @@ function readPositional(file, text, limits) {
         });
     }
     return { parsed: new ParsedYaml(file, value, text), diagnostics };
+}
+/**
+ * A line the lexer may take for content although it is a comment line: after spaces, `#` followed by a
+ * character other than a space, a tab or a line break (`#note`), or a tab before the `#`. Only a hint (it
+ * also matches such lines in block scalars and quoted strings): the lexer's tokens decide.
+ */
+const SUSPECT_COMMENT_LINE = /^(?: *#[^ \t\r\n]| *\t[ \t]*#)/m;
+/**
+ * A comment line that makes the `yaml` parser read the text another way than YAML 1.2 does, or undefined.
+ *
+ * YAML 1.2.2 section 6.6: "Outside scalar content, comments may appear on a line of their own, independent
+ * of the indentation level" (rules 78 l-comment and 79 s-l-comments: a `#`, then any characters); and a
+ * plain scalar continues only over lines of content and empty lines (rule 134 s-ns-plain-next-line), never
+ * over a comment line. The `yaml` lexer takes a comment line whose `#` is followed by something other than
+ * a space or a tab (`#note`), or whose `#` comes after a tab, for a line of content at the comment's column:
+ * the indentation the lines after it are measured against drops to that column. A plain scalar then runs on
+ * over the lines that should end it (`- spec:`, `#note`, `   x`, `- a` reads as `[{spec: "x - a"}]`), and a
+ * block scalar, a quoted string or a flow collection accepts lines indented less than they must be.
+ *
+ * What the comment says never matters to YAML, so the text is lexed again with each such comment line
+ * written `#` and spaces (tabs before it as spaces, every offset kept): when the tokens differ (comments and
+ * white space compared by length only), the comment changed the reading. Returns that text, to be read
+ * instead, and the diagnostic at the comment at fault, for when that read finds nothing else wrong.
+ */
+function commentMisread(file, text) {
+    if (!SUSPECT_COMMENT_LINE.test(text))
+        return undefined;
+    // Most such texts lex the same with every line that looks like such a comment written plainly: nothing to
+    // find, and no token kept. Otherwise (one of them is content of a block scalar or a quoted string, or the
+    // comment changes the reading) the comparison below tells which.
+    if (sameTokens(text, withPlainComments(text, suspectLines(text))))
+        return undefined;
+    const original = [...lexemes(text)];
+    const suspects = suspectComments(text, original);
+    if (suspects.length === 0)
+        return undefined;
+    const plain = withPlainComments(text, suspects);
+    const reference = [...lexemes(plain)];
+    const differs = firstDifference(original, reference);
+    if (differs === undefined)
+        return undefined;
+    // The comment at fault comes before the first token read another way: the last one that, written plainly
+    // together with those after it, gives the reference's tokens up to there (found by bisection: a file can
+    // hold thousands of comment lines).
+    const before = suspects.filter((offset) => offset < differs).length;
+    let good = 0;
+    let bad = before;
+    while (bad - good > 1) {
+        const mid = (good + bad) >> 1;
+        const variant = lexemes(withPlainComments(text, suspects.slice(mid)));
+        const at = firstDifference(variant, reference, differs);
+        if (at === undefined || at > differs)
+            good = mid;
+        else
+            bad = mid;
+    }
+    const comment = suspects[Math.min(good, Math.max(0, before - 1))];
+    const tab = text.slice(text.lastIndexOf('\n', comment - 1) + 1, comment).includes('\t');
+    const noSpace = !' \t\r\n'.includes(text[comment + 1] ?? ' ');
+    const misreadLine = positionInText(text, differs).line;
+    const diagnostic = {
+        severity: 'error',
+        code: 'yaml-syntax',
+        file,
+        message: `this comment ${tab ? 'is indented with a tab' : 'has no space after "#"'}: the YAML parser then takes it for ` +
+            `content and misreads the lines after it (from line ${misreadLine}); YAML 1.2 ignores comment lines`,
+        ...positionInText(text, comment),
+        hint: tab
+            ? `indent the comment with spaces instead of a tab${noSpace ? ', and put a space after "#"' : ''}`
+            : 'put a space after "#" ("# note", not "#note"), or indent the comment as deep as the value below it',
+    };
+    return { diagnostic, reference: plain };
+}
+/** The lexer's tokens of a text with their offsets (its control tokens take no room in the text). */
+function* lexemes(text) {
+    let offset = 0;
+    let space;
+    let scalar = false;
+    for (const source of new yaml_dist/* Lexer */.JG().lex(text)) {
+        const control = source === yaml_dist/* CST */.DB.DOCUMENT || source === yaml_dist/* CST */.DB.FLOW_END || source === yaml_dist/* CST */.DB.SCALAR;
+        const type = scalar ? 'scalar-content' : control ? source : (yaml_dist/* CST */.DB.tokenType(source) ?? 'content');
+        scalar = source === yaml_dist/* CST */.DB.SCALAR;
+        if (type === 'space' && space && space.offset + space.length === offset)
+            space.length += source.length;
+        else {
+            if (space)
+                yield space;
+            space = undefined;
+            const lexeme = { offset, type, length: control ? 0 : source.length };
+            if (type === 'space')
+                space = lexeme;
+            else
+                yield lexeme;
+        }
+        if (!control)
+            offset += source.length;
+    }
+    if (space)
+        yield space;
+}
+/** Offsets of the `#` of each comment the lexer found alone on its line and may take for content. */
+function suspectComments(text, tokens) {
+    const found = [];
+    for (const { offset, type } of tokens) {
+        if (type !== 'comment')
+            continue;
+        const prefix = text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset);
+        if (!/^[ \t]*$/.test(prefix))
+            continue;
+        const next = text[offset + 1];
+        if (prefix.includes('\t') || (next !== undefined && !' \t\r\n'.includes(next)))
+            found.push(offset);
+    }
+    return found;
+}
+/** Offsets of the `#` of each line that SUSPECT_COMMENT_LINE matches. */
+function suspectLines(text) {
+    const found = [];
+    for (const match of text.matchAll(/^([ \t]*)#(.?)/gm)) {
+        const [, prefix = '', next = ''] = match;
+        if (prefix.includes('\t') || (next !== '' && !' \t\r'.includes(next)))
+            found.push(match.index + prefix.length);
+    }
+    return found;
+}
+/**
+ * Whether two texts of the same length lex to the same tokens, but for comments and runs of spaces and tabs
+ * of the same length; scalar content must match exactly. Compared as the lexer goes, keeping nothing.
+ */
+function sameTokens(a, b) {
+    const left = new yaml_dist/* Lexer */.JG().lex(a);
+    const right = new yaml_dist/* Lexer */.JG().lex(b);
+    let scalar = false;
+    for (;;) {
+        const x = left.next();
+        const y = right.next();
+        if (x.done || y.done)
+            return x.done === y.done;
+        const same = x.value === y.value ||
+            (!scalar &&
+                x.value.length === y.value.length &&
+                ((x.value[0] === '#' && y.value[0] === '#') || (BLANK.test(x.value) && BLANK.test(y.value))));
+        if (!same)
+            return false;
+        scalar = x.value === yaml_dist/* CST */.DB.SCALAR;
+    }
+}
+const BLANK = /^[ \t]+$/;
+/** The text with the comment lines at `comments` written `#` and spaces, spaces before them: offsets kept. */
+function withPlainComments(text, comments) {
+    let result = '';
+    let from = 0;
+    for (const comment of comments) {
+        const lineStart = text.lastIndexOf('\n', comment - 1) + 1;
+        let end = text.indexOf('\n', comment);
+        if (end < 0)
+            end = text.length;
+        if (text[end - 1] === '\r')
+            end--;
+        result +=
+            text.slice(from, lineStart) + ' '.repeat(comment - lineStart) + '#' + ' '.repeat(end - comment - 1);
+        from = end;
+    }
+    return result + text.slice(from);
+}
+/**
+ * Offset of the first token where two token lists differ (comments and white space compared by length), or
+ * undefined; reading `a` stops past `until`.
+ */
+function firstDifference(a, b, until = Infinity) {
+    let i = 0;
+    for (const x of a) {
+        const y = b[i++];
+        if (!y || x.offset !== y.offset || x.type !== y.type || x.length !== y.length)
+            return Math.min(x.offset, y?.offset ?? x.offset);
+        if (x.offset > until)
+            return undefined;
+    }
+    return i < b.length ? b[i].offset : undefined;
 }
 /** Past this many problems in one file, the rest are counted, not listed: a broken file stays one screen. */
 const MAX_PROBLEMS_PER_FILE = 20;
@@ -56542,9 +56785,19 @@ function append(to, list) {
 function truncate(text, max = MAX_MESSAGE_LENGTH) {
     if (text.length <= max)
         return text;
-    const tail = Math.floor(max / 4);
-    const head = max - tail;
-    return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(-tail)}`;
+    let tail = Math.floor(max / 4);
+    let head = max - tail;
+    // Neither cut splits a surrogate pair: the head ends before a high surrogate whose pair it would cut, the
+    // tail starts after a low surrogate whose high half is left out.
+    if (isSurrogate(text.charCodeAt(head - 1), 0xd800))
+        head--;
+    if (isSurrogate(text.charCodeAt(text.length - tail), 0xdc00))
+        tail--;
+    return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(text.length - tail)}`;
+}
+/** Whether code is a high (from 0xd800) or a low (from 0xdc00) surrogate. */
+function isSurrogate(code, from) {
+    return code >= from && code <= from + 0x3ff;
 }
 /**
  * At most MAX_FINDINGS_PER_FILE findings per file, the first by position, and one `more-findings` finding that
@@ -56632,13 +56885,15 @@ function packageContents(model, pkg, cache = new Map()) {
         const queue = [...items.values()].map((i) => i.definition);
         while (queue.length > 0) {
             const definition = queue.pop();
-            for (const ref of definition.references) {
-                if (items.has(ref.target) || provided.has(ref.target))
+            // Only the items referred to matter here: read without making the references.
+            for (let i = 0; i < definition.referenceCount; i++) {
+                const targetId = definition.referenceTarget(i);
+                if (items.has(targetId) || provided.has(targetId))
                     continue;
-                const target = model.definitions.get(ref.target);
+                const target = model.definitions.get(targetId);
                 if (!target)
                     continue;
-                items.set(ref.target, { definition: target, origin: 'included' });
+                items.set(targetId, { definition: target, origin: 'included' });
                 queue.push(target);
             }
         }
@@ -56741,11 +56996,17 @@ function validatePackages(model, released) {
         });
         checkDependencies(model, pkg, released, scheme, unloaded.packages, diagnostics);
         for (const [id, { definition }] of contents.items) {
-            for (const ref of definition.references) {
-                if (contents.items.has(ref.target) || contents.provided.has(ref.target))
+            // Most references resolve: their targets are read without making the references, and the references
+            // (with positions) are made only for a definition that has one to report.
+            let references;
+            for (let i = 0; i < definition.referenceCount; i++) {
+                const target = definition.referenceTarget(i);
+                if (contents.items.has(target) || contents.provided.has(target))
                     continue;
-                if (unloaded.definitions.has(ref.target) || !provisionKnown)
+                if (unloaded.definitions.has(target) || !provisionKnown)
                     continue;
+                references ??= definition.references;
+                const ref = references[i];
                 const key = `${definition.file}:${ref.position.line}:${ref.position.column}`;
                 if (reported.has(key))
                     continue;
@@ -57573,6 +57834,17 @@ function ignoredSourceFiles(files, paths) {
         });
     }
     return diagnostics;
+}
+
+;// CONCATENATED MODULE: ./src/core/schema/detached.ts
+/**
+ * A string with the characters of `s` that refers to no other string: a string a parser cut from a file's text
+ * keeps that whole text alive while it is kept (a memo key, a name in the model). Joined to a character then
+ * cut, the text is copied once into a string of its own (V8 flattens a joined string before cutting it, and a
+ * short result is copied outright): several times cheaper than structuredClone, which serializes it.
+ */
+function detached(s) {
+    return ` ${s}`.slice(1);
 }
 
 ;// CONCATENATED MODULE: ./src/core/schema/generated/built-in-validators.js
@@ -69003,6 +69275,7 @@ function build_re(stringsOrFlags, ...values) {
 ;// CONCATENATED MODULE: ./src/core/schema/kind-schema-limits.ts
 
 
+
 /**
  * Kind schemas arrive in pull requests: whoever wrote one controls what validation costs. What cannot be
  * checked in bounded time is refused before ajv compiles it, at the line of the offending keyword.
@@ -69114,7 +69387,7 @@ function linearTest(pattern) {
                 answers.clear();
             // A copy as the key: the string tested is often a slice of a whole file's text, which a key would
             // keep alive (thousands of files).
-            answers.set(structuredClone(s), answer);
+            answers.set(detached(s), answer);
         }
         return answer;
     };
@@ -69844,7 +70117,14 @@ function toDiagnostics(errors, parsed, prefix) {
 /** Values of an enum named in one message. */
 const MAX_LISTED = 10;
 function clipped(text, max) {
-    return text.length > max ? `${text.slice(0, max)}…` : text;
+    if (text.length <= max)
+        return text;
+    // Never half a surrogate pair: a lone high surrogate prints as U+FFFD, or as an escape in JSON.
+    const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
+    return `${text.slice(0, end)}…`;
+}
+function isHighSurrogate(code) {
+    return code >= 0xd800 && code <= 0xdbff;
 }
 function article(type) {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
@@ -70014,6 +70294,7 @@ function pathToString(path) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/source/load-source.ts
+
 
 
 
@@ -70292,6 +70573,12 @@ class LoadedDefinition {
             references[i - this.start] = new LazyReference(this.parsed, this.shared.pathAt(i), this.shared.targetAt(i));
         return references;
     }
+    get referenceCount() {
+        return this.end - this.start;
+    }
+    referenceTarget(index) {
+        return this.shared.targetAt(this.start + index);
+    }
 }
 /**
  * One frozen path per path and one string per item referred to, however many references have them, each
@@ -70329,7 +70616,7 @@ class SharedValues {
         let index = names.get(name);
         if (index === undefined) {
             // A new string: the name is often cut from a file's text, which it would keep alive.
-            const id = structuredClone(itemId(kind, name));
+            const id = detached(itemId(kind, name));
             index = this.ids.push(id) - 1;
             names.set(id.slice(kind.length + 1), index);
         }
@@ -70361,7 +70648,7 @@ class SharedValues {
     kindEntry(kind) {
         let entry = this.kinds.get(kind);
         if (entry === undefined) {
-            const copy = structuredClone(kind);
+            const copy = detached(kind);
             this.kinds.set(copy, (entry = { kind: copy, names: new Map() }));
         }
         return entry;
@@ -71133,7 +71420,9 @@ contentsCache = new Map()) {
  */
 async function readPreviousItems(repository, wanted, cache, 
 /** The commit `repository` was read at, if any. */
-at) {
+at, 
+/** Whether `repository` holds the whole model at `at` (every definition and package), not a part of it. */
+whole = false) {
     const byCommit = new Map();
     for (const { commit, package: name } of wanted) {
         if (cache.has(`${commit}:${name}`))
@@ -71141,7 +71430,11 @@ at) {
         byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name));
     }
     for (const [commit, all] of byCommit) {
-        const names = at ? await itemsFromObjects(repository, commit, at, all, cache) : all;
+        let names = all;
+        if (at && whole)
+            names = await itemsFromDiff(repository, commit, at, names, cache);
+        if (at && names.size > 0)
+            names = await itemsFromObjects(repository, commit, at, names, cache);
         if (names.size === 0)
             continue;
         const then = await openAt(repository, commit, [...names].sort(), at);
@@ -71152,6 +71445,60 @@ at) {
             cache.set(`${commit}:${name}`, items);
         }
     }
+}
+/**
+ * The items at `commit` of every package among `names`, from the whole model `repository` holds at `at` and
+ * the files git says differ between the two commits (`git diff-tree`: mode and object id of every path,
+ * whole subtrees that are the same skipped unread). A definition or a package is loaded from its file alone,
+ * at the one path its id names, with gantry.yaml and the kind schemas: with those the same at both commits,
+ * the model at `commit` is the model at `at` with the differing files taken out and loaded again from
+ * `commit`. Then what each package holds, includeReferences and dependencies included, is worked out on
+ * that model as on a model read whole from `commit`. Nothing but git objects decides what is the same.
+ * Three git processes whatever the number of packages; returns the packages left to read another way (all
+ * of them when gantry.yaml or a kind schema differs).
+ */
+async function itemsFromDiff(repository, commit, at, names, cache) {
+    const { model, paths, git, config } = repository;
+    const left = new Set(names);
+    const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, at], { okCodes: [128] });
+    if (out.code !== 0)
+        return left;
+    const within = (root, path) => path === root || path.startsWith(`${root}/`);
+    const differing = out.stdout.toString('utf8').split('\0').filter(Boolean);
+    if (differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path)))
+        return left;
+    const reread = differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path));
+    const changed = new Set(reread);
+    const then = reread.length > 0
+        ? loadSource(await readCommitFiles(git, commit, reread, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
+        : undefined;
+    const definitions = new Map();
+    for (const [id, definition] of model.definitions)
+        if (!changed.has(definition.file))
+            definitions.set(id, definition);
+    const packages = new Map();
+    for (const [name, pkg] of model.packages)
+        if (!changed.has(pkg.file))
+            packages.set(name, pkg);
+    for (const [id, definition] of then?.definitions ?? []) {
+        // A definition's path names it: one the same at both commits cannot hold the id of a differing file.
+        if (definitions.has(id))
+            return left;
+        definitions.set(id, definition);
+    }
+    for (const [name, pkg] of then?.packages ?? []) {
+        if (packages.has(name))
+            return left;
+        packages.set(name, pkg);
+    }
+    const thenModel = { ...model, definitions, packages };
+    const contentsCache = new Map();
+    for (const name of names) {
+        const pkg = packages.get(name);
+        cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {});
+        left.delete(name);
+    }
+    return left;
 }
 /**
  * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
@@ -71220,7 +71567,7 @@ async function itemsFromObjects(repository, commit, at, names, cache) {
  */
 async function openAt(repository, commit, names, at) {
     if (at) {
-        const out = await repository.git.run(['rev-parse', `${commit}:${CONFIG_FILE}`, `${at}:${CONFIG_FILE}`], { okCodes: [1, 128] });
+        const out = await repository.git.run(['rev-parse', `${commit}:./${CONFIG_FILE}`, `${at}:./${CONFIG_FILE}`], { okCodes: [1, 128] });
         const [then, now] = out.stdout.toString().trim().split('\n');
         if (out.code === 0 && then && then === now) {
             const { config, paths } = repository;
@@ -71394,7 +71741,7 @@ async function reusableBundles(repository, names, head, outDir) {
         const changed = new Set();
         let shared = false;
         if (commit !== head) {
-            const out = await git.run(['diff-tree', '-r', '-z', '--no-renames', '--name-only', commit, head], { okCodes: [128] });
+            const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, head], { okCodes: [128] });
             if (out.code !== 0)
                 continue;
             for (const path of out.stdout.toString('utf8').split('\0')) {
@@ -71509,6 +71856,8 @@ async function buildPackages(options) {
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
     const scoped = !options.debug && !options.all && head !== undefined && options.packages.length > 0;
     let repository = await open(scoped ? options.packages : undefined);
+    // Whether the model holds every definition and package of the commit, or only what named packages need.
+    let whole = !scoped;
     if (!options.debug && !repository.isGit)
         throw new errors_UsageError(`${repository.dir} is not a git repository; release builds tag a commit (use --debug to build without one)`);
     if (!options.debug && !head)
@@ -71528,6 +71877,7 @@ async function buildPackages(options) {
     let diagnostics = names.some((name) => !repository.model.packages.has(name)) ? undefined : refusals(repository);
     if (scoped && (diagnostics === undefined || diagnostics.length > 0)) {
         repository = await open();
+        whole = true;
         diagnostics = undefined;
     }
     for (const name of names) {
@@ -71589,7 +71939,7 @@ async function buildPackages(options) {
     // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
     const previousCache = new Map();
     const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
-    await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head);
+    await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head, whole);
     // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
     // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
     const ready = [];
@@ -72835,9 +73185,10 @@ async function releasedOnBranch(git, released, ref) {
  *
  * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
  * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
- * with the changed entries spliced in at their place in git's order, the untouched entries copied as they
- * are: a folder of 50,000 files costs a copy of its bytes, not 50,000 entries parsed, printed and parsed
- * again. The ids git returns for the new folders are checked against the ids their parents were given.
+ * with the changed entries spliced in at their place in git's order, the runs of untouched entries kept as
+ * slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
+ * those slices, never copied into a new buffer, nor parsed, printed and parsed again. The ids git returns
+ * for the new folders are checked against the ids their parents were given.
  */
 async function editTree(git, base, writes) {
     const contents = [...new Set([...writes.values()].filter((c) => c !== null))];
@@ -72879,12 +73230,13 @@ async function editTree(git, base, writes) {
                 changes.set(key, { name: child.name, entry: id === null ? null : { mode: '40000', id } });
             }
             const next = splice(body, [...changes.values()], format);
+            const size = next.reduce((total, chunk) => total + chunk.length, 0);
             // A folder left without entries is dropped from its parent (git has no empty folders); the empty
             // tree's id depends on the object format, so emptiness is judged by the bytes.
-            if (next.length === 0 && !isRoot)
+            if (size === 0 && !isRoot)
                 return null;
             format ??= await objectFormat(git);
-            const id = hashTree(next, format);
+            const id = hashTree(next, size, format);
             written.push({ body: next, id });
             return id;
         };
@@ -72906,8 +73258,11 @@ async function objectFormat(git) {
     const out = (await git.text(['rev-parse', '--show-object-format'])).trim();
     return out === 'sha256' ? 'sha256' : 'sha1';
 }
-function hashTree(body, format) {
-    return (0,external_node_crypto_.createHash)(format).update(`tree ${body.length}\0`).update(body).digest('hex');
+function hashTree(body, size, format) {
+    const hash = (0,external_node_crypto_.createHash)(format).update(`tree ${size}\0`);
+    for (const chunk of body)
+        hash.update(chunk);
+    return hash.digest('hex');
 }
 /** A tree object read through cat-file --batch; undefined when missing or not a tree. */
 async function readTree(reader, spec) {
@@ -72929,7 +73284,7 @@ const isFolder = (body, start) => body[start] === 0x34 || (body[start] === 0x30 
 function nameEndOf(body, nameStart) {
     const nameEnd = body.indexOf(0, nameStart);
     if (nameEnd < 0)
-        throw new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '');
+        throw malformed();
     return nameEnd;
 }
 /** Compares the key of the entry whose name spans [start, end) with the key of `name` as a file or a folder. */
@@ -72962,13 +73317,14 @@ function findEntry(body, name, format) {
     return undefined;
 }
 /**
- * The tree with `changes` applied: every entry named by a change is removed (whatever its type), the
- * changes that write something are inserted at their place in git's order, and the runs of entries in
- * between are copied as they are. Each entry before the last change is compared once, with the next change.
+ * The tree with `changes` applied, as the slices of `body` and the new entries it is made of, in order:
+ * every entry named by a change is removed (whatever its type), the changes that write something are
+ * inserted at their place in git's order, and the runs of entries in between are kept as they are. Each
+ * entry before the last change is compared once, with the next change.
  */
 function splice(body, changes, format) {
     if (changes.length === 0)
-        return body;
+        return [body];
     const idLength = idBytes(format);
     // Both keys a changed name may have in the base are removed; a removal sorts before an insertion of the
     // same key, so that the new entry takes the old one's place.
@@ -72995,12 +73351,40 @@ function splice(body, changes, format) {
     const chunks = [];
     let copyFrom = 0;
     let cursor = 0;
+    const end = body.length;
     for (const operation of operations) {
-        // Skip the entries that sort before this change; stop at the first that does not.
-        while (cursor < body.length) {
-            const nameStart = nameStartOf(body, cursor);
-            const nameEnd = nameEndOf(body, nameStart);
-            const order = compareKey(body, nameStart, nameEnd, isFolder(body, cursor), operation.name, operation.tree);
+        const name = operation.name;
+        const length = name.length;
+        const last = operation.tree ? 0x2f : 0;
+        // Skip the entries that sort before this change; stop at the first that does not. A folder of tens of
+        // thousands of entries is walked once per edit, in this one loop: each entry's key is compared with the
+        // change's (as compareKey does) while its name is read, and the rest of the name found by indexOf.
+        while (cursor < end) {
+            const nameStart = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7;
+            let at = nameStart;
+            let order = 0;
+            for (let k = 0;; k++, at++) {
+                if (at >= end)
+                    throw malformed();
+                const a = body[at];
+                if (a === 0) {
+                    // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
+                    const tail = isFolder(body, cursor) ? 0x2f : 0;
+                    order = tail - (k < length ? name[k] : last);
+                    break;
+                }
+                if (k === length) {
+                    order = a - last;
+                    break;
+                }
+                if (a !== name[k]) {
+                    order = a - name[k];
+                    break;
+                }
+            }
+            const nameEnd = body[at] === 0 ? at : body.indexOf(0, at);
+            if (nameEnd < 0)
+                throw malformed();
             if (order >= 0) {
                 if (order === 0 && !operation.insert) {
                     chunks.push(body.subarray(copyFrom, cursor));
@@ -73017,8 +73401,9 @@ function splice(body, changes, format) {
         }
     }
     chunks.push(body.subarray(copyFrom));
-    return Buffer.concat(chunks);
+    return chunks;
 }
+const malformed = () => new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '');
 function compareKeys(a, aTree, b, bTree) {
     return compareKey(a, 0, a.length, aTree, b, bTree);
 }
@@ -79117,8 +79502,8 @@ __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
+exports.DB = cst;
+exports.JG = lexer.Lexer;
 exports.HN = lineCounter.LineCounter;
 exports.iX = parser.Parser;
 exports.qg = publicApi.parse;
