@@ -109,7 +109,7 @@ export async function deriveStatus(
   // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
-  const itemPaths = new Map<ItemId, string>()
+  const itemFiles: ItemFiles = new Map()
   const trees: TreeCache = { views: new Map(), folders: new Map() }
   // Every object status reads (heads, folders, ledgers, items) comes through one git process.
   const reader = new ObjectReader(git)
@@ -123,7 +123,7 @@ export async function deriveStatus(
       environments.push({ name: env.name, branch: env.branch, head: head ?? null })
       const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader)
       ledgersByEnv.set(env.name, ledgers)
-      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees, reader)))
+      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)))
       // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
       // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
       for (const [pkg, ledger] of ledgers) {
@@ -180,7 +180,11 @@ interface TreeView {
   objectAt: Map<string, string>
   present: Set<string>
   unresolved: Map<string, Reference[]>
+  /** The listed files named like an item (`<kind>/<name>.yaml` with valid names), in listing order. */
+  itemFiles: { path: string; id: ItemId }[]
 }
+/** Each item id's file and kind, checked and built once for every environment. */
+type ItemFiles = Map<ItemId, { path: string; kind: string }>
 /** The views by definitions tree id, and every folder listed (by its tree id), shared by the branches. */
 type TreeCache = { views: Map<string, TreeView>; folders: Map<string, TreeEntry[]> }
 
@@ -194,7 +198,7 @@ async function findDrift(
   tree: GitObject | undefined,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
-  itemPaths: Map<ItemId, string>,
+  itemFiles: ItemFiles,
   trees: TreeCache,
   reader: ObjectReader,
 ): Promise<Diagnostic[]> {
@@ -202,11 +206,13 @@ async function findDrift(
   const out: Diagnostic[] = []
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
-  const pathOf = (id: ItemId): string => {
-    let path = itemPaths.get(id)
-    if (path === undefined) itemPaths.set(id, (path = itemPath(paths, id)))
-    return path
+  const fileOf = (id: ItemId): { path: string; kind: string } => {
+    let file = itemFiles.get(id)
+    // itemPath refuses what is no item id: the kind is what comes before its slash.
+    if (file === undefined) itemFiles.set(id, (file = { path: itemPath(paths, id), kind: id.slice(0, id.indexOf('/')) }))
+    return file
   }
+  const pathOf = (id: ItemId): string => fileOf(id).path
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
   const ids = [...owned.keys()].sort()
@@ -217,15 +223,22 @@ async function findDrift(
     const listed =
       (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
       (await git.listTree(head, { recursive: true, paths: [paths.definitions] }))
+    const files: TreeView['itemFiles'] = []
+    for (const entry of listed) {
+      const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
+      const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
+      if (id && parseItemId(id)) files.push({ path: entry.path, id })
+    }
     view = {
       listed,
       objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
       present: new Set(listed.map((entry) => entry.path)),
       unresolved: new Map(),
+      itemFiles: files,
     }
     if (tree !== undefined) trees.views.set(tree.id, view)
   }
-  const { listed, objectAt, present } = view
+  const { objectAt, present } = view
   const shas = ids.map((id) => objectAt.get(pathOf(id)))
   const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
   const blobs = await reader.readBlobs(unread)
@@ -257,15 +270,15 @@ async function findDrift(
   // each object once whatever the number of environments holding it.
   for (const [index, id] of ids.entries()) {
     const item = items[index]
-    const parsedId = parseItemId(id)
-    const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined
+    if (!item) continue
+    const { path: file, kind } = fileOf(id)
+    const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
-    if (!item || !schema || !mayRefer(schema)) continue
-    const file = pathOf(id)
-    const key = `${shas[index]!}\0${parsedId!.kind}`
+    if (!schema || !mayRefer(schema)) continue
+    const key = `${shas[index]!}\0${kind}`
     let unresolved = view.unresolved.get(key)
     if (!unresolved) {
-      let references = item.references.get(parsedId!.kind)
+      let references = item.references.get(kind)
       if (!references) {
         const read = readYaml(file, item.bytes)
         const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
@@ -274,7 +287,7 @@ async function findDrift(
           const target = itemId(ref.kind, ref.name)
           return { target, targetPath: pathOf(target), path: ref.path }
         })
-        item.references.set(parsedId!.kind, references)
+        item.references.set(kind, references)
       }
       unresolved = references.filter((ref) => !present.has(ref.targetPath))
       view.unresolved.set(key, unresolved)
@@ -296,14 +309,12 @@ async function findDrift(
       })
     }
   }
-  for (const entry of listed) {
-    const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
-    const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
-    if (!id || !parseItemId(id) || owned.has(id)) continue
+  for (const { path, id } of view.itemFiles) {
+    if (owned.has(id)) continue
     out.push({
       severity: 'warning',
       code: 'unowned-item',
-      file: entry.path,
+      file: path,
       item: id,
       environment: env,
       message: `${id} on ${branch} belongs to no package (created by hand)`,

@@ -18,8 +18,9 @@ import { DEFAULT_YAML_LIMITS, ParsedYaml, type ReadYamlResult } from '../yaml/re
  */
 export function readWrittenLedger(file: string, bytes: Uint8Array): ReadYamlResult | undefined {
   if (bytes.byteLength === 0 || bytes.byteLength > DEFAULT_YAML_LIMITS.maxBytes || bytes[bytes.byteLength - 1] !== 0x0a) return undefined
-  for (const byte of bytes) if ((byte < 0x20 || byte > 0x7e) && byte !== 0x0a) return undefined
+  // Each byte one character: any byte outside printable ASCII and the line break is then found in the text.
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+  if (OUTSIDE.test(text)) return undefined
   const lines = text.split('\n')
   lines.pop()
   const root: Record<string, unknown> = {}
@@ -63,6 +64,9 @@ export function readWrittenLedger(file: string, bytes: Uint8Array): ReadYamlResu
 }
 
 const DECLINED = Symbol('declined')
+const OUTSIDE = /[^\x20-\x7e\n]/
+/** Most values of a ledger: a digest is a string to the core schema. */
+const DIGEST = /^sha256:[0-9a-f]{64}$/
 /** Past this, readYaml's checks of implicit keys apply: such a file is left to it. */
 const MAX_LINE = 1024
 const TOP = /^([A-Za-z][A-Za-z0-9]*):(?: (.+))?$/
@@ -75,6 +79,7 @@ const INTEGER = /^(0|[1-9][0-9]{0,14})$/
 const NOT_A_STRING = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)$/
 
 function scalar(text: string): unknown {
+  if (DIGEST.test(text)) return text
   const quoted = QUOTED.exec(text)
   if (quoted) return quoted[1]!
   // A colon ending a plain scalar would start a mapping.
