@@ -170,3 +170,26 @@ test('status starts no more git processes for three environments than for one', 
   expect(one).toBeGreaterThan(0)
   expect(three).toBe(one)
 })
+
+test('a git without cat-file --batch-command: the reader falls back to --batch and reads the same objects', async () => {
+  const head = commitFiles(dir, [{ path: Buffer.from('definitions/task/a.yaml'), mode: '100644', content: 'kind: task\n' }])
+  // As a git older than 2.36 answers the option: a usage error, before reading anything.
+  class OldGit extends Git {
+    override session(args: readonly string[]) {
+      return super.session(args.map((arg) => (arg === '--batch-command' ? '--no-such-option' : arg)).filter((arg) => arg !== '--buffer'))
+    }
+  }
+  const specs = [`${head}:definitions/task/a.yaml`, `${head}:definitions/task/none.yaml`, `${head}:definitions`]
+  const old = new ObjectReader(new OldGit(dir))
+  const current = new ObjectReader(gitRepo)
+  try {
+    const read = await old.read(specs)
+    expect(read.map((o) => o?.type)).toEqual(['blob', undefined, 'tree'])
+    expect(read[0]!.bytes.toString()).toBe('kind: task\n')
+    expect(await old.read(specs)).toEqual(read)
+    expect(await current.read(specs)).toEqual(read)
+  } finally {
+    await old.close()
+    await current.close()
+  }
+})

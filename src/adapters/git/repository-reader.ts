@@ -325,17 +325,37 @@ export interface GitObject {
  */
 export class ObjectReader {
   private session: GitSession | undefined
+  /**
+   * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
+   * instead of one write per object; an older git refuses the option and plain `--batch` is used.
+   */
+  private buffered = true
 
   constructor(private readonly git: Git) {}
 
   /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
   async read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
-    const out: (GitObject | undefined)[] = []
-    if (specs.length === 0) return out
+    if (specs.length === 0) return []
     // One request per line: a spec holding a line break would be two requests (none is made of such names).
     if (specs.some((spec) => /[\n\r]/.test(spec))) throw new Error('a git object name holds a line break')
-    const session = (this.session ??= this.git.session(['cat-file', '--batch']))
-    session.write(`${specs.join('\n')}\n`)
+    if (this.session || !this.buffered) return this.answers(specs)
+    try {
+      return await this.answers(specs)
+    } catch (error) {
+      // Only the first request can meet a git without the option: it then runs as plain --batch.
+      await (this.session as GitSession | undefined)?.close().catch(() => undefined)
+      this.session = undefined
+      this.buffered = false
+      return this.answers(specs).catch(() => {
+        throw error
+      })
+    }
+  }
+
+  private async answers(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']))
+    session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`)
+    const out: (GitObject | undefined)[] = []
     for (let i = 0; i < specs.length; i++) {
       const header = await session.readLine()
       // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
