@@ -46,9 +46,11 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
   // the names of the package files, and parses no definition or package of the source.
   const repository = await openRepository(options.repo, { sources: false })
   const { paths } = repository
-  const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes)
+  const snapshot = await readWorkingTree(repository.dir, [paths.kinds], DEFAULT_YAML_LIMITS.maxBytes)
+  // Of the packages only the names: the files are listed, not read.
+  const packageFiles = await readWorkingTree(repository.dir, [paths.packages], DEFAULT_YAML_LIMITS.maxBytes, { listOnly: true })
   const names: string[] = []
-  for (const file of snapshot.keys()) {
+  for (const file of packageFiles.keys()) {
     const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
     if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
   }
