@@ -3,7 +3,6 @@ import type { Diagnostic } from '../../core/diagnostics.js'
 import type { EnvironmentLedger, SourceEntry, SourcePaths } from '../../core/model/source-model.js'
 import { type ReleasedVersion, parseTagName } from '../../core/model/released-version.js'
 import { type ItemId, printable } from '../../core/names.js'
-import { readWrittenLedger } from '../../core/promotion/ledger-text.js'
 import { type EnvironmentView, itemPath, ledgerPath } from '../../core/promotion/plan-promotion.js'
 import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
@@ -164,9 +163,7 @@ export async function readLedgers(
       continue
     }
     const file = `${LEDGER_FOLDER}/${entry.path}`
-    const bytes = blobs.get(entry.sha) ?? new Uint8Array()
-    // A ledger as Gantry writes it is read without a YAML parser; any other text, as every file is.
-    const { ledger, diagnostics } = ledgerProblems(readWrittenLedger(file, bytes) ?? readYaml(file, bytes), entry.path, where, schemas)
+    const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
     if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
     ledgers.set(ledger.package, ledger)
     cache?.set(key(entry), ledger)
