@@ -1,6 +1,6 @@
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
-import type { Git, TreeEntry } from '../adapters/git/git.js'
-import { readLedgers } from '../adapters/git/repository-reader.js'
+import type { TreeEntry } from '../adapters/git/git.js'
+import { type GitObject, ObjectReader, listTreeRecursive, readLedgers } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { versionsOf } from '../core/model/released-version.js'
@@ -46,9 +46,11 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
   // the names of the package files, and parses no definition or package of the source.
   const repository = await openRepository(options.repo, { sources: false })
   const { paths } = repository
-  const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes)
+  const snapshot = await readWorkingTree(repository.dir, [paths.kinds], DEFAULT_YAML_LIMITS.maxBytes)
+  // Of the packages only the names: the files are listed, not read.
+  const packageFiles = await readWorkingTree(repository.dir, [paths.packages], DEFAULT_YAML_LIMITS.maxBytes, { listOnly: true })
   const names: string[] = []
-  for (const file of snapshot.keys()) {
+  for (const file of packageFiles.keys()) {
     const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
     if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
   }
@@ -109,33 +111,38 @@ export async function deriveStatus(
   // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
-  const itemPaths = new Map<ItemId, string>()
-  const trees: TreeCache = new Map()
-  const heads: (string | undefined)[] = []
-  for (const env of config.environments) heads.push((await git.resolveBranch(env.branch))?.head)
-  // Each branch's definitions tree by its object id, all in one process: branches holding the same tree
-  // share its listing.
-  const treeOf = await definitionTrees(git, heads, repository.paths.definitions)
-  for (const [index, env] of config.environments.entries()) {
-    const head = heads[index]
-    environments.push({ name: env.name, branch: env.branch, head: head ?? null })
-    const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache)
-    ledgersByEnv.set(env.name, ledgers)
-    if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)))
-    // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
-    // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
-    for (const [pkg, ledger] of ledgers) {
-      if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry') continue
-      drift.push({
-        severity: 'warning',
-        code: 'merged-outside-gantry',
-        message: `${pkg}@${ledger.version} (promotion #${ledger.promotion}) was merged by ${ledger.appliedBy}, not by Gantry: its approvals, release date and window were not checked by Gantry`,
-        package: pkg,
-        item: `.gantry/installed/${pkg}.yaml`,
-        environment: env.name,
-        hint: `restrict updates on ${env.branch} so that only Gantry's App can merge (docs/action.md, permissions and protection)`,
-      })
+  const itemFiles: ItemFiles = new Map()
+  const trees: TreeCache = { views: new Map(), folders: new Map() }
+  // Every object status reads (heads, folders, ledgers, items) comes through one git process.
+  const reader = new ObjectReader(git)
+  try {
+    const heads = await resolveBranches(reader, config.environments.map((env) => env.branch))
+    // Each branch's definitions tree by its object id, all in one request: branches holding the same tree
+    // share its listing.
+    const treeOf = await definitionTrees(reader, heads, repository.paths.definitions)
+    for (const [index, env] of config.environments.entries()) {
+      const head = heads[index]
+      environments.push({ name: env.name, branch: env.branch, head: head ?? null })
+      const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader)
+      ledgersByEnv.set(env.name, ledgers)
+      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)))
+      // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
+      // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
+      for (const [pkg, ledger] of ledgers) {
+        if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry') continue
+        drift.push({
+          severity: 'warning',
+          code: 'merged-outside-gantry',
+          message: `${pkg}@${ledger.version} (promotion #${ledger.promotion}) was merged by ${ledger.appliedBy}, not by Gantry: its approvals, release date and window were not checked by Gantry`,
+          package: pkg,
+          item: `.gantry/installed/${pkg}.yaml`,
+          environment: env.name,
+          hint: `restrict updates on ${env.branch} so that only Gantry's App can merge (docs/action.md, permissions and protection)`,
+        })
+      }
     }
+  } finally {
+    await reader.close()
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
@@ -175,8 +182,13 @@ interface TreeView {
   objectAt: Map<string, string>
   present: Set<string>
   unresolved: Map<string, Reference[]>
+  /** The listed files named like an item (`<kind>/<name>.yaml` with valid names), in listing order. */
+  itemFiles: { path: string; id: ItemId }[]
 }
-type TreeCache = Map<string, TreeView>
+/** Each item id's file and kind, checked and built once for every environment. */
+type ItemFiles = Map<ItemId, { path: string; kind: string }>
+/** The views by definitions tree id, and every folder listed (by its tree id), shared by the branches. */
+type TreeCache = { views: Map<string, TreeView>; folders: Map<string, TreeEntry[]> }
 
 async function findDrift(
   repository: OpenRepository,
@@ -184,42 +196,54 @@ async function findDrift(
   env: string,
   branch: string,
   head: string,
-  /** The object id of the branch's definitions tree, when it is a tree: the listing is kept by it. */
-  tree: string | undefined,
+  /** The branch's definitions tree, when it is a tree: the listing is kept by its id. */
+  tree: GitObject | undefined,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
-  itemPaths: Map<ItemId, string>,
+  itemFiles: ItemFiles,
   trees: TreeCache,
+  reader: ObjectReader,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
   const out: Diagnostic[] = []
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
-  const pathOf = (id: ItemId): string => {
-    let path = itemPaths.get(id)
-    if (path === undefined) itemPaths.set(id, (path = itemPath(paths, id)))
-    return path
+  const fileOf = (id: ItemId): { path: string; kind: string } => {
+    let file = itemFiles.get(id)
+    // itemPath refuses what is no item id: the kind is what comes before its slash.
+    if (file === undefined) itemFiles.set(id, (file = { path: itemPath(paths, id), kind: id.slice(0, id.indexOf('/')) }))
+    return file
   }
+  const pathOf = (id: ItemId): string => fileOf(id).path
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
   const ids = [...owned.keys()].sort()
   // The branch's item files and their object ids in one listing; only objects not seen on another
   // environment are read. A link is read as the blob it is, as reading the path would.
-  let view = tree === undefined ? undefined : trees.get(tree)
+  let view = tree === undefined ? undefined : trees.views.get(tree.id)
   if (!view) {
-    const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] })
+    const listed =
+      (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
+      (await git.listTree(head, { recursive: true, paths: [paths.definitions] }))
+    const files: TreeView['itemFiles'] = []
+    for (const entry of listed) {
+      const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
+      const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
+      if (id && parseItemId(id)) files.push({ path: entry.path, id })
+    }
     view = {
       listed,
       objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
       present: new Set(listed.map((entry) => entry.path)),
       unresolved: new Map(),
+      itemFiles: files,
     }
-    if (tree !== undefined) trees.set(tree, view)
+    if (tree !== undefined) trees.views.set(tree.id, view)
   }
-  const { listed, objectAt, present } = view
+  const { objectAt, present } = view
   const shas = ids.map((id) => objectAt.get(pathOf(id)))
   const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
-  const blobs = await git.readBlobs(unread)
+  const blobs = await reader.readBlobs(unread)
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() })
@@ -248,15 +272,15 @@ async function findDrift(
   // each object once whatever the number of environments holding it.
   for (const [index, id] of ids.entries()) {
     const item = items[index]
-    const parsedId = parseItemId(id)
-    const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined
+    if (!item) continue
+    const { path: file, kind } = fileOf(id)
+    const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
-    if (!item || !schema || !mayRefer(schema)) continue
-    const file = pathOf(id)
-    const key = `${shas[index]!}\0${parsedId!.kind}`
+    if (!schema || !mayRefer(schema)) continue
+    const key = `${shas[index]!}\0${kind}`
     let unresolved = view.unresolved.get(key)
     if (!unresolved) {
-      let references = item.references.get(parsedId!.kind)
+      let references = item.references.get(kind)
       if (!references) {
         const read = readYaml(file, item.bytes)
         const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
@@ -265,7 +289,7 @@ async function findDrift(
           const target = itemId(ref.kind, ref.name)
           return { target, targetPath: pathOf(target), path: ref.path }
         })
-        item.references.set(parsedId!.kind, references)
+        item.references.set(kind, references)
       }
       unresolved = references.filter((ref) => !present.has(ref.targetPath))
       view.unresolved.set(key, unresolved)
@@ -287,14 +311,12 @@ async function findDrift(
       })
     }
   }
-  for (const entry of listed) {
-    const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
-    const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
-    if (!id || !parseItemId(id) || owned.has(id)) continue
+  for (const { path, id } of view.itemFiles) {
+    if (owned.has(id)) continue
     out.push({
       severity: 'warning',
       code: 'unowned-item',
-      file: entry.path,
+      file: path,
       item: id,
       environment: env,
       message: `${id} on ${branch} belongs to no package (created by hand)`,
@@ -304,17 +326,25 @@ async function findDrift(
   return out
 }
 
-/** The object id of `<head>:<folder>` for each head where it is a tree. */
-async function definitionTrees(git: Git, heads: readonly (string | undefined)[], folder: string): Promise<Map<string, string>> {
+/**
+ * The head of each environment branch, as Git.resolveBranch finds it (the local branch, else the
+ * remote-tracking one from origin, each as a commit), all in one request.
+ */
+async function resolveBranches(reader: ObjectReader, branches: readonly string[]): Promise<(string | undefined)[]> {
+  const refs = branches.flatMap((branch) => [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`])
+  const objects = await reader.read(refs.map((ref) => `${ref}^{commit}`))
+  return branches.map((_, index) => [objects[2 * index], objects[2 * index + 1]].find((o) => o?.type === 'commit')?.id)
+}
+
+/** The tree `<head>:<folder>` for each head where it is a tree, all in one request. */
+async function definitionTrees(reader: ObjectReader, heads: readonly (string | undefined)[], folder: string): Promise<Map<string, GitObject>> {
   const wanted = [...new Set(heads.filter((h): h is string => h !== undefined))]
-  const trees = new Map<string, string>()
-  if (wanted.length === 0) return trees
-  // One line in, one line out: "<id> tree <size>", or "<spec> missing" (no such path, or a link there).
-  const out = await git.text(['cat-file', '--batch-check'], { input: `${wanted.map((head) => `${head}:${folder}`).join('\n')}\n` })
-  const lines = out.split('\n')
+  const trees = new Map<string, GitObject>()
+  // No such path, or a link there: missing, and the listing asks git.
+  const objects = await reader.read(wanted.map((head) => `${head}:${folder}`))
   for (const [index, head] of wanted.entries()) {
-    const [id, type] = (lines[index] ?? '').split(' ')
-    if (type === 'tree' && id && /^[0-9a-f]{40,64}$/.test(id)) trees.set(head, id)
+    const object = objects[index]
+    if (object?.type === 'tree' && /^[0-9a-f]{40,64}$/.test(object.id)) trees.set(head, object)
   }
   return trees
 }

@@ -8,7 +8,7 @@ import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
-import type { Git, TreeEntry } from './git.js'
+import type { Git, GitSession, TreeEntry } from './git.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -130,13 +130,19 @@ export async function readLedgers(
   branch?: string,
   /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
   cache?: Map<string, EnvironmentLedger>,
+  /** Reads the ledger folder and files through this process instead of starting processes of its own. */
+  reader?: ObjectReader,
 ): Promise<Map<string, EnvironmentLedger>> {
   const ledgers = new Map<string, EnvironmentLedger>()
   if (!head) return ledgers
   const where = branch ?? head.slice(0, 12)
   // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
   // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
-  const listed = await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true })
+  // When the ledger folder is a folder (and so is `.gantry`), that listing is its entries: read from its tree.
+  const folder = reader ? (await reader.read([`${head}:${LEDGER_FOLDER}`]))[0] : undefined
+  const listed =
+    (folder?.type === 'tree' ? treeEntries(folder.bytes, folder.id, LEDGER_FOLDER) : undefined) ??
+    (await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true }))
   const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree')
   if (broken) throw notAFolder(broken, where)
   const entries: TreeEntry[] = []
@@ -148,7 +154,8 @@ export async function readLedgers(
     entries.push(inFolder)
   }
   const key = (entry: TreeEntry) => `${entry.path}\0${entry.sha}`
-  const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))])
+  const unread = [...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))]
+  const blobs = reader ? await reader.readBlobs(unread) : await git.readBlobs(unread)
   for (const entry of entries) {
     const known = cache?.get(key(entry))
     if (known) {
@@ -300,3 +307,169 @@ async function findObstructions(git: Git, head: string, wanted: readonly [ItemId
 }
 
 export { ledgerPath }
+
+/** An object as `git cat-file --batch` gives it: its id, type and bytes. */
+export interface GitObject {
+  id: string
+  type: string
+  bytes: Buffer
+}
+
+/**
+ * Objects read through one `git cat-file --batch` process for a whole command, started at the first
+ * request: each batch of requests is written at once and answered in order, so reading branches folder by
+ * folder and then their files costs no process per step. Close it when done.
+ */
+export class ObjectReader {
+  private session: GitSession | undefined
+  /**
+   * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
+   * instead of one write per object; an older git refuses the option and plain `--batch` is used.
+   */
+  private buffered = true
+
+  constructor(private readonly git: Git) {}
+
+  /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
+  async read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    if (specs.length === 0) return []
+    // One request per line: a spec holding a line break would be two requests (none is made of such names).
+    if (specs.some((spec) => /[\n\r]/.test(spec))) throw new Error('a git object name holds a line break')
+    if (this.session || !this.buffered) return this.answers(specs)
+    try {
+      return await this.answers(specs)
+    } catch (error) {
+      // Only the first request can meet a git without the option: it then runs as plain --batch.
+      await (this.session as GitSession | undefined)?.close().catch(() => undefined)
+      this.session = undefined
+      this.buffered = false
+      return this.answers(specs).catch(() => {
+        throw error
+      })
+    }
+  }
+
+  private async answers(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
+    const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']))
+    session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`)
+    const out: (GitObject | undefined)[] = []
+    for (let i = 0; i < specs.length; i++) {
+      const header = await session.readLine()
+      // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
+      const [id = '', type = '', size = ''] = header.split(' ')
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !/^[0-9]+$/.test(size)) {
+        out.push(undefined)
+        continue
+      }
+      const bytes = await session.readBytes(Number(size) + 1)
+      out.push({ id, type, bytes: bytes.subarray(0, Number(size)) })
+    }
+    return out
+  }
+
+  /** The blobs among the objects named, by spec, as Git.readBlobs gives them. */
+  async readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+    const objects = await this.read(specs)
+    const blobs = new Map<string, Buffer>()
+    specs.forEach((spec, index) => {
+      const object = objects[index]
+      if (object?.type === 'blob') blobs.set(spec, object.bytes)
+    })
+    return blobs
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close()
+  }
+}
+
+/**
+ * The entries of a tree object as `git ls-tree` lists them, each path under `folder`: the mode made canonical
+ * as git shows it (a file 100644 or 100755, a link 120000, a folder 040000, anything else a submodule), and
+ * the name decoded as git's output is. Undefined for bytes that are no well-formed tree (git would refuse
+ * them): the caller then asks git itself.
+ */
+export function treeEntries(body: Uint8Array, id: string, folder: string): TreeEntry[] | undefined {
+  const idBytes = id.length / 2
+  if (idBytes !== 20 && idBytes !== 32) return undefined
+  const entries: TreeEntry[] = []
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  let at = 0
+  while (at < bytes.length) {
+    const space = bytes.indexOf(0x20, at)
+    const nul = space < 0 ? -1 : bytes.indexOf(0, space + 1)
+    if (space <= at || nul < 0 || nul === space + 1 || nul + 1 + idBytes > bytes.length) return undefined
+    const written = bytes.toString('latin1', at, space)
+    if (!/^[0-7]{1,6}$/.test(written)) return undefined
+    const name = bytes.toString('utf8', space + 1, nul)
+    if (name.includes('/')) return undefined
+    const mode = canonicalMode(parseInt(written, 8))
+    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob'
+    entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` })
+    at = nul + 1 + idBytes
+  }
+  return entries
+}
+
+/** A mode as git reads it from a tree: only the kinds of entry it knows, a file executable or not. */
+function canonicalMode(mode: number): string {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return mode & 0o100 ? '100755' : '100644'
+    case 0o120000:
+      return '120000'
+    case 0o040000:
+      return '040000'
+    default:
+      return '160000'
+  }
+}
+
+/**
+ * What `git ls-tree -r <tree>` lists under `folder`, the tree's path: every file, link and submodule at any
+ * depth, in git's order (each folder's entries where the folder is). Each level of folders is read in one
+ * request; `trees`, shared between calls, keeps every folder read by its id. Undefined when a folder cannot
+ * be read as one: the caller then asks git itself.
+ */
+export async function listTreeRecursive(
+  reader: ObjectReader,
+  root: GitObject,
+  folder: string,
+  trees: Map<string, TreeEntry[]> = new Map(),
+): Promise<TreeEntry[] | undefined> {
+  // Entries kept relative to the folder ("" for the root): a folder met at several paths is read once.
+  const parse = (object: GitObject | undefined, id: string): TreeEntry[] | undefined => {
+    if (!object || object.type !== 'tree') return undefined
+    // Paths relative to the folder: `/<name>`, so that the folder's path and the name join by concatenation.
+    const entries = treeEntries(object.bytes, id, '')
+    if (entries) trees.set(id, entries)
+    return entries
+  }
+  if (!trees.has(root.id) && !parse(root, root.id)) return undefined
+  // Level by level: the folders below the last level, those not read before in one request.
+  const seen = new Set([root.id])
+  let level = [root.id]
+  while (level.length > 0) {
+    const below = [...new Set(level.flatMap((id) => trees.get(id)!.filter((e) => e.type === 'tree').map((e) => e.sha)))].filter((id) => !seen.has(id))
+    for (const id of below) seen.add(id)
+    const unread = below.filter((id) => !trees.has(id))
+    const objects = await reader.read(unread)
+    for (const [index, id] of unread.entries()) if (!parse(objects[index], id)) return undefined
+    level = below
+  }
+  // Depth first without recursion: a branch may nest folders deeper than the stack goes.
+  const out: TreeEntry[] = []
+  const stack: { entries: TreeEntry[]; next: number; prefix: string }[] = [{ entries: trees.get(root.id)!, next: 0, prefix: folder }]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!
+    const entry = top.entries[top.next++]
+    if (!entry) {
+      stack.pop()
+      continue
+    }
+    const path = `${top.prefix}${entry.path}`
+    if (entry.type === 'tree') stack.push({ entries: trees.get(entry.sha)!, next: 0, prefix: path })
+    else out.push({ ...entry, path })
+  }
+  return out
+}
