@@ -165,6 +165,7 @@ describe('a rebuild reading earlier releases through git diff-tree', () => {
 describe('the content digest of a bundle', () => {
   const definitionOf = (id: string, spec: Record<string, unknown>, references: { path: (string | number)[]; target: string }[] = []): Definition => {
     const [kind = '', name = ''] = id.split('/')
+    const targets = references.map((r) => r.target as ItemId)
     return {
       id: id as ItemId,
       kind,
@@ -173,6 +174,8 @@ describe('the content digest of a bundle', () => {
       document: { kind, name, spec },
       parsed: undefined as unknown as Definition['parsed'],
       references: references.map((r) => ({ ...r, target: r.target as ItemId, position: { line: 1, column: 1 } })),
+      referenceCount: targets.length,
+      referenceTarget: (index: number) => targets[index]!,
     }
   }
   const contentsOf = (definitions: Definition[]): PackageContents =>
