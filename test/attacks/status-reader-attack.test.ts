@@ -2,8 +2,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
-import { PROJECT, cliJson, commitToBranch, tempDir, writeFiles } from '../engine/helpers.js'
+import { apply, build, expectExit, makeSourceRepo, sourceFiles } from '../engine/fixture.js'
+import { PROJECT, cliJson, commitToBranch, git, tempDir, writeFiles } from '../engine/helpers.js'
 
 // Status reads environment branches through one long-lived `git cat-file --batch-command` process. Whatever
 // a push put on a branch (odd names, huge or header-like files, a ref to a tag, a blob or a tree) must read
@@ -211,3 +211,24 @@ test('the status command, run as its own process, exits once it has printed', as
   expect(run.code).toBe(0)
   expect((JSON.parse(run.stdout) as StatusJson).drift.map((d) => d.code)).toEqual(['local-customization'])
 }, 90_000)
+
+test('a source kept in a folder of its git repository: status and a second apply read the ledger apply wrote', async () => {
+  const top = join(temp.dir, 'top')
+  raw(temp.dir, ['init', '-q', '-b', 'main', top])
+  writeFiles(join(top, 'gantry'), sourceFiles())
+  writeFiles(top, { 'README.md': 'the sources are in gantry/\n' })
+  git(top, ['add', '-A'])
+  git(top, ['commit', '-qm', 'sources in a folder'])
+  const source = join(top, 'gantry')
+  expectExit(await build(source), 0)
+  expectExit(await apply(source, 'tools', 'dev'), 0)
+  // The environment branch holds the deployed tree at its top, as apply writes it.
+  expect(git(top, ['ls-tree', '-r', '--name-only', 'env/dev']).split('\n')).toEqual(['.gantry/installed/tools.yaml', 'definitions/cred/tools.yaml', 'definitions/task/cleanup.yaml'])
+  const { json } = await status(source)
+  expect(installed(json)).toEqual(['tools@1 dev APPLIED'])
+  expect(driftOf(json)).toEqual([])
+  // Applying it again finds it installed: not its own items "created by hand".
+  const again = await apply(source, 'tools', 'dev')
+  expect(again.json.diagnostics.map((d) => d.code)).toEqual([])
+  expect(again.code).toBe(0)
+})
