@@ -11,7 +11,7 @@ import { DEFAULT_TRUSTED_WORKFLOW, PULL_REQUEST_INPUT } from '../core/promotion/
  * of promotion pull requests would wait for the scheduled run. None or several: the default name, said in the log.
  */
 export async function findTrustedWorkflow(git: Git, ref: string, log: (message: string) => void): Promise<string> {
-  const files = (await git.listTree(ref, { paths: ['.github/workflows/'] })).filter((e) => e.type === 'blob' && /\.ya?ml$/.test(e.path))
+  const files = (await git.listTree(ref, { paths: ['.github/workflows/'], fullTree: true })).filter((e) => e.type === 'blob' && /\.ya?ml$/.test(e.path))
   const blobs = await git.readBlobs(files.map((f) => f.sha))
   const takes: string[] = []
   for (const file of files) {

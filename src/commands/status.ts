@@ -224,7 +224,7 @@ async function findDrift(
   if (!view) {
     const listed =
       (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
-      (await git.listTree(head, { recursive: true, paths: [paths.definitions] }))
+      (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }))
     const files: TreeView['itemFiles'] = []
     for (const entry of listed) {
       const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)

@@ -106,14 +106,17 @@ export class Git {
 
   /**
    * Entries of a tree (not recursive unless asked), with mode, type, object id and path; with `sizes`, the
-   * size of each blob too, which costs git a lookup of every object listed.
+   * size of each blob too, which costs git a lookup of every object listed. Paths are from the folder git
+   * runs in (the source's, which may be a folder of its repository) unless `fullTree`: from the top of the
+   * tree, as environment branches and .github/workflows are laid out.
    */
   async listTree(
     treeish: string,
-    options: { recursive?: boolean; paths?: readonly string[]; sizes?: boolean; literal?: boolean } = {},
+    options: { recursive?: boolean; paths?: readonly string[]; sizes?: boolean; literal?: boolean; fullTree?: boolean } = {},
   ): Promise<TreeEntry[]> {
     // Literal: the paths are file names, never patterns (an item named with "*" or "[" matches only itself).
     const args = [...(options.literal ? ['--literal-pathspecs'] : []), 'ls-tree', '-z']
+    if (options.fullTree) args.push('--full-tree')
     if (options.sizes) args.push('--long')
     if (options.recursive) args.push('-r')
     args.push(treeish)

@@ -142,7 +142,7 @@ export async function readLedgers(
   const folder = reader ? (await reader.read([`${head}:${LEDGER_FOLDER}`]))[0] : undefined
   const listed =
     (folder?.type === 'tree' ? treeEntries(folder.bytes, folder.id, LEDGER_FOLDER) : undefined) ??
-    (await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true }))
+    (await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true, fullTree: true }))
   const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree')
   if (broken) throw notAFolder(broken, where)
   const entries: TreeEntry[] = []
@@ -235,7 +235,7 @@ export async function readItemFiles(
   // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
   const folders = new Set<string>()
   if (listed.length > 0) {
-    for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true })) {
+    for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true, fullTree: true })) {
       const folder = folderOf(entry.path)
       if (!listed.includes(folder)) continue
       folders.add(folder)
