@@ -40437,11 +40437,15 @@ class Git {
     }
     /**
      * Entries of a tree (not recursive unless asked), with mode, type, object id and path; with `sizes`, the
-     * size of each blob too, which costs git a lookup of every object listed.
+     * size of each blob too, which costs git a lookup of every object listed. Paths are from the folder git
+     * runs in (the source's, which may be a folder of its repository) unless `fullTree`: from the top of the
+     * tree, as environment branches and .github/workflows are laid out.
      */
     async listTree(treeish, options = {}) {
         // Literal: the paths are file names, never patterns (an item named with "*" or "[" matches only itself).
         const args = [...(options.literal ? ['--literal-pathspecs'] : []), 'ls-tree', '-z'];
+        if (options.fullTree)
+            args.push('--full-tree');
         if (options.sizes)
             args.push('--long');
         if (options.recursive)
@@ -56515,14 +56519,19 @@ function notAFolder(entry, where) {
 /** Every ledger on an environment branch, checked against the ledger schema; `branch` names it in messages. */
 async function readLedgers(git, head, schemas, branch, 
 /** Ledgers already checked, by file name and object id: shared by readings of several branches. */
-cache) {
+cache, 
+/** Reads the ledger folder and files through this process instead of starting processes of its own. */
+reader) {
     const ledgers = new Map();
     if (!head)
         return ledgers;
     const where = branch ?? head.slice(0, 12);
     // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
     // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
-    const listed = await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true });
+    // When the ledger folder is a folder (and so is `.gantry`), that listing is its entries: read from its tree.
+    const folder = reader ? (await reader.read([`${head}:${LEDGER_FOLDER}`]))[0] : undefined;
+    const listed = (folder?.type === 'tree' ? treeEntries(folder.bytes, folder.id, LEDGER_FOLDER) : undefined) ??
+        (await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true, fullTree: true }));
     const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree');
     if (broken)
         throw notAFolder(broken, where);
@@ -56538,7 +56547,8 @@ cache) {
         entries.push(inFolder);
     }
     const key = (entry) => `${entry.path}\0${entry.sha}`;
-    const blobs = await git.readBlobs([...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))]);
+    const unread = [...new Set(entries.filter((e) => !cache?.has(key(e))).map((e) => e.sha))];
+    const blobs = reader ? await reader.readBlobs(unread) : await git.readBlobs(unread);
     for (const entry of entries) {
         const known = cache?.get(key(entry));
         if (known) {
@@ -56606,7 +56616,7 @@ bytesFor, listFrom = LIST_FOLDER_FROM) {
     // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
     const folders = new Set();
     if (listed.length > 0) {
-        for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true })) {
+        for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true, fullTree: true })) {
             const folder = folderOf(entry.path);
             if (!listed.includes(folder))
                 continue;
@@ -56691,6 +56701,171 @@ async function findObstructions(git, head, wanted) {
     return found;
 }
 
+/**
+ * Objects read through one `git cat-file --batch` process for a whole command, started at the first
+ * request: each batch of requests is written at once and answered in order, so reading branches folder by
+ * folder and then their files costs no process per step. Close it when done.
+ */
+class ObjectReader {
+    git;
+    session;
+    /**
+     * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
+     * instead of one write per object; an older git refuses the option and plain `--batch` is used.
+     */
+    buffered = true;
+    constructor(git) {
+        this.git = git;
+    }
+    /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
+    async read(specs) {
+        if (specs.length === 0)
+            return [];
+        // One request per line: a spec holding a line break would be two requests (none is made of such names).
+        if (specs.some((spec) => /[\n\r]/.test(spec)))
+            throw new Error('a git object name holds a line break');
+        if (this.session || !this.buffered)
+            return this.answers(specs);
+        try {
+            return await this.answers(specs);
+        }
+        catch (error) {
+            // Only the first request can meet a git without the option: it then runs as plain --batch.
+            await this.session?.close().catch(() => undefined);
+            this.session = undefined;
+            this.buffered = false;
+            return this.answers(specs).catch(() => {
+                throw error;
+            });
+        }
+    }
+    async answers(specs) {
+        const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']));
+        session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`);
+        const out = [];
+        for (let i = 0; i < specs.length; i++) {
+            const header = await session.readLine();
+            // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
+            const [id = '', type = '', size = ''] = header.split(' ');
+            if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !/^[0-9]+$/.test(size)) {
+                out.push(undefined);
+                continue;
+            }
+            const bytes = await session.readBytes(Number(size) + 1);
+            out.push({ id, type, bytes: bytes.subarray(0, Number(size)) });
+        }
+        return out;
+    }
+    /** The blobs among the objects named, by spec, as Git.readBlobs gives them. */
+    async readBlobs(specs) {
+        const objects = await this.read(specs);
+        const blobs = new Map();
+        specs.forEach((spec, index) => {
+            const object = objects[index];
+            if (object?.type === 'blob')
+                blobs.set(spec, object.bytes);
+        });
+        return blobs;
+    }
+    async close() {
+        await this.session?.close();
+    }
+}
+/**
+ * The entries of a tree object as `git ls-tree` lists them, each path under `folder`: the mode made canonical
+ * as git shows it (a file 100644 or 100755, a link 120000, a folder 040000, anything else a submodule), and
+ * the name decoded as git's output is. Undefined for bytes that are no well-formed tree (git would refuse
+ * them): the caller then asks git itself.
+ */
+function treeEntries(body, id, folder) {
+    const idBytes = id.length / 2;
+    if (idBytes !== 20 && idBytes !== 32)
+        return undefined;
+    const entries = [];
+    const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let at = 0;
+    while (at < bytes.length) {
+        const space = bytes.indexOf(0x20, at);
+        const nul = space < 0 ? -1 : bytes.indexOf(0, space + 1);
+        if (space <= at || nul < 0 || nul === space + 1 || nul + 1 + idBytes > bytes.length)
+            return undefined;
+        const written = bytes.toString('latin1', at, space);
+        if (!/^[0-7]{1,6}$/.test(written))
+            return undefined;
+        const name = bytes.toString('utf8', space + 1, nul);
+        if (name.includes('/'))
+            return undefined;
+        const mode = canonicalMode(parseInt(written, 8));
+        const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+        entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` });
+        at = nul + 1 + idBytes;
+    }
+    return entries;
+}
+/** A mode as git reads it from a tree: only the kinds of entry it knows, a file executable or not. */
+function canonicalMode(mode) {
+    switch (mode & 0o170000) {
+        case 0o100000:
+            return mode & 0o100 ? '100755' : '100644';
+        case 0o120000:
+            return '120000';
+        case 0o040000:
+            return '040000';
+        default:
+            return '160000';
+    }
+}
+/**
+ * What `git ls-tree -r <tree>` lists under `folder`, the tree's path: every file, link and submodule at any
+ * depth, in git's order (each folder's entries where the folder is). Each level of folders is read in one
+ * request; `trees`, shared between calls, keeps every folder read by its id. Undefined when a folder cannot
+ * be read as one: the caller then asks git itself.
+ */
+async function listTreeRecursive(reader, root, folder, trees = new Map()) {
+    // Entries kept relative to the folder ("" for the root): a folder met at several paths is read once.
+    const parse = (object, id) => {
+        if (!object || object.type !== 'tree')
+            return undefined;
+        // Paths relative to the folder: `/<name>`, so that the folder's path and the name join by concatenation.
+        const entries = treeEntries(object.bytes, id, '');
+        if (entries)
+            trees.set(id, entries);
+        return entries;
+    };
+    if (!trees.has(root.id) && !parse(root, root.id))
+        return undefined;
+    // Level by level: the folders below the last level, those not read before in one request.
+    const seen = new Set([root.id]);
+    let level = [root.id];
+    while (level.length > 0) {
+        const below = [...new Set(level.flatMap((id) => trees.get(id).filter((e) => e.type === 'tree').map((e) => e.sha)))].filter((id) => !seen.has(id));
+        for (const id of below)
+            seen.add(id);
+        const unread = below.filter((id) => !trees.has(id));
+        const objects = await reader.read(unread);
+        for (const [index, id] of unread.entries())
+            if (!parse(objects[index], id))
+                return undefined;
+        level = below;
+    }
+    // Depth first without recursion: a branch may nest folders deeper than the stack goes.
+    const out = [];
+    const stack = [{ entries: trees.get(root.id), next: 0, prefix: folder }];
+    while (stack.length > 0) {
+        const top = stack[stack.length - 1];
+        const entry = top.entries[top.next++];
+        if (!entry) {
+            stack.pop();
+            continue;
+        }
+        const path = `${top.prefix}${entry.path}`;
+        if (entry.type === 'tree')
+            stack.push({ entries: trees.get(entry.sha), next: 0, prefix: path });
+        else
+            out.push({ ...entry, path });
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/action/events/environment-pull-request.ts
 
@@ -72603,7 +72778,7 @@ function readInputs() {
  * of promotion pull requests would wait for the scheduled run. None or several: the default name, said in the log.
  */
 async function findTrustedWorkflow(git, ref, log) {
-    const files = (await git.listTree(ref, { paths: ['.github/workflows/'] })).filter((e) => e.type === 'blob' && /\.ya?ml$/.test(e.path));
+    const files = (await git.listTree(ref, { paths: ['.github/workflows/'], fullTree: true })).filter((e) => e.type === 'blob' && /\.ya?ml$/.test(e.path));
     const blobs = await git.readBlobs(files.map((f) => f.sha));
     const takes = [];
     for (const file of files) {
@@ -72648,9 +72823,11 @@ async function statusCommand(options) {
     // the names of the package files, and parses no definition or package of the source.
     const repository = await openRepository(options.repo, { sources: false });
     const { paths } = repository;
-    const snapshot = await readWorkingTree(repository.dir, [paths.kinds, paths.packages], DEFAULT_YAML_LIMITS.maxBytes);
+    const snapshot = await readWorkingTree(repository.dir, [paths.kinds], DEFAULT_YAML_LIMITS.maxBytes);
+    // Of the packages only the names: the files are listed, not read.
+    const packageFiles = await readWorkingTree(repository.dir, [paths.packages], DEFAULT_YAML_LIMITS.maxBytes, { listOnly: true });
     const names = [];
-    for (const file of snapshot.keys()) {
+    for (const file of packageFiles.keys()) {
         const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1];
         if (file.startsWith(`${paths.packages}/`) && name && isValidName(name))
             names.push(name);
@@ -72706,36 +72883,41 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
     const ledgerCache = new Map();
     const items = new Map();
-    const itemPaths = new Map();
-    const trees = new Map();
-    const heads = [];
-    for (const env of config.environments)
-        heads.push((await git.resolveBranch(env.branch))?.head);
-    // Each branch's definitions tree by its object id, all in one process: branches holding the same tree
-    // share its listing.
-    const treeOf = await definitionTrees(git, heads, repository.paths.definitions);
-    for (const [index, env] of config.environments.entries()) {
-        const head = heads[index];
-        environments.push({ name: env.name, branch: env.branch, head: head ?? null });
-        const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache);
-        ledgersByEnv.set(env.name, ledgers);
-        if (head)
-            drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemPaths, trees)));
-        // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
-        // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
-        for (const [pkg, ledger] of ledgers) {
-            if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry')
-                continue;
-            drift.push({
-                severity: 'warning',
-                code: 'merged-outside-gantry',
-                message: `${pkg}@${ledger.version} (promotion #${ledger.promotion}) was merged by ${ledger.appliedBy}, not by Gantry: its approvals, release date and window were not checked by Gantry`,
-                package: pkg,
-                item: `.gantry/installed/${pkg}.yaml`,
-                environment: env.name,
-                hint: `restrict updates on ${env.branch} so that only Gantry's App can merge (docs/action.md, permissions and protection)`,
-            });
+    const itemFiles = new Map();
+    const trees = { views: new Map(), folders: new Map() };
+    // Every object status reads (heads, folders, ledgers, items) comes through one git process.
+    const reader = new ObjectReader(git);
+    try {
+        const heads = await resolveBranches(reader, config.environments.map((env) => env.branch));
+        // Each branch's definitions tree by its object id, all in one request: branches holding the same tree
+        // share its listing.
+        const treeOf = await definitionTrees(reader, heads, repository.paths.definitions);
+        for (const [index, env] of config.environments.entries()) {
+            const head = heads[index];
+            environments.push({ name: env.name, branch: env.branch, head: head ?? null });
+            const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader);
+            ledgersByEnv.set(env.name, ledgers);
+            if (head)
+                drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)));
+            // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
+            // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
+            for (const [pkg, ledger] of ledgers) {
+                if (typeof ledger.promotion !== 'number' || !ledger.appliedBy || ledger.appliedBy === 'gantry')
+                    continue;
+                drift.push({
+                    severity: 'warning',
+                    code: 'merged-outside-gantry',
+                    message: `${pkg}@${ledger.version} (promotion #${ledger.promotion}) was merged by ${ledger.appliedBy}, not by Gantry: its approvals, release date and window were not checked by Gantry`,
+                    package: pkg,
+                    item: `.gantry/installed/${pkg}.yaml`,
+                    environment: env.name,
+                    hint: `restrict updates on ${env.branch} so that only Gantry's App can merge (docs/action.md, permissions and protection)`,
+                });
+            }
         }
+    }
+    finally {
+        await reader.close();
     }
     const names = new Set([...packageNames, ...repository.released.map((r) => r.package)]);
     for (const ledgers of ledgersByEnv.values())
@@ -72763,18 +72945,20 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
 async function findDrift(repository, kindSchema, env, branch, head, 
-/** The object id of the branch's definitions tree, when it is a tree: the listing is kept by it. */
-tree, ledgers, cache, itemPaths, trees) {
+/** The branch's definitions tree, when it is a tree: the listing is kept by its id. */
+tree, ledgers, cache, itemFiles, trees, reader) {
     const { git, paths } = repository;
     const out = [];
     // Every item's path is asked for again and again (its references, on each environment): checked and
     // built once per item.
-    const pathOf = (id) => {
-        let path = itemPaths.get(id);
-        if (path === undefined)
-            itemPaths.set(id, (path = itemPath(paths, id)));
-        return path;
+    const fileOf = (id) => {
+        let file = itemFiles.get(id);
+        // itemPath refuses what is no item id: the kind is what comes before its slash.
+        if (file === undefined)
+            itemFiles.set(id, (file = { path: itemPath(paths, id), kind: id.slice(0, id.indexOf('/')) }));
+        return file;
     };
+    const pathOf = (id) => fileOf(id).path;
     const owned = new Map();
     for (const ledger of ledgers.values())
         for (const id of Object.keys(ledger.items))
@@ -72782,22 +72966,31 @@ tree, ledgers, cache, itemPaths, trees) {
     const ids = [...owned.keys()].sort();
     // The branch's item files and their object ids in one listing; only objects not seen on another
     // environment are read. A link is read as the blob it is, as reading the path would.
-    let view = tree === undefined ? undefined : trees.get(tree);
+    let view = tree === undefined ? undefined : trees.views.get(tree.id);
     if (!view) {
-        const listed = await git.listTree(head, { recursive: true, paths: [paths.definitions] });
+        const listed = (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
+            (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }));
+        const files = [];
+        for (const entry of listed) {
+            const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
+            const id = match ? `${match[1]}/${match[2]}` : undefined;
+            if (id && parseItemId(id))
+                files.push({ path: entry.path, id });
+        }
         view = {
             listed,
             objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
             present: new Set(listed.map((entry) => entry.path)),
             unresolved: new Map(),
+            itemFiles: files,
         };
         if (tree !== undefined)
-            trees.set(tree, view);
+            trees.views.set(tree.id, view);
     }
-    const { listed, objectAt, present } = view;
+    const { objectAt, present } = view;
     const shas = ids.map((id) => objectAt.get(pathOf(id)));
     const unread = [...new Set(shas.filter((sha) => sha !== undefined && !cache.has(sha)))];
-    const blobs = await git.readBlobs(unread);
+    const blobs = await reader.readBlobs(unread);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
         if (bytes)
@@ -72828,16 +73021,17 @@ tree, ledgers, cache, itemPaths, trees) {
     // each object once whatever the number of environments holding it.
     for (const [index, id] of ids.entries()) {
         const item = items[index];
-        const parsedId = parseItemId(id);
-        const schema = item && parsedId ? kindSchema(parsedId.kind) : undefined;
-        // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
-        if (!item || !schema || !references_mayRefer(schema))
+        if (!item)
             continue;
-        const file = pathOf(id);
-        const key = `${shas[index]}\0${parsedId.kind}`;
+        const { path: file, kind } = fileOf(id);
+        const schema = kindSchema(kind);
+        // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
+        if (!schema || !references_mayRefer(schema))
+            continue;
+        const key = `${shas[index]}\0${kind}`;
         let unresolved = view.unresolved.get(key);
         if (!unresolved) {
-            let references = item.references.get(parsedId.kind);
+            let references = item.references.get(kind);
             if (!references) {
                 const read = readYaml(file, item.bytes);
                 const spec = read.parsed?.value?.spec;
@@ -72846,7 +73040,7 @@ tree, ledgers, cache, itemPaths, trees) {
                     const target = itemId(ref.kind, ref.name);
                     return { target, targetPath: pathOf(target), path: ref.path };
                 });
-                item.references.set(parsedId.kind, references);
+                item.references.set(kind, references);
             }
             unresolved = references.filter((ref) => !present.has(ref.targetPath));
             view.unresolved.set(key, unresolved);
@@ -72869,15 +73063,13 @@ tree, ledgers, cache, itemPaths, trees) {
             });
         }
     }
-    for (const entry of listed) {
-        const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
-        const id = match ? `${match[1]}/${match[2]}` : undefined;
-        if (!id || !parseItemId(id) || owned.has(id))
+    for (const { path, id } of view.itemFiles) {
+        if (owned.has(id))
             continue;
         out.push({
             severity: 'warning',
             code: 'unowned-item',
-            file: entry.path,
+            file: path,
             item: id,
             environment: env,
             message: `${id} on ${branch} belongs to no package (created by hand)`,
@@ -72886,19 +73078,25 @@ tree, ledgers, cache, itemPaths, trees) {
     }
     return out;
 }
-/** The object id of `<head>:<folder>` for each head where it is a tree. */
-async function definitionTrees(git, heads, folder) {
+/**
+ * The head of each environment branch, as Git.resolveBranch finds it (the local branch, else the
+ * remote-tracking one from origin, each as a commit), all in one request.
+ */
+async function resolveBranches(reader, branches) {
+    const refs = branches.flatMap((branch) => [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]);
+    const objects = await reader.read(refs.map((ref) => `${ref}^{commit}`));
+    return branches.map((_, index) => [objects[2 * index], objects[2 * index + 1]].find((o) => o?.type === 'commit')?.id);
+}
+/** The tree `<head>:<folder>` for each head where it is a tree, all in one request. */
+async function definitionTrees(reader, heads, folder) {
     const wanted = [...new Set(heads.filter((h) => h !== undefined))];
     const trees = new Map();
-    if (wanted.length === 0)
-        return trees;
-    // One line in, one line out: "<id> tree <size>", or "<spec> missing" (no such path, or a link there).
-    const out = await git.text(['cat-file', '--batch-check'], { input: `${wanted.map((head) => `${head}:${folder}`).join('\n')}\n` });
-    const lines = out.split('\n');
+    // No such path, or a link there: missing, and the listing asks git.
+    const objects = await reader.read(wanted.map((head) => `${head}:${folder}`));
     for (const [index, head] of wanted.entries()) {
-        const [id, type] = (lines[index] ?? '').split(' ');
-        if (type === 'tree' && id && /^[0-9a-f]{40,64}$/.test(id))
-            trees.set(head, id);
+        const object = objects[index];
+        if (object?.type === 'tree' && /^[0-9a-f]{40,64}$/.test(object.id))
+            trees.set(head, object);
     }
     return trees;
 }
