@@ -141,8 +141,11 @@ export async function deriveStatus(
         })
       }
     }
-  } finally {
     await reader.close()
+  } catch (error) {
+    // The error that stopped the reading is the one to report, not one the reader gives on closing.
+    await reader.close().catch(() => undefined)
+    throw error
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)

@@ -73,3 +73,8 @@ export function printableText(value: string): string {
 export function printableJson(json: string): string {
   return json.replace(UNSAFE, escapeChar)
 }
+
+/** Whether a UTF-16 code unit is a high (from 0xd800) or a low (from 0xdc00) surrogate: a text cut there splits a pair. */
+export function isSurrogate(code: number, from: 0xd800 | 0xdc00): boolean {
+  return code >= from && code <= from + 0x3ff
+}

@@ -1,6 +1,6 @@
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import type { Diagnostic } from '../diagnostics.js'
-import { printable } from '../names.js'
+import { isSurrogate, printable } from '../names.js'
 import { builtInValidators, kindMetaSchemaValidator } from './generated/built-in-validators.js'
 import { createKindAjv } from './create-ajv.js'
 import { duplicateJsonKeys, errorFanout, jsonLocator, kindSchemaProblems } from './kind-schema-limits.js'
@@ -264,13 +264,10 @@ const MAX_LISTED = 10
 function clipped(text: string, max: number): string {
   if (text.length <= max) return text
   // Never half a surrogate pair: a lone high surrogate prints as U+FFFD, or as an escape in JSON.
-  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max
+  const end = isSurrogate(text.charCodeAt(max - 1), 0xd800) ? max - 1 : max
   return `${text.slice(0, end)}…`
 }
 
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff
-}
 
 function article(type: string): string {
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`

@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../diagnostics.js'
+import { isSurrogate } from '../names.js'
 
 /** Past this many findings in one file, the rest are counted in one more finding, not listed. */
 export const MAX_FINDINGS_PER_FILE = 100
@@ -23,10 +24,6 @@ export function truncate(text: string, max = MAX_MESSAGE_LENGTH): string {
   return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(text.length - tail)}`
 }
 
-/** Whether code is a high (from 0xd800) or a low (from 0xdc00) surrogate. */
-function isSurrogate(code: number, from: 0xd800 | 0xdc00): boolean {
-  return code >= from && code <= from + 0x3ff
-}
 
 /**
  * At most MAX_FINDINGS_PER_FILE findings per file, the first by position, and one `more-findings` finding that
