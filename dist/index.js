@@ -50088,6 +50088,10 @@ function printableText(value) {
 function printableJson(json) {
     return json.replace(UNSAFE, escapeChar);
 }
+/** Whether a UTF-16 code unit is a high (from 0xd800) or a low (from 0xdc00) surrogate: a text cut there splits a pair. */
+function isSurrogate(code, from) {
+    return code >= from && code <= from + 0x3ff;
+}
 
 ;// CONCATENATED MODULE: ./src/core/render/markdown.ts
 
@@ -56947,6 +56951,7 @@ function sortDiagnostics(diagnostics) {
 }
 
 ;// CONCATENATED MODULE: ./src/core/source/bound-findings.ts
+
 /** Past this many findings in one file, the rest are counted in one more finding, not listed. */
 const MAX_FINDINGS_PER_FILE = 100;
 /** Messages and hints longer than this keep their start and end: a 1 MB value is never echoed whole. */
@@ -56969,10 +56974,6 @@ function truncate(text, max = MAX_MESSAGE_LENGTH) {
     if (isSurrogate(text.charCodeAt(text.length - tail), 0xdc00))
         tail--;
     return `${text.slice(0, head)}…[${text.length - head - tail} characters]…${text.slice(text.length - tail)}`;
-}
-/** Whether code is a high (from 0xd800) or a low (from 0xdc00) surrogate. */
-function isSurrogate(code, from) {
-    return code >= from && code <= from + 0x3ff;
 }
 /**
  * At most MAX_FINDINGS_PER_FILE findings per file, the first by position, and one `more-findings` finding that
@@ -70295,11 +70296,8 @@ function clipped(text, max) {
     if (text.length <= max)
         return text;
     // Never half a surrogate pair: a lone high surrogate prints as U+FFFD, or as an escape in JSON.
-    const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
+    const end = isSurrogate(text.charCodeAt(max - 1), 0xd800) ? max - 1 : max;
     return `${text.slice(0, end)}…`;
-}
-function isHighSurrogate(code) {
-    return code >= 0xd800 && code <= 0xdbff;
 }
 function article(type) {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
@@ -72915,9 +72913,12 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
                 });
             }
         }
-    }
-    finally {
         await reader.close();
+    }
+    catch (error) {
+        // The error that stopped the reading is the one to report, not one the reader gives on closing.
+        await reader.close().catch(() => undefined);
+        throw error;
     }
     const names = new Set([...packageNames, ...repository.released.map((r) => r.package)]);
     for (const ledgers of ledgersByEnv.values())
