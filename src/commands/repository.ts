@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path'
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
-import { Git } from '../adapters/git/git.js'
+import { Git, GitError } from '../adapters/git/git.js'
 import { readCommitSnapshot, readReleasedVersions } from '../adapters/git/repository-reader.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import type { ReleasedVersion } from '../core/model/released-version.js'
@@ -55,7 +55,10 @@ export interface OpenOptions {
 export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<OpenRepository> {
   const dir = resolve(dirArg)
   const git = new Git(dir)
-  const isGit = await git.isRepository()
+  // One listing of the branches answers whether this is a git repository, which branch is the default and
+  // which branches are symbolic refs (see listBranches).
+  const branches = await listBranches(git)
+  const isGit = branches !== undefined
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
   // `listOnly`: the working tree's files are read as they are loaded, not all first.
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
@@ -64,11 +67,11 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   if (options.commit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()
   const configSnapshot = await read([CONFIG_FILE])
-  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, isGit ? { defaultBranch: await defaultBranch(git) } : {})
+  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
-  if (isGit) await refuseLinkedBranches(git, config, options.config ? undefined : loaded.positionOf)
+  if (branches) refuseLinkedBranches(branches, config, options.config ? undefined : loaded.positionOf)
   const paths = options.config ? resolvePaths(config) : loaded.paths
   // The working-tree reader never follows a link it meets, but the folders above a configured root
   // (`src` of `paths.definitions: src/defs`) are reached by path: check them first.
@@ -95,7 +98,8 @@ export async function readConfigAt(dirArg: string, ref: string): Promise<GantryC
   const defaultName = ref.replace(/^refs\/remotes\/origin\/|^refs\/heads\/|^origin\//, '')
   const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], DEFAULT_YAML_LIMITS.maxBytes), schemas, DEFAULT_YAML_LIMITS, { defaultBranch: defaultName })
   if (!loaded.config) throw new UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics)
-  await refuseLinkedBranches(git, loaded.config, loaded.positionOf)
+  const branches = await listBranches(git)
+  if (branches) refuseLinkedBranches(branches, loaded.config, loaded.positionOf)
   return loaded.config
 }
 
@@ -109,32 +113,66 @@ async function expectCommit(git: Git, object: string): Promise<void> {
   }
 }
 
-/** The default branch: origin's HEAD when it is known, else the branch checked out. */
-async function defaultBranch(git: Git): Promise<string | undefined> {
-  for (const ref of ['refs/remotes/origin/HEAD', 'HEAD']) {
-    const result = await git.run(['symbolic-ref', '-q', ref], { okCodes: [1, 128] })
-    const target = result.stdout.toString().trim()
-    if (result.code !== 0 || !target) continue
-    return target.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '')
+/** The local and origin's branches, as one `git for-each-ref` lists them. */
+interface Branches {
+  /** The symbolic refs among them: ref, target. */
+  linked: Map<string, string>
+  /** The branch HEAD is a symbolic ref to, when it is one of them (`%(HEAD)`). */
+  checkedOut?: string
+}
+
+/**
+ * The branches of the repository (refs/heads/, refs/remotes/origin/), or undefined when `dir` is not in a git
+ * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref` for each default-branch
+ * candidate, then the symbolic refs took four.
+ */
+async function listBranches(git: Git): Promise<Branches | undefined> {
+  let out: string
+  try {
+    const result = await git.run(['for-each-ref', '--format=%(HEAD)%00%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'], { okCodes: [128] })
+    if (result.code !== 0) {
+      // Not a repository; or one whose refs git cannot list, which fails again, in full, as before.
+      if (!(await git.isRepository())) return undefined
+      await git.run(['for-each-ref', 'refs/heads/', 'refs/remotes/origin/'])
+    }
+    out = result.stdout.toString('utf8')
+  } catch (error) {
+    // git that cannot start: no repository, as `rev-parse --git-dir` failing to start answers.
+    if (error instanceof GitError && error.exitCode === null && !(await git.isRepository())) return undefined
+    throw error
   }
-  return undefined
+  const branches: Branches = { linked: new Map() }
+  for (const line of out.split('\n')) {
+    const [head = '', ref = '', target = ''] = line.split('\0')
+    if (!ref) continue
+    if (target) branches.linked.set(ref, target)
+    if (head === '*') branches.checkedOut = ref
+  }
+  return branches
+}
+
+/** The default branch: origin's HEAD when it is known, else the branch checked out. */
+async function defaultBranch(git: Git, branches: Branches): Promise<string | undefined> {
+  const shortName = (ref: string) => ref.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '')
+  const originHead = branches.linked.get('refs/remotes/origin/HEAD')
+  if (originHead) return shortName(originHead)
+  if (branches.checkedOut) return shortName(branches.checkedOut)
+  // HEAD on a branch not yet made (no commit) or outside the branches listed: asked directly.
+  const result = await git.run(['symbolic-ref', '-q', 'HEAD'], { okCodes: [1, 128] })
+  const target = result.stdout.toString().trim()
+  return result.code === 0 && target ? shortName(target) : undefined
 }
 
 /**
  * An environment branch that is a symbolic ref would read and write another branch (`env/prod` -> `main`):
  * refused, at the environment's line of gantry.yaml when it is known.
  */
-async function refuseLinkedBranches(
-  git: Git,
+function refuseLinkedBranches(
+  branches: Branches,
   config: GantryConfig,
   positionOf: ((path: readonly (string | number)[]) => { line: number; column: number }) | undefined,
-): Promise<void> {
-  const out = await git.text(['for-each-ref', '--format=%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'])
-  const linked = new Map<string, string>()
-  for (const line of out.split('\n')) {
-    const [ref = '', target = ''] = line.split('\0')
-    if (target) linked.set(ref, target)
-  }
+): void {
+  const linked = branches.linked
   const diagnostics: Diagnostic[] = []
   config.environments.forEach((env, index) => {
     for (const ref of [`refs/heads/${env.branch}`, `refs/remotes/origin/${env.branch}`]) {
