@@ -58,7 +58,10 @@ export function loadSource(
     )
       append(diagnostics, readEntry(snapshot, file, limits).diagnostics)
   }
-  const under = (folder: string) => files.filter((f) => f.startsWith(`${folder}/`))
+  const under = (folder: string) => {
+    const prefix = `${folder}/`
+    return files.filter((f) => f.startsWith(prefix))
+  }
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
