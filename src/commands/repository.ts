@@ -123,8 +123,8 @@ interface Branches {
 
 /**
  * The branches of the repository (refs/heads/, refs/remotes/origin/), or undefined when `dir` is not in a git
- * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref` for each default-branch
- * candidate, then the symbolic refs took four.
+ * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch,
+ * then the symbolic refs took three.
  */
 async function listBranches(git: Git): Promise<Branches | undefined> {
   let out: string
@@ -156,11 +156,14 @@ async function defaultBranch(git: Git, branches: Branches): Promise<string | und
   const shortName = (ref: string) => ref.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '')
   const originHead = branches.linked.get('refs/remotes/origin/HEAD')
   if (originHead) return shortName(originHead)
-  if (branches.checkedOut) return shortName(branches.checkedOut)
-  // HEAD on a branch not yet made (no commit) or outside the branches listed: asked directly.
-  const result = await git.run(['symbolic-ref', '-q', 'HEAD'], { okCodes: [1, 128] })
-  const target = result.stdout.toString().trim()
-  return result.code === 0 && target ? shortName(target) : undefined
+  // for-each-ref leaves out a symbolic ref whose target is gone (origin's HEAD after its branch was pruned):
+  // asked directly. HEAD on a branch not yet made (no commit), or outside the branches listed, likewise.
+  const asked = async (ref: string) => {
+    const result = await git.run(['symbolic-ref', '-q', ref], { okCodes: [1, 128] })
+    const target = result.stdout.toString().trim()
+    return result.code === 0 && target ? shortName(target) : undefined
+  }
+  return (await asked('refs/remotes/origin/HEAD')) ?? (branches.checkedOut ? shortName(branches.checkedOut) : await asked('HEAD'))
 }
 
 /**

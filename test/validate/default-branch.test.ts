@@ -52,6 +52,15 @@ describe('the default branch', () => {
     expect((await findings(clone)).refused).toEqual([])
   })
 
+  it("is origin's HEAD even when the branch it names was pruned", async () => {
+    const origin = withProdOn('old-main')
+    makeGitRepo(origin)
+    const clone = tempDir()
+    git(clone, ['clone', '-q', origin, '.'])
+    git(clone, ['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/old-main'])
+    expect((await findings(clone)).refused).toEqual([['invalid-name', 6]])
+  })
+
   it('is the branch HEAD names before its first commit', async () => {
     const dir = withProdOn('start')
     git(dir, ['init', '-q', '-b', 'start'])
