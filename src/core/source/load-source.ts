@@ -30,12 +30,12 @@ export interface LoadedSource {
 }
 
 /**
- * Builds the source model from a snapshot: kind schemas, then packages, then definitions (envelope, name,
- * path, kind, spec, references). A bad file is reported and left out; every other file is still loaded.
+ * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
+ * references), then packages. A bad file is reported and left out; every other file is still loaded.
  *
  * A definition's document is let go once its references are found, and read again from the file's bytes
- * when asked for: validation needs few of them, those of the items an environment sets fields of, which are
- * kept. `keepDocuments`: keep them all, for work that reads every item (bundles of every package).
+ * when asked for: validation needs few of them (those of the items an environment sets fields of, kept). `keepDocuments`: keep them all, for work that reads every
+ * item (bundles of every package).
  */
 export function loadSource(
   snapshot: SourceSnapshot,
