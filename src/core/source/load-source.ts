@@ -34,7 +34,7 @@ export interface LoadedSource {
  * references), then packages. A bad file is reported and left out; every other file is still loaded.
  *
  * A definition's document is let go once its references are found, and read again from the file's bytes
- * when asked for: validation needs few of them (those of the items an environment sets fields of, kept). `keepDocuments`: keep them all, for work that reads every
+ * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
  * item (bundles of every package).
  */
 export function loadSource(
@@ -65,14 +65,8 @@ export function loadSource(
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
-  // Packages first (their findings listed after the definitions'): the items their environments set fields of
-  // are the documents validation reads (overrides are checked against the kind schema), kept as they load
-  // rather than read and parsed a second time.
-  const packageDiagnostics: Diagnostic[] = []
-  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, packageDiagnostics)
-  const keep = options.keepDocuments === true ? true : overriddenItems(packages)
-  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, keep)
-  append(diagnostics, packageDiagnostics)
+  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true)
+  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
   const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
   for (const d of diagnostics) {
     if (!d.file) continue
@@ -179,8 +173,7 @@ function loadDefinitions(
   schemas: SchemaRegistry,
   limits: YamlLimits,
   diagnostics: Diagnostic[],
-  /** Whose documents to keep: all (true), or these items'. */
-  keepDocuments: true | ReadonlySet<string>,
+  keepDocuments: boolean,
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
@@ -232,7 +225,7 @@ function loadDefinitions(
       shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
-    if (keepDocuments !== true && !keepDocuments.has(id)) parsed.dropValue()
+    if (!keepDocuments) parsed.dropValue()
     definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -262,15 +255,6 @@ function loadDefinitions(
     )
   }
   return definitions
-}
-
-/** The items some environment of some package sets fields of (`environments.<env>.set.<item>`). */
-function overriddenItems(packages: ReadonlyMap<string, PackageSource>): Set<string> {
-  const ids = new Set<string>()
-  for (const pkg of packages.values())
-    for (const settings of Object.values(pkg.manifest.environments ?? {}))
-      for (const id of Object.keys(settings?.set ?? {})) ids.add(id)
-  return ids
 }
 
 function loadPackages(
