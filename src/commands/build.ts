@@ -8,7 +8,7 @@ import { type ReleasedVersion, versionsOf } from '../core/model/released-version
 import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
+import { type CommitDiffs, DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
@@ -103,7 +103,9 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
   // file in the output folder as tagged, are taken as they are (see reusableBundles).
-  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
+  // The paths that differ between a release commit and HEAD, asked of git once for both uses below.
+  const diffs: CommitDiffs = new Map()
+  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir, diffs)
 
   // First what each package holds and the version it gets: the content decides, the delta plays no part.
   const contentsCache = new Map<string, PackageContents>()
@@ -150,6 +152,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     previousCache,
     head,
     whole,
+    diffs,
   )
 
   // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
