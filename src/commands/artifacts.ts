@@ -15,7 +15,7 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { compareVersions, latestVersion, sameVersion } from '../core/versions/versions.js'
-import type { SourceModel } from '../core/model/source-model.js'
+import type { Definition, PackageSource, SourceModel } from '../core/model/source-model.js'
 import { CONFIG_FILE } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
@@ -71,6 +71,8 @@ export async function readPreviousItems(
   at?: string,
   /** Whether `repository` holds the whole model at `at` (every definition and package), not a part of it. */
   whole = false,
+  /** The paths git says differ between two commits, shared by the reads of one build (see differingPaths). */
+  diffs: CommitDiffs = new Map(),
 ): Promise<void> {
   const byCommit = new Map<string, Set<string>>()
   for (const { commit, package: name } of wanted) {
@@ -79,7 +81,8 @@ export async function readPreviousItems(
   }
   for (const [commit, all] of byCommit) {
     let names: ReadonlySet<string> = all
-    if (at && whole) names = await itemsFromDiff(repository, commit, at, names, cache)
+    if (at && whole) names = await itemsFromDiff(repository, commit, at, names, cache, diffs)
+    else if (at) names = await itemsFromPartialModel(repository, commit, at, names, cache, diffs)
     if (at && names.size > 0) names = await itemsFromObjects(repository, commit, at, names, cache)
     if (names.size === 0) continue
     const then = await openAt(repository, commit, [...names].sort(), at)
@@ -109,13 +112,12 @@ async function itemsFromDiff(
   at: string,
   names: ReadonlySet<string>,
   cache: PreviousItems,
+  diffs: CommitDiffs,
 ): Promise<Set<string>> {
   const { model, paths, git, config } = repository
   const left = new Set(names)
-  const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, at], { okCodes: [128] })
-  if (out.code !== 0) return left
-  const within = (root: string, path: string) => path === root || path.startsWith(`${root}/`)
-  const differing = out.stdout.toString('utf8').split('\0').filter(Boolean)
+  const differing = await differingPaths(git, commit, at, diffs)
+  if (!differing) return left
   if (differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path))) return left
   const reread = differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path))
   const changed = new Set(reread)
@@ -144,6 +146,124 @@ async function itemsFromDiff(
     left.delete(name)
   }
   return left
+}
+
+/**
+ * The paths under the source that differ between two commits (`git diff-tree --relative`, paths relative
+ * to the source's folder in its git repository), kept by pair for the rest of the build: the reused
+ * bundles and the deltas of one build ask about the same release commits. Undefined when git cannot
+ * compare them.
+ */
+export type CommitDiffs = Map<string, Promise<string[] | undefined>>
+
+export function differingPaths(git: OpenRepository['git'], from: string, to: string, diffs: CommitDiffs): Promise<string[] | undefined> {
+  const key = `${from}..${to}`
+  let found = diffs.get(key)
+  if (!found) {
+    found = git
+      .run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', from, to], { okCodes: [128] })
+      .then((out) => (out.code === 0 ? out.stdout.toString('utf8').split('\0').filter(Boolean) : undefined))
+    diffs.set(key, found)
+  }
+  return found
+}
+
+const within = (root: string, path: string) => path === root || path.startsWith(`${root}/`)
+
+/**
+ * The items at `commit` of every package among `names`, from a part of the model at `at` (what named
+ * packages need, see loadPackagesAt) and the paths git says differ between the two commits. With
+ * gantry.yaml and the kind schemas the same at both, a definition or a package at `commit` is the one of
+ * `at` when its file (the one path its id names) is not among the differing paths; otherwise, or when the
+ * model at `at` does not hold it, its file is read from `commit` and loaded alone, as a whole-repository
+ * load would load it (absent there: absent). What each package holds, includeReferences and dependencies
+ * included, is worked out on that model, and every definition or package the working out asks for and
+ * does not know is read in the next round: the same lookups as on a model read whole from `commit`, with
+ * one `git diff-tree` per pair of commits and two processes per round of reading. Nothing but git objects
+ * decides what is the same. Returns the packages left to read another way (all of them when gantry.yaml
+ * or a kind schema differs, or a file at `commit` holds an item other than its path names).
+ */
+async function itemsFromPartialModel(
+  repository: OpenRepository,
+  commit: string,
+  at: string,
+  names: ReadonlySet<string>,
+  cache: PreviousItems,
+  diffs: CommitDiffs,
+): Promise<Set<string>> {
+  const { model, paths, git, config } = repository
+  const left = new Set(names)
+  const differing = await differingPaths(git, commit, at, diffs)
+  if (!differing || differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path))) return left
+  const changed = new Set(differing)
+  const packagePath = (name: string) => `${paths.packages}/${name}.yaml`
+  const definitionPath = (id: ItemId) => (parseItemId(id) ? itemPath(paths, id) : undefined)
+  // What is known at `commit`: by key, and the files read from it (what is not in the maps is absent there).
+  const then = { definitions: new KnownMap<ItemId, Definition>(), packages: new KnownMap<string, PackageSource>() }
+  const read = new Set<string>()
+  const wanted = new Set<string>()
+  then.definitions.resolve = (id) => known(definitionPath(id), model.definitions.get(id))
+  then.packages.resolve = (name) => known(packagePath(name), model.packages.get(name))
+  // The value at `commit` of a key not met yet: the one at `at` when its file is the same object, nothing
+  // when the file was read from `commit` and did not hold it; otherwise its file is wanted.
+  function known<V extends { file: string }>(file: string | undefined, now: V | undefined): V | undefined {
+    if (file === undefined || read.has(file)) return undefined
+    if (now && now.file === file && !changed.has(file)) return now
+    wanted.add(file)
+    return undefined
+  }
+  const thenModel: SourceModel = { ...model, definitions: then.definitions, packages: then.packages }
+  for (;;) {
+    wanted.clear()
+    const contentsCache = new Map<string, PackageContents>()
+    for (const name of names) {
+      const pkg = thenModel.packages.get(name)
+      if (pkg) packageContents(thenModel, pkg, contentsCache)
+    }
+    if (wanted.size === 0) break
+    const files = [...wanted].sort()
+    const loaded = loadSource(await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
+    for (const file of files) read.add(file)
+    for (const [id, definition] of loaded.definitions) {
+      if (definition.file !== definitionPath(id) || then.definitions.holds(id)) return left
+      then.definitions.set(id, definition)
+    }
+    for (const [name, pkg] of loaded.packages) {
+      if (pkg.file !== packagePath(name) || then.packages.holds(name)) return left
+      then.packages.set(name, pkg)
+    }
+  }
+  const contentsCache = new Map<string, PackageContents>()
+  for (const name of names) {
+    const pkg = thenModel.packages.get(name)
+    cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {})
+    left.delete(name)
+  }
+  return left
+}
+
+/**
+ * A map that asks `resolve` for a key it does not hold, and keeps what it answers: the model at an earlier
+ * commit, filled as the working out of packages' contents looks things up.
+ */
+class KnownMap<K, V> extends Map<K, V> {
+  resolve: (key: K) => V | undefined = () => undefined
+
+  override get(key: K): V | undefined {
+    if (super.has(key)) return super.get(key)
+    const value = this.resolve(key)
+    if (value !== undefined) super.set(key, value)
+    return value
+  }
+
+  override has(key: K): boolean {
+    return this.get(key) !== undefined
+  }
+
+  /** Whether the key is held already, without asking. */
+  holds(key: K): boolean {
+    return super.has(key)
+  }
 }
 
 /**
@@ -335,6 +455,7 @@ export async function reusableBundles(
   names: readonly string[],
   head: string,
   outDir: string,
+  diffs: CommitDiffs = new Map(),
 ): Promise<Map<string, ReusedBundle>> {
   const { model, paths, git, released } = repository
   const reused = new Map<string, ReusedBundle>()
@@ -407,10 +528,9 @@ export async function reusableBundles(
     const changed = new Set<string>()
     let shared = false
     if (commit !== head) {
-      const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, head], { okCodes: [128] })
-      if (out.code !== 0) continue
-      for (const path of out.stdout.toString('utf8').split('\0')) {
-        if (!path) continue
+      const differing = await differingPaths(git, commit, head, diffs)
+      if (!differing) continue
+      for (const path of differing) {
         if (path === CONFIG_FILE || path === paths.kinds || path.startsWith(`${paths.kinds}/`)) shared = true
         if (path.startsWith(`${paths.definitions}/`)) changed.add(`d:${keyOf(path.slice(paths.definitions.length + 1))}`)
         if (path.startsWith(`${paths.packages}/`)) changed.add(packageKey(path.slice(paths.packages.length + 1)))

@@ -8,7 +8,7 @@ import { type ReleasedVersion, versionsOf } from '../core/model/released-version
 import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
+import { type CommitDiffs, DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
@@ -103,16 +103,39 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
   // file in the output folder as tagged, are taken as they are (see reusableBundles).
-  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir)
+  // The paths that differ between a release commit and HEAD, asked of git once for both uses below.
+  const diffs: CommitDiffs = new Map()
+  const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir, diffs)
 
-  // First what each package holds and the version it gets: the content decides, the delta plays no part.
+  // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
+  // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
+  // Each bundle is made as soon as its delta can be: its content decides its version, the version the release
+  // its delta is taken against. Only what is written is kept of it (its bytes, digest and delta), not the
+  // documents, so that a build of every package holds one package's documents at a time besides the model.
+  const ready: ({ name: string; version: string; built: Built; existing?: ReleasedVersion; written?: true } | undefined)[] = []
+  const make = (at: number, name: string, content: BundleContent, digestOfContent: string, version: string, existing: ReleasedVersion | undefined, previous: ReleasedVersion | undefined) => {
+    const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
+    const { bytes, digest, fileName, bundle } = serializeBundle(content, version, delta, options.debug, digestOfContent)
+    if (!options.debug && existing && existing.digest !== digest) {
+      const tag = `${name}@${version}`
+      diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${digest})`, hint: 'the tag was not made from this content by gantry build' })
+      return
+    }
+    ready[at] = { name, version, built: { bytes, digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) }
+  }
+  // Bundles whose delta is taken against an earlier release: made once the items of those releases are read,
+  // each earlier commit opened once for all its packages.
+  const waiting: { at: number; name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion; previous: ReleasedVersion }[] = []
+  const previousCache: PreviousItems = new Map()
   const contentsCache = new Map<string, PackageContents>()
-  const planned: { name: string; content?: BundleContent; digestOfContent?: string; version: string; existing?: ReleasedVersion }[] = []
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const again = reused.get(name)
     if (again) {
-      planned.push({ name, version: again.release.version, existing: again.release })
+      // The file holds these bytes already: nothing to write.
+      const version = again.release.version
+      const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
+      ready[index] = { name, version, built, existing: again.release, written: true }
       continue
     }
     const pkg = repository.model.packages.get(name)!
@@ -138,49 +161,28 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    planned.push({ name, content, digestOfContent, version, ...(existing ? { existing } : {}) })
+    const previous = previousRelease(repository.released, name, version)
+    if (previous) waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous })
+    else make(index, name, content, digestOfContent, version, existing, undefined)
   }
-
-  // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
-  const previousCache: PreviousItems = new Map()
-  const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]))
   await readPreviousItems(
     repository,
-    [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])),
+    waiting.map((w) => ({ commit: w.previous.commit, package: w.name })),
     previousCache,
     head,
     whole,
+    diffs,
   )
-
-  // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
-  // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
-  const ready: { name: string; version: string; built: Built; existing?: ReleasedVersion; written?: true }[] = []
-  for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
-    progress(`writing ${name}`, index, planned.length)
-    const again = reused.get(name)
-    if (again) {
-      // The file holds these bytes already: nothing to write.
-      const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
-      ready.push({ name, version, built, existing: existing!, written: true })
-      continue
-    }
-    if (!content || !digestOfContent) throw new Error(`${name}: no content planned`)
-    const previous = previousOf.get(name)
-    const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
-    const built = serializeBundle(content, version, delta, options.debug, digestOfContent)
-    if (!options.debug && existing && existing.digest !== built.digest) {
-      const tag = `${name}@${version}`
-      diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' })
-      continue
-    }
-    ready.push({ name, version, built, ...(existing ? { existing } : {}) })
-  }
+  for (const w of waiting.splice(0)) make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous)
   if (countBySeverity(diagnostics).errors > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
   let foldersReady: string | undefined
-  for (const { name, version, built, existing, written } of ready) {
+  for (const [index, entry] of ready.entries()) {
+    if (!entry) continue
+    const { name, version, built, existing, written } = entry
+    progress(`writing ${name}`, index, ready.length)
     const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
     if (!written) {
@@ -212,7 +214,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       delta: built.bundle.delta,
     })
   }
-  progress('built', planned.length, planned.length)
+  progress('built', ready.length, ready.length)
   const results = await repository.git.createAnnotatedTags(pending, GANTRY_IDENTITY)
   const lost = new Set<number>()
   let current: Awaited<ReturnType<typeof readReleasedVersions>> | undefined

@@ -1,7 +1,7 @@
 import type { PackageContents } from '../model/package-contents.js'
 import type { EnvironmentSettings, GantryPackage } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
-import { canonicalCompact, canonicalForm, canonicalJson, sha256 } from './canonical-json.js'
+import { canonicalCompact, canonicalDocument, canonicalForm, canonicalJson, sha256 } from './canonical-json.js'
 
 export const BUNDLE_FORMAT = 'gantry.bundle/v1'
 
@@ -53,14 +53,14 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
   for (const id of ids) {
     const { definition, origin } = contents.items.get(id)!
     // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
-    const document = canonicalForm(definition.document)
+    const document = canonicalDocument(definition.document)
     const documentJson = canonicalCompact(document)
     const item: BundleItem = {
       digest: sha256(documentJson),
       origin,
       document,
       // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
-      references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
+      references: canonicalDocument(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
     items[id] = item
     // Keys in canonical order: digest, document, origin, references.

@@ -33,6 +33,32 @@ function sortKeys(value: unknown): unknown {
   return value
 }
 
+/**
+ * canonicalForm of data that holds no copy made by it (a document as the loader parsed it): the same copy,
+ * made without asking at every level whether a part is one already.
+ */
+export function canonicalDocument<T>(value: T): T {
+  const out = copySorted(value)
+  if (out && typeof out === 'object') sorted.add(out)
+  return out as T
+}
+
+function copySorted(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = copySorted(value[i])
+    return out
+  }
+  const keys = Object.keys(value).sort()
+  const out: Record<string, unknown> = {}
+  for (const key of keys) {
+    const v = (value as Record<string, unknown>)[key]
+    if (v !== undefined) out[key] = copySorted(v)
+  }
+  return out
+}
+
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 export function canonicalForm<T>(value: T): T {
   const out = sortKeys(value)
