@@ -166,8 +166,9 @@ function findTreeEntry(
   if (idLength !== 20 && idLength !== 32) return undefined
   const size = body.length
   const wanted = name.length
-  // Read byte by byte, in one pass over each entry: a folder of 50,000 entries is scanned for each file looked
-  // up in it, and calls into the runtime per entry would cost more than the scan.
+  // A folder of 50,000 entries is scanned for each file looked up in it, once per command (so mostly before
+  // the scan is compiled): the end of each name is found by the runtime, and names are compared only when
+  // their first bytes agree.
   if (size > 0 && (size < idLength + 3 || body[size - idLength - 1] !== 0)) return undefined
   let at = 0
   while (at < size) {
@@ -181,20 +182,14 @@ function findTreeEntry(
     }
     if (k === at || k >= size) return undefined
     const nameStart = k + 1
-    // The entry's name against the name looked up, as memcmp over the entry's length: `order` is the first
-    // difference, 0 when the entry's name is a prefix of the name looked up (or longer than it: skipped).
-    let order = 0
-    let nul = nameStart
-    for (; nul < size; nul++) {
-      const byte = body[nul]!
-      if (byte === 0) break
-      const index = nul - nameStart
-      if (order === 0 && index < wanted) order = name[index]! - byte
-    }
-    if (nul === nameStart || nul + 1 + idLength > size) return undefined
+    const nul = body.indexOf(0, nameStart)
+    if (nul <= nameStart || nul + 1 + idLength > size) return undefined
     at = nul + 1 + idLength
     const length = nul - nameStart
     if (length > wanted) continue
+    // memcmp of the name looked up with the entry's name, over the entry's length.
+    let order = name[0]! - body[nameStart]!
+    if (order === 0 && length > 1) order = name.compare(body, nameStart + 1, nul, 1, length)
     if (order > 0) continue
     if (order < 0) return 'missing'
     const id = body.toString('hex', nul + 1, at)
