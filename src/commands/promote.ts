@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os'
 import { GANTRY_IDENTITY, type Git } from '../adapters/git/git.js'
-import { readCommitSnapshot, readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
+import { ObjectReader, readCommitSnapshot, readEnvironmentView, readLedgers } from '../adapters/git/repository-reader.js'
 import { editTree } from '../adapters/git/tree-editor.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import type { EnvironmentLedger, SourcePaths } from '../core/model/source-model.js'
@@ -62,7 +62,10 @@ export function parseTarget(target: string): { pkg: string; version?: string } {
 export async function preparePlan(
   repository: OpenRepository,
   options: PromoteOptions,
+  /** Reads the environment branch through this process (kept open by the caller); else one of its own. */
+  reader?: ObjectReader,
 ): Promise<PromoteResult & { release?: ReturnType<typeof findRelease>; ref?: string; view?: EnvironmentView }> {
+  if (!reader) return withReader(repository, (own) => preparePlan(repository, options, own))
   const { pkg, version } = parseTarget(options.target)
   const environment = repository.config.environments.find((e) => e.name === options.environment)
   if (!environment) {
@@ -79,6 +82,8 @@ export async function preparePlan(
     model.schemas,
     (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)),
     options.environmentHead,
+    undefined,
+    reader,
   )
   const upstream = new Map<string, EnvironmentLedger | undefined>()
   for (const before of environment.after ?? []) {
@@ -142,13 +147,35 @@ export async function planCommand(options: PromoteOptions): Promise<PromoteResul
 export async function applyCommand(options: PromoteOptions): Promise<PromoteResult> {
   // The verified bundle carries what is applied: the source's definitions are not read.
   const repository = await openRepository(options.repo, { sources: false })
-  const now = options.now ?? (() => new Date())
   // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
   const environment = repository.config.environments.find((e) => e.name === options.environment)
   const worktree = environment && (await repository.git.checkedOutBranches()).get(`refs/heads/${environment.branch}`)
   if (worktree) throw new UsageError(`${environment.branch} is checked out in ${worktree}; switch that worktree to another branch, then apply`)
+  // One object reader for every attempt: the folders read to plan are those the commit is written on.
+  return withReader(repository, (reader) => applyAttempts(repository, options, reader))
+}
+
+/**
+ * Runs `work` with an object reader of its own, closed after it; when the work fails, its error is the one
+ * reported, not one the reader gives on closing.
+ */
+async function withReader<T>(repository: OpenRepository, work: (reader: ObjectReader) => Promise<T>): Promise<T> {
+  const reader = new ObjectReader(repository.git)
+  let result: T
+  try {
+    result = await work(reader)
+  } catch (error) {
+    await reader.close().catch(() => undefined)
+    throw error
+  }
+  await reader.close()
+  return result
+}
+
+async function applyAttempts(repository: OpenRepository, options: PromoteOptions, reader: ObjectReader): Promise<PromoteResult> {
+  const now = options.now ?? (() => new Date())
   for (let attempt = 0; attempt < 8; attempt++) {
-    const prepared = await preparePlan(repository, options)
+    const prepared = await preparePlan(repository, options, reader)
     const { plan, release } = prepared
     if (!plan || !release || !plan.ok) return { ...stripInternal(prepared), replanned: attempt }
     const current = prepared.view?.ledgers.get(plan.package)
@@ -163,7 +190,7 @@ export async function applyCommand(options: PromoteOptions): Promise<PromoteResu
       approvers: options.approvers ?? [],
       appliedAt: now().toISOString(),
       appliedBy: options.appliedBy ?? safeUser(),
-    })
+    }, reader)
     // The local branch moves; a branch known only from origin gets its local ref created here.
     const localRef = `refs/heads/${plan.branch}`
     const expected = prepared.ref === localRef ? head : undefined
@@ -183,12 +210,14 @@ export async function writeApplyCommit(
   plan: PromotionPlan,
   head: string | undefined,
   fields: Pick<EnvironmentLedger, 'sourceCommit' | 'promotion' | 'approvers' | 'appliedAt' | 'appliedBy'>,
+  /** The object reader the plan was made with: the folders it read are not read again. */
+  reader?: ObjectReader,
 ): Promise<{ commit: string; tree: string; ledger: EnvironmentLedger }> {
   const ledger: EnvironmentLedger = { ...plan.ledger, ...fields }
   for (const key of Object.keys(ledger) as (keyof EnvironmentLedger)[]) if (ledger[key] === undefined) delete ledger[key]
   const writes = new Map(plan.writes)
   writes.set(ledgerPath(plan.package), renderLedger(ledger))
-  const tree = await editTree(git, head, writes)
+  const tree = await editTree(git, head, writes, reader)
   const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`)
   const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`
   const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY)

@@ -303,11 +303,13 @@ export class GitSession {
     let scanned = 0
     for (;;) {
       for (let i = scanned; i < this.chunks.length; i++) {
-        if (this.chunks[i]!.indexOf(10) >= 0) {
-          const all = this.take(this.buffered)
-          const newline = all.indexOf(10)
-          this.unshift(all.subarray(newline + 1))
-          return all.subarray(0, newline).toString('utf8')
+        const newline = this.chunks[i]!.indexOf(10)
+        if (newline >= 0) {
+          // Only the chunks up to the line's end are joined: the answers after it stay as they came.
+          let length = newline
+          for (let j = 0; j < i; j++) length += this.chunks[j]!.length
+          const line = this.take(length + 1)
+          return line.toString('utf8', 0, length)
         }
       }
       scanned = this.chunks.length
@@ -318,9 +320,7 @@ export class GitSession {
   /** The next `length` bytes of output. */
   async readBytes(length: number): Promise<Buffer> {
     while (this.buffered < length) await this.more()
-    const all = this.take(this.buffered)
-    this.unshift(all.subarray(length))
-    return all.subarray(0, length)
+    return this.take(length)
   }
 
   /** Ends the input and waits for the process to exit; rejects when it failed. */
@@ -329,17 +329,36 @@ export class GitSession {
     await this.exited
   }
 
+  /**
+   * The next `length` bytes (at most those buffered), taken off the front: the chunks they span are joined,
+   * a chunk they end inside is split, and the chunks after it are left as they came. A large batch of
+   * answers is thus copied once as it is read, not once per answer.
+   */
   private take(length: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered)
-    this.chunks.length = 0
-    this.buffered = 0
-    return all.subarray(0, length)
-  }
-
-  private unshift(rest: Buffer): void {
-    if (rest.length === 0) return
-    this.chunks.unshift(rest)
-    this.buffered += rest.length
+    const first = this.chunks[0]
+    if (first && first.length >= length) {
+      if (first.length === length) this.chunks.shift()
+      else this.chunks[0] = first.subarray(length)
+      this.buffered -= length
+      return first.subarray(0, length)
+    }
+    const parts: Buffer[] = []
+    let taken = 0
+    while (taken < length && this.chunks.length > 0) {
+      const chunk = this.chunks[0]!
+      const wanted = length - taken
+      if (chunk.length <= wanted) {
+        parts.push(chunk)
+        this.chunks.shift()
+        taken += chunk.length
+      } else {
+        parts.push(chunk.subarray(0, wanted))
+        this.chunks[0] = chunk.subarray(wanted)
+        taken += wanted
+      }
+    }
+    this.buffered -= taken
+    return Buffer.concat(parts, taken)
   }
 
   private async more(): Promise<void> {

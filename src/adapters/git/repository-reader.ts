@@ -8,7 +8,8 @@ import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
-import type { Git, GitSession, TreeEntry } from './git.js'
+import type { Git, TreeEntry } from './git.js'
+import { type GitObject, ObjectReader, type PathLookup, lookUpPaths } from './object-reader.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -184,14 +185,16 @@ export async function readEnvironmentView(
    * branch as files is read, into `present`, when a listing answers it.
    */
   bytesFor?: (ledgers: ReadonlyMap<string, EnvironmentLedger>) => ReadonlySet<ItemId>,
+  /** Reads the ledgers, the folders and the files through this process (kept open by the caller). */
+  reader?: ObjectReader,
 ): Promise<EnvironmentView & { ref?: string }> {
   // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
   const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
-  const ledgers = await readLedgers(git, resolved?.head, schemas, branch)
+  const ledgers = await readLedgers(git, resolved?.head, schemas, branch, undefined, reader)
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {
     const ids = needed(ledgers)
-    const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers))
+    const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers), LIST_FOLDER_FROM, reader)
     for (const id of ids) {
       const bytes = found.get(id)
       if (bytes) files.set(id, bytes)
@@ -226,6 +229,8 @@ export async function readItemFiles(
   /** Ids whose bytes are read; of a listed file not among them, only that it is there (all when absent). */
   bytesFor?: ReadonlySet<ItemId>,
   listFrom = LIST_FOLDER_FROM,
+  /** Reads the folders on the way and the files through this process, each folder once (see lookUpFromTrees). */
+  reader?: ObjectReader,
 ): Promise<{ found: Map<ItemId, Uint8Array>; present: Set<ItemId>; obstructed: Map<ItemId, string> }> {
   const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
   const perFolder = new Map<string, number>()
@@ -245,7 +250,7 @@ export async function readItemFiles(
   const byId = new Map<ItemId, string>()
   const present = new Set<ItemId>()
   const obstructedListed = new Map<ItemId, string>()
-  const lookedUp: [ItemId, string][] = []
+  let lookedUp: [ItemId, string][] = []
   for (const [id, path] of wanted) {
     if (!folders.has(folderOf(path))) {
       lookedUp.push([id, path])
@@ -260,9 +265,17 @@ export async function readItemFiles(
     else if (entry.type === 'tree') obstructedListed.set(id, `a folder is at ${path}`)
     else lookedUp.push([id, path]) // a submodule: what a lookup of the path says depends on the objects at hand
   }
-  const specs = lookedUp.map(([, path]) => `${head}:${path}`)
-  const blobs = await git.readBlobs([...new Set(byId.values()), ...specs])
   const found = new Map<ItemId, Uint8Array>()
+  const obstructedLookedUp = new Map<ItemId, string>()
+  if (reader) {
+    // What the folders read through the reader answer as git's lookups would; the rest is asked of git.
+    const answered = await lookUpFromTrees(reader, head, lookedUp)
+    for (const [id, bytes] of answered.found) found.set(id, bytes)
+    lookedUp = answered.unknown
+  }
+  const specs = lookedUp.map(([, path]) => `${head}:${path}`)
+  const blobSpecs = [...new Set(byId.values()), ...specs]
+  const blobs = reader ? await reader.readBlobs(blobSpecs) : await git.readBlobs(blobSpecs)
   for (const [id, sha] of byId) {
     const bytes = blobs.get(sha)
     if (bytes) found.set(id, bytes)
@@ -271,7 +284,7 @@ export async function readItemFiles(
     const bytes = blobs.get(specs[index]!)
     if (bytes) found.set(id, bytes)
   })
-  const obstructedLookedUp = await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id)))
+  for (const [id, what] of await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id)))) obstructedLookedUp.set(id, what)
   // In the order asked, as the lookups alone gave them.
   const obstructed = new Map<ItemId, string>()
   for (const [id] of wanted) {
@@ -279,6 +292,48 @@ export async function readItemFiles(
     if (what !== undefined) obstructed.set(id, what)
   }
   return { found, present, obstructed }
+}
+
+/**
+ * The item files that git's lookups of `<head>:<path>` would find as files (their bytes), from the folders
+ * read through `reader`, and those it cannot answer as git would (`unknown`), which are asked of git as
+ * before. Only the plain cases are answered here: a file or link at the path whose object is a blob (read),
+ * or nothing at the path with every folder above it a folder, or nothing there at all (nothing in the way, as
+ * findObstructions would find). Anything else at the path or on the way (a folder, a submodule, a file where
+ * a folder is needed, an object of another type than its entry says) is left to git's lookups, so that what
+ * is refused and how it is named stays as findObstructions says it.
+ */
+async function lookUpFromTrees(
+  reader: ObjectReader,
+  head: string,
+  wanted: readonly [ItemId, string][],
+): Promise<{ found: Map<ItemId, Uint8Array>; unknown: [ItemId, string][] }> {
+  const found = new Map<ItemId, Uint8Array>()
+  const unknown: [ItemId, string][] = []
+  if (wanted.length === 0) return { found, unknown }
+  // Per file: its path, then each folder above it, as findObstructions asks them.
+  const queries = wanted.map(([, path]) => {
+    const parts = path.split('/')
+    return [path, ...parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))]
+  })
+  const lookups = await lookUpPaths(reader, head, queries.flat())
+  const answers: PathLookup[][] = []
+  let next = 0
+  for (const asked of queries) {
+    answers.push(lookups.slice(next, next + asked.length))
+    next += asked.length
+  }
+  const isFile = (lookup: PathLookup) => typeof lookup === 'object' && (lookup.mode.startsWith('100') || lookup.mode === '120000')
+  const ids = [...new Set(answers.flatMap(([at]) => (typeof at === 'object' && isFile(at) ? [at.id] : [])))]
+  const objects = await reader.read(ids)
+  const blobs = new Map<string, GitObject | undefined>(ids.map((id, index) => [id, objects[index]]))
+  wanted.forEach((item, index) => {
+    const [at, ...folders] = answers[index]!
+    if (typeof at === 'object' && isFile(at) && blobs.get(at.id)?.type === 'blob') found.set(item[0], blobs.get(at.id)!.bytes)
+    else if (at === 'missing' && folders.every((f) => f === 'missing' || (typeof f === 'object' && f.mode === '040000' && reader.isTree(f.id)))) return
+    else unknown.push(item)
+  })
+  return { found, unknown }
 }
 
 /**
@@ -308,80 +363,7 @@ async function findObstructions(git: Git, head: string, wanted: readonly [ItemId
 
 export { ledgerPath }
 
-/** An object as `git cat-file --batch` gives it: its id, type and bytes. */
-export interface GitObject {
-  id: string
-  type: string
-  bytes: Buffer
-}
-
-/**
- * Objects read through one `git cat-file --batch` process for a whole command, started at the first
- * request: each batch of requests is written at once and answered in order, so reading branches folder by
- * folder and then their files costs no process per step. Close it when done.
- */
-export class ObjectReader {
-  private session: GitSession | undefined
-  /**
-   * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
-   * instead of one write per object; an older git refuses the option and plain `--batch` is used.
-   */
-  private buffered = true
-
-  constructor(private readonly git: Git) {}
-
-  /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
-  async read(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
-    if (specs.length === 0) return []
-    // One request per line: a spec holding a line break would be two requests (none is made of such names).
-    if (specs.some((spec) => /[\n\r]/.test(spec))) throw new Error('a git object name holds a line break')
-    if (this.session || !this.buffered) return this.answers(specs)
-    try {
-      return await this.answers(specs)
-    } catch (error) {
-      // Only the first request can meet a git without the option: it then runs as plain --batch.
-      await (this.session as GitSession | undefined)?.close().catch(() => undefined)
-      this.session = undefined
-      this.buffered = false
-      return this.answers(specs).catch(() => {
-        throw error
-      })
-    }
-  }
-
-  private async answers(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
-    const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']))
-    session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`)
-    const out: (GitObject | undefined)[] = []
-    for (let i = 0; i < specs.length; i++) {
-      const header = await session.readLine()
-      // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
-      const [id = '', type = '', size = ''] = header.split(' ')
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !/^[0-9]+$/.test(size)) {
-        out.push(undefined)
-        continue
-      }
-      const bytes = await session.readBytes(Number(size) + 1)
-      out.push({ id, type, bytes: bytes.subarray(0, Number(size)) })
-    }
-    return out
-  }
-
-  /** The blobs among the objects named, by spec, as Git.readBlobs gives them. */
-  async readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
-    const objects = await this.read(specs)
-    const blobs = new Map<string, Buffer>()
-    specs.forEach((spec, index) => {
-      const object = objects[index]
-      if (object?.type === 'blob') blobs.set(spec, object.bytes)
-    })
-    return blobs
-  }
-
-  async close(): Promise<void> {
-    await this.session?.close()
-  }
-}
+export { type GitObject, ObjectReader } from './object-reader.js'
 
 /**
  * The entries of a tree object as `git ls-tree` lists them, each path under `folder`: the mode made canonical

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto'
-import { GitError, type Git, type GitSession } from './git.js'
+import { GitError, type Git } from './git.js'
+import { ObjectReader } from './object-reader.js'
 
 /**
  * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
  * touching only the folders on the changed paths: the cost follows the change, not the size of the tree.
  *
  * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
- * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
- * with the changed entries spliced in at their place in git's order, the runs of untouched entries kept as
- * slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
+ * reading the base's folders, hash-object for every new folder; with the caller's object reader, its cat-file
+ * reads the folders it has not read already. A changed folder is its base tree object with the changed
+ * entries spliced in at their place in git's order, the runs of untouched entries kept as slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
  * those slices, never copied into a new buffer, nor parsed, printed and parsed again. The ids git returns
  * for the new folders are checked against the ids their parents were given.
  */
@@ -16,6 +17,11 @@ export async function editTree(
   git: Git,
   base: string | undefined,
   writes: ReadonlyMap<string, string | null>,
+  /**
+   * Reads the base's folders through this process, answering from the folders it already read (the
+   * caller's, kept open by it); without it, a process of the edit's own.
+   */
+  objects?: ObjectReader,
 ): Promise<string> {
   const contents = [...new Set([...writes.values()].filter((c): c is string => c !== null))]
   const ids = await git.writeObjects(contents)
@@ -38,7 +44,7 @@ export async function editTree(
   }
 
   const written: { body: Buffer[]; id: string }[] = []
-  const reader = base ? git.session(['cat-file', '--batch']) : undefined
+  const reader = base ? (objects ?? new ObjectReader(git)) : undefined
   let format = ids[0] ? formatOf(ids[0]) : undefined
   try {
     const edit = async (
@@ -85,7 +91,7 @@ export async function editTree(
     })
     return rootId
   } finally {
-    await reader?.close()
+    if (reader !== objects) await reader?.close()
   }
 }
 
@@ -117,14 +123,10 @@ function hashTree(body: readonly Buffer[], size: number, format: ObjectFormat): 
   return hash.digest('hex')
 }
 
-/** A tree object read through cat-file --batch; undefined when missing or not a tree. */
-async function readTree(reader: GitSession, spec: string): Promise<{ id: string; body: Buffer } | undefined> {
-  reader.write(`${spec}\n`)
-  const header = (await reader.readLine()).split(' ')
-  if (header.length !== 3) return undefined
-  const [id, type, size] = header as [string, string, string]
-  const body = await reader.readBytes(Number(size) + 1)
-  return type === 'tree' ? { id, body: body.subarray(0, body.length - 1) } : undefined
+/** A tree object; undefined when missing or not a tree. */
+async function readTree(reader: ObjectReader, spec: string): Promise<{ id: string; body: Buffer } | undefined> {
+  const [object] = await reader.readTrees([spec])
+  return object?.type === 'tree' ? { id: object.id, body: object.bytes } : undefined
 }
 
 /**
