@@ -112,7 +112,7 @@ export async function deriveStatus(
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
   const itemFiles: ItemFiles = new Map()
-  const trees: TreeCache = { views: new Map(), folders: new Map() }
+  const trees: TreeCache = { views: new Map(), folders: new Map(), itemAt: new Map() }
   // Every object status reads (heads, folders, ledgers, items) comes through one git process.
   const reader = new ObjectReader(git)
   try {
@@ -190,8 +190,11 @@ interface TreeView {
 }
 /** Each item id's file and kind, checked and built once for every environment. */
 type ItemFiles = Map<ItemId, { path: string; kind: string }>
-/** The views by definitions tree id, and every folder listed (by its tree id), shared by the branches. */
-type TreeCache = { views: Map<string, TreeView>; folders: Map<string, TreeEntry[]> }
+/**
+ * The views by definitions tree id, every folder listed (by its tree id), and the item id each listed path
+ * names (null for a path that names none), shared by the branches.
+ */
+type TreeCache = { views: Map<string, TreeView>; folders: Map<string, TreeEntry[]>; itemAt: Map<string, ItemId | null> }
 
 async function findDrift(
   repository: OpenRepository,
@@ -229,18 +232,24 @@ async function findDrift(
       (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
       (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }))
     const files: TreeView['itemFiles'] = []
+    const objectAt = new Map<string, string>()
+    const present = new Set<string>()
     for (const entry of listed) {
-      const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
-      const id = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
-      if (id && parseItemId(id)) files.push({ path: entry.path, id })
+      present.add(entry.path)
+      if (entry.type === 'blob') objectAt.set(entry.path, entry.sha)
+      // Branches list mostly the same paths: each is matched and its name checked once.
+      let id = trees.itemAt.get(entry.path)
+      if (id === undefined) {
+        const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
+        const candidate = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
+        id = candidate && parseItemId(candidate) ? candidate : null
+        trees.itemAt.set(entry.path, id)
+        // The path itemPath gives the id: kept, it is not built and checked again.
+        if (id !== null && !itemFiles.has(id) && entry.path === `${paths.definitions}/${id}.yaml`) itemFiles.set(id, { path: entry.path, kind: match![1]! })
+      }
+      if (id !== null) files.push({ path: entry.path, id })
     }
-    view = {
-      listed,
-      objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
-      present: new Set(listed.map((entry) => entry.path)),
-      unresolved: new Map(),
-      itemFiles: files,
-    }
+    view = { listed, objectAt, present, unresolved: new Map(), itemFiles: files }
     if (tree !== undefined) trees.views.set(tree.id, view)
   }
   const { objectAt, present } = view
