@@ -173,7 +173,8 @@ export async function deriveStatus(
 
 /** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
 type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, Reference[]> }>
-type Reference = { target: ItemId; targetPath: string; path: (string | number)[] }
+/** targetPath: undefined when the target is no valid item id, so no file can hold it. */
+type Reference = { target: ItemId; targetPath: string | undefined; path: (string | number)[] }
 
 /**
  * What drift needs of one definitions tree (by its object id): environments mostly hold the same tree, or
@@ -299,11 +300,13 @@ async function findDrift(
         // With the target's path, the same on every environment.
         references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
           const target = itemId(ref.kind, ref.name)
-          return { target, targetPath: pathOf(target), path: ref.path }
+          // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+          // has no path, so it resolves to nothing and is reported as any other broken reference.
+          return { target, targetPath: parseItemId(target) ? pathOf(target) : undefined, path: ref.path }
         })
         item.references.set(kind, references)
       }
-      unresolved = references.filter((ref) => !present.has(ref.targetPath))
+      unresolved = references.filter((ref) => ref.targetPath === undefined || !present.has(ref.targetPath))
       view.unresolved.set(key, unresolved)
     }
     if (unresolved.length === 0) continue
@@ -318,8 +321,14 @@ async function findDrift(
         package: ledger.package,
         item: id,
         environment: env,
-        message: `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
-        hint: `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
+        message:
+          ref.targetPath === undefined
+            ? `${id} of package ${ledger.package} refers to "${target}", which is no item name, on ${branch}`
+            : `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
+        hint:
+          ref.targetPath === undefined
+            ? `correct the reference in ${id} on ${branch}, or promote ${ledger.package} to ${env} again`
+            : `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
       })
     }
   }

@@ -62,3 +62,21 @@ test('status finds a reference reached through a $ref of the kind schema, and no
   expect(refused.json.drift.filter((d) => d.code === 'unresolved-in-environment')).toEqual([])
   writeFileSync(join(repo, 'kinds/task.schema.json'), `${JSON.stringify(KINDS.task, null, 2)}\n`)
 })
+
+test('status reports a reference of an installed item to a name no item can have, instead of stopping', async () => {
+  // Anyone with push rights can write any text on an environment branch: conn: Bad Name is no item id.
+  const extract = show(repo, 'env/dev', 'definitions/task/extract.yaml')!
+  commitToBranch(repo, 'env/dev', { 'definitions/task/extract.yaml': extract.replace('conn: db', 'conn: Bad Name') })
+  const { code, json } = await cliJson<StatusJson>(repo, ['status'])
+  expect(code).toBe(1)
+  const broken = json.drift.filter((d) => d.code === 'unresolved-in-environment' && d.environment === 'dev')
+  expect(broken).toEqual([
+    expect.objectContaining({
+      item: 'task/extract',
+      file: 'definitions/task/extract.yaml',
+      column: 9,
+      message: 'task/extract of package app refers to "conn/Bad Name", which is no item name, on env/dev',
+    }),
+  ])
+  commitToBranch(repo, 'env/dev', { 'definitions/task/extract.yaml': extract })
+})
