@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8008);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4997);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8008:
+/***/ 4997:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40626,11 +40626,14 @@ class GitSession {
         let scanned = 0;
         for (;;) {
             for (let i = scanned; i < this.chunks.length; i++) {
-                if (this.chunks[i].indexOf(10) >= 0) {
-                    const all = this.take(this.buffered);
-                    const newline = all.indexOf(10);
-                    this.unshift(all.subarray(newline + 1));
-                    return all.subarray(0, newline).toString('utf8');
+                const newline = this.chunks[i].indexOf(10);
+                if (newline >= 0) {
+                    // Only the chunks up to the line's end are joined: the answers after it stay as they came.
+                    let length = newline;
+                    for (let j = 0; j < i; j++)
+                        length += this.chunks[j].length;
+                    const line = this.take(length + 1);
+                    return line.toString('utf8', 0, length);
                 }
             }
             scanned = this.chunks.length;
@@ -40641,26 +40644,46 @@ class GitSession {
     async readBytes(length) {
         while (this.buffered < length)
             await this.more();
-        const all = this.take(this.buffered);
-        this.unshift(all.subarray(length));
-        return all.subarray(0, length);
+        return this.take(length);
     }
     /** Ends the input and waits for the process to exit; rejects when it failed. */
     async close() {
         this.child.stdin.end();
         await this.exited;
     }
+    /**
+     * The next `length` bytes (at most those buffered), taken off the front: the chunks they span are joined,
+     * a chunk they end inside is split, and the chunks after it are left as they came. A large batch of
+     * answers is thus copied once as it is read, not once per answer.
+     */
     take(length) {
-        const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
-        this.chunks.length = 0;
-        this.buffered = 0;
-        return all.subarray(0, length);
-    }
-    unshift(rest) {
-        if (rest.length === 0)
-            return;
-        this.chunks.unshift(rest);
-        this.buffered += rest.length;
+        const first = this.chunks[0];
+        if (first && first.length >= length) {
+            if (first.length === length)
+                this.chunks.shift();
+            else
+                this.chunks[0] = first.subarray(length);
+            this.buffered -= length;
+            return first.subarray(0, length);
+        }
+        const parts = [];
+        let taken = 0;
+        while (taken < length && this.chunks.length > 0) {
+            const chunk = this.chunks[0];
+            const wanted = length - taken;
+            if (chunk.length <= wanted) {
+                parts.push(chunk);
+                this.chunks.shift();
+                taken += chunk.length;
+            }
+            else {
+                parts.push(chunk.subarray(0, wanted));
+                this.chunks[0] = chunk.subarray(wanted);
+                taken += wanted;
+            }
+        }
+        this.buffered -= taken;
+        return Buffer.concat(parts, taken);
     }
     async more() {
         if (this.ended) {
@@ -51117,6 +51140,34 @@ function sortKeys(value) {
     }
     return value;
 }
+/**
+ * canonicalForm of data that holds no copy made by it (a document as the loader parsed it): the same copy,
+ * made without asking at every level whether a part is one already.
+ */
+function canonicalDocument(value) {
+    const out = copySorted(value);
+    if (out && typeof out === 'object')
+        sorted.add(out);
+    return out;
+}
+function copySorted(value) {
+    if (typeof value !== 'object' || value === null)
+        return value;
+    if (Array.isArray(value)) {
+        const out = new Array(value.length);
+        for (let i = 0; i < value.length; i++)
+            out[i] = copySorted(value[i]);
+        return out;
+    }
+    const keys = Object.keys(value).sort();
+    const out = {};
+    for (const key of keys) {
+        const v = value[key];
+        if (v !== undefined)
+            out[key] = copySorted(v);
+    }
+    return out;
+}
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 function canonicalForm(value) {
     const out = sortKeys(value);
@@ -51142,14 +51193,14 @@ function bundleContent(manifest, contents) {
     for (const id of ids) {
         const { definition, origin } = contents.items.get(id);
         // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
-        const document = canonicalForm(definition.document);
+        const document = canonicalDocument(definition.document);
         const documentJson = canonicalCompact(document);
         const item = {
             digest: sha256(documentJson),
             origin,
             document,
             // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
-            references: canonicalForm(definition.references.map((r) => ({ path: r.path, target: r.target }))),
+            references: canonicalDocument(definition.references.map((r) => ({ path: r.path, target: r.target }))),
         };
         items[id] = item;
         // Keys in canonical order: digest, document, origin, references.
@@ -56411,7 +56462,224 @@ function ledgerProblems(read, fileName, branch, schemas) {
     return { ledger, diagnostics: [] };
 }
 
+;// CONCATENATED MODULE: ./src/adapters/git/object-reader.ts
+/** A spec that always names the same object: an object id, or an object id followed by `^{tree}`. */
+const IMMUTABLE_SPEC = /^(?:[0-9a-f]{40}|[0-9a-f]{64})(?:\^\{tree\})?$/;
+/**
+ * Objects read through one `git cat-file --batch` process for a whole command, started at the first
+ * request: each batch of requests is written at once and answered in order, so reading branches folder by
+ * folder and then their files costs no process per step. Close it when done.
+ */
+class ObjectReader {
+    git;
+    session;
+    /**
+     * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
+     * instead of one write per object; an older git refuses the option and plain `--batch` is used.
+     */
+    buffered = true;
+    /**
+     * Tree objects read, by id and by the spec they were asked by when that spec always names the same object
+     * (an object id, or an object id followed by `^{tree}`): a folder is read from git once per command, by
+     * whichever reading comes first (what is on the branch, then the tree edit writing on top of it).
+     */
+    trees = new Map();
+    constructor(git) {
+        this.git = git;
+    }
+    /** Whether the object `id` was read as a tree by readTrees. */
+    isTree(id) {
+        return this.trees.get(id)?.type === 'tree';
+    }
+    /**
+     * Each spec as `read` gives it, trees answered from those read before: the objects that are trees are
+     * kept for the rest of the command. Meant for folders, which a command reads again and again.
+     */
+    async readTrees(specs) {
+        const out = specs.map((spec) => this.trees.get(spec));
+        const unread = [...new Set(specs.filter((_, index) => !out[index]))];
+        if (unread.length === 0)
+            return out;
+        const objects = await this.read(unread);
+        const answers = new Map();
+        unread.forEach((spec, index) => {
+            const object = objects[index];
+            answers.set(spec, object);
+            if (object?.type !== 'tree')
+                return;
+            this.trees.set(object.id, object);
+            if (IMMUTABLE_SPEC.test(spec))
+                this.trees.set(spec, object);
+        });
+        return specs.map((spec, index) => out[index] ?? answers.get(spec));
+    }
+    /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
+    async read(specs) {
+        if (specs.length === 0)
+            return [];
+        // One request per line: a spec holding a line break would be two requests (none is made of such names).
+        if (specs.some((spec) => /[\n\r]/.test(spec)))
+            throw new Error('a git object name holds a line break');
+        if (this.session || !this.buffered)
+            return this.answers(specs);
+        try {
+            return await this.answers(specs);
+        }
+        catch (error) {
+            // Only the first request can meet a git without the option: it then runs as plain --batch.
+            await this.session?.close().catch(() => undefined);
+            this.session = undefined;
+            this.buffered = false;
+            return this.answers(specs).catch(() => {
+                throw error;
+            });
+        }
+    }
+    async answers(specs) {
+        const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']));
+        session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`);
+        const out = [];
+        for (let i = 0; i < specs.length; i++) {
+            const header = await session.readLine();
+            // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
+            const [id = '', type = '', size = ''] = header.split(' ');
+            if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !/^[0-9]+$/.test(size)) {
+                out.push(undefined);
+                continue;
+            }
+            const bytes = await session.readBytes(Number(size) + 1);
+            out.push({ id, type, bytes: bytes.subarray(0, Number(size)) });
+        }
+        return out;
+    }
+    /** The blobs among the objects named, by spec, as Git.readBlobs gives them. */
+    async readBlobs(specs) {
+        const objects = await this.read(specs);
+        const blobs = new Map();
+        specs.forEach((spec, index) => {
+            const object = objects[index];
+            if (object?.type === 'blob')
+                blobs.set(spec, object.bytes);
+        });
+        return blobs;
+    }
+    async close() {
+        await this.session?.close();
+    }
+}
+/**
+ * The lookups of many paths of one commit, from the folders read through `reader`: each folder is read once
+ * for all the paths going through it (and for the rest of the command), a level of folders in one request.
+ * Modelled on git's lookup of a path in a tree (get_tree_entry in git's tree-walk.c): a folder's entries are
+ * scanned in their order for the rest of the path, entries with longer names skipped, the scan stopped at the
+ * first entry whose name sorts after it; an entry named as the path ends the lookup; one named as the next
+ * part of the path is gone down into when its mode is a folder's, and ends the lookup with nothing otherwise.
+ */
+async function lookUpPaths(reader, commit, paths) {
+    const results = paths.map(() => 'unknown');
+    // git reads a path starting with ./ or ../ from the folder it runs in: those are left to git.
+    const plain = (path) => path !== '' && !/^\.\.?(\/|$)/.test(path);
+    let pending = [];
+    paths.forEach((path, index) => {
+        if (plain(path))
+            pending.push({ index, tree: `${commit}^{tree}`, rest: Buffer.from(path, 'utf8') });
+    });
+    while (pending.length > 0) {
+        const trees = await reader.readTrees(pending.map((query) => query.tree));
+        const next = [];
+        pending.forEach((query, i) => {
+            const tree = trees[i];
+            if (tree?.type !== 'tree')
+                return;
+            const step = findTreeEntry(tree.bytes, query.rest, tree.id.length / 2);
+            if (step === undefined)
+                return;
+            if (step === 'missing')
+                results[query.index] = 'missing';
+            else if (step.rest)
+                next.push({ index: query.index, tree: step.id, rest: step.rest });
+            else
+                results[query.index] = { mode: step.mode, id: step.id };
+        });
+        pending = next;
+    }
+    return results;
+}
+/**
+ * One step of git's lookup of `name` in the tree `body` (find_tree_entry in tree-walk.c): the entry it ends at,
+ * or the folder to go on in with the rest of the name, or `missing`. Undefined where git's reading of the
+ * entries scanned would refuse them (decode_tree_entry: a short tree, a mode that is not octal digits, an
+ * empty name), and for modes longer than git reads them.
+ */
+function findTreeEntry(body, name, idLength) {
+    if (idLength !== 20 && idLength !== 32)
+        return undefined;
+    const size = body.length;
+    const wanted = name.length;
+    // A folder of 50,000 entries is scanned for each file looked up in it, once per command (so mostly before
+    // the scan is compiled): the end of each name is found by the runtime, and names are compared only when
+    // their first bytes agree.
+    if (size > 0 && (size < idLength + 3 || body[size - idLength - 1] !== 0))
+        return undefined;
+    let at = 0;
+    while (at < size) {
+        if (size - at < idLength + 3)
+            return undefined;
+        let mode = 0;
+        let k = at;
+        for (; k < size && body[k] !== 0x20; k++) {
+            const digit = body[k] - 0x30;
+            if (digit < 0 || digit > 7 || k - at >= 6)
+                return undefined;
+            mode = mode * 8 + digit;
+        }
+        if (k === at || k >= size)
+            return undefined;
+        const nameStart = k + 1;
+        const nul = body.indexOf(0, nameStart);
+        if (nul <= nameStart || nul + 1 + idLength > size)
+            return undefined;
+        at = nul + 1 + idLength;
+        const length = nul - nameStart;
+        if (length > wanted)
+            continue;
+        // memcmp of the name looked up with the entry's name, over the entry's length.
+        let order = name[0] - body[nameStart];
+        if (order === 0 && length > 1)
+            order = name.compare(body, nameStart + 1, nul, 1, length);
+        if (order > 0)
+            continue;
+        if (order < 0)
+            return 'missing';
+        const id = body.toString('hex', nul + 1, at);
+        if (length === wanted)
+            return { mode: canonicalMode(mode), id };
+        if (name[length] !== 0x2f)
+            continue;
+        if ((mode & 0o170000) !== 0o040000)
+            return 'missing';
+        if (length + 1 === wanted)
+            return { mode: '040000', id };
+        return { mode: '040000', id, rest: name.subarray(length + 1) };
+    }
+    return 'missing';
+}
+/** A mode as git reads it from a tree (canon_mode): a file executable or not, a link, a folder, else a submodule. */
+function canonicalMode(mode) {
+    switch (mode & 0o170000) {
+        case 0o100000:
+            return mode & 0o100 ? '100755' : '100644';
+        case 0o120000:
+            return '120000';
+        case 0o040000:
+            return '040000';
+        default:
+            return '160000';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/adapters/git/repository-reader.ts
+
 
 
 
@@ -56574,14 +56842,16 @@ async function readEnvironmentView(git, branch, paths, schemas, needed, at,
  * The ids whose bytes are read (all of `needed` when absent): of the others, only whether they are on the
  * branch as files is read, into `present`, when a listing answers it.
  */
-bytesFor) {
+bytesFor, 
+/** Reads the ledgers, the folders and the files through this process (kept open by the caller). */
+reader) {
     // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
     const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch);
-    const ledgers = await readLedgers(git, resolved?.head, schemas, branch);
+    const ledgers = await readLedgers(git, resolved?.head, schemas, branch, undefined, reader);
     const files = new Map();
     if (resolved) {
         const ids = needed(ledgers);
-        const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers));
+        const { found, present, obstructed } = await readItemFiles(git, resolved.head, ids.map((id) => [id, itemPath(paths, id)]), bytesFor?.(ledgers), LIST_FOLDER_FROM, reader);
         for (const id of ids) {
             const bytes = found.get(id);
             if (bytes)
@@ -56610,7 +56880,9 @@ const LIST_FOLDER_FROM = 8;
  */
 async function readItemFiles(git, head, wanted, 
 /** Ids whose bytes are read; of a listed file not among them, only that it is there (all when absent). */
-bytesFor, listFrom = LIST_FOLDER_FROM) {
+bytesFor, listFrom = LIST_FOLDER_FROM, 
+/** Reads the folders on the way and the files through this process, each folder once (see lookUpFromTrees). */
+reader) {
     const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
     const perFolder = new Map();
     for (const [, path] of wanted)
@@ -56631,7 +56903,7 @@ bytesFor, listFrom = LIST_FOLDER_FROM) {
     const byId = new Map();
     const present = new Set();
     const obstructedListed = new Map();
-    const lookedUp = [];
+    let lookedUp = [];
     for (const [id, path] of wanted) {
         if (!folders.has(folderOf(path))) {
             lookedUp.push([id, path]);
@@ -56651,9 +56923,18 @@ bytesFor, listFrom = LIST_FOLDER_FROM) {
         else
             lookedUp.push([id, path]); // a submodule: what a lookup of the path says depends on the objects at hand
     }
-    const specs = lookedUp.map(([, path]) => `${head}:${path}`);
-    const blobs = await git.readBlobs([...new Set(byId.values()), ...specs]);
     const found = new Map();
+    const obstructedLookedUp = new Map();
+    if (reader) {
+        // What the folders read through the reader answer as git's lookups would; the rest is asked of git.
+        const answered = await lookUpFromTrees(reader, head, lookedUp);
+        for (const [id, bytes] of answered.found)
+            found.set(id, bytes);
+        lookedUp = answered.unknown;
+    }
+    const specs = lookedUp.map(([, path]) => `${head}:${path}`);
+    const blobSpecs = [...new Set(byId.values()), ...specs];
+    const blobs = reader ? await reader.readBlobs(blobSpecs) : await git.readBlobs(blobSpecs);
     for (const [id, sha] of byId) {
         const bytes = blobs.get(sha);
         if (bytes)
@@ -56664,7 +56945,8 @@ bytesFor, listFrom = LIST_FOLDER_FROM) {
         if (bytes)
             found.set(id, bytes);
     });
-    const obstructedLookedUp = await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id)));
+    for (const [id, what] of await findObstructions(git, head, lookedUp.filter(([id]) => !found.has(id))))
+        obstructedLookedUp.set(id, what);
     // In the order asked, as the lookups alone gave them.
     const obstructed = new Map();
     for (const [id] of wanted) {
@@ -56673,6 +56955,47 @@ bytesFor, listFrom = LIST_FOLDER_FROM) {
             obstructed.set(id, what);
     }
     return { found, present, obstructed };
+}
+/**
+ * The item files that git's lookups of `<head>:<path>` would find as files (their bytes), from the folders
+ * read through `reader`, and those it cannot answer as git would (`unknown`), which are asked of git as
+ * before. Only the plain cases are answered here: a file or link at the path whose object is a blob (read),
+ * or nothing at the path with every folder above it a folder, or nothing there at all (nothing in the way, as
+ * findObstructions would find). Anything else at the path or on the way (a folder, a submodule, a file where
+ * a folder is needed, an object of another type than its entry says) is left to git's lookups, so that what
+ * is refused and how it is named stays as findObstructions says it.
+ */
+async function lookUpFromTrees(reader, head, wanted) {
+    const found = new Map();
+    const unknown = [];
+    if (wanted.length === 0)
+        return { found, unknown };
+    // Per file: its path, then each folder above it, as findObstructions asks them.
+    const queries = wanted.map(([, path]) => {
+        const parts = path.split('/');
+        return [path, ...parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('/'))];
+    });
+    const lookups = await lookUpPaths(reader, head, queries.flat());
+    const answers = [];
+    let next = 0;
+    for (const asked of queries) {
+        answers.push(lookups.slice(next, next + asked.length));
+        next += asked.length;
+    }
+    const isFile = (lookup) => typeof lookup === 'object' && (lookup.mode.startsWith('100') || lookup.mode === '120000');
+    const ids = [...new Set(answers.flatMap(([at]) => (typeof at === 'object' && isFile(at) ? [at.id] : [])))];
+    const objects = await reader.read(ids);
+    const blobs = new Map(ids.map((id, index) => [id, objects[index]]));
+    wanted.forEach((item, index) => {
+        const [at, ...folders] = answers[index];
+        if (typeof at === 'object' && isFile(at) && blobs.get(at.id)?.type === 'blob')
+            found.set(item[0], blobs.get(at.id).bytes);
+        else if (at === 'missing' && folders.every((f) => f === 'missing' || (typeof f === 'object' && f.mode === '040000' && reader.isTree(f.id))))
+            return;
+        else
+            unknown.push(item);
+    });
+    return { found, unknown };
 }
 /**
  * For item files not on the branch as files: what is in the way of writing them, if anything (a folder at
@@ -56705,76 +57028,7 @@ async function findObstructions(git, head, wanted) {
     return found;
 }
 
-/**
- * Objects read through one `git cat-file --batch` process for a whole command, started at the first
- * request: each batch of requests is written at once and answered in order, so reading branches folder by
- * folder and then their files costs no process per step. Close it when done.
- */
-class ObjectReader {
-    git;
-    session;
-    /**
-     * `--batch-command --buffer` (git 2.36 and later): git writes its answers in large blocks, on `flush`,
-     * instead of one write per object; an older git refuses the option and plain `--batch` is used.
-     */
-    buffered = true;
-    constructor(git) {
-        this.git = git;
-    }
-    /** Each spec (`<rev>:<path>`, a ref expression or an id) as git resolves it; undefined when missing. */
-    async read(specs) {
-        if (specs.length === 0)
-            return [];
-        // One request per line: a spec holding a line break would be two requests (none is made of such names).
-        if (specs.some((spec) => /[\n\r]/.test(spec)))
-            throw new Error('a git object name holds a line break');
-        if (this.session || !this.buffered)
-            return this.answers(specs);
-        try {
-            return await this.answers(specs);
-        }
-        catch (error) {
-            // Only the first request can meet a git without the option: it then runs as plain --batch.
-            await this.session?.close().catch(() => undefined);
-            this.session = undefined;
-            this.buffered = false;
-            return this.answers(specs).catch(() => {
-                throw error;
-            });
-        }
-    }
-    async answers(specs) {
-        const session = (this.session ??= this.git.session(this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']));
-        session.write(this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`);
-        const out = [];
-        for (let i = 0; i < specs.length; i++) {
-            const header = await session.readLine();
-            // "<id> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
-            const [id = '', type = '', size = ''] = header.split(' ');
-            if (header.endsWith(' missing') || header.endsWith(' ambiguous') || !/^[0-9]+$/.test(size)) {
-                out.push(undefined);
-                continue;
-            }
-            const bytes = await session.readBytes(Number(size) + 1);
-            out.push({ id, type, bytes: bytes.subarray(0, Number(size)) });
-        }
-        return out;
-    }
-    /** The blobs among the objects named, by spec, as Git.readBlobs gives them. */
-    async readBlobs(specs) {
-        const objects = await this.read(specs);
-        const blobs = new Map();
-        specs.forEach((spec, index) => {
-            const object = objects[index];
-            if (object?.type === 'blob')
-                blobs.set(spec, object.bytes);
-        });
-        return blobs;
-    }
-    async close() {
-        await this.session?.close();
-    }
-}
+
 /**
  * The entries of a tree object as `git ls-tree` lists them, each path under `folder`: the mode made canonical
  * as git shows it (a file 100644 or 100755, a link 120000, a folder 040000, anything else a submodule), and
@@ -56799,7 +57053,7 @@ function treeEntries(body, id, folder) {
         const name = bytes.toString('utf8', space + 1, nul);
         if (name.includes('/'))
             return undefined;
-        const mode = canonicalMode(parseInt(written, 8));
+        const mode = repository_reader_canonicalMode(parseInt(written, 8));
         const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
         entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` });
         at = nul + 1 + idBytes;
@@ -56807,7 +57061,7 @@ function treeEntries(body, id, folder) {
     return entries;
 }
 /** A mode as git reads it from a tree: only the kinds of entry it knows, a file executable or not. */
-function canonicalMode(mode) {
+function repository_reader_canonicalMode(mode) {
     switch (mode & 0o170000) {
         case 0o100000:
             return mode & 0o100 ? '100755' : '100644';
@@ -57993,6 +58247,9 @@ function loadConfig(snapshot, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, o
 function ignoredSourceFiles(files, paths) {
     const diagnostics = [];
     for (const file of files) {
+        // Most names end in lower case: never misnamed, whatever the folder (thousands of files).
+        if (file.endsWith('.yaml') || file.endsWith('.yml') || file.endsWith('.schema.json'))
+            continue;
         const yamlFolder = file.startsWith(`${paths.definitions}/`) || file.startsWith(`${paths.packages}/`);
         const kindFolder = file.startsWith(`${paths.kinds}/`);
         const misnamed = (yamlFolder && /\.ya?ml$/i.test(file) && !/\.ya?ml$/.test(file)) ||
@@ -70493,7 +70750,10 @@ function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT
         else if ([paths.kinds, paths.definitions, paths.packages].some((root) => file === root || file.startsWith(`${root}/`)))
             append(diagnostics, readEntry(snapshot, file, limits).diagnostics);
     }
-    const under = (folder) => files.filter((f) => f.startsWith(`${folder}/`));
+    const under = (folder) => {
+        const prefix = `${folder}/`;
+        return files.filter((f) => f.startsWith(prefix));
+    };
     diagnostics.push(...ignoredSourceFiles(files, paths));
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
     const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true);
@@ -71446,7 +71706,10 @@ async function writeBundleFile(dir, file, content) {
 async function repository_openRepository(dirArg, options = {}) {
     const dir = (0,external_node_path_namespaceObject.resolve)(dirArg);
     const git = new Git(dir);
-    const isGit = await git.isRepository();
+    // One listing of the branches answers whether this is a git repository, which branch is the default and
+    // which branches are symbolic refs (see listBranches).
+    const branches = await listBranches(git);
+    const isGit = branches !== undefined;
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
     // `listOnly`: the working tree's files are read as they are loaded, not all first.
     const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
@@ -71454,13 +71717,13 @@ async function repository_openRepository(dirArg, options = {}) {
         await expectCommit(git, options.commit);
     const schemas = new SchemaRegistry();
     const configSnapshot = await read([CONFIG_FILE]);
-    const loaded = loadConfig(configSnapshot, schemas, read_yaml_DEFAULT_YAML_LIMITS, isGit ? { defaultBranch: await defaultBranch(git) } : {});
+    const loaded = loadConfig(configSnapshot, schemas, read_yaml_DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {});
     // Policy comes from the caller when given (the default branch), never from the tree being validated.
     const config = options.config ?? loaded.config;
     if (!config)
         throw new errors_UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics);
-    if (isGit)
-        await refuseLinkedBranches(git, config, options.config ? undefined : loaded.positionOf);
+    if (branches)
+        refuseLinkedBranches(branches, config, options.config ? undefined : loaded.positionOf);
     const paths = options.config ? resolvePaths(config) : loaded.paths;
     // The working-tree reader never follows a link it meets, but the folders above a configured root
     // (`src` of `paths.definitions: src/defs`) are reached by path: check them first.
@@ -71488,7 +71751,9 @@ async function readConfigAt(dirArg, ref) {
     const loaded = loadConfig(await readCommitSnapshot(git, commit, [CONFIG_FILE], read_yaml_DEFAULT_YAML_LIMITS.maxBytes), schemas, read_yaml_DEFAULT_YAML_LIMITS, { defaultBranch: defaultName });
     if (!loaded.config)
         throw new errors_UsageError(`cannot read ${CONFIG_FILE} on ${ref}`, loaded.diagnostics);
-    await refuseLinkedBranches(git, loaded.config, loaded.positionOf);
+    const branches = await listBranches(git);
+    if (branches)
+        refuseLinkedBranches(branches, loaded.config, loaded.positionOf);
     return loaded.config;
 }
 /** A tag can point at any object (a blob, a tree): say what it is rather than "gantry.yaml not found". */
@@ -71501,29 +71766,62 @@ async function expectCommit(git, object) {
         throw new errors_UsageError(`${object.slice(0, 12)} is a ${type}, not a commit: a tag pointing at it was not made by gantry build`);
     }
 }
+/**
+ * The branches of the repository (refs/heads/, refs/remotes/origin/), or undefined when `dir` is not in a git
+ * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch,
+ * then the symbolic refs took three.
+ */
+async function listBranches(git) {
+    let out;
+    try {
+        const result = await git.run(['for-each-ref', '--format=%(HEAD)%00%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'], { okCodes: [128] });
+        if (result.code !== 0) {
+            // Not a repository; or one whose refs git cannot list, which fails again, in full, as before.
+            if (!(await git.isRepository()))
+                return undefined;
+            await git.run(['for-each-ref', 'refs/heads/', 'refs/remotes/origin/']);
+        }
+        out = result.stdout.toString('utf8');
+    }
+    catch (error) {
+        // git that cannot start: no repository, as `rev-parse --git-dir` failing to start answers.
+        if (error instanceof GitError && error.exitCode === null && !(await git.isRepository()))
+            return undefined;
+        throw error;
+    }
+    const branches = { linked: new Map() };
+    for (const line of out.split('\n')) {
+        const [head = '', ref = '', target = ''] = line.split('\0');
+        if (!ref)
+            continue;
+        if (target)
+            branches.linked.set(ref, target);
+        if (head === '*')
+            branches.checkedOut = ref;
+    }
+    return branches;
+}
 /** The default branch: origin's HEAD when it is known, else the branch checked out. */
-async function defaultBranch(git) {
-    for (const ref of ['refs/remotes/origin/HEAD', 'HEAD']) {
+async function defaultBranch(git, branches) {
+    const shortName = (ref) => ref.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '');
+    const originHead = branches.linked.get('refs/remotes/origin/HEAD');
+    if (originHead)
+        return shortName(originHead);
+    // for-each-ref leaves out a symbolic ref whose target is gone (origin's HEAD after its branch was pruned):
+    // asked directly. HEAD on a branch not yet made (no commit), or outside the branches listed, likewise.
+    const asked = async (ref) => {
         const result = await git.run(['symbolic-ref', '-q', ref], { okCodes: [1, 128] });
         const target = result.stdout.toString().trim();
-        if (result.code !== 0 || !target)
-            continue;
-        return target.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '');
-    }
-    return undefined;
+        return result.code === 0 && target ? shortName(target) : undefined;
+    };
+    return (await asked('refs/remotes/origin/HEAD')) ?? (branches.checkedOut ? shortName(branches.checkedOut) : await asked('HEAD'));
 }
 /**
  * An environment branch that is a symbolic ref would read and write another branch (`env/prod` -> `main`):
  * refused, at the environment's line of gantry.yaml when it is known.
  */
-async function refuseLinkedBranches(git, config, positionOf) {
-    const out = await git.text(['for-each-ref', '--format=%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/']);
-    const linked = new Map();
-    for (const line of out.split('\n')) {
-        const [ref = '', target = ''] = line.split('\0');
-        if (target)
-            linked.set(ref, target);
-    }
+function refuseLinkedBranches(branches, config, positionOf) {
+    const linked = branches.linked;
     const diagnostics = [];
     config.environments.forEach((env, index) => {
         for (const ref of [`refs/heads/${env.branch}`, `refs/remotes/origin/${env.branch}`]) {
@@ -71595,7 +71893,9 @@ async function readPreviousItems(repository, wanted, cache,
 /** The commit `repository` was read at, if any. */
 at, 
 /** Whether `repository` holds the whole model at `at` (every definition and package), not a part of it. */
-whole = false) {
+whole = false, 
+/** The paths git says differ between two commits, shared by the reads of one build (see differingPaths). */
+diffs = new Map()) {
     const byCommit = new Map();
     for (const { commit, package: name } of wanted) {
         if (cache.has(`${commit}:${name}`))
@@ -71605,7 +71905,9 @@ whole = false) {
     for (const [commit, all] of byCommit) {
         let names = all;
         if (at && whole)
-            names = await itemsFromDiff(repository, commit, at, names, cache);
+            names = await itemsFromDiff(repository, commit, at, names, cache, diffs);
+        else if (at)
+            names = await itemsFromPartialModel(repository, commit, at, names, cache, diffs);
         if (at && names.size > 0)
             names = await itemsFromObjects(repository, commit, at, names, cache);
         if (names.size === 0)
@@ -71630,14 +71932,12 @@ whole = false) {
  * Three git processes whatever the number of packages; returns the packages left to read another way (all
  * of them when gantry.yaml or a kind schema differs).
  */
-async function itemsFromDiff(repository, commit, at, names, cache) {
+async function itemsFromDiff(repository, commit, at, names, cache, diffs) {
     const { model, paths, git, config } = repository;
     const left = new Set(names);
-    const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, at], { okCodes: [128] });
-    if (out.code !== 0)
+    const differing = await differingPaths(git, commit, at, diffs);
+    if (!differing)
         return left;
-    const within = (root, path) => path === root || path.startsWith(`${root}/`);
-    const differing = out.stdout.toString('utf8').split('\0').filter(Boolean);
     if (differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path)))
         return left;
     const reread = differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path));
@@ -71672,6 +71972,112 @@ async function itemsFromDiff(repository, commit, at, names, cache) {
         left.delete(name);
     }
     return left;
+}
+function differingPaths(git, from, to, diffs) {
+    const key = `${from}..${to}`;
+    let found = diffs.get(key);
+    if (!found) {
+        found = git
+            .run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', from, to], { okCodes: [128] })
+            .then((out) => (out.code === 0 ? out.stdout.toString('utf8').split('\0').filter(Boolean) : undefined));
+        diffs.set(key, found);
+    }
+    return found;
+}
+const within = (root, path) => path === root || path.startsWith(`${root}/`);
+/**
+ * The items at `commit` of every package among `names`, from a part of the model at `at` (what named
+ * packages need, see loadPackagesAt) and the paths git says differ between the two commits. With
+ * gantry.yaml and the kind schemas the same at both, a definition or a package at `commit` is the one of
+ * `at` when its file (the one path its id names) is not among the differing paths; otherwise, or when the
+ * model at `at` does not hold it, its file is read from `commit` and loaded alone, as a whole-repository
+ * load would load it (absent there: absent). What each package holds, includeReferences and dependencies
+ * included, is worked out on that model, and every definition or package the working out asks for and
+ * does not know is read in the next round: the same lookups as on a model read whole from `commit`, with
+ * one `git diff-tree` per pair of commits and two processes per round of reading. Nothing but git objects
+ * decides what is the same. Returns the packages left to read another way (all of them when gantry.yaml
+ * or a kind schema differs, or a file at `commit` holds an item other than its path names).
+ */
+async function itemsFromPartialModel(repository, commit, at, names, cache, diffs) {
+    const { model, paths, git, config } = repository;
+    const left = new Set(names);
+    const differing = await differingPaths(git, commit, at, diffs);
+    if (!differing || differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path)))
+        return left;
+    const changed = new Set(differing);
+    const packagePath = (name) => `${paths.packages}/${name}.yaml`;
+    const definitionPath = (id) => (parseItemId(id) ? itemPath(paths, id) : undefined);
+    // What is known at `commit`: by key, and the files read from it (what is not in the maps is absent there).
+    const then = { definitions: new KnownMap(), packages: new KnownMap() };
+    const read = new Set();
+    const wanted = new Set();
+    then.definitions.resolve = (id) => known(definitionPath(id), model.definitions.get(id));
+    then.packages.resolve = (name) => known(packagePath(name), model.packages.get(name));
+    // The value at `commit` of a key not met yet: the one at `at` when its file is the same object, nothing
+    // when the file was read from `commit` and did not hold it; otherwise its file is wanted.
+    function known(file, now) {
+        if (file === undefined || read.has(file))
+            return undefined;
+        if (now && now.file === file && !changed.has(file))
+            return now;
+        wanted.add(file);
+        return undefined;
+    }
+    const thenModel = { ...model, definitions: then.definitions, packages: then.packages };
+    for (;;) {
+        wanted.clear();
+        const contentsCache = new Map();
+        for (const name of names) {
+            const pkg = thenModel.packages.get(name);
+            if (pkg)
+                packageContents(thenModel, pkg, contentsCache);
+        }
+        if (wanted.size === 0)
+            break;
+        const files = [...wanted].sort();
+        const loaded = loadSource(await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model;
+        for (const file of files)
+            read.add(file);
+        for (const [id, definition] of loaded.definitions) {
+            if (definition.file !== definitionPath(id) || then.definitions.holds(id))
+                return left;
+            then.definitions.set(id, definition);
+        }
+        for (const [name, pkg] of loaded.packages) {
+            if (pkg.file !== packagePath(name) || then.packages.holds(name))
+                return left;
+            then.packages.set(name, pkg);
+        }
+    }
+    const contentsCache = new Map();
+    for (const name of names) {
+        const pkg = thenModel.packages.get(name);
+        cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {});
+        left.delete(name);
+    }
+    return left;
+}
+/**
+ * A map that asks `resolve` for a key it does not hold, and keeps what it answers: the model at an earlier
+ * commit, filled as the working out of packages' contents looks things up.
+ */
+class KnownMap extends Map {
+    resolve = () => undefined;
+    get(key) {
+        if (super.has(key))
+            return super.get(key);
+        const value = this.resolve(key);
+        if (value !== undefined)
+            super.set(key, value);
+        return value;
+    }
+    has(key) {
+        return this.get(key) !== undefined;
+    }
+    /** Whether the key is held already, without asking. */
+    holds(key) {
+        return super.has(key);
+    }
 }
 /**
  * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
@@ -71831,7 +72237,7 @@ async function loadVerifiedBundle(repository, release, outDir = DEFAULT_OUT_DIR)
  * references; a package file named otherwise; a file missing, changed or a link) is built the long way,
  * which compares the bytes it makes with the tag as always.
  */
-async function reusableBundles(repository, names, head, outDir) {
+async function reusableBundles(repository, names, head, outDir, diffs = new Map()) {
     const { model, paths, git, released } = repository;
     const reused = new Map();
     // A file's key: its folder under definitions (the kind) or packages, and its name up to the first dot.
@@ -71914,12 +72320,10 @@ async function reusableBundles(repository, names, head, outDir) {
         const changed = new Set();
         let shared = false;
         if (commit !== head) {
-            const out = await git.run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', commit, head], { okCodes: [128] });
-            if (out.code !== 0)
+            const differing = await differingPaths(git, commit, head, diffs);
+            if (!differing)
                 continue;
-            for (const path of out.stdout.toString('utf8').split('\0')) {
-                if (!path)
-                    continue;
+            for (const path of differing) {
                 if (path === CONFIG_FILE || path === paths.kinds || path.startsWith(`${paths.kinds}/`))
                     shared = true;
                 if (path.startsWith(`${paths.definitions}/`))
@@ -72073,15 +72477,38 @@ async function buildPackages(options) {
     const progress = options.onProgress ?? (() => { });
     // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
     // file in the output folder as tagged, are taken as they are (see reusableBundles).
-    const reused = !earlier || !head ? new Map() : await reusableBundles(repository, names, head, outDir);
-    // First what each package holds and the version it gets: the content decides, the delta plays no part.
+    // The paths that differ between a release commit and HEAD, asked of git once for both uses below.
+    const diffs = new Map();
+    const reused = !earlier || !head ? new Map() : await reusableBundles(repository, names, head, outDir, diffs);
+    // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
+    // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
+    // Each bundle is made as soon as its delta can be: its content decides its version, the version the release
+    // its delta is taken against. Only what is written is kept of it (its bytes, digest and delta), not the
+    // documents, so that a build of every package holds one package's documents at a time besides the model.
+    const ready = [];
+    const make = (at, name, content, digestOfContent, version, existing, previous) => {
+        const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
+        const { bytes, digest, fileName, bundle } = serializeBundle(content, version, delta, options.debug, digestOfContent);
+        if (!options.debug && existing && existing.digest !== digest) {
+            const tag = `${name}@${version}`;
+            diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${digest})`, hint: 'the tag was not made from this content by gantry build' });
+            return;
+        }
+        ready[at] = { name, version, built: { bytes, digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) };
+    };
+    // Bundles whose delta is taken against an earlier release: made once the items of those releases are read,
+    // each earlier commit opened once for all its packages.
+    const waiting = [];
+    const previousCache = new Map();
     const contentsCache = new Map();
-    const planned = [];
     for (const [index, name] of names.entries()) {
         progress(`building ${name}`, index, names.length);
         const again = reused.get(name);
         if (again) {
-            planned.push({ name, version: again.release.version, existing: again.release });
+            // The file holds these bytes already: nothing to write.
+            const version = again.release.version;
+            const built = { bytes: again.bytes, digest: again.release.digest, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest, delta: again.delta } };
+            ready[index] = { name, version, built, existing: again.release, written: true };
             continue;
         }
         const pkg = repository.model.packages.get(name);
@@ -72107,42 +72534,25 @@ async function buildPackages(options) {
             continue;
         }
         const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes));
-        planned.push({ name, content, digestOfContent, version, ...(existing ? { existing } : {}) });
+        const previous = previousRelease(repository.released, name, version);
+        if (previous)
+            waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous });
+        else
+            make(index, name, content, digestOfContent, version, existing, undefined);
     }
-    // Then the deltas: the release before each version, each earlier commit opened once for all its packages.
-    const previousCache = new Map();
-    const previousOf = new Map(planned.filter((p) => !reused.has(p.name)).map((p) => [p.name, previousRelease(repository.released, p.name, p.version)]));
-    await readPreviousItems(repository, [...previousOf].flatMap(([name, previous]) => (previous ? [{ commit: previous.commit, package: name }] : [])), previousCache, head, whole);
-    // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
-    // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
-    const ready = [];
-    for (const [index, { name, content, digestOfContent, version, existing }] of planned.entries()) {
-        progress(`writing ${name}`, index, planned.length);
-        const again = reused.get(name);
-        if (again) {
-            // The file holds these bytes already: nothing to write.
-            const built = { bytes: again.bytes, digest: again.release.digest, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest, delta: again.delta } };
-            ready.push({ name, version, built, existing: existing, written: true });
-            continue;
-        }
-        if (!content || !digestOfContent)
-            throw new Error(`${name}: no content planned`);
-        const previous = previousOf.get(name);
-        const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
-        const built = serializeBundle(content, version, delta, options.debug, digestOfContent);
-        if (!options.debug && existing && existing.digest !== built.digest) {
-            const tag = `${name}@${version}`;
-            diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${built.digest})`, hint: 'the tag was not made from this content by gantry build' });
-            continue;
-        }
-        ready.push({ name, version, built, ...(existing ? { existing } : {}) });
-    }
+    await readPreviousItems(repository, waiting.map((w) => ({ commit: w.previous.commit, package: w.name })), previousCache, head, whole, diffs);
+    for (const w of waiting.splice(0))
+        make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous);
     if (countBySeverity(diagnostics).errors > 0)
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
     let artifacts = [];
     const pending = [];
     let foldersReady;
-    for (const { name, version, built, existing, written } of ready) {
+    for (const [index, entry] of ready.entries()) {
+        if (!entry)
+            continue;
+        const { name, version, built, existing, written } = entry;
+        progress(`writing ${name}`, index, ready.length);
         const pkg = repository.model.packages.get(name);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
         if (!written) {
@@ -72176,7 +72586,7 @@ async function buildPackages(options) {
             delta: built.bundle.delta,
         });
     }
-    progress('built', planned.length, planned.length);
+    progress('built', ready.length, ready.length);
     const results = await repository.git.createAnnotatedTags(pending, GANTRY_IDENTITY);
     const lost = new Set();
     let current;
@@ -72882,7 +73292,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     const ledgerCache = new Map();
     const items = new Map();
     const itemFiles = new Map();
-    const trees = { views: new Map(), folders: new Map() };
+    const trees = { views: new Map(), folders: new Map(), itemAt: new Map() };
     // Every object status reads (heads, folders, ledgers, items) comes through one git process.
     const reader = new ObjectReader(git);
     try {
@@ -72972,19 +73382,27 @@ tree, ledgers, cache, itemFiles, trees, reader) {
         const listed = (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
             (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }));
         const files = [];
+        const objectAt = new Map();
+        const present = new Set();
         for (const entry of listed) {
-            const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
-            const id = match ? `${match[1]}/${match[2]}` : undefined;
-            if (id && parseItemId(id))
+            present.add(entry.path);
+            if (entry.type === 'blob')
+                objectAt.set(entry.path, entry.sha);
+            // Branches list mostly the same paths: each is matched and its name checked once.
+            let id = trees.itemAt.get(entry.path);
+            if (id === undefined) {
+                const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
+                const candidate = match ? `${match[1]}/${match[2]}` : undefined;
+                id = candidate && parseItemId(candidate) ? candidate : null;
+                trees.itemAt.set(entry.path, id);
+                // The path itemPath gives the id: kept, it is not built and checked again.
+                if (id !== null && !itemFiles.has(id) && entry.path === `${paths.definitions}/${id}.yaml`)
+                    itemFiles.set(id, { path: entry.path, kind: match[1] });
+            }
+            if (id !== null)
                 files.push({ path: entry.path, id });
         }
-        view = {
-            listed,
-            objectAt: new Map(listed.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha])),
-            present: new Set(listed.map((entry) => entry.path)),
-            unresolved: new Map(),
-            itemFiles: files,
-        };
+        view = { listed, objectAt, present, unresolved: new Map(), itemFiles: files };
         if (tree !== undefined)
             trees.views.set(tree.id, view);
     }
@@ -73039,11 +73457,13 @@ tree, ledgers, cache, itemFiles, trees, reader) {
                 // With the target's path, the same on every environment.
                 references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
                     const target = itemId(ref.kind, ref.name);
-                    return { target, targetPath: pathOf(target), path: ref.path };
+                    // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+                    // has no path, so it resolves to nothing and is reported as any other broken reference.
+                    return { target, targetPath: parseItemId(target) ? pathOf(target) : undefined, path: ref.path };
                 });
                 item.references.set(kind, references);
             }
-            unresolved = references.filter((ref) => !present.has(ref.targetPath));
+            unresolved = references.filter((ref) => ref.targetPath === undefined || !present.has(ref.targetPath));
             view.unresolved.set(key, unresolved);
         }
         if (unresolved.length === 0)
@@ -73059,8 +73479,12 @@ tree, ledgers, cache, itemFiles, trees, reader) {
                 package: ledger.package,
                 item: id,
                 environment: env,
-                message: `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
-                hint: `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
+                message: ref.targetPath === undefined
+                    ? `${id} of package ${ledger.package} refers to "${target}", which is no item name, on ${branch}`
+                    : `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
+                hint: ref.targetPath === undefined
+                    ? `correct the reference in ${id} on ${branch}, or promote ${ledger.package} to ${env} again`
+                    : `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
             });
         }
     }
@@ -73378,18 +73802,24 @@ async function releasedOnBranch(git, released, ref) {
 ;// CONCATENATED MODULE: ./src/adapters/git/tree-editor.ts
 
 
+
 /**
  * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
  * touching only the folders on the changed paths: the cost follows the change, not the size of the tree.
  *
  * Three git processes whatever the number of files and folders: hash-object for every blob, cat-file
- * reading the base's folders, hash-object for every new folder. A changed folder is its base tree object
- * with the changed entries spliced in at their place in git's order, the runs of untouched entries kept as
- * slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
+ * reading the base's folders, hash-object for every new folder; with the caller's object reader, its cat-file
+ * reads the folders it has not read already. A changed folder is its base tree object with the changed
+ * entries spliced in at their place in git's order, the runs of untouched entries kept as slices of it: a folder of 50,000 files costs one walk of its bytes, which are hashed and handed to git as
  * those slices, never copied into a new buffer, nor parsed, printed and parsed again. The ids git returns
  * for the new folders are checked against the ids their parents were given.
  */
-async function editTree(git, base, writes) {
+async function editTree(git, base, writes, 
+/**
+ * Reads the base's folders through this process, answering from the folders it already read (the
+ * caller's, kept open by it); without it, a process of the edit's own.
+ */
+objects) {
     const contents = [...new Set([...writes.values()].filter((c) => c !== null))];
     const ids = await git.writeObjects(contents);
     const blobs = new Map(contents.map((content, index) => [content, ids[index]]));
@@ -73410,7 +73840,7 @@ async function editTree(git, base, writes) {
         folder.files.set(name.toString('latin1'), { name, blob: content === null ? null : blobs.get(content) });
     }
     const written = [];
-    const reader = base ? git.session(['cat-file', '--batch']) : undefined;
+    const reader = base ? (objects ?? new ObjectReader(git)) : undefined;
     let format = ids[0] ? formatOf(ids[0]) : undefined;
     try {
         const edit = async (folder, spec, isRoot) => {
@@ -73448,7 +73878,8 @@ async function editTree(git, base, writes) {
         return rootId;
     }
     finally {
-        await reader?.close();
+        if (reader !== objects)
+            await reader?.close();
     }
 }
 const formatOf = (id) => (id.length === 64 ? 'sha256' : 'sha1');
@@ -73463,15 +73894,10 @@ function hashTree(body, size, format) {
         hash.update(chunk);
     return hash.digest('hex');
 }
-/** A tree object read through cat-file --batch; undefined when missing or not a tree. */
+/** A tree object; undefined when missing or not a tree. */
 async function readTree(reader, spec) {
-    reader.write(`${spec}\n`);
-    const header = (await reader.readLine()).split(' ');
-    if (header.length !== 3)
-        return undefined;
-    const [id, type, size] = header;
-    const body = await reader.readBytes(Number(size) + 1);
-    return type === 'tree' ? { id, body: body.subarray(0, body.length - 1) } : undefined;
+    const [object] = await reader.readTrees([spec]);
+    return object?.type === 'tree' ? { id: object.id, body: object.bytes } : undefined;
 }
 /**
  * Entries of a tree object are "<octal mode> <name>\0<raw id>", sorted by name with a folder's name read
@@ -73628,7 +74054,11 @@ function parseTarget(target) {
         throw new errors_UsageError(`"${target}" is not <package>[@<version>]`);
     return at < 0 ? { pkg: target } : { pkg: target.slice(0, at), version: target.slice(at + 1) };
 }
-async function preparePlan(repository, options) {
+async function preparePlan(repository, options, 
+/** Reads the environment branch through this process (kept open by the caller); else one of its own. */
+reader) {
+    if (!reader)
+        return withReader(repository, (own) => preparePlan(repository, options, own));
     const { pkg, version } = parseTarget(options.target);
     const environment = repository.config.environments.find((e) => e.name === options.environment);
     if (!environment) {
@@ -73639,7 +74069,7 @@ async function preparePlan(repository, options) {
     if (!verified)
         return { ok: false, diagnostics, replanned: 0 };
     const { git, paths, model } = repository;
-    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)), options.environmentHead);
+    const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => itemsNeededForPlan(verified.bundle, environment.name, ledgers.get(pkg)), options.environmentHead, undefined, reader);
     const upstream = new Map();
     for (const before of environment.after ?? []) {
         const branch = repository.config.environments.find((e) => e.name === before)?.branch;
@@ -73701,14 +74131,35 @@ async function planCommand(options) {
 async function applyCommand(options) {
     // The verified bundle carries what is applied: the source's definitions are not read.
     const repository = await openRepository(options.repo, { sources: false });
-    const now = options.now ?? (() => new Date());
     // Moving a checked-out branch would leave its working tree and index behind the branch, as git refuses too.
     const environment = repository.config.environments.find((e) => e.name === options.environment);
     const worktree = environment && (await repository.git.checkedOutBranches()).get(`refs/heads/${environment.branch}`);
     if (worktree)
         throw new UsageError(`${environment.branch} is checked out in ${worktree}; switch that worktree to another branch, then apply`);
+    // One object reader for every attempt: the folders read to plan are those the commit is written on.
+    return withReader(repository, (reader) => applyAttempts(repository, options, reader));
+}
+/**
+ * Runs `work` with an object reader of its own, closed after it; when the work fails, its error is the one
+ * reported, not one the reader gives on closing.
+ */
+async function withReader(repository, work) {
+    const reader = new ObjectReader(repository.git);
+    let result;
+    try {
+        result = await work(reader);
+    }
+    catch (error) {
+        await reader.close().catch(() => undefined);
+        throw error;
+    }
+    await reader.close();
+    return result;
+}
+async function applyAttempts(repository, options, reader) {
+    const now = options.now ?? (() => new Date());
     for (let attempt = 0; attempt < 8; attempt++) {
-        const prepared = await preparePlan(repository, options);
+        const prepared = await preparePlan(repository, options, reader);
         const { plan, release } = prepared;
         if (!plan || !release || !plan.ok)
             return { ...stripInternal(prepared), replanned: attempt };
@@ -73724,7 +74175,7 @@ async function applyCommand(options) {
             approvers: options.approvers ?? [],
             appliedAt: now().toISOString(),
             appliedBy: options.appliedBy ?? safeUser(),
-        });
+        }, reader);
         // The local branch moves; a branch known only from origin gets its local ref created here.
         const localRef = `refs/heads/${plan.branch}`;
         const expected = prepared.ref === localRef ? head : undefined;
@@ -73738,14 +74189,16 @@ async function applyCommand(options) {
  * Writes the commit that applies `plan` on top of `head` (the files and the ledger) without moving any ref:
  * the CLI moves the environment branch to it, the action proposes it in a promotion pull request.
  */
-async function writeApplyCommit(git, plan, head, fields) {
+async function writeApplyCommit(git, plan, head, fields, 
+/** The object reader the plan was made with: the folders it read are not read again. */
+reader) {
     const ledger = { ...plan.ledger, ...fields };
     for (const key of Object.keys(ledger))
         if (ledger[key] === undefined)
             delete ledger[key];
     const writes = new Map(plan.writes);
     writes.set(ledgerPath(plan.package), renderLedger(ledger));
-    const tree = await editTree(git, head, writes);
+    const tree = await editTree(git, head, writes, reader);
     const summary = plan.changes.filter((c) => c.action !== 'keep').map((c) => `${c.action} ${c.item}`);
     const message = `gantry: apply ${plan.package}@${plan.version} to ${plan.environment}${plan.rollback ? ' (rollback)' : ''}\n\n${summary.join('\n') || 'no item changes'}\n`;
     const commit = await git.commitTree(tree, head ? [head] : [], message, GANTRY_IDENTITY);
