@@ -15,7 +15,9 @@ const temp = tempDir('gantry-attack-build-earlier-12c-')
 afterAll(() => temp.cleanup())
 
 type Files = Record<string, string | null>
-const yml = (kind: string, name: string, spec: object) => ({ [`definitions/${kind}/${name}.yml`]: stringify({ kind, name, spec }) })
+const yml = (kind: string, name: string, spec: object) => ({
+  [`definitions/${kind}/${name}.yml`]: stringify({ kind, name, spec }),
+})
 const MP = packageFile({ name: 'mp', items: ['task/cleanup', 'cred/tools'] })
 const gitlink = (path: string) => (dir: string) => {
   const head = git(dir, ['rev-parse', 'HEAD'])
@@ -31,25 +33,81 @@ const link = (path: string, target: string) => (dir: string) => {
 
 /** The package mp at a hand-tagged commit holding `forged`; HEAD then changes cred/tools or task/cleanup. */
 const cases: { name: string; forged: Files | ((dir: string) => void); base?: Files; change?: Files }[] = [
-  { name: 'an item in a .yml file only', forged: { ...yml('task', 'cleanup', { command: 'yml.sh' }), 'definitions/task/cleanup.yaml': null } },
+  {
+    name: 'an item in a .yml file only',
+    forged: { ...yml('task', 'cleanup', { command: 'yml.sh' }), 'definitions/task/cleanup.yaml': null },
+  },
   { name: 'an item in a .yml file beside its .yaml', forged: yml('task', 'cleanup', { command: 'yml.sh' }) },
-  { name: 'a file holding another item than its path names', forged: { 'definitions/task/cleanup.yaml': stringify({ kind: 'task', name: 'other', spec: { command: 'o' } }) } },
+  {
+    name: 'a file holding another item than its path names',
+    forged: {
+      'definitions/task/cleanup.yaml': stringify({ kind: 'task', name: 'other', spec: { command: 'o' } }),
+    },
+  },
   {
     name: 'an item in a file its path does not name, unchanged at HEAD',
-    forged: { 'definitions/task/zz.yaml': stringify({ kind: 'task', name: 'cleanup', spec: { command: 'o' } }), 'definitions/task/cleanup.yaml': null },
+    forged: {
+      'definitions/task/zz.yaml': stringify({ kind: 'task', name: 'cleanup', spec: { command: 'o' } }),
+      'definitions/task/cleanup.yaml': null,
+    },
   },
-  { name: 'an item declared twice', forged: { 'definitions/task/zz.yaml': stringify({ kind: 'task', name: 'cleanup', spec: { command: 'dup' } }) } },
+  {
+    name: 'an item declared twice',
+    forged: {
+      'definitions/task/zz.yaml': stringify({ kind: 'task', name: 'cleanup', spec: { command: 'dup' } }),
+    },
+  },
   { name: 'a document against its kind schema', forged: definition('task', 'cleanup', { bogus: 1 }) },
-  { name: 'a document with __proto__, -0 and numbers past 2^53', forged: { 'definitions/task/cleanup.yaml': 'kind: task\nname: cleanup\nspec:\n  command: c\n  __proto__: {a: 1}\n  x: -0\n  y: 123456789012345678901234567890\n  z: 1e400\n' } },
-  { name: 'a YAML syntax error', forged: { 'definitions/cred/tools.yaml': 'kind: cred\nname: tools\nspec: {path: [\n' } },
-  { name: 'the package in a .yml file', forged: { 'packages/mp.yaml': null, 'packages/mp.yml': stringify({ name: 'mp', items: ['cred/tools'] }) } },
-  { name: 'the package in a file of another name', forged: { 'packages/mp.yaml': null, 'packages/zz.yaml': stringify({ name: 'mp', items: ['cred/tools'] }) } },
-  { name: 'the package file naming another package', forged: { 'packages/mp.yaml': stringify({ name: 'zz', items: ['cred/tools'] }) } },
+  {
+    name: 'a document with __proto__, -0 and numbers past 2^53',
+    forged: {
+      'definitions/task/cleanup.yaml':
+        'kind: task\nname: cleanup\nspec:\n  command: c\n  __proto__: {a: 1}\n  x: -0\n  y: 123456789012345678901234567890\n  z: 1e400\n',
+    },
+  },
+  {
+    name: 'a YAML syntax error',
+    forged: { 'definitions/cred/tools.yaml': 'kind: cred\nname: tools\nspec: {path: [\n' },
+  },
+  {
+    name: 'the package in a .yml file',
+    forged: { 'packages/mp.yaml': null, 'packages/mp.yml': stringify({ name: 'mp', items: ['cred/tools'] }) },
+  },
+  {
+    name: 'the package in a file of another name',
+    forged: {
+      'packages/mp.yaml': null,
+      'packages/zz.yaml': stringify({ name: 'mp', items: ['cred/tools'] }),
+    },
+  },
+  {
+    name: 'the package file naming another package',
+    forged: { 'packages/mp.yaml': stringify({ name: 'zz', items: ['cred/tools'] }) },
+  },
   { name: 'a missing item', forged: { 'definitions/cred/tools.yaml': null } },
-  { name: 'an item of a kind with no schema', forged: { 'definitions/zzk/a.yaml': stringify({ kind: 'zzk', name: 'a', spec: {} }), ...packageFile({ name: 'mp', items: ['task/cleanup', 'zzk/a'] }) } },
-  { name: 'a dependency cycle', base: packageFile({ name: 'np', items: ['cal/holidays'] }), forged: packageFile({ name: 'np', items: ['cal/holidays'], dependencies: [{ package: 'mp' }] }) },
-  { name: 'a reference to nothing, included', forged: { ...packageFile({ name: 'mp', items: ['task/extract'], includeReferences: true }), ...definition('task', 'extract', { command: 'e', conn: 'nothere' }) } },
-  { name: 'a symbolic link for an item', forged: link('definitions/task/cleanup.yaml', '../cred/tools.yaml') },
+  {
+    name: 'an item of a kind with no schema',
+    forged: {
+      'definitions/zzk/a.yaml': stringify({ kind: 'zzk', name: 'a', spec: {} }),
+      ...packageFile({ name: 'mp', items: ['task/cleanup', 'zzk/a'] }),
+    },
+  },
+  {
+    name: 'a dependency cycle',
+    base: packageFile({ name: 'np', items: ['cal/holidays'] }),
+    forged: packageFile({ name: 'np', items: ['cal/holidays'], dependencies: [{ package: 'mp' }] }),
+  },
+  {
+    name: 'a reference to nothing, included',
+    forged: {
+      ...packageFile({ name: 'mp', items: ['task/extract'], includeReferences: true }),
+      ...definition('task', 'extract', { command: 'e', conn: 'nothere' }),
+    },
+  },
+  {
+    name: 'a symbolic link for an item',
+    forged: link('definitions/task/cleanup.yaml', '../cred/tools.yaml'),
+  },
   { name: 'a symbolic link for a kind folder', forged: link('definitions/cred', 'task') },
   { name: 'a gitlink for an item', forged: gitlink('definitions/task/cleanup.yaml') },
   { name: 'a gitlink for a kind folder', forged: gitlink('definitions/cred') },
@@ -57,7 +115,11 @@ const cases: { name: string; forged: Files | ((dir: string) => void); base?: Fil
 
 const bundles = (repo: string) => {
   const folder = join(repo, '.gantry/build')
-  return new Map(readdirSync(folder).sort().map((file) => [file, readFileSync(join(folder, file))]))
+  return new Map(
+    readdirSync(folder)
+      .sort()
+      .map((file) => [file, readFileSync(join(folder, file))]),
+  )
 }
 
 describe('a build of named packages whose earlier release is a commit tagged by hand', () => {
@@ -71,7 +133,10 @@ describe('a build of named packages whose earlier release is a commit tagged by 
     git(repo, ['checkout', '-q', 'main'])
     git(repo, ['branch', '-q', '-D', 'side'])
     // HEAD changes one of mp's items (the other is the same object as before the forged commit).
-    commitFiles(repo, { ...definition('cred', 'tools', { path: 'vault://kv/tools2' }), ...definition('task', 'cleanup', { command: 'cleanup2.sh' }) })
+    commitFiles(repo, {
+      ...definition('cred', 'tools', { path: 'vault://kv/tools2' }),
+      ...definition('task', 'cleanup', { command: 'cleanup2.sh' }),
+    })
     commitFiles(repo, definition('task', 'cleanup', { command: 'cleanup.sh' }))
 
     const whole = join(temp.dir, `${name.replace(/[^a-z0-9]+/gi, '-')}-whole`)
