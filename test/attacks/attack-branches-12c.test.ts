@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, test } from 'vitest'
 import { join } from 'node:path'
+import { UsageError } from '../../src/commands/errors.js'
+import { openRepository } from '../../src/commands/repository.js'
 import { apply, build, makeSourceRepo } from '../engine/fixture.js'
 import { git, tempDir, tryGit } from '../engine/helpers.js'
 
@@ -34,5 +36,24 @@ describe('an environment branch that is a symbolic ref to a branch not there', (
     const built = await build(repo, ['tools'])
     expect(tryGit(repo, ['rev-parse', '-q', '--verify', 'refs/heads/release'])).toBeUndefined()
     if (built.code === 0) expect(built.json.artifacts.map((a) => a.package)).toEqual(['tools'])
+  })
+})
+
+describe("origin's HEAD through a chain of symbolic refs", () => {
+  // git from 2.46 lists a symbolic ref's own target (%(symref) one step), earlier versions the end of the
+  // chain; symbolic-ref, which the default branch was read with before, follows it to the end.
+  test('names the branch at the end of the chain as the default branch', async () => {
+    const repo = join(temp.dir, 'chain')
+    makeSourceRepo(repo)
+    git(repo, ['update-ref', 'refs/remotes/origin/env/prod', 'HEAD'])
+    git(repo, ['symbolic-ref', 'refs/remotes/origin/alias', 'refs/remotes/origin/env/prod'])
+    git(repo, ['symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/alias'])
+    const failure = await openRepository(repo, { sources: false }).then(
+      () => undefined,
+      (error: UsageError) => error,
+    )
+    expect(failure?.diagnostics?.map((d) => d.message)).toEqual([
+      expect.stringMatching(/uses the default branch env\/prod/),
+    ])
   })
 })
