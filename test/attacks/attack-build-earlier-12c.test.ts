@@ -155,3 +155,39 @@ describe('a build of named packages whose earlier release is a commit tagged by 
     expect(bundles(repo).get(file)?.equals(bundles(whole).get(file)!), file).toBe(true)
   })
 })
+
+describe('a build that refuses one bundle', () => {
+  // Every bundle is made and checked against its tag before any is written: a bundle made at once (no earlier
+  // release) and one made after its earlier release is read are not written when a later one is refused.
+  test.each([
+    { label: 'named packages', packages: ['fresh', 'base', 'tools'], all: false },
+    { label: 'every package', packages: [], all: true },
+  ])('writes no file and no tag ($label)', async ({ packages, all }) => {
+    const repo = join(temp.dir, `refused-${all ? 'all' : 'named'}`)
+    makeGitRepo(repo, sourceFiles())
+    expect((await buildPackages({ repo, packages: [], all: true, debug: false })).diagnostics).toEqual([])
+    // tools@1 tagged again with its content digest and another bundle digest.
+    const commit = git(repo, ['rev-parse', 'tools@1^{commit}'])
+    const content = /^content: (\S+)$/m.exec(git(repo, ['tag', '-l', '--format=%(contents)', 'tools@1']))![1]!
+    git(repo, ['tag', '-d', 'tools@1'])
+    git(repo, [
+      'tag',
+      '-a',
+      'tools@1',
+      commit,
+      '-m',
+      `tools@1\n\ndigest: sha256:${'0'.repeat(64)}\ncontent: ${content}\n`,
+    ])
+    commitFiles(repo, {
+      ...definition('cred', 'db', { path: 'vault://kv/db2' }),
+      ...packageFile({ name: 'fresh', items: ['cal/holidays'] }),
+    })
+    const files = readdirSync(join(repo, '.gantry/build')).sort()
+    const tags = git(repo, ['tag', '--list'])
+    const result = await buildPackages({ repo, packages, all, debug: false })
+    expect(result.ok).toBe(false)
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['digest-mismatch'])
+    expect(readdirSync(join(repo, '.gantry/build')).sort()).toEqual(files)
+    expect(git(repo, ['tag', '--list'])).toBe(tags)
+  })
+})
