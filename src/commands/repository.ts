@@ -154,7 +154,10 @@ async function listBranches(git: Git): Promise<Branches | undefined> {
 /** The default branch: origin's HEAD when it is known, else the branch checked out. */
 async function defaultBranch(git: Git, branches: Branches): Promise<string | undefined> {
   const shortName = (ref: string) => ref.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '')
-  const originHead = branches.linked.get('refs/remotes/origin/HEAD')
+  // git before 2.46 gives %(symref) resolved to the end of a chain of symbolic refs, later versions one step
+  // (the ref's own target): followed here through the refs listed, as `symbolic-ref` follows it.
+  let originHead = branches.linked.get('refs/remotes/origin/HEAD')
+  for (let step = 0; originHead && branches.linked.has(originHead) && step < 10; step++) originHead = branches.linked.get(originHead)
   if (originHead) return shortName(originHead)
   // for-each-ref leaves out a symbolic ref whose target is gone (origin's HEAD after its branch was pruned):
   // asked directly. HEAD on a branch not yet made (no commit), or outside the branches listed, likewise.

@@ -198,8 +198,10 @@ export class Git {
    * ref must not exist yet. Returns false when someone else moved it first.
    */
   async updateRef(ref: string, next: string, expected: string | undefined): Promise<boolean> {
-    // An empty old value means "must not exist" whatever the object format (sha1 or sha256).
-    const result = await this.run(['update-ref', ref, next, expected ?? ''], { okCodes: [1, 128] })
+    // An empty old value means "must not exist" whatever the object format (sha1 or sha256). --no-deref: the
+    // ref named is written, never a branch it is a symbolic ref to (one whose target is missing is listed by
+    // no for-each-ref, so it is not refused as an environment branch that is a symbolic ref).
+    const result = await this.run(['update-ref', '--no-deref', ref, next, expected ?? ''], { okCodes: [1, 128] })
     return result.code === 0
   }
 
