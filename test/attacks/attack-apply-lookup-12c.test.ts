@@ -120,3 +120,32 @@ test('a sha256 repository: the same lookups as git', async () => {
   }
   expect(await compare(dir, head, paths)).toEqual([])
 })
+
+test('plan and apply on a branch whose folder git refuses to read past the item: both refuse, nothing written, no reader left running', async () => {
+  const { apply, build, expectExit, makeSourceRepo, plan } = await import('../engine/fixture.js')
+  const repo = join(temp.dir, 'repo')
+  makeSourceRepo(repo)
+  expectExit(await build(repo), 0)
+  expectExit(await apply(repo, 'tools', 'dev'), 0)
+  const tip = raw(repo, ['rev-parse', 'env/dev'])
+  const cleanup = raw(repo, ['rev-parse', `${tip}:definitions/task/cleanup.yaml`])
+  // The item's file is there, and after it an entry git cannot read: git refuses every lookup in that folder.
+  const task = literalTree(repo, [
+    { mode: '100644', name: 'cleanup.yaml', id: cleanup },
+    { mode: '10x644', name: 'zz.yaml', id: cleanup },
+  ])
+  const definitions = raw(repo, ['mktree'], `040000 tree ${raw(repo, ['rev-parse', `${tip}:definitions/cred`])}\tcred\n040000 tree ${task}\ttask\n`)
+  const root = raw(repo, ['mktree'], `040000 tree ${raw(repo, ['rev-parse', `${tip}:.gantry`])}\t.gantry\n040000 tree ${definitions}\tdefinitions\n`)
+  const hostile = raw(repo, ['commit-tree', root, '-p', tip, '-m', 'by hand'])
+  raw(repo, ['update-ref', 'refs/heads/env/dev', hostile])
+  expect(gitLookup(repo, `${hostile}:definitions/task/cleanup.yaml`)).toBe('refused')
+
+  const planned = await plan(repo, 'tools', 'dev')
+  expect(planned.json.ok, JSON.stringify(planned.json)).toBe(false)
+  expect(planned.code).not.toBe(0)
+  const applied = await apply(repo, 'tools', 'dev')
+  expect(applied.json.ok).toBe(false)
+  expect(raw(repo, ['rev-parse', 'env/dev'])).toBe(hostile)
+  const children = spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout
+  expect(children.split('\n').filter((line) => line.includes('cat-file'))).toEqual([])
+})
