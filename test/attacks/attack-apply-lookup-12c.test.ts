@@ -149,3 +149,42 @@ test('plan and apply on a branch whose folder git refuses to read past the item:
   const children = spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout
   expect(children.split('\n').filter((line) => line.includes('cat-file'))).toEqual([])
 })
+
+test('plan on hand-written item folders decides as git reads them (the same decisions as before the folders were read here)', async () => {
+  const { build, expectExit, makeSourceRepo, apply, plan } = await import('../engine/fixture.js')
+  const repo = join(temp.dir, 'shapes')
+  makeSourceRepo(repo)
+  expectExit(await build(repo), 0)
+  expectExit(await apply(repo, 'tools', 'dev'), 0)
+  const tip = raw(repo, ['rev-parse', 'env/dev'])
+  const cleanup = raw(repo, ['rev-parse', `${tip}:definitions/task/cleanup.yaml`])
+  const cred = raw(repo, ['rev-parse', `${tip}:definitions/cred`])
+  const other = raw(repo, ['hash-object', '-w', '--stdin'], 'kind: task\nname: other\nspec:\n  command: x\n')
+  const withTask = (mode: string, task: string) => {
+    const definitions = literalTree(repo, [{ mode: '40000', name: 'cred', id: cred }, { mode, name: 'task', id: task }])
+    const root = literalTree(repo, [{ mode: '40000', name: '.gantry', id: raw(repo, ['rev-parse', `${tip}:.gantry`]) }, { mode: '40000', name: 'definitions', id: definitions }])
+    raw(repo, ['update-ref', 'refs/heads/env/dev', raw(repo, ['commit-tree', root, '-p', tip, '-m', 'by hand'])])
+  }
+  const folder = (entries: [string, string, string][]) => literalTree(repo, entries.map(([mode, name, id]) => ({ mode, name, id })))
+  const shapes: [string, () => void, string | undefined][] = [
+    ['first of two entries of the name', () => withTask('40000', folder([['100644', 'cleanup.yaml', other], ['100644', 'cleanup.yaml', cleanup]])), 'keep'],
+    ['second of two entries of the name', () => withTask('40000', folder([['100644', 'cleanup.yaml', cleanup], ['100644', 'cleanup.yaml', other]])), 'keep'],
+    ['after a name sorting later', () => withTask('40000', folder([['100644', 'z.yaml', other], ['100644', 'cleanup.yaml', cleanup]])), 'add'],
+    ['among names it prefixes', () => withTask('40000', folder([['100644', 'cleanup', other], ['100644', 'cleanup-', other], ['40000', 'cleanup', cred], ['100644', 'cleanup.yaml', cleanup], ['100644', 'cleanup.yaml0', other]])), 'keep'],
+    ['executable', () => withTask('40000', folder([['100755', 'cleanup.yaml', cleanup]])), 'keep'],
+    ['a folder mode on its blob', () => withTask('40000', folder([['40000', 'cleanup.yaml', cleanup]])), 'keep'],
+    ['a submodule', () => withTask('40000', folder([['160000', 'cleanup.yaml', 'f'.repeat(40)]])), 'add'],
+    ['its folder a commit', () => withTask('40000', raw(repo, ['commit-tree', folder([['100644', 'cleanup.yaml', other]]), '-m', 'x'])), 'keep'],
+    ['its folder written 040000', () => withTask('040000', folder([['100644', 'cleanup.yaml', cleanup]])), 'keep'],
+    ['its blob missing', () => withTask('40000', folder([['100644', 'cleanup.yaml', 'a'.repeat(40)]])), 'add'],
+    ['a tree at its path', () => withTask('40000', folder([['100644', 'cleanup.yaml', cred]])), undefined],
+  ]
+  // The same version again: an item whose file git finds is kept (its bytes are not compared), one git does
+  // not find is added, a folder in its place refuses it; as the plan decided before reading folders itself.
+  for (const [what, make, expected] of shapes) {
+    make()
+    const planned = await plan(repo, 'tools', 'dev')
+    const action = planned.json.changes?.find((change) => change.item === 'task/cleanup')?.action
+    expect(action, what).toBe(expected)
+  }
+})
