@@ -191,6 +191,9 @@ function findTreeEntry(
     let order = name[0]! - body[nameStart]!
     if (order === 0 && length > 1) order = name.compare(body, nameStart + 1, nul, 1, length)
     if (order > 0) continue
+    // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
+    // this entry decides, a next entry git refuses makes git refuse the lookup.
+    if (at < size && !entryDecodes(body, at)) return undefined
     if (order < 0) return 'missing'
     const id = body.toString('hex', nul + 1, at)
     if (length === wanted) return { mode: canonicalMode(mode), id }
@@ -200,6 +203,16 @@ function findTreeEntry(
     return { mode: '040000', id, rest: name.subarray(length + 1) }
   }
   return 'missing'
+}
+
+/**
+ * Whether git's reading of the entry at `at` accepts it (decode_tree_entry: a mode of octal digits, at most
+ * six here as above, and a name that is not empty); the NUL ending its name was checked with the tree's.
+ */
+function entryDecodes(body: Buffer, at: number): boolean {
+  let k = at
+  for (; k < body.length && body[k] !== 0x20; k++) if (body[k]! < 0x30 || body[k]! > 0x37 || k - at >= 6) return false
+  return k > at && k + 1 < body.length && body[k + 1] !== 0
 }
 
 /** A mode as git reads it from a tree (canon_mode): a file executable or not, a link, a folder, else a submodule. */
