@@ -40528,8 +40528,10 @@ class Git {
      * ref must not exist yet. Returns false when someone else moved it first.
      */
     async updateRef(ref, next, expected) {
-        // An empty old value means "must not exist" whatever the object format (sha1 or sha256).
-        const result = await this.run(['update-ref', ref, next, expected ?? ''], { okCodes: [1, 128] });
+        // An empty old value means "must not exist" whatever the object format (sha1 or sha256). --no-deref: the
+        // ref named is written, never a branch it is a symbolic ref to (one whose target is missing is listed by
+        // no for-each-ref, so it is not refused as an environment branch that is a symbolic ref).
+        const result = await this.run(['update-ref', '--no-deref', ref, next, expected ?? ''], { okCodes: [1, 128] });
         return result.code === 0;
     }
     /** Branches checked out in any worktree of the repository (refs/heads/...), with the worktree's path. */
@@ -56649,6 +56651,10 @@ function findTreeEntry(body, name, idLength) {
             order = name.compare(body, nameStart + 1, nul, 1, length);
         if (order > 0)
             continue;
+        // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
+        // this entry decides, a next entry git refuses makes git refuse the lookup.
+        if (at < size && !entryDecodes(body, at))
+            return undefined;
         if (order < 0)
             return 'missing';
         const id = body.toString('hex', nul + 1, at);
@@ -56663,6 +56669,17 @@ function findTreeEntry(body, name, idLength) {
         return { mode: '040000', id, rest: name.subarray(length + 1) };
     }
     return 'missing';
+}
+/**
+ * Whether git's reading of the entry at `at` accepts it (decode_tree_entry: a mode of octal digits, at most
+ * six here as above, and a name that is not empty); the NUL ending its name was checked with the tree's.
+ */
+function entryDecodes(body, at) {
+    let k = at;
+    for (; k < body.length && body[k] !== 0x20; k++)
+        if (body[k] < 0x30 || body[k] > 0x37 || k - at >= 6)
+            return false;
+    return k > at && k + 1 < body.length && body[k + 1] !== 0;
 }
 /** A mode as git reads it from a tree (canon_mode): a file executable or not, a link, a folder, else a submodule. */
 function canonicalMode(mode) {
@@ -71804,7 +71821,11 @@ async function listBranches(git) {
 /** The default branch: origin's HEAD when it is known, else the branch checked out. */
 async function defaultBranch(git, branches) {
     const shortName = (ref) => ref.replace(/^refs\/remotes\/origin\//, '').replace(/^refs\/heads\//, '');
-    const originHead = branches.linked.get('refs/remotes/origin/HEAD');
+    // git before 2.46 gives %(symref) resolved to the end of a chain of symbolic refs, later versions one step
+    // (the ref's own target): followed here through the refs listed, as `symbolic-ref` follows it.
+    let originHead = branches.linked.get('refs/remotes/origin/HEAD');
+    for (let step = 0; originHead && branches.linked.has(originHead) && step < 10; step++)
+        originHead = branches.linked.get(originHead);
     if (originHead)
         return shortName(originHead);
     // for-each-ref leaves out a symbolic ref whose target is gone (origin's HEAD after its branch was pruned):
