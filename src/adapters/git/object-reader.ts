@@ -216,7 +216,7 @@ function entryDecodes(body: Buffer, at: number): boolean {
 }
 
 /** A mode as git reads it from a tree (canon_mode): a file executable or not, a link, a folder, else a submodule. */
-function canonicalMode(mode: number): string {
+export function canonicalMode(mode: number): string {
   switch (mode & 0o170000) {
     case 0o100000:
       return mode & 0o100 ? '100755' : '100644'

@@ -9,7 +9,7 @@ import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
 import type { Git, TreeEntry } from './git.js'
-import { type GitObject, ObjectReader, type PathLookup, lookUpPaths } from './object-reader.js'
+import { type GitObject, ObjectReader, type PathLookup, canonicalMode, lookUpPaths } from './object-reader.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -393,19 +393,6 @@ export function treeEntries(body: Uint8Array, id: string, folder: string): TreeE
   return entries
 }
 
-/** A mode as git reads it from a tree: only the kinds of entry it knows, a file executable or not. */
-function canonicalMode(mode: number): string {
-  switch (mode & 0o170000) {
-    case 0o100000:
-      return mode & 0o100 ? '100755' : '100644'
-    case 0o120000:
-      return '120000'
-    case 0o040000:
-      return '040000'
-    default:
-      return '160000'
-  }
-}
 
 /**
  * What `git ls-tree -r <tree>` lists under `folder`, the tree's path: every file, link and submodule at any
