@@ -57070,25 +57070,12 @@ function treeEntries(body, id, folder) {
         const name = bytes.toString('utf8', space + 1, nul);
         if (name.includes('/'))
             return undefined;
-        const mode = repository_reader_canonicalMode(parseInt(written, 8));
+        const mode = canonicalMode(parseInt(written, 8));
         const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
         entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` });
         at = nul + 1 + idBytes;
     }
     return entries;
-}
-/** A mode as git reads it from a tree: only the kinds of entry it knows, a file executable or not. */
-function repository_reader_canonicalMode(mode) {
-    switch (mode & 0o170000) {
-        case 0o100000:
-            return mode & 0o100 ? '100755' : '100644';
-        case 0o120000:
-            return '120000';
-        case 0o040000:
-            return '040000';
-        default:
-            return '160000';
-    }
 }
 /**
  * What `git ls-tree -r <tree>` lists under `folder`, the tree's path: every file, link and submodule at any
