@@ -5,7 +5,7 @@ import { buildPackages } from '../../src/commands/build.js'
 import { deltaBetween } from '../../src/core/bundle/bundle.js'
 import { sha256 } from '../../src/core/bundle/canonical-json.js'
 import { definition, makeSourceRepo, packageFile } from './fixture.js'
-import { commitFiles, git, tagDigest, tempDir } from './helpers.js'
+import { commitFiles, git, gitProcesses, tagDigest, tempDir } from './helpers.js'
 
 // A build of every package works out each new version's delta from the items of the release before it, at
 // that release's commit. With the whole repository read at HEAD, that commit is read by what git says
@@ -43,27 +43,6 @@ function change(count: number): Record<string, string | null> {
   return files
 }
 
-/** The git processes `run` starts, each as its arguments (from git's own trace). */
-async function gitProcesses<T>(run: () => Promise<T>): Promise<{ result: T; argv: string[][] }> {
-  const trace = join(temp.dir, `trace-${Math.random().toString(36).slice(2)}.json`)
-  const before = process.env.GIT_TRACE2_EVENT
-  process.env.GIT_TRACE2_EVENT = trace
-  try {
-    const result = await run()
-    const argv = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => e.argv!)
-    return { result, argv }
-  } finally {
-    if (before === undefined) delete process.env.GIT_TRACE2_EVENT
-    else process.env.GIT_TRACE2_EVENT = before
-    rmSync(trace, { force: true })
-  }
-}
-
 describe('a build reading the release before each new version', () => {
   test('reads that commit in two git processes, and the deltas are those of the bundles', async () => {
     const count = 4
@@ -79,7 +58,7 @@ describe('a build reading the release before each new version', () => {
     rmSync(folder, { recursive: true })
     commitFiles(repo, change(count))
 
-    const { result, argv } = await gitProcesses(() => buildPackages({ repo, packages: [], all: true, debug: false }))
+    const { result, argv } = await gitProcesses(temp.dir, () => buildPackages({ repo, packages: [], all: true, debug: false }))
     expect(result.diagnostics).toEqual([])
     // Every chain and tools have a new version; base and app are unchanged.
     const created = result.artifacts.filter((a) => a.created).map((a) => a.package)

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
 import { definition, packageFile, sourceFiles } from './fixture.js'
-import { commitFiles, git, makeGitRepo, tagDigest, tempDir } from './helpers.js'
+import { commitFiles, git, gitProcesses, makeGitRepo, tagDigest, tempDir } from './helpers.js'
 
 // A build of named packages reads at HEAD only what they need; the items of the release before each new
 // version are then worked out from that part of the model and what git says differs between the release's
@@ -44,27 +44,6 @@ function change(count: number): Record<string, string> {
   return files
 }
 
-/** The git processes `run` starts, each as its arguments (from git's own trace). */
-async function gitProcesses<T>(run: () => Promise<T>): Promise<{ result: T; argv: string[][] }> {
-  const trace = join(temp.dir, `trace-${Math.random().toString(36).slice(2)}.json`)
-  const before = process.env.GIT_TRACE2_EVENT
-  process.env.GIT_TRACE2_EVENT = trace
-  try {
-    const result = await run()
-    const argv = readFileSync(trace, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
-      .filter((e) => e.event === 'start')
-      .map((e) => e.argv!)
-    return { result, argv }
-  } finally {
-    if (before === undefined) delete process.env.GIT_TRACE2_EVENT
-    else process.env.GIT_TRACE2_EVENT = before
-    rmSync(trace, { force: true })
-  }
-}
-
 const bundles = (repo: string) => {
   const folder = join(repo, '.gantry/build')
   return new Map(readdirSync(folder).sort().map((file) => [file, readFileSync(join(folder, file))]))
@@ -98,7 +77,7 @@ describe('a build of named packages reading the release before each new version'
 
     // The chains alone: what they held at the release (conn/db<i>, cred/x<i>) is nowhere in the model at HEAD.
     const chained = names.filter((name) => name.startsWith('chain'))
-    const { result, argv } = await gitProcesses(() => buildPackages({ repo, packages: chained, all: false, debug: false }))
+    const { result, argv } = await gitProcesses(temp.dir, () => buildPackages({ repo, packages: chained, all: false, debug: false }))
     expect(result.diagnostics).toEqual([])
     expect(result.artifacts.filter((a) => a.created).map((a) => a.package).sort()).toEqual(chained)
     const listed = await buildPackages({ repo, packages: names.filter((name) => name.startsWith('listed')), all: false, debug: false })

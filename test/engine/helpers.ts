@@ -275,3 +275,24 @@ export function keysSortedEverywhere(value: unknown): boolean {
   }
   return true
 }
+
+/** The git processes `run` starts, each as its arguments (from git's own trace, written under `dir`). */
+export async function gitProcesses<T>(dir: string, run: () => Promise<T>): Promise<{ result: T; argv: string[][] }> {
+  const trace = join(dir, `trace-${Math.random().toString(36).slice(2)}.json`)
+  const before = process.env.GIT_TRACE2_EVENT
+  process.env.GIT_TRACE2_EVENT = trace
+  try {
+    const result = await run()
+    const argv = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { event: string; argv?: string[] })
+      .filter((e) => e.event === 'start')
+      .map((e) => e.argv!)
+    return { result, argv }
+  } finally {
+    if (before === undefined) delete process.env.GIT_TRACE2_EVENT
+    else process.env.GIT_TRACE2_EVENT = before
+    rmSync(trace, { force: true })
+  }
+}
