@@ -80,10 +80,7 @@ export async function readPreviousItems(
     byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name))
   }
   for (const [commit, all] of byCommit) {
-    let names: ReadonlySet<string> = all
-    if (at && whole) names = await itemsFromDiff(repository, commit, at, names, cache, diffs)
-    else if (at) names = await itemsFromPartialModel(repository, commit, at, names, cache, diffs)
-    if (at && names.size > 0) names = await itemsFromObjects(repository, commit, at, names, cache)
+    const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs) : all
     if (names.size === 0) continue
     const then = await openAt(repository, commit, [...names].sort(), at)
     const contentsCache = new Map<string, PackageContents>()
@@ -93,59 +90,6 @@ export async function readPreviousItems(
       cache.set(`${commit}:${name}`, items)
     }
   }
-}
-
-/**
- * The items at `commit` of every package among `names`, from the whole model `repository` holds at `at` and
- * the files git says differ between the two commits (`git diff-tree`: mode and object id of every path,
- * whole subtrees that are the same skipped unread). A definition or a package is loaded from its file alone,
- * at the one path its id names, with gantry.yaml and the kind schemas: with those the same at both commits,
- * the model at `commit` is the model at `at` with the differing files taken out and loaded again from
- * `commit`. Then what each package holds, includeReferences and dependencies included, is worked out on
- * that model as on a model read whole from `commit`. Nothing but git objects decides what is the same.
- * Three git processes whatever the number of packages; returns the packages left to read another way (all
- * of them when gantry.yaml or a kind schema differs).
- */
-async function itemsFromDiff(
-  repository: OpenRepository,
-  commit: string,
-  at: string,
-  names: ReadonlySet<string>,
-  cache: PreviousItems,
-  diffs: CommitDiffs,
-): Promise<Set<string>> {
-  const { model, paths, git, config } = repository
-  const left = new Set(names)
-  const differing = await differingPaths(git, commit, at, diffs)
-  if (!differing) return left
-  if (differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path))) return left
-  const reread = differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path))
-  const changed = new Set(reread)
-  const then =
-    reread.length > 0
-      ? loadSource(await readCommitFiles(git, commit, reread, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
-      : undefined
-  const definitions: SourceModel['definitions'] = new Map()
-  for (const [id, definition] of model.definitions) if (!changed.has(definition.file)) definitions.set(id, definition)
-  const packages: SourceModel['packages'] = new Map()
-  for (const [name, pkg] of model.packages) if (!changed.has(pkg.file)) packages.set(name, pkg)
-  for (const [id, definition] of then?.definitions ?? []) {
-    // A definition's path names it: one the same at both commits cannot hold the id of a differing file.
-    if (definitions.has(id)) return left
-    definitions.set(id, definition)
-  }
-  for (const [name, pkg] of then?.packages ?? []) {
-    if (packages.has(name)) return left
-    packages.set(name, pkg)
-  }
-  const thenModel: SourceModel = { ...model, definitions, packages }
-  const contentsCache = new Map<string, PackageContents>()
-  for (const name of names) {
-    const pkg = packages.get(name)
-    cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {})
-    left.delete(name)
-  }
-  return left
 }
 
 /**
@@ -171,22 +115,28 @@ export function differingPaths(git: OpenRepository['git'], from: string, to: str
 const within = (root: string, path: string) => path === root || path.startsWith(`${root}/`)
 
 /**
- * The items at `commit` of every package among `names`, from a part of the model at `at` (what named
- * packages need, see loadPackagesAt) and the paths git says differ between the two commits. With
- * gantry.yaml and the kind schemas the same at both, a definition or a package at `commit` is the one of
- * `at` when its file (the one path its id names) is not among the differing paths; otherwise, or when the
- * model at `at` does not hold it, its file is read from `commit` and loaded alone, as a whole-repository
- * load would load it (absent there: absent). What each package holds, includeReferences and dependencies
- * included, is worked out on that model, and every definition or package the working out asks for and
- * does not know is read in the next round: the same lookups as on a model read whole from `commit`, with
- * one `git diff-tree` per pair of commits and two processes per round of reading. Nothing but git objects
- * decides what is the same. Returns the packages left to read another way (all of them when gantry.yaml
- * or a kind schema differs, or a file at `commit` holds an item other than its path names).
+ * The items at `commit` of every package among `names`, from the model `repository` holds at `at` (the
+ * whole model, or the part of it named packages need, see loadPackagesAt) and the paths git says differ
+ * between the two commits (`git diff-tree`: mode and object id of every path, whole subtrees that are the
+ * same skipped unread). A definition or a package loads only from the one path its id names, with
+ * gantry.yaml and the kind schemas: with those the same at both commits, a definition or a package at
+ * `commit` is the one of `at` when its file is not among the differing paths (absent at `at` and `whole`:
+ * absent); otherwise, or when a part of the model does not hold it, its file is read from `commit` and
+ * loaded alone, as a whole-repository load would load it (absent there: absent). What each package holds,
+ * includeReferences and dependencies included, is worked out on that model, and every definition or package
+ * the working out asks for and does not know is read in the next round (with the whole model, every
+ * differing file is read in the first, and there is no other): the same lookups as on a model read whole
+ * from `commit`, with one `git diff-tree` per pair of commits and two processes per round of reading.
+ * Nothing but git objects decides what is the same. Returns the packages left to read from the commit
+ * itself (all of them when git cannot compare the commits, gantry.yaml or a kind schema differs, or a file
+ * at `commit` holds an item other than its path names).
  */
-async function itemsFromPartialModel(
+async function itemsFromChanges(
   repository: OpenRepository,
   commit: string,
   at: string,
+  /** Whether `repository` holds the whole model at `at`, not a part of it. */
+  whole: boolean,
   names: ReadonlySet<string>,
   cache: PreviousItems,
   diffs: CommitDiffs,
@@ -204,26 +154,35 @@ async function itemsFromPartialModel(
   const wanted = new Set<string>()
   then.definitions.resolve = (id) => known(definitionPath(id), model.definitions.get(id))
   then.packages.resolve = (name) => known(packagePath(name), model.packages.get(name))
-  // The value at `commit` of a key not met yet: the one at `at` when its file is the same object, nothing
-  // when the file was read from `commit` and did not hold it; otherwise its file is wanted.
+  // The value at `commit` of a key not met yet: the one at `at` when its file is the same object (nothing
+  // when the whole model at `at` does not hold it), nothing when the file was read from `commit` and did
+  // not hold it; otherwise its file is wanted.
   function known<V extends { file: string }>(file: string | undefined, now: V | undefined): V | undefined {
     if (file === undefined || read.has(file)) return undefined
-    if (now && now.file === file && !changed.has(file)) return now
+    if (!changed.has(file)) {
+      if (now && now.file === file) return now
+      if (whole) return undefined
+    }
     wanted.add(file)
     return undefined
   }
   const thenModel: SourceModel = { ...model, definitions: then.definitions, packages: then.packages }
+  // With the whole model, only the differing files can hold anything new: all read at once, in one round.
+  let files = whole ? differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path)) : []
   for (;;) {
-    wanted.clear()
-    const contentsCache = new Map<string, PackageContents>()
-    for (const name of names) {
-      const pkg = thenModel.packages.get(name)
-      if (pkg) packageContents(thenModel, pkg, contentsCache)
+    if (files.length === 0) {
+      wanted.clear()
+      const contentsCache = new Map<string, PackageContents>()
+      for (const name of names) {
+        const pkg = thenModel.packages.get(name)
+        if (pkg) packageContents(thenModel, pkg, contentsCache)
+      }
+      if (wanted.size === 0) break
+      files = [...wanted].sort()
     }
-    if (wanted.size === 0) break
-    const files = [...wanted].sort()
     const loaded = loadSource(await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
     for (const file of files) read.add(file)
+    files = []
     for (const [id, definition] of loaded.definitions) {
       if (definition.file !== definitionPath(id) || then.definitions.holds(id)) return left
       then.definitions.set(id, definition)
@@ -264,65 +223,6 @@ class KnownMap<K, V> extends Map<K, V> {
   holds(key: K): boolean {
     return super.has(key)
   }
-}
-
-/**
- * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
- * `at` (the commit `repository` holds), except for some of their items: gantry.yaml, every kind schema and
- * the manifest the same, no includeReferences. Their items are then those of `repository`, but for the item
- * files that differ, which alone are read and loaded from `commit`. Whether anything is the same is decided
- * by object ids (mode and id of each file), never by dates. Returns the packages left to read the long way.
- */
-async function itemsFromObjects(
-  repository: OpenRepository,
-  commit: string,
-  at: string,
-  names: ReadonlySet<string>,
-  cache: PreviousItems,
-): Promise<Set<string>> {
-  const { model, paths, git, config } = repository
-  const left = new Set(names)
-  const candidates = [...names].filter((name) => {
-    const pkg = model.packages.get(name)
-    return pkg && !pkg.manifest.includeReferences && pkg.file === `${paths.packages}/${name}.yaml`
-  })
-  if (candidates.length === 0) return left
-  const files = [CONFIG_FILE, paths.kinds]
-  for (const name of candidates) {
-    const pkg = model.packages.get(name)!
-    files.push(pkg.file, ...pkg.manifest.items.filter((id) => parseItemId(id)).map((id) => itemPath(paths, id as ItemId)))
-  }
-  const objects = async (treeish: string) => {
-    const found = new Map<string, string>()
-    for (let start = 0; start < files.length; start += 1000) {
-      const entries = await git.listTree(treeish, { recursive: true, paths: files.slice(start, start + 1000), literal: true })
-      for (const e of entries) found.set(e.path, `${e.mode} ${e.sha}`)
-    }
-    return found
-  }
-  const [then, now] = [await objects(commit), await objects(at)]
-  const same = (path: string) => then.get(path) === now.get(path)
-  const under = (root: string) => new Set([...then.keys(), ...now.keys()].filter((p) => p.startsWith(`${root}/`)))
-  if (!same(CONFIG_FILE) || ![...under(paths.kinds)].every(same)) return left
-  const differing: string[] = []
-  const reuse = candidates.filter((name) => same(model.packages.get(name)!.file))
-  for (const name of reuse) for (const id of model.packages.get(name)!.manifest.items) if (parseItemId(id) && !same(itemPath(paths, id as ItemId))) differing.push(itemPath(paths, id as ItemId))
-  // The differing files loaded as a whole-repository load would, with the kinds already compiled at `at`.
-  const loaded = differing.length > 0 ? loadSource(await readCommitFiles(git, commit, differing, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model.definitions : new Map()
-  for (const name of reuse) {
-    const pkg = model.packages.get(name)!
-    const definitions: SourceModel['definitions'] = new Map()
-    for (const id of pkg.manifest.items as ItemId[]) {
-      if (!parseItemId(id)) continue
-      const definition = same(itemPath(paths, id)) ? model.definitions.get(id) : loaded.get(id)
-      if (definition) definitions.set(id, definition)
-    }
-    // Without includeReferences a package holds its declared items that load: dependencies play no part.
-    const thenModel: SourceModel = { ...model, definitions, packages: new Map([[name, pkg]]) }
-    cache.set(`${commit}:${name}`, bundleContent(pkg.manifest, packageContents(thenModel, pkg)).items)
-    left.delete(name)
-  }
-  return left
 }
 
 /**
