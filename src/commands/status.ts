@@ -202,13 +202,15 @@ interface TreeView {
 }
 /**
  * The files, links and submodules directly in one folder, by their paths: the object id of each file or link,
- * and the item files (named like an item) among them, in the folder's order.
+ * the submodules, and the item files (named like an item) among them, in the folder's order.
  */
 interface FolderView {
   objectAt: Map<string, string>
-  present: Set<string>
+  submodules: Set<string>
   itemFiles: { path: string; id: ItemId }[]
 }
+/** Whether `path` is listed in `folder` (a file, a link or a submodule). */
+const isListed = (folder: FolderView | undefined, path: string): boolean => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path))
 /** Each item id's file, the folder it is in and its kind, checked and built once for every environment. */
 type ItemFiles = Map<ItemId, { path: string; folder: string; kind: string }>
 /**
@@ -257,10 +259,10 @@ async function readTreeView(
       const entries = trees.folders.get(id)!
       const key = `${path}\0${id}`
       let folder = trees.folderViews.get(key)
-      if (!folder) trees.folderViews.set(key, (folder = folderView(path, entries, definitions, trees, itemFiles)))
+      if (!folder) trees.folderViews.set(key, (folder = folderView(path, entries, definitions, itemFiles)))
       // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
       const twice = folders.get(path)
-      folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), present: new Set([...twice.present, ...folder.present]), itemFiles: [] } : folder)
+      folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder)
       if (path === definitions) kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`))
       for (const entry of entries) if (entry.type === 'tree') next.push({ path: `${path}${entry.path}`, id: entry.sha })
     }
@@ -277,22 +279,29 @@ async function readTreeView(
 }
 
 /** What is directly in one folder (entries with paths `/<name>`, as treeEntries gives them below `path`). */
-function folderView(path: string, entries: readonly TreeEntry[], definitions: string, trees: TreeCache, itemFiles: ItemFiles): FolderView {
+function folderView(path: string, entries: readonly TreeEntry[], definitions: string, itemFiles: ItemFiles): FolderView {
   const objectAt = new Map<string, string>()
-  const present = new Set<string>()
+  const submodules = new Set<string>()
   const files: FolderView['itemFiles'] = []
-  // Only the folders of kinds hold item files (`<definitions>/<kind>/<name>.yaml`).
-  const kindFolder = folderOf(path) === definitions
+  // Only the folders of kinds hold item files (`<definitions>/<kind>/<name>.yaml`, both names valid): the
+  // folder's name is the kind, checked once.
+  const kind = folderOf(path) === definitions ? path.slice(definitions.length + 1) : undefined
+  const itemsHere = kind !== undefined && isValidName(kind)
   for (const entry of entries) {
     if (entry.type === 'tree') continue
     const file = `${path}${entry.path}`
-    present.add(file)
     if (entry.type === 'blob') objectAt.set(file, entry.sha)
-    if (!kindFolder) continue
-    const id = itemAtPath(file, definitions, trees, itemFiles)
-    if (id !== null) files.push({ path: file, id })
+    else submodules.add(file)
+    // entry.path is `/<name>`: an item file is `<name>.yaml`, with a valid name.
+    if (!itemsHere || !entry.path.endsWith('.yaml')) continue
+    const name = entry.path.slice(1, -'.yaml'.length)
+    if (!isValidName(name)) continue
+    const id = `${kind}/${name}` as ItemId
+    files.push({ path: file, id })
+    // The path itemPath gives the id: kept, it is not built and checked again.
+    if (!itemFiles.has(id)) itemFiles.set(id, { path: file, folder: path, kind })
   }
-  return { objectAt, present, itemFiles: files }
+  return { objectAt, submodules, itemFiles: files }
 }
 
 /** The view of a definitions tree from a listing by git (each path in it), the same as readTreeView's. */
@@ -302,9 +311,9 @@ function listingView(listed: readonly TreeEntry[], definitions: string, trees: T
   for (const entry of listed) {
     const path = folderOf(entry.path)
     let folder = folders.get(path)
-    if (!folder) folders.set(path, (folder = { objectAt: new Map(), present: new Set(), itemFiles: [] }))
-    folder.present.add(entry.path)
+    if (!folder) folders.set(path, (folder = { objectAt: new Map(), submodules: new Set(), itemFiles: [] }))
     if (entry.type === 'blob') folder.objectAt.set(entry.path, entry.sha)
+    else folder.submodules.add(entry.path)
     const id = itemAtPath(entry.path, definitions, trees, itemFiles)
     if (id !== null) files.push({ path: entry.path, id })
   }
@@ -414,7 +423,7 @@ async function findDrift(
         const target = itemId(ref.kind, ref.name)
         // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
         // has no path, so it resolves to nothing and is reported as any other broken reference.
-        const targetFile = parseItemId(target) ? fileOf(target) : undefined
+        const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
         return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path }
       })
       const targetFolders = new Set<string>()
@@ -429,7 +438,7 @@ async function findDrift(
     if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
       unresolved = known.unresolved
     } else {
-      unresolved = references.list.filter((ref) => ref.targetPath === undefined || folders.get(ref.targetFolder!)?.present.has(ref.targetPath) !== true)
+      unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
       item.resolved.set(kind, { folders: targetFolders, unresolved })
     }
     if (unresolved.length === 0) continue
