@@ -3,7 +3,7 @@ import type { TreeEntry } from '../adapters/git/git.js'
 import { type GitObject, ObjectReader, readLedgers, treeEntries } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
-import { versionsOf } from '../core/model/released-version.js'
+import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
@@ -149,8 +149,16 @@ export async function deriveStatus(
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
+  // Each package's releases, in the order of the released list (as versionsOf gives them): grouped in one pass,
+  // not filtered from the whole list once per package.
+  const releases = new Map<string, ReleasedVersion[]>()
+  for (const release of repository.released) {
+    const list = releases.get(release.package)
+    if (list) list.push(release)
+    else releases.set(release.package, [release])
+  }
   const packages: PackageStatus[] = [...names].sort().map((name) => {
-    const versions = versionsOf(repository.released, name)
+    const versions = (releases.get(name) ?? [])
       .map((r) => r.version)
       .sort((a, b) => compareVersions(b, a))
     const envs: Record<string, EnvironmentStatus> = {}
