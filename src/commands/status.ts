@@ -1,9 +1,9 @@
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import type { TreeEntry } from '../adapters/git/git.js'
-import { type GitObject, ObjectReader, listTreeRecursive, readLedgers } from '../adapters/git/repository-reader.js'
+import { type GitObject, ObjectReader, readLedgers, treeEntries } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
-import { versionsOf } from '../core/model/released-version.js'
+import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
@@ -112,7 +112,7 @@ export async function deriveStatus(
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
   const itemFiles: ItemFiles = new Map()
-  const trees: TreeCache = { views: new Map(), folders: new Map(), itemAt: new Map() }
+  const trees: TreeCache = { views: new Map(), folders: new Map(), folderViews: new Map(), itemAt: new Map() }
   // Every object status reads (heads, folders, ledgers, items) comes through one git process.
   const reader = new ObjectReader(git)
   try {
@@ -149,8 +149,16 @@ export async function deriveStatus(
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
+  // Each package's releases, in the order of the released list (as versionsOf gives them): grouped in one pass,
+  // not filtered from the whole list once per package.
+  const releases = new Map<string, ReleasedVersion[]>()
+  for (const release of repository.released) {
+    const list = releases.get(release.package)
+    if (list) list.push(release)
+    else releases.set(release.package, [release])
+  }
   const packages: PackageStatus[] = [...names].sort().map((name) => {
-    const versions = versionsOf(repository.released, name)
+    const versions = (releases.get(name) ?? [])
       .map((r) => r.version)
       .sort((a, b) => compareVersions(b, a))
     const envs: Record<string, EnvironmentStatus> = {}
@@ -171,31 +179,168 @@ export async function deriveStatus(
   return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift }
 }
 
-/** What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). */
-type ItemCache = Map<string, { bytes: Uint8Array; digest: string; references: Map<string, Reference[]> }>
-/** targetPath: undefined when the target is no valid item id, so no file can hold it. */
-type Reference = { target: ItemId; targetPath: string | undefined; path: (string | number)[] }
+/**
+ * What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind).
+ * `resolved`, by kind: which of them named no file in the folders of their targets last looked in; on a
+ * branch holding the same folders (the same objects), the same ones.
+ */
+type ItemCache = Map<
+  string,
+  {
+    bytes: Uint8Array
+    digest: string
+    references: Map<string, References>
+    resolved: Map<string, { folders: (FolderView | undefined)[]; unresolved: Reference[] }>
+  }
+>
+/** targetPath and targetFolder: undefined when the target is no valid item id, so no file can hold it. */
+type Reference = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; path: (string | number)[] }
+/** An item's references, and the folders their targets would be in (each once). */
+type References = { list: Reference[]; folders: string[] }
 
 /**
  * What drift needs of one definitions tree (by its object id): environments mostly hold the same tree, or
- * share it with another at some time, and it is listed and indexed once. `unresolved`: the references of
- * each item object (by id and kind) that name no file of the tree.
+ * share it with another at some time, and it is listed and indexed once.
  */
 interface TreeView {
-  listed: TreeEntry[]
-  objectAt: Map<string, string>
-  present: Set<string>
-  unresolved: Map<string, Reference[]>
+  /** Each folder of the tree by its path: what is in it, shared with any branch holding the same folder there. */
+  folders: Map<string, FolderView>
   /** The listed files named like an item (`<kind>/<name>.yaml` with valid names), in listing order. */
   itemFiles: { path: string; id: ItemId }[]
 }
-/** Each item id's file and kind, checked and built once for every environment. */
-type ItemFiles = Map<ItemId, { path: string; kind: string }>
 /**
- * The views by definitions tree id, every folder listed (by its tree id), and the item id each listed path
- * names (null for a path that names none), shared by the branches.
+ * The files, links and submodules directly in one folder, by their paths: the object id of each file or link,
+ * the submodules, and the item files (named like an item) among them, in the folder's order.
  */
-type TreeCache = { views: Map<string, TreeView>; folders: Map<string, TreeEntry[]>; itemAt: Map<string, ItemId | null> }
+interface FolderView {
+  objectAt: Map<string, string>
+  submodules: Set<string>
+  itemFiles: { path: string; id: ItemId }[]
+}
+/** Whether `path` is listed in `folder` (a file, a link or a submodule). */
+const isListed = (folder: FolderView | undefined, path: string): boolean => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path))
+/** Each item id's file, the folder it is in and its kind, checked and built once for every environment. */
+type ItemFiles = Map<ItemId, { path: string; folder: string; kind: string }>
+/**
+ * The views by definitions tree id, every folder read (its entries by its tree id, each path `/<name>`), the
+ * view of each folder by its path and tree id, and the item id each listed path names (null for a path that
+ * names none), shared by the branches.
+ */
+type TreeCache = {
+  views: Map<string, TreeView>
+  folders: Map<string, TreeEntry[]>
+  folderViews: Map<string, FolderView>
+  itemAt: Map<string, ItemId | null>
+}
+
+/** The folder a listed path is in. */
+const folderOf = (path: string): string => path.slice(0, path.lastIndexOf('/'))
+
+/**
+ * The view of a definitions tree read from its folders: each level of folders in one request, each folder
+ * (by its path and tree id) indexed once for every branch holding it. The files are those `git ls-tree -r`
+ * lists, in its order. Undefined when a folder cannot be read as one: the caller then asks git itself.
+ */
+async function readTreeView(
+  reader: ObjectReader,
+  root: GitObject,
+  definitions: string,
+  trees: TreeCache,
+  itemFiles: ItemFiles,
+): Promise<TreeView | undefined> {
+  const entriesOf = (object: GitObject | undefined, id: string): TreeEntry[] | undefined => {
+    let entries = trees.folders.get(id)
+    if (entries) return entries
+    if (object?.type !== 'tree') return undefined
+    entries = treeEntries(object.bytes, id, '')
+    if (entries) trees.folders.set(id, entries)
+    return entries
+  }
+  if (!entriesOf(root, root.id)) return undefined
+  const folders = new Map<string, FolderView>()
+  // The folders right below the definitions folder (by path and tree id), in order: those of the kinds.
+  const kindFolders: string[] = []
+  let level = [{ path: definitions, id: root.id }]
+  while (level.length > 0) {
+    const next: { path: string; id: string }[] = []
+    for (const { path, id } of level) {
+      const entries = trees.folders.get(id)!
+      const key = `${path}\0${id}`
+      let folder = trees.folderViews.get(key)
+      if (!folder) trees.folderViews.set(key, (folder = folderView(path, entries, definitions, itemFiles)))
+      // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
+      const twice = folders.get(path)
+      folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder)
+      if (path === definitions) kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`))
+      for (const entry of entries) if (entry.type === 'tree') next.push({ path: `${path}${entry.path}`, id: entry.sha })
+    }
+    const unread = [...new Set(next.map((f) => f.id).filter((id) => !trees.folders.has(id)))]
+    const objects = await reader.read(unread)
+    for (const [index, id] of unread.entries()) if (!entriesOf(objects[index], id)) return undefined
+    level = next
+  }
+  // The item files in listing order: each folder's own, then (where each subfolder is) the subfolder's.
+  // Item files are only in the folders of kinds, right below the definitions folder.
+  const files: TreeView['itemFiles'] = []
+  for (const key of kindFolders) for (const file of trees.folderViews.get(key)!.itemFiles) files.push(file)
+  return { folders, itemFiles: files }
+}
+
+/** What is directly in one folder (entries with paths `/<name>`, as treeEntries gives them below `path`). */
+function folderView(path: string, entries: readonly TreeEntry[], definitions: string, itemFiles: ItemFiles): FolderView {
+  const objectAt = new Map<string, string>()
+  const submodules = new Set<string>()
+  const files: FolderView['itemFiles'] = []
+  // Only the folders of kinds hold item files (`<definitions>/<kind>/<name>.yaml`, both names valid): the
+  // folder's name is the kind, checked once.
+  const kind = folderOf(path) === definitions ? path.slice(definitions.length + 1) : undefined
+  const itemsHere = kind !== undefined && isValidName(kind)
+  for (const entry of entries) {
+    if (entry.type === 'tree') continue
+    const file = `${path}${entry.path}`
+    if (entry.type === 'blob') objectAt.set(file, entry.sha)
+    else submodules.add(file)
+    // entry.path is `/<name>`: an item file is `<name>.yaml`, with a valid name.
+    if (!itemsHere || !entry.path.endsWith('.yaml')) continue
+    const name = entry.path.slice(1, -'.yaml'.length)
+    if (!isValidName(name)) continue
+    const id = `${kind}/${name}` as ItemId
+    files.push({ path: file, id })
+    // The path itemPath gives the id: kept, it is not built and checked again.
+    if (!itemFiles.has(id)) itemFiles.set(id, { path: file, folder: path, kind })
+  }
+  return { objectAt, submodules, itemFiles: files }
+}
+
+/** The view of a definitions tree from a listing by git (each path in it), the same as readTreeView's. */
+function listingView(listed: readonly TreeEntry[], definitions: string, trees: TreeCache, itemFiles: ItemFiles): TreeView {
+  const folders = new Map<string, FolderView>()
+  const files: TreeView['itemFiles'] = []
+  for (const entry of listed) {
+    const path = folderOf(entry.path)
+    let folder = folders.get(path)
+    if (!folder) folders.set(path, (folder = { objectAt: new Map(), submodules: new Set(), itemFiles: [] }))
+    if (entry.type === 'blob') folder.objectAt.set(entry.path, entry.sha)
+    else folder.submodules.add(entry.path)
+    const id = itemAtPath(entry.path, definitions, trees, itemFiles)
+    if (id !== null) files.push({ path: entry.path, id })
+  }
+  return { folders, itemFiles: files }
+}
+
+/** The item id a listed path names (`<definitions>/<kind>/<name>.yaml`, valid names), or null. */
+function itemAtPath(path: string, definitions: string, trees: TreeCache, itemFiles: ItemFiles): ItemId | null {
+  // Branches list mostly the same paths: each is matched and its name checked once.
+  let id = trees.itemAt.get(path)
+  if (id !== undefined) return id
+  const match = path.slice(definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
+  const candidate = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
+  id = candidate && parseItemId(candidate) ? candidate : null
+  trees.itemAt.set(path, id)
+  // The path itemPath gives the id: kept, it is not built and checked again.
+  if (id !== null && !itemFiles.has(id) && path === `${definitions}/${id}.yaml`) itemFiles.set(id, { path, folder: folderOf(path), kind: match![1]! })
+  return id
+}
 
 async function findDrift(
   repository: OpenRepository,
@@ -215,10 +360,13 @@ async function findDrift(
   const out: Diagnostic[] = []
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
-  const fileOf = (id: ItemId): { path: string; kind: string } => {
+  const fileOf = (id: ItemId): { path: string; folder: string; kind: string } => {
     let file = itemFiles.get(id)
-    // itemPath refuses what is no item id: the kind is what comes before its slash.
-    if (file === undefined) itemFiles.set(id, (file = { path: itemPath(paths, id), kind: id.slice(0, id.indexOf('/')) }))
+    if (file === undefined) {
+      // itemPath refuses what is no item id: the kind is what comes before its slash.
+      const path = itemPath(paths, id)
+      itemFiles.set(id, (file = { path, folder: folderOf(path), kind: id.slice(0, id.indexOf('/')) }))
+    }
     return file
   }
   const pathOf = (id: ItemId): string => fileOf(id).path
@@ -229,37 +377,21 @@ async function findDrift(
   // environment are read. A link is read as the blob it is, as reading the path would.
   let view = tree === undefined ? undefined : trees.views.get(tree.id)
   if (!view) {
-    const listed =
-      (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
-      (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }))
-    const files: TreeView['itemFiles'] = []
-    const objectAt = new Map<string, string>()
-    const present = new Set<string>()
-    for (const entry of listed) {
-      present.add(entry.path)
-      if (entry.type === 'blob') objectAt.set(entry.path, entry.sha)
-      // Branches list mostly the same paths: each is matched and its name checked once.
-      let id = trees.itemAt.get(entry.path)
-      if (id === undefined) {
-        const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/)
-        const candidate = match ? (`${match[1]}/${match[2]}` as ItemId) : undefined
-        id = candidate && parseItemId(candidate) ? candidate : null
-        trees.itemAt.set(entry.path, id)
-        // The path itemPath gives the id: kept, it is not built and checked again.
-        if (id !== null && !itemFiles.has(id) && entry.path === `${paths.definitions}/${id}.yaml`) itemFiles.set(id, { path: entry.path, kind: match![1]! })
-      }
-      if (id !== null) files.push({ path: entry.path, id })
-    }
-    view = { listed, objectAt, present, unresolved: new Map(), itemFiles: files }
+    view =
+      (tree ? await readTreeView(reader, tree, paths.definitions, trees, itemFiles) : undefined) ??
+      listingView(await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }), paths.definitions, trees, itemFiles)
     if (tree !== undefined) trees.views.set(tree.id, view)
   }
-  const { objectAt, present } = view
-  const shas = ids.map((id) => objectAt.get(pathOf(id)))
+  const { folders } = view
+  const shas = ids.map((id) => {
+    const file = fileOf(id)
+    return folders.get(file.folder)?.objectAt.get(file.path)
+  })
   const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
   const blobs = await reader.readBlobs(unread)
   for (const sha of unread) {
     const bytes = blobs.get(sha)
-    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() })
+    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() })
   }
   const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)))
   for (const [index, id] of ids.entries()) {
@@ -290,24 +422,32 @@ async function findDrift(
     const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!schema || !mayRefer(schema)) continue
-    const key = `${shas[index]!}\0${kind}`
-    let unresolved = view.unresolved.get(key)
-    if (!unresolved) {
-      let references = item.references.get(kind)
-      if (!references) {
-        const read = readYaml(file, item.bytes)
-        const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
-        // With the target's path, the same on every environment.
-        references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
-          const target = itemId(ref.kind, ref.name)
-          // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
-          // has no path, so it resolves to nothing and is reported as any other broken reference.
-          return { target, targetPath: parseItemId(target) ? pathOf(target) : undefined, path: ref.path }
-        })
-        item.references.set(kind, references)
-      }
-      unresolved = references.filter((ref) => ref.targetPath === undefined || !present.has(ref.targetPath))
-      view.unresolved.set(key, unresolved)
+    let references = item.references.get(kind)
+    if (!references) {
+      const read = readYaml(file, item.bytes)
+      const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
+      // With the target's path, the same on every environment.
+      const list = (read.parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
+        const target = itemId(ref.kind, ref.name)
+        // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+        // has no path, so it resolves to nothing and is reported as any other broken reference.
+        const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
+        return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path }
+      })
+      const targetFolders = new Set<string>()
+      for (const ref of list) if (ref.targetFolder !== undefined) targetFolders.add(ref.targetFolder)
+      item.references.set(kind, (references = { list, folders: [...targetFolders] }))
+    }
+    // Whether each target is a file depends only on the folder it would be in: with the same folders as on
+    // the branch last looked at (most often), the same references are unresolved.
+    const targetFolders = references.folders.map((folder) => folders.get(folder))
+    const known = item.resolved.get(kind)
+    let unresolved: Reference[]
+    if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
+      unresolved = known.unresolved
+    } else {
+      unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
+      item.resolved.set(kind, { folders: targetFolders, unresolved })
     }
     if (unresolved.length === 0) continue
     const ledger = owned.get(id)!
