@@ -65,13 +65,8 @@ export function loadSource(
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
-  // Packages first, their findings kept for after the definitions' (the order they are reported in): a
-  // definition that an environment's `set` overrides keeps its document, which checking the override reads.
-  const packageDiagnostics: Diagnostic[] = []
-  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, packageDiagnostics)
-  const keep = options.keepDocuments === true ? true : overriddenItems(packages)
-  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, keep)
-  append(diagnostics, packageDiagnostics)
+  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true)
+  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
   const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
   for (const d of diagnostics) {
     if (!d.file) continue
@@ -178,8 +173,7 @@ function loadDefinitions(
   schemas: SchemaRegistry,
   limits: YamlLimits,
   diagnostics: Diagnostic[],
-  /** Every document (true), or those of these items. */
-  keepDocuments: true | ReadonlySet<string>,
+  keepDocuments: boolean,
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
@@ -231,7 +225,7 @@ function loadDefinitions(
       shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
     // Validation needs the references, kept here, and the documents of few items (those with overrides): the
     // document is read again from the file's bytes when first asked for.
-    if (keepDocuments !== true && !keepDocuments.has(id)) parsed.dropValue()
+    if (!keepDocuments) parsed.dropValue()
     definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -261,19 +255,6 @@ function loadDefinitions(
     )
   }
   return definitions
-}
-
-/**
- * The items some environment of a loaded package sets fields of (`environments.<env>.set`): checking each
- * override reads the item's document, which is then kept rather than read again from its file.
- */
-function overriddenItems(packages: ReadonlyMap<string, PackageSource>): Set<string> {
-  const items = new Set<string>()
-  for (const { manifest } of packages.values()) {
-    for (const settings of Object.values(manifest.environments ?? {}))
-      for (const id of Object.keys(settings?.set ?? {})) items.add(id)
-  }
-  return items
 }
 
 function loadPackages(
