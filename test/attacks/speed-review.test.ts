@@ -73,8 +73,9 @@ describe('a working-tree file rewritten between its two reads', () => {
     })
     makeGitRepo(dir)
     // A `git` first on PATH that rewrites the definition when Gantry reads the environment branch: after the
-    // definitions are loaded, before the overrides are checked against the environment. (The branches and tags
-    // are listed before the load, in one process; the document of an overridden item is kept from loading.)
+    // definitions are loaded and checked, before the overrides are checked against the environment. (The
+    // branches and tags are listed before the load, in one process: no git process runs between the load and
+    // the local checks any more.)
     const bin = join(dir, '.bin')
     mkdirSync(bin)
     const second = join(dir, '.second.yaml')
@@ -96,7 +97,8 @@ describe('a working-tree file rewritten between its two reads', () => {
     )
     // Once: exit 1 with an invalid-override finding on packages/p.yaml that neither version of the file gives
     // (the first validates clean; the second fails its own schema check, not the override's). Then exit 2
-    // when the document read again had changed. Now the override is checked on the document validated.
+    // when the document read again had changed. Now the override is checked on the document validated, read
+    // again (and checked against its hash) before the rewrite, and held from then on.
     expect(result.stdout + result.stderr).not.toContain('invalid-override')
     expect(result.code, result.stdout + result.stderr).toBe(0)
     // The hook ran: the file holds the second text.
