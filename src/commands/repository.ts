@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path'
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { Git, GitError } from '../adapters/git/git.js'
-import { readCommitSnapshot, readReleasedVersions } from '../adapters/git/repository-reader.js'
+import { readCommitSnapshot, releasedVersionOf } from '../adapters/git/repository-reader.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { GantryConfig, SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
@@ -55,9 +55,9 @@ export interface OpenOptions {
 export async function openRepository(dirArg: string, options: OpenOptions = {}): Promise<OpenRepository> {
   const dir = resolve(dirArg)
   const git = new Git(dir)
-  // One listing of the branches answers whether this is a git repository, which branch is the default and
-  // which branches are symbolic refs (see listBranches).
-  const branches = await listBranches(git)
+  // One listing of the branches and tags answers whether this is a git repository, which branch is the
+  // default, which branches are symbolic refs, and which versions are released (see listBranches).
+  const branches = await listBranches(git, true)
   const isGit = branches !== undefined
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
   // `listOnly`: the working tree's files are read as they are loaded, not all first.
@@ -84,7 +84,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
         : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
-  const released = isGit ? await readReleasedVersions(git) : []
+  const released = branches?.released ?? []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }
 
@@ -119,21 +119,34 @@ interface Branches {
   linked: Map<string, string>
   /** The branch HEAD is a symbolic ref to, when it is one of them (`%(HEAD)`). */
   checkedOut?: string
+  /** With tags asked for: every version an annotated tag records, as readReleasedVersions reads them. */
+  released: ReleasedVersion[]
 }
 
 /**
- * The branches of the repository (refs/heads/, refs/remotes/origin/), or undefined when `dir` is not in a git
- * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch,
- * then the symbolic refs took three.
+ * What `git for-each-ref` says of each ref: %(HEAD), refname, symref, then for tags what readReleasedVersions
+ * reads (object type, the object it peels to, the object, the message of an annotated tag); records end in
+ * NUL NUL newline, since a tag's message holds newlines.
  */
-async function listBranches(git: Git): Promise<Branches | undefined> {
+const REF_FORMAT =
+  '%(HEAD)%00%(refname)%00%(symref)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(if:equals=tag)%(objecttype)%(then)%(contents)%(end)%00%00'
+const TAGS = 'refs/tags/'
+
+/**
+ * The branches of the repository (refs/heads/, refs/remotes/origin/), and with `tags` its released versions
+ * (refs/tags/), or undefined when `dir` is not in a git repository: one process where asking
+ * `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch, then the symbolic refs, then the
+ * tags took four.
+ */
+async function listBranches(git: Git, tags = false): Promise<Branches | undefined> {
   let out: string
+  const patterns = ['refs/heads/', 'refs/remotes/origin/', ...(tags ? [TAGS] : [])]
   try {
-    const result = await git.run(['for-each-ref', '--format=%(HEAD)%00%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'], { okCodes: [128] })
+    const result = await git.run(['for-each-ref', `--format=${REF_FORMAT}`, ...patterns], { okCodes: [128] })
     if (result.code !== 0) {
       // Not a repository; or one whose refs git cannot list, which fails again, in full, as before.
       if (!(await git.isRepository())) return undefined
-      await git.run(['for-each-ref', 'refs/heads/', 'refs/remotes/origin/'])
+      await git.run(['for-each-ref', ...patterns])
     }
     out = result.stdout.toString('utf8')
   } catch (error) {
@@ -141,10 +154,15 @@ async function listBranches(git: Git): Promise<Branches | undefined> {
     if (error instanceof GitError && error.exitCode === null && !(await git.isRepository())) return undefined
     throw error
   }
-  const branches: Branches = { linked: new Map() }
-  for (const line of out.split('\n')) {
-    const [head = '', ref = '', target = ''] = line.split('\0')
+  const branches: Branches = { linked: new Map(), released: [] }
+  for (const record of out.split('\0\0\n')) {
+    const [head = '', ref = '', target = '', type = '', peeled = '', object = '', message = ''] = record.split('\0')
     if (!ref) continue
+    if (ref.startsWith(TAGS)) {
+      const version = releasedVersionOf(ref.slice(TAGS.length), type, peeled, object, message)
+      if (version) branches.released.push(version)
+      continue
+    }
     if (target) branches.linked.set(ref, target)
     if (head === '*') branches.checkedOut = ref
   }

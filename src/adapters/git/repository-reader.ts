@@ -18,22 +18,31 @@ export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]>
   const versions: ReleasedVersion[] = []
   for (const record of out.split('\0\0\n')) {
     if (!record.trim()) continue
-    const [tag = '', type, peeled, object, message = ''] = record.split('\0')
-    const name = parseTagName(tag)
-    if (!name || !isVersion(name.version)) continue
-    const commit = type === 'tag' ? peeled! : object!
-    const fields = type === 'tag' ? parseTagMessage(message) : {}
-    versions.push({
-      package: name.package,
-      version: name.version,
-      tag,
-      commit,
-      ...(fields.digest ? { digest: fields.digest } : {}),
-      ...(fields.content ? { contentDigest: fields.content } : {}),
-      ...(fields.notes ? { notes: fields.notes } : {}),
-    })
+    const [tag = '', type = '', peeled = '', object = '', message = ''] = record.split('\0')
+    const version = releasedVersionOf(tag, type, peeled, object, message)
+    if (version) versions.push(version)
   }
   return versions
+}
+
+/**
+ * The released version a tag records, from what `git for-each-ref` says of it: its name under refs/tags/, its
+ * object's type, the object it peels to, its object, its message. Undefined for a tag that is not a version.
+ */
+export function releasedVersionOf(tag: string, type: string, peeled: string, object: string, message: string): ReleasedVersion | undefined {
+  const name = parseTagName(tag)
+  if (!name || !isVersion(name.version)) return undefined
+  const commit = type === 'tag' ? peeled : object
+  const fields = type === 'tag' ? parseTagMessage(message) : {}
+  return {
+    package: name.package,
+    version: name.version,
+    tag,
+    commit,
+    ...(fields.digest ? { digest: fields.digest } : {}),
+    ...(fields.content ? { contentDigest: fields.content } : {}),
+    ...(fields.notes ? { notes: fields.notes } : {}),
+  }
 }
 
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
