@@ -56712,23 +56712,32 @@ async function readReleasedVersions(git) {
     for (const record of out.split('\0\0\n')) {
         if (!record.trim())
             continue;
-        const [tag = '', type, peeled, object, message = ''] = record.split('\0');
-        const name = parseTagName(tag);
-        if (!name || !isVersion(name.version))
-            continue;
-        const commit = type === 'tag' ? peeled : object;
-        const fields = type === 'tag' ? parseTagMessage(message) : {};
-        versions.push({
-            package: name.package,
-            version: name.version,
-            tag,
-            commit,
-            ...(fields.digest ? { digest: fields.digest } : {}),
-            ...(fields.content ? { contentDigest: fields.content } : {}),
-            ...(fields.notes ? { notes: fields.notes } : {}),
-        });
+        const [tag = '', type = '', peeled = '', object = '', message = ''] = record.split('\0');
+        const version = releasedVersionOf(tag, type, peeled, object, message);
+        if (version)
+            versions.push(version);
     }
     return versions;
+}
+/**
+ * The released version a tag records, from what `git for-each-ref` says of it: its name under refs/tags/, its
+ * object's type, the object it peels to, its object, its message. Undefined for a tag that is not a version.
+ */
+function releasedVersionOf(tag, type, peeled, object, message) {
+    const name = parseTagName(tag);
+    if (!name || !isVersion(name.version))
+        return undefined;
+    const commit = type === 'tag' ? peeled : object;
+    const fields = type === 'tag' ? parseTagMessage(message) : {};
+    return {
+        package: name.package,
+        version: name.version,
+        tag,
+        commit,
+        ...(fields.digest ? { digest: fields.digest } : {}),
+        ...(fields.content ? { contentDigest: fields.content } : {}),
+        ...(fields.notes ? { notes: fields.notes } : {}),
+    };
 }
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
 async function readCommitSnapshot(git, commit, roots, maxBytes, 
@@ -71710,9 +71719,9 @@ async function writeBundleFile(dir, file, content) {
 async function repository_openRepository(dirArg, options = {}) {
     const dir = (0,external_node_path_namespaceObject.resolve)(dirArg);
     const git = new Git(dir);
-    // One listing of the branches answers whether this is a git repository, which branch is the default and
-    // which branches are symbolic refs (see listBranches).
-    const branches = await listBranches(git);
+    // One listing of the branches and tags answers whether this is a git repository, which branch is the
+    // default, which branches are symbolic refs, and which versions are released (see listBranches).
+    const branches = await listBranches(git, true);
     const isGit = branches !== undefined;
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
     // `listOnly`: the working tree's files are read as they are loaded, not all first.
@@ -71740,7 +71749,7 @@ async function repository_openRepository(dirArg, options = {}) {
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
             : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
-    const released = isGit ? await readReleasedVersions(git) : [];
+    const released = branches?.released ?? [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
@@ -71771,19 +71780,28 @@ async function expectCommit(git, object) {
     }
 }
 /**
- * The branches of the repository (refs/heads/, refs/remotes/origin/), or undefined when `dir` is not in a git
- * repository: one process where asking `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch,
- * then the symbolic refs took three.
+ * What `git for-each-ref` says of each ref: %(HEAD), refname, symref, then for tags what readReleasedVersions
+ * reads (object type, the object it peels to, the object, the message of an annotated tag); records end in
+ * NUL NUL newline, since a tag's message holds newlines.
  */
-async function listBranches(git) {
+const REF_FORMAT = '%(HEAD)%00%(refname)%00%(symref)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(if:equals=tag)%(objecttype)%(then)%(contents)%(end)%00%00';
+const TAGS = 'refs/tags/';
+/**
+ * The branches of the repository (refs/heads/, refs/remotes/origin/), and with `tags` its released versions
+ * (refs/tags/), or undefined when `dir` is not in a git repository: one process where asking
+ * `rev-parse --git-dir`, then `symbolic-ref HEAD` for the default branch, then the symbolic refs, then the
+ * tags took four.
+ */
+async function listBranches(git, tags = false) {
     let out;
+    const patterns = ['refs/heads/', 'refs/remotes/origin/', ...(tags ? [TAGS] : [])];
     try {
-        const result = await git.run(['for-each-ref', '--format=%(HEAD)%00%(refname)%00%(symref)', 'refs/heads/', 'refs/remotes/origin/'], { okCodes: [128] });
+        const result = await git.run(['for-each-ref', `--format=${REF_FORMAT}`, ...patterns], { okCodes: [128] });
         if (result.code !== 0) {
             // Not a repository; or one whose refs git cannot list, which fails again, in full, as before.
             if (!(await git.isRepository()))
                 return undefined;
-            await git.run(['for-each-ref', 'refs/heads/', 'refs/remotes/origin/']);
+            await git.run(['for-each-ref', ...patterns]);
         }
         out = result.stdout.toString('utf8');
     }
@@ -71793,11 +71811,17 @@ async function listBranches(git) {
             return undefined;
         throw error;
     }
-    const branches = { linked: new Map() };
-    for (const line of out.split('\n')) {
-        const [head = '', ref = '', target = ''] = line.split('\0');
+    const branches = { linked: new Map(), released: [] };
+    for (const record of out.split('\0\0\n')) {
+        const [head = '', ref = '', target = '', type = '', peeled = '', object = '', message = ''] = record.split('\0');
         if (!ref)
             continue;
+        if (ref.startsWith(TAGS)) {
+            const version = releasedVersionOf(ref.slice(TAGS.length), type, peeled, object, message);
+            if (version)
+                branches.released.push(version);
+            continue;
+        }
         if (target)
             branches.linked.set(ref, target);
         if (head === '*')
@@ -71911,13 +71935,7 @@ diffs = new Map()) {
         byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name));
     }
     for (const [commit, all] of byCommit) {
-        let names = all;
-        if (at && whole)
-            names = await itemsFromDiff(repository, commit, at, names, cache, diffs);
-        else if (at)
-            names = await itemsFromPartialModel(repository, commit, at, names, cache, diffs);
-        if (at && names.size > 0)
-            names = await itemsFromObjects(repository, commit, at, names, cache);
+        const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs) : all;
         if (names.size === 0)
             continue;
         const then = await openAt(repository, commit, [...names].sort(), at);
@@ -71928,58 +71946,6 @@ diffs = new Map()) {
             cache.set(`${commit}:${name}`, items);
         }
     }
-}
-/**
- * The items at `commit` of every package among `names`, from the whole model `repository` holds at `at` and
- * the files git says differ between the two commits (`git diff-tree`: mode and object id of every path,
- * whole subtrees that are the same skipped unread). A definition or a package is loaded from its file alone,
- * at the one path its id names, with gantry.yaml and the kind schemas: with those the same at both commits,
- * the model at `commit` is the model at `at` with the differing files taken out and loaded again from
- * `commit`. Then what each package holds, includeReferences and dependencies included, is worked out on
- * that model as on a model read whole from `commit`. Nothing but git objects decides what is the same.
- * Three git processes whatever the number of packages; returns the packages left to read another way (all
- * of them when gantry.yaml or a kind schema differs).
- */
-async function itemsFromDiff(repository, commit, at, names, cache, diffs) {
-    const { model, paths, git, config } = repository;
-    const left = new Set(names);
-    const differing = await differingPaths(git, commit, at, diffs);
-    if (!differing)
-        return left;
-    if (differing.some((path) => path === CONFIG_FILE || within(paths.kinds, path)))
-        return left;
-    const reread = differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path));
-    const changed = new Set(reread);
-    const then = reread.length > 0
-        ? loadSource(await readCommitFiles(git, commit, reread, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
-        : undefined;
-    const definitions = new Map();
-    for (const [id, definition] of model.definitions)
-        if (!changed.has(definition.file))
-            definitions.set(id, definition);
-    const packages = new Map();
-    for (const [name, pkg] of model.packages)
-        if (!changed.has(pkg.file))
-            packages.set(name, pkg);
-    for (const [id, definition] of then?.definitions ?? []) {
-        // A definition's path names it: one the same at both commits cannot hold the id of a differing file.
-        if (definitions.has(id))
-            return left;
-        definitions.set(id, definition);
-    }
-    for (const [name, pkg] of then?.packages ?? []) {
-        if (packages.has(name))
-            return left;
-        packages.set(name, pkg);
-    }
-    const thenModel = { ...model, definitions, packages };
-    const contentsCache = new Map();
-    for (const name of names) {
-        const pkg = packages.get(name);
-        cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {});
-        left.delete(name);
-    }
-    return left;
 }
 function differingPaths(git, from, to, diffs) {
     const key = `${from}..${to}`;
@@ -71994,19 +71960,25 @@ function differingPaths(git, from, to, diffs) {
 }
 const within = (root, path) => path === root || path.startsWith(`${root}/`);
 /**
- * The items at `commit` of every package among `names`, from a part of the model at `at` (what named
- * packages need, see loadPackagesAt) and the paths git says differ between the two commits. With
- * gantry.yaml and the kind schemas the same at both, a definition or a package at `commit` is the one of
- * `at` when its file (the one path its id names) is not among the differing paths; otherwise, or when the
- * model at `at` does not hold it, its file is read from `commit` and loaded alone, as a whole-repository
- * load would load it (absent there: absent). What each package holds, includeReferences and dependencies
- * included, is worked out on that model, and every definition or package the working out asks for and
- * does not know is read in the next round: the same lookups as on a model read whole from `commit`, with
- * one `git diff-tree` per pair of commits and two processes per round of reading. Nothing but git objects
- * decides what is the same. Returns the packages left to read another way (all of them when gantry.yaml
- * or a kind schema differs, or a file at `commit` holds an item other than its path names).
+ * The items at `commit` of every package among `names`, from the model `repository` holds at `at` (the
+ * whole model, or the part of it named packages need, see loadPackagesAt) and the paths git says differ
+ * between the two commits (`git diff-tree`: mode and object id of every path, whole subtrees that are the
+ * same skipped unread). A definition or a package loads only from the one path its id names, with
+ * gantry.yaml and the kind schemas: with those the same at both commits, a definition or a package at
+ * `commit` is the one of `at` when its file is not among the differing paths (absent at `at` and `whole`:
+ * absent); otherwise, or when a part of the model does not hold it, its file is read from `commit` and
+ * loaded alone, as a whole-repository load would load it (absent there: absent). What each package holds,
+ * includeReferences and dependencies included, is worked out on that model, and every definition or package
+ * the working out asks for and does not know is read in the next round (with the whole model, every
+ * differing file is read in the first, and there is no other): the same lookups as on a model read whole
+ * from `commit`, with one `git diff-tree` per pair of commits and two processes per round of reading.
+ * Nothing but git objects decides what is the same. Returns the packages left to read from the commit
+ * itself (all of them when git cannot compare the commits, gantry.yaml or a kind schema differs, or a file
+ * at `commit` holds an item other than its path names).
  */
-async function itemsFromPartialModel(repository, commit, at, names, cache, diffs) {
+async function itemsFromChanges(repository, commit, at, 
+/** Whether `repository` holds the whole model at `at`, not a part of it. */
+whole, names, cache, diffs) {
     const { model, paths, git, config } = repository;
     const left = new Set(names);
     const differing = await differingPaths(git, commit, at, diffs);
@@ -72021,31 +71993,41 @@ async function itemsFromPartialModel(repository, commit, at, names, cache, diffs
     const wanted = new Set();
     then.definitions.resolve = (id) => known(definitionPath(id), model.definitions.get(id));
     then.packages.resolve = (name) => known(packagePath(name), model.packages.get(name));
-    // The value at `commit` of a key not met yet: the one at `at` when its file is the same object, nothing
-    // when the file was read from `commit` and did not hold it; otherwise its file is wanted.
+    // The value at `commit` of a key not met yet: the one at `at` when its file is the same object (nothing
+    // when the whole model at `at` does not hold it), nothing when the file was read from `commit` and did
+    // not hold it; otherwise its file is wanted.
     function known(file, now) {
         if (file === undefined || read.has(file))
             return undefined;
-        if (now && now.file === file && !changed.has(file))
-            return now;
+        if (!changed.has(file)) {
+            if (now && now.file === file)
+                return now;
+            if (whole)
+                return undefined;
+        }
         wanted.add(file);
         return undefined;
     }
     const thenModel = { ...model, definitions: then.definitions, packages: then.packages };
+    // With the whole model, only the differing files can hold anything new: all read at once, in one round.
+    let files = whole ? differing.filter((path) => within(paths.definitions, path) || within(paths.packages, path)) : [];
     for (;;) {
-        wanted.clear();
-        const contentsCache = new Map();
-        for (const name of names) {
-            const pkg = thenModel.packages.get(name);
-            if (pkg)
-                packageContents(thenModel, pkg, contentsCache);
+        if (files.length === 0) {
+            wanted.clear();
+            const contentsCache = new Map();
+            for (const name of names) {
+                const pkg = thenModel.packages.get(name);
+                if (pkg)
+                    packageContents(thenModel, pkg, contentsCache);
+            }
+            if (wanted.size === 0)
+                break;
+            files = [...wanted].sort();
         }
-        if (wanted.size === 0)
-            break;
-        const files = [...wanted].sort();
         const loaded = loadSource(await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model;
         for (const file of files)
             read.add(file);
+        files = [];
         for (const [id, definition] of loaded.definitions) {
             if (definition.file !== definitionPath(id) || then.definitions.holds(id))
                 return left;
@@ -72086,66 +72068,6 @@ class KnownMap extends Map {
     holds(key) {
         return super.has(key);
     }
-}
-/**
- * The items at `commit` of the packages among `names` whose files git says are the same objects there as at
- * `at` (the commit `repository` holds), except for some of their items: gantry.yaml, every kind schema and
- * the manifest the same, no includeReferences. Their items are then those of `repository`, but for the item
- * files that differ, which alone are read and loaded from `commit`. Whether anything is the same is decided
- * by object ids (mode and id of each file), never by dates. Returns the packages left to read the long way.
- */
-async function itemsFromObjects(repository, commit, at, names, cache) {
-    const { model, paths, git, config } = repository;
-    const left = new Set(names);
-    const candidates = [...names].filter((name) => {
-        const pkg = model.packages.get(name);
-        return pkg && !pkg.manifest.includeReferences && pkg.file === `${paths.packages}/${name}.yaml`;
-    });
-    if (candidates.length === 0)
-        return left;
-    const files = [CONFIG_FILE, paths.kinds];
-    for (const name of candidates) {
-        const pkg = model.packages.get(name);
-        files.push(pkg.file, ...pkg.manifest.items.filter((id) => parseItemId(id)).map((id) => itemPath(paths, id)));
-    }
-    const objects = async (treeish) => {
-        const found = new Map();
-        for (let start = 0; start < files.length; start += 1000) {
-            const entries = await git.listTree(treeish, { recursive: true, paths: files.slice(start, start + 1000), literal: true });
-            for (const e of entries)
-                found.set(e.path, `${e.mode} ${e.sha}`);
-        }
-        return found;
-    };
-    const [then, now] = [await objects(commit), await objects(at)];
-    const same = (path) => then.get(path) === now.get(path);
-    const under = (root) => new Set([...then.keys(), ...now.keys()].filter((p) => p.startsWith(`${root}/`)));
-    if (!same(CONFIG_FILE) || ![...under(paths.kinds)].every(same))
-        return left;
-    const differing = [];
-    const reuse = candidates.filter((name) => same(model.packages.get(name).file));
-    for (const name of reuse)
-        for (const id of model.packages.get(name).manifest.items)
-            if (parseItemId(id) && !same(itemPath(paths, id)))
-                differing.push(itemPath(paths, id));
-    // The differing files loaded as a whole-repository load would, with the kinds already compiled at `at`.
-    const loaded = differing.length > 0 ? loadSource(await readCommitFiles(git, commit, differing, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model.definitions : new Map();
-    for (const name of reuse) {
-        const pkg = model.packages.get(name);
-        const definitions = new Map();
-        for (const id of pkg.manifest.items) {
-            if (!parseItemId(id))
-                continue;
-            const definition = same(itemPath(paths, id)) ? model.definitions.get(id) : loaded.get(id);
-            if (definition)
-                definitions.set(id, definition);
-        }
-        // Without includeReferences a package holds its declared items that load: dependencies play no part.
-        const thenModel = { ...model, definitions, packages: new Map([[name, pkg]]) };
-        cache.set(`${commit}:${name}`, bundleContent(pkg.manifest, packageContents(thenModel, pkg)).items);
-        left.delete(name);
-    }
-    return left;
 }
 /**
  * Only `names` (what their contents need) at `commit`. With the same gantry.yaml as at `at`, the commit
@@ -73232,7 +73154,6 @@ async function findTrustedWorkflow(git, ref, log) {
 
 
 
-
 /** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
 async function statusCommand(options) {
     // Status shows tags, ledgers and branches: it reads gantry.yaml, the kind schemas (what refers to what) and
@@ -73300,7 +73221,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     const ledgerCache = new Map();
     const items = new Map();
     const itemFiles = new Map();
-    const trees = { views: new Map(), folders: new Map(), itemAt: new Map() };
+    const trees = { views: new Map(), folders: new Map(), folderViews: new Map(), itemAt: new Map() };
     // Every object status reads (heads, folders, ledgers, items) comes through one git process.
     const reader = new ObjectReader(git);
     try {
@@ -73342,8 +73263,18 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     for (const ledgers of ledgersByEnv.values())
         for (const name of ledgers.keys())
             names.add(name);
+    // Each package's releases, in the order of the released list (as versionsOf gives them): grouped in one pass,
+    // not filtered from the whole list once per package.
+    const releases = new Map();
+    for (const release of repository.released) {
+        const list = releases.get(release.package);
+        if (list)
+            list.push(release);
+        else
+            releases.set(release.package, [release]);
+    }
     const packages = [...names].sort().map((name) => {
-        const versions = versionsOf(repository.released, name)
+        const versions = (releases.get(name) ?? [])
             .map((r) => r.version)
             .sort((a, b) => compareVersions(b, a));
         const envs = {};
@@ -73363,6 +73294,130 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
 }
+/** Whether `path` is listed in `folder` (a file, a link or a submodule). */
+const isListed = (folder, path) => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path));
+/** The folder a listed path is in. */
+const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
+/**
+ * The view of a definitions tree read from its folders: each level of folders in one request, each folder
+ * (by its path and tree id) indexed once for every branch holding it. The files are those `git ls-tree -r`
+ * lists, in its order. Undefined when a folder cannot be read as one: the caller then asks git itself.
+ */
+async function readTreeView(reader, root, definitions, trees, itemFiles) {
+    const entriesOf = (object, id) => {
+        let entries = trees.folders.get(id);
+        if (entries)
+            return entries;
+        if (object?.type !== 'tree')
+            return undefined;
+        entries = treeEntries(object.bytes, id, '');
+        if (entries)
+            trees.folders.set(id, entries);
+        return entries;
+    };
+    if (!entriesOf(root, root.id))
+        return undefined;
+    const folders = new Map();
+    // The folders right below the definitions folder (by path and tree id), in order: those of the kinds.
+    const kindFolders = [];
+    let level = [{ path: definitions, id: root.id }];
+    while (level.length > 0) {
+        const next = [];
+        for (const { path, id } of level) {
+            const entries = trees.folders.get(id);
+            const key = `${path}\0${id}`;
+            let folder = trees.folderViews.get(key);
+            if (!folder)
+                trees.folderViews.set(key, (folder = folderView(path, entries, definitions, itemFiles)));
+            // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
+            const twice = folders.get(path);
+            folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder);
+            if (path === definitions)
+                kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`));
+            for (const entry of entries)
+                if (entry.type === 'tree')
+                    next.push({ path: `${path}${entry.path}`, id: entry.sha });
+        }
+        const unread = [...new Set(next.map((f) => f.id).filter((id) => !trees.folders.has(id)))];
+        const objects = await reader.read(unread);
+        for (const [index, id] of unread.entries())
+            if (!entriesOf(objects[index], id))
+                return undefined;
+        level = next;
+    }
+    // The item files in listing order: each folder's own, then (where each subfolder is) the subfolder's.
+    // Item files are only in the folders of kinds, right below the definitions folder.
+    const files = [];
+    for (const key of kindFolders)
+        for (const file of trees.folderViews.get(key).itemFiles)
+            files.push(file);
+    return { folders, itemFiles: files };
+}
+/** What is directly in one folder (entries with paths `/<name>`, as treeEntries gives them below `path`). */
+function folderView(path, entries, definitions, itemFiles) {
+    const objectAt = new Map();
+    const submodules = new Set();
+    const files = [];
+    // Only the folders of kinds hold item files (`<definitions>/<kind>/<name>.yaml`, both names valid): the
+    // folder's name is the kind, checked once.
+    const kind = folderOf(path) === definitions ? path.slice(definitions.length + 1) : undefined;
+    const itemsHere = kind !== undefined && names_isValidName(kind);
+    for (const entry of entries) {
+        if (entry.type === 'tree')
+            continue;
+        const file = `${path}${entry.path}`;
+        if (entry.type === 'blob')
+            objectAt.set(file, entry.sha);
+        else
+            submodules.add(file);
+        // entry.path is `/<name>`: an item file is `<name>.yaml`, with a valid name.
+        if (!itemsHere || !entry.path.endsWith('.yaml'))
+            continue;
+        const name = entry.path.slice(1, -'.yaml'.length);
+        if (!names_isValidName(name))
+            continue;
+        const id = `${kind}/${name}`;
+        files.push({ path: file, id });
+        // The path itemPath gives the id: kept, it is not built and checked again.
+        if (!itemFiles.has(id))
+            itemFiles.set(id, { path: file, folder: path, kind });
+    }
+    return { objectAt, submodules, itemFiles: files };
+}
+/** The view of a definitions tree from a listing by git (each path in it), the same as readTreeView's. */
+function listingView(listed, definitions, trees, itemFiles) {
+    const folders = new Map();
+    const files = [];
+    for (const entry of listed) {
+        const path = folderOf(entry.path);
+        let folder = folders.get(path);
+        if (!folder)
+            folders.set(path, (folder = { objectAt: new Map(), submodules: new Set(), itemFiles: [] }));
+        if (entry.type === 'blob')
+            folder.objectAt.set(entry.path, entry.sha);
+        else
+            folder.submodules.add(entry.path);
+        const id = itemAtPath(entry.path, definitions, trees, itemFiles);
+        if (id !== null)
+            files.push({ path: entry.path, id });
+    }
+    return { folders, itemFiles: files };
+}
+/** The item id a listed path names (`<definitions>/<kind>/<name>.yaml`, valid names), or null. */
+function itemAtPath(path, definitions, trees, itemFiles) {
+    // Branches list mostly the same paths: each is matched and its name checked once.
+    let id = trees.itemAt.get(path);
+    if (id !== undefined)
+        return id;
+    const match = path.slice(definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
+    const candidate = match ? `${match[1]}/${match[2]}` : undefined;
+    id = candidate && parseItemId(candidate) ? candidate : null;
+    trees.itemAt.set(path, id);
+    // The path itemPath gives the id: kept, it is not built and checked again.
+    if (id !== null && !itemFiles.has(id) && path === `${definitions}/${id}.yaml`)
+        itemFiles.set(id, { path, folder: folderOf(path), kind: match[1] });
+    return id;
+}
 async function findDrift(repository, kindSchema, env, branch, head, 
 /** The branch's definitions tree, when it is a tree: the listing is kept by its id. */
 tree, ledgers, cache, itemFiles, trees, reader) {
@@ -73372,9 +73427,11 @@ tree, ledgers, cache, itemFiles, trees, reader) {
     // built once per item.
     const fileOf = (id) => {
         let file = itemFiles.get(id);
-        // itemPath refuses what is no item id: the kind is what comes before its slash.
-        if (file === undefined)
-            itemFiles.set(id, (file = { path: itemPath(paths, id), kind: id.slice(0, id.indexOf('/')) }));
+        if (file === undefined) {
+            // itemPath refuses what is no item id: the kind is what comes before its slash.
+            const path = itemPath(paths, id);
+            itemFiles.set(id, (file = { path, folder: folderOf(path), kind: id.slice(0, id.indexOf('/')) }));
+        }
         return file;
     };
     const pathOf = (id) => fileOf(id).path;
@@ -73387,41 +73444,23 @@ tree, ledgers, cache, itemFiles, trees, reader) {
     // environment are read. A link is read as the blob it is, as reading the path would.
     let view = tree === undefined ? undefined : trees.views.get(tree.id);
     if (!view) {
-        const listed = (tree ? await listTreeRecursive(reader, tree, paths.definitions, trees.folders) : undefined) ??
-            (await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }));
-        const files = [];
-        const objectAt = new Map();
-        const present = new Set();
-        for (const entry of listed) {
-            present.add(entry.path);
-            if (entry.type === 'blob')
-                objectAt.set(entry.path, entry.sha);
-            // Branches list mostly the same paths: each is matched and its name checked once.
-            let id = trees.itemAt.get(entry.path);
-            if (id === undefined) {
-                const match = entry.path.slice(paths.definitions.length + 1).match(/^([^/]+)\/([^/]+)\.yaml$/);
-                const candidate = match ? `${match[1]}/${match[2]}` : undefined;
-                id = candidate && parseItemId(candidate) ? candidate : null;
-                trees.itemAt.set(entry.path, id);
-                // The path itemPath gives the id: kept, it is not built and checked again.
-                if (id !== null && !itemFiles.has(id) && entry.path === `${paths.definitions}/${id}.yaml`)
-                    itemFiles.set(id, { path: entry.path, kind: match[1] });
-            }
-            if (id !== null)
-                files.push({ path: entry.path, id });
-        }
-        view = { listed, objectAt, present, unresolved: new Map(), itemFiles: files };
+        view =
+            (tree ? await readTreeView(reader, tree, paths.definitions, trees, itemFiles) : undefined) ??
+                listingView(await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }), paths.definitions, trees, itemFiles);
         if (tree !== undefined)
             trees.views.set(tree.id, view);
     }
-    const { objectAt, present } = view;
-    const shas = ids.map((id) => objectAt.get(pathOf(id)));
+    const { folders } = view;
+    const shas = ids.map((id) => {
+        const file = fileOf(id);
+        return folders.get(file.folder)?.objectAt.get(file.path);
+    });
     const unread = [...new Set(shas.filter((sha) => sha !== undefined && !cache.has(sha)))];
     const blobs = await reader.readBlobs(unread);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
         if (bytes)
-            cache.set(sha, { bytes, digest: sha256(bytes), references: new Map() });
+            cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() });
     }
     const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)));
     for (const [index, id] of ids.entries()) {
@@ -73455,24 +73494,35 @@ tree, ledgers, cache, itemFiles, trees, reader) {
         // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
         if (!schema || !references_mayRefer(schema))
             continue;
-        const key = `${shas[index]}\0${kind}`;
-        let unresolved = view.unresolved.get(key);
-        if (!unresolved) {
-            let references = item.references.get(kind);
-            if (!references) {
-                const read = readYaml(file, item.bytes);
-                const spec = read.parsed?.value?.spec;
-                // With the target's path, the same on every environment.
-                references = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
-                    const target = itemId(ref.kind, ref.name);
-                    // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
-                    // has no path, so it resolves to nothing and is reported as any other broken reference.
-                    return { target, targetPath: parseItemId(target) ? pathOf(target) : undefined, path: ref.path };
-                });
-                item.references.set(kind, references);
-            }
-            unresolved = references.filter((ref) => ref.targetPath === undefined || !present.has(ref.targetPath));
-            view.unresolved.set(key, unresolved);
+        let references = item.references.get(kind);
+        if (!references) {
+            const read = readYaml(file, item.bytes);
+            const spec = read.parsed?.value?.spec;
+            // With the target's path, the same on every environment.
+            const list = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+                const target = itemId(ref.kind, ref.name);
+                // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+                // has no path, so it resolves to nothing and is reported as any other broken reference.
+                const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined);
+                return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path };
+            });
+            const targetFolders = new Set();
+            for (const ref of list)
+                if (ref.targetFolder !== undefined)
+                    targetFolders.add(ref.targetFolder);
+            item.references.set(kind, (references = { list, folders: [...targetFolders] }));
+        }
+        // Whether each target is a file depends only on the folder it would be in: with the same folders as on
+        // the branch last looked at (most often), the same references are unresolved.
+        const targetFolders = references.folders.map((folder) => folders.get(folder));
+        const known = item.resolved.get(kind);
+        let unresolved;
+        if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
+            unresolved = known.unresolved;
+        }
+        else {
+            unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder), ref.targetPath));
+            item.resolved.set(kind, { folders: targetFolders, unresolved });
         }
         if (unresolved.length === 0)
             continue;
