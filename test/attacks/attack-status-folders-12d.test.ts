@@ -122,8 +122,15 @@ const refLine = (repo: string) => show(repo, 'env/dev', 'definitions/task/extrac
 test('one folder object (conn) at several paths on one branch and at other paths on another', async () => {
   const repo = scenario()
   const conn = git(repo, ['rev-parse', 'env/dev:definitions/conn'])
-  editDefinitions(repo, 'env/dev', (e) => [...e, ['40000', 'zconn', conn]].sort((a, b) => (a[1] < b[1] ? -1 : 1)))
-  editDefinitions(repo, 'env/qa', (e) => e.map(([m, n, id]) => (n === 'conn' ? [m, 'conn-old', id] : [m, n, id])).concat([['40000', 'task-x', conn]]).sort((a, b) => (a[1] < b[1] ? -1 : 1)))
+  type Entry = [string, string, string]
+  const byName = (a: Entry, b: Entry) => (a[1] < b[1] ? -1 : 1)
+  editDefinitions(repo, 'env/dev', (e) => [...e, ['40000', 'zconn', conn] as Entry].sort(byName))
+  editDefinitions(repo, 'env/qa', (e) =>
+    e
+      .map(([m, n, id]): Entry => (n === 'conn' ? [m, 'conn-old', id] : [m, n, id]))
+      .concat([['40000', 'task-x', conn]])
+      .sort(byName),
+  )
   const { rows } = await status(repo)
   expect(rows).toEqual([
     ['dev', 'unowned-item', 'zconn/db'],
@@ -292,5 +299,26 @@ test('hundreds of folders and items, branches sharing part of them', async () =>
   expect(rows.filter((r) => r[0] === 'qa').slice(0, 2)).toEqual([
     ['qa', 'local-customization', 'conn/db'],
     ['qa', 'unresolved-in-environment', 'task/extract', refLine(repo), 9],
+  ])
+})
+
+test('a sha256 repository: folders shared between branches, a target folder gone on one', async () => {
+  const repo = join(temp.dir, 'sha256')
+  execFileSync('git', ['init', '-q', '--object-format=sha256', '-b', 'main', repo])
+  git(repo, ['config', 'user.name', 'Gantry Test'])
+  git(repo, ['config', 'user.email', 'test@gantry.invalid'])
+  execFileSync('sh', ['-c', `git -C '${base}' archive main | tar -x -C '${repo}'`])
+  git(repo, ['add', '--all'])
+  git(repo, ['-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', 'Initial definitions'])
+  expectExit(await build(repo), 0)
+  for (const env of ['dev', 'qa']) for (const pkg of ['base', 'app']) expectExit(await apply(repo, pkg, env), 0)
+  expect(git(repo, ['rev-parse', 'env/dev:definitions/task'])).toHaveLength(64)
+  editDefinitions(repo, 'env/dev', (e) => e.filter((x) => x[1] !== 'conn'))
+  commitToBranch(repo, 'env/qa', { 'definitions/task/by-hand.yaml': TASK })
+  const { rows } = await status(repo)
+  expect(rows).toEqual([
+    ['dev', 'local-customization', 'conn/db'],
+    ['dev', 'unresolved-in-environment', 'task/extract', refLine(repo), 9],
+    ['qa', 'unowned-item', 'task/by-hand'],
   ])
 })
