@@ -73299,9 +73299,10 @@ const isListed = (folder, path) => folder !== undefined && (folder.objectAt.has(
 /** The folder a listed path is in. */
 const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
 /**
- * The view of a definitions tree read from its folders: each level of folders in one request, each folder
- * (by its path and tree id) indexed once for every branch holding it. The files are those `git ls-tree -r`
- * lists, in its order. Undefined when a folder cannot be read as one: the caller then asks git itself.
+ * The view of a definitions tree read from its folders: the definitions folder, then the folders of kinds in
+ * one request, each folder (by its path and tree id) indexed once for every branch holding it. The files are
+ * those `git ls-tree -r` lists at those two levels, in its order. Undefined when one of those folders cannot
+ * be read as one: the caller then asks git itself.
  */
 async function readTreeView(reader, root, definitions, trees, itemFiles) {
     const entriesOf = (object, id) => {
@@ -73334,9 +73335,14 @@ async function readTreeView(reader, root, definitions, trees, itemFiles) {
             folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder);
             if (path === definitions)
                 kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`));
-            for (const entry of entries)
-                if (entry.type === 'tree')
-                    next.push({ path: `${path}${entry.path}`, id: entry.sha });
+            // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
+            // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a
+            // hand-made tree that holds one folder object at two names on every level (2^depth paths, which
+            // `git ls-tree -r` walks one by one) costs no more than its first two levels.
+            if (path === definitions)
+                for (const entry of entries)
+                    if (entry.type === 'tree')
+                        next.push({ path: `${path}${entry.path}`, id: entry.sha });
         }
         const unread = [...new Set(next.map((f) => f.id).filter((id) => !trees.folders.has(id)))];
         const objects = await reader.read(unread);
