@@ -73409,6 +73409,17 @@ function listingView(listed, definitions, trees, itemFiles) {
     }
     return { folders, itemFiles: files };
 }
+/**
+ * What `git ls-tree -r` lists of the definitions folder at its two levels, in git's order: the folder's own
+ * entries, then each kind folder's (a deeper folder is not walked, and is no file). Two listings, never a walk
+ * of every path: a tree readTreeView cannot read may still hold 2^depth paths below a kind folder.
+ */
+async function listTwoLevels(git, head, definitions) {
+    const top = await git.listTree(head, { paths: [`${definitions}/`], literal: true, fullTree: true });
+    const kinds = [...new Set(top.filter((e) => e.type === 'tree').map((e) => `${e.path}/`))];
+    const listed = kinds.length === 0 ? top : await git.listTree(head, { paths: [`${definitions}/`, ...kinds], literal: true, fullTree: true });
+    return listed.filter((e) => e.type !== 'tree');
+}
 /** The item id a listed path names (`<definitions>/<kind>/<name>.yaml`, valid names), or null. */
 function itemAtPath(path, definitions, trees, itemFiles) {
     // Branches list mostly the same paths: each is matched and its name checked once.
@@ -73452,7 +73463,7 @@ tree, ledgers, cache, itemFiles, trees, reader) {
     if (!view) {
         view =
             (tree ? await readTreeView(reader, tree, paths.definitions, trees, itemFiles) : undefined) ??
-                listingView(await git.listTree(head, { recursive: true, paths: [paths.definitions], fullTree: true }), paths.definitions, trees, itemFiles);
+                listingView(await listTwoLevels(git, head, paths.definitions), paths.definitions, trees, itemFiles);
         if (tree !== undefined)
             trees.views.set(tree.id, view);
     }
