@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
 import { cli, git, tempDir } from '../engine/helpers.js'
+import { appliedEverywhere, copies } from './status-scenarios.js'
 
 // Status reads of each environment branch's definitions tree only the definitions folder and the folders of
 // kinds: every file it looks at is `<definitions>/<kind>/<name>.yaml`. Folders below a kind folder are hostile
@@ -19,20 +19,11 @@ const BASELINE = process.env.GANTRY_STATUS_BASELINE
 let base: string
 let clean: string
 beforeAll(async () => {
-  base = join(temp.dir, 'base')
-  makeSourceRepo(base)
-  expectExit(await build(base), 0)
-  for (const env of ['dev', 'qa', 'prod'])
-    for (const pkg of ['base', 'app']) expectExit(await apply(base, pkg, env), 0)
+  base = await appliedEverywhere(join(temp.dir, 'base'))
   clean = (await cli(base, ['status', '--format', 'json'])).stdout
 }, 120_000)
 
-let count = 0
-function scenario(): string {
-  const dir = join(temp.dir, `s${++count}`)
-  cpSync(base, dir, { recursive: true })
-  return dir
-}
+const scenario = copies(temp.dir, () => base)
 
 type Entry = [mode: string, name: string, id: string]
 

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
+import { apply, build, expectExit } from '../engine/fixture.js'
 import { cli, commitToBranch, git, show, tempDir } from '../engine/helpers.js'
+import { appliedEverywhere, copies } from './status-scenarios.js'
 
 // Status reads each environment branch's definitions tree folder by folder. Everything on a branch is hostile
 // input: malformed trees (duplicate entries, unsorted, a kind folder that is a file, a link or a submodule), the
@@ -17,18 +18,10 @@ const BASELINE = process.env.GANTRY_STATUS_BASELINE
 
 let base: string
 beforeAll(async () => {
-  base = join(temp.dir, 'base')
-  makeSourceRepo(base)
-  expectExit(await build(base), 0)
-  for (const env of ['dev', 'qa', 'prod']) for (const pkg of ['base', 'app']) expectExit(await apply(base, pkg, env), 0)
+  base = await appliedEverywhere(join(temp.dir, 'base'))
 }, 120_000)
 
-let count = 0
-function scenario(): string {
-  const dir = join(temp.dir, `s${++count}`)
-  cpSync(base, dir, { recursive: true })
-  return dir
-}
+const scenario = copies(temp.dir, () => base)
 
 /** A raw tree object from entries written as given (order and duplicates kept): git would not write it. */
 function rawTree(repo: string, entries: [mode: string, name: string, id: string][]): string {
