@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,7 +7,7 @@ import {
   readYaml,
   setYamlReader,
 } from '../../src/core/yaml/read-yaml.js'
-import { PROJECT_ROOT, makeGitRepo, removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
+import { PROJECT_ROOT, makeGitRepo, removeTempDirs, runProcess as run, tempDir, writeFiles } from '../support/fixtures.js'
 import {
   cli,
   cliJson,
@@ -118,28 +117,6 @@ describe('a working-tree file rewritten between its two reads', () => {
     expect(clean.code, clean.stdout + clean.stderr).toBe(0)
   })
 })
-
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    )
-  })
-}
 
 describe('validate --env reads an environment branch by folder listings', () => {
   it('gives the findings plan gives on a branch with links, submodules, folders and odd names at item paths', async () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { main } from '../../src/cli/main.js'
 import type { EnvironmentLedger } from '../../src/core/model/source-model.js'
+import { runProcess } from '../support/fixtures.js'
 
 export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const GIT_ENV = {
@@ -228,25 +229,7 @@ export async function cliJson<T = Record<string, unknown>>(
 
 /** Runs the CLI as a separate process (through tsx, so no build is needed). */
 export function spawnCli(args: string[]): Promise<CliRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'src/cli/index.ts'), ...args], {
-      cwd: PROJECT,
-      env: { ...GIT_ENV, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolvePromise({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    )
-  })
+  return runProcess(process.execPath, ['--import', 'tsx', join(PROJECT, 'src/cli/index.ts'), ...args], { ...GIT_ENV, NO_COLOR: '1' })
 }
 
 export function readText(file: string): string {

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PROJECT_ROOT, makeGitRepo, removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
+import { PROJECT_ROOT, makeGitRepo, removeTempDirs, runProcess as run, tempDir, writeFiles } from '../support/fixtures.js'
 
 // A file the loader let go of is read again by path for the position of a finding, and trusted only if it
 // still holds the bytes it was loaded from. Gantry's own processes, as users run them: a `git` first on PATH
@@ -57,17 +56,3 @@ describe('a package file rewritten while validate --env reads the environment', 
     expect(code, output).toBe(0)
   })
 })
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    child.on('error', reject)
-    child.on('close', (code) =>
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    )
-  })
-}
