@@ -3,7 +3,7 @@ import type { TreeEntry } from '../adapters/git/git.js'
 import { type GitObject, ObjectReader, readLedgers, treeEntries } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
-import type { ReleasedVersion } from '../core/model/released-version.js'
+import { releasesByPackage } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
@@ -149,14 +149,7 @@ export async function deriveStatus(
   }
   const names = new Set([...packageNames, ...repository.released.map((r) => r.package)])
   for (const ledgers of ledgersByEnv.values()) for (const name of ledgers.keys()) names.add(name)
-  // Each package's releases, in the order of the released list (as versionsOf gives them): grouped in one pass,
-  // not filtered from the whole list once per package.
-  const releases = new Map<string, ReleasedVersion[]>()
-  for (const release of repository.released) {
-    const list = releases.get(release.package)
-    if (list) list.push(release)
-    else releases.set(release.package, [release])
-  }
+  const releases = releasesByPackage(repository.released)
   const packages: PackageStatus[] = [...names].sort().map((name) => {
     const versions = (releases.get(name) ?? [])
       .map((r) => r.version)
@@ -257,37 +250,28 @@ async function readTreeView(
     if (entries) trees.folders.set(id, entries)
     return entries
   }
-  if (!entriesOf(root, root.id)) return undefined
+  const top = entriesOf(root, root.id)
+  if (!top) return undefined
+  // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
+  // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a hand-made
+  // tree that holds one folder object at two names on every level (2^depth paths, which `git ls-tree -r` walks
+  // one by one) costs no more than its first two levels.
+  const kinds = top.filter((e) => e.type === 'tree').map((e) => ({ path: `${definitions}${e.path}`, id: e.sha }))
+  const unread = [...new Set(kinds.map((f) => f.id).filter((id) => !trees.folders.has(id)))]
+  const objects = await reader.read(unread)
+  for (const [index, id] of unread.entries()) if (!entriesOf(objects[index], id)) return undefined
   const folders = new Map<string, FolderView>()
-  // The folders right below the definitions folder (by path and tree id), in order: those of the kinds.
-  const kindFolders: string[] = []
-  let level = [{ path: definitions, id: root.id }]
-  while (level.length > 0) {
-    const next: { path: string; id: string }[] = []
-    for (const { path, id } of level) {
-      const entries = trees.folders.get(id)!
-      const key = `${path}\0${id}`
-      let folder = trees.folderViews.get(key)
-      if (!folder) trees.folderViews.set(key, (folder = folderView(path, entries, definitions, itemFiles)))
-      // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
-      const twice = folders.get(path)
-      folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder)
-      if (path === definitions) kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`))
-      // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
-      // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a
-      // hand-made tree that holds one folder object at two names on every level (2^depth paths, which
-      // `git ls-tree -r` walks one by one) costs no more than its first two levels.
-      if (path === definitions) for (const entry of entries) if (entry.type === 'tree') next.push({ path: `${path}${entry.path}`, id: entry.sha })
-    }
-    const unread = [...new Set(next.map((f) => f.id).filter((id) => !trees.folders.has(id)))]
-    const objects = await reader.read(unread)
-    for (const [index, id] of unread.entries()) if (!entriesOf(objects[index], id)) return undefined
-    level = next
+  for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
+    const key = `${path}\0${id}`
+    let folder = trees.folderViews.get(key)
+    if (!folder) trees.folderViews.set(key, (folder = folderView(path, trees.folders.get(id)!, definitions, itemFiles)))
+    // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
+    const twice = folders.get(path)
+    folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder)
   }
-  // The item files in listing order: each folder's own, then (where each subfolder is) the subfolder's.
-  // Item files are only in the folders of kinds, right below the definitions folder.
+  // The item files in listing order: those of each kind's folder, in the definitions folder's order.
   const files: TreeView['itemFiles'] = []
-  for (const key of kindFolders) for (const file of trees.folderViews.get(key)!.itemFiles) files.push(file)
+  for (const { path, id } of kinds) for (const file of trees.folderViews.get(`${path}\0${id}`)!.itemFiles) files.push(file)
   return { folders, itemFiles: files }
 }
 

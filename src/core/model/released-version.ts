@@ -15,6 +15,17 @@ export function versionsOf(released: readonly ReleasedVersion[], pkg: string): R
   return released.filter((r) => r.package === pkg)
 }
 
+/** versionsOf for every package at once, in one pass: each package's releases in the order of `released`. */
+export function releasesByPackage(released: readonly ReleasedVersion[]): Map<string, ReleasedVersion[]> {
+  const byPackage = new Map<string, ReleasedVersion[]>()
+  for (const release of released) {
+    const list = byPackage.get(release.package)
+    if (list) list.push(release)
+    else byPackage.set(release.package, [release])
+  }
+  return byPackage
+}
+
 export function parseTagName(tag: string): { package: string; version: string } | undefined {
   const at = tag.lastIndexOf('@')
   if (at <= 0) return undefined
