@@ -50026,6 +50026,18 @@ class errors_UsageError extends Error {
 function versionsOf(released, pkg) {
     return released.filter((r) => r.package === pkg);
 }
+/** versionsOf for every package at once, in one pass: each package's releases in the order of `released`. */
+function releasesByPackage(released) {
+    const byPackage = new Map();
+    for (const release of released) {
+        const list = byPackage.get(release.package);
+        if (list)
+            list.push(release);
+        else
+            byPackage.set(release.package, [release]);
+    }
+    return byPackage;
+}
 function parseTagName(tag) {
     const at = tag.lastIndexOf('@');
     if (at <= 0)
@@ -57085,57 +57097,6 @@ function treeEntries(body, id, folder) {
         at = nul + 1 + idBytes;
     }
     return entries;
-}
-/**
- * What `git ls-tree -r <tree>` lists under `folder`, the tree's path: every file, link and submodule at any
- * depth, in git's order (each folder's entries where the folder is). Each level of folders is read in one
- * request; `trees`, shared between calls, keeps every folder read by its id. Undefined when a folder cannot
- * be read as one: the caller then asks git itself.
- */
-async function listTreeRecursive(reader, root, folder, trees = new Map()) {
-    // Entries kept relative to the folder ("" for the root): a folder met at several paths is read once.
-    const parse = (object, id) => {
-        if (!object || object.type !== 'tree')
-            return undefined;
-        // Paths relative to the folder: `/<name>`, so that the folder's path and the name join by concatenation.
-        const entries = treeEntries(object.bytes, id, '');
-        if (entries)
-            trees.set(id, entries);
-        return entries;
-    };
-    if (!trees.has(root.id) && !parse(root, root.id))
-        return undefined;
-    // Level by level: the folders below the last level, those not read before in one request.
-    const seen = new Set([root.id]);
-    let level = [root.id];
-    while (level.length > 0) {
-        const below = [...new Set(level.flatMap((id) => trees.get(id).filter((e) => e.type === 'tree').map((e) => e.sha)))].filter((id) => !seen.has(id));
-        for (const id of below)
-            seen.add(id);
-        const unread = below.filter((id) => !trees.has(id));
-        const objects = await reader.read(unread);
-        for (const [index, id] of unread.entries())
-            if (!parse(objects[index], id))
-                return undefined;
-        level = below;
-    }
-    // Depth first without recursion: a branch may nest folders deeper than the stack goes.
-    const out = [];
-    const stack = [{ entries: trees.get(root.id), next: 0, prefix: folder }];
-    while (stack.length > 0) {
-        const top = stack[stack.length - 1];
-        const entry = top.entries[top.next++];
-        if (!entry) {
-            stack.pop();
-            continue;
-        }
-        const path = `${top.prefix}${entry.path}`;
-        if (entry.type === 'tree')
-            stack.push({ entries: trees.get(entry.sha), next: 0, prefix: path });
-        else
-            out.push({ ...entry, path });
-    }
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/action/events/environment-pull-request.ts
@@ -73154,6 +73115,7 @@ async function findTrustedWorkflow(git, ref, log) {
 
 
 
+
 /** The package x environment matrix, derived from tags and ledgers, and the drift of each branch. */
 async function statusCommand(options) {
     // Status shows tags, ledgers and branches: it reads gantry.yaml, the kind schemas (what refers to what) and
@@ -73263,16 +73225,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     for (const ledgers of ledgersByEnv.values())
         for (const name of ledgers.keys())
             names.add(name);
-    // Each package's releases, in the order of the released list (as versionsOf gives them): grouped in one pass,
-    // not filtered from the whole list once per package.
-    const releases = new Map();
-    for (const release of repository.released) {
-        const list = releases.get(release.package);
-        if (list)
-            list.push(release);
-        else
-            releases.set(release.package, [release]);
-    }
+    const releases = releasesByPackage(repository.released);
     const packages = [...names].sort().map((name) => {
         const versions = (releases.get(name) ?? [])
             .map((r) => r.version)
@@ -73316,46 +73269,33 @@ async function readTreeView(reader, root, definitions, trees, itemFiles) {
             trees.folders.set(id, entries);
         return entries;
     };
-    if (!entriesOf(root, root.id))
+    const top = entriesOf(root, root.id);
+    if (!top)
         return undefined;
+    // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
+    // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a hand-made
+    // tree that holds one folder object at two names on every level (2^depth paths, which `git ls-tree -r` walks
+    // one by one) costs no more than its first two levels.
+    const kinds = top.filter((e) => e.type === 'tree').map((e) => ({ path: `${definitions}${e.path}`, id: e.sha }));
+    const unread = [...new Set(kinds.map((f) => f.id).filter((id) => !trees.folders.has(id)))];
+    const objects = await reader.read(unread);
+    for (const [index, id] of unread.entries())
+        if (!entriesOf(objects[index], id))
+            return undefined;
     const folders = new Map();
-    // The folders right below the definitions folder (by path and tree id), in order: those of the kinds.
-    const kindFolders = [];
-    let level = [{ path: definitions, id: root.id }];
-    while (level.length > 0) {
-        const next = [];
-        for (const { path, id } of level) {
-            const entries = trees.folders.get(id);
-            const key = `${path}\0${id}`;
-            let folder = trees.folderViews.get(key);
-            if (!folder)
-                trees.folderViews.set(key, (folder = folderView(path, entries, definitions, itemFiles)));
-            // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
-            const twice = folders.get(path);
-            folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder);
-            if (path === definitions)
-                kindFolders.push(...entries.filter((e) => e.type === 'tree').map((e) => `${path}${e.path}\0${e.sha}`));
-            // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
-            // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a
-            // hand-made tree that holds one folder object at two names on every level (2^depth paths, which
-            // `git ls-tree -r` walks one by one) costs no more than its first two levels.
-            if (path === definitions)
-                for (const entry of entries)
-                    if (entry.type === 'tree')
-                        next.push({ path: `${path}${entry.path}`, id: entry.sha });
-        }
-        const unread = [...new Set(next.map((f) => f.id).filter((id) => !trees.folders.has(id)))];
-        const objects = await reader.read(unread);
-        for (const [index, id] of unread.entries())
-            if (!entriesOf(objects[index], id))
-                return undefined;
-        level = next;
+    for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
+        const key = `${path}\0${id}`;
+        let folder = trees.folderViews.get(key);
+        if (!folder)
+            trees.folderViews.set(key, (folder = folderView(path, trees.folders.get(id), definitions, itemFiles)));
+        // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
+        const twice = folders.get(path);
+        folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder);
     }
-    // The item files in listing order: each folder's own, then (where each subfolder is) the subfolder's.
-    // Item files are only in the folders of kinds, right below the definitions folder.
+    // The item files in listing order: those of each kind's folder, in the definitions folder's order.
     const files = [];
-    for (const key of kindFolders)
-        for (const file of trees.folderViews.get(key).itemFiles)
+    for (const { path, id } of kinds)
+        for (const file of trees.folderViews.get(`${path}\0${id}`).itemFiles)
             files.push(file);
     return { folders, itemFiles: files };
 }
