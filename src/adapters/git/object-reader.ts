@@ -137,72 +137,128 @@ export async function lookUpPaths(reader: ObjectReader, commit: string, paths: r
   })
   while (pending.length > 0) {
     const trees = await reader.readTrees(pending.map((query) => query.tree))
-    const next: typeof pending = []
-    pending.forEach((query, i) => {
+    // The paths going through one folder are looked up in one scan of it.
+    const byTree = new Map<GitObject, number[]>()
+    pending.forEach((_, i) => {
       const tree = trees[i]
       if (tree?.type !== 'tree') return
-      const step = findTreeEntry(tree.bytes, query.rest, tree.id.length / 2)
-      if (step === undefined) return
-      if (step === 'missing') results[query.index] = 'missing'
-      else if (step.rest) next.push({ index: query.index, tree: step.id, rest: step.rest })
-      else results[query.index] = { mode: step.mode, id: step.id }
+      const members = byTree.get(tree)
+      if (members) members.push(i)
+      else byTree.set(tree, [i])
     })
+    const next: typeof pending = []
+    for (const [tree, members] of byTree) {
+      const steps = findTreeEntries(tree.bytes, members.map((i) => pending[i]!.rest), tree.id.length / 2)
+      members.forEach((i, j) => {
+        const query = pending[i]!
+        const step = steps[j]
+        if (step === undefined) return
+        if (step === 'missing') results[query.index] = 'missing'
+        else if (step.rest) next.push({ index: query.index, tree: step.id, rest: step.rest })
+        else results[query.index] = { mode: step.mode, id: step.id }
+      })
+    }
     pending = next
   }
   return results
 }
 
+type TreeStep = { mode: string; id: string; rest?: Buffer } | 'missing' | undefined
+
+/** The runtime's search of a byte array, called directly: the scans below run mostly before they are compiled. */
+const indexOfByte = Uint8Array.prototype.indexOf
+
 /**
- * One step of git's lookup of `name` in the tree `body` (find_tree_entry in tree-walk.c): the entry it ends at,
- * or the folder to go on in with the rest of the name, or `missing`. Undefined where git's reading of the
- * entries scanned would refuse them (decode_tree_entry: a short tree, a mode that is not octal digits, an
- * empty name), and for modes longer than git reads them.
+ * One step of git's lookup of each of `names` in the tree `body` (find_tree_entry in tree-walk.c): the entry it
+ * ends at, or the folder to go on in with the rest of the name, or `missing`. Undefined where git's reading of
+ * the entries scanned would refuse them (decode_tree_entry: a short tree, a mode that is not octal digits, an
+ * empty name), and for modes longer than git reads them. The names are looked up in one scan of the entries,
+ * each ending at the entry its own scan would end at and unaffected by the entries after it.
  */
-function findTreeEntry(
-  body: Buffer,
-  name: Buffer,
-  idLength: number,
-): { mode: string; id: string; rest?: Buffer } | 'missing' | undefined {
-  if (idLength !== 20 && idLength !== 32) return undefined
+function findTreeEntries(body: Buffer, names: readonly Buffer[], idLength: number): TreeStep[] {
+  const steps: TreeStep[] = names.map(() => undefined)
+  if (idLength !== 20 && idLength !== 32) return steps
   const size = body.length
-  const wanted = name.length
-  // A folder of 50,000 entries is scanned for each file looked up in it, once per command (so mostly before
-  // the scan is compiled): the end of each name is found by the runtime, and names are compared only when
-  // their first bytes agree.
-  if (size > 0 && (size < idLength + 3 || body[size - idLength - 1] !== 0)) return undefined
+  if (size > 0 && (size < idLength + 3 || body[size - idLength - 1] !== 0)) return steps
+  let open = names.map((_, i) => i)
   let at = 0
-  while (at < size) {
-    if (size - at < idLength + 3) return undefined
-    let mode = 0
-    let k = at
-    for (; k < size && body[k] !== 0x20; k++) {
-      const digit = body[k]! - 0x30
-      if (digit < 0 || digit > 7 || k - at >= 6) return undefined
-      mode = mode * 8 + digit
+  while (open.length > 0) {
+    let first = 0x100
+    let longest = 0
+    for (const i of open) {
+      first = Math.min(first, names[i]![0]!)
+      longest = Math.max(longest, names[i]!.length)
     }
-    if (k === at || k >= size) return undefined
-    const nameStart = k + 1
-    const nul = body.indexOf(0, nameStart)
-    if (nul <= nameStart || nul + 1 + idLength > size) return undefined
-    at = nul + 1 + idLength
+    at = skipEntries(body, at, idLength, first, longest)
+    // An entry git cannot read: every name whose scan reaches it is refused (left undefined).
+    if (at < 0) return steps
+    if (at === size) break
+    const start = at
+    let space = start
+    while (body[space] !== 0x20) space++
+    const nameStart = space + 1
+    const nul = indexOfByte.call(body, 0, nameStart)
     const length = nul - nameStart
-    if (length > wanted) continue
-    // memcmp of the name looked up with the entry's name, over the entry's length.
-    let order = name[0]! - body[nameStart]!
-    if (order === 0 && length > 1) order = name.compare(body, nameStart + 1, nul, 1, length)
-    if (order > 0) continue
-    // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
-    // this entry decides, a next entry git refuses makes git refuse the lookup.
-    if (at < size && !entryDecodes(body, at)) return undefined
-    if (order < 0) return 'missing'
-    const id = body.toString('hex', nul + 1, at)
-    if (length === wanted) return { mode: canonicalMode(mode), id }
-    if (name[length] !== 0x2f) continue
-    if ((mode & 0o170000) !== 0o040000) return 'missing'
-    if (length + 1 === wanted) return { mode: '040000', id }
-    return { mode: '040000', id, rest: name.subarray(length + 1) }
+    at = nul + 1 + idLength
+    for (const i of open) {
+      const name = names[i]!
+      if (length > name.length) continue
+      // memcmp of the name looked up with the entry's name, over the entry's length.
+      let order = name[0]! - body[nameStart]!
+      if (order === 0 && length > 1) order = name.compare(body, nameStart + 1, nul, 1, length)
+      if (order > 0) continue
+      // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
+      // this entry decides, a next entry git refuses makes git refuse the lookup.
+      const step = at < size && !entryDecodes(body, at) ? undefined : stepAt(body, name, order, start, space, nul, length, at)
+      if (step === 'next') continue
+      steps[i] = step
+      open = open.filter((j) => j !== i)
+    }
   }
-  return 'missing'
+  for (const i of open) steps[i] = 'missing'
+  return steps
+}
+
+/**
+ * The offset of the first entry from `at` on that a scan for names no longer than `longest`, none starting with
+ * a byte below `first`, does not pass over (git's scan skips an entry with a longer name or a smaller first
+ * byte); the end of the tree when there is none; -1 at an entry git cannot read. A folder of 50,000 entries is
+ * scanned once per command, mostly before the scan is compiled: an entry costs the reading of its mode, the
+ * runtime's search for the end of its name, and two comparisons, in a loop kept small so that it is compiled
+ * once, early, and never thrown back by a path it had not taken yet (the entries it stops at are read by the
+ * caller).
+ */
+function skipEntries(body: Buffer, from: number, idLength: number, first: number, longest: number): number {
+  const size = body.length
+  let at = from
+  while (at < size) {
+    if (size - at < idLength + 3) return -1
+    let k = at
+    let c = body[k]
+    while (c !== 0x20) {
+      if (c === undefined || (c & 0xf8) !== 0x30 || k - at === 6) return -1
+      c = body[++k]
+    }
+    if (k === at) return -1
+    const nul = indexOfByte.call(body, 0, k + 1)
+    if (nul <= k + 1 || nul + 1 + idLength > size) return -1
+    if (nul - k - 1 <= longest && body[k + 1]! >= first) return at
+    at = nul + 1 + idLength
+  }
+  return at
+}
+
+/** Where the scan for `name` ends at the entry [start, end) whose mode ends at `space` and name at `nul`, or `next`. */
+function stepAt(body: Buffer, name: Buffer, order: number, start: number, space: number, nul: number, length: number, end: number): TreeStep | 'next' {
+  if (order < 0) return 'missing'
+  let mode = 0
+  for (let d = start; d < space; d++) mode = mode * 8 + body[d]! - 0x30
+  const id = body.toString('hex', nul + 1, end)
+  if (length === name.length) return { mode: canonicalMode(mode), id }
+  if (name[length] !== 0x2f) return 'next'
+  if ((mode & 0o170000) !== 0o040000) return 'missing'
+  if (length + 1 === name.length) return { mode: '040000', id }
+  return { mode: '040000', id, rest: name.subarray(length + 1) }
 }
 
 /**
