@@ -139,8 +139,14 @@ const nameStartOf = (body: Buffer, start: number): number =>
 const isFolder = (body: Buffer, start: number): boolean =>
   body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34)
 
+/**
+ * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
+ * a folder's entries are walked once per edit, mostly before the walk is compiled.
+ */
+const indexOfByte = Uint8Array.prototype.indexOf
+
 function nameEndOf(body: Buffer, nameStart: number): number {
-  const nameEnd = body.indexOf(0, nameStart)
+  const nameEnd = indexOfByte.call(body, 0, nameStart)
   if (nameEnd < 0) throw malformed()
   return nameEnd
 }
@@ -224,45 +230,17 @@ function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefine
   let cursor = 0
   const end = body.length
   for (const operation of operations) {
-    const name = operation.name
-    const length = name.length
-    const last = operation.tree ? 0x2f : 0
-    // Skip the entries that sort before this change; stop at the first that does not. A folder of tens of
-    // thousands of entries is walked once per edit, in this one loop: each entry's key is compared with the
-    // change's (as compareKey does) while its name is read, and the rest of the name found by indexOf.
-    while (cursor < end) {
-      const nameStart = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7
-      let at = nameStart
-      let order = 0
-      for (let k = 0; ; k++, at++) {
-        if (at >= end) throw malformed()
-        const a = body[at]!
-        if (a === 0) {
-          // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
-          const tail = isFolder(body, cursor) ? 0x2f : 0
-          order = tail - (k < length ? name[k]! : last)
-          break
-        }
-        if (k === length) {
-          order = a - last
-          break
-        }
-        if (a !== name[k]) {
-          order = a - name[k]!
-          break
-        }
+    // Skip the entries that sort before this change; stop at the first that does not, and remove it when it
+    // has the change's key.
+    cursor = firstNotBelow(body, cursor, operation.name, operation.tree ? 0x2f : 0, idLength)
+    if (cursor < end) {
+      const nameStart = nameStartOf(body, cursor)
+      const nameEnd = nameEndOf(body, nameStart)
+      if (!operation.insert && compareKey(body, nameStart, nameEnd, isFolder(body, cursor), operation.name, operation.tree) === 0) {
+        chunks.push(body.subarray(copyFrom, cursor))
+        cursor = nameEnd + 1 + idLength
+        copyFrom = cursor
       }
-      const nameEnd = body[at] === 0 ? at : body.indexOf(0, at)
-      if (nameEnd < 0) throw malformed()
-      if (order >= 0) {
-        if (order === 0 && !operation.insert) {
-          chunks.push(body.subarray(copyFrom, cursor))
-          cursor = nameEnd + 1 + idLength
-          copyFrom = cursor
-        }
-        break
-      }
-      cursor = nameEnd + 1 + idLength
     }
     if (operation.insert) {
       chunks.push(body.subarray(copyFrom, cursor), operation.insert)
@@ -271,6 +249,45 @@ function splice(body: Buffer, changes: Change[], format: ObjectFormat | undefine
   }
   chunks.push(body.subarray(copyFrom))
   return chunks
+}
+
+/**
+ * The offset of the first entry from `from` on whose key does not sort before `name` followed by `last` ("/"
+ * for a folder, else nothing); the end of the tree when there is none. A folder of tens of thousands of
+ * entries is walked once per edit, mostly before the walk is compiled: each entry's key is compared with the
+ * change's (as compareKey does) while its name is read, the rest of the name found by the runtime, in a loop
+ * kept small so that it is compiled once, early (the entry it stops at is read by the caller).
+ */
+function firstNotBelow(body: Buffer, from: number, name: Buffer, last: number, idLength: number): number {
+  const end = body.length
+  const length = name.length
+  let cursor = from
+  while (cursor < end) {
+    let at = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7
+    let order = 0
+    for (let k = 0; ; k++, at++) {
+      if (at >= end) throw malformed()
+      const a = body[at]!
+      if (a === 0) {
+        // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
+        order = (isFolder(body, cursor) ? 0x2f : 0) - (k < length ? name[k]! : last)
+        break
+      }
+      if (k === length) {
+        order = a - last
+        break
+      }
+      if (a !== name[k]) {
+        order = a - name[k]!
+        break
+      }
+    }
+    if (order >= 0) return cursor
+    const nameEnd = body[at] === 0 ? at : indexOfByte.call(body, 0, at)
+    if (nameEnd < 0) throw malformed()
+    cursor = nameEnd + 1 + idLength
+  }
+  return cursor
 }
 
 const malformed = () => new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '')
