@@ -56600,87 +56600,150 @@ async function lookUpPaths(reader, commit, paths) {
     });
     while (pending.length > 0) {
         const trees = await reader.readTrees(pending.map((query) => query.tree));
-        const next = [];
-        pending.forEach((query, i) => {
+        // The paths going through one folder are looked up in one scan of it.
+        const byTree = new Map();
+        pending.forEach((_, i) => {
             const tree = trees[i];
             if (tree?.type !== 'tree')
                 return;
-            const step = findTreeEntry(tree.bytes, query.rest, tree.id.length / 2);
-            if (step === undefined)
-                return;
-            if (step === 'missing')
-                results[query.index] = 'missing';
-            else if (step.rest)
-                next.push({ index: query.index, tree: step.id, rest: step.rest });
+            const members = byTree.get(tree);
+            if (members)
+                members.push(i);
             else
-                results[query.index] = { mode: step.mode, id: step.id };
+                byTree.set(tree, [i]);
         });
+        const next = [];
+        for (const [tree, members] of byTree) {
+            const steps = findTreeEntries(tree.bytes, members.map((i) => pending[i].rest), tree.id.length / 2);
+            members.forEach((i, j) => {
+                const query = pending[i];
+                const step = steps[j];
+                if (step === undefined)
+                    return;
+                if (step === 'missing')
+                    results[query.index] = 'missing';
+                else if (step.rest)
+                    next.push({ index: query.index, tree: step.id, rest: step.rest });
+                else
+                    results[query.index] = { mode: step.mode, id: step.id };
+            });
+        }
         pending = next;
     }
     return results;
 }
+/** The runtime's search of a byte array, called directly: the scans below run mostly before they are compiled. */
+const indexOfByte = Uint8Array.prototype.indexOf;
 /**
- * One step of git's lookup of `name` in the tree `body` (find_tree_entry in tree-walk.c): the entry it ends at,
- * or the folder to go on in with the rest of the name, or `missing`. Undefined where git's reading of the
- * entries scanned would refuse them (decode_tree_entry: a short tree, a mode that is not octal digits, an
- * empty name), and for modes longer than git reads them.
+ * One step of git's lookup of each of `names` in the tree `body` (find_tree_entry in tree-walk.c): the entry it
+ * ends at, or the folder to go on in with the rest of the name, or `missing`. Undefined where git's reading of
+ * the entries scanned would refuse them (decode_tree_entry: a short tree, a mode that is not octal digits, an
+ * empty name), and for modes longer than git reads them. The names are looked up in one scan of the entries,
+ * each ending at the entry its own scan would end at and unaffected by the entries after it.
  */
-function findTreeEntry(body, name, idLength) {
+function findTreeEntries(body, names, idLength) {
+    const steps = names.map(() => undefined);
     if (idLength !== 20 && idLength !== 32)
-        return undefined;
+        return steps;
     const size = body.length;
-    const wanted = name.length;
-    // A folder of 50,000 entries is scanned for each file looked up in it, once per command (so mostly before
-    // the scan is compiled): the end of each name is found by the runtime, and names are compared only when
-    // their first bytes agree.
     if (size > 0 && (size < idLength + 3 || body[size - idLength - 1] !== 0))
-        return undefined;
+        return steps;
+    let open = names.map((_, i) => i);
     let at = 0;
+    while (open.length > 0) {
+        let first = 0x100;
+        let longest = 0;
+        for (const i of open) {
+            first = Math.min(first, names[i][0]);
+            longest = Math.max(longest, names[i].length);
+        }
+        at = skipEntries(body, at, idLength, first, longest);
+        // An entry git cannot read: every name whose scan reaches it is refused (left undefined).
+        if (at < 0)
+            return steps;
+        if (at === size)
+            break;
+        const start = at;
+        let space = start;
+        while (body[space] !== 0x20)
+            space++;
+        const nameStart = space + 1;
+        const nul = indexOfByte.call(body, 0, nameStart);
+        const length = nul - nameStart;
+        at = nul + 1 + idLength;
+        for (const i of open) {
+            const name = names[i];
+            if (length > name.length)
+                continue;
+            // memcmp of the name looked up with the entry's name, over the entry's length.
+            let order = name[0] - body[nameStart];
+            if (order === 0 && length > 1)
+                order = name.compare(body, nameStart + 1, nul, 1, length);
+            if (order > 0)
+                continue;
+            // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
+            // this entry decides, a next entry git refuses makes git refuse the lookup.
+            const step = at < size && !entryDecodes(body, at) ? undefined : stepAt(body, name, order, start, space, nul, length, at);
+            if (step === 'next')
+                continue;
+            steps[i] = step;
+            open = open.filter((j) => j !== i);
+        }
+    }
+    for (const i of open)
+        steps[i] = 'missing';
+    return steps;
+}
+/**
+ * The offset of the first entry from `at` on that a scan for names no longer than `longest`, none starting with
+ * a byte below `first`, does not pass over (git's scan skips an entry with a longer name or a smaller first
+ * byte); the end of the tree when there is none; -1 at an entry git cannot read. A folder of 50,000 entries is
+ * scanned once per command, mostly before the scan is compiled: an entry costs the reading of its mode, the
+ * runtime's search for the end of its name, and two comparisons, in a loop kept small so that it is compiled
+ * once, early, and never thrown back by a path it had not taken yet (the entries it stops at are read by the
+ * caller).
+ */
+function skipEntries(body, from, idLength, first, longest) {
+    const size = body.length;
+    let at = from;
     while (at < size) {
         if (size - at < idLength + 3)
-            return undefined;
-        let mode = 0;
+            return -1;
         let k = at;
-        for (; k < size && body[k] !== 0x20; k++) {
-            const digit = body[k] - 0x30;
-            if (digit < 0 || digit > 7 || k - at >= 6)
-                return undefined;
-            mode = mode * 8 + digit;
+        let c = body[k];
+        while (c !== 0x20) {
+            if (c === undefined || (c & 0xf8) !== 0x30 || k - at === 6)
+                return -1;
+            c = body[++k];
         }
-        if (k === at || k >= size)
-            return undefined;
-        const nameStart = k + 1;
-        const nul = body.indexOf(0, nameStart);
-        if (nul <= nameStart || nul + 1 + idLength > size)
-            return undefined;
+        if (k === at)
+            return -1;
+        const nul = indexOfByte.call(body, 0, k + 1);
+        if (nul <= k + 1 || nul + 1 + idLength > size)
+            return -1;
+        if (nul - k - 1 <= longest && body[k + 1] >= first)
+            return at;
         at = nul + 1 + idLength;
-        const length = nul - nameStart;
-        if (length > wanted)
-            continue;
-        // memcmp of the name looked up with the entry's name, over the entry's length.
-        let order = name[0] - body[nameStart];
-        if (order === 0 && length > 1)
-            order = name.compare(body, nameStart + 1, nul, 1, length);
-        if (order > 0)
-            continue;
-        // git reads the next entry before comparing this one (update_tree_entry in find_tree_entry): whatever
-        // this entry decides, a next entry git refuses makes git refuse the lookup.
-        if (at < size && !entryDecodes(body, at))
-            return undefined;
-        if (order < 0)
-            return 'missing';
-        const id = body.toString('hex', nul + 1, at);
-        if (length === wanted)
-            return { mode: canonicalMode(mode), id };
-        if (name[length] !== 0x2f)
-            continue;
-        if ((mode & 0o170000) !== 0o040000)
-            return 'missing';
-        if (length + 1 === wanted)
-            return { mode: '040000', id };
-        return { mode: '040000', id, rest: name.subarray(length + 1) };
     }
-    return 'missing';
+    return at;
+}
+/** Where the scan for `name` ends at the entry [start, end) whose mode ends at `space` and name at `nul`, or `next`. */
+function stepAt(body, name, order, start, space, nul, length, end) {
+    if (order < 0)
+        return 'missing';
+    let mode = 0;
+    for (let d = start; d < space; d++)
+        mode = mode * 8 + body[d] - 0x30;
+    const id = body.toString('hex', nul + 1, end);
+    if (length === name.length)
+        return { mode: canonicalMode(mode), id };
+    if (name[length] !== 0x2f)
+        return 'next';
+    if ((mode & 0o170000) !== 0o040000)
+        return 'missing';
+    if (length + 1 === name.length)
+        return { mode: '040000', id };
+    return { mode: '040000', id, rest: name.subarray(length + 1) };
 }
 /**
  * Whether git's reading of the entry at `at` accepts it (decode_tree_entry: a mode of octal digits, at most
@@ -73921,8 +73984,13 @@ async function readTree(reader, spec) {
  */
 const nameStartOf = (body, start) => body[start + 5] === 0x20 ? start + 6 : start + 7;
 const isFolder = (body, start) => body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34);
+/**
+ * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
+ * a folder's entries are walked once per edit, mostly before the walk is compiled.
+ */
+const tree_editor_indexOfByte = Uint8Array.prototype.indexOf;
 function nameEndOf(body, nameStart) {
-    const nameEnd = body.indexOf(0, nameStart);
+    const nameEnd = tree_editor_indexOfByte.call(body, 0, nameStart);
     if (nameEnd < 0)
         throw malformed();
     return nameEnd;
@@ -73993,47 +74061,17 @@ function splice(body, changes, format) {
     let cursor = 0;
     const end = body.length;
     for (const operation of operations) {
-        const name = operation.name;
-        const length = name.length;
-        const last = operation.tree ? 0x2f : 0;
-        // Skip the entries that sort before this change; stop at the first that does not. A folder of tens of
-        // thousands of entries is walked once per edit, in this one loop: each entry's key is compared with the
-        // change's (as compareKey does) while its name is read, and the rest of the name found by indexOf.
-        while (cursor < end) {
-            const nameStart = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7;
-            let at = nameStart;
-            let order = 0;
-            for (let k = 0;; k++, at++) {
-                if (at >= end)
-                    throw malformed();
-                const a = body[at];
-                if (a === 0) {
-                    // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
-                    const tail = isFolder(body, cursor) ? 0x2f : 0;
-                    order = tail - (k < length ? name[k] : last);
-                    break;
-                }
-                if (k === length) {
-                    order = a - last;
-                    break;
-                }
-                if (a !== name[k]) {
-                    order = a - name[k];
-                    break;
-                }
+        // Skip the entries that sort before this change; stop at the first that does not, and remove it when it
+        // has the change's key.
+        cursor = firstNotBelow(body, cursor, operation.name, operation.tree ? 0x2f : 0, idLength);
+        if (cursor < end) {
+            const nameStart = nameStartOf(body, cursor);
+            const nameEnd = nameEndOf(body, nameStart);
+            if (!operation.insert && compareKey(body, nameStart, nameEnd, isFolder(body, cursor), operation.name, operation.tree) === 0) {
+                chunks.push(body.subarray(copyFrom, cursor));
+                cursor = nameEnd + 1 + idLength;
+                copyFrom = cursor;
             }
-            const nameEnd = body[at] === 0 ? at : body.indexOf(0, at);
-            if (nameEnd < 0)
-                throw malformed();
-            if (order >= 0) {
-                if (order === 0 && !operation.insert) {
-                    chunks.push(body.subarray(copyFrom, cursor));
-                    cursor = nameEnd + 1 + idLength;
-                    copyFrom = cursor;
-                }
-                break;
-            }
-            cursor = nameEnd + 1 + idLength;
         }
         if (operation.insert) {
             chunks.push(body.subarray(copyFrom, cursor), operation.insert);
@@ -74042,6 +74080,47 @@ function splice(body, changes, format) {
     }
     chunks.push(body.subarray(copyFrom));
     return chunks;
+}
+/**
+ * The offset of the first entry from `from` on whose key does not sort before `name` followed by `last` ("/"
+ * for a folder, else nothing); the end of the tree when there is none. A folder of tens of thousands of
+ * entries is walked once per edit, mostly before the walk is compiled: each entry's key is compared with the
+ * change's (as compareKey does) while its name is read, the rest of the name found by the runtime, in a loop
+ * kept small so that it is compiled once, early (the entry it stops at is read by the caller).
+ */
+function firstNotBelow(body, from, name, last, idLength) {
+    const end = body.length;
+    const length = name.length;
+    let cursor = from;
+    while (cursor < end) {
+        let at = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7;
+        let order = 0;
+        for (let k = 0;; k++, at++) {
+            if (at >= end)
+                throw malformed();
+            const a = body[at];
+            if (a === 0) {
+                // The entry's name ends here: its key goes on with "/" (a folder) or nothing.
+                order = (isFolder(body, cursor) ? 0x2f : 0) - (k < length ? name[k] : last);
+                break;
+            }
+            if (k === length) {
+                order = a - last;
+                break;
+            }
+            if (a !== name[k]) {
+                order = a - name[k];
+                break;
+            }
+        }
+        if (order >= 0)
+            return cursor;
+        const nameEnd = body[at] === 0 ? at : tree_editor_indexOfByte.call(body, 0, at);
+        if (nameEnd < 0)
+            throw malformed();
+        cursor = nameEnd + 1 + idLength;
+    }
+    return cursor;
 }
 const malformed = () => new GitError('git returned a malformed tree object', ['cat-file', '--batch'], 0, '');
 function compareKeys(a, aTree, b, bTree) {
