@@ -165,8 +165,11 @@ export async function lookUpPaths(reader: ObjectReader, commit: string, paths: r
 
 type TreeStep = { mode: string; id: string; rest?: Buffer } | 'missing' | undefined
 
-/** The runtime's search of a byte array, called directly: the scans below run mostly before they are compiled. */
-const indexOfByte = Uint8Array.prototype.indexOf
+/**
+ * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
+ * the scans of folders run mostly before they are compiled.
+ */
+export const indexOfByte = Uint8Array.prototype.indexOf
 
 /**
  * One step of git's lookup of each of `names` in the tree `body` (find_tree_entry in tree-walk.c): the entry it

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { GitError, type Git } from './git.js'
-import { ObjectReader } from './object-reader.js'
+import { ObjectReader, indexOfByte } from './object-reader.js'
 
 /**
  * Writes a new tree from `base` (a tree or a commit) with files added, replaced (content) or removed (null),
@@ -139,12 +139,6 @@ const nameStartOf = (body: Buffer, start: number): number =>
 const isFolder = (body: Buffer, start: number): boolean =>
   body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34)
 
-/**
- * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
- * a folder's entries are walked once per edit, mostly before the walk is compiled.
- */
-const indexOfByte = Uint8Array.prototype.indexOf
-
 function nameEndOf(body: Buffer, nameStart: number): number {
   const nameEnd = indexOfByte.call(body, 0, nameStart)
   if (nameEnd < 0) throw malformed()
@@ -263,7 +257,7 @@ function firstNotBelow(body: Buffer, from: number, name: Buffer, last: number, i
   const length = name.length
   let cursor = from
   while (cursor < end) {
-    let at = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7
+    let at = nameStartOf(body, cursor)
     let order = 0
     for (let k = 0; ; k++, at++) {
       if (at >= end) throw malformed()
