@@ -56632,7 +56632,10 @@ async function lookUpPaths(reader, commit, paths) {
     }
     return results;
 }
-/** The runtime's search of a byte array, called directly: the scans below run mostly before they are compiled. */
+/**
+ * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
+ * the scans of folders run mostly before they are compiled.
+ */
 const indexOfByte = Uint8Array.prototype.indexOf;
 /**
  * One step of git's lookup of each of `names` in the tree `body` (find_tree_entry in tree-walk.c): the entry it
@@ -73984,13 +73987,8 @@ async function readTree(reader, spec) {
  */
 const nameStartOf = (body, start) => body[start + 5] === 0x20 ? start + 6 : start + 7;
 const isFolder = (body, start) => body[start] === 0x34 || (body[start] === 0x30 && body[start + 1] === 0x34);
-/**
- * The runtime's search of a byte array, called directly (Buffer's indexOf goes through layers of script first):
- * a folder's entries are walked once per edit, mostly before the walk is compiled.
- */
-const tree_editor_indexOfByte = Uint8Array.prototype.indexOf;
 function nameEndOf(body, nameStart) {
-    const nameEnd = tree_editor_indexOfByte.call(body, 0, nameStart);
+    const nameEnd = indexOfByte.call(body, 0, nameStart);
     if (nameEnd < 0)
         throw malformed();
     return nameEnd;
@@ -74093,7 +74091,7 @@ function firstNotBelow(body, from, name, last, idLength) {
     const length = name.length;
     let cursor = from;
     while (cursor < end) {
-        let at = body[cursor + 5] === 0x20 ? cursor + 6 : cursor + 7;
+        let at = nameStartOf(body, cursor);
         let order = 0;
         for (let k = 0;; k++, at++) {
             if (at >= end)
@@ -74115,7 +74113,7 @@ function firstNotBelow(body, from, name, last, idLength) {
         }
         if (order >= 0)
             return cursor;
-        const nameEnd = body[at] === 0 ? at : tree_editor_indexOfByte.call(body, 0, at);
+        const nameEnd = body[at] === 0 ? at : indexOfByte.call(body, 0, at);
         if (nameEnd < 0)
             throw malformed();
         cursor = nameEnd + 1 + idLength;
