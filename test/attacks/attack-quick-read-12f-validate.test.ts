@@ -371,3 +371,28 @@ describe('many definitions of decreasing size', () => {
     )
   })
 })
+
+// Defect (not of the one-call read, older): a name that is not UTF-8 is listed as a string with U+FFFD in
+// place of the bad byte, and opening that string finds no file (ENOENT), which the reader takes for a file
+// deleted since the listing: the definition is silently left out. `gantry validate` and `build --debug`
+// pass, while the same files read from the commit (a release build) report the file and refuse every build.
+describe('a definition whose name is not UTF-8', () => {
+  it.fails(
+    'validate reports it as the commit read does (DEFECT: the working tree leaves it out)',
+    async () => {
+      const dir = copyExample('scheduler')
+      const name = Buffer.concat([
+        Buffer.from(join(dir, 'definitions/agent/bad-')),
+        Buffer.from([0xfe]),
+        Buffer.from('.yaml'),
+      ])
+      writeFileSync(name, 'kind: agent\nname: bad\nspec: {nonsense: 1}\n')
+      makeGitRepo(dir)
+      const committed = await committedFindings(dir)
+      expect(committed.length).toBeGreaterThan(0)
+      const cli = await runCli(['validate', '--repo', dir, '--format', 'json'])
+      expect(await workingTreeFindings(dir)).toEqual(committed)
+      expect(cli.code).toBe(1)
+    },
+  )
+})
