@@ -396,3 +396,62 @@ describe('a definition whose name is not UTF-8', () => {
     },
   )
 })
+
+describe('gantry.yaml and kind schemas around 64 KiB, read with their folder or by name', () => {
+  for (const size of [QUICK - 1, QUICK, QUICK + 1]) {
+    it(`gantry.yaml of ${size} bytes: read whole (a bad last byte found on its last line)`, async () => {
+      const dir = copyExample('scheduler')
+      const config = readFileSync(join(dir, 'gantry.yaml'))
+      const pad = (tail: Buffer) =>
+        Buffer.concat([
+          config,
+          Buffer.from('#'),
+          Buffer.alloc(size - config.length - 2 - tail.length, 0x78),
+          Buffer.from('\n'),
+          tail,
+        ])
+      writeFileSync(join(dir, 'gantry.yaml'), pad(Buffer.from('#')))
+      expect(readFileSync(join(dir, 'gantry.yaml')).length).toBe(size)
+      expect((await runCli(['validate', '--repo', dir, '--format', 'json'])).code).toBe(0)
+      const broken = pad(Buffer.from([0x23, 0xff]))
+      writeFileSync(join(dir, 'gantry.yaml'), broken)
+      const run = await runCli(['validate', '--repo', dir, '--format', 'json'])
+      expect(run.code).toBe(2)
+      const found = run
+        .json<{ diagnostics: Diagnostic[] }>()
+        .diagnostics.map((d) => [d.code, d.file, d.line, d.column])
+      expect(found).toEqual([['yaml-syntax', 'gantry.yaml', lines(broken), 2]])
+    })
+  }
+
+  it('kind schemas just under, at and over 64 KiB, broken in their last byte: the same findings as the commit', async () => {
+    const dir = copyExample('scheduler')
+    const schema = readFileSync(join(dir, 'kinds/variable.schema.json'))
+    const closing = schema.lastIndexOf('}')
+    for (const [i, size] of [QUICK - 1, QUICK, QUICK + 1].entries()) {
+      // Whitespace before the closing brace, then one byte that is not JSON.
+      const body = Buffer.concat([
+        schema.subarray(0, closing),
+        Buffer.alloc(size - closing - 2, 0x20),
+        Buffer.from('}'),
+        Buffer.from(i === 1 ? ']' : 'x'),
+      ])
+      expect(body.length).toBe(size)
+      writeFileSync(join(dir, `kinds/pad${i}.schema.json`), body)
+      // And a valid one of the same size.
+      writeFileSync(
+        join(dir, `kinds/ok${i}.schema.json`),
+        Buffer.concat([
+          schema.subarray(0, closing),
+          Buffer.alloc(size - closing - 1, 0x20),
+          Buffer.from('}'),
+        ]),
+      )
+    }
+    makeGitRepo(dir)
+    const tree = await workingTreeFindings(dir)
+    expect(tree).toEqual(await committedFindings(dir))
+    expect(tree.filter((k) => k.includes('kinds/ok'))).toEqual([])
+    expect(tree.filter((k) => k.includes('kinds/pad')).length).toBe(3)
+  })
+})
