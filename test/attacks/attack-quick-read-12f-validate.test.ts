@@ -372,29 +372,66 @@ describe('many definitions of decreasing size', () => {
   })
 })
 
-// Defect (not of the one-call read, older): a name that is not UTF-8 is listed as a string with U+FFFD in
-// place of the bad byte, and opening that string finds no file (ENOENT), which the reader takes for a file
-// deleted since the listing: the definition is silently left out. `gantry validate` and `build --debug`
-// pass, while the same files read from the commit (a release build) report the file and refuse every build.
+// A name that is not UTF-8 is listed as a string with U+FFFD in place of the bad byte, as git's paths are read
+// from a commit; opening that string finds no file, so the reader once took it for a file deleted since the
+// listing and left the definition out (validate and `build --debug` passed, a release build refused). Such a
+// file is now opened by the bytes of its name: the working tree reports what the commit's read reports.
 describe('a definition whose name is not UTF-8', () => {
-  it.fails(
-    'validate reports it as the commit read does (DEFECT: the working tree leaves it out)',
-    async () => {
-      const dir = copyExample('scheduler')
-      const name = Buffer.concat([
-        Buffer.from(join(dir, 'definitions/agent/bad-')),
-        Buffer.from([0xfe]),
-        Buffer.from('.yaml'),
-      ])
-      writeFileSync(name, 'kind: agent\nname: bad\nspec: {nonsense: 1}\n')
-      makeGitRepo(dir)
-      const committed = await committedFindings(dir)
-      expect(committed.length).toBeGreaterThan(0)
-      const cli = await runCli(['validate', '--repo', dir, '--format', 'json'])
-      expect(await workingTreeFindings(dir)).toEqual(committed)
-      expect(cli.code).toBe(1)
-    },
-  )
+  const badName = (dir: string, byte: number): Buffer =>
+    Buffer.concat([
+      Buffer.from(join(dir, 'definitions/agent/bad-')),
+      Buffer.from([byte]),
+      Buffer.from('.yaml'),
+    ])
+
+  it('validate reports it as the commit read does', async () => {
+    const dir = copyExample('scheduler')
+    writeFileSync(badName(dir, 0xfe), 'kind: agent\nname: bad\nspec: {nonsense: 1}\n')
+    makeGitRepo(dir)
+    const committed = await committedFindings(dir)
+    expect(committed.length).toBeGreaterThan(0)
+    const cli = await runCli(['validate', '--repo', dir, '--format', 'json'])
+    expect(await workingTreeFindings(dir)).toEqual(committed)
+    expect(cli.code).toBe(1)
+  })
+
+  it('two names that decode alike, or one alike a UTF-8 name holding U+FFFD, are refused, not read', async () => {
+    const dir = copyExample('scheduler')
+    writeFileSync(badName(dir, 0xfe), 'kind: agent\nname: bad\nspec: {}\n')
+    writeFileSync(badName(dir, 0xff), 'kind: agent\nname: bad\nspec: {}\n')
+    const cli = await runCli(['validate', '--repo', dir, '--format', 'json'])
+    expect(cli.code).toBe(1)
+    const found = cli
+      .json<{ diagnostics: Diagnostic[] }>()
+      .diagnostics.filter((d) => d.file === 'definitions/agent/bad-\uFFFD.yaml')
+      .map((d) => d.code)
+    expect(found).toEqual(['unsafe-path'])
+    rmSync(badName(dir, 0xff))
+    writeFileSync(join(dir, 'definitions/agent/bad-\uFFFD.yaml'), 'kind: agent\nname: bad\nspec: {}\n')
+    const again = await runCli(['validate', '--repo', dir, '--format', 'json'])
+    expect(again.code).toBe(1)
+    expect(
+      again
+        .json<{ diagnostics: Diagnostic[] }>()
+        .diagnostics.filter((d) => d.file === 'definitions/agent/bad-\uFFFD.yaml')
+        .map((d) => d.code),
+    ).toEqual(['unsafe-path'])
+  })
+
+  it('a folder whose name is not UTF-8 is refused, not listed by a name that finds nothing', async () => {
+    const dir = copyExample('scheduler')
+    const folder = Buffer.concat([Buffer.from(join(dir, 'definitions/')), Buffer.from([0xfe])])
+    mkdirSync(folder)
+    writeFileSync(Buffer.concat([folder, Buffer.from('/x.yaml')]), 'kind: agent\nname: x\nspec: {}\n')
+    const cli = await runCli(['validate', '--repo', dir, '--format', 'json'])
+    expect(cli.code).toBe(1)
+    expect(
+      cli
+        .json<{ diagnostics: Diagnostic[] }>()
+        .diagnostics.filter((d) => d.file?.startsWith('definitions/\uFFFD'))
+        .map((d) => d.code),
+    ).toEqual(['unsafe-path'])
+  })
 })
 
 describe('gantry.yaml and kind schemas around 64 KiB, read with their folder or by name', () => {

@@ -38,8 +38,22 @@ export async function readWorkingTree(
   const visitFolder = (relative: string): void => {
     const entries = readdirSync(join(root, relative), { withFileTypes: true })
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    // A name that is not UTF-8 is listed with U+FFFD for each byte that cannot be decoded, as git's paths are
+    // read from a commit; that string names no file, so such a file is opened by the bytes of its name.
+    const undecoded = entries.some((entry) => entry.name.includes('\uFFFD'))
+      ? namesAsBytes(join(root, relative))
+      : undefined
     for (const entry of entries) {
       const path = `${relative}/${entry.name}`
+      if (undecoded?.has(entry.name)) {
+        const bytes = undecoded.get(entry.name)
+        // Two names that decode alike, or a folder so named, cannot be read by the decoded name: refused.
+        if (!bytes || !entry.isFile()) {
+          snapshot.set(path, entry.isSymbolicLink() ? { type: 'symlink' } : { type: 'other' })
+          continue
+        }
+        files.byBytes.set(path, Buffer.concat([Buffer.from(`${join(root, relative)}/`), bytes]))
+      }
       if (entry.isSymbolicLink()) snapshot.set(path, { type: 'symlink' })
       else if (entry.isDirectory()) visitFolder(path)
       else if (!entry.isFile()) snapshot.set(path, { type: 'other' })
@@ -68,6 +82,8 @@ export async function readWorkingTree(
  * hold every variable its closures share, the snapshot and all its bytes among them.
  */
 class WorkingTreeFiles implements FileSource {
+  /** The path, as bytes, of each listed file whose name is not UTF-8, by the name it is known by. */
+  readonly byBytes = new Map<string, Buffer>()
   /** Where the quick read puts a file before its bytes are copied out (see readQuickly). */
   private quick: Buffer | undefined
 
@@ -80,7 +96,7 @@ class WorkingTreeFiles implements FileSource {
   read(relative: string): SourceEntry | undefined {
     let fd: number
     try {
-      fd = openSync(join(this.root, relative), OPEN_FLAGS)
+      fd = openSync(this.byBytes.get(relative) ?? join(this.root, relative), OPEN_FLAGS)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return undefined
@@ -110,8 +126,11 @@ class WorkingTreeFiles implements FileSource {
    * which tells an empty file from a device with nothing to give. A regular file reads short only at its
    * end, so a read that does not fill the buffer has the whole file; one that fills it may have more (over the
    * size limit, or just larger than the buffer): it never costs more memory than the buffer, whatever the file.
-   * A device (which only a superuser makes) reads like a file here; the listing already calls one `other`,
-   * and one put in a listed file's place after the listing reads as its first bytes.
+   * What only a superuser can do is not told apart here: a device put in a listed file's place after the
+   * listing, or mounted over one (a folder lists a mount point as the file it covers), reads as what its
+   * first read gives, and so does a size-0 procfs file (/proc/kallsyms gives about 4 KiB per read). The
+   * careful read called these `other` or empty. A pull request can make none of them: git stores no device
+   * and no mount; the accepted cost of one call fewer per file (test/attacks/attack-quick-read-12f-*).
    */
   private readQuickly(fd: number): Buffer | undefined {
     const quick = (this.quick ??= Buffer.allocUnsafe(Math.min(this.maxBytes + 1, QUICK_BYTES)))
@@ -136,6 +155,23 @@ class WorkingTreeFiles implements FileSource {
       return undefined
     }
   }
+}
+
+/**
+ * The entries of a folder whose names are not UTF-8, by their decoded names (U+FFFD for each undecodable
+ * byte): the bytes of the name, or null where two names decode to the same string.
+ */
+function namesAsBytes(folder: string): Map<string, Buffer | null> {
+  const names = new Map<string, Buffer | null>()
+  const decoded = new Set<string>()
+  for (const bytes of readdirSync(folder, { encoding: 'buffer' })) {
+    const name = bytes.toString('utf8')
+    if (Buffer.from(name).equals(bytes)) decoded.add(name)
+    else names.set(name, names.has(name) ? null : bytes)
+  }
+  // A UTF-8 name holding U+FFFD itself that an undecodable one reads as: neither can be told by its name.
+  for (const name of decoded) if (names.has(name)) names.set(name, null)
+  return names
 }
 
 /** A file listed in its folder, read when asked (and not kept: each reader reads it once). */
