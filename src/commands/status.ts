@@ -358,7 +358,6 @@ async function findDrift(
   reader: ObjectReader,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
-  const out: Diagnostic[] = []
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
   const fileOf = (id: ItemId): { path: string; folder: string; kind: string } => {
@@ -370,10 +369,8 @@ async function findDrift(
     }
     return file
   }
-  const pathOf = (id: ItemId): string => fileOf(id).path
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
-  const ids = [...owned.keys()].sort()
   // The branch's item files and their object ids in one listing; only objects not seen on another
   // environment are read. A link is read as the blob it is, as reading the path would.
   let view = tree === undefined ? undefined : trees.views.get(tree.id)
@@ -384,42 +381,53 @@ async function findDrift(
     if (tree !== undefined) trees.views.set(tree.id, view)
   }
   const { folders } = view
-  const shas = ids.map((id) => {
+  // Each owned item once, in the order of `owned`: the findings are put in the order of their item ids at
+  // the end (few), instead of sorting every id of every environment.
+  const ids: ItemId[] = []
+  const files: { path: string; folder: string; kind: string }[] = []
+  const shas: (string | undefined)[] = []
+  const unread = new Set<string>()
+  owned.forEach((_, id) => {
     const file = fileOf(id)
-    return folders.get(file.folder)?.objectAt.get(file.path)
+    const sha = folders.get(file.folder)?.objectAt.get(file.path)
+    ids.push(id)
+    files.push(file)
+    shas.push(sha)
+    if (sha !== undefined && !cache.has(sha)) unread.add(sha)
   })
-  const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
-  const blobs = await reader.readBlobs(unread)
+  const blobs = await reader.readBlobs([...unread])
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() })
   }
-  const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)))
-  for (const [index, id] of ids.entries()) {
+  const changed: Diagnostic[] = []
+  const unresolvedFound: Diagnostic[] = []
+  for (let index = 0; index < ids.length; index++) {
+    const id = ids[index]!
+    const sha = shas[index]
+    const item = sha === undefined ? undefined : cache.get(sha)
     const ledger = owned.get(id)!
-    const actual = items[index]?.digest
-    if (actual === ledger.items[id]) continue
-    const locked = ledger.locked === true
-    out.push({
-      severity: locked ? 'error' : 'warning',
-      code: locked ? 'locked-item-modified' : 'local-customization',
-      file: pathOf(id),
-      package: ledger.package,
-      item: id,
-      environment: env,
-      message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
-      hint: locked
-        ? `revert the change on ${branch}, or change it in the source and promote a new version`
-        : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
-    })
-  }
-  // References of installed items must resolve on the branch. Only the items already read above are parsed,
-  // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
-  // each object once whatever the number of environments holding it.
-  for (const [index, id] of ids.entries()) {
-    const item = items[index]
+    const actual = item?.digest
+    if (actual !== ledger.items[id]) {
+      const locked = ledger.locked === true
+      changed.push({
+        severity: locked ? 'error' : 'warning',
+        code: locked ? 'locked-item-modified' : 'local-customization',
+        file: files[index]!.path,
+        package: ledger.package,
+        item: id,
+        environment: env,
+        message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
+        hint: locked
+          ? `revert the change on ${branch}, or change it in the source and promote a new version`
+          : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
+      })
+    }
+    // References of installed items must resolve on the branch. Only the items already read above are
+    // parsed, only those whose kind can refer to anything (findReferences walks no schema without
+    // x-gantry-ref), and each object once whatever the number of environments holding it.
     if (!item) continue
-    const { path: file, kind } = fileOf(id)
+    const { path: file, kind } = files[index]!
     const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!schema || !mayRefer(schema)) continue
@@ -439,22 +447,20 @@ async function findDrift(
       for (const ref of list) if (ref.targetFolder !== undefined) targetFolders.add(ref.targetFolder)
       item.references.set(kind, (references = { list, folders: [...targetFolders] }))
     }
+    if (references.list.length === 0) continue
     // Whether each target is a file depends only on the folder it would be in: with the same folders as on
     // the branch last looked at (most often), the same references are unresolved.
-    const targetFolders = references.folders.map((folder) => folders.get(folder))
     const known = item.resolved.get(kind)
     let unresolved: Reference[]
-    if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
+    if (known && sameFolders(known.folders, references.folders, folders)) {
       unresolved = known.unresolved
     } else {
       unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
-      item.resolved.set(kind, { folders: targetFolders, unresolved })
+      item.resolved.set(kind, { folders: references.folders.map((folder) => folders.get(folder)), unresolved })
     }
-    if (unresolved.length === 0) continue
-    const ledger = owned.get(id)!
     for (const ref of unresolved) {
       const target = ref.target
-      out.push({
+      unresolvedFound.push({
         severity: 'error',
         code: 'unresolved-in-environment',
         file,
@@ -473,6 +479,8 @@ async function findDrift(
       })
     }
   }
+  // In the order of the item ids (as sorted strings), the findings of one item in the order found.
+  const out = [...byItem(changed), ...byItem(unresolvedFound)]
   for (const { path, id } of view.itemFiles) {
     if (owned.has(id)) continue
     out.push({
@@ -486,6 +494,17 @@ async function findDrift(
     })
   }
   return out
+}
+
+/** Whether each folder an item's references point into is the one `known` was worked out with. */
+function sameFolders(known: readonly (FolderView | undefined)[], paths: readonly string[], folders: ReadonlyMap<string, FolderView>): boolean {
+  for (let i = 0; i < paths.length; i++) if (known[i] !== folders.get(paths[i]!)) return false
+  return true
+}
+
+/** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
+function byItem(found: Diagnostic[]): Diagnostic[] {
+  return found.length < 2 ? found : found.sort((a, b) => (a.item! < b.item! ? -1 : a.item! > b.item! ? 1 : 0))
 }
 
 /**
