@@ -111,6 +111,7 @@ export async function deriveStatus(
   // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
+  const targets: Targets = new Map()
   const itemFiles: ItemFiles = new Map()
   const trees: TreeCache = { views: new Map(), folders: new Map(), folderViews: new Map(), itemAt: new Map() }
   // Every object status reads (heads, folders, ledgers, items) comes through one git process.
@@ -125,7 +126,7 @@ export async function deriveStatus(
       environments.push({ name: env.name, branch: env.branch, head: head ?? null })
       const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader)
       ledgersByEnv.set(env.name, ledgers)
-      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)))
+      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)))
       // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
       // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
       for (const [pkg, ledger] of ledgers) {
@@ -175,19 +176,28 @@ export async function deriveStatus(
 /**
  * What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind).
  * `resolved`, by kind: which of them named no file in the folders of their targets last looked in; on a
- * branch holding the same folders (the same objects), the same ones.
+ * branch holding the same folders (the same objects), the same ones. Kept per kind in a field, not a map per
+ * object: ten thousand objects would hold twenty thousand maps for one kind each.
  */
-type ItemCache = Map<
-  string,
-  {
-    bytes: Uint8Array
-    digest: string
-    references: Map<string, References>
-    resolved: Map<string, { folders: (FolderView | undefined)[]; unresolved: Reference[] }>
-  }
->
+type ItemCache = Map<string, CachedItem>
+/**
+ * An item object: its bytes and digest, and what it refers to as an item of the kind it was first met as
+ * (`kind`, `refs`), or of another kind (one object may be the file of items of two kinds, rarely).
+ */
+type CachedItem = { bytes: Uint8Array; digest: string; kind?: string; refs?: ItemReferences; otherKinds?: Map<string, ItemReferences> }
+/** An item object's references as an item of one kind, and which of them were last found unresolved. */
+type ItemReferences = { references: References; resolved?: { folders: (FolderView | undefined)[]; unresolved: Reference[] } }
+const referencesOf = (item: CachedItem, kind: string): ItemReferences | undefined => (item.kind === kind ? item.refs : item.otherKinds?.get(kind))
+function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): void {
+  if (item.kind === undefined) {
+    item.kind = kind
+    item.refs = refs
+  } else (item.otherKinds ??= new Map()).set(kind, refs)
+}
 /** targetPath and targetFolder: undefined when the target is no valid item id, so no file can hold it. */
 type Reference = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; path: (string | number)[] }
+/** What a reference names, by the kind and the name it gives: the target's id, and its file and folder (see Reference). */
+type Targets = Map<string, Map<string, Omit<Reference, 'path'>>>
 /** An item's references, and the folders their targets would be in (each once). */
 type References = { list: Reference[]; folders: string[] }
 
@@ -353,6 +363,7 @@ async function findDrift(
   tree: GitObject | undefined,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
+  targets: Targets,
   itemFiles: ItemFiles,
   trees: TreeCache,
   reader: ObjectReader,
@@ -398,7 +409,7 @@ async function findDrift(
   const blobs = await reader.readBlobs([...unread])
   for (const sha of unread) {
     const bytes = blobs.get(sha)
-    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() })
+    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes) })
   }
   const changed: Diagnostic[] = []
   const unresolvedFound: Diagnostic[] = []
@@ -431,32 +442,39 @@ async function findDrift(
     const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!schema || !mayRefer(schema)) continue
-    let references = item.references.get(kind)
-    if (!references) {
+    let known = referencesOf(item, kind)
+    if (!known) {
       const read = readYaml(file, item.bytes)
       const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
       // With the target's path, the same on every environment.
       const list = (read.parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
-        const target = itemId(ref.kind, ref.name)
-        // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
-        // has no path, so it resolves to nothing and is reported as any other broken reference.
-        const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
-        return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path }
+        // Many items name the same target: its id and file are worked out once (by kind, then name).
+        let names = targets.get(ref.kind)
+        if (!names) targets.set(ref.kind, (names = new Map()))
+        let found = names.get(ref.name)
+        if (!found) {
+          const target = itemId(ref.kind, ref.name)
+          // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+          // has no path, so it resolves to nothing and is reported as any other broken reference.
+          const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
+          names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }))
+        }
+        return { target: found.target, targetPath: found.targetPath, targetFolder: found.targetFolder, path: ref.path }
       })
       const targetFolders = new Set<string>()
       for (const ref of list) if (ref.targetFolder !== undefined) targetFolders.add(ref.targetFolder)
-      item.references.set(kind, (references = { list, folders: [...targetFolders] }))
+      keepReferences(item, kind, (known = { references: { list, folders: [...targetFolders] } }))
     }
+    const { references } = known
     if (references.list.length === 0) continue
     // Whether each target is a file depends only on the folder it would be in: with the same folders as on
     // the branch last looked at (most often), the same references are unresolved.
-    const known = item.resolved.get(kind)
     let unresolved: Reference[]
-    if (known && sameFolders(known.folders, references.folders, folders)) {
-      unresolved = known.unresolved
+    if (known.resolved && sameFolders(known.resolved.folders, references.folders, folders)) {
+      unresolved = known.resolved.unresolved
     } else {
       unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
-      item.resolved.set(kind, { folders: references.folders.map((folder) => folders.get(folder)), unresolved })
+      known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved }
     }
     for (const ref of unresolved) {
       const target = ref.target
