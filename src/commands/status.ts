@@ -111,6 +111,7 @@ export async function deriveStatus(
   // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
   const ledgerCache = new Map<string, EnvironmentLedger>()
   const items: ItemCache = new Map()
+  const targets: Targets = new Map()
   const itemFiles: ItemFiles = new Map()
   const trees: TreeCache = { views: new Map(), folders: new Map(), folderViews: new Map(), itemAt: new Map() }
   // Every object status reads (heads, folders, ledgers, items) comes through one git process.
@@ -125,7 +126,7 @@ export async function deriveStatus(
       environments.push({ name: env.name, branch: env.branch, head: head ?? null })
       const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader)
       ledgersByEnv.set(env.name, ledgers)
-      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)))
+      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)))
       // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
       // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
       for (const [pkg, ledger] of ledgers) {
@@ -175,19 +176,28 @@ export async function deriveStatus(
 /**
  * What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind).
  * `resolved`, by kind: which of them named no file in the folders of their targets last looked in; on a
- * branch holding the same folders (the same objects), the same ones.
+ * branch holding the same folders (the same objects), the same ones. Kept per kind in a field, not a map per
+ * object: ten thousand objects would hold twenty thousand maps for one kind each.
  */
-type ItemCache = Map<
-  string,
-  {
-    bytes: Uint8Array
-    digest: string
-    references: Map<string, References>
-    resolved: Map<string, { folders: (FolderView | undefined)[]; unresolved: Reference[] }>
-  }
->
+type ItemCache = Map<string, CachedItem>
+/**
+ * An item object: its bytes and digest, and what it refers to as an item of the kind it was first met as
+ * (`kind`, `refs`), or of another kind (one object may be the file of items of two kinds, rarely).
+ */
+type CachedItem = { bytes: Uint8Array; digest: string; kind?: string; refs?: ItemReferences; otherKinds?: Map<string, ItemReferences> }
+/** An item object's references as an item of one kind, and which of them were last found unresolved. */
+type ItemReferences = { references: References; resolved?: { folders: (FolderView | undefined)[]; unresolved: Reference[] } }
+const referencesOf = (item: CachedItem, kind: string): ItemReferences | undefined => (item.kind === kind ? item.refs : item.otherKinds?.get(kind))
+function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): void {
+  if (item.kind === undefined) {
+    item.kind = kind
+    item.refs = refs
+  } else (item.otherKinds ??= new Map()).set(kind, refs)
+}
 /** targetPath and targetFolder: undefined when the target is no valid item id, so no file can hold it. */
 type Reference = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; path: (string | number)[] }
+/** What a reference names, by the kind and the name it gives: the target's id, and its file and folder (see Reference). */
+type Targets = Map<string, Map<string, Omit<Reference, 'path'>>>
 /** An item's references, and the folders their targets would be in (each once). */
 type References = { list: Reference[]; folders: string[] }
 
@@ -353,12 +363,12 @@ async function findDrift(
   tree: GitObject | undefined,
   ledgers: ReadonlyMap<string, EnvironmentLedger>,
   cache: ItemCache,
+  targets: Targets,
   itemFiles: ItemFiles,
   trees: TreeCache,
   reader: ObjectReader,
 ): Promise<Diagnostic[]> {
   const { git, paths } = repository
-  const out: Diagnostic[] = []
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
   const fileOf = (id: ItemId): { path: string; folder: string; kind: string } => {
@@ -370,10 +380,8 @@ async function findDrift(
     }
     return file
   }
-  const pathOf = (id: ItemId): string => fileOf(id).path
   const owned = new Map<ItemId, EnvironmentLedger>()
   for (const ledger of ledgers.values()) for (const id of Object.keys(ledger.items)) owned.set(id as ItemId, ledger)
-  const ids = [...owned.keys()].sort()
   // The branch's item files and their object ids in one listing; only objects not seen on another
   // environment are read. A link is read as the blob it is, as reading the path would.
   let view = tree === undefined ? undefined : trees.views.get(tree.id)
@@ -384,77 +392,93 @@ async function findDrift(
     if (tree !== undefined) trees.views.set(tree.id, view)
   }
   const { folders } = view
-  const shas = ids.map((id) => {
+  // Each owned item once, in the order of `owned`: the findings are put in the order of their item ids at
+  // the end (few), instead of sorting every id of every environment.
+  const ids: ItemId[] = []
+  const files: { path: string; folder: string; kind: string }[] = []
+  const shas: (string | undefined)[] = []
+  const unread = new Set<string>()
+  owned.forEach((_, id) => {
     const file = fileOf(id)
-    return folders.get(file.folder)?.objectAt.get(file.path)
+    const sha = folders.get(file.folder)?.objectAt.get(file.path)
+    ids.push(id)
+    files.push(file)
+    shas.push(sha)
+    if (sha !== undefined && !cache.has(sha)) unread.add(sha)
   })
-  const unread = [...new Set(shas.filter((sha): sha is string => sha !== undefined && !cache.has(sha)))]
-  const blobs = await reader.readBlobs(unread)
+  const blobs = await reader.readBlobs([...unread])
   for (const sha of unread) {
     const bytes = blobs.get(sha)
-    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() })
+    if (bytes) cache.set(sha, { bytes, digest: sha256(bytes) })
   }
-  const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)))
-  for (const [index, id] of ids.entries()) {
+  const changed: Diagnostic[] = []
+  const unresolvedFound: Diagnostic[] = []
+  for (let index = 0; index < ids.length; index++) {
+    const id = ids[index]!
+    const sha = shas[index]
+    const item = sha === undefined ? undefined : cache.get(sha)
     const ledger = owned.get(id)!
-    const actual = items[index]?.digest
-    if (actual === ledger.items[id]) continue
-    const locked = ledger.locked === true
-    out.push({
-      severity: locked ? 'error' : 'warning',
-      code: locked ? 'locked-item-modified' : 'local-customization',
-      file: pathOf(id),
-      package: ledger.package,
-      item: id,
-      environment: env,
-      message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
-      hint: locked
-        ? `revert the change on ${branch}, or change it in the source and promote a new version`
-        : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
-    })
-  }
-  // References of installed items must resolve on the branch. Only the items already read above are parsed,
-  // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
-  // each object once whatever the number of environments holding it.
-  for (const [index, id] of ids.entries()) {
-    const item = items[index]
+    const actual = item?.digest
+    if (actual !== ledger.items[id]) {
+      const locked = ledger.locked === true
+      changed.push({
+        severity: locked ? 'error' : 'warning',
+        code: locked ? 'locked-item-modified' : 'local-customization',
+        file: files[index]!.path,
+        package: ledger.package,
+        item: id,
+        environment: env,
+        message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
+        hint: locked
+          ? `revert the change on ${branch}, or change it in the source and promote a new version`
+          : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
+      })
+    }
+    // References of installed items must resolve on the branch. Only the items already read above are
+    // parsed, only those whose kind can refer to anything (findReferences walks no schema without
+    // x-gantry-ref), and each object once whatever the number of environments holding it.
     if (!item) continue
-    const { path: file, kind } = fileOf(id)
+    const { path: file, kind } = files[index]!
     const schema = kindSchema(kind)
     // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
     if (!schema || !mayRefer(schema)) continue
-    let references = item.references.get(kind)
-    if (!references) {
+    let known = referencesOf(item, kind)
+    if (!known) {
       const read = readYaml(file, item.bytes)
       const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
       // With the target's path, the same on every environment.
       const list = (read.parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
-        const target = itemId(ref.kind, ref.name)
-        // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
-        // has no path, so it resolves to nothing and is reported as any other broken reference.
-        const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
-        return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path }
+        // Many items name the same target: its id and file are worked out once (by kind, then name).
+        let names = targets.get(ref.kind)
+        if (!names) targets.set(ref.kind, (names = new Map()))
+        let found = names.get(ref.name)
+        if (!found) {
+          const target = itemId(ref.kind, ref.name)
+          // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+          // has no path, so it resolves to nothing and is reported as any other broken reference.
+          const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
+          names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }))
+        }
+        return { target: found.target, targetPath: found.targetPath, targetFolder: found.targetFolder, path: ref.path }
       })
       const targetFolders = new Set<string>()
       for (const ref of list) if (ref.targetFolder !== undefined) targetFolders.add(ref.targetFolder)
-      item.references.set(kind, (references = { list, folders: [...targetFolders] }))
+      keepReferences(item, kind, (known = { references: { list, folders: [...targetFolders] } }))
     }
+    const { references } = known
+    if (references.list.length === 0) continue
     // Whether each target is a file depends only on the folder it would be in: with the same folders as on
     // the branch last looked at (most often), the same references are unresolved.
-    const targetFolders = references.folders.map((folder) => folders.get(folder))
-    const known = item.resolved.get(kind)
     let unresolved: Reference[]
-    if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
-      unresolved = known.unresolved
+    if (known.resolved && sameFolders(known.resolved.folders, references.folders, folders)) {
+      unresolved = known.resolved.unresolved
     } else {
       unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
-      item.resolved.set(kind, { folders: targetFolders, unresolved })
+      known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved }
     }
-    if (unresolved.length === 0) continue
-    const ledger = owned.get(id)!
     for (const ref of unresolved) {
       const target = ref.target
-      out.push({
+      unresolvedFound.push({
         severity: 'error',
         code: 'unresolved-in-environment',
         file,
@@ -473,6 +497,8 @@ async function findDrift(
       })
     }
   }
+  // In the order of the item ids (as sorted strings), the findings of one item in the order found.
+  const out = [...byItem(changed), ...byItem(unresolvedFound)]
   for (const { path, id } of view.itemFiles) {
     if (owned.has(id)) continue
     out.push({
@@ -486,6 +512,17 @@ async function findDrift(
     })
   }
   return out
+}
+
+/** Whether each folder an item's references point into is the one `known` was worked out with. */
+function sameFolders(known: readonly (FolderView | undefined)[], paths: readonly string[], folders: ReadonlyMap<string, FolderView>): boolean {
+  for (let i = 0; i < paths.length; i++) if (known[i] !== folders.get(paths[i]!)) return false
+  return true
+}
+
+/** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
+function byItem(found: Diagnostic[]): Diagnostic[] {
+  return found.length < 2 ? found : found.sort((a, b) => (a.item! < b.item! ? -1 : a.item! > b.item! ? 1 : 0))
 }
 
 /**
