@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Ajv, _ } from 'ajv'
 import standaloneModule from 'ajv/dist/standalone/index.js'
-import { DRAFT_07, createAjv, createKindAjv } from '../src/core/schema/create-ajv.js'
+import { DRAFT_07, REF_META_ID, REF_META_SCHEMA, createAjv, createKindAjv } from '../src/core/schema/create-ajv.js'
 
 // ajv's standalone entry is CommonJS: under NodeNext its default import is the module object.
 type Standalone = (ajv: ReturnType<typeof createAjv>, refs: Record<string, string>) => string
@@ -42,6 +42,11 @@ for (const [name, file] of Object.entries(SCHEMAS)) {
   builtIn.addSchema(schema, undefined, undefined, false)
   refs[name] = schema.$id
 }
+// The meta-schema of the `x-gantry-ref` keyword of kind schemas: Gantry's own, so its pattern runs on the
+// built-in engine as the name patterns of Gantry's schemas do. One function for both ajvs of kinds: a value
+// that is not a string fails `type` only (the pattern applies to strings), so both list the same errors.
+builtIn.addSchema(REF_META_SCHEMA, REF_META_ID, undefined, false)
+refs.validateRefKeyword = REF_META_ID
 
 // The module imports nothing: the functions the code calls are passed in by src/core/schema/validator.ts (a
 // bundler resolves imports of TypeScript files from TypeScript only), and nothing runs until it is called.
@@ -72,7 +77,7 @@ const dts = [
   '/** The validators of Gantry\'s own schemas; the arguments are the functions the generated code calls. */',
   'export declare function builtInValidators(',
   ...args,
-  `): { ${Object.keys(SCHEMAS).map((name) => `${name}: ValidateFunction`).join('; ')} }`,
+  `): { ${Object.keys(refs).map((name) => `${name}: ValidateFunction`).join('; ')} }`,
   '/** The draft-07 meta-schema for the ajv of kinds that lists every error (`allErrors`) or stops at the first. */',
   'export declare function kindMetaSchemaValidator(',
   '  allErrors: boolean,',

@@ -60,7 +60,13 @@ export const DRAFT_07 = 'http://json-schema.org/draft-07/schema'
  * `meta` is the draft-07 meta-schema compiled at build time with this same ajv (scripts/generate-validators.ts):
  * given, ajv uses it for every check of a schema instead of compiling the meta-schema in each run (about 20 ms).
  */
-export function createKindAjv(options: { allErrors: boolean; meta?: ValidateFunction; code?: Options['code'] }): Ajv {
+export function createKindAjv(options: {
+  allErrors: boolean
+  meta?: ValidateFunction
+  /** REF_META_SCHEMA compiled at build time (scripts/generate-validators.ts): not compiled in each run. */
+  refMeta?: ValidateFunction
+  code?: Options['code']
+}): Ajv {
   // Compiled in every run, so without ajv's optimising passes over the generated code: they cost about a quarter
   // of the compile and change how the code reads, not what it accepts.
   const ajv = createAjv({ linear: true, allErrors: options.allErrors, code: { optimize: false, ...options.code } })
@@ -70,11 +76,18 @@ export function createKindAjv(options: { allErrors: boolean; meta?: ValidateFunc
     if (!entry) throw new Error('ajv has no draft-07 meta-schema')
     entry.validate = options.meta
   }
-  // The keyword's value is checked against its own meta-schema, which is itself checked against draft-07.
+  // The keyword's value is checked against its own meta-schema: given compiled (at build time), ajv calls it as
+  // it would the function it compiles from the meta-schema in each run.
   ajv.addKeyword({
     keyword: REF_KEYWORD,
     schemaType: 'string',
-    metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+    ...(options.refMeta ? { validateSchema: options.refMeta } : { metaSchema: REF_META_SCHEMA }),
   })
   return ajv
 }
+
+/** What the value of `x-gantry-ref` must be: the name of a kind (a name as SPEC.md writes names). */
+export const REF_META_SCHEMA = { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' }
+
+/** The key scripts/generate-validators.ts registers REF_META_SCHEMA under to compile it with Gantry's own schemas. */
+export const REF_META_ID = 'https://gantry.dev/schemas/x-gantry-ref'

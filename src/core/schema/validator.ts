@@ -34,15 +34,21 @@ export type BuiltInSchema = 'config' | 'definition' | 'package' | 'ledger'
  * Gantry's own schemas (schemas/*.schema.json), compiled by ajv at build time (npm run types): they ship with
  * Gantry, so no run pays for compiling them.
  */
-let builtIn: Record<BuiltInSchema, ValidateFunction> | undefined
+let builtIn: Record<BuiltInSchema | 'refKeyword', ValidateFunction> | undefined
 
 /** The JSON Schema draft-07 meta-schema, compiled at build time for each ajv of kinds (create-ajv.ts). */
 const metaSchema: { first?: ValidateFunction; all?: ValidateFunction } = {}
 
-function builtInValidator(which: BuiltInSchema): ValidateFunction {
+function builtInValidator(which: BuiltInSchema | 'refKeyword'): ValidateFunction {
   if (!builtIn) {
     const v = builtInValidators(duplicateItems, fullFormats, ucs2length)
-    builtIn = { config: v.validateConfig, definition: v.validateDefinition, package: v.validatePackage, ledger: v.validateLedger }
+    builtIn = {
+      config: v.validateConfig,
+      definition: v.validateDefinition,
+      package: v.validatePackage,
+      ledger: v.validateLedger,
+      refKeyword: v.validateRefKeyword,
+    }
   }
   return builtIn[which]
 }
@@ -76,7 +82,7 @@ export class SchemaRegistry {
     let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv
     if (!ajv) {
       const meta = (metaSchema[which] ??= kindMetaSchemaValidator(which === 'all', duplicateItems, fullFormats, ucs2length))
-      ajv = createKindAjv({ allErrors: which === 'all', meta })
+      ajv = createKindAjv({ allErrors: which === 'all', meta, refMeta: builtInValidator('refKeyword') })
       if (which === 'first') this.kindAjvFirst = ajv
       else this.kindAjv = ajv
     }
