@@ -43,6 +43,15 @@ export function canonicalDocument<T>(value: T): T {
   return out as T
 }
 
+/**
+ * `value` as it is, made by the caller in canonical order at every level (keys inserted sorted): taken as
+ * it is, not copied, wherever the serializers here meet it.
+ */
+export function canonicalAsIs<T extends object>(value: T): T {
+  sorted.add(value)
+  return value
+}
+
 function copySorted(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
   if (Array.isArray(value)) {
