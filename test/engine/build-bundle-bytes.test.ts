@@ -64,6 +64,11 @@ const awkward: Definition[] = [
   definitionOf('task/text', { description: 'quotes " and \\ and \n newline', unicode: 'é ✓ 𝄞 \u2028', empty: '', list: [], object: {} }),
   definitionOf('conn/"odd"', { port: 5432, host: 'h', options: { z: 1, y: { x: [1, 2, { w: 'v', a: [{}] }] } } }, [{ path: ['spec', 'options', 'y', 'x', 2, 'w'], target: 'cred/db' }]),
   definitionOf('cred/db', { path: 'vault://kv/db', missing: undefined }),
+  // Keys by UTF-16 code unit (an astral character's surrogates before U+FFFF), few and many in one object.
+  definitionOf('task/keys', {
+    few: { '\uFFFF': 1, '😀': 2, é: 3, E: 4, e: 5, 'a b': 6, a: 7, '': 8 },
+    many: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${(97 * i) % 40}${'\u00e9'.repeat(i % 3)}`, i])),
+  }),
 ]
 
 describe('bundle bytes', () => {
