@@ -1,7 +1,7 @@
 import type { PackageContents } from '../model/package-contents.js'
 import type { EnvironmentSettings, GantryPackage } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
-import { canonicalCompact, canonicalDocument, canonicalForm, canonicalJson, sha256 } from './canonical-json.js'
+import { canonicalAsIs, canonicalCompact, canonicalDocument, canonicalJson, sha256 } from './canonical-json.js'
 
 export const BUNDLE_FORMAT = 'gantry.bundle/v1'
 
@@ -55,18 +55,20 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
     const document = canonicalDocument(definition.document)
     const documentJson = canonicalCompact(document)
+    // Keys in canonical order (digest, document, origin, references), like each reference's (path, target);
+    // a path holds only names and indexes. Made in canonical form, they are taken as they are.
     const item: BundleItem = {
       digest: sha256(documentJson),
-      origin,
       document,
-      // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
-      references: canonicalDocument(definition.references.map((r) => ({ path: r.path, target: r.target }))),
+      origin,
+      references: canonicalAsIs(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
     items[id] = item
     // Keys in canonical order: digest, document, origin, references.
     compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`)
   }
-  const sortedItems = canonicalForm(items)
+  // Made in canonical order too (ids sorted), the record is taken as it is.
+  const sortedItems = canonicalAsIs(items)
   // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
   // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
   if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id))) compactItems.set(sortedItems, `{${compact.join(',')}}`)
