@@ -51145,7 +51145,7 @@ function sortKeys(value) {
         return value.map(sortKeys);
     if (value && typeof value === 'object') {
         const out = {};
-        for (const key of Object.keys(value).sort()) {
+        for (const key of sortedKeys(value)) {
             const v = value[key];
             if (v !== undefined)
                 out[key] = sortKeys(v);
@@ -51164,6 +51164,14 @@ function canonicalDocument(value) {
         sorted.add(out);
     return out;
 }
+/**
+ * `value` as it is, made by the caller in canonical order at every level (keys inserted sorted): taken as
+ * it is, not copied, wherever the serializers here meet it.
+ */
+function canonicalAsIs(value) {
+    sorted.add(value);
+    return value;
+}
 function copySorted(value) {
     if (typeof value !== 'object' || value === null)
         return value;
@@ -51173,7 +51181,7 @@ function copySorted(value) {
             out[i] = copySorted(value[i]);
         return out;
     }
-    const keys = Object.keys(value).sort();
+    const keys = sortedKeys(value);
     const out = {};
     for (const key of keys) {
         const v = value[key];
@@ -51181,6 +51189,25 @@ function copySorted(value) {
             out[key] = copySorted(v);
     }
     return out;
+}
+/**
+ * The keys of an object in canonical order: by UTF-16 code unit, as Array.prototype.sort orders strings.
+ * A document's objects have a few keys each: sorted in place by insertion, which for so few costs a
+ * fraction of sort() with its default comparison (the keys converted and compared as strings again); many
+ * keys are left to sort().
+ */
+function sortedKeys(value) {
+    const keys = Object.keys(value);
+    if (keys.length > 16)
+        return keys.sort();
+    for (let i = 1; i < keys.length; i++) {
+        const key = keys[i];
+        let j = i - 1;
+        for (; j >= 0 && keys[j] > key; j--)
+            keys[j + 1] = keys[j];
+        keys[j + 1] = key;
+    }
+    return keys;
 }
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 function canonicalForm(value) {
@@ -51209,18 +51236,20 @@ function bundleContent(manifest, contents) {
         // Sorted once: the digest, the content digest and the bundle's bytes all serialize this copy.
         const document = canonicalDocument(definition.document);
         const documentJson = canonicalCompact(document);
+        // Keys in canonical order (digest, document, origin, references), like each reference's (path, target);
+        // a path holds only names and indexes. Made in canonical form, they are taken as they are.
         const item = {
             digest: sha256(documentJson),
-            origin,
             document,
-            // In canonical form once: the content digest and the bundle's bytes serialize it as it is.
-            references: canonicalDocument(definition.references.map((r) => ({ path: r.path, target: r.target }))),
+            origin,
+            references: canonicalAsIs(definition.references.map((r) => ({ path: r.path, target: r.target }))),
         };
         items[id] = item;
         // Keys in canonical order: digest, document, origin, references.
         compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`);
     }
-    const sortedItems = canonicalForm(items);
+    // Made in canonical order too (ids sorted), the record is taken as it is.
+    const sortedItems = canonicalAsIs(items);
     // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
     // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
     if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id)))
@@ -60432,6 +60461,38 @@ vErrors.push(err35);
 errors++;
 }
 validate5.errors = vErrors;
+return errors === 0;
+}
+
+exports.validateRefKeyword = validate6;
+const schema20 = {"type":"string","pattern":"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"};
+
+function validate6(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(typeof data === "string"){
+if(!pattern3.test(data)){
+const err0 = {instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"+"\""};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate6.errors = vErrors;
 return errors === 0;
 }
 
@@ -70320,14 +70381,19 @@ function createKindAjv(options) {
             throw new Error('ajv has no draft-07 meta-schema');
         entry.validate = options.meta;
     }
-    // The keyword's value is checked against its own meta-schema, which is itself checked against draft-07.
+    // The keyword's value is checked against its own meta-schema: given compiled (at build time), ajv calls it as
+    // it would the function it compiles from the meta-schema in each run.
     ajv.addKeyword({
         keyword: REF_KEYWORD,
         schemaType: 'string',
-        metaSchema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' },
+        ...(options.refMeta ? { validateSchema: options.refMeta } : { metaSchema: REF_META_SCHEMA }),
     });
     return ajv;
 }
+/** What the value of `x-gantry-ref` must be: the name of a kind (a name as SPEC.md writes names). */
+const REF_META_SCHEMA = { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' };
+/** The key scripts/generate-validators.ts registers REF_META_SCHEMA under to compile it with Gantry's own schemas. */
+const REF_META_ID = 'https://gantry.dev/schemas/x-gantry-ref';
 
 // EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/ucs2length.js
 var ucs2length = __nccwpck_require__(6214);
@@ -70375,7 +70441,13 @@ const metaSchema = {};
 function builtInValidator(which) {
     if (!builtIn) {
         const v = builtInValidators(duplicateItems, formats.fullFormats, standalone_runtime_ucs2length);
-        builtIn = { config: v.validateConfig, definition: v.validateDefinition, package: v.validatePackage, ledger: v.validateLedger };
+        builtIn = {
+            config: v.validateConfig,
+            definition: v.validateDefinition,
+            package: v.validatePackage,
+            ledger: v.validateLedger,
+            refKeyword: v.validateRefKeyword,
+        };
     }
     return builtIn[which];
 }
@@ -70407,7 +70479,7 @@ class SchemaRegistry {
         let ajv = which === 'first' ? this.kindAjvFirst : this.kindAjv;
         if (!ajv) {
             const meta = (metaSchema[which] ??= kindMetaSchemaValidator(which === 'all', duplicateItems, formats.fullFormats, standalone_runtime_ucs2length));
-            ajv = createKindAjv({ allErrors: which === 'all', meta });
+            ajv = createKindAjv({ allErrors: which === 'all', meta, refMeta: builtInValidator('refKeyword') });
             if (which === 'first')
                 this.kindAjvFirst = ajv;
             else
@@ -71422,6 +71494,11 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 // its place does not block the open. Both flags are absent on Windows, where links are not followed anyway.
 const OPEN_FLAGS = external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0) | (external_node_fs_namespaceObject.constants.O_NONBLOCK ?? 0);
 /**
+ * Files under this size are read in one call, without a stat (see WorkingTreeFiles.readQuickly): nearly all
+ * of a repository's files, where the stat and its Stats object cost a third of the read.
+ */
+const QUICK_BYTES = 64 * 1024;
+/**
  * Reads the given files and folders of a working directory into a snapshot. Links are recorded, never
  * followed; files over `maxBytes` are recorded with their size, never read. Each file can be read again by
  * its path, the same way, for the positions of findings (see FileSource): what was read is not kept.
@@ -71443,8 +71520,22 @@ async function read_working_tree_readWorkingTree(root, roots, maxBytes, options 
     const visitFolder = (relative) => {
         const entries = (0,external_node_fs_namespaceObject.readdirSync)((0,external_node_path_namespaceObject.join)(root, relative), { withFileTypes: true });
         entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        // A name that is not UTF-8 is listed with U+FFFD for each byte that cannot be decoded, as git's paths are
+        // read from a commit; that string names no file, so such a file is opened by the bytes of its name.
+        const undecoded = entries.some((entry) => entry.name.includes('\uFFFD'))
+            ? namesAsBytes((0,external_node_path_namespaceObject.join)(root, relative))
+            : undefined;
         for (const entry of entries) {
             const path = `${relative}/${entry.name}`;
+            if (undecoded?.has(entry.name)) {
+                const bytes = undecoded.get(entry.name);
+                // Two names that decode alike, or a folder so named, cannot be read by the decoded name: refused.
+                if (!bytes || !entry.isFile()) {
+                    snapshot.set(path, entry.isSymbolicLink() ? { type: 'symlink' } : { type: 'other' });
+                    continue;
+                }
+                files.byBytes.set(path, Buffer.concat([Buffer.from(`${(0,external_node_path_namespaceObject.join)(root, relative)}/`), bytes]));
+            }
             if (entry.isSymbolicLink())
                 snapshot.set(path, { type: 'symlink' });
             else if (entry.isDirectory())
@@ -71485,6 +71576,10 @@ async function read_working_tree_readWorkingTree(root, roots, maxBytes, options 
 class WorkingTreeFiles {
     root;
     maxBytes;
+    /** The path, as bytes, of each listed file whose name is not UTF-8, by the name it is known by. */
+    byBytes = new Map();
+    /** Where the quick read puts a file before its bytes are copied out (see readQuickly). */
+    quick;
     constructor(root, maxBytes) {
         this.root = root;
         this.maxBytes = maxBytes;
@@ -71493,7 +71588,7 @@ class WorkingTreeFiles {
     read(relative) {
         let fd;
         try {
-            fd = (0,external_node_fs_namespaceObject.openSync)((0,external_node_path_namespaceObject.join)(this.root, relative), OPEN_FLAGS);
+            fd = (0,external_node_fs_namespaceObject.openSync)(this.byBytes.get(relative) ?? (0,external_node_path_namespaceObject.join)(this.root, relative), OPEN_FLAGS);
         }
         catch (error) {
             const code = error.code;
@@ -71505,6 +71600,9 @@ class WorkingTreeFiles {
             return { type: 'symlink' };
         }
         try {
+            const bytes = this.readQuickly(fd);
+            if (bytes)
+                return { type: 'file', bytes, again: this };
             const stat = (0,external_node_fs_namespaceObject.fstatSync)(fd);
             if (!stat.isFile())
                 return { type: 'other' };
@@ -71516,6 +71614,38 @@ class WorkingTreeFiles {
             (0,external_node_fs_namespaceObject.closeSync)(fd);
         }
     }
+    /**
+     * The bytes of a small regular file read in one call, without asking its type and size first; undefined
+     * whenever that one read cannot tell the file is such a file, read whole: the careful read above then asks
+     * (fstat), and answers as it always does.
+     *
+     * The read is at offset 0 (pread): a FIFO or a terminal refuses it (ESPIPE) instead of giving up data that
+     * would then be lost, a folder refuses it too (EISDIR); 0 bytes (an empty file) also go to the careful read,
+     * which tells an empty file from a device with nothing to give. A regular file reads short only at its
+     * end, so a read that does not fill the buffer has the whole file; one that fills it may have more (over the
+     * size limit, or just larger than the buffer): it never costs more memory than the buffer, whatever the file.
+     * What only a superuser can do is not told apart here: a device put in a listed file's place after the
+     * listing, or mounted over one (a folder lists a mount point as the file it covers), reads as what its
+     * first read gives, and so does a size-0 procfs file (/proc/kallsyms gives about 4 KiB per read). The
+     * careful read called these `other` or empty. A pull request can make none of them: git stores no device
+     * and no mount; the accepted cost of one call fewer per file (test/attacks/attack-quick-read-12f-*).
+     */
+    readQuickly(fd) {
+        const quick = (this.quick ??= Buffer.allocUnsafe(Math.min(this.maxBytes + 1, QUICK_BYTES)));
+        let n;
+        try {
+            n = (0,external_node_fs_namespaceObject.readSync)(fd, quick, 0, quick.length, 0);
+        }
+        catch {
+            return undefined;
+        }
+        if (n === 0 || n === quick.length)
+            return undefined;
+        // A copy: the buffer is read into again for the next file.
+        const bytes = Buffer.allocUnsafe(n);
+        quick.copy(bytes, 0, 0, n);
+        return bytes;
+    }
     readAgain(relative) {
         try {
             const entry = this.read(relative);
@@ -71525,6 +71655,26 @@ class WorkingTreeFiles {
             return undefined;
         }
     }
+}
+/**
+ * The entries of a folder whose names are not UTF-8, by their decoded names (U+FFFD for each undecodable
+ * byte): the bytes of the name, or null where two names decode to the same string.
+ */
+function namesAsBytes(folder) {
+    const names = new Map();
+    const decoded = new Set();
+    for (const bytes of (0,external_node_fs_namespaceObject.readdirSync)(folder, { encoding: 'buffer' })) {
+        const name = bytes.toString('utf8');
+        if (Buffer.from(name).equals(bytes))
+            decoded.add(name);
+        else
+            names.set(name, names.has(name) ? null : bytes);
+    }
+    // A UTF-8 name holding U+FFFD itself that an undecodable one reads as: neither can be told by its name.
+    for (const name of decoded)
+        if (names.has(name))
+            names.set(name, null);
+    return names;
 }
 /** A file listed in its folder, read when asked (and not kept: each reader reads it once). */
 class ListedFile {
@@ -73248,6 +73398,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
     // Environments mostly hold the same files: each object (ledger, item) is read and parsed once, by its id.
     const ledgerCache = new Map();
     const items = new Map();
+    const targets = new Map();
     const itemFiles = new Map();
     const trees = { views: new Map(), folders: new Map(), folderViews: new Map(), itemAt: new Map() };
     // Every object status reads (heads, folders, ledgers, items) comes through one git process.
@@ -73263,7 +73414,7 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
             const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader);
             ledgersByEnv.set(env.name, ledgers);
             if (head)
-                drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, itemFiles, trees, reader)));
+                drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)));
             // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
             // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
             for (const [pkg, ledger] of ledgers) {
@@ -73312,6 +73463,15 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
         return { name, latest: versions[0] ?? null, versions, environments: envs };
     });
     return { ok: drift.every((d) => d.severity !== 'error'), environments, packages, drift };
+}
+const referencesOf = (item, kind) => (item.kind === kind ? item.refs : item.otherKinds?.get(kind));
+function keepReferences(item, kind, refs) {
+    if (item.kind === undefined) {
+        item.kind = kind;
+        item.refs = refs;
+    }
+    else
+        (item.otherKinds ??= new Map()).set(kind, refs);
 }
 /** Whether `path` is listed in `folder` (a file, a link or a submodule). */
 const isListed = (folder, path) => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path));
@@ -73443,9 +73603,8 @@ function itemAtPath(path, definitions, trees, itemFiles) {
 }
 async function findDrift(repository, kindSchema, env, branch, head, 
 /** The branch's definitions tree, when it is a tree: the listing is kept by its id. */
-tree, ledgers, cache, itemFiles, trees, reader) {
+tree, ledgers, cache, targets, itemFiles, trees, reader) {
     const { git, paths } = repository;
-    const out = [];
     // Every item's path is asked for again and again (its references, on each environment): checked and
     // built once per item.
     const fileOf = (id) => {
@@ -73457,12 +73616,10 @@ tree, ledgers, cache, itemFiles, trees, reader) {
         }
         return file;
     };
-    const pathOf = (id) => fileOf(id).path;
     const owned = new Map();
     for (const ledger of ledgers.values())
         for (const id of Object.keys(ledger.items))
             owned.set(id, ledger);
-    const ids = [...owned.keys()].sort();
     // The branch's item files and their object ids in one listing; only objects not seen on another
     // environment are read. A link is read as the blob it is, as reading the path would.
     let view = tree === undefined ? undefined : trees.views.get(tree.id);
@@ -73474,85 +73631,102 @@ tree, ledgers, cache, itemFiles, trees, reader) {
             trees.views.set(tree.id, view);
     }
     const { folders } = view;
-    const shas = ids.map((id) => {
+    // Each owned item once, in the order of `owned`: the findings are put in the order of their item ids at
+    // the end (few), instead of sorting every id of every environment.
+    const ids = [];
+    const files = [];
+    const shas = [];
+    const unread = new Set();
+    owned.forEach((_, id) => {
         const file = fileOf(id);
-        return folders.get(file.folder)?.objectAt.get(file.path);
+        const sha = folders.get(file.folder)?.objectAt.get(file.path);
+        ids.push(id);
+        files.push(file);
+        shas.push(sha);
+        if (sha !== undefined && !cache.has(sha))
+            unread.add(sha);
     });
-    const unread = [...new Set(shas.filter((sha) => sha !== undefined && !cache.has(sha)))];
-    const blobs = await reader.readBlobs(unread);
+    const blobs = await reader.readBlobs([...unread]);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
         if (bytes)
-            cache.set(sha, { bytes, digest: sha256(bytes), references: new Map(), resolved: new Map() });
+            cache.set(sha, { bytes, digest: sha256(bytes) });
     }
-    const items = shas.map((sha) => (sha === undefined ? undefined : cache.get(sha)));
-    for (const [index, id] of ids.entries()) {
+    const changed = [];
+    const unresolvedFound = [];
+    for (let index = 0; index < ids.length; index++) {
+        const id = ids[index];
+        const sha = shas[index];
+        const item = sha === undefined ? undefined : cache.get(sha);
         const ledger = owned.get(id);
-        const actual = items[index]?.digest;
-        if (actual === ledger.items[id])
-            continue;
-        const locked = ledger.locked === true;
-        out.push({
-            severity: locked ? 'error' : 'warning',
-            code: locked ? 'locked-item-modified' : 'local-customization',
-            file: pathOf(id),
-            package: ledger.package,
-            item: id,
-            environment: env,
-            message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
-            hint: locked
-                ? `revert the change on ${branch}, or change it in the source and promote a new version`
-                : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
-        });
-    }
-    // References of installed items must resolve on the branch. Only the items already read above are parsed,
-    // only those whose kind can refer to anything (findReferences walks no schema without x-gantry-ref), and
-    // each object once whatever the number of environments holding it.
-    for (const [index, id] of ids.entries()) {
-        const item = items[index];
+        const actual = item?.digest;
+        if (actual !== ledger.items[id]) {
+            const locked = ledger.locked === true;
+            changed.push({
+                severity: locked ? 'error' : 'warning',
+                code: locked ? 'locked-item-modified' : 'local-customization',
+                file: files[index].path,
+                package: ledger.package,
+                item: id,
+                environment: env,
+                message: `${id} of ${locked ? 'locked ' : ''}package ${ledger.package} was ${actual ? 'changed' : 'deleted'} on ${branch} outside a promotion`,
+                hint: locked
+                    ? `revert the change on ${branch}, or change it in the source and promote a new version`
+                    : `an unlocked package may be customized per environment; the next promotion of ${ledger.package} ${ledger.locked ? 'refuses' : 'merges or overwrites'} it`,
+            });
+        }
+        // References of installed items must resolve on the branch. Only the items already read above are
+        // parsed, only those whose kind can refer to anything (findReferences walks no schema without
+        // x-gantry-ref), and each object once whatever the number of environments holding it.
         if (!item)
             continue;
-        const { path: file, kind } = fileOf(id);
+        const { path: file, kind } = files[index];
         const schema = kindSchema(kind);
         // A kind that can refer to nothing: its items are not parsed, no reference could be found in them.
         if (!schema || !references_mayRefer(schema))
             continue;
-        let references = item.references.get(kind);
-        if (!references) {
+        let known = referencesOf(item, kind);
+        if (!known) {
             const read = readYaml(file, item.bytes);
             const spec = read.parsed?.value?.spec;
             // With the target's path, the same on every environment.
             const list = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
-                const target = itemId(ref.kind, ref.name);
-                // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
-                // has no path, so it resolves to nothing and is reported as any other broken reference.
-                const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined);
-                return { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, path: ref.path };
+                // Many items name the same target: its id and file are worked out once (by kind, then name).
+                let names = targets.get(ref.kind);
+                if (!names)
+                    targets.set(ref.kind, (names = new Map()));
+                let found = names.get(ref.name);
+                if (!found) {
+                    const target = itemId(ref.kind, ref.name);
+                    // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
+                    // has no path, so it resolves to nothing and is reported as any other broken reference.
+                    const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined);
+                    names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }));
+                }
+                return { target: found.target, targetPath: found.targetPath, targetFolder: found.targetFolder, path: ref.path };
             });
             const targetFolders = new Set();
             for (const ref of list)
                 if (ref.targetFolder !== undefined)
                     targetFolders.add(ref.targetFolder);
-            item.references.set(kind, (references = { list, folders: [...targetFolders] }));
+            keepReferences(item, kind, (known = { references: { list, folders: [...targetFolders] } }));
         }
+        const { references } = known;
+        if (references.list.length === 0)
+            continue;
         // Whether each target is a file depends only on the folder it would be in: with the same folders as on
         // the branch last looked at (most often), the same references are unresolved.
-        const targetFolders = references.folders.map((folder) => folders.get(folder));
-        const known = item.resolved.get(kind);
         let unresolved;
-        if (known && known.folders.every((folder, i) => folder === targetFolders[i])) {
-            unresolved = known.unresolved;
+        if (known.resolved && sameFolders(known.resolved.folders, references.folders, folders)) {
+            unresolved = known.resolved.unresolved;
         }
         else {
             unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder), ref.targetPath));
-            item.resolved.set(kind, { folders: targetFolders, unresolved });
+            known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved };
         }
-        if (unresolved.length === 0)
-            continue;
-        const ledger = owned.get(id);
         for (const ref of unresolved) {
             const target = ref.target;
-            out.push({
+            unresolvedFound.push({
                 severity: 'error',
                 code: 'unresolved-in-environment',
                 file,
@@ -73569,6 +73743,8 @@ tree, ledgers, cache, itemFiles, trees, reader) {
             });
         }
     }
+    // In the order of the item ids (as sorted strings), the findings of one item in the order found.
+    const out = [...byItem(changed), ...byItem(unresolvedFound)];
     for (const { path, id } of view.itemFiles) {
         if (owned.has(id))
             continue;
@@ -73583,6 +73759,17 @@ tree, ledgers, cache, itemFiles, trees, reader) {
         });
     }
     return out;
+}
+/** Whether each folder an item's references point into is the one `known` was worked out with. */
+function sameFolders(known, paths, folders) {
+    for (let i = 0; i < paths.length; i++)
+        if (known[i] !== folders.get(paths[i]))
+            return false;
+    return true;
+}
+/** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
+function byItem(found) {
+    return found.length < 2 ? found : found.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
 }
 /**
  * The head of each environment branch, as Git.resolveBranch finds it (the local branch, else the
