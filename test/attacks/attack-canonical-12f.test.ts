@@ -9,6 +9,7 @@ import {
   canonicalJson,
   sha256,
 } from '../../src/core/bundle/canonical-json.js'
+import { referenceCompact, referenceJson } from '../support/reference-canonical-json.js'
 import { commitFiles, git, tagDigest, tempDir } from '../engine/helpers.js'
 
 /**
@@ -20,39 +21,6 @@ import { commitFiles, git, tagDigest, tempDir } from '../engine/helpers.js'
 
 const temp = tempDir('gantry-attack-canonical-12f-')
 afterAll(() => temp.cleanup())
-
-const INDEX = /^(0|[1-9][0-9]*)$/
-/** Keys that read as array indexes first by number (as any JS object lists them), then the others by code unit. */
-function referenceKeys(value: object): string[] {
-  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-  const byUnit = (a: string, b: string) => {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      const d = a.charCodeAt(i) - b.charCodeAt(i)
-      if (d !== 0) return d
-    }
-    return a.length - b.length
-  }
-  const indexes = keys
-    .filter((k) => INDEX.test(k) && Number(k) < 2 ** 32 - 1)
-    .sort((a, b) => Number(a) - Number(b))
-  return [...indexes, ...keys.filter((k) => !indexes.includes(k)).sort(byUnit)]
-}
-function reference(value: unknown, indent: string | undefined, depth = 0): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  const pad = indent === undefined ? '' : `\n${indent.repeat(depth + 1)}`
-  const end = indent === undefined ? '' : `\n${indent.repeat(depth)}`
-  const colon = indent === undefined ? ':' : ': '
-  const parts = Array.isArray(value)
-    ? value.map((v) => reference(v === undefined ? null : v, indent, depth + 1))
-    : referenceKeys(value).map(
-        (k) =>
-          `${JSON.stringify(k)}${colon}${reference((value as Record<string, unknown>)[k], indent, depth + 1)}`,
-      )
-  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}']
-  return parts.length === 0 ? `${open}${close}` : `${open}${pad}${parts.join(`,${pad}`)}${end}${close}`
-}
-const referenceJson = (value: unknown) => `${reference(value, '  ')}\n`
-const referenceCompact = (value: unknown) => reference(value, undefined)
 
 /** The copy the serializer made before few keys were sorted by insertion: every object's keys by sort(). */
 function previousSort(value: unknown): unknown {

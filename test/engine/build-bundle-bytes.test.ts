@@ -10,6 +10,7 @@ import { ProvidedItems } from '../../src/core/model/package-contents.js'
 import type { PackageContents } from '../../src/core/model/package-contents.js'
 import type { Definition, GantryPackage } from '../../src/core/model/source-model.js'
 import type { ItemId } from '../../src/core/names.js'
+import { referenceCompact, referenceJson } from '../support/reference-canonical-json.js'
 import { commitFiles, exampleRepo, git, tempDir } from './helpers.js'
 
 /**
@@ -23,28 +24,11 @@ import { commitFiles, exampleRepo, git, tempDir } from './helpers.js'
 const temp = tempDir('gantry-build-bytes-')
 afterAll(() => temp.cleanup())
 
-const INDEX = /^(0|[1-9][0-9]*)$/
-/** Canonical order: keys that read as array indexes by number, then the others sorted by code unit. */
-const canonicalKeys = (value: object) => {
-  const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-  const indexes = keys.filter((k) => INDEX.test(k)).sort((a, b) => Number(a) - Number(b))
-  return [...indexes, ...keys.filter((k) => !INDEX.test(k)).sort()]
-}
-function reference(value: unknown, indent: string | undefined, depth = 0): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  const pad = indent === undefined ? '' : `\n${indent.repeat(depth + 1)}`
-  const end = indent === undefined ? '' : `\n${indent.repeat(depth)}`
-  const colon = indent === undefined ? ':' : ': '
-  const parts = Array.isArray(value)
-    ? value.map((v) => reference(v === undefined ? null : v, indent, depth + 1))
-    : canonicalKeys(value).map((k) => `${JSON.stringify(k)}${colon}${reference((value as Record<string, unknown>)[k], indent, depth + 1)}`)
-  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}']
-  return parts.length === 0 ? `${open}${close}` : `${open}${pad}${parts.join(`,${pad}`)}${end}${close}`
-}
-const referenceJson = (value: unknown) => `${reference(value, '  ')}\n`
-const referenceCompact = (value: unknown) => reference(value, undefined)
-
-function definitionOf(id: string, spec: Record<string, unknown>, references: { path: (string | number)[]; target: string }[] = []): Definition {
+function definitionOf(
+  id: string,
+  spec: Record<string, unknown>,
+  references: { path: (string | number)[]; target: string }[] = [],
+): Definition {
   const [kind, name] = id.split('/') as [string, string]
   return {
     id: id as ItemId,
@@ -52,30 +36,57 @@ function definitionOf(id: string, spec: Record<string, unknown>, references: { p
     name,
     file: `definitions/${id}.yaml`,
     document: { spec, name, kind },
-    references: references.map((r) => ({ ...r, target: r.target as ItemId, position: { line: 1, column: 1 } })),
+    references: references.map((r) => ({
+      ...r,
+      target: r.target as ItemId,
+      position: { line: 1, column: 1 },
+    })),
   } as unknown as Definition
 }
 
 const awkward: Definition[] = [
-  definitionOf('task/numbers', { 10: 'ten', 9: 'nine', b: 1, a: { 2: [3, { 1: true, 0: null, z: [] }], '01': 'x', c: -0, d: 1.5e300 } }, [
-    { path: ['spec', 'a', 2, 1, 'z'], target: 'cred/db' },
-    { path: ['spec', 'b'], target: 'conn/"odd"' },
-  ]),
-  definitionOf('task/text', { description: 'quotes " and \\ and \n newline', unicode: 'é ✓ 𝄞 \u2028', empty: '', list: [], object: {} }),
-  definitionOf('conn/"odd"', { port: 5432, host: 'h', options: { z: 1, y: { x: [1, 2, { w: 'v', a: [{}] }] } } }, [{ path: ['spec', 'options', 'y', 'x', 2, 'w'], target: 'cred/db' }]),
+  definitionOf(
+    'task/numbers',
+    { 10: 'ten', 9: 'nine', b: 1, a: { 2: [3, { 1: true, 0: null, z: [] }], '01': 'x', c: -0, d: 1.5e300 } },
+    [
+      { path: ['spec', 'a', 2, 1, 'z'], target: 'cred/db' },
+      { path: ['spec', 'b'], target: 'conn/"odd"' },
+    ],
+  ),
+  definitionOf('task/text', {
+    description: 'quotes " and \\ and \n newline',
+    unicode: 'é ✓ 𝄞 \u2028',
+    empty: '',
+    list: [],
+    object: {},
+  }),
+  definitionOf(
+    'conn/"odd"',
+    { port: 5432, host: 'h', options: { z: 1, y: { x: [1, 2, { w: 'v', a: [{}] }] } } },
+    [{ path: ['spec', 'options', 'y', 'x', 2, 'w'], target: 'cred/db' }],
+  ),
   definitionOf('cred/db', { path: 'vault://kv/db', missing: undefined }),
   // Keys by UTF-16 code unit (an astral character's surrogates before U+FFFF), few and many in one object.
   definitionOf('task/keys', {
     few: { '\uFFFF': 1, '😀': 2, é: 3, E: 4, e: 5, 'a b': 6, a: 7, '': 8 },
-    many: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${(97 * i) % 40}${'\u00e9'.repeat(i % 3)}`, i])),
+    many: Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`k${(97 * i) % 40}${'\u00e9'.repeat(i % 3)}`, i]),
+    ),
   }),
 ]
 
 describe('bundle bytes', () => {
   test('are the canonical JSON of the bundle, each item with its document, digest and references', () => {
     for (const definitions of [awkward, awkward.slice(2), []]) {
-      const items: PackageContents['items'] = new Map(definitions.map((d, i) => [d.id, { definition: d, origin: i % 2 ? 'included' : 'declared' }]))
-      const manifest = { name: 'pkg', description: 'd', items: definitions.map((d) => d.id), environments: { qa: { replace: { 'cred/db': 'cred/db-qa' } } } } as unknown as GantryPackage
+      const items: PackageContents['items'] = new Map(
+        definitions.map((d, i) => [d.id, { definition: d, origin: i % 2 ? 'included' : 'declared' }]),
+      )
+      const manifest = {
+        name: 'pkg',
+        description: 'd',
+        items: definitions.map((d) => d.id),
+        environments: { qa: { replace: { 'cred/db': 'cred/db-qa' } } },
+      } as unknown as GantryPackage
       const content = bundleContent(manifest, { items, provided: new ProvidedItems([]), missing: [] })
       const delta: BundleDelta = { previous: '1.0', added: ['task/text'], changed: [], removed: ['x/y'] }
       const { bytes, digest } = serializeBundle(content, '1.1', delta)
@@ -90,8 +101,25 @@ describe('bundle bytes', () => {
           },
         ]),
       )
-      const expectedContent = { package: 'pkg', description: 'd', locked: false, install: 'merge', includeReferences: false, dependencies: [], instructions: [], environments: manifest.environments, items: expectedItems }
-      const expected = { format: 'gantry.bundle/v1', ...expectedContent, version: '1.1', contentDigest: sha256(referenceCompact(expectedContent)), debug: false, delta }
+      const expectedContent = {
+        package: 'pkg',
+        description: 'd',
+        locked: false,
+        install: 'merge',
+        includeReferences: false,
+        dependencies: [],
+        instructions: [],
+        environments: manifest.environments,
+        items: expectedItems,
+      }
+      const expected = {
+        format: 'gantry.bundle/v1',
+        ...expectedContent,
+        version: '1.1',
+        contentDigest: sha256(referenceCompact(expectedContent)),
+        debug: false,
+        delta,
+      }
       expect(bytes).toBe(referenceJson(expected))
       expect(digest).toBe(sha256(referenceJson(expected)))
     }
@@ -115,7 +143,15 @@ describe('bundle bytes', () => {
   })
 
   test.each([
-    ['a generated repository', (dir: string) => writeRepository(generateRepository({ definitions: 300, packages: 12, references: 1500, seed: 'bytes' }).files, dir, { commit: true })],
+    [
+      'a generated repository',
+      (dir: string) =>
+        writeRepository(
+          generateRepository({ definitions: 300, packages: 12, references: 1500, seed: 'bytes' }).files,
+          dir,
+          { commit: true },
+        ),
+    ],
     ['examples/scheduler', (dir: string) => exampleRepo('scheduler', dir)],
   ])('of %s: every bundle canonical, its items the model documents', async (_, make) => {
     const dir = join(temp.dir, _.replace(/\W+/g, '-'))
@@ -132,13 +168,17 @@ describe('bundle bytes', () => {
     expect(files.length).toBe(repository.model.packages.size)
     for (const file of files) {
       const bytes = readFileSync(join(folder, file), 'utf8')
-      const bundle = JSON.parse(bytes) as { items: Record<string, { digest: string; document: unknown; references: unknown }> }
+      const bundle = JSON.parse(bytes) as {
+        items: Record<string, { digest: string; document: unknown; references: unknown }>
+      }
       expect(bytes).toBe(referenceJson(bundle))
       for (const [id, item] of Object.entries(bundle.items)) {
         const definition = repository.model.definitions.get(id as ItemId)!
         expect(item.document).toEqual(definition.document)
         expect(item.digest).toBe(sha256(referenceCompact(definition.document)))
-        expect(item.references).toEqual(definition.references.map((r) => ({ path: r.path, target: r.target })))
+        expect(item.references).toEqual(
+          definition.references.map((r) => ({ path: r.path, target: r.target })),
+        )
       }
     }
     // Built again from a fresh checkout (no build folder), nothing changed: the same bytes, no new tag.
@@ -148,7 +188,9 @@ describe('bundle bytes', () => {
     const again = await buildPackages({ repo: dir, packages: [], all: true, debug: false })
     expect(again.ok).toBe(true)
     expect(again.artifacts.some((a) => a.created)).toBe(false)
-    expect(new Map(readdirSync(folder).map((f) => [f, readFileSync(join(folder, f), 'utf8')]))).toEqual(before)
+    expect(new Map(readdirSync(folder).map((f) => [f, readFileSync(join(folder, f), 'utf8')]))).toEqual(
+      before,
+    )
     expect(git(dir, ['tag', '--list'])).toBe(tags)
   })
 })
