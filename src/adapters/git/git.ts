@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -26,6 +26,12 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Exit codes that are answers rather than failures (e.g. 1 for "not an ancestor"). */
   okCodes?: number[]
+  /**
+   * Git writes its output into a file of a private temporary folder, read once it exits, instead of a pipe:
+   * for commands that write many small pieces (`cat-file --batch` writes each blob on its own), each of which
+   * would otherwise wake this process for a read of its own.
+   */
+  outputToFile?: boolean
 }
 
 export interface RunResult {
@@ -38,12 +44,31 @@ export class Git {
   constructor(readonly dir: string) {}
 
   async run(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (!options.outputToFile) return this.runWith(args, options)
+    const folder = await mkdtemp(join(tmpdir(), 'gantry-output-'))
+    try {
+      const file = join(folder, 'stdout')
+      // Created here, never there before (the folder is new and private): git writes, then this reads it.
+      const handle = await open(file, 'wx', 0o600)
+      try {
+        const { code } = await this.runWith(args, options, handle.fd)
+        return { stdout: await readFile(file), code }
+      } finally {
+        await handle.close()
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true })
+    }
+  }
+
+  /** `run`, with the output to `stdoutFd` when given (then `stdout` is empty). */
+  private runWith(args: readonly string[], options: RunOptions, stdoutFd?: number): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', ['-C', this.dir, ...args], { env: gitEnvironment(options.env), stdio: 'pipe' })
+      const child = spawn('git', ['-C', this.dir, ...args], { env: gitEnvironment(options.env), stdio: ['pipe', stdoutFd ?? 'pipe', 'pipe'] })
       const out: Buffer[] = []
       const err: Buffer[] = []
-      child.stdout.on('data', (b: Buffer) => out.push(b))
-      child.stderr.on('data', (b: Buffer) => err.push(b))
+      child.stdout?.on('data', (b: Buffer) => out.push(b))
+      child.stderr!.on('data', (b: Buffer) => err.push(b))
       child.on('error', (error) => reject(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })))
       child.on('close', (code) => {
         const stderr = Buffer.concat(err).toString('utf8')
@@ -53,9 +78,9 @@ export class Git {
           reject(new GitError(`git ${args.join(' ')} failed (${code}): ${stderr.trim()}`, args, code, stderr))
         }
       })
-      child.stdin.on('error', () => undefined)
-      if (options.input !== undefined) child.stdin.end(options.input)
-      else child.stdin.end()
+      child.stdin!.on('error', () => undefined)
+      if (options.input !== undefined) child.stdin!.end(options.input)
+      else child.stdin!.end()
     })
   }
 
@@ -89,7 +114,8 @@ export class Git {
   async readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
     const result = new Map<string, Buffer>()
     if (specs.length === 0) return result
-    const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n` })
+    // Through a file: cat-file writes every object on its own, thousands of reads through a pipe.
+    const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n`, outputToFile: true })
     let offset = 0
     for (const spec of specs) {
       const newline = stdout.indexOf(10, offset)
