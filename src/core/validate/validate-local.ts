@@ -22,9 +22,13 @@ import { checkEnvironmentSettings } from '../promotion/plan-promotion.js'
  * includeReferences or through declared dependencies; dependencies exist with satisfiable ranges and no
  * cycle; environments are declared; an explicit version is not already released with other content.
  */
-export function validatePackages(model: SourceModel, released: readonly ReleasedVersion[]): Diagnostic[] {
+export function validatePackages(
+  model: SourceModel,
+  released: readonly ReleasedVersion[],
+  /** What each package holds, worked out here, kept for the caller (a build makes bundles of the same). */
+  cache = new Map<string, PackageContents>(),
+): Diagnostic[] {
   const diagnostics: Diagnostic[] = []
-  const cache = new Map<string, PackageContents>()
   const reported = new Set<string>()
   const environmentNames = new Set(model.config.environments.map((e) => e.name))
   const scheme = (model.config.versioning ?? 'dot') as VersioningScheme
