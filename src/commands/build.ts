@@ -73,8 +73,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // A package is built only when its files and references are sound.
   // Whether the packages have a dependency cycle anywhere: what each holds is then worked out alone.
   let cycles = false
+  // What each package holds, worked out by the checks of a model and used again for its bundles.
+  const contentsOf = new WeakMap<OpenRepository, Map<string, PackageContents>>()
   const refusals = (from: OpenRepository): Diagnostic[] => {
-    const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released)]
+    const contents = new Map<string, PackageContents>()
+    contentsOf.set(from, contents)
+    const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released, contents)]
     if (found.some((d) => d.code === 'dependency-cycle')) cycles = true
     return found.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)))
   }
@@ -127,7 +131,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // each earlier commit opened once for all its packages.
   const waiting: { at: number; name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion; previous: ReleasedVersion }[] = []
   const previousCache: PreviousItems = new Map()
-  const contentsCache = new Map<string, PackageContents>()
+  const contentsCache = contentsOf.get(repository) ?? new Map<string, PackageContents>()
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const again = reused.get(name)
