@@ -7,6 +7,7 @@ import {
   type BundleDelta,
   bundleContent,
   bundleFileName,
+  itemDigests,
   deltaBetween,
   serializeBundle,
 } from '../core/bundle/bundle.js'
@@ -86,7 +87,7 @@ export async function readPreviousItems(
     const contentsCache = new Map<string, PackageContents>()
     for (const name of names) {
       const thenPkg = then.model.packages.get(name)
-      const items = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items : {}
+      const items = thenPkg ? itemDigests(packageContents(then.model, thenPkg, contentsCache)) : {}
       cache.set(`${commit}:${name}`, items)
     }
   }
@@ -195,7 +196,7 @@ async function itemsFromChanges(
   const contentsCache = new Map<string, PackageContents>()
   for (const name of names) {
     const pkg = thenModel.packages.get(name)
-    cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {})
+    cache.set(`${commit}:${name}`, pkg ? itemDigests(packageContents(thenModel, pkg, contentsCache)) : {})
     left.delete(name)
   }
   return left

@@ -1,5 +1,5 @@
 import type { PackageContents } from '../model/package-contents.js'
-import type { EnvironmentSettings, GantryPackage } from '../model/source-model.js'
+import type { Definition, EnvironmentSettings, GantryPackage } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
 import { canonicalAsIs, canonicalCompact, canonicalDocument, canonicalJson, sha256 } from './canonical-json.js'
 
@@ -64,6 +64,7 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
       references: canonicalAsIs(definition.references.map((r) => ({ path: r.path, target: r.target }))),
     }
     items[id] = item
+    digests.set(definition, item.digest)
     // Keys in canonical order: digest, document, origin, references.
     compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`)
   }
@@ -86,6 +87,31 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
     // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
     items: sortedItems,
   }
+}
+
+/**
+ * The digest of each definition's document as bundleContent made it, by definition: a definition holds one
+ * document, read from one file's bytes, so its digest never changes.
+ */
+const digests = new WeakMap<Definition, string>()
+
+/**
+ * The digest of every item of `contents`, as bundleContent gives it (the sha256 of the document's canonical
+ * compact JSON), without the rest of the bundle: what the delta of a later version compares. A definition
+ * whose digest bundleContent made (an item unchanged since) is not serialized again.
+ */
+export function itemDigests(contents: PackageContents): Record<ItemId, { digest: string }> {
+  const items: Record<ItemId, { digest: string }> = {}
+  for (const id of [...contents.items.keys()].sort()) {
+    const { definition } = contents.items.get(id)!
+    let digest = digests.get(definition)
+    if (digest === undefined) {
+      digest = sha256(canonicalCompact(canonicalDocument(definition.document)))
+      digests.set(definition, digest)
+    }
+    items[id] = { digest }
+  }
+  return items
 }
 
 /**
