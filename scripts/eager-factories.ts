@@ -12,7 +12,9 @@
  * right after an opening parenthesis, `(function (e, t) {...})`, is one V8 expects to be called soon and
  * compiles with the file, at once.
  *
- * So each factory that is an arrow function with a block body becomes such a function expression. The
+ * So each factory that is an arrow function with a block body becomes such a function expression, and a
+ * function expression not in parentheses is put in some (ncc writes the table and each factory in parentheses
+ * when it does not minify, as for the action's bundle, dist/index.js: an arrow there is no more eager). The
  * bundle calls a factory as a method of the table (`t[id](module, exports, require)`): a function sees
  * `this` as the table and has its own `arguments`, where an arrow sees the module's, so a factory whose
  * body uses `this`, `arguments`, `new.target` or `super` (outside functions of its own) is left as it is.
@@ -34,27 +36,39 @@ export interface EagerResult {
 export function eagerFactories(file: string, text: string): EagerResult {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS)
   const edits: { start: number; end: number; text: string }[] = []
+  let eager = 0
   let kept = 0
   for (const statement of source.statements) {
     if (!ts.isVariableStatement(statement)) continue
     for (const declaration of statement.declarationList.declarations) {
-      const table = declaration.initializer
+      const table = declaration.initializer && unparenthesized(declaration.initializer)
       if (!table || !ts.isObjectLiteralExpression(table) || !isFactoryTable(table)) continue
       for (const property of table.properties) {
-        const factory = (property as ts.PropertyAssignment).initializer as ts.ArrowFunction
-        if (!ts.isBlock(factory.body) || bindsDifferently(factory.body)) {
+        const written = (property as ts.PropertyAssignment).initializer
+        const factory = unparenthesized(written) as ts.ArrowFunction | ts.FunctionExpression
+        const parenthesized = written !== factory
+        // A function expression already in parentheses is compiled with the file.
+        if (ts.isFunctionExpression(factory) && parenthesized) continue
+        if (ts.isArrowFunction(factory) && (!ts.isBlock(factory.body) || bindsDifferently(factory.body))) {
           kept++
           continue
         }
-        const parameters = text.slice(factory.parameters.pos, factory.parameters.end)
-        const async = factory.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) ? 'async ' : ''
-        // `(params) => {` becomes `(function (params) {`, and the body's closing brace is followed by `)`.
-        edits.push({
-          start: factory.getStart(source),
-          end: factory.body.getStart(source),
-          text: `(${async}function(${parameters})`,
-        })
-        edits.push({ start: factory.end, end: factory.end, text: ')' })
+        eager++
+        if (ts.isArrowFunction(factory)) {
+          // `(params) => {` becomes `function (params) {`, in parentheses unless it is in some already.
+          const parameters = text.slice(factory.parameters.pos, factory.parameters.end)
+          const async = factory.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword) ? 'async ' : ''
+          const head = `${async}function(${parameters})`
+          edits.push({
+            start: factory.getStart(source),
+            end: factory.body.getStart(source),
+            text: parenthesized ? head : `(${head}`,
+          })
+          if (!parenthesized) edits.push({ start: factory.end, end: factory.end, text: ')' })
+        } else {
+          edits.push({ start: factory.getStart(source), end: factory.getStart(source), text: '(' })
+          edits.push({ start: factory.end, end: factory.end, text: ')' })
+        }
       }
     }
   }
@@ -64,16 +78,26 @@ export function eagerFactories(file: string, text: string): EagerResult {
     out += text.slice(from, edit.start) + edit.text
     from = edit.end
   }
-  return { text: out + text.slice(from), eager: edits.length / 2, kept }
+  return { text: out + text.slice(from), eager, kept }
 }
 
-/** The bundle's module table: an object whose every property is a numeric key holding an arrow function. */
+function unparenthesized(node: ts.Expression): ts.Expression {
+  while (ts.isParenthesizedExpression(node)) node = node.expression
+  return node
+}
+
+/**
+ * The bundle's module table: an object whose every property is a numeric key holding a function (an arrow or
+ * a function expression, in parentheses or not: ncc writes them so when it does not minify, as for the action).
+ */
 function isFactoryTable(table: ts.ObjectLiteralExpression): boolean {
   return (
     table.properties.length > 0 &&
-    table.properties.every(
-      (p) => ts.isPropertyAssignment(p) && ts.isNumericLiteral(p.name) && ts.isArrowFunction(p.initializer),
-    )
+    table.properties.every((p) => {
+      if (!ts.isPropertyAssignment(p) || !ts.isNumericLiteral(p.name)) return false
+      const factory = unparenthesized(p.initializer)
+      return ts.isArrowFunction(factory) || ts.isFunctionExpression(factory)
+    })
   )
 }
 

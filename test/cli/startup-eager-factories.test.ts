@@ -79,6 +79,21 @@ describe('module factories of the CLI bundle compiled with the file (scripts/eag
     expect(run(eagerAll(code), ids)).not.toBe(run(code, ids))
   })
 
+  it('takes the layout of a bundle not minified: factories and the table in parentheses', () => {
+    const code = [
+      'var t=({1:((e,t,n)=>{t.v=n(2).w+1}),2:(function(e,t){t.w=this===undefined?0:1}),3:function(e,t){t.u=2}});',
+      'var cache={};',
+      'function n(id){if(cache[id])return cache[id].exports;var m=cache[id]={exports:{}};t[id](m,m.exports,n);return m.exports}',
+      'var names=Object.keys(t).map((k)=>t[k].name);',
+    ].join('\n')
+    const result = eagerFactories('x.js', code)
+    expect(result).toMatchObject({ eager: 2, kept: 0 })
+    expect(result.text.split('\n')[0]).toBe(
+      'var t=({1:(function(e,t,n){t.v=n(2).w+1}),2:(function(e,t){t.w=this===undefined?0:1}),3:(function(e,t){t.u=2})});',
+    )
+    expect(run(result.text, [1, 2, 3])).toBe(run(code, [1, 2, 3]))
+  })
+
   it('touches nothing but the table of factories', () => {
     const code = 'var a={1:(x)=>x+1};var b={1:(x)=>{return x},c:2};function f(){var t={1:(e)=>{}}}'
     // The first table's factory has no block body, the second object is no table, the third is not at the top.
