@@ -17,7 +17,7 @@
  * when it does not minify, as for the action's bundle, dist/index.js: an arrow there is no more eager). The
  * bundle calls a factory as a method of the table (`t[id](module, exports, require)`): a function sees
  * `this` as the table and has its own `arguments`, where an arrow sees the module's, so a factory whose
- * body uses `this`, `arguments`, `new.target` or `super` (outside functions of its own) is left as it is.
+ * body uses `this`, `arguments`, `new.target` or `super` (outside functions of its own), or eval, is left as it is.
  * Names are kept (a factory is still named by its key), and the output is a function of the input alone:
  * the build stays reproducible.
  */
@@ -101,7 +101,7 @@ function isFactoryTable(table: ts.ObjectLiteralExpression): boolean {
   )
 }
 
-/** Whether the body refers to `this`, `arguments`, `new.target` or `super` of the function around it. */
+/** Whether the body refers to `this`, `arguments`, `new.target` or `super` of the function around it (or calls eval). */
 function bindsDifferently(body: ts.Node): boolean {
   let found = false
   const visit = (node: ts.Node): void => {
@@ -109,7 +109,8 @@ function bindsDifferently(body: ts.Node): boolean {
     if (
       node.kind === ts.SyntaxKind.ThisKeyword ||
       node.kind === ts.SyntaxKind.SuperKeyword ||
-      (ts.isIdentifier(node) && node.text === 'arguments') ||
+      // A direct eval may name any of them in its text.
+      (ts.isIdentifier(node) && (node.text === 'arguments' || node.text === 'eval')) ||
       (ts.isMetaProperty(node) && node.keywordToken === ts.SyntaxKind.NewKeyword)
     ) {
       found = true
