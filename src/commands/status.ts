@@ -7,6 +7,7 @@ import { releasesByPackage } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
+import { readWrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
@@ -121,6 +122,7 @@ export async function deriveStatus(
     // Each branch's definitions tree by its object id, all in one request: branches holding the same tree
     // share its listing.
     const treeOf = await definitionTrees(reader, heads, repository.paths.definitions)
+    await readWrittenLedgers(reader, heads, model.schemas, ledgerCache)
     for (const [index, env] of config.environments.entries()) {
       const head = heads[index]
       environments.push({ name: env.name, branch: env.branch, head: head ?? null })
@@ -523,6 +525,41 @@ function sameFolders(known: readonly (FolderView | undefined)[], paths: readonly
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
 function byItem(found: Diagnostic[]): Diagnostic[] {
   return found.length < 2 ? found : found.sort((a, b) => (a.item! < b.item! ? -1 : a.item! > b.item! ? 1 : 0))
+}
+
+/** The folder of ledgers on an environment branch, as readLedgers reads it. */
+const LEDGER_FOLDER = '.gantry/installed'
+
+/**
+ * The ledgers of every branch, all in one request, that are written the way Gantry writes them and valid
+ * (readWrittenLedger), put in `cache` as readLedgers keeps the ledgers it checked: by file name and object id.
+ * readLedgers then lists each branch's folder and checks it as always, and reads only the ledgers not in
+ * `cache` (those written another way, or invalid: it reports them, as ever).
+ */
+export async function readWrittenLedgers(
+  reader: ObjectReader,
+  heads: readonly (string | undefined)[],
+  schemas: OpenRepository['model']['schemas'],
+  cache: Map<string, EnvironmentLedger>,
+): Promise<void> {
+  const wanted = [...new Set(heads.filter((h): h is string => h !== undefined))]
+  const folders = await reader.read(wanted.map((head) => `${head}:${LEDGER_FOLDER}`))
+  const files = new Map<string, string>()
+  for (const folder of folders) {
+    if (folder?.type !== 'tree') continue
+    // A folder that is not what readLedgers takes is read by readLedgers alone (it refuses what it must).
+    for (const entry of treeEntries(folder.bytes, folder.id, '') ?? []) {
+      const name = entry.path.slice(1)
+      if (entry.type === 'blob' && entry.mode !== '120000' && name.endsWith('.yaml') && !cache.has(`${name}\0${entry.sha}`)) files.set(`${name}\0${entry.sha}`, entry.sha)
+    }
+  }
+  const blobs = await reader.readBlobs([...new Set(files.values())])
+  for (const [key, sha] of files) {
+    const bytes = blobs.get(sha)
+    const name = key.slice(0, key.indexOf('\0'))
+    const ledger = bytes && readWrittenLedger(bytes, `${LEDGER_FOLDER}/${name}`, name, schemas)
+    if (ledger) cache.set(key, ledger)
+  }
 }
 
 /**
