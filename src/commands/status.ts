@@ -7,7 +7,9 @@ import { releasesByPackage } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
+import { readWrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
+import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
 import { findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
@@ -54,28 +56,47 @@ export async function statusCommand(options: { repo: string }): Promise<StatusRe
     const name = /^([^/]+)\.ya?ml$/.exec(file.slice(paths.packages.length + 1))?.[1]
     if (file.startsWith(`${paths.packages}/`) && name && isValidName(name)) names.push(name)
   }
-  return deriveStatus(repository, names, referringKinds(snapshot, repository))
+  const kinds = referringKinds(snapshot, repository)
+  return deriveStatus(repository, names, kinds.schema, kinds.usable)
 }
 
 /**
- * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
- * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
- * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
- * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
+ * The schema of each kind that can refer to anything, as status finds references with it (`schema`), and
+ * whether it is usable (`usable`): what the loader every command uses makes of it (every check, then the
+ * compile), a broken schema giving no schema, as it always did.
+ *
+ * A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in any value: its
+ * items are not parsed. Any other kind's schema is checked against Gantry's limits on kind schemas (what keeps
+ * finding references bounded: size, depth, expansion by combinators and `$ref`s, patterns) and used as it is
+ * to find references; the loader (and ajv's compile, the most of its cost) runs only when a reference of an
+ * item of the kind does not resolve, and decides then whether that is reported. Whether a schema is usable
+ * changes nothing else status shows: a kind with no schema finds no references, and references that all
+ * resolve report nothing either way. A schema past the limits goes to the loader at once (which refuses it).
  */
-function referringKinds(
+export function referringKinds(
   snapshot: ReadonlyMap<string, SourceEntry>,
   repository: OpenRepository,
-): (kind: string) => object | undefined {
+): { schema: (kind: string) => object | undefined; usable: (kind: string) => boolean } {
   const { paths, model } = repository
   const files = new Map<string, string>()
   for (const [file, entry] of snapshot) {
     const kind = /^([^/]+)\.schema\.json$/.exec(file.slice(paths.kinds.length + 1))?.[1]
     if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind)) files.set(kind, file)
   }
-  const loaded = new Map<string, object | undefined>()
-  return (kind) => {
-    if (loaded.has(kind)) return loaded.get(kind)
+  const found = new Map<string, object | undefined>()
+  // The kinds the loader has decided, and what it gave (undefined: no schema).
+  const decided = new Map<string, object | undefined>()
+  const load = (kind: string): object | undefined => {
+    if (decided.has(kind)) return decided.get(kind)
+    const file = files.get(kind)!
+    loadKindSchemas(new Map([[file, snapshot.get(file)!]]), paths, model.schemas)
+    const loaded = model.schemas.kindSchema(kind)
+    decided.set(kind, loaded)
+    return loaded
+  }
+  const schema = (kind: string): object | undefined => {
+    if (decided.has(kind)) return decided.get(kind) && found.get(kind)
+    if (found.has(kind)) return found.get(kind)
     let schema: object | undefined
     const file = files.get(kind)
     const entry = file ? snapshot.get(file) : undefined
@@ -89,13 +110,14 @@ function referringKinds(
       // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
       const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>
       if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
-        loadKindSchemas(new Map([[file, entry]]), paths, model.schemas)
-        schema = model.schemas.kindSchema(kind)
+        // Every format taken: the loader's own check (with the formats it knows) finds these problems and more.
+        schema = kindSchemaProblems(raw, () => true).length === 0 ? withoutId : load(kind)
       }
     }
-    loaded.set(kind, schema)
+    found.set(kind, schema)
     return schema
   }
+  return { schema, usable: (kind) => load(kind) !== undefined }
 }
 
 /** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
@@ -103,6 +125,8 @@ export async function deriveStatus(
   repository: OpenRepository,
   packageNames: readonly string[] = [...repository.model.packages.keys()],
   kindSchema: (kind: string) => object | undefined = (kind) => repository.model.schemas.kindSchema(kind),
+  /** Whether the schema kindSchema gave for a kind is usable, asked before a reference that does not resolve is reported. */
+  usable: (kind: string) => boolean = () => true,
 ): Promise<StatusResult> {
   const { git, config, model } = repository
   const ledgersByEnv = new Map<string, Map<string, EnvironmentLedger>>()
@@ -121,12 +145,13 @@ export async function deriveStatus(
     // Each branch's definitions tree by its object id, all in one request: branches holding the same tree
     // share its listing.
     const treeOf = await definitionTrees(reader, heads, repository.paths.definitions)
+    await readWrittenLedgers(reader, heads, model.schemas, ledgerCache)
     for (const [index, env] of config.environments.entries()) {
       const head = heads[index]
       environments.push({ name: env.name, branch: env.branch, head: head ?? null })
       const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader)
       ledgersByEnv.set(env.name, ledgers)
-      if (head) drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)))
+      if (head) drift.push(...(await findDrift(repository, kindSchema, usable, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)))
       // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
       // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
       for (const [pkg, ledger] of ledgers) {
@@ -356,6 +381,7 @@ function itemAtPath(path: string, definitions: string, trees: TreeCache, itemFil
 async function findDrift(
   repository: OpenRepository,
   kindSchema: (kind: string) => object | undefined,
+  usable: (kind: string) => boolean,
   env: string,
   branch: string,
   head: string,
@@ -476,6 +502,9 @@ async function findDrift(
       unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
       known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved }
     }
+    // A reference that does not resolve is reported when the kind's schema is usable; otherwise the kind has no
+    // schema and finds no references (nor in the items of the kind that come after).
+    if (unresolved.length === 0 || !usable(kind)) continue
     for (const ref of unresolved) {
       const target = ref.target
       unresolvedFound.push({
@@ -523,6 +552,41 @@ function sameFolders(known: readonly (FolderView | undefined)[], paths: readonly
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
 function byItem(found: Diagnostic[]): Diagnostic[] {
   return found.length < 2 ? found : found.sort((a, b) => (a.item! < b.item! ? -1 : a.item! > b.item! ? 1 : 0))
+}
+
+/** The folder of ledgers on an environment branch, as readLedgers reads it. */
+const LEDGER_FOLDER = '.gantry/installed'
+
+/**
+ * The ledgers of every branch, all in one request, that are written the way Gantry writes them and valid
+ * (readWrittenLedger), put in `cache` as readLedgers keeps the ledgers it checked: by file name and object id.
+ * readLedgers then lists each branch's folder and checks it as always, and reads only the ledgers not in
+ * `cache` (those written another way, or invalid: it reports them, as ever).
+ */
+export async function readWrittenLedgers(
+  reader: ObjectReader,
+  heads: readonly (string | undefined)[],
+  schemas: OpenRepository['model']['schemas'],
+  cache: Map<string, EnvironmentLedger>,
+): Promise<void> {
+  const wanted = [...new Set(heads.filter((h): h is string => h !== undefined))]
+  const folders = await reader.read(wanted.map((head) => `${head}:${LEDGER_FOLDER}`))
+  const files = new Map<string, string>()
+  for (const folder of folders) {
+    if (folder?.type !== 'tree') continue
+    // A folder that is not what readLedgers takes is read by readLedgers alone (it refuses what it must).
+    for (const entry of treeEntries(folder.bytes, folder.id, '') ?? []) {
+      const name = entry.path.slice(1)
+      if (entry.type === 'blob' && entry.mode !== '120000' && name.endsWith('.yaml') && !cache.has(`${name}\0${entry.sha}`)) files.set(`${name}\0${entry.sha}`, entry.sha)
+    }
+  }
+  const blobs = await reader.readBlobs([...new Set(files.values())])
+  for (const [key, sha] of files) {
+    const bytes = blobs.get(sha)
+    const name = key.slice(0, key.indexOf('\0'))
+    const ledger = bytes && readWrittenLedger(bytes, `${LEDGER_FOLDER}/${name}`, name, schemas)
+    if (ledger) cache.set(key, ledger)
+  }
 }
 
 /**

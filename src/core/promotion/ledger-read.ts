@@ -1,0 +1,174 @@
+import type { EnvironmentLedger } from '../model/source-model.js'
+import type { SchemaRegistry } from '../schema/validator.js'
+import { DEFAULT_YAML_LIMITS, ParsedYaml } from '../yaml/read-yaml.js'
+
+/**
+ * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
+ * double-quoted scalars, two spaces of indentation, `[]` and `{}` when empty), read without a YAML parser; or
+ * undefined, and the file takes the full read (readYaml), which finds and places every problem.
+ *
+ * Status reads every ledger of every environment: hundreds of packages on each branch, each ledger thousands
+ * of characters of item ids and digests. This read only ever answers "this is the value readYaml would build,
+ * and readYaml would find nothing wrong with the text", else it declines. It takes only:
+ * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
+ *   order mark, nothing a YAML stream refuses; no line over 1024 characters (an implicit key's limit);
+ * - at the top, `<key>: <scalar>`, `<key>: []`, `<key>: {}`, or `<key>:` followed by a block map at two spaces
+ *   (`  <key>: <scalar>`) or a block list of maps at two spaces (`  - <key>: <scalar>`, then `    <key>: <scalar>`);
+ * - keys that can only be strings in YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
+ *   an item id (`<kind>/<name>`, with a slash no number, null or boolean has), or a word of letters and
+ *   digits that starts with a letter and is no null or boolean spelling; never a key that reaches a prototype;
+ *   each key once in its map (the full read refuses a duplicate key);
+ * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
+ *   up to 15 digits without leading zeros; or a plain string of letters, digits and `._:/@+-` that starts with a
+ *   letter or digit, does not end with `:`, and that the core schema reads as no number (`1.2.3`, a commit id;
+ *   not `1.5`, `1e5`, `007` nor anything starting `0x` or `0o`);
+ * - nothing else: comments, empty lines, documents markers, anchors, tags, flow collections with content,
+ *   quotes of any other kind.
+ * The ledger is then checked against the ledger schema and its file name as ledgerProblems checks it; when
+ * either finds a problem this read declines too, so that the problem is reported by the full read, as always.
+ */
+export function readWrittenLedger(
+  bytes: Uint8Array,
+  file: string,
+  fileName: string,
+  schemas: SchemaRegistry,
+): EnvironmentLedger | undefined {
+  const value = writtenLedgerValue(bytes)
+  if (value === undefined) return undefined
+  // A ledger that passes both checks gives ledgerProblems no diagnostic: the position of a finding (which
+  // would parse the text) is never asked for.
+  if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, value, bytes), value).length > 0) return undefined
+  const ledger = value as unknown as EnvironmentLedger
+  return `${ledger.package}.yaml` === fileName ? ledger : undefined
+}
+
+/** The value of a ledger text as readWrittenLedger takes it (see there), or undefined. */
+export function writtenLedgerValue(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const n = bytes.byteLength
+  if (n === 0 || n > DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF) return undefined
+  // Only printable ASCII and \n: the text is the bytes, one character each.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1')
+  if (NOT_TAKEN.test(text)) return undefined
+  const root: Record<string, unknown> = {}
+  let at = 0
+  while (at < n) {
+    const end = lineEnd(text, at)
+    const colon = text.indexOf(':', at)
+    if (end < 0 || colon < 0 || colon > end) return undefined
+    const key = text.slice(at, colon)
+    if (!isWordKey(key) || Object.hasOwn(root, key)) return undefined
+    if (colon + 1 < end) {
+      // `<key>: <scalar>` on one line.
+      if (text.charCodeAt(colon + 1) !== SPACE) return undefined
+      const written = text.slice(colon + 2, end)
+      const value = written === '[]' ? [] : written === '{}' ? {} : scalar(written)
+      if (value === undefined) return undefined
+      root[key] = value
+      at = end + 1
+      continue
+    }
+    // `<key>:` then its block collection, at two spaces.
+    at = end + 1
+    if (text.startsWith('  - ', at)) {
+      const list: Record<string, unknown>[] = []
+      while (at < n && text.startsWith('  - ', at)) {
+        const entry: Record<string, unknown> = {}
+        at = pair(text, at + 4, entry, isWordKey)
+        while (at > 0 && at < n && text.startsWith('    ', at)) at = pair(text, at + 4, entry, isWordKey)
+        if (at < 0) return undefined
+        list.push(entry)
+      }
+      root[key] = list
+    } else {
+      const map: Record<string, unknown> = {}
+      const first = at
+      while (at > 0 && at < n && text.startsWith('  ', at)) {
+        // Most lines of a ledger are `  <item id>: sha256:<digest>`: told apart in one test, the key and the
+        // digest at fixed distances from the line's end.
+        DIGEST_LINE.lastIndex = at
+        if (DIGEST_LINE.test(text)) {
+          const next = DIGEST_LINE.lastIndex
+          const key = text.slice(at + 2, next - DIGEST_TAIL)
+          if (next - at > MAX_LINE + 1 || Object.hasOwn(map, key)) return undefined
+          map[key] = text.slice(next - DIGEST_TAIL + 2, next - 1)
+          at = next
+        } else at = pair(text, at + 2, map, isMapKey)
+      }
+      // `<key>:` with nothing below is null to YAML: not a form Gantry writes.
+      if (at < 0 || at === first) return undefined
+      root[key] = map
+    }
+  }
+  return root
+}
+
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/
+const LF = 0x0a
+const SPACE = 0x20
+/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
+const MAX_LINE = 1024
+
+/** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
+function lineEnd(text: string, at: number): number {
+  const end = text.indexOf('\n', at)
+  return end - at > MAX_LINE ? -1 : end
+}
+
+/**
+ * `<key>: <scalar>` from `from` to the end of its line, put in `into`: where the next line starts, or -1 when
+ * this read does not take it (a key already there, too long a line, a key or scalar of another form).
+ */
+function pair(text: string, from: number, into: Record<string, unknown>, keyOk: (key: string) => boolean): number {
+  const end = lineEnd(text, from)
+  const colon = text.indexOf(': ', from)
+  if (end < 0 || colon < 0 || colon >= end) return -1
+  const key = text.slice(from, colon)
+  if (!keyOk(key) || Object.hasOwn(into, key)) return -1
+  const value = scalar(text.slice(colon + 2, end))
+  if (value === undefined) return -1
+  into[key] = value
+  return end + 1
+}
+
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype'])
+const WORD = /^[A-Za-z][A-Za-z0-9]*$/
+/** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
+const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/** `  <item id>: sha256:<64 hex digits>\n` (the item id as ITEM_ID, the digest a plain scalar PLAIN takes as a string). */
+const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y
+/** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
+const DIGEST_TAIL = ': sha256:'.length + 64 + 1
+
+const isWordKey = (key: string): boolean => WORD.test(key) && !RESERVED.has(key)
+const isMapKey = (key: string): boolean => ITEM_ID.test(key) || isWordKey(key)
+
+const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/
+/** The core schema's decimal ints and floats (https://yaml.org/spec/1.2.2/#1032-tag-resolution), for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/
+
+/** A scalar as written after `: ` (undefined when this read does not take it). */
+function scalar(written: string): unknown {
+  const first = written.charCodeAt(0)
+  if (first === 0x22) {
+    // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+    const inner = written.slice(1, -1)
+    return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined
+  }
+  if (!PLAIN.test(written) || written.endsWith(':')) return undefined
+  if (written === 'null') return null
+  if (written === 'true') return true
+  if (written === 'false') return false
+  // Other spellings of null and booleans are taken by the full read.
+  if (RESERVED.has(written)) return undefined
+  if (first >= 0x30 && first <= 0x39) {
+    if (DECIMAL.test(written)) return Number(written)
+    // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read. A version (1.2.3) or a
+    // commit id that is none is a string.
+    if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o')) return undefined
+  }
+  return written
+}
