@@ -311,7 +311,7 @@ const SCHEMAS: [string, () => void][] = [
   ['duplicate JSON key', () => taskSchema(() => undefined, (t) => t.replace('"type": "object"', '"type": "object", "type": "object"'))],
   ['duplicate x-gantry-ref', () => taskSchema(() => undefined, (t) => t.replace('"x-gantry-ref": "conn"', '"x-gantry-ref": "nofolder", "x-gantry-ref": "conn"'))],
   ['__proto__ key', () => taskSchema(() => undefined, (t) => t.replace('"type": "object"', '"type": "object", "__proto__": {"x-gantry-ref": "conn"}'))],
-  ['constructor property', () => taskSchema((s) => void (s.properties.constructor = REF))],
+  ['constructor property', () => taskSchema((s) => void (s.properties = { ...s.properties, constructor: REF }))],
   ['BOM', () => taskSchema(() => undefined, (t) => `\ufeff${t}`)],
   ['not JSON', () => taskSchema(() => undefined, (t) => t.slice(0, -2))],
   ['an array', () => taskSchema(() => [REF])],
