@@ -216,6 +216,14 @@ describe('kind schema patterns on the native engine', () => {
       expect(nativePattern(pattern), `${pattern}: ${why}`).toBeUndefined()
   })
 
+  it('gives up on a proof that would take too long, leaving the pattern on RE2', () => {
+    // A loop over n one-character branches: each state has n next states to compare pairwise.
+    const loop = (n: number): string =>
+      `^(?:${Array.from({ length: n }, (_, i) => String.fromCodePoint(0x100 + i)).join('|')})*$`
+    expect(nativePattern(loop(20))).toBeInstanceOf(RegExp)
+    expect(nativePattern(loop(60))).toBeUndefined()
+  })
+
   it('runs proven patterns natively and the rest on RE2, in the kind compiler', () => {
     expect(patternEngine('^[a-z0-9][a-z0-9-]*$')).toBe('native')
     expect(patternEngine('^[^@]+@[^@]+\\.[^@]+$')).toBe('re2')

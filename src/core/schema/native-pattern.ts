@@ -15,7 +15,7 @@
  *    written out), whenever two next states can both take the next character, no state that follows the one can
  *    take a character that a state following the other can take (and not both can end a `$` match). So at every
  *    offset at most one path survives two characters, and a match attempt costs at most input length times the
- *    automaton's edges, which are bounded (MAX_POSITIONS, MAX_EDGES).
+ *    automaton's edges, which are bounded (MAX_POSITIONS, MAX_EDGES; the proof itself, MAX_PROOF_STEPS).
  *
  * The native expression is not the pattern's text: it is written from the parsed pattern, each character class
  * spelled out as the code points it matches under RE2's rules, which kind schema patterns have always had
@@ -38,6 +38,11 @@ const MAX_CODE_POINT = 0x10ffff
 /** States of the position automaton, and edges between them, past which a pattern stays on RE2. */
 export const MAX_POSITIONS = 256
 export const MAX_EDGES = 4096
+/**
+ * Steps the proof itself may take (edges linked, ranges compared): a pattern that needs more stays on RE2, so a
+ * kind schema of 500 crafted patterns cannot make the proof the slow part.
+ */
+export const MAX_PROOF_STEPS = 200_000
 const MAX_REPEAT = 1000
 
 /** Not provable in this grammar: the pattern stays on RE2. */
@@ -264,10 +269,20 @@ interface Part {
   last: number[]
 }
 
-function automaton(body: Node): Automaton {
+/** Counts the proof's steps; past MAX_PROOF_STEPS the pattern stays on RE2. */
+class Budget {
+  private spent = 0
+  spend(steps: number): void {
+    this.spent += steps
+    if (this.spent > MAX_PROOF_STEPS) throw new Unproven()
+  }
+}
+
+function automaton(body: Node, budget: Budget): Automaton {
   const sets: CharSet[] = []
   const follow: Set<number>[] = []
   const link = (from: number[], to: number[]): void => {
+    budget.spend(from.length * to.length + 1)
     for (const f of from) for (const t of to) follow[f]!.add(t)
   }
   const concat = (a: Part | undefined, b: Part): Part => {
@@ -338,19 +353,32 @@ function automaton(body: Node): Automaton {
   return { sets, follow, first: new Set(whole.first), final: new Set(whole.last), nullable: whole.nullable }
 }
 
-/** Rule 4: from every state, two next states that can take the same character have nothing in common after it. */
-function decidedByTwo(a: Automaton, endAnchored: boolean): boolean {
+/**
+ * Rule 4: from every state, two next states that can take the same character have nothing in common after it:
+ * the characters that may follow the one (all its next states' classes together) and those that may follow the
+ * other do not meet.
+ */
+function decidedByTwo(a: Automaton, endAnchored: boolean, budget: Budget): boolean {
+  const after = a.follow.map((next) => {
+    const ranges: CharSet = []
+    for (const q of next) ranges.push(...a.sets[q]!)
+    budget.spend(ranges.length + 1)
+    return normalise(ranges)
+  })
+  const meet = (x: CharSet, y: CharSet): boolean => {
+    budget.spend(x.length + y.length + 1)
+    return intersects(x, y)
+  }
   const decided = (next: Set<number>): boolean => {
     const states = [...next]
     for (let x = 0; x < states.length; x++) {
       for (let y = x + 1; y < states.length; y++) {
         const p = states[x]!
         const q = states[y]!
-        if (!intersects(a.sets[p]!, a.sets[q]!)) continue
+        if (!meet(a.sets[p]!, a.sets[q]!)) continue
         // Both may end a match here: with `$`, two ways to the same end of the text.
         if (endAnchored && a.final.has(p) && a.final.has(q)) return false
-        for (const p2 of a.follow[p]!)
-          for (const q2 of a.follow[q]!) if (intersects(a.sets[p2]!, a.sets[q2]!)) return false
+        if (meet(after[p]!, after[q]!)) return false
       }
     }
     return true
@@ -397,8 +425,9 @@ export function nativePattern(pattern: string): RegExp | undefined {
     if (items[0]?.t !== 'start') return undefined
     const endAnchored = items.length > 1 && items[items.length - 1]!.t === 'end'
     const body: Node = { t: 'seq', items: items.slice(1, endAnchored ? -1 : undefined) }
-    const a = automaton(body)
-    if (!decidedByTwo(a, endAnchored)) return undefined
+    const budget = new Budget()
+    const a = automaton(body, budget)
+    if (!decidedByTwo(a, endAnchored, budget)) return undefined
     return new RegExp(`^${source(body)}${endAnchored ? '$' : ''}`, 'u')
   } catch (error) {
     if (error instanceof Unproven || error instanceof SyntaxError) return undefined
