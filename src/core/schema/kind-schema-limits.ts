@@ -135,12 +135,30 @@ function linearTest(pattern: string): PatternTest {
   const native = nativePattern(pattern)
   // Native answers cost less than looking them up: only RE2's are kept.
   const test: PatternTest = native
-    ? (s: string): boolean => native.test(s)
+    ? nativeTest(native, pattern)
     : memoised(RE2JS.compile(RE2JS.translateRegExp(pattern)))
   test.native = native !== undefined
   if (compiledPatterns.size >= MAX_PATTERNS) compiledPatterns.clear()
   compiledPatterns.set(pattern, test)
   return test
+}
+
+/**
+ * A proven pattern's native test. V8's matcher keeps a stack of the places it may go back to, which a string of
+ * millions of characters can overflow (a RangeError) even on a linear pattern: that string is answered by RE2,
+ * compiled when first needed.
+ */
+function nativeTest(native: RegExp, pattern: string): (s: string) => boolean {
+  let fallback: RE2JS | undefined
+  return (s: string): boolean => {
+    try {
+      return native.test(s)
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error
+      fallback ??= RE2JS.compile(RE2JS.translateRegExp(pattern))
+      return fallback.test(s)
+    }
+  }
 }
 
 function memoised(compiled: RE2JS): (s: string) => boolean {
