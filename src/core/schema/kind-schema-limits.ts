@@ -1,4 +1,5 @@
 import { detached } from './detached.js'
+import { nativePattern } from './native-pattern.js'
 import { RE2JS } from 're2js'
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml'
 import type { Position } from '../diagnostics.js'
@@ -31,9 +32,28 @@ export const KIND_SCHEMA_LIMITS = {
 }
 
 /** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
-const SCHEMA_KEYWORDS = ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties']
+const SCHEMA_KEYWORDS = [
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'propertyNames',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+]
 const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems']
-const SCHEMA_MAP_KEYWORDS = ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']
+const SCHEMA_MAP_KEYWORDS = [
+  'patternProperties',
+  'properties',
+  'definitions',
+  '$defs',
+  'dependentSchemas',
+  'dependencies',
+]
 
 /** The subschemas of a schema object, with the path segments that lead to each. */
 function subschemas(s: Record<string, unknown>): [(string | number)[], unknown][] {
@@ -62,7 +82,10 @@ const isLocalPointer = (ref: string): boolean => ref === '#' || ref.startsWith('
  * The schema a `$ref` names, when it is a JSON pointer into this schema (`#`, `#/definitions/x`), with its path;
  * undefined for anything else (another document, a URL, an anchor), which kinds do not use.
  */
-function resolveLocalRef(root: unknown, ref: string): { path: (string | number)[]; target: unknown } | undefined {
+function resolveLocalRef(
+  root: unknown,
+  ref: string,
+): { path: (string | number)[]; target: unknown } | undefined {
   if (!isLocalPointer(ref)) return undefined
   let node: unknown = root
   const path: (string | number)[] = []
@@ -73,7 +96,8 @@ function resolveLocalRef(root: unknown, ref: string): { path: (string | number)[
     } catch {
       return undefined
     }
-    if (!node || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined
+    if (!node || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, segment))
+      return undefined
     node = (node as Record<string, unknown>)[segment]
     path.push(Array.isArray(node) && /^\d+$/.test(segment) ? Number(segment) : segment)
   }
@@ -91,7 +115,8 @@ export interface SchemaProblem {
 /**
  * Regular expressions of kind schemas run on RE2 (the re2js port, linear in the input, no backtracking):
  * ajv's `code.regExp` engine. Lookaround and backreferences do not exist there; such a pattern is refused
- * by `kindSchemaProblems` before compiling.
+ * by `kindSchemaProblems` before compiling. A pattern that native-pattern.ts proves linear on JavaScript's own
+ * engine runs there instead, with RE2's meaning of every class.
  */
 export function linearRegExp(pattern: string): { test: (s: string) => boolean; toString: () => string } {
   const test = linearTest(pattern)
@@ -104,12 +129,41 @@ export function linearRegExp(pattern: string): { test: (s: string) => boolean; t
  * takes it, and ajv compiles it again. A match costs microseconds in RE2JS, and a repository tests the same
  * names (references, labels) many times: short strings keep their answer, in a map emptied when it fills up.
  */
-function linearTest(pattern: string): (s: string) => boolean {
+function linearTest(pattern: string): PatternTest {
   const known = compiledPatterns.get(pattern)
   if (known) return known
-  const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern))
+  const native = nativePattern(pattern)
+  // Native answers cost less than looking them up: only RE2's are kept.
+  const test: PatternTest = native
+    ? nativeTest(native, pattern)
+    : memoised(RE2JS.compile(RE2JS.translateRegExp(pattern)))
+  test.native = native !== undefined
+  if (compiledPatterns.size >= MAX_PATTERNS) compiledPatterns.clear()
+  compiledPatterns.set(pattern, test)
+  return test
+}
+
+/**
+ * A proven pattern's native test. V8's matcher keeps a stack of the places it may go back to, which a string of
+ * millions of characters can overflow (a RangeError) even on a linear pattern: that string is answered by RE2,
+ * compiled when first needed.
+ */
+function nativeTest(native: RegExp, pattern: string): (s: string) => boolean {
+  let fallback: RE2JS | undefined
+  return (s: string): boolean => {
+    try {
+      return native.test(s)
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error
+      fallback ??= RE2JS.compile(RE2JS.translateRegExp(pattern))
+      return fallback.test(s)
+    }
+  }
+}
+
+function memoised(compiled: RE2JS): (s: string) => boolean {
   const answers = new Map<string, boolean>()
-  const test = (s: string): boolean => {
+  return (s: string): boolean => {
     if (s.length > MEMO_MAX_LENGTH) return compiled.test(s)
     let answer = answers.get(s)
     if (answer === undefined) {
@@ -121,12 +175,15 @@ function linearTest(pattern: string): (s: string) => boolean {
     }
     return answer
   }
-  if (compiledPatterns.size >= MAX_PATTERNS) compiledPatterns.clear()
-  compiledPatterns.set(pattern, test)
-  return test
 }
 
-const compiledPatterns = new Map<string, (s: string) => boolean>()
+/** Which engine a kind schema pattern runs on (see native-pattern.ts). */
+export function patternEngine(pattern: string): 'native' | 're2' {
+  return linearTest(pattern).native ? 'native' : 're2'
+}
+
+type PatternTest = ((s: string) => boolean) & { native?: boolean }
+const compiledPatterns = new Map<string, PatternTest>()
 const MAX_PATTERNS = 1000
 const MEMO_MAX_LENGTH = 256
 const MEMO_MAX_ENTRIES = 20_000
@@ -316,7 +373,8 @@ function refExpansion(root: unknown): SchemaProblem | undefined {
       const resolved = resolveLocalRef(root, s.$ref)
       if (resolved) total += count(resolved.target, [...path, '$ref'])
     }
-    for (const [segments, sub] of subschemas(s)) total = Math.min(total + count(sub, [...path, ...segments]), limit + 1)
+    for (const [segments, sub] of subschemas(s))
+      total = Math.min(total + count(sub, [...path, ...segments]), limit + 1)
     open.delete(node)
     cost.set(node, total)
     if (total > limit && !problem)
@@ -349,7 +407,12 @@ export function jsonLocator(text: string): (path: readonly (string | number)[], 
   return (path, key = false) => locate(document.contents, lineCounter, path, key)
 }
 
-function locate(root: unknown, lineCounter: LineCounter, path: readonly (string | number)[], key: boolean): Position {
+function locate(
+  root: unknown,
+  lineCounter: LineCounter,
+  path: readonly (string | number)[],
+  key: boolean,
+): Position {
   let node: unknown = root
   let offset = 0
   const at = (n: unknown): number | undefined => {
@@ -448,4 +511,3 @@ export function errorFanout(root: unknown): number {
   fan(root)
   return most
 }
-
