@@ -1,7 +1,11 @@
 import { RE2JS } from 're2js'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { linearRegExp, patternEngine } from '../../src/core/schema/kind-schema-limits.js'
 import { nativePattern } from '../../src/core/schema/native-pattern.js'
+import { removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
+import { validate } from '../validate/base-repo.js'
+
+afterAll(removeTempDirs)
 
 /**
  * Differential attack on the native pattern path: seeded random patterns, in the native grammar and beyond it,
@@ -126,4 +130,51 @@ describe('native patterns answer as RE2 does (seeded differential fuzz)', () => 
     }
     expect(refused).toBeGreaterThan(500)
   }, 60_000)
+})
+
+describe('gantry validate reports what RE2 would (seeded, end to end)', () => {
+  it('a kind of 60 random patterns, six definitions: one finding per value RE2 refuses, none other', async () => {
+    const r = rng(0x9a7e)
+    const patterns: string[] = []
+    let native = 0
+    while (patterns.length < 60) {
+      const p = pattern(r)
+      if (!re2(p)) continue
+      if (nativePattern(p)) native++
+      else if (r() < 0.6) continue
+      patterns.push(p)
+    }
+    expect(native).toBeGreaterThan(30)
+    // Every character outside printable ASCII escaped, lone surrogates included, as YAML double quotes allow.
+    const quoted = (s: string): string =>
+      JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    const files: Record<string, string> = {
+      'gantry.yaml': 'versioning: dot\nenvironments:\n  - name: dev\n    branch: env/dev\n',
+      'kinds/probe.schema.json': JSON.stringify({
+        type: 'object',
+        properties: Object.fromEntries(patterns.map((p, i) => [`v${i}`, { type: 'string', pattern: p }])),
+      }),
+    }
+    const expected: string[] = []
+    for (let d = 0; d < 6; d++) {
+      let text = `kind: probe\nname: p${d}\nspec:\n`
+      patterns.forEach((p, i) => {
+        const choices = strings(r, p)
+        const value = choices[Math.floor(r() * choices.length)]!
+        text += `  v${i}: ${quoted(value)}\n`
+        if (!re2(p)!(value)) expected.push(`definitions/probe/p${d}.yaml spec.v${i}`)
+      })
+      files[`definitions/probe/p${d}.yaml`] = text
+    }
+    files['packages/all.yaml'] = `name: all\nitems:\n${[0, 1, 2, 3, 4, 5].map((d) => `  - probe/p${d}\n`).join('')}`
+    const dir = tempDir('gantry-native-pattern-')
+    writeFiles(dir, files)
+    const { result } = await validate(dir)
+    const found = result.diagnostics
+      .filter((d) => d.code === 'schema')
+      .map((d) => `${d.file} ${d.message.split(' ')[0]}`)
+    expect(found.sort()).toEqual(expected.sort())
+    expect(expected.length).toBeGreaterThan(50)
+    expect(result.diagnostics.filter((d) => d.code !== 'schema')).toEqual([])
+  }, 120_000)
 })

@@ -31,6 +31,8 @@ const AMBIGUOUS: [string, string][] = [
   ['^(?:\\w+\\s)*\\w+\\s?$', 'words and spaces, the last space optional'],
   ['^(?:a|b|ab)*$', 'three branches, two of them ab'],
   ['^(?:x[ab]|x[bc])*y$', 'two characters deciding only on the second'],
+  ['^(?:a|b?)+$', 'a branch that matches nothing, in a loop'],
+  ['^(?:ab|(?:))c$', 'an empty branch'],
   ['[a-z]+$', 'unanchored: searched at every offset'],
   ['(?:^a|^b)+', '`^` inside a group'],
   ['^a|^b', 'a branch outside a group'],
@@ -62,6 +64,23 @@ describe('the native proof refuses patterns with more than one live path', () =>
     const re2 = RE2JS.compile(RE2JS.translateRegExp(pattern))
     for (const s of ['', 'a', 'ab', 'abac', 'a-b', '1.2.3', '\n', 'a\nb', 'aaaa!', 'ab'.repeat(5000) + '!'])
       expect([pattern, s, native!.test(s)]).toEqual([pattern, s, re2.test(s)])
+  })
+})
+
+/** Patterns the two engines read differently (or RE2 refuses): the native path must leave them to RE2. */
+const READ_DIFFERENTLY: [string, string][] = [
+  ['^\ud800$', 'a lone lead surrogate'],
+  ['^a\udc00$', 'a lone trail surrogate'],
+  ['^[\ud800-\udbff]$', 'a class of lone surrogates'],
+  ['^[a-c-e]$', 'a dash after a range'],
+  ['^[\\d-z]$', 'a range from a class escape'],
+  ['^[]a]$', 'an empty class'],
+]
+
+describe('patterns the engines read differently stay on RE2', () => {
+  it.each(READ_DIFFERENTLY)('%s (%s)', (pattern) => {
+    expect(nativePattern(pattern)).toBeUndefined()
+    expect(patternEngine(pattern)).toBe('re2')
   })
 })
 
