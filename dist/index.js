@@ -2,7 +2,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
 /***/ 7117:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 function __export(m) {
@@ -76,7 +76,7 @@ exports.READABLE = exports.FILE + exports.FOLDER;
 /***/ }),
 
 /***/ 9997:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 var __webpack_unused_export__;
 
@@ -142,7 +142,7 @@ __webpack_unused_export__ = deferred;
 /***/ }),
 
 /***/ 779:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -356,7 +356,7 @@ function regex(str) {
 /***/ }),
 
 /***/ 2815:
-/***/ ((module, exports, __nccwpck_require__) => {
+/***/ (function(module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -399,7 +399,7 @@ exports["default"] = formatsPlugin;
 /***/ }),
 
 /***/ 1284:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -474,7 +474,7 @@ exports["default"] = formatLimitPlugin;
 /***/ }),
 
 /***/ 2463:
-/***/ ((module, exports, __nccwpck_require__) => {
+/***/ (function(module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -530,7 +530,7 @@ Object.defineProperty(exports, "MissingRefError", ({ enumerable: true, get: func
 /***/ }),
 
 /***/ 567:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -692,7 +692,7 @@ exports.regexpCode = regexpCode;
 /***/ }),
 
 /***/ 1436:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1395,7 +1395,7 @@ function par(x) {
 /***/ }),
 
 /***/ 5407:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1544,7 +1544,7 @@ exports.ValueScope = ValueScope;
 /***/ }),
 
 /***/ 1283:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1673,7 +1673,7 @@ function extraErrorProps(cxt, { params, message }, keyValues) {
 /***/ }),
 
 /***/ 2718:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1921,7 +1921,7 @@ function getJsonPointer(parsedRef, { baseId, schema, root }) {
 /***/ }),
 
 /***/ 630:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1955,7 +1955,7 @@ exports["default"] = names;
 /***/ }),
 
 /***/ 3162:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -1973,7 +1973,7 @@ exports["default"] = MissingRefError;
 /***/ }),
 
 /***/ 4090:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2134,7 +2134,7 @@ exports.getSchemaRefs = getSchemaRefs;
 /***/ }),
 
 /***/ 7353:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2166,7 +2166,7 @@ exports.getRules = getRules;
 /***/ }),
 
 /***/ 4464:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2350,7 +2350,7 @@ exports.checkStrictMode = checkStrictMode;
 /***/ }),
 
 /***/ 7692:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2375,7 +2375,7 @@ exports.shouldUseRule = shouldUseRule;
 /***/ }),
 
 /***/ 5346:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2431,7 +2431,7 @@ function falseSchemaError(it, overrideAllErrors) {
 /***/ }),
 
 /***/ 6685:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2640,7 +2640,7 @@ function getTypeErrorContext(it) {
 /***/ }),
 
 /***/ 1699:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -2681,7 +2681,7 @@ function assignDefault(it, prop, defaultValue) {
 /***/ }),
 
 /***/ 7881:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -3207,7 +3207,7 @@ exports.getData = getData;
 /***/ }),
 
 /***/ 5202:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -3337,7 +3337,7 @@ exports.validateKeywordUsage = validateKeywordUsage;
 /***/ }),
 
 /***/ 6200:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -3424,7 +3424,7 @@ exports.extendSubschemaMode = extendSubschemaMode;
 /***/ }),
 
 /***/ 3893:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4048,7 +4048,7 @@ function schemaOrData(schema) {
 /***/ }),
 
 /***/ 4951:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4061,7 +4061,7 @@ exports["default"] = equal;
 /***/ }),
 
 /***/ 6214:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4091,7 +4091,7 @@ ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
 /***/ }),
 
 /***/ 6285:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4103,7 +4103,7 @@ exports["default"] = uri;
 /***/ }),
 
 /***/ 5402:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4120,7 +4120,7 @@ exports["default"] = ValidationError;
 /***/ }),
 
 /***/ 3448:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4175,7 +4175,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 2431:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4287,7 +4287,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 9205:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4316,7 +4316,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 9380:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4334,7 +4334,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 6182:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4435,7 +4435,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 5826:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4526,7 +4526,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8584:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4598,7 +4598,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8775:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4648,7 +4648,7 @@ exports["default"] = getApplicator;
 /***/ }),
 
 /***/ 5791:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4706,7 +4706,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 2959:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4742,7 +4742,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8350:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4774,7 +4774,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 2490:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4840,7 +4840,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 664:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4921,7 +4921,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 6467:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4939,7 +4939,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8778:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -4999,7 +4999,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 1372:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5043,7 +5043,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 9210:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5062,7 +5062,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8484:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5199,7 +5199,7 @@ exports.validateUnion = validateUnion;
 /***/ }),
 
 /***/ 9872:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5215,7 +5215,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 7397:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5237,7 +5237,7 @@ exports["default"] = core;
 /***/ }),
 
 /***/ 2996:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5365,7 +5365,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8886:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5475,7 +5475,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 7115:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5490,7 +5490,7 @@ var DiscrError;
 /***/ }),
 
 /***/ 9941:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5513,7 +5513,7 @@ exports["default"] = draft7Vocabularies;
 /***/ }),
 
 /***/ 6402:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5611,7 +5611,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 2601:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5623,7 +5623,7 @@ exports["default"] = format;
 /***/ }),
 
 /***/ 6620:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5647,7 +5647,7 @@ exports.contentVocabulary = [
 /***/ }),
 
 /***/ 8026:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5678,7 +5678,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 3200:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5732,7 +5732,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 5481:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5771,7 +5771,7 @@ exports["default"] = validation;
 /***/ }),
 
 /***/ 6296:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5801,7 +5801,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 6962:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5834,7 +5834,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 3723:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5867,7 +5867,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 895:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5897,7 +5897,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 8132:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5929,7 +5929,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 6023:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -5968,7 +5968,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 4504:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -6053,7 +6053,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 5132:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -7653,7 +7653,7 @@ exports["default"] = def;
 /***/ }),
 
 /***/ 6110:
-/***/ ((module, exports, __nccwpck_require__) => {
+/***/ (function(module, exports, __nccwpck_require__){
 
 /* eslint-env browser */
 
@@ -7932,7 +7932,7 @@ formatters.j = function (v) {
 /***/ }),
 
 /***/ 897:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 /**
@@ -8231,7 +8231,7 @@ module.exports = setup;
 /***/ }),
 
 /***/ 2830:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 /**
  * Detect Electron renderer / nwjs process, which is node, but we should
@@ -8248,7 +8248,7 @@ if (typeof process === 'undefined' || process.type === 'renderer' || process.bro
 /***/ }),
 
 /***/ 5108:
-/***/ ((module, exports, __nccwpck_require__) => {
+/***/ (function(module, exports, __nccwpck_require__){
 
 /**
  * Module dependencies.
@@ -8518,7 +8518,7 @@ formatters.O = function (v) {
 /***/ }),
 
 /***/ 3430:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -8571,7 +8571,7 @@ module.exports = function equal(a, b) {
 /***/ }),
 
 /***/ 3813:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -8586,7 +8586,7 @@ module.exports = (flag, argv = process.argv) => {
 /***/ }),
 
 /***/ 1167:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -8686,7 +8686,7 @@ function escapeJsonPtr(str) {
 /***/ }),
 
 /***/ 744:
-/***/ ((module) => {
+/***/ (function(module){
 
 /**
  * Helpers.
@@ -8855,7 +8855,7 @@ function plural(ms, msAbs, n, name) {
 /***/ }),
 
 /***/ 1450:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const os = __nccwpck_require__(857);
@@ -8997,7 +8997,7 @@ module.exports = {
 /***/ }),
 
 /***/ 770:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 /* unused reexport */ __nccwpck_require__(7837);
 
@@ -9005,7 +9005,7 @@ module.exports = {
 /***/ }),
 
 /***/ 7837:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 var __webpack_unused_export__;
 
@@ -9277,7 +9277,7 @@ __webpack_unused_export__ = debug; // for test
 /***/ }),
 
 /***/ 6752:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 var __webpack_unused_export__;
 
@@ -9454,7 +9454,7 @@ __webpack_unused_export__ = EventSource
 /***/ }),
 
 /***/ 158:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 const { addAbortListener } = __nccwpck_require__(3440)
 const { RequestAbortedError } = __nccwpck_require__(8707)
@@ -9518,7 +9518,7 @@ module.exports = {
 /***/ }),
 
 /***/ 2279:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -9633,7 +9633,7 @@ module.exports = connect
 /***/ }),
 
 /***/ 6862:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -9891,7 +9891,7 @@ module.exports = pipeline
 /***/ }),
 
 /***/ 4043:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -10112,7 +10112,7 @@ module.exports.RequestHandler = RequestHandler
 /***/ }),
 
 /***/ 3560:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -10339,7 +10339,7 @@ module.exports = stream
 /***/ }),
 
 /***/ 1882:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -10454,7 +10454,7 @@ module.exports = upgrade
 /***/ }),
 
 /***/ 6615:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -10468,7 +10468,7 @@ module.exports.connect = __nccwpck_require__(2279)
 /***/ }),
 
 /***/ 9927:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 // Ported from https://github.com/nodejs/undici/pull/907
 
@@ -10860,7 +10860,7 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 /***/ }),
 
 /***/ 7655:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 const assert = __nccwpck_require__(4589)
 const {
@@ -10960,7 +10960,7 @@ module.exports = {
 /***/ }),
 
 /***/ 9136:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -11207,7 +11207,7 @@ module.exports = buildConnector
 /***/ }),
 
 /***/ 735:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -11332,7 +11332,7 @@ module.exports = {
 /***/ }),
 
 /***/ 2414:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const diagnosticsChannel = __nccwpck_require__(3053)
@@ -11541,7 +11541,7 @@ module.exports = {
 /***/ }),
 
 /***/ 8707:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -11973,7 +11973,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4655:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -12462,7 +12462,7 @@ module.exports = Request
 /***/ }),
 
 /***/ 6443:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = {
   kClose: Symbol('close'),
@@ -12536,7 +12536,7 @@ module.exports = {
 /***/ }),
 
 /***/ 7752:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -12695,7 +12695,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3440:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -13421,7 +13421,7 @@ module.exports = {
 /***/ }),
 
 /***/ 7405:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -13561,7 +13561,7 @@ module.exports = Agent
 /***/ }),
 
 /***/ 837:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -13777,7 +13777,7 @@ module.exports = BalancedPool
 /***/ }),
 
 /***/ 637:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -15297,7 +15297,7 @@ module.exports = connectH1
 /***/ }),
 
 /***/ 8788:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -16096,7 +16096,7 @@ module.exports = connectH2
 /***/ }),
 
 /***/ 3701:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 // @ts-check
 
@@ -16727,7 +16727,7 @@ module.exports = Client
 /***/ }),
 
 /***/ 1841:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -16942,7 +16942,7 @@ module.exports = DispatcherBase
 /***/ }),
 
 /***/ 883:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const EventEmitter = __nccwpck_require__(8474)
@@ -17014,7 +17014,7 @@ module.exports = Dispatcher
 /***/ }),
 
 /***/ 3137:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -17181,7 +17181,7 @@ module.exports = EnvHttpProxyAgent
 /***/ }),
 
 /***/ 4660:
-/***/ ((module) => {
+/***/ (function(module){
 
 /* eslint-disable */
 
@@ -17305,7 +17305,7 @@ module.exports = class FixedQueue {
 /***/ }),
 
 /***/ 2128:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -17506,7 +17506,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3246:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(6443)
 const kPool = Symbol('pool')
@@ -17547,7 +17547,7 @@ module.exports = PoolStats
 /***/ }),
 
 /***/ 628:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -17661,7 +17661,7 @@ module.exports = Pool
 /***/ }),
 
 /***/ 6672:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -17942,7 +17942,7 @@ module.exports = ProxyAgent
 /***/ }),
 
 /***/ 50:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -17984,7 +17984,7 @@ module.exports = RetryAgent
 /***/ }),
 
 /***/ 2581:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -18023,7 +18023,7 @@ module.exports = {
 /***/ }),
 
 /***/ 8155:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -18074,7 +18074,7 @@ module.exports = class DecoratorHandler {
 /***/ }),
 
 /***/ 8754:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -18313,7 +18313,7 @@ module.exports = RedirectHandler
 /***/ }),
 
 /***/ 7816:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const assert = __nccwpck_require__(4589)
@@ -18757,7 +18757,7 @@ module.exports = RetryHandler
 /***/ }),
 
 /***/ 379:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const { isIP } = __nccwpck_require__(7030)
@@ -19139,7 +19139,7 @@ module.exports = interceptorOpts => {
 /***/ }),
 
 /***/ 8060:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19269,7 +19269,7 @@ module.exports = createDumpInterceptor
 /***/ }),
 
 /***/ 5092:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19297,7 +19297,7 @@ module.exports = createRedirectInterceptor
 /***/ }),
 
 /***/ 1514:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const RedirectHandler = __nccwpck_require__(8754)
@@ -19328,7 +19328,7 @@ module.exports = opts => {
 /***/ }),
 
 /***/ 2026:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const RetryHandler = __nccwpck_require__(7816)
@@ -19354,7 +19354,7 @@ module.exports = globalOpts => {
 /***/ }),
 
 /***/ 2824:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -19638,7 +19638,7 @@ exports.SPECIAL_HEADERS = {
 /***/ }),
 
 /***/ 3870:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19650,7 +19650,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 /***/ }),
 
 /***/ 3434:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19662,7 +19662,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 /***/ }),
 
 /***/ 172:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
@@ -19683,7 +19683,7 @@ exports.enumToMap = enumToMap;
 /***/ }),
 
 /***/ 7501:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19850,7 +19850,7 @@ module.exports = MockAgent
 /***/ }),
 
 /***/ 7365:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19916,7 +19916,7 @@ module.exports = MockClient
 /***/ }),
 
 /***/ 2429:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -19951,7 +19951,7 @@ module.exports = {
 /***/ }),
 
 /***/ 1511:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -20165,7 +20165,7 @@ module.exports.MockScope = MockScope
 /***/ }),
 
 /***/ 4004:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -20231,7 +20231,7 @@ module.exports = MockPool
 /***/ }),
 
 /***/ 1117:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -20261,7 +20261,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3397:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -20635,7 +20635,7 @@ module.exports = {
 /***/ }),
 
 /***/ 6142:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -20685,7 +20685,7 @@ module.exports = class PendingInterceptorsFormatter {
 /***/ }),
 
 /***/ 1529:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -20721,7 +20721,7 @@ module.exports = class Pluralizer {
 /***/ }),
 
 /***/ 6603:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -21151,7 +21151,7 @@ module.exports = {
 /***/ }),
 
 /***/ 9634:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22017,7 +22017,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3245:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22176,7 +22176,7 @@ module.exports = {
 /***/ }),
 
 /***/ 109:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22188,7 +22188,7 @@ module.exports = {
 /***/ }),
 
 /***/ 6798:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22240,7 +22240,7 @@ module.exports = {
 /***/ }),
 
 /***/ 1276:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -22259,7 +22259,7 @@ module.exports = {
 /***/ }),
 
 /***/ 9061:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22450,7 +22450,7 @@ module.exports = {
 /***/ }),
 
 /***/ 1978:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -22767,7 +22767,7 @@ module.exports = {
 /***/ }),
 
 /***/ 7797:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -23126,7 +23126,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4031:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 const buffer = __nccwpck_require__(4573)
@@ -23707,7 +23707,7 @@ module.exports = {
 /***/ }),
 
 /***/ 1238:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -24197,7 +24197,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4811:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -24241,7 +24241,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4492:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -24777,7 +24777,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4495:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -24908,7 +24908,7 @@ module.exports = {
 /***/ }),
 
 /***/ 1900:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -25659,7 +25659,7 @@ module.exports = {
 /***/ }),
 
 /***/ 6653:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -25712,7 +25712,7 @@ module.exports = function () {
 /***/ }),
 
 /***/ 7114:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -25845,7 +25845,7 @@ module.exports = { FileLike, isFileLike }
 /***/ }),
 
 /***/ 116:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -26326,7 +26326,7 @@ module.exports = {
 /***/ }),
 
 /***/ 5910:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -26585,7 +26585,7 @@ module.exports = { FormData, makeEntry }
 /***/ }),
 
 /***/ 1059:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -26632,7 +26632,7 @@ module.exports = {
 /***/ }),
 
 /***/ 660:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
@@ -27326,7 +27326,7 @@ module.exports = {
 /***/ }),
 
 /***/ 4398:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
@@ -29603,7 +29603,7 @@ module.exports = {
 /***/ }),
 
 /***/ 9967:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 /* globals AbortController */
 
@@ -30647,7 +30647,7 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 /***/ }),
 
 /***/ 9051:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -31264,7 +31264,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3627:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -31280,7 +31280,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3168:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -32919,7 +32919,7 @@ module.exports = {
 /***/ }),
 
 /***/ 5893:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -33621,7 +33621,7 @@ module.exports = {
 /***/ }),
 
 /***/ 2607:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -33918,7 +33918,7 @@ module.exports = {
 /***/ }),
 
 /***/ 8355:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -34269,7 +34269,7 @@ module.exports = {
 /***/ }),
 
 /***/ 8573:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -34354,7 +34354,7 @@ module.exports = {
 /***/ }),
 
 /***/ 961:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -34371,7 +34371,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3610:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -34769,7 +34769,7 @@ module.exports = {
 /***/ }),
 
 /***/ 6897:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -35147,7 +35147,7 @@ module.exports = {
 /***/ }),
 
 /***/ 736:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -35220,7 +35220,7 @@ module.exports = {
 /***/ }),
 
 /***/ 5188:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -35556,7 +35556,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3264:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -35659,7 +35659,7 @@ module.exports = {
 /***/ }),
 
 /***/ 9469:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -35771,7 +35771,7 @@ module.exports = { PerMessageDeflate }
 /***/ }),
 
 /***/ 1652:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -36305,7 +36305,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3900:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -36416,7 +36416,7 @@ module.exports = { SendQueue }
 /***/ }),
 
 /***/ 1216:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -36435,7 +36435,7 @@ module.exports = {
 /***/ }),
 
 /***/ 8625:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -36764,7 +36764,7 @@ module.exports = {
 /***/ }),
 
 /***/ 3726:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -37366,10 +37366,10 @@ module.exports = {
 /***/ }),
 
 /***/ 218:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack___webpack_exports__, __nccwpck_require__){
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4997);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2879);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,8 +37378,8 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4997:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+/***/ 2879:
+/***/ (function(__unused_webpack_module, __webpack_exports__, __nccwpck_require__){
 
 
 // EXPORTS
@@ -40368,11 +40368,32 @@ class Git {
         this.dir = dir;
     }
     async run(args, options = {}) {
+        if (!options.outputToFile)
+            return this.runWith(args, options);
+        const folder = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'gantry-output-'));
+        try {
+            const file = (0,external_node_path_namespaceObject.join)(folder, 'stdout');
+            // Created here, never there before (the folder is new and private): git writes, then this reads it.
+            const handle = await (0,promises_namespaceObject.open)(file, 'wx', 0o600);
+            try {
+                const { code } = await this.runWith(args, options, handle.fd);
+                return { stdout: await (0,promises_namespaceObject.readFile)(file), code };
+            }
+            finally {
+                await handle.close();
+            }
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(folder, { recursive: true, force: true });
+        }
+    }
+    /** `run`, with the output to `stdoutFd` when given (then `stdout` is empty). */
+    runWith(args, options, stdoutFd) {
         return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-C', this.dir, ...args], { env: gitEnvironment(options.env), stdio: 'pipe' });
+            const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['-C', this.dir, ...args], { env: gitEnvironment(options.env), stdio: ['pipe', stdoutFd ?? 'pipe', 'pipe'] });
             const out = [];
             const err = [];
-            child.stdout.on('data', (b) => out.push(b));
+            child.stdout?.on('data', (b) => out.push(b));
             child.stderr.on('data', (b) => err.push(b));
             child.on('error', (error) => reject(new GitError(`git ${args[0]} could not start: ${error.message}`, args, null, '', { cause: error })));
             child.on('close', (code) => {
@@ -40419,7 +40440,8 @@ class Git {
         const result = new Map();
         if (specs.length === 0)
             return result;
-        const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n` });
+        // Through a file: cat-file writes every object on its own, thousands of reads through a pipe.
+        const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n`, outputToFile: true });
         let offset = 0;
         for (const spec of specs) {
             const newline = stdout.indexOf(10, offset);
@@ -51245,6 +51267,7 @@ function bundleContent(manifest, contents) {
             references: canonicalAsIs(definition.references.map((r) => ({ path: r.path, target: r.target }))),
         };
         items[id] = item;
+        digests.set(definition, item.digest);
         // Keys in canonical order: digest, document, origin, references.
         compact.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${documentJson},"origin":${JSON.stringify(origin)},"references":${canonicalCompact(item.references)}}`);
     }
@@ -51268,6 +51291,29 @@ function bundleContent(manifest, contents) {
         // The items in canonical form once, like each document: the content digest and the bytes take them as they are.
         items: sortedItems,
     };
+}
+/**
+ * The digest of each definition's document as bundleContent made it, by definition: a definition holds one
+ * document, read from one file's bytes, so its digest never changes.
+ */
+const digests = new WeakMap();
+/**
+ * The digest of every item of `contents`, as bundleContent gives it (the sha256 of the document's canonical
+ * compact JSON), without the rest of the bundle: what the delta of a later version compares. A definition
+ * whose digest bundleContent made (an item unchanged since) is not serialized again.
+ */
+function itemDigests(contents) {
+    const items = {};
+    for (const id of [...contents.items.keys()].sort()) {
+        const { definition } = contents.items.get(id);
+        let digest = digests.get(definition);
+        if (digest === undefined) {
+            digest = sha256(canonicalCompact(canonicalDocument(definition.document)));
+            digests.set(definition, digest);
+        }
+        items[id] = { digest };
+    }
+    return items;
 }
 /**
  * The canonical compact JSON of the items of contents made by bundleContent, by their record (never changed
@@ -57467,9 +57513,10 @@ function packagesHolding(model, id, cache) {
  * includeReferences or through declared dependencies; dependencies exist with satisfiable ranges and no
  * cycle; environments are declared; an explicit version is not already released with other content.
  */
-function validatePackages(model, released) {
+function validatePackages(model, released, 
+/** What each package holds, worked out here, kept for the caller (a build makes bundles of the same). */
+cache = new Map()) {
     const diagnostics = [];
-    const cache = new Map();
     const reported = new Set();
     const environmentNames = new Set(model.config.environments.map((e) => e.name));
     const scheme = (model.config.versioning ?? 'dot');
@@ -62992,6 +63039,471 @@ var dist_ajv = __nccwpck_require__(2463);
 // EXTERNAL MODULE: ./node_modules/ajv-formats/dist/index.js
 var ajv_formats_dist = __nccwpck_require__(2815);
 var ajv_formats_dist_default = /*#__PURE__*/__nccwpck_require__.n(ajv_formats_dist);
+;// CONCATENATED MODULE: ./src/core/schema/native-pattern.ts
+/**
+ * Kind schema patterns on JavaScript's own RegExp engine, where that is proven safe (docs/file-formats.md, "Kind
+ * schemas"). Patterns arrive in pull requests; RE2 (re2js) runs any of them in linear time but costs a pure
+ * JavaScript matcher. A backtracking engine is linear only on patterns that never leave it a real choice, so a
+ * pattern runs natively only when all of the following hold, and on RE2 otherwise:
+ *
+ * 1. Syntax: it parses in a small grammar (literals; `.`; `\d \D \w \W \s \S`; `\t \n \r \f`; escaped
+ *    punctuation; classes of characters and ranges; `(...)` and `(?:...)`; `|`; the greedy quantifiers `*`, `+`,
+ *    `?`, `{n}`, `{n,}`, `{n,m}` up to 1,000). No backreferences, lookaround, lazy quantifiers, `\b`, `\p{...}`,
+ *    `\u` or POSIX classes.
+ * 2. Anchored: it starts with `^`, has no other `^` and no `|` outside a group; `$` may only end it. An
+ *    unanchored pattern is searched for at every offset, one attempt each.
+ * 3. No empty loops: nothing quantified, and no branch of an alternation, can match the empty string.
+ * 4. Two characters decide: in the pattern's position automaton (one state per character class, quantifiers
+ *    written out), whenever two next states can both take the next character, no state that follows the one can
+ *    take a character that a state following the other can take (and not both can end a `$` match). So at every
+ *    offset at most one path survives two characters, and a match attempt costs at most input length times the
+ *    automaton's edges, which are bounded (MAX_POSITIONS, MAX_EDGES; the proof itself, MAX_PROOF_STEPS).
+ *
+ * A native match that runs out of V8's backtracking stack (a RangeError on a string of millions of characters,
+ * even for a linear pattern) is answered by RE2 for that string (see kind-schema-limits.ts).
+ *
+ * The native expression is not the pattern's text: it is written from the parsed pattern, each character class
+ * spelled out as the code points it matches under RE2's rules, which kind schema patterns have always had
+ * (`\s` is space, tab, line feed, form feed and carriage return; `.` is anything but a line feed). Results are
+ * therefore the same on either engine.
+ */
+const MAX_CODE_POINT = 0x10ffff;
+/** States of the position automaton, and edges between them, past which a pattern stays on RE2. */
+const MAX_POSITIONS = 256;
+const MAX_EDGES = 4096;
+/**
+ * Steps the proof itself may take (edges linked, ranges compared): a pattern that needs more stays on RE2, so a
+ * kind schema of 500 crafted patterns cannot make the proof cost more than RE2's compile of the same patterns.
+ */
+const MAX_PROOF_STEPS = 10_000;
+const MAX_REPEAT = 1000;
+/** Not provable in this grammar: the pattern stays on RE2. */
+class Unproven extends Error {
+}
+function normalise(ranges) {
+    const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+    const out = [];
+    for (const [lo, hi] of sorted) {
+        const last = out[out.length - 1];
+        if (last && lo <= last[1] + 1)
+            last[1] = Math.max(last[1], hi);
+        else
+            out.push([lo, hi]);
+    }
+    return out;
+}
+function complement(set) {
+    const out = [];
+    let next = 0;
+    for (const [lo, hi] of set) {
+        if (lo > next)
+            out.push([next, lo - 1]);
+        next = hi + 1;
+    }
+    if (next <= MAX_CODE_POINT)
+        out.push([next, MAX_CODE_POINT]);
+    return out;
+}
+function intersects(a, b) {
+    let i = 0;
+    let j = 0;
+    while (i < a.length && j < b.length) {
+        if (a[i][1] < b[j][0])
+            i++;
+        else if (b[j][1] < a[i][0])
+            j++;
+        else
+            return true;
+    }
+    return false;
+}
+const single = (c) => [[c, c]];
+const native_pattern_code = (c) => c.codePointAt(0);
+// RE2's Perl classes (what kind schema patterns have always meant), not JavaScript's wider Unicode ones.
+const DIGIT = [[0x30, 0x39]];
+const WORD = normalise([
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+]);
+const SPACE = normalise([
+    [0x09, 0x0a],
+    [0x0c, 0x0d],
+    [0x20, 0x20],
+]);
+const DOT = complement(single(0x0a));
+const CLASS_ESCAPES = {
+    d: DIGIT,
+    D: complement(DIGIT),
+    w: WORD,
+    W: complement(WORD),
+    s: SPACE,
+    S: complement(SPACE),
+};
+const CHAR_ESCAPES = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
+/** Escaped, these mean themselves in both engines (with the `u` flag, JavaScript refuses other identity escapes). */
+const SYNTAX = new Set('^$\\.*+?()[]{}|/');
+function native_pattern_parse(pattern) {
+    const chars = Array.from(pattern);
+    let i = 0;
+    const peek = () => chars[i];
+    const literal = (c) => {
+        const cp = native_pattern_code(c);
+        // A lone surrogate is read differently by the two engines.
+        if (cp >= 0xd800 && cp <= 0xdfff)
+            throw new Unproven();
+        return cp;
+    };
+    const alternation = () => {
+        const branches = [sequence()];
+        while (peek() === '|') {
+            i++;
+            branches.push(sequence());
+        }
+        return branches.length === 1 ? branches[0] : { t: 'alt', branches };
+    };
+    const sequence = () => {
+        const items = [];
+        while (i < chars.length && peek() !== '|' && peek() !== ')')
+            items.push(quantified(atom()));
+        return { t: 'seq', items };
+    };
+    const quantified = (node) => {
+        const c = peek();
+        let min;
+        let max;
+        if (c === '*')
+            [min, max] = [0, Infinity];
+        else if (c === '+')
+            [min, max] = [1, Infinity];
+        else if (c === '?')
+            [min, max] = [0, 1];
+        else if (c === '{') {
+            const match = /^\{(\d{1,4})(,(\d{0,4}))?\}/.exec(chars.slice(i, i + 12).join(''));
+            if (!match)
+                throw new Unproven();
+            min = Number(match[1]);
+            max = match[2] === undefined ? min : match[3] === '' ? Infinity : Number(match[3]);
+            i += match[0].length - 1;
+            if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT) || min > max || max === 0)
+                throw new Unproven();
+        }
+        else
+            return node;
+        i++;
+        // Lazy quantifiers, and a quantifier on a quantifier or an anchor.
+        const after = peek();
+        if (after === '?' || after === '*' || after === '+' || after === '{')
+            throw new Unproven();
+        if (node.t === 'start' || node.t === 'end')
+            throw new Unproven();
+        return { t: 'rep', body: node, min, max };
+    };
+    const atom = () => {
+        const c = chars[i++];
+        switch (c) {
+            case '(': {
+                if (peek() === '?') {
+                    if (chars[i + 1] !== ':')
+                        throw new Unproven();
+                    i += 2;
+                }
+                const inner = alternation();
+                if (peek() !== ')')
+                    throw new Unproven();
+                i++;
+                return inner;
+            }
+            case '[':
+                return { t: 'set', set: charClass() };
+            case '.':
+                return { t: 'set', set: DOT };
+            case '^':
+                return { t: 'start' };
+            case '$':
+                return { t: 'end' };
+            case '\\': {
+                const e = chars[i++];
+                if (e === undefined)
+                    throw new Unproven();
+                const set = CLASS_ESCAPES[e];
+                if (set)
+                    return { t: 'set', set };
+                if (e in CHAR_ESCAPES)
+                    return { t: 'set', set: single(CHAR_ESCAPES[e]) };
+                if (SYNTAX.has(e))
+                    return { t: 'set', set: single(native_pattern_code(e)) };
+                throw new Unproven();
+            }
+            case '*':
+            case '+':
+            case '?':
+            case '{':
+            case '}':
+            case ']':
+            case ')':
+                throw new Unproven();
+            default:
+                return { t: 'set', set: single(literal(c)) };
+        }
+    };
+    /** After `[`: a class of characters, ranges and escapes; a `-` only first, last or between two characters. */
+    const charClass = () => {
+        let negated = false;
+        if (peek() === '^') {
+            negated = true;
+            i++;
+        }
+        // `[]` and `[^]` are read differently by the two engines.
+        if (peek() === ']')
+            throw new Unproven();
+        const ranges = [];
+        const member = () => {
+            const c = chars[i++];
+            if (c === undefined || c === '[')
+                throw new Unproven();
+            if (c !== '\\')
+                return literal(c);
+            const e = chars[i++];
+            if (e === undefined)
+                throw new Unproven();
+            const set = CLASS_ESCAPES[e];
+            if (set)
+                return set;
+            if (e in CHAR_ESCAPES)
+                return CHAR_ESCAPES[e];
+            if (SYNTAX.has(e) || e === '-')
+                return native_pattern_code(e);
+            throw new Unproven();
+        };
+        let first = true;
+        while (peek() !== ']') {
+            if (i >= chars.length)
+                throw new Unproven();
+            const dash = peek() === '-';
+            const lo = member();
+            // An unescaped `-` means itself only first or last in the class.
+            if (dash && !first && peek() !== ']')
+                throw new Unproven();
+            if (!dash && peek() === '-' && chars[i + 1] !== ']' && chars[i + 1] !== undefined) {
+                i++;
+                if (peek() === '-')
+                    throw new Unproven();
+                const hi = member();
+                if (typeof lo !== 'number' || typeof hi !== 'number' || lo > hi)
+                    throw new Unproven();
+                ranges.push([lo, hi]);
+                // After a range, a `-` that does not close the class is read differently by the two engines.
+                if (peek() === '-' && chars[i + 1] !== ']')
+                    throw new Unproven();
+            }
+            else if (typeof lo === 'number')
+                ranges.push([lo, lo]);
+            else
+                ranges.push(...lo);
+            first = false;
+        }
+        i++;
+        const set = normalise(ranges);
+        return negated ? complement(set) : set;
+    };
+    const root = alternation();
+    if (i !== chars.length)
+        throw new Unproven();
+    return root;
+}
+/** Counts the proof's steps; past MAX_PROOF_STEPS the pattern stays on RE2. */
+class Budget {
+    spent = 0;
+    spend(steps) {
+        this.spent += steps;
+        if (this.spent > MAX_PROOF_STEPS)
+            throw new Unproven();
+    }
+}
+function automaton(body, budget) {
+    const sets = [];
+    const follow = [];
+    const link = (from, to) => {
+        budget.spend(from.length * to.length + 1);
+        for (const f of from)
+            for (const t of to)
+                follow[f].add(t);
+    };
+    const concat = (a, b) => {
+        if (!a)
+            return b;
+        // The lists below are copied: their lengths count as steps too.
+        budget.spend(a.first.length + a.last.length + b.first.length + b.last.length);
+        link(a.last, b.first);
+        return {
+            nullable: a.nullable && b.nullable,
+            first: a.nullable ? [...a.first, ...b.first] : a.first,
+            last: b.nullable ? [...a.last, ...b.last] : b.last,
+        };
+    };
+    const build = (node) => {
+        switch (node.t) {
+            case 'set': {
+                if (sets.length >= MAX_POSITIONS)
+                    throw new Unproven();
+                sets.push(node.set);
+                follow.push(new Set());
+                return { nullable: false, first: [sets.length - 1], last: [sets.length - 1] };
+            }
+            case 'seq': {
+                let part;
+                for (const item of node.items)
+                    part = concat(part, build(item));
+                return part ?? { nullable: true, first: [], last: [] };
+            }
+            case 'alt': {
+                const parts = node.branches.map(build);
+                // Rule 3: a branch that matches nothing gives a second way through the same text.
+                if (parts.some((p) => p.nullable))
+                    throw new Unproven();
+                return { nullable: false, first: parts.flatMap((p) => p.first), last: parts.flatMap((p) => p.last) };
+            }
+            case 'rep': {
+                let part;
+                for (let n = 0; n < node.min; n++) {
+                    const copy = build(node.body);
+                    if (copy.nullable)
+                        throw new Unproven();
+                    part = concat(part, copy);
+                }
+                if (node.max === Infinity) {
+                    const loop = build(node.body);
+                    if (loop.nullable)
+                        throw new Unproven();
+                    link(loop.last, loop.first);
+                    part = concat(part, { nullable: true, first: loop.first, last: loop.last });
+                }
+                else {
+                    // Optional copies, each reachable only after the one before: x{1,3} is x(x(x)?)?.
+                    let before = part;
+                    const lasts = [];
+                    for (let n = node.min; n < node.max; n++) {
+                        const copy = build(node.body);
+                        if (copy.nullable)
+                            throw new Unproven();
+                        if (before)
+                            link(before.last, copy.first);
+                        if (n === node.min)
+                            part = concat(part, { nullable: true, first: copy.first, last: [] });
+                        lasts.push(...copy.last);
+                        before = copy;
+                    }
+                    part = { nullable: part.nullable, first: part.first, last: [...part.last, ...lasts] };
+                }
+                return part;
+            }
+            default:
+                // `^` and `$` anywhere but at the two ends.
+                throw new Unproven();
+        }
+    };
+    const whole = build(body);
+    let edges = whole.first.length;
+    for (const f of follow)
+        edges += f.size;
+    if (edges > MAX_EDGES)
+        throw new Unproven();
+    return { sets, follow, first: new Set(whole.first), final: new Set(whole.last), nullable: whole.nullable };
+}
+/**
+ * Rule 4: from every state, two next states that can take the same character have nothing in common after it:
+ * the characters that may follow the one (all its next states' classes together) and those that may follow the
+ * other do not meet.
+ */
+function decidedByTwo(a, endAnchored, budget) {
+    const after = a.follow.map((next) => {
+        const ranges = [];
+        for (const q of next)
+            ranges.push(...a.sets[q]);
+        budget.spend(ranges.length + 1);
+        return normalise(ranges);
+    });
+    const meet = (x, y) => {
+        budget.spend(x.length + y.length + 1);
+        return intersects(x, y);
+    };
+    const decided = (next) => {
+        const states = [...next];
+        for (let x = 0; x < states.length; x++) {
+            for (let y = x + 1; y < states.length; y++) {
+                const p = states[x];
+                const q = states[y];
+                if (!meet(a.sets[p], a.sets[q]))
+                    continue;
+                // Both may end a match here: with `$`, two ways to the same end of the text.
+                if (endAnchored && a.final.has(p) && a.final.has(q))
+                    return false;
+                if (meet(after[p], after[q]))
+                    return false;
+            }
+        }
+        return true;
+    };
+    if (!decided(a.first))
+        return false;
+    return a.follow.every(decided);
+}
+/** The native expression for an automaton's pattern: every character class spelled out as code point ranges. */
+function source(node) {
+    switch (node.t) {
+        case 'set':
+            return `[${node.set.map(([lo, hi]) => (lo === hi ? hex(lo) : `${hex(lo)}-${hex(hi)}`)).join('')}]`;
+        case 'seq':
+            return node.items.map(source).join('');
+        case 'alt':
+            return `(?:${node.branches.map(source).join('|')})`;
+        case 'rep': {
+            const body = `(?:${source(node.body)})`;
+            if (node.min === 0 && node.max === Infinity)
+                return `${body}*`;
+            if (node.min === 1 && node.max === Infinity)
+                return `${body}+`;
+            if (node.min === 0 && node.max === 1)
+                return `${body}?`;
+            if (node.max === Infinity)
+                return `${body}{${node.min},}`;
+            return node.min === node.max ? `${body}{${node.min}}` : `${body}{${node.min},${node.max}}`;
+        }
+        case 'start':
+            return '^';
+        case 'end':
+            return '$';
+    }
+}
+const hex = (c) => `\\u{${c.toString(16)}}`;
+/**
+ * The native RegExp for a kind schema pattern when the rules above prove it linear, with RE2's meaning of every
+ * class; undefined when the pattern must stay on RE2.
+ */
+function nativePattern(pattern) {
+    try {
+        const root = native_pattern_parse(pattern);
+        // Rule 2: one branch at the top, `^` first, `$` only last.
+        const items = root.t === 'seq' ? root.items : [root];
+        if (items[0]?.t !== 'start')
+            return undefined;
+        const endAnchored = items.length > 1 && items[items.length - 1].t === 'end';
+        const body = { t: 'seq', items: items.slice(1, endAnchored ? -1 : undefined) };
+        const budget = new Budget();
+        const a = automaton(body, budget);
+        if (!decidedByTwo(a, endAnchored, budget))
+            return undefined;
+        return new RegExp(`^${source(body)}${endAnchored ? '$' : ''}`, 'u');
+    }
+    catch (error) {
+        if (error instanceof Unproven || error instanceof SyntaxError)
+            return undefined;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./node_modules/re2js/build/index.js
 /*!
 * re2js
@@ -69810,6 +70322,7 @@ function build_re(stringsOrFlags, ...values) {
 
 
 
+
 /**
  * Kind schemas arrive in pull requests: whoever wrote one controls what validation costs. What cannot be
  * checked in bounded time is refused before ajv compiles it, at the line of the offending keyword.
@@ -69837,9 +70350,28 @@ const KIND_SCHEMA_LIMITS = {
     maxPatterns: 500,
 };
 /** Keywords whose value is a schema, or a list or map of schemas: where `visit` and `$ref` costs look. */
-const SCHEMA_KEYWORDS = ['items', 'additionalItems', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'unevaluatedItems', 'unevaluatedProperties'];
+const SCHEMA_KEYWORDS = [
+    'items',
+    'additionalItems',
+    'additionalProperties',
+    'propertyNames',
+    'contains',
+    'not',
+    'if',
+    'then',
+    'else',
+    'unevaluatedItems',
+    'unevaluatedProperties',
+];
 const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
-const SCHEMA_MAP_KEYWORDS = ['patternProperties', 'properties', 'definitions', '$defs', 'dependentSchemas', 'dependencies'];
+const SCHEMA_MAP_KEYWORDS = [
+    'patternProperties',
+    'properties',
+    'definitions',
+    '$defs',
+    'dependentSchemas',
+    'dependencies',
+];
 /** The subschemas of a schema object, with the path segments that lead to each. */
 function subschemas(s) {
     const out = [];
@@ -69893,7 +70425,8 @@ function resolveLocalRef(root, ref) {
 /**
  * Regular expressions of kind schemas run on RE2 (the re2js port, linear in the input, no backtracking):
  * ajv's `code.regExp` engine. Lookaround and backreferences do not exist there; such a pattern is refused
- * by `kindSchemaProblems` before compiling.
+ * by `kindSchemaProblems` before compiling. A pattern that native-pattern.ts proves linear on JavaScript's own
+ * engine runs there instead, with RE2's meaning of every class.
  */
 function linearRegExp(pattern) {
     const test = linearTest(pattern);
@@ -69909,9 +70442,39 @@ function linearTest(pattern) {
     const known = compiledPatterns.get(pattern);
     if (known)
         return known;
-    const compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+    const native = nativePattern(pattern);
+    // Native answers cost less than looking them up: only RE2's are kept.
+    const test = native
+        ? nativeTest(native, pattern)
+        : memoised(RE2JS.compile(RE2JS.translateRegExp(pattern)));
+    test.native = native !== undefined;
+    if (compiledPatterns.size >= MAX_PATTERNS)
+        compiledPatterns.clear();
+    compiledPatterns.set(pattern, test);
+    return test;
+}
+/**
+ * A proven pattern's native test. V8's matcher keeps a stack of the places it may go back to, which a string of
+ * millions of characters can overflow (a RangeError) even on a linear pattern: that string is answered by RE2,
+ * compiled when first needed.
+ */
+function nativeTest(native, pattern) {
+    let fallback;
+    return (s) => {
+        try {
+            return native.test(s);
+        }
+        catch (error) {
+            if (!(error instanceof RangeError))
+                throw error;
+            fallback ??= RE2JS.compile(RE2JS.translateRegExp(pattern));
+            return fallback.test(s);
+        }
+    };
+}
+function memoised(compiled) {
     const answers = new Map();
-    const test = (s) => {
+    return (s) => {
         if (s.length > MEMO_MAX_LENGTH)
             return compiled.test(s);
         let answer = answers.get(s);
@@ -69925,10 +70488,10 @@ function linearTest(pattern) {
         }
         return answer;
     };
-    if (compiledPatterns.size >= MAX_PATTERNS)
-        compiledPatterns.clear();
-    compiledPatterns.set(pattern, test);
-    return test;
+}
+/** Which engine a kind schema pattern runs on (see native-pattern.ts). */
+function patternEngine(pattern) {
+    return linearTest(pattern).native ? 'native' : 're2';
 }
 const compiledPatterns = new Map();
 const MAX_PATTERNS = 1000;
@@ -69955,7 +70518,7 @@ function patternProblem(pattern) {
  * whole schema past the limits. Walks values only where they are schemas, so a `default` or `examples` value
  * that happens to hold a key `pattern` is not mistaken for one.
  */
-function kindSchemaProblems(schema, knownFormats) {
+function kind_schema_limits_kindSchemaProblems(schema, knownFormats) {
     const problems = [];
     // Counted without recursion: a 1 MB schema can nest 500,000 levels deep, past any call stack.
     let nodes = 0;
@@ -70315,7 +70878,38 @@ function duplicateItems(data) {
 const PAIRWISE_MAX = 16;
 const isScalar = (item) => item === null || typeof item !== 'object';
 
+// EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/ucs2length.js
+var ucs2length = __nccwpck_require__(6214);
+// EXTERNAL MODULE: ./node_modules/ajv-formats/dist/formats.js
+var formats = __nccwpck_require__(779);
+;// CONCATENATED MODULE: ./src/core/schema/standalone-runtime.ts
+
+
+const ucs2 = ucs2length;
+const standalone_runtime_ucs2length = typeof ucs2.default === 'function' ? ucs2.default : ucs2.default.default;
+
+;// CONCATENATED MODULE: ./src/core/schema/uri-format.ts
+
+/**
+ * ajv-formats' `uri` format (docs/file-formats.md: kind schemas may use the formats of ajv-formats), answering
+ * the same for every string, without compiling ajv-formats' expression for the common form of an absolute URI.
+ *
+ * That expression takes most IPv6 address forms as a host; V8 compiles it when it first runs, which cost about
+ * 10-20 ms in every validation of a repository whose kinds use the format. COMMON_URI is the same expression
+ * with fewer branches: `//` always (not `/` or nothing), no user information before the host, and the host
+ * only a registered name (which takes dotted IPv4 addresses too), each character class as written there. What
+ * it matches, the full expression matches (and it holds a `:`, which the format also asks for), so a string
+ * it takes is a URI; any other is asked of the full format, whose answer stands.
+ */
+const COMMON_URI = /^[a-z][a-z0-9+\-.]*:\/\/(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2})*(?::\d*)?(?:\/(?:[a-z0-9\-._~!$&'()*+,;=:@]|%[0-9a-f]{2})*)*(?:\?(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?(?:#(?:[a-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9a-f]{2})*)?$/i;
+const fullUri = formats.fullFormats.uri;
+/** Whether `text` is a URI as ajv-formats' `uri` format says. */
+function uri(text) {
+    return COMMON_URI.test(text) || fullUri(text);
+}
+
 ;// CONCATENATED MODULE: ./src/core/schema/create-ajv.ts
+
 
 
 
@@ -70355,6 +70949,8 @@ function createAjv(options = {}) {
     const code = { ...(options.linear ? { regExp: linearRegExp } : {}), ...options.code };
     const ajv = new dist_ajv.Ajv({ allErrors: options.allErrors ?? true, strict: false, allowUnionTypes: true, code });
     addFormats(ajv);
+    // The same answers as ajv-formats' own `uri`, without compiling its long expression in each run (uri-format.ts).
+    ajv.addFormat('uri', uri);
     // Gantry's own schemas are trusted, the lists they check are not: ajv compares every pair of `items` of a
     // package when the item schema is a $ref (80,000 items, under the size limit, took 80 s). Linear for all.
     ajv.removeKeyword('uniqueItems');
@@ -70394,16 +70990,6 @@ function createKindAjv(options) {
 const REF_META_SCHEMA = { type: 'string', pattern: '^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$' };
 /** The key scripts/generate-validators.ts registers REF_META_SCHEMA under to compile it with Gantry's own schemas. */
 const REF_META_ID = 'https://gantry.dev/schemas/x-gantry-ref';
-
-// EXTERNAL MODULE: ./node_modules/ajv/dist/runtime/ucs2length.js
-var ucs2length = __nccwpck_require__(6214);
-// EXTERNAL MODULE: ./node_modules/ajv-formats/dist/formats.js
-var formats = __nccwpck_require__(779);
-;// CONCATENATED MODULE: ./src/core/schema/standalone-runtime.ts
-
-
-const ucs2 = ucs2length;
-const standalone_runtime_ucs2length = typeof ucs2.default === 'function' ? ucs2.default : ucs2.default.default;
 
 ;// CONCATENATED MODULE: ./src/core/schema/validator.ts
 
@@ -70504,7 +71090,7 @@ class SchemaRegistry {
             }));
         }
         const formats = this.kindCompiler('first').formats;
-        const problems = kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name));
+        const problems = kind_schema_limits_kindSchemaProblems(schema, (name) => Object.prototype.hasOwnProperty.call(formats, name));
         if (problems.length > 0) {
             // The text parsed once for all positions; a schema with thousands of problems shows the first ones.
             const locate = jsonLocator(text);
@@ -72119,7 +72705,7 @@ diffs = new Map()) {
         const contentsCache = new Map();
         for (const name of names) {
             const thenPkg = then.model.packages.get(name);
-            const items = thenPkg ? bundleContent(thenPkg.manifest, packageContents(then.model, thenPkg, contentsCache)).items : {};
+            const items = thenPkg ? itemDigests(packageContents(then.model, thenPkg, contentsCache)) : {};
             cache.set(`${commit}:${name}`, items);
         }
     }
@@ -72219,7 +72805,7 @@ whole, names, cache, diffs) {
     const contentsCache = new Map();
     for (const name of names) {
         const pkg = thenModel.packages.get(name);
-        cache.set(`${commit}:${name}`, pkg ? bundleContent(pkg.manifest, packageContents(thenModel, pkg, contentsCache)).items : {});
+        cache.set(`${commit}:${name}`, pkg ? itemDigests(packageContents(thenModel, pkg, contentsCache)) : {});
         left.delete(name);
     }
     return left;
@@ -72552,8 +73138,12 @@ async function buildPackages(options) {
     // A package is built only when its files and references are sound.
     // Whether the packages have a dependency cycle anywhere: what each holds is then worked out alone.
     let cycles = false;
+    // What each package holds, worked out by the checks of a model and used again for its bundles.
+    const contentsOf = new WeakMap();
     const refusals = (from) => {
-        const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released)];
+        const contents = new Map();
+        contentsOf.set(from, contents);
+        const found = [...from.loadDiagnostics, ...validatePackages(from.model, from.released, contents)];
         if (found.some((d) => d.code === 'dependency-cycle'))
             cycles = true;
         return found.filter((d) => d.severity === 'error' && (d.package === undefined || names.includes(d.package)));
@@ -72607,7 +73197,7 @@ async function buildPackages(options) {
     // each earlier commit opened once for all its packages.
     const waiting = [];
     const previousCache = new Map();
-    const contentsCache = new Map();
+    const contentsCache = contentsOf.get(repository) ?? new Map();
     for (const [index, name] of names.entries()) {
         progress(`building ${name}`, index, names.length);
         const again = reused.get(name);
@@ -73320,7 +73910,193 @@ async function findTrustedWorkflow(git, ref, log) {
     return takes.sort()[0] ?? DEFAULT_TRUSTED_WORKFLOW;
 }
 
+;// CONCATENATED MODULE: ./src/core/promotion/ledger-read.ts
+
+/**
+ * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
+ * double-quoted scalars, two spaces of indentation, `[]` and `{}` when empty), read without a YAML parser; or
+ * undefined, and the file takes the full read (readYaml), which finds and places every problem.
+ *
+ * Status reads every ledger of every environment: hundreds of packages on each branch, each ledger thousands
+ * of characters of item ids and digests. This read only ever answers "this is the value readYaml would build,
+ * and readYaml would find nothing wrong with the text", else it declines. It takes only:
+ * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
+ *   order mark, nothing a YAML stream refuses; no line over 1024 characters (an implicit key's limit);
+ * - at the top, `<key>: <scalar>`, `<key>: []`, `<key>: {}`, or `<key>:` followed by a block map at two spaces
+ *   (`  <key>: <scalar>`) or a block list of maps at two spaces (`  - <key>: <scalar>`, then `    <key>: <scalar>`);
+ * - keys that can only be strings in YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
+ *   an item id (`<kind>/<name>`, with a slash no number, null or boolean has), or a word of letters and
+ *   digits that starts with a letter and is no null or boolean spelling; never a key that reaches a prototype;
+ *   each key once in its map (the full read refuses a duplicate key);
+ * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
+ *   up to 15 digits without leading zeros; or a plain string of letters, digits and `._:/@+-` that starts with a
+ *   letter or digit, does not end with `:`, and that the core schema reads as no number (`1.2.3`, a commit id;
+ *   not `1.5`, `1e5`, `007` nor anything starting `0x` or `0o`);
+ * - nothing else: comments, empty lines, documents markers, anchors, tags, flow collections with content,
+ *   quotes of any other kind.
+ * The ledger is then checked against the ledger schema and its file name as ledgerProblems checks it; when
+ * either finds a problem this read declines too, so that the problem is reported by the full read, as always.
+ */
+function readWrittenLedger(bytes, file, fileName, schemas) {
+    const value = writtenLedgerValue(bytes);
+    if (value === undefined)
+        return undefined;
+    // A ledger that passes both checks gives ledgerProblems no diagnostic: the position of a finding (which
+    // would parse the text) is never asked for.
+    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, value, bytes), value).length > 0)
+        return undefined;
+    const ledger = value;
+    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
+}
+/** The value of a ledger text as readWrittenLedger takes it (see there), or undefined. */
+function writtenLedgerValue(bytes) {
+    const n = bytes.byteLength;
+    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF)
+        return undefined;
+    // Only printable ASCII and \n: the text is the bytes, one character each.
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
+    if (NOT_TAKEN.test(text))
+        return undefined;
+    const root = {};
+    let at = 0;
+    while (at < n) {
+        const end = lineEnd(text, at);
+        const colon = text.indexOf(':', at);
+        if (end < 0 || colon < 0 || colon > end)
+            return undefined;
+        const key = text.slice(at, colon);
+        if (!isWordKey(key) || Object.hasOwn(root, key))
+            return undefined;
+        if (colon + 1 < end) {
+            // `<key>: <scalar>` on one line.
+            if (text.charCodeAt(colon + 1) !== ledger_read_SPACE)
+                return undefined;
+            const written = text.slice(colon + 2, end);
+            const value = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
+            if (value === undefined)
+                return undefined;
+            root[key] = value;
+            at = end + 1;
+            continue;
+        }
+        // `<key>:` then its block collection, at two spaces.
+        at = end + 1;
+        if (text.startsWith('  - ', at)) {
+            const list = [];
+            while (at < n && text.startsWith('  - ', at)) {
+                const entry = {};
+                at = pair(text, at + 4, entry, isWordKey);
+                while (at > 0 && at < n && text.startsWith('    ', at))
+                    at = pair(text, at + 4, entry, isWordKey);
+                if (at < 0)
+                    return undefined;
+                list.push(entry);
+            }
+            root[key] = list;
+        }
+        else {
+            const map = {};
+            const first = at;
+            while (at > 0 && at < n && text.startsWith('  ', at)) {
+                // Most lines of a ledger are `  <item id>: sha256:<digest>`: told apart in one test, the key and the
+                // digest at fixed distances from the line's end.
+                DIGEST_LINE.lastIndex = at;
+                if (DIGEST_LINE.test(text)) {
+                    const next = DIGEST_LINE.lastIndex;
+                    const key = text.slice(at + 2, next - DIGEST_TAIL);
+                    if (next - at > ledger_read_MAX_LINE + 1 || Object.hasOwn(map, key))
+                        return undefined;
+                    map[key] = text.slice(next - DIGEST_TAIL + 2, next - 1);
+                    at = next;
+                }
+                else
+                    at = pair(text, at + 2, map, isMapKey);
+            }
+            // `<key>:` with nothing below is null to YAML: not a form Gantry writes.
+            if (at < 0 || at === first)
+                return undefined;
+            root[key] = map;
+        }
+    }
+    return root;
+}
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/;
+const LF = 0x0a;
+const ledger_read_SPACE = 0x20;
+/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
+const ledger_read_MAX_LINE = 1024;
+/** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
+function lineEnd(text, at) {
+    const end = text.indexOf('\n', at);
+    return end - at > ledger_read_MAX_LINE ? -1 : end;
+}
+/**
+ * `<key>: <scalar>` from `from` to the end of its line, put in `into`: where the next line starts, or -1 when
+ * this read does not take it (a key already there, too long a line, a key or scalar of another form).
+ */
+function pair(text, from, into, keyOk) {
+    const end = lineEnd(text, from);
+    const colon = text.indexOf(': ', from);
+    if (end < 0 || colon < 0 || colon >= end)
+        return -1;
+    const key = text.slice(from, colon);
+    if (!keyOk(key) || Object.hasOwn(into, key))
+        return -1;
+    const value = scalar(text.slice(colon + 2, end));
+    if (value === undefined)
+        return -1;
+    into[key] = value;
+    return end + 1;
+}
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
+const ledger_read_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
+/** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
+const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** `  <item id>: sha256:<64 hex digits>\n` (the item id as ITEM_ID, the digest a plain scalar PLAIN takes as a string). */
+const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y;
+/** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
+const DIGEST_TAIL = ': sha256:'.length + 64 + 1;
+const isWordKey = (key) => ledger_read_WORD.test(key) && !RESERVED.has(key);
+const isMapKey = (key) => ITEM_ID.test(key) || isWordKey(key);
+const ledger_read_PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
+/** The core schema's decimal ints and floats (https://yaml.org/spec/1.2.2/#1032-tag-resolution), for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
+/** A scalar as written after `: ` (undefined when this read does not take it). */
+function scalar(written) {
+    const first = written.charCodeAt(0);
+    if (first === 0x22) {
+        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+        const inner = written.slice(1, -1);
+        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
+    }
+    if (!ledger_read_PLAIN.test(written) || written.endsWith(':'))
+        return undefined;
+    if (written === 'null')
+        return null;
+    if (written === 'true')
+        return true;
+    if (written === 'false')
+        return false;
+    // Other spellings of null and booleans are taken by the full read.
+    if (RESERVED.has(written))
+        return undefined;
+    if (first >= 0x30 && first <= 0x39) {
+        if (DECIMAL.test(written))
+            return Number(written);
+        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read. A version (1.2.3) or a
+        // commit id that is none is a string.
+        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
+            return undefined;
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/commands/status.ts
+
+
 
 
 
@@ -73347,13 +74123,21 @@ async function statusCommand(options) {
         if (file.startsWith(`${paths.packages}/`) && name && isValidName(name))
             names.push(name);
     }
-    return deriveStatus(repository, names, referringKinds(snapshot, repository));
+    const kinds = referringKinds(snapshot, repository);
+    return deriveStatus(repository, names, kinds.schema, kinds.usable);
 }
 /**
- * The schema of each kind that can refer to anything, checked and compiled only when an installed item of
- * the kind is met. A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in
- * any value, so it is neither compiled nor are its items parsed. Any other kind goes through the loader
- * every command uses (every check, then the compile): a broken schema gives no schema, as it always did.
+ * The schema of each kind that can refer to anything, as status finds references with it (`schema`), and
+ * whether it is usable (`usable`): what the loader every command uses makes of it (every check, then the
+ * compile), a broken schema giving no schema, as it always did.
+ *
+ * A kind whose schema has no `x-gantry-ref` reachable from its root finds no reference in any value: its
+ * items are not parsed. Any other kind's schema is checked against Gantry's limits on kind schemas (what keeps
+ * finding references bounded: size, depth, expansion by combinators and `$ref`s, patterns) and used as it is
+ * to find references; the loader (and ajv's compile, the most of its cost) runs only when a reference of an
+ * item of the kind does not resolve, and decides then whether that is reported. Whether a schema is usable
+ * changes nothing else status shows: a kind with no schema finds no references, and references that all
+ * resolve report nothing either way. A schema past the limits goes to the loader at once (which refuses it).
  */
 function referringKinds(snapshot, repository) {
     const { paths, model } = repository;
@@ -73363,10 +74147,23 @@ function referringKinds(snapshot, repository) {
         if (file.startsWith(`${paths.kinds}/`) && entry.type === 'file' && kind && isValidName(kind))
             files.set(kind, file);
     }
-    const loaded = new Map();
-    return (kind) => {
-        if (loaded.has(kind))
-            return loaded.get(kind);
+    const found = new Map();
+    // The kinds the loader has decided, and what it gave (undefined: no schema).
+    const decided = new Map();
+    const load = (kind) => {
+        if (decided.has(kind))
+            return decided.get(kind);
+        const file = files.get(kind);
+        loadKindSchemas(new Map([[file, snapshot.get(file)]]), paths, model.schemas);
+        const loaded = model.schemas.kindSchema(kind);
+        decided.set(kind, loaded);
+        return loaded;
+    };
+    const schema = (kind) => {
+        if (decided.has(kind))
+            return decided.get(kind) && found.get(kind);
+        if (found.has(kind))
+            return found.get(kind);
         let schema;
         const file = files.get(kind);
         const entry = file ? snapshot.get(file) : undefined;
@@ -73381,16 +74178,19 @@ function referringKinds(snapshot, repository) {
             // The loader drops the schema's own `$id` too; a schema that is not an object is refused by it.
             const { $id: _ignored, ...withoutId } = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {});
             if (raw && typeof raw === 'object' && !Array.isArray(raw) && mayRefer(withoutId)) {
-                loadKindSchemas(new Map([[file, entry]]), paths, model.schemas);
-                schema = model.schemas.kindSchema(kind);
+                // Every format taken: the loader's own check (with the formats it knows) finds these problems and more.
+                schema = kindSchemaProblems(raw, () => true).length === 0 ? withoutId : load(kind);
             }
         }
-        loaded.set(kind, schema);
+        found.set(kind, schema);
         return schema;
     };
+    return { schema, usable: (kind) => load(kind) !== undefined };
 }
 /** The matrix and the drift; `packageNames`, the source's packages, default to those of the loaded model. */
-async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()], kindSchema = (kind) => repository.model.schemas.kindSchema(kind)) {
+async function deriveStatus(repository, packageNames = [...repository.model.packages.keys()], kindSchema = (kind) => repository.model.schemas.kindSchema(kind), 
+/** Whether the schema kindSchema gave for a kind is usable, asked before a reference that does not resolve is reported. */
+usable = () => true) {
     const { git, config, model } = repository;
     const ledgersByEnv = new Map();
     const environments = [];
@@ -73408,13 +74208,14 @@ async function deriveStatus(repository, packageNames = [...repository.model.pack
         // Each branch's definitions tree by its object id, all in one request: branches holding the same tree
         // share its listing.
         const treeOf = await definitionTrees(reader, heads, repository.paths.definitions);
+        await readWrittenLedgers(reader, heads, model.schemas, ledgerCache);
         for (const [index, env] of config.environments.entries()) {
             const head = heads[index];
             environments.push({ name: env.name, branch: env.branch, head: head ?? null });
             const ledgers = await readLedgers(git, head, model.schemas, env.branch, ledgerCache, reader);
             ledgersByEnv.set(env.name, ledgers);
             if (head)
-                drift.push(...(await findDrift(repository, kindSchema, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)));
+                drift.push(...(await findDrift(repository, kindSchema, usable, env.name, env.branch, head, treeOf.get(head), ledgers, items, targets, itemFiles, trees, reader)));
             // A promotion merged by a person, not by Gantry: it skipped Gantry's approval, release date and window checks.
             // A `gantry apply` records `promotion: null`: it is not a promotion pull request and is not drift.
             for (const [pkg, ledger] of ledgers) {
@@ -73601,7 +74402,7 @@ function itemAtPath(path, definitions, trees, itemFiles) {
         itemFiles.set(id, { path, folder: folderOf(path), kind: match[1] });
     return id;
 }
-async function findDrift(repository, kindSchema, env, branch, head, 
+async function findDrift(repository, kindSchema, usable, env, branch, head, 
 /** The branch's definitions tree, when it is a tree: the listing is kept by its id. */
 tree, ledgers, cache, targets, itemFiles, trees, reader) {
     const { git, paths } = repository;
@@ -73724,6 +74525,10 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
             unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder), ref.targetPath));
             known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved };
         }
+        // A reference that does not resolve is reported when the kind's schema is usable; otherwise the kind has no
+        // schema and finds no references (nor in the items of the kind that come after).
+        if (unresolved.length === 0 || !usable(kind))
+            continue;
         for (const ref of unresolved) {
             const target = ref.target;
             unresolvedFound.push({
@@ -73770,6 +74575,37 @@ function sameFolders(known, paths, folders) {
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
 function byItem(found) {
     return found.length < 2 ? found : found.sort((a, b) => (a.item < b.item ? -1 : a.item > b.item ? 1 : 0));
+}
+/** The folder of ledgers on an environment branch, as readLedgers reads it. */
+const status_LEDGER_FOLDER = '.gantry/installed';
+/**
+ * The ledgers of every branch, all in one request, that are written the way Gantry writes them and valid
+ * (readWrittenLedger), put in `cache` as readLedgers keeps the ledgers it checked: by file name and object id.
+ * readLedgers then lists each branch's folder and checks it as always, and reads only the ledgers not in
+ * `cache` (those written another way, or invalid: it reports them, as ever).
+ */
+async function readWrittenLedgers(reader, heads, schemas, cache) {
+    const wanted = [...new Set(heads.filter((h) => h !== undefined))];
+    const folders = await reader.read(wanted.map((head) => `${head}:${status_LEDGER_FOLDER}`));
+    const files = new Map();
+    for (const folder of folders) {
+        if (folder?.type !== 'tree')
+            continue;
+        // A folder that is not what readLedgers takes is read by readLedgers alone (it refuses what it must).
+        for (const entry of treeEntries(folder.bytes, folder.id, '') ?? []) {
+            const name = entry.path.slice(1);
+            if (entry.type === 'blob' && entry.mode !== '120000' && name.endsWith('.yaml') && !cache.has(`${name}\0${entry.sha}`))
+                files.set(`${name}\0${entry.sha}`, entry.sha);
+        }
+    }
+    const blobs = await reader.readBlobs([...new Set(files.values())]);
+    for (const [key, sha] of files) {
+        const bytes = blobs.get(sha);
+        const name = key.slice(0, key.indexOf('\0'));
+        const ledger = bytes && readWrittenLedger(bytes, `${status_LEDGER_FOLDER}/${name}`, name, schemas);
+        if (ledger)
+            cache.set(key, ledger);
+    }
 }
 /**
  * The head of each environment branch, as Git.resolveBranch finds it (the local branch, else the
@@ -75755,238 +76591,238 @@ function dependencyOrder(items, dependencies) {
 /***/ }),
 
 /***/ 2613:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
 /***/ 181:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
 /***/ 4434:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
 /***/ 9896:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
 /***/ 8611:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
 
 /***/ }),
 
 /***/ 5692:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
 
 /***/ }),
 
 /***/ 9278:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
 
 /***/ }),
 
 /***/ 4589:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
 
 /***/ }),
 
 /***/ 6698:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
 
 /***/ }),
 
 /***/ 4573:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
 
 /***/ }),
 
 /***/ 7540:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
 
 /***/ }),
 
 /***/ 7598:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
 /***/ 3053:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
 
 /***/ }),
 
 /***/ 610:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
 
 /***/ }),
 
 /***/ 8474:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
 
 /***/ }),
 
 /***/ 7067:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
 /***/ 2467:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
 /***/ 7030:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
 /***/ 643:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
 
 /***/ }),
 
 /***/ 1792:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
 
 /***/ }),
 
 /***/ 7075:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
 /***/ 1692:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
 
 /***/ }),
 
 /***/ 3136:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
 
 /***/ }),
 
 /***/ 7975:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
 /***/ 3429:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
 
 /***/ }),
 
 /***/ 5919:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
 
 /***/ }),
 
 /***/ 8522:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
 /***/ 857:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
 /***/ 932:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
 /***/ 3193:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
 
 /***/ }),
 
 /***/ 4756:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
 /***/ 2018:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
 
 /***/ }),
 
 /***/ 9023:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
 /***/ 4352:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -76704,7 +77540,7 @@ module.exports.fastUri = fastUri
 /***/ }),
 
 /***/ 5300:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ (function(module, __unused_webpack_exports, __nccwpck_require__){
 
 
 
@@ -76983,7 +77819,7 @@ module.exports = {
 /***/ }),
 
 /***/ 5077:
-/***/ ((module) => {
+/***/ (function(module){
 
 
 
@@ -77789,7 +78625,7 @@ module.exports = {
 /***/ }),
 
 /***/ 7349:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -77886,7 +78722,7 @@ exports.composeCollection = composeCollection;
 /***/ }),
 
 /***/ 3683:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -77938,7 +78774,7 @@ exports.composeDoc = composeDoc;
 /***/ }),
 
 /***/ 5937:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78057,7 +78893,7 @@ exports.composeNode = composeNode;
 /***/ }),
 
 /***/ 5413:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78152,7 +78988,7 @@ exports.composeScalar = composeScalar;
 /***/ }),
 
 /***/ 9984:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78383,7 +79219,7 @@ exports.Composer = Composer;
 /***/ }),
 
 /***/ 7103:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78507,7 +79343,7 @@ exports.resolveBlockMap = resolveBlockMap;
 /***/ }),
 
 /***/ 8913:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78714,7 +79550,7 @@ exports.resolveBlockScalar = resolveBlockScalar;
 /***/ }),
 
 /***/ 334:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -78772,7 +79608,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 /***/ }),
 
 /***/ 7788:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -78818,7 +79654,7 @@ exports.resolveEnd = resolveEnd;
 /***/ }),
 
 /***/ 3142:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79034,7 +79870,7 @@ exports.resolveFlowCollection = resolveFlowCollection;
 /***/ }),
 
 /***/ 6842:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79269,7 +80105,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 /***/ }),
 
 /***/ 4631:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -79424,7 +80260,7 @@ exports.resolveProps = resolveProps;
 /***/ }),
 
 /***/ 9499:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -79467,7 +80303,7 @@ exports.containsNewline = containsNewline;
 /***/ }),
 
 /***/ 2599:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -79502,7 +80338,7 @@ exports.emptyScalarPosition = emptyScalarPosition;
 /***/ }),
 
 /***/ 4051:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79526,7 +80362,7 @@ exports.flowIndentCheck = flowIndentCheck;
 /***/ }),
 
 /***/ 1187:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79548,7 +80384,7 @@ exports.mapIncludes = mapIncludes;
 /***/ }),
 
 /***/ 3021:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79892,7 +80728,7 @@ exports.Document = Document;
 /***/ }),
 
 /***/ 1596:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -79975,7 +80811,7 @@ exports.findNewAnchor = findNewAnchor;
 /***/ }),
 
 /***/ 3661:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -80039,7 +80875,7 @@ exports.applyReviver = applyReviver;
 /***/ }),
 
 /***/ 2404:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80136,7 +80972,7 @@ exports.createNode = createNode;
 /***/ }),
 
 /***/ 1342:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80321,7 +81157,7 @@ exports.Directives = Directives;
 /***/ }),
 
 /***/ 1464:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -80390,7 +81226,7 @@ exports.prettifyError = prettifyError;
 /***/ }),
 
 /***/ 8815:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 var __webpack_unused_export__;
 
@@ -80448,7 +81284,7 @@ __webpack_unused_export__ = visit.visitAsync;
 /***/ }),
 
 /***/ 7249:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80474,7 +81310,7 @@ exports.warn = warn;
 /***/ }),
 
 /***/ 4065:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80601,7 +81437,7 @@ exports.Alias = Alias;
 /***/ }),
 
 /***/ 101:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80759,7 +81595,7 @@ exports.isEmptyPath = isEmptyPath;
 /***/ }),
 
 /***/ 6673:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80806,7 +81642,7 @@ exports.NodeBase = NodeBase;
 /***/ }),
 
 /***/ 7165:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80852,7 +81688,7 @@ exports.createPair = createPair;
 /***/ }),
 
 /***/ 3301:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -80886,7 +81722,7 @@ exports.isScalarValue = isScalarValue;
 /***/ }),
 
 /***/ 4454:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81040,7 +81876,7 @@ exports.findPair = findPair;
 /***/ }),
 
 /***/ 2223:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81162,7 +81998,7 @@ exports.YAMLSeq = YAMLSeq;
 /***/ }),
 
 /***/ 7104:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81234,7 +82070,7 @@ exports.addPairToJSMap = addPairToJSMap;
 /***/ }),
 
 /***/ 1127:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -81294,7 +82130,7 @@ exports.isSeq = isSeq;
 /***/ }),
 
 /***/ 6424:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81340,7 +82176,7 @@ exports.toJS = toJS;
 /***/ }),
 
 /***/ 110:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81565,7 +82401,7 @@ exports.setScalarValue = setScalarValue;
 /***/ }),
 
 /***/ 1733:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -81635,7 +82471,7 @@ exports.stringify = stringify;
 /***/ }),
 
 /***/ 7715:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -81741,7 +82577,7 @@ exports.visit = visit;
 /***/ }),
 
 /***/ 3461:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -81860,7 +82696,7 @@ exports.tokenType = tokenType;
 /***/ }),
 
 /***/ 361:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -82590,7 +83426,7 @@ exports.Lexer = Lexer;
 /***/ }),
 
 /***/ 6628:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -82638,7 +83474,7 @@ exports.LineCounter = LineCounter;
 /***/ }),
 
 /***/ 3456:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83625,7 +84461,7 @@ exports.Parser = Parser;
 /***/ }),
 
 /***/ 4047:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83739,7 +84575,7 @@ exports.stringify = stringify;
 /***/ }),
 
 /***/ 5840:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83785,7 +84621,7 @@ exports.Schema = Schema;
 /***/ }),
 
 /***/ 7451:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83811,7 +84647,7 @@ exports.map = map;
 /***/ }),
 
 /***/ 3632:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83835,7 +84671,7 @@ exports.nullTag = nullTag;
 /***/ }),
 
 /***/ 1706:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83861,7 +84697,7 @@ exports.seq = seq;
 /***/ }),
 
 /***/ 6464:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83884,7 +84720,7 @@ exports.string = string;
 /***/ }),
 
 /***/ 3959:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83912,7 +84748,7 @@ exports.boolTag = boolTag;
 /***/ }),
 
 /***/ 8405:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -83966,7 +84802,7 @@ exports.floatNaN = floatNaN;
 /***/ }),
 
 /***/ 9874:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84015,7 +84851,7 @@ exports.intOct = intOct;
 /***/ }),
 
 /***/ 896:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84047,7 +84883,7 @@ exports.schema = schema;
 /***/ }),
 
 /***/ 3559:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84118,7 +84954,7 @@ exports.schema = schema;
 /***/ }),
 
 /***/ 18:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84224,7 +85060,7 @@ exports.getTags = getTags;
 /***/ }),
 
 /***/ 6083:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84301,7 +85137,7 @@ exports.binary = binary;
 /***/ }),
 
 /***/ 8398:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84337,7 +85173,7 @@ exports.trueTag = trueTag;
 /***/ }),
 
 /***/ 5782:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84394,7 +85230,7 @@ exports.floatNaN = floatNaN;
 /***/ }),
 
 /***/ 873:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84477,7 +85313,7 @@ exports.intOct = intOct;
 /***/ }),
 
 /***/ 452:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84555,7 +85391,7 @@ exports.merge = merge;
 /***/ }),
 
 /***/ 303:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84639,7 +85475,7 @@ exports.omap = omap;
 /***/ }),
 
 /***/ 8385:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84728,7 +85564,7 @@ exports.resolvePairs = resolvePairs;
 /***/ }),
 
 /***/ 5913:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84776,7 +85612,7 @@ exports.schema = schema;
 /***/ }),
 
 /***/ 1528:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84879,7 +85715,7 @@ exports.set = set;
 /***/ }),
 
 /***/ 4371:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -84991,7 +85827,7 @@ exports.timestamp = timestamp;
 /***/ }),
 
 /***/ 4475:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -85149,7 +85985,7 @@ exports.foldFlowLines = foldFlowLines;
 /***/ }),
 
 /***/ 2148:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -85288,7 +86124,7 @@ exports.stringify = stringify;
 /***/ }),
 
 /***/ 1212:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -85450,7 +86286,7 @@ exports.stringifyCollection = stringifyCollection;
 /***/ }),
 
 /***/ 9799:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -85481,7 +86317,7 @@ exports.stringifyComment = stringifyComment;
 /***/ }),
 
 /***/ 6829:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -85575,7 +86411,7 @@ exports.stringifyDocument = stringifyDocument;
 /***/ }),
 
 /***/ 8689:
-/***/ ((__unused_webpack_module, exports) => {
+/***/ (function(__unused_webpack_module, exports){
 
 
 
@@ -85609,7 +86445,7 @@ exports.stringifyNumber = stringifyNumber;
 /***/ }),
 
 /***/ 9748:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -85768,7 +86604,7 @@ exports.stringifyPair = stringifyPair;
 /***/ }),
 
 /***/ 3069:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -86113,7 +86949,7 @@ exports.stringifyString = stringifyString;
 /***/ }),
 
 /***/ 204:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ (function(__unused_webpack_module, exports, __nccwpck_require__){
 
 
 
@@ -86356,14 +87192,14 @@ exports.visitAsync = visitAsync;
 /***/ }),
 
 /***/ 3837:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = /*#__PURE__*/JSON.parse('{"$id":"https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#","description":"Meta-schema for $data reference (JSON AnySchema extension proposal)","type":"object","required":["$data"],"properties":{"$data":{"type":"string","anyOf":[{"format":"relative-json-pointer"},{"format":"json-pointer"}]}},"additionalProperties":false}');
 
 /***/ }),
 
 /***/ 2079:
-/***/ ((module) => {
+/***/ (function(module){
 
 module.exports = /*#__PURE__*/JSON.parse('{"$schema":"http://json-schema.org/draft-07/schema#","$id":"http://json-schema.org/draft-07/schema#","title":"Core schema meta-schema","definitions":{"schemaArray":{"type":"array","minItems":1,"items":{"$ref":"#"}},"nonNegativeInteger":{"type":"integer","minimum":0},"nonNegativeIntegerDefault0":{"allOf":[{"$ref":"#/definitions/nonNegativeInteger"},{"default":0}]},"simpleTypes":{"enum":["array","boolean","integer","null","number","object","string"]},"stringArray":{"type":"array","items":{"type":"string"},"uniqueItems":true,"default":[]}},"type":["object","boolean"],"properties":{"$id":{"type":"string","format":"uri-reference"},"$schema":{"type":"string","format":"uri"},"$ref":{"type":"string","format":"uri-reference"},"$comment":{"type":"string"},"title":{"type":"string"},"description":{"type":"string"},"default":true,"readOnly":{"type":"boolean","default":false},"examples":{"type":"array","items":true},"multipleOf":{"type":"number","exclusiveMinimum":0},"maximum":{"type":"number"},"exclusiveMaximum":{"type":"number"},"minimum":{"type":"number"},"exclusiveMinimum":{"type":"number"},"maxLength":{"$ref":"#/definitions/nonNegativeInteger"},"minLength":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"pattern":{"type":"string","format":"regex"},"additionalItems":{"$ref":"#"},"items":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/schemaArray"}],"default":true},"maxItems":{"$ref":"#/definitions/nonNegativeInteger"},"minItems":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"uniqueItems":{"type":"boolean","default":false},"contains":{"$ref":"#"},"maxProperties":{"$ref":"#/definitions/nonNegativeInteger"},"minProperties":{"$ref":"#/definitions/nonNegativeIntegerDefault0"},"required":{"$ref":"#/definitions/stringArray"},"additionalProperties":{"$ref":"#"},"definitions":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"properties":{"type":"object","additionalProperties":{"$ref":"#"},"default":{}},"patternProperties":{"type":"object","additionalProperties":{"$ref":"#"},"propertyNames":{"format":"regex"},"default":{}},"dependencies":{"type":"object","additionalProperties":{"anyOf":[{"$ref":"#"},{"$ref":"#/definitions/stringArray"}]}},"propertyNames":{"$ref":"#"},"const":true,"enum":{"type":"array","items":true,"minItems":1,"uniqueItems":true},"type":{"anyOf":[{"$ref":"#/definitions/simpleTypes"},{"type":"array","items":{"$ref":"#/definitions/simpleTypes"},"minItems":1,"uniqueItems":true}]},"format":{"type":"string"},"contentMediaType":{"type":"string"},"contentEncoding":{"type":"string"},"if":{"$ref":"#"},"then":{"$ref":"#"},"else":{"$ref":"#"},"allOf":{"$ref":"#/definitions/schemaArray"},"anyOf":{"$ref":"#/definitions/schemaArray"},"oneOf":{"$ref":"#/definitions/schemaArray"},"not":{"$ref":"#"}},"default":true}');
 
