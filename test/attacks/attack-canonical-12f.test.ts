@@ -11,6 +11,7 @@ import {
 } from '../../src/core/bundle/canonical-json.js'
 import { referenceCompact, referenceJson } from '../support/reference-canonical-json.js'
 import { commitFiles, git, tagDigest, tempDir } from '../engine/helpers.js'
+import { seededRandom as random } from '../support/seeded-random.js'
 
 /**
  * SPEC section 5: a bundle's bytes are canonical JSON (keys sorted at every level) and their sha256 is the
@@ -34,18 +35,6 @@ function previousSort(value: unknown): unknown {
     return out
   }
   return value
-}
-
-/** A small seeded generator (mulberry32), so a failure names the value that made it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const HOSTILE_KEYS = [

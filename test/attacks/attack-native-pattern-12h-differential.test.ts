@@ -4,6 +4,7 @@ import { linearRegExp, patternEngine } from '../../src/core/schema/kind-schema-l
 import { nativePattern } from '../../src/core/schema/native-pattern.js'
 import { removeTempDirs, tempDir, writeFiles } from '../support/fixtures.js'
 import { validate } from '../validate/base-repo.js'
+import { seededRandom as rng } from '../support/seeded-random.js'
 
 afterAll(removeTempDirs)
 
@@ -20,18 +21,6 @@ const re2 = (pattern: string): ((s: string) => boolean) | undefined => {
     return (s) => compiled.test(s)
   } catch {
     return undefined
-  }
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
 import { git, tempDir } from '../engine/helpers.js'
+import { seededRandom as random } from '../support/seeded-random.js'
 
 // `gantry status` reads ledgers written the way Gantry writes them without the YAML parser, and finds
 // references with a kind schema as it is, the loader deciding only when a reference does not resolve. The
@@ -227,18 +228,6 @@ test.skipIf(!ready)('links, submodules, folders and misnamed files at ledger pat
     await same(label)
   }
 }, 900_000)
-
-/** Seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const PIECES = [' ', '\t', '\r', '#', ': ', ':', '"', "'", '-', '- ', '\n', '\n  ', '\n    ', '&a ', '*a', '!!str ', '[', ']', '{', '}', '~', '0', '1.5', 'null', 'True', '---\n', '\ufeff', 'é', '\u0000', '__proto__']
 

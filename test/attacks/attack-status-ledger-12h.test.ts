@@ -5,6 +5,7 @@ import { renderLedger } from '../../src/core/promotion/plan-promotion.js'
 import { ledgerProblems } from '../../src/core/schema/ledger-check.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
+import { seededRandom as random } from '../support/seeded-random.js'
 
 // Status reads ledgers "as Gantry writes them" without the YAML parser (readWrittenLedger). A ledger lives on
 // an environment branch that anyone with push rights edits by hand: every byte is hostile. Whatever the quick
@@ -234,18 +235,6 @@ const LINES = [
   'package: app', 'package: other', '  x: y', '    x: y', '  - x: y', '\t', ' ', 'a: &x b', 'b: *x', '<<: {a: 1}',
   'approvers:', 'approvers: []', '  - login: a', '    sha: b', 'promotion: 1', 'environment: dev',
 ]
-
-/** Seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** A rendered ledger with random values of the forms a ledger holds (and some it does not). */
 function randomLedger(rnd: () => number): string {

@@ -12,6 +12,7 @@ import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml } from '../../src/core/yaml/read-yaml.js'
 import { apply, build, expectExit, makeSourceRepo } from './fixture.js'
 import { cliJson, commitToBranch, show, tempDir } from './helpers.js'
+import { seededRandom as random } from '../support/seeded-random.js'
 
 // Status reads the ledgers Gantry writes without a YAML parser (readWrittenLedger): it takes only the forms
 // renderLedger writes, builds the value readYaml would build, and declines anything else, which the full read
@@ -111,17 +112,6 @@ test('what renderLedger writes but the read does not take (quotes, numbers, othe
   expect(writtenLedgerValue(bytes(`---\n${base}`))).toBeUndefined()
   expect(writtenLedgerValue(bytes(base.replace('appliedBy: gantry', `appliedBy: ${'g'.repeat(1100)}`)))).toBeUndefined()
 })
-
-/** A seeded generator of numbers in [0, 1) (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), a | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('on mutated ledgers the read declines or builds exactly what readYaml builds, never another value', () => {
   const r = random(12)
