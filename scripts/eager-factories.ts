@@ -49,7 +49,11 @@ export function eagerFactories(file: string, text: string): EagerResult {
         const parenthesized = written !== factory
         // A function expression already in parentheses is compiled with the file.
         if (ts.isFunctionExpression(factory) && parenthesized) continue
-        if (ts.isArrowFunction(factory) && (!ts.isBlock(factory.body) || bindsDifferently(factory.body))) {
+        // A default parameter is evaluated with the function's own bindings too.
+        if (
+          ts.isArrowFunction(factory) &&
+          (!ts.isBlock(factory.body) || bindsDifferently(factory.body) || factory.parameters.some(bindsDifferently))
+        ) {
           kept++
           continue
         }
@@ -101,7 +105,7 @@ function isFactoryTable(table: ts.ObjectLiteralExpression): boolean {
   )
 }
 
-/** Whether the body refers to `this`, `arguments`, `new.target` or `super` of the function around it (or calls eval). */
+/** Whether the body (or a parameter) refers to `this`, `arguments`, `new.target` or `super` of the function around it (or calls eval). */
 function bindsDifferently(body: ts.Node): boolean {
   let found = false
   const visit = (node: ts.Node): void => {

@@ -56,20 +56,10 @@ const cases: Record<string, string> = {
   'this in an arrow of a default parameter of the factory': '1:(e,t,n,r=()=>this)=>{t.a=r()}',
 }
 
-/** Those the rewrite gets wrong (a bundle that behaves differently once rewritten). */
-const defects = new Set([
-  'this in a default parameter of the factory',
-  'arguments in a default parameter of the factory',
-  'this in an arrow of a default parameter of the factory',
-])
-
 describe('eager factories: a rewrite never changes what a bundle does', () => {
   for (const [name, factory] of Object.entries(cases)) {
-    const test = defects.has(name) ? it.fails : it
-    // DEFECT (it.fails): scripts/eager-factories.ts looks for `this`/`arguments` in a factory's body only, not
-    // in its parameters, so `(e,t,n,r=this)=>{...}` becomes `function(e,t,n,r=this){...}`, where `this` is the
-    // table instead of the module's `this`.
-    test(`${name}`, () => {
+    // A factory whose default parameter names `this` or `arguments` stays an arrow, like one whose body does.
+    it(`${name}`, () => {
       const code = bundle([factory, '2:(e,t)=>{t.b=2}'])
       const { text } = eagerFactories('x.js', code)
       expect(parses(text)).toBe(true)
