@@ -141,7 +141,10 @@ describe('the items of an earlier release, from the model at HEAD and what diffe
     const names = [...new Set([...expected.keys(), 'tools2', 'nothere'])].sort()
     const wanted = names.map((pkg) => ({ commit, package: pkg }))
     const items = (cache: PreviousItems) => new Map(names.map((n) => [n, cache.get(`${commit}:${n}`)]))
-    const want = new Map(names.map((n) => [n, expected.get(n) ?? {}]))
+    // What a delta needs of the earlier release: each item's digest (the oracle's records hold more).
+    const digestsOf = (records: object) =>
+      Object.fromEntries(Object.entries(records as Record<string, { digest: string }>).map(([id, { digest }]) => [id, { digest }]))
+    const want = new Map(names.map((n) => [n, digestsOf(expected.get(n) ?? {})]))
 
     const whole = await openRepository(dir, { commit: at })
     const fromWhole: PreviousItems = new Map()
