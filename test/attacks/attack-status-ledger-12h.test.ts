@@ -6,6 +6,7 @@ import { ledgerProblems } from '../../src/core/schema/ledger-check.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
 import { seededRandom as random } from '../support/seeded-random.js'
+import { sampleDigest, sampleLedger } from '../support/sample-ledger.js'
 
 // Status reads ledgers "as Gantry writes them" without the YAML parser (readWrittenLedger). A ledger lives on
 // an environment branch that anyone with push rights edits by hand: every byte is hostile. Whatever the quick
@@ -73,29 +74,9 @@ function check(bytes: Uint8Array, label: string): Verdict {
   return { taken: quick !== undefined, ledgerTaken: ledger !== undefined }
 }
 
-const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
+const digest = sampleDigest
 
-function ledger(overrides: Record<string, unknown> = {}): EnvironmentLedger {
-  const items: Record<string, string> = {}
-  for (let i = 0; i < 4; i++) items[`task/app-${i}`] = digest(i)
-  return {
-    package: 'app',
-    version: '1.2.3',
-    digest: digest(99),
-    environment: 'dev',
-    locked: false,
-    items,
-    delivered: { ...items },
-    rollback: false,
-    previousVersion: null,
-    sourceCommit: 'd7f27db470037db774dd91eea86f77b9b9cc9496',
-    promotion: null,
-    approvers: [],
-    appliedAt: '2026-01-01T00:00:00.000Z',
-    appliedBy: 'gantry',
-    ...overrides,
-  } as unknown as EnvironmentLedger
-}
+const ledger = (overrides: Record<string, unknown> = {}): EnvironmentLedger => sampleLedger(4, overrides)
 
 const BASE = renderLedger(ledger())
 const WITH_APPROVERS = renderLedger(

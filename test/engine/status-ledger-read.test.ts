@@ -13,6 +13,7 @@ import { readYaml } from '../../src/core/yaml/read-yaml.js'
 import { apply, build, expectExit, makeSourceRepo } from './fixture.js'
 import { cliJson, commitToBranch, show, tempDir } from './helpers.js'
 import { seededRandom as random } from '../support/seeded-random.js'
+import { sampleDigest, sampleLedger } from '../support/sample-ledger.js'
 
 // Status reads the ledgers Gantry writes without a YAML parser (readWrittenLedger): it takes only the forms
 // renderLedger writes, builds the value readYaml would build, and declines anything else, which the full read
@@ -21,30 +22,10 @@ import { seededRandom as random } from '../support/seeded-random.js'
 const temp = tempDir('gantry-status-ledger-')
 afterAll(() => temp.cleanup())
 
-const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`
+const digest = sampleDigest
 const bytes = (text: string) => new TextEncoder().encode(text)
 
-function ledger(overrides: Partial<EnvironmentLedger> & Record<string, unknown> = {}): EnvironmentLedger {
-  const items: Record<string, string> = {}
-  for (let i = 0; i < 6; i++) items[`task/app-${i}`] = digest(i)
-  return {
-    package: 'app',
-    version: '1.2.3',
-    digest: digest(99),
-    environment: 'dev',
-    locked: false,
-    items,
-    delivered: { ...items },
-    rollback: false,
-    previousVersion: null,
-    sourceCommit: 'd7f27db470037db774dd91eea86f77b9b9cc9496',
-    promotion: null,
-    approvers: [],
-    appliedAt: '2026-01-01T00:00:00.000Z',
-    appliedBy: 'gantry',
-    ...overrides,
-  } as EnvironmentLedger
-}
+const ledger = (overrides: Record<string, unknown> = {}): EnvironmentLedger => sampleLedger(6, overrides)
 
 /** What readYaml makes of the text: its value when it parses with nothing to report. */
 function fullRead(text: string): { value: unknown } | undefined {
