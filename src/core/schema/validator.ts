@@ -59,7 +59,8 @@ export class SchemaRegistry {
   private kindAjvFirst: Ajv | undefined
   /** The same kinds compiled to list every error, when a spec of the kind first fails. */
   private kindAjv: Ajv | undefined
-  private readonly kinds = new Map<string, { schema: object; first: ValidateFunction; all?: ValidateFunction; cost: number }>()
+  /** `cost` (errorFanout) is worked out when a spec of the kind first fails: a valid repository never needs it. */
+  private readonly kinds = new Map<string, { schema: object; first: ValidateFunction; all?: ValidateFunction; cost?: number }>()
 
   /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
   addKind(kind: string, schema: unknown): string | undefined {
@@ -71,7 +72,7 @@ export class SchemaRegistry {
       // Compiled once, to stop at the first error: a repository's specs are mostly valid, and a valid spec
       // passes every check either way. The compiler that lists every error is left until a spec fails.
       const first = this.kindCompiler('first').compile(withoutId)
-      this.kinds.set(kind, { schema: withoutId, first, cost: errorFanout(withoutId) })
+      this.kinds.set(kind, { schema: withoutId, first })
       return undefined
     } catch (error) {
       return error instanceof Error ? error.message : String(error)
@@ -152,6 +153,7 @@ export class SchemaRegistry {
     if (entry.first(spec)) return []
     // Every error of a large value against a schema of many checks is their product: 5,000 list entries each
     // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
+    entry.cost ??= errorFanout(entry.schema)
     const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost))
     if (valueCount(spec, budget + 1) <= budget) {
       // The schema compiled once already; compiled again to list every error, it compiles the same.
