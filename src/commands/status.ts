@@ -7,6 +7,7 @@ import { releasesByPackage } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
+import { writtenItemValue } from '../core/promotion/item-read.js'
 import { readWrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
@@ -470,10 +471,13 @@ async function findDrift(
     if (!schema || !mayRefer(schema)) continue
     let known = referencesOf(item, kind)
     if (!known) {
-      const read = readYaml(file, item.bytes)
-      const spec = (read.parsed?.value as { spec?: unknown } | null | undefined)?.spec
+      // Most items are as Gantry's apply wrote them: read without a YAML parser (writtenItemValue), the same
+      // value readYaml builds; any other text takes readYaml, and a file it cannot read refers to nothing.
+      const written = writtenItemValue(item.bytes)
+      const parsed = written === undefined ? readYaml(file, item.bytes).parsed : undefined
+      const spec = ((written ?? parsed?.value) as { spec?: unknown } | null | undefined)?.spec
       // With the target's path, the same on every environment.
-      const list = (read.parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
+      const list = (written !== undefined || parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
         // Many items name the same target: its id and file are worked out once (by kind, then name).
         let names = targets.get(ref.kind)
         if (!names) targets.set(ref.kind, (names = new Map()))

@@ -1,0 +1,168 @@
+import { DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
+
+/**
+ * The value of an item file written the way Gantry's apply writes items (renderItemFile: block maps and block
+ * lists at two spaces of indentation, plain or double-quoted scalars, `[]` and `{}` when empty), read without a
+ * YAML parser; or undefined, and the file takes the full read (readYaml).
+ *
+ * Status finds the references of every installed item of a kind that can refer to anything: thousands of
+ * files on each branch. This read only ever answers "this is the value readYaml would build, and readYaml
+ * would find nothing wrong with the text", else it declines. It takes only:
+ * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
+ *   order mark; no line over 1024 characters (an implicit key's limit, https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key);
+ * - a block map at the top; under `<key>:`, a block map or a block list two spaces further in; in a list,
+ *   `- <scalar>`, `- []`, `- {}`, or `- <key>: ...` starting a map whose other keys are two spaces further in
+ *   than the dash; at most MAX_DEPTH levels (far below the nesting limit of the full read);
+ * - keys that are words of letters and digits starting with a letter, no null or boolean spelling, none that
+ *   reaches a prototype (the full read refuses those), each once in its map (it refuses a duplicate key);
+ * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
+ *   up to 15 digits without leading zeros; or a plain string that starts with a letter, a digit or `/`, holds
+ *   only letters, digits, spaces and `._:/@+-()*=>`, does not end with a space or `:`, holds no `: `, and that
+ *   the core schema reads as no number (https://yaml.org/spec/1.2.2/#1032-tag-resolution);
+ * - nothing else: comments, empty lines, document markers, directives, anchors, aliases, tags, block scalars,
+ *   single quotes, flow collections with content, a list at the indentation of its key.
+ */
+export function writtenItemValue(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const n = bytes.byteLength
+  if (n === 0 || n > DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF) return undefined
+  // Only printable ASCII and \n: the text is the bytes, one character each.
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1')
+  if (NOT_TAKEN.test(text)) return undefined
+  const reader = { text, at: 0 }
+  if (indentation(text, 0) !== 0 || text.startsWith('- ')) return undefined
+  const root = readMap(reader, 0, 0, 1)
+  return root !== undefined && reader.at === n ? root : undefined
+}
+
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/
+const LF = 0x0a
+const SPACE = 0x20
+const MAX_LINE = 1024
+/** The deepest nesting taken (the full read allows 64 levels). */
+const MAX_DEPTH = 16
+
+type Reader = { text: string; at: number }
+
+/** The number of spaces at `at`. */
+function indentation(text: string, at: number): number {
+  let i = at
+  while (text.charCodeAt(i) === SPACE) i++
+  return i - at
+}
+
+/** Where the line holding `from` ends (its \n), or -1 when it is longer than MAX_LINE. */
+function lineEnd(text: string, lineStart: number, from: number): number {
+  const end = text.indexOf('\n', from)
+  return end < 0 || end - lineStart > MAX_LINE ? -1 : end
+}
+
+/**
+ * The block map whose keys are `indent` spaces in, its first key at `first` (after a list's `- `, or at the
+ * line's indentation); reader.at is at the start of that key's line. Ends at the first line indented less.
+ */
+function readMap(reader: Reader, indent: number, first: number, depth: number): Record<string, unknown> | undefined {
+  if (depth > MAX_DEPTH) return undefined
+  const { text } = reader
+  const map: Record<string, unknown> = {}
+  let keyAt = first
+  let lineStart = reader.at
+  for (;;) {
+    const end = lineEnd(text, lineStart, keyAt)
+    if (end < 0) return undefined
+    const colon = text.indexOf(':', keyAt)
+    if (colon < 0 || colon > end) return undefined
+    const key = text.slice(keyAt, colon)
+    if (!isKey(key) || Object.hasOwn(map, key)) return undefined
+    if (colon + 1 < end) {
+      // `<key>: <scalar>` on one line.
+      if (text.charCodeAt(colon + 1) !== SPACE) return undefined
+      const value = scalarOrEmpty(text.slice(colon + 2, end))
+      if (value === undefined) return undefined
+      map[key] = value
+      reader.at = end + 1
+    } else {
+      // `<key>:` then a block map or list two spaces further in (nothing below is null to YAML: not written).
+      reader.at = end + 1
+      const inner = indent + 2
+      if (reader.at >= text.length || indentation(text, reader.at) !== inner) return undefined
+      const start = reader.at + inner
+      const value = text.startsWith('- ', start) ? readList(reader, inner, depth + 1) : readMap(reader, inner, start, depth + 1)
+      if (value === undefined) return undefined
+      map[key] = value
+    }
+    // The next key of this map, or its end: a line indented less (or the end of the text).
+    if (reader.at >= text.length) return map
+    const next = indentation(text, reader.at)
+    if (next < indent) return map
+    // Deeper than a key of this map (a continuation line), or a list item at a key's indentation: not written.
+    if (next > indent || text.startsWith('- ', reader.at + next)) return undefined
+    lineStart = reader.at
+    keyAt = reader.at + indent
+  }
+}
+
+/** The block list whose dashes are `indent` spaces in; reader.at is at the start of its first line. */
+function readList(reader: Reader, indent: number, depth: number): unknown[] | undefined {
+  if (depth > MAX_DEPTH) return undefined
+  const { text } = reader
+  const list: unknown[] = []
+  while (reader.at < text.length && indentation(text, reader.at) === indent && text.startsWith('- ', reader.at + indent)) {
+    const lineStart = reader.at
+    const content = lineStart + indent + 2
+    if (MAP_ENTRY.test(text.slice(content, Math.min(text.indexOf('\n', content), content + MAX_LINE)))) {
+      // `- <key>: ...`: a map, its other keys two spaces further in than the dash.
+      const map = readMap(reader, indent + 2, content, depth + 1)
+      if (map === undefined) return undefined
+      list.push(map)
+    } else {
+      const end = lineEnd(text, lineStart, content)
+      if (end < 0) return undefined
+      const value = scalarOrEmpty(text.slice(content, end))
+      if (value === undefined) return undefined
+      list.push(value)
+      reader.at = end + 1
+    }
+  }
+  // A line indented deeper than the dashes right after an item: not written.
+  if (reader.at < text.length && indentation(text, reader.at) > indent) return undefined
+  return list
+}
+
+/** A list item that is a map: a key (as isKey takes it, checked there) followed by `:` and a space or the line's end. */
+const MAP_ENTRY = /^[A-Za-z][A-Za-z0-9]*:(?: |$)/
+
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype'])
+const WORD = /^[A-Za-z][A-Za-z0-9]*$/
+const isKey = (key: string): boolean => WORD.test(key) && !RESERVED.has(key)
+
+const PLAIN = /^[A-Za-z0-9/][A-Za-z0-9 ._:/@+()*=>-]*$/
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/
+/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/
+
+/** A value as written after `: ` or `- ` (undefined when this read does not take it). */
+function scalarOrEmpty(written: string): unknown {
+  if (written === '[]') return []
+  if (written === '{}') return {}
+  const first = written.charCodeAt(0)
+  if (first === 0x22) {
+    // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+    const inner = written.slice(1, -1)
+    return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined
+  }
+  // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
+  if (!PLAIN.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': ')) return undefined
+  if (written === 'null') return null
+  if (written === 'true') return true
+  if (written === 'false') return false
+  // Other spellings of null and booleans are taken by the full read.
+  if (RESERVED.has(written)) return undefined
+  if (first >= 0x30 && first <= 0x39) {
+    if (DECIMAL.test(written)) return Number(written)
+    // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
+    if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o')) return undefined
+  }
+  return written
+}
