@@ -156,14 +156,48 @@ test('brackets in quoted text: readYaml counts them toward its flow nesting limi
     expect(fullValue(encode(text), 'positional'), label).toBeUndefined()
     expect(writtenItemValue(encode(text)), label).toBeUndefined()
   }
-  // At the limit readYaml reads them; so many empty collections close at once, whatever their number.
+  // One `[]` or `{}` more than the quoted brackets can take the nesting past the limit; any number of them
+  // alone cannot (each closes before the next opens), and is taken.
+  const past = base(`  command: "${'['.repeat(limit)}[]"\n`)
+  expect(fullValue(encode(past), 'positional')).toBeUndefined()
+  expect(writtenItemValue(encode(past))).toBeUndefined()
+  expect(check(base(`  command: "${'['.repeat(limit - 1)}[]"\n  successors: []\n`), 'one below the limit and []')).toBe(true)
+  expect(check(base(`  successors:\n${'    - []\n    - {}\n'.repeat(4 * limit)}`), 'many empty collections')).toBe(true)
+  expect(check(base(`  command: "${'[]'.repeat(4 * limit)}"\n`), 'many [] in quotes')).toBe(true)
   for (const text of [
     base(`  command: "${'['.repeat(limit)}"\n`),
-    base(`  successors:\n${'    - []\n'.repeat(limit + 10)}`),
+    base(`  command: "${'[}'.repeat(limit)}"\n  x: {}\n`),
     base(`  command: "${'['.repeat(limit / 2)}"\n  x: "${']'.repeat(limit)}"\n`),
+    base(`  command: "${`['`.repeat(limit)}"\n  x: []\n`),
+    base(`  command: "${'a #['.repeat(limit)}"\n  x: []\n`),
   ])
     check(text, JSON.stringify(text))
-  expect(check(base(`  command: "${'['.repeat(limit)}"\n`), 'at the limit')).toBe(true)
+})
+
+test('bracket-heavy documents near the nesting limit: declined, or what readYaml builds', () => {
+  // Quoted values of brackets, quotes and `#` (which readYaml's nesting measure reads as quotes and comments
+  // once inside a bracket) and empty collections, the brackets in the text around the limit.
+  const r = random(6413)
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(r() * list.length)]!
+  const quoted = (): string => {
+    let inner = ''
+    for (let n = Math.floor(r() * 40); n > 0; n--) inner += r() < 0.85 ? pick(['[', '{']) : pick([']', '}', "'", ' #', '#', 'a', ' ', '[]', '{}'])
+    return `"${inner}"`
+  }
+  let taken = 0
+  let refused = 0
+  for (let round = 0; round < 1500; round++) {
+    let text = 'kind: task\nspec:\n'
+    for (let line = 2 + Math.floor(r() * 8); line > 0; line--) {
+      const value = r() < 0.6 ? quoted() : pick(['[]', '{}', 'x'])
+      text += r() < 0.5 ? `  k${line}: ${value}\n` : `  l${line}:\n    - ${value}\n    - ${pick(['[]', '{}', quoted()])}\n`
+    }
+    if (fullValue(encode(text), 'positional') === undefined) refused++
+    if (check(text, JSON.stringify(text))) taken++
+  }
+  // Both sides of the limit are met.
+  expect(taken).toBeGreaterThan(300)
+  expect(refused).toBeGreaterThan(50)
 })
 
 test('keys and lines at the implicit-key limit of 1024 characters', () => {
