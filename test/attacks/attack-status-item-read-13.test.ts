@@ -327,6 +327,9 @@ const EDITS: [string, (text: string) => string][] = [
   ['conn broken', (t) => t.replace(/conn: .*/, 'conn: missing')],
   ['brackets past the flow limit', (t) => t.replace(/conn: .*/, `conn: missing\n  command: "${'['.repeat(65)}"`).replace(/^ {2}command: [^"\n]*\n/m, '')],
   ['brackets at the flow limit', (t) => t.replace(/conn: .*/, `conn: missing\n  command: "${'['.repeat(64)}"`).replace(/^ {2}command: [^"\n]*\n/m, '')],
+  ['brackets and [] past the flow limit', (t) => t.replace(/conn: .*/, `conn: missing\n  command: "${'['.repeat(64)}[]"`).replace(/^ {2}command: [^"\n]*\n/m, '')],
+  ['brackets and [] at the flow limit', (t) => t.replace(/conn: .*/, `conn: missing\n  command: "${'['.repeat(63)}[]"`).replace(/^ {2}command: [^"\n]*\n/m, '')],
+  ['many empty lists', (t) => t.replace(/conn: .*/, `conn: missing\n  successors:\n${'    - []\n'.repeat(200)}    - missing`)],
   ['duplicate key', (t) => t.replace(/conn: .*/, 'conn: missing\n  conn: other')],
   ['tab', (t) => t.replace(/conn: .*/, 'conn:\tmissing')],
   ['yes as name', (t) => t.replace(/conn: .*/, 'conn: yes')],
@@ -360,19 +363,20 @@ async function statusAfter(label: string, make: (text: string) => string): Promi
     // A file readYaml cannot read refers to nothing; a readable one with a broken reference shows it.
     if (fullValue(encode(text), 'positional') === undefined) expect(unresolved, label).toEqual([])
     if (/conn broken|at the flow limit/.test(label)) expect(unresolved.length, label).toBe(1)
+    if (label === 'many empty lists') expect(unresolved.length, label).toBe(2)
   } finally {
     git(repo, ['update-ref', 'refs/heads/env/dev', devHead])
   }
 }
 
 test('status on hand-edited items: a file readYaml refuses refers to nothing, any other is read for its references', async () => {
-  for (const [label, make] of EDITS) if (label !== 'brackets past the flow limit') await statusAfter(label, make)
+  for (const [label, make] of EDITS) if (!label.includes('past the flow limit')) await statusAfter(label, make)
 }, 300_000)
 
 test('status on an item with a broken reference and 65 `[` in a quoted value: no crash, no reference read', async () => {
   // readYaml refuses the file (flow nesting past 64); the quick read took it, found the broken reference, and
   // status then asked readYaml for its position: "Cannot read properties of undefined (reading 'positionOf')".
-  await statusAfter('brackets past the flow limit', EDITS.find(([label]) => label === 'brackets past the flow limit')![1])
+  for (const [label, make] of EDITS) if (label.includes('past the flow limit')) await statusAfter(label, make)
 }, 60_000)
 
 // The built CLI of this checkout (dist/cli/index.js, `npm run build:cli`) beside the one of Gantry before
