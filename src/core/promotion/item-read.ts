@@ -20,18 +20,30 @@ import { DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
  *   only letters, digits, spaces and `._:/@+-()*=>`, does not end with a space or `:`, holds no `: `, and that
  *   the core schema reads as no number (https://yaml.org/spec/1.2.2/#1032-tag-resolution);
  * - nothing else: comments, empty lines, document markers, directives, anchors, aliases, tags, block scalars,
- *   single quotes, flow collections with content, a list at the indentation of its key.
+ *   single quotes, flow collections with content, a list at the indentation of its key;
+ * - fewer `[` and `{` not closed right after (`[]`, `{}`) than the full read's nesting limit: the full read
+ *   measures the flow nesting of a text with more `[` and `{` than the limit, counting those of double-quoted
+ *   values too (`"[[["`), and refuses it past the limit. Each `[]` and `{}` is closed before the next opens, so
+ *   the nesting it measures is at most one more than the others.
  */
 export function writtenItemValue(bytes: Uint8Array): Record<string, unknown> | undefined {
   const n = bytes.byteLength
   if (n === 0 || n > DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF) return undefined
   // Only printable ASCII and \n: the text is the bytes, one character each.
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1')
-  if (NOT_TAKEN.test(text)) return undefined
+  if (NOT_TAKEN.test(text) || unclosedOpenings(text) >= DEFAULT_YAML_LIMITS.maxDepth) return undefined
   const reader = { text, at: 0 }
   if (indentation(text, 0) !== 0 || text.startsWith('- ')) return undefined
   const root = readMap(reader, 0, 0, 1)
   return root !== undefined && reader.at === n ? root : undefined
+}
+
+/** How many `[` and `{` the text holds that the next character does not close (`[]` and `{}` are not counted). */
+function unclosedOpenings(text: string): number {
+  let count = 0
+  for (let i = text.indexOf('[', 0); i >= 0; i = text.indexOf('[', i + 1)) if (text.charCodeAt(i + 1) !== 0x5d) count++
+  for (let i = text.indexOf('{', 0); i >= 0; i = text.indexOf('{', i + 1)) if (text.charCodeAt(i + 1) !== 0x7d) count++
+  return count
 }
 
 /** Whatever is not printable ASCII or \n. */
