@@ -8,7 +8,7 @@ import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
 import { writtenItemValue } from '../core/promotion/item-read.js'
-import { readWrittenLedger } from '../core/promotion/ledger-read.js'
+import { readWrittenLedger, readWrittenLedgerAlike, type WrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
 import { findReferences, mayRefer } from '../core/schema/references.js'
@@ -585,10 +585,22 @@ export async function readWrittenLedgers(
     }
   }
   const blobs = await reader.readBlobs([...new Set(files.values())])
+  // A package's ledger on each environment is the same text but for its `environment:` line: read and
+  // checked whole once, the others against it (readWrittenLedgerAlike), each with its own file and bytes.
+  const read = new Map<string, WrittenLedger[]>()
   for (const [key, sha] of files) {
     const bytes = blobs.get(sha)
+    if (!bytes) continue
     const name = key.slice(0, key.indexOf('\0'))
-    const ledger = bytes && readWrittenLedger(bytes, `${LEDGER_FOLDER}/${name}`, name, schemas)
+    const file = `${LEDGER_FOLDER}/${name}`
+    const known = read.get(name)
+    let ledger: EnvironmentLedger | undefined
+    for (const other of known ?? []) if ((ledger = readWrittenLedgerAlike(bytes, other, file, name, schemas))) break
+    if (!ledger && (ledger = readWrittenLedger(bytes, file, name, schemas))) {
+      // A few texts per file name at most are kept to read the others against.
+      if (!known) read.set(name, [{ bytes, ledger }])
+      else if (known.length < 4) known.push({ bytes, ledger })
+    }
     if (ledger) cache.set(key, ledger)
   }
 }
