@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ (function(module, __unused_webpack___webpack_exports__, __nccwpck_require__){
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2879);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(690);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2879:
+/***/ 690:
 /***/ (function(__unused_webpack_module, __webpack_exports__, __nccwpck_require__){
 
 
@@ -71043,6 +71043,7 @@ class SchemaRegistry {
     kindAjvFirst;
     /** The same kinds compiled to list every error, when a spec of the kind first fails. */
     kindAjv;
+    /** `cost` (errorFanout) is worked out when a spec of the kind first fails: a valid repository never needs it. */
     kinds = new Map();
     /** Compiles a kind's schema; returns an error message when it is not a usable JSON Schema. */
     addKind(kind, schema) {
@@ -71054,7 +71055,7 @@ class SchemaRegistry {
             // Compiled once, to stop at the first error: a repository's specs are mostly valid, and a valid spec
             // passes every check either way. The compiler that lists every error is left until a spec fails.
             const first = this.kindCompiler('first').compile(withoutId);
-            this.kinds.set(kind, { schema: withoutId, first, cost: errorFanout(withoutId) });
+            this.kinds.set(kind, { schema: withoutId, first });
             return undefined;
         }
         catch (error) {
@@ -71135,6 +71136,7 @@ class SchemaRegistry {
             return [];
         // Every error of a large value against a schema of many checks is their product: 5,000 list entries each
         // missing 1,000 required keys made 5 million errors and ran out of memory. Past a budget, the first one.
+        entry.cost ??= errorFanout(entry.schema);
         const budget = Math.floor(FULL_CHECK_BUDGET / Math.max(1, entry.cost));
         if (valueCount(spec, budget + 1) <= budget) {
             // The schema compiled once already; compiled again to list every error, it compiles the same.
@@ -73910,6 +73912,195 @@ async function findTrustedWorkflow(git, ref, log) {
     return takes.sort()[0] ?? DEFAULT_TRUSTED_WORKFLOW;
 }
 
+;// CONCATENATED MODULE: ./src/core/promotion/item-read.ts
+
+/**
+ * The value of an item file written the way Gantry's apply writes items (renderItemFile: block maps and block
+ * lists at two spaces of indentation, plain or double-quoted scalars, `[]` and `{}` when empty), read without a
+ * YAML parser; or undefined, and the file takes the full read (readYaml).
+ *
+ * Status finds the references of every installed item of a kind that can refer to anything: thousands of
+ * files on each branch. This read only ever answers "this is the value readYaml would build, and readYaml
+ * would find nothing wrong with the text", else it declines. It takes only:
+ * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
+ *   order mark; no line over 1024 characters (an implicit key's limit, https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key);
+ * - a block map at the top; under `<key>:`, a block map or a block list two spaces further in; in a list,
+ *   `- <scalar>`, `- []`, `- {}`, or `- <key>: ...` starting a map whose other keys are two spaces further in
+ *   than the dash; at most MAX_DEPTH levels (far below the nesting limit of the full read);
+ * - keys that are words of letters and digits starting with a letter, no null or boolean spelling, none that
+ *   reaches a prototype (the full read refuses those), each once in its map (it refuses a duplicate key);
+ * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
+ *   up to 15 digits without leading zeros; or a plain string that starts with a letter, a digit or `/`, holds
+ *   only letters, digits, spaces and `._:/@+-()*=>`, does not end with a space or `:`, holds no `: `, and that
+ *   the core schema reads as no number (https://yaml.org/spec/1.2.2/#1032-tag-resolution);
+ * - nothing else: comments, empty lines, document markers, directives, anchors, aliases, tags, block scalars,
+ *   single quotes, flow collections with content, a list at the indentation of its key.
+ */
+function writtenItemValue(bytes) {
+    const n = bytes.byteLength;
+    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF)
+        return undefined;
+    // Only printable ASCII and \n: the text is the bytes, one character each.
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
+    if (NOT_TAKEN.test(text))
+        return undefined;
+    const reader = { text, at: 0 };
+    if (indentation(text, 0) !== 0 || text.startsWith('- '))
+        return undefined;
+    const root = readMap(reader, 0, 0, 1);
+    return root !== undefined && reader.at === n ? root : undefined;
+}
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/;
+const LF = 0x0a;
+const item_read_SPACE = 0x20;
+const item_read_MAX_LINE = 1024;
+/** The deepest nesting taken (the full read allows 64 levels). */
+const MAX_DEPTH = 16;
+/** The number of spaces at `at`. */
+function indentation(text, at) {
+    let i = at;
+    while (text.charCodeAt(i) === item_read_SPACE)
+        i++;
+    return i - at;
+}
+/** Where the line holding `from` ends (its \n), or -1 when it is longer than MAX_LINE. */
+function lineEnd(text, lineStart, from) {
+    const end = text.indexOf('\n', from);
+    return end < 0 || end - lineStart > item_read_MAX_LINE ? -1 : end;
+}
+/**
+ * The block map whose keys are `indent` spaces in, its first key at `first` (after a list's `- `, or at the
+ * line's indentation); reader.at is at the start of that key's line. Ends at the first line indented less.
+ */
+function readMap(reader, indent, first, depth) {
+    if (depth > MAX_DEPTH)
+        return undefined;
+    const { text } = reader;
+    const map = {};
+    let keyAt = first;
+    let lineStart = reader.at;
+    for (;;) {
+        const end = lineEnd(text, lineStart, keyAt);
+        if (end < 0)
+            return undefined;
+        const colon = text.indexOf(':', keyAt);
+        if (colon < 0 || colon > end)
+            return undefined;
+        const key = text.slice(keyAt, colon);
+        if (!isKey(key) || Object.hasOwn(map, key))
+            return undefined;
+        if (colon + 1 < end) {
+            // `<key>: <scalar>` on one line.
+            if (text.charCodeAt(colon + 1) !== item_read_SPACE)
+                return undefined;
+            const value = scalarOrEmpty(text.slice(colon + 2, end));
+            if (value === undefined)
+                return undefined;
+            map[key] = value;
+            reader.at = end + 1;
+        }
+        else {
+            // `<key>:` then a block map or list two spaces further in (nothing below is null to YAML: not written).
+            reader.at = end + 1;
+            const inner = indent + 2;
+            if (reader.at >= text.length || indentation(text, reader.at) !== inner)
+                return undefined;
+            const start = reader.at + inner;
+            const value = text.startsWith('- ', start) ? readList(reader, inner, depth + 1) : readMap(reader, inner, start, depth + 1);
+            if (value === undefined)
+                return undefined;
+            map[key] = value;
+        }
+        // The next key of this map, or its end: a line indented less (or the end of the text).
+        if (reader.at >= text.length)
+            return map;
+        const next = indentation(text, reader.at);
+        if (next < indent)
+            return map;
+        // Deeper than a key of this map (a continuation line), or a list item at a key's indentation: not written.
+        if (next > indent || text.startsWith('- ', reader.at + next))
+            return undefined;
+        lineStart = reader.at;
+        keyAt = reader.at + indent;
+    }
+}
+/** The block list whose dashes are `indent` spaces in; reader.at is at the start of its first line. */
+function readList(reader, indent, depth) {
+    if (depth > MAX_DEPTH)
+        return undefined;
+    const { text } = reader;
+    const list = [];
+    while (reader.at < text.length && indentation(text, reader.at) === indent && text.startsWith('- ', reader.at + indent)) {
+        const lineStart = reader.at;
+        const content = lineStart + indent + 2;
+        if (MAP_ENTRY.test(text.slice(content, Math.min(text.indexOf('\n', content), content + item_read_MAX_LINE)))) {
+            // `- <key>: ...`: a map, its other keys two spaces further in than the dash.
+            const map = readMap(reader, indent + 2, content, depth + 1);
+            if (map === undefined)
+                return undefined;
+            list.push(map);
+        }
+        else {
+            const end = lineEnd(text, lineStart, content);
+            if (end < 0)
+                return undefined;
+            const value = scalarOrEmpty(text.slice(content, end));
+            if (value === undefined)
+                return undefined;
+            list.push(value);
+            reader.at = end + 1;
+        }
+    }
+    // A line indented deeper than the dashes right after an item: not written.
+    if (reader.at < text.length && indentation(text, reader.at) > indent)
+        return undefined;
+    return list;
+}
+/** A list item that is a map: a key (as isKey takes it, checked there) followed by `:` and a space or the line's end. */
+const MAP_ENTRY = /^[A-Za-z][A-Za-z0-9]*:(?: |$)/;
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
+const item_read_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
+const isKey = (key) => item_read_WORD.test(key) && !RESERVED.has(key);
+const item_read_PLAIN = /^[A-Za-z0-9/][A-Za-z0-9 ._:/@+()*=>-]*$/;
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
+/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
+/** A value as written after `: ` or `- ` (undefined when this read does not take it). */
+function scalarOrEmpty(written) {
+    if (written === '[]')
+        return [];
+    if (written === '{}')
+        return {};
+    const first = written.charCodeAt(0);
+    if (first === 0x22) {
+        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+        const inner = written.slice(1, -1);
+        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
+    }
+    // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
+    if (!item_read_PLAIN.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': '))
+        return undefined;
+    if (written === 'null')
+        return null;
+    if (written === 'true')
+        return true;
+    if (written === 'false')
+        return false;
+    // Other spellings of null and booleans are taken by the full read.
+    if (RESERVED.has(written))
+        return undefined;
+    if (first >= 0x30 && first <= 0x39) {
+        if (DECIMAL.test(written))
+            return Number(written);
+        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
+        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
+            return undefined;
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/core/promotion/ledger-read.ts
 
 /**
@@ -73951,16 +74142,16 @@ function readWrittenLedger(bytes, file, fileName, schemas) {
 /** The value of a ledger text as readWrittenLedger takes it (see there), or undefined. */
 function writtenLedgerValue(bytes) {
     const n = bytes.byteLength;
-    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF)
+    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== ledger_read_LF)
         return undefined;
     // Only printable ASCII and \n: the text is the bytes, one character each.
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
-    if (NOT_TAKEN.test(text))
+    if (ledger_read_NOT_TAKEN.test(text))
         return undefined;
     const root = {};
     let at = 0;
     while (at < n) {
-        const end = lineEnd(text, at);
+        const end = ledger_read_lineEnd(text, at);
         const colon = text.indexOf(':', at);
         if (end < 0 || colon < 0 || colon > end)
             return undefined;
@@ -74021,13 +74212,13 @@ function writtenLedgerValue(bytes) {
     return root;
 }
 /** Whatever is not printable ASCII or \n. */
-const NOT_TAKEN = /[^\x20-\x7e\n]/;
-const LF = 0x0a;
+const ledger_read_NOT_TAKEN = /[^\x20-\x7e\n]/;
+const ledger_read_LF = 0x0a;
 const ledger_read_SPACE = 0x20;
 /** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
 const ledger_read_MAX_LINE = 1024;
 /** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
-function lineEnd(text, at) {
+function ledger_read_lineEnd(text, at) {
     const end = text.indexOf('\n', at);
     return end - at > ledger_read_MAX_LINE ? -1 : end;
 }
@@ -74036,7 +74227,7 @@ function lineEnd(text, at) {
  * this read does not take it (a key already there, too long a line, a key or scalar of another form).
  */
 function pair(text, from, into, keyOk) {
-    const end = lineEnd(text, from);
+    const end = ledger_read_lineEnd(text, from);
     const colon = text.indexOf(': ', from);
     if (end < 0 || colon < 0 || colon >= end)
         return -1;
@@ -74050,7 +74241,7 @@ function pair(text, from, into, keyOk) {
     return end + 1;
 }
 /** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
+const ledger_read_RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
 const ledger_read_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
 /** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
 const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -74058,12 +74249,12 @@ const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y;
 /** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
 const DIGEST_TAIL = ': sha256:'.length + 64 + 1;
-const isWordKey = (key) => ledger_read_WORD.test(key) && !RESERVED.has(key);
+const isWordKey = (key) => ledger_read_WORD.test(key) && !ledger_read_RESERVED.has(key);
 const isMapKey = (key) => ITEM_ID.test(key) || isWordKey(key);
 const ledger_read_PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
-const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
+const ledger_read_DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
 /** The core schema's decimal ints and floats (https://yaml.org/spec/1.2.2/#1032-tag-resolution), for a scalar starting with a digit. */
-const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
+const ledger_read_INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
 /** A scalar as written after `: ` (undefined when this read does not take it). */
 function scalar(written) {
     const first = written.charCodeAt(0);
@@ -74081,20 +74272,21 @@ function scalar(written) {
     if (written === 'false')
         return false;
     // Other spellings of null and booleans are taken by the full read.
-    if (RESERVED.has(written))
+    if (ledger_read_RESERVED.has(written))
         return undefined;
     if (first >= 0x30 && first <= 0x39) {
-        if (DECIMAL.test(written))
+        if (ledger_read_DECIMAL.test(written))
             return Number(written);
         // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read. A version (1.2.3) or a
         // commit id that is none is a string.
-        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
+        if (ledger_read_INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
             return undefined;
     }
     return written;
 }
 
 ;// CONCATENATED MODULE: ./src/commands/status.ts
+
 
 
 
@@ -74488,10 +74680,13 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
             continue;
         let known = referencesOf(item, kind);
         if (!known) {
-            const read = readYaml(file, item.bytes);
-            const spec = read.parsed?.value?.spec;
+            // Most items are as Gantry's apply wrote them: read without a YAML parser (writtenItemValue), the same
+            // value readYaml builds; any other text takes readYaml, and a file it cannot read refers to nothing.
+            const written = writtenItemValue(item.bytes);
+            const parsed = written === undefined ? readYaml(file, item.bytes).parsed : undefined;
+            const spec = (written ?? parsed?.value)?.spec;
             // With the target's path, the same on every environment.
-            const list = (read.parsed ? findReferences(schema, spec) : []).map((ref) => {
+            const list = (written !== undefined || parsed ? findReferences(schema, spec) : []).map((ref) => {
                 // Many items name the same target: its id and file are worked out once (by kind, then name).
                 let names = targets.get(ref.kind);
                 if (!names)

@@ -114,8 +114,9 @@ export class Git {
   async readBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
     const result = new Map<string, Buffer>()
     if (specs.length === 0) return result
-    // Through a file: cat-file writes every object on its own, thousands of reads through a pipe.
-    const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n`, outputToFile: true })
+    // Through a file: cat-file writes every object on its own, thousands of reads through a pipe. --buffer:
+    // the headers go out in blocks rather than one write each, as nothing reads before cat-file is done.
+    const { stdout } = await this.run(['cat-file', '--batch', '--buffer'], { input: `${specs.join('\n')}\n`, outputToFile: true })
     let offset = 0
     for (const spec of specs) {
       const newline = stdout.indexOf(10, offset)

@@ -31,11 +31,12 @@ export interface LoadedSource {
 
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
- * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ * references), then packages (read before the definitions, reported after them). A bad file is reported and
+ * left out; every other file is still loaded.
  *
  * A definition's document is let go once its references are found, and read again from the file's bytes
- * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
- * item (bundles of every package).
+ * when asked for: validation needs few of them, those of the items an environment sets fields of, which are
+ * kept. `keepDocuments`: keep them all, for work that reads every item (bundles of every package).
  */
 export function loadSource(
   snapshot: SourceSnapshot,
@@ -65,8 +66,14 @@ export function loadSource(
   diagnostics.push(...ignoredSourceFiles(files, paths))
 
   loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics)
-  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true)
-  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics)
+  // Packages are read before the definitions, their findings listed after them: the items whose fields an
+  // environment sets are then known while the definitions load, and their documents kept (validation checks
+  // each with its overrides applied), instead of read again from their files.
+  const packageDiagnostics: Diagnostic[] = []
+  const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, packageDiagnostics)
+  const keep = options.keepDocuments === true ? 'all' : overriddenItems(packages)
+  const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, keep)
+  append(diagnostics, packageDiagnostics)
   const unloaded = { definitions: new Set<ItemId>(), packages: new Set<string>() }
   for (const d of diagnostics) {
     if (!d.file) continue
@@ -173,7 +180,8 @@ function loadDefinitions(
   schemas: SchemaRegistry,
   limits: YamlLimits,
   diagnostics: Diagnostic[],
-  keepDocuments: boolean,
+  /** The items whose documents are kept once loaded: every one, or these. */
+  keep: 'all' | ReadonlySet<string>,
 ): Map<ItemId, Definition> {
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
@@ -223,9 +231,9 @@ function loadDefinitions(
     const start = shared.references
     for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
       shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
-    // Validation needs the references, kept here, and the documents of few items (those with overrides): the
-    // document is read again from the file's bytes when first asked for.
-    if (!keepDocuments) parsed.dropValue()
+    // Validation needs the references, kept here, and the documents of few items (those with overrides, kept
+    // too): any other document is read again from the file's bytes when first asked for.
+    if (keep !== 'all' && !keep.has(id)) parsed.dropValue()
     definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references))
   }
   // A file in the wrong place is a second copy when the right place defines the same item (a file copied and
@@ -294,6 +302,14 @@ function loadPackages(
     packages.set(manifest.name, { name: manifest.name, file, manifest, parsed })
   }
   return packages
+}
+
+/** The items some environment of some package sets fields of (`environments.<env>.set`). */
+function overriddenItems(packages: ReadonlyMap<string, PackageSource>): Set<string> {
+  const items = new Set<string>()
+  for (const { manifest } of packages.values())
+    for (const settings of Object.values(manifest.environments ?? {})) for (const id of Object.keys(settings.set ?? {})) items.add(id)
+  return items
 }
 
 /** A definition as loaded: its document is the parsed file's value, which the file can give again. */
