@@ -8,7 +8,7 @@ import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
 import { writtenItemValue } from '../core/promotion/item-read.js'
-import { readWrittenLedger } from '../core/promotion/ledger-read.js'
+import { readWrittenLedger, readWrittenLedgerAlike, type WrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
 import { findReferences, mayRefer } from '../core/schema/references.js'
@@ -200,10 +200,9 @@ export async function deriveStatus(
 }
 
 /**
- * What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind).
- * `resolved`, by kind: which of them named no file in the folders of their targets last looked in; on a
- * branch holding the same folders (the same objects), the same ones. Kept per kind in a field, not a map per
- * object: ten thousand objects would hold twenty thousand maps for one kind each.
+ * What an item object is, by its id: the sha256 of its bytes, and the references it makes (by kind). Kept
+ * per kind in a field, not a map per object: ten thousand objects would hold twenty thousand maps for one
+ * kind each.
  */
 type ItemCache = Map<string, CachedItem>
 /**
@@ -211,8 +210,8 @@ type ItemCache = Map<string, CachedItem>
  * (`kind`, `refs`), or of another kind (one object may be the file of items of two kinds, rarely).
  */
 type CachedItem = { bytes: Uint8Array; digest: string; kind?: string; refs?: ItemReferences; otherKinds?: Map<string, ItemReferences> }
-/** An item object's references as an item of one kind, and which of them were last found unresolved. */
-type ItemReferences = { references: References; resolved?: { folders: (FolderView | undefined)[]; unresolved: Reference[] } }
+/** An item object's references as an item of one kind. */
+type ItemReferences = { references: Reference[] }
 const referencesOf = (item: CachedItem, kind: string): ItemReferences | undefined => (item.kind === kind ? item.refs : item.otherKinds?.get(kind))
 function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): void {
   if (item.kind === undefined) {
@@ -220,12 +219,24 @@ function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): v
     item.refs = refs
   } else (item.otherKinds ??= new Map()).set(kind, refs)
 }
-/** targetPath and targetFolder: undefined when the target is no valid item id, so no file can hold it. */
-type Reference = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; path: (string | number)[] }
-/** What a reference names, by the kind and the name it gives: the target's id, and its file and folder (see Reference). */
-type Targets = Map<string, Map<string, Omit<Reference, 'path'>>>
-/** An item's references, and the folders their targets would be in (each once). */
-type References = { list: Reference[]; folders: string[] }
+/** A reference: what it names, and where in the item's value. */
+type Reference = { to: Target; path: (string | number)[] }
+/**
+ * What references name: the target's id, and its file and folder (undefined when the target is no valid item
+ * id, so no file can hold it); and whether that file is listed in the folders of a tree last looked at
+ * (`listedIn`, that tree's folders by path), the same on every branch holding the same tree.
+ */
+type Target = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; listedIn?: ReadonlyMap<string, FolderView>; listed?: boolean }
+/** The targets by the kind and the name references give. */
+type Targets = Map<string, Map<string, Target>>
+/** Whether the target's file is listed among `folders` (a file, a link or a submodule), worked out once per tree. */
+function isListedIn(to: Target, folders: ReadonlyMap<string, FolderView>): boolean {
+  if (to.listedIn !== folders) {
+    to.listedIn = folders
+    to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder!), to.targetPath)
+  }
+  return to.listed!
+}
 
 /**
  * What drift needs of one definitions tree (by its object id): environments mostly hold the same tree, or
@@ -489,28 +500,18 @@ async function findDrift(
           const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
           names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }))
         }
-        return { target: found.target, targetPath: found.targetPath, targetFolder: found.targetFolder, path: ref.path }
+        return { to: found, path: ref.path }
       })
-      const targetFolders = new Set<string>()
-      for (const ref of list) if (ref.targetFolder !== undefined) targetFolders.add(ref.targetFolder)
-      keepReferences(item, kind, (known = { references: { list, folders: [...targetFolders] } }))
+      keepReferences(item, kind, (known = { references: list }))
     }
-    const { references } = known
-    if (references.list.length === 0) continue
-    // Whether each target is a file depends only on the folder it would be in: with the same folders as on
-    // the branch last looked at (most often), the same references are unresolved.
-    let unresolved: Reference[]
-    if (known.resolved && sameFolders(known.resolved.folders, references.folders, folders)) {
-      unresolved = known.resolved.unresolved
-    } else {
-      unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder!), ref.targetPath))
-      known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved }
-    }
+    // Whether each target is a file is worked out once per target and tree (many items name the same target).
+    let unresolved: Reference[] | undefined
+    for (const ref of known.references) if (!isListedIn(ref.to, folders)) (unresolved ??= []).push(ref)
     // A reference that does not resolve is reported when the kind's schema is usable; otherwise the kind has no
     // schema and finds no references (nor in the items of the kind that come after).
-    if (unresolved.length === 0 || !usable(kind)) continue
+    if (unresolved === undefined || !usable(kind)) continue
     for (const ref of unresolved) {
-      const target = ref.target
+      const { target, targetPath } = ref.to
       unresolvedFound.push({
         severity: 'error',
         code: 'unresolved-in-environment',
@@ -520,11 +521,11 @@ async function findDrift(
         item: id,
         environment: env,
         message:
-          ref.targetPath === undefined
+          targetPath === undefined
             ? `${id} of package ${ledger.package} refers to "${target}", which is no item name, on ${branch}`
             : `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
         hint:
-          ref.targetPath === undefined
+          targetPath === undefined
             ? `correct the reference in ${id} on ${branch}, or promote ${ledger.package} to ${env} again`
             : `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
       })
@@ -545,12 +546,6 @@ async function findDrift(
     })
   }
   return out
-}
-
-/** Whether each folder an item's references point into is the one `known` was worked out with. */
-function sameFolders(known: readonly (FolderView | undefined)[], paths: readonly string[], folders: ReadonlyMap<string, FolderView>): boolean {
-  for (let i = 0; i < paths.length; i++) if (known[i] !== folders.get(paths[i]!)) return false
-  return true
 }
 
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
@@ -585,10 +580,22 @@ export async function readWrittenLedgers(
     }
   }
   const blobs = await reader.readBlobs([...new Set(files.values())])
+  // A package's ledger on each environment is the same text but for its `environment:` line: read and
+  // checked whole once, the others against it (readWrittenLedgerAlike), each with its own file and bytes.
+  const read = new Map<string, WrittenLedger[]>()
   for (const [key, sha] of files) {
     const bytes = blobs.get(sha)
+    if (!bytes) continue
     const name = key.slice(0, key.indexOf('\0'))
-    const ledger = bytes && readWrittenLedger(bytes, `${LEDGER_FOLDER}/${name}`, name, schemas)
+    const file = `${LEDGER_FOLDER}/${name}`
+    const known = read.get(name)
+    let ledger: EnvironmentLedger | undefined
+    for (const other of known ?? []) if ((ledger = readWrittenLedgerAlike(bytes, other, file, name, schemas))) break
+    if (!ledger && (ledger = readWrittenLedger(bytes, file, name, schemas))) {
+      // A few texts per file name at most are kept to read the others against.
+      if (!known) read.set(name, [{ bytes, ledger }])
+      else if (known.length < 4) known.push({ bytes, ledger })
+    }
     if (ledger) cache.set(key, ledger)
   }
 }

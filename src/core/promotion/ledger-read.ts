@@ -172,3 +172,71 @@ function scalar(written: string): unknown {
   }
   return written
 }
+
+/** A ledger readWrittenLedger took, with its bytes: another environment's copy of it is read against it. */
+export interface WrittenLedger {
+  bytes: Uint8Array
+  ledger: EnvironmentLedger
+}
+
+const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1')
+
+/**
+ * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
+ * for the value of its top-level `environment: <scalar>` line (Gantry writes one ledger per package and
+ * environment, the same text on each environment it is applied to but for that line); undefined when they
+ * are not, or when readWrittenLedger declines them.
+ *
+ * The same value, by the way writtenLedgerValue reads: line by line, a line at the first column being a
+ * top-level `<key>: <scalar>` pair whose value depends on that line alone. With every other byte the same,
+ * every other line reads as it did in `known`; the `environment` line reads to the scalar it now holds, and
+ * the value is `known`'s with that key's value replaced (its objects shared: a ledger is never changed).
+ *
+ * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords are
+ * held to these by a test): at the top only `type`, `required`, `additionalProperties: false` and
+ * `properties`, so that the ledger is valid exactly when it is an object with the required keys and no
+ * other, and each property's value is valid against its own subschema. The keys are `known`'s, and the
+ * values that are objects or arrays are `known`'s own, which passed: the schema is asked about the rest, the
+ * same keys with those values laid down as `{}` and `[]`. When it finds anything there, the ledger takes
+ * readWrittenLedger, which checks it whole.
+ */
+export function readWrittenLedgerAlike(
+  bytes: Uint8Array,
+  known: WrittenLedger,
+  file: string,
+  fileName: string,
+  schemas: SchemaRegistry,
+): EnvironmentLedger | undefined {
+  const before = environmentLineStart(known.bytes)
+  if (before === undefined || bytes.byteLength > DEFAULT_YAML_LIMITS.maxBytes) return undefined
+  const a = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const b = Buffer.from(known.bytes.buffer, known.bytes.byteOffset, known.bytes.byteLength)
+  const knownEnd = b.indexOf(LF, before)
+  const end = a.indexOf(LF, before)
+  // The same bytes before the line and from its end (the \n) on; the line itself `environment: ` and a scalar.
+  if (end < before + ENVIRONMENT_KEY.length || end - before > MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd) return undefined
+  if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0) return undefined
+  if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0) return undefined
+  const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end)
+  if (NOT_TAKEN.test(written)) return undefined
+  const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written)
+  if (environment === undefined) return undefined
+  const value: Record<string, unknown> = {}
+  const rest: Record<string, unknown> = {}
+  for (const [key, was] of Object.entries(known.ledger as unknown as Record<string, unknown>)) {
+    const now = key === 'environment' ? environment : was
+    value[key] = now
+    rest[key] = key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now
+  }
+  if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, rest, bytes), rest).length > 0) return readWrittenLedger(bytes, file, fileName, schemas)
+  const ledger = value as unknown as EnvironmentLedger
+  return `${ledger.package}.yaml` === fileName ? ledger : undefined
+}
+
+/** Where the top-level `environment: ` line of a ledger text starts (the first one), or undefined. */
+function environmentLineStart(bytes: Uint8Array): number | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (text.subarray(0, ENVIRONMENT_KEY.length).equals(ENVIRONMENT_KEY)) return 0
+  const at = text.indexOf(Buffer.concat([Buffer.from([LF]), ENVIRONMENT_KEY]))
+  return at < 0 ? undefined : at + 1
+}
