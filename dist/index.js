@@ -40440,8 +40440,9 @@ class Git {
         const result = new Map();
         if (specs.length === 0)
             return result;
-        // Through a file: cat-file writes every object on its own, thousands of reads through a pipe.
-        const { stdout } = await this.run(['cat-file', '--batch'], { input: `${specs.join('\n')}\n`, outputToFile: true });
+        // Through a file: cat-file writes every object on its own, thousands of reads through a pipe. --buffer:
+        // the headers go out in blocks rather than one write each, as nothing reads before cat-file is done.
+        const { stdout } = await this.run(['cat-file', '--batch', '--buffer'], { input: `${specs.join('\n')}\n`, outputToFile: true });
         let offset = 0;
         for (const spec of specs) {
             const newline = stdout.indexOf(10, offset);
@@ -71433,11 +71434,12 @@ function pathToString(path) {
 
 /**
  * Builds the source model from a snapshot: kind schemas, then definitions (envelope, name, path, kind, spec,
- * references), then packages. A bad file is reported and left out; every other file is still loaded.
+ * references), then packages (read before the definitions, reported after them). A bad file is reported and
+ * left out; every other file is still loaded.
  *
  * A definition's document is let go once its references are found, and read again from the file's bytes
- * when asked for: validation needs few of them. `keepDocuments`: keep them all, for work that reads every
- * item (bundles of every package).
+ * when asked for: validation needs few of them, those of the items an environment sets fields of, which are
+ * kept. `keepDocuments`: keep them all, for work that reads every item (bundles of every package).
  */
 function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT_YAML_LIMITS, options = {}) {
     const diagnostics = [];
@@ -71456,8 +71458,14 @@ function loadSource(snapshot, config, paths, schemas, limits = read_yaml_DEFAULT
     };
     diagnostics.push(...ignoredSourceFiles(files, paths));
     loadKinds(snapshot, under(paths.kinds), paths, schemas, diagnostics);
-    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, options.keepDocuments === true);
-    const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, diagnostics);
+    // Packages are read before the definitions, their findings listed after them: the items whose fields an
+    // environment sets are then known while the definitions load, and their documents kept (validation checks
+    // each with its overrides applied), instead of read again from their files.
+    const packageDiagnostics = [];
+    const packages = loadPackages(snapshot, under(paths.packages), paths, schemas, limits, packageDiagnostics);
+    const keep = options.keepDocuments === true ? 'all' : overriddenItems(packages);
+    const definitions = loadDefinitions(snapshot, under(paths.definitions), paths, schemas, limits, diagnostics, keep);
+    append(diagnostics, packageDiagnostics);
     const unloaded = { definitions: new Set(), packages: new Set() };
     for (const d of diagnostics) {
         if (!d.file)
@@ -71553,7 +71561,9 @@ function loadKinds(snapshot, files, paths, schemas, diagnostics) {
         diagnostics.push(...schemas.loadKind(file, text, kind, schema));
     }
 }
-function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, keepDocuments) {
+function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, 
+/** The items whose documents are kept once loaded: every one, or these. */
+keep) {
     const definitions = new Map();
     const misplaced = [];
     const shared = new SharedValues();
@@ -71604,9 +71614,9 @@ function loadDefinitions(snapshot, files, paths, schemas, limits, diagnostics, k
         const start = shared.references;
         for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
             shared.addReference(shared.path(found.path), shared.target(found.kind, found.name));
-        // Validation needs the references, kept here, and the documents of few items (those with overrides): the
-        // document is read again from the file's bytes when first asked for.
-        if (!keepDocuments)
+        // Validation needs the references, kept here, and the documents of few items (those with overrides, kept
+        // too): any other document is read again from the file's bytes when first asked for.
+        if (keep !== 'all' && !keep.has(id))
             parsed.dropValue();
         definitions.set(id, new LoadedDefinition(id, shared.kind(doc.kind), file, parsed, shared, start, shared.references));
     }
@@ -71668,6 +71678,15 @@ function loadPackages(snapshot, files, paths, schemas, limits, diagnostics) {
         packages.set(manifest.name, { name: manifest.name, file, manifest, parsed });
     }
     return packages;
+}
+/** The items some environment of some package sets fields of (`environments.<env>.set`). */
+function overriddenItems(packages) {
+    const items = new Set();
+    for (const { manifest } of packages.values())
+        for (const settings of Object.values(manifest.environments ?? {}))
+            for (const id of Object.keys(settings.set ?? {}))
+                items.add(id);
+    return items;
 }
 /** A definition as loaded: its document is the parsed file's value, which the file can give again. */
 class LoadedDefinition {
@@ -73934,7 +73953,11 @@ async function findTrustedWorkflow(git, ref, log) {
  *   only letters, digits, spaces and `._:/@+-()*=>`, does not end with a space or `:`, holds no `: `, and that
  *   the core schema reads as no number (https://yaml.org/spec/1.2.2/#1032-tag-resolution);
  * - nothing else: comments, empty lines, document markers, directives, anchors, aliases, tags, block scalars,
- *   single quotes, flow collections with content, a list at the indentation of its key.
+ *   single quotes, flow collections with content, a list at the indentation of its key;
+ * - fewer `[` and `{` not closed right after (`[]`, `{}`) than the full read's nesting limit: the full read
+ *   measures the flow nesting of a text with more `[` and `{` than the limit, counting those of double-quoted
+ *   values too (`"[[["`), and refuses it past the limit. Each `[]` and `{}` is closed before the next opens, so
+ *   the nesting it measures is at most one more than the others.
  */
 function writtenItemValue(bytes) {
     const n = bytes.byteLength;
@@ -73942,13 +73965,24 @@ function writtenItemValue(bytes) {
         return undefined;
     // Only printable ASCII and \n: the text is the bytes, one character each.
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
-    if (NOT_TAKEN.test(text))
+    if (NOT_TAKEN.test(text) || unclosedOpenings(text) >= read_yaml_DEFAULT_YAML_LIMITS.maxDepth)
         return undefined;
     const reader = { text, at: 0 };
     if (indentation(text, 0) !== 0 || text.startsWith('- '))
         return undefined;
     const root = readMap(reader, 0, 0, 1);
     return root !== undefined && reader.at === n ? root : undefined;
+}
+/** How many `[` and `{` the text holds that the next character does not close (`[]` and `{}` are not counted). */
+function unclosedOpenings(text) {
+    let count = 0;
+    for (let i = text.indexOf('[', 0); i >= 0; i = text.indexOf('[', i + 1))
+        if (text.charCodeAt(i + 1) !== 0x5d)
+            count++;
+    for (let i = text.indexOf('{', 0); i >= 0; i = text.indexOf('{', i + 1))
+        if (text.charCodeAt(i + 1) !== 0x7d)
+            count++;
+    return count;
 }
 /** Whatever is not printable ASCII or \n. */
 const NOT_TAKEN = /[^\x20-\x7e\n]/;
@@ -74284,6 +74318,67 @@ function scalar(written) {
     }
     return written;
 }
+const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1');
+/**
+ * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
+ * for the value of its top-level `environment: <scalar>` line (Gantry writes one ledger per package and
+ * environment, the same text on each environment it is applied to but for that line); undefined when they
+ * are not, or when readWrittenLedger declines them.
+ *
+ * The same value, by the way writtenLedgerValue reads: line by line, a line at the first column being a
+ * top-level `<key>: <scalar>` pair whose value depends on that line alone. With every other byte the same,
+ * every other line reads as it did in `known`; the `environment` line reads to the scalar it now holds, and
+ * the value is `known`'s with that key's value replaced (its objects shared: a ledger is never changed).
+ *
+ * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords are
+ * held to these by a test): at the top only `type`, `required`, `additionalProperties: false` and
+ * `properties`, so that the ledger is valid exactly when it is an object with the required keys and no
+ * other, and each property's value is valid against its own subschema. The keys are `known`'s, and the
+ * values that are objects or arrays are `known`'s own, which passed: the schema is asked about the rest, the
+ * same keys with those values laid down as `{}` and `[]`. When it finds anything there, the ledger takes
+ * readWrittenLedger, which checks it whole.
+ */
+function readWrittenLedgerAlike(bytes, known, file, fileName, schemas) {
+    const before = environmentLineStart(known.bytes);
+    if (before === undefined || bytes.byteLength > read_yaml_DEFAULT_YAML_LIMITS.maxBytes)
+        return undefined;
+    const a = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const b = Buffer.from(known.bytes.buffer, known.bytes.byteOffset, known.bytes.byteLength);
+    const knownEnd = b.indexOf(ledger_read_LF, before);
+    const end = a.indexOf(ledger_read_LF, before);
+    // The same bytes before the line and from its end (the \n) on; the line itself `environment: ` and a scalar.
+    if (end < before + ENVIRONMENT_KEY.length || end - before > ledger_read_MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd)
+        return undefined;
+    if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0)
+        return undefined;
+    if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0)
+        return undefined;
+    const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end);
+    if (ledger_read_NOT_TAKEN.test(written))
+        return undefined;
+    const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
+    if (environment === undefined)
+        return undefined;
+    const value = {};
+    const rest = {};
+    for (const [key, was] of Object.entries(known.ledger)) {
+        const now = key === 'environment' ? environment : was;
+        value[key] = now;
+        rest[key] = key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now;
+    }
+    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, rest, bytes), rest).length > 0)
+        return readWrittenLedger(bytes, file, fileName, schemas);
+    const ledger = value;
+    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
+}
+/** Where the top-level `environment: ` line of a ledger text starts (the first one), or undefined. */
+function environmentLineStart(bytes) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (text.subarray(0, ENVIRONMENT_KEY.length).equals(ENVIRONMENT_KEY))
+        return 0;
+    const at = text.indexOf(Buffer.concat([Buffer.from([ledger_read_LF]), ENVIRONMENT_KEY]));
+    return at < 0 ? undefined : at + 1;
+}
 
 ;// CONCATENATED MODULE: ./src/commands/status.ts
 
@@ -74465,6 +74560,14 @@ function keepReferences(item, kind, refs) {
     }
     else
         (item.otherKinds ??= new Map()).set(kind, refs);
+}
+/** Whether the target's file is listed among `folders` (a file, a link or a submodule), worked out once per tree. */
+function isListedIn(to, folders) {
+    if (to.listedIn !== folders) {
+        to.listedIn = folders;
+        to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder), to.targetPath);
+    }
+    return to.listed;
 }
 /** Whether `path` is listed in `folder` (a file, a link or a submodule). */
 const isListed = (folder, path) => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path));
@@ -74699,33 +74802,21 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
                     const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined);
                     names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }));
                 }
-                return { target: found.target, targetPath: found.targetPath, targetFolder: found.targetFolder, path: ref.path };
+                return { to: found, path: ref.path };
             });
-            const targetFolders = new Set();
-            for (const ref of list)
-                if (ref.targetFolder !== undefined)
-                    targetFolders.add(ref.targetFolder);
-            keepReferences(item, kind, (known = { references: { list, folders: [...targetFolders] } }));
+            keepReferences(item, kind, (known = { references: list }));
         }
-        const { references } = known;
-        if (references.list.length === 0)
-            continue;
-        // Whether each target is a file depends only on the folder it would be in: with the same folders as on
-        // the branch last looked at (most often), the same references are unresolved.
+        // Whether each target is a file is worked out once per target and tree (many items name the same target).
         let unresolved;
-        if (known.resolved && sameFolders(known.resolved.folders, references.folders, folders)) {
-            unresolved = known.resolved.unresolved;
-        }
-        else {
-            unresolved = references.list.filter((ref) => ref.targetPath === undefined || !isListed(folders.get(ref.targetFolder), ref.targetPath));
-            known.resolved = { folders: references.folders.map((folder) => folders.get(folder)), unresolved };
-        }
+        for (const ref of known.references)
+            if (!isListedIn(ref.to, folders))
+                (unresolved ??= []).push(ref);
         // A reference that does not resolve is reported when the kind's schema is usable; otherwise the kind has no
         // schema and finds no references (nor in the items of the kind that come after).
-        if (unresolved.length === 0 || !usable(kind))
+        if (unresolved === undefined || !usable(kind))
             continue;
         for (const ref of unresolved) {
-            const target = ref.target;
+            const { target, targetPath } = ref.to;
             unresolvedFound.push({
                 severity: 'error',
                 code: 'unresolved-in-environment',
@@ -74734,10 +74825,10 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
                 package: ledger.package,
                 item: id,
                 environment: env,
-                message: ref.targetPath === undefined
+                message: targetPath === undefined
                     ? `${id} of package ${ledger.package} refers to "${target}", which is no item name, on ${branch}`
                     : `${id} of package ${ledger.package} refers to ${target}, which is not on ${branch}`,
-                hint: ref.targetPath === undefined
+                hint: targetPath === undefined
                     ? `correct the reference in ${id} on ${branch}, or promote ${ledger.package} to ${env} again`
                     : `promote the package that holds ${target} to ${env}, or restore it on ${branch}`,
             });
@@ -74759,13 +74850,6 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
         });
     }
     return out;
-}
-/** Whether each folder an item's references point into is the one `known` was worked out with. */
-function sameFolders(known, paths, folders) {
-    for (let i = 0; i < paths.length; i++)
-        if (known[i] !== folders.get(paths[i]))
-            return false;
-    return true;
 }
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
 function byItem(found) {
@@ -74794,10 +74878,27 @@ async function readWrittenLedgers(reader, heads, schemas, cache) {
         }
     }
     const blobs = await reader.readBlobs([...new Set(files.values())]);
+    // A package's ledger on each environment is the same text but for its `environment:` line: read and
+    // checked whole once, the others against it (readWrittenLedgerAlike), each with its own file and bytes.
+    const read = new Map();
     for (const [key, sha] of files) {
         const bytes = blobs.get(sha);
+        if (!bytes)
+            continue;
         const name = key.slice(0, key.indexOf('\0'));
-        const ledger = bytes && readWrittenLedger(bytes, `${status_LEDGER_FOLDER}/${name}`, name, schemas);
+        const file = `${status_LEDGER_FOLDER}/${name}`;
+        const known = read.get(name);
+        let ledger;
+        for (const other of known ?? [])
+            if ((ledger = readWrittenLedgerAlike(bytes, other, file, name, schemas)))
+                break;
+        if (!ledger && (ledger = readWrittenLedger(bytes, file, name, schemas))) {
+            // A few texts per file name at most are kept to read the others against.
+            if (!known)
+                read.set(name, [{ bytes, ledger }]);
+            else if (known.length < 4)
+                known.push({ bytes, ledger });
+        }
         if (ledger)
             cache.set(key, ledger);
     }
