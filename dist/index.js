@@ -54962,15 +54962,23 @@ function listener() {
         if (outer === 0x7b && parentStart !== start && !colonBefore(input, start))
             decline();
         // A comment line at column 1 in a flow collection (`{a: x` then `# c`): the full read takes it for a
-        // comment with no space before it. Looked for in the outermost flow collection only.
+        // comment with no space before it. Looked for in the outermost flow collection only, and only within it
+        // (a line break before `state.position`): a search on to the end of the text would make a file of many
+        // flow collections (`- []` lines) cost the square of its size. Outermost collections do not overlap, so
+        // the searches together read the text about once.
         const first = input.charCodeAt(start);
         if ((first === 0x7b || first === 0x5b) && (parentStart === start || (outer !== 0x7b && outer !== 0x5b))) {
-            const comment = input.indexOf('\n#', start);
-            if (comment >= 0 && comment < state.position)
+            commentLineSearches.chars += state.position + 1 - start;
+            if (input.slice(start, state.position + 1).includes('\n#'))
                 decline();
         }
     };
 }
+/**
+ * Characters read by the listener's searches for a comment line in a flow collection, for tests: linear in
+ * the text, whatever its flow collections.
+ */
+const commentLineSearches = { chars: 0 };
 /** Where the node opened at `offset` starts: past spaces, line breaks and comments (no node starts with `#`). */
 function skipBlanks(input, offset) {
     let i = offset;
