@@ -37,7 +37,10 @@ const ENVIRONMENTS = ['dev', 'qa', 'prod']
 const config = { environments: ENVIRONMENTS.map((name) => ({ name, branch: `env/${name}` })) } as GantryConfig
 const KIND = JSON.stringify({
   type: 'object',
-  properties: { timeoutMinutes: { type: 'integer', maximum: 120 }, agent: { type: 'string', 'x-gantry-ref': 'agent' } },
+  properties: {
+    timeoutMinutes: { type: 'integer', maximum: 120 },
+    agent: { type: 'string', 'x-gantry-ref': 'agent' },
+  },
 })
 const GANTRY = `environments:\n${ENVIRONMENTS.map((e) => `  - name: ${e}\n    branch: env/${e}\n`).join('')}`
 
@@ -70,7 +73,11 @@ function generate(seed: number): Repository {
     files[`definitions/agent/pool-${p}.yaml`] = `kind: agent\nname: pool-${p}\nspec: {}\n`
     for (let t = 0; t < 3 + Math.floor(next() * 5); t++) {
       items.push(`task/t${p}-${t}`)
-      files[`definitions/task/t${p}-${t}.yaml`] = task(`t${p}-${t}`, 10 + Math.floor(next() * 80), `pool-${p}`)
+      files[`definitions/task/t${p}-${t}.yaml`] = task(
+        `t${p}-${t}`,
+        10 + Math.floor(next() * 80),
+        `pool-${p}`,
+      )
     }
     itemsOf.push(items)
   }
@@ -98,13 +105,24 @@ function generate(seed: number): Repository {
         id.replace('/', '//'),
       ])
     }
-    const broken = pick(['none', 'none', 'none', 'yaml', 'schema', 'misplaced', 'name', 'symlink', 'yml-twin'])
+    const broken = pick([
+      'none',
+      'none',
+      'none',
+      'yaml',
+      'schema',
+      'misplaced',
+      'name',
+      'symlink',
+      'yml-twin',
+    ])
     let text = `name: p${p}\nitems: [${own.join(', ')}]\nenvironments:\n`
     const sets: string[] = []
     for (const env of ENVIRONMENTS) {
       if (next() < 0.2) continue
       text += `  ${env}:\n`
-      if (next() < 0.5) text += `    replace:\n      ${pick(own.filter((i) => i.startsWith('agent/')))}: agent/pool-${(p + 1) % packages}\n`
+      if (next() < 0.5)
+        text += `    replace:\n      ${pick(own.filter((i) => i.startsWith('agent/')))}: agent/pool-${(p + 1) % packages}\n`
       const chosen = new Set<string>()
       for (let k = 0; k < 1 + Math.floor(next() * 4); k++) chosen.add(ids())
       if (next() < 0.15) continue
@@ -114,7 +132,8 @@ function generate(seed: number): Repository {
         sets.push(id)
       }
     }
-    const loads = broken === 'none' && sets.every((id) => /^[a-z]+\/[a-z0-9.-]+$/.test(id) && !id.includes('//'))
+    const loads =
+      broken === 'none' && sets.every((id) => /^[a-z]+\/[a-z0-9.-]+$/.test(id) && !id.includes('//'))
     if (loads) for (const id of sets) kept.add(id)
     switch (broken) {
       case 'yaml':
@@ -153,7 +172,9 @@ function write(dir: string, files: Repository['files']): void {
 
 async function load(dir: string, options: { keepDocuments?: boolean } = {}) {
   const paths = resolvePaths(config)
-  const snapshot = await readWorkingTree(dir, [paths.kinds, paths.definitions, paths.packages], 1 << 20, { listOnly: true })
+  const snapshot = await readWorkingTree(dir, [paths.kinds, paths.definitions, paths.packages], 1 << 20, {
+    listOnly: true,
+  })
   return loadSource(snapshot, config, paths, new SchemaRegistry(), undefined, options)
 }
 
@@ -161,11 +182,17 @@ async function load(dir: string, options: { keepDocuments?: boolean } = {}) {
 function rewriteDefinitions(dir: string, files: Repository['files']): void {
   for (const [path, content] of Object.entries(files)) {
     if (!path.startsWith('definitions/') || typeof content !== 'string') continue
-    writeFileSync(join(dir, path), content.replace(/timeoutMinutes: (\d)/, (_, d: string) => `timeoutMinutes: ${d === '9' ? '8' : '9'}`).replace('spec: {}', 'spec: []'))
+    writeFileSync(
+      join(dir, path),
+      content
+        .replace(/timeoutMinutes: (\d)/, (_, d: string) => `timeoutMinutes: ${d === '9' ? '8' : '9'}`)
+        .replace('spec: {}', 'spec: []'),
+    )
   }
 }
 
-const key = (d: Diagnostic) => `${d.code} ${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''} ${d.environment ?? ''} ${d.message}`
+const key = (d: Diagnostic) =>
+  `${d.code} ${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''} ${d.environment ?? ''} ${d.message}`
 
 describe('the documents kept by loadSource: exactly those of the items a loaded package sets fields of', () => {
   const seeds = Array.from({ length: 24 }, (_, i) => 0x13a0 + i)
@@ -202,16 +229,24 @@ describe('the documents kept by loadSource: exactly those of the items a loaded 
     // Checking the overrides needs no file again, and finds what it found before the files changed.
     expect(validatePackages(model, []).map(key)).toEqual(beforeFindings)
     // With keepDocuments every document stays, whatever the packages say.
-    for (const definition of before.model.definitions.values()) expect(() => definition.document).not.toThrow()
+    for (const definition of before.model.definitions.values())
+      expect(() => definition.document).not.toThrow()
   })
 
   it('lists the findings of loading as before: links in file order, then definitions, then packages', async () => {
     for (const seed of [0x13a0, 0x13a3, 0x13a7, 0x13b1]) {
       const { files } = generate(seed)
       const dir = tempDir('gantry-overrides-13-')
-      write(dir, { ...files, 'definitions/task/zz-link.yaml': { symlink: 'stray.yaml' }, 'packages/aa-broken.yaml': 'name: [\n' })
+      write(dir, {
+        ...files,
+        'definitions/task/zz-link.yaml': { symlink: 'stray.yaml' },
+        'packages/aa-broken.yaml': 'name: [\n',
+      })
       const { diagnostics } = await load(dir)
-      const links = new Set(['definitions/task/zz-link.yaml', ...Object.keys(files).filter((f) => typeof files[f] !== 'string')])
+      const links = new Set([
+        'definitions/task/zz-link.yaml',
+        ...Object.keys(files).filter((f) => typeof files[f] !== 'string'),
+      ])
       const order = diagnostics.map((d) => d.file ?? '')
       // The links' findings first (in file order), then the definitions', then the packages'.
       const linkCount = order.filter((f) => links.has(f)).length
@@ -243,16 +278,24 @@ describe('the CLI on repositories whose packages name overrides of every sort', 
         '  dev:\n    set:\n      task/a:\n        spec.timeoutMinutes: 500\n      task/c:\n        spec.timeoutMinutes: 5\n' +
         '  qa:\n    replace:\n      agent/pool: task/b\n    set:\n      task/a:\n        spec.timeoutMinutes: 5\n      task/b:\n        spec.timeoutMinutes: "x"\n' +
         '  prod:\n    set:\n      task/q:\n        spec.timeoutMinutes: 5\n      task/a:\n        kind: agent\n',
-      'packages/q.yaml': 'name: q\nitems: [task/a]\nenvironments:\n  dev:\n    set:\n      task/a:\n        spec.timeoutMinutes: [\n',
-      'packages/r.yml': 'name: r\nitems: [task/b]\nenvironments:\n  dev:\n    set:\n      task/b:\n        spec.timeoutMinutes: 500\n',
+      'packages/q.yaml':
+        'name: q\nitems: [task/a]\nenvironments:\n  dev:\n    set:\n      task/a:\n        spec.timeoutMinutes: [\n',
+      'packages/r.yml':
+        'name: r\nitems: [task/b]\nenvironments:\n  dev:\n    set:\n      task/b:\n        spec.timeoutMinutes: 500\n',
     })
     makeGitRepo(dir)
-    if (process.env.GANTRY_ATTACK_COPY) cpSync(dir, join(process.env.GANTRY_ATTACK_COPY, 'cli'), { recursive: true })
+    if (process.env.GANTRY_ATTACK_COPY)
+      cpSync(dir, join(process.env.GANTRY_ATTACK_COPY, 'cli'), { recursive: true })
     const text = await runCli(['validate', '--repo', dir])
     const json = await runCli(['validate', '--repo', dir, '--format', 'json'])
     expect(text.code).toBe(1)
     expect(json.code).toBe(1)
-    const found = (json.json<{ diagnostics: Diagnostic[] }>().diagnostics ?? []).map((d) => [d.code, d.file, d.line, d.environment ?? ''])
+    const found = (json.json<{ diagnostics: Diagnostic[] }>().diagnostics ?? []).map((d) => [
+      d.code,
+      d.file,
+      d.line,
+      d.environment ?? '',
+    ])
     expect(found).toEqual([
       ['duplicate-definition', 'definitions/task/a.yml', 2, ''],
       ['schema', 'definitions/task/c.yaml', 4, ''],
