@@ -19,10 +19,18 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-const config = { environments: [{ name: 'dev', branch: 'env/dev' }, { name: 'prod', branch: 'env/prod' }] } as GantryConfig
+const config = {
+  environments: [
+    { name: 'dev', branch: 'env/dev' },
+    { name: 'prod', branch: 'env/prod' },
+  ],
+} as GantryConfig
 const KIND = JSON.stringify({
   type: 'object',
-  properties: { timeoutMinutes: { type: 'integer', maximum: 120 }, agent: { type: 'string', 'x-gantry-ref': 'agent' } },
+  properties: {
+    timeoutMinutes: { type: 'integer', maximum: 120 },
+    agent: { type: 'string', 'x-gantry-ref': 'agent' },
+  },
 })
 const EXPORT = 'kind: task\nname: export\nspec:\n  timeoutMinutes: 30\n  agent: pool\n'
 const IMPORT = 'kind: task\nname: import\nspec:\n  timeoutMinutes: 30\n'
@@ -43,7 +51,9 @@ async function loadTree(files: Record<string, string>, options: { keepDocuments?
     writeFileSync(join(dir, path), text)
   }
   const paths = resolvePaths(config)
-  const snapshot = await readWorkingTree(dir, [paths.kinds, paths.definitions, paths.packages], 1 << 20, { listOnly: true })
+  const snapshot = await readWorkingTree(dir, [paths.kinds, paths.definitions, paths.packages], 1 << 20, {
+    listOnly: true,
+  })
   return { dir, ...loadSource(snapshot, config, paths, new SchemaRegistry(), undefined, options) }
 }
 
@@ -65,7 +75,11 @@ describe('the document of an item an environment sets fields of', () => {
     writeFileSync(join(dir, 'definitions/task/import.yaml'), IMPORT.replace('30', '31'))
     expect(validatePackages(model, [])).toEqual([])
     const exported = model.definitions.get('task/export' as ItemId)!
-    expect(exported.document).toStrictEqual({ kind: 'task', name: 'export', spec: { timeoutMinutes: 30, agent: 'pool' } })
+    expect(exported.document).toStrictEqual({
+      kind: 'task',
+      name: 'export',
+      spec: { timeoutMinutes: 30, agent: 'pool' },
+    })
     // Any other document was let go, and is read again only from the bytes it was loaded from.
     expect(() => model.definitions.get('task/import' as ItemId)!.document).toThrow(SourceChangedError)
   })
