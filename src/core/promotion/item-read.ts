@@ -1,4 +1,5 @@
 import { DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
+import { MAX_LINE, NOT_TAKEN, isWordKey, writtenScalar } from './written-scalar.js'
 
 /**
  * The value of an item file written the way Gantry's apply writes items (renderItemFile: block maps and block
@@ -46,11 +47,8 @@ function unclosedOpenings(text: string): number {
   return count
 }
 
-/** Whatever is not printable ASCII or \n. */
-const NOT_TAKEN = /[^\x20-\x7e\n]/
 const LF = 0x0a
 const SPACE = 0x20
-const MAX_LINE = 1024
 /** The deepest nesting taken (the full read allows 64 levels). */
 const MAX_DEPTH = 16
 
@@ -85,7 +83,7 @@ function readMap(reader: Reader, indent: number, first: number, depth: number): 
     const colon = text.indexOf(':', keyAt)
     if (colon < 0 || colon > end) return undefined
     const key = text.slice(keyAt, colon)
-    if (!isKey(key) || Object.hasOwn(map, key)) return undefined
+    if (!isWordKey(key) || Object.hasOwn(map, key)) return undefined
     if (colon + 1 < end) {
       // `<key>: <scalar>` on one line.
       if (text.charCodeAt(colon + 1) !== SPACE) return undefined
@@ -141,40 +139,15 @@ function readList(reader: Reader, indent: number, depth: number): unknown[] | un
   return list
 }
 
-/** A list item that is a map: a key (as isKey takes it, checked there) followed by `:` and a space or the line's end. */
+/** A list item that is a map: a key (as isWordKey takes it, checked there) followed by `:` and a space or the line's end. */
 const MAP_ENTRY = /^[A-Za-z][A-Za-z0-9]*:(?: |$)/
 
-/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype'])
-const WORD = /^[A-Za-z][A-Za-z0-9]*$/
-const isKey = (key: string): boolean => WORD.test(key) && !RESERVED.has(key)
-
+/** The plain scalars taken (see writtenScalar). */
 const PLAIN = /^[A-Za-z0-9/][A-Za-z0-9 ._:/@+()*=>-]*$/
-const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/
-/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
-const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/
 
 /** A value as written after `: ` or `- ` (undefined when this read does not take it). */
 function scalarOrEmpty(written: string): unknown {
   if (written === '[]') return []
   if (written === '{}') return {}
-  const first = written.charCodeAt(0)
-  if (first === 0x22) {
-    // "text": without `\` there is no escape, without `"` inside it ends at the last character.
-    const inner = written.slice(1, -1)
-    return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined
-  }
-  // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
-  if (!PLAIN.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': ')) return undefined
-  if (written === 'null') return null
-  if (written === 'true') return true
-  if (written === 'false') return false
-  // Other spellings of null and booleans are taken by the full read.
-  if (RESERVED.has(written)) return undefined
-  if (first >= 0x30 && first <= 0x39) {
-    if (DECIMAL.test(written)) return Number(written)
-    // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
-    if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o')) return undefined
-  }
-  return written
+  return writtenScalar(written, PLAIN)
 }

@@ -1,6 +1,7 @@
 import type { EnvironmentLedger } from '../model/source-model.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import { DEFAULT_YAML_LIMITS, ParsedYaml } from '../yaml/read-yaml.js'
+import { MAX_LINE, NOT_TAKEN, isWordKey, writtenScalar } from './written-scalar.js'
 
 /**
  * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
@@ -102,12 +103,8 @@ export function writtenLedgerValue(bytes: Uint8Array): Record<string, unknown> |
   return root
 }
 
-/** Whatever is not printable ASCII or \n. */
-const NOT_TAKEN = /[^\x20-\x7e\n]/
 const LF = 0x0a
 const SPACE = 0x20
-/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
-const MAX_LINE = 1024
 
 /** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
 function lineEnd(text: string, at: number): number {
@@ -131,9 +128,6 @@ function pair(text: string, from: number, into: Record<string, unknown>, keyOk: 
   return end + 1
 }
 
-/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype'])
-const WORD = /^[A-Za-z][A-Za-z0-9]*$/
 /** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
 const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/
 
@@ -142,36 +136,13 @@ const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*:
 /** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
 const DIGEST_TAIL = ': sha256:'.length + 64 + 1
 
-const isWordKey = (key: string): boolean => WORD.test(key) && !RESERVED.has(key)
 const isMapKey = (key: string): boolean => ITEM_ID.test(key) || isWordKey(key)
 
+/** The plain scalars taken: no space, so none ends with one or holds `: `. */
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/
-const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/
-/** The core schema's decimal ints and floats (https://yaml.org/spec/1.2.2/#1032-tag-resolution), for a scalar starting with a digit. */
-const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/
 
 /** A scalar as written after `: ` (undefined when this read does not take it). */
-function scalar(written: string): unknown {
-  const first = written.charCodeAt(0)
-  if (first === 0x22) {
-    // "text": without `\` there is no escape, without `"` inside it ends at the last character.
-    const inner = written.slice(1, -1)
-    return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined
-  }
-  if (!PLAIN.test(written) || written.endsWith(':')) return undefined
-  if (written === 'null') return null
-  if (written === 'true') return true
-  if (written === 'false') return false
-  // Other spellings of null and booleans are taken by the full read.
-  if (RESERVED.has(written)) return undefined
-  if (first >= 0x30 && first <= 0x39) {
-    if (DECIMAL.test(written)) return Number(written)
-    // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read. A version (1.2.3) or a
-    // commit id that is none is a string.
-    if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o')) return undefined
-  }
-  return written
-}
+const scalar = (written: string): unknown => writtenScalar(written, PLAIN)
 
 /** A ledger readWrittenLedger took, with its bytes: another environment's copy of it is read against it. */
 export interface WrittenLedger {
