@@ -37369,7 +37369,7 @@ module.exports = {
 /***/ (function(module, __unused_webpack___webpack_exports__, __nccwpck_require__){
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(690);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8441);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -37378,7 +37378,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 690:
+/***/ 8441:
 /***/ (function(__unused_webpack_module, __webpack_exports__, __nccwpck_require__){
 
 
@@ -73939,7 +73939,62 @@ async function findTrustedWorkflow(git, ref, log) {
     return takes.sort()[0] ?? DEFAULT_TRUSTED_WORKFLOW;
 }
 
+;// CONCATENATED MODULE: ./src/core/promotion/written-scalar.ts
+/**
+ * The keys and scalars of the YAML Gantry writes (ledgers, installed items), as the readers that take that
+ * form without a YAML parser (ledger-read.ts, item-read.ts) take them: only spellings whose value under
+ * YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution) is certain, and that the full
+ * read finds nothing wrong with; anything else is left to the full read.
+ */
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/;
+/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
+const written_scalar_MAX_LINE = 1024;
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
+const written_scalar_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
+/** A key that is a word of letters and digits starting with a letter, none of the reserved spellings. */
+const isWordKey = (key) => written_scalar_WORD.test(key) && !RESERVED.has(key);
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
+/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
+/**
+ * A scalar as written after `: ` or `- `, or undefined when it is not taken: `"text"` without `"` or `\` in
+ * it; `null`, `true`, `false`; a decimal integer of up to 15 digits without leading zeros; or a plain string
+ * that `plain` matches (the reader's alphabet), that does not end with a space or `:` and holds no `: `, and
+ * that the core schema reads as no number (a version like 1.2.3 or a commit id is a string).
+ */
+function writtenScalar(written, plain) {
+    const first = written.charCodeAt(0);
+    if (first === 0x22) {
+        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+        const inner = written.slice(1, -1);
+        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
+    }
+    // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
+    if (!plain.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': '))
+        return undefined;
+    if (written === 'null')
+        return null;
+    if (written === 'true')
+        return true;
+    if (written === 'false')
+        return false;
+    // Other spellings of null and booleans are taken by the full read.
+    if (RESERVED.has(written))
+        return undefined;
+    if (first >= 0x30 && first <= 0x39) {
+        if (DECIMAL.test(written))
+            return Number(written);
+        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
+        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
+            return undefined;
+    }
+    return written;
+}
+
 ;// CONCATENATED MODULE: ./src/core/promotion/item-read.ts
+
 
 /**
  * The value of an item file written the way Gantry's apply writes items (renderItemFile: block maps and block
@@ -73992,11 +74047,8 @@ function unclosedOpenings(text) {
             count++;
     return count;
 }
-/** Whatever is not printable ASCII or \n. */
-const NOT_TAKEN = /[^\x20-\x7e\n]/;
 const LF = 0x0a;
 const item_read_SPACE = 0x20;
-const item_read_MAX_LINE = 1024;
 /** The deepest nesting taken (the full read allows 64 levels). */
 const MAX_DEPTH = 16;
 /** The number of spaces at `at`. */
@@ -74009,7 +74061,7 @@ function indentation(text, at) {
 /** Where the line holding `from` ends (its \n), or -1 when it is longer than MAX_LINE. */
 function lineEnd(text, lineStart, from) {
     const end = text.indexOf('\n', from);
-    return end < 0 || end - lineStart > item_read_MAX_LINE ? -1 : end;
+    return end < 0 || end - lineStart > written_scalar_MAX_LINE ? -1 : end;
 }
 /**
  * The block map whose keys are `indent` spaces in, its first key at `first` (after a list's `- `, or at the
@@ -74030,7 +74082,7 @@ function readMap(reader, indent, first, depth) {
         if (colon < 0 || colon > end)
             return undefined;
         const key = text.slice(keyAt, colon);
-        if (!isKey(key) || Object.hasOwn(map, key))
+        if (!isWordKey(key) || Object.hasOwn(map, key))
             return undefined;
         if (colon + 1 < end) {
             // `<key>: <scalar>` on one line.
@@ -74076,7 +74128,7 @@ function readList(reader, indent, depth) {
     while (reader.at < text.length && indentation(text, reader.at) === indent && text.startsWith('- ', reader.at + indent)) {
         const lineStart = reader.at;
         const content = lineStart + indent + 2;
-        if (MAP_ENTRY.test(text.slice(content, Math.min(text.indexOf('\n', content), content + item_read_MAX_LINE)))) {
+        if (MAP_ENTRY.test(text.slice(content, Math.min(text.indexOf('\n', content), content + written_scalar_MAX_LINE)))) {
             // `- <key>: ...`: a map, its other keys two spaces further in than the dash.
             const map = readMap(reader, indent + 2, content, depth + 1);
             if (map === undefined)
@@ -74099,51 +74151,21 @@ function readList(reader, indent, depth) {
         return undefined;
     return list;
 }
-/** A list item that is a map: a key (as isKey takes it, checked there) followed by `:` and a space or the line's end. */
+/** A list item that is a map: a key (as isWordKey takes it, checked there) followed by `:` and a space or the line's end. */
 const MAP_ENTRY = /^[A-Za-z][A-Za-z0-9]*:(?: |$)/;
-/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
-const item_read_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
-const isKey = (key) => item_read_WORD.test(key) && !RESERVED.has(key);
+/** The plain scalars taken (see writtenScalar). */
 const item_read_PLAIN = /^[A-Za-z0-9/][A-Za-z0-9 ._:/@+()*=>-]*$/;
-const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
-/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
-const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
 /** A value as written after `: ` or `- ` (undefined when this read does not take it). */
 function scalarOrEmpty(written) {
     if (written === '[]')
         return [];
     if (written === '{}')
         return {};
-    const first = written.charCodeAt(0);
-    if (first === 0x22) {
-        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
-        const inner = written.slice(1, -1);
-        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
-    }
-    // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
-    if (!item_read_PLAIN.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': '))
-        return undefined;
-    if (written === 'null')
-        return null;
-    if (written === 'true')
-        return true;
-    if (written === 'false')
-        return false;
-    // Other spellings of null and booleans are taken by the full read.
-    if (RESERVED.has(written))
-        return undefined;
-    if (first >= 0x30 && first <= 0x39) {
-        if (DECIMAL.test(written))
-            return Number(written);
-        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
-        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
-            return undefined;
-    }
-    return written;
+    return writtenScalar(written, item_read_PLAIN);
 }
 
 ;// CONCATENATED MODULE: ./src/core/promotion/ledger-read.ts
+
 
 /**
  * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
@@ -74188,7 +74210,7 @@ function writtenLedgerValue(bytes) {
         return undefined;
     // Only printable ASCII and \n: the text is the bytes, one character each.
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
-    if (ledger_read_NOT_TAKEN.test(text))
+    if (NOT_TAKEN.test(text))
         return undefined;
     const root = {};
     let at = 0;
@@ -74237,7 +74259,7 @@ function writtenLedgerValue(bytes) {
                 if (DIGEST_LINE.test(text)) {
                     const next = DIGEST_LINE.lastIndex;
                     const key = text.slice(at + 2, next - DIGEST_TAIL);
-                    if (next - at > ledger_read_MAX_LINE + 1 || Object.hasOwn(map, key))
+                    if (next - at > written_scalar_MAX_LINE + 1 || Object.hasOwn(map, key))
                         return undefined;
                     map[key] = text.slice(next - DIGEST_TAIL + 2, next - 1);
                     at = next;
@@ -74253,16 +74275,12 @@ function writtenLedgerValue(bytes) {
     }
     return root;
 }
-/** Whatever is not printable ASCII or \n. */
-const ledger_read_NOT_TAKEN = /[^\x20-\x7e\n]/;
 const ledger_read_LF = 0x0a;
 const ledger_read_SPACE = 0x20;
-/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
-const ledger_read_MAX_LINE = 1024;
 /** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
 function ledger_read_lineEnd(text, at) {
     const end = text.indexOf('\n', at);
-    return end - at > ledger_read_MAX_LINE ? -1 : end;
+    return end - at > written_scalar_MAX_LINE ? -1 : end;
 }
 /**
  * `<key>: <scalar>` from `from` to the end of its line, put in `into`: where the next line starts, or -1 when
@@ -74282,50 +74300,17 @@ function pair(text, from, into, keyOk) {
     into[key] = value;
     return end + 1;
 }
-/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const ledger_read_RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
-const ledger_read_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
 /** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
 const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** `  <item id>: sha256:<64 hex digits>\n` (the item id as ITEM_ID, the digest a plain scalar PLAIN takes as a string). */
 const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y;
 /** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
 const DIGEST_TAIL = ': sha256:'.length + 64 + 1;
-const isWordKey = (key) => ledger_read_WORD.test(key) && !ledger_read_RESERVED.has(key);
 const isMapKey = (key) => ITEM_ID.test(key) || isWordKey(key);
+/** The plain scalars taken: no space, so none ends with one or holds `: `. */
 const ledger_read_PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
-const ledger_read_DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
-/** The core schema's decimal ints and floats (https://yaml.org/spec/1.2.2/#1032-tag-resolution), for a scalar starting with a digit. */
-const ledger_read_INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
 /** A scalar as written after `: ` (undefined when this read does not take it). */
-function scalar(written) {
-    const first = written.charCodeAt(0);
-    if (first === 0x22) {
-        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
-        const inner = written.slice(1, -1);
-        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
-    }
-    if (!ledger_read_PLAIN.test(written) || written.endsWith(':'))
-        return undefined;
-    if (written === 'null')
-        return null;
-    if (written === 'true')
-        return true;
-    if (written === 'false')
-        return false;
-    // Other spellings of null and booleans are taken by the full read.
-    if (ledger_read_RESERVED.has(written))
-        return undefined;
-    if (first >= 0x30 && first <= 0x39) {
-        if (ledger_read_DECIMAL.test(written))
-            return Number(written);
-        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read. A version (1.2.3) or a
-        // commit id that is none is a string.
-        if (ledger_read_INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
-            return undefined;
-    }
-    return written;
-}
+const scalar = (written) => writtenScalar(written, ledger_read_PLAIN);
 const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1');
 /**
  * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
@@ -74355,14 +74340,14 @@ function readWrittenLedgerAlike(bytes, known, file, fileName, schemas) {
     const knownEnd = b.indexOf(ledger_read_LF, before);
     const end = a.indexOf(ledger_read_LF, before);
     // The same bytes before the line and from its end (the \n) on; the line itself `environment: ` and a scalar.
-    if (end < before + ENVIRONMENT_KEY.length || end - before > ledger_read_MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd)
+    if (end < before + ENVIRONMENT_KEY.length || end - before > written_scalar_MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd)
         return undefined;
     if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0)
         return undefined;
     if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0)
         return undefined;
     const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end);
-    if (ledger_read_NOT_TAKEN.test(written))
+    if (NOT_TAKEN.test(written))
         return undefined;
     const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
     if (environment === undefined)
