@@ -5,9 +5,10 @@ import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { writtenItemValue } from '../../src/core/promotion/item-read.js'
 import { renderItemFile } from '../../src/core/promotion/environment-content.js'
-import { DEFAULT_YAML_LIMITS, readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
+import { DEFAULT_YAML_LIMITS, setYamlReader } from '../../src/core/yaml/read-yaml.js'
 import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
 import { cli, commitToBranch, git, show, tempDir } from '../engine/helpers.js'
+import { fullYamlValue } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 
 // Status reads the installed items of environment branches without a YAML parser when they are written as
@@ -23,16 +24,7 @@ const FILE = 'definitions/task/extract.yaml'
 const encode = (text: string) => new TextEncoder().encode(text)
 afterAll(() => setYamlReader('fast'))
 
-/** What readYaml (in the given mode) makes of the bytes: the value when it reads them with nothing to report. */
-function fullValue(bytes: Uint8Array, mode: 'fast' | 'positional'): { value: unknown } | undefined {
-  const previous = setYamlReader(mode)
-  try {
-    const read = readYaml(FILE, bytes)
-    return read.parsed && read.diagnostics.length === 0 ? { value: read.parsed.value } : undefined
-  } finally {
-    setYamlReader(previous)
-  }
-}
+const fullValue = (bytes: Uint8Array, mode: 'fast' | 'positional') => fullYamlValue(FILE, bytes, mode)
 
 /** Key order, types and values: what any output built from the value can show. */
 const shape = (value: unknown): string =>

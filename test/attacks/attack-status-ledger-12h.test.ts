@@ -5,6 +5,7 @@ import { renderLedger } from '../../src/core/promotion/plan-promotion.js'
 import { ledgerProblems } from '../../src/core/schema/ledger-check.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
 import { readYaml, setYamlReader } from '../../src/core/yaml/read-yaml.js'
+import { fullYamlValue } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 import { sampleDigest, sampleLedger } from '../support/sample-ledger.js'
 
@@ -23,16 +24,7 @@ afterEach(() => {
   setYamlReader('fast')
 })
 
-/** What readYaml (in the given mode) makes of the bytes: the value when it reads with nothing to report. */
-function fullValue(bytes: Uint8Array, mode: 'fast' | 'positional'): { value: unknown } | undefined {
-  const previous = setYamlReader(mode)
-  try {
-    const read = readYaml(FILE, bytes)
-    return read.parsed && read.diagnostics.length === 0 ? { value: read.parsed.value } : undefined
-  } finally {
-    setYamlReader(previous)
-  }
-}
+const fullValue = (bytes: Uint8Array, mode: 'fast' | 'positional') => fullYamlValue(FILE, bytes, mode)
 
 /** The ledger status gets from the full read (readLedgers' path), or undefined when it reports a problem. */
 function fullLedger(bytes: Uint8Array, fileName = 'app.yaml'): EnvironmentLedger | undefined {
