@@ -1,4 +1,4 @@
-import { readEnvironmentView } from '../adapters/git/repository-reader.js'
+import { ObjectReader, readEnvironmentView } from '../adapters/git/repository-reader.js'
 import { type Bundle, bundleContent, bundleForFindings, serializeBundle } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
@@ -55,13 +55,19 @@ export async function validateRepository(options: ValidateOptions): Promise<Vali
       },
     ])
   }
-  const diagnostics = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)]
+  const contents = new Map<string, PackageContents>()
+  const local = validatePackages(repository.model, repository.released, contents)
+  const diagnostics = [...repository.loadDiagnostics, ...local]
+  // What each package holds, as local validation worked it out, for the checks against environments. Only
+  // without a dependency cycle: what a package in one holds depends on which package of it was worked out
+  // first, and the checks against environments work them out afresh, in the order of their names.
+  const shared = local.some((d) => d.code === 'dependency-cycle') ? undefined : contents
   const plans: PromotionPlan[] = []
   const progress = options.onProgress ?? (() => {})
   const steps = options.environments.length * repository.model.packages.size
   const planned = new Set(options.plansFor ? options.plansFor(repository.model) : repository.model.packages.keys())
   for (const [index, environment] of options.environments.entries()) {
-    const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, (done) =>
+    const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, shared, (done) =>
       progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps),
     )
     plans.push(...result)
@@ -83,11 +89,13 @@ async function validateAgainstEnvironment(
   envName: string,
   out: Diagnostic[],
   planned: ReadonlySet<string>,
+  /** What each package holds, worked out already (else worked out here). */
+  known: Map<string, PackageContents> | undefined,
   onPackage: (done: number) => void = () => {},
 ): Promise<PromotionPlan[]> {
   const { model, git, config, paths } = repository
   const environment = config.environments.find((e) => e.name === envName)!
-  const cache = new Map<string, PackageContents>()
+  const cache = known ?? new Map<string, PackageContents>()
   const plans: PromotionPlan[] = []
   // Every package's bundle first, then the branch read once for all of them: its head, its ledgers and the
   // items any package's plan needs, in one batch, instead of once per package.
@@ -106,6 +114,8 @@ async function validateAgainstEnvironment(
     // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
     prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes) as Bundle, digest: serialized.digest })
   }
+  // The branch's head, ledgers, folders and files through one git process.
+  const reader = new ObjectReader(git)
   const view = await readEnvironmentView(
     git,
     environment.branch,
@@ -127,7 +137,13 @@ async function validateAgainstEnvironment(
       }
       return ids
     },
-  )
+    reader,
+  ).catch(async (error: unknown) => {
+    // The error that stopped the reading is the one to report, not one the reader gives on closing.
+    await reader.close().catch(() => undefined)
+    throw error
+  })
+  await reader.close()
   const checkSpec = specChecker(model.schemas)
   for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
     onPackage(index)

@@ -3,6 +3,7 @@ import type { Diagnostic } from '../../core/diagnostics.js'
 import type { EnvironmentLedger, SourceEntry, SourcePaths } from '../../core/model/source-model.js'
 import { type ReleasedVersion, parseTagName } from '../../core/model/released-version.js'
 import { type ItemId, printable } from '../../core/names.js'
+import { readWrittenLedger } from '../../core/promotion/ledger-read.js'
 import { type EnvironmentView, itemPath, ledgerPath } from '../../core/promotion/plan-promotion.js'
 import { ledgerProblems } from '../../core/schema/ledger-check.js'
 import type { SchemaRegistry } from '../../core/schema/validator.js'
@@ -173,7 +174,17 @@ export async function readLedgers(
       continue
     }
     const file = `${LEDGER_FOLDER}/${entry.path}`
-    const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas)
+    const bytes = blobs.get(entry.sha) ?? new Uint8Array()
+    // A ledger as Gantry writes it is read without the YAML parser (readWrittenLedger: the value the full
+    // read builds, valid against the ledger schema, named after its file); anything else takes the full
+    // read, which finds and places every problem.
+    const written = readWrittenLedger(bytes, file, entry.path, schemas)
+    if (written) {
+      ledgers.set(written.package, written)
+      cache?.set(key(entry), written)
+      continue
+    }
+    const { ledger, diagnostics } = ledgerProblems(readYaml(file, bytes), entry.path, where, schemas)
     if (!ledger) throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics)
     ledgers.set(ledger.package, ledger)
     cache?.set(key(entry), ledger)
@@ -198,7 +209,7 @@ export async function readEnvironmentView(
   reader?: ObjectReader,
 ): Promise<EnvironmentView & { ref?: string }> {
   // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
-  const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
+  const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : reader ? await resolveBranchThrough(reader, branch) : await git.resolveBranch(branch)
   const ledgers = await readLedgers(git, resolved?.head, schemas, branch, undefined, reader)
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {
@@ -219,6 +230,43 @@ export async function readEnvironmentView(
     }
   }
   return { branch, ledgers, files }
+}
+
+/**
+ * The environment branch as Git.resolveBranch finds it (the local branch, else the remote-tracking one from
+ * origin, each as a commit: `<ref>^{commit}`), both asked of `reader` in one request instead of a process each.
+ */
+async function resolveBranchThrough(reader: ObjectReader, branch: string): Promise<{ ref: string; head: string } | undefined> {
+  const refs = [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]
+  const objects = await reader.read(refs.map((ref) => `${ref}^{commit}`))
+  const index = objects.findIndex((object) => object?.type === 'commit')
+  return index < 0 ? undefined : { ref: refs[index]!, head: objects[index]!.id }
+}
+
+/**
+ * The entries of each folder of `folders` at `head` as `git ls-tree --full-tree <head> -- <folder>/` lists
+ * them: a folder whose lookup ends at a folder entry holding a well-formed tree object is read through
+ * `reader` (treeEntries); one that is not there lists nothing, as git lists nothing; any other case (a lookup
+ * this cannot answer as git would, a folder entry whose object is not a tree) is listed by git itself.
+ */
+async function listFolders(git: Git, head: string, folders: readonly string[], reader?: ObjectReader): Promise<TreeEntry[]> {
+  if (folders.length === 0) return []
+  if (!reader) return git.listTree(head, { paths: folders.map((f) => `${f}/`), literal: true, fullTree: true })
+  const lookups = await lookUpPaths(reader, head, folders)
+  const trees = await reader.readTrees(lookups.map((lookup) => (typeof lookup === 'object' && lookup.mode === '040000' ? lookup.id : '')).filter((id) => id !== ''))
+  const entries: TreeEntry[] = []
+  const byGit: string[] = []
+  let next = 0
+  folders.forEach((folder, index) => {
+    const lookup = lookups[index]!
+    if (lookup === 'missing') return
+    const tree = typeof lookup === 'object' && lookup.mode === '040000' ? trees[next++] : undefined
+    const listed = tree?.type === 'tree' ? treeEntries(tree.bytes, tree.id, folder) : undefined
+    if (listed) entries.push(...listed)
+    else byGit.push(folder)
+  })
+  if (byGit.length > 0) entries.push(...(await git.listTree(head, { paths: byGit.map((f) => `${f}/`), literal: true, fullTree: true })))
+  return entries
 }
 
 /** A folder holding at least this many of the files asked for is listed once instead of looked up per file. */
@@ -249,7 +297,7 @@ export async function readItemFiles(
   // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
   const folders = new Set<string>()
   if (listed.length > 0) {
-    for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true, fullTree: true })) {
+    for (const entry of await listFolders(git, head, listed, reader)) {
       const folder = folderOf(entry.path)
       if (!listed.includes(folder)) continue
       folders.add(folder)

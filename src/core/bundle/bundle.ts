@@ -131,16 +131,7 @@ export function bundleForFindings(manifest: GantryPackage, contents: PackageCont
   const items: Record<ItemId, BundleItem> = {}
   for (const id of [...contents.items.keys()].sort()) {
     const { definition, origin } = contents.items.get(id)!
-    let document: BundleItem['document'] | undefined
-    items[id] = {
-      digest: '',
-      origin,
-      get document() {
-        document ??= JSON.parse(canonicalCompact(definition.document)) as BundleItem['document']
-        return document
-      },
-      references: definition.references.map((r) => ({ path: r.path, target: r.target })),
-    }
+    items[id] = new FindingsItem(definition, origin)
   }
   const content = bundleContent(manifest, { ...contents, items: new Map() })
   return {
@@ -151,6 +142,35 @@ export function bundleForFindings(manifest: GantryPackage, contents: PackageCont
     contentDigest: '',
     debug: true,
     delta: { previous: null, added: [], changed: [], removed: [] },
+  }
+}
+
+/**
+ * An item of bundleForFindings: its document and references made from the definition's when first read (the
+ * references as the definition gives them, each with its path and target), on the prototype rather than as
+ * accessors of each item: thousands of items are made, and few of their documents are ever read.
+ */
+class FindingsItem implements BundleItem {
+  readonly digest = ''
+  readonly #definition: Definition
+  #document: BundleItem['document'] | undefined
+  #references: BundleItem['references'] | undefined
+
+  constructor(
+    definition: Definition,
+    readonly origin: BundleItem['origin'],
+  ) {
+    this.#definition = definition
+  }
+
+  get document(): BundleItem['document'] {
+    this.#document ??= JSON.parse(canonicalCompact(this.#definition.document)) as BundleItem['document']
+    return this.#document
+  }
+
+  get references(): BundleItem['references'] {
+    this.#references ??= this.#definition.references
+    return this.#references
   }
 }
 
