@@ -58,7 +58,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const earlier = !options.debug && (await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
   const keepDocuments = !earlier
   const open = (only?: readonly string[]) =>
-    openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) })
+    openRepository(options.repo, options.debug ? { keepDocuments: true } : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }) })
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.

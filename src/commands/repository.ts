@@ -29,6 +29,11 @@ export interface OpenRepository {
 export interface OpenOptions {
   /** Read this commit instead of the working tree. */
   commit?: string
+  /**
+   * `commit` is an object id the caller resolved as `<rev>^{commit}` (Git.resolve), which git answers only
+   * with a commit: it is not asked again what kind of object it is.
+   */
+  resolvedCommit?: boolean
   /** Policy from the caller (the default branch) instead of the tree's own gantry.yaml. */
   config?: GantryConfig
   /**
@@ -64,9 +69,14 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
     options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes, { listOnly })
 
-  if (options.commit) await expectCommit(git, options.commit)
+  if (options.commit && !options.resolvedCommit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()
-  const configSnapshot = await read([CONFIG_FILE])
+  // At a commit, gantry.yaml is listed and read together with the folders its paths default to: one listing
+  // and one read instead of two each when gantry.yaml keeps the default paths; with paths of its own, the
+  // folders it names are read after it, as before.
+  const atCommit = options.commit !== undefined && options.sources !== false && !options.packages
+  const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined
+  const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE])
   const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
@@ -83,9 +93,28 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-        : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false })
+        : loadSource(
+            first && samePaths(paths, DEFAULT_PATHS) ? entriesUnder(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true),
+            config,
+            paths,
+            schemas,
+            DEFAULT_YAML_LIMITS,
+            { keepDocuments: options.keepDocuments ?? false },
+          )
   const released = branches?.released ?? []
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
+}
+
+/** The folders of the sources when gantry.yaml does not name its own. */
+const DEFAULT_PATHS = resolvePaths(undefined)
+
+const samePaths = (a: SourcePaths, b: SourcePaths) => a.kinds === b.kinds && a.definitions === b.definitions && a.packages === b.packages
+
+/** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
+function entriesUnder(snapshot: ReadonlyMap<string, SourceEntry>, roots: readonly string[]): Map<string, SourceEntry> {
+  const out = new Map<string, SourceEntry>()
+  for (const [path, entry] of snapshot) if (roots.some((root) => path === root || path.startsWith(`${root}/`))) out.set(path, entry)
+  return out
 }
 
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
