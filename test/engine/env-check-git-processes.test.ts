@@ -4,8 +4,8 @@ import { validateRepository } from '../../src/commands/validate.js'
 import { APP, BASE, apply, build, expectExit, makeSourceRepo } from './fixture.js'
 import { git, gitProcesses, tempDir } from './helpers.js'
 
-// validate --env reads the environment branch (its head, ledger folder, ledgers, item folders and files)
-// through one `git cat-file` process: each process started from a command holding the whole model costs it
+// validate --env reads the environment branch (its ledger folder, ledgers, item folders and files, once its
+// head is resolved) through one `git cat-file` process: each process started from a command holding the whole model costs it
 // more than the reading does. Ledgers Gantry wrote are read without the YAML parser; any other text is read
 // in full, and what it finds is reported as before.
 
@@ -35,12 +35,12 @@ function commitOnBranch(repo: string, path: string, text: string): void {
 }
 
 describe('validate --env against a branch with packages applied', () => {
-  test('reads the branch through one git process besides the listing of refs', async () => {
+  test('reads the branch through one git process besides the listing of refs and the branch resolved', async () => {
     const repo = await appliedRepo('processes')
     const { result, argv } = await gitProcesses(temp.dir, () => check(repo))
     expect(result.errors).toBe(0)
     const commands = argv.map((args) => args.find((a) => ['for-each-ref', 'symbolic-ref', 'rev-parse', 'ls-tree', 'cat-file'].includes(a)))
-    expect(commands.sort()).toEqual(['cat-file', 'for-each-ref', 'symbolic-ref'])
+    expect(commands.sort()).toEqual(['cat-file', 'for-each-ref', 'rev-parse', 'symbolic-ref'])
   })
 
   test('a ledger written another way is read in full: the same findings; a broken one is refused as before', async () => {

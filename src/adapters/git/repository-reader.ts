@@ -209,7 +209,7 @@ export async function readEnvironmentView(
   reader?: ObjectReader,
 ): Promise<EnvironmentView & { ref?: string }> {
   // `at` reads the branch as it was at that commit (a promotion's base) instead of its tip.
-  const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : reader ? await resolveBranchThrough(reader, branch) : await git.resolveBranch(branch)
+  const resolved = at ? { ref: `refs/heads/${branch}`, head: at } : await git.resolveBranch(branch)
   const ledgers = await readLedgers(git, resolved?.head, schemas, branch, undefined, reader)
   const files = new Map<ItemId, Uint8Array>()
   if (resolved) {
@@ -230,17 +230,6 @@ export async function readEnvironmentView(
     }
   }
   return { branch, ledgers, files }
-}
-
-/**
- * The environment branch as Git.resolveBranch finds it (the local branch, else the remote-tracking one from
- * origin, each as a commit: `<ref>^{commit}`), both asked of `reader` in one request instead of a process each.
- */
-async function resolveBranchThrough(reader: ObjectReader, branch: string): Promise<{ ref: string; head: string } | undefined> {
-  const refs = [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`]
-  const objects = await reader.read(refs.map((ref) => `${ref}^{commit}`))
-  const index = objects.findIndex((object) => object?.type === 'commit')
-  return index < 0 ? undefined : { ref: refs[index]!, head: objects[index]!.id }
 }
 
 /**
