@@ -55,23 +55,38 @@ const SCHEMA_MAP_KEYWORDS = [
   'dependencies',
 ]
 
-/** The subschemas of a schema object, with the path segments that lead to each. */
+/** Each keyword above by its place in the order subschemas are listed in: single or list, list, map. */
+const KEYWORD_ORDER = new Map<string, number>(
+  [...SCHEMA_KEYWORDS, ...SCHEMA_LIST_KEYWORDS, ...SCHEMA_MAP_KEYWORDS].map((keyword, i) => [keyword, i]),
+)
+const FIRST_LIST = SCHEMA_KEYWORDS.length
+const FIRST_MAP = FIRST_LIST + SCHEMA_LIST_KEYWORDS.length
+
+/**
+ * The subschemas of a schema object, with the path segments that lead to each, in the order of the keyword lists
+ * above. A schema object has a few keys where the lists name 21 keywords: its keys are looked up in the lists,
+ * not each keyword in it (every check and walk of a kind schema asks this of every schema object).
+ */
 function subschemas(s: Record<string, unknown>): [(string | number)[], unknown][] {
+  const places: number[] = []
+  for (const key in s) {
+    const place = KEYWORD_ORDER.get(key)
+    if (place !== undefined) places.push(place)
+  }
+  if (places.length > 1) places.sort((a, b) => a - b)
   const out: [(string | number)[], unknown][] = []
-  for (const keyword of SCHEMA_KEYWORDS) {
+  for (const place of places) {
+    const keyword = place < FIRST_LIST ? SCHEMA_KEYWORDS[place]! : place < FIRST_MAP ? SCHEMA_LIST_KEYWORDS[place - FIRST_LIST]! : SCHEMA_MAP_KEYWORDS[place - FIRST_MAP]!
     const sub = s[keyword]
-    if (Array.isArray(sub)) sub.forEach((v, i) => out.push([[keyword, i], v]))
-    else if (sub !== undefined) out.push([[keyword], sub])
-  }
-  for (const keyword of SCHEMA_LIST_KEYWORDS) {
-    const list = s[keyword]
-    if (Array.isArray(list)) list.forEach((v, i) => out.push([[keyword, i], v]))
-  }
-  for (const keyword of SCHEMA_MAP_KEYWORDS) {
-    const map = s[keyword]
-    if (!map || typeof map !== 'object' || Array.isArray(map)) continue
-    // `dependencies` also takes lists of property names: only its object values are schemas.
-    for (const [key, sub] of Object.entries(map as Record<string, unknown>)) out.push([[keyword, key], sub])
+    if (Array.isArray(sub)) {
+      // A map keyword's value is a schema only as an object; `items` and the other single keywords also take lists.
+      if (place < FIRST_MAP) sub.forEach((v, i) => out.push([[keyword, i], v]))
+    } else if (place < FIRST_LIST) {
+      if (sub !== undefined) out.push([[keyword], sub])
+    } else if (place >= FIRST_MAP && sub && typeof sub === 'object') {
+      // `dependencies` also takes lists of property names: only its object values are schemas.
+      for (const [key, value] of Object.entries(sub as Record<string, unknown>)) out.push([[keyword, key], value])
+    }
   }
   return out
 }
@@ -445,8 +460,9 @@ function locate(
  * silently, while a reviewer may read the first (`"pattern": "^[a-z]+$"` above a second `"pattern"`). One pass;
  * the offsets of the second keys, at most `max` of them.
  */
-export function duplicateJsonKeys(text: string, max = 20): { key: string; offset: number }[] {
+export function duplicateJsonKeys(text: string, max = 20, parsed?: unknown): { key: string; offset: number }[] {
   const found: { key: string; offset: number }[] = []
+  if (parsed !== undefined && !mayRepeatKeys(text, parsed)) return found
   // One entry per open object or array: the keys seen in an object, undefined for an array.
   const stack: (Set<string> | undefined)[] = []
   let expectKey = false
@@ -476,6 +492,32 @@ export function duplicateJsonKeys(text: string, max = 20): { key: string; offset
   }
   return found
 }
+
+/**
+ * Whether an object of a JSON text may hold a key twice, given the value JSON.parse made of the text (which keeps
+ * one of each key): a key written twice makes the text's keys outnumber the value's. Both are counted by native
+ * string operations (JSON.stringify and one replace each), so a schema without repeated keys, the common case,
+ * costs no loop over its characters. True when the count cannot be made (a RangeError from a value nested past
+ * the call stack, or a string past the expression engine's stack), so that the scan decides.
+ */
+function mayRepeatKeys(text: string, parsed: unknown): boolean {
+  try {
+    return jsonKeyCount(text) !== jsonKeyCount(JSON.stringify(parsed))
+  } catch (error) {
+    if (error instanceof RangeError) return true
+    throw error
+  }
+}
+
+/**
+ * The keys in a well-formed JSON text: the colons outside strings. Each string is removed whole (so a colon or a
+ * quote inside one is not counted), and so is everything else but colons. Never given text that did not parse:
+ * an unterminated string would make each later quote start a new attempt.
+ */
+function jsonKeyCount(json: string): number {
+  return json.replace(JSON_NOT_KEY_COLON, '').length
+}
+const JSON_NOT_KEY_COLON = /"(?:[^"\\]|\\.)*"|[^":]+/g
 
 /**
  * How many errors one value can get from a schema with every error listed: the most, over the schema's

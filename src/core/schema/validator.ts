@@ -95,7 +95,7 @@ export class SchemaRegistry {
    * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
    */
   loadKind(file: string, text: string, kind: string, schema: unknown): Diagnostic[] {
-    const duplicates = duplicateJsonKeys(text)
+    const duplicates = duplicateJsonKeys(text, 20, schema)
     if (duplicates.length > 0) {
       return duplicates.map(({ key, offset }) => ({
         severity: 'error' as const,
