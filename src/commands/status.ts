@@ -580,8 +580,9 @@ export async function readWrittenLedgers(
     }
   }
   const blobs = await reader.readBlobs([...new Set(files.values())])
-  // A package's ledger on each environment is the same text but for its `environment:` line: read and
-  // checked whole once, the others against it (readWrittenLedgerAlike), each with its own file and bytes.
+  // A package's ledger on each environment is the same text but for its `environment:` line and the digests of
+  // the items that environment made differ: read and checked whole once, the others against it
+  // (readWrittenLedgerAlike), each with its own file and bytes.
   const read = new Map<string, WrittenLedger[]>()
   for (const [key, sha] of files) {
     const bytes = blobs.get(sha)

@@ -154,22 +154,28 @@ const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1')
 
 /**
  * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
- * for the value of its top-level `environment: <scalar>` line (Gantry writes one ledger per package and
- * environment, the same text on each environment it is applied to but for that line); undefined when they
- * are not, or when readWrittenLedger declines them.
+ * for the value of its top-level `environment: <scalar>` line and the digests of some `  <item id>: sha256:<64
+ * hex digits>` lines of its maps (Gantry writes one ledger per package and environment, the same text on each
+ * environment it is applied to but for that line, and for the digests of the items an environment's
+ * replacements or overrides made differ); undefined when they are not, or when readWrittenLedger declines them.
  *
  * The same value, by the way writtenLedgerValue reads: line by line, a line at the first column being a
- * top-level `<key>: <scalar>` pair whose value depends on that line alone. With every other byte the same,
- * every other line reads as it did in `known`; the `environment` line reads to the scalar it now holds, and
- * the value is `known`'s with that key's value replaced (its objects shared: a ledger is never changed).
+ * top-level `<key>: <scalar>` pair whose value depends on that line alone, or the `<key>:` of a block
+ * collection whose lines follow at two spaces. With every other byte the same, every other line reads as it
+ * did in `known`; the `environment` line reads to the scalar it now holds; a digest line, the same up to its
+ * digest, is a line of the map above it (writtenLedgerValue's DIGEST_LINE, which no line of a list matches),
+ * with the same key and the new digest. The value is `known`'s with those values replaced (its other objects
+ * shared: a ledger is never changed).
  *
- * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords are
- * held to these by a test): at the top only `type`, `required`, `additionalProperties: false` and
- * `properties`, so that the ledger is valid exactly when it is an object with the required keys and no
- * other, and each property's value is valid against its own subschema. The keys are `known`'s, and the
- * values that are objects or arrays are `known`'s own, which passed: the schema is asked about the rest, the
- * same keys with those values laid down as `{}` and `[]`. When it finds anything there, the ledger takes
- * readWrittenLedger, which checks it whole.
+ * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords and
+ * those of each property that may be an object are held to these by a test): at the top only `type`,
+ * `required`, `additionalProperties: false` and `properties`, so that the ledger is valid exactly when it is an
+ * object with the required keys and no other, and each property's value is valid against its own subschema;
+ * in a property that may be an object only `type`, `propertyNames` and `additionalProperties`, so that a map
+ * is valid exactly when each key and each value is. The keys are `known`'s, and the values that are objects or
+ * arrays are `known`'s own, which passed, but for the digests replaced: the schema is asked about the rest,
+ * the same keys with those values laid down as `{}` and `[]`, a map with replaced digests as a map of those
+ * alone. When it finds anything there, the ledger takes readWrittenLedger, which checks it whole.
  */
 export function readWrittenLedgerAlike(
   bytes: Uint8Array,
@@ -184,25 +190,83 @@ export function readWrittenLedgerAlike(
   const b = Buffer.from(known.bytes.buffer, known.bytes.byteOffset, known.bytes.byteLength)
   const knownEnd = b.indexOf(LF, before)
   const end = a.indexOf(LF, before)
-  // The same bytes before the line and from its end (the \n) on; the line itself `environment: ` and a scalar.
+  // The same bytes before the line and from its end (the \n) on, but for digests; the line itself `environment: ` and a scalar.
   if (end < before + ENVIRONMENT_KEY.length || end - before > MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd) return undefined
-  if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0) return undefined
-  if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0) return undefined
+  let changed: DigestChange[] | undefined
+  if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0) {
+    // The `environment: ` of the line is part of it: compared with the lines before it.
+    if (a.compare(b, before, before + ENVIRONMENT_KEY.length, before, before + ENVIRONMENT_KEY.length) !== 0) return undefined
+    if (!(changed = digestChanges(a, b, 0, 0, before, undefined))) return undefined
+  }
+  if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0) {
+    const after = digestChanges(a, b, end + 1, knownEnd + 1, b.byteLength - knownEnd - 1, 'environment')
+    if (!after) return undefined
+    changed = changed ? [...changed, ...after] : after
+  }
   const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end)
   if (NOT_TAKEN.test(written)) return undefined
   const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written)
   if (environment === undefined) return undefined
+  // The maps whose digests changed: their new value, and the changed entries alone.
+  let maps: Map<string, { value: Record<string, unknown>; changed: Record<string, unknown> }> | undefined
+  for (const { section, key, digest, was } of changed ?? []) {
+    const map = (known.ledger as unknown as Record<string, unknown>)[section]
+    // The line was read as an entry of that map (it is one of its lines, and the entry is what it reads to).
+    if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.hasOwn(map, key) || (map as Record<string, unknown>)[key] !== was) return undefined
+    maps ??= new Map()
+    let entry = maps.get(section)
+    if (!entry) maps.set(section, (entry = { value: { ...(map as Record<string, unknown>) }, changed: {} }))
+    entry.value[key] = digest
+    entry.changed[key] = digest
+  }
   const value: Record<string, unknown> = {}
   const rest: Record<string, unknown> = {}
   for (const [key, was] of Object.entries(known.ledger as unknown as Record<string, unknown>)) {
-    const now = key === 'environment' ? environment : was
+    const replaced = maps?.get(key)
+    const now = key === 'environment' ? environment : replaced ? replaced.value : was
     value[key] = now
-    rest[key] = key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now
+    rest[key] = replaced ? replaced.changed : key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now
   }
   if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, rest, bytes), rest).length > 0) return readWrittenLedger(bytes, file, fileName, schemas)
   const ledger = value as unknown as EnvironmentLedger
   return `${ledger.package}.yaml` === fileName ? ledger : undefined
 }
+
+/** A digest line that differs: the top-level key of the map it is in, its key, its digest now and in `known`. */
+type DigestChange = { section: string; key: string; digest: string; was: string }
+
+/**
+ * The digest lines that differ between `a` from `aFrom` and `b` from `bFrom`, `length` bytes each, whose
+ * lines are otherwise the same bytes (lines at the same places); undefined when anything else differs.
+ * `section` is the top-level key of the line before `bFrom` (the first line of the text has none).
+ */
+function digestChanges(a: Buffer, b: Buffer, aFrom: number, bFrom: number, length: number, section: string | undefined): DigestChange[] | undefined {
+  const found: DigestChange[] = []
+  const shift = aFrom - bFrom
+  const stop = bFrom + length
+  for (let at = bFrom; at < stop; ) {
+    const lineEnd = b.indexOf(LF, at)
+    if (lineEnd < 0 || lineEnd >= stop) return undefined
+    const next = lineEnd + 1
+    // A line at the first column is a top-level key's (the text before its `:`, as writtenLedgerValue reads it).
+    if (b[at] !== SPACE) section = b.toString('latin1', at, Math.max(at, b.indexOf(0x3a, at)))
+    if (a.compare(b, at, next, at + shift, next + shift) !== 0) {
+      // Only the 64 digits of a digest line differ, in a line that is one in both texts.
+      const digits = next - 65
+      if (section === undefined || digits <= at || a.compare(b, at, digits, at + shift, digits + shift) !== 0) return undefined
+      const line = a.toString('latin1', at + shift, next + shift)
+      const knownLine = b.toString('latin1', at, next)
+      if (!DIGEST_LINE_WHOLE.test(line) || !DIGEST_LINE_WHOLE.test(knownLine)) return undefined
+      const key = line.slice(2, line.length - DIGEST_TAIL)
+      found.push({ section, key, digest: line.slice(line.length - DIGEST_TAIL + 2, -1), was: knownLine.slice(knownLine.length - DIGEST_TAIL + 2, -1) })
+    }
+    at = next
+  }
+  return found
+}
+
+/** A whole digest line, as DIGEST_LINE reads it (at most a line's length: the key is checked by the full read's limit too). */
+const DIGEST_LINE_WHOLE = new RegExp(`^${DIGEST_LINE.source}$`)
 
 /** Where the top-level `environment: ` line of a ledger text starts (the first one), or undefined. */
 function environmentLineStart(bytes: Uint8Array): number | undefined {
