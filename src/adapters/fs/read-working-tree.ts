@@ -44,7 +44,9 @@ export async function readWorkingTree(
       ? namesAsBytes(join(root, relative))
       : undefined
     for (const entry of entries) {
-      const path = `${relative}/${entry.name}`
+      // One flat string (a joined array), not a pair of strings to copy into one at its first comparison: the
+      // paths are sorted, compared and kept as keys for as long as the repository is open.
+      const path = [relative, entry.name].join('/')
       if (undecoded?.has(entry.name)) {
         const bytes = undecoded.get(entry.name)
         // Two names that decode alike, or a folder so named, cannot be read by the decoded name: refused.
