@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, sep } from 'node:path'
 import type { FileSource, SourceEntry } from '../../core/model/source-model.js'
 
 // A file swapped for a link after its folder was listed fails to open instead of being followed; a FIFO in
@@ -44,7 +44,9 @@ export async function readWorkingTree(
       ? namesAsBytes(join(root, relative))
       : undefined
     for (const entry of entries) {
-      const path = `${relative}/${entry.name}`
+      // One flat string (a joined array), not a pair of strings to copy into one at its first comparison: the
+      // paths are sorted, compared and kept as keys for as long as the repository is open.
+      const path = [relative, entry.name].join('/')
       if (undecoded?.has(entry.name)) {
         const bytes = undecoded.get(entry.name)
         // Two names that decode alike, or a folder so named, cannot be read by the decoded name: refused.
@@ -86,17 +88,44 @@ class WorkingTreeFiles implements FileSource {
   readonly byBytes = new Map<string, Buffer>()
   /** Where the quick read puts a file before its bytes are copied out (see readQuickly). */
   private quick: Buffer | undefined
+  /**
+   * `join(root, relative)` for a relative path that normalizing leaves as it is (see pathOf): the root as
+   * join writes it, then the path. Undefined on Windows, where join also turns `/` into `\`.
+   */
+  private readonly prefix: string | undefined
 
   constructor(
     private readonly root: string,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    this.prefix = sep === '/' ? join(root, 'x').slice(0, -1) : undefined
+  }
+
+  /**
+   * The path a file is opened by: join(root, relative), without normalizing again a path the folder listing
+   * made (`folder/name`, no `.`, `..` or empty segment), which join would leave unchanged: thousands of
+   * files, each normalized character by character. Any other path goes through join.
+   */
+  private pathOf(relative: string): string {
+    const clean =
+      this.prefix !== undefined &&
+      relative.length > 0 &&
+      relative.charCodeAt(0) !== 0x2f &&
+      relative.charCodeAt(0) !== 0x2e &&
+      relative.charCodeAt(relative.length - 1) !== 0x2f &&
+      !relative.includes('//') &&
+      !relative.includes('/.')
+    return clean ? this.prefix + relative : join(this.root, relative)
+  }
 
   /** What the file is now: its bytes, or why they are not read; undefined when it is gone. */
   read(relative: string): SourceEntry | undefined {
     let fd: number
     try {
-      fd = openSync(this.byBytes.get(relative) ?? join(this.root, relative), OPEN_FLAGS)
+      fd = openSync(
+        (this.byBytes.size > 0 ? this.byBytes.get(relative) : undefined) ?? this.pathOf(relative),
+        OPEN_FLAGS,
+      )
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
       if (code === 'ENOENT') return undefined

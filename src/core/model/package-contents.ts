@@ -33,7 +33,10 @@ export function packageContents(model: SourceModel, pkg: PackageSource, cache = 
   for (const raw of pkg.manifest.items) {
     const id = raw as ItemId
     const definition = model.definitions.get(id)
-    if (definition) items.set(id, { definition, origin: 'declared' })
+    // Keyed by the definition's own id (the same characters): the string the loader made for the item, which
+    // every reference to it holds too, where the manifest's is cut from its text; a lookup by a reference's
+    // target then finds the very string it holds, instead of comparing the two character by character.
+    if (definition) items.set(definition.id, { definition, origin: 'declared' })
     else missing.push(id)
   }
   if (pkg.manifest.includeReferences) {

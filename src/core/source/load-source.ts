@@ -9,7 +9,7 @@ import type {
   SourcePaths,
   SourceSnapshot,
 } from '../model/source-model.js'
-import { type ItemId, explainInvalidName, isValidName, itemId, parseItemId, printable } from '../names.js'
+import { type ItemId, explainInvalidName, isValidName, parseItemId, printable } from '../names.js'
 import { detached } from '../schema/detached.js'
 import { findReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
@@ -388,8 +388,11 @@ class SharedValues {
     const names = this.kindEntry(kind).names
     let index = names.get(name)
     if (index === undefined) {
-      // A new string: the name is often cut from a file's text, which it would keep alive.
-      const id = detached(itemId(kind, name)) as ItemId
+      // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
+      // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
+      // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
+      // a view makes each comparison a call into the runtime.
+      const id = [kind, name].join('/') as ItemId
       index = this.ids.push(id) - 1
       names.set(id.slice(kind.length + 1), index)
     }
