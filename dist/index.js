@@ -51332,16 +51332,7 @@ function bundleForFindings(manifest, contents, version) {
     const items = {};
     for (const id of [...contents.items.keys()].sort()) {
         const { definition, origin } = contents.items.get(id);
-        let document;
-        items[id] = {
-            digest: '',
-            origin,
-            get document() {
-                document ??= JSON.parse(canonicalCompact(definition.document));
-                return document;
-            },
-            references: definition.references.map((r) => ({ path: r.path, target: r.target })),
-        };
+        items[id] = new FindingsItem(definition, origin);
     }
     const content = bundleContent(manifest, { ...contents, items: new Map() });
     return {
@@ -51353,6 +51344,30 @@ function bundleForFindings(manifest, contents, version) {
         debug: true,
         delta: { previous: null, added: [], changed: [], removed: [] },
     };
+}
+/**
+ * An item of bundleForFindings: its document and references made from the definition's when first read (the
+ * references as the definition gives them, each with its path and target), on the prototype rather than as
+ * accessors of each item: thousands of items are made, and few of their documents are ever read.
+ */
+class FindingsItem {
+    origin;
+    digest = '';
+    #definition;
+    #document;
+    #references;
+    constructor(definition, origin) {
+        this.origin = origin;
+        this.#definition = definition;
+    }
+    get document() {
+        this.#document ??= JSON.parse(canonicalCompact(this.#definition.document));
+        return this.#document;
+    }
+    get references() {
+        this.#references ??= this.#definition.references;
+        return this.#references;
+    }
 }
 function contentDigest(content) {
     const items = compactItems.get(content.items);
@@ -51406,122 +51421,6 @@ function parseTagMessage(message) {
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var yaml_dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/core/versions/versions.ts
-const versions_VERSION = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,2}$/;
-function isVersion(value) {
-    return versions_VERSION.test(value);
-}
-function segments(version) {
-    return version.split('.').map(Number);
-}
-function compareVersions(a, b) {
-    const x = segments(a);
-    const y = segments(b);
-    for (let i = 0; i < Math.max(x.length, y.length); i++) {
-        const d = (x[i] ?? 0) - (y[i] ?? 0);
-        if (d !== 0)
-            return d < 0 ? -1 : 1;
-    }
-    return 0;
-}
-/** `1`, `1.0` and `1.0.0` are one version: a missing segment is 0. Tags and explicit versions compare so. */
-function sameVersion(a, b) {
-    return compareVersions(a, b) === 0;
-}
-function latestVersion(versions) {
-    let best;
-    for (const v of versions)
-        if (best === undefined || compareVersions(v, best) > 0)
-            best = v;
-    return best;
-}
-/** The semver bump asked for by version notes: "BREAKING" or "#major", "#minor"; patch otherwise. */
-function bumpFromNotes(notes) {
-    if (!notes)
-        return 'patch';
-    if (/\bBREAKING\b|#major\b/.test(notes))
-        return 'major';
-    if (/#minor\b/.test(notes))
-        return 'minor';
-    return 'patch';
-}
-/** The version after `latest` (or the first version when there is none). */
-function nextVersion(latest, scheme, bump = 'patch') {
-    const next = countUp(latest, scheme, bump);
-    // Segments have at most 9 digits (well inside Number.MAX_SAFE_INTEGER): a tag past that could not be read back.
-    if (!isVersion(next))
-        throw new RangeError(`${latest ?? 'no version'} has no next version: ${next} has a segment over 9 digits; set version: explicitly`);
-    return next;
-}
-function countUp(latest, scheme, bump) {
-    if (scheme === 'dot') {
-        if (latest === undefined)
-            return '1';
-        const [major = 0, minor = 0] = segments(latest);
-        return `${major}.${minor + 1}`;
-    }
-    if (latest === undefined)
-        return '1.0.0';
-    const [major = 0, minor = 0, patch = 0] = segments(latest);
-    if (bump === 'major')
-        return `${major + 1}.0.0`;
-    if (bump === 'minor')
-        return `${major}.${minor + 1}.0`;
-    return `${major}.${minor}.${patch + 1}`;
-}
-/**
- * Parses `1.2`, `=1.2`, `>=1.1`, `>=1.1 <2`, `^1.2` (same major), `~1.2` (same major.minor), `*`, and `||`
- * between alternatives. Returns an error message for anything else.
- */
-function parseRange(source) {
-    const alternatives = [];
-    for (const part of source.split('||')) {
-        const tokens = part.trim().split(/\s+/).filter(Boolean);
-        if (tokens.length === 0)
-            return `"${source}" has an empty alternative`;
-        const set = [];
-        for (const token of tokens) {
-            if (token === '*' || token === 'x')
-                continue;
-            const m = /^(>=|<=|>|<|=|\^|~)?(.+)$/.exec(token);
-            const op = m?.[1];
-            const version = m?.[2] ?? '';
-            if (!isVersion(version))
-                return `"${token}" is not a version comparator (try 1.2, >=1.1, <2, ^1, ~1.2)`;
-            if (op === '^' || op === '~') {
-                const parts = segments(version);
-                const keep = op === '^' ? 1 : 2;
-                const upper = parts.slice(0, keep);
-                while (upper.length < keep)
-                    upper.push(0);
-                upper[keep - 1] = (upper[keep - 1] ?? 0) + 1;
-                set.push({ op: '>=', version }, { op: '<', version: upper.join('.') });
-            }
-            else
-                set.push({ op: (op ?? '='), version });
-        }
-        alternatives.push(set);
-    }
-    return { source, alternatives };
-}
-function satisfies(version, range) {
-    return range.alternatives.some((set) => set.every(({ op, version: bound }) => {
-        const c = compareVersions(version, bound);
-        switch (op) {
-            case '>=':
-                return c >= 0;
-            case '>':
-                return c > 0;
-            case '<=':
-                return c <= 0;
-            case '<':
-                return c < 0;
-            default:
-                return c === 0;
-        }
-    }));
-}
-
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./node_modules/js-yaml/dist/js-yaml.mjs
@@ -55945,6 +55844,451 @@ function firstInvalidUtf8(bytes) {
     return -1;
 }
 
+;// CONCATENATED MODULE: ./src/core/promotion/written-scalar.ts
+/**
+ * The keys and scalars of the YAML Gantry writes (ledgers, installed items), as the readers that take that
+ * form without a YAML parser (ledger-read.ts, item-read.ts) take them: only spellings whose value under
+ * YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution) is certain, and that the full
+ * read finds nothing wrong with; anything else is left to the full read.
+ */
+/** Whatever is not printable ASCII or \n. */
+const NOT_TAKEN = /[^\x20-\x7e\n]/;
+/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
+const written_scalar_MAX_LINE = 1024;
+/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
+const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
+const WORD = /^[A-Za-z][A-Za-z0-9]*$/;
+/** A key that is a word of letters and digits starting with a letter, none of the reserved spellings. */
+const isWordKey = (key) => WORD.test(key) && !RESERVED.has(key);
+const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
+/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
+const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
+/**
+ * A scalar as written after `: ` or `- `, or undefined when it is not taken: `"text"` without `"` or `\` in
+ * it; `null`, `true`, `false`; a decimal integer of up to 15 digits without leading zeros; or a plain string
+ * that `plain` matches (the reader's alphabet), that does not end with a space or `:` and holds no `: `, and
+ * that the core schema reads as no number (a version like 1.2.3 or a commit id is a string).
+ */
+function writtenScalar(written, plain) {
+    const first = written.charCodeAt(0);
+    if (first === 0x22) {
+        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
+        const inner = written.slice(1, -1);
+        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
+    }
+    // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
+    if (!plain.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': '))
+        return undefined;
+    if (written === 'null')
+        return null;
+    if (written === 'true')
+        return true;
+    if (written === 'false')
+        return false;
+    // Other spellings of null and booleans are taken by the full read.
+    if (RESERVED.has(written))
+        return undefined;
+    if (first >= 0x30 && first <= 0x39) {
+        if (DECIMAL.test(written))
+            return Number(written);
+        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
+        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
+            return undefined;
+    }
+    return written;
+}
+
+;// CONCATENATED MODULE: ./src/core/promotion/ledger-read.ts
+
+
+/**
+ * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
+ * double-quoted scalars, two spaces of indentation, `[]` and `{}` when empty), read without a YAML parser; or
+ * undefined, and the file takes the full read (readYaml), which finds and places every problem.
+ *
+ * Status reads every ledger of every environment: hundreds of packages on each branch, each ledger thousands
+ * of characters of item ids and digests. This read only ever answers "this is the value readYaml would build,
+ * and readYaml would find nothing wrong with the text", else it declines. It takes only:
+ * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
+ *   order mark, nothing a YAML stream refuses; no line over 1024 characters (an implicit key's limit);
+ * - at the top, `<key>: <scalar>`, `<key>: []`, `<key>: {}`, or `<key>:` followed by a block map at two spaces
+ *   (`  <key>: <scalar>`) or a block list of maps at two spaces (`  - <key>: <scalar>`, then `    <key>: <scalar>`);
+ * - keys that can only be strings in YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
+ *   an item id (`<kind>/<name>`, with a slash no number, null or boolean has), or a word of letters and
+ *   digits that starts with a letter and is no null or boolean spelling; never a key that reaches a prototype;
+ *   each key once in its map (the full read refuses a duplicate key);
+ * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
+ *   up to 15 digits without leading zeros; or a plain string of letters, digits and `._:/@+-` that starts with a
+ *   letter or digit, does not end with `:`, and that the core schema reads as no number (`1.2.3`, a commit id;
+ *   not `1.5`, `1e5`, `007` nor anything starting `0x` or `0o`);
+ * - nothing else: comments, empty lines, documents markers, anchors, tags, flow collections with content,
+ *   quotes of any other kind.
+ * The ledger is then checked against the ledger schema and its file name as ledgerProblems checks it; when
+ * either finds a problem this read declines too, so that the problem is reported by the full read, as always.
+ */
+function readWrittenLedger(bytes, file, fileName, schemas) {
+    const value = writtenLedgerValue(bytes);
+    if (value === undefined)
+        return undefined;
+    // A ledger that passes both checks gives ledgerProblems no diagnostic: the position of a finding (which
+    // would parse the text) is never asked for.
+    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, value, bytes), value).length > 0)
+        return undefined;
+    const ledger = value;
+    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
+}
+/** The value of a ledger text as readWrittenLedger takes it (see there), or undefined. */
+function writtenLedgerValue(bytes) {
+    const n = bytes.byteLength;
+    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF)
+        return undefined;
+    // Only printable ASCII and \n: the text is the bytes, one character each.
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
+    if (NOT_TAKEN.test(text))
+        return undefined;
+    const root = {};
+    let at = 0;
+    while (at < n) {
+        const end = lineEnd(text, at);
+        const colon = text.indexOf(':', at);
+        if (end < 0 || colon < 0 || colon > end)
+            return undefined;
+        const key = text.slice(at, colon);
+        if (!isWordKey(key) || Object.hasOwn(root, key))
+            return undefined;
+        if (colon + 1 < end) {
+            // `<key>: <scalar>` on one line.
+            if (text.charCodeAt(colon + 1) !== SPACE)
+                return undefined;
+            const written = text.slice(colon + 2, end);
+            const value = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
+            if (value === undefined)
+                return undefined;
+            root[key] = value;
+            at = end + 1;
+            continue;
+        }
+        // `<key>:` then its block collection, at two spaces.
+        at = end + 1;
+        if (text.startsWith('  - ', at)) {
+            const list = [];
+            while (at < n && text.startsWith('  - ', at)) {
+                const entry = {};
+                at = pair(text, at + 4, entry, isWordKey);
+                while (at > 0 && at < n && text.startsWith('    ', at))
+                    at = pair(text, at + 4, entry, isWordKey);
+                if (at < 0)
+                    return undefined;
+                list.push(entry);
+            }
+            root[key] = list;
+        }
+        else {
+            const map = {};
+            const first = at;
+            while (at > 0 && at < n && text.startsWith('  ', at)) {
+                // Most lines of a ledger are `  <item id>: sha256:<digest>`: told apart in one test, the key and the
+                // digest at fixed distances from the line's end.
+                DIGEST_LINE.lastIndex = at;
+                if (DIGEST_LINE.test(text)) {
+                    const next = DIGEST_LINE.lastIndex;
+                    const key = text.slice(at + 2, next - DIGEST_TAIL);
+                    if (next - at > written_scalar_MAX_LINE + 1 || Object.hasOwn(map, key))
+                        return undefined;
+                    map[key] = text.slice(next - DIGEST_TAIL + 2, next - 1);
+                    at = next;
+                }
+                else
+                    at = pair(text, at + 2, map, isMapKey);
+            }
+            // `<key>:` with nothing below is null to YAML: not a form Gantry writes.
+            if (at < 0 || at === first)
+                return undefined;
+            root[key] = map;
+        }
+    }
+    return root;
+}
+const LF = 0x0a;
+const SPACE = 0x20;
+/** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
+function lineEnd(text, at) {
+    const end = text.indexOf('\n', at);
+    return end - at > written_scalar_MAX_LINE ? -1 : end;
+}
+/**
+ * `<key>: <scalar>` from `from` to the end of its line, put in `into`: where the next line starts, or -1 when
+ * this read does not take it (a key already there, too long a line, a key or scalar of another form).
+ */
+function pair(text, from, into, keyOk) {
+    const end = lineEnd(text, from);
+    const colon = text.indexOf(': ', from);
+    if (end < 0 || colon < 0 || colon >= end)
+        return -1;
+    const key = text.slice(from, colon);
+    if (!keyOk(key) || Object.hasOwn(into, key))
+        return -1;
+    const value = scalar(text.slice(colon + 2, end));
+    if (value === undefined)
+        return -1;
+    into[key] = value;
+    return end + 1;
+}
+/** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
+const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** `  <item id>: sha256:<64 hex digits>\n` (the item id as ITEM_ID, the digest a plain scalar PLAIN takes as a string). */
+const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y;
+/** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
+const DIGEST_TAIL = ': sha256:'.length + 64 + 1;
+const isMapKey = (key) => ITEM_ID.test(key) || isWordKey(key);
+/** The plain scalars taken: no space, so none ends with one or holds `: `. */
+const ledger_read_PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
+/** A scalar as written after `: ` (undefined when this read does not take it). */
+const scalar = (written) => writtenScalar(written, ledger_read_PLAIN);
+const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1');
+/**
+ * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
+ * for the value of its top-level `environment: <scalar>` line and the digests of some `  <item id>: sha256:<64
+ * hex digits>` lines of its maps (Gantry writes one ledger per package and environment, the same text on each
+ * environment it is applied to but for that line, and for the digests of the items an environment's
+ * replacements or overrides made differ); undefined when they are not, or when readWrittenLedger declines them.
+ *
+ * The same value, by the way writtenLedgerValue reads: line by line, a line at the first column being a
+ * top-level `<key>: <scalar>` pair whose value depends on that line alone, or the `<key>:` of a block
+ * collection whose lines follow at two spaces. With every other byte the same, every other line reads as it
+ * did in `known`; the `environment` line reads to the scalar it now holds; a digest line, the same up to its
+ * digest, is a line of the map above it (writtenLedgerValue's DIGEST_LINE, which no line of a list matches),
+ * with the same key and the new digest. The value is `known`'s with those values replaced (its other objects
+ * shared: a ledger is never changed).
+ *
+ * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords and
+ * those of each property that may be an object are held to these by a test): at the top only `type`,
+ * `required`, `additionalProperties: false` and `properties`, so that the ledger is valid exactly when it is an
+ * object with the required keys and no other, and each property's value is valid against its own subschema;
+ * in a property that may be an object only `type`, `propertyNames` and `additionalProperties`, so that a map
+ * is valid exactly when each key and each value is. The keys are `known`'s, and the values that are objects or
+ * arrays are `known`'s own, which passed, but for the digests replaced: the schema is asked about the rest,
+ * the same keys with those values laid down as `{}` and `[]`, a map with replaced digests as a map of those
+ * alone. When it finds anything there, the ledger takes readWrittenLedger, which checks it whole.
+ */
+function readWrittenLedgerAlike(bytes, known, file, fileName, schemas) {
+    const before = environmentLineStart(known.bytes);
+    if (before === undefined || bytes.byteLength > read_yaml_DEFAULT_YAML_LIMITS.maxBytes)
+        return undefined;
+    const a = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const b = Buffer.from(known.bytes.buffer, known.bytes.byteOffset, known.bytes.byteLength);
+    const knownEnd = b.indexOf(LF, before);
+    const end = a.indexOf(LF, before);
+    // The same bytes before the line and from its end (the \n) on, but for digests; the line itself `environment: ` and a scalar.
+    if (end < before + ENVIRONMENT_KEY.length || end - before > written_scalar_MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd)
+        return undefined;
+    let changed;
+    if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0) {
+        // The `environment: ` of the line is part of it: compared with the lines before it.
+        if (a.compare(b, before, before + ENVIRONMENT_KEY.length, before, before + ENVIRONMENT_KEY.length) !== 0)
+            return undefined;
+        if (!(changed = digestChanges(a, b, 0, 0, before, undefined)))
+            return undefined;
+    }
+    if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0) {
+        const after = digestChanges(a, b, end + 1, knownEnd + 1, b.byteLength - knownEnd - 1, 'environment');
+        if (!after)
+            return undefined;
+        changed = changed ? [...changed, ...after] : after;
+    }
+    const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end);
+    if (NOT_TAKEN.test(written))
+        return undefined;
+    const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
+    if (environment === undefined)
+        return undefined;
+    // The maps whose digests changed: their new value, and the changed entries alone.
+    let maps;
+    for (const { section, key, digest, was } of changed ?? []) {
+        const map = known.ledger[section];
+        // The line was read as an entry of that map (it is one of its lines, and the entry is what it reads to).
+        if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.hasOwn(map, key) || map[key] !== was)
+            return undefined;
+        maps ??= new Map();
+        let entry = maps.get(section);
+        if (!entry)
+            maps.set(section, (entry = { value: { ...map }, changed: {} }));
+        entry.value[key] = digest;
+        entry.changed[key] = digest;
+    }
+    const value = {};
+    const rest = {};
+    for (const [key, was] of Object.entries(known.ledger)) {
+        const replaced = maps?.get(key);
+        const now = key === 'environment' ? environment : replaced ? replaced.value : was;
+        value[key] = now;
+        rest[key] = replaced ? replaced.changed : key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now;
+    }
+    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, rest, bytes), rest).length > 0)
+        return readWrittenLedger(bytes, file, fileName, schemas);
+    const ledger = value;
+    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
+}
+/**
+ * The digest lines that differ between `a` from `aFrom` and `b` from `bFrom`, `length` bytes each, whose
+ * lines are otherwise the same bytes (lines at the same places); undefined when anything else differs.
+ * `section` is the top-level key of the line before `bFrom` (the first line of the text has none).
+ */
+function digestChanges(a, b, aFrom, bFrom, length, section) {
+    const found = [];
+    const shift = aFrom - bFrom;
+    const stop = bFrom + length;
+    for (let at = bFrom; at < stop;) {
+        const lineEnd = b.indexOf(LF, at);
+        if (lineEnd < 0 || lineEnd >= stop)
+            return undefined;
+        const next = lineEnd + 1;
+        // A line at the first column is a top-level key's (the text before its `:`, as writtenLedgerValue reads it).
+        if (b[at] !== SPACE)
+            section = b.toString('latin1', at, Math.max(at, b.indexOf(0x3a, at)));
+        if (a.compare(b, at, next, at + shift, next + shift) !== 0) {
+            // Only the 64 digits of a digest line differ, in a line that is one in both texts.
+            const digits = next - 65;
+            if (section === undefined || digits <= at || a.compare(b, at, digits, at + shift, digits + shift) !== 0)
+                return undefined;
+            const line = a.toString('latin1', at + shift, next + shift);
+            const knownLine = b.toString('latin1', at, next);
+            if (!DIGEST_LINE_WHOLE.test(line) || !DIGEST_LINE_WHOLE.test(knownLine))
+                return undefined;
+            const key = line.slice(2, line.length - DIGEST_TAIL);
+            found.push({ section, key, digest: line.slice(line.length - DIGEST_TAIL + 2, -1), was: knownLine.slice(knownLine.length - DIGEST_TAIL + 2, -1) });
+        }
+        at = next;
+    }
+    return found;
+}
+/** A whole digest line, as DIGEST_LINE reads it (at most a line's length: the key is checked by the full read's limit too). */
+const DIGEST_LINE_WHOLE = new RegExp(`^${DIGEST_LINE.source}$`);
+/** Where the top-level `environment: ` line of a ledger text starts (the first one), or undefined. */
+function environmentLineStart(bytes) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (text.subarray(0, ENVIRONMENT_KEY.length).equals(ENVIRONMENT_KEY))
+        return 0;
+    const at = text.indexOf(Buffer.concat([Buffer.from([LF]), ENVIRONMENT_KEY]));
+    return at < 0 ? undefined : at + 1;
+}
+
+;// CONCATENATED MODULE: ./src/core/versions/versions.ts
+const versions_VERSION = /^(0|[1-9][0-9]{0,8})(\.(0|[1-9][0-9]{0,8})){0,2}$/;
+function isVersion(value) {
+    return versions_VERSION.test(value);
+}
+function segments(version) {
+    return version.split('.').map(Number);
+}
+function compareVersions(a, b) {
+    const x = segments(a);
+    const y = segments(b);
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+        const d = (x[i] ?? 0) - (y[i] ?? 0);
+        if (d !== 0)
+            return d < 0 ? -1 : 1;
+    }
+    return 0;
+}
+/** `1`, `1.0` and `1.0.0` are one version: a missing segment is 0. Tags and explicit versions compare so. */
+function sameVersion(a, b) {
+    return compareVersions(a, b) === 0;
+}
+function latestVersion(versions) {
+    let best;
+    for (const v of versions)
+        if (best === undefined || compareVersions(v, best) > 0)
+            best = v;
+    return best;
+}
+/** The semver bump asked for by version notes: "BREAKING" or "#major", "#minor"; patch otherwise. */
+function bumpFromNotes(notes) {
+    if (!notes)
+        return 'patch';
+    if (/\bBREAKING\b|#major\b/.test(notes))
+        return 'major';
+    if (/#minor\b/.test(notes))
+        return 'minor';
+    return 'patch';
+}
+/** The version after `latest` (or the first version when there is none). */
+function nextVersion(latest, scheme, bump = 'patch') {
+    const next = countUp(latest, scheme, bump);
+    // Segments have at most 9 digits (well inside Number.MAX_SAFE_INTEGER): a tag past that could not be read back.
+    if (!isVersion(next))
+        throw new RangeError(`${latest ?? 'no version'} has no next version: ${next} has a segment over 9 digits; set version: explicitly`);
+    return next;
+}
+function countUp(latest, scheme, bump) {
+    if (scheme === 'dot') {
+        if (latest === undefined)
+            return '1';
+        const [major = 0, minor = 0] = segments(latest);
+        return `${major}.${minor + 1}`;
+    }
+    if (latest === undefined)
+        return '1.0.0';
+    const [major = 0, minor = 0, patch = 0] = segments(latest);
+    if (bump === 'major')
+        return `${major + 1}.0.0`;
+    if (bump === 'minor')
+        return `${major}.${minor + 1}.0`;
+    return `${major}.${minor}.${patch + 1}`;
+}
+/**
+ * Parses `1.2`, `=1.2`, `>=1.1`, `>=1.1 <2`, `^1.2` (same major), `~1.2` (same major.minor), `*`, and `||`
+ * between alternatives. Returns an error message for anything else.
+ */
+function parseRange(source) {
+    const alternatives = [];
+    for (const part of source.split('||')) {
+        const tokens = part.trim().split(/\s+/).filter(Boolean);
+        if (tokens.length === 0)
+            return `"${source}" has an empty alternative`;
+        const set = [];
+        for (const token of tokens) {
+            if (token === '*' || token === 'x')
+                continue;
+            const m = /^(>=|<=|>|<|=|\^|~)?(.+)$/.exec(token);
+            const op = m?.[1];
+            const version = m?.[2] ?? '';
+            if (!isVersion(version))
+                return `"${token}" is not a version comparator (try 1.2, >=1.1, <2, ^1, ~1.2)`;
+            if (op === '^' || op === '~') {
+                const parts = segments(version);
+                const keep = op === '^' ? 1 : 2;
+                const upper = parts.slice(0, keep);
+                while (upper.length < keep)
+                    upper.push(0);
+                upper[keep - 1] = (upper[keep - 1] ?? 0) + 1;
+                set.push({ op: '>=', version }, { op: '<', version: upper.join('.') });
+            }
+            else
+                set.push({ op: (op ?? '='), version });
+        }
+        alternatives.push(set);
+    }
+    return { source, alternatives };
+}
+function satisfies(version, range) {
+    return range.alternatives.some((set) => set.every(({ op, version: bound }) => {
+        const c = compareVersions(version, bound);
+        switch (op) {
+            case '>=':
+                return c >= 0;
+            case '>':
+                return c > 0;
+            case '<=':
+                return c <= 0;
+            case '<':
+                return c < 0;
+            default:
+                return c === 0;
+        }
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/core/diff/field-changes.ts
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -56866,6 +57210,7 @@ function canonicalMode(mode) {
 
 
 
+
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 async function readReleasedVersions(git) {
     const format = '%(refname:strip=2)%00%(objecttype)%00%(*objectname)%00%(objectname)%00%(contents)%00%00';
@@ -57016,7 +57361,17 @@ reader) {
             continue;
         }
         const file = `${LEDGER_FOLDER}/${entry.path}`;
-        const { ledger, diagnostics } = ledgerProblems(readYaml(file, blobs.get(entry.sha) ?? new Uint8Array()), entry.path, where, schemas);
+        const bytes = blobs.get(entry.sha) ?? new Uint8Array();
+        // A ledger as Gantry writes it is read without the YAML parser (readWrittenLedger: the value the full
+        // read builds, valid against the ledger schema, named after its file); anything else takes the full
+        // read, which finds and places every problem.
+        const written = readWrittenLedger(bytes, file, entry.path, schemas);
+        if (written) {
+            ledgers.set(written.package, written);
+            cache?.set(key(entry), written);
+            continue;
+        }
+        const { ledger, diagnostics } = ledgerProblems(readYaml(file, bytes), entry.path, where, schemas);
         if (!ledger)
             throw new LedgerError(`${file} on ${where} is not a valid ledger; restore it from the branch history`, diagnostics);
         ledgers.set(ledger.package, ledger);
@@ -57057,6 +57412,37 @@ reader) {
     }
     return { branch, ledgers, files };
 }
+/**
+ * The entries of each folder of `folders` at `head` as `git ls-tree --full-tree <head> -- <folder>/` lists
+ * them: a folder whose lookup ends at a folder entry holding a well-formed tree object is read through
+ * `reader` (treeEntries); one that is not there lists nothing, as git lists nothing; any other case (a lookup
+ * this cannot answer as git would, a folder entry whose object is not a tree) is listed by git itself.
+ */
+async function listFolders(git, head, folders, reader) {
+    if (folders.length === 0)
+        return [];
+    if (!reader)
+        return git.listTree(head, { paths: folders.map((f) => `${f}/`), literal: true, fullTree: true });
+    const lookups = await lookUpPaths(reader, head, folders);
+    const trees = await reader.readTrees(lookups.map((lookup) => (typeof lookup === 'object' && lookup.mode === '040000' ? lookup.id : '')).filter((id) => id !== ''));
+    const entries = [];
+    const byGit = [];
+    let next = 0;
+    folders.forEach((folder, index) => {
+        const lookup = lookups[index];
+        if (lookup === 'missing')
+            return;
+        const tree = typeof lookup === 'object' && lookup.mode === '040000' ? trees[next++] : undefined;
+        const listed = tree?.type === 'tree' ? treeEntries(tree.bytes, tree.id, folder) : undefined;
+        if (listed)
+            entries.push(...listed);
+        else
+            byGit.push(folder);
+    });
+    if (byGit.length > 0)
+        entries.push(...(await git.listTree(head, { paths: byGit.map((f) => `${f}/`), literal: true, fullTree: true })));
+    return entries;
+}
 /** A folder holding at least this many of the files asked for is listed once instead of looked up per file. */
 const LIST_FOLDER_FROM = 8;
 /**
@@ -57080,7 +57466,7 @@ reader) {
     // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
     const folders = new Set();
     if (listed.length > 0) {
-        for (const entry of await git.listTree(head, { paths: listed.map((f) => `${f}/`), literal: true, fullTree: true })) {
+        for (const entry of await listFolders(git, head, listed, reader)) {
             const folder = folderOf(entry.path);
             if (!listed.includes(folder))
                 continue;
@@ -57430,8 +57816,11 @@ function packageContents(model, pkg, cache = new Map()) {
     for (const raw of pkg.manifest.items) {
         const id = raw;
         const definition = model.definitions.get(id);
+        // Keyed by the definition's own id (the same characters): the string the loader made for the item, which
+        // every reference to it holds too, where the manifest's is cut from its text; a lookup by a reference's
+        // target then finds the very string it holds, instead of comparing the two character by character.
         if (definition)
-            items.set(id, { definition, origin: 'declared' });
+            items.set(definition.id, { definition, origin: 'declared' });
         else
             missing.push(id);
     }
@@ -63130,13 +63519,13 @@ const single = (c) => [[c, c]];
 const native_pattern_code = (c) => c.codePointAt(0);
 // RE2's Perl classes (what kind schema patterns have always meant), not JavaScript's wider Unicode ones.
 const DIGIT = [[0x30, 0x39]];
-const WORD = normalise([
+const native_pattern_WORD = normalise([
     [0x30, 0x39],
     [0x41, 0x5a],
     [0x5f, 0x5f],
     [0x61, 0x7a],
 ]);
-const SPACE = normalise([
+const native_pattern_SPACE = normalise([
     [0x09, 0x0a],
     [0x0c, 0x0d],
     [0x20, 0x20],
@@ -63145,10 +63534,10 @@ const DOT = complement(single(0x0a));
 const CLASS_ESCAPES = {
     d: DIGIT,
     D: complement(DIGIT),
-    w: WORD,
-    W: complement(WORD),
-    s: SPACE,
-    S: complement(SPACE),
+    w: native_pattern_WORD,
+    W: complement(native_pattern_WORD),
+    s: native_pattern_SPACE,
+    S: complement(native_pattern_SPACE),
 };
 const CHAR_ESCAPES = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
 /** Escaped, these mean themselves in both engines (with the `u` flag, JavaScript refuses other identity escapes). */
@@ -70381,28 +70770,42 @@ const SCHEMA_MAP_KEYWORDS = [
     'dependentSchemas',
     'dependencies',
 ];
-/** The subschemas of a schema object, with the path segments that lead to each. */
+/** Each keyword above by its place in the order subschemas are listed in: single or list, list, map. */
+const KEYWORD_ORDER = new Map([...SCHEMA_KEYWORDS, ...SCHEMA_LIST_KEYWORDS, ...SCHEMA_MAP_KEYWORDS].map((keyword, i) => [keyword, i]));
+const FIRST_LIST = SCHEMA_KEYWORDS.length;
+const FIRST_MAP = FIRST_LIST + SCHEMA_LIST_KEYWORDS.length;
+/**
+ * The subschemas of a schema object, with the path segments that lead to each, in the order of the keyword lists
+ * above. A schema object has a few keys where the lists name 21 keywords: its keys are looked up in the lists,
+ * not each keyword in it (every check and walk of a kind schema asks this of every schema object).
+ */
 function subschemas(s) {
+    const places = [];
+    for (const key in s) {
+        const place = KEYWORD_ORDER.get(key);
+        if (place !== undefined)
+            places.push(place);
+    }
+    if (places.length > 1)
+        places.sort((a, b) => a - b);
     const out = [];
-    for (const keyword of SCHEMA_KEYWORDS) {
+    for (const place of places) {
+        const keyword = place < FIRST_LIST ? SCHEMA_KEYWORDS[place] : place < FIRST_MAP ? SCHEMA_LIST_KEYWORDS[place - FIRST_LIST] : SCHEMA_MAP_KEYWORDS[place - FIRST_MAP];
         const sub = s[keyword];
-        if (Array.isArray(sub))
-            sub.forEach((v, i) => out.push([[keyword, i], v]));
-        else if (sub !== undefined)
-            out.push([[keyword], sub]);
-    }
-    for (const keyword of SCHEMA_LIST_KEYWORDS) {
-        const list = s[keyword];
-        if (Array.isArray(list))
-            list.forEach((v, i) => out.push([[keyword, i], v]));
-    }
-    for (const keyword of SCHEMA_MAP_KEYWORDS) {
-        const map = s[keyword];
-        if (!map || typeof map !== 'object' || Array.isArray(map))
-            continue;
-        // `dependencies` also takes lists of property names: only its object values are schemas.
-        for (const [key, sub] of Object.entries(map))
-            out.push([[keyword, key], sub]);
+        if (Array.isArray(sub)) {
+            // A map keyword's value is a schema only as an object; `items` and the other single keywords also take lists.
+            if (place < FIRST_MAP)
+                sub.forEach((v, i) => out.push([[keyword, i], v]));
+        }
+        else if (place < FIRST_LIST) {
+            if (sub !== undefined)
+                out.push([[keyword], sub]);
+        }
+        else if (place >= FIRST_MAP && sub && typeof sub === 'object') {
+            // `dependencies` also takes lists of property names: only its object values are schemas.
+            for (const [key, value] of Object.entries(sub))
+                out.push([[keyword, key], value]);
+        }
     }
     return out;
 }
@@ -70762,8 +71165,10 @@ function locate(root, lineCounter, path, key) {
  * silently, while a reviewer may read the first (`"pattern": "^[a-z]+$"` above a second `"pattern"`). One pass;
  * the offsets of the second keys, at most `max` of them.
  */
-function duplicateJsonKeys(text, max = 20) {
+function duplicateJsonKeys(text, max = 20, parsed) {
     const found = [];
+    if (parsed !== undefined && !mayRepeatKeys(text, parsed))
+        return found;
     // One entry per open object or array: the keys seen in an object, undefined for an array.
     const stack = [];
     let expectKey = false;
@@ -70800,6 +71205,32 @@ function duplicateJsonKeys(text, max = 20) {
     }
     return found;
 }
+/**
+ * Whether an object of a JSON text may hold a key twice, given the value JSON.parse made of the text (which keeps
+ * one of each key): a key written twice makes the text's keys outnumber the value's. Both are counted by native
+ * string operations (JSON.stringify and one replace each), so a schema without repeated keys, the common case,
+ * costs no loop over its characters. True when the count cannot be made (a RangeError from a value nested past
+ * the call stack, or a string past the expression engine's stack), so that the scan decides.
+ */
+function mayRepeatKeys(text, parsed) {
+    try {
+        return jsonKeyCount(text) !== jsonKeyCount(JSON.stringify(parsed));
+    }
+    catch (error) {
+        if (error instanceof RangeError)
+            return true;
+        throw error;
+    }
+}
+/**
+ * The keys in a well-formed JSON text: the colons outside strings. Each string is removed whole (so a colon or a
+ * quote inside one is not counted), and so is everything else but colons. Never given text that did not parse:
+ * an unterminated string would make each later quote start a new attempt.
+ */
+function jsonKeyCount(json) {
+    return json.replace(JSON_NOT_KEY_COLON, '').length;
+}
+const JSON_NOT_KEY_COLON = /"(?:[^"\\]|\\.)*"|[^":]+/g;
 /**
  * How many errors one value can get from a schema with every error listed: the most, over the schema's
  * objects, of its keywords, its required keys and what the alternatives (`anyOf`, `oneOf`, `allOf`, `not`,
@@ -71088,7 +71519,7 @@ class SchemaRegistry {
      * safely, then compiles it. Every refusal is a diagnostic at the line of the offending keyword.
      */
     loadKind(file, text, kind, schema) {
-        const duplicates = duplicateJsonKeys(text);
+        const duplicates = duplicateJsonKeys(text, 20, schema);
         if (duplicates.length > 0) {
             return duplicates.map(({ key, offset }) => ({
                 severity: 'error',
@@ -71775,8 +72206,11 @@ class SharedValues {
         const names = this.kindEntry(kind).names;
         let index = names.get(name);
         if (index === undefined) {
-            // A new string: the name is often cut from a file's text, which it would keep alive.
-            const id = detached(itemId(kind, name));
+            // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
+            // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
+            // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
+            // a view makes each comparison a call into the runtime.
+            const id = [kind, name].join('/');
             index = this.ids.push(id) - 1;
             names.set(id.slice(kind.length + 1), index);
         }
@@ -72141,7 +72575,9 @@ async function read_working_tree_readWorkingTree(root, roots, maxBytes, options 
             ? namesAsBytes((0,external_node_path_namespaceObject.join)(root, relative))
             : undefined;
         for (const entry of entries) {
-            const path = `${relative}/${entry.name}`;
+            // One flat string (a joined array), not a pair of strings to copy into one at its first comparison: the
+            // paths are sorted, compared and kept as keys for as long as the repository is open.
+            const path = [relative, entry.name].join('/');
             if (undecoded?.has(entry.name)) {
                 const bytes = undecoded.get(entry.name);
                 // Two names that decode alike, or a folder so named, cannot be read by the decoded name: refused.
@@ -72195,15 +72631,36 @@ class WorkingTreeFiles {
     byBytes = new Map();
     /** Where the quick read puts a file before its bytes are copied out (see readQuickly). */
     quick;
+    /**
+     * `join(root, relative)` for a relative path that normalizing leaves as it is (see pathOf): the root as
+     * join writes it, then the path. Undefined on Windows, where join also turns `/` into `\`.
+     */
+    prefix;
     constructor(root, maxBytes) {
         this.root = root;
         this.maxBytes = maxBytes;
+        this.prefix = external_node_path_namespaceObject.sep === '/' ? (0,external_node_path_namespaceObject.join)(root, 'x').slice(0, -1) : undefined;
+    }
+    /**
+     * The path a file is opened by: join(root, relative), without normalizing again a path the folder listing
+     * made (`folder/name`, no `.`, `..` or empty segment), which join would leave unchanged: thousands of
+     * files, each normalized character by character. Any other path goes through join.
+     */
+    pathOf(relative) {
+        const clean = this.prefix !== undefined &&
+            relative.length > 0 &&
+            relative.charCodeAt(0) !== 0x2f &&
+            relative.charCodeAt(0) !== 0x2e &&
+            relative.charCodeAt(relative.length - 1) !== 0x2f &&
+            !relative.includes('//') &&
+            !relative.includes('/.');
+        return clean ? this.prefix + relative : (0,external_node_path_namespaceObject.join)(this.root, relative);
     }
     /** What the file is now: its bytes, or why they are not read; undefined when it is gone. */
     read(relative) {
         let fd;
         try {
-            fd = (0,external_node_fs_namespaceObject.openSync)(this.byBytes.get(relative) ?? (0,external_node_path_namespaceObject.join)(this.root, relative), OPEN_FLAGS);
+            fd = (0,external_node_fs_namespaceObject.openSync)((this.byBytes.size > 0 ? this.byBytes.get(relative) : undefined) ?? this.pathOf(relative), OPEN_FLAGS);
         }
         catch (error) {
             const code = error.code;
@@ -72518,10 +72975,15 @@ async function repository_openRepository(dirArg, options = {}) {
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
     // `listOnly`: the working tree's files are read as they are loaded, not all first.
     const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
-    if (options.commit)
+    if (options.commit && !options.resolvedCommit)
         await expectCommit(git, options.commit);
     const schemas = new SchemaRegistry();
-    const configSnapshot = await read([CONFIG_FILE]);
+    // At a commit, gantry.yaml is listed and read together with the folders its paths default to: one listing
+    // and one read instead of two each when gantry.yaml keeps the default paths; with paths of its own, the
+    // folders it names are read after it, as before.
+    const atCommit = options.commit !== undefined && options.sources !== false && !options.packages;
+    const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined;
+    const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE]);
     const loaded = loadConfig(configSnapshot, schemas, read_yaml_DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {});
     // Policy comes from the caller when given (the default branch), never from the tree being validated.
     const config = options.config ?? loaded.config;
@@ -72540,9 +73002,20 @@ async function repository_openRepository(dirArg, options = {}) {
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-            : loadSource(await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
+            : loadSource(first && samePaths(paths, DEFAULT_PATHS) ? entriesUnder(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
     const released = branches?.released ?? [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
+}
+/** The folders of the sources when gantry.yaml does not name its own. */
+const DEFAULT_PATHS = resolvePaths(undefined);
+const samePaths = (a, b) => a.kinds === b.kinds && a.definitions === b.definitions && a.packages === b.packages;
+/** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
+function entriesUnder(snapshot, roots) {
+    const out = new Map();
+    for (const [path, entry] of snapshot)
+        if (roots.some((root) => path === root || path.startsWith(`${root}/`)))
+            out.set(path, entry);
+    return out;
 }
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
 async function readConfigAt(dirArg, ref) {
@@ -73149,7 +73622,7 @@ async function buildPackages(options) {
     // bundles are the same; only the memory and the time differ.
     const earlier = !options.debug && (await hasReleaseBundles((0,external_node_path_namespaceObject.resolve)(options.repo, options.out ?? DEFAULT_OUT_DIR)));
     const keepDocuments = !earlier;
-    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { commit: head ?? 'HEAD', ...(only ? { packages: only } : { keepDocuments }) });
+    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }) });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -73375,13 +73848,19 @@ async function validateRepository(options) {
             },
         ]);
     }
-    const diagnostics = [...repository.loadDiagnostics, ...validatePackages(repository.model, repository.released)];
+    const contents = new Map();
+    const local = validatePackages(repository.model, repository.released, contents);
+    const diagnostics = [...repository.loadDiagnostics, ...local];
+    // What each package holds, as local validation worked it out, for the checks against environments. Only
+    // without a dependency cycle: what a package in one holds depends on which package of it was worked out
+    // first, and the checks against environments work them out afresh, in the order of their names.
+    const shared = local.some((d) => d.code === 'dependency-cycle') ? undefined : contents;
     const plans = [];
     const progress = options.onProgress ?? (() => { });
     const steps = options.environments.length * repository.model.packages.size;
     const planned = new Set(options.plansFor ? options.plansFor(repository.model) : repository.model.packages.keys());
     for (const [index, environment] of options.environments.entries()) {
-        const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
+        const result = await validateAgainstEnvironment(repository, environment, diagnostics, planned, shared, (done) => progress(`checking against ${environment}`, index * repository.model.packages.size + done, steps));
         plans.push(...result);
         // Each environment's share counted done once it is checked (packages that cannot be planned are skipped
         // above): the last step, 100%, is reported.
@@ -73394,10 +73873,12 @@ async function validateRepository(options) {
 /** Findings that promoting the package's dependencies first would clear are warnings here, errors at apply. */
 const ORDER_DEPENDENT = new Set(['missing-dependency', 'dependency-version']);
 const LOCAL_CODES = new Set(['invalid-override', 'replacement-kind-mismatch']);
-async function validateAgainstEnvironment(repository, envName, out, planned, onPackage = () => { }) {
+async function validateAgainstEnvironment(repository, envName, out, planned, 
+/** What each package holds, worked out already (else worked out here). */
+known, onPackage = () => { }) {
     const { model, git, config, paths } = repository;
     const environment = config.environments.find((e) => e.name === envName);
-    const cache = new Map();
+    const cache = known ?? new Map();
     const plans = [];
     // Every package's bundle first, then the branch read once for all of them: its head, its ledgers and the
     // items any package's plan needs, in one batch, instead of once per package.
@@ -73417,6 +73898,8 @@ async function validateAgainstEnvironment(repository, envName, out, planned, onP
         // Plan from the canonical bytes, exactly what an apply reads, so unchanged items plan as keep.
         prepared.push({ pkg, contents, bundle: JSON.parse(serialized.bytes), digest: serialized.digest });
     }
+    // The branch's head, ledgers, folders and files through one git process.
+    const reader = new ObjectReader(git);
     const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => {
         const ids = new Set();
         for (const { pkg, bundle } of prepared)
@@ -73437,7 +73920,12 @@ async function validateAgainstEnvironment(repository, envName, out, planned, onP
                     ids.add(id);
         }
         return ids;
+    }, reader).catch(async (error) => {
+        // The error that stopped the reading is the one to report, not one the reader gives on closing.
+        await reader.close().catch(() => undefined);
+        throw error;
     });
+    await reader.close();
     const checkSpec = specChecker(model.schemas);
     for (const [index, { pkg, contents, bundle, digest }] of prepared.entries()) {
         onPackage(index);
@@ -73939,60 +74427,6 @@ async function findTrustedWorkflow(git, ref, log) {
     return takes.sort()[0] ?? DEFAULT_TRUSTED_WORKFLOW;
 }
 
-;// CONCATENATED MODULE: ./src/core/promotion/written-scalar.ts
-/**
- * The keys and scalars of the YAML Gantry writes (ledgers, installed items), as the readers that take that
- * form without a YAML parser (ledger-read.ts, item-read.ts) take them: only spellings whose value under
- * YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution) is certain, and that the full
- * read finds nothing wrong with; anything else is left to the full read.
- */
-/** Whatever is not printable ASCII or \n. */
-const NOT_TAKEN = /[^\x20-\x7e\n]/;
-/** The longest line taken: an implicit key ends at most 1024 characters after it starts (https://yaml.org/spec/1.2.2/#rule-ns-s-implicit-yaml-key). */
-const written_scalar_MAX_LINE = 1024;
-/** The null and boolean spellings of the core schema, and the keys that reach an object's prototype. */
-const RESERVED = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE', '__proto__', 'constructor', 'prototype']);
-const written_scalar_WORD = /^[A-Za-z][A-Za-z0-9]*$/;
-/** A key that is a word of letters and digits starting with a letter, none of the reserved spellings. */
-const isWordKey = (key) => written_scalar_WORD.test(key) && !RESERVED.has(key);
-const DECIMAL = /^(?:0|[1-9][0-9]{0,14})$/;
-/** The core schema's decimal ints and floats, for a scalar starting with a digit. */
-const INT_OR_FLOAT = /^[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/;
-/**
- * A scalar as written after `: ` or `- `, or undefined when it is not taken: `"text"` without `"` or `\` in
- * it; `null`, `true`, `false`; a decimal integer of up to 15 digits without leading zeros; or a plain string
- * that `plain` matches (the reader's alphabet), that does not end with a space or `:` and holds no `: `, and
- * that the core schema reads as no number (a version like 1.2.3 or a commit id is a string).
- */
-function writtenScalar(written, plain) {
-    const first = written.charCodeAt(0);
-    if (first === 0x22) {
-        // "text": without `\` there is no escape, without `"` inside it ends at the last character.
-        const inner = written.slice(1, -1);
-        return written.length >= 2 && written.charCodeAt(written.length - 1) === 0x22 && !inner.includes('"') && !inner.includes('\\') ? inner : undefined;
-    }
-    // A space at the end is no part of a plain scalar; `: ` would start a map; `:` at the end too.
-    if (!plain.test(written) || written.endsWith(' ') || written.endsWith(':') || written.includes(': '))
-        return undefined;
-    if (written === 'null')
-        return null;
-    if (written === 'true')
-        return true;
-    if (written === 'false')
-        return false;
-    // Other spellings of null and booleans are taken by the full read.
-    if (RESERVED.has(written))
-        return undefined;
-    if (first >= 0x30 && first <= 0x39) {
-        if (DECIMAL.test(written))
-            return Number(written);
-        // Any other number of the core schema (1e5, 0x1f, 0o7, 007, 1.5): the full read.
-        if (INT_OR_FLOAT.test(written) || written.startsWith('0x') || written.startsWith('0o'))
-            return undefined;
-    }
-    return written;
-}
-
 ;// CONCATENATED MODULE: ./src/core/promotion/item-read.ts
 
 
@@ -74024,7 +74458,7 @@ function writtenScalar(written, plain) {
  */
 function writtenItemValue(bytes) {
     const n = bytes.byteLength;
-    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF)
+    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== item_read_LF)
         return undefined;
     // Only printable ASCII and \n: the text is the bytes, one character each.
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
@@ -74047,7 +74481,7 @@ function unclosedOpenings(text) {
             count++;
     return count;
 }
-const LF = 0x0a;
+const item_read_LF = 0x0a;
 const item_read_SPACE = 0x20;
 /** The deepest nesting taken (the full read allows 64 levels). */
 const MAX_DEPTH = 16;
@@ -74059,7 +74493,7 @@ function indentation(text, at) {
     return i - at;
 }
 /** Where the line holding `from` ends (its \n), or -1 when it is longer than MAX_LINE. */
-function lineEnd(text, lineStart, from) {
+function item_read_lineEnd(text, lineStart, from) {
     const end = text.indexOf('\n', from);
     return end < 0 || end - lineStart > written_scalar_MAX_LINE ? -1 : end;
 }
@@ -74075,7 +74509,7 @@ function readMap(reader, indent, first, depth) {
     let keyAt = first;
     let lineStart = reader.at;
     for (;;) {
-        const end = lineEnd(text, lineStart, keyAt);
+        const end = item_read_lineEnd(text, lineStart, keyAt);
         if (end < 0)
             return undefined;
         const colon = text.indexOf(':', keyAt);
@@ -74136,7 +74570,7 @@ function readList(reader, indent, depth) {
             list.push(map);
         }
         else {
-            const end = lineEnd(text, lineStart, content);
+            const end = item_read_lineEnd(text, lineStart, content);
             if (end < 0)
                 return undefined;
             const value = scalarOrEmpty(text.slice(content, end));
@@ -74162,215 +74596,6 @@ function scalarOrEmpty(written) {
     if (written === '{}')
         return {};
     return writtenScalar(written, item_read_PLAIN);
-}
-
-;// CONCATENATED MODULE: ./src/core/promotion/ledger-read.ts
-
-
-/**
- * The value of a ledger file written the way Gantry writes ledgers (renderLedger: block maps of plain or
- * double-quoted scalars, two spaces of indentation, `[]` and `{}` when empty), read without a YAML parser; or
- * undefined, and the file takes the full read (readYaml), which finds and places every problem.
- *
- * Status reads every ledger of every environment: hundreds of packages on each branch, each ledger thousands
- * of characters of item ids and digests. This read only ever answers "this is the value readYaml would build,
- * and readYaml would find nothing wrong with the text", else it declines. It takes only:
- * - printable ASCII and line breaks (`\n` only, the last character one): no tab, no carriage return, no byte
- *   order mark, nothing a YAML stream refuses; no line over 1024 characters (an implicit key's limit);
- * - at the top, `<key>: <scalar>`, `<key>: []`, `<key>: {}`, or `<key>:` followed by a block map at two spaces
- *   (`  <key>: <scalar>`) or a block list of maps at two spaces (`  - <key>: <scalar>`, then `    <key>: <scalar>`);
- * - keys that can only be strings in YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
- *   an item id (`<kind>/<name>`, with a slash no number, null or boolean has), or a word of letters and
- *   digits that starts with a letter and is no null or boolean spelling; never a key that reaches a prototype;
- *   each key once in its map (the full read refuses a duplicate key);
- * - scalars: `"text"` without `"` or `\` in it (the text itself); `null`, `true`, `false`; a decimal integer of
- *   up to 15 digits without leading zeros; or a plain string of letters, digits and `._:/@+-` that starts with a
- *   letter or digit, does not end with `:`, and that the core schema reads as no number (`1.2.3`, a commit id;
- *   not `1.5`, `1e5`, `007` nor anything starting `0x` or `0o`);
- * - nothing else: comments, empty lines, documents markers, anchors, tags, flow collections with content,
- *   quotes of any other kind.
- * The ledger is then checked against the ledger schema and its file name as ledgerProblems checks it; when
- * either finds a problem this read declines too, so that the problem is reported by the full read, as always.
- */
-function readWrittenLedger(bytes, file, fileName, schemas) {
-    const value = writtenLedgerValue(bytes);
-    if (value === undefined)
-        return undefined;
-    // A ledger that passes both checks gives ledgerProblems no diagnostic: the position of a finding (which
-    // would parse the text) is never asked for.
-    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, value, bytes), value).length > 0)
-        return undefined;
-    const ledger = value;
-    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
-}
-/** The value of a ledger text as readWrittenLedger takes it (see there), or undefined. */
-function writtenLedgerValue(bytes) {
-    const n = bytes.byteLength;
-    if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== ledger_read_LF)
-        return undefined;
-    // Only printable ASCII and \n: the text is the bytes, one character each.
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, n).toString('latin1');
-    if (NOT_TAKEN.test(text))
-        return undefined;
-    const root = {};
-    let at = 0;
-    while (at < n) {
-        const end = ledger_read_lineEnd(text, at);
-        const colon = text.indexOf(':', at);
-        if (end < 0 || colon < 0 || colon > end)
-            return undefined;
-        const key = text.slice(at, colon);
-        if (!isWordKey(key) || Object.hasOwn(root, key))
-            return undefined;
-        if (colon + 1 < end) {
-            // `<key>: <scalar>` on one line.
-            if (text.charCodeAt(colon + 1) !== ledger_read_SPACE)
-                return undefined;
-            const written = text.slice(colon + 2, end);
-            const value = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
-            if (value === undefined)
-                return undefined;
-            root[key] = value;
-            at = end + 1;
-            continue;
-        }
-        // `<key>:` then its block collection, at two spaces.
-        at = end + 1;
-        if (text.startsWith('  - ', at)) {
-            const list = [];
-            while (at < n && text.startsWith('  - ', at)) {
-                const entry = {};
-                at = pair(text, at + 4, entry, isWordKey);
-                while (at > 0 && at < n && text.startsWith('    ', at))
-                    at = pair(text, at + 4, entry, isWordKey);
-                if (at < 0)
-                    return undefined;
-                list.push(entry);
-            }
-            root[key] = list;
-        }
-        else {
-            const map = {};
-            const first = at;
-            while (at > 0 && at < n && text.startsWith('  ', at)) {
-                // Most lines of a ledger are `  <item id>: sha256:<digest>`: told apart in one test, the key and the
-                // digest at fixed distances from the line's end.
-                DIGEST_LINE.lastIndex = at;
-                if (DIGEST_LINE.test(text)) {
-                    const next = DIGEST_LINE.lastIndex;
-                    const key = text.slice(at + 2, next - DIGEST_TAIL);
-                    if (next - at > written_scalar_MAX_LINE + 1 || Object.hasOwn(map, key))
-                        return undefined;
-                    map[key] = text.slice(next - DIGEST_TAIL + 2, next - 1);
-                    at = next;
-                }
-                else
-                    at = pair(text, at + 2, map, isMapKey);
-            }
-            // `<key>:` with nothing below is null to YAML: not a form Gantry writes.
-            if (at < 0 || at === first)
-                return undefined;
-            root[key] = map;
-        }
-    }
-    return root;
-}
-const ledger_read_LF = 0x0a;
-const ledger_read_SPACE = 0x20;
-/** Where the line from `at` ends (its \n), or -1 when it is longer than MAX_LINE. */
-function ledger_read_lineEnd(text, at) {
-    const end = text.indexOf('\n', at);
-    return end - at > written_scalar_MAX_LINE ? -1 : end;
-}
-/**
- * `<key>: <scalar>` from `from` to the end of its line, put in `into`: where the next line starts, or -1 when
- * this read does not take it (a key already there, too long a line, a key or scalar of another form).
- */
-function pair(text, from, into, keyOk) {
-    const end = ledger_read_lineEnd(text, from);
-    const colon = text.indexOf(': ', from);
-    if (end < 0 || colon < 0 || colon >= end)
-        return -1;
-    const key = text.slice(from, colon);
-    if (!keyOk(key) || Object.hasOwn(into, key))
-        return -1;
-    const value = scalar(text.slice(colon + 2, end));
-    if (value === undefined)
-        return -1;
-    into[key] = value;
-    return end + 1;
-}
-/** A name of an item id's two parts, as far as this read needs: it cannot be a number with the slash beside it. */
-const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** `  <item id>: sha256:<64 hex digits>\n` (the item id as ITEM_ID, the digest a plain scalar PLAIN takes as a string). */
-const DIGEST_LINE = / {2}[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*: sha256:[0-9a-f]{64}\n/y;
-/** From the end of the key to the end of a digest line: `: sha256:` and 64 digits and `\n`. */
-const DIGEST_TAIL = ': sha256:'.length + 64 + 1;
-const isMapKey = (key) => ITEM_ID.test(key) || isWordKey(key);
-/** The plain scalars taken: no space, so none ends with one or holds `: `. */
-const ledger_read_PLAIN = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/;
-/** A scalar as written after `: ` (undefined when this read does not take it). */
-const scalar = (written) => writtenScalar(written, ledger_read_PLAIN);
-const ENVIRONMENT_KEY = Buffer.from('environment: ', 'latin1');
-/**
- * The ledger `bytes` hold, as readWrittenLedger reads and checks it, when they are the bytes of `known` but
- * for the value of its top-level `environment: <scalar>` line (Gantry writes one ledger per package and
- * environment, the same text on each environment it is applied to but for that line); undefined when they
- * are not, or when readWrittenLedger declines them.
- *
- * The same value, by the way writtenLedgerValue reads: line by line, a line at the first column being a
- * top-level `<key>: <scalar>` pair whose value depends on that line alone. With every other byte the same,
- * every other line reads as it did in `known`; the `environment` line reads to the scalar it now holds, and
- * the value is `known`'s with that key's value replaced (its objects shared: a ledger is never changed).
- *
- * The same check, by the shape of the ledger schema (schemas/ledger.schema.json; its top-level keywords are
- * held to these by a test): at the top only `type`, `required`, `additionalProperties: false` and
- * `properties`, so that the ledger is valid exactly when it is an object with the required keys and no
- * other, and each property's value is valid against its own subschema. The keys are `known`'s, and the
- * values that are objects or arrays are `known`'s own, which passed: the schema is asked about the rest, the
- * same keys with those values laid down as `{}` and `[]`. When it finds anything there, the ledger takes
- * readWrittenLedger, which checks it whole.
- */
-function readWrittenLedgerAlike(bytes, known, file, fileName, schemas) {
-    const before = environmentLineStart(known.bytes);
-    if (before === undefined || bytes.byteLength > read_yaml_DEFAULT_YAML_LIMITS.maxBytes)
-        return undefined;
-    const a = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const b = Buffer.from(known.bytes.buffer, known.bytes.byteOffset, known.bytes.byteLength);
-    const knownEnd = b.indexOf(ledger_read_LF, before);
-    const end = a.indexOf(ledger_read_LF, before);
-    // The same bytes before the line and from its end (the \n) on; the line itself `environment: ` and a scalar.
-    if (end < before + ENVIRONMENT_KEY.length || end - before > written_scalar_MAX_LINE || a.byteLength - end !== b.byteLength - knownEnd)
-        return undefined;
-    if (a.compare(b, 0, before + ENVIRONMENT_KEY.length, 0, before + ENVIRONMENT_KEY.length) !== 0)
-        return undefined;
-    if (a.compare(b, knownEnd, b.byteLength, end, a.byteLength) !== 0)
-        return undefined;
-    const written = a.toString('latin1', before + ENVIRONMENT_KEY.length, end);
-    if (NOT_TAKEN.test(written))
-        return undefined;
-    const environment = written === '[]' ? [] : written === '{}' ? {} : scalar(written);
-    if (environment === undefined)
-        return undefined;
-    const value = {};
-    const rest = {};
-    for (const [key, was] of Object.entries(known.ledger)) {
-        const now = key === 'environment' ? environment : was;
-        value[key] = now;
-        rest[key] = key !== 'environment' && was !== null && typeof was === 'object' ? (Array.isArray(was) ? [] : {}) : now;
-    }
-    if (schemas.validateBuiltIn('ledger', new ParsedYaml(file, rest, bytes), rest).length > 0)
-        return readWrittenLedger(bytes, file, fileName, schemas);
-    const ledger = value;
-    return `${ledger.package}.yaml` === fileName ? ledger : undefined;
-}
-/** Where the top-level `environment: ` line of a ledger text starts (the first one), or undefined. */
-function environmentLineStart(bytes) {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (text.subarray(0, ENVIRONMENT_KEY.length).equals(ENVIRONMENT_KEY))
-        return 0;
-    const at = text.indexOf(Buffer.concat([Buffer.from([ledger_read_LF]), ENVIRONMENT_KEY]));
-    return at < 0 ? undefined : at + 1;
 }
 
 ;// CONCATENATED MODULE: ./src/commands/status.ts
@@ -74871,8 +75096,9 @@ async function readWrittenLedgers(reader, heads, schemas, cache) {
         }
     }
     const blobs = await reader.readBlobs([...new Set(files.values())]);
-    // A package's ledger on each environment is the same text but for its `environment:` line: read and
-    // checked whole once, the others against it (readWrittenLedgerAlike), each with its own file and bytes.
+    // A package's ledger on each environment is the same text but for its `environment:` line and the digests of
+    // the items that environment made differ: read and checked whole once, the others against it
+    // (readWrittenLedgerAlike), each with its own file and bytes.
     const read = new Map();
     for (const [key, sha] of files) {
         const bytes = blobs.get(sha);
