@@ -253,7 +253,7 @@ describe('subschemas: findings in the order of the keywords', () => {
   })
 
   test('a null, a number or a list where a schema belongs: as before, no subschemas of a wrong shape', () => {
-    expect(kindSchemaProblems({ not: null, if: 3, allOf: null, anyOf: { a: bad('a') }, properties: [bad('p')], $defs: 'x', dependencies: { d: ['a'] }, items: [null, bad('i')] }, () => true).map((p) => p.path.join('/'))).toEqual([
+    expect(kindSchemaProblems({ not: null, if: 3, allOf: null, anyOf: { a: bad('a') }, oneOf: bad('oneOf as one schema'), properties: [bad('p')], $defs: 'x', dependencies: { d: ['a'] }, items: [null, bad('i')] }, () => true).map((p) => p.path.join('/'))).toEqual([
       'items/1/pattern',
     ])
   })
@@ -403,6 +403,10 @@ describe('working-tree files read by hostile names', () => {
     const named = ['deep/../defs/plain.yaml', 'missing/../defs/plain.yaml', '.missing/../plain.yaml', './defs/plain.yaml', 'defs//plain.yaml', '/defs/plain.yaml']
     const snapshot = await readWorkingTree(repo, named, 1 << 20)
     for (const path of named) expect(bytesOf(snapshot.get(path)), path).toBe(readFileSync(join(repo, path), 'latin1'))
+    // A root that is a link, and a path that leaves it by "..": join's folder, not the link target's parent.
+    const fromLink = await readWorkingTree(join(repo, 'deep'), ['../defs/plain.yaml', '../plain.yaml'], 1 << 20)
+    expect(bytesOf(fromLink.get('../defs/plain.yaml'))).toBe('joined\n')
+    expect(bytesOf(fromLink.get('../plain.yaml'))).toBe('joined at the top\n')
     const again = snapshot.get('defs//plain.yaml')
     for (const path of named) {
       const bytes = again?.type === 'file' ? again.again?.readAgain(path) : undefined
@@ -462,7 +466,10 @@ describe('definitions with hostile names, through the CLI', () => {
       runs.push({ spelling, code: run.code, stdout: run.stdout })
     }
     for (const run of runs) expect({ code: run.code, stdout: run.stdout }, run.spelling).toEqual({ code: runs[0]!.code, stdout: runs[0]!.stdout })
-    const diagnostics = JSON.parse(runs[0]!.stdout).diagnostics as { file: string; code: string }[]
+    const diagnostics = JSON.parse(runs[0]!.stdout).diagnostics as { file: string; code: string; message: string }[]
+    // Findings only where the hostile files are: the example's items are found by the ids its packages name.
+    for (const d of diagnostics) expect(d.file, d.message).toMatch(/^definitions\/(variable\/|linked$)/)
+    expect(diagnostics.find((d) => d.file === 'definitions/variable/a b.yaml')?.message).toContain(' declares variable/a-b, ')
     const files = new Set(diagnostics.map((d) => d.file))
     expect(files.has('definitions/variable/outside-secret.yaml')).toBe(true)
     expect(files.has('definitions/linked')).toBe(true)
