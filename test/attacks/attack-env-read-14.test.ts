@@ -123,6 +123,7 @@ const ENV_SCENARIOS: (Scenario | [string, () => Edit[], typeof SAME])[] = [
   // The folder of many's ten tasks (listed from its tree) and the files in it.
   // git does not look up a path through a submodule: the files under it are not on the branch.
   { label: 'task folder a submodule naming its tree', edits: () => [{ del: 'definitions/task' }, { put: 'definitions/task', mode: '160000', id: at('definitions/task') }], code: 0 },
+  { label: 'task folder a submodule naming its tree, many locked', edits: () => [{ del: 'definitions/task' }, { put: 'definitions/task', mode: '160000', id: at('definitions/task') }, { put: MANY_LEDGER, bytes: text(MANY_LEDGER).replace('locked: false', 'locked: true') }], code: 1, says: 'task/t3' },
   { label: 'task folder a link', edits: () => [{ del: 'definitions/task' }, { put: 'definitions/task', mode: '120000', bytes: 'conn' }], code: 1 },
   { label: 'task folder a file', edits: () => [{ del: 'definitions/task' }, { put: 'definitions/task', bytes: 'x' }], code: 1 },
   { label: 'definitions a submodule naming its tree', edits: () => [{ del: 'definitions' }, { put: 'definitions', mode: '160000', id: at('definitions') }], code: 0, says: 'task/extract refers to conn/db, which would not exist in dev' },
