@@ -69,6 +69,7 @@ const FIRSTS: [string, string][] = [
   ['environment first', renderLedger(ordered(sampleLedger(6), ['environment']))],
   ['environment last', renderLedger(ordered(sampleLedger(6), ['package', 'version', 'digest', 'locked', 'items', 'delivered', 'rollback', 'previousVersion', 'sourceCommit', 'promotion', 'approvers', 'appliedAt', 'appliedBy', 'environment']))],
   ['environment between the maps', renderLedger(ordered(sampleLedger(0, { items: ITEMS, delivered: { ...ITEMS, 'task/app-1': sampleDigest(11) } }), ['package', 'version', 'digest', 'items', 'environment', 'delivered']))],
+  ['equal digests', renderLedger(sampleLedger(0, { items: { 'task/app-0': sampleDigest(0), 'task/app-1': sampleDigest(0), 'task/app-2': sampleDigest(2) }, delivered: { 'task/app-0': sampleDigest(0), 'task/app-1': sampleDigest(0) } }))],
   ['delivered with other keys', renderLedger(sampleLedger(0, { items: ITEMS, delivered: { 'task/app-0': sampleDigest(5), foo: sampleDigest(6), 'Task/App-1': sampleDigest(7), 'constructor/prototype': sampleDigest(8) } }))],
 ]
 
@@ -156,6 +157,10 @@ const VARIANTS: { label: string; take?: true; make: (t: string) => string }[] = 
   { label: 'the map key quoted', make: (t) => t.replace(/^delivered:$/m, '"delivered":').replace(/sha256:0{63}(?=[0-9a-f]\n)/, `sha256:${'0'.repeat(61)}`) },
   { label: 'a digest changed and a sourceCommit hex digit', make: (t) => onLine(t, 'items', 'task/app-1', digits(hex(8))).replace(/^sourceCommit: d/m, 'sourceCommit: e') },
   { label: 'a digest changed and locked flipped, same length', make: (t) => onLine(t, 'items', 'task/app-1', digits(hex(8))).replace('locked: false', 'locked: true ') },
+  { label: 'the environment key in capitals, and a digest', make: (t) => onLine(t, 'items', 'task/app-1', digits(hex(14))).replace(/^environment: /m, 'environmenT: ') },
+  { label: 'the environment key without its space, and a digest', make: (t) => onLine(t, 'items', 'task/app-1', digits(hex(14))).replace(/^environment: /m, 'environment:q') },
+  { label: 'the environment key renamed, and a digest', make: (t) => onLine(t, 'delivered', 'task/app-0', digits(hex(14))).replace(/^environment: /m, 'environmant: ') },
+  { label: 'an item id made that of the entry above, same digest', make: (t) => onLine(t, 'items', 'task/app-1', (l) => l.replace('task/app-1', 'task/app-0')) },
   { label: 'a sha of approvers made hex', make: (t) => t.replace(/^ {4}sha: abc123$/m, '    sha: abc124') },
 ]
 
