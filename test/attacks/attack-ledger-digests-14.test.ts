@@ -363,8 +363,14 @@ const EDITS: Edit[] = [
   ['dev: CRLF (not a first copy); qa: a digest', { dev: (t) => t.replaceAll('\n', '\r\n'), qa: on('items', digits('e'.repeat(64))) }],
 ]
 
-/** The repository with `edit` committed on its environment branches. */
+/**
+ * The repository with `edit` committed on its environment branches. qa's and prod's ledgers of app are first
+ * made dev's text but for the environment line (the applies wrote each its own time): copies status reads
+ * against dev's, as it reads the copies of one apply or promotion.
+ */
 function edited(repo: string, [, byEnv]: Edit): void {
+  const dev = `${show(repo, 'env/dev', FILE)!}\n`
+  for (const env of ['qa', 'prod']) commitToBranch(repo, `env/${env}`, { [FILE]: withEnvironment(dev, env) })
   for (const [env, make] of Object.entries(byEnv)) {
     const text = show(repo, `env/${env}`, FILE)!
     const next = make(`${text}\n`)
