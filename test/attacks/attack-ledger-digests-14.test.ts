@@ -369,12 +369,12 @@ const EDITS: Edit[] = [
  * against dev's, as it reads the copies of one apply or promotion.
  */
 function edited(repo: string, [, byEnv]: Edit): void {
-  const dev = `${show(repo, 'env/dev', FILE)!}\n`
+  const dev = show(repo, 'env/dev', FILE)!
   for (const env of ['qa', 'prod']) commitToBranch(repo, `env/${env}`, { [FILE]: withEnvironment(dev, env) })
   for (const [env, make] of Object.entries(byEnv)) {
     const text = show(repo, `env/${env}`, FILE)!
-    const next = make(`${text}\n`)
-    expect(next, `${env}: the edit changes the ledger`).not.toBe(`${text}\n`)
+    const next = make(text)
+    expect(next, `${env}: the edit changes the ledger`).not.toBe(text)
     commitToBranch(repo, `env/${env}`, { [FILE]: next })
   }
 }
@@ -391,7 +391,7 @@ test('status on edited branches says what it says when no copy can be read again
     const repo = repoOf()
     edited(repo, edit)
     const together = await cli(repo, ['status', '--format', 'json'])
-    for (const env of ['dev', 'prod']) commitToBranch(repo, `env/${env}`, { [FILE]: `# read whole\n${show(repo, `env/${env}`, FILE)!}\n` })
+    for (const env of ['dev', 'prod']) commitToBranch(repo, `env/${env}`, { [FILE]: `# read whole\n${show(repo, `env/${env}`, FILE)!}` })
     const apart = await cli(repo, ['status', '--format', 'json'])
     expect(together.code, edit[0]).toBe(apart.code)
     // The heads of dev and prod moved (the comment): the rest the same.
