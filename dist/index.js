@@ -57334,7 +57334,9 @@ reader) {
     // One listing shows `.gantry` and `.gantry/installed` themselves when they are not folders, and the files
     // of the ledger folder when it is one: a file or link there reads as no ledgers at all, so it is refused.
     // When the ledger folder is a folder (and so is `.gantry`), that listing is its entries: read from its tree.
-    const folder = reader ? (await reader.read([`${head}:${LEDGER_FOLDER}`]))[0] : undefined;
+    // A folder by its entry's mode, as the listing tells it: a submodule entry naming a tree object is still
+    // a submodule (git resolves `<head>:<path>` to the object whatever the mode of the entry naming it).
+    const folder = reader ? await ledgerFolderTree(reader, head) : undefined;
     const listed = (folder?.type === 'tree' ? treeEntries(folder.bytes, folder.id, LEDGER_FOLDER) : undefined) ??
         (await git.listTree(head, { paths: [LEDGER_ROOT, `${LEDGER_FOLDER}/`], literal: true, fullTree: true }));
     const broken = listed.find((e) => (e.path === LEDGER_ROOT || e.path === LEDGER_FOLDER) && e.type !== 'tree');
@@ -57378,6 +57380,13 @@ reader) {
         cache?.set(key(entry), ledger);
     }
     return ledgers;
+}
+/** The tree of the ledger folder at `head` when its entry is a folder's (mode 040000) and its object a tree. */
+async function ledgerFolderTree(reader, head) {
+    const [lookup] = await lookUpPaths(reader, head, [LEDGER_FOLDER]);
+    if (typeof lookup !== 'object' || lookup.mode !== '040000')
+        return undefined;
+    return (await reader.readTrees([lookup.id]))[0];
 }
 /** The environment branch as the planner needs it: head, ledgers, and the bytes of the items asked for. */
 async function readEnvironmentView(git, branch, paths, schemas, needed, at, 
