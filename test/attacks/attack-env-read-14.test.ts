@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { apply, build, definition, expectExit, makeSourceRepo, packageFile } from '../engine/fixture.js'
 import { cli, commitFiles, git, tempDir } from '../engine/helpers.js'
+import { BUILT_CLI, runBuiltCli } from '../support/built-cli.js'
 
 // validate --env reads the environment branch (its ledger folder, ledgers, item folders and files) through one
 // cat-file process, lists item folders from tree objects, and reads ledgers in Gantry's written form without
@@ -16,7 +17,7 @@ const temp = tempDir('gantry-attack-env-read-14-')
 afterAll(() => temp.cleanup())
 
 const EARLIER = process.env.GANTRY_ENV_READ_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 const compare = existsSync(EARLIER) && existsSync(CURRENT)
 
 /** Ten tasks in one folder: a folder listed once (from its tree) rather than looked up per file. */
@@ -159,13 +160,7 @@ function copy(): string {
   return dir
 }
 
-function run(cliPath: string, repo: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [cliPath, ...args, '--repo', repo], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
-}
+const run = runBuiltCli
 
 test('validate --env dev: each edit of env/dev gives what is expected of it', async () => {
   const repo = copy()

@@ -1,7 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { Git } from '../../src/adapters/git/git.js'
@@ -18,6 +18,7 @@ import { fullYamlValue } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 import { sampleDigest, sampleLedger } from '../support/sample-ledger.js'
 import { appliedEverywhere, copies } from './status-scenarios.js'
+import { BUILT_CLI, runBuiltCli } from '../support/built-cli.js'
 
 // Status reads a package's ledger on a second or third environment against its first copy
 // (readWrittenLedgerAlike), which may now differ from it in the 64 digits of `  <item id>: sha256:...` lines of
@@ -415,15 +416,9 @@ test('status refuses a ledger copy with an upper-case digest, places the finding
 // With GANTRY_STATUS_EARLIER naming the dist/cli/index.js of a build from before copies were read against
 // others by their digests: the same outputs, text and json, exit codes and error output.
 const EARLIER = process.env.GANTRY_STATUS_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 
-function run(cliPath: string, repo: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [cliPath, ...args, '--repo', repo], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
-}
+const run = runBuiltCli
 
 test.skipIf(!(existsSync(EARLIER) && existsSync(CURRENT)))('the same status output as the earlier CLI on hand-edited ledgers', async () => {
   let compared = 0

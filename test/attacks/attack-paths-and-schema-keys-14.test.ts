@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { join, relative } from 'node:path'
 import { afterAll, describe, expect, it, test } from 'vitest'
 import { readWorkingTree } from '../../src/adapters/fs/read-working-tree.js'
 import type { SourceEntry } from '../../src/core/model/source-model.js'
 import { duplicateJsonKeys, kindSchemaProblems } from '../../src/core/schema/kind-schema-limits.js'
 import { runCli } from '../support/cli.js'
 import { copyExample, makeGitRepo, removeTempDirs, tempDir } from '../support/fixtures.js'
+import { BUILT_CLI, runBuiltCli } from '../support/built-cli.js'
 
 // Pull requests choose the names of files and the text of kind schemas. Working-tree files are opened by their
 // root joined to their path, the paths a folder listing makes without a second normalizing (pathOf); item ids and
@@ -480,15 +480,9 @@ describe('definitions with hostile names, through the CLI', () => {
 
 // With GANTRY_PATHS_EARLIER naming the dist/cli/index.js of an earlier build: the same exit code and bytes.
 const EARLIER = process.env.GANTRY_PATHS_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 
-function run(cliPath: string, repo: string, args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [cliPath, ...args, '--repo', repo], { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
-}
+const run = runBuiltCli
 
 describe.skipIf(!(existsSync(EARLIER) && existsSync(CURRENT)))('the same output as the earlier CLI', () => {
   test('kind schemas with keys written twice', async () => {

@@ -1,6 +1,6 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import type { EnvironmentLedger } from '../../src/core/model/source-model.js'
@@ -13,6 +13,7 @@ import { cli, git, tempDir } from '../engine/helpers.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 import { sampleLedger } from '../support/sample-ledger.js'
 import { appliedEverywhere } from './status-scenarios.js'
+import { BUILT_CLI, runBuiltCli } from '../support/built-cli.js'
 
 // Status reads a package's ledger on other environments against its first copy (readWrittenLedgerAlike), and
 // remembers per reference target whether it is listed in the definitions tree last looked at. Both are hostile
@@ -313,15 +314,9 @@ test('every edit on qa only, beside dev and prod with conn/db deleted and left: 
 
 // With GANTRY_STATUS_EARLIER naming the dist/cli/index.js of an earlier build: the same bytes, both formats.
 const EARLIER = process.env.GANTRY_STATUS_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 
-function run(cliPath: string, repo: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [cliPath, ...args, '--repo', repo], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
-}
+const run = runBuiltCli
 
 test.skipIf(!(existsSync(EARLIER) && existsSync(CURRENT)))('the same output as the earlier CLI, edits on every environment (seeded)', async () => {
   const next = random(31337)

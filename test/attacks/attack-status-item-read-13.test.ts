@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { writtenItemValue } from '../../src/core/promotion/item-read.js'
@@ -10,6 +9,7 @@ import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
 import { cli, commitToBranch, git, show, tempDir } from '../engine/helpers.js'
 import { fullYamlValue } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
+import { BUILT_CLI, type BuiltCliRun, runBuiltCli } from '../support/built-cli.js'
 
 // Status reads the installed items of environment branches without a YAML parser when they are written as
 // Gantry's apply writes them (writtenItemValue). Its promise: whatever it takes is the value readYaml builds
@@ -376,14 +376,10 @@ test('status on an item with a broken reference and 65 `[` in a quoted value: no
 // code byte for byte. Skipped when either is missing, so it runs only when asked for.
 
 const EARLIER = process.env.GANTRY_STATUS_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 
-function run(cliFile: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile('node', [cliFile, ...args, '--repo', repo], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
+function run(cli: string, args: string[]): Promise<BuiltCliRun> {
+  return runBuiltCli(cli, repo, args)
 }
 
 test.skipIf(!existsSync(EARLIER) || !existsSync(CURRENT))('status of the built CLI is byte for byte the earlier one on hand-edited items', async () => {

@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { apply, build, expectExit, makeSourceRepo } from '../engine/fixture.js'
 import { git, tempDir } from '../engine/helpers.js'
 import { seededRandom as random } from '../support/seeded-random.js'
+import { BUILT_CLI, type BuiltCliRun, runBuiltCli } from '../support/built-cli.js'
 
 // `gantry status` reads ledgers written the way Gantry writes them without the YAML parser, and finds
 // references with a kind schema as it is, the loader deciding only when a reference does not resolve. The
@@ -17,7 +18,7 @@ import { seededRandom as random } from '../support/seeded-random.js'
 // only when asked for.
 
 const EARLIER = process.env.GANTRY_STATUS_EARLIER ?? ''
-const CURRENT = resolve(__dirname, '../../dist/cli/index.js')
+const CURRENT = BUILT_CLI
 const ready = existsSync(EARLIER) && existsSync(CURRENT)
 /** Every case with GANTRY_ATTACK_FULL set; else a third of the near-ledgers and fewer random ones (each case runs four CLIs). */
 const FULL = process.env.GANTRY_ATTACK_FULL !== undefined
@@ -75,17 +76,8 @@ function edit(branch: string, edits: Edit[]): void {
   rmSync(index, { force: true })
 }
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-function run(cli: string, args: string[]): Promise<Run> {
-  return new Promise((done) => {
-    execFile('node', [cli, ...args, '--repo', repo], { env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr })
-    })
-  })
+function run(cli: string, args: string[]): Promise<BuiltCliRun> {
+  return runBuiltCli(cli, repo, args)
 }
 
 /** Both CLIs, both formats: the outputs must be the same bytes. Returns the earlier CLI's JSON exit code. */
