@@ -11,9 +11,9 @@ import { resolvePaths } from '../../src/core/source/load-config.js'
 import { loadSource } from '../../src/core/source/load-source.js'
 import { validatePackages } from '../../src/core/validate/validate-local.js'
 
-// Each environment sees an item with its own replacements and overrides applied; the document is copied on
-// write (the objects and lists on the way to each value set), so neither the item nor another environment's
-// document of it may see a value one environment set.
+// Each environment sees an item with its own replacements and overrides applied. However the document is
+// copied for it (a deep copy today; a cheaper copy would share what it does not change), neither the item nor
+// another environment's document of it may see a value one environment set.
 
 const dirs: string[] = []
 afterEach(() => {
