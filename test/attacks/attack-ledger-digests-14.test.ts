@@ -10,11 +10,9 @@ import { readWrittenLedgers } from '../../src/commands/status.js'
 import type { EnvironmentLedger } from '../../src/core/model/source-model.js'
 import { readWrittenLedger, readWrittenLedgerAlike } from '../../src/core/promotion/ledger-read.js'
 import { renderLedger } from '../../src/core/promotion/plan-promotion.js'
-import { ledgerProblems } from '../../src/core/schema/ledger-check.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
-import { readYaml } from '../../src/core/yaml/read-yaml.js'
 import { cli, commitToBranch, git, show, tempDir } from '../engine/helpers.js'
-import { fullYamlValue } from '../support/full-yaml-value.js'
+import { fullLedger, fullYamlValue, shape } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 import { sampleDigest, sampleLedger } from '../support/sample-ledger.js'
 import { appliedEverywhere, copies } from './status-scenarios.js'
@@ -33,15 +31,9 @@ afterAll(() => temp.cleanup())
 const FILE = '.gantry/installed/app.yaml'
 const schemas = new SchemaRegistry()
 const enc = (text: string) => new TextEncoder().encode(text)
+const fullLedgerOf = (bytes: Uint8Array) => fullLedger(FILE, 'app.yaml', bytes, schemas)
 
-/** The ledger the full read (readYaml, ledgerProblems) gives with nothing to report, else undefined. */
-function fullLedger(bytes: Uint8Array): EnvironmentLedger | undefined {
-  const { ledger, diagnostics } = ledgerProblems(readYaml(FILE, bytes), 'app.yaml', 'env/qa', schemas)
-  return diagnostics.length === 0 ? ledger : undefined
-}
 
-/** The value with numbers told apart from strings, key order kept. */
-const shape = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? `#num:${v}` : v))
 
 /** `value` and everything in it frozen: a read that writes into the first copy throws. */
 function deepFreeze<T>(value: T): T {
@@ -203,7 +195,7 @@ test('copies differing in digests and the environment line: taken to what their 
         expect(Object.keys(alike.delivered ?? {}), what).toEqual(Object.keys(own!.delivered ?? {}))
         expect(Object.getPrototypeOf(alike)).toBe(Object.prototype)
         expect(Object.getPrototypeOf(alike.items)).toBe(Object.prototype)
-        const full = fullLedger(bytes)
+        const full = fullLedgerOf(bytes)
         expect(full, `${what}: the full read reports what the alike read took`).toBeDefined()
         expect(shape(alike), what).toBe(shape(full))
         expect(shape({ value: alike }), what).toBe(shape(fullYamlValue(FILE, bytes, 'positional')))
@@ -265,7 +257,7 @@ test('seeded edits of the maps (substitutions, insertions, deletions, with or wi
       if (alike === undefined) continue
       const own = readWrittenLedger(bytes, FILE, 'app.yaml', schemas)
       expect(isDeepStrictEqual(alike, own), JSON.stringify(text)).toBe(true)
-      expect(shape(alike), JSON.stringify(text)).toBe(shape(fullLedger(bytes)))
+      expect(shape(alike), JSON.stringify(text)).toBe(shape(fullLedgerOf(bytes)))
       taken++
     }
   }

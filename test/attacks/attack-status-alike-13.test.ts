@@ -3,13 +3,11 @@ import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import type { EnvironmentLedger } from '../../src/core/model/source-model.js'
 import { readWrittenLedger, readWrittenLedgerAlike } from '../../src/core/promotion/ledger-read.js'
 import { renderLedger } from '../../src/core/promotion/plan-promotion.js'
-import { ledgerProblems } from '../../src/core/schema/ledger-check.js'
 import { SchemaRegistry } from '../../src/core/schema/validator.js'
-import { readYaml } from '../../src/core/yaml/read-yaml.js'
 import { cli, git, tempDir } from '../engine/helpers.js'
+import { fullLedger, shape } from '../support/full-yaml-value.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 import { sampleLedger } from '../support/sample-ledger.js'
 import { appliedEverywhere } from './status-scenarios.js'
@@ -27,13 +25,8 @@ afterAll(() => temp.cleanup())
 const FILE = '.gantry/installed/app.yaml'
 const schemas = new SchemaRegistry()
 const enc = (text: string) => new TextEncoder().encode(text)
+const fullLedgerOf = (bytes: Uint8Array) => fullLedger(FILE, 'app.yaml', bytes, schemas)
 
-/** The ledger the full read (readYaml, ledgerProblems) gives with nothing to report, else undefined. */
-function fullLedger(bytes: Uint8Array): EnvironmentLedger | undefined {
-  const { ledger, diagnostics } = ledgerProblems(readYaml(FILE, bytes), 'app.yaml', 'env/qa', schemas)
-  return diagnostics.length === 0 ? ledger : undefined
-}
-const shape = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' ? `#num:${v}` : v))
 
 /** First copies: the environment line at the top, in the middle (as rendered) and last. */
 function firstCopies(): string[] {
@@ -104,7 +97,7 @@ test('a copy read against its first copy is what reading its own bytes whole giv
       if (alike !== undefined) {
         expect(isDeepStrictEqual(alike, own), label).toBe(true)
         taken++
-        const full = fullLedger(bytes)
+        const full = fullLedgerOf(bytes)
         expect(full, `${label}: the full read reports what the alike read took`).toBeDefined()
         expect(shape(alike), label).toBe(shape(full))
         expect(Object.getPrototypeOf(alike)).toBe(Object.prototype)
@@ -137,7 +130,7 @@ test('seeded edits next to the environment line: declined, or what the own bytes
       if (alike !== undefined) {
         expect(isDeepStrictEqual(alike, readWrittenLedger(bytes, FILE, 'app.yaml', schemas)), JSON.stringify(text)).toBe(true)
         compared++
-        expect(shape(alike)).toBe(shape(fullLedger(bytes)))
+        expect(shape(alike)).toBe(shape(fullLedgerOf(bytes)))
       }
     }
   }
