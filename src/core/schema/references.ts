@@ -18,54 +18,125 @@ type Schema = Record<string, unknown>
  */
 export function findReferences(kindSchema: object, spec: unknown): FoundReference[] {
   const found: FoundReference[] = []
-  const root = kindSchema as Schema
-  const refers = referringNodes(root)
+  const planOf = walkPlans(kindSchema as Schema)
   // One path, extended and shortened as the walk goes: copied only for a reference found.
   const path: (string | number)[] = ['spec']
   // Only combinators (allOf, anyOf, oneOf) visit a value twice: a reference is found twice only through one.
   let combined = false
-  const visit = (schema: unknown, value: unknown, depth: number): void => {
-    if (!schema || typeof schema !== 'object' || depth > 64) return
-    const node = resolveLocalRef(root, schema as Schema)
+  const visit = (plan: Plan, value: unknown, depth: number): void => {
     // Most of a definition is plain data: a schema node from which no reference can be reached is not
     // walked alongside its value.
-    if (!refers(node)) return
-    const refKind = node[REF_KEYWORD]
-    if (typeof refKind === 'string' && typeof value === 'string') {
-      found.push({ path: [...path], kind: refKind, name: value })
+    if (depth > 64 || !plan.refers) return
+    if (plan.refKind !== undefined && typeof value === 'string') {
+      found.push({ path: [...path], kind: plan.refKind, name: value })
     }
-    for (const combinator of COMBINATORS) {
-      const list = node[combinator]
-      if (Array.isArray(list)) {
-        const before = found.length
-        for (const sub of list) visit(sub, value, depth + 1)
-        if (found.length > before) combined = true
-      }
+    const children = plan.children ?? plan.expand(planOf)
+    for (const list of children.combinators) {
+      const before = found.length
+      for (const sub of list) visit(sub, value, depth + 1)
+      if (found.length > before) combined = true
     }
     if (value && typeof value === 'object' && !Array.isArray(value)) {
-      const properties = (node.properties ?? {}) as Schema
       const record = value as Record<string, unknown>
       for (const key of Object.keys(record)) {
-        const sub = Object.hasOwn(properties, key) ? properties[key] : node.additionalProperties
-        if (sub && typeof sub === 'object') {
+        const own = children.properties.get(key)
+        const sub = own === undefined ? children.additional : own
+        if (sub !== null) {
           path.push(key)
           visit(sub, record[key], depth + 1)
           path.pop()
         }
       }
     } else if (Array.isArray(value)) {
-      const items = node.items
-      if (items && typeof items === 'object' && !Array.isArray(items)) {
-        value.forEach((element, index) => {
+      const items = children.items
+      if (items !== null) {
+        for (let index = 0; index < value.length; index++) {
+          // As forEach: a hole in a sparse list is no value.
+          if (!(index in value)) continue
           path.push(index)
-          visit(items, element, depth + 1)
+          visit(items, value[index], depth + 1)
           path.pop()
-        })
+        }
       }
     }
   }
-  visit(root, spec, 0)
+  const root = planOf(kindSchema)
+  if (root !== null) visit(root, spec, 0)
   return combined && found.length > 1 ? dedupe(found) : found
+}
+
+/**
+ * What the walk needs of one schema node (after its local `$ref`s): whether a reference can be reached from
+ * it, the kind it names, and the nodes it walks into, each a plan of its own. Worked out once per node of a
+ * kind schema, not at every value: the schema's objects each have a shape of their own, and reading their
+ * keywords at every value of every definition cost more than the walk.
+ */
+class Plan {
+  children: PlanChildren | undefined
+
+  constructor(
+    private readonly node: Schema,
+    readonly refers: boolean,
+    readonly refKind: string | undefined,
+  ) {}
+
+  /** The nodes walked into from this one: combinators, properties, additionalProperties, items. */
+  expand(planOf: (schema: unknown) => Plan | null): PlanChildren {
+    const node = this.node
+    const combinators: Plan[][] = []
+    for (const combinator of COMBINATORS) {
+      const list = node[combinator]
+      if (Array.isArray(list)) combinators.push(list.map(planOf).filter((p): p is Plan => p !== null))
+    }
+    // A key the node's `properties` holds as its own (any value) is walked by that value, any other by
+    // additionalProperties; a value that is no schema object is not walked.
+    const declared = (node.properties ?? {}) as Schema
+    const properties = new Map<string, Plan | null>()
+    for (const key of Object.getOwnPropertyNames(declared)) properties.set(key, planOf(declared[key]))
+    const items = node.items
+    this.children = {
+      combinators,
+      properties,
+      additional: planOf(node.additionalProperties),
+      items: items && typeof items === 'object' && !Array.isArray(items) ? planOf(items) : null,
+    }
+    return this.children
+  }
+}
+
+interface PlanChildren {
+  combinators: Plan[][]
+  properties: Map<string, Plan | null>
+  additional: Plan | null
+  items: Plan | null
+}
+
+/** Per kind schema: the plan of each of its schema objects (null for a value that is none), remembered across definitions. */
+const plans = new WeakMap<Schema, (schema: unknown) => Plan | null>()
+
+function walkPlans(root: Schema): (schema: unknown) => Plan | null {
+  let planOf = plans.get(root)
+  if (planOf) return planOf
+  const refers = referringNodes(root)
+  const byNode = new Map<Schema, Plan>()
+  const bySchema = new Map<Schema, Plan>()
+  planOf = (schema: unknown): Plan | null => {
+    if (!schema || typeof schema !== 'object') return null
+    let plan = bySchema.get(schema as Schema)
+    if (plan === undefined) {
+      const node = resolveLocalRef(root, schema as Schema)
+      plan = byNode.get(node)
+      if (plan === undefined) {
+        const refKind = node[REF_KEYWORD]
+        plan = new Plan(node, refers(node), typeof refKind === 'string' ? refKind : undefined)
+        byNode.set(node, plan)
+      }
+      bySchema.set(schema as Schema, plan)
+    }
+    return plan
+  }
+  plans.set(root, planOf)
+  return planOf
 }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const
