@@ -68,3 +68,26 @@ describe('references in local validation', () => {
     expect(made).toEqual(['task/a'])
   })
 })
+
+describe('missing items in local validation', () => {
+  it('each listed item without a definition is reported at its own entry, in a package beside complete ones', () => {
+    const files: Record<string, string> = {
+      'kinds/agent.schema.json': JSON.stringify({ type: 'object' }),
+      'definitions/agent/linux.yaml': 'kind: agent\nname: linux\nspec: {}\n',
+      'definitions/agent/win.yaml': 'kind: agent\nname: win\nspec: {}\n',
+      'packages/a-complete.yaml': 'name: a-complete\nitems:\n  - agent/linux\n  - agent/win\n',
+      'packages/b-gaps.yaml': 'name: b-gaps\nitems:\n  - agent/mac\n  - agent/linux\n  - agent/bsd\n',
+      'packages/c-complete.yaml': 'name: c-complete\nitems:\n  - agent/win\n',
+    }
+    const snapshot = new Map<string, SourceEntry>(
+      Object.entries(files).map(([path, text]) => [path, { type: 'file', bytes: Buffer.from(text) }]),
+    )
+    const { model, diagnostics } = loadSource(snapshot, config, resolvePaths(config), new SchemaRegistry())
+    expect(diagnostics).toEqual([])
+    const found = validatePackages(model, [])
+    expect(found.map((d) => [d.code, d.file, d.line, d.item])).toEqual([
+      ['missing-item', 'packages/b-gaps.yaml', 3, 'agent/mac'],
+      ['missing-item', 'packages/b-gaps.yaml', 5, 'agent/bsd'],
+    ])
+  })
+})

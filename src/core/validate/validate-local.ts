@@ -42,17 +42,21 @@ export function validatePackages(
     // With a dependency that did not load, what the package is provided with is unknown.
     const provisionKnown = !dependsOnUnloaded(model, pkg, unloaded.packages)
 
-    pkg.manifest.items.forEach((raw, index) => {
-      if (contents.items.has(raw as ItemId) || unloaded.definitions.has(raw as ItemId)) return
-      diagnostics.push({
-        ...base,
-        code: 'missing-item',
-        ...at(['items', index]),
-        item: raw,
-        message: `package ${pkg.name} lists ${raw}, which has no definition`,
-        hint: `create ${model.paths.definitions}/${raw}.yaml or remove it from items`,
+    // An item the package lists is in its contents exactly when it has a definition: with none missing
+    // (most packages), no entry of the list has anything to report, and the list is not walked.
+    if (contents.missing.length > 0) {
+      pkg.manifest.items.forEach((raw, index) => {
+        if (contents.items.has(raw as ItemId) || unloaded.definitions.has(raw as ItemId)) return
+        diagnostics.push({
+          ...base,
+          code: 'missing-item',
+          ...at(['items', index]),
+          item: raw,
+          message: `package ${pkg.name} lists ${raw}, which has no definition`,
+          hint: `create ${model.paths.definitions}/${raw}.yaml or remove it from items`,
+        })
       })
-    })
+    }
 
     checkDependencies(model, pkg, released, scheme, unloaded.packages, diagnostics)
 
