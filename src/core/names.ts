@@ -16,7 +16,15 @@ export function isWindowsDeviceName(value: string): boolean {
 
 export function isValidName(value: string): boolean {
   // `..` inside a name is legal by the pattern but unsafe in a git ref (`a..b`): refuse it too.
-  return NAME_PATTERN.test(value) && !value.includes('..') && !value.endsWith('.lock') && !isWindowsDeviceName(value)
+  return NAME_PATTERN.test(value) && !value.includes('..') && !value.endsWith('.lock') && !mayBeDeviceName(value)
+}
+
+/**
+ * isWindowsDeviceName for a value that matches NAME_PATTERN (lower case already): a device name is three or
+ * four characters, alone or before a ".", so most names are told apart without the expression.
+ */
+function mayBeDeviceName(value: string): boolean {
+  return (value.length <= 4 || value.charCodeAt(3) === 0x2e || value.charCodeAt(4) === 0x2e) && WINDOWS_DEVICE.test(value)
 }
 
 export function explainInvalidName(value: string): string {
