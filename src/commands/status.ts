@@ -11,7 +11,7 @@ import { writtenItemValue } from '../core/promotion/item-read.js'
 import { readWrittenLedger, readWrittenLedgerAlike, type WrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
-import { findReferences, mayRefer } from '../core/schema/references.js'
+import { type FoundReference, findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
@@ -210,8 +210,12 @@ type ItemCache = Map<string, CachedItem>
  * (`kind`, `refs`), or of another kind (one object may be the file of items of two kinds, rarely).
  */
 type CachedItem = { bytes: Uint8Array; digest: string; kind?: string; refs?: ItemReferences; otherKinds?: Map<string, ItemReferences> }
-/** An item object's references as an item of one kind. */
-type ItemReferences = { references: Reference[] }
+/**
+ * An item object's references as an item of one kind: what each names, in the order findReferences finds
+ * them. Where each is in the item's value is worked out again, by the same reading, only for an item with a
+ * reference that does not resolve: tens of thousands of paths are not kept to the end for the few reported.
+ */
+type ItemReferences = Target[]
 const referencesOf = (item: CachedItem, kind: string): ItemReferences | undefined => (item.kind === kind ? item.refs : item.otherKinds?.get(kind))
 function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): void {
   if (item.kind === undefined) {
@@ -219,8 +223,6 @@ function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): v
     item.refs = refs
   } else (item.otherKinds ??= new Map()).set(kind, refs)
 }
-/** A reference: what it names, and where in the item's value. */
-type Reference = { to: Target; path: (string | number)[] }
 /**
  * What references name: the target's id, and its file and folder (undefined when the target is no valid item
  * id, so no file can hold it); and whether that file is listed in the folders of a tree last looked at
@@ -482,13 +484,8 @@ async function findDrift(
     if (!schema || !mayRefer(schema)) continue
     let known = referencesOf(item, kind)
     if (!known) {
-      // Most items are as Gantry's apply wrote them: read without a YAML parser (writtenItemValue), the same
-      // value readYaml builds; any other text takes readYaml, and a file it cannot read refers to nothing.
-      const written = writtenItemValue(item.bytes)
-      const parsed = written === undefined ? readYaml(file, item.bytes).parsed : undefined
-      const spec = ((written ?? parsed?.value) as { spec?: unknown } | null | undefined)?.spec
-      // With the target's path, the same on every environment.
-      const list = (written !== undefined || parsed ? findReferences(schema, spec) : []).map((ref): Reference => {
+      // Each target with its file, the same on every environment.
+      known = findItemReferences(schema, file, item.bytes).map((ref): Target => {
         // Many items name the same target: its id and file are worked out once (by kind, then name).
         let names = targets.get(ref.kind)
         if (!names) targets.set(ref.kind, (names = new Map()))
@@ -500,23 +497,25 @@ async function findDrift(
           const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
           names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }))
         }
-        return { to: found, path: ref.path }
+        return found
       })
-      keepReferences(item, kind, (known = { references: list }))
+      keepReferences(item, kind, known)
     }
     // Whether each target is a file is worked out once per target and tree (many items name the same target).
-    let unresolved: Reference[] | undefined
-    for (const ref of known.references) if (!isListedIn(ref.to, folders)) (unresolved ??= []).push(ref)
+    let unresolved: number[] | undefined
+    for (let at = 0; at < known.length; at++) if (!isListedIn(known[at]!, folders)) (unresolved ??= []).push(at)
     // A reference that does not resolve is reported when the kind's schema is usable; otherwise the kind has no
     // schema and finds no references (nor in the items of the kind that come after).
     if (unresolved === undefined || !usable(kind)) continue
-    for (const ref of unresolved) {
-      const { target, targetPath } = ref.to
+    // Where each reference is: the same reading with the same schema finds the same references in the same order.
+    const found = findItemReferences(schema, file, item.bytes)
+    for (const at of unresolved) {
+      const { target, targetPath } = known[at]!
       unresolvedFound.push({
         severity: 'error',
         code: 'unresolved-in-environment',
         file,
-        ...readYaml(file, item.bytes).parsed!.positionOf(ref.path),
+        ...readYaml(file, item.bytes).parsed!.positionOf(found[at]!.path),
         package: ledger.package,
         item: id,
         environment: env,
@@ -546,6 +545,18 @@ async function findDrift(
     })
   }
   return out
+}
+
+/**
+ * The references of an item's bytes as an item of a kind with `schema`: most items are as Gantry's apply wrote
+ * them, read without a YAML parser (writtenItemValue), the same value readYaml builds; any other text takes
+ * readYaml, and a file it cannot read refers to nothing.
+ */
+function findItemReferences(schema: object, file: string, bytes: Uint8Array): FoundReference[] {
+  const written = writtenItemValue(bytes)
+  const parsed = written === undefined ? readYaml(file, bytes).parsed : undefined
+  if (written === undefined && !parsed) return []
+  return findReferences(schema, ((written ?? parsed!.value) as { spec?: unknown } | null | undefined)?.spec)
 }
 
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */

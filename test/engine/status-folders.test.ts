@@ -87,3 +87,18 @@ test('only the files right below a folder of a kind with a valid name are items,
     ['dev', 'unowned-item', 'zz/by-hand'],
   ])
 })
+
+test('one folder object at two kind paths: its files are items of each kind, on the branch where it stands twice', async () => {
+  const other = join(temp.dir, 'two-paths')
+  makeSourceRepo(other)
+  expectExit(await build(other), 0)
+  for (const env of ['dev', 'qa']) for (const pkg of ['base', 'app']) expectExit(await apply(other, pkg, env), 0)
+  // qa's `job` folder is the very folder object of `task` (indexed on dev first, at the path `task`).
+  const names = git(other, ['ls-tree', '--name-only', 'env/qa:definitions/task']).split('\n').filter(Boolean)
+  expect(names.length).toBeGreaterThan(0)
+  commitToBranch(other, 'env/qa', Object.fromEntries(names.map((name) => [`definitions/job/${name}`, show(other, 'env/qa', `definitions/task/${name}`)!])))
+  expect(git(other, ['rev-parse', 'env/qa:definitions/job'])).toBe(git(other, ['rev-parse', 'env/dev:definitions/task']))
+  const expected = names.filter((n) => n.endsWith('.yaml')).map((n) => ['qa', 'unowned-item', `job/${n.slice(0, -'.yaml'.length)}`])
+  expect(expected.length).toBeGreaterThan(0)
+  expect(await drift(other)).toEqual(expected)
+})

@@ -80,3 +80,23 @@ test('status reports a reference of an installed item to a name no item can have
   ])
   commitToBranch(repo, 'env/dev', { 'definitions/task/extract.yaml': extract })
 })
+
+test('status places each unresolved reference of one item object shared by two environments, in the order found', async () => {
+  expectExit(await apply(repo, 'base', 'qa'), 0)
+  expectExit(await apply(repo, 'app', 'qa'), 0)
+  // The same text by hand on both branches (one object): four references, of which the successors gone-one and
+  // gone-two resolve on neither branch, and conn/db only on env/qa (the first test deleted it on env/dev).
+  const text = ['kind: task', 'name: extract', 'spec:', '  command: extract.sh', '  conn: db', '  successors:', '    - gone-one', '    - extract', '    - gone-two', ''].join('\n')
+  commitToBranch(repo, 'env/dev', { 'definitions/task/extract.yaml': text })
+  commitToBranch(repo, 'env/qa', { 'definitions/task/extract.yaml': text })
+  const { code, json } = await cliJson<StatusJson>(repo, ['status'])
+  expect(code).toBe(1)
+  const broken = json.drift.filter((d) => d.code === 'unresolved-in-environment').map(({ environment, line, column, message }) => ({ environment, line, column, message }))
+  expect(broken).toEqual([
+    { environment: 'dev', line: 5, column: 9, message: 'task/extract of package app refers to conn/db, which is not on env/dev' },
+    { environment: 'dev', line: 7, column: 7, message: 'task/extract of package app refers to task/gone-one, which is not on env/dev' },
+    { environment: 'dev', line: 9, column: 7, message: 'task/extract of package app refers to task/gone-two, which is not on env/dev' },
+    { environment: 'qa', line: 7, column: 7, message: 'task/extract of package app refers to task/gone-one, which is not on env/qa' },
+    { environment: 'qa', line: 9, column: 7, message: 'task/extract of package app refers to task/gone-two, which is not on env/qa' },
+  ])
+})
