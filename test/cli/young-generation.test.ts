@@ -67,6 +67,13 @@ describe('keepYoungGenerationSmall', () => {
     expect(run.end).toBeGreaterThan(run.start)
   })
 
+  it('leaves a process started with a young-generation flag given with one dash, which node passes on to V8', async () => {
+    // `node -semi-space-growth-factor=3 cli.js` starts, and V8 takes the flag as if it had two dashes.
+    const run = await runProbe(['-semi-space-growth-factor=3'], 'keep')
+    expect(run.applied).toBe(false)
+    expect(run.end).toBeGreaterThan(run.start)
+  })
+
   it('reads the flags from the command line and from NODE_OPTIONS, in either spelling', () => {
     // Only the answer is asked for here: each case below is one that returns before changing any flag.
     expect(keepYoungGenerationSmall(['--max-semi-space-size=8'], '')).toBe(false)
