@@ -80,5 +80,7 @@ describe('keepYoungGenerationSmall', () => {
     expect(keepYoungGenerationSmall(['--min_semi_space_size=1'], '')).toBe(false)
     expect(keepYoungGenerationSmall([], '--max-old-space-size=4096 --max-semi-space-size=64')).toBe(false)
     expect(keepYoungGenerationSmall(['--semi_space_growth_factor=4'], '')).toBe(false)
+    expect(keepYoungGenerationSmall(['-max-semi-space-size=64'], '')).toBe(false)
+    expect(keepYoungGenerationSmall([], '"--max-semi-space-size=64"')).toBe(false)
   })
 })

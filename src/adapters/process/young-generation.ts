@@ -24,7 +24,10 @@ export function keepYoungGenerationSmall(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
 ): boolean {
-  const given = /--(?:max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/
+  // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
+  // either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
+  const given =
+    /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/
   if (execArgv.some((arg) => given.test(arg)) || given.test(nodeOptions)) return false
   setFlagsFromString('--semi-space-growth-factor=1')
   return true
