@@ -264,7 +264,7 @@ test('one object on two branches, at two ids and as two kinds: each finding wher
   reset()
 }, 120_000)
 
-test.skipIf(!hasEarlier)('status is byte for byte the earlier built CLI on every scenario (source and built CLI)', async () => {
+test.skipIf(!hasEarlier)('status is byte for byte the earlier built CLI on every scenario (the built CLI of this checkout, else its source)', async () => {
   const codes = new Set<number | null>()
   for (const scenario of SCENARIOS) {
     arrange(scenario)
