@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { keepYoungGenerationSmall } from '../../src/adapters/process/young-generation.js'
+import { flagsToSet } from '../../src/adapters/process/young-generation.js'
 
 // A process of its own for each case: V8's flags and heap belong to the process, and a test runner's own heap
 // would say nothing about the CLI's. The probe keeps 400,000 small objects alive, as a repository's
@@ -39,7 +39,7 @@ interface Probe {
   start: number
   largest: number
   end: number
-  applied: boolean | null
+  applied: string[] | null
   kept: number
 }
 
@@ -66,31 +66,127 @@ describe('keepYoungGenerationSmall', () => {
 
   it('with it, the young generation does not grow while the same objects survive', async () => {
     const run = await runProbe([], 'keep')
-    expect(run.applied).toBe(true)
+    expect(run.applied).toContain('--semi-space-growth-factor=1')
     expect(run.kept).toBe(400_000)
     expect(run.largest).toBeLessThan(8 * MB)
   })
 
   it('leaves a process started with a young-generation flag of its own as its user set it', async () => {
     const run = await runProbe(['--semi-space-growth-factor=3'], 'keep')
-    expect(run.applied).toBe(false)
+    expect(run.applied).toEqual([])
     expect(run.largest).toBeGreaterThanOrEqual(16 * MB)
   })
 
   it('leaves a process started with a young-generation flag given with one dash, which node passes on to V8', async () => {
     // `node -semi-space-growth-factor=3 cli.js` starts, and V8 takes the flag as if it had two dashes.
     const run = await runProbe(['-semi-space-growth-factor=3'], 'keep')
-    expect(run.applied).toBe(false)
+    expect(run.applied).toEqual([])
     expect(run.largest).toBeGreaterThanOrEqual(16 * MB)
   })
 
   it('reads the flags from the command line and from NODE_OPTIONS, in either spelling', () => {
-    // Only the answer is asked for here: each case below is one that returns before changing any flag.
-    expect(keepYoungGenerationSmall(['--max-semi-space-size=8'], '')).toBe(false)
-    expect(keepYoungGenerationSmall(['--min_semi_space_size=1'], '')).toBe(false)
-    expect(keepYoungGenerationSmall([], '--max-old-space-size=4096 --max-semi-space-size=64')).toBe(false)
-    expect(keepYoungGenerationSmall(['--semi_space_growth_factor=4'], '')).toBe(false)
-    expect(keepYoungGenerationSmall(['-max-semi-space-size=64'], '')).toBe(false)
-    expect(keepYoungGenerationSmall([], '"--max-semi-space-size=64"')).toBe(false)
+    const both = ['--semi-space-growth-factor=1', '--no-parallel-scavenge']
+    expect(flagsToSet([], '')).toEqual(both)
+    expect(
+      flagsToSet(['--max-old-space-size=4096', '--trace-parallel-scavenge'], '--stack-size=2000'),
+    ).toEqual(both)
+    expect(flagsToSet(['--max-semi-space-size=8'], '')).toEqual([])
+    expect(flagsToSet(['--min_semi_space_size=1'], '')).toEqual([])
+    expect(flagsToSet([], '--max-old-space-size=4096 --max-semi-space-size=64')).toEqual([])
+    expect(flagsToSet(['--semi_space_growth_factor=4'], '')).toEqual([])
+    expect(flagsToSet(['-max-semi-space-size=64'], '')).toEqual([])
+    expect(flagsToSet([], '"--max-semi-space-size=64"')).toEqual([])
+    // A young-generation flag leaves the scavenges' threads alone too: the young generation may be large.
+    expect(flagsToSet(['--max-semi-space-size=64', '--no-parallel-scavenge'], '')).toEqual([])
+    const growthOnly = ['--semi-space-growth-factor=1']
+    expect(flagsToSet(['--parallel-scavenge'], '')).toEqual(growthOnly)
+    expect(flagsToSet(['--no-parallel-scavenge'], '')).toEqual(growthOnly)
+    expect(flagsToSet(['--noparallel_scavenge'], '')).toEqual(growthOnly)
+    expect(flagsToSet([], '--single-threaded-gc')).toEqual(growthOnly)
+    expect(flagsToSet(['-single_threaded'], '')).toEqual(growthOnly)
+    expect(flagsToSet([], '"--parallel-scavenge"')).toEqual(growthOnly)
+  })
+})
+
+// The threads of each scavenge, as V8 reports them: `--trace-parallel-scavenge` prints a line per thread that
+// took part (`scavenge[...]: time=... copied=...`, idle ones included) before `--trace-gc` prints the scavenge's
+// own line. Both go to standard output in the order V8 writes them. The probe starts a full collection
+// (`testing`) once the flags are set, so that only the scavenges after it are counted; it makes hundreds of
+// them, keeping objects alive as the loader does.
+const threadsProbe = join(dir, 'threads.mts')
+writeFileSync(
+  threadsProbe,
+  `let applied = null
+if (process.argv[2] === 'keep') applied = (await import(${JSON.stringify(MODULE)})).keepYoungGenerationSmall()
+globalThis.gc()
+const kept = []
+for (let i = 0; i < 400_000; i++) kept.push({ i, name: 'item-' + i, refs: [i, i + 1] })
+process.stderr.write(JSON.stringify({ applied, kept: kept.length }))
+`,
+)
+
+interface ThreadsProbe {
+  applied: string[] | null
+  kept: number
+  /** For each scavenge after the flags were set, how many threads took part. */
+  threads: number[]
+}
+
+function runThreadsProbe(nodeArgs: string[], mode: 'keep' | 'leave'): Promise<ThreadsProbe> {
+  return new Promise((done, fail) => {
+    execFile(
+      'node',
+      [
+        ...nodeArgs,
+        '--expose-gc',
+        '--trace-gc',
+        '--trace-parallel-scavenge',
+        '--import',
+        'tsx',
+        threadsProbe,
+        mode,
+      ],
+      { cwd: resolve(__dirname, '../..'), maxBuffer: 64 * MB },
+      (error, stdout, stderr) => {
+        if (error) return fail(new Error(`probe failed: ${stderr}`))
+        const lines = stdout.split('\n')
+        const from = lines.findIndex((line) => / Mark-Compact .* testing/.test(line))
+        if (from < 0) return fail(new Error(`no full collection in the trace: ${stdout.slice(0, 2000)}`))
+        const threads: number[] = []
+        let count = 0
+        for (const line of lines.slice(from + 1)) {
+          if (/ scavenge\[/.test(line)) count++
+          else if (/ Scavenge /.test(line)) {
+            threads.push(count)
+            count = 0
+          } else if (/ Mark-Compact /.test(line)) count = 0
+        }
+        done({ ...(JSON.parse(stderr) as { applied: string[] | null; kept: number }), threads })
+      },
+    )
+  })
+}
+
+describe('keepYoungGenerationSmall and the threads of each scavenge', () => {
+  it('without it, V8 shares scavenges with helper threads (the probe can tell)', async () => {
+    const run = await runThreadsProbe([], 'leave')
+    expect(run.kept).toBe(400_000)
+    expect(run.threads.length).toBeGreaterThan(5)
+    expect(Math.max(...run.threads)).toBeGreaterThanOrEqual(2)
+  })
+
+  it('with it, each scavenge is made by the main thread alone', async () => {
+    const run = await runThreadsProbe([], 'keep')
+    expect(run.applied).toEqual(['--semi-space-growth-factor=1', '--no-parallel-scavenge'])
+    expect(run.kept).toBe(400_000)
+    expect(run.threads.length).toBeGreaterThan(50)
+    expect(run.threads.every((n) => n === 1)).toBe(true)
+  })
+
+  it("leaves the scavenges' threads to a user who chose them, and still keeps the young generation small", async () => {
+    const run = await runThreadsProbe(['--parallel-scavenge'], 'keep')
+    expect(run.applied).toEqual(['--semi-space-growth-factor=1'])
+    expect(run.threads.length).toBeGreaterThan(50)
+    expect(Math.max(...run.threads)).toBeGreaterThanOrEqual(2)
   })
 })

@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8'
 
 /**
- * Keeps V8's young generation at the size it has once Gantry is loaded, for the rest of the process.
+ * Keeps V8's young generation at the size it has once Gantry is loaded, for the rest of the process, and has
+ * its collections made on the main thread alone.
  *
  * V8 allocates new objects in the young generation (two semi-spaces) and copies the ones still alive at each
  * scavenge, moving those that survive twice to the old generation. When many bytes keep surviving, it grows
@@ -13,24 +14,50 @@ import { setFlagsFromString } from 'node:v8'
  * generation anyway. A factor of 1 leaves the semi-spaces as they are when this is called (the bundle's
  * modules are evaluated first: 4 MB of young generation on Node 20): what survives moves to the old generation
  * sooner, in smaller copies. On the bench's 10,000 definitions (Node 20) this took peak memory from about
- * 110 MB to 80 MB and page faults from about 23,000 to 16,000; at 50,000, from 166 MB to 125 MB, with seven
- * times as many scavenges and no CPU cost that paired rounds could show.
+ * 110 MB to 80 MB and page faults from about 23,000 to 16,000; at 50,000, from 166 MB to 125 MB.
  *
- * Only the growth factor is changed, and only after start-up: the sizes given when V8 started are fixed by
- * then, while the factor is read each time V8 decides to grow. Node documents that a flag changed after
- * start-up may "simply do nothing"; this one is read at every growth, and test/cli/young-generation.test.ts
- * checks that it takes effect. A process started with a young-generation flag of its own (on the command
- * line or in NODE_OPTIONS) is left as its user set it.
+ * A young generation that small makes many small scavenges (about 420 at 50,000 definitions, 60 with the
+ * default growth), each with little to copy. V8 splits a scavenge between the main thread and helper threads
+ * by the young generation's size (one helper per MB), and a helper costs a thread's wake-up and hand-over at
+ * every scavenge: on those 50,000 definitions the main thread spent as long in scavenges with the helper as
+ * without (about 420 ms, `--trace-gc-nvp`) and the helper another 260 ms of CPU. So `--no-parallel-scavenge`:
+ * each scavenge is made by the main thread alone. Full collections (a few per run) are left as they are.
+ *
+ * Only flags that V8 reads at each collection are changed, and only after start-up: the sizes given when V8
+ * started are fixed by then, while the growth factor is read each time V8 decides to grow and the choice of
+ * threads at each scavenge. Node documents that a flag changed after start-up may "simply do nothing"; these
+ * are read at every collection, and test/cli/young-generation.test.ts checks that each takes effect. A flag
+ * its user gave the process (on the command line or in NODE_OPTIONS) wins: with a young-generation flag of
+ * their own nothing is changed, with a scavenge-thread flag of their own only the growth factor is.
+ *
+ * Returns the flags it set.
  */
 export function keepYoungGenerationSmall(
   execArgv: readonly string[] = process.execArgv,
   nodeOptions = process.env.NODE_OPTIONS ?? '',
-): boolean {
-  // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
-  // either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
-  const given =
-    /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/
-  if (execArgv.some((arg) => given.test(arg)) || given.test(nodeOptions)) return false
-  setFlagsFromString('--semi-space-growth-factor=1')
-  return true
+): string[] {
+  const flags = flagsToSet(execArgv, nodeOptions)
+  if (flags.length > 0) setFlagsFromString(flags.join(' '))
+  return flags
 }
+
+/** The flags keepYoungGenerationSmall sets, given those the process was started with. */
+export function flagsToSet(execArgv: readonly string[], nodeOptions: string): string[] {
+  const given = (flag: RegExp) => execArgv.some((arg) => flag.test(arg)) || flag.test(nodeOptions)
+  if (given(YOUNG_GENERATION_FLAG)) return []
+  return given(SCAVENGE_THREADS_FLAG)
+    ? ['--semi-space-growth-factor=1']
+    : ['--semi-space-growth-factor=1', '--no-parallel-scavenge']
+}
+
+// A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
+// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
+const YOUNG_GENERATION_FLAG =
+  /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/
+/**
+ * `--parallel-scavenge` and its negations (`--no-parallel-scavenge`, and `--noparallel-scavenge`, which V8 takes
+ * too), and `--single-threaded-gc` or `--single-threaded`, which imply one. A flag with no value may end a
+ * quoted word.
+ */
+const SCAVENGE_THREADS_FLAG =
+  /(?:^|[\s"])--?(?:(?:no[-_]?)?parallel[-_]scavenge|single[-_]threaded(?:[-_]gc)?)(?=[=\s"]|$)/
