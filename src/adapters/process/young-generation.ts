@@ -17,18 +17,21 @@ import { setFlagsFromString } from 'node:v8'
  * 110 MB to 80 MB and page faults from about 23,000 to 16,000; at 50,000, from 166 MB to 125 MB.
  *
  * A young generation that small makes many small scavenges (about 420 at 50,000 definitions, 60 with the
- * default growth), each with little to copy. V8 splits a scavenge between the main thread and helper threads
- * by the young generation's size (one helper per MB), and a helper costs a thread's wake-up and hand-over at
- * every scavenge: on those 50,000 definitions the main thread spent as long in scavenges with the helper as
- * without (about 420 ms, `--trace-gc-nvp`) and the helper another 260 ms of CPU. So `--no-parallel-scavenge`:
- * each scavenge is made by the main thread alone. Full collections (a few per run) are left as they are.
+ * default growth), each with little to do, and V8 hands part of each one to helper threads: a thread's wake-up
+ * and hand-over at every scavenge, more than the work handed over is worth. On those 50,000 definitions
+ * (`--trace-gc-nvp`) the main thread spent as long copying with a helper as without (about 420 ms) while the
+ * helper spent another 260 ms; and each scavenge hands the array buffers that died (the bytes files are read
+ * into) to a helper to free, then waits for it at the next one, up to 300 ms in all on a busy machine against
+ * 10 ms freeing them itself. So each scavenge is made by the main thread alone: `--no-parallel-scavenge` and
+ * `--no-concurrent-array-buffer-sweeping`. Full collections (a few per run) are left as they are.
  *
  * Only flags that V8 reads at each collection are changed, and only after start-up: the sizes given when V8
- * started are fixed by then, while the growth factor is read each time V8 decides to grow and the choice of
- * threads at each scavenge. Node documents that a flag changed after start-up may "simply do nothing"; these
- * are read at every collection, and test/cli/young-generation.test.ts checks that each takes effect. A flag
- * its user gave the process (on the command line or in NODE_OPTIONS) wins: with a young-generation flag of
- * their own nothing is changed, with a scavenge-thread flag of their own only the growth factor is.
+ * started are fixed by then, while the growth factor is read each time V8 decides to grow, and the other two
+ * at each scavenge. Node documents that a flag changed after start-up may "simply do nothing"; these are read
+ * at every collection, and test/cli/young-generation.test.ts checks that each takes effect. A flag its user
+ * gave the process (on the command line or in NODE_OPTIONS) wins: with a young-generation flag of their own
+ * nothing is changed (the young generation may be large), and a thread flag of their own is left as they set
+ * it, as is each of the two with `--single-threaded-gc` or `--single-threaded`, which imply them.
  *
  * Returns the flags it set.
  */
@@ -45,19 +48,25 @@ export function keepYoungGenerationSmall(
 export function flagsToSet(execArgv: readonly string[], nodeOptions: string): string[] {
   const given = (flag: RegExp) => execArgv.some((arg) => flag.test(arg)) || flag.test(nodeOptions)
   if (given(YOUNG_GENERATION_FLAG)) return []
-  return given(SCAVENGE_THREADS_FLAG)
-    ? ['--semi-space-growth-factor=1']
-    : ['--semi-space-growth-factor=1', '--no-parallel-scavenge']
+  return [
+    '--semi-space-growth-factor=1',
+    ...MAIN_THREAD_FLAGS.filter(({ user }) => !given(user)).map(({ flag }) => flag),
+  ]
 }
 
 // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
 // either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
 const YOUNG_GENERATION_FLAG =
   /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/
+
 /**
- * `--parallel-scavenge` and its negations (`--no-parallel-scavenge`, and `--noparallel-scavenge`, which V8 takes
- * too), and `--single-threaded-gc` or `--single-threaded`, which imply one. A flag with no value may end a
- * quoted word.
+ * Each flag that has a scavenge made on the main thread, and the flags of a user that decide it instead: the
+ * flag either way (`--parallel-scavenge`, `--no-parallel-scavenge`, `--noparallel-scavenge`, which V8 takes
+ * too), or `--single-threaded-gc` or `--single-threaded`. A flag with no value may end a quoted word.
  */
-const SCAVENGE_THREADS_FLAG =
-  /(?:^|[\s"])--?(?:(?:no[-_]?)?parallel[-_]scavenge|single[-_]threaded(?:[-_]gc)?)(?=[=\s"]|$)/
+const MAIN_THREAD_FLAGS = ['parallel-scavenge', 'concurrent-array-buffer-sweeping'].map((name) => ({
+  flag: `--no-${name}`,
+  user: new RegExp(
+    `(?:^|[\\s"])--?(?:(?:no[-_]?)?${name.replaceAll('-', '[-_]')}|single[-_]threaded(?:[-_]gc)?)(?=[=\\s"]|$)`,
+  ),
+}))
