@@ -51,6 +51,12 @@ export interface OpenOptions {
   contentsOnly?: boolean
   /** Keep every definition's document in memory (work that reads them all); see loadSource. */
   keepDocuments?: boolean
+  /**
+   * Told the released versions as soon as the tags are listed, before the sources are read: git work the
+   * caller will need of them is best started then, while this process is small (a process forked from a large
+   * one costs more to start).
+   */
+  onReleased?: (released: readonly ReleasedVersion[]) => void
 }
 
 /**
@@ -64,6 +70,12 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   // default, which branches are symbolic refs, and which versions are released (see listBranches).
   const branches = await listBranches(git, true)
   const isGit = branches !== undefined
+  if (branches) options.onReleased?.(branches.released)
+  // The default branch is asked of git (when for-each-ref does not tell it) before the sources are read,
+  // not after: the same answer, from a smaller process.
+  const defaultName = branches ? defaultBranch(git, branches) : undefined
+  // Awaited below, after the reads; an error thrown before then is not left unhandled.
+  defaultName?.catch(() => undefined)
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
   // `listOnly`: the working tree's files are read as they are loaded, not all first.
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
@@ -77,7 +89,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const atCommit = options.commit !== undefined && options.sources !== false && !options.packages
   const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined
   const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE])
-  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {})
+  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, defaultName ? { defaultBranch: await defaultName } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
