@@ -4,7 +4,7 @@ import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
-import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
+import { type ReleasedVersion, releasesByPackage, versionsOf } from '../core/model/released-version.js'
 import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, compareVersions, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
@@ -142,6 +142,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const waiting: { at: number; name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion; previous: ReleasedVersion }[] = []
   const previousCache: PreviousItems = new Map()
   const contentsCache = contentsOf.get(repository) ?? new Map<string, PackageContents>()
+  // Each package's releases, sorted out of all the tags once rather than once per package.
+  const releases = releasesByPackage(repository.released)
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const again = reused.get(name)
@@ -153,7 +155,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const pkg = repository.model.packages.get(name)!
-    const released = versionsOf(repository.released, name)
+    const released = releases.get(name) ?? []
     const latest = latestVersion(released.map((r) => r.version))
     // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
     // package's view of it short differently, so then each is worked out on its own as before.
@@ -175,7 +177,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    const previous = previousRelease(repository.released, name, version)
+    const previous = previousRelease(released, name, version)
     if (previous) waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous })
     else make(index, name, content, digestOfContent, version, existing, undefined)
   }
