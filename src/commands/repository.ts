@@ -89,6 +89,11 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const atCommit = options.commit !== undefined && options.sources !== false && !options.packages
   const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined
   const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE])
+  // The sources' entries of the first read, taken out of it rather than copied: nothing else reads it.
+  const sourcesOf = (all: Map<string, SourceEntry>, roots: readonly string[]) => {
+    for (const path of all.keys()) if (!under(path, roots)) all.delete(path)
+    return all
+  }
   const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, defaultName ? { defaultBranch: await defaultName } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
@@ -106,7 +111,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
         : loadSource(
-            first && samePaths(paths, DEFAULT_PATHS) ? entriesUnder(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true),
+            first && samePaths(paths, DEFAULT_PATHS) ? sourcesOf(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true),
             config,
             paths,
             schemas,
@@ -125,8 +130,14 @@ const samePaths = (a: SourcePaths, b: SourcePaths) => a.kinds === b.kinds && a.d
 /** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
 function entriesUnder(snapshot: ReadonlyMap<string, SourceEntry>, roots: readonly string[]): Map<string, SourceEntry> {
   const out = new Map<string, SourceEntry>()
-  for (const [path, entry] of snapshot) if (roots.some((root) => path === root || path.startsWith(`${root}/`))) out.set(path, entry)
+  for (const path of snapshot.keys()) if (under(path, roots)) out.set(path, snapshot.get(path)!)
   return out
+}
+
+/** Whether `path` is one of `roots` or under one of them. */
+function under(path: string, roots: readonly string[]): boolean {
+  for (const root of roots) if (path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 0x2f)) return true
+  return false
 }
 
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
