@@ -16,8 +16,8 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { compareVersions, latestVersion, sameVersion } from '../core/versions/versions.js'
-import type { Definition, PackageSource, SourceModel } from '../core/model/source-model.js'
-import { CONFIG_FILE } from '../core/source/load-config.js'
+import type { Definition, PackageSource, SourceEntry, SourceModel } from '../core/model/source-model.js'
+import { CONFIG_FILE, resolvePaths } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { UsageError } from './errors.js'
@@ -74,6 +74,8 @@ export async function readPreviousItems(
   whole = false,
   /** The paths git says differ between two commits, shared by the reads of one build (see differingPaths). */
   diffs: CommitDiffs = new Map(),
+  /** Files of earlier commits read ahead (see readChangesEarly). */
+  reads: EarlyReads = new Map(),
 ): Promise<void> {
   const byCommit = new Map<string, Set<string>>()
   for (const { commit, package: name } of wanted) {
@@ -81,7 +83,7 @@ export async function readPreviousItems(
     byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name))
   }
   for (const [commit, all] of byCommit) {
-    const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs) : all
+    const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs, reads) : all
     if (names.size === 0) continue
     const then = await openAt(repository, commit, [...names].sort(), at)
     const contentsCache = new Map<string, PackageContents>()
@@ -108,12 +110,46 @@ export function differingPaths(git: OpenRepository['git'], from: string, to: str
     found = git
       .run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', from, to], { okCodes: [128] })
       .then((out) => (out.code === 0 ? out.stdout.toString('utf8').split('\0').filter(Boolean) : undefined))
+    // Asked ahead of its use, maybe never awaited: a failure is thrown where it is awaited, never left unhandled.
+    found.catch(() => undefined)
     diffs.set(key, found)
   }
   return found
 }
 
 const within = (root: string, path: string) => path === root || path.startsWith(`${root}/`)
+
+/**
+ * Files of earlier commits read ahead of their use (see readChangesEarly), by commit: the files asked for
+ * and what reading them gave, undefined when the read ahead was not made or failed.
+ */
+export type EarlyReads = Map<string, Promise<{ files: readonly string[]; snapshot: Map<string, SourceEntry> } | undefined>>
+
+/** The folders of the sources when gantry.yaml does not name its own. */
+const DEFAULT_PATHS = resolvePaths(undefined)
+
+/**
+ * Starts, for each of `commits`, the reads itemsFromChanges makes of it against `at` with the whole model
+ * (the paths that differ, then the differing files of the sources' folders), as if gantry.yaml kept the
+ * default folders: git is asked while this process is small, before the sources at `at` are loaded, instead
+ * of once they are. Only a guess of what will be asked: itemsFromChanges takes a read only when it asks for
+ * the same files of the same commit, and reads them itself otherwise; a read that fails is left to it.
+ */
+export function readChangesEarly(git: OpenRepository['git'], commits: Iterable<string>, at: string, diffs: CommitDiffs, reads: EarlyReads): void {
+  const { definitions, kinds, packages } = DEFAULT_PATHS
+  for (const commit of commits) {
+    if (commit === at || reads.has(commit)) continue
+    const read = differingPaths(git, commit, at, diffs).then(async (differing) => {
+      if (!differing || differing.some((path) => path === CONFIG_FILE || within(kinds, path))) return undefined
+      const files = differing.filter((path) => within(definitions, path) || within(packages, path))
+      return { files, snapshot: await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes) }
+    })
+    reads.set(
+      commit,
+      read.catch(() => undefined),
+    )
+  }
+}
 
 /**
  * The items at `commit` of every package among `names`, from the model `repository` holds at `at` (the
@@ -141,6 +177,7 @@ async function itemsFromChanges(
   names: ReadonlySet<string>,
   cache: PreviousItems,
   diffs: CommitDiffs,
+  reads: EarlyReads,
 ): Promise<Set<string>> {
   const { model, paths, git, config } = repository
   const left = new Set(names)
@@ -181,7 +218,11 @@ async function itemsFromChanges(
       if (wanted.size === 0) break
       files = [...wanted].sort()
     }
-    const loaded = loadSource(await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model
+    // The files read ahead when they are the ones asked for (the first round with the whole model).
+    const early = await reads.get(commit)
+    reads.delete(commit)
+    const snapshot = early && sameFiles(early.files, files) ? early.snapshot : await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes)
+    const loaded = loadSource(snapshot, config, paths, model.schemas).model
     for (const file of files) read.add(file)
     files = []
     for (const [id, definition] of loaded.definitions) {
@@ -201,6 +242,8 @@ async function itemsFromChanges(
   }
   return left
 }
+
+const sameFiles = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((file, i) => file === b[i])
 
 /**
  * A map that asks `resolve` for a key it does not hold, and keeps what it answers: the model at an earlier

@@ -4,11 +4,11 @@ import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
-import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
+import { type ReleasedVersion, releasesByPackage, versionsOf } from '../core/model/released-version.js'
 import type { PackageContents } from '../core/model/package-contents.js'
 import { validatePackages } from '../core/validate/validate-local.js'
-import { type VersioningScheme, bumpFromNotes, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
-import { type CommitDiffs, DEFAULT_OUT_DIR, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readPreviousItems, reusableBundles } from './artifacts.js'
+import { type VersioningScheme, bumpFromNotes, compareVersions, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
+import { type CommitDiffs, DEFAULT_OUT_DIR, type EarlyReads, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readChangesEarly, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
 import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
@@ -50,15 +50,27 @@ export interface BuildResult {
  */
 export async function buildPackages(options: BuildOptions): Promise<BuildResult> {
   // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
-  const head = options.debug ? undefined : await new Git(resolve(options.repo)).resolve('HEAD')
+  const git = new Git(resolve(options.repo))
+  const head = options.debug ? undefined : await git.resolve('HEAD')
   // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
   // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
   // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
   // bundles are the same; only the memory and the time differ.
   const earlier = !options.debug && (await hasReleaseBundles(resolve(options.repo, options.out ?? DEFAULT_OUT_DIR)))
   const keepDocuments = !earlier
+  // The paths that differ between a release commit and HEAD, asked of git once for all uses below.
+  const diffs: CommitDiffs = new Map()
+  const reads: EarlyReads = new Map()
+  // A fresh build of every package makes again the bundles of what was released, each with its delta to the
+  // release before: what git is asked of those earlier releases is asked before the sources are read.
+  const onReleased = options.all && !options.debug && !earlier && head ? (released: readonly ReleasedVersion[]) => readChangesEarly(git, earlierReleaseCommits(released), head, diffs, reads) : undefined
   const open = (only?: readonly string[]) =>
-    openRepository(options.repo, options.debug ? { keepDocuments: true } : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }) })
+    openRepository(
+      options.repo,
+      options.debug
+        ? { keepDocuments: true }
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}) },
+    )
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
   // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -107,8 +119,6 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 
   // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
   // file in the output folder as tagged, are taken as they are (see reusableBundles).
-  // The paths that differ between a release commit and HEAD, asked of git once for both uses below.
-  const diffs: CommitDiffs = new Map()
   const reused = !earlier || !head ? new Map<string, ReusedBundle>() : await reusableBundles(repository, names, head, outDir, diffs)
 
   // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
@@ -132,6 +142,8 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const waiting: { at: number; name: string; content: BundleContent; digestOfContent: string; version: string; existing?: ReleasedVersion; previous: ReleasedVersion }[] = []
   const previousCache: PreviousItems = new Map()
   const contentsCache = contentsOf.get(repository) ?? new Map<string, PackageContents>()
+  // Each package's releases, sorted out of all the tags once rather than once per package.
+  const releases = releasesByPackage(repository.released)
   for (const [index, name] of names.entries()) {
     progress(`building ${name}`, index, names.length)
     const again = reused.get(name)
@@ -143,7 +155,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const pkg = repository.model.packages.get(name)!
-    const released = versionsOf(repository.released, name)
+    const released = releases.get(name) ?? []
     const latest = latestVersion(released.map((r) => r.version))
     // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
     // package's view of it short differently, so then each is worked out on its own as before.
@@ -165,7 +177,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       continue
     }
     const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    const previous = previousRelease(repository.released, name, version)
+    const previous = previousRelease(released, name, version)
     if (previous) waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous })
     else make(index, name, content, digestOfContent, version, existing, undefined)
   }
@@ -176,6 +188,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     head,
     whole,
     diffs,
+    reads,
   )
   for (const w of waiting.splice(0)) make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous)
   if (countBySeverity(diagnostics).errors > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
@@ -237,6 +250,25 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
 }
+
+/**
+ * The commits whose items the deltas of a rebuild with nothing changed are taken against: for each package
+ * released twice or more, its release before the newest. The few most shared, at most EARLY_COMMITS: a guess
+ * to start git on early, never more than a few processes.
+ */
+function earlierReleaseCommits(released: readonly ReleasedVersion[]): string[] {
+  const byPackage = new Map<string, ReleasedVersion[]>()
+  for (const r of released) byPackage.set(r.package, [...(byPackage.get(r.package) ?? []), r])
+  const count = new Map<string, number>()
+  for (const versions of byPackage.values()) {
+    if (versions.length < 2) continue
+    const commit = versions.sort((a, b) => compareVersions(b.version, a.version))[1]!.commit
+    count.set(commit, (count.get(commit) ?? 0) + 1)
+  }
+  return [...count].sort((a, b) => b[1] - a[1]).slice(0, EARLY_COMMITS).map(([commit]) => commit)
+}
+
+const EARLY_COMMITS = 4
 
 /** Whether `folder` holds any release bundle (a hint for memory only: nothing is read from it here). */
 async function hasReleaseBundles(folder: string): Promise<boolean> {

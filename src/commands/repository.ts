@@ -51,6 +51,12 @@ export interface OpenOptions {
   contentsOnly?: boolean
   /** Keep every definition's document in memory (work that reads them all); see loadSource. */
   keepDocuments?: boolean
+  /**
+   * Told the released versions as soon as the tags are listed, before the sources are read: git work the
+   * caller will need of them is best started then, while this process is small (a process forked from a large
+   * one costs more to start).
+   */
+  onReleased?: (released: readonly ReleasedVersion[]) => void
 }
 
 /**
@@ -64,6 +70,12 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   // default, which branches are symbolic refs, and which versions are released (see listBranches).
   const branches = await listBranches(git, true)
   const isGit = branches !== undefined
+  if (branches) options.onReleased?.(branches.released)
+  // The default branch is asked of git (when for-each-ref does not tell it) before the sources are read,
+  // not after: the same answer, from a smaller process.
+  const defaultName = branches ? defaultBranch(git, branches) : undefined
+  // Awaited below, after the reads; an error thrown before then is not left unhandled.
+  defaultName?.catch(() => undefined)
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
   // `listOnly`: the working tree's files are read as they are loaded, not all first.
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
@@ -77,7 +89,12 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const atCommit = options.commit !== undefined && options.sources !== false && !options.packages
   const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined
   const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE])
-  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {})
+  // The sources' entries of the first read, taken out of it rather than copied: nothing else reads it.
+  const sourcesOf = (all: Map<string, SourceEntry>, roots: readonly string[]) => {
+    for (const path of all.keys()) if (!under(path, roots)) all.delete(path)
+    return all
+  }
+  const loaded = loadConfig(configSnapshot, schemas, DEFAULT_YAML_LIMITS, defaultName ? { defaultBranch: await defaultName } : {})
   // Policy comes from the caller when given (the default branch), never from the tree being validated.
   const config = options.config ?? loaded.config
   if (!config) throw new UsageError(`cannot read ${CONFIG_FILE} in ${dir}`, loaded.diagnostics)
@@ -94,7 +111,7 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
       : options.commit && options.packages
         ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
         : loadSource(
-            first && samePaths(paths, DEFAULT_PATHS) ? entriesUnder(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true),
+            first && samePaths(paths, DEFAULT_PATHS) ? sourcesOf(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true),
             config,
             paths,
             schemas,
@@ -113,8 +130,14 @@ const samePaths = (a: SourcePaths, b: SourcePaths) => a.kinds === b.kinds && a.d
 /** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
 function entriesUnder(snapshot: ReadonlyMap<string, SourceEntry>, roots: readonly string[]): Map<string, SourceEntry> {
   const out = new Map<string, SourceEntry>()
-  for (const [path, entry] of snapshot) if (roots.some((root) => path === root || path.startsWith(`${root}/`))) out.set(path, entry)
+  for (const path of snapshot.keys()) if (under(path, roots)) out.set(path, snapshot.get(path)!)
   return out
+}
+
+/** Whether `path` is one of `roots` or under one of them. */
+function under(path: string, roots: readonly string[]): boolean {
+  for (const root of roots) if (path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 0x2f)) return true
+  return false
 }
 
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */

@@ -123,8 +123,9 @@ export class Git {
       const header = stdout.subarray(offset, newline).toString('utf8')
       offset = newline + 1
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue
-      const size = Number(header.split(' ')[2])
-      const type = header.split(' ')[1]
+      // "<id> <type> <size>"
+      const [, type, written] = header.split(' ')
+      const size = Number(written)
       if (type === 'blob') result.set(spec, stdout.subarray(offset, offset + size))
       offset += size + 1
     }

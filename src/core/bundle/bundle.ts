@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { PackageContents } from '../model/package-contents.js'
 import type { Definition, EnvironmentSettings, GantryPackage } from '../model/source-model.js'
 import type { ItemId } from '../names.js'
@@ -72,7 +73,7 @@ export function bundleContent(manifest: GantryPackage, contents: PackageContents
   const sortedItems = canonicalAsIs(items)
   // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
   // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
-  if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id))) compactItems.set(sortedItems, `{${compact.join(',')}}`)
+  if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id))) compactItems.set(sortedItems, compact)
   return {
     package: manifest.name,
     ...(manifest.description !== undefined ? { description: manifest.description } : {}),
@@ -116,9 +117,10 @@ export function itemDigests(contents: PackageContents): Record<ItemId, { digest:
 
 /**
  * The canonical compact JSON of the items of contents made by bundleContent, by their record (never changed
- * once made): the content digest takes it as it is instead of serializing every document once more.
+ * once made), as the JSON of each item with its id (the record's is them joined by commas, in braces): the
+ * content digest hashes them as they are instead of serializing every document once more.
  */
-const compactItems = new WeakMap<object, string>()
+const compactItems = new WeakMap<object, readonly string[]>()
 
 /**
  * The bundle `planDiagnostics` reads, equal in every field it reads to the bundle read back from the bytes
@@ -177,13 +179,27 @@ class FindingsItem implements BundleItem {
 export function contentDigest(content: BundleContent): string {
   const items = compactItems.get(content.items)
   if (items === undefined) return sha256(canonicalCompact(content))
-  // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes.
-  const fields: string[] = []
+  // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes,
+  // hashed part by part rather than joined into one string first.
+  const hash = createHash('sha256')
+  let separator = '{'
   for (const key of Object.keys(content).sort()) {
     const value = (content as unknown as Record<string, unknown>)[key]
-    if (value !== undefined) fields.push(`${JSON.stringify(key)}:${key === 'items' ? items : canonicalCompact(value)}`)
+    if (value === undefined) continue
+    if (key !== 'items') {
+      hash.update(`${separator}${JSON.stringify(key)}:${canonicalCompact(value)}`)
+    } else {
+      hash.update(`${separator}"items":{`)
+      for (let i = 0; i < items.length; i++) {
+        if (i > 0) hash.update(',')
+        hash.update(items[i]!)
+      }
+      hash.update('}')
+    }
+    separator = ','
   }
-  return sha256(`{${fields.join(',')}}`)
+  hash.update('}')
+  return `sha256:${hash.digest('hex')}`
 }
 
 export function deltaBetween(
