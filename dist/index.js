@@ -37373,7 +37373,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8441);
 
 
-(0,_adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__/* .keepYoungGenerationSmall */ .D)();
+(0,_adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__/* .keepYoungGenerationSmall */ .W)();
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
 
 __webpack_async_result__();
@@ -40453,8 +40453,9 @@ class Git {
             offset = newline + 1;
             if (header.endsWith(' missing') || header.endsWith(' ambiguous'))
                 continue;
-            const size = Number(header.split(' ')[2]);
-            const type = header.split(' ')[1];
+            // "<id> <type> <size>"
+            const [, type, written] = header.split(' ');
+            const size = Number(written);
             if (type === 'blob')
                 result.set(spec, stdout.subarray(offset, offset + size));
             offset += size + 1;
@@ -51258,6 +51259,7 @@ const oneShot = external_node_crypto_.hash;
 
 ;// CONCATENATED MODULE: ./src/core/bundle/bundle.ts
 
+
 const BUNDLE_FORMAT = 'gantry.bundle/v1';
 function bundleContent(manifest, contents) {
     const items = {};
@@ -51287,7 +51289,7 @@ function bundleContent(manifest, contents) {
     // JSON writes the keys of an object in the order they were made, but for keys that read as array indexes,
     // which come first: an item id ("kind/name") never does; were one to, the items are serialized whole.
     if (!ids.some((id) => /^(0|[1-9][0-9]*)$/.test(id)))
-        compactItems.set(sortedItems, `{${compact.join(',')}}`);
+        compactItems.set(sortedItems, compact);
     return {
         package: manifest.name,
         ...(manifest.description !== undefined ? { description: manifest.description } : {}),
@@ -51328,7 +51330,8 @@ function itemDigests(contents) {
 }
 /**
  * The canonical compact JSON of the items of contents made by bundleContent, by their record (never changed
- * once made): the content digest takes it as it is instead of serializing every document once more.
+ * once made), as the JSON of each item with its id (the record's is them joined by commas, in braces): the
+ * content digest hashes them as they are instead of serializing every document once more.
  */
 const compactItems = new WeakMap();
 /**
@@ -51383,14 +51386,30 @@ function contentDigest(content) {
     const items = compactItems.get(content.items);
     if (items === undefined)
         return sha256(canonicalCompact(content));
-    // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes.
-    const fields = [];
+    // canonicalCompact(content) field by field, the items as bundleContent serialized them: the same bytes,
+    // hashed part by part rather than joined into one string first.
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let separator = '{';
     for (const key of Object.keys(content).sort()) {
         const value = content[key];
-        if (value !== undefined)
-            fields.push(`${JSON.stringify(key)}:${key === 'items' ? items : canonicalCompact(value)}`);
+        if (value === undefined)
+            continue;
+        if (key !== 'items') {
+            hash.update(`${separator}${JSON.stringify(key)}:${canonicalCompact(value)}`);
+        }
+        else {
+            hash.update(`${separator}"items":{`);
+            for (let i = 0; i < items.length; i++) {
+                if (i > 0)
+                    hash.update(',');
+                hash.update(items[i]);
+            }
+            hash.update('}');
+        }
+        separator = ',';
     }
-    return sha256(`{${fields.join(',')}}`);
+    hash.update('}');
+    return `sha256:${hash.digest('hex')}`;
 }
 function deltaBetween(previousVersion, previous, next) {
     const before = previous ?? {};
@@ -73062,6 +73081,13 @@ async function repository_openRepository(dirArg, options = {}) {
     // default, which branches are symbolic refs, and which versions are released (see listBranches).
     const branches = await listBranches(git, true);
     const isGit = branches !== undefined;
+    if (branches)
+        options.onReleased?.(branches.released);
+    // The default branch is asked of git (when for-each-ref does not tell it) before the sources are read,
+    // not after: the same answer, from a smaller process.
+    const defaultName = branches ? defaultBranch(git, branches) : undefined;
+    // Awaited below, after the reads; an error thrown before then is not left unhandled.
+    defaultName?.catch(() => undefined);
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
     // `listOnly`: the working tree's files are read as they are loaded, not all first.
     const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
@@ -73074,7 +73100,14 @@ async function repository_openRepository(dirArg, options = {}) {
     const atCommit = options.commit !== undefined && options.sources !== false && !options.packages;
     const first = atCommit ? await read([CONFIG_FILE, DEFAULT_PATHS.kinds, DEFAULT_PATHS.definitions, DEFAULT_PATHS.packages]) : undefined;
     const configSnapshot = first ? entriesUnder(first, [CONFIG_FILE]) : await read([CONFIG_FILE]);
-    const loaded = loadConfig(configSnapshot, schemas, read_yaml_DEFAULT_YAML_LIMITS, branches ? { defaultBranch: await defaultBranch(git, branches) } : {});
+    // The sources' entries of the first read, taken out of it rather than copied: nothing else reads it.
+    const sourcesOf = (all, roots) => {
+        for (const path of all.keys())
+            if (!under(path, roots))
+                all.delete(path);
+        return all;
+    };
+    const loaded = loadConfig(configSnapshot, schemas, read_yaml_DEFAULT_YAML_LIMITS, defaultName ? { defaultBranch: await defaultName } : {});
     // Policy comes from the caller when given (the default branch), never from the tree being validated.
     const config = options.config ?? loaded.config;
     if (!config)
@@ -73092,7 +73125,7 @@ async function repository_openRepository(dirArg, options = {}) {
         ? { model: { config, paths, schemas, definitions: new Map(), packages: new Map() }, diagnostics: [] }
         : options.commit && options.packages
             ? await loadPackagesAt(git, options.commit, paths, options.packages, maxBytes, (snapshot, kinds) => loadSource(snapshot, config, paths, kinds), !options.contentsOnly)
-            : loadSource(first && samePaths(paths, DEFAULT_PATHS) ? entriesUnder(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
+            : loadSource(first && samePaths(paths, DEFAULT_PATHS) ? sourcesOf(first, [paths.kinds, paths.definitions, paths.packages]) : await read([paths.kinds, paths.definitions, paths.packages], true), config, paths, schemas, read_yaml_DEFAULT_YAML_LIMITS, { keepDocuments: options.keepDocuments ?? false });
     const released = branches?.released ?? [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
@@ -73102,10 +73135,17 @@ const samePaths = (a, b) => a.kinds === b.kinds && a.definitions === b.definitio
 /** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
 function entriesUnder(snapshot, roots) {
     const out = new Map();
-    for (const [path, entry] of snapshot)
-        if (roots.some((root) => path === root || path.startsWith(`${root}/`)))
-            out.set(path, entry);
+    for (const path of snapshot.keys())
+        if (under(path, roots))
+            out.set(path, snapshot.get(path));
     return out;
+}
+/** Whether `path` is one of `roots` or under one of them. */
+function under(path, roots) {
+    for (const root of roots)
+        if (path.startsWith(root) && (path.length === root.length || path.charCodeAt(root.length) === 0x2f))
+            return true;
+    return false;
 }
 /** gantry.yaml as it is at `ref` (the default branch): the policy that gates pull requests. */
 async function readConfigAt(dirArg, ref) {
@@ -73282,7 +73322,9 @@ at,
 /** Whether `repository` holds the whole model at `at` (every definition and package), not a part of it. */
 whole = false, 
 /** The paths git says differ between two commits, shared by the reads of one build (see differingPaths). */
-diffs = new Map()) {
+diffs = new Map(), 
+/** Files of earlier commits read ahead (see readChangesEarly). */
+reads = new Map()) {
     const byCommit = new Map();
     for (const { commit, package: name } of wanted) {
         if (cache.has(`${commit}:${name}`))
@@ -73290,7 +73332,7 @@ diffs = new Map()) {
         byCommit.set(commit, (byCommit.get(commit) ?? new Set()).add(name));
     }
     for (const [commit, all] of byCommit) {
-        const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs) : all;
+        const names = at ? await itemsFromChanges(repository, commit, at, whole, all, cache, diffs, reads) : all;
         if (names.size === 0)
             continue;
         const then = await openAt(repository, commit, [...names].sort(), at);
@@ -73309,11 +73351,36 @@ function differingPaths(git, from, to, diffs) {
         found = git
             .run(['diff-tree', '-r', '-z', '--relative', '--no-renames', '--name-only', from, to], { okCodes: [128] })
             .then((out) => (out.code === 0 ? out.stdout.toString('utf8').split('\0').filter(Boolean) : undefined));
+        // Asked ahead of its use, maybe never awaited: a failure is thrown where it is awaited, never left unhandled.
+        found.catch(() => undefined);
         diffs.set(key, found);
     }
     return found;
 }
 const within = (root, path) => path === root || path.startsWith(`${root}/`);
+/** The folders of the sources when gantry.yaml does not name its own. */
+const artifacts_DEFAULT_PATHS = resolvePaths(undefined);
+/**
+ * Starts, for each of `commits`, the reads itemsFromChanges makes of it against `at` with the whole model
+ * (the paths that differ, then the differing files of the sources' folders), as if gantry.yaml kept the
+ * default folders: git is asked while this process is small, before the sources at `at` are loaded, instead
+ * of once they are. Only a guess of what will be asked: itemsFromChanges takes a read only when it asks for
+ * the same files of the same commit, and reads them itself otherwise; a read that fails is left to it.
+ */
+function readChangesEarly(git, commits, at, diffs, reads) {
+    const { definitions, kinds, packages } = artifacts_DEFAULT_PATHS;
+    for (const commit of commits) {
+        if (commit === at || reads.has(commit))
+            continue;
+        const read = differingPaths(git, commit, at, diffs).then(async (differing) => {
+            if (!differing || differing.some((path) => path === CONFIG_FILE || within(kinds, path)))
+                return undefined;
+            const files = differing.filter((path) => within(definitions, path) || within(packages, path));
+            return { files, snapshot: await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes) };
+        });
+        reads.set(commit, read.catch(() => undefined));
+    }
+}
 /**
  * The items at `commit` of every package among `names`, from the model `repository` holds at `at` (the
  * whole model, or the part of it named packages need, see loadPackagesAt) and the paths git says differ
@@ -73333,7 +73400,7 @@ const within = (root, path) => path === root || path.startsWith(`${root}/`);
  */
 async function itemsFromChanges(repository, commit, at, 
 /** Whether `repository` holds the whole model at `at`, not a part of it. */
-whole, names, cache, diffs) {
+whole, names, cache, diffs, reads) {
     const { model, paths, git, config } = repository;
     const left = new Set(names);
     const differing = await differingPaths(git, commit, at, diffs);
@@ -73379,7 +73446,11 @@ whole, names, cache, diffs) {
                 break;
             files = [...wanted].sort();
         }
-        const loaded = loadSource(await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes), config, paths, model.schemas).model;
+        // The files read ahead when they are the ones asked for (the first round with the whole model).
+        const early = await reads.get(commit);
+        reads.delete(commit);
+        const snapshot = early && sameFiles(early.files, files) ? early.snapshot : await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes);
+        const loaded = loadSource(snapshot, config, paths, model.schemas).model;
         for (const file of files)
             read.add(file);
         files = [];
@@ -73402,6 +73473,7 @@ whole, names, cache, diffs) {
     }
     return left;
 }
+const sameFiles = (a, b) => a.length === b.length && a.every((file, i) => file === b[i]);
 /**
  * A map that asks `resolve` for a key it does not hold, and keeps what it answers: the model at an earlier
  * commit, filled as the working out of packages' contents looks things up.
@@ -73705,14 +73777,23 @@ function topLevelFields(text, keys) {
  */
 async function buildPackages(options) {
     // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
-    const head = options.debug ? undefined : await new Git((0,external_node_path_namespaceObject.resolve)(options.repo)).resolve('HEAD');
+    const git = new Git((0,external_node_path_namespaceObject.resolve)(options.repo));
+    const head = options.debug ? undefined : await git.resolve('HEAD');
     // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
     // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
     // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
     // bundles are the same; only the memory and the time differ.
     const earlier = !options.debug && (await hasReleaseBundles((0,external_node_path_namespaceObject.resolve)(options.repo, options.out ?? DEFAULT_OUT_DIR)));
     const keepDocuments = !earlier;
-    const open = (only) => repository_openRepository(options.repo, options.debug ? { keepDocuments: true } : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }) });
+    // The paths that differ between a release commit and HEAD, asked of git once for all uses below.
+    const diffs = new Map();
+    const reads = new Map();
+    // A fresh build of every package makes again the bundles of what was released, each with its delta to the
+    // release before: what git is asked of those earlier releases is asked before the sources are read.
+    const onReleased = options.all && !options.debug && !earlier && head ? (released) => readChangesEarly(git, earlierReleaseCommits(released), head, diffs, reads) : undefined;
+    const open = (only) => repository_openRepository(options.repo, options.debug
+        ? { keepDocuments: true }
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}) });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
@@ -73766,8 +73847,6 @@ async function buildPackages(options) {
     const progress = options.onProgress ?? (() => { });
     // A rebuild of what was released: bundles whose inputs git shows unchanged since their tag, with their
     // file in the output folder as tagged, are taken as they are (see reusableBundles).
-    // The paths that differ between a release commit and HEAD, asked of git once for both uses below.
-    const diffs = new Map();
     const reused = !earlier || !head ? new Map() : await reusableBundles(repository, names, head, outDir, diffs);
     // Plan, then write: every bundle is made and checked against its tag before any file or tag is written, so a
     // build that refuses (a tag naming another bundle, a version taken by other content) leaves nothing behind.
@@ -73790,6 +73869,8 @@ async function buildPackages(options) {
     const waiting = [];
     const previousCache = new Map();
     const contentsCache = contentsOf.get(repository) ?? new Map();
+    // Each package's releases, sorted out of all the tags once rather than once per package.
+    const releases = releasesByPackage(repository.released);
     for (const [index, name] of names.entries()) {
         progress(`building ${name}`, index, names.length);
         const again = reused.get(name);
@@ -73801,7 +73882,7 @@ async function buildPackages(options) {
             continue;
         }
         const pkg = repository.model.packages.get(name);
-        const released = versionsOf(repository.released, name);
+        const released = releases.get(name) ?? [];
         const latest = latestVersion(released.map((r) => r.version));
         // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
         // package's view of it short differently, so then each is worked out on its own as before.
@@ -73823,13 +73904,13 @@ async function buildPackages(options) {
             continue;
         }
         const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes));
-        const previous = previousRelease(repository.released, name, version);
+        const previous = previousRelease(released, name, version);
         if (previous)
             waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous });
         else
             make(index, name, content, digestOfContent, version, existing, undefined);
     }
-    await readPreviousItems(repository, waiting.map((w) => ({ commit: w.previous.commit, package: w.name })), previousCache, head, whole, diffs);
+    await readPreviousItems(repository, waiting.map((w) => ({ commit: w.previous.commit, package: w.name })), previousCache, head, whole, diffs, reads);
     for (const w of waiting.splice(0))
         make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous);
     if (countBySeverity(diagnostics).errors > 0)
@@ -73896,6 +73977,25 @@ async function buildPackages(options) {
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
 }
+/**
+ * The commits whose items the deltas of a rebuild with nothing changed are taken against: for each package
+ * released twice or more, its release before the newest. The few most shared, at most EARLY_COMMITS: a guess
+ * to start git on early, never more than a few processes.
+ */
+function earlierReleaseCommits(released) {
+    const byPackage = new Map();
+    for (const r of released)
+        byPackage.set(r.package, [...(byPackage.get(r.package) ?? []), r]);
+    const count = new Map();
+    for (const versions of byPackage.values()) {
+        if (versions.length < 2)
+            continue;
+        const commit = versions.sort((a, b) => compareVersions(b.version, a.version))[1].commit;
+        count.set(commit, (count.get(commit) ?? 0) + 1);
+    }
+    return [...count].sort((a, b) => b[1] - a[1]).slice(0, EARLY_COMMITS).map(([commit]) => commit);
+}
+const EARLY_COMMITS = 4;
 /** Whether `folder` holds any release bundle (a hint for memory only: nothing is read from it here). */
 async function hasReleaseBundles(folder) {
     try {
@@ -77210,15 +77310,18 @@ function dependencyOrder(items, dependencies) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  D: () => (/* binding */ keepYoungGenerationSmall)
+  W: () => (/* binding */ keepYoungGenerationSmall)
 });
+
+// UNUSED EXPORTS: flagsToSet
 
 ;// CONCATENATED MODULE: external "node:v8"
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
 ;// CONCATENATED MODULE: ./src/adapters/process/young-generation.ts
 
 /**
- * Keeps V8's young generation at the size it has once Gantry is loaded, for the rest of the process.
+ * Keeps V8's young generation at the size it has once Gantry is loaded, for the rest of the process, and has
+ * its collections made on the main thread alone.
  *
  * V8 allocates new objects in the young generation (two semi-spaces) and copies the ones still alive at each
  * scavenge, moving those that survive twice to the old generation. When many bytes keep surviving, it grows
@@ -77230,24 +77333,55 @@ const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
  * generation anyway. A factor of 1 leaves the semi-spaces as they are when this is called (the bundle's
  * modules are evaluated first: 4 MB of young generation on Node 20): what survives moves to the old generation
  * sooner, in smaller copies. On the bench's 10,000 definitions (Node 20) this took peak memory from about
- * 110 MB to 80 MB and page faults from about 23,000 to 16,000; at 50,000, from 166 MB to 125 MB, with seven
- * times as many scavenges and no CPU cost that paired rounds could show.
+ * 110 MB to 80 MB and page faults from about 23,000 to 16,000; at 50,000, from 166 MB to 125 MB.
  *
- * Only the growth factor is changed, and only after start-up: the sizes given when V8 started are fixed by
- * then, while the factor is read each time V8 decides to grow. Node documents that a flag changed after
- * start-up may "simply do nothing"; this one is read at every growth, and test/cli/young-generation.test.ts
- * checks that it takes effect. A process started with a young-generation flag of its own (on the command
- * line or in NODE_OPTIONS) is left as its user set it.
+ * A young generation that small makes many small scavenges (about 420 at 50,000 definitions, 60 with the
+ * default growth), each with little to do, and V8 hands part of each one to helper threads: a thread's wake-up
+ * and hand-over at every scavenge, more than the work handed over is worth. On those 50,000 definitions
+ * (`--trace-gc-nvp`) the main thread spent as long copying with a helper as without (about 420 ms) while the
+ * helper spent another 260 ms; and each scavenge hands the array buffers that died (the bytes files are read
+ * into) to a helper to free, then waits for it at the next one, up to 300 ms in all on a busy machine against
+ * 10 ms freeing them itself. So each scavenge is made by the main thread alone: `--no-parallel-scavenge` and
+ * `--no-concurrent-array-buffer-sweeping`. Full collections (a few per run) are left as they are.
+ *
+ * Only flags that V8 reads at each collection are changed, and only after start-up: the sizes given when V8
+ * started are fixed by then, while the growth factor is read each time V8 decides to grow, and the other two
+ * at each scavenge. Node documents that a flag changed after start-up may "simply do nothing"; these are read
+ * at every collection, and test/cli/young-generation.test.ts checks that each takes effect. A flag its user
+ * gave the process (on the command line or in NODE_OPTIONS) wins: with a young-generation flag of their own
+ * nothing is changed (the young generation may be large), and a thread flag of their own is left as they set
+ * it, as is each of the two with `--single-threaded-gc` or `--single-threaded`, which imply them.
+ *
+ * Returns the flags it set.
  */
 function keepYoungGenerationSmall(execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? '') {
-    // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
-    // either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
-    const given = /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/;
-    if (execArgv.some((arg) => given.test(arg)) || given.test(nodeOptions))
-        return false;
-    (0,external_node_v8_namespaceObject.setFlagsFromString)('--semi-space-growth-factor=1');
-    return true;
+    const flags = flagsToSet(execArgv, nodeOptions);
+    if (flags.length > 0)
+        (0,external_node_v8_namespaceObject.setFlagsFromString)(flags.join(' '));
+    return flags;
 }
+/** The flags keepYoungGenerationSmall sets, given those the process was started with. */
+function flagsToSet(execArgv, nodeOptions) {
+    const given = (flag) => execArgv.some((arg) => flag.test(arg)) || flag.test(nodeOptions);
+    if (given(YOUNG_GENERATION_FLAG))
+        return [];
+    return [
+        '--semi-space-growth-factor=1',
+        ...MAIN_THREAD_FLAGS.filter(({ user }) => !given(user)).map(({ flag }) => flag),
+    ];
+}
+// A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
+// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
+const YOUNG_GENERATION_FLAG = /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/;
+/**
+ * Each flag that has a scavenge made on the main thread, and the flags of a user that decide it instead: the
+ * flag either way (`--parallel-scavenge`, `--no-parallel-scavenge`, `--noparallel-scavenge`, which V8 takes
+ * too), or `--single-threaded-gc` or `--single-threaded`. A flag with no value may end a quoted word.
+ */
+const MAIN_THREAD_FLAGS = ['parallel-scavenge', 'concurrent-array-buffer-sweeping'].map((name) => ({
+    flag: `--no-${name}`,
+    user: new RegExp(`(?:^|[\\s"])--?(?:(?:no[-_]?)?${name.replaceAll('-', '[-_]')}|single[-_]threaded(?:[-_]gc)?)(?=[=\\s"]|$)`),
+}));
 
 
 /***/ }),
