@@ -446,7 +446,7 @@ async function findDrift(
     shas.push(sha)
     if (sha !== undefined && !cache.has(sha)) unread.add(sha)
   })
-  const blobs = await reader.readBlobs([...unread])
+  const blobs = await reader.readManyBlobs([...unread])
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes) })
@@ -590,7 +590,7 @@ export async function readWrittenLedgers(
       if (entry.type === 'blob' && entry.mode !== '120000' && name.endsWith('.yaml') && !cache.has(`${name}\0${entry.sha}`)) files.set(`${name}\0${entry.sha}`, entry.sha)
     }
   }
-  const blobs = await reader.readBlobs([...new Set(files.values())])
+  const blobs = await reader.readManyBlobs([...new Set(files.values())])
   // A package's ledger on each environment is the same text but for its `environment:` line and the digests of
   // the items that environment made differ: read and checked whole once, the others against it
   // (readWrittenLedgerAlike), each with its own file and bytes.

@@ -1,4 +1,4 @@
-import type { Git, GitSession } from './git.js'
+import { type Git, GitError, type GitSession } from './git.js'
 
 /** A spec that always names the same object: an object id, or an object id followed by `^{tree}`. */
 const IMMUTABLE_SPEC = /^(?:[0-9a-f]{40}|[0-9a-f]{64})(?:\^\{tree\})?$/
@@ -105,9 +105,79 @@ export class ObjectReader {
     return blobs
   }
 
+  /**
+   * readBlobs for a batch of many objects (MANY_OBJECTS or more): read by a git process of its own that writes
+   * its answers into a file, read once it is done, instead of through the pipe of the session, which git
+   * writes a few kilobytes at a time, each piece waking this process for a read of its own (thousands for
+   * ten thousand small files). The same request, made and answered as the session makes and answers it.
+   * A smaller batch, or one made before the session has answered (it finds out which requests git takes),
+   * goes through the session.
+   */
+  async readManyBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+    if (specs.length < MANY_OBJECTS || !this.session) return this.readBlobs(specs)
+    if (specs.some((spec) => /[\n\r]/.test(spec))) throw new Error('a git object name holds a line break')
+    const args = this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']
+    const input = this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`
+    const { stdout } = await this.git.run(args, { input, outputToFile: true })
+    return batchBlobs(stdout, specs, args)
+  }
+
   async close(): Promise<void> {
     await this.session?.close()
   }
+}
+
+/** The number of objects from which readManyBlobs reads through a file. */
+const MANY_OBJECTS = 256
+
+/**
+ * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
+ * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
+ * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it.
+ */
+function batchBlobs(out: Buffer, specs: readonly string[], args: readonly string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>()
+  let at = 0
+  for (const spec of specs) {
+    const newline = out.indexOf(LF, at)
+    if (newline < 0) throw new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
+    const header = at
+    at = newline + 1
+    if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS)) continue
+    const typeAt = wordEnd(out, header, newline) + 1
+    const sizeAt = wordEnd(out, typeAt, newline) + 1
+    const sizeEnd = wordEnd(out, sizeAt, newline)
+    if (typeAt > newline || sizeAt > newline || sizeEnd === sizeAt) continue
+    let size = 0
+    for (let i = sizeAt; i < sizeEnd; i++) {
+      const digit = out[i]! - 0x30
+      if (digit < 0 || digit > 9) {
+        size = -1
+        break
+      }
+      size = size * 10 + digit
+    }
+    if (size < 0) continue
+    if (at + size + 1 > out.length) throw new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
+    if (sizeAt - typeAt === 5 && out.compare(BLOB, 0, 4, typeAt, typeAt + 4) === 0) blobs.set(spec, out.subarray(at, at + size))
+    at += size + 1
+  }
+  return blobs
+}
+
+const LF = 0x0a
+const MISSING = Buffer.from(' missing', 'latin1')
+const AMBIGUOUS = Buffer.from(' ambiguous', 'latin1')
+const BLOB = Buffer.from('blob', 'latin1')
+
+/** Whether the bytes of `out` before `end` are `suffix`. */
+const endsWith = (out: Buffer, end: number, suffix: Buffer): boolean => end >= suffix.length && out.compare(suffix, 0, suffix.length, end - suffix.length, end) === 0
+
+/** Where the word of `out` from `from` ends: its space, or `end`. */
+function wordEnd(out: Buffer, from: number, end: number): number {
+  if (from > end) return end
+  const space = out.indexOf(0x20, from)
+  return space < 0 || space > end ? end : space
 }
 
 
