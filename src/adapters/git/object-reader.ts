@@ -133,53 +133,57 @@ const MANY_OBJECTS = 256
 /**
  * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
  * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
- * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it.
+ * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it. Thousands of headers:
+ * each read a byte at a time here, not through Buffer's methods (each call goes through layers of script).
  */
 function batchBlobs(out: Buffer, specs: readonly string[], args: readonly string[]): Map<string, Buffer> {
   const blobs = new Map<string, Buffer>()
+  const ended = () => new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
   let at = 0
   for (const spec of specs) {
-    const newline = out.indexOf(LF, at)
-    if (newline < 0) throw new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
+    const newline = indexOfByte.call(out, LF, at)
+    if (newline < 0) throw ended()
     const header = at
     at = newline + 1
     if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS)) continue
-    const typeAt = wordEnd(out, header, newline) + 1
-    const sizeAt = wordEnd(out, typeAt, newline) + 1
-    const sizeEnd = wordEnd(out, sizeAt, newline)
-    if (typeAt > newline || sizeAt > newline || sizeEnd === sizeAt) continue
+    // The second and third words (split at spaces, as `header.split(' ')`): the type and the size.
+    let typeAt = header
+    while (typeAt < newline && out[typeAt] !== SPACE) typeAt++
+    let sizeAt = ++typeAt
+    while (sizeAt < newline && out[sizeAt] !== SPACE) sizeAt++
+    sizeAt++
     let size = 0
-    for (let i = sizeAt; i < sizeEnd; i++) {
+    let digits = 0
+    for (let i = sizeAt; i < newline && out[i] !== SPACE; i++, digits++) {
       const digit = out[i]! - 0x30
       if (digit < 0 || digit > 9) {
-        size = -1
+        digits = 0
         break
       }
       size = size * 10 + digit
     }
-    if (size < 0) continue
-    if (at + size + 1 > out.length) throw new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
-    if (sizeAt - typeAt === 5 && out.compare(BLOB, 0, 4, typeAt, typeAt + 4) === 0) blobs.set(spec, out.subarray(at, at + size))
+    if (sizeAt > newline || digits === 0) continue
+    if (at + size + 1 > out.length) throw ended()
+    if (sizeAt - typeAt === 5 && out[typeAt] === 0x62 && out[typeAt + 1] === 0x6c && out[typeAt + 2] === 0x6f && out[typeAt + 3] === 0x62) {
+      blobs.set(spec, out.subarray(at, at + size))
+    }
     at += size + 1
   }
   return blobs
 }
 
 const LF = 0x0a
-const MISSING = Buffer.from(' missing', 'latin1')
-const AMBIGUOUS = Buffer.from(' ambiguous', 'latin1')
-const BLOB = Buffer.from('blob', 'latin1')
+const SPACE = 0x20
+const MISSING = [...Buffer.from(' missing', 'latin1')]
+const AMBIGUOUS = [...Buffer.from(' ambiguous', 'latin1')]
 
 /** Whether the bytes of `out` before `end` are `suffix`. */
-const endsWith = (out: Buffer, end: number, suffix: Buffer): boolean => end >= suffix.length && out.compare(suffix, 0, suffix.length, end - suffix.length, end) === 0
-
-/** Where the word of `out` from `from` ends: its space, or `end`. */
-function wordEnd(out: Buffer, from: number, end: number): number {
-  if (from > end) return end
-  const space = out.indexOf(0x20, from)
-  return space < 0 || space > end ? end : space
+function endsWith(out: Buffer, end: number, suffix: readonly number[]): boolean {
+  const from = end - suffix.length
+  if (from < 0) return false
+  for (let i = 0; i < suffix.length; i++) if (out[from + i] !== suffix[i]) return false
+  return true
 }
-
 
 /**
  * What git finds at `<commit>:<path>` (as `git cat-file` resolves that name): the entry its lookup ends at,
