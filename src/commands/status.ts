@@ -7,11 +7,11 @@ import { releasesByPackage } from '../core/model/released-version.js'
 import type { EnvironmentLedger } from '../core/model/source-model.js'
 import { type ItemId, isValidName, itemId, parseItemId } from '../core/names.js'
 import type { SourceEntry } from '../core/model/source-model.js'
-import { writtenItemValue } from '../core/promotion/item-read.js'
+import { writtenItemTree } from '../core/promotion/item-read.js'
 import { readWrittenLedger, readWrittenLedgerAlike, type WrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
-import { type FoundReference, findReferences, mayRefer } from '../core/schema/references.js'
+import { type FoundReference, findReferences, findReferencesInTree, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
@@ -446,7 +446,7 @@ async function findDrift(
     shas.push(sha)
     if (sha !== undefined && !cache.has(sha)) unread.add(sha)
   })
-  const blobs = await reader.readBlobs([...unread])
+  const blobs = await reader.readManyBlobs([...unread])
   for (const sha of unread) {
     const bytes = blobs.get(sha)
     if (bytes) cache.set(sha, { bytes, digest: sha256(bytes) })
@@ -549,14 +549,16 @@ async function findDrift(
 
 /**
  * The references of an item's bytes as an item of a kind with `schema`: most items are as Gantry's apply wrote
- * them, read without a YAML parser (writtenItemValue), the same value readYaml builds; any other text takes
- * readYaml, and a file it cannot read refers to nothing.
+ * them, read without a YAML parser (writtenItemTree: the value readYaml builds, its maps kept as their keys
+ * and values in order, searched by findReferencesInTree as findReferences searches the value); any other
+ * text takes readYaml, and a file it cannot read refers to nothing.
  */
 function findItemReferences(schema: object, file: string, bytes: Uint8Array): FoundReference[] {
-  const written = writtenItemValue(bytes)
-  const parsed = written === undefined ? readYaml(file, bytes).parsed : undefined
-  if (written === undefined && !parsed) return []
-  return findReferences(schema, ((written ?? parsed!.value) as { spec?: unknown } | null | undefined)?.spec)
+  const written = writtenItemTree(bytes)
+  if (written !== undefined) return findReferencesInTree(schema, written.get('spec'))
+  const parsed = readYaml(file, bytes).parsed
+  if (!parsed) return []
+  return findReferences(schema, (parsed.value as { spec?: unknown } | null | undefined)?.spec)
 }
 
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
@@ -590,7 +592,7 @@ export async function readWrittenLedgers(
       if (entry.type === 'blob' && entry.mode !== '120000' && name.endsWith('.yaml') && !cache.has(`${name}\0${entry.sha}`)) files.set(`${name}\0${entry.sha}`, entry.sha)
     }
   }
-  const blobs = await reader.readBlobs([...new Set(files.values())])
+  const blobs = await reader.readManyBlobs([...new Set(files.values())])
   // A package's ledger on each environment is the same text but for its `environment:` line and the digests of
   // the items that environment made differ: read and checked whole once, the others against it
   // (readWrittenLedgerAlike), each with its own file and bytes.

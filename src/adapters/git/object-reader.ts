@@ -1,4 +1,4 @@
-import type { Git, GitSession } from './git.js'
+import { type Git, GitError, type GitSession } from './git.js'
 
 /** A spec that always names the same object: an object id, or an object id followed by `^{tree}`. */
 const IMMUTABLE_SPEC = /^(?:[0-9a-f]{40}|[0-9a-f]{64})(?:\^\{tree\})?$/
@@ -105,11 +105,85 @@ export class ObjectReader {
     return blobs
   }
 
+  /**
+   * readBlobs for a batch of many objects (MANY_OBJECTS or more): read by a git process of its own that writes
+   * its answers into a file, read once it is done, instead of through the pipe of the session, which git
+   * writes a few kilobytes at a time, each piece waking this process for a read of its own (thousands for
+   * ten thousand small files). The same request, made and answered as the session makes and answers it.
+   * A smaller batch, or one made before the session has answered (it finds out which requests git takes),
+   * goes through the session.
+   */
+  async readManyBlobs(specs: readonly string[]): Promise<Map<string, Buffer>> {
+    if (specs.length < MANY_OBJECTS || !this.session) return this.readBlobs(specs)
+    if (specs.some((spec) => /[\n\r]/.test(spec))) throw new Error('a git object name holds a line break')
+    const args = this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch']
+    const input = this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`
+    const { stdout } = await this.git.run(args, { input, outputToFile: true })
+    return batchBlobs(stdout, specs, args)
+  }
+
   async close(): Promise<void> {
     await this.session?.close()
   }
 }
 
+/** The number of objects from which readManyBlobs reads through a file. */
+const MANY_OBJECTS = 256
+
+/**
+ * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
+ * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
+ * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it. Thousands of headers:
+ * each read a byte at a time here, not through Buffer's methods (each call goes through layers of script).
+ */
+function batchBlobs(out: Buffer, specs: readonly string[], args: readonly string[]): Map<string, Buffer> {
+  const blobs = new Map<string, Buffer>()
+  const ended = () => new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '')
+  let at = 0
+  for (const spec of specs) {
+    const newline = indexOfByte.call(out, LF, at)
+    if (newline < 0) throw ended()
+    const header = at
+    at = newline + 1
+    if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS)) continue
+    // The second and third words (split at spaces, as `header.split(' ')`): the type and the size.
+    let typeAt = header
+    while (typeAt < newline && out[typeAt] !== SPACE) typeAt++
+    let sizeAt = ++typeAt
+    while (sizeAt < newline && out[sizeAt] !== SPACE) sizeAt++
+    sizeAt++
+    let size = 0
+    let digits = 0
+    for (let i = sizeAt; i < newline && out[i] !== SPACE; i++, digits++) {
+      const digit = out[i]! - 0x30
+      if (digit < 0 || digit > 9) {
+        digits = 0
+        break
+      }
+      size = size * 10 + digit
+    }
+    if (sizeAt > newline || digits === 0) continue
+    if (at + size + 1 > out.length) throw ended()
+    if (sizeAt - typeAt === 5 && out[typeAt] === 0x62 && out[typeAt + 1] === 0x6c && out[typeAt + 2] === 0x6f && out[typeAt + 3] === 0x62) {
+      blobs.set(spec, out.subarray(at, at + size))
+    }
+    at += size + 1
+  }
+  return blobs
+}
+
+const LF = 0x0a
+const SPACE = 0x20
+const MISSING = [...Buffer.from(' missing', 'latin1')]
+const AMBIGUOUS = [...Buffer.from(' ambiguous', 'latin1')]
+
+/** Whether the bytes of `out` before `end` are `suffix`. */
+function endsWith(out: Buffer, end: number, suffix: readonly number[]): boolean {
+  const from = end - suffix.length
+  if (from < 0) return false
+  for (let i = 0; i < suffix.length; i++) if (out[from + i] !== suffix[i]) return false
+  return true
+}
 
 /**
  * What git finds at `<commit>:<path>` (as `git cat-file` resolves that name): the entry its lookup ends at,

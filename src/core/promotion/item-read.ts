@@ -1,3 +1,4 @@
+import { OrderedMap } from '../schema/references.js'
 import { DEFAULT_YAML_LIMITS } from '../yaml/read-yaml.js'
 import { MAX_LINE, NOT_TAKEN, isWordKey, writtenScalar } from './written-scalar.js'
 
@@ -28,6 +29,15 @@ import { MAX_LINE, NOT_TAKEN, isWordKey, writtenScalar } from './written-scalar.
  *   the nesting it measures is at most one more than the others.
  */
 export function writtenItemValue(bytes: Uint8Array): Record<string, unknown> | undefined {
+  const tree = writtenItemTree(bytes)
+  return tree === undefined ? undefined : (plainValue(tree) as Record<string, unknown>)
+}
+
+/**
+ * The value writtenItemValue reads, with each map an OrderedMap of its keys and values in the order of the
+ * text (see findReferencesInTree); undefined where writtenItemValue declines the text.
+ */
+export function writtenItemTree(bytes: Uint8Array): OrderedMap | undefined {
   const n = bytes.byteLength
   if (n === 0 || n > DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== LF) return undefined
   // Only printable ASCII and \n: the text is the bytes, one character each.
@@ -37,6 +47,15 @@ export function writtenItemValue(bytes: Uint8Array): Record<string, unknown> | u
   if (indentation(text, 0) !== 0 || text.startsWith('- ')) return undefined
   const root = readMap(reader, 0, 0, 1)
   return root !== undefined && reader.at === n ? root : undefined
+}
+
+/** The value a tree stands for: each OrderedMap a plain object with its keys in its order. */
+function plainValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainValue)
+  if (!(value instanceof OrderedMap)) return value
+  const map: Record<string, unknown> = {}
+  value.keys.forEach((key, at) => (map[key] = plainValue(value.values[at])))
+  return map
 }
 
 /** How many `[` and `{` the text holds that the next character does not close (`[]` and `{}` are not counted). */
@@ -71,10 +90,13 @@ function lineEnd(text: string, lineStart: number, from: number): number {
  * The block map whose keys are `indent` spaces in, its first key at `first` (after a list's `- `, or at the
  * line's indentation); reader.at is at the start of that key's line. Ends at the first line indented less.
  */
-function readMap(reader: Reader, indent: number, first: number, depth: number): Record<string, unknown> | undefined {
+function readMap(reader: Reader, indent: number, first: number, depth: number): OrderedMap | undefined {
   if (depth > MAX_DEPTH) return undefined
   const { text } = reader
-  const map: Record<string, unknown> = {}
+  const keys: string[] = []
+  const values: unknown[] = []
+  // The keys as a set once there are many: each key is looked for among those before it.
+  let seen: Set<string> | undefined
   let keyAt = first
   let lineStart = reader.at
   for (;;) {
@@ -83,13 +105,16 @@ function readMap(reader: Reader, indent: number, first: number, depth: number): 
     const colon = text.indexOf(':', keyAt)
     if (colon < 0 || colon > end) return undefined
     const key = text.slice(keyAt, colon)
-    if (!isWordKey(key) || Object.hasOwn(map, key)) return undefined
+    if (!isWordKey(key) || (seen ? seen.has(key) : keys.includes(key))) return undefined
+    keys.push(key)
+    if (seen) seen.add(key)
+    else if (keys.length > 16) seen = new Set(keys)
     if (colon + 1 < end) {
       // `<key>: <scalar>` on one line.
       if (text.charCodeAt(colon + 1) !== SPACE) return undefined
       const value = scalarOrEmpty(text.slice(colon + 2, end))
       if (value === undefined) return undefined
-      map[key] = value
+      values.push(value)
       reader.at = end + 1
     } else {
       // `<key>:` then a block map or list two spaces further in (nothing below is null to YAML: not written).
@@ -99,12 +124,12 @@ function readMap(reader: Reader, indent: number, first: number, depth: number): 
       const start = reader.at + inner
       const value = text.startsWith('- ', start) ? readList(reader, inner, depth + 1) : readMap(reader, inner, start, depth + 1)
       if (value === undefined) return undefined
-      map[key] = value
+      values.push(value)
     }
     // The next key of this map, or its end: a line indented less (or the end of the text).
-    if (reader.at >= text.length) return map
+    if (reader.at >= text.length) return new OrderedMap(keys, values)
     const next = indentation(text, reader.at)
-    if (next < indent) return map
+    if (next < indent) return new OrderedMap(keys, values)
     // Deeper than a key of this map (a continuation line), or a list item at a key's indentation: not written.
     if (next > indent || text.startsWith('- ', reader.at + next)) return undefined
     lineStart = reader.at
@@ -148,6 +173,6 @@ const PLAIN = /^[A-Za-z0-9/][A-Za-z0-9 ._:/@+()*=>-]*$/
 /** A value as written after `: ` or `- ` (undefined when this read does not take it). */
 function scalarOrEmpty(written: string): unknown {
   if (written === '[]') return []
-  if (written === '{}') return {}
+  if (written === '{}') return new OrderedMap([], [])
   return writtenScalar(written, PLAIN)
 }

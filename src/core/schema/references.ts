@@ -66,6 +66,74 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
 }
 
 /**
+ * A block map read as written (item-read.ts): its keys and values in the order of the text, each key once,
+ * and none that a plain object would order otherwise (integer-like keys); not made into an object, whose
+ * properties would each be added to it one at a time.
+ */
+export class OrderedMap {
+  constructor(
+    readonly keys: string[],
+    readonly values: unknown[],
+  ) {}
+
+  /** The value at `key`, or undefined. */
+  get(key: string): unknown {
+    const at = this.keys.indexOf(key)
+    return at < 0 ? undefined : this.values[at]
+  }
+}
+
+/**
+ * findReferences over a value whose maps are OrderedMaps (lists arrays, scalars themselves): the same walk,
+ * with the same plans, finding the same references in the same order as findReferences finds in the value
+ * with each OrderedMap made a plain object of the same keys in the same order.
+ */
+export function findReferencesInTree(kindSchema: object, spec: unknown): FoundReference[] {
+  const found: FoundReference[] = []
+  const planOf = walkPlans(kindSchema as Schema)
+  const path: (string | number)[] = ['spec']
+  let combined = false
+  const visit = (plan: Plan, value: unknown, depth: number): void => {
+    if (depth > 64 || !plan.refers) return
+    if (plan.refKind !== undefined && typeof value === 'string') {
+      found.push({ path: [...path], kind: plan.refKind, name: value })
+    }
+    const children = plan.children ?? plan.expand(planOf)
+    for (const list of children.combinators) {
+      const before = found.length
+      for (const sub of list) visit(sub, value, depth + 1)
+      if (found.length > before) combined = true
+    }
+    if (value instanceof OrderedMap) {
+      const { keys, values } = value
+      for (let at = 0; at < keys.length; at++) {
+        const key = keys[at]!
+        const own = children.properties.get(key)
+        const sub = own === undefined ? children.additional : own
+        if (sub !== null) {
+          path.push(key)
+          visit(sub, values[at], depth + 1)
+          path.pop()
+        }
+      }
+    } else if (Array.isArray(value)) {
+      const items = children.items
+      if (items !== null) {
+        for (let index = 0; index < value.length; index++) {
+          if (!(index in value)) continue
+          path.push(index)
+          visit(items, value[index], depth + 1)
+          path.pop()
+        }
+      }
+    }
+  }
+  const root = planOf(kindSchema)
+  if (root !== null) visit(root, spec, 0)
+  return combined && found.length > 1 ? dedupe(found) : found
+}
+
+/**
  * What the walk needs of one schema node (after its local `$ref`s): whether a reference can be reached from
  * it, the kind it names, and the nodes it walks into, each a plan of its own. Worked out once per node of a
  * kind schema, not at every value: the schema's objects each have a shape of their own, and reading their
