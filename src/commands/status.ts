@@ -11,7 +11,7 @@ import { writtenItemTree } from '../core/promotion/item-read.js'
 import { readWrittenLedger, readWrittenLedgerAlike, type WrittenLedger } from '../core/promotion/ledger-read.js'
 import { itemPath } from '../core/promotion/plan-promotion.js'
 import { kindSchemaProblems } from '../core/schema/kind-schema-limits.js'
-import { type FoundReference, findReferences, findReferencesInTree, mayRefer } from '../core/schema/references.js'
+import { type FoundReference, findReferences, mayRefer } from '../core/schema/references.js'
 import { compareVersions } from '../core/versions/versions.js'
 import { loadKindSchemas } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../core/yaml/read-yaml.js'
@@ -550,12 +550,12 @@ async function findDrift(
 /**
  * The references of an item's bytes as an item of a kind with `schema`: most items are as Gantry's apply wrote
  * them, read without a YAML parser (writtenItemTree: the value readYaml builds, its maps kept as their keys
- * and values in order, searched by findReferencesInTree as findReferences searches the value); any other
+ * and values in order, which findReferences walks as it walks the value); any other
  * text takes readYaml, and a file it cannot read refers to nothing.
  */
 function findItemReferences(schema: object, file: string, bytes: Uint8Array): FoundReference[] {
   const written = writtenItemTree(bytes)
-  if (written !== undefined) return findReferencesInTree(schema, written.get('spec'))
+  if (written !== undefined) return findReferences(schema, written.get('spec'))
   const parsed = readYaml(file, bytes).parsed
   if (!parsed) return []
   return findReferences(schema, (parsed.value as { spec?: unknown } | null | undefined)?.spec)

@@ -1,11 +1,11 @@
 import { expect, test } from 'vitest'
 import { writtenItemTree, writtenItemValue } from '../../src/core/promotion/item-read.js'
-import { findReferences, findReferencesInTree, OrderedMap } from '../../src/core/schema/references.js'
+import { findReferences, OrderedMap } from '../../src/core/schema/references.js'
 import { readYaml } from '../../src/core/yaml/read-yaml.js'
 import { seededRandom as random } from '../support/seeded-random.js'
 
 // Status finds the references of installed items written as Gantry writes them from their maps kept as keys
-// and values in order (writtenItemTree, findReferencesInTree), not from the value made of objects. Both must
+// and values in order (writtenItemTree, walked by findReferences), not from the value made of objects. Both must
 // find what findReferences finds in the value readYaml builds: the same references, paths and order, with
 // combinators visiting a value twice, `$ref`s, additionalProperties, lists, and keys an object treats apart.
 
@@ -23,7 +23,7 @@ function check(schema: object, text: string): boolean {
   const value = writtenItemValue(encode(text))
   expect(tree === undefined, text).toBe(value === undefined)
   if (tree === undefined) return false
-  const found = findReferencesInTree(schema, tree.get('spec'))
+  const found = findReferences(schema, tree.get('spec'))
   expect(found, text).toEqual(expected(schema, text))
   expect(found, text).toEqual(findReferences(schema, value!.spec))
   return true
@@ -99,7 +99,7 @@ test('a map of many keys: each key once (a key again is declined, as readYaml re
   const text = `kind: task\nspec:\n${keys.map((k) => `  ${k}: ${k}-target`).join('\n')}\n`
   const schema = { type: 'object', additionalProperties: ref('any') }
   expect(check(schema, text)).toBe(true)
-  expect(findReferencesInTree(schema, writtenItemTree(encode(text))!.get('spec')).map((f) => f.name)).toEqual(keys.map((k) => `${k}-target`))
+  expect(findReferences(schema, writtenItemTree(encode(text))!.get('spec')).map((f) => f.name)).toEqual(keys.map((k) => `${k}-target`))
   for (const again of [1, 15, 16, 17, 39]) {
     const twice = `kind: task\nspec:\n${[...keys, keys[again]].map((k) => `  ${k}: x`).join('\n')}\n`
     expect(writtenItemTree(encode(twice)), `key${again} again`).toBeUndefined()

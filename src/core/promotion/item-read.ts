@@ -35,7 +35,7 @@ export function writtenItemValue(bytes: Uint8Array): Record<string, unknown> | u
 
 /**
  * The value writtenItemValue reads, with each map an OrderedMap of its keys and values in the order of the
- * text (see findReferencesInTree); undefined where writtenItemValue declines the text.
+ * text (findReferences walks it as the value); undefined where writtenItemValue declines the text.
  */
 export function writtenItemTree(bytes: Uint8Array): OrderedMap | undefined {
   const n = bytes.byteLength

@@ -36,17 +36,14 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
       for (const sub of list) visit(sub, value, depth + 1)
       if (found.length > before) combined = true
     }
-    if (value && typeof value === 'object' && !Array.isArray(value)) {
+    if (value instanceof OrderedMap) {
+      // A map as an item file writes it (status reads installed items so): its keys in the order of the text,
+      // as Object.keys gives those of the same map made an object.
+      const { keys, values } = value
+      for (let at = 0; at < keys.length; at++) entry(children, keys[at]!, values[at], depth)
+    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
       const record = value as Record<string, unknown>
-      for (const key of Object.keys(record)) {
-        const own = children.properties.get(key)
-        const sub = own === undefined ? children.additional : own
-        if (sub !== null) {
-          path.push(key)
-          visit(sub, record[key], depth + 1)
-          path.pop()
-        }
-      }
+      for (const key of Object.keys(record)) entry(children, key, record[key], depth)
     } else if (Array.isArray(value)) {
       const items = children.items
       if (items !== null) {
@@ -58,6 +55,16 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
           path.pop()
         }
       }
+    }
+  }
+  /** The value at `key` of a map, walked with the node the map's schema gives that key, if any. */
+  const entry = (children: PlanChildren, key: string, value: unknown, depth: number): void => {
+    const own = children.properties.get(key)
+    const sub = own === undefined ? children.additional : own
+    if (sub !== null) {
+      path.push(key)
+      visit(sub, value, depth + 1)
+      path.pop()
     }
   }
   const root = planOf(kindSchema)
@@ -81,56 +88,6 @@ export class OrderedMap {
     const at = this.keys.indexOf(key)
     return at < 0 ? undefined : this.values[at]
   }
-}
-
-/**
- * findReferences over a value whose maps are OrderedMaps (lists arrays, scalars themselves): the same walk,
- * with the same plans, finding the same references in the same order as findReferences finds in the value
- * with each OrderedMap made a plain object of the same keys in the same order.
- */
-export function findReferencesInTree(kindSchema: object, spec: unknown): FoundReference[] {
-  const found: FoundReference[] = []
-  const planOf = walkPlans(kindSchema as Schema)
-  const path: (string | number)[] = ['spec']
-  let combined = false
-  const visit = (plan: Plan, value: unknown, depth: number): void => {
-    if (depth > 64 || !plan.refers) return
-    if (plan.refKind !== undefined && typeof value === 'string') {
-      found.push({ path: [...path], kind: plan.refKind, name: value })
-    }
-    const children = plan.children ?? plan.expand(planOf)
-    for (const list of children.combinators) {
-      const before = found.length
-      for (const sub of list) visit(sub, value, depth + 1)
-      if (found.length > before) combined = true
-    }
-    if (value instanceof OrderedMap) {
-      const { keys, values } = value
-      for (let at = 0; at < keys.length; at++) {
-        const key = keys[at]!
-        const own = children.properties.get(key)
-        const sub = own === undefined ? children.additional : own
-        if (sub !== null) {
-          path.push(key)
-          visit(sub, values[at], depth + 1)
-          path.pop()
-        }
-      }
-    } else if (Array.isArray(value)) {
-      const items = children.items
-      if (items !== null) {
-        for (let index = 0; index < value.length; index++) {
-          if (!(index in value)) continue
-          path.push(index)
-          visit(items, value[index], depth + 1)
-          path.pop()
-        }
-      }
-    }
-  }
-  const root = planOf(kindSchema)
-  if (root !== null) visit(root, spec, 0)
-  return combined && found.length > 1 ? dedupe(found) : found
 }
 
 /**
