@@ -56934,6 +56934,7 @@ function ledgerProblems(read, fileName, branch, schemas) {
 }
 
 ;// CONCATENATED MODULE: ./src/adapters/git/object-reader.ts
+
 /** A spec that always names the same object: an object id, or an object id followed by `^{tree}`. */
 const IMMUTABLE_SPEC = /^(?:[0-9a-f]{40}|[0-9a-f]{64})(?:\^\{tree\})?$/;
 /**
@@ -57034,9 +57035,90 @@ class ObjectReader {
         });
         return blobs;
     }
+    /**
+     * readBlobs for a batch of many objects (MANY_OBJECTS or more): read by a git process of its own that writes
+     * its answers into a file, read once it is done, instead of through the pipe of the session, which git
+     * writes a few kilobytes at a time, each piece waking this process for a read of its own (thousands for
+     * ten thousand small files). The same request, made and answered as the session makes and answers it.
+     * A smaller batch, or one made before the session has answered (it finds out which requests git takes),
+     * goes through the session.
+     */
+    async readManyBlobs(specs) {
+        if (specs.length < MANY_OBJECTS || !this.session)
+            return this.readBlobs(specs);
+        if (specs.some((spec) => /[\n\r]/.test(spec)))
+            throw new Error('a git object name holds a line break');
+        const args = this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch'];
+        const input = this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`;
+        const { stdout } = await this.git.run(args, { input, outputToFile: true });
+        return batchBlobs(stdout, specs, args);
+    }
     async close() {
         await this.session?.close();
     }
+}
+/** The number of objects from which readManyBlobs reads through a file. */
+const MANY_OBJECTS = 256;
+/**
+ * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
+ * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
+ * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it. Thousands of headers:
+ * each read a byte at a time here, not through Buffer's methods (each call goes through layers of script).
+ */
+function batchBlobs(out, specs, args) {
+    const blobs = new Map();
+    const ended = () => new GitError(`git ${args.join(' ')} ended before answering`, args, 0, '');
+    let at = 0;
+    for (const spec of specs) {
+        const newline = indexOfByte.call(out, object_reader_LF, at);
+        if (newline < 0)
+            throw ended();
+        const header = at;
+        at = newline + 1;
+        if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS))
+            continue;
+        // The second and third words (split at spaces, as `header.split(' ')`): the type and the size.
+        let typeAt = header;
+        while (typeAt < newline && out[typeAt] !== object_reader_SPACE)
+            typeAt++;
+        let sizeAt = ++typeAt;
+        while (sizeAt < newline && out[sizeAt] !== object_reader_SPACE)
+            sizeAt++;
+        sizeAt++;
+        let size = 0;
+        let digits = 0;
+        for (let i = sizeAt; i < newline && out[i] !== object_reader_SPACE; i++, digits++) {
+            const digit = out[i] - 0x30;
+            if (digit < 0 || digit > 9) {
+                digits = 0;
+                break;
+            }
+            size = size * 10 + digit;
+        }
+        if (sizeAt > newline || digits === 0)
+            continue;
+        if (at + size + 1 > out.length)
+            throw ended();
+        if (sizeAt - typeAt === 5 && out[typeAt] === 0x62 && out[typeAt + 1] === 0x6c && out[typeAt + 2] === 0x6f && out[typeAt + 3] === 0x62) {
+            blobs.set(spec, out.subarray(at, at + size));
+        }
+        at += size + 1;
+    }
+    return blobs;
+}
+const object_reader_LF = 0x0a;
+const object_reader_SPACE = 0x20;
+const MISSING = [...Buffer.from(' missing', 'latin1')];
+const AMBIGUOUS = [...Buffer.from(' ambiguous', 'latin1')];
+/** Whether the bytes of `out` before `end` are `suffix`. */
+function endsWith(out, end, suffix) {
+    const from = end - suffix.length;
+    if (from < 0)
+        return false;
+    for (let i = 0; i < suffix.length; i++)
+        if (out[from + i] !== suffix[i])
+            return false;
+    return true;
 }
 /**
  * The lookups of many paths of one commit, from the folders read through `reader`: each folder is read once
@@ -71789,17 +71871,17 @@ function findReferences(kindSchema, spec) {
             if (found.length > before)
                 combined = true;
         }
-        if (value && typeof value === 'object' && !Array.isArray(value)) {
+        if (value instanceof references_OrderedMap) {
+            // A map as an item file writes it (status reads installed items so): its keys in the order of the text,
+            // as Object.keys gives those of the same map made an object.
+            const { keys, values } = value;
+            for (let at = 0; at < keys.length; at++)
+                entry(children, keys[at], values[at], depth);
+        }
+        else if (value && typeof value === 'object' && !Array.isArray(value)) {
             const record = value;
-            for (const key of Object.keys(record)) {
-                const own = children.properties.get(key);
-                const sub = own === undefined ? children.additional : own;
-                if (sub !== null) {
-                    path.push(key);
-                    visit(sub, record[key], depth + 1);
-                    path.pop();
-                }
-            }
+            for (const key of Object.keys(record))
+                entry(children, key, record[key], depth);
         }
         else if (Array.isArray(value)) {
             const items = children.items;
@@ -71815,10 +71897,38 @@ function findReferences(kindSchema, spec) {
             }
         }
     };
+    /** The value at `key` of a map, walked with the node the map's schema gives that key, if any. */
+    const entry = (children, key, value, depth) => {
+        const own = children.properties.get(key);
+        const sub = own === undefined ? children.additional : own;
+        if (sub !== null) {
+            path.push(key);
+            visit(sub, value, depth + 1);
+            path.pop();
+        }
+    };
     const root = planOf(kindSchema);
     if (root !== null)
         visit(root, spec, 0);
     return combined && found.length > 1 ? dedupe(found) : found;
+}
+/**
+ * A block map read as written (item-read.ts): its keys and values in the order of the text, each key once,
+ * and none that a plain object would order otherwise (integer-like keys); not made into an object, whose
+ * properties would each be added to it one at a time.
+ */
+class references_OrderedMap {
+    keys;
+    values;
+    constructor(keys, values) {
+        this.keys = keys;
+        this.values = values;
+    }
+    /** The value at `key`, or undefined. */
+    get(key) {
+        const at = this.keys.indexOf(key);
+        return at < 0 ? undefined : this.values[at];
+    }
 }
 /**
  * What the walk needs of one schema node (after its local `$ref`s): whether a reference can be reached from
@@ -74620,6 +74730,7 @@ async function findTrustedWorkflow(git, ref, log) {
 ;// CONCATENATED MODULE: ./src/core/promotion/item-read.ts
 
 
+
 /**
  * The value of an item file written the way Gantry's apply writes items (renderItemFile: block maps and block
  * lists at two spaces of indentation, plain or double-quoted scalars, `[]` and `{}` when empty), read without a
@@ -74647,6 +74758,14 @@ async function findTrustedWorkflow(git, ref, log) {
  *   the nesting it measures is at most one more than the others.
  */
 function writtenItemValue(bytes) {
+    const tree = writtenItemTree(bytes);
+    return tree === undefined ? undefined : plainValue(tree);
+}
+/**
+ * The value writtenItemValue reads, with each map an OrderedMap of its keys and values in the order of the
+ * text (findReferences walks it as the value); undefined where writtenItemValue declines the text.
+ */
+function writtenItemTree(bytes) {
     const n = bytes.byteLength;
     if (n === 0 || n > read_yaml_DEFAULT_YAML_LIMITS.maxBytes || bytes[n - 1] !== item_read_LF)
         return undefined;
@@ -74659,6 +74778,16 @@ function writtenItemValue(bytes) {
         return undefined;
     const root = readMap(reader, 0, 0, 1);
     return root !== undefined && reader.at === n ? root : undefined;
+}
+/** The value a tree stands for: each OrderedMap a plain object with its keys in its order. */
+function plainValue(value) {
+    if (Array.isArray(value))
+        return value.map(plainValue);
+    if (!(value instanceof OrderedMap))
+        return value;
+    const map = {};
+    value.keys.forEach((key, at) => (map[key] = plainValue(value.values[at])));
+    return map;
 }
 /** How many `[` and `{` the text holds that the next character does not close (`[]` and `{}` are not counted). */
 function unclosedOpenings(text) {
@@ -74695,7 +74824,10 @@ function readMap(reader, indent, first, depth) {
     if (depth > MAX_DEPTH)
         return undefined;
     const { text } = reader;
-    const map = {};
+    const keys = [];
+    const values = [];
+    // The keys as a set once there are many: each key is looked for among those before it.
+    let seen;
     let keyAt = first;
     let lineStart = reader.at;
     for (;;) {
@@ -74706,8 +74838,13 @@ function readMap(reader, indent, first, depth) {
         if (colon < 0 || colon > end)
             return undefined;
         const key = text.slice(keyAt, colon);
-        if (!isWordKey(key) || Object.hasOwn(map, key))
+        if (!isWordKey(key) || (seen ? seen.has(key) : keys.includes(key)))
             return undefined;
+        keys.push(key);
+        if (seen)
+            seen.add(key);
+        else if (keys.length > 16)
+            seen = new Set(keys);
         if (colon + 1 < end) {
             // `<key>: <scalar>` on one line.
             if (text.charCodeAt(colon + 1) !== item_read_SPACE)
@@ -74715,7 +74852,7 @@ function readMap(reader, indent, first, depth) {
             const value = scalarOrEmpty(text.slice(colon + 2, end));
             if (value === undefined)
                 return undefined;
-            map[key] = value;
+            values.push(value);
             reader.at = end + 1;
         }
         else {
@@ -74728,14 +74865,14 @@ function readMap(reader, indent, first, depth) {
             const value = text.startsWith('- ', start) ? readList(reader, inner, depth + 1) : readMap(reader, inner, start, depth + 1);
             if (value === undefined)
                 return undefined;
-            map[key] = value;
+            values.push(value);
         }
         // The next key of this map, or its end: a line indented less (or the end of the text).
         if (reader.at >= text.length)
-            return map;
+            return new references_OrderedMap(keys, values);
         const next = indentation(text, reader.at);
         if (next < indent)
-            return map;
+            return new references_OrderedMap(keys, values);
         // Deeper than a key of this map (a continuation line), or a list item at a key's indentation: not written.
         if (next > indent || text.startsWith('- ', reader.at + next))
             return undefined;
@@ -74784,7 +74921,7 @@ function scalarOrEmpty(written) {
     if (written === '[]')
         return [];
     if (written === '{}')
-        return {};
+        return new references_OrderedMap([], []);
     return writtenScalar(written, item_read_PLAIN);
 }
 
@@ -75150,7 +75287,7 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
         if (sha !== undefined && !cache.has(sha))
             unread.add(sha);
     });
-    const blobs = await reader.readBlobs([...unread]);
+    const blobs = await reader.readManyBlobs([...unread]);
     for (const sha of unread) {
         const bytes = blobs.get(sha);
         if (bytes)
@@ -75258,15 +75395,18 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
 }
 /**
  * The references of an item's bytes as an item of a kind with `schema`: most items are as Gantry's apply wrote
- * them, read without a YAML parser (writtenItemValue), the same value readYaml builds; any other text takes
- * readYaml, and a file it cannot read refers to nothing.
+ * them, read without a YAML parser (writtenItemTree: the value readYaml builds, its maps kept as their keys
+ * and values in order, which findReferences walks as it walks the value); any other
+ * text takes readYaml, and a file it cannot read refers to nothing.
  */
 function findItemReferences(schema, file, bytes) {
-    const written = writtenItemValue(bytes);
-    const parsed = written === undefined ? readYaml(file, bytes).parsed : undefined;
-    if (written === undefined && !parsed)
+    const written = writtenItemTree(bytes);
+    if (written !== undefined)
+        return findReferences(schema, written.get('spec'));
+    const parsed = readYaml(file, bytes).parsed;
+    if (!parsed)
         return [];
-    return findReferences(schema, (written ?? parsed.value)?.spec);
+    return findReferences(schema, parsed.value?.spec);
 }
 /** Findings in the order of their item ids (compared as strings, as a sort of the ids does), stable within one item. */
 function byItem(found) {
@@ -75294,7 +75434,7 @@ async function readWrittenLedgers(reader, heads, schemas, cache) {
                 files.set(`${name}\0${entry.sha}`, entry.sha);
         }
     }
-    const blobs = await reader.readBlobs([...new Set(files.values())]);
+    const blobs = await reader.readManyBlobs([...new Set(files.values())]);
     // A package's ledger on each environment is the same text but for its `environment:` line and the digests of
     // the items that environment made differ: read and checked whole once, the others against it
     // (readWrittenLedgerAlike), each with its own file and bytes.
