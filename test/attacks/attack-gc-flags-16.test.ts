@@ -164,6 +164,58 @@ describe('a thread flag of the user on the command line, in every spelling V8 ta
   })
 })
 
+describe('young-generation capacity flags of newer V8 are the user’s young-generation flags', () => {
+  // Node 22 and 24 take `--scavenger-max-new-space-capacity-mb` (and its MinorMS twin) as the young generation's
+  // largest size, as `--max-semi-space-size` is: a user who gives it has chosen the young generation's size.
+  const CAPACITY_FLAGS = [
+    ['--scavenger-max-new-space-capacity-mb=64'],
+    ['--scavenger_max_new_space_capacity_mb=64'],
+    ['--scavenger-max-new-space-capacity-mb', '64'],
+    ['--minor-ms-max-new-space-capacity-mb=64'],
+  ]
+
+  it('leave everything as the user set it', () => {
+    for (const args of CAPACITY_FLAGS) expect(flagsToSet(args, ''), args.join(' ')).toEqual([])
+    // Flags that only look alike are not the user's young-generation flags.
+    expect(flagsToSet(['--trace-scavenger-max-new-space-capacity-mb'], '')).toContain(
+      '--semi-space-growth-factor=1',
+    )
+  })
+
+  // Where the node that runs the tests knows the flag (Node 22 and later), the young generation reaches the size
+  // the user gave while Gantry's own function runs, as it does without it.
+  const known =
+    spawnSync(process.execPath, ['--scavenger-max-new-space-capacity-mb=64', '-e', '0'], {
+      env: envWithout(),
+    }).status === 0
+  it.runIf(known)('and on a node that knows them, the young generation grows to the size given', async () => {
+    const probe = join(temp.dir, 'capacity.mts')
+    writeFileSync(
+      probe,
+      `import { getHeapSpaceStatistics } from 'node:v8'
+const size = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size
+const { keepYoungGenerationSmall } = await import(${JSON.stringify(join(PROJECT, 'src/adapters/process/young-generation.ts'))})
+const applied = keepYoungGenerationSmall()
+const kept = []
+let largest = size()
+for (let i = 0; i < 400_000; i++) {
+  kept.push({ i, name: 'item-' + i, refs: [i, i + 1] })
+  if (i % 1000 === 0) largest = Math.max(largest, size())
+}
+process.stdout.write(JSON.stringify({ applied, largest }))
+`,
+    )
+    const result = await run(
+      ['--scavenger-max-new-space-capacity-mb=64', '--import', 'tsx', probe],
+      envWithout(),
+    )
+    expect(result.code, result.stderr).toBe(0)
+    const { applied, largest } = JSON.parse(result.stdout) as { applied: string[]; largest: number }
+    expect(applied).toEqual([])
+    expect(largest).toBeGreaterThanOrEqual(16 * 1024 * 1024)
+  })
+})
+
 describe('the entry points set the flags at start-up', () => {
   // A module loaded before the entry point records each call of v8.setFlagsFromString (the ES module binding
   // follows through syncBuiltinESMExports), then lets it through.
