@@ -55,9 +55,11 @@ export function flagsToSet(execArgv: readonly string[], nodeOptions: string): st
 }
 
 // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
-// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
+// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word). Newer V8 (Node 22 on) also
+// takes the young generation's largest size as `--scavenger-max-new-space-capacity-mb` (and, for its MinorMS
+// collector, `--minor-ms-max-new-space-capacity-mb`), as it takes `--max-semi-space-size`.
 const YOUNG_GENERATION_FLAG =
-  /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/
+  /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|(?:scavenger|minor[-_]ms)[-_]max[-_]new[-_]space[-_]capacity[-_]mb)(?=[=\s]|$)/
 
 /**
  * Each flag that has a scavenge made on the main thread, and the flags of a user that decide it instead: the
