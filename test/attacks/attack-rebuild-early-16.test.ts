@@ -383,4 +383,21 @@ describe.skipIf(!both)('build --all, fresh: the CLI before and after the early r
     expect(now.code, now.stdout + now.stderr).toBe(0)
     expect(Object.keys(now.files).sort()).toEqual(['app-1.gantry.json', 'base-1.gantry.json', 'tools-1.1.gantry.json'])
   }, 120_000)
+
+  test('files beside the default folders whose names start like them, and gantry.yaml beside itself', async () => {
+    const { repo } = released()
+    commitFiles(repo, {
+      'definitions-old/task/cleanup.yaml': stringify({ kind: 'task', name: 'cleanup', spec: { command: 'old.sh' } }),
+      'definitionsX/cred/tools.yaml': 'kind: [\n',
+      'packages.bak/tools.yaml': stringify({ name: 'tools', items: ['cred/tools'] }),
+      'packages2/extra.yaml': stringify({ name: 'extra', items: ['cred/tools'] }),
+      'kinds0/task.schema.json': '{"type":"object","required":["nothing"]}\n',
+      'gantry.yaml.orig': 'versioning: [\n',
+    })
+    for (const format of [[], ['--format', 'json']]) {
+      const now = await same(repo, ['build', '--all', ...format])
+      expect(now.code).toBe(0)
+      expect(bundles(now)).toEqual(['app-1.gantry.json', 'base-1.gantry.json', 'tools-1.1.gantry.json'])
+    }
+  }, 120_000)
 })
