@@ -400,4 +400,30 @@ describe.skipIf(!both)('build --all, fresh: the CLI before and after the early r
       expect(bundles(now)).toEqual(['app-1.gantry.json', 'base-1.gantry.json', 'tools-1.1.gantry.json'])
     }
   }, 120_000)
+
+  test('folders of its own, and a workspace at packages/ that changed between the releases: not read ahead for nothing', async () => {
+    const repo = join(temp.dir, `workspace${++counter}`)
+    const files: Record<string, string> = {}
+    for (const [path, content] of Object.entries(sourceFiles())) {
+      if (path === 'gantry.yaml') files[path] = stringify({ ...(parse(content) as Record<string, unknown>), paths: { kinds: 'gantry/kinds', definitions: 'gantry/definitions', packages: 'gantry/packages' } })
+      else if (/^(kinds|definitions|packages)\//.test(path)) files[`gantry/${path}`] = content
+      else files[path] = content
+    }
+    const web = (round: number) => Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`packages/web${i % 3}/src/f${i}.js`, `export const v = ${round * 100 + i}\n`]))
+    makeGitRepo(repo, { ...files, ...web(0) })
+    build(repo)
+    const first = git(repo, ['rev-parse', 'HEAD'])
+    commitFiles(repo, { 'gantry/definitions/task/cleanup.yaml': definition('task', 'cleanup', { command: 'ws.sh' })['definitions/task/cleanup.yaml']!, ...web(1) })
+    build(repo)
+    rmSync(join(repo, '.gantry'), { recursive: true, force: true })
+    const now = await same(repo, ['build', '--all', '--format', 'json'])
+    expect(now.code).toBe(0)
+    expect(bundles(now)).toEqual(['app-1.gantry.json', 'base-1.gantry.json', 'tools-1.1.gantry.json'])
+    // The files of the earlier release are listed once, for the sources gantry.yaml names: the workspace's never.
+    const calls = await gitCalls(repo, ['build', '--all'])
+    expect(calls.filter((a) => a.includes('diff-tree') && a.includes(first)).length).toBe(1)
+    const listed = calls.filter((a) => a.includes('ls-tree') && a.includes(first))
+    expect(listed.length).toBe(1)
+    expect(listed.flat().some((a) => a.startsWith('packages/'))).toBe(false)
+  }, 120_000)
 })
