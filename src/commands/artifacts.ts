@@ -128,6 +128,9 @@ export type EarlyReads = Map<string, Promise<{ files: readonly string[]; snapsho
 /** The folders of the sources when gantry.yaml does not name its own. */
 const DEFAULT_PATHS = resolvePaths(undefined)
 
+/** The files a definition (`<definitions>/<kind>/<name>.yaml`) or a package (`<packages>/<name>.yaml`) is read from, at the default folders. */
+const SOURCE_FILE = new RegExp(`^(${DEFAULT_PATHS.definitions}/[^/]+/[^/]+|${DEFAULT_PATHS.packages}/[^/]+)\\.yaml$`)
+
 /**
  * Starts, for each of `commits`, the reads itemsFromChanges makes of it against `at` with the whole model
  * (the paths that differ, then the differing files of the sources' folders), as if gantry.yaml kept the
@@ -142,6 +145,10 @@ export function readChangesEarly(git: OpenRepository['git'], commits: Iterable<s
     const read = differingPaths(git, commit, at, diffs).then(async (differing) => {
       if (!differing || differing.some((path) => path === CONFIG_FILE || within(kinds, path))) return undefined
       const files = differing.filter((path) => within(definitions, path) || within(packages, path))
+      // A file there that no definition or package is named by (`packages/web/index.js` of a workspace) says
+      // these folders may hold something else than the sources (gantry.yaml naming folders of its own): not
+      // read ahead, as what may be many files would be read for nothing.
+      if (!files.every((path) => SOURCE_FILE.test(path))) return undefined
       return { files, snapshot: await readCommitFiles(git, commit, files, DEFAULT_YAML_LIMITS.maxBytes) }
     })
     reads.set(
