@@ -73470,6 +73470,8 @@ function differingPaths(git, from, to, diffs) {
 const within = (root, path) => path === root || path.startsWith(`${root}/`);
 /** The folders of the sources when gantry.yaml does not name its own. */
 const artifacts_DEFAULT_PATHS = resolvePaths(undefined);
+/** The files a definition (`<definitions>/<kind>/<name>.yaml`) or a package (`<packages>/<name>.yaml`) is read from, at the default folders. */
+const SOURCE_FILE = new RegExp(`^(${artifacts_DEFAULT_PATHS.definitions}/[^/]+/[^/]+|${artifacts_DEFAULT_PATHS.packages}/[^/]+)\\.yaml$`);
 /**
  * Starts, for each of `commits`, the reads itemsFromChanges makes of it against `at` with the whole model
  * (the paths that differ, then the differing files of the sources' folders), as if gantry.yaml kept the
@@ -73486,6 +73488,11 @@ function readChangesEarly(git, commits, at, diffs, reads) {
             if (!differing || differing.some((path) => path === CONFIG_FILE || within(kinds, path)))
                 return undefined;
             const files = differing.filter((path) => within(definitions, path) || within(packages, path));
+            // A file there that no definition or package is named by (`packages/web/index.js` of a workspace) says
+            // these folders may hold something else than the sources (gantry.yaml naming folders of its own): not
+            // read ahead, as what may be many files would be read for nothing.
+            if (!files.every((path) => SOURCE_FILE.test(path)))
+                return undefined;
             return { files, snapshot: await readCommitFiles(git, commit, files, read_yaml_DEFAULT_YAML_LIMITS.maxBytes) };
         });
         reads.set(commit, read.catch(() => undefined));
@@ -77511,8 +77518,10 @@ function flagsToSet(execArgv, nodeOptions) {
     ];
 }
 // A flag is a word of its own: one dash or two (node passes `-max-semi-space-size=64` on to V8, which takes it),
-// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word).
-const YOUNG_GENERATION_FLAG = /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?=[=\s]|$)/;
+// either spelling, then `=`, a space or the end (NODE_OPTIONS may quote a word). Newer V8 (Node 22 on) also
+// takes the young generation's largest size as `--scavenger-max-new-space-capacity-mb` (and, for its MinorMS
+// collector, `--minor-ms-max-new-space-capacity-mb`), as it takes `--max-semi-space-size`.
+const YOUNG_GENERATION_FLAG = /(?:^|[\s"])--?(?:(?:max|min)[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor|(?:scavenger|minor[-_]ms)[-_]max[-_]new[-_]space[-_]capacity[-_]mb)(?=[=\s]|$)/;
 /**
  * Each flag that has a scavenge made on the main thread, and the flags of a user that decide it instead: the
  * flag either way (`--parallel-scavenge`, `--no-parallel-scavenge`, `--noparallel-scavenge`, which V8 takes
