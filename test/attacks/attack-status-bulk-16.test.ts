@@ -1,0 +1,236 @@
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { deflateSync } from 'node:zlib'
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest'
+import { Git } from '../../src/adapters/git/git.js'
+import { ObjectReader } from '../../src/adapters/git/object-reader.js'
+import { writtenItemTree, writtenItemValue } from '../../src/core/promotion/item-read.js'
+import { findReferences } from '../../src/core/schema/references.js'
+import { DEFAULT_YAML_LIMITS, readYaml } from '../../src/core/yaml/read-yaml.js'
+import { tempDir } from '../engine/helpers.js'
+
+// Status reads every ledger and item of the environment branches, which anyone with push rights writes: a
+// batch of many objects through a cat-file process writing into a file (readManyBlobs), the items written
+// as Gantry writes them as maps kept in order (writtenItemTree). Here: batch sizes around the threshold,
+// objects of every type and size, a git failing midway, the temporary folder (left behind? unusable?), keys
+// that are names of the map's own members, duplicate keys around the set threshold, and `gantry status` on
+// branches with hundreds of hostile items read through the file and through the session.
+
+const temp = tempDir('gantry-bulk16-')
+const savedTmp = process.env.TMPDIR
+afterEach(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR
+  else process.env.TMPDIR = savedTmp
+})
+afterAll(() => temp.cleanup())
+
+const IDENTITY = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' }
+const raw = (dir: string, args: string[], input?: Buffer | string, env: Record<string, string> = {}) =>
+  execFileSync('git', ['-C', dir, ...args], { input, env: { ...process.env, ...IDENTITY, ...env }, maxBuffer: 1 << 28 }).toString('utf8').trim()
+
+/** A loose object of `dir` whose stored text is `stored` (any header), named `id`. */
+function plantLoose(dir: string, id: string, stored: Buffer): void {
+  const folder = join(dir, '.git/objects', id.slice(0, 2))
+  mkdirSync(folder, { recursive: true })
+  rmSync(join(folder, id.slice(2)), { force: true })
+  writeFileSync(join(folder, id.slice(2)), deflateSync(stored))
+}
+
+/** A temporary folder of its own for the reads of a test, to see what they leave in it. */
+function privateTmp(name: string): string {
+  const dir = join(temp.dir, name)
+  mkdirSync(dir, { recursive: true })
+  process.env.TMPDIR = dir
+  return dir
+}
+
+let repo: string
+let commit: string
+let tag: string
+const ids: string[] = []
+beforeAll(() => {
+  repo = join(temp.dir, 'repo')
+  raw(temp.dir, ['init', '-q', repo])
+  const max = DEFAULT_YAML_LIMITS.maxBytes
+  const contents: Buffer[] = [
+    Buffer.alloc(0),
+    Buffer.from('no newline at the end'),
+    Buffer.from(`${'f'.repeat(40)} blob 12\n${'e'.repeat(40)} missing\nx ambiguous\n`),
+    Buffer.from('contents HEAD\nflush\n'),
+    Buffer.alloc(max - 1, 0x61),
+    Buffer.alloc(max, 0x0a),
+    Buffer.alloc(max + 1, 0x20),
+    Buffer.from(' blob 5\n'),
+  ]
+  for (let i = 0; contents.length < 400; i++) contents.push(Buffer.from(`kind: task\nname: t${i}\nspec:\n  command: c${i}\n`))
+  const lines = contents.map((content, i) => {
+    const id = raw(repo, ['hash-object', '-w', '--stdin'], content)
+    ids.push(id)
+    return `100644 ${id}\tf/${i}.yaml\0`
+  })
+  const index = join(repo, '.git', 'bulk-index')
+  execFileSync('git', ['-C', repo, 'update-index', '-z', '--index-info'], { input: lines.join(''), env: { ...process.env, GIT_INDEX_FILE: index } })
+  const tree = execFileSync('git', ['-C', repo, 'write-tree'], { env: { ...process.env, GIT_INDEX_FILE: index } }).toString().trim()
+  commit = raw(repo, ['commit-tree', tree, '-m', 'files'])
+  raw(repo, ['update-ref', 'refs/heads/main', commit])
+  raw(repo, ['tag', '-a', '-m', 'a tag', 'v1', commit])
+  tag = raw(repo, ['rev-parse', 'v1'])
+})
+
+/** `count` specs: blobs, then a tree, a commit, a tag, a missing id and a short id standing for nothing. */
+function specsOf(count: number): string[] {
+  const others = [`${commit}^{tree}`, commit, tag, '0'.repeat(40), ids[9]!.slice(0, 7), `${commit}:f/3.yaml`, 'v1:f/2.yaml']
+  const out = [...others, ...ids].slice(0, count)
+  expect(out.length).toBe(count)
+  return out
+}
+
+/** What the session reads for `specs` (a reader of its own), and what readManyBlobs reads after the session answered. */
+async function bothWays(specs: readonly string[]): Promise<{ expected: Map<string, Buffer>; read: Map<string, Buffer> }> {
+  const session = new ObjectReader(new Git(repo))
+  const many = new ObjectReader(new Git(repo))
+  try {
+    const expected = await session.readBlobs(specs)
+    await many.read([commit])
+    const read = await many.readManyBlobs(specs)
+    return { expected, read }
+  } finally {
+    await session.close()
+    await many.close()
+  }
+}
+
+function expectSame(read: Map<string, Buffer>, expected: Map<string, Buffer>): void {
+  expect([...read.keys()]).toEqual([...expected.keys()])
+  for (const [spec, bytes] of expected) expect(Buffer.compare(read.get(spec)!, bytes), spec).toBe(0)
+}
+
+test('255, 256 and 257 objects of every type and size around the YAML byte limit: what the session reads, and no folder left behind', async () => {
+  const tmp = privateTmp('sizes')
+  for (const count of [255, 256, 257, 407]) {
+    const { expected, read } = await bothWays(specsOf(count))
+    expectSame(read, expected)
+    // Trees, commits, tags, missing and short ids are no blobs; the blobs by path are.
+    expect(read.has(commit) || read.has(tag) || read.has(`${commit}^{tree}`) || read.has('0'.repeat(40))).toBe(false)
+    expect(read.get(`${commit}:f/3.yaml`)?.toString()).toBe('contents HEAD\nflush\n')
+    expect(read.get(ids[1]!)?.toString()).toBe('no newline at the end')
+    expect(read.get(ids[6]!)?.length).toBe(DEFAULT_YAML_LIMITS.maxBytes + 1)
+  }
+  expect(readdirSync(tmp)).toEqual([])
+}, 120_000)
+
+test('two batches at once, in one reader and in two: each its own answers, no folder left behind', async () => {
+  const tmp = privateTmp('concurrent')
+  const a = specsOf(300)
+  const b = [...specsOf(407)].reverse()
+  const { expected: ea } = await bothWays(a)
+  const { expected: eb } = await bothWays(b)
+  const one = new ObjectReader(new Git(repo))
+  const two = new ObjectReader(new Git(repo))
+  try {
+    await Promise.all([one.read([commit]), two.read([commit])])
+    const [ra, rb, rc] = await Promise.all([one.readManyBlobs(a), one.readManyBlobs(b), two.readManyBlobs(a)])
+    expectSame(ra, ea)
+    expectSame(rb, eb)
+    expectSame(rc, ea)
+  } finally {
+    await one.close()
+    await two.close()
+  }
+  expect(readdirSync(tmp)).toEqual([])
+}, 120_000)
+
+test('git failing midway through a batch: refused as the session refuses it, nothing used, no folder left behind', async () => {
+  const broken = join(temp.dir, 'broken')
+  raw(temp.dir, ['init', '-q', broken])
+  const good = Array.from({ length: 300 }, (_, i) => raw(broken, ['hash-object', '-w', '--stdin'], `item ${i}\n`))
+  // An object whose type git does not know: cat-file stops there (fatal) with the answers before it written.
+  const bad = 'b'.repeat(40)
+  plantLoose(broken, bad, Buffer.from('bogus 5\0hello'))
+  const asked = [...good.slice(0, 150), bad, ...good.slice(150)]
+  const tmp = privateTmp('failing')
+  const session = new ObjectReader(new Git(broken))
+  const many = new ObjectReader(new Git(broken))
+  await many.read([good[0]!])
+  const expected = await session.readBlobs(asked).catch((error: unknown) => error)
+  const read = await many.readManyBlobs(asked).catch((error: unknown) => error)
+  await session.close().catch(() => undefined)
+  await many.close().catch(() => undefined)
+  expect(expected).toBeInstanceOf(Error)
+  expect(read).toBeInstanceOf(Error)
+  expect((read as Error).message).toBe((expected as Error).message)
+  expect((read as Error).message).toMatch(/invalid object type/)
+  expect(readdirSync(tmp)).toEqual([])
+}, 120_000)
+
+// --- writtenItemTree ---
+
+const encode = (text: string) => new TextEncoder().encode(text)
+const ref = (kind: string) => ({ type: 'string', 'x-gantry-ref': kind })
+const SCHEMAS: object[] = [
+  { type: 'object', additionalProperties: ref('v') },
+  { type: 'object', properties: { get: ref('g'), keys: ref('k'), values: ref('w') }, additionalProperties: { type: 'object', additionalProperties: ref('x') } },
+  { type: 'object', properties: { list: { type: 'array', items: { type: 'object', additionalProperties: ref('l') } } }, additionalProperties: ref('a') },
+]
+
+/** Taken or declined as writtenItemValue; when taken, findReferences over the tree is what it is over readYaml's value. */
+function check(text: string): boolean {
+  const tree = writtenItemTree(encode(text))
+  const value = writtenItemValue(encode(text))
+  expect(tree === undefined, text).toBe(value === undefined)
+  if (tree === undefined) return false
+  const parsed = readYaml('definitions/task/x.yaml', encode(text)).parsed
+  expect(parsed, text).toBeDefined()
+  const full = (parsed!.value as { spec?: unknown }).spec
+  for (const schema of SCHEMAS) {
+    const found = findReferences(schema, tree.get('spec'))
+    expect(found, text).toEqual(findReferences(schema, full))
+    expect(found, text).toEqual(findReferences(schema, value!.spec))
+  }
+  expect(JSON.stringify(value)).toBe(JSON.stringify(parsed!.value))
+  return true
+}
+
+test('keys named as members of the map kept in order (get, keys, values) or of objects: the references readYaml finds', () => {
+  const names = ['get', 'keys', 'values', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'length', 'size', 'at', 'set', 'has', 'map']
+  expect(check(`kind: task\nname: x\nspec:\n${names.map((n) => `  ${n}: ${n}Name\n`).join('')}`)).toBe(true)
+  expect(check(`kind: task\nname: x\nspec:\n${names.map((n) => `  ${n}:\n    ${n}: inner${n}\n    other${n.length}: k\n`).join('')}`)).toBe(true)
+  // A map whose only key is `keys` or `values` holding a list, and a list of maps with such keys.
+  expect(check('kind: task\nname: x\nspec:\n  keys:\n    values:\n      - a\n  list:\n    - get: one\n      keys: two\n    - values: three\n    - {}\n  get: "g"\n')).toBe(true)
+  // The prototype's keys are declined (readYaml refuses them).
+  for (const key of ['__proto__', 'constructor', 'prototype']) expect(check(`kind: task\nname: x\nspec:\n  ${key}: a\n`)).toBe(false)
+})
+
+test('duplicate keys at 2, 16, 17, 18 and 1000 keys, first and last: declined as readYaml refuses them', () => {
+  for (const count of [2, 15, 16, 17, 18, 1000]) {
+    const keys = Array.from({ length: count }, (_, i) => `k${i}`)
+    const text = (list: string[]) => `kind: task\nname: x\nspec:\n${list.map((k) => `  ${k}: v${k}\n`).join('')}`
+    expect(check(text(keys)), `${count} keys`).toBe(true)
+    for (const [a, b] of [
+      [0, count - 1],
+      [count - 2, count - 1],
+      [0, 1],
+    ] as const) {
+      const list = [...keys]
+      list[b] = list[a]!
+      if (a === b) continue
+      expect(writtenItemTree(encode(text(list))), `${count} keys, ${a} = ${b}`).toBeUndefined()
+      expect(readYaml('x.yaml', encode(text(list))).parsed, `${count}: readYaml takes it`).toBeUndefined()
+    }
+    // The same key in two maps is no duplicate.
+    expect(check(`kind: task\nname: x\nspec:\n  a:\n${keys.map((k) => `    ${k}: v\n`).join('')}  b:\n${keys.map((k) => `    ${k}: w\n`).join('')}`)).toBe(true)
+  }
+})
+
+test('nesting at and past the depth limit, empty maps and lists: the references readYaml finds', () => {
+  const nested = (depth: number) => {
+    let text = 'kind: task\nname: x\nspec:\n'
+    for (let d = 1; d < depth; d++) text += `${'  '.repeat(d)}m${d}:\n`
+    return `${text}${'  '.repeat(depth)}leaf: target\n`
+  }
+  const taken = [8, 14, 15, 16, 17, 30].map((depth) => check(nested(depth)))
+  expect(taken.slice(0, 2)).toEqual([true, true])
+  expect(taken.at(-1)).toBe(false)
+  expect(check('kind: task\nname: x\nspec:\n  a: {}\n  b: []\n  list:\n    - {}\n    - []\n    - get: {}\n')).toBe(true)
+})
