@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
@@ -8,7 +9,8 @@ import { ObjectReader } from '../../src/adapters/git/object-reader.js'
 import { writtenItemTree, writtenItemValue } from '../../src/core/promotion/item-read.js'
 import { findReferences } from '../../src/core/schema/references.js'
 import { DEFAULT_YAML_LIMITS, readYaml } from '../../src/core/yaml/read-yaml.js'
-import { tempDir } from '../engine/helpers.js'
+import { cli, tempDir } from '../engine/helpers.js'
+import { appliedEverywhere } from './status-scenarios.js'
 
 // Status reads every ledger and item of the environment branches, which anyone with push rights writes: a
 // batch of many objects through a cat-file process writing into a file (readManyBlobs), the items written
@@ -141,6 +143,17 @@ test('two batches at once, in one reader and in two: each its own answers, no fo
   expect(readdirSync(tmp)).toEqual([])
 }, 120_000)
 
+test('a temporary folder that cannot be made: the batch is read as the session reads it, not refused', async () => {
+  // TMPDIR naming a folder that does not exist, or a file: status needs no temporary folder to read.
+  const file = join(temp.dir, 'a-file')
+  writeFileSync(file, 'x')
+  for (const tmp of [join(temp.dir, 'no', 'such', 'folder'), file]) {
+    process.env.TMPDIR = tmp
+    const { expected, read } = await bothWays(specsOf(300))
+    expectSame(read, expected)
+  }
+}, 120_000)
+
 test('git failing midway through a batch: refused as the session refuses it, nothing used, no folder left behind', async () => {
   const broken = join(temp.dir, 'broken')
   raw(temp.dir, ['init', '-q', broken])
@@ -234,3 +247,77 @@ test('nesting at and past the depth limit, empty maps and lists: the references 
   expect(taken.at(-1)).toBe(false)
   expect(check('kind: task\nname: x\nspec:\n  a: {}\n  b: []\n  list:\n    - {}\n    - []\n    - get: {}\n')).toBe(true)
 })
+
+// --- gantry status end to end ---
+
+let applied: string
+beforeAll(async () => {
+  applied = await appliedEverywhere(join(temp.dir, 'applied'))
+}, 240_000)
+
+/**
+ * `count` hostile items added to app's ledger on env/dev and env/qa: unresolved references (diagnostics with
+ * line and column), duplicate keys, flow maps, single quotes, no trailing newline, empty files, cat-file-like
+ * text, many keys; half with the digest of their bytes, half with another; one whose object is a tree.
+ */
+function hostile(dir: string, count: number): void {
+  for (const branch of ['env/dev', 'env/qa']) {
+    const index = join(dir, '.git', 'hostile-index')
+    rmSync(index, { force: true })
+    const env = { GIT_INDEX_FILE: index }
+    raw(dir, ['read-tree', branch], undefined, env)
+    const lines: string[] = []
+    const items: string[] = []
+    for (let i = 0; i < count; i++) {
+      const k = i % 9
+      const texts = [
+        `kind: task\nname: h${i}\nspec:\n  command: run.sh\n  conn: nope${i}\n  successors:\n  - extract\n  - gone${i}\n`,
+        `kind: task\nname: h${i}\nspec:\n  conn: db\n  command: "x"\n  successors: []\n`,
+        `kind: task\nname: h${i}\nspec:\n  command: a\n  conn: nope${i}`,
+        `kind: task\nname: h${i}\nspec:\n  command: a\n  command: b\n  conn: dup${i}\n`,
+        `${'0'.repeat(40)} blob 12\nmissing\n`,
+        '',
+        `kind: task\nname: h${i}\nspec: {command: a, conn: flow${i}, successors: [x${i}, extract]}\n`,
+        `kind: task\nname: h${i}\nspec:\n  successors:\n  - q${i}\n  conn: 'quoted${i}'\n  command: z\n`,
+        `kind: task\nname: h${i}\nspec:\n  command: a\n  conn: "c${i}"\n${Array.from({ length: 15 + (i % 4) }, (_, j) => `  k${j}: v\n`).join('')}`,
+      ]
+      const text = texts[k]!
+      const id = raw(dir, ['hash-object', '-w', '--stdin'], text)
+      lines.push(`100644 ${id}\tdefinitions/task/h${i}.yaml\n`)
+      const digest = i % 2 === 0 ? createHash('sha256').update(text).digest('hex') : '0'.repeat(64)
+      items.push(`  task/h${i}: sha256:${digest}\n`)
+    }
+    lines.push(`100644 ${raw(dir, ['rev-parse', `${branch}:definitions`])}\tdefinitions/task/astree.yaml\n`)
+    items.push(`  task/astree: sha256:${'1'.repeat(64)}\n`)
+    raw(dir, ['update-index', '--index-info'], lines.join(''), env)
+    const [head, rest] = raw(dir, ['show', `${branch}:.gantry/installed/app.yaml`]).split('items:\n') as [string, string]
+    const ledger = raw(dir, ['hash-object', '-w', '--stdin'], `${head}items:\n${items.join('')}${rest}\n`)
+    raw(dir, ['update-index', '--add', '--cacheinfo', `100644,${ledger},.gantry/installed/app.yaml`], undefined, env)
+    const tree = raw(dir, ['write-tree'], undefined, env)
+    raw(dir, ['update-ref', `refs/heads/${branch}`, raw(dir, ['commit-tree', tree, '-p', raw(dir, ['rev-parse', branch]), '-m', 'hostile'])])
+  }
+}
+
+test('status on branches of hundreds of hostile items: the same report through the file as through the session (text and JSON)', async () => {
+  for (const count of [20, 400]) {
+    const dir = join(temp.dir, `status-${count}`)
+    execFileSync('cp', ['-r', applied, dir])
+    hostile(dir, count)
+    privateTmp(`status-tmp-${count}`)
+    const viaFile = [await cli(dir, ['status']), await cli(dir, ['status', '--format', 'json'])]
+    // A TMPDIR that does not exist: every batch read through the session.
+    process.env.TMPDIR = join(temp.dir, 'none', String(count))
+    const viaSession = [await cli(dir, ['status']), await cli(dir, ['status', '--format', 'json'])]
+    for (const [index, run] of viaFile.entries()) {
+      expect(run.code).toBe(1)
+      expect(run.stderr).toBe(viaSession[index]!.stderr)
+      expect(run.stdout).toBe(viaSession[index]!.stdout)
+    }
+    const json = JSON.parse(viaFile[1]!.stdout) as { drift: { code: string; line?: number; column?: number; item: string }[] }
+    const unresolved = json.drift.filter((d) => d.code === 'unresolved-in-environment')
+    expect(unresolved.length).toBeGreaterThan(count)
+    expect(unresolved.every((d) => typeof d.line === 'number' && typeof d.column === 'number')).toBe(true)
+    expect(json.drift.some((d) => d.item === 'task/astree')).toBe(true)
+    expect(readdirSync(join(temp.dir, `status-tmp-${count}`))).toEqual([])
+  }
+}, 240_000)
