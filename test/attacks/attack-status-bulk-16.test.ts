@@ -50,6 +50,7 @@ function privateTmp(name: string): string {
 let repo: string
 let commit: string
 let tag: string
+let ambiguous = ''
 const ids: string[] = []
 beforeAll(() => {
   repo = join(temp.dir, 'repo')
@@ -78,11 +79,26 @@ beforeAll(() => {
   raw(repo, ['update-ref', 'refs/heads/main', commit])
   raw(repo, ['tag', '-a', '-m', 'a tag', 'v1', commit])
   tag = raw(repo, ['rev-parse', 'v1'])
+  // Two more blobs whose ids start with the same four digits: that prefix is `ambiguous` to git.
+  const byPrefix = new Map<string, string>()
+  for (let i = 0; ; i++) {
+    const text = `ambiguous ${i}\n`
+    const id = createHash('sha1').update(`blob ${text.length}\0${text}`).digest('hex')
+    const other = byPrefix.get(id.slice(0, 4))
+    if (other !== undefined) {
+      raw(repo, ['hash-object', '-w', '--stdin'], other)
+      raw(repo, ['hash-object', '-w', '--stdin'], text)
+      ambiguous = id.slice(0, 4)
+      break
+    }
+    byPrefix.set(id.slice(0, 4), text)
+  }
+  expect(raw(repo, ['cat-file', '--batch-check'], `${ambiguous}\n`)).toBe(`${ambiguous} ambiguous`)
 })
 
-/** `count` specs: blobs, then a tree, a commit, a tag, a missing id and a short id standing for nothing. */
+/** `count` specs: a tree, a commit, a tag, a missing id, a short id, an ambiguous one, blobs by path, then blobs. */
 function specsOf(count: number): string[] {
-  const others = [`${commit}^{tree}`, commit, tag, '0'.repeat(40), ids[9]!.slice(0, 7), `${commit}:f/3.yaml`, 'v1:f/2.yaml']
+  const others = [`${commit}^{tree}`, commit, tag, '0'.repeat(40), ids[9]!.slice(0, 7), ambiguous, `${commit}:f/3.yaml`, 'v1:f/2.yaml']
   const out = [...others, ...ids].slice(0, count)
   expect(out.length).toBe(count)
   return out
@@ -174,6 +190,27 @@ test('git failing midway through a batch: refused as the session refuses it, not
   expect(read).toBeInstanceOf(Error)
   expect((read as Error).message).toBe((expected as Error).message)
   expect((read as Error).message).toMatch(/invalid object type/)
+  expect(readdirSync(tmp)).toEqual([])
+}, 120_000)
+
+test('an object git answers with fewer bytes than its header says, last of a batch: refused, nothing used', async () => {
+  // A loose object whose header says 100 bytes and holds 5: git 2.39 answers `<id> blob 100` and the 5 bytes,
+  // exit 0. Last of a batch, the answers end before the size: no blob of the batch is used.
+  const short = join(temp.dir, 'short')
+  raw(temp.dir, ['init', '-q', short])
+  const good = Array.from({ length: 300 }, (_, i) => raw(short, ['hash-object', '-w', '--stdin'], `item ${i}\n`))
+  const bad = 'c'.repeat(40)
+  plantLoose(short, bad, Buffer.from('blob 100\0short'))
+  const tmp = privateTmp('short-tmp')
+  const many = new ObjectReader(new Git(short))
+  try {
+    await many.read([good[0]!])
+    const read = await many.readManyBlobs([...good, bad]).catch((error: unknown) => error)
+    expect(read).toBeInstanceOf(Error)
+    expect((read as Error).message).toMatch(/ended before answering/)
+  } finally {
+    await many.close().catch(() => undefined)
+  }
   expect(readdirSync(tmp)).toEqual([])
 }, 120_000)
 
