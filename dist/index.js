@@ -57050,7 +57050,18 @@ class ObjectReader {
             throw new Error('a git object name holds a line break');
         const args = this.buffered ? ['cat-file', '--batch-command', '--buffer'] : ['cat-file', '--batch'];
         const input = this.buffered ? `${specs.map((spec) => `contents ${spec}\n`).join('')}flush\n` : `${specs.join('\n')}\n`;
-        const { stdout } = await this.git.run(args, { input, outputToFile: true });
+        let stdout;
+        try {
+            ;
+            ({ stdout } = await this.git.run(args, { input, outputToFile: true }));
+        }
+        catch (error) {
+            // No file to write into (a temporary folder that cannot be made, written or read, e.g. TMPDIR naming
+            // no folder): the session reads the batch, as it reads a smaller one. What git refuses is refused.
+            if (error instanceof GitError)
+                throw error;
+            return this.readBlobs(specs);
+        }
         return batchBlobs(stdout, specs, args);
     }
     async close() {
