@@ -17,7 +17,7 @@ import { type PackageContents, packageContents } from '../core/model/package-con
 import { type ReleasedVersion, versionsOf } from '../core/model/released-version.js'
 import { compareVersions, latestVersion, sameVersion } from '../core/versions/versions.js'
 import type { Definition, PackageSource, SourceEntry, SourceModel } from '../core/model/source-model.js'
-import { CONFIG_FILE, resolvePaths } from '../core/source/load-config.js'
+import { CONFIG_FILE, DEFAULT_PATHS } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { UsageError } from './errors.js'
@@ -125,8 +125,6 @@ const within = (root: string, path: string) => path === root || path.startsWith(
  */
 export type EarlyReads = Map<string, Promise<{ files: readonly string[]; snapshot: Map<string, SourceEntry> } | undefined>>
 
-/** The folders of the sources when gantry.yaml does not name its own. */
-const DEFAULT_PATHS = resolvePaths(undefined)
 
 /** The files a definition (`<definitions>/<kind>/<name>.yaml`) or a package (`<packages>/<name>.yaml`) is read from, at the default folders. */
 const SOURCE_FILE = new RegExp(`^(${DEFAULT_PATHS.definitions}/[^/]+/[^/]+|${DEFAULT_PATHS.packages}/[^/]+)\\.yaml$`)

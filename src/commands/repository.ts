@@ -6,7 +6,7 @@ import type { Diagnostic } from '../core/diagnostics.js'
 import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { GantryConfig, SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
 import { SchemaRegistry } from '../core/schema/validator.js'
-import { CONFIG_FILE, loadConfig, resolvePaths } from '../core/source/load-config.js'
+import { CONFIG_FILE, DEFAULT_PATHS, loadConfig, resolvePaths } from '../core/source/load-config.js'
 import { loadSource } from '../core/source/load-source.js'
 import { DEFAULT_YAML_LIMITS } from '../core/yaml/read-yaml.js'
 import { checkFolders } from './safe-files.js'
@@ -122,8 +122,6 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released }
 }
 
-/** The folders of the sources when gantry.yaml does not name its own. */
-const DEFAULT_PATHS = resolvePaths(undefined)
 
 const samePaths = (a: SourcePaths, b: SourcePaths) => a.kinds === b.kinds && a.definitions === b.definitions && a.packages === b.packages
 

@@ -282,3 +282,6 @@ export function ignoredSourceFiles(files: readonly string[], paths: SourcePaths)
   }
   return diagnostics
 }
+
+/** The folders of the sources when gantry.yaml does not name its own. */
+export const DEFAULT_PATHS = resolvePaths(undefined)
