@@ -58917,6 +58917,8 @@ function ignoredSourceFiles(files, paths) {
     }
     return diagnostics;
 }
+/** The folders of the sources when gantry.yaml does not name its own. */
+const DEFAULT_PATHS = resolvePaths(undefined);
 
 ;// CONCATENATED MODULE: ./src/core/schema/detached.ts
 /**
@@ -73250,8 +73252,6 @@ async function repository_openRepository(dirArg, options = {}) {
     const released = branches?.released ?? [];
     return { dir, git, isGit, config, paths, model, loadDiagnostics: diagnostics, released };
 }
-/** The folders of the sources when gantry.yaml does not name its own. */
-const DEFAULT_PATHS = resolvePaths(undefined);
 const samePaths = (a, b) => a.kinds === b.kinds && a.definitions === b.definitions && a.packages === b.packages;
 /** The entries of a snapshot that a listing of `roots` alone gives: each root itself, and what is under it. */
 function entriesUnder(snapshot, roots) {
@@ -73479,10 +73479,8 @@ function differingPaths(git, from, to, diffs) {
     return found;
 }
 const within = (root, path) => path === root || path.startsWith(`${root}/`);
-/** The folders of the sources when gantry.yaml does not name its own. */
-const artifacts_DEFAULT_PATHS = resolvePaths(undefined);
 /** The files a definition (`<definitions>/<kind>/<name>.yaml`) or a package (`<packages>/<name>.yaml`) is read from, at the default folders. */
-const SOURCE_FILE = new RegExp(`^(${artifacts_DEFAULT_PATHS.definitions}/[^/]+/[^/]+|${artifacts_DEFAULT_PATHS.packages}/[^/]+)\\.yaml$`);
+const SOURCE_FILE = new RegExp(`^(${DEFAULT_PATHS.definitions}/[^/]+/[^/]+|${DEFAULT_PATHS.packages}/[^/]+)\\.yaml$`);
 /**
  * Starts, for each of `commits`, the reads itemsFromChanges makes of it against `at` with the whole model
  * (the paths that differ, then the differing files of the sources' folders), as if gantry.yaml kept the
@@ -73491,7 +73489,7 @@ const SOURCE_FILE = new RegExp(`^(${artifacts_DEFAULT_PATHS.definitions}/[^/]+/[
  * the same files of the same commit, and reads them itself otherwise; a read that fails is left to it.
  */
 function readChangesEarly(git, commits, at, diffs, reads) {
-    const { definitions, kinds, packages } = artifacts_DEFAULT_PATHS;
+    const { definitions, kinds, packages } = DEFAULT_PATHS;
     for (const commit of commits) {
         if (commit === at || reads.has(commit))
             continue;
