@@ -5,7 +5,7 @@ import { renderPlanText } from '../core/render/plan-text.js'
 import { renderStatusText } from '../core/render/status-text.js'
 import { table } from '../core/render/style.js'
 import { plural, totalsLine } from '../core/render/totals.js'
-import { buildPackages } from '../commands/build.js'
+import { buildPackages, reportedArtifact } from '../commands/build.js'
 import { UsageError } from '../commands/errors.js'
 import { diffCommand, logCommand } from '../commands/history.js'
 import { type PromoteResult, applyCommand, planCommand } from '../commands/promote.js'
@@ -117,7 +117,7 @@ export const COMMANDS: Record<string, CliCommand> = {
         context.print(
           JSON.stringify({
             ok: result.ok,
-            artifacts: result.artifacts.map(({ bytes: _b, notes: _n, ...a }) => a),
+            artifacts: result.artifacts.map(reportedArtifact),
             diagnostics: result.diagnostics,
           }),
         )

@@ -1,8 +1,10 @@
+import { existsSync, renameSync, rmdirSync, unlinkSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
 import { readReleasedVersions } from '../adapters/git/repository-reader.js'
 import { type BundleContent, type SerializedBundle, bundleFileName, contentDigest, deltaBetween, serializeBundle, tagMessage } from '../core/bundle/bundle.js'
+import { sha256 } from '../core/bundle/canonical-json.js'
 import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagnostics.js'
 import { type ReleasedVersion, releasesByPackage, versionsOf } from '../core/model/released-version.js'
 import type { PackageContents } from '../core/model/package-contents.js'
@@ -11,7 +13,7 @@ import { type VersioningScheme, bumpFromNotes, compareVersions, latestVersion, n
 import { type CommitDiffs, DEFAULT_OUT_DIR, type EarlyReads, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readChangesEarly, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
 import { type OpenRepository, openRepository } from './repository.js'
-import { checkFolders, writeBundleFile, writeCheckedBundleFileSync } from './safe-files.js'
+import { checkFolders, readCheckedBundleFileSync, writeBundleFile, writeCheckedBundleFileSync, writeTemporaryBundleFileSync } from './safe-files.js'
 
 export interface BuildOptions {
   repo: string
@@ -41,6 +43,16 @@ export interface BuildResult {
   ok: boolean
   artifacts: BuiltArtifact[]
   diagnostics: Diagnostic[]
+}
+
+/**
+ * What `--format json` reports of an artifact: every field but its bytes and notes, in the same order. The
+ * bytes are not read: those of a bundle this build made are read back from its file when asked for.
+ */
+export function reportedArtifact(artifact: BuiltArtifact): Omit<BuiltArtifact, 'bytes' | 'notes'> {
+  const fields: Record<string, unknown> = {}
+  for (const key of Object.keys(artifact) as (keyof BuiltArtifact)[]) if (key !== 'bytes' && key !== 'notes') fields[key] = artifact[key]
+  return fields as Omit<BuiltArtifact, 'bytes' | 'notes'>
 }
 
 /**
@@ -127,6 +139,31 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   // its delta is taken against. Only what is written is kept of it (its bytes, digest and delta), not the
   // documents, so that a build of every package holds one package's documents at a time besides the model.
   const ready: ({ name: string; version: string; built: Built; existing?: ReleasedVersion; written?: true } | undefined)[] = []
+  // Each bundle made is written as soon as it is made, to the temporary file beside its own, and renamed into
+  // place once every bundle is made and checked (removed if the build refuses): its bytes are not held until
+  // then. Held, hundreds of strings of tens of kilobytes each outlive collections of the young generation,
+  // which copy them to the old one while the build goes on; written at once, each is let go once hashed.
+  const temporaries = new Set<string>()
+  // The folders of the output folder that this build makes, innermost first: removed again if it refuses.
+  const madeFolders: string[] = []
+  const early = names.some((name) => !reused.has(name)) && (await prepareOutput(repository.dir, outDir, madeFolders))
+  const discard = () => {
+    for (const temporary of temporaries) {
+      try {
+        unlinkSync(temporary)
+      } catch {
+        // Gone already: nothing to remove.
+      }
+    }
+    temporaries.clear()
+    for (const folder of madeFolders) {
+      try {
+        rmdirSync(folder)
+      } catch {
+        // Not empty (something else was put there meanwhile), or gone: left as it is.
+      }
+    }
+  }
   const make = (at: number, name: string, content: BundleContent, digestOfContent: string, version: string, existing: ReleasedVersion | undefined, previous: ReleasedVersion | undefined) => {
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
     const { bytes, digest, fileName, bundle } = serializeBundle(content, version, delta, options.debug, digestOfContent)
@@ -135,7 +172,9 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${digest})`, hint: 'the tag was not made from this content by gantry build' })
       return
     }
-    ready[at] = { name, version, built: { bytes, digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) }
+    let temporary: string | undefined
+    if (early) temporaries.add((temporary = writeTemporaryBundleFileSync(join(outDir, fileName), bytes)))
+    ready[at] = { name, version, built: { ...(temporary ? { temporary } : { bytes }), digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) }
   }
   // Bundles whose delta is taken against an earlier release: made once the items of those releases are read,
   // each earlier commit opened once for all its packages.
@@ -144,54 +183,66 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const contentsCache = contentsOf.get(repository) ?? new Map<string, PackageContents>()
   // Each package's releases, sorted out of all the tags once rather than once per package.
   const releases = releasesByPackage(repository.released)
-  for (const [index, name] of names.entries()) {
-    progress(`building ${name}`, index, names.length)
-    const again = reused.get(name)
-    if (again) {
-      // The file holds these bytes already: nothing to write.
-      const version = again.release.version
-      const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
-      ready[index] = { name, version, built, existing: again.release, written: true }
-      continue
+  // Every bundle made, or refused; a failure removes the temporary files written so far.
+  const makeAll = async (): Promise<void> => {
+    for (const [index, name] of names.entries()) {
+      progress(`building ${name}`, index, names.length)
+      const again = reused.get(name)
+      if (again) {
+        // The file holds these bytes already: nothing to write.
+        const version = again.release.version
+        const built = { bytes: again.bytes, digest: again.release.digest!, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest!, delta: again.delta } }
+        ready[index] = { name, version, built, existing: again.release, written: true }
+        continue
+      }
+      const pkg = repository.model.packages.get(name)!
+      const released = releases.get(name) ?? []
+      const latest = latestVersion(released.map((r) => r.version))
+      // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
+      // package's view of it short differently, so then each is worked out on its own as before.
+      const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache)
+      if (!content) {
+        diagnostics.push(...problems)
+        continue
+      }
+      const digestOfContent = contentDigest(content)
+      const explicit = pkg.manifest.version
+      // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
+      // rebuild of an older release) keeps that version rather than tagging the old content again.
+      const existing = explicit
+        ? released.find((r) => sameVersion(r.version, explicit))
+        : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
+          released.find((r) => r.commit === head && r.contentDigest === digestOfContent))
+      if (existing && existing.contentDigest !== digestOfContent) {
+        diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' })
+        continue
+      }
+      const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
+      const previous = previousRelease(released, name, version)
+      if (previous) waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous })
+      else make(index, name, content, digestOfContent, version, existing, undefined)
     }
-    const pkg = repository.model.packages.get(name)!
-    const released = releases.get(name) ?? []
-    const latest = latestVersion(released.map((r) => r.version))
-    // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
-    // package's view of it short differently, so then each is worked out on its own as before.
-    const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache)
-    if (!content) {
-      diagnostics.push(...problems)
-      continue
-    }
-    const digestOfContent = contentDigest(content)
-    const explicit = pkg.manifest.version
-    // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
-    // rebuild of an older release) keeps that version rather than tagging the old content again.
-    const existing = explicit
-      ? released.find((r) => sameVersion(r.version, explicit))
-      : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
-        released.find((r) => r.commit === head && r.contentDigest === digestOfContent))
-    if (existing && existing.contentDigest !== digestOfContent) {
-      diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' })
-      continue
-    }
-    const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes))
-    const previous = previousRelease(released, name, version)
-    if (previous) waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous })
-    else make(index, name, content, digestOfContent, version, existing, undefined)
+    await readPreviousItems(
+      repository,
+      waiting.map((w) => ({ commit: w.previous.commit, package: w.name })),
+      previousCache,
+      head,
+      whole,
+      diffs,
+      reads,
+    )
+    for (const w of waiting.splice(0)) make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous)
   }
-  await readPreviousItems(
-    repository,
-    waiting.map((w) => ({ commit: w.previous.commit, package: w.name })),
-    previousCache,
-    head,
-    whole,
-    diffs,
-    reads,
-  )
-  for (const w of waiting.splice(0)) make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous)
-  if (countBySeverity(diagnostics).errors > 0) return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
+  try {
+    await makeAll()
+  } catch (error) {
+    discard()
+    throw error
+  }
+  if (countBySeverity(diagnostics).errors > 0) {
+    discard()
+    return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) }
+  }
 
   let artifacts: BuiltArtifact[] = []
   const pending: { index: number; name: string; commit: string; message: string }[] = []
@@ -202,14 +253,23 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
     progress(`writing ${name}`, index, ready.length)
     const pkg = repository.model.packages.get(name)!
     const file = join(outDir, built.fileName)
-    if (!written) {
+    if (built.temporary) {
+      try {
+        renameSync(built.temporary, file)
+      } catch (error) {
+        discard()
+        throw error
+      }
+      temporaries.delete(built.temporary)
+    } else if (!written) {
       // The folders are the same for every bundle: checked (and made) once, then each file written directly.
       foldersReady ??= (await checkFolders(repository.dir, file, true), await mkdir(dirname(file), { recursive: true }), dirname(file))
-      if (foldersReady === dirname(file)) writeCheckedBundleFileSync(file, built.bytes)
-      else await writeBundleFile(repository.dir, file, built.bytes)
+      if (foldersReady === dirname(file)) writeCheckedBundleFileSync(file, built.bytes!)
+      else await writeBundleFile(repository.dir, file, built.bytes!)
     }
     let created = false
     let tag: string | null = null
+    let text = built.bytes
     if (!options.debug) {
       tag = `${name}@${version}`
       if (!existing) {
@@ -226,7 +286,10 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       tag,
       created,
       debug: options.debug,
-      bytes: built.bytes,
+      // Those of a bundle written as it was made are read back from its file, and checked, when asked for.
+      get bytes() {
+        return (text ??= writtenBytes(repository.dir, file, built.digest))
+      },
       ...(pkg.manifest.notes ? { notes: pkg.manifest.notes } : {}),
       delta: built.bundle.delta,
     })
@@ -249,6 +312,26 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   }
   if (lost.size > 0) artifacts = artifacts.filter((_, i) => !lost.has(i))
   return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) }
+}
+
+/**
+ * Checks and makes the output folder (its folders inside the repository through no link), noting in `made`
+ * the folders it makes, innermost first. False when the folder is not the one bundles are written to
+ * directly (never: the name of a bundle holds no folder).
+ */
+async function prepareOutput(dir: string, outDir: string, made: string[]): Promise<boolean> {
+  for (let folder = outDir; !existsSync(folder) && dirname(folder) !== folder; folder = dirname(folder)) made.push(folder)
+  const probe = join(outDir, bundleFileName('probe', '1'))
+  await checkFolders(dir, probe, true)
+  await mkdir(outDir, { recursive: true })
+  return dirname(probe) === outDir
+}
+
+/** The bytes of a bundle this build wrote, read back from its file: refused when they are not the ones written. */
+function writtenBytes(dir: string, file: string, digest: string): string {
+  const text = readCheckedBundleFileSync(dir, file)
+  if (text === undefined || sha256(text) !== digest) throw new Error(`${file} changed after the build wrote it`)
+  return text
 }
 
 /**
@@ -280,6 +363,12 @@ async function hasReleaseBundles(folder: string): Promise<boolean> {
 }
 
 /** What is written and reported of a bundle, made now or read back as it was made before. */
-type Built = Pick<SerializedBundle, 'bytes' | 'digest' | 'fileName'> & { bundle: Pick<SerializedBundle['bundle'], 'contentDigest' | 'delta'> }
+type Built = Pick<SerializedBundle, 'digest' | 'fileName'> & {
+  bundle: Pick<SerializedBundle['bundle'], 'contentDigest' | 'delta'>
+  /** Its bytes, held when it is not written yet, or read back from its file as it is (reused). */
+  bytes?: string
+  /** The temporary file it was written to, as it was made. */
+  temporary?: string
+}
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')

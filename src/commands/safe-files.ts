@@ -142,6 +142,14 @@ export function readCheckedBundleFileSync(dir: string, file: string, maxBytes = 
  * O_NOFOLLOW, then renamed over the bundle, so a link in its place is replaced, not followed.
  */
 export function writeCheckedBundleFileSync(file: string, content: string): void {
+  renameSync(writeTemporaryBundleFileSync(file, content), file)
+}
+
+/**
+ * The first half of writeCheckedBundleFileSync: `content` written to the temporary file beside `file`,
+ * whose name it returns, for the caller to rename over `file` later (or remove).
+ */
+export function writeTemporaryBundleFileSync(file: string, content: string): string {
   const temporary = `${file}.${process.pid}.tmp`
   // Looked for first: a failed unlink per bundle costs more than the write.
   if (lstatSync(temporary, { throwIfNoEntry: false })) unlinkSync(temporary)
@@ -151,7 +159,7 @@ export function writeCheckedBundleFileSync(file: string, content: string): void 
   } finally {
     closeSync(fd)
   }
-  renameSync(temporary, file)
+  return temporary
 }
 
 /**
