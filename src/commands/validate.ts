@@ -4,7 +4,7 @@ import { type Diagnostic, countBySeverity, sortDiagnostics } from '../core/diagn
 import { type PackageContents, packageContents } from '../core/model/package-contents.js'
 import type { GantryConfig, SourceModel } from '../core/model/source-model.js'
 import type { ItemId } from '../core/names.js'
-import { type PlanDiagnostic, type PromotionPlan, itemsNeededForPlan, planDiagnostics, planPromotion } from '../core/promotion/plan-promotion.js'
+import { type PlanDiagnostic, type PromotionPlan, addItemsNeededForPlan, planDiagnostics, planPromotion } from '../core/promotion/plan-promotion.js'
 import { validatePackages } from '../core/validate/validate-local.js'
 import { UsageError } from './errors.js'
 import { specChecker } from '../core/promotion/environment-content.js'
@@ -123,7 +123,7 @@ async function validateAgainstEnvironment(
     model.schemas,
     (ledgers) => {
       const ids = new Set<ItemId>()
-      for (const { pkg, bundle } of prepared) for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name))) ids.add(id)
+      for (const { pkg, bundle } of prepared) addItemsNeededForPlan(bundle, envName, ledgers.get(pkg.name), ids)
       return [...ids]
     },
     undefined,
@@ -132,7 +132,7 @@ async function validateAgainstEnvironment(
       const ids = new Set<ItemId>()
       for (const { pkg, bundle } of prepared) {
         const ledger = ledgers.get(pkg.name)
-        if (planned.has(pkg.name)) for (const id of itemsNeededForPlan(bundle, envName, ledger)) ids.add(id)
+        if (planned.has(pkg.name)) addItemsNeededForPlan(bundle, envName, ledger, ids)
         else if (ledger && (ledger.locked ?? bundle.locked)) for (const id of Object.keys(ledger.items)) ids.add(id as ItemId)
       }
       return ids

@@ -288,16 +288,19 @@ export async function readItemFiles(
   reader?: ObjectReader,
 ): Promise<{ found: Map<ItemId, Uint8Array>; present: Set<ItemId>; obstructed: Map<ItemId, string> }> {
   const folderOf = (path: string) => path.slice(0, path.lastIndexOf('/'))
+  // Each wanted file's folder, cut from its path once.
+  const wantedFolders = wanted.map(([, path]) => folderOf(path))
   const perFolder = new Map<string, number>()
-  for (const [, path] of wanted) perFolder.set(folderOf(path), (perFolder.get(folderOf(path)) ?? 0) + 1)
+  for (const folder of wantedFolders) perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1)
   const listed = [...perFolder].filter(([folder, count]) => folder !== '' && count >= listFrom).map(([folder]) => folder)
   const entries = new Map<string, TreeEntry>()
   // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
   const folders = new Set<string>()
   if (listed.length > 0) {
+    const listedFolders = new Set(listed)
     for (const entry of await listFolders(git, head, listed, reader)) {
       const folder = folderOf(entry.path)
-      if (!listed.includes(folder)) continue
+      if (!listedFolders.has(folder)) continue
       folders.add(folder)
       entries.set(entry.path, entry)
     }
@@ -306,8 +309,9 @@ export async function readItemFiles(
   const present = new Set<ItemId>()
   const obstructedListed = new Map<ItemId, string>()
   let lookedUp: [ItemId, string][] = []
-  for (const [id, path] of wanted) {
-    if (!folders.has(folderOf(path))) {
+  for (let index = 0; index < wanted.length; index++) {
+    const [id, path] = wanted[index]!
+    if (!folders.has(wantedFolders[index]!)) {
       lookedUp.push([id, path])
       continue
     }

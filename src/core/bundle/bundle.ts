@@ -130,21 +130,49 @@ const compactItems = new WeakMap<object, readonly string[]>()
  * the digests are left empty.
  */
 export function bundleForFindings(manifest: GantryPackage, contents: PackageContents, version: string): Bundle {
-  const items: Record<ItemId, BundleItem> = {}
+  const entries: [ItemId, BundleItem][] = []
   for (const id of [...contents.items.keys()].sort()) {
     const { definition, origin } = contents.items.get(id)!
-    items[id] = new FindingsItem(definition, origin)
+    entries.push([id, new FindingsItem(definition, origin)])
   }
   const content = bundleContent(manifest, { ...contents, items: new Map() })
-  return {
+  let items: Record<ItemId, BundleItem> | undefined
+  const bundle: Bundle = {
     ...(JSON.parse(canonicalCompact(content)) as BundleContent),
-    items,
+    // The record of the items, made when first read: the findings read them through bundleItemEntries and
+    // bundleHasItem, and thousands of ids put in records one by one cost more than the findings themselves.
+    get items(): Record<ItemId, BundleItem> {
+      if (items === undefined) {
+        items = {}
+        for (const [id, item] of entries) items[id] = item
+      }
+      return items
+    },
     format: BUNDLE_FORMAT,
     version,
     contentDigest: '',
     debug: true,
     delta: { previous: null, added: [], changed: [], removed: [] },
   }
+  findingsItems.set(bundle, { entries, ids: contents.items })
+  return bundle
+}
+
+/** The items of each bundle of bundleForFindings, in the order of their ids, and what holds their ids. */
+const findingsItems = new WeakMap<Bundle, { entries: readonly [ItemId, BundleItem][]; ids: ReadonlyMap<ItemId, unknown> }>()
+
+/**
+ * The items of a bundle as `Object.entries(bundle.items)` gives them (in the order of their ids, none of
+ * which reads as an array index): for a bundle of bundleForFindings, without making the record.
+ */
+export function bundleItemEntries(bundle: Bundle): readonly [ItemId, BundleItem][] {
+  return findingsItems.get(bundle)?.entries ?? (Object.entries(bundle.items) as [ItemId, BundleItem][])
+}
+
+/** Whether a bundle holds the item `id` (`id in bundle.items` for an item id); see bundleItemEntries. */
+export function bundleHasItem(bundle: Bundle, id: ItemId): boolean {
+  const findings = findingsItems.get(bundle)
+  return findings ? findings.ids.has(id) : id in bundle.items
 }
 
 /**
@@ -174,6 +202,29 @@ class FindingsItem implements BundleItem {
     this.#references ??= this.#definition.references
     return this.#references
   }
+
+  /** How many references the item makes, without making them. */
+  get referenceCount(): number {
+    return this.#definition.referenceCount
+  }
+
+  /** The item the reference at `index` refers to, without making the references. */
+  referenceTarget(index: number): ItemId {
+    return this.#definition.referenceTarget(index)
+  }
+}
+
+/**
+ * How many references a bundle item makes (its `references`' length): an item of bundleForFindings tells it
+ * from its definition without making them, as the findings ask it of every item and need few references whole.
+ */
+export function referenceCountOf(item: BundleItem): number {
+  return item instanceof FindingsItem ? item.referenceCount : item.references.length
+}
+
+/** The target of the reference at `index` of a bundle item (its `references[index].target`); see referenceCountOf. */
+export function referenceTargetOf(item: BundleItem, index: number): ItemId {
+  return item instanceof FindingsItem ? item.referenceTarget(index) : item.references[index]!.target
 }
 
 export function contentDigest(content: BundleContent): string {

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml'
-import type { Bundle } from '../bundle/bundle.js'
+import { type Bundle, bundleHasItem, bundleItemEntries, referenceCountOf, referenceTargetOf } from '../bundle/bundle.js'
 import { sha256 } from '../bundle/canonical-json.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Environment, EnvironmentLedger, EnvironmentSettings, GantryConfig, SourcePaths } from '../model/source-model.js'
@@ -130,14 +130,29 @@ export function ledgerPath(pkg: string): string {
 /** Every item whose bytes on the branch the plan reads: the package's items, what it owned, what it refers to. */
 export function itemsNeededForPlan(bundle: Bundle, environment: string, ledger: EnvironmentLedger | undefined): ItemId[] {
   const ids = new Set<ItemId>()
-  const settings = bundle.environments[environment]
-  for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
-    ids.add(id)
-    for (const ref of environmentReferences(item, settings)) ids.add(ref.target)
-  }
-  for (const target of Object.values(settings?.replace ?? {})) ids.add(target as ItemId)
-  for (const id of Object.keys(ledger?.items ?? {})) ids.add(id as ItemId)
+  addItemsNeededForPlan(bundle, environment, ledger, ids)
   return [...ids].sort()
+}
+
+/**
+ * The ids of itemsNeededForPlan added to `into`, unsorted: validation gathers them for every package into
+ * one set, without a set and a sorted list of each package's. A reference's target is the one
+ * environmentReferences gives, taken without making its list.
+ */
+export function addItemsNeededForPlan(bundle: Bundle, environment: string, ledger: EnvironmentLedger | undefined, into: Set<ItemId>): void {
+  const settings = bundle.environments[environment]
+  const replace = settings?.replace ?? {}
+  const replacing = hasKeys(replace)
+  for (const [id, item] of bundleItemEntries(bundle)) {
+    into.add(id)
+    const count = referenceCountOf(item)
+    for (let index = 0; index < count; index++) {
+      const target = referenceTargetOf(item, index)
+      into.add(replacing ? (replace[target] as ItemId | undefined) || target : target)
+    }
+  }
+  for (const target of Object.values(replace)) into.add(target as ItemId)
+  for (const id of Object.keys(ledger?.items ?? {})) into.add(id as ItemId)
 }
 
 /**
@@ -237,12 +252,13 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
     }
   }
 
-  diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, bundle.items, input.checkSpec))
+  // The items are read there only for the `set` overrides: without any, the record is not asked for.
+  const overridden = settings?.set !== undefined && hasKeys(settings.set)
+  diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, overridden ? bundle.items : {}, input.checkSpec))
 
   const after = new Set<ItemId>()
   const deliveredItems: Record<string, string> = {}
-  for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
-    const file = itemPath(paths, id)
+  for (const [id, item] of bundleItemEntries(bundle)) {
     const onBranch = rows ? bytesOf(id) : undefined
     const there = rows ? onBranch !== undefined : isThere(id)
     const owned = current !== undefined && id in current.items
@@ -270,7 +286,7 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
         hint:
           otherOwner && otherOwner !== bundle.package
             ? `rename the item, or move it into one package`
-            : `delete ${file} on ${view.branch} or rename the item`,
+            : `delete ${itemPath(paths, id)} on ${view.branch} or rename the item`,
       })
       continue
     }
@@ -279,6 +295,8 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
       if (there || policy(id).add !== 'never') after.add(id)
       continue
     }
+    // The item's file: worked out for the plan's rows only, the findings name it only in a conflict's hint.
+    const file = itemPath(paths, id)
     const replaced: Record<string, string> = {}
     for (const ref of environmentReferences(item, settings)) if (ref.replaced) replaced[ref.replaced] = ref.target
     const overrides = environmentOverrides(item, settings, id)
@@ -338,7 +356,7 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
 
   // Items this package owned and the version no longer has.
   for (const id of Object.keys(current?.items ?? {}).sort() as ItemId[]) {
-    if (id in bundle.items) continue
+    if (bundleHasItem(bundle, id)) continue
     const file = itemPath(paths, id)
     const there = isThere(id)
     const remove = (bundle.install === 'overwrite' || rollback) && policy(id).delete !== 'never'
@@ -383,22 +401,30 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
       })
     }
   }
-  for (const [id, item] of Object.entries(bundle.items) as [ItemId, Bundle['items'][ItemId]][]) {
+  // Each reference as environmentReferences gives it (the replacement's target when the environment replaces
+  // it), by its target alone: thousands of items are checked, and few references fail to resolve.
+  const replace = settings?.replace ?? {}
+  const replacing = hasKeys(replace)
+  for (const [id, item] of bundleItemEntries(bundle)) {
     if (!after.has(id)) continue
-    environmentReferences(item, settings).forEach((ref, index) => {
-      if (resolves(ref.target)) return
-      const refPath = item.references[index]!.path
+    const count = referenceCountOf(item)
+    for (let index = 0; index < count; index++) {
+      const source = referenceTargetOf(item, index)
+      const replacement = replacing ? (replace[source] as ItemId | undefined) : undefined
+      const target = replacement || source
+      if (resolves(target)) continue
+      const replaced = replacement ? source : undefined
       diagnostics.push({
         ...base,
         code: 'unresolved-in-environment',
         item: id,
-        target: ref.target,
-        ...(ref.replaced ? { viaReplacement: true } : {}),
-        at: { item: id, path: refPath },
-        message: `${id} refers to ${ref.target}${ref.replaced ? ` (replacing ${ref.replaced})` : ''}, which would not exist in ${envName}`,
-        hint: `promote the package that has ${ref.target} to ${envName} first`,
+        target,
+        ...(replaced ? { viaReplacement: true } : {}),
+        at: { item: id, path: item.references[index]!.path },
+        message: `${id} refers to ${target}${replaced ? ` (replacing ${replaced})` : ''}, which would not exist in ${envName}`,
+        hint: `promote the package that has ${target} to ${envName} first`,
       })
-    })
+    }
   }
 
   const ledger: EnvironmentLedger = {
@@ -432,6 +458,15 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
     writes,
     ledger,
   }
+}
+
+/**
+ * Whether a record has a key of its own: without one (an environment that replaces nothing), a reference's
+ * target is looked up in it for nothing (an item id, `kind/name`, names nothing an object inherits).
+ */
+function hasKeys(record: object): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true
+  return false
 }
 
 /** Rows read top down: what goes away first, then what arrives, what changes, what stays. */
