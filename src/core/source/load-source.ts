@@ -11,7 +11,7 @@ import type {
 } from '../model/source-model.js'
 import { type ItemId, explainInvalidName, isValidName, parseItemId, printable } from '../names.js'
 import { detached } from '../schema/detached.js'
-import { findReferences } from '../schema/references.js'
+import { walkReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import {
   type DocumentPath,
@@ -186,6 +186,9 @@ function loadDefinitions(
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
   const shared = new SharedValues()
+  // The path the walk hands over is its own, changing array: shared.path copies it only when it is new.
+  const addReference = (path: readonly (string | number)[], kind: string, name: string): void =>
+    shared.addReference(shared.path(path), shared.target(kind, name))
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -229,8 +232,8 @@ function loadDefinitions(
     // A repository holds five references or more per definition: each kept as the numbers of its path and
     // its target, shared with every other reference that has the same, in one list for all definitions.
     const start = shared.references
-    for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
-      shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
+    // As findReferences: where a combinator found a path twice, the first reference at it is kept.
+    if (walkReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec, addReference)) shared.keepFirstAtEachPath(start)
     // Validation needs the references, kept here, and the documents of few items (those with overrides, kept
     // too): any other document is read again from the file's bytes when first asked for.
     if (keep !== 'all' && !keep.has(id)) parsed.dropValue()
@@ -361,15 +364,18 @@ class LoadedDefinition implements Definition {
 class SharedValues {
   private readonly pathNodes = new Map<string | number, PathNode>()
   private readonly paths: (string | number)[][] = []
-  private readonly kinds = new Map<string, { kind: string; names: Map<string, number> }>()
+  private readonly kinds = new Map<string, KindNames>()
   private readonly ids: ItemId[] = []
   /** Path number, target number, for each reference. */
   private list = new Uint32Array(4096)
   /** How many references the list holds. */
   references = 0
 
-  /** The number of a path (segments), the same for every equal path. */
-  path(path: (string | number)[]): number {
+  /**
+   * The number of a path (segments), the same for every equal path (and only for equal ones: a segment 0 and
+   * a segment "0" are told apart). The path is copied when it is new, not kept: it may be changed after.
+   */
+  path(path: readonly (string | number)[]): number {
     // Found segment by segment, without building a key: every task has spec.agent.
     let level = this.pathNodes
     let node: PathNode | undefined
@@ -378,24 +384,43 @@ class SharedValues {
       if (node === undefined) level.set(segment, (node = { next: new Map() }))
       level = node.next
     }
-    if (node === undefined) return this.paths.push(path) - 1
-    if (node.index === undefined) node.index = this.paths.push(Object.freeze(path) as (string | number)[]) - 1
+    if (node === undefined) return this.paths.push([...path]) - 1
+    if (node.index === undefined) node.index = this.paths.push(Object.freeze([...path]) as (string | number)[]) - 1
     return node.index
+  }
+
+  /**
+   * Drops, from the references added since `start`, each one at a path an earlier one of them has: equal paths
+   * have the same number. What is left keeps its order.
+   */
+  keepFirstAtEachPath(start: number): void {
+    const list = this.list
+    const seen = new Set<number>()
+    let kept = start
+    for (let i = start; i < this.references; i++) {
+      const path = list[2 * i]!
+      if (seen.has(path)) continue
+      seen.add(path)
+      list[2 * kept] = path
+      list[2 * kept + 1] = list[2 * i + 1]!
+      kept++
+    }
+    this.references = kept
   }
 
   /** The number of an item, the same for every reference to it. */
   target(kind: string, name: string): number {
-    const names = this.kindEntry(kind).names
-    let index = names.get(name)
-    if (index === undefined) {
-      // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
-      // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
-      // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
-      // a view makes each comparison a call into the runtime.
-      const id = [kind, name].join('/') as ItemId
-      index = this.ids.push(id) - 1
-      names.set(id.slice(kind.length + 1), index)
-    }
+    const entry = this.kindEntry(kind)
+    const hash = hashOf(name)
+    const found = entry.find(hash, name, this.ids)
+    if (found >= 0) return found
+    // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
+    // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
+    // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
+    // a view makes each comparison a call into the runtime.
+    const id = [kind, name].join('/') as ItemId
+    const index = this.ids.push(id) - 1
+    entry.add(hash, index)
     return index
   }
 
@@ -427,14 +452,85 @@ class SharedValues {
     return this.kindEntry(kind).kind
   }
 
-  private kindEntry(kind: string): { kind: string; names: Map<string, number> } {
+  private kindEntry(kind: string): KindNames {
     let entry = this.kinds.get(kind)
     if (entry === undefined) {
       const copy = detached(kind)
-      this.kinds.set(copy, (entry = { kind: copy, names: new Map() }))
+      this.kinds.set(copy, (entry = new KindNames(copy)))
     }
     return entry
   }
+}
+
+/**
+ * The items of one kind by name: the number of each, found by a hash of the name in a table of numbers, and
+ * told apart by the name written in its id (`kind/name`). Most names looked up are references, each a new
+ * string cut from a file's text: a Map keyed by names reads, for each, its table, the key string met there
+ * and the string that key is cut from, which at tens of thousands of items are no longer in the processor's
+ * caches; here one look at the table (the number and the hash side by side) and one at the id.
+ */
+class KindNames {
+  /** For each slot: the item's number plus 1 (0: empty), then the hash of its name. */
+  private slots = new Int32Array(2 * 64)
+  private mask = 63
+  private size = 0
+  /** Where the name starts in an id of this kind. */
+  private readonly offset: number
+
+  constructor(readonly kind: string) {
+    this.offset = kind.length + 1
+  }
+
+  /** The number of the item whose id is `kind/name`, or -1. */
+  find(hash: number, name: string, ids: readonly string[]): number {
+    const slots = this.slots
+    const mask = this.mask
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const held = slots[2 * at]!
+      if (held === 0) return -1
+      if (slots[2 * at + 1] === hash && nameIs(ids[held - 1]!, this.offset, name)) return held - 1
+    }
+  }
+
+  /** Adds the item `index`, whose name (not held yet) has `hash`. */
+  add(hash: number, index: number): void {
+    if (2 * (this.size + 1) > this.mask + 1) this.grow()
+    place(this.slots, this.mask, hash, index + 1)
+    this.size++
+  }
+
+  private grow(): void {
+    const old = this.slots
+    const mask = 2 * (this.mask + 1) - 1
+    const slots = new Int32Array(2 * (mask + 1))
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) place(slots, mask, old[i + 1]!, old[i]!)
+    this.slots = slots
+    this.mask = mask
+  }
+}
+
+/** Puts `held` (a number plus 1) with its hash in the first free slot from the hash on. */
+function place(slots: Int32Array, mask: number, hash: number, held: number): void {
+  let at = hash & mask
+  while (slots[2 * at] !== 0) at = (at + 1) & mask
+  slots[2 * at] = held
+  slots[2 * at + 1] = hash
+}
+
+/** FNV-1a over the UTF-16 code units of a name, its bits mixed so that the low ones pick a slot well. */
+function hashOf(name: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193)
+  hash ^= hash >>> 16
+  hash = Math.imul(hash, 0x85ebca6b)
+  return hash ^ (hash >>> 13)
+}
+
+/** Whether `id` is `name` after its first `offset` characters (the kind and `/`). */
+function nameIs(id: string, offset: number, name: string): boolean {
+  if (id.length !== offset + name.length) return false
+  for (let i = 0; i < name.length; i++) if (id.charCodeAt(offset + i) !== name.charCodeAt(i)) return false
+  return true
 }
 
 interface PathNode {
