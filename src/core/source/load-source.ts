@@ -364,7 +364,7 @@ class LoadedDefinition implements Definition {
 class SharedValues {
   private readonly pathNodes = new Map<string | number, PathNode>()
   private readonly paths: (string | number)[][] = []
-  private readonly kinds = new Map<string, KindNames>()
+  private readonly kinds = new Map<string, { kind: string; names: Map<string, number> }>()
   private readonly ids: ItemId[] = []
   /** Path number, target number, for each reference. */
   private list = new Uint32Array(4096)
@@ -410,17 +410,17 @@ class SharedValues {
 
   /** The number of an item, the same for every reference to it. */
   target(kind: string, name: string): number {
-    const entry = this.kindEntry(kind)
-    const hash = hashOf(name)
-    const found = entry.find(hash, name, this.ids)
-    if (found >= 0) return found
-    // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
-    // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
-    // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
-    // a view makes each comparison a call into the runtime.
-    const id = [kind, name].join('/') as ItemId
-    const index = this.ids.push(id) - 1
-    entry.add(hash, index)
+    const names = this.kindEntry(kind).names
+    let index = names.get(name)
+    if (index === undefined) {
+      // A new string, written `kind/name` (itemId): the name is often cut from a file's text, which it would keep
+      // alive. Joined from an array, the id is one flat string of its own, not a view into another: maps and
+      // sets keyed by ids (the definitions, the items of each package) compare two such strings in place, where
+      // a view makes each comparison a call into the runtime.
+      const id = [kind, name].join('/') as ItemId
+      index = this.ids.push(id) - 1
+      names.set(id.slice(kind.length + 1), index)
+    }
     return index
   }
 
@@ -452,85 +452,14 @@ class SharedValues {
     return this.kindEntry(kind).kind
   }
 
-  private kindEntry(kind: string): KindNames {
+  private kindEntry(kind: string): { kind: string; names: Map<string, number> } {
     let entry = this.kinds.get(kind)
     if (entry === undefined) {
       const copy = detached(kind)
-      this.kinds.set(copy, (entry = new KindNames(copy)))
+      this.kinds.set(copy, (entry = { kind: copy, names: new Map() }))
     }
     return entry
   }
-}
-
-/**
- * The items of one kind by name: the number of each, found by a hash of the name in a table of numbers, and
- * told apart by the name written in its id (`kind/name`). Most names looked up are references, each a new
- * string cut from a file's text: a Map keyed by names reads, for each, its table, the key string met there
- * and the string that key is cut from, which at tens of thousands of items are no longer in the processor's
- * caches; here one look at the table (the number and the hash side by side) and one at the id.
- */
-class KindNames {
-  /** For each slot: the item's number plus 1 (0: empty), then the hash of its name. */
-  private slots = new Int32Array(2 * 64)
-  private mask = 63
-  private size = 0
-  /** Where the name starts in an id of this kind. */
-  private readonly offset: number
-
-  constructor(readonly kind: string) {
-    this.offset = kind.length + 1
-  }
-
-  /** The number of the item whose id is `kind/name`, or -1. */
-  find(hash: number, name: string, ids: readonly string[]): number {
-    const slots = this.slots
-    const mask = this.mask
-    for (let at = hash & mask; ; at = (at + 1) & mask) {
-      const held = slots[2 * at]!
-      if (held === 0) return -1
-      if (slots[2 * at + 1] === hash && nameIs(ids[held - 1]!, this.offset, name)) return held - 1
-    }
-  }
-
-  /** Adds the item `index`, whose name (not held yet) has `hash`. */
-  add(hash: number, index: number): void {
-    if (2 * (this.size + 1) > this.mask + 1) this.grow()
-    place(this.slots, this.mask, hash, index + 1)
-    this.size++
-  }
-
-  private grow(): void {
-    const old = this.slots
-    const mask = 2 * (this.mask + 1) - 1
-    const slots = new Int32Array(2 * (mask + 1))
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) place(slots, mask, old[i + 1]!, old[i]!)
-    this.slots = slots
-    this.mask = mask
-  }
-}
-
-/** Puts `held` (a number plus 1) with its hash in the first free slot from the hash on. */
-function place(slots: Int32Array, mask: number, hash: number, held: number): void {
-  let at = hash & mask
-  while (slots[2 * at] !== 0) at = (at + 1) & mask
-  slots[2 * at] = held
-  slots[2 * at + 1] = hash
-}
-
-/** FNV-1a over the UTF-16 code units of a name, its bits mixed so that the low ones pick a slot well. */
-function hashOf(name: string): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193)
-  hash ^= hash >>> 16
-  hash = Math.imul(hash, 0x85ebca6b)
-  return hash ^ (hash >>> 13)
-}
-
-/** Whether `id` is `name` after its first `offset` characters (the kind and `/`). */
-function nameIs(id: string, offset: number, name: string): boolean {
-  if (id.length !== offset + name.length) return false
-  for (let i = 0; i < name.length; i++) if (id.charCodeAt(offset + i) !== name.charCodeAt(i)) return false
-  return true
 }
 
 interface PathNode {
