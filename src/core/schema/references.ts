@@ -18,23 +18,41 @@ type Schema = Record<string, unknown>
  */
 export function findReferences(kindSchema: object, spec: unknown): FoundReference[] {
   const found: FoundReference[] = []
+  const repeats = walkReferences(kindSchema, spec, (path, kind, name) => {
+    found.push({ path: [...path], kind, name })
+  })
+  return repeats && found.length > 1 ? dedupe(found) : found
+}
+
+/**
+ * The references findReferences finds, in the same order, each handed to `report` with its path as the walk
+ * holds it: one array, changed as the walk goes on (a caller that keeps a path copies it), so that a reference
+ * costs no array of its own. Returns whether a path may have been reported more than once (only combinators,
+ * allOf, anyOf and oneOf, visit a value twice): findReferences then keeps the first reference at each path.
+ */
+export function walkReferences(
+  kindSchema: object,
+  spec: unknown,
+  report: (path: readonly (string | number)[], kind: string, name: string) => void,
+): boolean {
   const planOf = walkPlans(kindSchema as Schema)
-  // One path, extended and shortened as the walk goes: copied only for a reference found.
+  // One path, extended and shortened as the walk goes.
   const path: (string | number)[] = ['spec']
-  // Only combinators (allOf, anyOf, oneOf) visit a value twice: a reference is found twice only through one.
+  let reported = 0
   let combined = false
   const visit = (plan: Plan, value: unknown, depth: number): void => {
     // Most of a definition is plain data: a schema node from which no reference can be reached is not
     // walked alongside its value.
     if (depth > 64 || !plan.refers) return
     if (plan.refKind !== undefined && typeof value === 'string') {
-      found.push({ path: [...path], kind: plan.refKind, name: value })
+      reported++
+      report(path, plan.refKind, value)
     }
     const children = plan.children ?? plan.expand(planOf)
     for (const list of children.combinators) {
-      const before = found.length
+      const before = reported
       for (const sub of list) visit(sub, value, depth + 1)
-      if (found.length > before) combined = true
+      if (reported > before) combined = true
     }
     if (value instanceof OrderedMap) {
       // A map as an item file writes it (status reads installed items so): its keys in the order of the text,
@@ -69,7 +87,7 @@ export function findReferences(kindSchema: object, spec: unknown): FoundReferenc
   }
   const root = planOf(kindSchema)
   if (root !== null) visit(root, spec, 0)
-  return combined && found.length > 1 ? dedupe(found) : found
+  return combined
 }
 
 /**

@@ -11,7 +11,7 @@ import type {
 } from '../model/source-model.js'
 import { type ItemId, explainInvalidName, isValidName, parseItemId, printable } from '../names.js'
 import { detached } from '../schema/detached.js'
-import { findReferences } from '../schema/references.js'
+import { walkReferences } from '../schema/references.js'
 import type { SchemaRegistry } from '../schema/validator.js'
 import {
   type DocumentPath,
@@ -186,6 +186,9 @@ function loadDefinitions(
   const definitions = new Map<ItemId, Definition>()
   const misplaced: { file: string; parsed: ParsedYaml; id: ItemId; expected: string }[] = []
   const shared = new SharedValues()
+  // The path the walk hands over is its own, changing array: shared.path copies it only when it is new.
+  const addReference = (path: readonly (string | number)[], kind: string, name: string): void =>
+    shared.addReference(shared.path(path), shared.target(kind, name))
   for (const file of files) {
     if (!/\.ya?ml$/.test(file)) continue
     const read = readEntry(snapshot, file, limits)
@@ -229,8 +232,8 @@ function loadDefinitions(
     // A repository holds five references or more per definition: each kept as the numbers of its path and
     // its target, shared with every other reference that has the same, in one list for all definitions.
     const start = shared.references
-    for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
-      shared.addReference(shared.path(found.path), shared.target(found.kind, found.name))
+    // As findReferences: where a combinator found a path twice, the first reference at it is kept.
+    if (walkReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec, addReference)) shared.keepFirstAtEachPath(start)
     // Validation needs the references, kept here, and the documents of few items (those with overrides, kept
     // too): any other document is read again from the file's bytes when first asked for.
     if (keep !== 'all' && !keep.has(id)) parsed.dropValue()
@@ -368,8 +371,11 @@ class SharedValues {
   /** How many references the list holds. */
   references = 0
 
-  /** The number of a path (segments), the same for every equal path. */
-  path(path: (string | number)[]): number {
+  /**
+   * The number of a path (segments), the same for every equal path (and only for equal ones: a segment 0 and
+   * a segment "0" are told apart). The path is copied when it is new, not kept: it may be changed after.
+   */
+  path(path: readonly (string | number)[]): number {
     // Found segment by segment, without building a key: every task has spec.agent.
     let level = this.pathNodes
     let node: PathNode | undefined
@@ -378,9 +384,28 @@ class SharedValues {
       if (node === undefined) level.set(segment, (node = { next: new Map() }))
       level = node.next
     }
-    if (node === undefined) return this.paths.push(path) - 1
-    if (node.index === undefined) node.index = this.paths.push(Object.freeze(path) as (string | number)[]) - 1
+    if (node === undefined) return this.paths.push([...path]) - 1
+    if (node.index === undefined) node.index = this.paths.push(Object.freeze([...path]) as (string | number)[]) - 1
     return node.index
+  }
+
+  /**
+   * Drops, from the references added since `start`, each one at a path an earlier one of them has: equal paths
+   * have the same number. What is left keeps its order.
+   */
+  keepFirstAtEachPath(start: number): void {
+    const list = this.list
+    const seen = new Set<number>()
+    let kept = start
+    for (let i = start; i < this.references; i++) {
+      const path = list[2 * i]!
+      if (seen.has(path)) continue
+      seen.add(path)
+      list[2 * kept] = path
+      list[2 * kept + 1] = list[2 * i + 1]!
+      kept++
+    }
+    this.references = kept
   }
 
   /** The number of an item, the same for every reference to it. */
