@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
 import { build, expectExit, makeSourceRepo } from './fixture.js'
-import { git, tempDir } from './helpers.js'
+import { PROJECT, git, tempDir } from './helpers.js'
 
 const temp = tempDir('gantry-build-early-attack-')
 afterAll(() => temp.cleanup())
@@ -40,4 +41,29 @@ describe('a refused build whose output folder cannot be written', () => {
     expect(result.ok).toBe(false)
     expect(result.diagnostics.map((d) => d.code)).toEqual(['digest-mismatch'])
   })
+})
+
+describe('an interrupted build', () => {
+  // Bundles are now written to `<file>.<pid>.tmp` as they are made and renamed only at the end, so a build
+  // interrupted (Ctrl-C) while making them leaves every temporary written so far, under a pid no later build
+  // looks for: they pile up in the build folder. Before, at most the one being written was left.
+  const bench = join(PROJECT, '.bench/data/build-1000-40')
+  test.skipIf(!existsSync(bench))('leaves no temporary files in the build folder after SIGINT', async () => {
+    const repo = join(temp.dir, 'interrupted')
+    cpSync(bench, repo, { recursive: true })
+    rmSync(join(repo, '.gantry'), { recursive: true, force: true })
+    const folder = join(repo, '.gantry/build')
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'src/cli/index.ts'), 'build', '--all', '--repo', repo], { stdio: 'ignore' })
+    const exited = new Promise<void>((done) => child.on('exit', () => done()))
+    let seen = 0
+    while (child.exitCode === null && seen < 5) {
+      await new Promise((done) => setTimeout(done, 5))
+      seen = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.tmp')).length : 0
+    }
+    // Interrupted while its temporaries are there (the build may have ended already on a fast machine).
+    if (seen >= 5) child.kill('SIGINT')
+    await exited
+    const left = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.tmp')) : []
+    expect(left).toEqual([])
+  }, 120_000)
 })
