@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmdirSync, unlinkSync } from 'node:fs'
+import { existsSync, readdirSync, renameSync, rmdirSync, unlinkSync } from 'node:fs'
 import { mkdir, readdir } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { GANTRY_IDENTITY, Git } from '../adapters/git/git.js'
@@ -61,6 +61,24 @@ export function reportedArtifact(artifact: BuiltArtifact): Omit<BuiltArtifact, '
  * tagged.
  */
 export async function buildPackages(options: BuildOptions): Promise<BuildResult> {
+  // A build stopped by SIGINT or SIGTERM removes the temporary files of its bundles (and the folders it made
+  // for them), then stops as the signal would have stopped it.
+  const stopped: { discard?: () => void } = {}
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopped.discard?.()
+    process.kill(process.pid, signal)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    return await build(options, stopped)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+async function build(options: BuildOptions, stopped: { discard?: () => void }): Promise<BuildResult> {
   // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
   const git = new Git(resolve(options.repo))
   const head = options.debug ? undefined : await git.resolve('HEAD')
@@ -146,7 +164,7 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
   const temporaries = new Set<string>()
   // The folders of the output folder that this build makes, innermost first: removed again if it refuses.
   const madeFolders: string[] = []
-  const early = names.some((name) => !reused.has(name)) && (await prepareOutput(repository.dir, outDir, madeFolders))
+  let early = false
   const discard = () => {
     for (const temporary of temporaries) {
       try {
@@ -163,7 +181,18 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
         // Not empty (something else was put there meanwhile), or gone: left as it is.
       }
     }
+    madeFolders.length = 0
   }
+  if (names.some((name) => !reused.has(name))) {
+    try {
+      early = await prepareOutput(repository.dir, outDir, madeFolders)
+    } catch {
+      // An output folder that cannot be used (a file or a link in its way, no room): the bundles are held until
+      // they are written, where the folder's error is raised as before, after any refusal is reported.
+      discard()
+    }
+  }
+  stopped.discard = discard
   const make = (at: number, name: string, content: BundleContent, digestOfContent: string, version: string, existing: ReleasedVersion | undefined, previous: ReleasedVersion | undefined) => {
     const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items)
     const { bytes, digest, fileName, bundle } = serializeBundle(content, version, delta, options.debug, digestOfContent)
@@ -173,7 +202,16 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
       return
     }
     let temporary: string | undefined
-    if (early) temporaries.add((temporary = writeTemporaryBundleFileSync(join(outDir, fileName), bytes)))
+    if (early) {
+      try {
+        temporaries.add((temporary = writeTemporaryBundleFileSync(join(outDir, fileName), bytes)))
+      } catch {
+        // Not written (no room, no right): this bundle and the rest are held, and the error comes again, as
+        // before, when they are written after every refusal is reported.
+        early = false
+        temporary = undefined
+      }
+    }
     ready[at] = { name, version, built: { ...(temporary ? { temporary } : { bytes }), digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) }
   }
   // Bundles whose delta is taken against an earlier release: made once the items of those releases are read,
@@ -324,7 +362,44 @@ async function prepareOutput(dir: string, outDir: string, made: string[]): Promi
   const probe = join(outDir, bundleFileName('probe', '1'))
   await checkFolders(dir, probe, true)
   await mkdir(outDir, { recursive: true })
+  removeAbandonedTemporaries(outDir)
   return dirname(probe) === outDir
+}
+
+/** A bundle's temporary file (writeTemporaryBundleFileSync): the bundle's name, the id of the process writing it. */
+const TEMPORARY_BUNDLE = /^[^/]+\.gantry\.json\.(\d+)\.tmp$/
+
+/**
+ * Removes from the output folder the temporary bundle files of builds whose process is gone (killed with
+ * SIGKILL, or by a power loss): no build of a running process names them, and nothing takes them for bundles.
+ * Those of a process still running (another build at the same time) are left to it.
+ */
+function removeAbandonedTemporaries(outDir: string): void {
+  let names: string[]
+  try {
+    names = readdirSync(outDir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = TEMPORARY_BUNDLE.exec(name)?.[1]
+    if (pid === undefined || Number(pid) === process.pid || running(Number(pid))) continue
+    try {
+      unlinkSync(join(outDir, name))
+    } catch {
+      // Removed meanwhile, or not ours to remove: left.
+    }
+  }
+}
+
+/** Whether a process of this id runs (one of another user's counts as running). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** The bytes of a bundle this build wrote, read back from its file: refused when they are not the ones written. */

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
+import { generateRepository, writeRepository } from '../../bench/generate-repository.js'
 import { build, expectExit, makeSourceRepo } from './fixture.js'
 import { PROJECT, git, tempDir } from './helpers.js'
 
@@ -44,26 +45,48 @@ describe('a refused build whose output folder cannot be written', () => {
 })
 
 describe('an interrupted build', () => {
-  // Bundles are now written to `<file>.<pid>.tmp` as they are made and renamed only at the end, so a build
-  // interrupted (Ctrl-C) while making them leaves every temporary written so far, under a pid no later build
-  // looks for: they pile up in the build folder. Before, at most the one being written was left.
-  const bench = join(PROJECT, '.bench/data/build-1000-40')
-  test.skipIf(!existsSync(bench))('leaves no temporary files in the build folder after SIGINT', async () => {
+  // Bundles are written to `<file>.<pid>.tmp` as they are made and renamed only at the end: a build
+  // interrupted (Ctrl-C) while making them removes those it wrote, and a later build removes those of a
+  // process that is gone (killed with SIGKILL), never those of a build still running.
+  test('leaves no temporary files in the build folder after SIGINT', async () => {
     const repo = join(temp.dir, 'interrupted')
-    cpSync(bench, repo, { recursive: true })
-    rmSync(join(repo, '.gantry'), { recursive: true, force: true })
+    const generated = generateRepository({ definitions: 3000, packages: 120, references: 6000, seed: 'interrupted' })
+    writeRepository(generated.files, repo, { commit: true })
     const folder = join(repo, '.gantry/build')
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'src/cli/index.ts'), 'build', '--all', '--repo', repo], { stdio: 'ignore' })
-    const exited = new Promise<void>((done) => child.on('exit', () => done()))
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)))
     let seen = 0
     while (child.exitCode === null && seen < 5) {
       await new Promise((done) => setTimeout(done, 5))
       seen = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.tmp')).length : 0
     }
-    // Interrupted while its temporaries are there (the build may have ended already on a fast machine).
-    if (seen >= 5) child.kill('SIGINT')
-    await exited
+    // Interrupted while its temporaries are there.
+    expect(seen).toBeGreaterThanOrEqual(5)
+    child.kill('SIGINT')
+    expect(await exited).toBe('SIGINT')
     const left = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.tmp')) : []
     expect(left).toEqual([])
   }, 120_000)
+
+  test('the temporary files of a build killed outright are removed by the next, those of a running one kept', async () => {
+    const repo = join(temp.dir, 'killed')
+    makeSourceRepo(repo)
+    const folder = join(repo, '.gantry/build')
+    mkdirSync(folder, { recursive: true })
+    // A process id that is gone: that of a process that ran and ended.
+    const gone = await new Promise<number>((done) => {
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+      child.on('exit', () => done(child.pid!))
+    })
+    const abandoned = `tools-1.gantry.json.${gone}.tmp`
+    const running = `elsewhere-9.gantry.json.${process.pid}.tmp`
+    const other = `notes.${gone}.tmp`
+    for (const name of [abandoned, running, other]) writeFileSync(join(folder, name), 'half a bundle')
+    expectExit(await build(repo), 0)
+    const left = readdirSync(folder)
+    expect(left).not.toContain(abandoned)
+    expect(left).toContain(running)
+    expect(left).toContain(other)
+    expect(left.filter((f) => f.endsWith('.gantry.json')).length).toBeGreaterThan(0)
+  })
 })
