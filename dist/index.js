@@ -51342,21 +51342,47 @@ const compactItems = new WeakMap();
  * the digests are left empty.
  */
 function bundleForFindings(manifest, contents, version) {
-    const items = {};
+    const entries = [];
     for (const id of [...contents.items.keys()].sort()) {
         const { definition, origin } = contents.items.get(id);
-        items[id] = new FindingsItem(definition, origin);
+        entries.push([id, new FindingsItem(definition, origin)]);
     }
     const content = bundleContent(manifest, { ...contents, items: new Map() });
-    return {
+    let items;
+    const bundle = {
         ...JSON.parse(canonicalCompact(content)),
-        items,
+        // The record of the items, made when first read: the findings read them through bundleItemEntries and
+        // bundleHasItem, and thousands of ids put in records one by one cost more than the findings themselves.
+        get items() {
+            if (items === undefined) {
+                items = {};
+                for (const [id, item] of entries)
+                    items[id] = item;
+            }
+            return items;
+        },
         format: BUNDLE_FORMAT,
         version,
         contentDigest: '',
         debug: true,
         delta: { previous: null, added: [], changed: [], removed: [] },
     };
+    findingsItems.set(bundle, { entries, ids: contents.items });
+    return bundle;
+}
+/** The items of each bundle of bundleForFindings, in the order of their ids, and what holds their ids. */
+const findingsItems = new WeakMap();
+/**
+ * The items of a bundle as `Object.entries(bundle.items)` gives them (in the order of their ids, none of
+ * which reads as an array index): for a bundle of bundleForFindings, without making the record.
+ */
+function bundleItemEntries(bundle) {
+    return findingsItems.get(bundle)?.entries ?? Object.entries(bundle.items);
+}
+/** Whether a bundle holds the item `id` (`id in bundle.items` for an item id); see bundleItemEntries. */
+function bundleHasItem(bundle, id) {
+    const findings = findingsItems.get(bundle);
+    return findings ? findings.ids.has(id) : id in bundle.items;
 }
 /**
  * An item of bundleForFindings: its document and references made from the definition's when first read (the
@@ -51381,6 +51407,25 @@ class FindingsItem {
         this.#references ??= this.#definition.references;
         return this.#references;
     }
+    /** How many references the item makes, without making them. */
+    get referenceCount() {
+        return this.#definition.referenceCount;
+    }
+    /** The item the reference at `index` refers to, without making the references. */
+    referenceTarget(index) {
+        return this.#definition.referenceTarget(index);
+    }
+}
+/**
+ * How many references a bundle item makes (its `references`' length): an item of bundleForFindings tells it
+ * from its definition without making them, as the findings ask it of every item and need few references whole.
+ */
+function referenceCountOf(item) {
+    return item instanceof FindingsItem ? item.referenceCount : item.references.length;
+}
+/** The target of the reference at `index` of a bundle item (its `references[index].target`); see referenceCountOf. */
+function referenceTargetOf(item, index) {
+    return item instanceof FindingsItem ? item.referenceTarget(index) : item.references[index].target;
 }
 function contentDigest(content) {
     const items = compactItems.get(content.items);
@@ -56469,6 +56514,7 @@ function renderItemFile(doc) {
 
 
 
+
 function itemPath(paths, id) {
     const parsed = parseItemId(id);
     if (!parsed)
@@ -56481,17 +56527,30 @@ function ledgerPath(pkg) {
 /** Every item whose bytes on the branch the plan reads: the package's items, what it owned, what it refers to. */
 function itemsNeededForPlan(bundle, environment, ledger) {
     const ids = new Set();
-    const settings = bundle.environments[environment];
-    for (const [id, item] of Object.entries(bundle.items)) {
-        ids.add(id);
-        for (const ref of environmentReferences(item, settings))
-            ids.add(ref.target);
-    }
-    for (const target of Object.values(settings?.replace ?? {}))
-        ids.add(target);
-    for (const id of Object.keys(ledger?.items ?? {}))
-        ids.add(id);
+    addItemsNeededForPlan(bundle, environment, ledger, ids);
     return [...ids].sort();
+}
+/**
+ * The ids of itemsNeededForPlan added to `into`, unsorted: validation gathers them for every package into
+ * one set, without a set and a sorted list of each package's. A reference's target is the one
+ * environmentReferences gives, taken without making its list.
+ */
+function addItemsNeededForPlan(bundle, environment, ledger, into) {
+    const settings = bundle.environments[environment];
+    const replace = settings?.replace ?? {};
+    const replacing = hasKeys(replace);
+    for (const [id, item] of bundleItemEntries(bundle)) {
+        into.add(id);
+        const count = referenceCountOf(item);
+        for (let index = 0; index < count; index++) {
+            const target = referenceTargetOf(item, index);
+            into.add(replacing ? replace[target] || target : target);
+        }
+    }
+    for (const target of Object.values(replace))
+        into.add(target);
+    for (const id of Object.keys(ledger?.items ?? {}))
+        into.add(id);
 }
 /**
  * Plans applying one package version to one environment branch: per item add / update / delete / keep with
@@ -56585,11 +56644,12 @@ function plan(input, rows) {
             }
         }
     }
-    diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, bundle.items, input.checkSpec));
+    // The items are read there only for the `set` overrides: without any, the record is not asked for.
+    const overridden = settings?.set !== undefined && hasKeys(settings.set);
+    diagnostics.push(...checkEnvironmentSettings(bundle.package, envName, settings, overridden ? bundle.items : {}, input.checkSpec));
     const after = new Set();
     const deliveredItems = {};
-    for (const [id, item] of Object.entries(bundle.items)) {
-        const file = itemPath(paths, id);
+    for (const [id, item] of bundleItemEntries(bundle)) {
         const onBranch = rows ? bytesOf(id) : undefined;
         const there = rows ? onBranch !== undefined : isThere(id);
         const owned = current !== undefined && id in current.items;
@@ -56616,7 +56676,7 @@ function plan(input, rows) {
                 message: `${id} already exists in ${envName} and belongs to ${owner}`,
                 hint: otherOwner && otherOwner !== bundle.package
                     ? `rename the item, or move it into one package`
-                    : `delete ${file} on ${view.branch} or rename the item`,
+                    : `delete ${itemPath(paths, id)} on ${view.branch} or rename the item`,
             });
             continue;
         }
@@ -56626,6 +56686,8 @@ function plan(input, rows) {
                 after.add(id);
             continue;
         }
+        // The item's file: worked out for the plan's rows only, the findings name it only in a conflict's hint.
+        const file = itemPath(paths, id);
         const replaced = {};
         for (const ref of environmentReferences(item, settings))
             if (ref.replaced)
@@ -56689,7 +56751,7 @@ function plan(input, rows) {
     }
     // Items this package owned and the version no longer has.
     for (const id of Object.keys(current?.items ?? {}).sort()) {
-        if (id in bundle.items)
+        if (bundleHasItem(bundle, id))
             continue;
         const file = itemPath(paths, id);
         const there = isThere(id);
@@ -56741,24 +56803,32 @@ function plan(input, rows) {
             });
         }
     }
-    for (const [id, item] of Object.entries(bundle.items)) {
+    // Each reference as environmentReferences gives it (the replacement's target when the environment replaces
+    // it), by its target alone: thousands of items are checked, and few references fail to resolve.
+    const replace = settings?.replace ?? {};
+    const replacing = hasKeys(replace);
+    for (const [id, item] of bundleItemEntries(bundle)) {
         if (!after.has(id))
             continue;
-        environmentReferences(item, settings).forEach((ref, index) => {
-            if (resolves(ref.target))
-                return;
-            const refPath = item.references[index].path;
+        const count = referenceCountOf(item);
+        for (let index = 0; index < count; index++) {
+            const source = referenceTargetOf(item, index);
+            const replacement = replacing ? replace[source] : undefined;
+            const target = replacement || source;
+            if (resolves(target))
+                continue;
+            const replaced = replacement ? source : undefined;
             diagnostics.push({
                 ...base,
                 code: 'unresolved-in-environment',
                 item: id,
-                target: ref.target,
-                ...(ref.replaced ? { viaReplacement: true } : {}),
-                at: { item: id, path: refPath },
-                message: `${id} refers to ${ref.target}${ref.replaced ? ` (replacing ${ref.replaced})` : ''}, which would not exist in ${envName}`,
-                hint: `promote the package that has ${ref.target} to ${envName} first`,
+                target,
+                ...(replaced ? { viaReplacement: true } : {}),
+                at: { item: id, path: item.references[index].path },
+                message: `${id} refers to ${target}${replaced ? ` (replacing ${replaced})` : ''}, which would not exist in ${envName}`,
+                hint: `promote the package that has ${target} to ${envName} first`,
             });
-        });
+        }
     }
     const ledger = {
         package: bundle.package,
@@ -56792,6 +56862,16 @@ function plan(input, rows) {
         writes,
         ledger,
     };
+}
+/**
+ * Whether a record has a key of its own: without one (an environment that replaces nothing), a reference's
+ * target is looked up in it for nothing (an item id, `kind/name`, names nothing an object inherits).
+ */
+function hasKeys(record) {
+    for (const key in record)
+        if (Object.hasOwn(record, key))
+            return true;
+    return false;
 }
 /** Rows read top down: what goes away first, then what arrives, what changes, what stays. */
 const plan_promotion_ORDER = { delete: 0, add: 1, update: 2, keep: 3 };
@@ -57589,17 +57669,20 @@ bytesFor, listFrom = LIST_FOLDER_FROM,
 /** Reads the folders on the way and the files through this process, each folder once (see lookUpFromTrees). */
 reader) {
     const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
+    // Each wanted file's folder, cut from its path once.
+    const wantedFolders = wanted.map(([, path]) => folderOf(path));
     const perFolder = new Map();
-    for (const [, path] of wanted)
-        perFolder.set(folderOf(path), (perFolder.get(folderOf(path)) ?? 0) + 1);
+    for (const folder of wantedFolders)
+        perFolder.set(folder, (perFolder.get(folder) ?? 0) + 1);
     const listed = [...perFolder].filter(([folder, count]) => folder !== '' && count >= listFrom).map(([folder]) => folder);
     const entries = new Map();
     // A folder with an entry listed is a folder (git keeps no empty trees), and so is every folder above it.
     const folders = new Set();
     if (listed.length > 0) {
+        const listedFolders = new Set(listed);
         for (const entry of await listFolders(git, head, listed, reader)) {
             const folder = folderOf(entry.path);
-            if (!listed.includes(folder))
+            if (!listedFolders.has(folder))
                 continue;
             folders.add(folder);
             entries.set(entry.path, entry);
@@ -57609,8 +57692,9 @@ reader) {
     const present = new Set();
     const obstructedListed = new Map();
     let lookedUp = [];
-    for (const [id, path] of wanted) {
-        if (!folders.has(folderOf(path))) {
+    for (let index = 0; index < wanted.length; index++) {
+        const [id, path] = wanted[index];
+        if (!folders.has(wantedFolders[index])) {
             lookedUp.push([id, path]);
             continue;
         }
@@ -57823,6 +57907,8 @@ async function changedFiles(repository, number, base, auth) {
     return out.split('\0').filter(Boolean);
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/core/diagnostics.ts
 /** Expected failures are data: a diagnostic says what is wrong, where, and what to do. */
 function countBySeverity(diagnostics) {
@@ -71863,10 +71949,22 @@ function valueAt(root, path) {
  */
 function findReferences(kindSchema, spec) {
     const found = [];
+    const repeats = walkReferences(kindSchema, spec, (path, kind, name) => {
+        found.push({ path: [...path], kind, name });
+    });
+    return repeats && found.length > 1 ? dedupe(found) : found;
+}
+/**
+ * The references findReferences finds, in the same order, each handed to `report` with its path as the walk
+ * holds it: one array, changed as the walk goes on (a caller that keeps a path copies it), so that a reference
+ * costs no array of its own. Returns whether a path may have been reported more than once (only combinators,
+ * allOf, anyOf and oneOf, visit a value twice): findReferences then keeps the first reference at each path.
+ */
+function walkReferences(kindSchema, spec, report) {
     const planOf = walkPlans(kindSchema);
-    // One path, extended and shortened as the walk goes: copied only for a reference found.
+    // One path, extended and shortened as the walk goes.
     const path = ['spec'];
-    // Only combinators (allOf, anyOf, oneOf) visit a value twice: a reference is found twice only through one.
+    let reported = 0;
     let combined = false;
     const visit = (plan, value, depth) => {
         // Most of a definition is plain data: a schema node from which no reference can be reached is not
@@ -71874,14 +71972,15 @@ function findReferences(kindSchema, spec) {
         if (depth > 64 || !plan.refers)
             return;
         if (plan.refKind !== undefined && typeof value === 'string') {
-            found.push({ path: [...path], kind: plan.refKind, name: value });
+            reported++;
+            report(path, plan.refKind, value);
         }
         const children = plan.children ?? plan.expand(planOf);
         for (const list of children.combinators) {
-            const before = found.length;
+            const before = reported;
             for (const sub of list)
                 visit(sub, value, depth + 1);
-            if (found.length > before)
+            if (reported > before)
                 combined = true;
         }
         if (value instanceof references_OrderedMap) {
@@ -71923,7 +72022,7 @@ function findReferences(kindSchema, spec) {
     const root = planOf(kindSchema);
     if (root !== null)
         visit(root, spec, 0);
-    return combined && found.length > 1 ? dedupe(found) : found;
+    return combined;
 }
 /**
  * A block map read as written (item-read.ts): its keys and values in the order of the text, each key once,
@@ -72238,6 +72337,8 @@ keep) {
     const definitions = new Map();
     const misplaced = [];
     const shared = new SharedValues();
+    // The path the walk hands over is its own, changing array: shared.path copies it only when it is new.
+    const addReference = (path, kind, name) => shared.addReference(shared.path(path), shared.target(kind, name));
     for (const file of files) {
         if (!/\.ya?ml$/.test(file))
             continue;
@@ -72283,8 +72384,9 @@ keep) {
         // A repository holds five references or more per definition: each kept as the numbers of its path and
         // its target, shared with every other reference that has the same, in one list for all definitions.
         const start = shared.references;
-        for (const found of findReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec))
-            shared.addReference(shared.path(found.path), shared.target(found.kind, found.name));
+        // As findReferences: where a combinator found a path twice, the first reference at it is kept.
+        if (walkReferences(schemas.kindSchema(doc.kind) ?? {}, doc.spec, addReference))
+            shared.keepFirstAtEachPath(start);
         // Validation needs the references, kept here, and the documents of few items (those with overrides, kept
         // too): any other document is read again from the file's bytes when first asked for.
         if (keep !== 'all' && !keep.has(id))
@@ -72416,7 +72518,10 @@ class SharedValues {
     list = new Uint32Array(4096);
     /** How many references the list holds. */
     references = 0;
-    /** The number of a path (segments), the same for every equal path. */
+    /**
+     * The number of a path (segments), the same for every equal path (and only for equal ones: a segment 0 and
+     * a segment "0" are told apart). The path is copied when it is new, not kept: it may be changed after.
+     */
     path(path) {
         // Found segment by segment, without building a key: every task has spec.agent.
         let level = this.pathNodes;
@@ -72428,10 +72533,29 @@ class SharedValues {
             level = node.next;
         }
         if (node === undefined)
-            return this.paths.push(path) - 1;
+            return this.paths.push([...path]) - 1;
         if (node.index === undefined)
-            node.index = this.paths.push(Object.freeze(path)) - 1;
+            node.index = this.paths.push(Object.freeze([...path])) - 1;
         return node.index;
+    }
+    /**
+     * Drops, from the references added since `start`, each one at a path an earlier one of them has: equal paths
+     * have the same number. What is left keeps its order.
+     */
+    keepFirstAtEachPath(start) {
+        const list = this.list;
+        const seen = new Set();
+        let kept = start;
+        for (let i = start; i < this.references; i++) {
+            const path = list[2 * i];
+            if (seen.has(path))
+                continue;
+            seen.add(path);
+            list[2 * kept] = path;
+            list[2 * kept + 1] = list[2 * i + 1];
+            kept++;
+        }
+        this.references = kept;
     }
     /** The number of an item, the same for every reference to it. */
     target(kind, name) {
@@ -72766,8 +72890,6 @@ function neededFiles(model, rules) {
     return files;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/adapters/fs/read-working-tree.ts
 
 
@@ -73148,6 +73270,13 @@ function readCheckedBundleFileSync(dir, file, maxBytes = MAX_BUNDLE_BYTES) {
  * O_NOFOLLOW, then renamed over the bundle, so a link in its place is replaced, not followed.
  */
 function writeCheckedBundleFileSync(file, content) {
+    (0,external_node_fs_namespaceObject.renameSync)(writeTemporaryBundleFileSync(file, content), file);
+}
+/**
+ * The first half of writeCheckedBundleFileSync: `content` written to the temporary file beside `file`,
+ * whose name it returns, for the caller to rename over `file` later (or remove).
+ */
+function writeTemporaryBundleFileSync(file, content) {
     const temporary = `${file}.${process.pid}.tmp`;
     // Looked for first: a failed unlink per bundle costs more than the write.
     if ((0,external_node_fs_namespaceObject.lstatSync)(temporary, { throwIfNoEntry: false }))
@@ -73159,7 +73288,7 @@ function writeCheckedBundleFileSync(file, content) {
     finally {
         (0,external_node_fs_namespaceObject.closeSync)(fd);
     }
-    (0,external_node_fs_namespaceObject.renameSync)(temporary, file);
+    return temporary;
 }
 /**
  * Writes a bundle: through no link (folders checked, the file opened with O_EXCL | O_NOFOLLOW), under a
@@ -73896,12 +74025,43 @@ function topLevelFields(text, keys) {
 
 
 
+
+
+/**
+ * What `--format json` reports of an artifact: every field but its bytes and notes, in the same order. The
+ * bytes are not read: those of a bundle this build made are read back from its file when asked for.
+ */
+function reportedArtifact(artifact) {
+    const fields = {};
+    for (const key of Object.keys(artifact))
+        if (key !== 'bytes' && key !== 'notes')
+            fields[key] = artifact[key];
+    return fields;
+}
 /**
  * Builds packages into bundles. A release build reads the HEAD commit (the one the tag will name), gives a
  * new version only when the content changed, and tags it; a debug build reads the working tree and is never
  * tagged.
  */
 async function buildPackages(options) {
+    // A build stopped by SIGINT or SIGTERM removes the temporary files of its bundles (and the folders it made
+    // for them), then stops as the signal would have stopped it.
+    const stopped = {};
+    const onSignal = (signal) => {
+        stopped.discard?.();
+        process.kill(process.pid, signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+        return await build(options, stopped);
+    }
+    finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+    }
+}
+async function build(options, stopped) {
     // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
     const git = new Git((0,external_node_path_namespaceObject.resolve)(options.repo));
     const head = options.debug ? undefined : await git.resolve('HEAD');
@@ -73980,6 +74140,45 @@ async function buildPackages(options) {
     // its delta is taken against. Only what is written is kept of it (its bytes, digest and delta), not the
     // documents, so that a build of every package holds one package's documents at a time besides the model.
     const ready = [];
+    // Each bundle made is written as soon as it is made, to the temporary file beside its own, and renamed into
+    // place once every bundle is made and checked (removed if the build refuses): its bytes are not held until
+    // then. Held, hundreds of strings of tens of kilobytes each outlive collections of the young generation,
+    // which copy them to the old one while the build goes on; written at once, each is let go once hashed.
+    const temporaries = new Set();
+    // The folders of the output folder that this build makes, innermost first: removed again if it refuses.
+    const madeFolders = [];
+    let early = false;
+    const discard = () => {
+        for (const temporary of temporaries) {
+            try {
+                (0,external_node_fs_namespaceObject.unlinkSync)(temporary);
+            }
+            catch {
+                // Gone already: nothing to remove.
+            }
+        }
+        temporaries.clear();
+        for (const folder of madeFolders) {
+            try {
+                (0,external_node_fs_namespaceObject.rmdirSync)(folder);
+            }
+            catch {
+                // Not empty (something else was put there meanwhile), or gone: left as it is.
+            }
+        }
+        madeFolders.length = 0;
+    };
+    if (names.some((name) => !reused.has(name))) {
+        try {
+            early = await prepareOutput(repository.dir, outDir, madeFolders);
+        }
+        catch {
+            // An output folder that cannot be used (a file or a link in its way, no room): the bundles are held until
+            // they are written, where the folder's error is raised as before, after any refusal is reported.
+            discard();
+        }
+    }
+    stopped.discard = discard;
     const make = (at, name, content, digestOfContent, version, existing, previous) => {
         const delta = deltaBetween(previous?.version ?? null, previous ? previousCache.get(`${previous.commit}:${name}`) : undefined, content.items);
         const { bytes, digest, fileName, bundle } = serializeBundle(content, version, delta, options.debug, digestOfContent);
@@ -73988,7 +74187,19 @@ async function buildPackages(options) {
             diagnostics.push({ severity: 'error', code: 'digest-mismatch', package: name, file: tag, message: `digest mismatch for ${tag} (expected ${existing.digest ?? 'none'}, got ${digest})`, hint: 'the tag was not made from this content by gantry build' });
             return;
         }
-        ready[at] = { name, version, built: { bytes, digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) };
+        let temporary;
+        if (early) {
+            try {
+                temporaries.add((temporary = writeTemporaryBundleFileSync((0,external_node_path_namespaceObject.join)(outDir, fileName), bytes)));
+            }
+            catch {
+                // Not written (no room, no right): this bundle and the rest are held, and the error comes again, as
+                // before, when they are written after every refusal is reported.
+                early = false;
+                temporary = undefined;
+            }
+        }
+        ready[at] = { name, version, built: { ...(temporary ? { temporary } : { bytes }), digest, fileName, bundle: { contentDigest: bundle.contentDigest, delta: bundle.delta } }, ...(existing ? { existing } : {}) };
     };
     // Bundles whose delta is taken against an earlier release: made once the items of those releases are read,
     // each earlier commit opened once for all its packages.
@@ -73997,50 +74208,62 @@ async function buildPackages(options) {
     const contentsCache = contentsOf.get(repository) ?? new Map();
     // Each package's releases, sorted out of all the tags once rather than once per package.
     const releases = releasesByPackage(repository.released);
-    for (const [index, name] of names.entries()) {
-        progress(`building ${name}`, index, names.length);
-        const again = reused.get(name);
-        if (again) {
-            // The file holds these bytes already: nothing to write.
-            const version = again.release.version;
-            const built = { bytes: again.bytes, digest: again.release.digest, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest, delta: again.delta } };
-            ready[index] = { name, version, built, existing: again.release, written: true };
-            continue;
+    // Every bundle made, or refused; a failure removes the temporary files written so far.
+    const makeAll = async () => {
+        for (const [index, name] of names.entries()) {
+            progress(`building ${name}`, index, names.length);
+            const again = reused.get(name);
+            if (again) {
+                // The file holds these bytes already: nothing to write.
+                const version = again.release.version;
+                const built = { bytes: again.bytes, digest: again.release.digest, fileName: bundleFileName(name, version), bundle: { contentDigest: again.release.contentDigest, delta: again.delta } };
+                ready[index] = { name, version, built, existing: again.release, written: true };
+                continue;
+            }
+            const pkg = repository.model.packages.get(name);
+            const released = releases.get(name) ?? [];
+            const latest = latestVersion(released.map((r) => r.version));
+            // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
+            // package's view of it short differently, so then each is worked out on its own as before.
+            const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache);
+            if (!content) {
+                diagnostics.push(...problems);
+                continue;
+            }
+            const digestOfContent = contentDigest(content);
+            const explicit = pkg.manifest.version;
+            // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
+            // rebuild of an older release) keeps that version rather than tagging the old content again.
+            const existing = explicit
+                ? released.find((r) => sameVersion(r.version, explicit))
+                : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
+                    released.find((r) => r.commit === head && r.contentDigest === digestOfContent));
+            if (existing && existing.contentDigest !== digestOfContent) {
+                diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' });
+                continue;
+            }
+            const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes));
+            const previous = previousRelease(released, name, version);
+            if (previous)
+                waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous });
+            else
+                make(index, name, content, digestOfContent, version, existing, undefined);
         }
-        const pkg = repository.model.packages.get(name);
-        const released = releases.get(name) ?? [];
-        const latest = latestVersion(released.map((r) => r.version));
-        // What a dependency holds is worked out once for all the packages that depend on it; a cycle cuts each
-        // package's view of it short differently, so then each is worked out on its own as before.
-        const { content, diagnostics: problems } = packageBundleContent(repository, name, cycles ? new Map() : contentsCache);
-        if (!content) {
-            diagnostics.push(...problems);
-            continue;
-        }
-        const digestOfContent = contentDigest(content);
-        const explicit = pkg.manifest.version;
-        // Unchanged content keeps the newest version; a commit that already carries a tag of this content (a
-        // rebuild of an older release) keeps that version rather than tagging the old content again.
-        const existing = explicit
-            ? released.find((r) => sameVersion(r.version, explicit))
-            : (released.find((r) => r.version === latest && r.contentDigest === digestOfContent) ??
-                released.find((r) => r.commit === head && r.contentDigest === digestOfContent));
-        if (existing && existing.contentDigest !== digestOfContent) {
-            diagnostics.push({ severity: 'error', code: 'version-exists', package: name, file: pkg.file, ...pkg.parsed.positionOf(['version']), message: `${name}@${explicit} is already released with other content`, hint: 'remove version: or pick a new version' });
-            continue;
-        }
-        const version = existing?.version ?? explicit ?? nextVersion(latest, scheme, bumpFromNotes(pkg.manifest.notes));
-        const previous = previousRelease(released, name, version);
-        if (previous)
-            waiting.push({ at: index, name, content, digestOfContent, version, ...(existing ? { existing } : {}), previous });
-        else
-            make(index, name, content, digestOfContent, version, existing, undefined);
+        await readPreviousItems(repository, waiting.map((w) => ({ commit: w.previous.commit, package: w.name })), previousCache, head, whole, diffs, reads);
+        for (const w of waiting.splice(0))
+            make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous);
+    };
+    try {
+        await makeAll();
     }
-    await readPreviousItems(repository, waiting.map((w) => ({ commit: w.previous.commit, package: w.name })), previousCache, head, whole, diffs, reads);
-    for (const w of waiting.splice(0))
-        make(w.at, w.name, w.content, w.digestOfContent, w.version, w.existing, w.previous);
-    if (countBySeverity(diagnostics).errors > 0)
+    catch (error) {
+        discard();
+        throw error;
+    }
+    if (countBySeverity(diagnostics).errors > 0) {
+        discard();
         return { ok: false, artifacts: [], diagnostics: sortDiagnostics(diagnostics) };
+    }
     let artifacts = [];
     const pending = [];
     let foldersReady;
@@ -74051,7 +74274,17 @@ async function buildPackages(options) {
         progress(`writing ${name}`, index, ready.length);
         const pkg = repository.model.packages.get(name);
         const file = (0,external_node_path_namespaceObject.join)(outDir, built.fileName);
-        if (!written) {
+        if (built.temporary) {
+            try {
+                (0,external_node_fs_namespaceObject.renameSync)(built.temporary, file);
+            }
+            catch (error) {
+                discard();
+                throw error;
+            }
+            temporaries.delete(built.temporary);
+        }
+        else if (!written) {
             // The folders are the same for every bundle: checked (and made) once, then each file written directly.
             foldersReady ??= (await checkFolders(repository.dir, file, true), await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true }), (0,external_node_path_namespaceObject.dirname)(file));
             if (foldersReady === (0,external_node_path_namespaceObject.dirname)(file))
@@ -74061,6 +74294,7 @@ async function buildPackages(options) {
         }
         let created = false;
         let tag = null;
+        let text = built.bytes;
         if (!options.debug) {
             tag = `${name}@${version}`;
             if (!existing) {
@@ -74077,7 +74311,10 @@ async function buildPackages(options) {
             tag,
             created,
             debug: options.debug,
-            bytes: built.bytes,
+            // Those of a bundle written as it was made are read back from its file, and checked, when asked for.
+            get bytes() {
+                return (text ??= writtenBytes(repository.dir, file, built.digest));
+            },
             ...(pkg.manifest.notes ? { notes: pkg.manifest.notes } : {}),
             delta: built.bundle.delta,
         });
@@ -74102,6 +74339,64 @@ async function buildPackages(options) {
     if (lost.size > 0)
         artifacts = artifacts.filter((_, i) => !lost.has(i));
     return { ok: countBySeverity(diagnostics).errors === 0, artifacts, diagnostics: sortDiagnostics(diagnostics) };
+}
+/**
+ * Checks and makes the output folder (its folders inside the repository through no link), noting in `made`
+ * the folders it makes, innermost first. False when the folder is not the one bundles are written to
+ * directly (never: the name of a bundle holds no folder).
+ */
+async function prepareOutput(dir, outDir, made) {
+    for (let folder = outDir; !(0,external_node_fs_namespaceObject.existsSync)(folder) && (0,external_node_path_namespaceObject.dirname)(folder) !== folder; folder = (0,external_node_path_namespaceObject.dirname)(folder))
+        made.push(folder);
+    const probe = (0,external_node_path_namespaceObject.join)(outDir, bundleFileName('probe', '1'));
+    await checkFolders(dir, probe, true);
+    await (0,promises_namespaceObject.mkdir)(outDir, { recursive: true });
+    removeAbandonedTemporaries(outDir);
+    return (0,external_node_path_namespaceObject.dirname)(probe) === outDir;
+}
+/** A bundle's temporary file (writeTemporaryBundleFileSync): the bundle's name, the id of the process writing it. */
+const TEMPORARY_BUNDLE = /^[^/]+\.gantry\.json\.(\d+)\.tmp$/;
+/**
+ * Removes from the output folder the temporary bundle files of builds whose process is gone (killed with
+ * SIGKILL, or by a power loss): no build of a running process names them, and nothing takes them for bundles.
+ * Those of a process still running (another build at the same time) are left to it.
+ */
+function removeAbandonedTemporaries(outDir) {
+    let names;
+    try {
+        names = (0,external_node_fs_namespaceObject.readdirSync)(outDir);
+    }
+    catch {
+        return;
+    }
+    for (const name of names) {
+        const pid = TEMPORARY_BUNDLE.exec(name)?.[1];
+        if (pid === undefined || Number(pid) === process.pid || running(Number(pid)))
+            continue;
+        try {
+            (0,external_node_fs_namespaceObject.unlinkSync)((0,external_node_path_namespaceObject.join)(outDir, name));
+        }
+        catch {
+            // Removed meanwhile, or not ours to remove: left.
+        }
+    }
+}
+/** Whether a process of this id runs (one of another user's counts as running). */
+function running(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
+    }
+}
+/** The bytes of a bundle this build wrote, read back from its file: refused when they are not the ones written. */
+function writtenBytes(dir, file, digest) {
+    const text = readCheckedBundleFileSync(dir, file);
+    if (text === undefined || sha256(text) !== digest)
+        throw new Error(`${file} changed after the build wrote it`);
+    return text;
 }
 /**
  * The commits whose items the deltas of a rebuild with nothing changed are taken against: for each package
@@ -74219,8 +74514,7 @@ known, onPackage = () => { }) {
     const view = await readEnvironmentView(git, environment.branch, paths, model.schemas, (ledgers) => {
         const ids = new Set();
         for (const { pkg, bundle } of prepared)
-            for (const id of itemsNeededForPlan(bundle, envName, ledgers.get(pkg.name)))
-                ids.add(id);
+            addItemsNeededForPlan(bundle, envName, ledgers.get(pkg.name), ids);
         return [...ids];
     }, undefined, 
     // Findings need the bytes only of a locked package's items (checked for drift); a plan's rows, all of its.
@@ -74229,8 +74523,7 @@ known, onPackage = () => { }) {
         for (const { pkg, bundle } of prepared) {
             const ledger = ledgers.get(pkg.name);
             if (planned.has(pkg.name))
-                for (const id of itemsNeededForPlan(bundle, envName, ledger))
-                    ids.add(id);
+                addItemsNeededForPlan(bundle, envName, ledger, ids);
             else if (ledger && (ledger.locked ?? bundle.locked))
                 for (const id of Object.keys(ledger.items))
                     ids.add(id);
