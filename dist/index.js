@@ -74395,7 +74395,7 @@ function running(pid) {
 function writtenBytes(dir, file, digest) {
     const text = readCheckedBundleFileSync(dir, file);
     if (text === undefined || sha256(text) !== digest)
-        throw new Error(`${file} changed after the build wrote it`);
+        throw new Error(`${file} changed after the build wrote it: nothing was uploaded from it; build again`);
     return text;
 }
 /**

@@ -405,7 +405,7 @@ function running(pid: number): boolean {
 /** The bytes of a bundle this build wrote, read back from its file: refused when they are not the ones written. */
 function writtenBytes(dir: string, file: string, digest: string): string {
   const text = readCheckedBundleFileSync(dir, file)
-  if (text === undefined || sha256(text) !== digest) throw new Error(`${file} changed after the build wrote it`)
+  if (text === undefined || sha256(text) !== digest) throw new Error(`${file} changed after the build wrote it: nothing was uploaded from it; build again`)
   return text
 }
 
