@@ -56455,11 +56455,17 @@ function valueAtDotted(doc, dotted) {
 }
 /** References of the item after the environment's replacements. */
 function environmentReferences(item, settings) {
-    const replace = settings?.replace ?? {};
     return item.references.map((r) => {
-        const replacement = replace[r.target];
+        const replacement = replacementOf(settings, r.target);
         return replacement ? { target: replacement, replaced: r.target } : { target: r.target };
     });
+}
+/**
+ * The item an environment's `replace` puts in place of a reference's `target`, or undefined when it replaces
+ * nothing there (an item id, `kind/name`, names nothing an object inherits).
+ */
+function replacementOf(settings, target) {
+    return settings?.replace?.[target] || undefined;
 }
 function setAt(root, path, value) {
     let node = root;
@@ -56537,17 +56543,15 @@ function itemsNeededForPlan(bundle, environment, ledger) {
  */
 function addItemsNeededForPlan(bundle, environment, ledger, into) {
     const settings = bundle.environments[environment];
-    const replace = settings?.replace ?? {};
-    const replacing = hasKeys(replace);
     for (const [id, item] of bundleItemEntries(bundle)) {
         into.add(id);
         const count = referenceCountOf(item);
         for (let index = 0; index < count; index++) {
             const target = referenceTargetOf(item, index);
-            into.add(replacing ? replace[target] || target : target);
+            into.add(replacementOf(settings, target) ?? target);
         }
     }
-    for (const target of Object.values(replace))
+    for (const target of Object.values(settings?.replace ?? {}))
         into.add(target);
     for (const id of Object.keys(ledger?.items ?? {}))
         into.add(id);
@@ -56805,15 +56809,13 @@ function plan(input, rows) {
     }
     // Each reference as environmentReferences gives it (the replacement's target when the environment replaces
     // it), by its target alone: thousands of items are checked, and few references fail to resolve.
-    const replace = settings?.replace ?? {};
-    const replacing = hasKeys(replace);
     for (const [id, item] of bundleItemEntries(bundle)) {
         if (!after.has(id))
             continue;
         const count = referenceCountOf(item);
         for (let index = 0; index < count; index++) {
             const source = referenceTargetOf(item, index);
-            const replacement = replacing ? replace[source] : undefined;
+            const replacement = replacementOf(settings, source);
             const target = replacement || source;
             if (resolves(target))
                 continue;

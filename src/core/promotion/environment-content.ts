@@ -77,11 +77,18 @@ export function valueAtDotted(doc: unknown, dotted: string): unknown {
 
 /** References of the item after the environment's replacements. */
 export function environmentReferences(item: ItemSource, settings: EnvironmentSettings | undefined): { target: ItemId; replaced?: ItemId }[] {
-  const replace = settings?.replace ?? {}
   return item.references.map((r) => {
-    const replacement = replace[r.target] as ItemId | undefined
+    const replacement = replacementOf(settings, r.target)
     return replacement ? { target: replacement, replaced: r.target } : { target: r.target }
   })
+}
+
+/**
+ * The item an environment's `replace` puts in place of a reference's `target`, or undefined when it replaces
+ * nothing there (an item id, `kind/name`, names nothing an object inherits).
+ */
+export function replacementOf(settings: EnvironmentSettings | undefined, target: ItemId): ItemId | undefined {
+  return (settings?.replace?.[target] as ItemId | undefined) || undefined
 }
 
 function setAt(root: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {

@@ -14,6 +14,7 @@ import {
   overrideProblem,
   type ItemSource,
   renderItemFile,
+  replacementOf,
   valueAtDotted,
 } from './environment-content.js'
 
@@ -141,17 +142,15 @@ export function itemsNeededForPlan(bundle: Bundle, environment: string, ledger: 
  */
 export function addItemsNeededForPlan(bundle: Bundle, environment: string, ledger: EnvironmentLedger | undefined, into: Set<ItemId>): void {
   const settings = bundle.environments[environment]
-  const replace = settings?.replace ?? {}
-  const replacing = hasKeys(replace)
   for (const [id, item] of bundleItemEntries(bundle)) {
     into.add(id)
     const count = referenceCountOf(item)
     for (let index = 0; index < count; index++) {
       const target = referenceTargetOf(item, index)
-      into.add(replacing ? (replace[target] as ItemId | undefined) || target : target)
+      into.add(replacementOf(settings, target) ?? target)
     }
   }
-  for (const target of Object.values(replace)) into.add(target as ItemId)
+  for (const target of Object.values(settings?.replace ?? {})) into.add(target as ItemId)
   for (const id of Object.keys(ledger?.items ?? {})) into.add(id as ItemId)
 }
 
@@ -403,14 +402,12 @@ function plan(input: PlanInput, rows: boolean): PromotionPlan {
   }
   // Each reference as environmentReferences gives it (the replacement's target when the environment replaces
   // it), by its target alone: thousands of items are checked, and few references fail to resolve.
-  const replace = settings?.replace ?? {}
-  const replacing = hasKeys(replace)
   for (const [id, item] of bundleItemEntries(bundle)) {
     if (!after.has(id)) continue
     const count = referenceCountOf(item)
     for (let index = 0; index < count; index++) {
       const source = referenceTargetOf(item, index)
-      const replacement = replacing ? (replace[source] as ItemId | undefined) : undefined
+      const replacement = replacementOf(settings, source)
       const target = replacement || source
       if (resolves(target)) continue
       const replaced = replacement ? source : undefined
