@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { UsageError } from './errors.js'
@@ -151,9 +151,17 @@ export function writeCheckedBundleFileSync(file: string, content: string): void 
  */
 export function writeTemporaryBundleFileSync(file: string, content: string): string {
   const temporary = `${file}.${process.pid}.tmp`
-  // Looked for first: a failed unlink per bundle costs more than the write.
-  if (lstatSync(temporary, { throwIfNoEntry: false })) unlinkSync(temporary)
-  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o644)
+  const create = () => openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, 0o644)
+  let fd: number
+  try {
+    fd = create()
+  } catch (error) {
+    // Something is there already (left by a process of the same id, or a link put in its way): removed, never
+    // followed, and made again. Asked only when the exclusive create fails, not looked for before each one.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    unlinkSync(temporary)
+    fd = create()
+  }
   try {
     writeFileSync(fd, content)
   } finally {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { buildPackages } from '../../src/commands/build.js'
@@ -66,5 +66,28 @@ describe('bundles written as they are made', () => {
     const debugFile = join(repo, '.gantry/build', 'tools-1-debug.gantry.json')
     writeFileSync(debugFile, readFileSync(debugFile, 'utf8').replace('vault://kv/tools', 'vault://kv/evil'))
     expect(() => fresh.artifacts[0]!.bytes).toThrow(/changed after the build wrote it/)
+  })
+
+  test('a link or a file left where a temporary file goes is replaced, never followed or written through', async () => {
+    const repo = join(temp.dir, 'left')
+    makeSourceRepo(repo)
+    expectExit(await build(repo), 0)
+    rmSync(join(repo, '.gantry'), { recursive: true, force: true })
+    mkdirSync(join(repo, '.gantry/build'), { recursive: true })
+    // The temporary names this process writes (`<bundle>.<pid>.tmp`): one a link to a file outside, one a
+    // file left by an earlier process that had the same id.
+    const outside = join(temp.dir, 'outside.txt')
+    writeFileSync(outside, 'untouched')
+    symlinkSync(outside, join(repo, `.gantry/build/app-1.gantry.json.${process.pid}.tmp`))
+    writeFileSync(join(repo, `.gantry/build/base-1.gantry.json.${process.pid}.tmp`), 'left over')
+    const result = await buildPackages({ repo, packages: [], all: true, debug: false })
+    expect(result.ok).toBe(true)
+    expect(readFileSync(outside, 'utf8')).toBe('untouched')
+    expect(readdirSync(join(repo, '.gantry/build')).sort()).toEqual(['app-1.gantry.json', 'base-1.gantry.json', 'tools-1.gantry.json'])
+    for (const artifact of result.artifacts) {
+      const file = join(repo, '.gantry/build', `${artifact.package}-${artifact.version}.gantry.json`)
+      expect(lstatSync(file).isFile()).toBe(true)
+      expect(sha256(readFileSync(file, 'utf8'))).toBe(tagDigest(repo, artifact.tag!))
+    }
   })
 })
