@@ -142,7 +142,9 @@ const MANY_OBJECTS = 256
  * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
  * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
  * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it. Thousands of headers:
- * each read a byte at a time here, not through Buffer's methods (each call goes through layers of script).
+ * read here with the runtime's search of a byte array called directly and the size's digits a byte at a time,
+ * not through Buffer's methods (each call goes through layers of script); mostly before this loop is compiled,
+ * so each header costs a few searches rather than a step of script per byte of its object id.
  */
 function batchBlobs(out: Buffer, specs: readonly string[], args: readonly string[]): Map<string, Buffer> {
   const blobs = new Map<string, Buffer>()
@@ -153,13 +155,13 @@ function batchBlobs(out: Buffer, specs: readonly string[], args: readonly string
     if (newline < 0) throw ended()
     const header = at
     at = newline + 1
-    if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS)) continue
-    // The second and third words (split at spaces, as `header.split(' ')`): the type and the size.
-    let typeAt = header
-    while (typeAt < newline && out[typeAt] !== SPACE) typeAt++
-    let sizeAt = ++typeAt
-    while (sizeAt < newline && out[sizeAt] !== SPACE) sizeAt++
-    sizeAt++
+    // An answer ends with its size, a digit: only a header ending in `g` or `s` is compared with the words.
+    const last = out[newline - 1]
+    if ((last === LAST_OF_MISSING && endsWith(out, newline, MISSING)) || (last === LAST_OF_AMBIGUOUS && endsWith(out, newline, AMBIGUOUS))) continue
+    // The second and third words (split at spaces, as `header.split(' ')`): the type and the size, each
+    // found by the runtime's search (the object id before them is forty or sixty-four bytes).
+    const typeAt = wordEnd(out, header, newline) + 1
+    const sizeAt = wordEnd(out, typeAt, newline) + 1
     let size = 0
     let digits = 0
     for (let i = sizeAt; i < newline && out[i] !== SPACE; i++, digits++) {
@@ -184,6 +186,15 @@ const LF = 0x0a
 const SPACE = 0x20
 const MISSING = [...Buffer.from(' missing', 'latin1')]
 const AMBIGUOUS = [...Buffer.from(' ambiguous', 'latin1')]
+const LAST_OF_MISSING = MISSING[MISSING.length - 1]
+const LAST_OF_AMBIGUOUS = AMBIGUOUS[AMBIGUOUS.length - 1]
+
+/** Where the word of `out` from `from` ends: its first space before `end`, else `end`. */
+function wordEnd(out: Buffer, from: number, end: number): number {
+  if (from >= end) return end
+  const space = indexOfByte.call(out, SPACE, from)
+  return space < 0 || space > end ? end : space
+}
 
 /** Whether the bytes of `out` before `end` are `suffix`. */
 function endsWith(out: Buffer, end: number, suffix: readonly number[]): boolean {
