@@ -1,6 +1,6 @@
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import type { TreeEntry } from '../adapters/git/git.js'
-import { type GitObject, ObjectReader, readLedgers, treeEntries } from '../adapters/git/repository-reader.js'
+import { type GitObject, ObjectReader, forEachTreeEntry, readLedgers, treeEntries } from '../adapters/git/repository-reader.js'
 import { sha256 } from '../core/bundle/canonical-json.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import { releasesByPackage } from '../core/model/released-version.js'
@@ -228,14 +228,22 @@ function keepReferences(item: CachedItem, kind: string, refs: ItemReferences): v
  * id, so no file can hold it); and whether that file is listed in the folders of a tree last looked at
  * (`listedIn`, that tree's folders by path), the same on every branch holding the same tree.
  */
-type Target = { target: ItemId; targetPath: string | undefined; targetFolder: string | undefined; listedIn?: ReadonlyMap<string, FolderView>; listed?: boolean }
+type Target = {
+  target: ItemId
+  targetPath: string | undefined
+  targetFolder: string | undefined
+  /** The target file's name in its folder. */
+  targetName: string | undefined
+  listedIn?: ReadonlyMap<string, FolderView>
+  listed?: boolean
+}
 /** The targets by the kind and the name references give. */
 type Targets = Map<string, Map<string, Target>>
 /** Whether the target's file is listed among `folders` (a file, a link or a submodule), worked out once per tree. */
 function isListedIn(to: Target, folders: ReadonlyMap<string, FolderView>): boolean {
   if (to.listedIn !== folders) {
     to.listedIn = folders
-    to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder!), to.targetPath)
+    to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder!), to.targetName!)
   }
   return to.listed!
 }
@@ -251,32 +259,38 @@ interface TreeView {
   itemFiles: { path: string; id: ItemId }[]
 }
 /**
- * The files, links and submodules directly in one folder, by their paths: the object id of each file or link,
- * the submodules, and the item files (named like an item) among them, in the folder's order.
+ * The files, links and submodules directly in one folder, by their names in it (a listed path is its folder's
+ * path, `/` and that name, and a name holds no `/`): the object id of each file or link, the submodules, and
+ * the item files (named like an item) among them, in the folder's order. Keyed by the names git's listing
+ * gives, not by paths put together: tens of thousands of entries hold no path string of their own.
  */
 interface FolderView {
   objectAt: Map<string, string>
   submodules: Set<string>
   itemFiles: { path: string; id: ItemId }[]
 }
-/** Whether `path` is listed in `folder` (a file, a link or a submodule). */
-const isListed = (folder: FolderView | undefined, path: string): boolean => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path))
-/** Each item id's file, the folder it is in and its kind, checked and built once for every environment. */
-type ItemFiles = Map<ItemId, { path: string; folder: string; kind: string }>
+/** Whether the file `name` is listed in `folder` (a file, a link or a submodule). */
+const isListed = (folder: FolderView | undefined, name: string): boolean => folder !== undefined && (folder.objectAt.has(name) || folder.submodules.has(name))
+/** An item's file: the item's id, the file's path, the folder it is in, its name there, and the item's kind. */
+type ItemFile = { id: ItemId; path: string; folder: string; name: string; kind: string }
+/** Each item id's file, checked and built once for every environment. */
+type ItemFiles = Map<ItemId, ItemFile>
 /**
- * The views by definitions tree id, every folder read (its entries by its tree id, each path `/<name>`), the
- * view of each folder by its path and tree id, and the item id each listed path names (null for a path that
- * names none), shared by the branches.
+ * The views by definitions tree id, every folder read (its tree object, by its id), the view of each folder
+ * by its path and tree id, and the item id each listed path names (null for a path that names none), shared
+ * by the branches.
  */
 type TreeCache = {
   views: Map<string, TreeView>
-  folders: Map<string, TreeEntry[]>
+  folders: Map<string, GitObject>
   folderViews: Map<string, FolderView>
   itemAt: Map<string, ItemId | null>
 }
 
 /** The folder a listed path is in. */
 const folderOf = (path: string): string => path.slice(0, path.lastIndexOf('/'))
+/** The file of item `id` at `path` in `folder`, the path's folder. */
+const fileIn = (id: ItemId, path: string, folder: string, kind: string): ItemFile => ({ id, path, folder, name: path.slice(folder.length + 1), kind })
 
 /**
  * The view of a definitions tree read from its folders: the definitions folder, then the folders of kinds in
@@ -291,15 +305,7 @@ async function readTreeView(
   trees: TreeCache,
   itemFiles: ItemFiles,
 ): Promise<TreeView | undefined> {
-  const entriesOf = (object: GitObject | undefined, id: string): TreeEntry[] | undefined => {
-    let entries = trees.folders.get(id)
-    if (entries) return entries
-    if (object?.type !== 'tree') return undefined
-    entries = treeEntries(object.bytes, id, '')
-    if (entries) trees.folders.set(id, entries)
-    return entries
-  }
-  const top = entriesOf(root, root.id)
+  const top = treeEntries(root.bytes, root.id, '')
   if (!top) return undefined
   // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
   // reference's target) is `<definitions>/<kind>/<name>.yaml`. Deeper folders are never listed, so a hand-made
@@ -308,12 +314,24 @@ async function readTreeView(
   const kinds = top.filter((e) => e.type === 'tree').map((e) => ({ path: `${definitions}${e.path}`, id: e.sha }))
   const unread = [...new Set(kinds.map((f) => f.id).filter((id) => !trees.folders.has(id)))]
   const objects = await reader.read(unread)
-  for (const [index, id] of unread.entries()) if (!entriesOf(objects[index], id)) return undefined
-  const folders = new Map<string, FolderView>()
+  for (const [index, id] of unread.entries()) {
+    const object = objects[index]
+    if (object?.type !== 'tree') return undefined
+    trees.folders.set(id, object)
+  }
+  // Each folder's view, made from its entries when no branch before made it; a folder that is no well-formed
+  // tree leaves the listing to git. The views made before it stay: a view, as the item files it notes, is
+  // what its folder's path and tree give, whichever branch asks.
   for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
     const key = `${path}\0${id}`
-    let folder = trees.folderViews.get(key)
-    if (!folder) trees.folderViews.set(key, (folder = folderView(path, trees.folders.get(id)!, definitions, itemFiles)))
+    if (trees.folderViews.has(key)) continue
+    const folder = folderView(path, id === root.id ? root : trees.folders.get(id)!, definitions, itemFiles)
+    if (!folder) return undefined
+    trees.folderViews.set(key, folder)
+  }
+  const folders = new Map<string, FolderView>()
+  for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
+    const folder = trees.folderViews.get(`${path}\0${id}`)!
     // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
     const twice = folders.get(path)
     folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder)
@@ -324,8 +342,11 @@ async function readTreeView(
   return { folders, itemFiles: files }
 }
 
-/** What is directly in one folder (entries with paths `/<name>`, as treeEntries gives them below `path`). */
-function folderView(path: string, entries: readonly TreeEntry[], definitions: string, itemFiles: ItemFiles): FolderView {
+/**
+ * What is directly in the folder at `path`, from its tree object's entries as treeEntries reads them (their
+ * entries are not kept: the view holds what drift asks of them); undefined when they are not a well-formed tree.
+ */
+function folderView(path: string, tree: GitObject, definitions: string, itemFiles: ItemFiles): FolderView | undefined {
   const objectAt = new Map<string, string>()
   const submodules = new Set<string>()
   const files: FolderView['itemFiles'] = []
@@ -333,21 +354,22 @@ function folderView(path: string, entries: readonly TreeEntry[], definitions: st
   // folder's name is the kind, checked once.
   const kind = folderOf(path) === definitions ? path.slice(definitions.length + 1) : undefined
   const itemsHere = kind !== undefined && isValidName(kind)
-  for (const entry of entries) {
-    if (entry.type === 'tree') continue
-    const file = `${path}${entry.path}`
-    if (entry.type === 'blob') objectAt.set(file, entry.sha)
-    else submodules.add(file)
-    // entry.path is `/<name>`: an item file is `<name>.yaml`, with a valid name.
-    if (!itemsHere || !entry.path.endsWith('.yaml')) continue
-    const name = entry.path.slice(1, -'.yaml'.length)
-    if (!isValidName(name)) continue
+  const read = forEachTreeEntry(tree.bytes, tree.id, (_mode, type, sha, fileName) => {
+    if (type === 'tree') return
+    if (type === 'blob') objectAt.set(fileName, sha)
+    else submodules.add(fileName)
+    // An item file is `<name>.yaml`, with a valid name.
+    if (!itemsHere || !fileName.endsWith('.yaml')) return
+    const name = fileName.slice(0, -'.yaml'.length)
+    if (!isValidName(name)) return
     const id = `${kind}/${name}` as ItemId
-    files.push({ path: file, id })
-    // The path itemPath gives the id: kept, it is not built and checked again.
-    if (!itemFiles.has(id)) itemFiles.set(id, { path: file, folder: path, kind })
-  }
-  return { objectAt, submodules, itemFiles: files }
+    // The path itemPath gives the id: kept, it is not built and checked again. An id met before (on another
+    // branch, in another tree of the folder) is listed with the file and strings kept then.
+    let file = itemFiles.get(id)
+    if (file === undefined) itemFiles.set(id, (file = { id, path: `${path}/${fileName}`, folder: path, name: fileName, kind: kind! }))
+    files.push(file)
+  })
+  return read ? { objectAt, submodules, itemFiles: files } : undefined
 }
 
 /** The view of a definitions tree from a listing by git (each path in it), the same as readTreeView's. */
@@ -358,8 +380,9 @@ function listingView(listed: readonly TreeEntry[], definitions: string, trees: T
     const path = folderOf(entry.path)
     let folder = folders.get(path)
     if (!folder) folders.set(path, (folder = { objectAt: new Map(), submodules: new Set(), itemFiles: [] }))
-    if (entry.type === 'blob') folder.objectAt.set(entry.path, entry.sha)
-    else folder.submodules.add(entry.path)
+    const name = entry.path.slice(path.length + 1)
+    if (entry.type === 'blob') folder.objectAt.set(name, entry.sha)
+    else folder.submodules.add(name)
     const id = itemAtPath(entry.path, definitions, trees, itemFiles)
     if (id !== null) files.push({ path: entry.path, id })
   }
@@ -388,7 +411,7 @@ function itemAtPath(path: string, definitions: string, trees: TreeCache, itemFil
   id = candidate && parseItemId(candidate) ? candidate : null
   trees.itemAt.set(path, id)
   // The path itemPath gives the id: kept, it is not built and checked again.
-  if (id !== null && !itemFiles.has(id) && path === `${definitions}/${id}.yaml`) itemFiles.set(id, { path, folder: folderOf(path), kind: match![1]! })
+  if (id !== null && !itemFiles.has(id) && path === `${definitions}/${id}.yaml`) itemFiles.set(id, fileIn(id, path, folderOf(path), match![1]!))
   return id
 }
 
@@ -411,12 +434,12 @@ async function findDrift(
   const { git, paths } = repository
   // Every item's path is asked for again and again (its references, on each environment): checked and
   // built once per item.
-  const fileOf = (id: ItemId): { path: string; folder: string; kind: string } => {
+  const fileOf = (id: ItemId): ItemFile => {
     let file = itemFiles.get(id)
     if (file === undefined) {
       // itemPath refuses what is no item id: the kind is what comes before its slash.
       const path = itemPath(paths, id)
-      itemFiles.set(id, (file = { path, folder: folderOf(path), kind: id.slice(0, id.indexOf('/')) }))
+      itemFiles.set(id, (file = fileIn(id, path, folderOf(path), id.slice(0, id.indexOf('/')))))
     }
     return file
   }
@@ -435,12 +458,12 @@ async function findDrift(
   // Each owned item once, in the order of `owned`: the findings are put in the order of their item ids at
   // the end (few), instead of sorting every id of every environment.
   const ids: ItemId[] = []
-  const files: { path: string; folder: string; kind: string }[] = []
+  const files: ItemFile[] = []
   const shas: (string | undefined)[] = []
   const unread = new Set<string>()
   owned.forEach((_, id) => {
     const file = fileOf(id)
-    const sha = folders.get(file.folder)?.objectAt.get(file.path)
+    const sha = folders.get(file.folder)?.objectAt.get(file.name)
     ids.push(id)
     files.push(file)
     shas.push(sha)
@@ -495,7 +518,10 @@ async function findDrift(
           // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
           // has no path, so it resolves to nothing and is reported as any other broken reference.
           const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined)
-          names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }))
+          found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, targetName: targetFile?.name }
+          // The name kept as a key is cut from the target's id, not from the item's text it was read from:
+          // the texts of thousands of items are not kept to the end for the names they gave first.
+          names.set(target.slice(ref.kind.length + 1), found)
         }
         return found
       })

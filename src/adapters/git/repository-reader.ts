@@ -10,7 +10,7 @@ import type { SchemaRegistry } from '../../core/schema/validator.js'
 import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
 import type { Git, TreeEntry } from './git.js'
-import { type GitObject, ObjectReader, type PathLookup, canonicalMode, lookUpPaths } from './object-reader.js'
+import { type GitObject, ObjectReader, type PathLookup, canonicalMode, indexOfByte, lookUpPaths } from './object-reader.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -431,23 +431,39 @@ export { type GitObject, ObjectReader } from './object-reader.js'
  * them): the caller then asks git itself.
  */
 export function treeEntries(body: Uint8Array, id: string, folder: string): TreeEntry[] | undefined {
-  const idBytes = id.length / 2
-  if (idBytes !== 20 && idBytes !== 32) return undefined
   const entries: TreeEntry[] = []
+  const read = forEachTreeEntry(body, id, (mode, type, sha, name) => entries.push({ mode, type, sha, path: `${folder}/${name}` }))
+  return read ? entries : undefined
+}
+
+/**
+ * Each entry of a tree object as treeEntries gives it, handed to `visit` with its name in the tree (no entry
+ * object, no path made): whether the bytes are a well-formed tree. `visit` may have seen the entries before
+ * the first one that is not, when they are not.
+ */
+export function forEachTreeEntry(body: Uint8Array, id: string, visit: (mode: string, type: TreeEntry['type'], sha: string, name: string) => void): boolean {
+  const idBytes = id.length / 2
+  if (idBytes !== 20 && idBytes !== 32) return false
   const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   let at = 0
   while (at < bytes.length) {
-    const space = bytes.indexOf(0x20, at)
-    const nul = space < 0 ? -1 : bytes.indexOf(0, space + 1)
-    if (space <= at || nul < 0 || nul === space + 1 || nul + 1 + idBytes > bytes.length) return undefined
-    const written = bytes.toString('latin1', at, space)
-    if (!/^[0-7]{1,6}$/.test(written)) return undefined
+    // Thousands of entries per folder: the runtime's search called directly, and the mode read from its bytes.
+    const space = indexOfByte.call(bytes, 0x20, at)
+    const nul = space < 0 ? -1 : indexOfByte.call(bytes, 0, space + 1)
+    if (space <= at || nul < 0 || nul === space + 1 || nul + 1 + idBytes > bytes.length) return false
+    // One to six octal digits.
+    if (space - at > 6) return false
+    let written = 0
+    for (let i = at; i < space; i++) {
+      const digit = bytes[i]! - 0x30
+      if (digit < 0 || digit > 7) return false
+      written = written * 8 + digit
+    }
     const name = bytes.toString('utf8', space + 1, nul)
-    if (name.includes('/')) return undefined
-    const mode = canonicalMode(parseInt(written, 8))
-    const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob'
-    entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` })
+    if (name.includes('/')) return false
+    const mode = canonicalMode(written)
+    visit(mode, mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob', bytes.toString('hex', nul + 1, nul + 1 + idBytes), name)
     at = nul + 1 + idBytes
   }
-  return entries
+  return true
 }
