@@ -57156,7 +57156,9 @@ const MANY_OBJECTS = 256;
  * The blobs among the answers `out` of `git cat-file` to `specs`, by spec, read as the session's answers are:
  * per spec a header `<id> <type> <size>` (its first three words) and `size` bytes and a line break, or a
  * header ending ` missing` or ` ambiguous`, or one without a size, and nothing after it. Thousands of headers:
- * each read a byte at a time here, not through Buffer's methods (each call goes through layers of script).
+ * read here with the runtime's search of a byte array called directly and the size's digits a byte at a time,
+ * not through Buffer's methods (each call goes through layers of script); mostly before this loop is compiled,
+ * so each header costs a few searches rather than a step of script per byte of its object id.
  */
 function batchBlobs(out, specs, args) {
     const blobs = new Map();
@@ -57168,16 +57170,14 @@ function batchBlobs(out, specs, args) {
             throw ended();
         const header = at;
         at = newline + 1;
-        if (endsWith(out, newline, MISSING) || endsWith(out, newline, AMBIGUOUS))
+        // An answer ends with its size, a digit: only a header ending in `g` or `s` is compared with the words.
+        const last = out[newline - 1];
+        if ((last === LAST_OF_MISSING && endsWith(out, newline, MISSING)) || (last === LAST_OF_AMBIGUOUS && endsWith(out, newline, AMBIGUOUS)))
             continue;
-        // The second and third words (split at spaces, as `header.split(' ')`): the type and the size.
-        let typeAt = header;
-        while (typeAt < newline && out[typeAt] !== object_reader_SPACE)
-            typeAt++;
-        let sizeAt = ++typeAt;
-        while (sizeAt < newline && out[sizeAt] !== object_reader_SPACE)
-            sizeAt++;
-        sizeAt++;
+        // The second and third words (split at spaces, as `header.split(' ')`): the type and the size, each
+        // found by the runtime's search (the object id before them is forty or sixty-four bytes).
+        const typeAt = wordEnd(out, header, newline) + 1;
+        const sizeAt = wordEnd(out, typeAt, newline) + 1;
         let size = 0;
         let digits = 0;
         for (let i = sizeAt; i < newline && out[i] !== object_reader_SPACE; i++, digits++) {
@@ -57203,6 +57203,15 @@ const object_reader_LF = 0x0a;
 const object_reader_SPACE = 0x20;
 const MISSING = [...Buffer.from(' missing', 'latin1')];
 const AMBIGUOUS = [...Buffer.from(' ambiguous', 'latin1')];
+const LAST_OF_MISSING = MISSING[MISSING.length - 1];
+const LAST_OF_AMBIGUOUS = AMBIGUOUS[AMBIGUOUS.length - 1];
+/** Where the word of `out` from `from` ends: its first space before `end`, else `end`. */
+function wordEnd(out, from, end) {
+    if (from >= end)
+        return end;
+    const space = indexOfByte.call(out, object_reader_SPACE, from);
+    return space < 0 || space > end ? end : space;
+}
 /** Whether the bytes of `out` before `end` are `suffix`. */
 function endsWith(out, end, suffix) {
     const from = end - suffix.length;
@@ -57827,29 +57836,45 @@ async function findObstructions(git, head, wanted) {
  * them): the caller then asks git itself.
  */
 function treeEntries(body, id, folder) {
+    const entries = [];
+    const read = forEachTreeEntry(body, id, (mode, type, sha, name) => entries.push({ mode, type, sha, path: `${folder}/${name}` }));
+    return read ? entries : undefined;
+}
+/**
+ * Each entry of a tree object as treeEntries gives it, handed to `visit` with its name in the tree (no entry
+ * object, no path made): whether the bytes are a well-formed tree. `visit` may have seen the entries before
+ * the first one that is not, when they are not.
+ */
+function forEachTreeEntry(body, id, visit) {
     const idBytes = id.length / 2;
     if (idBytes !== 20 && idBytes !== 32)
-        return undefined;
-    const entries = [];
+        return false;
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     let at = 0;
     while (at < bytes.length) {
-        const space = bytes.indexOf(0x20, at);
-        const nul = space < 0 ? -1 : bytes.indexOf(0, space + 1);
+        // Thousands of entries per folder: the runtime's search called directly, and the mode read from its bytes.
+        const space = indexOfByte.call(bytes, 0x20, at);
+        const nul = space < 0 ? -1 : indexOfByte.call(bytes, 0, space + 1);
         if (space <= at || nul < 0 || nul === space + 1 || nul + 1 + idBytes > bytes.length)
-            return undefined;
-        const written = bytes.toString('latin1', at, space);
-        if (!/^[0-7]{1,6}$/.test(written))
-            return undefined;
+            return false;
+        // One to six octal digits.
+        if (space - at > 6)
+            return false;
+        let written = 0;
+        for (let i = at; i < space; i++) {
+            const digit = bytes[i] - 0x30;
+            if (digit < 0 || digit > 7)
+                return false;
+            written = written * 8 + digit;
+        }
         const name = bytes.toString('utf8', space + 1, nul);
         if (name.includes('/'))
-            return undefined;
-        const mode = canonicalMode(parseInt(written, 8));
-        const type = mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
-        entries.push({ mode, type, sha: bytes.toString('hex', nul + 1, nul + 1 + idBytes), path: `${folder}/${name}` });
+            return false;
+        const mode = canonicalMode(written);
+        visit(mode, mode === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob', bytes.toString('hex', nul + 1, nul + 1 + idBytes), name);
         at = nul + 1 + idBytes;
     }
-    return entries;
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./src/action/events/environment-pull-request.ts
@@ -73280,10 +73305,19 @@ function writeCheckedBundleFileSync(file, content) {
  */
 function writeTemporaryBundleFileSync(file, content) {
     const temporary = `${file}.${process.pid}.tmp`;
-    // Looked for first: a failed unlink per bundle costs more than the write.
-    if ((0,external_node_fs_namespaceObject.lstatSync)(temporary, { throwIfNoEntry: false }))
+    const create = () => (0,external_node_fs_namespaceObject.openSync)(temporary, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | NO_FOLLOW, 0o644);
+    let fd;
+    try {
+        fd = create();
+    }
+    catch (error) {
+        // Something is there already (left by a process of the same id, or a link put in its way): removed, never
+        // followed, and made again. Asked only when the exclusive create fails, not looked for before each one.
+        if (error.code !== 'EEXIST')
+            throw error;
         (0,external_node_fs_namespaceObject.unlinkSync)(temporary);
-    const fd = (0,external_node_fs_namespaceObject.openSync)(temporary, external_node_fs_namespaceObject.constants.O_WRONLY | external_node_fs_namespaceObject.constants.O_CREAT | external_node_fs_namespaceObject.constants.O_EXCL | NO_FOLLOW, 0o644);
+        fd = create();
+    }
     try {
         (0,external_node_fs_namespaceObject.writeFileSync)(fd, content);
     }
@@ -75421,14 +75455,16 @@ function keepReferences(item, kind, refs) {
 function isListedIn(to, folders) {
     if (to.listedIn !== folders) {
         to.listedIn = folders;
-        to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder), to.targetPath);
+        to.listed = to.targetPath !== undefined && isListed(folders.get(to.targetFolder), to.targetName);
     }
     return to.listed;
 }
-/** Whether `path` is listed in `folder` (a file, a link or a submodule). */
-const isListed = (folder, path) => folder !== undefined && (folder.objectAt.has(path) || folder.submodules.has(path));
+/** Whether the file `name` is listed in `folder` (a file, a link or a submodule). */
+const isListed = (folder, name) => folder !== undefined && (folder.objectAt.has(name) || folder.submodules.has(name));
 /** The folder a listed path is in. */
 const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
+/** The file of item `id` at `path` in `folder`, the path's folder. */
+const fileIn = (id, path, folder, kind) => ({ id, path, folder, name: path.slice(folder.length + 1), kind });
 /**
  * The view of a definitions tree read from its folders: the definitions folder, then the folders of kinds in
  * one request, each folder (by its path and tree id) indexed once for every branch holding it. The files are
@@ -75436,18 +75472,7 @@ const folderOf = (path) => path.slice(0, path.lastIndexOf('/'));
  * be read as one: the caller then asks git itself.
  */
 async function readTreeView(reader, root, definitions, trees, itemFiles) {
-    const entriesOf = (object, id) => {
-        let entries = trees.folders.get(id);
-        if (entries)
-            return entries;
-        if (object?.type !== 'tree')
-            return undefined;
-        entries = treeEntries(object.bytes, id, '');
-        if (entries)
-            trees.folders.set(id, entries);
-        return entries;
-    };
-    const top = entriesOf(root, root.id);
+    const top = treeEntries(root.bytes, root.id, '');
     if (!top)
         return undefined;
     // Only the definitions folder and the folders of kinds are read: every file status looks at (an item, a
@@ -75457,15 +75482,27 @@ async function readTreeView(reader, root, definitions, trees, itemFiles) {
     const kinds = top.filter((e) => e.type === 'tree').map((e) => ({ path: `${definitions}${e.path}`, id: e.sha }));
     const unread = [...new Set(kinds.map((f) => f.id).filter((id) => !trees.folders.has(id)))];
     const objects = await reader.read(unread);
-    for (const [index, id] of unread.entries())
-        if (!entriesOf(objects[index], id))
+    for (const [index, id] of unread.entries()) {
+        const object = objects[index];
+        if (object?.type !== 'tree')
             return undefined;
-    const folders = new Map();
+        trees.folders.set(id, object);
+    }
+    // Each folder's view, made from its entries when no branch before made it; a folder that is no well-formed
+    // tree leaves the listing to git. The views made before it stay: a view, as the item files it notes, is
+    // what its folder's path and tree give, whichever branch asks.
     for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
         const key = `${path}\0${id}`;
-        let folder = trees.folderViews.get(key);
+        if (trees.folderViews.has(key))
+            continue;
+        const folder = folderView(path, id === root.id ? root : trees.folders.get(id), definitions, itemFiles);
         if (!folder)
-            trees.folderViews.set(key, (folder = folderView(path, trees.folders.get(id), definitions, itemFiles)));
+            return undefined;
+        trees.folderViews.set(key, folder);
+    }
+    const folders = new Map();
+    for (const { path, id } of [{ path: definitions, id: root.id }, ...kinds]) {
+        const folder = trees.folderViews.get(`${path}\0${id}`);
         // A tree git would not write may name a folder twice: both are listed, the later file at a path wins.
         const twice = folders.get(path);
         folders.set(path, twice ? { objectAt: new Map([...twice.objectAt, ...folder.objectAt]), submodules: new Set([...twice.submodules, ...folder.submodules]), itemFiles: [] } : folder);
@@ -75477,8 +75514,11 @@ async function readTreeView(reader, root, definitions, trees, itemFiles) {
             files.push(file);
     return { folders, itemFiles: files };
 }
-/** What is directly in one folder (entries with paths `/<name>`, as treeEntries gives them below `path`). */
-function folderView(path, entries, definitions, itemFiles) {
+/**
+ * What is directly in the folder at `path`, from its tree object's entries as treeEntries reads them (their
+ * entries are not kept: the view holds what drift asks of them); undefined when they are not a well-formed tree.
+ */
+function folderView(path, tree, definitions, itemFiles) {
     const objectAt = new Map();
     const submodules = new Set();
     const files = [];
@@ -75486,27 +75526,28 @@ function folderView(path, entries, definitions, itemFiles) {
     // folder's name is the kind, checked once.
     const kind = folderOf(path) === definitions ? path.slice(definitions.length + 1) : undefined;
     const itemsHere = kind !== undefined && names_isValidName(kind);
-    for (const entry of entries) {
-        if (entry.type === 'tree')
-            continue;
-        const file = `${path}${entry.path}`;
-        if (entry.type === 'blob')
-            objectAt.set(file, entry.sha);
+    const read = forEachTreeEntry(tree.bytes, tree.id, (_mode, type, sha, fileName) => {
+        if (type === 'tree')
+            return;
+        if (type === 'blob')
+            objectAt.set(fileName, sha);
         else
-            submodules.add(file);
-        // entry.path is `/<name>`: an item file is `<name>.yaml`, with a valid name.
-        if (!itemsHere || !entry.path.endsWith('.yaml'))
-            continue;
-        const name = entry.path.slice(1, -'.yaml'.length);
+            submodules.add(fileName);
+        // An item file is `<name>.yaml`, with a valid name.
+        if (!itemsHere || !fileName.endsWith('.yaml'))
+            return;
+        const name = fileName.slice(0, -'.yaml'.length);
         if (!names_isValidName(name))
-            continue;
+            return;
         const id = `${kind}/${name}`;
-        files.push({ path: file, id });
-        // The path itemPath gives the id: kept, it is not built and checked again.
-        if (!itemFiles.has(id))
-            itemFiles.set(id, { path: file, folder: path, kind });
-    }
-    return { objectAt, submodules, itemFiles: files };
+        // The path itemPath gives the id: kept, it is not built and checked again. An id met before (on another
+        // branch, in another tree of the folder) is listed with the file and strings kept then.
+        let file = itemFiles.get(id);
+        if (file === undefined)
+            itemFiles.set(id, (file = { id, path: `${path}/${fileName}`, folder: path, name: fileName, kind: kind }));
+        files.push(file);
+    });
+    return read ? { objectAt, submodules, itemFiles: files } : undefined;
 }
 /** The view of a definitions tree from a listing by git (each path in it), the same as readTreeView's. */
 function listingView(listed, definitions, trees, itemFiles) {
@@ -75517,10 +75558,11 @@ function listingView(listed, definitions, trees, itemFiles) {
         let folder = folders.get(path);
         if (!folder)
             folders.set(path, (folder = { objectAt: new Map(), submodules: new Set(), itemFiles: [] }));
+        const name = entry.path.slice(path.length + 1);
         if (entry.type === 'blob')
-            folder.objectAt.set(entry.path, entry.sha);
+            folder.objectAt.set(name, entry.sha);
         else
-            folder.submodules.add(entry.path);
+            folder.submodules.add(name);
         const id = itemAtPath(entry.path, definitions, trees, itemFiles);
         if (id !== null)
             files.push({ path: entry.path, id });
@@ -75550,7 +75592,7 @@ function itemAtPath(path, definitions, trees, itemFiles) {
     trees.itemAt.set(path, id);
     // The path itemPath gives the id: kept, it is not built and checked again.
     if (id !== null && !itemFiles.has(id) && path === `${definitions}/${id}.yaml`)
-        itemFiles.set(id, { path, folder: folderOf(path), kind: match[1] });
+        itemFiles.set(id, fileIn(id, path, folderOf(path), match[1]));
     return id;
 }
 async function findDrift(repository, kindSchema, usable, env, branch, head, 
@@ -75564,7 +75606,7 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
         if (file === undefined) {
             // itemPath refuses what is no item id: the kind is what comes before its slash.
             const path = itemPath(paths, id);
-            itemFiles.set(id, (file = { path, folder: folderOf(path), kind: id.slice(0, id.indexOf('/')) }));
+            itemFiles.set(id, (file = fileIn(id, path, folderOf(path), id.slice(0, id.indexOf('/')))));
         }
         return file;
     };
@@ -75591,7 +75633,7 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
     const unread = new Set();
     owned.forEach((_, id) => {
         const file = fileOf(id);
-        const sha = folders.get(file.folder)?.objectAt.get(file.path);
+        const sha = folders.get(file.folder)?.objectAt.get(file.name);
         ids.push(id);
         files.push(file);
         shas.push(sha);
@@ -75651,7 +75693,10 @@ tree, ledgers, cache, targets, itemFiles, trees, reader) {
                     // An item on the branch is hostile input: a reference to a name no item can have (`conn: Bad Name`)
                     // has no path, so it resolves to nothing and is reported as any other broken reference.
                     const targetFile = itemFiles.get(target) ?? (parseItemId(target) ? fileOf(target) : undefined);
-                    names.set(ref.name, (found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder }));
+                    found = { target, targetPath: targetFile?.path, targetFolder: targetFile?.folder, targetName: targetFile?.name };
+                    // The name kept as a key is cut from the target's id, not from the item's text it was read from:
+                    // the texts of thousands of items are not kept to the end for the names they gave first.
+                    names.set(target.slice(ref.kind.length + 1), found);
                 }
                 return found;
             });
