@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { cli, git, tempDir } from '../engine/helpers.js'
-import { appliedEverywhere, copies } from './status-scenarios.js'
+import { type TreeEntry, appliedEverywhere, copies, entriesOf, gitOrder, rawTree } from './status-scenarios.js'
 
 // Status reads of each environment branch's definitions tree only the definitions folder and the folders of
 // kinds: every file it looks at is `<definitions>/<kind>/<name>.yaml`. Folders below a kind folder are hostile
@@ -25,46 +25,13 @@ beforeAll(async () => {
 
 const scenario = copies(temp.dir, () => base)
 
-type Entry = [mode: string, name: string, id: string]
-
-/** A tree object written as given (order, duplicates and missing objects kept). */
-function rawTree(repo: string, entries: Entry[]): string {
-  const body = Buffer.concat(
-    entries.map(([mode, name, id]) =>
-      Buffer.concat([Buffer.from(`${mode} ${name}\0`, 'utf8'), Buffer.from(id, 'hex')]),
-    ),
-  )
-  return execFileSync('git', ['-C', repo, 'hash-object', '-w', '--literally', '-t', 'tree', '--stdin'], {
-    input: body,
-  })
-    .toString()
-    .trim()
-}
-
-/** The entries of the tree `rev:path`, in order. */
-function entriesOf(repo: string, rev: string, path: string): Entry[] {
-  return execFileSync('git', ['-C', repo, 'ls-tree', '-z', `${rev}:${path}`])
-    .toString()
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const [meta, name] = line.split('\t') as [string, string]
-      const [mode, , id] = meta.split(' ') as [string, string, string]
-      return [mode, name, id]
-    })
-}
-
-/** git's order of tree entries: a folder sorts as if its name ended with `/`. */
-const gitOrder = (a: Entry, b: Entry): number => {
-  const key = (e: Entry) => e[1] + (e[0] === '040000' || e[0] === '40000' ? '/' : '')
-  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0
-}
+type Entry = TreeEntry
 
 /** Replaces `branch`'s definitions folder by `edit` of its entries, in a new commit on the branch. */
 function editDefinitions(repo: string, branch: string, edit: (entries: Entry[]) => Entry[]): void {
   const parent = git(repo, ['rev-parse', `refs/heads/${branch}`])
-  const definitions = rawTree(repo, edit(entriesOf(repo, parent, 'definitions')))
-  const root = entriesOf(repo, parent, '').map(([m, n, id]): Entry =>
+  const definitions = rawTree(repo, edit(entriesOf(repo, `${parent}:definitions`)))
+  const root = entriesOf(repo, `${parent}:`).map(([m, n, id]): Entry =>
     n === 'definitions' ? ['40000', n, definitions] : [m, n, id],
   )
   const tree = rawTree(
@@ -80,7 +47,7 @@ function editDefinitions(repo: string, branch: string, edit: (entries: Entry[]) 
 
 /** Adds `extra` entries to the kind folder `kind` of `branch` (sorted in git's order). */
 function addToKind(repo: string, branch: string, kind: string, extra: Entry[]): void {
-  const folder = entriesOf(repo, `refs/heads/${branch}`, `definitions/${kind}`)
+  const folder = entriesOf(repo, `refs/heads/${branch}:definitions/${kind}`)
   const tree = rawTree(
     repo,
     [...folder, ...extra].sort(gitOrder).map(([m, n, id]): Entry => [m === '040000' ? '40000' : m, n, id]),
@@ -171,7 +138,7 @@ test('files named like items below a kind folder, at any depth, and a folder nam
 test('an installed item replaced by a folder of its file name: deleted, and its referrers unresolved', async () => {
   const repo = scenario()
   const db = git(repo, ['rev-parse', 'refs/heads/env/dev:definitions/conn/db.yaml'])
-  const conn = entriesOf(repo, 'refs/heads/env/dev', 'definitions/conn').filter(([, n]) => n !== 'db.yaml')
+  const conn = entriesOf(repo, 'refs/heads/env/dev:definitions/conn').filter(([, n]) => n !== 'db.yaml')
   const replaced = rawTree(
     repo,
     [...conn, ['40000', 'db.yaml', folder(repo, { 'db.yaml': 'x' })] as Entry]
@@ -196,7 +163,7 @@ test('the same kind folder twice, the second holding deeper folders: both listed
   const deeper = rawTree(
     repo,
     [
-      ...entriesOf(repo, 'refs/heads/env/dev', 'definitions/conn'),
+      ...entriesOf(repo, 'refs/heads/env/dev:definitions/conn'),
       ['40000', 'sub', folder(repo, { 'other.yaml': item })] as Entry,
       ['100644', 'extra.yaml', git(repo, ['hash-object', '-w', '--stdin'], { input: item })] as Entry,
     ]
@@ -249,7 +216,7 @@ for (const [what, make] of [
 
 /** The entries of `kind` on `branch` with the first one's mode written with a leading zero (`0100644`). */
 function zeroMode(repo: string, branch: string, kind: string): void {
-  const entries = entriesOf(repo, `refs/heads/${branch}`, `definitions/${kind}`).map(([m, n, id]): Entry => [
+  const entries = entriesOf(repo, `refs/heads/${branch}:definitions/${kind}`).map(([m, n, id]): Entry => [
     m === '040000' ? '40000' : m,
     n,
     id,

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { cli, git, tempDir } from '../engine/helpers.js'
-import { appliedEverywhere, copies } from './status-scenarios.js'
+import { type TreeEntry, appliedEverywhere, copies, entriesOf, entryBytes, gitOrder, rawTree, treeOf } from './status-scenarios.js'
 
 // Status's folder views are keyed by the names a tree object lists, its item files shared between the
 // environments that list them, and the references' targets kept by their names. Everything on a branch is
@@ -23,49 +23,20 @@ beforeAll(async () => {
 }, 120_000)
 const scenario = copies(temp.dir, () => base)
 
-type Entry = [mode: string, name: string | Buffer, id: string]
+type Entry = TreeEntry
 const blob = (repo: string, text: string): string =>
   git(repo, ['hash-object', '-w', '--stdin'], { input: text })
-/** A tree object of exactly these bytes: git would not write it. */
-const treeOf = (repo: string, bytes: Buffer): string =>
-  execFileSync('git', ['-C', repo, 'hash-object', '-w', '--literally', '-t', 'tree', '--stdin'], {
-    input: bytes,
-  })
-    .toString()
-    .trim()
-const entryBytes = ([mode, name, id]: Entry): Buffer =>
-  Buffer.concat([Buffer.from(`${mode} `), Buffer.from(name), Buffer.from([0]), Buffer.from(id, 'hex')])
-const rawTree = (repo: string, entries: Entry[]): string =>
-  treeOf(repo, Buffer.concat(entries.map(entryBytes)))
-/** The entries of the tree `rev:path`, in order. */
-function entriesAt(repo: string, tree: string): Entry[] {
-  return execFileSync('git', ['-C', repo, 'ls-tree', '-z', tree])
-    .toString()
-    .split('\0')
-    .filter(Boolean)
-    .map((line) => {
-      const [meta, name] = line.split('\t') as [string, string]
-      const [mode, , id] = meta.split(' ') as [string, string, string]
-      return [mode, name, id]
-    })
-}
-const sorted = (e: Entry[]): Entry[] =>
-  e.sort((a, b) =>
-    `${String(a[1])}${a[0] === '40000' ? '/' : ''}` < `${String(b[1])}${b[0] === '40000' ? '/' : ''}`
-      ? -1
-      : 1,
-  )
 /** Sets the folder `definitions/<kind>` of `branch` to the tree `tree` (any object id) in a new commit. */
 function setKindFolder(repo: string, branch: string, kind: string, tree: string): void {
   const parent = git(repo, ['rev-parse', `refs/heads/${branch}`])
-  const defs = entriesAt(repo, `${parent}:definitions`).filter(([, n]) => n !== kind)
+  const defs = entriesOf(repo, `${parent}:definitions`).filter(([, n]) => n !== kind)
   defs.push(['40000', kind, tree])
-  const root = entriesAt(repo, parent).filter(([, n]) => n !== 'definitions')
-  root.push(['40000', 'definitions', rawTree(repo, sorted(defs))])
+  const root = entriesOf(repo, parent).filter(([, n]) => n !== 'definitions')
+  root.push(['40000', 'definitions', rawTree(repo, defs.sort(gitOrder))])
   git(repo, [
     'update-ref',
     `refs/heads/${branch}`,
-    git(repo, ['commit-tree', rawTree(repo, sorted(root)), '-p', parent, '-m', 'by hand']),
+    git(repo, ['commit-tree', rawTree(repo, root.sort(gitOrder)), '-p', parent, '-m', 'by hand']),
   ])
 }
 /** Commits files (null: removed) to `branch` through a separate index. */
@@ -135,7 +106,7 @@ test('odd names and modes in a kind folder: spaces, tab, newline, UTF-8, invalid
   const db = git(repo, ['rev-parse', 'env/dev:definitions/conn/db.yaml'])
   const main = git(repo, ['rev-parse', 'main'])
   const conn = git(repo, ['rev-parse', 'env/dev:definitions/conn'])
-  const e = entriesAt(repo, conn).filter(([, n]) => n !== 'db.yaml')
+  const e: Entry[] = entriesOf(repo, conn).filter(([, n]) => n !== 'db.yaml')
   e.push(
     ['100755', 'db.yaml', db],
     ['100644', 'd b.yaml', db],
@@ -161,7 +132,7 @@ test('odd names and modes in a kind folder: spaces, tab, newline, UTF-8, invalid
     'conn',
     rawTree(
       repo,
-      entriesAt(repo, 'env/qa:definitions/conn').map(([m, n, id]): Entry =>
+      entriesOf(repo, 'env/qa:definitions/conn').map(([m, n, id]): Entry =>
         n === 'db.yaml' ? ['120000', n, id] : [m, n, id],
       ),
     ),
@@ -172,7 +143,7 @@ test('odd names and modes in a kind folder: spaces, tab, newline, UTF-8, invalid
     'conn',
     rawTree(
       repo,
-      entriesAt(repo, 'env/prod:definitions/conn').map(([m, n, id]): Entry =>
+      entriesOf(repo, 'env/prod:definitions/conn').map(([m, n, id]): Entry =>
         n === 'db.yaml' ? ['160000', n, main] : [m, n, id],
       ),
     ),
