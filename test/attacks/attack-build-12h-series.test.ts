@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../support/cli.js'
 import { copyExample, removeTempDirs, tempDir } from '../support/fixtures.js'
@@ -122,8 +122,10 @@ describe('a series of releases built one after another', () => {
     git(again, ['reset', '-q', '--hard', 's10'])
     const last = (await runCli(['build', '--all', '--format', 'json', '--repo', again])).json<{ artifacts: Artifact[] }>()
     for (const artifact of last.artifacts) {
-      const there = JSON.parse(readFileSync(join(dir, artifact.file), 'utf8').toString()) as Bundle
-      const here = JSON.parse(readFileSync(join(again, artifact.file), 'utf8')) as Bundle
+      // The bundle's path in the repository: `file` is reported from the working folder, wherever that is.
+      const inRepository = relative(again, resolve(artifact.file))
+      const there = JSON.parse(readFileSync(join(dir, inRepository), 'utf8').toString()) as Bundle
+      const here = JSON.parse(readFileSync(join(again, inRepository), 'utf8')) as Bundle
       expect(here, artifact.file).toEqual(there)
     }
   }, 240_000)

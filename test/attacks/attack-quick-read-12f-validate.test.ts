@@ -13,7 +13,7 @@ import {
   writeSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openRepository } from '../../src/commands/repository.js'
 import type { Diagnostic } from '../../src/core/diagnostics.js'
@@ -189,7 +189,8 @@ describe('build: the debug bundle (working tree) holds what the release bundle (
         .artifacts.map(
           (a) =>
             JSON.parse(
-              readFileSync(join(dir, a.file.startsWith('/') ? a.file.slice(dir.length + 1) : a.file), 'utf8'),
+              // `file` is reported from the working folder (or absolute): read where it points from there.
+              readFileSync(resolve(a.file), 'utf8'),
             ) as Bundle,
         )
         .sort((x, y) => (x.package < y.package ? -1 : 1))
