@@ -12,7 +12,7 @@ import { validatePackages } from '../core/validate/validate-local.js'
 import { type VersioningScheme, bumpFromNotes, compareVersions, latestVersion, nextVersion, sameVersion } from '../core/versions/versions.js'
 import { type CommitDiffs, DEFAULT_OUT_DIR, type EarlyReads, type PreviousItems, type ReusedBundle, packageBundleContent, previousRelease, readChangesEarly, readPreviousItems, reusableBundles } from './artifacts.js'
 import { UsageError } from './errors.js'
-import { type OpenRepository, openRepository } from './repository.js'
+import { type OpenRepository, headCommit, listRefs, openRepository } from './repository.js'
 import { checkFolders, readCheckedBundleFileSync, writeBundleFile, writeCheckedBundleFileSync, writeTemporaryBundleFileSync } from './safe-files.js'
 
 export interface BuildOptions {
@@ -79,9 +79,12 @@ export async function buildPackages(options: BuildOptions): Promise<BuildResult>
 }
 
 async function build(options: BuildOptions, stopped: { discard?: () => void }): Promise<BuildResult> {
-  // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
+  // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit. The
+  // refs are listed before anything else, once for the whole build (openRepository takes the listing): they
+  // tell the commit when HEAD is on a listed branch (see headCommit).
   const git = new Git(resolve(options.repo))
-  const head = options.debug ? undefined : await git.resolve('HEAD')
+  const refs = await listRefs(git)
+  const head = options.debug ? undefined : await headCommit(git, refs)
   // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
   // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
   // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
@@ -98,8 +101,8 @@ async function build(options: BuildOptions, stopped: { discard?: () => void }): 
     openRepository(
       options.repo,
       options.debug
-        ? { keepDocuments: true }
-        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}) },
+        ? { keepDocuments: true, refs }
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs },
     )
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds

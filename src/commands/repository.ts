@@ -30,8 +30,8 @@ export interface OpenOptions {
   /** Read this commit instead of the working tree. */
   commit?: string
   /**
-   * `commit` is an object id the caller resolved as `<rev>^{commit}` (Git.resolve), which git answers only
-   * with a commit: it is not asked again what kind of object it is.
+   * `commit` is an object id the caller resolved as `<rev>^{commit}` (Git.resolve, or headCommit), which
+   * names only a commit: git is not asked again what kind of object it is.
    */
   resolvedCommit?: boolean
   /** Policy from the caller (the default branch) instead of the tree's own gantry.yaml. */
@@ -57,6 +57,32 @@ export interface OpenOptions {
    * one costs more to start).
    */
   onReleased?: (released: readonly ReleasedVersion[]) => void
+  /**
+   * The refs as listRefs listed them, taken instead of listing them again: for a caller that needs what the
+   * listing tells (the commit HEAD resolves to) before it opens the repository, so that git lists them once.
+   */
+  refs?: RefListing
+}
+
+/** The refs of a repository as openRepository lists them (listRefs): no branches outside a git repository. */
+export interface RefListing {
+  readonly branches: Branches | undefined
+}
+
+/** The one listing of refs openRepository makes, made ahead of it (pass it as `refs`). */
+export async function listRefs(git: Git): Promise<RefListing> {
+  return { branches: await listBranches(git, true) }
+}
+
+/**
+ * The commit HEAD resolves to, as `git rev-parse HEAD^{commit}` answers it (Git.resolve). git's for-each-ref
+ * marks with %(HEAD) the ref HEAD resolves to (its symbolic refs followed to the end): when that ref is listed
+ * and names a commit, its object is the answer, and git is not asked again. Otherwise (a detached HEAD, a
+ * branch yet to be born, HEAD on a ref not listed or naming another kind of object, no repository) git is
+ * asked, as it always was.
+ */
+export async function headCommit(git: Git, refs: RefListing): Promise<string | undefined> {
+  return refs.branches?.head ?? git.resolve('HEAD')
 }
 
 /**
@@ -67,8 +93,9 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   const dir = resolve(dirArg)
   const git = new Git(dir)
   // One listing of the branches and tags answers whether this is a git repository, which branch is the
-  // default, which branches are symbolic refs, and which versions are released (see listBranches).
-  const branches = await listBranches(git, true)
+  // default, which branches are symbolic refs, and which versions are released (see listBranches). One the
+  // caller made already (`refs`) is taken as it is.
+  const branches = options.refs ? options.refs.branches : await listBranches(git, true)
   const isGit = branches !== undefined
   if (branches) options.onReleased?.(branches.released)
   // The default branch is asked of git (when for-each-ref does not tell it) before the sources are read,
@@ -169,6 +196,8 @@ interface Branches {
   linked: Map<string, string>
   /** The branch HEAD is a symbolic ref to, when it is one of them (`%(HEAD)`). */
   checkedOut?: string
+  /** The commit HEAD resolves to, when the ref `%(HEAD)` marks is listed and its object is a commit (see headCommit). */
+  head?: string
   /** With tags asked for: every version an annotated tag records, as readReleasedVersions reads them. */
   released: ReleasedVersion[]
 }
@@ -208,6 +237,7 @@ async function listBranches(git: Git, tags = false): Promise<Branches | undefine
   for (const record of out.split('\0\0\n')) {
     const [head = '', ref = '', target = '', type = '', peeled = '', object = '', message = ''] = record.split('\0')
     if (!ref) continue
+    if (head === '*' && type === 'commit') branches.head = object
     if (ref.startsWith(TAGS)) {
       const version = releasedVersionOf(ref.slice(TAGS.length), type, peeled, object, message)
       if (version) branches.released.push(version)
