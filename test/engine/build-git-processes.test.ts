@@ -80,6 +80,17 @@ describe('the git processes of a release build', () => {
     for (const artifact of result.artifacts) expect(git(repo, ['rev-parse', `${artifact.tag!}^{commit}`]), artifact.tag!).toBe(first)
   })
 
+  test('named packages read again whole (a refusal): the one listing of the refs serves both reads', async () => {
+    const repo = join(temp.dir, 'named-again')
+    makeSourceRepo(repo)
+    commitFiles(repo, { 'packages/app.yaml': 'name: app\nitems: [cred/nowhere]\n' })
+    const { result, argv } = await gitProcesses(temp.dir, () => buildPackages({ repo, packages: ['app'], all: false, debug: false }))
+    expect(result.ok).toBe(false)
+    expect(result.diagnostics.length).toBeGreaterThan(0)
+    expect(argv.filter((args) => args.includes('for-each-ref')).length).toBe(1)
+    expect(argv.filter((args) => args.includes('rev-parse'))).toEqual([])
+  })
+
   // What the listing does not name is asked of git as before: a detached HEAD, and a branch whose ref holds a
   // tag object (written by hand: git refuses to), which rev-parse peels to its commit.
   test.each(['detached', 'tag object'])('HEAD %s: git is asked what HEAD is, and the tags name that commit', async (how) => {
