@@ -52,38 +52,75 @@ export function canonicalAsIs<T extends object>(value: T): T {
   return value
 }
 
+/**
+ * `value` with its keys in canonical order at every level. A plain array or object in canonical order already,
+ * all the way down, is taken as it is rather than copied (the lists of names most definitions hold, maps
+ * written in order): JSON.stringify writes the same bytes for it as for a copy, and nothing changes a document
+ * once loaded. Anything else is copied as always: what is not a plain array or object (the copy of a Date is
+ * `{}`), an array with holes, a map with keys out of order, or holding `undefined` (left out of the copy) or a
+ * `__proto__` key (which the copy takes as its prototype).
+ */
 function copySorted(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value
   if (Array.isArray(value)) {
-    const out: unknown[] = new Array(value.length)
-    for (let i = 0; i < value.length; i++) out[i] = copySorted(value[i])
-    return out
+    const length = value.length
+    let out: unknown[] | undefined = Object.getPrototypeOf(value) === Array.prototype ? undefined : new Array(length)
+    for (let i = 0; i < length; i++) {
+      const v: unknown = value[i]
+      const copy = copySorted(v)
+      if (out === undefined && (copy !== v || (v === undefined && !(i in value)))) {
+        // The elements before were taken as they are: so they are in the copy.
+        out = new Array(length)
+        for (let j = 0; j < i; j++) out[j] = value[j]
+      }
+      if (out !== undefined) out[i] = copy
+    }
+    return out ?? value
   }
-  const keys = sortedKeys(value)
-  const out: Record<string, unknown> = {}
-  for (const key of keys) {
+  const keys = Object.keys(value)
+  let out: Record<string, unknown> | undefined = sortInPlace(keys) && Object.getPrototypeOf(value) === Object.prototype ? undefined : {}
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!
     const v = (value as Record<string, unknown>)[key]
-    if (v !== undefined) out[key] = copySorted(v)
+    const copy = copySorted(v)
+    if (out === undefined && (copy !== v || v === undefined || key === '__proto__')) {
+      // The values before were taken as they are, none undefined, no key `__proto__`: so they are in the copy.
+      out = {}
+      for (let j = 0; j < i; j++) out[keys[j]!] = (value as Record<string, unknown>)[keys[j]!]
+    }
+    if (out !== undefined && copy !== undefined) out[key] = copy
   }
-  return out
+  return out ?? value
+}
+
+/** The keys of an object in canonical order (see sortInPlace). */
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value)
+  sortInPlace(keys)
+  return keys
 }
 
 /**
- * The keys of an object in canonical order: by UTF-16 code unit, as Array.prototype.sort orders strings.
- * A document's objects have a few keys each: sorted in place by insertion, which for so few costs a
- * fraction of sort() with its default comparison (the keys converted and compared as strings again); many
- * keys are left to sort().
+ * Sorts keys in canonical order, by UTF-16 code unit as Array.prototype.sort orders strings, in place; true
+ * when they were in that order already. A document's objects have a few keys each: sorted by insertion, which
+ * for so few costs a fraction of sort() with its default comparison (the keys converted and compared as
+ * strings again); many keys are left to sort().
  */
-function sortedKeys(value: object): string[] {
-  const keys = Object.keys(value)
-  if (keys.length > 16) return keys.sort()
+function sortInPlace(keys: string[]): boolean {
+  let moved = false
+  if (keys.length > 16) {
+    for (let i = 1; i < keys.length && !moved; i++) moved = keys[i - 1]! > keys[i]!
+    if (moved) keys.sort()
+    return !moved
+  }
   for (let i = 1; i < keys.length; i++) {
     const key = keys[i]!
     let j = i - 1
     for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!
+    if (j !== i - 1) moved = true
     keys[j + 1] = key
   }
-  return keys
+  return !moved
 }
 
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
