@@ -51206,42 +51206,82 @@ function canonicalAsIs(value) {
     sorted.add(value);
     return value;
 }
+/**
+ * `value` with its keys in canonical order at every level. A plain array or object in canonical order already,
+ * all the way down, is taken as it is rather than copied (the lists of names most definitions hold, maps
+ * written in order): JSON.stringify writes the same bytes for it as for a copy, and nothing changes a document
+ * once loaded. Anything else is copied as always: what is not a plain array or object (the copy of a Date is
+ * `{}`), an array with holes, a map with keys out of order, or holding `undefined` (left out of the copy) or a
+ * `__proto__` key (which the copy takes as its prototype).
+ */
 function copySorted(value) {
     if (typeof value !== 'object' || value === null)
         return value;
     if (Array.isArray(value)) {
-        const out = new Array(value.length);
-        for (let i = 0; i < value.length; i++)
-            out[i] = copySorted(value[i]);
-        return out;
+        const length = value.length;
+        let out = Object.getPrototypeOf(value) === Array.prototype ? undefined : new Array(length);
+        for (let i = 0; i < length; i++) {
+            const v = value[i];
+            const copy = copySorted(v);
+            if (out === undefined && (copy !== v || (v === undefined && !(i in value)))) {
+                // The elements before were taken as they are: so they are in the copy.
+                out = new Array(length);
+                for (let j = 0; j < i; j++)
+                    out[j] = value[j];
+            }
+            if (out !== undefined)
+                out[i] = copy;
+        }
+        return out ?? value;
     }
-    const keys = sortedKeys(value);
-    const out = {};
-    for (const key of keys) {
+    const keys = Object.keys(value);
+    let out = sortInPlace(keys) && Object.getPrototypeOf(value) === Object.prototype ? undefined : {};
+    for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
         const v = value[key];
-        if (v !== undefined)
-            out[key] = copySorted(v);
+        const copy = copySorted(v);
+        if (out === undefined && (copy !== v || v === undefined || key === '__proto__')) {
+            // The values before were taken as they are, none undefined, no key `__proto__`: so they are in the copy.
+            out = {};
+            for (let j = 0; j < i; j++)
+                out[keys[j]] = value[keys[j]];
+        }
+        if (out !== undefined && copy !== undefined)
+            out[key] = copy;
     }
-    return out;
+    return out ?? value;
 }
-/**
- * The keys of an object in canonical order: by UTF-16 code unit, as Array.prototype.sort orders strings.
- * A document's objects have a few keys each: sorted in place by insertion, which for so few costs a
- * fraction of sort() with its default comparison (the keys converted and compared as strings again); many
- * keys are left to sort().
- */
+/** The keys of an object in canonical order (see sortInPlace). */
 function sortedKeys(value) {
     const keys = Object.keys(value);
-    if (keys.length > 16)
-        return keys.sort();
+    sortInPlace(keys);
+    return keys;
+}
+/**
+ * Sorts keys in canonical order, by UTF-16 code unit as Array.prototype.sort orders strings, in place; true
+ * when they were in that order already. A document's objects have a few keys each: sorted by insertion, which
+ * for so few costs a fraction of sort() with its default comparison (the keys converted and compared as
+ * strings again); many keys are left to sort().
+ */
+function sortInPlace(keys) {
+    let moved = false;
+    if (keys.length > 16) {
+        for (let i = 1; i < keys.length && !moved; i++)
+            moved = keys[i - 1] > keys[i];
+        if (moved)
+            keys.sort();
+        return !moved;
+    }
     for (let i = 1; i < keys.length; i++) {
         const key = keys[i];
         let j = i - 1;
         for (; j >= 0 && keys[j] > key; j--)
             keys[j + 1] = keys[j];
+        if (j !== i - 1)
+            moved = true;
         keys[j + 1] = key;
     }
-    return keys;
+    return !moved;
 }
 /** `value` with its keys in canonical order at every level: a copy to keep and serialize many times, unchanged. */
 function canonicalForm(value) {
@@ -73358,6 +73398,20 @@ async function writeBundleFile(dir, file, content) {
 
 
 
+/** The one listing of refs openRepository makes, made ahead of it (pass it as `refs`). */
+async function listRefs(git) {
+    return { branches: await listBranches(git, true) };
+}
+/**
+ * The commit HEAD resolves to, as `git rev-parse HEAD^{commit}` answers it (Git.resolve). git's for-each-ref
+ * marks with %(HEAD) the ref HEAD resolves to (its symbolic refs followed to the end): when that ref is listed
+ * and names a commit, its object is the answer, and git is not asked again. Otherwise (a detached HEAD, a
+ * branch yet to be born, HEAD on a ref not listed or naming another kind of object, no repository) git is
+ * asked, as it always was.
+ */
+async function headCommit(git, refs) {
+    return refs.branches?.head ?? git.resolve('HEAD');
+}
 /**
  * Loads gantry.yaml (fatal when unreadable: exit 2), then every kind, definition and package unless
  * `sources` is false. With `commit`, reads that commit instead of the working tree.
@@ -73366,8 +73420,9 @@ async function repository_openRepository(dirArg, options = {}) {
     const dir = (0,external_node_path_namespaceObject.resolve)(dirArg);
     const git = new Git(dir);
     // One listing of the branches and tags answers whether this is a git repository, which branch is the
-    // default, which branches are symbolic refs, and which versions are released (see listBranches).
-    const branches = await listBranches(git, true);
+    // default, which branches are symbolic refs, and which versions are released (see listBranches). One the
+    // caller made already (`refs`) is taken as it is.
+    const branches = options.refs ? options.refs.branches : await listBranches(git, true);
     const isGit = branches !== undefined;
     if (branches)
         options.onReleased?.(branches.released);
@@ -73497,6 +73552,8 @@ async function listBranches(git, tags = false) {
         const [head = '', ref = '', target = '', type = '', peeled = '', object = '', message = ''] = record.split('\0');
         if (!ref)
             continue;
+        if (head === '*' && type === 'commit')
+            branches.head = object;
         if (ref.startsWith(TAGS)) {
             const version = releasedVersionOf(ref.slice(TAGS.length), type, peeled, object, message);
             if (version)
@@ -74098,9 +74155,12 @@ async function buildPackages(options) {
     }
 }
 async function build(options, stopped) {
-    // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit.
+    // The commit is fixed first: every read below (the packages, their earlier releases) is of this commit. The
+    // refs are listed before anything else, once for the whole build (openRepository takes the listing): they
+    // tell the commit when HEAD is on a listed branch (see headCommit).
     const git = new Git((0,external_node_path_namespaceObject.resolve)(options.repo));
-    const head = options.debug ? undefined : await git.resolve('HEAD');
+    const refs = await listRefs(git);
+    const head = options.debug ? undefined : await headCommit(git, refs);
     // Reading the whole repository, a build makes bundles of every package it builds: keep the documents.
     // Unless earlier release bundles are in the output folder: a rebuild takes most of them as they are
     // (reusableBundles), and the few documents it needs are read again when asked for. Either way the
@@ -74114,8 +74174,8 @@ async function build(options, stopped) {
     // release before: what git is asked of those earlier releases is asked before the sources are read.
     const onReleased = options.all && !options.debug && !earlier && head ? (released) => readChangesEarly(git, earlierReleaseCommits(released), head, diffs, reads) : undefined;
     const open = (only) => repository_openRepository(options.repo, options.debug
-        ? { keepDocuments: true }
-        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}) });
+        ? { keepDocuments: true, refs }
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
