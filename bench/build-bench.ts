@@ -32,7 +32,7 @@ import { openRepository } from '../src/commands/repository.js'
 import { runApplyBench } from './apply-bench.js'
 import { type GenerateOptions, generateRepository, git, writeRepository } from './generate-repository.js'
 import { type Run, expectExit, median, runNode } from './measure.js'
-import { CLI, DATA_DIR, generatorKey } from './paths.js'
+import { CLI, DATA_DIR, FLOOR_WRITE, generatorKey } from './paths.js'
 
 export interface GoalRow {
   /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling, tags, progress. */
@@ -495,20 +495,31 @@ export async function measureBuildGoals(options: BuildBenchOptions): Promise<Bui
   cli(large.dir, ['build', '--all'])
   const validate = () => cli(large.dir, ['validate'])
   // As the action runs it on every push: a fresh checkout, no build folder (removed before each run, untimed).
+  // After each, untimed: what the file system alone takes to create and write the same bundle files beside
+  // them (bench/floor-write.mjs), a figure to read the rebuild's with: creating a file costs some file systems
+  // far more than others, and a fresh build creates one per package.
+  const writes: number[] = []
   const rebuild = () => {
-    rmSync(join(large.dir, '.gantry', 'build'), { recursive: true, force: true })
+    const out = join(large.dir, '.gantry', 'build')
+    rmSync(out, { recursive: true, force: true })
     const run = cli(large.dir, ['build', '--all'])
     if ((JSON.parse(run.stdout) as { artifacts: { created: boolean }[] }).artifacts.some((a) => a.created))
       throw new Error('a rebuild with nothing changed made a new version')
+    const floor = runNode(FLOOR_WRITE, [out, join(large.dir, '.gantry', 'floor-write')])
+    expectExit(floor, 0, 'floor-write')
+    writes.push((JSON.parse(floor.stdout) as { cpuMs: number }).cpuMs)
     return run
   }
   rebuild()
   validate()
+  writes.length = 0
   const rebuildRatio = pairedRatio(ratioRuns(runs), rebuild, validate)
   figures.rebuildCpuMs = rebuildRatio.a
   figures.validateCpuMs = rebuildRatio.b
   figures.rebuildOverValidate = rebuildRatio.ratio
+  figures.rebuildWriteFloorCpuMs = median(writes)
   log(`  rebuild, nothing changed, no build folder: ${Math.round(rebuildRatio.a)} ms cpu, validate ${Math.round(rebuildRatio.b)} ms: ${rebuildRatio.ratio.toFixed(2)}x ${spread(rebuildRatio, ratioRuns(runs))}`)
+  log(`    of which creating and writing its ${large.packages} bundle files, by the file system alone in the same folder: ${Math.round(median(writes))} ms cpu (rounds ${writes.map((w) => Math.round(w)).join(', ')})`)
   // The same with the bundles of the previous build in the folder (a person building again): not a goal.
   const again = () => cli(large.dir, ['build', '--all'])
   again()
