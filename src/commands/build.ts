@@ -102,7 +102,7 @@ async function build(options: BuildOptions, stopped: { discard?: () => void }): 
       options.repo,
       options.debug
         ? { keepDocuments: true, refs }
-        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs },
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), workingTree: true, ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs },
     )
   // Building named packages reads only them and what they need (dependencies, items, referenced
   // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds

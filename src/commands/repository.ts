@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path'
 import { readWorkingTree } from '../adapters/fs/read-working-tree.js'
 import { Git, GitError } from '../adapters/git/git.js'
 import { readCommitSnapshot, releasedVersionOf } from '../adapters/git/repository-reader.js'
+import { WorkingTreeBlobs, workingTreeAt } from '../adapters/git/working-tree-blobs.js'
 import type { Diagnostic } from '../core/diagnostics.js'
 import type { ReleasedVersion } from '../core/model/released-version.js'
 import type { GantryConfig, SourceEntry, SourceModel, SourcePaths } from '../core/model/source-model.js'
@@ -29,6 +30,12 @@ export interface OpenRepository {
 export interface OpenOptions {
   /** Read this commit instead of the working tree. */
   commit?: string
+  /**
+   * With `commit`, the commit HEAD resolves to: each file is read from the working tree when its bytes there
+   * are the blob the commit names for it (see WorkingTreeBlobs), from git otherwise. Only the sources read
+   * whole are (not `packages`); gantry.yaml and the sources read with it.
+   */
+  workingTree?: boolean
   /**
    * `commit` is an object id the caller resolved as `<rev>^{commit}` (Git.resolve, or headCommit), which
    * names only a commit: git is not asked again what kind of object it is.
@@ -105,8 +112,10 @@ export async function openRepository(dirArg: string, options: OpenOptions = {}):
   defaultName?.catch(() => undefined)
   const maxBytes = DEFAULT_YAML_LIMITS.maxBytes
   // `listOnly`: the working tree's files are read as they are loaded, not all first.
+  const checkedOut = options.commit && options.workingTree ? workingTreeAt(dir) : undefined
+  const workingTree = checkedOut !== undefined ? new WorkingTreeBlobs(checkedOut) : undefined
   const read = async (roots: string[], listOnly = false): Promise<Map<string, SourceEntry>> =>
-    options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : readWorkingTree(dir, roots, maxBytes, { listOnly })
+    options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes, undefined, workingTree) : readWorkingTree(dir, roots, maxBytes, { listOnly })
 
   if (options.commit && !options.resolvedCommit) await expectCommit(git, options.commit)
   const schemas = new SchemaRegistry()

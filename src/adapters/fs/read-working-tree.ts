@@ -163,13 +163,8 @@ class WorkingTreeFiles implements FileSource {
    */
   private readQuickly(fd: number): Buffer | undefined {
     const quick = (this.quick ??= Buffer.allocUnsafe(Math.min(this.maxBytes + 1, QUICK_BYTES)))
-    let n: number
-    try {
-      n = readSync(fd, quick, 0, quick.length, 0)
-    } catch {
-      return undefined
-    }
-    if (n === 0 || n === quick.length) return undefined
+    const n = readAtStart(fd, quick, 0)
+    if (n === undefined || n === 0 || n === quick.length) return undefined
     // A copy: the buffer is read into again for the next file.
     const bytes = Buffer.allocUnsafe(n)
     quick.copy(bytes, 0, 0, n)
@@ -183,6 +178,39 @@ class WorkingTreeFiles implements FileSource {
     } catch {
       return undefined
     }
+  }
+}
+
+/**
+ * One read of an open file from its offset 0 (pread) into `into` from `at` to its end: the number of bytes
+ * read, or undefined when the file refuses such a read (a FIFO or a terminal: ESPIPE; a folder: EISDIR).
+ */
+function readAtStart(fd: number, into: Buffer, at: number): number | undefined {
+  try {
+    return readSync(fd, into, at, into.length - at, 0)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The file at `path` opened and read as readWorkingTree reads a small file (see WorkingTreeFiles.readQuickly):
+ * opened without following a link at its end and without waiting on a FIFO, then one read from offset 0 into
+ * `into` from `at` to its end. The number of bytes read (a regular file reads short only at its end: fewer
+ * than there was room for is the whole file); undefined when the file cannot be opened or read so (gone, a
+ * link, a folder, a FIFO, no permission). For a caller that checks what it reads against what it expects.
+ */
+export function readFileOnce(path: string, into: Buffer, at: number): number | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, OPEN_FLAGS)
+  } catch {
+    return undefined
+  }
+  try {
+    return readAtStart(fd, into, at)
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -11,6 +11,7 @@ import { isVersion } from '../../core/versions/versions.js'
 import { readYaml } from '../../core/yaml/read-yaml.js'
 import type { Git, TreeEntry } from './git.js'
 import { type GitObject, ObjectReader, type PathLookup, canonicalMode, indexOfByte, lookUpPaths } from './object-reader.js'
+import type { WorkingTreeBlobs } from './working-tree-blobs.js'
 
 /** Every version recorded by an annotated tag `<package>@<version>`, with the digests its message carries. */
 export async function readReleasedVersions(git: Git): Promise<ReleasedVersion[]> {
@@ -54,10 +55,15 @@ export async function readCommitSnapshot(
   maxBytes: number,
   /** Filled with the object id of every entry, by path: what identifies the files read. */
   ids?: Map<string, string>,
+  /**
+   * The files of the working tree git lists from (the folder it runs in), read instead of their blobs where
+   * their bytes are those blobs (see WorkingTreeBlobs): for the commit HEAD resolves to, mostly checked out.
+   */
+  workingTree?: WorkingTreeBlobs,
 ): Promise<Map<string, SourceEntry>> {
   const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true })
   for (const entry of entries) ids?.set(entry.path, `${entry.mode} ${entry.sha}`)
-  return snapshotOf(git, entries, maxBytes)
+  return snapshotOf(git, entries, maxBytes, workingTree)
 }
 
 /**
@@ -83,19 +89,32 @@ export async function listCommitFiles(git: Git, commit: string, files: readonly 
   return entries
 }
 
-/** The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. */
-export async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number): Promise<Map<string, SourceEntry>> {
+/**
+ * The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. With
+ * `workingTree`, a regular file (mode 100644 or 100755) whose working-tree bytes are its blob is taken from
+ * there; git reads the blobs of the others, in one batch, and none when there are none.
+ */
+export async function snapshotOf(git: Git, entries: readonly TreeEntry[], maxBytes: number, workingTree?: WorkingTreeBlobs): Promise<Map<string, SourceEntry>> {
   const snapshot = new Map<string, SourceEntry>()
   const wanted: string[] = []
+  // The bytes of each blob read from the working tree, by object id: a blob at several paths is read once.
+  const checked = new Map<string, Buffer>()
   for (const entry of entries) {
     if (entry.mode === '120000') snapshot.set(entry.path, { type: 'symlink' })
     else if (entry.type !== 'blob') snapshot.set(entry.path, { type: 'other' })
     else if ((entry.size ?? 0) > maxBytes) snapshot.set(entry.path, { type: 'too-large', size: entry.size ?? 0 })
-    else wanted.push(entry.sha)
+    else if (checked.has(entry.sha)) continue
+    else {
+      const bytes = workingTree && (entry.mode === '100644' || entry.mode === '100755') && entry.size !== undefined ? workingTree.read(entry.path, entry.sha, entry.size) : undefined
+      if (bytes) checked.set(entry.sha, bytes)
+      else wanted.push(entry.sha)
+    }
   }
-  const blobs = await git.readBlobs([...new Set(wanted)])
+  const unread = [...new Set(wanted)].filter((sha) => !checked.has(sha))
+  const blobs = unread.length > 0 ? await git.readBlobs(unread) : undefined
+  // In the order listed, after the links, folders and oversized files, as before.
   for (const entry of entries) {
-    const bytes = blobs.get(entry.sha)
+    const bytes = checked.get(entry.sha) ?? blobs?.get(entry.sha)
     if (bytes && !snapshot.has(entry.path)) snapshot.set(entry.path, { type: 'file', bytes })
   }
   return snapshot
