@@ -145,7 +145,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     expect(snapshot).toEqual((await snapshotOf(clean, false)).snapshot)
     await build(repo)
     expect(outcome(repo)).toEqual(await reference)
-  }, 20_000)
+  })
 
   test('files converted to CRLF on checkout (an eol attribute): each read from git', async () => {
     const repo = fresh('crlf')
@@ -160,7 +160,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     expect(snapshot).toEqual((await snapshotOf(repo, false)).snapshot)
     await build(repo)
     expect(outcome(repo).bundles).toEqual((await reference).bundles)
-  }, 20_000)
+  })
 
   test('a source folder inside its repository (--repo a sub-folder): its files are read from the working tree', async () => {
     const top = fresh('sub')
@@ -173,7 +173,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     const { argv } = await gitProcesses(temp.dir, () => build(repo))
     expect(argv.filter((args) => args.includes('cat-file'))).toEqual([])
     expect(outcome(repo).bundles).toEqual((await reference).bundles)
-  }, 20_000)
+  })
 
   test('a SHA-256 repository: its files are checked with SHA-256 and read from the working tree', async (context) => {
     const probe = fresh('probe')
@@ -195,7 +195,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     const edited = await snapshotOf(repo)
     expect(edited.asked).toEqual([blobOf(repo, EDITED)])
     expect(edited.snapshot).toEqual(fast.snapshot)
-  }, 20_000)
+  })
 })
 
 describe('what is taken from the working tree', () => {

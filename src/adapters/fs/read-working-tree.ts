@@ -210,7 +210,12 @@ export function readFileOnce(path: string, into: Buffer, at: number): number | u
   try {
     return readAtStart(fd, into, at)
   } finally {
-    closeSync(fd)
+    try {
+      closeSync(fd)
+    } catch {
+      // A close that fails (EIO, EINTR on some network file systems) leaves what was read as it is: the caller
+      // checks those bytes.
+    }
   }
 }
 

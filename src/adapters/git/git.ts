@@ -16,9 +16,16 @@ export class GitError extends Error {
   }
 }
 
-/** Git that never prompts and always speaks C; identity comes from the caller, not the machine. */
+/**
+ * Git that never prompts and always speaks C; identity comes from the caller, not the machine. And git that
+ * reads the objects as they are: `GIT_NO_REPLACE_OBJECTS` (git(1): "tells Git to ignore replacement refs and
+ * do not replace Git objects"). A replace ref (git-replace(1), refs/replace/<id>) makes git show other content
+ * under an object's id, so that a commit, a tree or a blob reads differently in a clone holding the ref,
+ * with every id unchanged: anyone who can push refs, or a local ref nobody sees, could change what a build
+ * bundles, what a ledger says or what a status reports. Gantry reads what the ids name, in every clone.
+ */
 function gitEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', ...extra }
+  return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_NO_REPLACE_OBJECTS: '1', ...extra }
 }
 
 export interface RunOptions {

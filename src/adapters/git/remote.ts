@@ -22,7 +22,8 @@ function authHeader(auth: RemoteAuth): string {
 }
 
 function gitEnvironment(): Record<string, string> {
-  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0' }
+  // Objects read as they are, never through replace refs (see gitEnvironment in git.ts).
+  const env: Record<string, string> = { GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1' }
   for (const [key, value] of Object.entries(process.env)) {
     const name = key.toUpperCase()
     if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name)) env[key] = value
