@@ -13,7 +13,7 @@ function remoteGit(dir: string, auth: RemoteAuth | undefined): SimpleGit {
   // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
   // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
   // sets EDITOR for everything it runs: none of these are passed on.
-  return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnvironment())
+  return simpleGit({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS'] }).env(gitEnvironment())
 }
 
 /** The token as an HTTP header for the server's URLs only, given as configuration (never in a URL or on disk). */
