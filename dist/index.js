@@ -37370,7 +37370,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9824);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8441);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8051);
 
 
 (0,_adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__/* .keepYoungGenerationSmall */ .W)();
@@ -37381,7 +37381,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8441:
+/***/ 8051:
 /***/ (function(__unused_webpack_module, __webpack_exports__, __nccwpck_require__){
 
 
@@ -40360,9 +40360,16 @@ class GitError extends Error {
         this.name = 'GitError';
     }
 }
-/** Git that never prompts and always speaks C; identity comes from the caller, not the machine. */
+/**
+ * Git that never prompts and always speaks C; identity comes from the caller, not the machine. And git that
+ * reads the objects as they are: `GIT_NO_REPLACE_OBJECTS` (git(1): "tells Git to ignore replacement refs and
+ * do not replace Git objects"). A replace ref (git-replace(1), refs/replace/<id>) makes git show other content
+ * under an object's id, so that a commit, a tree or a blob reads differently in a clone holding the ref,
+ * with every id unchanged: anyone who can push refs, or a local ref nobody sees, could change what a build
+ * bundles, what a ledger says or what a status reports. Gantry reads what the ids name, in every clone.
+ */
 function gitEnvironment(extra = {}) {
-    return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', ...extra };
+    return { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_OPTIONAL_LOCKS: '0', GIT_NO_REPLACE_OBJECTS: '1', ...extra };
 }
 /** A git repository driven through plumbing commands. */
 class Git {
@@ -44154,14 +44161,15 @@ function remoteGit(dir, auth) {
     // Fetch and push need no identity, editor, pager or password prompt. simple-git refuses to run at all when the
     // environment names a program git could start (GIT_*, EDITOR, VISUAL, PAGER, SSH_ASKPASS, PREFIX), and npm
     // sets EDITOR for everything it runs: none of these are passed on.
-    return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(remote_gitEnvironment());
+    return wo({ baseDir: dir, config, allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_NO_REPLACE_OBJECTS'] }).env(remote_gitEnvironment());
 }
 /** The token as an HTTP header for the server's URLs only, given as configuration (never in a URL or on disk). */
 function authHeader(auth) {
     return `http.${auth.serverUrl.replace(/\/$/, '')}/.extraheader=AUTHORIZATION: basic ${Buffer.from(`x-access-token:${auth.token}`).toString('base64')}`;
 }
 function remote_gitEnvironment() {
-    const env = { GIT_TERMINAL_PROMPT: '0' };
+    // Objects read as they are, never through replace refs (see gitEnvironment in git.ts).
+    const env = { GIT_TERMINAL_PROMPT: '0', GIT_NO_REPLACE_OBJECTS: '1' };
     for (const [key, value] of Object.entries(process.env)) {
         const name = key.toUpperCase();
         if (value !== undefined && !name.startsWith('GIT_') && !PROGRAM_VARIABLES.has(name))
@@ -57502,11 +57510,16 @@ function releasedVersionOf(tag, type, peeled, object, message) {
 /** The files under `roots` at a commit, read in one batch; links and oversized blobs are flagged, not read. */
 async function readCommitSnapshot(git, commit, roots, maxBytes, 
 /** Filled with the object id of every entry, by path: what identifies the files read. */
-ids) {
+ids, 
+/**
+ * The files of the working tree git lists from (the folder it runs in), read instead of their blobs where
+ * their bytes are those blobs (see WorkingTreeBlobs): for the commit HEAD resolves to, mostly checked out.
+ */
+workingTree) {
     const entries = await git.listTree(commit, { recursive: true, paths: roots, sizes: true });
     for (const entry of entries)
         ids?.set(entry.path, `${entry.mode} ${entry.sha}`);
-    return snapshotOf(git, entries, maxBytes);
+    return snapshotOf(git, entries, maxBytes, workingTree);
 }
 /**
  * Only the named files at a commit (those that exist), as readCommitSnapshot reads them: the cost follows the
@@ -57524,10 +57537,16 @@ async function listCommitFiles(git, commit, files) {
     }
     return entries;
 }
-/** The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. */
-async function snapshotOf(git, entries, maxBytes) {
+/**
+ * The files of `entries` as readCommitSnapshot reads them: links and oversized blobs flagged, not read. With
+ * `workingTree`, a regular file (mode 100644 or 100755) whose working-tree bytes are its blob is taken from
+ * there; git reads the blobs of the others, in one batch, and none when there are none.
+ */
+async function snapshotOf(git, entries, maxBytes, workingTree) {
     const snapshot = new Map();
     const wanted = [];
+    // The bytes of each blob read from the working tree, by object id: a blob at several paths is read once.
+    const checked = new Map();
     for (const entry of entries) {
         if (entry.mode === '120000')
             snapshot.set(entry.path, { type: 'symlink' });
@@ -57535,12 +57554,21 @@ async function snapshotOf(git, entries, maxBytes) {
             snapshot.set(entry.path, { type: 'other' });
         else if ((entry.size ?? 0) > maxBytes)
             snapshot.set(entry.path, { type: 'too-large', size: entry.size ?? 0 });
-        else
-            wanted.push(entry.sha);
+        else if (checked.has(entry.sha))
+            continue;
+        else {
+            const bytes = workingTree && (entry.mode === '100644' || entry.mode === '100755') && entry.size !== undefined ? workingTree.read(entry.path, entry.sha, entry.size) : undefined;
+            if (bytes)
+                checked.set(entry.sha, bytes);
+            else
+                wanted.push(entry.sha);
+        }
     }
-    const blobs = await git.readBlobs([...new Set(wanted)]);
+    const unread = [...new Set(wanted)].filter((sha) => !checked.has(sha));
+    const blobs = unread.length > 0 ? await git.readBlobs(unread) : undefined;
+    // In the order listed, after the links, folders and oversized files, as before.
     for (const entry of entries) {
-        const bytes = blobs.get(entry.sha);
+        const bytes = checked.get(entry.sha) ?? blobs?.get(entry.sha);
         if (bytes && !snapshot.has(entry.path))
             snapshot.set(entry.path, { type: 'file', bytes });
     }
@@ -73125,14 +73153,8 @@ class WorkingTreeFiles {
      */
     readQuickly(fd) {
         const quick = (this.quick ??= Buffer.allocUnsafe(Math.min(this.maxBytes + 1, QUICK_BYTES)));
-        let n;
-        try {
-            n = (0,external_node_fs_namespaceObject.readSync)(fd, quick, 0, quick.length, 0);
-        }
-        catch {
-            return undefined;
-        }
-        if (n === 0 || n === quick.length)
+        const n = readAtStart(fd, quick, 0);
+        if (n === undefined || n === 0 || n === quick.length)
             return undefined;
         // A copy: the buffer is read into again for the next file.
         const bytes = Buffer.allocUnsafe(n);
@@ -73146,6 +73168,46 @@ class WorkingTreeFiles {
         }
         catch {
             return undefined;
+        }
+    }
+}
+/**
+ * One read of an open file from its offset 0 (pread) into `into` from `at` to its end: the number of bytes
+ * read, or undefined when the file refuses such a read (a FIFO or a terminal: ESPIPE; a folder: EISDIR).
+ */
+function readAtStart(fd, into, at) {
+    try {
+        return (0,external_node_fs_namespaceObject.readSync)(fd, into, at, into.length - at, 0);
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * The file at `path` opened and read as readWorkingTree reads a small file (see WorkingTreeFiles.readQuickly):
+ * opened without following a link at its end and without waiting on a FIFO, then one read from offset 0 into
+ * `into` from `at` to its end. The number of bytes read (a regular file reads short only at its end: fewer
+ * than there was room for is the whole file); undefined when the file cannot be opened or read so (gone, a
+ * link, a folder, a FIFO, no permission). For a caller that checks what it reads against what it expects.
+ */
+function readFileOnce(path, into, at) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(path, OPEN_FLAGS);
+    }
+    catch {
+        return undefined;
+    }
+    try {
+        return readAtStart(fd, into, at);
+    }
+    finally {
+        try {
+            (0,external_node_fs_namespaceObject.closeSync)(fd);
+        }
+        catch {
+            // A close that fails (EIO, EINTR on some network file systems) leaves what was read as it is: the caller
+            // checks those bytes.
         }
     }
 }
@@ -73202,6 +73264,110 @@ function readOpen(fd, size) {
         read += n;
     }
     return read < size ? bytes.subarray(0, read) : bytes;
+}
+
+;// CONCATENATED MODULE: ./src/adapters/git/working-tree-blobs.ts
+
+
+
+
+/**
+ * The files of a working tree taken as the blobs a commit's tree names, when their bytes are those blobs.
+ *
+ * git names an object by the hash of its data behind the prefix `<type> <size>\0` (gitformat-loose(5): "The
+ * object ID of the object is the SHA-1 or SHA-256 (as appropriate) hash of the uncompressed data", prefix and
+ * data; `git hash-object` computes it for a file): SHA-1, 40 hexadecimal digits, or SHA-256, 64 of them, in
+ * a repository made with `extensions.objectFormat = sha256`. A file whose bytes hash to the id the tree names
+ * for its path holds exactly that blob's bytes, whatever made it (a checkout, an edit undone): it is used as
+ * read, and nothing else is asked of git for it. A file that does not (edited, converted by `core.autocrlf`
+ * or an `eol` attribute, a smudge filter, an LFS pointer, left out of a sparse checkout, gone, a link, a FIFO
+ * or a folder in its place) is read from git, as every file was. The bytes hashed are the bytes
+ * kept: the one buffer read is checked, then copied out, with nothing read again in between.
+ *
+ * git writes no blob whose bytes are half of a SHA-1 collision attack (it hashes with collision detection
+ * since 2.13), so a committed blob cannot have been made to share its id with other bytes.
+ */
+class WorkingTreeBlobs {
+    root;
+    /** The bytes of a file after their header (see read); grown for a larger file, then kept for the next. */
+    scratch = Buffer.allocUnsafe(64 * 1024);
+    /** `join(root, path)` for a plain path (see plainPath): the root as join writes it, then the path. */
+    prefix;
+    constructor(root) {
+        this.root = root;
+        this.prefix = external_node_path_namespaceObject.sep === '/' ? (0,external_node_path_namespaceObject.join)(root, 'x').slice(0, -1) : undefined;
+    }
+    /**
+     * The bytes of the file at `path` (relative to the root, as `git ls-tree` lists it from the folder it runs
+     * in) when they are the blob `id` of `size` bytes; undefined otherwise, and for a path that is not a plain
+     * relative path (see plainPath).
+     */
+    read(path, id, size) {
+        const algorithm = id.length === 40 ? 'sha1' : id.length === 64 ? 'sha256' : undefined;
+        if (!algorithm || !plainPath(path) || !Number.isSafeInteger(size) || size < 0)
+            return undefined;
+        const header = `blob ${size}\0`;
+        // Room for one byte more than the blob: a file that is longer reads more than `size` bytes.
+        const needed = header.length + size + 1;
+        if (this.scratch.length < needed)
+            this.scratch = Buffer.allocUnsafe(needed);
+        const scratch = this.scratch;
+        const at = scratch.write(header, 0, 'latin1');
+        const n = readFileOnce(this.prefix !== undefined ? this.prefix + path : (0,external_node_path_namespaceObject.join)(this.root, path), scratch, at);
+        if (n !== size)
+            return undefined;
+        if (digest(algorithm, scratch.subarray(0, at + size)) !== id)
+            return undefined;
+        // A copy of the bytes just hashed: the buffer is read into again for the next file.
+        const bytes = Buffer.allocUnsafe(size);
+        scratch.copy(bytes, 0, at, at + size);
+        return bytes;
+    }
+}
+/** crypto.hash (Node 20.12 and later): one call, no Hash object per file; createHash before then. */
+const working_tree_blobs_oneShot = external_node_crypto_.hash;
+function digest(algorithm, data) {
+    return working_tree_blobs_oneShot ? working_tree_blobs_oneShot(algorithm, data, 'hex') : external_node_crypto_.createHash(algorithm).update(data).digest('hex');
+}
+/**
+ * A path that names the same file joined to the root on every system: relative, segments neither empty nor
+ * `.` or `..`, no NUL, and decoded from git's bytes as they are (U+FFFD stands for bytes that are no UTF-8:
+ * the string then names another file); on Windows no `\` or `:` either, which it reads as separators or
+ * drives. git's trees hold no other paths (git fsck refuses the rest), but a tree can be written by hand.
+ */
+function plainPath(path) {
+    if (path === '' || UNPLAIN.test(path))
+        return false;
+    return external_node_path_namespaceObject.sep === '/' || !/[\\:]/.test(path);
+}
+const UNPLAIN = /^\/|\/$|\/\/|(?:^|\/)\.\.?(?:\/|$)|[\0\uFFFD]/;
+/**
+ * The folder to read files from for the commit HEAD resolves to, when `dir` is in a working tree as git
+ * finds one: a `.git` (folder or file) in `dir` or a folder above it, with neither GIT_DIR nor GIT_WORK_TREE
+ * set (git's discovery of a repository; see git(1), GIT_DIR). `dir` itself, since `git -C <dir> ls-tree`
+ * lists paths from there. Undefined otherwise (a bare repository, a repository named by the environment):
+ * every file is then read from git. Only a saving rides on this answer: what is read is checked by its hash.
+ */
+function workingTreeAt(dir, env = process.env) {
+    if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined)
+        return undefined;
+    for (let folder = dir;; folder = (0,external_node_path_namespaceObject.dirname)(folder)) {
+        // Inside a repository's .git folder there is no working tree (git runs there as in a bare repository).
+        if ((0,external_node_path_namespaceObject.basename)(folder) === '.git')
+            return undefined;
+        if (working_tree_blobs_exists((0,external_node_path_namespaceObject.join)(folder, '.git')))
+            return dir;
+        if ((0,external_node_path_namespaceObject.dirname)(folder) === folder)
+            return undefined;
+    }
+}
+function working_tree_blobs_exists(path) {
+    try {
+        return (0,external_node_fs_namespaceObject.lstatSync)(path, { throwIfNoEntry: false }) !== undefined;
+    }
+    catch {
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/commands/safe-files.ts
@@ -73398,6 +73564,7 @@ async function writeBundleFile(dir, file, content) {
 
 
 
+
 /** The one listing of refs openRepository makes, made ahead of it (pass it as `refs`). */
 async function listRefs(git) {
     return { branches: await listBranches(git, true) };
@@ -73433,7 +73600,9 @@ async function repository_openRepository(dirArg, options = {}) {
     defaultName?.catch(() => undefined);
     const maxBytes = read_yaml_DEFAULT_YAML_LIMITS.maxBytes;
     // `listOnly`: the working tree's files are read as they are loaded, not all first.
-    const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
+    const checkedOut = options.commit && options.workingTree ? workingTreeAt(dir) : undefined;
+    const workingTree = checkedOut !== undefined ? new WorkingTreeBlobs(checkedOut) : undefined;
+    const read = async (roots, listOnly = false) => options.commit ? readCommitSnapshot(git, options.commit, roots, maxBytes, undefined, workingTree) : read_working_tree_readWorkingTree(dir, roots, maxBytes, { listOnly });
     if (options.commit && !options.resolvedCommit)
         await expectCommit(git, options.commit);
     const schemas = new SchemaRegistry();
@@ -74175,7 +74344,7 @@ async function build(options, stopped) {
     const onReleased = options.all && !options.debug && !earlier && head ? (released) => readChangesEarly(git, earlierReleaseCommits(released), head, diffs, reads) : undefined;
     const open = (only) => repository_openRepository(options.repo, options.debug
         ? { keepDocuments: true, refs }
-        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs });
+        : { ...(head ? { commit: head, resolvedCommit: true } : { commit: 'HEAD' }), workingTree: true, ...(only ? { packages: only } : { keepDocuments }), ...(onReleased && !only ? { onReleased } : {}), refs });
     // Building named packages reads only them and what they need (dependencies, items, referenced
     // definitions), so its cost follows those packages, not the size of the repository. Whenever that finds
     // anything to refuse, the whole repository is read and checked as before, so refusals say the same.
