@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { afterAll, describe, expect, test } from 'vitest'
@@ -9,6 +9,7 @@ import { WorkingTreeBlobs, workingTreeAt } from '../../src/adapters/git/working-
 import { buildPackages } from '../../src/commands/build.js'
 import { sourceFiles } from '../engine/fixture.js'
 import { commitFiles, git, makeGitRepo, tempDir } from '../engine/helpers.js'
+import { buildOutcome } from '../support/build-outcome.js'
 
 // Attacks on wt-read (ac4b056): a release build takes a file from the working tree when its bytes hash to
 // the blob the commit names. Each test compares with what a build reading only git objects produces.
@@ -26,12 +27,7 @@ function sourceRepo(dir: string, extra: Record<string, string> = {}): string {
   return dir
 }
 
-function outcome(repo: string): { bundles: Map<string, string>; tags: string } {
-  const out = join(repo, '.gantry/build')
-  const bundles = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'latin1')]))
-  const tags = git(repo, ['for-each-ref', '--format=%(refname) %(*objectname) %(contents)', 'refs/tags/'])
-  return { bundles, tags }
-}
+const outcome = buildOutcome
 
 async function build(repo: string) {
   const result = await buildPackages({ repo, packages: [], all: true, debug: false })
@@ -49,8 +45,20 @@ async function gitOnly(repo: string) {
 
 async function snapshot(repo: string, workingTree: boolean, root = repo, roots = ROOTS) {
   const head = git(repo, ['rev-parse', 'HEAD'])
-  const snap = await readCommitSnapshot(new Git(repo), head, roots, 1024 * 1024, undefined, workingTree ? new WorkingTreeBlobs(root) : undefined)
-  return new Map([...snap].map(([path, entry]) => [path, entry.type === 'file' ? Buffer.from(entry.bytes).toString('latin1') : entry.type]))
+  const snap = await readCommitSnapshot(
+    new Git(repo),
+    head,
+    roots,
+    1024 * 1024,
+    undefined,
+    workingTree ? new WorkingTreeBlobs(root) : undefined,
+  )
+  return new Map(
+    [...snap].map(([path, entry]) => [
+      path,
+      entry.type === 'file' ? Buffer.from(entry.bytes).toString('latin1') : entry.type,
+    ]),
+  )
 }
 
 const committed = sourceRepo(fresh('clean'))
@@ -147,7 +155,11 @@ describe('holds: the bytes taken are the blob, whatever the working tree does', 
     const repo = fresh('stale')
     cpSync(committed, repo, { recursive: true })
     const first = git(repo, ['rev-parse', 'HEAD'])
-    commitFiles(repo, { [EDITED]: readFileSync(join(repo, EDITED), 'latin1').replace('vault://kv/db', 'vault://kv/zz') }, 'second')
+    commitFiles(
+      repo,
+      { [EDITED]: readFileSync(join(repo, EDITED), 'latin1').replace('vault://kv/db', 'vault://kv/zz') },
+      'second',
+    )
     const second = git(repo, ['rev-parse', 'HEAD'])
     git(repo, ['checkout', '-q', first])
     git(repo, ['reset', '-q', '--soft', second])
@@ -184,7 +196,13 @@ describe('holds: the bytes taken are the blob, whatever the working tree does', 
   })
 
   test('a folder linked to /dev, files named as devices (zero, null, tty, full): same snapshot, no hang', async () => {
-    const repo = sourceRepo(fresh('dev'), { 'packages/x/zero': 'z\n', 'packages/x/null': '', 'packages/x/tty': 't\n', 'packages/x/full': 'f\n', 'packages/x/urandom': 'u\n' })
+    const repo = sourceRepo(fresh('dev'), {
+      'packages/x/zero': 'z\n',
+      'packages/x/null': '',
+      'packages/x/tty': 't\n',
+      'packages/x/full': 'f\n',
+      'packages/x/urandom': 'u\n',
+    })
     rmSync(join(repo, 'packages/x'), { recursive: true })
     symlinkSync('/dev', join(repo, 'packages/x'))
     expect(await snapshot(repo, true)).toEqual(await snapshot(repo, false))
@@ -207,12 +225,20 @@ describe('holds: the bytes taken are the blob, whatever the working tree does', 
       ].join('\n'),
     })
     // A name that is not UTF-8 (and a file of other bytes under its U+FFFD spelling).
-    const latin = execGit(repo, ['mktree'], Buffer.from(`100644 blob ${blob('latin\n')}\tcaf\xe9.yaml\n`, 'latin1')).toString().trim()
+    const latin = execGit(
+      repo,
+      ['mktree'],
+      Buffer.from(`100644 blob ${blob('latin\n')}\tcaf\xe9.yaml\n`, 'latin1'),
+    )
+      .toString()
+      .trim()
     const pkgTree = git(repo, ['write-tree', '--prefix=packages/'])
     const withOdd = git(repo, ['mktree'], {
       input: `${git(repo, ['ls-tree', pkgTree])}\n040000 tree ${odd}\todd\n040000 tree ${latin}\tlatin\n`,
     })
-    const top = git(repo, ['ls-tree', 'HEAD']).split('\n').filter((l) => !l.endsWith('\tpackages'))
+    const top = git(repo, ['ls-tree', 'HEAD'])
+      .split('\n')
+      .filter((l) => !l.endsWith('\tpackages'))
     const tree = git(repo, ['mktree'], { input: `${top.join('\n')}\n040000 tree ${withOdd}\tpackages\n` })
     git(repo, ['update-ref', 'HEAD', git(repo, ['commit-tree', tree, '-p', 'HEAD', '-m', 'odd'])])
     mkdirSync(join(repo, 'packages/odd'), { recursive: true })
@@ -233,12 +259,20 @@ describe('holds: the bytes taken are the blob, whatever the working tree does', 
     const sub = git(repo, ['rev-parse', 'HEAD:kinds'])
     const raw = Buffer.from(execGit(repo, ['cat-file', 'tree', sub]))
     // mktree checks types: the tree holding the lie is written as raw bytes (git fsck would refuse it).
-    const fakeDir = execGit(repo, ['hash-object', '-t', 'tree', '-w', '--literally', '--stdin'], Buffer.concat([Buffer.from('100644 fake.yaml\0'), Buffer.from(sub, 'hex')]))
+    const fakeDir = execGit(
+      repo,
+      ['hash-object', '-t', 'tree', '-w', '--literally', '--stdin'],
+      Buffer.concat([Buffer.from('100644 fake.yaml\0'), Buffer.from(sub, 'hex')]),
+    )
       .toString()
       .trim()
     const pkgTree = git(repo, ['rev-parse', 'HEAD:packages'])
-    const withFake = git(repo, ['mktree'], { input: `${git(repo, ['ls-tree', pkgTree])}\n040000 tree ${fakeDir}\tfake\n` })
-    const top = git(repo, ['ls-tree', 'HEAD']).split('\n').filter((l) => !l.endsWith('\tpackages'))
+    const withFake = git(repo, ['mktree'], {
+      input: `${git(repo, ['ls-tree', pkgTree])}\n040000 tree ${fakeDir}\tfake\n`,
+    })
+    const top = git(repo, ['ls-tree', 'HEAD'])
+      .split('\n')
+      .filter((l) => !l.endsWith('\tpackages'))
     const tree = git(repo, ['mktree'], { input: `${top.join('\n')}\n040000 tree ${withFake}\tpackages\n` })
     git(repo, ['update-ref', 'HEAD', git(repo, ['commit-tree', tree, '-p', 'HEAD', '-m', 'fake'])])
     mkdirSync(join(repo, 'packages/fake'))
@@ -251,9 +285,15 @@ describe('holds: the bytes taken are the blob, whatever the working tree does', 
 
   test('the same blob at many paths, the first copies edited: later copies taken, bytes the same', async () => {
     const same = 'kind: cred\nname: same\n'
-    const extra = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`packages/same/${String(i).padStart(2, '0')}.txt`, same]))
+    const extra = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`packages/same/${String(i).padStart(2, '0')}.txt`, same]),
+    )
     const repo = sourceRepo(fresh('many'), extra)
-    for (let i = 0; i < 25; i++) writeFileSync(join(repo, `packages/same/${String(i).padStart(2, '0')}.txt`), same.replace('same', 'evil'))
+    for (let i = 0; i < 25; i++)
+      writeFileSync(
+        join(repo, `packages/same/${String(i).padStart(2, '0')}.txt`),
+        same.replace('same', 'evil'),
+      )
     const fast = await snapshot(repo, true)
     expect(fast).toEqual(await snapshot(repo, false))
     expect(fast.get('packages/same/00.txt')).toBe(same)

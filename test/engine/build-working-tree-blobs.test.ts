@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { Git } from '../../src/adapters/git/git.js'
@@ -8,6 +8,7 @@ import { WorkingTreeBlobs, workingTreeAt } from '../../src/adapters/git/working-
 import { buildPackages } from '../../src/commands/build.js'
 import { sourceFiles } from './fixture.js'
 import { commitFiles, git, gitProcesses, makeGitRepo, tempDir } from './helpers.js'
+import { buildOutcome } from '../support/build-outcome.js'
 
 // A release build reads the commit HEAD resolves to. A file of the working tree whose bytes hash to the blob
 // the commit names for its path (git's object id: the hash of `blob <size>\0` and the bytes) is read from
@@ -26,7 +27,15 @@ const fresh = (name: string) => join(temp.dir, `${name}-${count++}`)
 function sourceRepo(dir: string, options: { sub?: string; objectFormat?: 'sha256' } = {}): string {
   const files = sourceFiles()
   if (!options.objectFormat) {
-    makeGitRepo(dir, options.sub ? { 'README.md': 'top\n', ...Object.fromEntries(Object.entries(files).map(([p, c]) => [`${options.sub}/${p}`, c])) } : files)
+    makeGitRepo(
+      dir,
+      options.sub
+        ? {
+            'README.md': 'top\n',
+            ...Object.fromEntries(Object.entries(files).map(([p, c]) => [`${options.sub}/${p}`, c])),
+          }
+        : files,
+    )
     return options.sub ? join(dir, options.sub) : dir
   }
   mkdirSync(dir, { recursive: true })
@@ -35,19 +44,27 @@ function sourceRepo(dir: string, options: { sub?: string; objectFormat?: 'sha256
   return dir
 }
 
-/** The bundles of a build (file name, bytes) and what its tags record (name, commit, message). */
-function outcome(repo: string): { bundles: Map<string, string>; tags: string } {
-  const out = join(repo, '.gantry/build')
-  const bundles = new Map(readdirSync(out).map((f) => [f, readFileSync(join(out, f), 'latin1')]))
-  const tags = git(repo, ['for-each-ref', '--format=%(refname) %(*objectname) %(contents)', 'refs/tags/'])
-  return { bundles, tags }
-}
+const outcome = buildOutcome
 
 async function build(repo: string) {
   const result = await buildPackages({ repo, packages: [], all: true, debug: false })
   expect(result.diagnostics).toEqual([])
   expect(result.artifacts.length).toBeGreaterThan(2)
   return result
+}
+
+/**
+ * `repo` read from the working tree alone (no blob asked of git, the snapshot git alone gives), and built
+ * with no `git cat-file`: the bundles of the reference build. Returns that reading.
+ */
+async function expectBuiltFromWorkingTree(repo: string): Promise<Awaited<ReturnType<typeof snapshotOf>>> {
+  const fast = await snapshotOf(repo)
+  expect(fast.asked).toEqual([])
+  expect(fast.snapshot).toEqual((await snapshotOf(repo, false)).snapshot)
+  const { argv } = await gitProcesses(temp.dir, () => build(repo))
+  expect(argv.filter((args) => args.includes('cat-file'))).toEqual([])
+  expect(outcome(repo).bundles).toEqual((await reference).bundles)
+  return fast
 }
 
 /** A git that records the objects asked of `cat-file --batch`. */
@@ -63,8 +80,20 @@ class RecordingGit extends Git {
 async function snapshotOf(repo: string, workingTree = true) {
   const recording = new RecordingGit(repo)
   const head = git(repo, ['rev-parse', 'HEAD'])
-  const snapshot = await readCommitSnapshot(recording, head, ROOTS, 1024 * 1024, undefined, workingTree ? new WorkingTreeBlobs(repo) : undefined)
-  const plain = new Map([...snapshot].map(([path, entry]) => [path, entry.type === 'file' ? Buffer.from(entry.bytes).toString('latin1') : entry.type]))
+  const snapshot = await readCommitSnapshot(
+    recording,
+    head,
+    ROOTS,
+    1024 * 1024,
+    undefined,
+    workingTree ? new WorkingTreeBlobs(repo) : undefined,
+  )
+  const plain = new Map(
+    [...snapshot].map(([path, entry]) => [
+      path,
+      entry.type === 'file' ? Buffer.from(entry.bytes).toString('latin1') : entry.type,
+    ]),
+  )
   return { snapshot: plain, asked: recording.asked }
 }
 
@@ -93,7 +122,9 @@ describe('a release build reads the working tree where it holds the commit', () 
     cpSync(clean, bare, { recursive: true })
     for (const root of ROOTS) rmSync(join(bare, root), { recursive: true, force: true })
     const fromGit = await gitProcesses(temp.dir, () => build(bare))
-    expect(fromGit.argv.filter((args) => args.includes('cat-file') && args.includes('--batch')).length).toBe(1)
+    expect(fromGit.argv.filter((args) => args.includes('cat-file') && args.includes('--batch')).length).toBe(
+      1,
+    )
     expect(outcome(bare)).toEqual(await reference)
   })
 
@@ -107,9 +138,23 @@ describe('a release build reads the working tree where it holds the commit', () 
 
   // What is in a file's place in the working tree; each must be read from git, and that file alone.
   const cases: [string, (repo: string) => void][] = [
-    ['an edited file', (repo) => writeFileSync(join(repo, EDITED), 'kind: cred\nname: db\nspec:\n  path: vault://kv/elsewhere\n')],
-    ['the same size, other bytes', (repo) => writeFileSync(join(repo, EDITED), readFileSync(join(repo, EDITED), 'latin1').replace('vault://kv/db', 'vault://kv/xy'))],
-    ['a longer file starting with the committed bytes', (repo) => writeFileSync(join(repo, EDITED), `${readFileSync(join(repo, EDITED), 'latin1')}# more\n`)],
+    [
+      'an edited file',
+      (repo) =>
+        writeFileSync(join(repo, EDITED), 'kind: cred\nname: db\nspec:\n  path: vault://kv/elsewhere\n'),
+    ],
+    [
+      'the same size, other bytes',
+      (repo) =>
+        writeFileSync(
+          join(repo, EDITED),
+          readFileSync(join(repo, EDITED), 'latin1').replace('vault://kv/db', 'vault://kv/xy'),
+        ),
+    ],
+    [
+      'a longer file starting with the committed bytes',
+      (repo) => writeFileSync(join(repo, EDITED), `${readFileSync(join(repo, EDITED), 'latin1')}# more\n`),
+    ],
     ['a deleted file', (repo) => rmSync(join(repo, EDITED))],
     [
       'a link to a file with the committed bytes',
@@ -151,10 +196,13 @@ describe('a release build reads the working tree where it holds the commit', () 
     const repo = fresh('crlf')
     makeGitRepo(repo, { ...sourceFiles(), '.gitattributes': '*.yaml text eol=crlf\n' })
     // Checked out again, the YAML files now end their lines with CRLF in the working tree.
-    for (const root of ['definitions', 'packages', 'gantry.yaml']) rmSync(join(repo, root), { recursive: true, force: true })
+    for (const root of ['definitions', 'packages', 'gantry.yaml'])
+      rmSync(join(repo, root), { recursive: true, force: true })
     git(repo, ['checkout', '--', '.'])
     expect(readFileSync(join(repo, EDITED), 'latin1')).toContain('\r\n')
-    const yaml = git(repo, ['ls-tree', '-r', '--name-only', 'HEAD', '--', ...ROOTS]).split('\n').filter((p) => p.endsWith('.yaml'))
+    const yaml = git(repo, ['ls-tree', '-r', '--name-only', 'HEAD', '--', ...ROOTS])
+      .split('\n')
+      .filter((p) => p.endsWith('.yaml'))
     const { asked, snapshot } = await snapshotOf(repo)
     expect(new Set(asked)).toEqual(new Set(yaml.map((p) => blobOf(repo, p))))
     expect(snapshot).toEqual((await snapshotOf(repo, false)).snapshot)
@@ -167,12 +215,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     const repo = sourceRepo(top, { sub: 'source' })
     // A file at the top of the repository named as one of the sub-folder's, with other bytes: not the one read.
     writeFileSync(join(top, 'gantry.yaml'), 'not: this\n')
-    const fast = await snapshotOf(repo)
-    expect(fast.asked).toEqual([])
-    expect(fast.snapshot).toEqual((await snapshotOf(repo, false)).snapshot)
-    const { argv } = await gitProcesses(temp.dir, () => build(repo))
-    expect(argv.filter((args) => args.includes('cat-file'))).toEqual([])
-    expect(outcome(repo).bundles).toEqual((await reference).bundles)
+    await expectBuiltFromWorkingTree(repo)
   })
 
   test('a SHA-256 repository: its files are checked with SHA-256 and read from the working tree', async (context) => {
@@ -185,12 +228,7 @@ describe('a release build reads the working tree where it holds the commit', () 
     }
     const repo = sourceRepo(fresh('sha256'), { objectFormat: 'sha256' })
     expect(blobOf(repo, EDITED)).toMatch(/^[0-9a-f]{64}$/)
-    const fast = await snapshotOf(repo)
-    expect(fast.asked).toEqual([])
-    expect(fast.snapshot).toEqual((await snapshotOf(repo, false)).snapshot)
-    const { argv } = await gitProcesses(temp.dir, () => build(repo))
-    expect(argv.filter((args) => args.includes('cat-file'))).toEqual([])
-    expect(outcome(repo).bundles).toEqual((await reference).bundles)
+    const fast = await expectBuiltFromWorkingTree(repo)
     writeFileSync(join(repo, EDITED), 'kind: cred\nname: db\nspec:\n  path: vault://kv/elsewhere\n')
     const edited = await snapshotOf(repo)
     expect(edited.asked).toEqual([blobOf(repo, EDITED)])
@@ -199,18 +237,32 @@ describe('a release build reads the working tree where it holds the commit', () 
 })
 
 describe('what is taken from the working tree', () => {
-  const blob = (bytes: string) => ({ id: execFileSync('git', ['hash-object', '--stdin'], { input: bytes }).toString().trim(), size: Buffer.byteLength(bytes) })
+  const blob = (bytes: string) => ({
+    id: execFileSync('git', ['hash-object', '--stdin'], { input: bytes }).toString().trim(),
+    size: Buffer.byteLength(bytes),
+  })
 
   test('only a plain relative path: none that leaves the folder or names another file', () => {
     const root = fresh('paths')
     mkdirSync(join(root, 'in/a'), { recursive: true })
     const bytes = 'kind: cred\n'
     const { id, size } = blob(bytes)
-    for (const file of ['outside.yaml', 'in/a/b.yaml', 'in/a/\uFFFD.yaml', 'in/a/.yaml']) writeFileSync(join(root, file), bytes)
+    for (const file of ['outside.yaml', 'in/a/b.yaml', 'in/a/\uFFFD.yaml', 'in/a/.yaml'])
+      writeFileSync(join(root, file), bytes)
     const files = new WorkingTreeBlobs(join(root, 'in'))
     expect(files.read('a/b.yaml', id, size)?.toString()).toBe(bytes)
     expect(files.read('a/.yaml', id, size)?.toString()).toBe(bytes)
-    for (const path of ['../outside.yaml', 'a/../../outside.yaml', 'a/./b.yaml', './a/b.yaml', 'a//b.yaml', `${root}/outside.yaml`, 'a/b.yaml/', 'a/\uFFFD.yaml', ''])
+    for (const path of [
+      '../outside.yaml',
+      'a/../../outside.yaml',
+      'a/./b.yaml',
+      './a/b.yaml',
+      'a//b.yaml',
+      `${root}/outside.yaml`,
+      'a/b.yaml/',
+      'a/\uFFFD.yaml',
+      '',
+    ])
       expect(files.read(path, id, size), path).toBeUndefined()
     // The bytes of the blob with another size, or the id of other bytes: not taken.
     expect(files.read('a/b.yaml', id, size + 1)).toBeUndefined()
