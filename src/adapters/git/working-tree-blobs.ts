@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { basename, dirname, join, sep } from 'node:path'
+import { digestOf } from '../../core/hash.js'
 import { readFileOnce } from '../fs/read-working-tree.js'
 
 /**
@@ -45,7 +45,7 @@ export class WorkingTreeBlobs {
     const at = scratch.write(header, 0, 'latin1')
     const n = readFileOnce(this.prefix !== undefined ? this.prefix + path : join(this.root, path), scratch, at)
     if (n !== size) return undefined
-    if (digest(algorithm, scratch.subarray(0, at + size)) !== id) return undefined
+    if (digestOf(algorithm, scratch.subarray(0, at + size), 'hex') !== id) return undefined
     // A copy of the bytes just hashed: the buffer is read into again for the next file.
     const bytes = Buffer.allocUnsafe(size)
     scratch.copy(bytes, 0, at, at + size)
@@ -53,12 +53,6 @@ export class WorkingTreeBlobs {
   }
 }
 
-/** crypto.hash (Node 20.12 and later): one call, no Hash object per file; createHash before then. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash
-
-function digest(algorithm: 'sha1' | 'sha256', data: Buffer): string {
-  return oneShot ? oneShot(algorithm, data, 'hex') : crypto.createHash(algorithm).update(data).digest('hex')
-}
 
 /**
  * A path that names the same file joined to the root on every system: relative, segments neither empty nor

@@ -1,5 +1,4 @@
-import * as crypto from 'node:crypto'
-import { createHash } from 'node:crypto'
+import { digestOf } from '../hash.js'
 
 /** JSON with object keys sorted at every level, two-space indented, ending in a newline: the same data
  * always gives the same bytes. */
@@ -131,9 +130,5 @@ export function canonicalForm<T>(value: T): T {
 }
 
 export function sha256(data: string | Uint8Array): `sha256:${string}` {
-  // The one-shot hash (Node 20.12 and later) costs a quarter of a Hash object for a small input, and
-  // thousands of items are hashed per build; older Nodes make the object.
-  return `sha256:${oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex')}`
+  return `sha256:${digestOf('sha256', data, 'hex')}`
 }
-
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string }).hash

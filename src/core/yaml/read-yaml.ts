@@ -16,7 +16,7 @@ import {
   type YAMLError,
   type YAMLWarning,
 } from 'yaml'
-import * as crypto from 'node:crypto'
+import { digestOf } from '../hash.js'
 import { isDeepStrictEqual } from 'node:util'
 import type { Diagnostic, Position } from '../diagnostics.js'
 import type { FileSource } from '../model/source-model.js'
@@ -182,12 +182,8 @@ function sha256(bytes: Uint8Array): string {
   // Of the text's bytes: the byte order marks decoding drops (up to two, see decodedText) are not part of it.
   let start = 0
   for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++) start += 3
-  // The one-shot hash (Node 20.12 and later) makes no Hash object per file; older Nodes make the object.
-  const data = bytes.subarray(start)
-  return oneShot ? oneShot('sha256', data, 'base64') : crypto.createHash('sha256').update(data).digest('base64')
+  return digestOf('sha256', bytes.subarray(start), 'base64')
 }
-
-const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash
 
 /** A file read again for a position or its value no longer holds the text it was read with. */
 export class SourceChangedError extends Error {
