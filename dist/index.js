@@ -37370,7 +37370,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9824);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8051);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9043);
 
 
 (0,_adapters_process_young_generation_js__WEBPACK_IMPORTED_MODULE_0__/* .keepYoungGenerationSmall */ .W)();
@@ -37381,7 +37381,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8051:
+/***/ 9043:
 /***/ (function(__unused_webpack_module, __webpack_exports__, __nccwpck_require__){
 
 
@@ -51162,8 +51162,19 @@ function annotate(diagnostics) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/core/bundle/canonical-json.ts
+;// CONCATENATED MODULE: ./src/core/hash.ts
 
+/**
+ * The digest of `data` by `algorithm`, in `encoding`: Node's one-shot `crypto.hash` (Node 20.12 and later),
+ * which makes no Hash object and costs a quarter of one for a small input (thousands of files and items are
+ * hashed per command); a Hash object on older Nodes. The same digest either way.
+ */
+function digestOf(algorithm, data, encoding) {
+    return oneShot ? oneShot(algorithm, data, encoding) : external_node_crypto_.createHash(algorithm).update(data).digest(encoding);
+}
+const oneShot = external_node_crypto_.hash;
+
+;// CONCATENATED MODULE: ./src/core/bundle/canonical-json.ts
 
 /** JSON with object keys sorted at every level, two-space indented, ending in a newline: the same data
  * always gives the same bytes. */
@@ -51299,11 +51310,8 @@ function canonicalForm(value) {
     return out;
 }
 function sha256(data) {
-    // The one-shot hash (Node 20.12 and later) costs a quarter of a Hash object for a small input, and
-    // thousands of items are hashed per build; older Nodes make the object.
-    return `sha256:${oneShot ? oneShot('sha256', data, 'hex') : (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
+    return `sha256:${digestOf('sha256', data, 'hex')}`;
 }
-const oneShot = external_node_crypto_.hash;
 
 ;// CONCATENATED MODULE: ./src/core/bundle/bundle.ts
 
@@ -55304,11 +55312,8 @@ function read_yaml_sha256(bytes) {
     let start = 0;
     for (let k = 0; k < 2 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf; k++)
         start += 3;
-    // The one-shot hash (Node 20.12 and later) makes no Hash object per file; older Nodes make the object.
-    const data = bytes.subarray(start);
-    return read_yaml_oneShot ? read_yaml_oneShot('sha256', data, 'base64') : external_node_crypto_.createHash('sha256').update(data).digest('base64');
+    return digestOf('sha256', bytes.subarray(start), 'base64');
 }
-const read_yaml_oneShot = external_node_crypto_.hash;
 /** A file read again for a position or its value no longer holds the text it was read with. */
 class SourceChangedError extends Error {
     file;
@@ -73316,18 +73321,13 @@ class WorkingTreeBlobs {
         const n = readFileOnce(this.prefix !== undefined ? this.prefix + path : (0,external_node_path_namespaceObject.join)(this.root, path), scratch, at);
         if (n !== size)
             return undefined;
-        if (digest(algorithm, scratch.subarray(0, at + size)) !== id)
+        if (digestOf(algorithm, scratch.subarray(0, at + size), 'hex') !== id)
             return undefined;
         // A copy of the bytes just hashed: the buffer is read into again for the next file.
         const bytes = Buffer.allocUnsafe(size);
         scratch.copy(bytes, 0, at, at + size);
         return bytes;
     }
-}
-/** crypto.hash (Node 20.12 and later): one call, no Hash object per file; createHash before then. */
-const working_tree_blobs_oneShot = external_node_crypto_.hash;
-function digest(algorithm, data) {
-    return working_tree_blobs_oneShot ? working_tree_blobs_oneShot(algorithm, data, 'hex') : external_node_crypto_.createHash(algorithm).update(data).digest('hex');
 }
 /**
  * A path that names the same file joined to the root on every system: relative, segments neither empty nor
