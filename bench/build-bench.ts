@@ -32,7 +32,7 @@ import { openRepository } from '../src/commands/repository.js'
 import { runApplyBench } from './apply-bench.js'
 import { type GenerateOptions, generateRepository, git, writeRepository } from './generate-repository.js'
 import { type Run, expectExit, median, runNode } from './measure.js'
-import { CLI, DATA_DIR, FLOOR_WRITE, generatorKey } from './paths.js'
+import { CLI, DATA_DIR, FLOOR_BUILD, FLOOR_PARSE_JS_YAML, FLOOR_WRITE, generatorKey } from './paths.js'
 
 export interface GoalRow {
   /** The goal of the issue's table this row is: build-10-changed, rebuild-unchanged, status, validate-env, apply-scaling, tags, progress. */
@@ -40,8 +40,10 @@ export interface GoalRow {
   goal: string
   /** What was measured, with its unit (x for a ratio, s for seconds). */
   measured: string
+  /** The goal; empty for a row reported without one. */
   target: string
-  met: boolean
+  /** Undefined for a row without a goal. */
+  met: boolean | undefined
 }
 
 export interface BuildBenchOptions {
@@ -181,6 +183,56 @@ function pairedRatio(runs: number, a: () => Run, b: () => Run): { ratio: number;
     ratios.push(x / y)
   }
   return { ratio: median(ratios), a: median(as), b: median(bs), low: Math.min(...ratios), high: Math.max(...ratios) }
+}
+
+/**
+ * The floor of the rebuild row, with `rebuild` (gantry's, which leaves its bundles in the repository's build
+ * folder) paired against it. The plan the floor is given (which items, references and deltas each bundle holds)
+ * is read from gantry's bundles, and the floor's files are checked to be those bundles byte for byte before
+ * anything is timed: a floor that made other bytes would not be doing the same work.
+ */
+function measureRebuildFloor(
+  dir: string,
+  scratch: string,
+  rounds: number,
+  rebuild: () => Run,
+): { files: number; planCpuMs: number; build: ReturnType<typeof pairedRatio>; gantry: ReturnType<typeof pairedRatio> } {
+  const built = join(dir, '.gantry', 'build')
+  const reference = join(scratch, 'floor-reference')
+  rebuild()
+  // Out of the repository: the js-yaml floor of validate reads every YAML and JSON file but .git.
+  renameSync(built, reference)
+  const names = readdirSync(reference).filter((name) => name.endsWith('.gantry.json')).sort()
+  const plan = names.map((file) => {
+    const bundle = JSON.parse(readFileSync(join(reference, file), 'utf8')) as Record<string, unknown> & { items: Record<string, { origin: string; references: unknown[] }> }
+    const items = Object.entries(bundle.items).map(([id, item]) => [id, item.origin, item.references])
+    const { items: _items, contentDigest: _digest, ...rest } = bundle
+    return { file, bundle: rest, items }
+  })
+  const planFile = join(scratch, 'floor-plan.json')
+  writeFileSync(planFile, JSON.stringify(plan))
+  let round = 0
+  let planCpuMs = 0
+  const floorBuild = (): Run => {
+    const out = join(scratch, `floor-${++round}`)
+    const run = runNode(FLOOR_BUILD, [dir, planFile, out])
+    expectExit(run, 0, 'floor-build')
+    const printed = JSON.parse(run.stdout) as { files: number; planCpuMs: number }
+    if (printed.files !== names.length) throw new Error(`the rebuild floor wrote ${printed.files} bundles, gantry ${names.length}`)
+    planCpuMs = printed.planCpuMs
+    return { ...run, cpuMs: run.cpuMs - printed.planCpuMs }
+  }
+  floorBuild()
+  const differing = names.filter((file) => !readFileSync(join(scratch, `floor-${round}`, file)).equals(readFileSync(join(reference, file))))
+  if (differing.length > 0) throw new Error(`the rebuild floor made other bytes than gantry for ${differing.length} bundles, ${differing[0]} first`)
+  const parse = (): Run => {
+    const run = runNode(FLOOR_PARSE_JS_YAML, [dir])
+    expectExit(run, 0, 'floor-parse-js-yaml')
+    return run
+  }
+  const build = pairedRatio(rounds, floorBuild, parse)
+  const gantry = pairedRatio(rounds, rebuild, floorBuild)
+  return { files: names.length, planCpuMs, build, gantry }
 }
 
 /** The rounds of the ratio rows: at least 5, the two sides of a ratio vary with the machine's load. */
@@ -536,6 +588,23 @@ export async function measureBuildGoals(options: BuildBenchOptions): Promise<Bui
   const againRatio = pairedRatio(ratioRuns(runs), again, validate)
   figures.rebuildWithFolderOverValidate = againRatio.ratio
   log(`  rebuild, nothing changed, build folder kept: ${Math.round(againRatio.a)} ms cpu: ${againRatio.ratio.toFixed(2)}x ${spread(againRatio, ratioRuns(runs))}`)
+  // The rebuild's own floor: the same bundles, byte for byte, made the fastest well-kept way (js-yaml, a sorted
+  // copy, JSON.stringify, sha256, writeFileSync; bench/floor-build.mjs), against the js-yaml floor of validate
+  // on the same files. Context for the row's ratio: what the bundles alone cost over reading the repository,
+  // when nothing but the work is done. Not a goal.
+  const floor = measureRebuildFloor(large.dir, old, ratioRuns(runs), rebuild)
+  figures.rebuildFloorCpuMs = floor.build.a
+  figures.rebuildFloorOverParseFloor = floor.build.ratio
+  figures.rebuildOverRebuildFloor = floor.gantry.ratio
+  log(`  the same ${floor.files} bundles, byte for byte, made the fastest well-kept way (bench/floor-build.mjs: every file parsed by js-yaml, a sorted copy, JSON.stringify, sha256, writeFileSync; the plan's read, ${Math.round(floor.planCpuMs)} ms, not counted): ${Math.round(floor.build.a)} ms cpu`)
+  log(`    over the js-yaml floor of validate on the same files (${Math.round(floor.build.b)} ms): ${floor.build.ratio.toFixed(2)}x ${spread(floor.build, ratioRuns(runs))}`)
+  log(`    gantry's rebuild over it: ${floor.gantry.ratio.toFixed(2)}x ${spread(floor.gantry, ratioRuns(runs))}`)
+  rows.push({
+    goal: 'the rebuild floor (the same bundles by js-yaml, JSON.stringify, sha256, writeFileSync) over the js-yaml floor of validate (cpu)',
+    measured: `${floor.build.ratio.toFixed(2)}x (${Math.round(floor.build.a)} ms vs ${Math.round(floor.build.b)} ms; gantry's rebuild over it ${floor.gantry.ratio.toFixed(2)}x)`,
+    target: '',
+    met: undefined,
+  })
   rows.push({
     id: 'rebuild-unchanged',
     goal: `rebuild with nothing changed, fresh checkout (${count} of ${large.packages} with an older release) over validate (cpu)`,
@@ -641,7 +710,7 @@ export async function runBuildBench(options: {
 }
 
 export function printGoalRows(rows: readonly GoalRow[], log: (line: string) => void): void {
-  for (const row of rows) log(`goal: ${row.goal}: ${row.measured} (${row.target}): ${row.met ? 'met' : 'MISSED'}`)
+  for (const row of rows) log(row.target === '' ? `no goal: ${row.goal}: ${row.measured}` : `goal: ${row.goal}: ${row.measured} (${row.target}): ${row.met ? 'met' : 'MISSED'}`)
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -12,6 +12,7 @@ export const FLOOR_PARSE = join(BENCH_DIR, 'floor-parse.mjs')
 export const FLOOR_PARSE_JS_YAML = join(BENCH_DIR, 'floor-parse-js-yaml.mjs')
 export const FLOOR_APPLY = join(BENCH_DIR, 'floor-apply.mjs')
 export const FLOOR_WRITE = join(BENCH_DIR, 'floor-write.mjs')
+export const FLOOR_BUILD = join(BENCH_DIR, 'floor-build.mjs')
 
 /** Changes whenever the generator does: a cached repository is reused only when this and its options match. */
 export function generatorKey(options: object): string {

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// The fast floor of a rebuild: the same bundle files `gantry build --all` writes, byte for byte, made the
+// fastest well-kept way and nothing more. Every file of the repository is read and parsed with js-yaml (as the
+// js-yaml floor of validation reads them: bench/floor-parse-js-yaml.mjs); then, for each bundle, each item's
+// document is copied with its keys sorted, serialized compact (JSON.stringify) and hashed (sha256), the
+// content is hashed, and the bundle is serialized with two-space indents, hashed and written (writeFileSync).
+//
+// What the floor does not work out is given to it in <plan.json>: which items each bundle holds, their
+// references, versions and deltas, and the manifest fields, as gantry's own bundles hold them (the rebuild
+// row of bench/build-bench.ts makes the plan from them and checks the floor's files against them). Reading
+// the plan is not part of the floor: its CPU time is printed as planCpuMs, for the caller to take off.
+//
+//   node bench/floor-build.mjs <repository-dir> <plan.json> <out-dir>
+//
+// Prints {"files": N, "bytes": N, "planCpuMs": N} on stdout.
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { load } from 'js-yaml'
+
+const [root, planFile, out] = process.argv.slice(2)
+if (!root || !planFile || !out) {
+  process.stderr.write('usage: node bench/floor-build.mjs <repository-dir> <plan.json> <out-dir>\n')
+  process.exit(2)
+}
+
+const before = process.cpuUsage()
+/** @type {{file: string, bundle: Record<string, unknown>, items: [string, string, unknown][]}[]} */
+const plan = JSON.parse(readFileSync(planFile, 'utf8'))
+const planned = process.cpuUsage(before)
+
+// Every file the js-yaml floor of validation parses, by its path in the repository (the build folder aside).
+const documents = new Map()
+const visit = (dir, relative) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === '.git' || entry.name === '.gantry') continue
+    const path = join(dir, entry.name)
+    const name = relative ? `${relative}/${entry.name}` : entry.name
+    if (entry.isDirectory()) visit(path, name)
+    else if (entry.isFile() && /\.(ya?ml|json)$/.test(entry.name)) documents.set(name, load(readFileSync(path, 'utf8')))
+  }
+}
+visit(root, '')
+
+const sha256 = (text) => `sha256:${createHash('sha256').update(text).digest('hex')}`
+const sorted = (value) =>
+  Array.isArray(value)
+    ? value.map(sorted)
+    : value && typeof value === 'object'
+      ? Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted(value[key])]))
+      : value
+// The top level of a bundle sorted; its items are made in sorted order, each already canonical.
+const sortedTop = (value) => Object.fromEntries(Object.keys(value).sort().map((key) => [key, key === 'items' ? value[key] : sorted(value[key])]))
+
+mkdirSync(out, { recursive: true })
+let bytes = 0
+for (const { file, bundle, items: planItems } of plan) {
+  const items = {}
+  for (const [id, origin, references] of [...planItems].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    const document = sorted(documents.get(`definitions/${id}.yaml`))
+    items[id] = { digest: sha256(JSON.stringify(document)), document, origin, references }
+  }
+  const { format, version, debug, delta, ...content } = bundle
+  const contentDigest = sha256(JSON.stringify(sortedTop({ ...content, items })))
+  const text = `${JSON.stringify(sortedTop({ format, version, debug, delta, ...content, items, contentDigest }), null, 2)}\n`
+  sha256(text)
+  writeFileSync(join(out, file), text)
+  bytes += Buffer.byteLength(text)
+}
+process.stdout.write(`${JSON.stringify({ files: plan.length, bytes, planCpuMs: (planned.user + planned.system) / 1000 })}\n`)
