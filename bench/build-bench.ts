@@ -5,7 +5,9 @@
  *
  *   - a build of 10 changed packages, in a repository of 10,000 definitions (and of 1,000, for the scaling);
  *   - a rebuild with nothing changed (`build --all`, 10 of 400 packages having an older release) against a
- *     plain `validate` of the same repository;
+ *     plain `validate` of the same repository; beside it, no goal, the rebuild's own floor (the same bundles,
+ *     byte for byte, by js-yaml, JSON.stringify, sha256 and writeFileSync: bench/floor-build.mjs) against the
+ *     js-yaml floor of validate, and gantry's rebuild against that floor;
  *   - `status` with the packages applied to 3 environments, against a plain `validate`;
  *   - `validate --env dev` on the same branches, against a plain `validate` (what every pull request runs);
  *   - applying 10 items onto a branch of 50,000 definitions against the same apply onto 1,000 (bench/apply-bench).
