@@ -14,7 +14,7 @@
 //   node bench/floor-build.mjs <repository-dir> <plan.json> <out-dir>
 //
 // Prints {"files": N, "parsed": N, "bytes": N, "planCpuMs": N} on stdout: bundles written, files parsed.
-import { createHash, hash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { load } from 'js-yaml'
@@ -43,6 +43,8 @@ const visit = (dir, relative) => {
 }
 visit(root, '')
 
+// Node's one-shot hash (20.12 and later), else a Hash object: the same digest.
+const hash = crypto.hash ?? ((algorithm, data, encoding) => crypto.createHash(algorithm).update(data).digest(encoding))
 const sha256 = (text) => `sha256:${hash('sha256', text, 'hex')}`
 // `value` with its keys in canonical order at every level: the value itself where it is in that order already.
 const sorted = (value) => {
@@ -85,7 +87,7 @@ for (const { file, bundle, items: planItems } of plan) {
     pieces.push(`${JSON.stringify(id)}:{"digest":${JSON.stringify(item.digest)},"document":${compact},"origin":${JSON.stringify(origin)},"references":${JSON.stringify(references)}}`)
   }
   const { format, version, debug, delta, ...content } = bundle
-  const digest = createHash('sha256')
+  const digest = crypto.createHash('sha256')
   let separator = '{'
   for (const key of Object.keys({ ...content, items }).sort()) {
     if (key === 'items') {

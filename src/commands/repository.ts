@@ -32,8 +32,8 @@ export interface OpenOptions {
   commit?: string
   /**
    * With `commit`, the commit HEAD resolves to: each file is read from the working tree when its bytes there
-   * are the blob the commit names for it (see WorkingTreeBlobs), from git otherwise. Only the sources read
-   * whole are (not `packages`); gantry.yaml and the sources read with it.
+   * are the blob the commit names for it (see WorkingTreeBlobs), from git otherwise. It serves gantry.yaml and
+   * the sources read whole with it; with `packages`, the packages' own files are read from git.
    */
   workingTree?: boolean
   /**

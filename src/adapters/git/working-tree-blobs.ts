@@ -53,7 +53,6 @@ export class WorkingTreeBlobs {
   }
 }
 
-
 /**
  * A path that names the same file joined to the root on every system: relative, segments neither empty nor
  * `.` or `..`, no NUL, and decoded from git's bytes as they are (U+FFFD stands for bytes that are no UTF-8:
