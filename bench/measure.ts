@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 
 /** One run of a process: wall time seen by the parent, CPU time and peak RSS of the process and its children. */
 export interface Run {
@@ -17,6 +17,7 @@ export interface Run {
 
 const TIME = '/usr/bin/time'
 const PROBE = join(dirname(fileURLToPath(import.meta.url)), 'usage-probe.mjs')
+const THREAD_PROBE = join(dirname(fileURLToPath(import.meta.url)), 'thread-probe.mjs')
 
 /** How resource usage is measured on this machine. */
 export const usageSource: 'time' | 'probe' =
@@ -69,6 +70,46 @@ export function runNode(
     code: result.status ?? -1,
     stdout: result.stdout?.toString() ?? '',
     stderr: result.stderr?.toString() ?? result.error?.message ?? '',
+  }
+}
+
+/** CPU time (user + system) of a process's main thread and of its other threads, from bench/thread-probe.mjs. */
+export interface ThreadSplit {
+  mainMs: number
+  /** V8's and libuv's threads: the optimizing compiler and the concurrent parts of the collector. */
+  otherMs: number
+  threads: number
+  /** The process's own total, which the threads should add up to (within a clock tick each). */
+  processMs: number
+}
+
+let clockTicks: number | undefined
+const ticksPerSecond = (): number => {
+  if (clockTicks === undefined) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })
+    clockTicks = out.status === 0 ? Number(out.stdout.trim()) || 0 : 0
+  }
+  return clockTicks
+}
+
+/**
+ * Runs `run` once with bench/thread-probe.mjs preloaded (through NODE_OPTIONS, in the environment handed to
+ * it): where the process's CPU time went, main thread or others. Undefined where Linux's /proc or getconf is
+ * missing. For an untimed run: the probe reads every thread's figures as the process exits.
+ */
+export function measureThreads(run: (env: NodeJS.ProcessEnv) => void): ThreadSplit | undefined {
+  if (!existsSync('/proc/self/task') || ticksPerSecond() <= 0) return undefined
+  const file = join(scratch, 'threads')
+  rmSync(file, { force: true })
+  run({
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(THREAD_PROBE).href}`.trim(),
+    BENCH_THREADS_FILE: file,
+    BENCH_CLK_TCK: String(ticksPerSecond()),
+  })
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ThreadSplit
+  } catch {
+    return undefined
   }
 }
 

@@ -25,7 +25,7 @@ import { ACTION_BUNDLE } from '../test/e2e/action-runner.js'
 import { type ApiEconomyResult, type Cost, runApiEconomyBench } from './api-economy.js'
 import { type ApplyBenchResult, type ApplyRow, runApplyBench } from './apply-bench.js'
 import { DEFAULT_OPTIONS } from './generate-repository.js'
-import { type GoalRow, best, expectExit, median, megabytes, ms, runNode, seconds, usageSource } from './measure.js'
+import { type GoalRow, type ThreadSplit, best, expectExit, median, megabytes, ms, runNode, seconds, usageSource } from './measure.js'
 import { BENCH_DIR, CLI, DATA_DIR, PROJECT_DIR } from './paths.js'
 import { type ValidateBenchResult, type ValidateRow, runValidateBench } from './validate-bench.js'
 
@@ -155,6 +155,17 @@ function printValidate(result: ValidateBenchResult): void {
   )
   if (result.rows.length > 1)
     log(`gantry cpu per definition, largest size over smallest: ${x(result.cpuPerDefinitionGrowth)}`)
+  const split = (s: ThreadSplit) =>
+    `${seconds(s.mainMs)} main thread + ${seconds(s.otherMs)} other threads (process ${seconds(s.processMs)})`
+  for (const row of result.rows) {
+    if (!row.threads) continue
+    log(
+      `where the cpu goes at ${row.repository.definitions.toLocaleString('en-US')} definitions, one more run each, per thread: ` +
+        `gantry ${split(row.threads.gantry)}; js-yaml floor ${split(row.threads.floorJsYaml)}`,
+    )
+  }
+  if (result.rows.some((row) => row.threads))
+    log(`(other threads: V8's optimizing compiler and the concurrent parts of its collector, and libuv's; see docs/troubleshooting.md)`)
 }
 
 /** The validation rows of the goals table. */

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { type GenerateOptions, generateRepository, writeRepository } from './generate-repository.js'
-import { type Run, type Summary, expectExit, median, runNode, summarize } from './measure.js'
+import { type Run, type Summary, type ThreadSplit, expectExit, measureThreads, median, runNode, summarize } from './measure.js'
 import { CLI, DATA_DIR, FLOOR_PARSE, FLOOR_PARSE_JS_YAML, generatorKey } from './paths.js'
 
 export interface ValidateBenchOptions {
@@ -43,6 +43,8 @@ export interface ValidateRow {
   cpuRatioYaml: number
   /** Median over the rounds of gantry's peak RSS over the js-yaml floor's in the same round. */
   memoryRatioJsYaml: number
+  /** Where the CPU time went, main thread or others, in one more run each (not timed); absent without /proc. */
+  threads?: { gantry: ThreadSplit; floorJsYaml: ThreadSplit }
 }
 
 export interface ValidateBenchResult {
@@ -86,8 +88,8 @@ export function prepareRepository(
 
 function measureSize(options: Required<GenerateOptions>, runs: number, log: (line: string) => void): ValidateRow {
   const repository = prepareRepository(options, log)
-  const gantry = (): Run => {
-    const run = runNode(CLI, ['validate', '--repo', repository.dir, '--format', 'json'])
+  const gantry = (env?: NodeJS.ProcessEnv): Run => {
+    const run = runNode(CLI, ['validate', '--repo', repository.dir, '--format', 'json'], { env })
     expectExit(run, 0, 'gantry validate')
     const report = JSON.parse(run.stdout) as { ok: boolean; errors: number; warnings: number }
     if (!report.ok || report.errors !== 0 || report.warnings !== 0) {
@@ -97,8 +99,8 @@ function measureSize(options: Required<GenerateOptions>, runs: number, log: (lin
     }
     return run
   }
-  const floor = (script: string): Run => {
-    const run = runNode(script, [repository.dir])
+  const floor = (script: string, env?: NodeJS.ProcessEnv): Run => {
+    const run = runNode(script, [repository.dir], { env })
     expectExit(run, 0, script)
     const { files } = JSON.parse(run.stdout) as { files: number }
     if (files < repository.files - 3)
@@ -121,6 +123,8 @@ function measureSize(options: Required<GenerateOptions>, runs: number, log: (lin
         `yaml floor ${Math.round(y[i]!.cpuMs)} ms ${Math.round(y[i]!.rssKb / 1024)} MB, js-yaml floor ${Math.round(j[i]!.cpuMs)} ms ${Math.round(j[i]!.rssKb / 1024)} MB`,
     )
   }
+  const gantryThreads = measureThreads((env) => gantry(env))
+  const floorThreads = measureThreads((env) => floor(FLOOR_PARSE_JS_YAML, env))
   const paired = (floors: Run[], of: (r: Run) => number) => median(g.map((run, i) => of(run) / of(floors[i]!)))
   return {
     repository: { ...options, files: repository.files, bytes: repository.bytes, references: repository.references },
@@ -130,6 +134,7 @@ function measureSize(options: Required<GenerateOptions>, runs: number, log: (lin
     cpuRatioJsYaml: paired(j, (r) => r.cpuMs),
     cpuRatioYaml: paired(y, (r) => r.cpuMs),
     memoryRatioJsYaml: paired(j, (r) => r.rssKb),
+    ...(gantryThreads && floorThreads ? { threads: { gantry: gantryThreads, floorJsYaml: floorThreads } } : {}),
   }
 }
 
