@@ -79,6 +79,8 @@ export interface ThreadSplit {
   /** V8's and libuv's threads: the optimizing compiler and the concurrent parts of the collector. */
   otherMs: number
   threads: number
+  /** The child processes it waited for (git), not part of the threads' figures nor of processMs. */
+  childrenMs: number
   /** The process's own total, which the threads should add up to (within a clock tick each). */
   processMs: number
 }

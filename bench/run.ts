@@ -156,7 +156,8 @@ function printValidate(result: ValidateBenchResult): void {
   if (result.rows.length > 1)
     log(`gantry cpu per definition, largest size over smallest: ${x(result.cpuPerDefinitionGrowth)}`)
   const split = (s: ThreadSplit) =>
-    `${seconds(s.mainMs)} main thread + ${seconds(s.otherMs)} other threads (process ${seconds(s.processMs)})`
+    `${seconds(s.mainMs)} main thread + ${seconds(s.otherMs)} other threads (process ${seconds(s.processMs)})` +
+    (s.childrenMs > 0 ? ` + ${seconds(s.childrenMs)} git` : '')
   for (const row of result.rows) {
     if (!row.threads) continue
     log(
@@ -165,7 +166,9 @@ function printValidate(result: ValidateBenchResult): void {
     )
   }
   if (result.rows.some((row) => row.threads))
-    log(`(other threads: V8's optimizing compiler and the concurrent parts of its collector, and libuv's; see docs/troubleshooting.md)`)
+    log(
+      `(other threads: V8's optimizing compiler, the concurrent parts of its collector (gantry scavenges on its main thread, the floor as V8 does by default) and libuv's; see "Slow validation" in docs/troubleshooting.md)`,
+    )
 }
 
 /** The validation rows of the goals table. */

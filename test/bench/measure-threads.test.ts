@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { measureThreads } from '../../bench/measure.js'
+import { cpuTicks } from '../../bench/thread-probe.mjs'
 
 // The bench's split of a process's CPU time between its main thread and the others (bench/thread-probe.mjs),
 // checked on real processes whose busy thread is known. /proc is Linux's: elsewhere the bench prints no split.
@@ -15,6 +16,16 @@ const run = (code: string) =>
 // slow or loaded the machine.
 const BUSY_MS = 400
 const busyUntil = `for (const t = process.cpuUsage(); process.cpuUsage(t).user + process.cpuUsage(t).system < ${BUSY_MS * 1000};);`
+
+describe('reading a line of /proc/<pid>/stat', () => {
+  it('takes utime, stime, cutime and cstime (fields 14-17) whatever the name in parentheses holds', () => {
+    // Fields 1-2, then 3 to 19 numbered by their own value, so that a field taken one off shows.
+    const fields = Array.from({ length: 17 }, (_, i) => String(i + 3))
+    for (const name of ['node', 'a b', 'x) (y', ') 1 2 3 (']) {
+      expect(cpuTicks(`4242 (${name}) ${fields.join(' ')}`)).toEqual({ utime: 14, stime: 15, cutime: 16, cstime: 17 })
+    }
+  })
+})
 
 describe.skipIf(!existsSync('/proc/self/task'))("the bench's split of CPU time by thread", () => {
   it('counts a busy main thread as the main thread, and the threads add up to the process', () => {
